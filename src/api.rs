@@ -1,0 +1,18 @@
+//! The object model: the Kubernetes kinds the simulator understands, with Kubernetes' field
+//! names and semantics (`Quantity`, label and node selectors, taints, requests), and nothing
+//! about how they are parsed or reconciled.
+//!
+//! Invariant: types here are plain data plus pure functions of that data; no I/O, no clock,
+//! no randomness.
+
+pub mod meta;
+pub mod node;
+pub mod node_selector;
+pub mod pod;
+pub mod quantity;
+pub mod resources;
+pub mod selector;
+pub mod service;
+pub mod taint;
+pub mod validation;
+pub mod workload;

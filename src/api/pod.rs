@@ -1,0 +1,360 @@
+//! Pods and pod templates (`v1.Pod`, `v1.PodTemplateSpec`), plus the simulator-only behaviour
+//! carried in `sim.kubesim.io/*` annotations.
+//!
+//! A pod's spec and behaviour are shared (`Arc`) with the template it came from, so a
+//! ReplicaSet of ten thousand pods stores one spec. Effective requests are computed once per
+//! spec, as kube-scheduler computes them per pod (`PodRequests`,
+//! `staging/src/k8s.io/component-helpers/resource/helpers.go`).
+
+use std::sync::Arc;
+
+use crate::api::meta::{Labels, ObjectMeta};
+use crate::api::node_selector::{NodeSelector, PreferredSchedulingTerm};
+use crate::api::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, ResourceList, ResourceName, Resources};
+use crate::api::taint::Toleration;
+use crate::kernel::SimTime;
+use crate::kernel::dist::DurationDist;
+
+/// Annotation keys for behaviour only a simulator needs.
+pub mod annotations {
+    /// Time from container start until the pod is Ready (a duration or a distribution).
+    pub const STARTUP: &str = "sim.kubesim.io/startup";
+    /// Run time until the container exits; absent = runs until deleted.
+    pub const DURATION: &str = "sim.kubesim.io/duration";
+    /// The exit code when it exits (default 0).
+    pub const EXIT_CODE: &str = "sim.kubesim.io/exit-code";
+    /// Time the application takes to exit after SIGTERM (default 0; capped by the grace period).
+    pub const SHUTDOWN: &str = "sim.kubesim.io/shutdown";
+    /// Every recognised key, for "did you mean" on misspelled annotations.
+    pub const ALL: [&str; 4] = [STARTUP, DURATION, EXIT_CODE, SHUTDOWN];
+}
+
+/// `spec.restartPolicy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RestartPolicy {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+}
+
+/// `v1.Probe`, timing fields only (the handler is not simulated).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Probe {
+    pub initial_delay_seconds: i32,
+    pub period_seconds: i32,
+    pub timeout_seconds: i32,
+    pub success_threshold: i32,
+    pub failure_threshold: i32,
+}
+
+impl Default for Probe {
+    /// `SetDefaults_Probe`: period 10 s, timeout 1 s, success 1, failure 3.
+    fn default() -> Self {
+        Probe {
+            initial_delay_seconds: 0,
+            period_seconds: 10,
+            timeout_seconds: 1,
+            success_threshold: 1,
+            failure_threshold: 3,
+        }
+    }
+}
+
+/// `v1.ContainerPort`, the fields the NodePorts plugin looks at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContainerPort {
+    pub container_port: i32,
+    pub host_port: i32,
+    pub host_ip: String,
+    pub protocol: String,
+}
+
+/// `v1.Container`, reduced to what scheduling and the kubelet model use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+    pub ports: Vec<ContainerPort>,
+    pub readiness_probe: Option<Probe>,
+    pub liveness_probe: Option<Probe>,
+    /// `restartPolicy: Always` on an init container makes it a sidecar.
+    pub restart_policy_always: bool,
+}
+
+/// `v1.NodeAffinity`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodeAffinity {
+    pub required: Option<NodeSelector>,
+    pub preferred: Vec<PreferredSchedulingTerm>,
+}
+
+/// `v1.Affinity`. Pod (anti-)affinity is accepted in manifests and listed as not yet modelled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Affinity {
+    pub node_affinity: Option<NodeAffinity>,
+}
+
+/// `v1.PodSpec`, plus the effective requests derived from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    /// `spec.nodeName` in the manifest; empty when the scheduler must choose.
+    pub node_name: String,
+    pub node_selector: Labels,
+    pub affinity: Affinity,
+    pub tolerations: Vec<Toleration>,
+    /// `spec.priority` (0 when absent).
+    pub priority: i32,
+    pub priority_class_name: String,
+    pub scheduler_name: String,
+    pub restart_policy: RestartPolicy,
+    pub termination_grace_period_seconds: i64,
+    pub overhead: ResourceList,
+    pub scheduling_gates: Vec<String>,
+    /// `PodRequests(pod)`: what NodeResourcesFit's filter and `Requested` use.
+    pub requests: Resources,
+    /// `PodRequests` with `NonMissingContainerRequests` (100m cpu / 200Mi memory defaults):
+    /// what LeastAllocated and MostAllocated score with (`NonZeroRequested`).
+    pub non_zero_requests: Resources,
+}
+
+impl PodSpec {
+    /// Computes `requests` and `non_zero_requests` from the containers. Call after building
+    /// or changing a spec.
+    pub fn finalize(&mut self) {
+        self.requests = pod_requests(self, false);
+        self.non_zero_requests = pod_requests(self, true);
+    }
+
+    /// A pod whose containers (ignoring sidecar init containers) have a readiness probe.
+    pub fn readiness_probe(&self) -> Option<&Probe> {
+        self.containers.iter().find_map(|c| c.readiness_probe.as_ref())
+    }
+}
+
+/// Effective pod requests (`PodRequests`, §5.1 of the scheduler reference): the sum over
+/// containers, raised to the largest init-container step (sidecars accumulate), plus overhead.
+/// With `non_missing`, a container without a cpu (memory) request counts as 100m (200Mi).
+fn pod_requests(spec: &PodSpec, non_missing: bool) -> Resources {
+    let container_requests = |c: &Container| {
+        let mut r = Resources::from_list(&c.requests);
+        if non_missing {
+            if !c.requests.contains_key(&ResourceName::Cpu) {
+                r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
+            }
+            if !c.requests.contains_key(&ResourceName::Memory) {
+                r.memory = DEFAULT_MEMORY_REQUEST;
+            }
+        }
+        r
+    };
+    let mut reqs = Resources::default();
+    for c in &spec.containers {
+        reqs.add(&container_requests(c));
+    }
+    let mut sidecars = Resources::default();
+    let mut init_max = Resources::default();
+    for c in &spec.init_containers {
+        let r = container_requests(c);
+        let current = if c.restart_policy_always {
+            reqs.add(&r);
+            sidecars.add(&r);
+            sidecars.clone()
+        } else {
+            let mut cur = r;
+            cur.add(&sidecars);
+            cur
+        };
+        init_max.max_with(&current);
+    }
+    reqs.max_with(&init_max);
+    // Overhead is added as given (no non-zero defaults apply to it).
+    reqs.add(&Resources::from_list(&spec.overhead));
+    reqs.allowed_pod_number = 0;
+    reqs
+}
+
+/// Behaviour only a simulator needs, from `sim.kubesim.io/*` annotations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SimBehavior {
+    pub startup: Option<DurationDist>,
+    pub duration: Option<DurationDist>,
+    pub exit_code: i32,
+    pub shutdown: Option<DurationDist>,
+}
+
+/// `v1.PodTemplateSpec`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodTemplateSpec {
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub spec: Arc<PodSpec>,
+    pub sim: Arc<SimBehavior>,
+}
+
+/// `status.phase`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodPhase {
+    #[default]
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl PodPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+            PodPhase::Unknown => "Unknown",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed)
+    }
+}
+
+/// The state of the pod's application container(s), which the simulator models as one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ContainerState {
+    /// Not started yet (pending on a node, or the node is down).
+    #[default]
+    Waiting,
+    Running {
+        started_at: SimTime,
+    },
+    /// Exited; `restart_at` is set while waiting out CrashLoopBackOff.
+    Terminated {
+        exit_code: i32,
+        finished_at: SimTime,
+    },
+}
+
+/// `v1.PodStatus`, reduced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodStatus {
+    pub phase: PodPhase,
+    /// The node the pod is bound to (`spec.nodeName` after binding).
+    pub node: Option<crate::store::NodeId>,
+    /// `PodScheduled=True` time.
+    pub scheduled_at: Option<SimTime>,
+    pub start_time: Option<SimTime>,
+    /// `Ready=True` since this time; `None` when not Ready.
+    pub ready_since: Option<SimTime>,
+    /// The first time the pod ever became Ready (for startup latency).
+    pub first_ready_at: Option<SimTime>,
+    /// When the pod reached a terminal phase, or was removed.
+    pub finished_at: Option<SimTime>,
+    pub container: ContainerState,
+    pub restart_count: i32,
+    /// `status.reason`, e.g. `NodeLost`, `Evicted`.
+    pub reason: String,
+    /// `DisruptionTarget` condition set (by the taint eviction controller, preemption, ...).
+    pub disruption_target: Option<String>,
+    /// The scheduler could not place it at the last attempt (`PodScheduled=False`).
+    pub unschedulable_reason: Option<String>,
+}
+
+/// `v1.Pod`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pod {
+    pub meta: ObjectMeta,
+    pub spec: Arc<PodSpec>,
+    pub sim: Arc<SimBehavior>,
+    pub status: PodStatus,
+}
+
+impl Pod {
+    pub fn is_ready(&self) -> bool {
+        self.status.ready_since.is_some()
+    }
+
+    /// `FilterActivePods`: not terminal and not being deleted.
+    pub fn is_active(&self) -> bool {
+        !self.status.phase.is_terminal() && self.meta.deletion_timestamp.is_none()
+    }
+
+    /// Ready for at least `min_ready_seconds` at `now` (`IsPodAvailable`).
+    pub fn is_available(&self, min_ready_seconds: i32, now: SimTime) -> bool {
+        match self.status.ready_since {
+            None => false,
+            Some(since) => {
+                min_ready_seconds <= 0
+                    || since.saturating_add(crate::kernel::SimDuration::from_secs(min_ready_seconds as u64)) <= now
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::quantity::Quantity;
+
+    fn rl(items: &[(&str, &str)]) -> ResourceList {
+        items.iter().map(|(n, q)| (ResourceName::parse(n).unwrap(), Quantity::parse(q).unwrap())).collect()
+    }
+
+    fn container(requests: &[(&str, &str)]) -> Container {
+        Container { requests: rl(requests), ..Container::default() }
+    }
+
+    #[test]
+    fn requests_sum_containers_and_take_init_max() {
+        let mut spec = PodSpec {
+            containers: vec![container(&[("cpu", "1"), ("memory", "1Gi")]), container(&[("cpu", "500m")])],
+            init_containers: vec![container(&[("cpu", "2")]), container(&[("memory", "3Gi")])],
+            overhead: rl(&[("cpu", "100m")]),
+            ..PodSpec::default()
+        };
+        spec.finalize();
+        assert_eq!(spec.requests.milli_cpu, 2000 + 100);
+        assert_eq!(spec.requests.memory, 3 << 30);
+        // Non-zero: the second container lacks memory -> 200Mi; the first init lacks memory.
+        assert_eq!(spec.non_zero_requests.memory, (3 << 30).max((1 << 30) + DEFAULT_MEMORY_REQUEST));
+    }
+
+    #[test]
+    fn sidecars_accumulate() {
+        let mut sidecar = container(&[("cpu", "1")]);
+        sidecar.restart_policy_always = true;
+        let mut spec = PodSpec {
+            containers: vec![container(&[("cpu", "1")])],
+            init_containers: vec![sidecar, container(&[("cpu", "2")])],
+            ..PodSpec::default()
+        };
+        spec.finalize();
+        // containers 1 + sidecar 1 = 2; init step 2 + sidecar 1 = 3 -> max = 3.
+        assert_eq!(spec.requests.milli_cpu, 3000);
+    }
+
+    #[test]
+    fn non_zero_defaults_only_for_missing_requests() {
+        let mut spec = PodSpec { containers: vec![container(&[("cpu", "0")])], ..PodSpec::default() };
+        spec.finalize();
+        assert_eq!(spec.non_zero_requests.milli_cpu, 0, "an explicit zero stays zero");
+        assert_eq!(spec.non_zero_requests.memory, DEFAULT_MEMORY_REQUEST);
+        let mut empty = PodSpec::default();
+        empty.finalize();
+        assert!(empty.non_zero_requests.is_zero(), "a pod without containers gets no defaults");
+    }
+}

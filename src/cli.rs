@@ -1,0 +1,240 @@
+//! The command line: flags, files, the terminal and exit codes. Nothing below this module
+//! (except `output`'s atomic writes) touches the file system or the process.
+//!
+//! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
+//! 3 an internal error (a bug: the message names the seed and event to reproduce it).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::engine::{RunOptions, Simulation};
+use crate::kernel::{SimTime, parse_duration};
+use crate::output;
+use crate::scenario::{Scenario, SourceLoader};
+
+#[derive(Parser, Debug)]
+#[command(name = "kubesim", version, about = "A deterministic discrete-event simulator of a Kubernetes cluster")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario and write its results.
+    Run(RunArgs),
+    /// Check a scenario (and its manifests) without running it.
+    Validate {
+        /// The scenario file.
+        scenario: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Override spec.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override spec.until (e.g. 30m, 2h).
+    #[arg(long, value_parser = parse_until)]
+    pub until: Option<SimTime>,
+    /// Output directory (default: results/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Extra outputs: decisions (decisions.jsonl), events (events.jsonl).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub trace: Vec<Trace>,
+    /// Print only the reproduction line (and errors).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Check internal invariants after every event (always on in debug builds).
+    #[arg(long)]
+    pub check_invariants: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Trace {
+    Decisions,
+    Events,
+}
+
+fn parse_until(s: &str) -> Result<SimTime, String> {
+    let d = parse_duration(s).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("must be greater than zero".into());
+    }
+    Ok(SimTime::ZERO + d)
+}
+
+/// Reads manifest files relative to the file that names them, with a size limit.
+pub struct FsLoader;
+
+/// Larger inputs are refused rather than read.
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("cannot read {}: it is a directory", path.display()));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(format!("cannot read {}: larger than {} MiB", path.display(), MAX_INPUT_BYTES >> 20));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("cannot read {}: not UTF-8 text", path.display()))
+}
+
+impl SourceLoader for FsLoader {
+    fn load(&self, relative_to: &str, path: &str) -> Result<(String, String), String> {
+        let base = Path::new(relative_to).parent().unwrap_or_else(|| Path::new(""));
+        let full = base.join(path);
+        let text = read_text(&full)?;
+        Ok((full.display().to_string(), text))
+    }
+}
+
+fn load(path: &Path) -> Result<Scenario, String> {
+    let text = read_text(path)?;
+    Scenario::parse(&text, &path.display().to_string(), &FsLoader).map_err(|e| e.to_string())
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main_with(args: Cli) -> i32 {
+    match args.command {
+        Command::Validate { scenario } => validate(&scenario),
+        Command::Run(run_args) => run(run_args),
+    }
+}
+
+fn validate(path: &Path) -> i32 {
+    let scenario = match load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let pods: usize = scenario.manifests.len();
+    println!(
+        "{}: scenario {:?} is valid: {} node(s), {} manifest object(s), {} event(s), {} check(s); seed {}, until {}",
+        path.display(),
+        scenario.name,
+        scenario.nodes.len(),
+        pods,
+        scenario.events.len(),
+        scenario.checks.len(),
+        scenario.seed,
+        scenario.until
+    );
+    let mut not_simulated: Vec<String> = scenario.unmodelled.iter().cloned().collect();
+    for profile in &scenario.scheduler.profiles {
+        if let Ok(r) = profile.resolve() {
+            for name in r.not_simulated {
+                not_simulated
+                    .push(format!("scheduler plugin {name} (profile {}): not simulated yet", r.scheduler_name));
+            }
+        }
+    }
+    if !not_simulated.is_empty() {
+        println!("accepted but not simulated ({}):", not_simulated.len());
+        for line in not_simulated {
+            println!("  - {line}");
+        }
+    }
+    0
+}
+
+fn run(args: RunArgs) -> i32 {
+    let scenario = match load(&args.scenario) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let trace_decisions = args.trace.contains(&Trace::Decisions);
+    let trace_events = args.trace.contains(&Trace::Events);
+    let options = RunOptions { trace_decisions, trace_events, check_invariants: args.check_invariants };
+    let mut sim = Simulation::new(scenario.clone(), args.seed, args.until, options);
+    let outcome = sim.run();
+    let stopped_early = match &outcome {
+        Ok(()) => None,
+        Err(e) => Some(e.to_string()),
+    };
+    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        eprintln!("error: cannot create output directory {}: {e}", out_dir.display());
+        return 2;
+    }
+    let files = output::render_all(&mut sim, stopped_early.as_deref(), trace_decisions, trace_events);
+    let mut written = Vec::new();
+    for (name, contents) in &files {
+        if let Err(e) = output::write_atomic(&out_dir, name, contents.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", out_dir.join(name).display());
+            return 2;
+        }
+        written.push(*name);
+    }
+    let checks = sim.check_results();
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if !args.quiet {
+        print_story(&sim, &out_dir, &written);
+    }
+    let until_flag = args.until.map(|u| format!(" --until {u}")).unwrap_or_default();
+    println!(
+        "reproduce: kubesim run {} --seed {}{until_flag}   # kubesim {}, digest {}",
+        args.scenario.display(),
+        sim.seed(),
+        output::VERSION,
+        sim.digest()
+    );
+    match outcome {
+        Err(crate::engine::RunError::Invariant { .. }) => {
+            eprintln!("error: {}", stopped_early.unwrap_or_default());
+            3
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+        Ok(()) if failed > 0 => {
+            eprintln!("{failed} check(s) failed");
+            1
+        }
+        Ok(()) => 0,
+    }
+}
+
+fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str]) {
+    let scenario = sim.scenario();
+    let stats = sim.stats();
+    println!("kubesim {}: scenario {} ({}), seed {}", output::VERSION, scenario.name, scenario.file, sim.seed());
+    println!(
+        "simulated {} on {} node(s) in {} events: {} pod(s) created, {} scheduled ({} unschedulable attempts)",
+        sim.now(),
+        sim.store().nodes().len(),
+        stats.events,
+        stats.pods_created,
+        stats.pods_scheduled,
+        stats.unschedulable_attempts
+    );
+    let story = sim.journal().narrative_text();
+    if !story.is_empty() {
+        println!("what happened:");
+        print!("{story}");
+    }
+    let checks = sim.check_results();
+    if !checks.is_empty() {
+        let passed = checks.iter().filter(|c| c.passed).count();
+        println!("checks: {passed} passed, {} failed", checks.len() - passed);
+        for c in &checks {
+            let mark = if c.passed { "ok  " } else { "FAIL" };
+            println!("  {mark} [{:>9}] {} (actual: {})", c.at.to_string(), c.text, c.actual);
+        }
+    }
+    println!("outputs: {} ({})", out_dir.display(), written.join(", "));
+}

@@ -1,0 +1,74 @@
+//! The controller manager: one module per controller, each a function of the store (and the
+//! time) that returns the actions it wants, plus the work queues that feed them.
+//!
+//! Controllers are level-triggered, as in Kubernetes: a change to an object they watch puts
+//! the object's key on their work queue; the engine pops one key per `Reconcile` event, at the
+//! same virtual instant (zero informer latency), in FIFO order with duplicates collapsed.
+
+pub mod deployment;
+pub mod endpoints;
+pub mod node_lifecycle;
+pub mod replicaset;
+pub mod taint_eviction;
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::Hash;
+
+/// The controllers fed by work queues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Controller {
+    ReplicaSet,
+    Deployment,
+    Endpoints,
+}
+
+/// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).
+pub struct WorkQueue<K> {
+    queue: VecDeque<K>,
+    queued: HashSet<K>,
+}
+
+impl<K: Copy + Eq + Hash> Default for WorkQueue<K> {
+    fn default() -> Self {
+        WorkQueue { queue: VecDeque::new(), queued: HashSet::new() }
+    }
+}
+
+impl<K: Copy + Eq + Hash> WorkQueue<K> {
+    /// Adds a key unless it is already waiting.
+    pub fn add(&mut self, key: K) {
+        if self.queued.insert(key) {
+            self.queue.push_back(key);
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<K> {
+        let key = self.queue.pop_front()?;
+        self.queued.remove(&key);
+        Some(key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_queue_is_fifo_without_duplicates() {
+        let mut q = WorkQueue::default();
+        for k in [3, 1, 3, 2, 1] {
+            q.add(k);
+        }
+        assert_eq!(std::iter::from_fn(|| q.pop()).collect::<Vec<_>>(), [3, 1, 2]);
+        q.add(1);
+        assert_eq!(q.len(), 1);
+    }
+}

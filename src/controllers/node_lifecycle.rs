@@ -1,0 +1,372 @@
+//! The node lifecycle controller (`pkg/controller/nodelifecycle/node_lifecycle_controller.go`),
+//! with lazy heartbeats.
+//!
+//! A healthy kubelet renews its lease every 10 s; the controller's monitor pass runs every 5 s
+//! and stamps the newest renewal it sees with its own clock (`probeTimestamp`). Instead of
+//! simulating every renewal and every pass, the controller computes, when a machine stops,
+//! the one pass that will find the node silent for longer than the grace period:
+//!
+//! ```text
+//! last renewal L   = the latest lease tick (node phase + k·10 s) at or before the failure
+//! probeTimestamp P = the first monitor tick (k·5 s) at or after L
+//! NotReady at        the first monitor tick strictly after P + 50 s   (nodeMonitorGracePeriod)
+//! ```
+//!
+//! At that pass the node's Ready, MemoryPressure, DiskPressure and PIDPressure conditions
+//! become Unknown, its pods are marked not Ready (they leave Service endpoints), the
+//! `unreachable:NoSchedule` taint is added, and the node is queued for the
+//! `unreachable:NoExecute` taint, which a per-zone token bucket (0.1 node/s, burst 1) releases
+//! on the 100 ms tainting pass. Zone states (Normal / PartialDisruption / FullDisruption, and
+//! the all-zones "master disruption" mode) change the bucket's rate as in `handleDisruption`.
+//! When the kubelet is back it posts Ready at once (the NoSchedule taint goes immediately) and
+//! the next monitor pass removes the NoExecute taint.
+
+use std::collections::VecDeque;
+
+use crate::api::meta::ConditionStatus;
+use crate::api::taint::{Taint, TaintEffect, keys};
+use crate::engine::{Ctx, Event};
+use crate::kernel::{SimDuration, SimTime};
+use crate::store::{NodeConditionType, NodeId};
+
+/// `--node-monitor-period`.
+pub const MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
+/// `--node-monitor-grace-period` (v1.32+).
+pub const GRACE_PERIOD: SimDuration = SimDuration::from_secs(50);
+/// The kubelet's lease renew interval (0.25 × 40 s).
+pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::from_secs(10);
+/// `NodeEvictionPeriod`: the NoExecute tainting pass.
+pub const EVICTION_PERIOD: SimDuration = SimDuration::from_millis(100);
+/// `--node-eviction-rate` 0.1/s: one node per 10 s per zone.
+pub const PRIMARY_TOKEN_INTERVAL: SimDuration = SimDuration::from_secs(10);
+/// `--secondary-node-eviction-rate` 0.01/s.
+pub const SECONDARY_TOKEN_INTERVAL: SimDuration = SimDuration::from_secs(100);
+/// `--unhealthy-zone-threshold`.
+pub const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+/// `--large-cluster-size-threshold`.
+pub const LARGE_CLUSTER_THRESHOLD: usize = 50;
+
+/// `ZoneState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneState {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct NodeHealth {
+    /// Invalidates pending detection/recovery timers.
+    epoch: u32,
+    kubelet_alive: bool,
+    /// The kubelet's lease renewals happen at `lease_phase + k · 10 s`.
+    lease_phase: SimTime,
+    zone: usize,
+    queued: bool,
+}
+
+struct Zone {
+    key: String,
+    nodes: Vec<NodeId>,
+    state: ZoneState,
+    /// When the bucket next has a token.
+    next_token: SimTime,
+    queue: VecDeque<NodeId>,
+}
+
+/// The node lifecycle controller's state.
+pub struct NodeLifecycle {
+    nodes: Vec<NodeHealth>,
+    zones: Vec<Zone>,
+    master_disruption: bool,
+    pass_scheduled: Option<SimTime>,
+}
+
+impl Default for NodeLifecycle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The timers of this controller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleTimer {
+    /// The monitor pass that finds a silent node past its grace period.
+    GraceExpired,
+    /// The monitor pass that first sees a recovered node Ready.
+    ReadyObserved,
+}
+
+impl NodeLifecycle {
+    pub fn new() -> NodeLifecycle {
+        NodeLifecycle { nodes: Vec::new(), zones: Vec::new(), master_disruption: false, pass_scheduled: None }
+    }
+
+    /// Registers a node whose kubelet renews its lease at `lease_phase + k · 10 s`.
+    pub fn add_node(&mut self, id: NodeId, zone_key: &str, lease_phase: SimTime) {
+        debug_assert_eq!(id.index(), self.nodes.len());
+        let zone = match self.zones.iter().position(|z| z.key == zone_key) {
+            Some(z) => z,
+            None => {
+                self.zones.push(Zone {
+                    key: zone_key.to_string(),
+                    nodes: Vec::new(),
+                    state: ZoneState::Normal,
+                    next_token: SimTime::ZERO,
+                    queue: VecDeque::new(),
+                });
+                self.zones.len() - 1
+            }
+        };
+        self.zones[zone].nodes.push(id);
+        self.nodes.push(NodeHealth { epoch: 0, kubelet_alive: true, lease_phase, zone, queued: false });
+    }
+
+    pub fn zone_state(&self, zone_key: &str) -> Option<ZoneState> {
+        self.zones.iter().find(|z| z.key == zone_key).map(|z| z.state)
+    }
+
+    /// When a machine stopping at `failed_at` is first seen NotReady.
+    pub fn detection_time(&self, id: NodeId, failed_at: SimTime) -> SimTime {
+        let h = &self.nodes[id.index()];
+        let last_renewal = if failed_at < h.lease_phase {
+            h.lease_phase.min(failed_at)
+        } else {
+            let k = (failed_at - h.lease_phase).as_micros() / LEASE_RENEW_INTERVAL.as_micros();
+            h.lease_phase + LEASE_RENEW_INTERVAL.saturating_mul(k)
+        };
+        let probe = last_renewal.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+        (probe + GRACE_PERIOD).next_tick_after(MONITOR_PERIOD, SimDuration::ZERO)
+    }
+
+    /// The kubelet stopped (machine crash, partition): plan the pass that notices.
+    pub fn kubelet_stopped(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let at = self.detection_time(id, ctx.now);
+        let h = &mut self.nodes[id.index()];
+        h.kubelet_alive = false;
+        h.epoch = h.epoch.wrapping_add(1);
+        let epoch = h.epoch;
+        ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::GraceExpired });
+    }
+
+    /// The kubelet is back and has posted Ready: renewals restart from now; the NoSchedule
+    /// taints go at once (the node worker reacts to the update), the NoExecute taint at the
+    /// next monitor pass.
+    pub fn kubelet_started(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let now = ctx.now;
+        let h = &mut self.nodes[id.index()];
+        h.kubelet_alive = true;
+        h.lease_phase = now;
+        h.epoch = h.epoch.wrapping_add(1);
+        let epoch = h.epoch;
+        let zone = h.zone;
+        if h.queued {
+            h.queued = false;
+            self.zones[zone].queue.retain(|n| *n != id);
+        }
+        ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
+        ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
+        let at = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+        ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, id: NodeId, epoch: u32, timer: LifecycleTimer) {
+        if self.nodes[id.index()].epoch != epoch {
+            return;
+        }
+        match timer {
+            LifecycleTimer::GraceExpired => self.mark_unknown(ctx, id),
+            LifecycleTimer::ReadyObserved => {
+                let now = ctx.now;
+                ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoExecute);
+                ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoExecute);
+                self.update_zones(ctx);
+            }
+        }
+    }
+
+    /// `tryUpdateNodeHealth` past the grace period, then `MarkPodsNotReady` and the taints.
+    fn mark_unknown(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let now = ctx.now;
+        let was_ready = ctx.store.node(id).is_ready();
+        for which in [
+            NodeConditionType::Ready,
+            NodeConditionType::MemoryPressure,
+            NodeConditionType::DiskPressure,
+            NodeConditionType::PidPressure,
+        ] {
+            ctx.store.set_node_condition(now, id, which, ConditionStatus::Unknown, "NodeStatusUnknown");
+        }
+        if was_ready {
+            let name = ctx.store.node(id).meta.name.clone();
+            let pods: Vec<_> = ctx.store.pods_on_node(id).to_vec();
+            let mut marked = 0;
+            for pod in pods {
+                if ctx.store.set_pod_ready(now, pod, false, "NodeNotReady") {
+                    marked += 1;
+                }
+            }
+            ctx.store.journal.narrate(now, || {
+                format!("node {name} is NotReady (no heartbeat for 50s); {marked} pod(s) marked not ready")
+            });
+        }
+        ctx.store.add_taint(now, id, Taint::new(keys::UNREACHABLE, TaintEffect::NoSchedule));
+        let zone = self.nodes[id.index()].zone;
+        if !self.nodes[id.index()].queued {
+            self.nodes[id.index()].queued = true;
+            self.zones[zone].queue.push_back(id);
+        }
+        self.update_zones(ctx);
+        self.schedule_pass(ctx);
+    }
+
+    /// `ComputeZoneState` for every zone, and the master-disruption transitions.
+    fn update_zones(&mut self, ctx: &mut Ctx<'_>) {
+        for z in &mut self.zones {
+            let not_ready = z.nodes.iter().filter(|&&n| !ctx.store.node(n).is_ready()).count();
+            let ready = z.nodes.len() - not_ready;
+            z.state = if ready == 0 && not_ready > 0 {
+                ZoneState::FullDisruption
+            } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
+                ZoneState::PartialDisruption
+            } else {
+                ZoneState::Normal
+            };
+        }
+        let all_full = !self.zones.is_empty() && self.zones.iter().all(|z| z.state == ZoneState::FullDisruption);
+        let now = ctx.now;
+        if all_full && !self.master_disruption {
+            // Every zone is down: assume the control plane is the one cut off; evict nothing.
+            self.master_disruption = true;
+            ctx.store.journal.narrate(now, || {
+                "all zones are fully disrupted: taint-based eviction stops (master disruption mode)".into()
+            });
+            for id in ctx.store.node_ids().collect::<Vec<_>>() {
+                ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoExecute);
+                ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoExecute);
+            }
+        } else if !all_full && self.master_disruption {
+            // Leaving: every node gets a fresh grace period; nodes still down are re-queued.
+            self.master_disruption = false;
+            for i in 0..self.nodes.len() {
+                let id = NodeId(i as u32);
+                if self.nodes[i].kubelet_alive {
+                    continue;
+                }
+                if ctx.store.node(id).is_ready() {
+                    let at = (now + GRACE_PERIOD).next_tick_after(MONITOR_PERIOD, SimDuration::ZERO);
+                    let h = &mut self.nodes[i];
+                    h.epoch = h.epoch.wrapping_add(1);
+                    let epoch = h.epoch;
+                    ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::GraceExpired });
+                } else if !self.nodes[i].queued {
+                    self.nodes[i].queued = true;
+                    let zone = self.nodes[i].zone;
+                    self.zones[zone].queue.push_back(id);
+                }
+            }
+            self.schedule_pass(ctx);
+        }
+    }
+
+    /// The token interval of a zone in its current state, or `None` when tainting stops.
+    fn token_interval(&self, zone: &Zone) -> Option<SimDuration> {
+        if self.master_disruption {
+            return None;
+        }
+        match zone.state {
+            ZoneState::Normal | ZoneState::FullDisruption => Some(PRIMARY_TOKEN_INTERVAL),
+            ZoneState::PartialDisruption if zone.nodes.len() > LARGE_CLUSTER_THRESHOLD => {
+                Some(SECONDARY_TOKEN_INTERVAL)
+            }
+            ZoneState::PartialDisruption => None,
+        }
+    }
+
+    fn schedule_pass(&mut self, ctx: &mut Ctx<'_>) {
+        let mut next: Option<SimTime> = None;
+        for z in &self.zones {
+            if z.queue.is_empty() || self.token_interval(z).is_none() {
+                continue;
+            }
+            let earliest = ctx
+                .now
+                .next_tick_after(EVICTION_PERIOD, SimDuration::ZERO)
+                .max(z.next_token.ceil_to_tick(EVICTION_PERIOD, SimDuration::ZERO));
+            next = Some(next.map_or(earliest, |n: SimTime| n.min(earliest)));
+        }
+        if let Some(at) = next
+            && self.pass_scheduled.is_none_or(|s| s > at || s < ctx.now)
+        {
+            self.pass_scheduled = Some(at);
+            ctx.at(at, Event::TaintPass);
+        }
+    }
+
+    /// `doNoExecuteTaintingPass`: each zone's bucket releases queued nodes.
+    pub fn taint_pass(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.pass_scheduled == Some(now) {
+            self.pass_scheduled = None;
+        }
+        for zi in 0..self.zones.len() {
+            let Some(interval) = self.token_interval(&self.zones[zi]) else { continue };
+            while self.zones[zi].next_token <= now {
+                let Some(id) = self.zones[zi].queue.pop_front() else { break };
+                self.nodes[id.index()].queued = false;
+                let status = ctx.store.node(id).conditions.ready.status;
+                if status == ConditionStatus::True {
+                    continue;
+                }
+                let (key, other) = if status == ConditionStatus::False {
+                    (keys::NOT_READY, keys::UNREACHABLE)
+                } else {
+                    (keys::UNREACHABLE, keys::NOT_READY)
+                };
+                ctx.store.remove_taint(now, id, other, TaintEffect::NoExecute);
+                if ctx.store.add_taint(now, id, Taint::new(key, TaintEffect::NoExecute)) {
+                    let name = ctx.store.node(id).meta.name.clone();
+                    ctx.store.journal.narrate(now, || format!("node {name} tainted {key}:NoExecute; its pods will be evicted when their toleration expires"));
+                }
+                self.zones[zi].next_token = now + interval;
+            }
+        }
+        self.schedule_pass(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The timeline of the controllers reference, §9.2: detection 45–60 s after the failure
+    /// with the v1.32+ grace period, depending on the lease phase.
+    #[test]
+    fn detection_window() {
+        let mut nl = NodeLifecycle::new();
+        for phase_ms in (0..10_000).step_by(250) {
+            let id = NodeId(nl.nodes.len() as u32);
+            nl.add_node(id, "z", SimTime::from_micros(phase_ms * 1000));
+            for fail_s in [600u64, 601, 603, 605, 607, 609] {
+                let failed = SimTime::from_secs(fail_s);
+                let d = nl.detection_time(id, failed);
+                let after = (d - failed).as_micros() as f64 / 1e6;
+                assert!((45.0..=60.0).contains(&after), "phase {phase_ms}ms fail {fail_s}s: detected after {after}s");
+                assert_eq!(d.as_micros() % MONITOR_PERIOD.as_micros(), 0, "detection happens on a monitor pass");
+            }
+        }
+    }
+
+    #[test]
+    fn detection_exact_case() {
+        let mut nl = NodeLifecycle::new();
+        nl.add_node(NodeId(0), "z", SimTime::from_secs(3));
+        // Renewals at 603, 613, ...; a failure at 610 leaves 603 as the last one; the pass at
+        // 605 stamps it; 605 + 50 = 655 is not "after", so the pass at 660 notices.
+        assert_eq!(nl.detection_time(NodeId(0), SimTime::from_secs(610)), SimTime::from_secs(660));
+        assert_eq!(nl.detection_time(NodeId(0), SimTime::from_secs(623)), SimTime::from_secs(680));
+        // A renewal exactly on a pass is stamped by that pass: 620 -> 670 -> 675.
+        nl.add_node(NodeId(1), "z", SimTime::ZERO);
+        assert_eq!(nl.detection_time(NodeId(1), SimTime::from_secs(622)), SimTime::from_secs(675));
+    }
+}

@@ -1,0 +1,1100 @@
+//! The engine: builds a world from a scenario and runs it.
+//!
+//! One step ([`Simulation::step`]):
+//! 1. pop the next event (time, lane, seq) and advance the clock;
+//! 2. hand it to the one component that owns it (scripted action, scheduler, a controller,
+//!    a kubelet, the node lifecycle or taint eviction controller, a check, a sample);
+//! 3. drain the store's watch stream and route every change to the components that watch it
+//!    (this may make more changes, drained in turn);
+//! 4. make sure the scheduler and each controller with queued work have an event at the
+//!    current instant;
+//! 5. in test builds or with `check_invariants`, verify the invariants.
+//!
+//! Components never call each other; they change the store and schedule events.
+
+use std::sync::Arc;
+
+use crate::api::meta::{Kind, ObjectMeta};
+use crate::api::pod::{Pod, PodPhase, PodStatus};
+use crate::controllers::deployment::{self, DeploymentAction};
+use crate::controllers::node_lifecycle::{LifecycleTimer, NodeLifecycle};
+use crate::controllers::replicaset::{self, RsAction};
+use crate::controllers::taint_eviction::TaintEviction;
+use crate::controllers::{Controller, WorkQueue, endpoints};
+use crate::journal::{Journal, Record};
+use crate::kernel::rng::{names, uniform_below};
+use crate::kernel::{EventKey, EventQueue, Lane, SimDuration, SimTime, Streams};
+use crate::kubelet::{KubeletTimer, Kubelets};
+use crate::manifest::{GENERATE_NAME, Object};
+use crate::metrics::{Recorder, Sample};
+use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
+use crate::scenario::{Action, CheckWhen, Scenario};
+use crate::scheduler::Scheduler;
+use crate::store::{Change, DeploymentId, NodeId, PodId, RsId, ServiceId, Store};
+
+/// Every event of the simulation. A closed set, handled by one `match`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `spec.events[i]`.
+    Scripted(u32),
+    /// `spec.checks[i]` evaluated at its time (observer lane).
+    Check(u32),
+    /// End of an instant inside an open check window (observer lane).
+    WindowCheck,
+    /// A `timeseries.csv` row (observer lane).
+    Sample,
+    /// Schedule one pod.
+    ScheduleOne,
+    /// `flushBackoffQCompleted`.
+    SchedulerFlushBackoff,
+    /// `flushUnschedulablePodsLeftover`.
+    SchedulerFlushLeftover,
+    /// Pop one key from a controller's work queue.
+    Reconcile(Controller),
+    /// A controller asked to look at an object again at this time.
+    Requeue(Controller, u32),
+    Kubelet {
+        pod: PodId,
+        epoch: u32,
+        timer: KubeletTimer,
+    },
+    NodeLifecycle {
+        node: NodeId,
+        epoch: u32,
+        timer: LifecycleTimer,
+    },
+    /// The 100 ms NoExecute tainting pass.
+    TaintPass,
+    /// The taint eviction controller deletes a pod.
+    TaintEviction {
+        pod: PodId,
+    },
+}
+
+/// What components get to work with while handling an event.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub store: &'a mut Store,
+    pub queue: &'a mut EventQueue<Event>,
+    pub streams: &'a Streams,
+}
+
+impl Ctx<'_> {
+    /// Schedules an event; scheduling into the past is a bug.
+    pub fn at(&mut self, at: SimTime, event: Event) -> EventKey {
+        self.queue.schedule(at, event).unwrap_or_else(|e| panic!("{e} ({event:?})"))
+    }
+}
+
+/// Run-time options that do not change the simulated behaviour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record every scheduling attempt (`decisions.jsonl`).
+    pub trace_decisions: bool,
+    /// Keep every journal record (`events.jsonl`).
+    pub trace_events: bool,
+    /// Check the invariants after every event (always on in debug builds).
+    pub check_invariants: bool,
+}
+
+/// The result of one check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckResult {
+    pub index: usize,
+    pub text: String,
+    /// When it was decided.
+    pub at: SimTime,
+    pub passed: bool,
+    /// The actual value at the deciding evaluation.
+    pub actual: String,
+}
+
+#[derive(Clone, Debug)]
+enum CheckState {
+    Pending,
+    /// Window checks: the last actual value seen.
+    Open {
+        last_actual: String,
+    },
+    Done(CheckResult),
+}
+
+/// Why a run stopped early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// `spec.maxEvents` was reached.
+    EventLimit { events: u64, at: SimTime },
+    /// A broken internal invariant (a bug): the seed and event number say how to reproduce it.
+    Invariant { message: String, seed: u64, event: u64, at: SimTime },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::EventLimit { events, at } => write!(
+                f,
+                "stopped after {events} events at virtual time {at}: the event limit (spec.maxEvents) was reached; raise it or shorten spec.until"
+            ),
+            RunError::Invariant { message, seed, event, at } => {
+                write!(f, "internal invariant broken at event {event} (virtual time {at}, seed {seed}): {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// A simulation of one scenario with one seed.
+pub struct Simulation {
+    scenario: Arc<Scenario>,
+    seed: u64,
+    until: SimTime,
+    options: RunOptions,
+    streams: Streams,
+    queue: EventQueue<Event>,
+    store: Store,
+    scheduler: Scheduler,
+    kubelets: Kubelets,
+    lifecycle: NodeLifecycle,
+    taint_eviction: TaintEviction,
+    rs_queue: WorkQueue<RsId>,
+    deployment_queue: WorkQueue<DeploymentId>,
+    endpoints_queue: WorkQueue<ServiceId>,
+    reconcile_pending: [bool; 3],
+    schedule_pending: bool,
+    backoff_flush_at: Option<SimTime>,
+    leftover_flush_at: Option<SimTime>,
+    window_check_pending: Option<SimTime>,
+    checks: Vec<CheckState>,
+    recorder: Recorder,
+    events: u64,
+    changes: Vec<Change>,
+    finished: bool,
+}
+
+/// Counters for the summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub events: u64,
+    pub scheduling_attempts: u64,
+    pub unschedulable_attempts: u64,
+    pub pods_created: u64,
+    pub pods_scheduled: u64,
+}
+
+fn controller_index(c: Controller) -> usize {
+    match c {
+        Controller::ReplicaSet => 0,
+        Controller::Deployment => 1,
+        Controller::Endpoints => 2,
+    }
+}
+
+impl Simulation {
+    /// Builds the world at time zero: nodes, then the manifests (Namespaces first, then the
+    /// rest in file order), and the scripted events, checks and samples.
+    pub fn new(scenario: Arc<Scenario>, seed: Option<u64>, until: Option<SimTime>, options: RunOptions) -> Simulation {
+        let seed = seed.unwrap_or(scenario.seed);
+        let until = until.unwrap_or(scenario.until);
+        let streams = Streams::new(seed);
+        let tiebreak = streams.stream(names::SCHEDULER_TIEBREAK);
+        let scheduler = Scheduler::new(&scenario.scheduler, tiebreak, options.trace_decisions);
+        let options = RunOptions { check_invariants: options.check_invariants || cfg!(debug_assertions), ..options };
+        let mut sim = Simulation {
+            seed,
+            until,
+            options,
+            streams,
+            queue: EventQueue::with_capacity(1024),
+            store: Store::new(Journal::new(options.trace_events)),
+            scheduler,
+            kubelets: Kubelets::new(),
+            lifecycle: NodeLifecycle::new(),
+            taint_eviction: TaintEviction::default(),
+            rs_queue: WorkQueue::default(),
+            deployment_queue: WorkQueue::default(),
+            endpoints_queue: WorkQueue::default(),
+            reconcile_pending: [false; 3],
+            schedule_pending: false,
+            backoff_flush_at: None,
+            leftover_flush_at: None,
+            window_check_pending: None,
+            checks: vec![CheckState::Pending; scenario.checks.len()],
+            recorder: Recorder::new(scenario.sample_interval),
+            events: 0,
+            changes: Vec::new(),
+            finished: false,
+            scenario: scenario.clone(),
+        };
+        for name in crate::api::service::INITIAL_NAMESPACES {
+            sim.store.create_namespace(SimTime::ZERO, name);
+        }
+        for node in &scenario.nodes {
+            sim.add_node(node.clone());
+        }
+        let (namespaces, rest): (Vec<_>, Vec<_>) =
+            scenario.manifests.iter().partition(|m| matches!(m.object, Object::Namespace(_)));
+        for m in namespaces.into_iter().chain(rest) {
+            sim.apply_object(&m.object, "manifest");
+        }
+        for (i, ev) in scenario.events.iter().enumerate() {
+            if ev.at <= until {
+                sim.queue.schedule(ev.at, Event::Scripted(i as u32)).expect("time zero");
+            }
+        }
+        for (i, check) in scenario.checks.iter().enumerate() {
+            match check.when {
+                CheckWhen::At(t) => {
+                    sim.queue.schedule_in(t, Lane::Observer, Event::Check(i as u32)).expect("time zero");
+                }
+                CheckWhen::Always { from, to } | CheckWhen::Eventually { from, to } => {
+                    sim.queue.schedule_in(from, Lane::Observer, Event::Check(i as u32)).expect("time zero");
+                    sim.queue.schedule_in(to, Lane::Observer, Event::Check(i as u32)).expect("time zero");
+                }
+            }
+        }
+        sim.queue.schedule_in(SimTime::ZERO, Lane::Observer, Event::Sample).expect("time zero");
+        sim.settle();
+        sim
+    }
+
+    /// Parses a scenario from a string (manifests must be inline) and builds it.
+    pub fn from_yaml(text: &str, options: RunOptions) -> Result<Simulation, Box<crate::decode::DecodeError>> {
+        let scenario = Scenario::parse(text, "<scenario>", &crate::scenario::NoFiles)?;
+        Ok(Simulation::new(Arc::new(scenario), None, None, options))
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn until(&self) -> SimTime {
+        self.until
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    pub fn digest(&self) -> String {
+        self.store.journal.digest_hex()
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.store.journal
+    }
+
+    pub fn take_decisions(&mut self) -> Vec<String> {
+        self.scheduler.take_decisions()
+    }
+
+    pub fn stats(&self) -> RunStats {
+        RunStats {
+            events: self.events,
+            scheduling_attempts: self.scheduler.stats.attempts,
+            unschedulable_attempts: self.scheduler.stats.unschedulable,
+            pods_created: self.store.stats.pods_created,
+            pods_scheduled: self.store.stats.pods_scheduled,
+        }
+    }
+
+    /// The results of the checks decided so far (all of them after [`run`](Self::run)).
+    pub fn check_results(&self) -> Vec<CheckResult> {
+        self.checks
+            .iter()
+            .filter_map(|c| match c {
+                CheckState::Done(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Runs until `until`, the end of the event queue, or a limit.
+    pub fn run(&mut self) -> Result<(), RunError> {
+        while self.step()? {}
+        self.finish();
+        Ok(())
+    }
+
+    /// Runs events up to and including time `t` (or `until`, whichever is earlier).
+    pub fn run_until(&mut self, t: SimTime) -> Result<(), RunError> {
+        let t = t.min(self.until);
+        while self.queue.peek_time().is_some_and(|next| next <= t) {
+            if !self.step()? {
+                break;
+            }
+        }
+        if self.queue.now() < t {
+            self.queue.advance_to(t);
+        }
+        Ok(())
+    }
+
+    /// Processes one event. Returns false when the run is over.
+    pub fn step(&mut self) -> Result<bool, RunError> {
+        if self.finished {
+            return Ok(false);
+        }
+        let Some(next) = self.queue.peek_time() else { return Ok(false) };
+        if next > self.until {
+            return Ok(false);
+        }
+        let Some((_, _, event)) = self.queue.pop() else { return Ok(false) };
+        self.events += 1;
+        if self.events > self.scenario.max_events {
+            return Err(RunError::EventLimit { events: self.events - 1, at: self.queue.now() });
+        }
+        self.handle(event);
+        self.settle();
+        if self.options.check_invariants
+            && let Err(message) = self.check_invariants()
+        {
+            return Err(RunError::Invariant { message, seed: self.seed, event: self.events, at: self.queue.now() });
+        }
+        Ok(true)
+    }
+
+    /// Ends the run: the clock stands at `until`; undecided checks are decided.
+    fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        if self.queue.now() < self.until && self.queue.peek_time().is_none_or(|t| t > self.until) {
+            self.queue.advance_to(self.until);
+        }
+        for i in 0..self.checks.len() {
+            if let CheckState::Done(_) = self.checks[i] {
+                continue;
+            }
+            let check = &self.scenario.checks[i];
+            let (passed, actual) = match (&check.when, &self.checks[i]) {
+                // An `always` window whose end was reached and never failed passes.
+                (CheckWhen::Always { .. }, CheckState::Open { last_actual }) => (true, last_actual.clone()),
+                (_, CheckState::Open { last_actual }) => (false, last_actual.clone()),
+                _ => (false, "not evaluated: the run ended first".to_string()),
+            };
+            self.decide(i, passed, actual);
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let now = self.queue.now();
+        match event {
+            Event::Scripted(i) => self.scripted(i as usize),
+            Event::Check(i) => self.evaluate_check(i as usize),
+            Event::WindowCheck => {
+                self.window_check_pending = None;
+                self.evaluate_windows();
+            }
+            Event::Sample => {
+                let sample = Sample::take(now, &self.store);
+                self.recorder.push(sample);
+                let next = now + self.scenario.sample_interval;
+                if next <= self.until {
+                    self.queue.schedule_in(next, Lane::Observer, Event::Sample).expect("future");
+                } else if now < self.until {
+                    self.queue.schedule_in(self.until, Lane::Observer, Event::Sample).expect("future");
+                }
+            }
+            Event::ScheduleOne => {
+                self.schedule_pending = false;
+                self.scheduler.schedule_one(&mut self.store, now);
+            }
+            Event::SchedulerFlushBackoff => {
+                self.backoff_flush_at = None;
+                self.scheduler.queue.flush_backoff(now);
+            }
+            Event::SchedulerFlushLeftover => {
+                self.leftover_flush_at = None;
+                self.scheduler.queue.flush_unschedulable_leftover(now);
+            }
+            Event::Reconcile(c) => {
+                self.reconcile_pending[controller_index(c)] = false;
+                self.reconcile(c);
+            }
+            Event::Requeue(c, key) => match c {
+                Controller::ReplicaSet => self.rs_queue.add(RsId(key)),
+                Controller::Deployment => self.deployment_queue.add(DeploymentId(key)),
+                Controller::Endpoints => self.endpoints_queue.add(ServiceId(key)),
+            },
+            Event::Kubelet { pod, epoch, timer } => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.kubelets.on_timer(&mut ctx, pod, epoch, timer);
+            }
+            Event::NodeLifecycle { node, epoch, timer } => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.lifecycle.on_timer(&mut ctx, node, epoch, timer);
+            }
+            Event::TaintPass => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.lifecycle.taint_pass(&mut ctx);
+            }
+            Event::TaintEviction { pod } => {
+                if self.taint_eviction.fire(pod) && !self.store.is_removed(pod) {
+                    let node = self
+                        .store
+                        .pod(pod)
+                        .status
+                        .node
+                        .map(|n| self.store.node(n).meta.name.clone())
+                        .unwrap_or_default();
+                    let key = self.store.pod(pod).meta.key();
+                    self.store.journal.narrate(now, || {
+                        format!("pod {key} evicted from node {node} (taint {} not tolerated any longer)", "NoExecute")
+                    });
+                    self.delete_pod(pod, "DeletionByTaintManager", true);
+                }
+            }
+        }
+        // Open check windows are evaluated at the end of every instant in which something
+        // happened.
+        if !matches!(event, Event::Sample | Event::Check(_) | Event::WindowCheck)
+            && self.window_check_pending != Some(now)
+            && self.any_window_open(now)
+        {
+            self.window_check_pending = Some(now);
+            self.queue.schedule_in(now, Lane::Observer, Event::WindowCheck).expect("now");
+        }
+    }
+
+    fn any_window_open(&self, now: SimTime) -> bool {
+        self.scenario.checks.iter().zip(&self.checks).any(|(c, s)| match (&c.when, s) {
+            (
+                CheckWhen::Always { from, to } | CheckWhen::Eventually { from, to },
+                CheckState::Pending | CheckState::Open { .. },
+            ) => *from <= now && now <= *to,
+            _ => false,
+        })
+    }
+
+    /// Drains the watch stream and makes sure every component with work has an event now.
+    fn settle(&mut self) {
+        let mut changes = std::mem::take(&mut self.changes);
+        loop {
+            self.store.drain_changes(&mut changes);
+            if changes.is_empty() {
+                break;
+            }
+            for change in changes.drain(..) {
+                self.dispatch(change);
+            }
+        }
+        self.changes = changes;
+        let now = self.queue.now();
+        if self.scheduler.has_work() && !self.schedule_pending {
+            self.schedule_pending = true;
+            self.queue.schedule(now, Event::ScheduleOne).expect("now");
+        }
+        if let Some(expiry) = self.scheduler.queue.next_backoff_expiry() {
+            let at = expiry.ceil_to_tick(crate::scheduler::queue::BACKOFF_FLUSH_PERIOD, SimDuration::ZERO).max(now);
+            if self.backoff_flush_at.is_none_or(|t| t > at) {
+                self.backoff_flush_at = Some(at);
+                self.queue.schedule(at, Event::SchedulerFlushBackoff).expect("future");
+            }
+        }
+        if let Some(deadline) = self.scheduler.queue.next_leftover_deadline() {
+            let at = deadline
+                .next_tick_after(crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD, SimDuration::ZERO)
+                .max(now);
+            if self.leftover_flush_at.is_none_or(|t| t > at) {
+                self.leftover_flush_at = Some(at);
+                self.queue.schedule(at, Event::SchedulerFlushLeftover).expect("future");
+            }
+        }
+        for (c, empty) in [
+            (Controller::Deployment, self.deployment_queue.is_empty()),
+            (Controller::ReplicaSet, self.rs_queue.is_empty()),
+            (Controller::Endpoints, self.endpoints_queue.is_empty()),
+        ] {
+            let i = controller_index(c);
+            if !empty && !self.reconcile_pending[i] {
+                self.reconcile_pending[i] = true;
+                self.queue.schedule(now, Event::Reconcile(c)).expect("now");
+            }
+        }
+    }
+
+    /// Routes one store change to the components that watch it.
+    fn dispatch(&mut self, change: Change) {
+        let now = self.queue.now();
+        self.scheduler.on_change(&self.store, change, now);
+        match change {
+            Change::NodeAdded(_) => {}
+            Change::NodeUpdated(node) => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.taint_eviction.node_updated(&mut ctx, node);
+            }
+            Change::PodCreated(pod) => {
+                self.enqueue_pod_watchers(pod);
+            }
+            Change::PodBound(pod) => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.kubelets.pod_bound(&mut ctx, pod);
+                self.taint_eviction.process_pod(&mut ctx, pod);
+                self.enqueue_pod_watchers(pod);
+            }
+            Change::PodStatus(pod) => self.enqueue_pod_watchers(pod),
+            Change::PodDeleting(pod) => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.taint_eviction.cancel(&mut ctx, pod);
+                self.kubelets.pod_deleting(&mut ctx, pod);
+                self.enqueue_pod_watchers(pod);
+            }
+            Change::PodRemoved(pod) => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.taint_eviction.cancel(&mut ctx, pod);
+                self.kubelets.forget(pod);
+                self.enqueue_pod_watchers(pod);
+                if let Some(d) = self.store.pod_owner(pod).and_then(|rs| self.store.rs_owner(rs)) {
+                    self.deployment_queue.add(d);
+                }
+            }
+            Change::ReplicaSet(rs) => {
+                self.rs_queue.add(rs);
+                if let Some(d) = self.store.rs_owner(rs) {
+                    self.deployment_queue.add(d);
+                }
+            }
+            Change::ReplicaSetRemoved(rs) => {
+                if let Some(d) = self.store.rs_owner(rs) {
+                    self.deployment_queue.add(d);
+                }
+            }
+            Change::Deployment(d) => self.deployment_queue.add(d),
+            Change::DeploymentRemoved(_) | Change::ServiceRemoved(_) => {}
+            Change::Service(s) => self.endpoints_queue.add(s),
+        }
+    }
+
+    /// A pod changed: its ReplicaSet and the Services selecting it look again.
+    fn enqueue_pod_watchers(&mut self, pod: PodId) {
+        if let Some(rs) = self.store.pod_owner(pod) {
+            self.rs_queue.add(rs);
+        }
+        let p = self.store.pod(pod);
+        for s in self.store.service_ids() {
+            let service = self.store.service(s).expect("live id");
+            if service.meta.namespace == p.meta.namespace && service.selector.matches(&p.meta.labels) {
+                self.endpoints_queue.add(s);
+            }
+        }
+    }
+
+    fn reconcile(&mut self, c: Controller) {
+        let now = self.queue.now();
+        match c {
+            Controller::ReplicaSet => {
+                let Some(id) = self.rs_queue.pop() else { return };
+                for action in replicaset::reconcile(&self.store, now, id) {
+                    match action {
+                        RsAction::CreatePods(n) => self.create_rs_pods(id, n),
+                        RsAction::DeletePods(pods) => {
+                            for p in pods {
+                                self.delete_pod(p, "ScaleDown", false);
+                            }
+                        }
+                        RsAction::SetStatus(status) => {
+                            self.store.set_replica_set_status(id, status);
+                        }
+                        RsAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::ReplicaSet, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
+            Controller::Deployment => {
+                let Some(id) = self.deployment_queue.pop() else { return };
+                for action in deployment::reconcile(&self.store, now, id) {
+                    match action {
+                        DeploymentAction::CreateReplicaSet(rs) => self.create_deployment_rs(id, *rs),
+                        DeploymentAction::Scale { rs, replicas, annotations } => {
+                            let refs: Vec<(&str, String)> = annotations.iter().map(|(k, v)| (*k, v.clone())).collect();
+                            self.store.scale_replica_set(now, rs, replicas, &refs);
+                        }
+                        DeploymentAction::DeleteReplicaSet(rs) => self.store.remove_replica_set(now, rs),
+                        DeploymentAction::SetStatus(status) => self.store.set_deployment_status(now, id, status),
+                        DeploymentAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::Deployment, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
+            Controller::Endpoints => {
+                let Some(id) = self.endpoints_queue.pop() else { return };
+                if let Some(counts) = endpoints::reconcile(&self.store, id) {
+                    self.store.set_endpoints(now, id, counts);
+                }
+            }
+        }
+    }
+
+    /// Creates `n` pods from a ReplicaSet's template, named `<rs>-<5 random characters>`.
+    fn create_rs_pods(&mut self, rs_id: RsId, n: i32) {
+        let now = self.queue.now();
+        let Some(owner) = self.store.rs_owner_ref(rs_id) else { return };
+        let rs = self.store.replica_set(rs_id).expect("live");
+        let (template, namespace, rs_name) = (rs.template.clone(), rs.meta.namespace.clone(), rs.meta.name.clone());
+        for _ in 0..n {
+            let name = self.generate_name(&namespace, &format!("{rs_name}-"));
+            let meta = ObjectMeta {
+                name,
+                namespace: namespace.clone(),
+                labels: template.labels.clone(),
+                annotations: template.annotations.clone(),
+                owner_references: vec![owner.clone()],
+                ..ObjectMeta::default()
+            };
+            let pod =
+                Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
+            self.store.create_pod(now, pod, Some(rs_id));
+        }
+    }
+
+    /// `generateName`: the prefix plus five characters from Kubernetes' alphabet, drawn from a
+    /// stream keyed by the prefix and a counter, so names do not depend on unrelated draws.
+    fn generate_name(&mut self, namespace: &str, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        for attempt in 0u64.. {
+            let draw = self.store.pod_count() as u64 * 16 + attempt;
+            let mut rng = self.streams.keyed(names::NAMES, prefix, draw);
+            let suffix: String =
+                (0..5).map(|_| ALPHABET[uniform_below(&mut rng, ALPHABET.len() as u64) as usize] as char).collect();
+            let name = format!("{prefix}{suffix}");
+            if self.store.pod_id(namespace, &name).is_none() {
+                return name;
+            }
+        }
+        unreachable!("the name space of five characters is never exhausted")
+    }
+
+    fn create_deployment_rs(&mut self, d: DeploymentId, mut rs: crate::api::workload::ReplicaSet) {
+        let now = self.queue.now();
+        // A hash collision with an unrelated ReplicaSet: bump the collision count.
+        let mut collision = 0u32;
+        while self.store.rs_id(&rs.meta.namespace, &rs.meta.name).is_some() {
+            collision += 1;
+            let dep = self.store.deployment(d).expect("live");
+            let mut base = dep.template.clone();
+            base.labels.remove(crate::api::workload::POD_TEMPLATE_HASH_LABEL);
+            let hash = deployment::pod_template_hash(&base, collision);
+            rs.meta.name = format!("{}-{hash}", dep.meta.name);
+            rs.template.labels.insert(crate::api::workload::POD_TEMPLATE_HASH_LABEL.into(), hash.clone());
+            rs.meta.labels = rs.template.labels.clone();
+            let sel = crate::api::selector::Requirement::new(
+                crate::api::workload::POD_TEMPLATE_HASH_LABEL,
+                crate::api::selector::Operator::Equals,
+                vec![hash],
+            )
+            .expect("valid");
+            rs.selector = dep.selector.clone().with_requirement(sel);
+        }
+        self.store.create_replica_set(now, rs, Some(d));
+    }
+
+    /// Graceful deletion. Pods never bound are removed at once (the API server does not wait
+    /// for a kubelet); bound pods wait for their kubelet.
+    fn delete_pod(&mut self, pod: PodId, reason: &'static str, disruption: bool) {
+        let now = self.queue.now();
+        if self.store.is_removed(pod) {
+            return;
+        }
+        if self.store.pod(pod).status.node.is_none() {
+            self.store.mark_pod_deleting(now, pod, reason, disruption);
+            self.store.remove_pod(now, pod);
+            return;
+        }
+        self.store.mark_pod_deleting(now, pod, reason, disruption);
+    }
+
+    fn add_node(&mut self, node: crate::api::node::Node) -> NodeId {
+        let zone_key = node.zone_key();
+        let name = node.meta.name.clone();
+        let id = self.store.add_node(self.queue.now(), node);
+        self.kubelets.add_node(id);
+        // Each kubelet renews its lease on its own 10 s phase, drawn per node.
+        let mut rng = self.streams.keyed(names::HEARTBEAT, &name, 0);
+        let phase_ms = uniform_below(&mut rng, 10_000);
+        let phase = self.queue.now() + SimDuration::from_millis(phase_ms);
+        self.lifecycle.add_node(id, &zone_key, phase);
+        id
+    }
+
+    /// `kubectl apply` of one object: create, or update the spec.
+    fn apply_object(&mut self, object: &Object, source: &str) {
+        let now = self.queue.now();
+        let meta = object.meta();
+        if object.kind().is_namespaced() && !self.store.namespace_exists(&meta.namespace) {
+            self.action_failed(
+                format!("{source} {}", object.describe()),
+                format!("namespace {:?} not found", meta.namespace),
+            );
+            return;
+        }
+        match object {
+            Object::Namespace(ns) => self.store.create_namespace(now, &ns.meta.name),
+            Object::Node(node) => match self.store.node_id(&node.meta.name) {
+                Some(id) => self.store.update_node_spec(now, id, node),
+                None => {
+                    self.add_node(node.clone());
+                }
+            },
+            Object::Pod(pod) => self.apply_pod(pod, source),
+            Object::ReplicaSet(rs) => match self.store.rs_id(&rs.meta.namespace, &rs.meta.name) {
+                Some(id) => self.store.update_replica_set_spec(now, id, rs),
+                None => {
+                    self.store.create_replica_set(now, rs.clone(), None);
+                }
+            },
+            Object::Deployment(d) => match self.store.deployment_id(&d.meta.namespace, &d.meta.name) {
+                Some(id) => self.store.update_deployment_spec(now, id, d),
+                None => {
+                    self.store.create_deployment(now, d.clone());
+                }
+            },
+            Object::Service(s) => match self.store.service_id(&s.meta.namespace, &s.meta.name) {
+                Some(id) => self.store.update_service_spec(id, s),
+                None => {
+                    self.store.create_service(now, s.clone());
+                }
+            },
+        }
+    }
+
+    fn apply_pod(&mut self, pod: &Pod, source: &str) {
+        let now = self.queue.now();
+        let mut pod = pod.clone();
+        if let Some(prefix) = pod.meta.annotations.remove(GENERATE_NAME) {
+            pod.meta.name = self.generate_name(&pod.meta.namespace, &prefix);
+        } else if let Some(existing) = self.store.pod_id(&pod.meta.namespace, &pod.meta.name) {
+            if *self.store.pod(existing).spec != *pod.spec {
+                self.action_failed(
+                    format!("{source} Pod {}", pod.meta.key()),
+                    "pod updates may not change fields other than image, activeDeadlineSeconds, tolerations (additions) and schedulingGates (removals)".into(),
+                );
+            }
+            return;
+        }
+        let node_name = pod.spec.node_name.clone();
+        let id = self.store.create_pod(now, pod, None);
+        if node_name.is_empty() {
+            return;
+        }
+        // `spec.nodeName` bypasses the scheduler; the kubelet admits the pod or rejects it.
+        let Some(node) = self.store.node_id(&node_name) else {
+            let key = self.store.pod(id).meta.key();
+            self.store
+                .journal
+                .narrate(now, || format!("pod {key} names node {node_name:?}, which does not exist: it stays Pending"));
+            return;
+        };
+        self.store.bind_pod(now, id, node);
+        if let Some(reason) = self.kubelet_admission_failure(id, node) {
+            self.store.container_lost(id);
+            let key = self.store.pod(id).meta.key();
+            self.store.journal.narrate(now, || format!("pod {key} rejected by the kubelet on {node_name}: {reason}"));
+            self.store.set_pod_phase(now, id, PodPhase::Failed);
+        }
+    }
+
+    /// The kubelet's admission check for pods bound without the scheduler (`OutOfcpu`, ...).
+    fn kubelet_admission_failure(&self, pod: PodId, node: NodeId) -> Option<String> {
+        let info = self.scheduler.cache().get(node.index())?;
+        let mut without = info.clone();
+        without.remove_pod(self.store.pod(pod));
+        let (reasons, _) = crate::scheduler::plugins::node_resources_fit::insufficient_resources(
+            &self.store.pod(pod).spec.requests,
+            &without,
+            |_| false,
+        );
+        reasons.first().map(|r| match r.strip_prefix("Insufficient ") {
+            Some(res) => format!("OutOf{res}"),
+            None => "OutOfpods".to_string(),
+        })
+    }
+
+    fn action_failed(&mut self, action: String, message: String) {
+        let now = self.queue.now();
+        let text = format!("{action}: {message}");
+        self.store.journal.narrate(now, || format!("failed: {text}"));
+        self.store.journal.record(now, Record::ActionFailed { action, message });
+    }
+
+    fn scripted(&mut self, i: usize) {
+        let scenario = self.scenario.clone();
+        let ev = &scenario.events[i];
+        let now = self.queue.now();
+        let description = ev.action.describe();
+        self.store.journal.record(now, Record::Scripted { action: description.clone() });
+        self.store.journal.narrate(now, || description.clone());
+        match &ev.action {
+            Action::FailNode(name) | Action::RecoverNode(name) | Action::Cordon(name) | Action::Uncordon(name) => {
+                let Some(id) = self.store.node_id(name) else {
+                    self.action_failed(description, format!("node {name:?} not found"));
+                    return;
+                };
+                match &ev.action {
+                    Action::FailNode(_) => {
+                        if !self.kubelets.is_up(id) {
+                            return;
+                        }
+                        self.store.journal_machine(now, id, false);
+                        let mut ctx =
+                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                        self.kubelets.machine_down(&mut ctx, id);
+                        self.lifecycle.kubelet_stopped(&mut ctx, id);
+                    }
+                    Action::RecoverNode(_) => {
+                        if self.kubelets.is_up(id) {
+                            return;
+                        }
+                        self.store.journal_machine(now, id, true);
+                        // The kubelet re-registers and posts a healthy status.
+                        use crate::api::meta::ConditionStatus::{False, True};
+                        use crate::store::NodeConditionType as C;
+                        self.store.set_node_condition(now, id, C::Ready, True, "KubeletReady");
+                        self.store.set_node_condition(now, id, C::MemoryPressure, False, "KubeletHasSufficientMemory");
+                        self.store.set_node_condition(now, id, C::DiskPressure, False, "KubeletHasNoDiskPressure");
+                        self.store.set_node_condition(now, id, C::PidPressure, False, "KubeletHasSufficientPID");
+                        let mut ctx =
+                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                        self.lifecycle.kubelet_started(&mut ctx, id);
+                        self.kubelets.machine_up(&mut ctx, id);
+                    }
+                    Action::Cordon(_) => {
+                        self.store.set_unschedulable(now, id, true);
+                    }
+                    _ => {
+                        self.store.set_unschedulable(now, id, false);
+                    }
+                }
+            }
+            Action::Apply(manifests) => {
+                for m in manifests {
+                    self.apply_object(&m.object, "apply");
+                }
+            }
+            Action::Delete(r) => self.delete_object(r, &description),
+            Action::Scale { target, replicas } => match target.kind {
+                Kind::Deployment => match self.store.deployment_id(&target.namespace, &target.name) {
+                    Some(id) => self.store.scale_deployment(now, id, *replicas),
+                    None => self.action_failed(description, format!("{target} not found")),
+                },
+                _ => match self.store.rs_id(&target.namespace, &target.name) {
+                    Some(id) => {
+                        self.store.scale_replica_set(now, id, *replicas, &[]);
+                    }
+                    None => self.action_failed(description, format!("{target} not found")),
+                },
+            },
+        }
+    }
+
+    /// `kubectl delete` with background propagation: the owner goes at once, the garbage
+    /// collector deletes its dependents (pods terminate gracefully).
+    fn delete_object(&mut self, r: &crate::api::meta::ObjectRef, description: &str) {
+        let now = self.queue.now();
+        let not_found = |sim: &mut Simulation| sim.action_failed(description.to_string(), format!("{r} not found"));
+        match r.kind {
+            Kind::Pod => match self.store.pod_id(&r.namespace, &r.name) {
+                Some(p) => self.delete_pod(p, "Deleted", false),
+                None => not_found(self),
+            },
+            Kind::ReplicaSet => match self.store.rs_id(&r.namespace, &r.name) {
+                Some(rs) => self.delete_replica_set(rs),
+                None => not_found(self),
+            },
+            Kind::Deployment => match self.store.deployment_id(&r.namespace, &r.name) {
+                Some(d) => {
+                    let owned: Vec<RsId> = self.store.deployment_rs(d).to_vec();
+                    self.store.remove_deployment(now, d);
+                    for rs in owned {
+                        self.delete_replica_set(rs);
+                    }
+                }
+                None => not_found(self),
+            },
+            Kind::Service => match self.store.service_id(&r.namespace, &r.name) {
+                Some(s) => self.store.remove_service(now, s),
+                None => not_found(self),
+            },
+            Kind::Node | Kind::Namespace => {
+                self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
+            }
+        }
+    }
+
+    fn delete_replica_set(&mut self, rs: RsId) {
+        let now = self.queue.now();
+        let pods: Vec<PodId> = self.store.rs_pods(rs).to_vec();
+        self.store.remove_replica_set(now, rs);
+        for p in pods {
+            self.delete_pod(p, "GarbageCollected", false);
+        }
+    }
+
+    // ----- checks -----
+
+    fn decide(&mut self, i: usize, passed: bool, actual: String) {
+        let now = self.queue.now();
+        let check = &self.scenario.checks[i];
+        let text = check.text.clone();
+        self.store.journal.record(now, Record::Check { expect: text.clone(), passed, actual: actual.clone() });
+        let verdict = if passed { "passed" } else { "FAILED" };
+        let shown = actual.clone();
+        self.store.journal.narrate(now, || format!("check {verdict}: {text} (actual: {shown})"));
+        self.checks[i] = CheckState::Done(CheckResult { index: i, text, at: now, passed, actual });
+    }
+
+    fn evaluate_check(&mut self, i: usize) {
+        if let CheckState::Done(_) = self.checks[i] {
+            return;
+        }
+        let scenario = self.scenario.clone();
+        let check = &scenario.checks[i];
+        let now = self.queue.now();
+        let (holds, actual) = self.observe(&check.expect);
+        match check.when {
+            CheckWhen::At(_) => self.decide(i, holds, actual),
+            CheckWhen::Always { to, .. } => {
+                if !holds {
+                    self.decide(i, false, actual);
+                } else if now >= to {
+                    self.decide(i, true, actual);
+                } else {
+                    self.checks[i] = CheckState::Open { last_actual: actual };
+                }
+            }
+            CheckWhen::Eventually { to, .. } => {
+                if holds {
+                    self.decide(i, true, actual);
+                } else if now >= to {
+                    self.decide(i, false, actual);
+                } else {
+                    self.checks[i] = CheckState::Open { last_actual: actual };
+                }
+            }
+        }
+    }
+
+    fn evaluate_windows(&mut self) {
+        let now = self.queue.now();
+        for i in 0..self.checks.len() {
+            let open = match (&self.scenario.checks[i].when, &self.checks[i]) {
+                (
+                    CheckWhen::Always { from, to } | CheckWhen::Eventually { from, to },
+                    CheckState::Pending | CheckState::Open { .. },
+                ) => *from <= now && now <= *to,
+                _ => false,
+            };
+            if open {
+                self.evaluate_check(i);
+            }
+        }
+    }
+
+    /// The current value of an expectation's field and whether the expectation holds.
+    fn observe(&self, e: &Expectation) -> (bool, String) {
+        match crate::metrics::field_value(&self.store, &e.target, &e.field) {
+            Some(actual) => (evaluate(&actual, e.op, &e.value), actual.to_string()),
+            None => {
+                // A missing object has only `exists`.
+                let missing = CheckValue::Word("False".into());
+                if e.field == "exists" {
+                    (evaluate(&missing, e.op, &e.value), "False".into())
+                } else {
+                    let what = match &e.target {
+                        Target::Object(r) => r.to_string(),
+                        Target::Cluster => "cluster".into(),
+                    };
+                    (false, format!("{what} not found"))
+                }
+            }
+        }
+    }
+
+    // ----- invariants -----
+
+    /// No node over-committed by the scheduler; every live bound pod on exactly one node's
+    /// list; the scheduler's node views agree with the store.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let store = &self.store;
+        let mut seen = vec![0u8; store.pod_count()];
+        for node in store.node_ids() {
+            let mut requested = crate::api::resources::Resources::default();
+            let mut count = 0u32;
+            let mut direct = false;
+            for &p in store.pods_on_node(node) {
+                if store.is_removed(p) {
+                    return Err(format!(
+                        "removed pod {} still listed on node {}",
+                        store.pod(p).meta.key(),
+                        store.node(node).meta.name
+                    ));
+                }
+                if store.pod(p).status.node != Some(node) {
+                    return Err(format!(
+                        "pod {} listed on node {} but bound elsewhere",
+                        store.pod(p).meta.key(),
+                        store.node(node).meta.name
+                    ));
+                }
+                seen[p.index()] += 1;
+                requested.add(&store.pod(p).spec.requests);
+                count += 1;
+                direct |= !store.pod(p).spec.node_name.is_empty();
+            }
+            let info = &self.scheduler.cache()[node.index()];
+            if info.pod_count != count
+                || info.requested.milli_cpu != requested.milli_cpu
+                || info.requested.memory != requested.memory
+            {
+                return Err(format!(
+                    "scheduler view of node {} ({} pods, {}m cpu) differs from the store ({} pods, {}m cpu)",
+                    info.name, info.pod_count, info.requested.milli_cpu, count, requested.milli_cpu
+                ));
+            }
+            // Pods bound with spec.nodeName bypass the scheduler and may over-commit (the
+            // kubelet then rejects them); everything the scheduler placed must fit.
+            let alloc = &store.node(node).allocatable_resources;
+            if !direct
+                && (requested.milli_cpu > alloc.milli_cpu
+                    || requested.memory > alloc.memory
+                    || i64::from(count) > alloc.allowed_pod_number
+                    || requested.scalar.iter().any(|(n, v)| *v > alloc.scalar(n)))
+            {
+                return Err(format!(
+                    "node {} is over-committed: {requested:?} > {alloc:?}",
+                    store.node(node).meta.name
+                ));
+            }
+        }
+        for p in store.live_pods() {
+            let bound = store.pod(p).status.node.is_some();
+            if bound && seen[p.index()] != 1 {
+                return Err(format!("bound pod {} appears on {} node lists", store.pod(p).meta.key(), seen[p.index()]));
+            }
+        }
+        Ok(())
+    }
+}

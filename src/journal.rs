@@ -1,0 +1,386 @@
+//! The canonical event log: every observable state change, in order.
+//!
+//! The store writes one [`Record`] per change it makes. Each record is hashed into the run
+//! digest at once, in a fixed binary encoding, and kept in memory only when asked (for
+//! `--trace events`). A short narrative of notable moments (node failures, evictions, checks)
+//! is kept separately, bounded, for the printed summary.
+
+use std::fmt::Write as _;
+
+use crate::api::meta::ConditionStatus;
+use crate::kernel::{Digest, SimTime};
+
+/// One state change. Object names are `namespace/name` (or `name` for nodes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    NodeAdded { node: String },
+    NodeFailed { node: String },
+    NodeRecovered { node: String },
+    NodeCondition { node: String, condition: &'static str, status: ConditionStatus, reason: &'static str },
+    NodeTaint { node: String, taint: String, added: bool },
+    NodeUnschedulable { node: String, unschedulable: bool },
+    NamespaceCreated { namespace: String },
+    PodCreated { pod: String, owner: String },
+    PodBound { pod: String, node: String },
+    PodUnschedulable { pod: String, message: String },
+    PodStarted { pod: String, restart_count: i32 },
+    PodReady { pod: String, ready: bool, reason: &'static str },
+    PodExited { pod: String, exit_code: i32 },
+    PodPhase { pod: String, phase: &'static str },
+    PodDeleting { pod: String, reason: &'static str },
+    PodRemoved { pod: String },
+    ReplicaSetCreated { rs: String, replicas: i32 },
+    ReplicaSetScaled { rs: String, from: i32, to: i32 },
+    ReplicaSetDeleted { rs: String },
+    DeploymentCreated { deployment: String },
+    DeploymentUpdated { deployment: String, generation: i64 },
+    DeploymentCondition { deployment: String, condition: &'static str, status: ConditionStatus, reason: &'static str },
+    DeploymentDeleted { deployment: String },
+    ServiceCreated { service: String },
+    ServiceEndpoints { service: String, ready: u32, not_ready: u32 },
+    ServiceDeleted { service: String },
+    Scripted { action: String },
+    ActionFailed { action: String, message: String },
+    Check { expect: String, passed: bool, actual: String },
+}
+
+impl Record {
+    /// A stable numeric tag per variant, part of the digest encoding. Never renumber.
+    fn tag(&self) -> u8 {
+        match self {
+            Record::NodeAdded { .. } => 1,
+            Record::NodeFailed { .. } => 2,
+            Record::NodeRecovered { .. } => 3,
+            Record::NodeCondition { .. } => 4,
+            Record::NodeTaint { .. } => 5,
+            Record::NodeUnschedulable { .. } => 6,
+            Record::NamespaceCreated { .. } => 7,
+            Record::PodCreated { .. } => 10,
+            Record::PodBound { .. } => 11,
+            Record::PodUnschedulable { .. } => 12,
+            Record::PodStarted { .. } => 13,
+            Record::PodReady { .. } => 14,
+            Record::PodExited { .. } => 15,
+            Record::PodPhase { .. } => 16,
+            Record::PodDeleting { .. } => 17,
+            Record::PodRemoved { .. } => 18,
+            Record::ReplicaSetCreated { .. } => 20,
+            Record::ReplicaSetScaled { .. } => 21,
+            Record::ReplicaSetDeleted { .. } => 22,
+            Record::DeploymentCreated { .. } => 30,
+            Record::DeploymentUpdated { .. } => 31,
+            Record::DeploymentCondition { .. } => 32,
+            Record::DeploymentDeleted { .. } => 33,
+            Record::ServiceCreated { .. } => 40,
+            Record::ServiceEndpoints { .. } => 41,
+            Record::ServiceDeleted { .. } => 42,
+            Record::Scripted { .. } => 50,
+            Record::ActionFailed { .. } => 51,
+            Record::Check { .. } => 52,
+        }
+    }
+
+    /// The variant name, as written in `events.jsonl`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Record::NodeAdded { .. } => "NodeAdded",
+            Record::NodeFailed { .. } => "NodeFailed",
+            Record::NodeRecovered { .. } => "NodeRecovered",
+            Record::NodeCondition { .. } => "NodeCondition",
+            Record::NodeTaint { .. } => "NodeTaint",
+            Record::NodeUnschedulable { .. } => "NodeUnschedulable",
+            Record::NamespaceCreated { .. } => "NamespaceCreated",
+            Record::PodCreated { .. } => "PodCreated",
+            Record::PodBound { .. } => "PodBound",
+            Record::PodUnschedulable { .. } => "PodUnschedulable",
+            Record::PodStarted { .. } => "PodStarted",
+            Record::PodReady { .. } => "PodReady",
+            Record::PodExited { .. } => "PodExited",
+            Record::PodPhase { .. } => "PodPhase",
+            Record::PodDeleting { .. } => "PodDeleting",
+            Record::PodRemoved { .. } => "PodRemoved",
+            Record::ReplicaSetCreated { .. } => "ReplicaSetCreated",
+            Record::ReplicaSetScaled { .. } => "ReplicaSetScaled",
+            Record::ReplicaSetDeleted { .. } => "ReplicaSetDeleted",
+            Record::DeploymentCreated { .. } => "DeploymentCreated",
+            Record::DeploymentUpdated { .. } => "DeploymentUpdated",
+            Record::DeploymentCondition { .. } => "DeploymentCondition",
+            Record::DeploymentDeleted { .. } => "DeploymentDeleted",
+            Record::ServiceCreated { .. } => "ServiceCreated",
+            Record::ServiceEndpoints { .. } => "ServiceEndpoints",
+            Record::ServiceDeleted { .. } => "ServiceDeleted",
+            Record::Scripted { .. } => "Scripted",
+            Record::ActionFailed { .. } => "ActionFailed",
+            Record::Check { .. } => "Check",
+        }
+    }
+
+    fn hash_into(&self, d: &mut Digest) {
+        match self {
+            Record::NodeAdded { node }
+            | Record::NodeFailed { node }
+            | Record::NodeRecovered { node }
+            | Record::NamespaceCreated { namespace: node }
+            | Record::PodRemoved { pod: node }
+            | Record::ReplicaSetDeleted { rs: node }
+            | Record::DeploymentCreated { deployment: node }
+            | Record::DeploymentDeleted { deployment: node }
+            | Record::ServiceCreated { service: node }
+            | Record::ServiceDeleted { service: node }
+            | Record::Scripted { action: node } => d.write_str(node),
+            Record::NodeCondition { node, condition, status, reason } => {
+                d.write_str(node);
+                d.write_str(condition);
+                d.write_u8(*status as u8);
+                d.write_str(reason);
+            }
+            Record::NodeTaint { node, taint, added } => {
+                d.write_str(node);
+                d.write_str(taint);
+                d.write_u8(u8::from(*added));
+            }
+            Record::NodeUnschedulable { node, unschedulable } => {
+                d.write_str(node);
+                d.write_u8(u8::from(*unschedulable));
+            }
+            Record::PodCreated { pod, owner } => {
+                d.write_str(pod);
+                d.write_str(owner);
+            }
+            Record::PodBound { pod, node } => {
+                d.write_str(pod);
+                d.write_str(node);
+            }
+            Record::PodUnschedulable { pod, message } | Record::ActionFailed { action: pod, message } => {
+                d.write_str(pod);
+                d.write_str(message);
+            }
+            Record::PodStarted { pod, restart_count } => {
+                d.write_str(pod);
+                d.write_i64(i64::from(*restart_count));
+            }
+            Record::PodReady { pod, ready, reason } => {
+                d.write_str(pod);
+                d.write_u8(u8::from(*ready));
+                d.write_str(reason);
+            }
+            Record::PodExited { pod, exit_code } => {
+                d.write_str(pod);
+                d.write_i64(i64::from(*exit_code));
+            }
+            Record::PodPhase { pod, phase } => {
+                d.write_str(pod);
+                d.write_str(phase);
+            }
+            Record::PodDeleting { pod, reason } => {
+                d.write_str(pod);
+                d.write_str(reason);
+            }
+            Record::ReplicaSetCreated { rs, replicas } => {
+                d.write_str(rs);
+                d.write_i64(i64::from(*replicas));
+            }
+            Record::ReplicaSetScaled { rs, from, to } => {
+                d.write_str(rs);
+                d.write_i64(i64::from(*from));
+                d.write_i64(i64::from(*to));
+            }
+            Record::DeploymentUpdated { deployment, generation } => {
+                d.write_str(deployment);
+                d.write_i64(*generation);
+            }
+            Record::DeploymentCondition { deployment, condition, status, reason } => {
+                d.write_str(deployment);
+                d.write_str(condition);
+                d.write_u8(*status as u8);
+                d.write_str(reason);
+            }
+            Record::ServiceEndpoints { service, ready, not_ready } => {
+                d.write_str(service);
+                d.write_u64(u64::from(*ready));
+                d.write_u64(u64::from(*not_ready));
+            }
+            Record::Check { expect, passed, actual } => {
+                d.write_str(expect);
+                d.write_u8(u8::from(*passed));
+                d.write_str(actual);
+            }
+        }
+    }
+
+    /// One line of `events.jsonl` (without the newline).
+    pub fn to_json(&self, t: SimTime) -> String {
+        let mut v = serde_json::Map::new();
+        v.insert("t_s".into(), serde_json::json!(t.as_secs_f64()));
+        v.insert("event".into(), serde_json::json!(self.name()));
+        let mut put = |k: &str, val: serde_json::Value| {
+            v.insert(k.to_string(), val);
+        };
+        match self {
+            Record::NodeAdded { node } | Record::NodeFailed { node } | Record::NodeRecovered { node } => {
+                put("node", node.as_str().into())
+            }
+            Record::NamespaceCreated { namespace } => put("namespace", namespace.as_str().into()),
+            Record::NodeCondition { node, condition, status, reason } => {
+                put("node", node.as_str().into());
+                put("condition", (*condition).into());
+                put("status", status.as_str().into());
+                put("reason", (*reason).into());
+            }
+            Record::NodeTaint { node, taint, added } => {
+                put("node", node.as_str().into());
+                put("taint", taint.as_str().into());
+                put("added", (*added).into());
+            }
+            Record::NodeUnschedulable { node, unschedulable } => {
+                put("node", node.as_str().into());
+                put("unschedulable", (*unschedulable).into());
+            }
+            Record::PodCreated { pod, owner } => {
+                put("pod", pod.as_str().into());
+                put("owner", owner.as_str().into());
+            }
+            Record::PodBound { pod, node } => {
+                put("pod", pod.as_str().into());
+                put("node", node.as_str().into());
+            }
+            Record::PodUnschedulable { pod, message } => {
+                put("pod", pod.as_str().into());
+                put("message", message.as_str().into());
+            }
+            Record::PodStarted { pod, restart_count } => {
+                put("pod", pod.as_str().into());
+                put("restart_count", (*restart_count).into());
+            }
+            Record::PodReady { pod, ready, reason } => {
+                put("pod", pod.as_str().into());
+                put("ready", (*ready).into());
+                put("reason", (*reason).into());
+            }
+            Record::PodExited { pod, exit_code } => {
+                put("pod", pod.as_str().into());
+                put("exit_code", (*exit_code).into());
+            }
+            Record::PodPhase { pod, phase } => {
+                put("pod", pod.as_str().into());
+                put("phase", (*phase).into());
+            }
+            Record::PodDeleting { pod, reason } => {
+                put("pod", pod.as_str().into());
+                put("reason", (*reason).into());
+            }
+            Record::PodRemoved { pod } => put("pod", pod.as_str().into()),
+            Record::ReplicaSetCreated { rs, replicas } => {
+                put("replicaset", rs.as_str().into());
+                put("replicas", (*replicas).into());
+            }
+            Record::ReplicaSetScaled { rs, from, to } => {
+                put("replicaset", rs.as_str().into());
+                put("from", (*from).into());
+                put("to", (*to).into());
+            }
+            Record::ReplicaSetDeleted { rs } => put("replicaset", rs.as_str().into()),
+            Record::DeploymentCreated { deployment } | Record::DeploymentDeleted { deployment } => {
+                put("deployment", deployment.as_str().into())
+            }
+            Record::DeploymentUpdated { deployment, generation } => {
+                put("deployment", deployment.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::DeploymentCondition { deployment, condition, status, reason } => {
+                put("deployment", deployment.as_str().into());
+                put("condition", (*condition).into());
+                put("status", status.as_str().into());
+                put("reason", (*reason).into());
+            }
+            Record::ServiceCreated { service } | Record::ServiceDeleted { service } => {
+                put("service", service.as_str().into())
+            }
+            Record::ServiceEndpoints { service, ready, not_ready } => {
+                put("service", service.as_str().into());
+                put("ready", (*ready).into());
+                put("not_ready", (*not_ready).into());
+            }
+            Record::Scripted { action } => put("action", action.as_str().into()),
+            Record::ActionFailed { action, message } => {
+                put("action", action.as_str().into());
+                put("message", message.as_str().into());
+            }
+            Record::Check { expect, passed, actual } => {
+                put("expect", expect.as_str().into());
+                put("passed", (*passed).into());
+                put("actual", actual.as_str().into());
+            }
+        }
+        serde_json::Value::Object(v).to_string()
+    }
+}
+
+/// At most this many narrative lines are kept; later ones are counted.
+pub const MAX_NARRATIVE: usize = 200;
+
+/// The event log: digest, optional record list, narrative.
+#[derive(Clone, Default)]
+pub struct Journal {
+    digest: Digest,
+    keep_records: bool,
+    records: Vec<(SimTime, Record)>,
+    narrative: Vec<(SimTime, String)>,
+    narrative_dropped: u64,
+}
+
+impl Journal {
+    pub fn new(keep_records: bool) -> Journal {
+        Journal { keep_records, ..Journal::default() }
+    }
+
+    #[inline]
+    pub fn record(&mut self, t: SimTime, record: Record) {
+        self.digest.begin_record(t.as_micros(), record.tag());
+        record.hash_into(&mut self.digest);
+        if self.keep_records {
+            self.records.push((t, record));
+        }
+    }
+
+    /// Adds a line to the printed story of the run.
+    pub fn narrate(&mut self, t: SimTime, text: impl FnOnce() -> String) {
+        if self.narrative.len() < MAX_NARRATIVE {
+            self.narrative.push((t, text()));
+        } else {
+            self.narrative_dropped += 1;
+        }
+    }
+
+    pub fn digest_hex(&self) -> String {
+        self.digest.hex()
+    }
+
+    pub fn record_count(&self) -> u64 {
+        self.digest.records()
+    }
+
+    pub fn records(&self) -> &[(SimTime, Record)] {
+        &self.records
+    }
+
+    pub fn narrative(&self) -> &[(SimTime, String)] {
+        &self.narrative
+    }
+
+    pub fn narrative_dropped(&self) -> u64 {
+        self.narrative_dropped
+    }
+
+    /// The narrative as text, one line per entry, times as `[  10m45s]`.
+    pub fn narrative_text(&self) -> String {
+        let mut out = String::new();
+        for (t, line) in &self.narrative {
+            let _ = writeln!(out, "  [{:>9}] {line}", t.to_string());
+        }
+        if self.narrative_dropped > 0 {
+            let _ = writeln!(out, "  ... and {} more notable events", self.narrative_dropped);
+        }
+        out
+    }
+}

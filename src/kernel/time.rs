@@ -1,0 +1,337 @@
+//! Virtual time: integer instants and durations in microseconds.
+//!
+//! Simulated time never touches the wall clock and is never a float: an instant is the number of
+//! microseconds since the start of the run, a duration the number of microseconds between two
+//! instants. Arithmetic is checked; a result that does not fit is an error, not a wrap-around.
+//! Seconds appear only when a value is printed or reported.
+//!
+//! Durations are written as in Go's `time.ParseDuration` (`300ms`, `1.5s`, `1h30m`) plus a `d`
+//! unit for days (`2d`), because Kubernetes users already write durations that way.
+
+use std::fmt;
+
+/// Microseconds per unit, for readability.
+pub const MICROS_PER_MILLI: u64 = 1_000;
+pub const MICROS_PER_SECOND: u64 = 1_000_000;
+pub const MICROS_PER_MINUTE: u64 = 60 * MICROS_PER_SECOND;
+pub const MICROS_PER_HOUR: u64 = 60 * MICROS_PER_MINUTE;
+pub const MICROS_PER_DAY: u64 = 24 * MICROS_PER_HOUR;
+
+/// An instant of virtual time: microseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(u64);
+
+/// A non-negative span of virtual time in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub const fn from_micros(micros: u64) -> SimTime {
+        SimTime(micros)
+    }
+    pub const fn from_secs(secs: u64) -> SimTime {
+        SimTime(secs * MICROS_PER_SECOND)
+    }
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+    /// Whole seconds, truncated: Kubernetes' metav1.Time has second resolution.
+    pub const fn as_secs(self) -> u64 {
+        self.0 / MICROS_PER_SECOND
+    }
+    /// Seconds as a float, for reports only.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / MICROS_PER_SECOND as f64
+    }
+    /// `self + d`, saturating at `SimTime::MAX` (used for "never" deadlines).
+    pub fn saturating_add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+    pub fn checked_add(self, d: SimDuration) -> Option<SimTime> {
+        self.0.checked_add(d.0).map(SimTime)
+    }
+    /// The duration since `earlier`, or zero if `earlier` is later.
+    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+    /// The first multiple of `period` (counted from time zero plus `phase`) that is `>= self`.
+    pub fn ceil_to_tick(self, period: SimDuration, phase: SimDuration) -> SimTime {
+        debug_assert!(period.0 > 0);
+        if self.0 <= phase.0 {
+            return SimTime(phase.0);
+        }
+        let since = self.0 - phase.0;
+        let ticks = since.div_ceil(period.0);
+        SimTime(phase.0.saturating_add(ticks.saturating_mul(period.0)))
+    }
+    /// The first multiple of `period` (plus `phase`) that is strictly `> self`.
+    pub fn next_tick_after(self, period: SimDuration, phase: SimDuration) -> SimTime {
+        let t = self.ceil_to_tick(period, phase);
+        if t == self { SimTime(t.0.saturating_add(period.0)) } else { t }
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+    pub const MAX: SimDuration = SimDuration(u64::MAX);
+
+    pub const fn from_micros(micros: u64) -> SimDuration {
+        SimDuration(micros)
+    }
+    pub const fn from_millis(millis: u64) -> SimDuration {
+        SimDuration(millis * MICROS_PER_MILLI)
+    }
+    pub const fn from_secs(secs: u64) -> SimDuration {
+        SimDuration(secs * MICROS_PER_SECOND)
+    }
+    pub const fn from_mins(mins: u64) -> SimDuration {
+        SimDuration(mins * MICROS_PER_MINUTE)
+    }
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / MICROS_PER_SECOND as f64
+    }
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    pub fn saturating_mul(self, k: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(k))
+    }
+    pub fn saturating_add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl std::ops::Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    /// Adding a duration that overflows the clock is a bug in the caller: virtual time is
+    /// bounded by `until`, which is validated to fit.
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.checked_add(d.0).expect("virtual time overflow"))
+    }
+}
+
+impl std::ops::Sub<SimTime> for SimTime {
+    type Output = SimDuration;
+    fn sub(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.checked_sub(earlier.0).expect("negative virtual duration"))
+    }
+}
+
+impl std::ops::Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.checked_add(d.0).expect("virtual duration overflow"))
+    }
+}
+
+impl fmt::Display for SimTime {
+    /// Printed like a Go duration since the start of the run: `10m45s`, `1h0m0.25s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&SimDuration(self.0), f)
+    }
+}
+
+impl fmt::Display for SimDuration {
+    /// The shape of Go's `time.Duration.String()` without trailing zero units (`1h30m`, not
+    /// `1h30m0s`); hours are not folded into days, so the text also parses with Go tools.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0;
+        if us == 0 {
+            return f.write_str("0s");
+        }
+        let hours = us / MICROS_PER_HOUR;
+        let mins = (us % MICROS_PER_HOUR) / MICROS_PER_MINUTE;
+        let secs = (us % MICROS_PER_MINUTE) / MICROS_PER_SECOND;
+        let frac = us % MICROS_PER_SECOND;
+        let mut out = String::new();
+        if hours > 0 {
+            out.push_str(&format!("{hours}h"));
+        }
+        if mins > 0 || (hours > 0 && (secs > 0 || frac > 0)) {
+            out.push_str(&format!("{mins}m"));
+        }
+        if secs > 0 || frac > 0 {
+            if frac == 0 {
+                out.push_str(&format!("{secs}s"));
+            } else if hours == 0 && mins == 0 && secs == 0 && frac.is_multiple_of(MICROS_PER_MILLI) {
+                out.push_str(&format!("{}ms", frac / MICROS_PER_MILLI));
+            } else {
+                let digits = format!("{frac:06}");
+                out.push_str(&format!("{secs}.{}s", digits.trim_end_matches('0')));
+            }
+        }
+        f.write_str(&out)
+    }
+}
+
+/// Why a duration string was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DurationError {
+    pub input: String,
+    pub reason: &'static str,
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid duration {:?}: {} (write a number and a unit, e.g. 30s, 10m, 1h30m, 2d, 500ms)",
+            self.input, self.reason
+        )
+    }
+}
+
+impl std::error::Error for DurationError {}
+
+/// Parses a Go-style duration with an extra `d` (24 h) unit: `[+]?(<number><unit>)+`, units
+/// `us`/`µs`, `ms`, `s`, `m`, `h`, `d`; `0` alone is allowed. Negative durations and values
+/// below one microsecond (other than zero) are rejected: virtual time has microsecond
+/// resolution and never runs backwards.
+pub fn parse_duration(input: &str) -> Result<SimDuration, DurationError> {
+    let err = |reason| DurationError { input: input.to_string(), reason };
+    let mut s = input;
+    if let Some(rest) = s.strip_prefix('+') {
+        s = rest;
+    } else if s.starts_with('-') {
+        return Err(err("durations cannot be negative"));
+    }
+    if s == "0" {
+        return Ok(SimDuration::ZERO);
+    }
+    if s.is_empty() {
+        return Err(err("empty duration"));
+    }
+    // Accumulate in nanoseconds (u128) so that fractions such as 1.5us are exact before the
+    // final conversion.
+    let mut total_nanos: u128 = 0;
+    while !s.is_empty() {
+        let int_len = s.bytes().take_while(u8::is_ascii_digit).count();
+        let int_part = &s[..int_len];
+        s = &s[int_len..];
+        let mut frac_part = "";
+        if let Some(rest) = s.strip_prefix('.') {
+            let frac_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+            frac_part = &rest[..frac_len];
+            s = &rest[frac_len..];
+        }
+        if int_part.is_empty() && frac_part.is_empty() {
+            return Err(err("expected a number"));
+        }
+        let unit_len = s.char_indices().find(|(_, c)| c.is_ascii_digit() || *c == '.').map_or(s.len(), |(i, _)| i);
+        let unit = &s[..unit_len];
+        s = &s[unit_len..];
+        let nanos_per_unit: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "d" => 86_400_000_000_000,
+            "" => return Err(err("missing unit")),
+            _ => return Err(err("unknown unit")),
+        };
+        if int_part.len() > 30 || frac_part.len() > 30 {
+            return Err(err("too many digits"));
+        }
+        let int_value: u128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| err("bad number"))? };
+        let mut value = int_value.checked_mul(nanos_per_unit).ok_or_else(|| err("too large"))?;
+        if !frac_part.is_empty() {
+            let frac: u128 = frac_part.parse().map_err(|_| err("bad number"))?;
+            let scale = 10u128.pow(frac_part.len() as u32);
+            value = value.checked_add(frac * nanos_per_unit / scale).ok_or_else(|| err("too large"))?;
+        }
+        total_nanos = total_nanos.checked_add(value).ok_or_else(|| err("too large"))?;
+    }
+    if !total_nanos.is_multiple_of(1_000) {
+        return Err(err("below the simulator's one-microsecond resolution"));
+    }
+    let micros = total_nanos / 1_000;
+    // Keep room for adding durations to instants: one million years is plenty.
+    if micros > (u64::MAX / 2) as u128 {
+        return Err(err("too large"));
+    }
+    Ok(SimDuration(micros as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_durations_and_days() {
+        let cases = [
+            ("0", 0),
+            ("30s", 30 * MICROS_PER_SECOND),
+            ("10m", 10 * MICROS_PER_MINUTE),
+            ("1h30m", 90 * MICROS_PER_MINUTE),
+            ("2d", 2 * MICROS_PER_DAY),
+            ("500ms", 500 * MICROS_PER_MILLI),
+            ("1.5s", 1_500_000),
+            ("1.5h", 90 * MICROS_PER_MINUTE),
+            ("+5s", 5 * MICROS_PER_SECOND),
+            ("1us", 1),
+            ("1µs", 1),
+            ("2000ns", 2),
+            (".5s", 500_000),
+            ("1h0m0s", MICROS_PER_HOUR),
+            ("1d12h", MICROS_PER_DAY + 12 * MICROS_PER_HOUR),
+        ];
+        for (input, micros) in cases {
+            assert_eq!(parse_duration(input), Ok(SimDuration(micros)), "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_durations() {
+        for input in [
+            "",
+            "-5s",
+            "5",
+            "s",
+            "5x",
+            "1.2.3s",
+            "1h-5m",
+            "1ns",
+            " 5s",
+            "5s ",
+            "1e3s",
+            "..s",
+            "99999999999999999999999999999999999h",
+        ] {
+            assert!(parse_duration(input).is_err(), "{input} should be rejected");
+        }
+    }
+
+    #[test]
+    fn prints_like_go() {
+        let cases = [
+            (0, "0s"),
+            (30 * MICROS_PER_SECOND, "30s"),
+            (90 * MICROS_PER_MINUTE, "1h30m"),
+            (MICROS_PER_HOUR + 5 * MICROS_PER_SECOND, "1h0m5s"),
+            (250 * MICROS_PER_MILLI, "250ms"),
+            (10 * MICROS_PER_MINUTE + 45_100_000, "10m45.1s"),
+        ];
+        for (micros, text) in cases {
+            assert_eq!(SimDuration(micros).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn ticks() {
+        let five = SimDuration::from_secs(5);
+        assert_eq!(SimTime::from_secs(7).ceil_to_tick(five, SimDuration::ZERO), SimTime::from_secs(10));
+        assert_eq!(SimTime::from_secs(10).ceil_to_tick(five, SimDuration::ZERO), SimTime::from_secs(10));
+        assert_eq!(SimTime::from_secs(10).next_tick_after(five, SimDuration::ZERO), SimTime::from_secs(15));
+        let phase = SimDuration::from_secs(3);
+        assert_eq!(SimTime::from_secs(4).ceil_to_tick(five, phase), SimTime::from_secs(8));
+        assert_eq!(SimTime::from_secs(1).ceil_to_tick(five, phase), SimTime::from_secs(3));
+    }
+}

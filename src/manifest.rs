@@ -1,0 +1,350 @@
+//! Kubernetes manifests in: YAML documents decoded into api objects, with the API server's
+//! defaulting and validation applied, and located errors.
+//!
+//! What `kubectl apply` would accept, we accept; what the API server would reject, we reject
+//! with the file, line, column and object named. Fields Kubernetes defines but the simulator
+//! does not model are accepted and listed once (`kubesim validate`). Kinds that exist in
+//! Kubernetes but do not affect what the simulator models (ConfigMap, Ingress, ...) are
+//! accepted and listed; kinds that would change behaviour but are not implemented yet are an
+//! error, so a run never silently ignores a workload.
+
+mod node;
+mod pod;
+mod service;
+mod workload;
+
+use crate::api::meta::{Kind, Labels, ObjectMeta};
+use crate::api::node::Node;
+use crate::api::pod::Pod;
+use crate::api::service::{Namespace, Service};
+use crate::api::validation;
+use crate::api::workload::{Deployment, ReplicaSet};
+use crate::decode::{Ctx, DResult, Fields};
+use crate::yaml::{Node as YamlNode, Pos};
+
+pub use node::{NodeFields, build_node, decode_node_fields};
+pub use pod::{decode_pod_template, parse_sim_annotations};
+
+/// A decoded object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Pod),
+    ReplicaSet(ReplicaSet),
+    Deployment(Deployment),
+    Service(Service),
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Namespace(_) => Kind::Namespace,
+            Object::Node(_) => Kind::Node,
+            Object::Pod(_) => Kind::Pod,
+            Object::ReplicaSet(_) => Kind::ReplicaSet,
+            Object::Deployment(_) => Kind::Deployment,
+            Object::Service(_) => Kind::Service,
+        }
+    }
+
+    pub fn meta(&self) -> &ObjectMeta {
+        match self {
+            Object::Namespace(o) => &o.meta,
+            Object::Node(o) => &o.meta,
+            Object::Pod(o) => &o.meta,
+            Object::ReplicaSet(o) => &o.meta,
+            Object::Deployment(o) => &o.meta,
+            Object::Service(o) => &o.meta,
+        }
+    }
+
+    /// `Kind namespace/name`, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.kind(), self.meta().key())
+    }
+}
+
+/// A decoded object and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    pub object: Object,
+    pub file: String,
+    pub pos: Pos,
+}
+
+/// Kubernetes kinds that do not change anything the simulator models: accepted, listed.
+pub const IGNORED_KINDS: &[&str] = &[
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Ingress",
+    "IngressClass",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PodDisruptionBudget",
+    "StorageClass",
+    "Endpoints",
+    "EndpointSlice",
+    "CustomResourceDefinition",
+];
+
+/// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
+pub const UNSUPPORTED_KINDS: &[&str] = &[
+    "Job",
+    "CronJob",
+    "StatefulSet",
+    "DaemonSet",
+    "HorizontalPodAutoscaler",
+    "PriorityClass",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "ResourceQuota",
+    "LimitRange",
+    "ReplicationController",
+];
+
+const MODELLED_KINDS: [&str; 6] = ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service"];
+
+/// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
+/// (recorded in the context's unmodelled list).
+pub fn decode_object(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Object>> {
+    let mut top = ctx.fields(root, "")?;
+    let kind_node = top.require(ctx, "kind", root.pos)?;
+    let kind = ctx.string(kind_node, "kind")?;
+    let api_node = top.require(ctx, "apiVersion", root.pos)?;
+    let api_version = ctx.string(api_node, "apiVersion")?;
+
+    if IGNORED_KINDS.contains(&kind.as_str()) {
+        ctx.unmodelled.insert(format!("kind {kind} (accepted, not simulated)"));
+        return Ok(None);
+    }
+    if UNSUPPORTED_KINDS.contains(&kind.as_str()) {
+        return Err(ctx.error_hint(
+            kind_node.pos,
+            "kind",
+            format!("kind {kind:?} is not simulated yet"),
+            "remove it from the scenario; supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service",
+        ));
+    }
+    let Some(kind) = MODELLED_KINDS.iter().copied().find(|k| *k == kind) else {
+        let all = MODELLED_KINDS.iter().chain(IGNORED_KINDS).chain(UNSUPPORTED_KINDS).copied();
+        return Err(ctx.error_hint(
+            kind_node.pos,
+            "kind",
+            format!("unknown kind {kind:?}{}", crate::suggest::did_you_mean(&kind, all)),
+            "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service",
+        ));
+    };
+    let expected_api = match kind {
+        "ReplicaSet" | "Deployment" => "apps/v1",
+        _ => "v1",
+    };
+    if api_version != expected_api {
+        return Err(ctx.error_hint(
+            api_node.pos,
+            "apiVersion",
+            format!("{kind} is served as apiVersion {expected_api:?}, not {api_version:?}"),
+            format!("write apiVersion: {expected_api}"),
+        ));
+    }
+
+    let meta_node = top.require(ctx, "metadata", root.pos)?;
+    let meta_kind = match kind {
+        "Namespace" => Kind::Namespace,
+        "Node" => Kind::Node,
+        "Pod" => Kind::Pod,
+        "ReplicaSet" => Kind::ReplicaSet,
+        "Deployment" => Kind::Deployment,
+        _ => Kind::Service,
+    };
+    let meta = decode_metadata(ctx, meta_node, meta_kind)?;
+    ctx.object = Some(format!("{kind} {}", meta.key()));
+    let spec = top.get("spec");
+    let status = top.get("status");
+    let object = match meta_kind {
+        Kind::Namespace => {
+            if let Some(spec) = spec {
+                ctx.fields(spec, "spec")?.finish(ctx, &["finalizers"])?;
+            }
+            Object::Namespace(Namespace { meta })
+        }
+        Kind::Node => Object::Node(node::decode_node(ctx, meta, spec, status, root.pos)?),
+        Kind::Pod => Object::Pod(pod::decode_pod(ctx, meta, spec, root.pos)?),
+        Kind::ReplicaSet => Object::ReplicaSet(workload::decode_replica_set(ctx, meta, spec, root.pos)?),
+        Kind::Deployment => Object::Deployment(workload::decode_deployment(ctx, meta, spec, root.pos)?),
+        Kind::Service => Object::Service(service::decode_service(ctx, meta, spec, root.pos)?),
+    };
+    // Status of workloads is computed by the simulator; a status written in the manifest
+    // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
+    if status.is_some() && meta_kind != Kind::Node {
+        ctx.note_unmodelled("status");
+    }
+    top.finish(ctx, &[])?;
+    Ok(Some(object))
+}
+
+/// `metadata`: name (or generateName), namespace, labels, annotations, validated.
+fn decode_metadata(ctx: &mut Ctx<'_>, node: &YamlNode, kind: Kind) -> DResult<ObjectMeta> {
+    let mut f = ctx.fields(node, "metadata")?;
+    let mut meta = ObjectMeta::default();
+    let name_node = f.get("name");
+    let generate_node = f.get("generateName");
+    match (name_node, generate_node) {
+        (Some(n), _) => {
+            meta.name = ctx.string(n, "metadata.name")?;
+            validate_name(ctx, kind, &meta.name, n.pos, "metadata.name")?;
+        }
+        (None, Some(g)) if kind == Kind::Pod => {
+            // The store appends five random characters; validate the prefix as a name.
+            let prefix = ctx.string(g, "metadata.generateName")?;
+            validate_name(ctx, kind, &format!("{prefix}x"), g.pos, "metadata.generateName")?;
+            meta.annotations.insert(GENERATE_NAME.to_string(), prefix);
+        }
+        (None, Some(g)) => {
+            return Err(ctx.error(
+                g.pos,
+                "metadata.generateName",
+                format!("generateName is only supported for Pods, not {kind}"),
+            ));
+        }
+        (None, None) => {
+            return Err(ctx.error_hint(
+                node.pos,
+                "metadata",
+                "missing required field \"name\"",
+                "every object needs metadata.name",
+            ));
+        }
+    }
+    if let Some(ns) = f.get("namespace") {
+        let value = ctx.string(ns, "metadata.namespace")?;
+        if !kind.is_namespaced() {
+            return Err(ctx.error(
+                ns.pos,
+                "metadata.namespace",
+                format!("{kind} is cluster-scoped and has no namespace"),
+            ));
+        }
+        validation::is_dns1123_label(&value).map_err(|e| ctx.error(ns.pos, "metadata.namespace", e))?;
+        meta.namespace = value;
+    } else if kind.is_namespaced() {
+        meta.namespace = "default".to_string();
+    }
+    if let Some(labels) = f.get("labels") {
+        meta.labels = ctx.string_map(labels, "metadata.labels")?;
+        validate_labels(ctx, &meta.labels, labels, "metadata.labels")?;
+    }
+    if let Some(annotations) = f.get("annotations") {
+        let values = ctx.string_map(annotations, "metadata.annotations")?;
+        validate_annotation_keys(ctx, &values, annotations, "metadata.annotations")?;
+        meta.annotations.extend(values);
+    }
+    f.finish(
+        ctx,
+        &[
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "managedFields",
+            "finalizers",
+            "ownerReferences",
+            "selfLink",
+        ],
+    )?;
+    Ok(meta)
+}
+
+/// Internal annotation carrying a Pod's `generateName` until the store names it.
+pub const GENERATE_NAME: &str = "sim.kubesim.io/generate-name";
+
+fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) -> DResult<()> {
+    let result = match kind {
+        // Services and Namespaces need DNS labels; everything else a DNS subdomain.
+        Kind::Service => validation::is_dns1035_label(name),
+        Kind::Namespace => validation::is_dns1123_label(name),
+        _ => validation::is_dns1123_subdomain(name),
+    };
+    result.map_err(|e| {
+        ctx.error_hint(pos, path, format!("invalid name {name:?}: {e}"), "use lower-case letters, digits and '-'")
+    })
+}
+
+/// Validates label keys and values (`ValidateLabels`).
+pub(crate) fn validate_labels(ctx: &Ctx<'_>, labels: &Labels, node: &YamlNode, path: &str) -> DResult<()> {
+    for (k, v) in labels {
+        let pos = key_pos(node, k);
+        validation::is_qualified_name(k).map_err(|e| ctx.error(pos, path, format!("invalid label key {k:?}: {e}")))?;
+        validation::is_valid_label_value(v)
+            .map_err(|e| ctx.error(pos, path, format!("invalid value {v:?} for label {k:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+fn validate_annotation_keys(ctx: &Ctx<'_>, annotations: &Labels, node: &YamlNode, path: &str) -> DResult<()> {
+    let mut total = 0usize;
+    for (k, v) in annotations {
+        let pos = key_pos(node, k);
+        validation::is_qualified_name(&k.to_ascii_lowercase())
+            .map_err(|e| ctx.error(pos, path, format!("invalid annotation key {k:?}: {e}")))?;
+        total += k.len() + v.len();
+    }
+    // `ValidateAnnotationsSize`: 256 KiB in total.
+    if total > 256 * 1024 {
+        return Err(ctx.error(node.pos, path, "annotations may not exceed 262144 bytes in total"));
+    }
+    Ok(())
+}
+
+/// The position of `key` in the mapping `node`, or the mapping's own position.
+pub(crate) fn key_pos(node: &YamlNode, key: &str) -> Pos {
+    match &node.value {
+        crate::yaml::Value::Map(entries) => {
+            entries.iter().find(|(k, _)| k.text == key).map_or(node.pos, |(k, _)| k.pos)
+        }
+        _ => node.pos,
+    }
+}
+
+/// Decodes a `LabelSelector` mapping (`matchLabels` + `matchExpressions`).
+pub(crate) fn decode_label_selector(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+) -> DResult<crate::api::selector::LabelSelector> {
+    use crate::api::selector::{LabelSelector, MatchExpression, MatchOperator};
+    let mut f: Fields<'_> = ctx.fields(node, path)?;
+    let match_labels = match f.get("matchLabels") {
+        Some(n) => ctx.string_map(n, &format!("{path}.matchLabels"))?,
+        None => Labels::new(),
+    };
+    let mut expressions = Vec::new();
+    if let Some(list) = f.get("matchExpressions") {
+        for (i, item) in ctx.seq(list, &format!("{path}.matchExpressions"))?.iter().enumerate() {
+            let ipath = format!("{path}.matchExpressions[{i}]");
+            let mut e = ctx.fields(item, &ipath)?;
+            let key = ctx.string(e.require(ctx, "key", item.pos)?, &ipath)?;
+            let op_node = e.require(ctx, "operator", item.pos)?;
+            let op_text = ctx.string(op_node, &ipath)?;
+            let operator: MatchOperator = op_text.parse().map_err(|err: crate::api::selector::SelectorError| {
+                ctx.error(op_node.pos, &format!("{ipath}.operator"), err.to_string())
+            })?;
+            let mut values = Vec::new();
+            if let Some(vs) = e.get("values") {
+                for v in ctx.seq(vs, &format!("{ipath}.values"))? {
+                    values.push(ctx.string(v, &format!("{ipath}.values"))?);
+                }
+            }
+            e.finish(ctx, &[])?;
+            expressions.push(MatchExpression { key, operator, values });
+        }
+    }
+    f.finish(ctx, &[])?;
+    LabelSelector::from_match(&match_labels, &expressions).map_err(|e| ctx.error(node.pos, path, e.to_string()))
+}

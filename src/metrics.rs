@@ -1,0 +1,236 @@
+//! Measurements: periodic samples of the cluster (`timeseries.csv`) and the values checks
+//! compare (`field_value`). See `docs/metrics.md`.
+
+use crate::api::meta::{ConditionStatus, Kind};
+use crate::api::pod::{ContainerState, PodPhase};
+use crate::kernel::{SimDuration, SimTime};
+use crate::scenario::check::{CheckValue, Target};
+use crate::store::Store;
+
+/// One row of `timeseries.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub time: SimTime,
+    pub nodes: u32,
+    pub nodes_ready: u32,
+    pub pods_pending: u32,
+    pub pods_running: u32,
+    pub pods_ready: u32,
+    pub pods_terminating: u32,
+    pub pods_succeeded: u32,
+    pub pods_failed: u32,
+    /// Σ requests of pods on nodes (cpu in millicores, memory in bytes).
+    pub cpu_requested_milli: i64,
+    pub cpu_allocatable_milli: i64,
+    pub memory_requested_bytes: i64,
+    pub memory_allocatable_bytes: i64,
+    /// (name, requested, allocatable) for scalar resources present on some node.
+    pub scalars: Vec<(String, i64, i64)>,
+}
+
+impl Sample {
+    /// Counts the current state. Pods are counted by phase; removed pods are not counted
+    /// (terminal pods that are still present are).
+    pub fn take(time: SimTime, store: &Store) -> Sample {
+        let mut s = Sample {
+            time,
+            nodes: store.nodes().len() as u32,
+            nodes_ready: store.nodes().iter().filter(|n| n.is_ready()).count() as u32,
+            pods_pending: 0,
+            pods_running: 0,
+            pods_ready: 0,
+            pods_terminating: 0,
+            pods_succeeded: 0,
+            pods_failed: 0,
+            cpu_requested_milli: 0,
+            cpu_allocatable_milli: 0,
+            memory_requested_bytes: 0,
+            memory_allocatable_bytes: 0,
+            scalars: Vec::new(),
+        };
+        for node in store.nodes() {
+            let a = &node.allocatable_resources;
+            s.cpu_allocatable_milli += a.milli_cpu;
+            s.memory_allocatable_bytes += a.memory;
+            for (name, v) in &a.scalar {
+                match s.scalars.iter_mut().find(|(n, _, _)| n.as_str() == &**name) {
+                    Some(entry) => entry.2 += v,
+                    None => s.scalars.push((name.to_string(), 0, *v)),
+                }
+            }
+        }
+        for id in store.live_pods() {
+            let pod = store.pod(id);
+            match pod.status.phase {
+                PodPhase::Pending | PodPhase::Unknown => s.pods_pending += 1,
+                PodPhase::Running => s.pods_running += 1,
+                PodPhase::Succeeded => s.pods_succeeded += 1,
+                PodPhase::Failed => s.pods_failed += 1,
+            }
+            if pod.is_ready() {
+                s.pods_ready += 1;
+            }
+            if pod.meta.is_terminating() {
+                s.pods_terminating += 1;
+            }
+            if pod.status.node.is_some() && !pod.status.phase.is_terminal() {
+                let r = &pod.spec.requests;
+                s.cpu_requested_milli += r.milli_cpu;
+                s.memory_requested_bytes += r.memory;
+                for (name, v) in &r.scalar {
+                    if let Some(entry) = s.scalars.iter_mut().find(|(n, _, _)| n.as_str() == &**name) {
+                        entry.1 += v;
+                    }
+                }
+            }
+        }
+        s.scalars.sort();
+        s
+    }
+}
+
+/// The collected samples.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    pub interval: SimDuration,
+    pub samples: Vec<Sample>,
+}
+
+impl Recorder {
+    pub fn new(interval: SimDuration) -> Recorder {
+        Recorder { interval, samples: Vec::new() }
+    }
+
+    pub fn push(&mut self, sample: Sample) {
+        // Two samples at one instant (the last interval ending exactly at `until`): keep one.
+        if self.samples.last().is_some_and(|l| l.time == sample.time) {
+            self.samples.pop();
+        }
+        self.samples.push(sample);
+    }
+}
+
+fn word(s: &str) -> CheckValue {
+    CheckValue::Word(s.to_string())
+}
+
+fn yes(b: bool) -> CheckValue {
+    word(if b { "True" } else { "False" })
+}
+
+fn int(v: impl Into<i64>) -> CheckValue {
+    CheckValue::Int(v.into())
+}
+
+/// The value of a check field, or `None` when the object does not exist.
+pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckValue> {
+    let r = match target {
+        Target::Cluster => {
+            let sample = Sample::take(SimTime::ZERO, store);
+            let live = || store.live_pods().map(|p| store.pod(p));
+            return Some(match field {
+                "nodes" => int(sample.nodes),
+                "nodesReady" => int(sample.nodes_ready),
+                "podsCreated" => int(store.stats.pods_created as i64),
+                "podsScheduled" => int(store.stats.pods_scheduled as i64),
+                "podsPending" => int(sample.pods_pending),
+                "podsRunning" => int(sample.pods_running),
+                "podsReady" => int(sample.pods_ready),
+                "podsSucceeded" => int(sample.pods_succeeded),
+                "podsFailed" => int(sample.pods_failed),
+                "podsTerminating" => int(sample.pods_terminating),
+                "podsUnschedulable" => int(live()
+                    .filter(|p| p.status.node.is_none() && p.status.unschedulable_reason.is_some())
+                    .count() as i64),
+                _ => return None,
+            });
+        }
+        Target::Object(r) => r,
+    };
+    let value = match r.kind {
+        Kind::Deployment => {
+            let d = store.deployment(store.deployment_id(&r.namespace, &r.name)?)?;
+            let cond = |c: &Option<crate::api::workload::DeploymentCondition>| {
+                word(c.as_ref().map_or("Unknown", |c| c.status.as_str()))
+            };
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(d.replicas),
+                "replicas" => int(d.status.replicas),
+                "updatedReplicas" => int(d.status.updated_replicas),
+                "readyReplicas" => int(d.status.ready_replicas),
+                "availableReplicas" => int(d.status.available_replicas),
+                "unavailableReplicas" => int(d.status.unavailable_replicas),
+                "Available" => cond(&d.status.available),
+                "Progressing" => cond(&d.status.progressing),
+                "replicaSets" => int(store.deployment_rs(store.deployment_id(&r.namespace, &r.name)?).len() as i64),
+                _ => return None,
+            }
+        }
+        Kind::ReplicaSet => {
+            let rs = store.replica_set(store.rs_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(rs.replicas),
+                "replicas" => int(rs.status.replicas),
+                "readyReplicas" => int(rs.status.ready_replicas),
+                "availableReplicas" => int(rs.status.available_replicas),
+                "terminatingReplicas" => int(rs.status.terminating_replicas),
+                _ => return None,
+            }
+        }
+        Kind::Service => {
+            let s = store.service(store.service_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "readyEndpoints" => int(s.endpoints.ready),
+                "notReadyEndpoints" => int(s.endpoints.not_ready),
+                "servingTerminatingEndpoints" => int(s.endpoints.serving_terminating),
+                _ => return None,
+            }
+        }
+        Kind::Node => {
+            let id = store.node_id(&r.name)?;
+            let n = store.node(id);
+            let status = |s: ConditionStatus| word(s.as_str());
+            match field {
+                "exists" => yes(true),
+                "Ready" => status(n.conditions.ready.status),
+                "MemoryPressure" => status(n.conditions.memory_pressure.status),
+                "DiskPressure" => status(n.conditions.disk_pressure.status),
+                "PIDPressure" => status(n.conditions.pid_pressure.status),
+                "unschedulable" => yes(n.unschedulable),
+                "taints" => int(n.taints.len() as i64),
+                "pods" => int(store.pods_on_node(id).len() as i64),
+                "podsRunning" => int(store
+                    .pods_on_node(id)
+                    .iter()
+                    .filter(|&&p| matches!(store.pod(p).status.container, ContainerState::Running { .. }))
+                    .count() as i64),
+                _ => return None,
+            }
+        }
+        Kind::Pod => {
+            let p = store.pod(store.pod_id(&r.namespace, &r.name)?);
+            match field {
+                "exists" => yes(true),
+                "phase" => word(p.status.phase.as_str()),
+                "ready" => yes(p.is_ready()),
+                "node" => word(&p.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default()),
+                "restartCount" => int(p.status.restart_count),
+                "terminating" => yes(p.meta.is_terminating()),
+                _ => return None,
+            }
+        }
+        Kind::Namespace => {
+            if !store.namespace_exists(&r.name) {
+                return None;
+            }
+            match field {
+                "exists" => yes(true),
+                _ => return None,
+            }
+        }
+    };
+    Some(value)
+}

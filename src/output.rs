@@ -1,0 +1,265 @@
+//! Run outputs: `summary.json`, `pods.csv`, `timeseries.csv`, and with tracing
+//! `decisions.jsonl` and `events.jsonl`; see `docs/metrics.md` for every column.
+//!
+//! Rendering is pure (strings from a finished simulation). Writing is the one place below the
+//! CLI that touches the file system: every file is written to a temporary name in the output
+//! directory and renamed into place, so an interrupted run never leaves a truncated file under
+//! a final name; `summary.json` is written last, so its presence means the set is complete.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::{CheckResult, Simulation};
+use crate::kernel::SimTime;
+
+/// Seconds with up to six decimals, trailing zeros trimmed (`630`, `630.1`).
+pub fn secs(t: SimTime) -> String {
+    let micros = t.as_micros();
+    let (whole, frac) = (micros / 1_000_000, micros % 1_000_000);
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        let f = format!("{frac:06}");
+        format!("{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson {
+    index: usize,
+    expect: String,
+    at_s: f64,
+    result: &'static str,
+    actual: String,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    scenario: &'a str,
+    file: &'a str,
+    version: &'a str,
+    seed: u64,
+    digest: String,
+    events: u64,
+    journal_records: u64,
+    sim_time_s: f64,
+    until_s: f64,
+    nodes: usize,
+    pods_created: u64,
+    pods_scheduled: u64,
+    scheduling_attempts: u64,
+    unschedulable_attempts: u64,
+    checks_passed: usize,
+    checks_failed: usize,
+    checks: Vec<CheckJson>,
+    stopped_early: Option<String>,
+    not_simulated: Vec<String>,
+}
+
+/// The version string printed in outputs and reproduction lines.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `summary.json`.
+pub fn summary_json(sim: &Simulation, stopped_early: Option<&str>) -> String {
+    let scenario = sim.scenario();
+    let checks = sim.check_results();
+    let stats = sim.stats();
+    let mut not_simulated: Vec<String> = scenario.unmodelled.iter().cloned().collect();
+    for p in sim.scheduler().profiles() {
+        for name in &p.resolved.not_simulated {
+            not_simulated.push(format!("scheduler plugin {name} (profile {})", p.name()));
+        }
+    }
+    let summary = SummaryJson {
+        scenario: &scenario.name,
+        file: &scenario.file,
+        version: VERSION,
+        seed: sim.seed(),
+        digest: sim.digest(),
+        events: stats.events,
+        journal_records: sim.journal().record_count(),
+        sim_time_s: sim.now().as_secs_f64(),
+        until_s: sim.until().as_secs_f64(),
+        nodes: sim.store().nodes().len(),
+        pods_created: stats.pods_created,
+        pods_scheduled: stats.pods_scheduled,
+        scheduling_attempts: stats.scheduling_attempts,
+        unschedulable_attempts: stats.unschedulable_attempts,
+        checks_passed: checks.iter().filter(|c| c.passed).count(),
+        checks_failed: checks.iter().filter(|c| !c.passed).count(),
+        checks: checks.iter().map(check_json).collect(),
+        stopped_early: stopped_early.map(str::to_string),
+        not_simulated,
+    };
+    let mut text = serde_json::to_string_pretty(&summary).expect("serializable");
+    text.push('\n');
+    text
+}
+
+fn check_json(c: &CheckResult) -> CheckJson {
+    CheckJson {
+        index: c.index,
+        expect: c.text.clone(),
+        at_s: c.at.as_secs_f64(),
+        result: if c.passed { "pass" } else { "fail" },
+        actual: c.actual.clone(),
+    }
+}
+
+/// `pods.csv`: one row per pod ever created, in creation order.
+pub fn pods_csv(sim: &Simulation) -> String {
+    let store = sim.store();
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let header = [
+        "namespace",
+        "name",
+        "owner",
+        "node",
+        "created_s",
+        "scheduled_s",
+        "ready_s",
+        "finished_s",
+        "phase",
+        "restarts",
+        "reason",
+    ];
+    w.write_record(header).expect("in memory");
+    let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
+    for pod in store.all_pods() {
+        let owner = pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
+        let node = pod.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
+        let phase = if pod.meta.deletion_timestamp.is_some() && pod.status.finished_at.is_none() {
+            "Terminating".to_string()
+        } else {
+            pod.status.phase.as_str().to_string()
+        };
+        w.write_record([
+            pod.meta.namespace.as_str(),
+            pod.meta.name.as_str(),
+            owner.as_str(),
+            node.as_str(),
+            &secs(pod.meta.creation_timestamp),
+            &opt(pod.status.scheduled_at),
+            &opt(pod.status.first_ready_at),
+            &opt(pod.status.finished_at),
+            &phase,
+            &pod.status.restart_count.to_string(),
+            pod.status.reason.as_str(),
+        ])
+        .expect("in memory");
+    }
+    String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+}
+
+/// `timeseries.csv`: one row per sample.
+pub fn timeseries_csv(sim: &Simulation) -> String {
+    let samples = &sim.recorder().samples;
+    let mut scalar_names: Vec<String> =
+        samples.iter().flat_map(|s| s.scalars.iter().map(|(n, _, _)| n.clone())).collect();
+    scalar_names.sort();
+    scalar_names.dedup();
+    let mut out = String::from(
+        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes",
+    );
+    for name in &scalar_names {
+        let _ = write!(out, ",{name}_requested,{name}_allocatable");
+    }
+    out.push('\n');
+    for s in samples {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            secs(s.time),
+            s.nodes,
+            s.nodes_ready,
+            s.pods_pending,
+            s.pods_running,
+            s.pods_ready,
+            s.pods_terminating,
+            s.pods_succeeded,
+            s.pods_failed,
+            s.cpu_requested_milli,
+            s.cpu_allocatable_milli,
+            s.memory_requested_bytes,
+            s.memory_allocatable_bytes
+        );
+        for name in &scalar_names {
+            let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
+            let _ = write!(out, ",{req},{alloc}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `events.jsonl`: every journal record (needs `trace_events`).
+pub fn events_jsonl(sim: &Simulation) -> String {
+    let mut out = String::new();
+    for (t, r) in sim.journal().records() {
+        out.push_str(&r.to_json(*t));
+        out.push('\n');
+    }
+    out
+}
+
+/// Lines to JSONL text.
+pub fn jsonl(lines: &[String]) -> String {
+    let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for l in lines {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes `contents` to `dir/name` atomically (temporary file in the same directory, then
+/// rename).
+pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    let final_path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &final_path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| final_path)
+}
+
+/// The files of a run, in the order they are written (`summary.json` last).
+pub fn render_all(
+    sim: &mut Simulation,
+    stopped_early: Option<&str>,
+    trace_decisions: bool,
+    trace_events: bool,
+) -> Vec<(&'static str, String)> {
+    let mut files = vec![("pods.csv", pods_csv(sim)), ("timeseries.csv", timeseries_csv(sim))];
+    if trace_decisions {
+        let lines = sim.take_decisions();
+        files.push(("decisions.jsonl", jsonl(&lines)));
+    }
+    if trace_events {
+        files.push(("events.jsonl", events_jsonl(sim)));
+    }
+    files.push(("summary.json", summary_json(sim, stopped_early)));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_format() {
+        assert_eq!(secs(SimTime::from_secs(630)), "630");
+        assert_eq!(secs(SimTime::from_micros(630_100_000)), "630.1");
+        assert_eq!(secs(SimTime::from_micros(1)), "0.000001");
+        assert_eq!(secs(SimTime::ZERO), "0");
+    }
+}

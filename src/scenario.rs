@@ -1,0 +1,667 @@
+//! Scenario files: `apiVersion: kubesim.io/v1alpha1, kind: Scenario`.
+//!
+//! A scenario is plain data once loaded: the cluster, the scheduler configuration, the
+//! manifests (already decoded and validated), timed events and checks. Loading needs file
+//! access for `manifests: [{file: ...}]` and `apply: <file>`; that access goes through the
+//! [`SourceLoader`] trait so the library itself does no I/O (the CLI passes a loader that reads
+//! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
+
+pub mod check;
+
+use std::sync::Arc;
+
+use crate::api::meta::{Labels, ObjectMeta, ObjectRef};
+use crate::api::node::{self, Node};
+use crate::decode::{Ctx, DResult, DecodeError, Unmodelled};
+use crate::kernel::{SimDuration, SimTime};
+use crate::manifest::{Manifest, decode_object};
+use crate::scheduler::config::{SchedulerConfig, decode_scheduler_config};
+use crate::yaml::{Node as YamlNode, Pos, parse_stream};
+use check::Expectation;
+
+/// The scenario API version this build reads.
+pub const API_VERSION: &str = "kubesim.io/v1alpha1";
+
+/// Reads files named by a scenario, relative to the scenario's own location.
+pub trait SourceLoader {
+    /// Resolves `path` relative to the file `relative_to` and returns (display name, text).
+    fn load(&self, relative_to: &str, path: &str) -> Result<(String, String), String>;
+}
+
+/// A loader that refuses every file: for scenarios given as a string with inline manifests.
+pub struct NoFiles;
+
+impl SourceLoader for NoFiles {
+    fn load(&self, _relative_to: &str, path: &str) -> Result<(String, String), String> {
+        Err(format!("cannot read {path:?}: this scenario was loaded from a string, so manifests must be inline"))
+    }
+}
+
+/// A scripted event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// The machine stops: no heartbeats, its containers die.
+    FailNode(String),
+    /// The machine comes back and the kubelet re-registers.
+    RecoverNode(String),
+    /// Marks a node unschedulable (`kubectl cordon`).
+    Cordon(String),
+    /// Clears `unschedulable` (`kubectl uncordon`).
+    Uncordon(String),
+    /// Creates or updates objects (`kubectl apply`).
+    Apply(Vec<Manifest>),
+    /// Deletes an object (`kubectl delete`, background propagation).
+    Delete(ObjectRef),
+    /// Sets `spec.replicas` (`kubectl scale`).
+    Scale { target: ObjectRef, replicas: i32 },
+}
+
+impl Action {
+    /// A short description for logs and the narrative.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::FailNode(n) => format!("failNode {n}"),
+            Action::RecoverNode(n) => format!("recoverNode {n}"),
+            Action::Cordon(n) => format!("cordon {n}"),
+            Action::Uncordon(n) => format!("uncordon {n}"),
+            Action::Apply(ms) => {
+                let names: Vec<String> = ms.iter().map(|m| m.object.describe()).collect();
+                format!("apply {}", names.join(", "))
+            }
+            Action::Delete(r) => format!("delete {r}"),
+            Action::Scale { target, replicas } => format!("scale {target} to {replicas}"),
+        }
+    }
+}
+
+/// A timed scripted event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptedEvent {
+    pub at: SimTime,
+    pub action: Action,
+    pub file: String,
+    pub pos: Pos,
+}
+
+/// When a check is evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckWhen {
+    /// At the end of this instant.
+    At(SimTime),
+    /// At the end of every instant in `[from, to]` at which something happened, and at both
+    /// ends: passes if the expectation holds at all of them.
+    Always { from: SimTime, to: SimTime },
+    /// Passes if the expectation holds at the end of some instant in `[from, to]`.
+    Eventually { from: SimTime, to: SimTime },
+}
+
+/// An assertion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub when: CheckWhen,
+    pub expect: Expectation,
+    /// The expectation as written.
+    pub text: String,
+    pub file: String,
+    pub pos: Pos,
+}
+
+/// A loaded scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    /// Display name of the scenario file.
+    pub file: String,
+    pub seed: u64,
+    pub until: SimTime,
+    pub max_events: u64,
+    pub sample_interval: SimDuration,
+    pub nodes: Vec<Node>,
+    pub scheduler: SchedulerConfig,
+    pub manifests: Vec<Manifest>,
+    pub events: Vec<ScriptedEvent>,
+    pub checks: Vec<Check>,
+    /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
+    pub unmodelled: Unmodelled,
+}
+
+/// Default `until` when a scenario does not say.
+pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
+/// Default event budget.
+pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
+/// Default sampling interval of `timeseries.csv`.
+pub const DEFAULT_SAMPLE_INTERVAL: SimDuration = SimDuration::from_secs(10);
+
+impl Scenario {
+    /// Parses a scenario from text. `file` is the name used in messages and the base for
+    /// relative paths given to `loader`.
+    pub fn parse(text: &str, file: &str, loader: &dyn SourceLoader) -> Result<Scenario, Box<DecodeError>> {
+        let yaml_error = |e: crate::yaml::YamlError| {
+            Box::new(DecodeError {
+                file: file.to_string(),
+                pos: Some(e.pos),
+                object: None,
+                path: String::new(),
+                message: e.message,
+                hint: None,
+            })
+        };
+        let docs = parse_stream(text).map_err(yaml_error)?;
+        let Some(doc) = docs.first() else {
+            return Err(Box::new(DecodeError {
+                file: file.to_string(),
+                pos: None,
+                object: None,
+                path: String::new(),
+                message: "the scenario file is empty".into(),
+                hint: Some(format!("a scenario starts with apiVersion: {API_VERSION} and kind: Scenario")),
+            }));
+        };
+        let mut unmodelled = Unmodelled::new();
+        let mut ctx = Ctx::new(file, "Scenario", &mut unmodelled);
+        if docs.len() > 1 {
+            return Err(ctx.error_hint(
+                docs[1].root.pos,
+                "",
+                "a scenario file holds one document",
+                "put manifests in their own files and list them under spec.manifests",
+            ));
+        }
+        let mut scenario = decode_scenario(&mut ctx, &doc.root, loader)?;
+        scenario.unmodelled = unmodelled;
+        Ok(scenario)
+    }
+}
+
+fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader) -> DResult<Scenario> {
+    let mut top = ctx.fields(root, "")?;
+    let api = top.require(ctx, "apiVersion", root.pos)?;
+    let api_text = ctx.string(api, "apiVersion")?;
+    if api_text != API_VERSION {
+        return Err(ctx.error_hint(
+            api.pos,
+            "apiVersion",
+            format!("unsupported apiVersion {api_text:?}"),
+            format!("write apiVersion: {API_VERSION}"),
+        ));
+    }
+    let kind = top.require(ctx, "kind", root.pos)?;
+    let kind_text = ctx.string(kind, "kind")?;
+    if kind_text != "Scenario" {
+        return Err(ctx.error_hint(
+            kind.pos,
+            "kind",
+            format!("expected kind Scenario, found {kind_text:?}"),
+            "Kubernetes manifests go under spec.manifests of a Scenario",
+        ));
+    }
+    let mut name = String::from("scenario");
+    if let Some(meta) = top.get("metadata") {
+        let mut m = ctx.fields(meta, "metadata")?;
+        if let Some(n) = m.get("name") {
+            name = ctx.string(n, "metadata.name")?;
+            crate::api::validation::is_dns1123_subdomain(&name).map_err(|e| ctx.error(n.pos, "metadata.name", e))?;
+        }
+        m.finish(ctx, &["labels", "annotations"])?;
+    }
+    let spec_node = top.require(ctx, "spec", root.pos)?;
+    top.finish(ctx, &[])?;
+    ctx.object = Some(format!("Scenario {name}"));
+
+    let mut f = ctx.fields(spec_node, "spec")?;
+    let seed = match f.get("seed") {
+        Some(n) => ctx.int_in(n, "spec.seed", 0, i64::MAX)? as u64,
+        None => 1,
+    };
+    let until = match f.get("until") {
+        Some(n) => {
+            let d = ctx.duration(n, "spec.until")?;
+            if d.is_zero() {
+                return Err(ctx.error(n.pos, "spec.until", "must be greater than zero"));
+            }
+            if d > SimDuration::from_secs(100 * 365 * 86_400) {
+                return Err(ctx.error(n.pos, "spec.until", "must be at most 100 years"));
+            }
+            d
+        }
+        None => DEFAULT_UNTIL,
+    };
+    let until = SimTime::ZERO + until;
+    let max_events = match f.get("maxEvents") {
+        Some(n) => ctx.int_in(n, "spec.maxEvents", 1, i64::MAX)? as u64,
+        None => DEFAULT_MAX_EVENTS,
+    };
+    let sample_interval = match f.get("sampleInterval") {
+        Some(n) => {
+            let d = ctx.duration(n, "spec.sampleInterval")?;
+            if d < SimDuration::from_millis(1) {
+                return Err(ctx.error(n.pos, "spec.sampleInterval", "must be at least 1ms"));
+            }
+            d
+        }
+        None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let cluster = f.require(ctx, "cluster", spec_node.pos)?;
+    let nodes = decode_cluster(ctx, cluster)?;
+    let scheduler = match f.get("scheduler") {
+        Some(n) => decode_scheduler_config(ctx, n, "spec.scheduler")?,
+        None => SchedulerConfig::default(),
+    };
+    let mut manifests = Vec::new();
+    if let Some(list) = f.get("manifests") {
+        for (i, item) in ctx.seq(list, "spec.manifests")?.iter().enumerate() {
+            manifests.extend(decode_manifest_ref(ctx, item, &format!("spec.manifests[{i}]"), loader)?);
+        }
+    }
+    let mut events = Vec::new();
+    if let Some(list) = f.get("events") {
+        for (i, item) in ctx.seq(list, "spec.events")?.iter().enumerate() {
+            let ev = decode_event(ctx, item, &format!("spec.events[{i}]"), loader)?;
+            if ev.at > until {
+                ctx.note_unmodelled(&format!("spec.events[{i}] (after spec.until: never happens)"));
+            }
+            events.push(ev);
+        }
+    }
+    let mut checks = Vec::new();
+    if let Some(list) = f.get("checks") {
+        for (i, item) in ctx.seq(list, "spec.checks")?.iter().enumerate() {
+            let c = decode_check(ctx, item, &format!("spec.checks[{i}]"))?;
+            let last = match c.when {
+                CheckWhen::At(t) => t,
+                CheckWhen::Always { to, .. } | CheckWhen::Eventually { to, .. } => to,
+            };
+            if last > until {
+                return Err(ctx.error_hint(
+                    item.pos,
+                    &format!("spec.checks[{i}]"),
+                    "the check's time is after spec.until",
+                    "raise spec.until or move the check",
+                ));
+            }
+            checks.push(c);
+        }
+    }
+    f.finish(ctx, &[])?;
+    check_references(ctx, &nodes, &manifests, &events, &checks)?;
+    Ok(Scenario {
+        name,
+        file: ctx.file.to_string(),
+        seed,
+        until,
+        max_events,
+        sample_interval,
+        nodes,
+        scheduler,
+        manifests,
+        events,
+        checks,
+        unmodelled: Unmodelled::new(),
+    })
+}
+
+/// `spec.cluster`: explicit nodes then pools, in that order; names must be unique.
+fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Node>> {
+    let mut f = ctx.fields(node, "spec.cluster")?;
+    let mut nodes: Vec<Node> = Vec::new();
+    let add = |ctx: &Ctx<'_>, n: Node, pos: Pos, path: &str, nodes: &mut Vec<Node>| -> DResult<()> {
+        if nodes.iter().any(|x| x.meta.name == n.meta.name) {
+            return Err(ctx.error(pos, path, format!("duplicate node name {:?}", n.meta.name)));
+        }
+        if nodes.len() >= 1_000_000 {
+            return Err(ctx.error(pos, path, "more than 1,000,000 nodes"));
+        }
+        nodes.push(n);
+        Ok(())
+    };
+    if let Some(list) = f.get("nodes") {
+        for (i, item) in ctx.seq(list, "spec.cluster.nodes")?.iter().enumerate() {
+            let path = format!("spec.cluster.nodes[{i}]");
+            let mut nf = ctx.fields(item, &path)?;
+            let name_node = nf.require(ctx, "name", item.pos)?;
+            let name = ctx.string(name_node, &format!("{path}.name"))?;
+            crate::api::validation::is_dns1123_subdomain(&name)
+                .map_err(|e| ctx.error(name_node.pos, &format!("{path}.name"), e))?;
+            let zone = match nf.get("zone") {
+                Some(z) => Some(ctx.string(z, &format!("{path}.zone"))?),
+                None => None,
+            };
+            let fields = crate::manifest::decode_node_fields(ctx, &mut nf, item.pos)?;
+            nf.finish(ctx, &[])?;
+            let n = make_node(&name, zone.as_deref(), None, fields);
+            add(ctx, n, name_node.pos, &path, &mut nodes)?;
+        }
+    }
+    if let Some(list) = f.get("nodePools") {
+        for (i, item) in ctx.seq(list, "spec.cluster.nodePools")?.iter().enumerate() {
+            let path = format!("spec.cluster.nodePools[{i}]");
+            let mut pf = ctx.fields(item, &path)?;
+            let name_node = pf.require(ctx, "name", item.pos)?;
+            let pool = ctx.string(name_node, &format!("{path}.name"))?;
+            crate::api::validation::is_dns1123_label(&pool)
+                .map_err(|e| ctx.error(name_node.pos, &format!("{path}.name"), e))?;
+            let count_node = pf.require(ctx, "count", item.pos)?;
+            let count = ctx.int_in(count_node, &format!("{path}.count"), 0, 1_000_000)? as usize;
+            let mut zones = Vec::new();
+            if let Some(z) = pf.get("zones") {
+                for zn in ctx.seq(z, &format!("{path}.zones"))? {
+                    let zone = ctx.string(zn, &format!("{path}.zones"))?;
+                    crate::api::validation::is_valid_label_value(&zone)
+                        .map_err(|e| ctx.error(zn.pos, &format!("{path}.zones"), e))?;
+                    zones.push(zone);
+                }
+            }
+            let fields = crate::manifest::decode_node_fields(ctx, &mut pf, item.pos)?;
+            pf.finish(ctx, &[])?;
+            for k in 0..count {
+                let name = format!("{pool}-{k}");
+                let zone = if zones.is_empty() { None } else { Some(zones[k % zones.len()].as_str()) };
+                let n = make_node(&name, zone, Some(&pool), fields.clone());
+                add(ctx, n, name_node.pos, &path, &mut nodes)?;
+            }
+        }
+    }
+    f.finish(ctx, &[])?;
+    if nodes.is_empty() {
+        return Err(ctx.error_hint(
+            node.pos,
+            "spec.cluster",
+            "the cluster has no nodes",
+            "add spec.cluster.nodes or spec.cluster.nodePools",
+        ));
+    }
+    Ok(nodes)
+}
+
+fn make_node(name: &str, zone: Option<&str>, pool: Option<&str>, fields: crate::manifest::NodeFields) -> Node {
+    let mut labels: Labels = fields.labels.clone();
+    labels.entry(node::labels::HOSTNAME.to_string()).or_insert_with(|| name.to_string());
+    if let Some(zone) = zone {
+        labels.insert(node::labels::ZONE.to_string(), zone.to_string());
+    }
+    if let Some(pool) = pool {
+        labels.insert(node::labels::POOL.to_string(), pool.to_string());
+    }
+    let meta = ObjectMeta { name: name.to_string(), labels, ..ObjectMeta::default() };
+    crate::manifest::build_node(meta, fields)
+}
+
+/// `{file: path}` or `{inline: object}`.
+fn decode_manifest_ref(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    loader: &dyn SourceLoader,
+) -> DResult<Vec<Manifest>> {
+    let mut f = ctx.fields(node, path)?;
+    let file = f.get("file");
+    let inline = f.get("inline");
+    f.finish(ctx, &[])?;
+    match (file, inline) {
+        (Some(file_node), None) => {
+            let rel = ctx.string(file_node, &format!("{path}.file"))?;
+            load_manifest_file(ctx, &rel, file_node.pos, &format!("{path}.file"), loader)
+        }
+        (None, Some(obj)) => {
+            let saved = ctx.object.take();
+            let result = decode_object(ctx, obj);
+            ctx.object = saved;
+            Ok(result?
+                .into_iter()
+                .map(|object| Manifest { object, file: ctx.file.to_string(), pos: obj.pos })
+                .collect())
+        }
+        _ => Err(ctx.error_hint(
+            node.pos,
+            path,
+            "a manifest entry needs exactly one of file or inline",
+            "e.g. - file: manifests/app.yaml",
+        )),
+    }
+}
+
+/// Reads a multi-document manifest file through the loader and decodes every document.
+fn load_manifest_file(
+    ctx: &mut Ctx<'_>,
+    rel: &str,
+    pos: Pos,
+    path: &str,
+    loader: &dyn SourceLoader,
+) -> DResult<Vec<Manifest>> {
+    let (display, text) = loader.load(ctx.file, rel).map_err(|e| ctx.error(pos, path, e))?;
+    let docs = parse_stream(&text).map_err(|e| {
+        Box::new(DecodeError {
+            file: display.clone(),
+            pos: Some(e.pos),
+            object: None,
+            path: String::new(),
+            message: e.message,
+            hint: None,
+        })
+    })?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let mut inner = Ctx { file: &display, object: None, kind: "manifest", unmodelled: ctx.unmodelled };
+        if let Some(object) = decode_object(&mut inner, &doc.root)? {
+            out.push(Manifest { object, file: display.clone(), pos: doc.root.pos });
+        }
+    }
+    Ok(out)
+}
+
+const EVENT_KEYS: [&str; 7] = ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale"];
+
+fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
+    let mut f = ctx.fields(node, path)?;
+    let at_node = f.require(ctx, "at", node.pos)?;
+    let at = SimTime::ZERO + ctx.duration(at_node, &format!("{path}.at"))?;
+    let mut found: Vec<(&'static str, &YamlNode)> = Vec::new();
+    for key in EVENT_KEYS {
+        if let Some(v) = f.get(key) {
+            found.push((key, v));
+        }
+    }
+    f.finish(ctx, &[])?;
+    let [(key, value)] = found.as_slice() else {
+        return Err(ctx.error_hint(
+            node.pos,
+            path,
+            if found.is_empty() {
+                "the event does nothing".to_string()
+            } else {
+                "an event does exactly one thing".to_string()
+            },
+            format!("write one of: {}", EVENT_KEYS.join(", ")),
+        ));
+    };
+    let vpath = format!("{path}.{key}");
+    let action = match *key {
+        "failNode" => Action::FailNode(ctx.string(value, &vpath)?),
+        "recoverNode" => Action::RecoverNode(ctx.string(value, &vpath)?),
+        "cordon" => Action::Cordon(ctx.string(value, &vpath)?),
+        "uncordon" => Action::Uncordon(ctx.string(value, &vpath)?),
+        "apply" => match &value.value {
+            crate::yaml::Value::Scalar(s) => {
+                Action::Apply(load_manifest_file(ctx, &s.text.clone(), value.pos, &vpath, loader)?)
+            }
+            _ => {
+                let saved = ctx.object.take();
+                let result = decode_object(ctx, value);
+                ctx.object = saved;
+                Action::Apply(
+                    result?
+                        .into_iter()
+                        .map(|object| Manifest { object, file: ctx.file.to_string(), pos: value.pos })
+                        .collect(),
+                )
+            }
+        },
+        "delete" => {
+            let text = ctx.string(value, &vpath)?;
+            Action::Delete(ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?)
+        }
+        _ => {
+            let mut sf = ctx.fields(value, &vpath)?;
+            let target_node = sf.require(ctx, "target", value.pos)?;
+            let text = ctx.string(target_node, &format!("{vpath}.target"))?;
+            let target =
+                ObjectRef::parse(&text).map_err(|e| ctx.error(target_node.pos, &format!("{vpath}.target"), e))?;
+            if !matches!(target.kind, crate::api::meta::Kind::Deployment | crate::api::meta::Kind::ReplicaSet) {
+                return Err(ctx.error(
+                    target_node.pos,
+                    &format!("{vpath}.target"),
+                    format!("cannot scale a {}: only deployments and replicasets", target.kind),
+                ));
+            }
+            let replicas =
+                ctx.non_negative_int32(sf.require(ctx, "replicas", value.pos)?, &format!("{vpath}.replicas"))?;
+            sf.finish(ctx, &[])?;
+            Action::Scale { target, replicas }
+        }
+    };
+    if let Action::Apply(ms) = &action
+        && ms.is_empty()
+    {
+        return Err(ctx.error(value.pos, &vpath, "nothing to apply: the manifest has no objects the simulator uses"));
+    }
+    Ok(ScriptedEvent { at, action, file: ctx.file.to_string(), pos: node.pos })
+}
+
+fn decode_check(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Check> {
+    let mut f = ctx.fields(node, path)?;
+    let at = f.get("at");
+    let from = f.get("from");
+    let to = f.get("to");
+    let mode = f.get("mode");
+    let expect_node = f.require(ctx, "expect", node.pos)?;
+    f.finish(ctx, &[])?;
+    let text = ctx.string(expect_node, &format!("{path}.expect"))?;
+    let expect =
+        check::parse_expectation(&text).map_err(|e| ctx.error(expect_node.pos, &format!("{path}.expect"), e))?;
+    let time = |n: &YamlNode, key: &str| ctx.duration(n, &format!("{path}.{key}")).map(|d| SimTime::ZERO + d);
+    let when = match (at, from, to) {
+        (Some(a), None, None) => {
+            if mode.is_some() {
+                return Err(ctx.error(node.pos, path, "mode applies to from/to windows, not to at"));
+            }
+            CheckWhen::At(time(a, "at")?)
+        }
+        (None, Some(fr), Some(t)) => {
+            let (from, to) = (time(fr, "from")?, time(t, "to")?);
+            if to < from {
+                return Err(ctx.error(t.pos, &format!("{path}.to"), "must not be before from"));
+            }
+            let mode_text = match mode {
+                Some(m) => ctx.string(m, &format!("{path}.mode"))?,
+                None => "always".to_string(),
+            };
+            match mode_text.as_str() {
+                "always" => CheckWhen::Always { from, to },
+                "eventually" => CheckWhen::Eventually { from, to },
+                other => {
+                    return Err(ctx.error(
+                        mode.map_or(node.pos, |m| m.pos),
+                        &format!("{path}.mode"),
+                        format!("unknown mode {other:?}: use always or eventually"),
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(ctx.error_hint(
+                node.pos,
+                path,
+                "a check needs either at, or from and to",
+                "e.g. {at: 20m, expect: \"...\"}",
+            ));
+        }
+    };
+    Ok(Check { when, expect, text, file: ctx.file.to_string(), pos: node.pos })
+}
+
+/// Cross-references: scripted node events name existing nodes; manifest objects are unique;
+/// namespaced objects live in a namespace that exists or is created by a manifest.
+fn check_references(
+    ctx: &Ctx<'_>,
+    nodes: &[Node],
+    manifests: &[Manifest],
+    events: &[ScriptedEvent],
+    _checks: &[Check],
+) -> DResult<()> {
+    let node_names: Vec<&str> = nodes.iter().map(|n| n.meta.name.as_str()).collect();
+    for ev in events {
+        let name = match &ev.action {
+            Action::FailNode(n) | Action::RecoverNode(n) | Action::Cordon(n) | Action::Uncordon(n) => n,
+            _ => continue,
+        };
+        // Nodes may also come from Node manifests.
+        let from_manifest =
+            manifests.iter().any(|m| matches!(&m.object, crate::manifest::Object::Node(x) if &x.meta.name == name));
+        if !node_names.contains(&name.as_str()) && !from_manifest {
+            return Err(ctx.error(
+                ev.pos,
+                "spec.events",
+                format!("no node named {name:?}{}", crate::suggest::did_you_mean(name, node_names.iter().copied())),
+            ));
+        }
+    }
+    let mut seen: std::collections::BTreeMap<(crate::api::meta::Kind, String), &Manifest> =
+        std::collections::BTreeMap::new();
+    for m in manifests {
+        let key = (m.object.kind(), m.object.meta().key());
+        if m.object.meta().annotations.contains_key(crate::manifest::GENERATE_NAME) {
+            continue;
+        }
+        if let Some(first) = seen.get(&key) {
+            return Err(Box::new(DecodeError {
+                file: m.file.clone(),
+                pos: Some(m.pos),
+                object: Some(m.object.describe()),
+                path: String::new(),
+                message: format!("duplicate object (first defined in {} at line {})", first.file, first.pos.line),
+                hint: Some(
+                    "object names must be unique per kind and namespace; use an apply event to change an object later"
+                        .into(),
+                ),
+            }));
+        }
+        if let crate::manifest::Object::Node(n) = &m.object
+            && node_names.contains(&n.meta.name.as_str())
+        {
+            return Err(Box::new(DecodeError {
+                file: m.file.clone(),
+                pos: Some(m.pos),
+                object: Some(m.object.describe()),
+                path: String::new(),
+                message: "a node with this name is already defined in spec.cluster".into(),
+                hint: None,
+            }));
+        }
+        seen.insert(key, m);
+    }
+    let namespaces: Vec<String> = crate::api::service::INITIAL_NAMESPACES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(manifests.iter().filter_map(|m| match &m.object {
+            crate::manifest::Object::Namespace(n) => Some(n.meta.name.clone()),
+            _ => None,
+        }))
+        .collect();
+    for m in manifests {
+        let ns = &m.object.meta().namespace;
+        if m.object.kind().is_namespaced() && !namespaces.contains(ns) {
+            return Err(Box::new(DecodeError {
+                file: m.file.clone(),
+                pos: Some(m.pos),
+                object: Some(m.object.describe()),
+                path: "metadata.namespace".into(),
+                message: format!("namespace {ns:?} not found"),
+                hint: Some(format!("add a Namespace manifest named {ns:?} to spec.manifests")),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Shared, immutable scenario data handed to a simulation.
+pub type SharedScenario = Arc<Scenario>;

@@ -1,0 +1,277 @@
+//! The scheduling framework: extension-point traits, the closed status type, the per-node view
+//! plugins see, and one scheduling cycle (`schedulePod` in `pkg/scheduler/schedule_one.go`).
+//!
+//! A plugin is a value implementing [`Plugin`], which hands out the extension-point traits it
+//! implements ([`PreFilter`], [`Filter`], [`PreScore`], [`Score`]). Per-cycle state lives in
+//! the plugin itself: `pre_filter` and `pre_score` take `&mut self` and run once per cycle,
+//! before `filter` and `score` (which take `&self`) run per node.
+
+use std::fmt;
+
+use crate::api::meta::Labels;
+use crate::api::node::ContainerImage;
+use crate::api::pod::Pod;
+use crate::api::resources::Resources;
+use crate::api::taint::Taint;
+use crate::kernel::SimRng;
+use crate::kernel::rng::uniform_below;
+use crate::store::NodeId;
+
+/// `MaxNodeScore`.
+pub const MAX_NODE_SCORE: i64 = 100;
+/// `MinNodeScore`.
+pub const MIN_NODE_SCORE: i64 = 0;
+
+/// The outcome class of a plugin call (`fwk.Code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    Success,
+    /// The node does not fit now; preemption may help.
+    Unschedulable,
+    /// The node cannot fit whatever is removed from it.
+    UnschedulableAndUnresolvable,
+    /// An internal error: the attempt fails.
+    Error,
+    /// The plugin has nothing to do for this pod.
+    Skip,
+}
+
+/// A plugin's verdict, with reasons (`fwk.Status`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub code: Code,
+    pub reasons: Vec<String>,
+    /// The plugin that produced it (set by the framework).
+    pub plugin: &'static str,
+}
+
+impl Status {
+    pub fn success() -> Status {
+        Status { code: Code::Success, reasons: Vec::new(), plugin: "" }
+    }
+    pub fn skip() -> Status {
+        Status { code: Code::Skip, reasons: Vec::new(), plugin: "" }
+    }
+    pub fn unschedulable(reason: impl Into<String>) -> Status {
+        Status { code: Code::Unschedulable, reasons: vec![reason.into()], plugin: "" }
+    }
+    pub fn unresolvable(reason: impl Into<String>) -> Status {
+        Status { code: Code::UnschedulableAndUnresolvable, reasons: vec![reason.into()], plugin: "" }
+    }
+    pub fn error(message: impl Into<String>) -> Status {
+        Status { code: Code::Error, reasons: vec![message.into()], plugin: "" }
+    }
+    pub fn is_success(&self) -> bool {
+        self.code == Code::Success
+    }
+    pub fn is_skip(&self) -> bool {
+        self.code == Code::Skip
+    }
+    pub fn is_rejection(&self) -> bool {
+        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable)
+    }
+    /// The reasons joined, as kube-scheduler prints them.
+    pub fn message(&self) -> String {
+        self.reasons.join(", ")
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message())
+    }
+}
+
+/// What a plugin sees of a node: the scheduler cache's `NodeInfo`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInfo {
+    pub id: NodeId,
+    pub name: String,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub images: Vec<ContainerImage>,
+    pub allocatable: Resources,
+    /// Σ `PodRequests` of the pods on the node (assumed ones included).
+    pub requested: Resources,
+    /// The same with the 100m / 200Mi non-zero defaults.
+    pub non_zero_requested: Resources,
+    /// Number of pods on the node.
+    pub pod_count: u32,
+}
+
+impl NodeInfo {
+    /// Accounts a pod placed on the node.
+    pub fn add_pod(&mut self, pod: &Pod) {
+        self.requested.add(&pod.spec.requests);
+        self.non_zero_requested.add(&pod.spec.non_zero_requests);
+        self.pod_count += 1;
+    }
+
+    /// Releases a pod removed from the node.
+    pub fn remove_pod(&mut self, pod: &Pod) {
+        self.requested.sub(&pod.spec.requests);
+        self.non_zero_requested.sub(&pod.spec.non_zero_requests);
+        self.pod_count = self.pod_count.saturating_sub(1);
+    }
+}
+
+/// `PreFilterResult`: an optional restriction of the candidate nodes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreFilterResult {
+    /// `None` = all nodes.
+    pub node_names: Option<std::collections::BTreeSet<String>>,
+}
+
+pub trait PreFilter {
+    /// Runs once per cycle before any filter. `Skip` means this plugin's `filter` is not run.
+    fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (PreFilterResult, Status);
+}
+
+pub trait Filter {
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status;
+}
+
+pub trait PreScore {
+    /// Runs once per cycle over the feasible nodes. `Skip` means `score` is not run.
+    fn pre_score(&mut self, pod: &Pod, feasible: &[&NodeInfo]) -> Status;
+}
+
+pub trait Score {
+    /// The node's raw score. Must be in 0..=100 after normalization.
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status>;
+    /// `ScoreExtensions.NormalizeScore`, if the plugin has one.
+    fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) -> Option<Status> {
+        None
+    }
+}
+
+/// A scheduling plugin, by name, exposing the extension points it implements.
+pub trait Plugin {
+    fn name(&self) -> &'static str;
+    fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilter> {
+        None
+    }
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        None
+    }
+    fn as_pre_score(&mut self) -> Option<&mut dyn PreScore> {
+        None
+    }
+    fn as_score(&self) -> Option<&dyn Score> {
+        None
+    }
+}
+
+/// `helper.DefaultNormalizeScore`: scale to 0..=max by the maximum, optionally reversed.
+pub fn default_normalize_score(max_priority: i64, reverse: bool, scores: &mut [i64]) {
+    let max = scores.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = max_priority);
+        }
+        return;
+    }
+    for s in scores.iter_mut() {
+        *s = max_priority * *s / max;
+        if reverse {
+            *s = max_priority - *s;
+        }
+    }
+}
+
+/// `numFeasibleNodesToFind`: how many feasible nodes to look for before scoring.
+pub fn num_feasible_nodes_to_find(percentage: i32, num_all_nodes: usize) -> usize {
+    const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+    const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return num_all_nodes;
+    }
+    let mut p = i64::from(percentage);
+    if p == 0 {
+        p = 50 - (num_all_nodes as i64) / 125;
+        if p < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND {
+            p = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
+        }
+    }
+    let k = (num_all_nodes as i64 * p / 100) as usize;
+    k.max(MIN_FEASIBLE_NODES_TO_FIND)
+}
+
+/// `selectHost`: the node with the highest total; ties broken uniformly at random by reservoir
+/// sampling in the feasible order (each of k tied nodes wins with probability 1/k).
+pub fn select_host(totals: &[i64], rng: &mut SimRng) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    let mut count_of_max = 0u64;
+    for (i, &t) in totals.iter().enumerate() {
+        match best {
+            None => {
+                best = Some(i);
+                count_of_max = 1;
+            }
+            Some(b) if t > totals[b] => {
+                best = Some(i);
+                count_of_max = 1;
+            }
+            Some(b) if t == totals[b] => {
+                count_of_max += 1;
+                if uniform_below(rng, count_of_max) == 0 {
+                    best = Some(i);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feasible_nodes_to_find_matches_reference_examples() {
+        assert_eq!(num_feasible_nodes_to_find(0, 50), 50);
+        assert_eq!(num_feasible_nodes_to_find(0, 1000), 420);
+        assert_eq!(num_feasible_nodes_to_find(0, 6000), 300);
+        assert_eq!(num_feasible_nodes_to_find(0, 5000), 500);
+        assert_eq!(num_feasible_nodes_to_find(40, 1000), 400);
+        assert_eq!(num_feasible_nodes_to_find(1, 1000), 100, "never below 100");
+        assert_eq!(num_feasible_nodes_to_find(100, 1000), 1000);
+        assert_eq!(num_feasible_nodes_to_find(0, 50_000), 2500, "5% floor");
+    }
+
+    #[test]
+    fn default_normalize() {
+        let mut s = vec![0, 5, 10];
+        default_normalize_score(100, false, &mut s);
+        assert_eq!(s, [0, 50, 100]);
+        let mut s = vec![0, 5, 10];
+        default_normalize_score(100, true, &mut s);
+        assert_eq!(s, [100, 50, 0]);
+        let mut s = vec![0, 0];
+        default_normalize_score(100, true, &mut s);
+        assert_eq!(s, [100, 100]);
+        let mut s = vec![0, 0];
+        default_normalize_score(100, false, &mut s);
+        assert_eq!(s, [0, 0]);
+        let mut s = vec![1, 3];
+        default_normalize_score(100, false, &mut s);
+        assert_eq!(s, [33, 100], "integer division truncates");
+    }
+
+    #[test]
+    fn select_host_breaks_ties_uniformly() {
+        let mut rng = crate::kernel::Streams::new(3).stream("t");
+        assert_eq!(select_host(&[1, 5, 3], &mut rng), Some(1));
+        assert_eq!(select_host(&[], &mut rng), None);
+        let mut wins = [0u32; 3];
+        for _ in 0..3000 {
+            wins[select_host(&[7, 7, 2, 7], &mut rng).unwrap().min(2)] += 1;
+        }
+        // Indices 0, 1 and 3 (counted in slot 2) each win about a third of the time.
+        for w in wins {
+            assert!((850..1150).contains(&w), "{wins:?}");
+        }
+    }
+}

@@ -1,0 +1,860 @@
+//! The "API server and etcd": every object of the simulated cluster, addressed by dense ids,
+//! plus the watch stream.
+//!
+//! Components read the store freely and change it only through its methods. Each method makes
+//! one state change, writes one [`Record`] to the journal (which feeds the run digest) and
+//! appends a [`Change`] to the watch stream, which the engine drains after every event to
+//! wake the interested controllers. Objects live in `Vec` arenas indexed by dense ids; names
+//! map to ids through hash maps that are only looked up, never iterated.
+//!
+//! Invariant: a live pod is bound to at most one node, and appears in that node's pod list
+//! exactly once; a removed pod appears in no list.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
+use crate::api::node::{Node, NodeCondition};
+use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec};
+use crate::api::service::{EndpointCounts, Namespace, Service};
+use crate::api::taint::{Taint, add_default_tolerations};
+use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
+use crate::journal::{Journal, Record};
+use crate::kernel::SimTime;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            #[inline]
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A node's dense id: its position in `Store::nodes`.
+    NodeId
+);
+id_type!(
+    /// A pod's dense id: its creation order. Never reused.
+    PodId
+);
+id_type!(
+    /// A ReplicaSet's dense id. Never reused.
+    RsId
+);
+id_type!(
+    /// A Deployment's dense id. Never reused.
+    DeploymentId
+);
+id_type!(
+    /// A Service's dense id. Never reused.
+    ServiceId
+);
+
+/// One entry of the watch stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    NodeAdded(NodeId),
+    /// Labels, taints, unschedulable, conditions or allocatable changed.
+    NodeUpdated(NodeId),
+    PodCreated(PodId),
+    PodBound(PodId),
+    /// Phase, readiness or container state changed.
+    PodStatus(PodId),
+    /// `deletionTimestamp` was set.
+    PodDeleting(PodId),
+    PodRemoved(PodId),
+    ReplicaSet(RsId),
+    ReplicaSetRemoved(RsId),
+    Deployment(DeploymentId),
+    DeploymentRemoved(DeploymentId),
+    Service(ServiceId),
+    ServiceRemoved(ServiceId),
+}
+
+/// Counters the summary reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub pods_created: u64,
+    pub pods_scheduled: u64,
+    pub pods_removed: u64,
+}
+
+type NsName = (String, String);
+
+/// The cluster state.
+pub struct Store {
+    nodes: Vec<Node>,
+    node_names: HashMap<String, NodeId>,
+    /// Live (not removed) pods bound to each node, in binding order.
+    pods_on_node: Vec<Vec<PodId>>,
+    pods: Vec<Pod>,
+    /// The ReplicaSet controlling each pod, if any.
+    pod_owner: Vec<Option<RsId>>,
+    pod_removed: Vec<bool>,
+    pod_names: HashMap<NsName, PodId>,
+    replica_sets: Vec<Option<ReplicaSet>>,
+    rs_names: HashMap<NsName, RsId>,
+    /// Live pods controlled by each ReplicaSet, in creation order.
+    rs_pods: Vec<Vec<PodId>>,
+    /// The Deployment controlling each ReplicaSet, if any.
+    rs_owner: Vec<Option<DeploymentId>>,
+    /// Per ReplicaSet: (template spec, admitted spec), so its pods share one admitted spec.
+    admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
+    deployments: Vec<Option<Deployment>>,
+    deployment_names: HashMap<NsName, DeploymentId>,
+    /// ReplicaSets controlled by each Deployment, in creation order.
+    deployment_rs: Vec<Vec<RsId>>,
+    services: Vec<Option<Service>>,
+    service_names: HashMap<NsName, ServiceId>,
+    namespaces: BTreeMap<String, Namespace>,
+    next_uid: u64,
+    changes: Vec<Change>,
+    pub journal: Journal,
+    pub stats: StoreStats,
+}
+
+fn key_of(meta: &ObjectMeta) -> NsName {
+    (meta.namespace.clone(), meta.name.clone())
+}
+
+impl Store {
+    pub fn new(journal: Journal) -> Store {
+        Store {
+            nodes: Vec::new(),
+            node_names: HashMap::new(),
+            pods_on_node: Vec::new(),
+            pods: Vec::new(),
+            pod_owner: Vec::new(),
+            pod_removed: Vec::new(),
+            pod_names: HashMap::new(),
+            replica_sets: Vec::new(),
+            rs_names: HashMap::new(),
+            rs_pods: Vec::new(),
+            rs_owner: Vec::new(),
+            admitted: Vec::new(),
+            deployments: Vec::new(),
+            deployment_names: HashMap::new(),
+            deployment_rs: Vec::new(),
+            services: Vec::new(),
+            service_names: HashMap::new(),
+            namespaces: BTreeMap::new(),
+            next_uid: 1,
+            changes: Vec::new(),
+            journal,
+            stats: StoreStats::default(),
+        }
+    }
+
+    fn uid(&mut self) -> Uid {
+        let u = Uid(self.next_uid);
+        self.next_uid += 1;
+        u
+    }
+
+    /// Takes the changes made since the last call (the engine's watch dispatch).
+    pub fn drain_changes(&mut self, into: &mut Vec<Change>) {
+        into.append(&mut self.changes);
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    // ----- namespaces -----
+
+    pub fn namespace_exists(&self, name: &str) -> bool {
+        self.namespaces.contains_key(name)
+    }
+
+    pub fn create_namespace(&mut self, now: SimTime, name: &str) {
+        if self.namespaces.contains_key(name) {
+            return;
+        }
+        let uid = self.uid();
+        let meta = ObjectMeta { name: name.to_string(), uid, creation_timestamp: now, ..ObjectMeta::default() };
+        self.namespaces.insert(name.to_string(), Namespace { meta });
+        self.journal.record(now, Record::NamespaceCreated { namespace: name.to_string() });
+    }
+
+    // ----- nodes -----
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_names.get(name).copied()
+    }
+
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// Live pods bound to `node`.
+    pub fn pods_on_node(&self, node: NodeId) -> &[PodId] {
+        &self.pods_on_node[node.index()]
+    }
+
+    pub fn add_node(&mut self, now: SimTime, mut node: Node) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        node.meta.uid = self.uid();
+        node.meta.creation_timestamp = now;
+        self.node_names.insert(node.meta.name.clone(), id);
+        self.journal.record(now, Record::NodeAdded { node: node.meta.name.clone() });
+        self.nodes.push(node);
+        self.pods_on_node.push(Vec::new());
+        self.changes.push(Change::NodeAdded(id));
+        id
+    }
+
+    /// Sets a node condition; returns whether it changed.
+    pub fn set_node_condition(
+        &mut self,
+        now: SimTime,
+        id: NodeId,
+        which: NodeConditionType,
+        status: ConditionStatus,
+        reason: &'static str,
+    ) -> bool {
+        let node = &mut self.nodes[id.index()];
+        let cond = match which {
+            NodeConditionType::Ready => &mut node.conditions.ready,
+            NodeConditionType::MemoryPressure => &mut node.conditions.memory_pressure,
+            NodeConditionType::DiskPressure => &mut node.conditions.disk_pressure,
+            NodeConditionType::PidPressure => &mut node.conditions.pid_pressure,
+        };
+        if cond.status == status && cond.reason == reason {
+            return false;
+        }
+        let transition = cond.status != status;
+        *cond = NodeCondition {
+            status,
+            reason,
+            last_transition_time: if transition { now } else { cond.last_transition_time },
+        };
+        let name = node.meta.name.clone();
+        self.journal.record(now, Record::NodeCondition { node: name, condition: which.as_str(), status, reason });
+        self.changes.push(Change::NodeUpdated(id));
+        true
+    }
+
+    /// Adds a taint unless one with the same key and effect is present.
+    pub fn add_taint(&mut self, now: SimTime, id: NodeId, mut taint: Taint) -> bool {
+        let node = &mut self.nodes[id.index()];
+        if node.taints.iter().any(|t| t.matches(&taint)) {
+            return false;
+        }
+        if taint.effect == crate::api::taint::TaintEffect::NoExecute {
+            taint.time_added = Some(now);
+        }
+        let text = taint.to_string();
+        node.taints.push(taint);
+        let name = node.meta.name.clone();
+        self.journal.record(now, Record::NodeTaint { node: name, taint: text, added: true });
+        self.changes.push(Change::NodeUpdated(id));
+        true
+    }
+
+    /// Removes the taint with this key and effect, if present.
+    pub fn remove_taint(
+        &mut self,
+        now: SimTime,
+        id: NodeId,
+        key: &str,
+        effect: crate::api::taint::TaintEffect,
+    ) -> bool {
+        let node = &mut self.nodes[id.index()];
+        let Some(pos) = node.taints.iter().position(|t| t.key == key && t.effect == effect) else {
+            return false;
+        };
+        let taint = node.taints.remove(pos);
+        let name = node.meta.name.clone();
+        self.journal.record(now, Record::NodeTaint { node: name, taint: taint.to_string(), added: false });
+        self.changes.push(Change::NodeUpdated(id));
+        true
+    }
+
+    pub fn set_unschedulable(&mut self, now: SimTime, id: NodeId, unschedulable: bool) -> bool {
+        let node = &mut self.nodes[id.index()];
+        if node.unschedulable == unschedulable {
+            return false;
+        }
+        node.unschedulable = unschedulable;
+        let name = node.meta.name.clone();
+        self.journal.record(now, Record::NodeUnschedulable { node: name, unschedulable });
+        self.changes.push(Change::NodeUpdated(id));
+        true
+    }
+
+    /// Replaces labels, taints and resources of a node from an applied manifest.
+    pub fn update_node_spec(&mut self, now: SimTime, id: NodeId, desired: &Node) {
+        let node = &mut self.nodes[id.index()];
+        node.meta.labels = desired.meta.labels.clone();
+        node.capacity = desired.capacity.clone();
+        node.allocatable = desired.allocatable.clone();
+        node.allocatable_resources = desired.allocatable_resources.clone();
+        node.images = desired.images.clone();
+        // Controller-managed taints (node.kubernetes.io/*) are kept; user taints replaced.
+        let managed: Vec<Taint> =
+            node.taints.iter().filter(|t| t.key.starts_with("node.kubernetes.io/")).cloned().collect();
+        node.taints = desired.taints.clone();
+        for t in managed {
+            if !node.taints.iter().any(|x| x.matches(&t)) {
+                node.taints.push(t);
+            }
+        }
+        let unschedulable = desired.unschedulable;
+        self.changes.push(Change::NodeUpdated(id));
+        self.set_unschedulable(now, id, unschedulable);
+    }
+
+    /// Journals a machine failure or recovery (the node object itself is unchanged: the
+    /// control plane learns about it through missing heartbeats).
+    pub fn journal_machine(&mut self, now: SimTime, id: NodeId, up: bool) {
+        let node = self.nodes[id.index()].meta.name.clone();
+        self.journal.record(now, if up { Record::NodeRecovered { node } } else { Record::NodeFailed { node } });
+    }
+
+    // ----- pods -----
+
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id.index()]
+    }
+
+    /// Every pod ever created, removed ones included (their `finished_at` is set).
+    pub fn all_pods(&self) -> &[Pod] {
+        &self.pods
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    pub fn is_removed(&self, id: PodId) -> bool {
+        self.pod_removed[id.index()]
+    }
+
+    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.pod_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn pod_owner(&self, id: PodId) -> Option<RsId> {
+        self.pod_owner[id.index()]
+    }
+
+    /// Live pods, in creation order.
+    pub fn live_pods(&self) -> impl Iterator<Item = PodId> + '_ {
+        (0..self.pods.len() as u32).map(PodId).filter(|id| !self.pod_removed[id.index()])
+    }
+
+    /// Creates a pod: assigns uid and creation time, applies admission (default NoExecute
+    /// tolerations), names `generateName` pods. The caller has checked the name is free.
+    pub fn create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<RsId>) -> PodId {
+        let id = PodId(self.pods.len() as u32);
+        pod.meta.uid = self.uid();
+        pod.meta.creation_timestamp = now;
+        // Admission (DefaultTolerationSeconds) applies to pods, not templates. Pods of one
+        // ReplicaSet share one admitted spec, computed once per template.
+        pod.spec = match owner {
+            Some(rs) => match &self.admitted[rs.index()] {
+                Some((source, admitted)) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
+                _ => {
+                    let admitted = admit(&pod.spec);
+                    self.admitted[rs.index()] = Some((pod.spec.clone(), admitted.clone()));
+                    admitted
+                }
+            },
+            None => admit(&pod.spec),
+        };
+        self.pod_names.insert(key_of(&pod.meta), id);
+        let owner_name =
+            pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
+        self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
+        self.pods.push(pod);
+        self.pod_owner.push(owner);
+        self.pod_removed.push(false);
+        if let Some(rs) = owner {
+            self.rs_pods[rs.index()].push(id);
+        }
+        self.stats.pods_created += 1;
+        self.changes.push(Change::PodCreated(id));
+        id
+    }
+
+    /// Binds a pod to a node (`PodScheduled=True`, `spec.nodeName`).
+    pub fn bind_pod(&mut self, now: SimTime, id: PodId, node: NodeId) {
+        let pod = &mut self.pods[id.index()];
+        debug_assert!(pod.status.node.is_none(), "pod bound twice");
+        pod.status.node = Some(node);
+        pod.status.scheduled_at = Some(now);
+        pod.status.unschedulable_reason = None;
+        let key = pod.meta.key();
+        self.pods_on_node[node.index()].push(id);
+        self.stats.pods_scheduled += 1;
+        self.journal.record(now, Record::PodBound { pod: key, node: self.nodes[node.index()].meta.name.clone() });
+        self.changes.push(Change::PodBound(id));
+    }
+
+    /// Records a failed scheduling attempt (`PodScheduled=False`, reason Unschedulable).
+    pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: String) {
+        let pod = &mut self.pods[id.index()];
+        if pod.status.unschedulable_reason.as_deref() == Some(message.as_str()) {
+            return;
+        }
+        pod.status.unschedulable_reason = Some(message.clone());
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodUnschedulable { pod: key, message });
+    }
+
+    /// The container (re)starts: phase Running, container Running.
+    pub fn start_pod(&mut self, now: SimTime, id: PodId, restart: bool) {
+        let pod = &mut self.pods[id.index()];
+        if restart {
+            pod.status.restart_count += 1;
+        }
+        if pod.status.start_time.is_none() {
+            pod.status.start_time = Some(now);
+        }
+        pod.status.container = ContainerState::Running { started_at: now };
+        let phase_changed = pod.status.phase != PodPhase::Running;
+        pod.status.phase = PodPhase::Running;
+        let key = pod.meta.key();
+        let restart_count = pod.status.restart_count;
+        self.journal.record(now, Record::PodStarted { pod: key.clone(), restart_count });
+        if phase_changed {
+            self.journal.record(now, Record::PodPhase { pod: key, phase: PodPhase::Running.as_str() });
+        }
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// Sets the pod's Ready condition; returns whether it changed.
+    pub fn set_pod_ready(&mut self, now: SimTime, id: PodId, ready: bool, reason: &'static str) -> bool {
+        let pod = &mut self.pods[id.index()];
+        if pod.status.ready_since.is_some() == ready {
+            return false;
+        }
+        pod.status.ready_since = ready.then_some(now);
+        if ready && pod.status.first_ready_at.is_none() {
+            pod.status.first_ready_at = Some(now);
+        }
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodReady { pod: key, ready, reason });
+        self.changes.push(Change::PodStatus(id));
+        true
+    }
+
+    /// The container exited with `exit_code`.
+    pub fn container_exited(&mut self, now: SimTime, id: PodId, exit_code: i32) {
+        let pod = &mut self.pods[id.index()];
+        pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodExited { pod: key, exit_code });
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// The container state is lost (machine crash) without an exit being observed.
+    pub fn container_lost(&mut self, id: PodId) {
+        self.pods[id.index()].status.container = ContainerState::Waiting;
+    }
+
+    /// Sets a terminal (or other) phase.
+    pub fn set_pod_phase(&mut self, now: SimTime, id: PodId, phase: PodPhase) {
+        let pod = &mut self.pods[id.index()];
+        if pod.status.phase == phase {
+            return;
+        }
+        pod.status.phase = phase;
+        if phase.is_terminal() {
+            pod.status.finished_at = Some(now);
+            pod.status.ready_since = None;
+        }
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodPhase { pod: key, phase: phase.as_str() });
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// Starts graceful deletion: sets `deletionTimestamp` (`now + grace`) and the reason.
+    /// Returns false if the pod was already being deleted.
+    pub fn mark_pod_deleting(&mut self, now: SimTime, id: PodId, reason: &'static str, disruption: bool) -> bool {
+        let pod = &mut self.pods[id.index()];
+        if pod.meta.deletion_timestamp.is_some() {
+            return false;
+        }
+        let grace = pod.spec.termination_grace_period_seconds.max(0);
+        pod.meta.deletion_timestamp = Some(now.saturating_add(crate::kernel::SimDuration::from_secs(grace as u64)));
+        pod.meta.deletion_grace_period_seconds = Some(grace);
+        if disruption {
+            pod.status.disruption_target = Some(reason.to_string());
+        }
+        if pod.status.reason.is_empty() {
+            pod.status.reason = reason.to_string();
+        }
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodDeleting { pod: key, reason });
+        self.changes.push(Change::PodDeleting(id));
+        true
+    }
+
+    /// Removes the pod object (the kubelet confirmed termination, or it never ran).
+    pub fn remove_pod(&mut self, now: SimTime, id: PodId) {
+        if self.pod_removed[id.index()] {
+            return;
+        }
+        self.pod_removed[id.index()] = true;
+        let pod = &mut self.pods[id.index()];
+        if pod.status.finished_at.is_none() {
+            pod.status.finished_at = Some(now);
+        }
+        pod.status.ready_since = None;
+        let key = key_of(&pod.meta);
+        let journal_key = pod.meta.key();
+        if let Some(node) = pod.status.node {
+            let list = &mut self.pods_on_node[node.index()];
+            if let Some(pos) = list.iter().position(|p| *p == id) {
+                list.remove(pos);
+            }
+        }
+        if let Some(rs) = self.pod_owner[id.index()] {
+            let list = &mut self.rs_pods[rs.index()];
+            if let Some(pos) = list.iter().position(|p| *p == id) {
+                list.remove(pos);
+            }
+        }
+        if self.pod_names.get(&key) == Some(&id) {
+            self.pod_names.remove(&key);
+        }
+        self.stats.pods_removed += 1;
+        self.journal.record(now, Record::PodRemoved { pod: journal_key });
+        self.changes.push(Change::PodRemoved(id));
+    }
+
+    // ----- replica sets -----
+
+    pub fn replica_set(&self, id: RsId) -> Option<&ReplicaSet> {
+        self.replica_sets[id.index()].as_ref()
+    }
+
+    pub fn rs_id(&self, namespace: &str, name: &str) -> Option<RsId> {
+        self.rs_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn rs_owner(&self, id: RsId) -> Option<DeploymentId> {
+        self.rs_owner[id.index()]
+    }
+
+    /// Live pods controlled by the ReplicaSet.
+    pub fn rs_pods(&self, id: RsId) -> &[PodId] {
+        &self.rs_pods[id.index()]
+    }
+
+    pub fn replica_set_ids(&self) -> impl Iterator<Item = RsId> + '_ {
+        (0..self.replica_sets.len() as u32).map(RsId).filter(|id| self.replica_sets[id.index()].is_some())
+    }
+
+    pub fn create_replica_set(&mut self, now: SimTime, mut rs: ReplicaSet, owner: Option<DeploymentId>) -> RsId {
+        let id = RsId(self.replica_sets.len() as u32);
+        rs.meta.uid = self.uid();
+        rs.meta.creation_timestamp = now;
+        rs.meta.generation = 1;
+        self.rs_names.insert(key_of(&rs.meta), id);
+        self.journal.record(now, Record::ReplicaSetCreated { rs: rs.meta.key(), replicas: rs.replicas });
+        self.replica_sets.push(Some(rs));
+        self.rs_pods.push(Vec::new());
+        self.rs_owner.push(owner);
+        self.admitted.push(None);
+        if let Some(d) = owner {
+            self.deployment_rs[d.index()].push(id);
+        }
+        self.changes.push(Change::ReplicaSet(id));
+        id
+    }
+
+    /// Sets `spec.replicas` and, optionally, annotations (the Deployment controller's scale).
+    pub fn scale_replica_set(&mut self, now: SimTime, id: RsId, replicas: i32, annotations: &[(&str, String)]) -> bool {
+        let Some(rs) = self.replica_sets[id.index()].as_mut() else { return false };
+        let mut changed = false;
+        for (k, v) in annotations {
+            if rs.meta.annotations.get(*k) != Some(v) {
+                rs.meta.annotations.insert((*k).to_string(), v.clone());
+                changed = true;
+            }
+        }
+        let from = rs.replicas;
+        if from != replicas {
+            rs.replicas = replicas;
+            rs.meta.generation += 1;
+            self.journal.record(now, Record::ReplicaSetScaled { rs: rs.meta.key(), from, to: replicas });
+            changed = true;
+        }
+        if changed {
+            self.changes.push(Change::ReplicaSet(id));
+        }
+        changed
+    }
+
+    /// Updates the ReplicaSet's status (no journal record: status is derived).
+    pub fn set_replica_set_status(&mut self, id: RsId, status: crate::api::workload::ReplicaSetStatus) -> bool {
+        let Some(rs) = self.replica_sets[id.index()].as_mut() else { return false };
+        if rs.status == status {
+            return false;
+        }
+        rs.status = status;
+        self.changes.push(Change::ReplicaSet(id));
+        true
+    }
+
+    /// Replaces a ReplicaSet's spec from an applied manifest.
+    pub fn update_replica_set_spec(&mut self, now: SimTime, id: RsId, desired: &ReplicaSet) {
+        let Some(rs) = self.replica_sets[id.index()].as_mut() else { return };
+        let template = desired.template.clone();
+        let from = rs.replicas;
+        rs.replicas = desired.replicas;
+        rs.min_ready_seconds = desired.min_ready_seconds;
+        rs.template = template;
+        rs.meta.labels = desired.meta.labels.clone();
+        rs.meta.generation += 1;
+        if from != rs.replicas {
+            self.journal.record(now, Record::ReplicaSetScaled { rs: rs.meta.key(), from, to: desired.replicas });
+        }
+        self.changes.push(Change::ReplicaSet(id));
+    }
+
+    pub fn remove_replica_set(&mut self, now: SimTime, id: RsId) {
+        let Some(rs) = self.replica_sets[id.index()].take() else { return };
+        self.rs_names.remove(&key_of(&rs.meta));
+        if let Some(d) = self.rs_owner[id.index()] {
+            self.deployment_rs[d.index()].retain(|r| *r != id);
+        }
+        // Pods keep their ids but lose the owner link: the garbage collector deletes them.
+        self.journal.record(now, Record::ReplicaSetDeleted { rs: rs.meta.key() });
+        self.changes.push(Change::ReplicaSetRemoved(id));
+    }
+
+    // ----- deployments -----
+
+    pub fn deployment(&self, id: DeploymentId) -> Option<&Deployment> {
+        self.deployments[id.index()].as_ref()
+    }
+
+    pub fn deployment_id(&self, namespace: &str, name: &str) -> Option<DeploymentId> {
+        self.deployment_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// ReplicaSets controlled by the Deployment, in creation order.
+    pub fn deployment_rs(&self, id: DeploymentId) -> &[RsId] {
+        &self.deployment_rs[id.index()]
+    }
+
+    pub fn deployment_ids(&self) -> impl Iterator<Item = DeploymentId> + '_ {
+        (0..self.deployments.len() as u32).map(DeploymentId).filter(|id| self.deployments[id.index()].is_some())
+    }
+
+    pub fn create_deployment(&mut self, now: SimTime, mut d: Deployment) -> DeploymentId {
+        let id = DeploymentId(self.deployments.len() as u32);
+        d.meta.uid = self.uid();
+        d.meta.creation_timestamp = now;
+        d.meta.generation = 1;
+        self.deployment_names.insert(key_of(&d.meta), id);
+        self.journal.record(now, Record::DeploymentCreated { deployment: d.meta.key() });
+        self.deployments.push(Some(d));
+        self.deployment_rs.push(Vec::new());
+        self.changes.push(Change::Deployment(id));
+        id
+    }
+
+    /// Applies a new spec; bumps the generation if anything changed.
+    pub fn update_deployment_spec(&mut self, now: SimTime, id: DeploymentId, desired: &Deployment) {
+        let Some(d) = self.deployments[id.index()].as_mut() else { return };
+        let changed = d.replicas != desired.replicas
+            || d.template != desired.template
+            || d.strategy != desired.strategy
+            || d.min_ready_seconds != desired.min_ready_seconds
+            || d.paused != desired.paused
+            || d.revision_history_limit != desired.revision_history_limit
+            || d.progress_deadline_seconds != desired.progress_deadline_seconds;
+        if !changed {
+            return;
+        }
+        d.replicas = desired.replicas;
+        d.template = desired.template.clone();
+        d.strategy = desired.strategy;
+        d.min_ready_seconds = desired.min_ready_seconds;
+        d.paused = desired.paused;
+        d.revision_history_limit = desired.revision_history_limit;
+        d.progress_deadline_seconds = desired.progress_deadline_seconds;
+        d.meta.labels = desired.meta.labels.clone();
+        d.meta.generation += 1;
+        self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
+        self.changes.push(Change::Deployment(id));
+    }
+
+    /// `kubectl scale deployment`.
+    pub fn scale_deployment(&mut self, now: SimTime, id: DeploymentId, replicas: i32) {
+        let Some(d) = self.deployments[id.index()].as_mut() else { return };
+        if d.replicas == replicas {
+            return;
+        }
+        d.replicas = replicas;
+        d.meta.generation += 1;
+        self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
+        self.changes.push(Change::Deployment(id));
+    }
+
+    /// Sets the status; journals condition transitions.
+    pub fn set_deployment_status(
+        &mut self,
+        now: SimTime,
+        id: DeploymentId,
+        status: crate::api::workload::DeploymentStatus,
+    ) {
+        let Some(d) = self.deployments[id.index()].as_mut() else { return };
+        if d.status == status {
+            return;
+        }
+        let key = d.meta.key();
+        let cond_changed = |old: &Option<DeploymentCondition>, new: &Option<DeploymentCondition>| match (old, new) {
+            (Some(a), Some(b)) => a.status != b.status || a.reason != b.reason,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if cond_changed(&d.status.available, &status.available)
+            && let Some(c) = &status.available
+        {
+            self.journal.record(
+                now,
+                Record::DeploymentCondition {
+                    deployment: key.clone(),
+                    condition: "Available",
+                    status: c.status,
+                    reason: c.reason,
+                },
+            );
+        }
+        if cond_changed(&d.status.progressing, &status.progressing)
+            && let Some(c) = &status.progressing
+        {
+            self.journal.record(
+                now,
+                Record::DeploymentCondition {
+                    deployment: key,
+                    condition: "Progressing",
+                    status: c.status,
+                    reason: c.reason,
+                },
+            );
+        }
+        d.status = status;
+        self.changes.push(Change::Deployment(id));
+    }
+
+    pub fn remove_deployment(&mut self, now: SimTime, id: DeploymentId) {
+        let Some(d) = self.deployments[id.index()].take() else { return };
+        self.deployment_names.remove(&key_of(&d.meta));
+        self.journal.record(now, Record::DeploymentDeleted { deployment: d.meta.key() });
+        self.changes.push(Change::DeploymentRemoved(id));
+    }
+
+    // ----- services -----
+
+    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+        self.services[id.index()].as_ref()
+    }
+
+    pub fn service_id(&self, namespace: &str, name: &str) -> Option<ServiceId> {
+        self.service_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn service_ids(&self) -> impl Iterator<Item = ServiceId> + '_ {
+        (0..self.services.len() as u32).map(ServiceId).filter(|id| self.services[id.index()].is_some())
+    }
+
+    pub fn create_service(&mut self, now: SimTime, mut s: Service) -> ServiceId {
+        let id = ServiceId(self.services.len() as u32);
+        s.meta.uid = self.uid();
+        s.meta.creation_timestamp = now;
+        self.service_names.insert(key_of(&s.meta), id);
+        self.journal.record(now, Record::ServiceCreated { service: s.meta.key() });
+        self.services.push(Some(s));
+        self.changes.push(Change::Service(id));
+        id
+    }
+
+    pub fn update_service_spec(&mut self, id: ServiceId, desired: &Service) {
+        let Some(s) = self.services[id.index()].as_mut() else { return };
+        s.selector = desired.selector.clone();
+        s.selector_labels = desired.selector_labels.clone();
+        s.ports = desired.ports.clone();
+        s.service_type = desired.service_type;
+        s.publish_not_ready_addresses = desired.publish_not_ready_addresses;
+        s.meta.labels = desired.meta.labels.clone();
+        self.changes.push(Change::Service(id));
+    }
+
+    pub fn set_endpoints(&mut self, now: SimTime, id: ServiceId, counts: EndpointCounts) {
+        let Some(s) = self.services[id.index()].as_mut() else { return };
+        if s.endpoints == counts {
+            return;
+        }
+        s.endpoints = counts;
+        self.journal.record(
+            now,
+            Record::ServiceEndpoints { service: s.meta.key(), ready: counts.ready, not_ready: counts.not_ready },
+        );
+    }
+
+    pub fn remove_service(&mut self, now: SimTime, id: ServiceId) {
+        let Some(s) = self.services[id.index()].take() else { return };
+        self.service_names.remove(&key_of(&s.meta));
+        self.journal.record(now, Record::ServiceDeleted { service: s.meta.key() });
+        self.changes.push(Change::ServiceRemoved(id));
+    }
+
+    /// An owner reference to a ReplicaSet, for the pods it creates.
+    pub fn rs_owner_ref(&self, id: RsId) -> Option<OwnerReference> {
+        let rs = self.replica_set(id)?;
+        Some(OwnerReference { kind: Kind::ReplicaSet, name: rs.meta.name.clone(), uid: rs.meta.uid, controller: true })
+    }
+}
+
+/// Pod admission: the DefaultTolerationSeconds plugin's NoExecute tolerations.
+fn admit(spec: &Arc<PodSpec>) -> Arc<PodSpec> {
+    let mut tolerations = spec.tolerations.clone();
+    add_default_tolerations(&mut tolerations);
+    if tolerations.len() == spec.tolerations.len() {
+        return spec.clone();
+    }
+    let mut admitted = PodSpec::clone(spec);
+    admitted.tolerations = tolerations;
+    Arc::new(admitted)
+}
+
+/// The node conditions the simulator manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeConditionType {
+    Ready,
+    MemoryPressure,
+    DiskPressure,
+    PidPressure,
+}
+
+impl NodeConditionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeConditionType::Ready => "Ready",
+            NodeConditionType::MemoryPressure => "MemoryPressure",
+            NodeConditionType::DiskPressure => "DiskPressure",
+            NodeConditionType::PidPressure => "PIDPressure",
+        }
+    }
+}
