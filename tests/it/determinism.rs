@@ -1,0 +1,64 @@
+//! Same scenario + same seed = the same run: digests and output bytes, across repeated runs
+//! and across threads running simulations side by side.
+
+use std::sync::Arc;
+
+use kubesim::engine::{RunOptions, Simulation};
+use kubesim::output::render_all;
+
+use crate::support::{load, root};
+
+fn outputs(scenario: &Arc<kubesim::Scenario>, seed: u64) -> (String, Vec<(&'static str, String)>) {
+    let options = RunOptions { trace_decisions: true, trace_events: true, check_invariants: false };
+    let mut sim = Simulation::new(scenario.clone(), Some(seed), None, options);
+    sim.run().unwrap();
+    let digest = sim.digest();
+    (digest, render_all(&mut sim, None, true, true))
+}
+
+#[test]
+fn same_seed_same_digest_and_bytes() {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.sort();
+    for path in files {
+        let scenario = Arc::new(load(&path));
+        let (d1, o1) = outputs(&scenario, 11);
+        let (d2, o2) = outputs(&scenario, 11);
+        assert_eq!(d1, d2, "{}", path.display());
+        assert_eq!(o1, o2, "{}: outputs differ between two runs", path.display());
+    }
+}
+
+#[test]
+fn different_seeds_differ_and_threads_do_not_matter() {
+    let scenario = Arc::new(load(&root().join("scenarios/ml-model-machine-failure.yaml")));
+    let (d7, _) = outputs(&scenario, 7);
+    let (d8, _) = outputs(&scenario, 8);
+    assert_ne!(d7, d8, "the seed drives tie-breaks, names and heartbeat phases");
+    // Four simulations at once on other threads give the same digest as the one above.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let s = scenario.clone();
+            std::thread::spawn(move || outputs(&s, 7).0)
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), d7);
+    }
+}
+
+/// The digest of the main example is pinned: a change is either a deliberate behaviour change
+/// (update the value and say why in the commit) or a determinism bug.
+#[test]
+fn main_example_digest_is_pinned() {
+    let scenario = Arc::new(load(&root().join("scenarios/ml-model-machine-failure.yaml")));
+    let (digest, _) = outputs(&scenario, 7);
+    let pinned = std::fs::read_to_string(root().join("tests/golden/ml-model-machine-failure.digest")).unwrap_or_default();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(root().join("tests/golden")).unwrap();
+        std::fs::write(root().join("tests/golden/ml-model-machine-failure.digest"), format!("{digest}\n")).unwrap();
+        return;
+    }
+    assert_eq!(digest, pinned.trim(), "digest changed; if deliberate, rerun with UPDATE_GOLDEN=1 and explain in the commit");
+}

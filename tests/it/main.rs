@@ -1,0 +1,7 @@
+//! The integration tests: one binary, one module per theme (see STYLE: few test binaries).
+
+mod determinism;
+mod properties;
+mod scenarios;
+mod support;
+mod timeline;

@@ -1,0 +1,166 @@
+//! Properties over random scenarios: the invariants hold after every event (no node
+//! over-committed by the scheduler, every bound pod on exactly one node, the scheduler's view
+//! equals the store), the same seed gives the same digest, and Deployments reach their
+//! desired ready count whenever the capacity allows it.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use kubesim::engine::{RunOptions, Simulation};
+use proptest::prelude::*;
+
+use crate::support::parse;
+
+#[derive(Clone, Debug)]
+struct NodeSpec {
+    cpu_m: u32,
+    mem_mi: u32,
+    pods: u32,
+}
+
+#[derive(Clone, Debug)]
+struct DeploySpec {
+    replicas: u32,
+    cpu_m: u32,
+    mem_mi: u32,
+    startup_s: u32,
+    /// Run time before the container exits (crash loops), if any.
+    crash_after_s: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+enum Ev {
+    Fail(usize),
+    Recover(usize),
+    Cordon(usize),
+    Uncordon(usize),
+    Scale(usize, u32),
+}
+
+fn node_spec() -> impl Strategy<Value = NodeSpec> {
+    (500u32..8000, 256u32..16384, 2u32..30).prop_map(|(cpu_m, mem_mi, pods)| NodeSpec { cpu_m, mem_mi, pods })
+}
+
+fn deploy_spec() -> impl Strategy<Value = DeploySpec> {
+    (0u32..12, 50u32..2000, 32u32..2048, 0u32..30, prop::option::weighted(0.2, 3u32..120)).prop_map(
+        |(replicas, cpu_m, mem_mi, startup_s, crash_after_s)| DeploySpec { replicas, cpu_m, mem_mi, startup_s, crash_after_s },
+    )
+}
+
+fn event(nodes: usize, deploys: usize) -> impl Strategy<Value = (u32, Ev)> {
+    let ev = prop_oneof![
+        (0..nodes).prop_map(Ev::Fail),
+        (0..nodes).prop_map(Ev::Recover),
+        (0..nodes).prop_map(Ev::Cordon),
+        (0..nodes).prop_map(Ev::Uncordon),
+        (0..deploys.max(1), 0u32..15).prop_map(|(d, r)| Ev::Scale(d, r)),
+    ];
+    (0u32..1500, ev)
+}
+
+fn scenario_text(seed: u64, nodes: &[NodeSpec], deploys: &[DeploySpec], events: &[(u32, Ev)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: prop}}\nspec:\n  seed: {seed}\n  until: 30m\n  cluster:\n    nodes:");
+    for (i, n) in nodes.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "      - {{name: n{i}, zone: z{}, allocatable: {{cpu: {}m, memory: {}Mi, pods: \"{}\"}}}}",
+            i % 3,
+            n.cpu_m,
+            n.mem_mi,
+            n.pods
+        );
+    }
+    s.push_str("  manifests:\n");
+    for (i, d) in deploys.iter().enumerate() {
+        let crash = d.crash_after_s.map(|c| format!(", sim.kubesim.io/duration: {c}s, sim.kubesim.io/exit-code: \"1\"")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "    - inline:\n        apiVersion: apps/v1\n        kind: Deployment\n        metadata: {{name: d{i}}}\n        spec:\n          replicas: {}\n          selector: {{matchLabels: {{app: d{i}}}}}\n          template:\n            metadata:\n              labels: {{app: d{i}}}\n              annotations: {{sim.kubesim.io/startup: {}s{crash}}}\n            spec:\n              containers: [{{name: c, image: x, resources: {{requests: {{cpu: {}m, memory: {}Mi}}}}}}]",
+            d.replicas, d.startup_s, d.cpu_m, d.mem_mi
+        );
+        let _ = writeln!(
+            s,
+            "    - inline: {{apiVersion: v1, kind: Service, metadata: {{name: s{i}}}, spec: {{selector: {{app: d{i}}}, ports: [{{port: 80}}]}}}}"
+        );
+    }
+    if !events.is_empty() {
+        s.push_str("  events:\n");
+        for (t, e) in events {
+            let body = match e {
+                Ev::Fail(n) => format!("failNode: n{n}"),
+                Ev::Recover(n) => format!("recoverNode: n{n}"),
+                Ev::Cordon(n) => format!("cordon: n{n}"),
+                Ev::Uncordon(n) => format!("uncordon: n{n}"),
+                Ev::Scale(d, r) if *d < deploys.len() => format!("scale: {{target: deployment/default/d{d}, replicas: {r}}}"),
+                Ev::Scale(..) => "cordon: n0".to_string(),
+            };
+            let _ = writeln!(s, "    - {{at: {t}s, {body}}}");
+        }
+    }
+    s
+}
+
+fn run_checked(text: &str) -> Simulation {
+    let scenario = Arc::new(parse(text));
+    let options = RunOptions { check_invariants: true, ..RunOptions::default() };
+    let mut sim = Simulation::new(scenario, None, None, options);
+    if let Err(e) = sim.run() {
+        panic!("{e}\nscenario:\n{text}");
+    }
+    sim
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Invariants hold after every event, whatever fails, recovers, is cordoned or scaled,
+    /// and the run is reproducible.
+    #[test]
+    fn invariants_hold_and_runs_replay(
+        seed in 0u64..1000,
+        nodes in prop::collection::vec(node_spec(), 1..6),
+        deploys in prop::collection::vec(deploy_spec(), 1..4),
+        events in prop::collection::vec(event(5, 3), 0..8),
+    ) {
+        let events: Vec<(u32, Ev)> = events
+            .into_iter()
+            .map(|(t, e)| (t, match e {
+                Ev::Fail(n) => Ev::Fail(n % nodes.len()),
+                Ev::Recover(n) => Ev::Recover(n % nodes.len()),
+                Ev::Cordon(n) => Ev::Cordon(n % nodes.len()),
+                Ev::Uncordon(n) => Ev::Uncordon(n % nodes.len()),
+                other => other,
+            }))
+            .collect();
+        let text = scenario_text(seed, &nodes, &deploys, &events);
+        let a = run_checked(&text);
+        let b = run_checked(&text);
+        prop_assert_eq!(a.digest(), b.digest());
+        prop_assert_eq!(a.stats(), b.stats());
+    }
+
+    /// With no faults and one node able to hold every pod, every Deployment ends with all its
+    /// replicas ready.
+    #[test]
+    fn desired_replicas_reached_when_capacity_allows(
+        seed in 0u64..1000,
+        small in prop::collection::vec(node_spec(), 0..4),
+        deploys in prop::collection::vec(deploy_spec(), 1..4),
+    ) {
+        let deploys: Vec<DeploySpec> = deploys.into_iter().map(|d| DeploySpec { crash_after_s: None, ..d }).collect();
+        let cpu: u32 = deploys.iter().map(|d| d.replicas * d.cpu_m).sum();
+        let mem: u32 = deploys.iter().map(|d| d.replicas * d.mem_mi).sum();
+        let pods: u32 = deploys.iter().map(|d| d.replicas).sum();
+        let mut nodes = small;
+        nodes.push(NodeSpec { cpu_m: cpu.max(1), mem_mi: mem.max(1), pods: pods.max(1) });
+        let text = scenario_text(seed, &nodes, &deploys, &[]);
+        let sim = run_checked(&text);
+        for (i, d) in deploys.iter().enumerate() {
+            let id = sim.store().deployment_id("default", &format!("d{i}")).unwrap();
+            let status = &sim.store().deployment(id).unwrap().status;
+            prop_assert_eq!(status.ready_replicas, d.replicas as i32, "deployment d{} in\n{}", i, text);
+            prop_assert_eq!(status.available_replicas, d.replicas as i32);
+        }
+    }
+}

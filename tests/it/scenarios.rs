@@ -1,0 +1,117 @@
+//! Every shipped scenario passes its own checks, and the main example heals for any seed.
+
+use std::path::PathBuf;
+
+use crate::support::{kubesim, load, root, run, temp_dir};
+
+fn shipped() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_passes_its_checks() {
+    let files = shipped();
+    assert!(files.len() >= 2, "scenarios/ holds the examples");
+    for path in files {
+        let sim = run(load(&path), None);
+        let results = sim.check_results();
+        assert!(!results.is_empty(), "{} has no checks: every shipped scenario must check itself", path.display());
+        for r in &results {
+            assert!(r.passed, "{}: check {:?} failed at {} (actual: {})", path.display(), r.text, r.at, r.actual);
+        }
+        assert_eq!(results.len(), sim.scenario().checks.len(), "{}: every check decided", path.display());
+    }
+}
+
+#[test]
+fn main_example_heals_whatever_the_seed() {
+    let scenario = load(&root().join("scenarios/ml-model-machine-failure.yaml"));
+    for seed in 1..=40 {
+        let sim = run(scenario.clone(), Some(seed));
+        for r in sim.check_results() {
+            assert!(r.passed, "seed {seed}: {:?} failed at {} (actual: {})", r.text, r.at, r.actual);
+        }
+    }
+}
+
+#[test]
+fn cli_run_writes_outputs_and_exit_codes() {
+    let out = temp_dir("cli-run");
+    let o = kubesim(&["run", "scenarios/ml-model-machine-failure.yaml", "--out", out.to_str().unwrap(), "--trace", "decisions,events"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("reproduce: kubesim run scenarios/ml-model-machine-failure.yaml --seed 7"), "{stdout}");
+    assert!(stdout.contains("digest "), "{stdout}");
+    for f in ["summary.json", "pods.csv", "timeseries.csv", "decisions.jsonl", "events.jsonl"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    assert!(leftovers.is_empty());
+
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["scenario", "seed", "digest", "events", "sim_time_s", "pods_created", "pods_scheduled", "checks"] {
+        assert!(summary.get(key).is_some(), "summary.json has {key}");
+    }
+    assert_eq!(summary["seed"], 7);
+    assert_eq!(summary["pods_created"], 13);
+    assert_eq!(summary["sim_time_s"], 1800.0);
+    assert!(summary["checks"].as_array().unwrap().iter().all(|c| c["result"] == "pass"));
+
+    let pods = std::fs::read_to_string(out.join("pods.csv")).unwrap();
+    assert!(pods.starts_with("namespace,name,owner,node,created_s,scheduled_s,ready_s,finished_s,phase"));
+    assert_eq!(pods.lines().count(), 14, "header + 13 pods");
+    assert_eq!(pods.lines().filter(|l| l.contains(",Terminating,")).count(), 3);
+
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(ts.starts_with("time_s,nodes,nodes_ready,pods_pending,pods_running"));
+    assert_eq!(ts.lines().count(), 1 + 181, "a row every 10 s from 0 to 30m");
+
+    // decisions.jsonl: one line per scheduling attempt, with the contract's keys.
+    let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert_eq!(decisions.lines().count(), 13);
+    for line in decisions.lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(d["result"], "bound");
+        assert!(d["t_s"].is_number() && d["pod"].is_string() && d["node"].is_string());
+        let nodes = d["nodes"].as_array().unwrap();
+        assert!(!nodes.is_empty());
+        for n in nodes {
+            assert!(n["node"].is_string() && n["feasible"].is_boolean());
+            assert!(n.get("reason").is_some() && n.get("scores").is_some() && n.get("total").is_some());
+        }
+        // The chosen node has the highest total.
+        let best = nodes.iter().filter_map(|n| n["total"].as_i64()).max().unwrap();
+        let chosen = nodes.iter().find(|n| n["node"] == d["node"]).unwrap();
+        assert_eq!(chosen["total"].as_i64(), Some(best));
+        // Each total is the weighted sum of the plugin scores (default weights).
+        for n in nodes.iter().filter(|n| n["feasible"] == true) {
+            let s = &n["scores"];
+            let weighted = 3 * s["TaintToleration"].as_i64().unwrap()
+                + s["NodeResourcesFit"].as_i64().unwrap()
+                + s["NodeResourcesBalancedAllocation"].as_i64().unwrap();
+            assert_eq!(n["total"].as_i64(), Some(weighted), "{line}");
+        }
+    }
+}
+
+#[test]
+fn failing_check_exits_one() {
+    let dir = temp_dir("failing-check");
+    let text = std::fs::read_to_string(root().join("scenarios/ml-model-machine-failure.yaml"))
+        .unwrap()
+        .replace("readyEndpoints == 7\"}", "readyEndpoints == 6\"}")
+        .replace("file: manifests/ml-model.yaml", &format!("file: {}", root().join("scenarios/manifests/ml-model.yaml").display()));
+    let path = dir.join("failing.yaml");
+    std::fs::write(&path, text).unwrap();
+    let o = kubesim(&["run", path.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "stdout: {}", String::from_utf8_lossy(&o.stdout));
+    let summary = std::fs::read_to_string(dir.join("out/summary.json")).unwrap();
+    assert!(summary.contains("\"result\": \"fail\""));
+}

@@ -1,0 +1,45 @@
+//! Shared helpers for the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use kubesim::engine::{RunOptions, Simulation};
+use kubesim::scenario::Scenario;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `kubesim` binary with `args` from the repository root.
+pub fn kubesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubesim")).args(args).current_dir(root()).output().expect("the binary runs")
+}
+
+/// A fresh temporary directory under the target directory, unique per name.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = root().join("target").join("it-tmp").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Loads a scenario file with the file-system loader the CLI uses.
+pub fn load(path: &Path) -> Scenario {
+    let text = std::fs::read_to_string(path).expect("readable");
+    Scenario::parse(&text, &path.display().to_string(), &kubesim::cli::FsLoader).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses an inline scenario (manifests inline).
+pub fn parse(text: &str) -> Scenario {
+    Scenario::parse(text, "test.yaml", &kubesim::scenario::NoFiles).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Builds and runs a scenario to its end with invariant checks on.
+pub fn run(scenario: Scenario, seed: Option<u64>) -> Simulation {
+    let options = RunOptions { check_invariants: true, trace_events: true, ..RunOptions::default() };
+    let mut sim = Simulation::new(Arc::new(scenario), seed, None, options);
+    sim.run().unwrap_or_else(|e| panic!("{e}"));
+    sim
+}
