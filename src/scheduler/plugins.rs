@@ -5,6 +5,8 @@ pub mod node_affinity;
 pub mod node_resources_fit;
 pub mod simple;
 pub mod taint_toleration;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use crate::scheduler::config::ResolvedProfile;
 use crate::scheduler::framework::Plugin;

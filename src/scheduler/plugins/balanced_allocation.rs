@@ -49,7 +49,10 @@ pub fn balanced_resource_score(pairs: &[(i64, i64)]) -> i64 {
         _ => {
             let n = pairs.len() as f64;
             let mean = pairs.iter().map(fraction).sum::<f64>() / n;
-            (pairs.iter().map(|p| (fraction(p) - mean).powi(2)).sum::<f64>() / n).sqrt()
+            // Summed in order as (f - mean) * (f - mean), exactly as upstream, so the float
+            // result (and its truncation) is bit-identical.
+            let sum = pairs.iter().map(fraction).fold(0.0, |acc, f| acc + (f - mean) * (f - mean));
+            (sum / n).sqrt()
         }
     };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
@@ -57,12 +60,281 @@ pub fn balanced_resource_score(pairs: &[(i64, i64)]) -> i64 {
 
 impl Score for BalancedAllocation {
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        let mut pairs = Vec::with_capacity(self.args.resources.len());
-        for r in &self.args.resources {
-            if let Some(pair) = allocatable_and_requested(pod, node, &r.name, true) {
-                pairs.push(pair);
+        // Scored once per node per cycle: keep the usual few resources on the stack.
+        const INLINE: usize = 8;
+        let pairs = self.args.resources.iter().filter_map(|r| allocatable_and_requested(pod, node, &r.name, true));
+        if self.args.resources.len() <= INLINE {
+            let mut buf = [(0i64, 0i64); INLINE];
+            let mut n = 0;
+            for pair in pairs {
+                buf[n] = pair;
+                n += 1;
             }
+            Ok(balanced_resource_score(&buf[..n]))
+        } else {
+            Ok(balanced_resource_score(&pairs.collect::<Vec<_>>()))
         }
-        Ok(balanced_resource_score(&pairs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The v1.34 table of kube-scheduler's `balanced_allocation_test.go`
+    //! (TestNodeResourcesBalancedAllocation, standard-deviation formula, best-effort Skip), plus
+    //! cases hand-derived from §8 of the reference; each case says which. Expected values of the
+    //! hand-derived cases are the reference formula evaluated in IEEE doubles, as Go does.
+
+    use super::*;
+    use crate::api::resources::ResourceName;
+    use crate::scheduler::config::ResourceWeight;
+    use crate::scheduler::framework::Code;
+    use crate::scheduler::plugins::testutil::{NodeInfoExt, no_container_pod, node, pod, pod_with_containers};
+
+    fn weights(items: &[(&str, i64)]) -> Vec<ResourceWeight> {
+        items
+            .iter()
+            .map(|(name, weight)| ResourceWeight { name: ResourceName::parse(name).unwrap(), weight: *weight })
+            .collect()
+    }
+
+    fn cpu_memory() -> Vec<ResourceWeight> {
+        weights(&[("cpu", 1), ("memory", 1)])
+    }
+
+    /// Upstream `makeNode(name, milliCPU, memory, extended)`.
+    fn make_node(name: &str, milli_cpu: &str, memory: &str, extended: &[(&str, &str)]) -> NodeInfo {
+        let cpu = format!("{milli_cpu}m");
+        let mut allocatable = vec![("cpu", cpu.as_str()), ("memory", memory)];
+        allocatable.extend_from_slice(extended);
+        node(name, &allocatable)
+    }
+
+    /// Upstream `cpuOnly`: 1000m + 2000m cpu, explicit zero memory.
+    fn cpu_only() -> Pod {
+        pod_with_containers(&[&[("cpu", "1000m"), ("memory", "0")], &[("cpu", "2000m"), ("memory", "0")]])
+    }
+
+    /// Upstream `cpuAndMemory`: 1000m/2000 + 2000m/3000.
+    fn cpu_and_memory() -> Pod {
+        pod_with_containers(&[&[("cpu", "1000m"), ("memory", "2000")], &[("cpu", "2000m"), ("memory", "3000")]])
+    }
+
+    /// Upstream `cpuAndMemoryAndGPU`: as `cpuAndMemory`, the second container also asks 3 gpus.
+    fn cpu_memory_gpu() -> Pod {
+        pod_with_containers(&[
+            &[("cpu", "1000m"), ("memory", "2000")],
+            &[("cpu", "2000m"), ("memory", "3000"), ("nvidia.com/gpu", "3")],
+        ])
+    }
+
+    struct Case {
+        name: &'static str,
+        pod: Pod,
+        nodes: Vec<NodeInfo>,
+        resources: Vec<ResourceWeight>,
+        /// `None`: PreScore must Skip.
+        want: Option<Vec<i64>>,
+    }
+
+    fn check(cases: Vec<Case>) {
+        for c in cases {
+            let mut plugin = BalancedAllocation::new(BalancedAllocationArgs { resources: c.resources });
+            let feasible: Vec<&NodeInfo> = c.nodes.iter().collect();
+            let status = plugin.pre_score(&c.pod, &feasible);
+            let Some(want) = c.want else {
+                assert_eq!(status.code, Code::Skip, "{}: {status}", c.name);
+                continue;
+            };
+            assert!(status.is_success(), "{}: PreScore {status}", c.name);
+            assert!(plugin.normalize(&c.pod, &mut []).is_none(), "BalancedAllocation has no NormalizeScore");
+            let got: Vec<i64> = c.nodes.iter().map(|n| plugin.score(&c.pod, n).unwrap()).collect();
+            assert_eq!(got, want, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn upstream_table() {
+        let gpu8 = [("nvidia.com/gpu", "8")];
+        let with_gpu = || weights(&[("cpu", 1), ("memory", 1), ("nvidia.com/gpu", 1)]);
+        check(vec![
+            Case {
+                name: "nothing scheduled, nothing requested, skip in PreScore",
+                pod: no_container_pod(),
+                nodes: vec![make_node("node1", "4000", "10000", &[]), make_node("node2", "4000", "10000", &[])],
+                resources: cpu_memory(),
+                want: None,
+            },
+            Case {
+                // node1: cpu 3000/4000 = .75, memory .5: std .125 -> 87; node2 .5, .5 -> 100.
+                name: "nothing scheduled, resources requested, differently sized nodes",
+                pod: cpu_and_memory(),
+                nodes: vec![make_node("node1", "4000", "10000", &[]), make_node("node2", "6000", "10000", &[])],
+                resources: cpu_memory(),
+                want: Some(vec![87, 100]),
+            },
+            Case {
+                // node1 .6, .25 -> std .175 -> 82; node2 .6, .5 -> .05 -> 95.
+                name: "resources requested, pods scheduled with resources",
+                pod: cpu_and_memory(),
+                nodes: vec![
+                    make_node("node1", "10000", "20000", &[]).with_pods(&[cpu_only()]),
+                    make_node("node2", "10000", "20000", &[]).with_pods(&[cpu_and_memory()]),
+                ],
+                resources: cpu_memory(),
+                want: Some(vec![82, 95]),
+            },
+            Case {
+                // node2 .6, 10000/50000 = .2 -> std .2 -> 80.
+                name: "resources requested, pods scheduled with resources, differently sized nodes",
+                pod: cpu_and_memory(),
+                nodes: vec![
+                    make_node("node1", "10000", "20000", &[]).with_pods(&[cpu_only()]),
+                    make_node("node2", "10000", "50000", &[]).with_pods(&[cpu_and_memory()]),
+                ],
+                resources: cpu_memory(),
+                want: Some(vec![82, 80]),
+            },
+            Case {
+                // node1 cpu 1, memory 0 -> std .5 -> 50; node2 1, .5 -> .25 -> 75.
+                name: "requested resources at node capacity",
+                pod: cpu_only(),
+                nodes: vec![
+                    make_node("node1", "6000", "10000", &[]).with_pods(&[cpu_only()]),
+                    make_node("node2", "6000", "10000", &[]).with_pods(&[cpu_and_memory()]),
+                ],
+                resources: cpu_memory(),
+                want: Some(vec![50, 75]),
+            },
+            Case {
+                // node1: cpu 3000/3500, memory 5000/40000, gpu (3+1)/8 -> std .2989 -> 70;
+                // node2: gpu 1/8 -> std .3451 -> 65.
+                name: "include scalar resource on a node for balanced resource allocation",
+                pod: pod(&[("memory", "0"), ("nvidia.com/gpu", "1")]),
+                nodes: vec![
+                    make_node("node1", "3500", "40000", &gpu8).with_pods(&[cpu_memory_gpu()]),
+                    make_node("node2", "3500", "40000", &gpu8).with_pods(&[cpu_and_memory()]),
+                ],
+                resources: with_gpu(),
+                want: Some(vec![70, 65]),
+            },
+            Case {
+                // The unrequested gpu is bypassed on both: .8571, .125 -> std .366 -> 63.
+                name: "node without the scalar resource should skip the scalar resource",
+                pod: cpu_and_memory(),
+                nodes: vec![make_node("node1", "3500", "40000", &gpu8), make_node("node2", "3500", "40000", &[])],
+                resources: with_gpu(),
+                want: Some(vec![63, 63]),
+            },
+        ]);
+    }
+
+    #[test]
+    fn hand_derived() {
+        check(vec![
+            Case {
+                // A container without requests is best effort: the 100m / 200Mi scoring
+                // defaults do not apply to BalancedAllocation.
+                name: "container without requests is skipped",
+                pod: pod(&[]),
+                nodes: vec![make_node("n", "4000", "10000", &[])],
+                resources: cpu_memory(),
+                want: None,
+            },
+            Case {
+                name: "explicit zero requests are skipped",
+                pod: pod(&[("cpu", "0"), ("memory", "0")]),
+                nodes: vec![make_node("n", "4000", "10000", &[])],
+                resources: cpu_memory(),
+                want: None,
+            },
+            Case {
+                // Only the configured resources decide: a gpu-only pod is best effort for
+                // [cpu, memory].
+                name: "request outside the configured resources is skipped",
+                pod: pod(&[("nvidia.com/gpu", "1")]),
+                nodes: vec![make_node("n", "4000", "10000", &[("nvidia.com/gpu", "4")])],
+                resources: cpu_memory(),
+                want: None,
+            },
+            Case {
+                // With gpu configured the same pod is scored: cpu 0, memory 0, gpu .25; mean
+                // 1/12, std sqrt((2/144 + 4/144)/3) = .1179 -> 88.
+                name: "gpu-only pod with gpu configured",
+                pod: pod(&[("nvidia.com/gpu", "1")]),
+                nodes: vec![make_node("n", "4000", "10000", &[("nvidia.com/gpu", "4")])],
+                resources: weights(&[("cpu", 1), ("memory", 1), ("nvidia.com/gpu", 1)]),
+                want: Some(vec![88]),
+            },
+            Case {
+                // .25, .5, .75: mean .5, std sqrt(.125/3) = .2041 -> 79.
+                name: "three resources use the population standard deviation",
+                pod: pod(&[("cpu", "1000m"), ("memory", "2000"), ("ephemeral-storage", "3000")]),
+                nodes: vec![node("n", &[("cpu", "4"), ("memory", "4000"), ("ephemeral-storage", "4000")])],
+                resources: weights(&[("cpu", 1), ("memory", 1), ("ephemeral-storage", 1)]),
+                want: Some(vec![79]),
+            },
+            Case {
+                // cpu 3000m of 1000m is capped at 1; memory .5 -> std .25 -> 75 (uncapped it
+                // would be 1.25 and a negative score).
+                name: "fractions are capped at 1",
+                pod: pod(&[("cpu", "1000m"), ("memory", "500")]),
+                nodes: vec![
+                    make_node("n", "1000", "1000", &[]).with_pods(&[pod(&[("cpu", "2000m"), ("memory", "0")])]),
+                ],
+                resources: cpu_memory(),
+                want: Some(vec![75]),
+            },
+            Case {
+                // Memory allocatable 0 drops memory; one fraction left -> std 0 -> 100.
+                name: "a resource with zero allocatable is left out",
+                pod: pod(&[("cpu", "1000m"), ("memory", "1000")]),
+                nodes: vec![node("n", &[("cpu", "4")])],
+                resources: cpu_memory(),
+                want: Some(vec![100]),
+            },
+            Case {
+                // The existing pod has no requests: Requested stays 0 (NonZeroRequested would
+                // add 100m / 200Mi and give 77), so .5, .5 -> 100.
+                name: "uses Requested, not the non-zero requests",
+                pod: pod(&[("cpu", "1000m"), ("memory", "1000")]),
+                nodes: vec![make_node("n", "2000", "2000", &[]).with_pods(&[pod(&[])])],
+                resources: cpu_memory(),
+                want: Some(vec![100]),
+            },
+            Case {
+                // Weights do not enter the formula: the upstream 87 / 100 case with memory
+                // weighted 5.
+                name: "weights are ignored",
+                pod: cpu_and_memory(),
+                nodes: vec![make_node("node1", "4000", "10000", &[]), make_node("node2", "6000", "10000", &[])],
+                resources: weights(&[("cpu", 1), ("memory", 5)]),
+                want: Some(vec![87, 100]),
+            },
+            Case {
+                // .68 and 0: (1 - .34) * 100 is 65.99999999999999 in doubles and truncates to 65.
+                name: "score truncates the float",
+                pod: pod(&[("cpu", "68m"), ("memory", "0")]),
+                nodes: vec![make_node("n", "100", "100", &[])],
+                resources: cpu_memory(),
+                want: Some(vec![65]),
+            },
+            Case {
+                // hugepages as a configured scalar: cpu .5, hugepages 1Mi/4Mi = .25 -> 87.
+                name: "hugepages as a configured resource",
+                pod: pod(&[("cpu", "1000m"), ("hugepages-2Mi", "1Mi")]),
+                nodes: vec![node("n", &[("cpu", "2"), ("hugepages-2Mi", "4Mi")])],
+                resources: weights(&[("cpu", 1), ("hugepages-2Mi", 1)]),
+                want: Some(vec![87]),
+            },
+        ]);
+    }
+
+    #[test]
+    fn balanced_resource_score_edge_cases() {
+        // Hand-derived from §8: no fraction or one fraction is perfectly balanced.
+        assert_eq!(balanced_resource_score(&[]), 100);
+        assert_eq!(balanced_resource_score(&[(4, 3)]), 100);
+        assert_eq!(balanced_resource_score(&[(4, 4), (4, 0)]), 50);
+        assert_eq!(balanced_resource_score(&[(4, 4), (4, 0), (4, 4), (4, 0)]), 50);
     }
 }

@@ -83,3 +83,105 @@ impl Filter for VolumeNoOp {
         Status::success()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! kube-scheduler's `node_unschedulable_test.go` and `node_name_test.go` tables, plus cases
+    //! hand-derived from §14 of the reference; each case says which.
+
+    use super::*;
+    use crate::api::taint::{TaintEffect::*, TolerationOperator::*};
+    use crate::scheduler::framework::Code;
+    use crate::scheduler::plugins::testutil::{NodeInfoExt, PodBuilder, no_container_pod, node, toleration};
+
+    const UNSCHEDULABLE_REASON: &str = "node(s) were unschedulable";
+
+    #[test]
+    fn node_unschedulable() {
+        let plugin = NodeUnschedulable::default();
+        let tolerating = |t| PodBuilder::new().tolerations(vec![t]).build();
+        // (name, pod, node.spec.unschedulable, fits); the first three rows are upstream's
+        // TestNodeUnschedulable, the rest hand-derived from ToleratesTaint (§9).
+        let cases = [
+            (
+                "Does not schedule pod to unschedulable node (node.Spec.Unschedulable==true)",
+                no_container_pod(),
+                true,
+                false,
+            ),
+            ("Schedule pod to normal node", no_container_pod(), false, true),
+            (
+                "Schedule pod with toleration to unschedulable node (node.Spec.Unschedulable==true)",
+                tolerating(toleration(keys::UNSCHEDULABLE, Equal, "", Some(NoSchedule))),
+                true,
+                true,
+            ),
+            ("tolerate-everything toleration", tolerating(toleration("", Exists, "", None)), true, true),
+            (
+                "Exists on the key with any effect",
+                tolerating(toleration(keys::UNSCHEDULABLE, Exists, "", None)),
+                true,
+                true,
+            ),
+            (
+                "NoExecute toleration does not cover the NoSchedule taint",
+                tolerating(toleration(keys::UNSCHEDULABLE, Exists, "", Some(NoExecute))),
+                true,
+                false,
+            ),
+            (
+                "Equal with a value does not match the empty taint value",
+                tolerating(toleration(keys::UNSCHEDULABLE, Equal, "true", Some(NoSchedule))),
+                true,
+                false,
+            ),
+            ("another key does not help", tolerating(toleration("other", Exists, "", None)), true, false),
+        ];
+        for (name, pod, unschedulable, fits) in cases {
+            let got = plugin.filter(&pod, &node("node", &[]).with_unschedulable(unschedulable));
+            if fits {
+                assert!(got.is_success(), "{name}: {got}");
+            } else {
+                assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
+                assert_eq!(got.reasons, [UNSCHEDULABLE_REASON], "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn node_name() {
+        // The first three rows are upstream's TestNodeName, the last hand-derived (exact,
+        // case-sensitive comparison).
+        let cases = [
+            ("no host specified", "", "", true),
+            ("host matches", "foo", "foo", true),
+            ("host doesn't match", "bar", "foo", false),
+            ("names compare exactly", "Foo", "foo", false),
+        ];
+        for (name, pod_node_name, node_name, fits) in cases {
+            let got = NodeName.filter(&PodBuilder::new().node_name(pod_node_name).build(), &node(node_name, &[]));
+            if fits {
+                assert!(got.is_success(), "{name}: {got}");
+            } else {
+                assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
+                assert_eq!(got.reasons, ["node(s) didn't match the requested node name"], "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn volume_plugins_skip_pods_without_volumes() {
+        // §14: volumes are not modelled, so every pod is a pod without volumes, for which the
+        // volume plugins' PreFilter returns Skip (and Filter, if asked, passes).
+        for name in ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone"] {
+            let mut plugin = VolumeNoOp(name);
+            assert_eq!(plugin.name(), name);
+            let pod = no_container_pod();
+            let n = node("node", &[]);
+            let (result, status) = plugin.pre_filter(&pod, std::slice::from_ref(&n));
+            assert_eq!(status.code, Code::Skip, "{name}");
+            assert_eq!(result.node_names, None, "{name}");
+            assert!(plugin.filter(&pod, &n).is_success(), "{name}");
+        }
+    }
+}

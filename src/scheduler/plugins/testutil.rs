@@ -1,0 +1,201 @@
+//! Test-only builders for the plugin tests: pods and `NodeInfo`s written as short tables of
+//! `(resource, quantity)` pairs, in the spirit of kube-scheduler's `st.MakePod()` /
+//! `st.MakeNode()` test wrappers, so that upstream test tables read almost one to one.
+//!
+//! Two kinds of "empty" pod must stay apart (the scheduler reference, §5.1 and §17): a pod with
+//! no containers at all ([`no_container_pod`], upstream `st.MakePod().Obj()`) gets no non-zero
+//! defaults, while a container without requests ([`pod`] with an empty list) counts as 100m cpu
+//! and 200Mi memory when scoring.
+
+use std::sync::Arc;
+
+use crate::api::meta::ObjectMeta;
+use crate::api::node_selector::{NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm};
+use crate::api::pod::{Affinity, Container, NodeAffinity, Pod, PodSpec, PodStatus, SimBehavior};
+use crate::api::quantity::Quantity;
+use crate::api::resources::{ResourceList, ResourceName, Resources};
+use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
+use crate::scheduler::framework::NodeInfo;
+use crate::store::NodeId;
+
+/// A resource list from `(name, quantity)` pairs; panics on a typo, which is what a test wants.
+pub(crate) fn resource_list(items: &[(&str, &str)]) -> ResourceList {
+    items
+        .iter()
+        .map(|(name, quantity)| {
+            let name = ResourceName::parse(name).unwrap_or_else(|e| panic!("bad resource name {name:?}: {e}"));
+            let quantity = Quantity::parse(quantity).unwrap_or_else(|e| panic!("bad quantity {quantity:?}: {e:?}"));
+            (name, quantity)
+        })
+        .collect()
+}
+
+/// A container whose requests are `requests` (an empty slice: a container without requests).
+pub(crate) fn container(requests: &[(&str, &str)]) -> Container {
+    Container { requests: resource_list(requests), ..Container::default() }
+}
+
+/// Builds a pod spec step by step; `build` finalizes it (computes the effective requests).
+#[derive(Default)]
+pub(crate) struct PodBuilder {
+    spec: PodSpec,
+}
+
+impl PodBuilder {
+    pub(crate) fn new() -> PodBuilder {
+        PodBuilder::default()
+    }
+
+    /// Appends a regular container with these requests (upstream `.Req(...)`).
+    pub(crate) fn container(mut self, requests: &[(&str, &str)]) -> PodBuilder {
+        self.spec.containers.push(container(requests));
+        self
+    }
+
+    /// Appends an init container with these requests.
+    pub(crate) fn init_container(mut self, requests: &[(&str, &str)]) -> PodBuilder {
+        self.spec.init_containers.push(container(requests));
+        self
+    }
+
+    /// Appends a sidecar: an init container with `restartPolicy: Always` (upstream
+    /// `.SidecarReq(...)`).
+    pub(crate) fn sidecar(mut self, requests: &[(&str, &str)]) -> PodBuilder {
+        let mut c = container(requests);
+        c.restart_policy_always = true;
+        self.spec.init_containers.push(c);
+        self
+    }
+
+    pub(crate) fn overhead(mut self, overhead: &[(&str, &str)]) -> PodBuilder {
+        self.spec.overhead = resource_list(overhead);
+        self
+    }
+
+    pub(crate) fn node_name(mut self, name: &str) -> PodBuilder {
+        self.spec.node_name = name.to_string();
+        self
+    }
+
+    pub(crate) fn tolerations(mut self, tolerations: Vec<Toleration>) -> PodBuilder {
+        self.spec.tolerations = tolerations;
+        self
+    }
+
+    pub(crate) fn node_selector(mut self, labels: &[(&str, &str)]) -> PodBuilder {
+        self.spec.node_selector = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self
+    }
+
+    pub(crate) fn node_affinity(mut self, affinity: NodeAffinity) -> PodBuilder {
+        self.spec.affinity = Affinity { node_affinity: Some(affinity) };
+        self
+    }
+
+    pub(crate) fn build(mut self) -> Pod {
+        self.spec.finalize();
+        Pod {
+            meta: ObjectMeta { name: "pod".to_string(), namespace: "default".to_string(), ..ObjectMeta::default() },
+            spec: Arc::new(self.spec),
+            sim: Arc::new(SimBehavior::default()),
+            status: PodStatus::default(),
+        }
+    }
+}
+
+/// A pod with one container requesting `requests` (upstream `st.MakePod().Req(...)`).
+pub(crate) fn pod(requests: &[(&str, &str)]) -> Pod {
+    PodBuilder::new().container(requests).build()
+}
+
+/// A pod with one container per entry of `containers`.
+pub(crate) fn pod_with_containers(containers: &[&[(&str, &str)]]) -> Pod {
+    containers.iter().fold(PodBuilder::new(), |b, requests| b.container(requests)).build()
+}
+
+/// A pod without any container (upstream `st.MakePod().Obj()` / `&v1.Pod{}`): no requests and
+/// no non-zero defaults.
+pub(crate) fn no_container_pod() -> Pod {
+    PodBuilder::new().build()
+}
+
+/// A node's `NodeInfo` with `allocatable`, no pods, no labels, no taints.
+pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
+    NodeInfo {
+        id: NodeId(0),
+        name: name.to_string(),
+        labels: Default::default(),
+        taints: Vec::new(),
+        unschedulable: false,
+        images: Vec::new(),
+        allocatable: Resources::from_list(&resource_list(allocatable)),
+        requested: Resources::default(),
+        non_zero_requested: Resources::default(),
+        pod_count: 0,
+    }
+}
+
+/// Chained setters on a test `NodeInfo` (the struct itself belongs to the framework).
+pub(crate) trait NodeInfoExt {
+    /// Places the pods on the node, as the scheduler cache does (`NodeInfo.AddPod`).
+    fn with_pods(self, pods: &[Pod]) -> NodeInfo;
+    fn with_labels(self, labels: &[(&str, &str)]) -> NodeInfo;
+    fn with_taints(self, taints: Vec<Taint>) -> NodeInfo;
+    fn with_unschedulable(self, unschedulable: bool) -> NodeInfo;
+}
+
+impl NodeInfoExt for NodeInfo {
+    fn with_pods(mut self, pods: &[Pod]) -> NodeInfo {
+        for p in pods {
+            self.add_pod(p);
+        }
+        self
+    }
+
+    fn with_labels(mut self, labels: &[(&str, &str)]) -> NodeInfo {
+        self.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self
+    }
+
+    fn with_taints(mut self, taints: Vec<Taint>) -> NodeInfo {
+        self.taints = taints;
+        self
+    }
+
+    fn with_unschedulable(mut self, unschedulable: bool) -> NodeInfo {
+        self.unschedulable = unschedulable;
+        self
+    }
+}
+
+pub(crate) fn taint(key: &str, value: &str, effect: TaintEffect) -> Taint {
+    Taint { key: key.to_string(), value: value.to_string(), effect, time_added: None }
+}
+
+/// A toleration; `effect: None` is the empty effect, which matches every effect.
+pub(crate) fn toleration(
+    key: &str,
+    operator: TolerationOperator,
+    value: &str,
+    effect: Option<TaintEffect>,
+) -> Toleration {
+    Toleration { key: key.to_string(), operator, value: value.to_string(), effect, toleration_seconds: None }
+}
+
+/// One `matchExpressions` / `matchFields` requirement.
+pub(crate) fn requirement(key: &str, operator: NodeSelectorOperator, values: &[&str]) -> NodeSelectorRequirement {
+    NodeSelectorRequirement { key: key.to_string(), operator, values: values.iter().map(|v| v.to_string()).collect() }
+}
+
+/// A node selector term from its expressions and fields.
+pub(crate) fn term(
+    match_expressions: Vec<NodeSelectorRequirement>,
+    match_fields: Vec<NodeSelectorRequirement>,
+) -> NodeSelectorTerm {
+    NodeSelectorTerm { match_expressions, match_fields }
+}
+
+/// A required node affinity (`requiredDuringSchedulingIgnoredDuringExecution`) with these terms.
+pub(crate) fn required_affinity(terms: Vec<NodeSelectorTerm>) -> NodeAffinity {
+    NodeAffinity { required: Some(NodeSelector { terms }), preferred: Vec::new() }
+}
