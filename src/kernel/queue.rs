@@ -1,4 +1,5 @@
-//! The future-event list: a binary heap ordered by `(time, lane, seq)` with lazy cancellation.
+//! The future-event list: a radix heap over virtual time, with a small heap for the events
+//! of the current instant, ordered by `(time, lane, seq)`, with lazy cancellation.
 //!
 //! Guarantees, which the rest of the simulator relies on:
 //! - events come out in non-decreasing time;
@@ -8,9 +9,17 @@
 //! - within one time and lane, events come out in the order they were scheduled (FIFO by `seq`);
 //! - scheduling into the past is an error, never a silent reorder.
 //!
-//! Cancellation is lazy: a cancelled key is remembered and the event is dropped when it reaches
-//! the top. A plain heap with lazy cancellation measured faster than an indexed heap with
-//! in-place removal for this workload, because almost every event is popped, not cancelled.
+//! Why a radix heap: virtual time never runs backwards, so the queue is *monotone* — no event
+//! is ever scheduled before the last one popped. A radix heap exploits that: an event goes
+//! into bucket `b` = the position of the highest bit in which its time differs from the last
+//! popped time (bucket 0: the same time). Pushing is O(1); popping empties the lowest
+//! non-empty bucket into lower ones, so each event moves a few times, through vectors, in
+//! cache-friendly sweeps, instead of walking ~20 cache-missing heap levels per pop as a binary
+//! heap of a million events does. Events of the current instant wait in a small binary heap
+//! ordered by `(lane, seq)`.
+//!
+//! Cancellation is lazy: a cancelled key is remembered and the event is dropped when it would
+//! come out, because almost every event is popped, not cancelled.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
@@ -53,39 +62,50 @@ impl std::fmt::Display for PastEventError {
 impl std::error::Error for PastEventError {}
 
 struct Entry<E> {
-    time: SimTime,
+    time: u64,
     /// Lane in the top bit, sequence number below: one integer comparison orders both.
     order: u64,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
+/// An entry of the current instant, ordered by `order` only (min first in a max-heap).
+struct Now<E>(Entry<E>);
+
+impl<E> PartialEq for Now<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.order == other.order
+        self.0.order == other.0.order
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl<E> Eq for Now<E> {}
+impl<E> PartialOrd for Now<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<E> Ord for Entry<E> {
-    /// Reversed, because `BinaryHeap` is a max-heap and we want the earliest first.
+impl<E> Ord for Now<E> {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.time.cmp(&self.time).then_with(|| other.order.cmp(&self.order))
+        other.0.order.cmp(&self.0.order)
     }
 }
 
 const LANE_SHIFT: u32 = 63;
 const SEQ_MASK: u64 = (1 << LANE_SHIFT) - 1;
+const BUCKETS: usize = 65;
 
 /// The event queue and the virtual clock it drives.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events at `base` (the current instant), by (lane, seq).
+    current: BinaryHeap<Now<E>>,
+    /// `buckets[b]` holds events whose time differs from `base` first at bit `b - 1`.
+    buckets: Vec<Vec<Entry<E>>>,
+    /// The radix base: every queued event's time is `>= base`.
+    base: u64,
+    /// Bit `b` set when `buckets[b]` is non-empty.
+    occupied: u128,
+    len: usize,
     next_seq: u64,
     now: SimTime,
-    /// Keys cancelled but not yet popped. Only looked up, never iterated.
+    /// Keys cancelled but not yet dropped. Only looked up, never iterated.
     cancelled: HashSet<u64>,
 }
 
@@ -95,14 +115,23 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
+#[inline]
+fn bucket_of(time: u64, base: u64) -> usize {
+    if time == base { 0 } else { (u64::BITS - (time ^ base).leading_zeros()) as usize }
+}
+
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0, now: SimTime::ZERO, cancelled: HashSet::new() }
+        Self::with_capacity(0)
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
+            current: BinaryHeap::with_capacity(capacity.min(1024)),
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            base: 0,
+            occupied: 0,
+            len: 0,
             next_seq: 0,
             now: SimTime::ZERO,
             cancelled: HashSet::new(),
@@ -130,8 +159,38 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         debug_assert!(seq <= SEQ_MASK);
         let order = ((lane as u64) << LANE_SHIFT) | seq;
-        self.heap.push(Entry { time: at, order, event });
+        let time = at.as_micros();
+        if time < self.base {
+            // Only possible after `peek_time` moved the base to a later event and the clock
+            // was then set back with `advance_to`: rebuild around the earlier time.
+            self.rebase(time);
+        }
+        self.insert(Entry { time, order, event });
+        self.len += 1;
         Ok(EventKey(seq))
+    }
+
+    #[inline]
+    fn insert(&mut self, entry: Entry<E>) {
+        match bucket_of(entry.time, self.base) {
+            0 => self.current.push(Now(entry)),
+            b => {
+                self.buckets[b].push(entry);
+                self.occupied |= 1 << b;
+            }
+        }
+    }
+
+    fn rebase(&mut self, time: u64) {
+        let mut all: Vec<Entry<E>> = self.current.drain().map(|n| n.0).collect();
+        for b in &mut self.buckets {
+            all.append(b);
+        }
+        self.occupied = 0;
+        self.base = time;
+        for e in all {
+            self.insert(e);
+        }
     }
 
     /// Cancels a pending event. Cancelling an event that already fired or was already
@@ -142,33 +201,53 @@ impl<E> EventQueue<E> {
         debug_assert!(fresh, "event {key:?} cancelled twice");
     }
 
+    /// Makes `current` hold the earliest instant's events, dropping cancelled ones at its top.
+    /// Returns false when the queue is empty.
+    fn settle_top(&mut self) -> bool {
+        loop {
+            if let Some(top) = self.current.peek() {
+                let seq = top.0.order & SEQ_MASK;
+                if !self.cancelled.is_empty() && self.cancelled.remove(&seq) {
+                    self.current.pop();
+                    self.len -= 1;
+                    continue;
+                }
+                return true;
+            }
+            // Refill from the lowest non-empty bucket: its minimum becomes the new base and
+            // its events move to lower buckets (those at the minimum to `current`).
+            if self.occupied == 0 {
+                return false;
+            }
+            let b = self.occupied.trailing_zeros() as usize;
+            self.occupied &= !(1 << b);
+            let mut bucket = std::mem::take(&mut self.buckets[b]);
+            self.base = bucket.iter().map(|e| e.time).min().expect("occupied buckets are non-empty");
+            for e in bucket.drain(..) {
+                self.insert(e);
+            }
+            // Keep the allocation for reuse: the bucket is refilled again and again.
+            self.buckets[b] = bucket;
+        }
+    }
+
     /// Removes and returns the next live event, advancing the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, EventKey, E)> {
-        loop {
-            let entry = self.heap.pop()?;
-            let seq = entry.order & SEQ_MASK;
-            if !self.cancelled.is_empty() && self.cancelled.remove(&seq) {
-                continue;
-            }
-            debug_assert!(entry.time >= self.now);
-            self.now = entry.time;
-            return Some((entry.time, EventKey(seq), entry.event));
+        if !self.settle_top() {
+            return None;
         }
+        let Now(entry) = self.current.pop()?;
+        self.len -= 1;
+        let time = SimTime::from_micros(entry.time);
+        debug_assert!(time >= self.now);
+        self.now = time;
+        Some((time, EventKey(entry.order & SEQ_MASK), entry.event))
     }
 
     /// The time of the next live event, without removing it.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        loop {
-            let top = self.heap.peek()?;
-            let seq = top.order & SEQ_MASK;
-            if !self.cancelled.is_empty() && self.cancelled.contains(&seq) {
-                self.cancelled.remove(&seq);
-                self.heap.pop();
-                continue;
-            }
-            return Some(top.time);
-        }
+        if self.settle_top() { Some(SimTime::from_micros(self.base)) } else { None }
     }
 
     /// Advances the clock without an event (e.g. to `until` when the queue runs dry).
@@ -179,11 +258,11 @@ impl<E> EventQueue<E> {
 
     /// Number of scheduled events, including cancelled ones not yet dropped.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.len() == self.cancelled.len()
+        self.len == self.cancelled.len()
     }
 
     /// Number of events ever scheduled.
@@ -196,6 +275,10 @@ impl<E> EventQueue<E> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn key_seq<E>(q: &EventQueue<E>) -> u64 {
+        q.scheduled_total()
+    }
 
     #[test]
     fn orders_by_time_then_fifo() {
@@ -245,7 +328,61 @@ mod tests {
         assert!(q.schedule(SimTime::from_secs(10), ()).is_ok());
     }
 
+    #[test]
+    fn scheduling_before_a_peeked_event_after_advancing_the_clock() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime::from_secs(100), "late").unwrap();
+        assert_eq!(q.peek_time(), Some(SimTime::from_secs(100)));
+        q.advance_to(SimTime::from_secs(10));
+        q.schedule(SimTime::from_secs(20), "early").unwrap();
+        assert_eq!(q.pop().map(|(t, _, e)| (t, e)), Some((SimTime::from_secs(20), "early")));
+        assert_eq!(q.pop().map(|(t, _, e)| (t, e)), Some((SimTime::from_secs(100), "late")));
+    }
+
     proptest! {
+        /// Interleaved scheduling and popping (the way a simulation uses the queue) agrees with
+        /// a sorted reference, lanes and cancellations included.
+        #[test]
+        fn interleaved_operations_match_a_sorted_reference(
+            ops in proptest::collection::vec((0u8..4, 0u64..1_000_000, any::<bool>()), 1..400)
+        ) {
+            use std::collections::BTreeMap;
+            let mut q = EventQueue::new();
+            let mut reference: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+            let mut keys: Vec<(EventKey, (u64, u64))> = Vec::new();
+            for (op, delta, observer) in ops {
+                match op {
+                    0 | 1 => {
+                        let now = q.now().as_micros();
+                        // Half the events land at small offsets, so that ties are common.
+                        let at = now + if op == 0 { delta % 4 } else { delta };
+                        let lane = if observer { Lane::Observer } else { Lane::Normal };
+                        let key = q.schedule_in(SimTime::from_micros(at), lane, key_seq(&q)).unwrap();
+                        let order = ((lane as u64) << LANE_SHIFT) | key.seq();
+                        reference.insert((at, order), key.seq());
+                        keys.push((key, (at, order)));
+                    }
+                    2 => {
+                        if let Some((key, slot)) = keys.pop()
+                            && reference.remove(&slot).is_some()
+                        {
+                            q.cancel(key);
+                        }
+                    }
+                    _ => {
+                        let expected = reference.pop_first();
+                        let got = q.pop();
+                        prop_assert_eq!(got.map(|(t, k, _)| (t.as_micros(), k.seq())), expected.map(|((t, _), s)| (t, s)));
+                    }
+                }
+            }
+            while let Some(((t, _), s)) = reference.pop_first() {
+                let got = q.pop().map(|(t, k, _)| (t.as_micros(), k.seq()));
+                prop_assert_eq!(got, Some((t, s)));
+            }
+            prop_assert!(q.pop().is_none());
+        }
+
         /// Whatever the insertion order, events come out sorted by time, and events with equal
         /// times come out in insertion order, with cancelled ones missing.
         #[test]
