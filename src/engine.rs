@@ -448,16 +448,22 @@ impl Simulation {
             }
             Event::TaintEviction { pod } => {
                 if self.taint_eviction.fire(pod) && !self.store.is_removed(pod) {
-                    let node = self
-                        .store
-                        .pod(pod)
-                        .status
-                        .node
-                        .map(|n| self.store.node(n).meta.name.clone())
-                        .unwrap_or_default();
+                    let (node, taints) = match self.store.pod(pod).status.node {
+                        Some(n) => {
+                            let node = self.store.node(n);
+                            let keys: Vec<&str> = node
+                                .taints
+                                .iter()
+                                .filter(|t| t.effect == crate::api::taint::TaintEffect::NoExecute)
+                                .map(|t| t.key.as_str())
+                                .collect();
+                            (node.meta.name.clone(), keys.join(", "))
+                        }
+                        None => (String::new(), String::new()),
+                    };
                     let key = self.store.pod(pod).meta.key();
                     self.store.journal.narrate(now, || {
-                        format!("pod {key} evicted from node {node} (taint {} not tolerated any longer)", "NoExecute")
+                        format!("pod {key} evicted from node {node} (NoExecute taint {taints}; toleration expired)")
                     });
                     self.delete_pod(pod, "DeletionByTaintManager", true);
                 }
@@ -536,9 +542,13 @@ impl Simulation {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
         match change {
-            Change::NodeAdded(_) => {}
+            Change::NodeAdded(node) => {
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.lifecycle.node_updated(&mut ctx, node);
+            }
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.lifecycle.node_updated(&mut ctx, node);
                 self.taint_eviction.node_updated(&mut ctx, node);
             }
             Change::PodCreated(pod) => {
@@ -655,6 +665,8 @@ impl Simulation {
         let Some(owner) = self.store.rs_owner_ref(rs_id) else { return };
         let rs = self.store.replica_set(rs_id).expect("live");
         let (template, namespace, rs_name) = (rs.template.clone(), rs.meta.namespace.clone(), rs.meta.name.clone());
+        let (key, want) = (rs.meta.key(), rs.replicas);
+        self.store.journal.narrate(now, || format!("replicaset {key} (want {want}) creates {n} pod(s)"));
         for _ in 0..n {
             let name = self.generate_name(&namespace, &format!("{rs_name}-"));
             let meta = ObjectMeta {
@@ -960,9 +972,10 @@ impl Simulation {
         let check = &self.scenario.checks[i];
         let text = check.text.clone();
         self.store.journal.record(now, Record::Check { expect: text.clone(), passed, actual: actual.clone() });
-        let verdict = if passed { "passed" } else { "FAILED" };
-        let shown = actual.clone();
-        self.store.journal.narrate(now, || format!("check {verdict}: {text} (actual: {shown})"));
+        if !passed {
+            let shown = actual.clone();
+            self.store.journal.narrate(now, || format!("check FAILED: {text} (actual: {shown})"));
+        }
         self.checks[i] = CheckState::Done(CheckResult { index: i, text, at: now, passed, actual });
     }
 

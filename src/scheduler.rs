@@ -97,6 +97,8 @@ pub struct Scheduler {
     cache: Vec<NodeInfo>,
     /// Node ids in node-tree order (zones round-robin).
     order: Vec<NodeId>,
+    /// Nodes were added since `order` was built.
+    order_stale: bool,
     next_start_index: usize,
     tiebreak: SimRng,
     trace: Option<Vec<String>>,
@@ -119,6 +121,7 @@ impl Scheduler {
             ),
             cache: Vec::new(),
             order: Vec::new(),
+            order_stale: false,
             next_start_index: 0,
             tiebreak,
             trace: trace_decisions.then(Vec::new),
@@ -160,24 +163,30 @@ impl Scheduler {
         } else {
             debug_assert_eq!(id.index(), self.cache.len());
             self.cache.push(info);
-            self.rebuild_order(store);
+            // Rebuilt before the next cycle: adding n nodes one by one stays O(n).
+            self.order_stale = true;
         }
     }
 
     /// `nodeTree.list()`: zones in first-seen order, round robin over zones.
     fn rebuild_order(&mut self, store: &Store) {
-        let mut zones: Vec<(String, Vec<NodeId>)> = Vec::new();
+        self.order_stale = false;
+        // Zones in first-seen order; the map only finds a zone's slot, it is not iterated.
+        let mut zones: Vec<Vec<NodeId>> = Vec::new();
+        let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for info in &self.cache {
             let key = store.node(info.id).zone_key();
-            match zones.iter_mut().find(|(z, _)| *z == key) {
-                Some((_, ids)) => ids.push(info.id),
-                None => zones.push((key, vec![info.id])),
+            let next = zones.len();
+            let i = *slot.entry(key).or_insert(next);
+            if i == next {
+                zones.push(Vec::new());
             }
+            zones[i].push(info.id);
         }
         self.order.clear();
-        let longest = zones.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        let longest = zones.iter().map(Vec::len).max().unwrap_or(0);
         for i in 0..longest {
-            for (_, ids) in &zones {
+            for ids in &zones {
                 if let Some(&id) = ids.get(i) {
                     self.order.push(id);
                 }
@@ -231,13 +240,16 @@ impl Scheduler {
         }
     }
 
-    /// Whether activeQ holds a pod.
+    /// Whether a pod can be popped (from activeQ, or early from backoffQ).
     pub fn has_work(&self) -> bool {
-        self.queue.has_active()
+        self.queue.has_poppable()
     }
 
     /// Pops one pod and runs one scheduling cycle for it. Returns the pod and outcome.
     pub fn schedule_one(&mut self, store: &mut Store, now: SimTime) -> Option<(PodId, Outcome)> {
+        if self.order_stale {
+            self.rebuild_order(store);
+        }
         let pod_id = self.queue.pop()?;
         let pod = store.pod(pod_id);
         if pod.meta.deletion_timestamp.is_some() || pod.status.node.is_some() || store.is_removed(pod_id) {

@@ -731,6 +731,10 @@ impl Store {
         if cond_changed(&d.status.available, &status.available)
             && let Some(c) = &status.available
         {
+            let (key, s, reason, avail, want) =
+                (key.clone(), c.status, c.reason, status.available_replicas, d.replicas);
+            self.journal
+                .narrate(now, || format!("deployment {key} Available={s} ({reason}: {avail} of {want} available)"));
             self.journal.record(
                 now,
                 Record::DeploymentCondition {

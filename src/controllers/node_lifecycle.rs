@@ -185,6 +185,19 @@ impl NodeLifecycle {
         }
     }
 
+    /// The node worker's NoSchedule tainting pass for `spec.unschedulable`: a cordoned node
+    /// carries `node.kubernetes.io/unschedulable:NoSchedule`, an uncordoned one does not.
+    pub fn node_updated(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let node = ctx.store.node(id);
+        let tainted = node.taints.iter().any(|t| t.key == keys::UNSCHEDULABLE && t.effect == TaintEffect::NoSchedule);
+        let now = ctx.now;
+        if node.unschedulable && !tainted {
+            ctx.store.add_taint(now, id, Taint::new(keys::UNSCHEDULABLE, TaintEffect::NoSchedule));
+        } else if !node.unschedulable && tainted {
+            ctx.store.remove_taint(now, id, keys::UNSCHEDULABLE, TaintEffect::NoSchedule);
+        }
+    }
+
     /// `tryUpdateNodeHealth` past the grace period, then `MarkPodsNotReady` and the taints.
     fn mark_unknown(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
         let now = ctx.now;

@@ -163,9 +163,10 @@ pub trait Plugin {
     }
 }
 
-/// `helper.DefaultNormalizeScore`: scale to 0..=max by the maximum, optionally reversed.
+/// `helper.DefaultNormalizeScore`: scale to 0..=max by the maximum (which starts at 0, so
+/// all-negative scores count as a zero maximum), optionally reversed.
 pub fn default_normalize_score(max_priority: i64, reverse: bool, scores: &mut [i64]) {
-    let max = scores.iter().copied().max().unwrap_or(0);
+    let max = scores.iter().copied().fold(0, i64::max);
     if max == 0 {
         if reverse {
             scores.iter_mut().for_each(|s| *s = max_priority);

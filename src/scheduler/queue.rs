@@ -80,18 +80,28 @@ impl SchedulingQueue {
         self.info.insert(pod, (q, Place::Active, seq));
     }
 
-    /// Pops the next pod to schedule. The pod stays known to the queue (as "in flight") until
-    /// it is bound ([`forget`](Self::forget)) or returned ([`requeue_unschedulable`]).
+    /// Pops the next pod to schedule: from activeQ, or, when activeQ is empty, the pod whose
+    /// backoff ends first (SchedulerPopFromBackoffQ, on by default since v1.33). The pod stays
+    /// known to the queue (as "in flight") until it is bound ([`forget`](Self::forget)) or
+    /// returned ([`requeue_unschedulable`](Self::requeue_unschedulable)).
     pub fn pop(&mut self) -> Option<PodId> {
-        let (pod, _) = self.active.pop()?;
+        let pod = match self.active.pop() {
+            Some((pod, _)) => pod,
+            None => {
+                let (_, _, pod) = self.backoff.pop_first()?;
+                pod
+            }
+        };
         if let Some(entry) = self.info.get_mut(&pod) {
             entry.0.attempts += 1;
+            entry.1 = Place::Active;
         }
         Some(pod)
     }
 
-    pub fn has_active(&self) -> bool {
-        !self.active.is_empty()
+    /// Whether [`pop`](Self::pop) would return a pod.
+    pub fn has_poppable(&self) -> bool {
+        !self.active.is_empty() || !self.backoff.is_empty()
     }
 
     /// The pod was bound or deleted: drop it from every sub-queue.
@@ -258,12 +268,30 @@ mod tests {
         q.move_all_unschedulable(SimTime::from_micros(5_500_000));
         assert_eq!(q.place(p), Some(Place::Backoff));
         assert_eq!(q.next_backoff_expiry(), Some(SimTime::from_secs(6)));
+        // A busy activeQ goes first; the backing-off pod waits for its flush.
+        q.add(PodId(8), 0, SimTime::from_micros(5_600_000));
+        assert_eq!(q.pop(), Some(PodId(8)));
+        q.forget(PodId(8));
         q.flush_backoff(SimTime::from_secs(6));
         assert_eq!(q.place(p), Some(Place::Active));
         assert_eq!(q.pop(), Some(p));
         assert_eq!(q.attempts(p), 2);
         q.forget(p);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn an_idle_scheduler_pops_from_backoff_early() {
+        let mut q = q();
+        q.add(PodId(1), 0, SimTime::ZERO);
+        q.pop();
+        q.requeue_unschedulable(PodId(1), SimTime::from_secs(3));
+        q.move_all_unschedulable(SimTime::from_micros(3_500_000));
+        assert_eq!(q.place(PodId(1)), Some(Place::Backoff));
+        assert!(q.has_poppable(), "activeQ is empty: the backoffQ pod may be popped");
+        assert_eq!(q.pop(), Some(PodId(1)));
+        assert_eq!(q.attempts(PodId(1)), 2);
+        assert!(!q.has_poppable());
     }
 
     #[test]
