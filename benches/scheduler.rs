@@ -78,7 +78,9 @@ fn decisions(c: &mut Criterion) {
     group.sample_size(10);
     let pods = 2_000;
     group.throughput(Throughput::Elements(pods as u64));
-    for (label, nodes, percentage) in [("5000_nodes_default_sampling", 5_000, None), ("5000_nodes_score_all", 5_000, Some(100))] {
+    for (label, nodes, percentage) in
+        [("5000_nodes_default_sampling", 5_000, None), ("5000_nodes_score_all", 5_000, Some(100))]
+    {
         group.bench_function(label, |b| {
             b.iter_batched_ref(
                 || cluster(nodes, percentage),

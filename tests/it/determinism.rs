@@ -54,11 +54,16 @@ fn different_seeds_differ_and_threads_do_not_matter() {
 fn main_example_digest_is_pinned() {
     let scenario = Arc::new(load(&root().join("scenarios/ml-model-machine-failure.yaml")));
     let (digest, _) = outputs(&scenario, 7);
-    let pinned = std::fs::read_to_string(root().join("tests/golden/ml-model-machine-failure.digest")).unwrap_or_default();
+    let pinned =
+        std::fs::read_to_string(root().join("tests/golden/ml-model-machine-failure.digest")).unwrap_or_default();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(root().join("tests/golden")).unwrap();
         std::fs::write(root().join("tests/golden/ml-model-machine-failure.digest"), format!("{digest}\n")).unwrap();
         return;
     }
-    assert_eq!(digest, pinned.trim(), "digest changed; if deliberate, rerun with UPDATE_GOLDEN=1 and explain in the commit");
+    assert_eq!(
+        digest,
+        pinned.trim(),
+        "digest changed; if deliberate, rerun with UPDATE_GOLDEN=1 and explain in the commit"
+    );
 }

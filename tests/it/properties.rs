@@ -43,7 +43,13 @@ fn node_spec() -> impl Strategy<Value = NodeSpec> {
 
 fn deploy_spec() -> impl Strategy<Value = DeploySpec> {
     (0u32..12, 50u32..2000, 32u32..2048, 0u32..30, prop::option::weighted(0.2, 3u32..120)).prop_map(
-        |(replicas, cpu_m, mem_mi, startup_s, crash_after_s)| DeploySpec { replicas, cpu_m, mem_mi, startup_s, crash_after_s },
+        |(replicas, cpu_m, mem_mi, startup_s, crash_after_s)| DeploySpec {
+            replicas,
+            cpu_m,
+            mem_mi,
+            startup_s,
+            crash_after_s,
+        },
     )
 }
 
@@ -60,7 +66,10 @@ fn event(nodes: usize, deploys: usize) -> impl Strategy<Value = (u32, Ev)> {
 
 fn scenario_text(seed: u64, nodes: &[NodeSpec], deploys: &[DeploySpec], events: &[(u32, Ev)]) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: prop}}\nspec:\n  seed: {seed}\n  until: 30m\n  cluster:\n    nodes:");
+    let _ = writeln!(
+        s,
+        "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: prop}}\nspec:\n  seed: {seed}\n  until: 30m\n  cluster:\n    nodes:"
+    );
     for (i, n) in nodes.iter().enumerate() {
         let _ = writeln!(
             s,
@@ -73,7 +82,10 @@ fn scenario_text(seed: u64, nodes: &[NodeSpec], deploys: &[DeploySpec], events: 
     }
     s.push_str("  manifests:\n");
     for (i, d) in deploys.iter().enumerate() {
-        let crash = d.crash_after_s.map(|c| format!(", sim.kubesim.io/duration: {c}s, sim.kubesim.io/exit-code: \"1\"")).unwrap_or_default();
+        let crash = d
+            .crash_after_s
+            .map(|c| format!(", sim.kubesim.io/duration: {c}s, sim.kubesim.io/exit-code: \"1\""))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
             "    - inline:\n        apiVersion: apps/v1\n        kind: Deployment\n        metadata: {{name: d{i}}}\n        spec:\n          replicas: {}\n          selector: {{matchLabels: {{app: d{i}}}}}\n          template:\n            metadata:\n              labels: {{app: d{i}}}\n              annotations: {{sim.kubesim.io/startup: {}s{crash}}}\n            spec:\n              containers: [{{name: c, image: x, resources: {{requests: {{cpu: {}m, memory: {}Mi}}}}}}]",
@@ -92,7 +104,9 @@ fn scenario_text(seed: u64, nodes: &[NodeSpec], deploys: &[DeploySpec], events: 
                 Ev::Recover(n) => format!("recoverNode: n{n}"),
                 Ev::Cordon(n) => format!("cordon: n{n}"),
                 Ev::Uncordon(n) => format!("uncordon: n{n}"),
-                Ev::Scale(d, r) if *d < deploys.len() => format!("scale: {{target: deployment/default/d{d}, replicas: {r}}}"),
+                Ev::Scale(d, r) if *d < deploys.len() => {
+                    format!("scale: {{target: deployment/default/d{d}, replicas: {r}}}")
+                }
                 Ev::Scale(..) => "cordon: n0".to_string(),
             };
             let _ = writeln!(s, "    - {{at: {t}s, {body}}}");

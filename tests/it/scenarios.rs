@@ -43,7 +43,14 @@ fn main_example_heals_whatever_the_seed() {
 #[test]
 fn cli_run_writes_outputs_and_exit_codes() {
     let out = temp_dir("cli-run");
-    let o = kubesim(&["run", "scenarios/ml-model-machine-failure.yaml", "--out", out.to_str().unwrap(), "--trace", "decisions,events"]);
+    let o = kubesim(&[
+        "run",
+        "scenarios/ml-model-machine-failure.yaml",
+        "--out",
+        out.to_str().unwrap(),
+        "--trace",
+        "decisions,events",
+    ]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("reproduce: kubesim run scenarios/ml-model-machine-failure.yaml --seed 7"), "{stdout}");
@@ -52,10 +59,15 @@ fn cli_run_writes_outputs_and_exit_codes() {
         assert!(out.join(f).is_file(), "{f} written");
     }
     // No temporary files are left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty());
 
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     for key in ["scenario", "seed", "digest", "events", "sim_time_s", "pods_created", "pods_scheduled", "checks"] {
         assert!(summary.get(key).is_some(), "summary.json has {key}");
     }
@@ -107,7 +119,10 @@ fn failing_check_exits_one() {
     let text = std::fs::read_to_string(root().join("scenarios/ml-model-machine-failure.yaml"))
         .unwrap()
         .replace("readyEndpoints == 7\"}", "readyEndpoints == 6\"}")
-        .replace("file: manifests/ml-model.yaml", &format!("file: {}", root().join("scenarios/manifests/ml-model.yaml").display()));
+        .replace(
+            "file: manifests/ml-model.yaml",
+            &format!("file: {}", root().join("scenarios/manifests/ml-model.yaml").display()),
+        );
     let path = dir.join("failing.yaml");
     std::fs::write(&path, text).unwrap();
     let o = kubesim(&["run", path.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap(), "--quiet"]);

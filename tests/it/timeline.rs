@@ -60,7 +60,8 @@ fn ms(t: u64) -> SimTime {
 /// first 5 s monitor pass at or after it, NotReady at the first pass strictly after stamp + 50 s.
 fn expected_detection(seed: u64, node: &str, failed_ms: u64) -> u64 {
     let phase_ms = uniform_below(&mut Streams::new(seed).keyed("kubelet.heartbeat", node, 0), 10_000);
-    let last_renewal = if failed_ms < phase_ms { failed_ms } else { phase_ms + (failed_ms - phase_ms) / 10_000 * 10_000 };
+    let last_renewal =
+        if failed_ms < phase_ms { failed_ms } else { phase_ms + (failed_ms - phase_ms) / 10_000 * 10_000 };
     let stamp = last_renewal.div_ceil(5_000) * 5_000;
     (stamp + 50_000) / 5_000 * 5_000 + 5_000
 }
@@ -98,16 +99,18 @@ fn machine_failure_timeline_matches_the_reference() {
             assert!(after > 45.0 && after <= 60.0, "detected {after}s after the failure");
 
             // 2. At that pass: pods not ready, endpoints drop, NoSchedule taint.
-            let not_ready = first(records, |r| matches!(r, Record::PodReady { ready: false, reason: "NodeNotReady", .. }));
+            let not_ready =
+                first(records, |r| matches!(r, Record::PodReady { ready: false, reason: "NodeNotReady", .. }));
             assert_eq!(not_ready, Some(unknown));
             let endpoints_zero = records
                 .iter()
                 .find(|(t, r)| *t >= failed && matches!(r, Record::ServiceEndpoints { ready: 0, .. }))
                 .map(|(t, _)| *t);
             assert_eq!(endpoints_zero, Some(unknown), "endpoints drop when the node is NotReady, not at the failure");
-            let noschedule = first(records, |r| {
-                matches!(r, Record::NodeTaint { taint, added: true, .. } if taint == "node.kubernetes.io/unreachable:NoSchedule")
-            });
+            let noschedule = first(
+                records,
+                |r| matches!(r, Record::NodeTaint { taint, added: true, .. } if taint == "node.kubernetes.io/unreachable:NoSchedule"),
+            );
             assert_eq!(noschedule, Some(unknown));
 
             // 3. The NoExecute taint on the next 100 ms tainting pass (token available).
@@ -119,9 +122,13 @@ fn machine_failure_timeline_matches_the_reference() {
 
             // 4. Eviction after the default 300 s toleration; replacements created, bound to
             //    the spare node and Ready after their 7 s startup, all at once.
-            let evicted = first(records, |r| matches!(r, Record::PodDeleting { reason: "DeletionByTaintManager", .. })).expect("evicted");
+            let evicted = first(records, |r| matches!(r, Record::PodDeleting { reason: "DeletionByTaintManager", .. }))
+                .expect("evicted");
             assert_eq!(evicted, ms(detect + 100 + 300_000));
-            let evictions = records.iter().filter(|(_, r)| matches!(r, Record::PodDeleting { reason: "DeletionByTaintManager", .. })).count();
+            let evictions = records
+                .iter()
+                .filter(|(_, r)| matches!(r, Record::PodDeleting { reason: "DeletionByTaintManager", .. }))
+                .count();
             assert_eq!(evictions, 2);
             let replacements: Vec<SimTime> = records
                 .iter()
@@ -137,7 +144,8 @@ fn machine_failure_timeline_matches_the_reference() {
             assert_eq!(ready_again, Some(ms(detect + 100 + 300_000 + 7_000)));
 
             // 5. The old pods stay Terminating: the dead kubelet never confirms.
-            let removed = records.iter().any(|(_, r)| matches!(r, Record::PodRemoved { pod } if doomed_pods.contains(pod)));
+            let removed =
+                records.iter().any(|(_, r)| matches!(r, Record::PodRemoved { pod } if doomed_pods.contains(pod)));
             assert!(!removed, "pods on an unreachable node are never removed");
         }
     }
@@ -151,7 +159,10 @@ fn recovery_before_eviction_keeps_the_pods() {
     );
     let sim = run(parse(&text), None);
     let records = sim.journal().records();
-    assert!(!records.iter().any(|(_, r)| matches!(r, Record::PodDeleting { .. })), "no eviction before the 300 s toleration");
+    assert!(
+        !records.iter().any(|(_, r)| matches!(r, Record::PodDeleting { .. })),
+        "no eviction before the 300 s toleration"
+    );
     // Ready again at recovery; the NoExecute taint is removed by the next 5 s monitor pass.
     let ready = records
         .iter()
@@ -159,14 +170,25 @@ fn recovery_before_eviction_keeps_the_pods() {
         .map(|(t, _)| *t)
         .next_back();
     assert_eq!(ready, Some(SimTime::from_secs(720)));
-    let untainted = first(records, |r| {
-        matches!(r, Record::NodeTaint { taint, added: false, .. } if taint == "node.kubernetes.io/unreachable:NoExecute")
-    });
+    let untainted = first(
+        records,
+        |r| matches!(r, Record::NodeTaint { taint, added: false, .. } if taint == "node.kubernetes.io/unreachable:NoExecute"),
+    );
     assert_eq!(untainted, Some(SimTime::from_secs(720)), "720 s is itself a monitor pass");
     // The containers restart on the same node (restart count 1) and are Ready after startup.
-    let restarts = records.iter().filter(|(t, r)| *t == SimTime::from_secs(720) && matches!(r, Record::PodStarted { restart_count: 1, .. })).count();
+    let restarts = records
+        .iter()
+        .filter(|(t, r)| *t == SimTime::from_secs(720) && matches!(r, Record::PodStarted { restart_count: 1, .. }))
+        .count();
     assert_eq!(restarts, 2);
-    assert_eq!(first(records, |r| matches!(r, Record::ServiceEndpoints { ready: 2, .. }) ).map(|t| t <= SimTime::from_secs(20)), Some(true));
-    let back = records.iter().filter(|(t, r)| *t > SimTime::from_secs(720) && matches!(r, Record::ServiceEndpoints { ready: 2, .. })).map(|(t, _)| *t).next();
+    assert_eq!(
+        first(records, |r| matches!(r, Record::ServiceEndpoints { ready: 2, .. })).map(|t| t <= SimTime::from_secs(20)),
+        Some(true)
+    );
+    let back = records
+        .iter()
+        .filter(|(t, r)| *t > SimTime::from_secs(720) && matches!(r, Record::ServiceEndpoints { ready: 2, .. }))
+        .map(|(t, _)| *t)
+        .next();
     assert_eq!(back, Some(SimTime::from_secs(727)));
 }
