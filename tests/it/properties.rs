@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use kubesim::engine::{RunOptions, Simulation};
+use kubesim::output::render_all;
 use proptest::prelude::*;
 
 use crate::support::parse;
@@ -126,7 +127,7 @@ fn run_checked(text: &str) -> Simulation {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// Invariants hold after every event, whatever fails, recovers, is cordoned or scaled,
     /// and the run is reproducible.
@@ -148,10 +149,12 @@ proptest! {
             }))
             .collect();
         let text = scenario_text(seed, &nodes, &deploys, &events);
-        let a = run_checked(&text);
-        let b = run_checked(&text);
+        let mut a = run_checked(&text);
+        let mut b = run_checked(&text);
         prop_assert_eq!(a.digest(), b.digest());
         prop_assert_eq!(a.stats(), b.stats());
+        // Byte-identical outputs, not only equal digests.
+        prop_assert_eq!(render_all(&mut a, None, false, false), render_all(&mut b, None, false, false));
     }
 
     /// With no faults and one node able to hold every pod, every Deployment ends with all its
