@@ -85,21 +85,11 @@ mod tests {
     //! hand-derived cases are the reference formula evaluated in IEEE doubles, as Go does.
 
     use super::*;
-    use crate::api::resources::ResourceName;
     use crate::scheduler::config::ResourceWeight;
     use crate::scheduler::framework::Code;
-    use crate::scheduler::plugins::testutil::{NodeInfoExt, no_container_pod, node, pod, pod_with_containers};
-
-    fn weights(items: &[(&str, i64)]) -> Vec<ResourceWeight> {
-        items
-            .iter()
-            .map(|(name, weight)| ResourceWeight { name: ResourceName::parse(name).unwrap(), weight: *weight })
-            .collect()
-    }
-
-    fn cpu_memory() -> Vec<ResourceWeight> {
-        weights(&[("cpu", 1), ("memory", 1)])
-    }
+    use crate::scheduler::plugins::testutil::{
+        NodeInfoExt, cpu_memory, no_container_pod, node, pod, pod_with_containers, weights,
+    };
 
     /// Upstream `makeNode(name, milliCPU, memory, extended)`.
     fn make_node(name: &str, milli_cpu: &str, memory: &str, extended: &[(&str, &str)]) -> NodeInfo {

@@ -244,19 +244,8 @@ mod tests {
     use super::*;
     use crate::scheduler::framework::Code;
     use crate::scheduler::plugins::testutil::{
-        NodeInfoExt, PodBuilder, no_container_pod, node, pod, pod_with_containers,
+        NodeInfoExt, PodBuilder, cpu_memory, no_container_pod, node, pod, pod_with_containers, weights,
     };
-
-    fn weights(items: &[(&str, i64)]) -> Vec<ResourceWeight> {
-        items
-            .iter()
-            .map(|(name, weight)| ResourceWeight { name: ResourceName::parse(name).unwrap(), weight: *weight })
-            .collect()
-    }
-
-    fn cpu_memory() -> Vec<ResourceWeight> {
-        weights(&[("cpu", 1), ("memory", 1)])
-    }
 
     /// Upstream `extendedResourceSet`: cpu, memory and `abc.com/xyz`, weight 1 each.
     fn with_xyz() -> Vec<ResourceWeight> {

@@ -19,6 +19,22 @@ use crate::scheduler::framework::NodeInfo;
 use crate::store::NodeId;
 
 /// A resource list from `(name, quantity)` pairs; panics on a typo, which is what a test wants.
+/// Scoring-strategy resources with weights, e.g. `weights(&[("cpu", 1), ("memory", 2)])`.
+pub(crate) fn weights(items: &[(&str, i64)]) -> Vec<crate::scheduler::config::ResourceWeight> {
+    items
+        .iter()
+        .map(|(name, weight)| crate::scheduler::config::ResourceWeight {
+            name: ResourceName::parse(name).unwrap(),
+            weight: *weight,
+        })
+        .collect()
+}
+
+/// The default `[cpu: 1, memory: 1]`.
+pub(crate) fn cpu_memory() -> Vec<crate::scheduler::config::ResourceWeight> {
+    weights(&[("cpu", 1), ("memory", 1)])
+}
+
 pub(crate) fn resource_list(items: &[(&str, &str)]) -> ResourceList {
     items
         .iter()
