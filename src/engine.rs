@@ -191,8 +191,8 @@ fn controller_index(c: Controller) -> usize {
 }
 
 impl Simulation {
-    /// Builds the world at time zero: nodes, then the manifests (Namespaces first, then the
-    /// rest in file order), and the scripted events, checks and samples.
+    /// Builds the world at time zero: the cluster's nodes, then the manifests (Namespaces,
+    /// then Nodes, then the rest in file order), and the scripted events, checks and samples.
     pub fn new(scenario: Arc<Scenario>, seed: Option<u64>, until: Option<SimTime>, options: RunOptions) -> Simulation {
         let seed = seed.unwrap_or(scenario.seed);
         let until = until.unwrap_or(scenario.until);
@@ -232,9 +232,16 @@ impl Simulation {
         for node in &scenario.nodes {
             sim.add_node(node.clone());
         }
-        let (namespaces, rest): (Vec<_>, Vec<_>) =
-            scenario.manifests.iter().partition(|m| matches!(m.object, Object::Namespace(_)));
-        for m in namespaces.into_iter().chain(rest) {
+        // Namespaces first, then Nodes (kubelets register before workloads arrive), then the
+        // rest in file order.
+        let rank = |m: &&crate::manifest::Manifest| match m.object {
+            Object::Namespace(_) => 0,
+            Object::Node(_) => 1,
+            _ => 2,
+        };
+        let mut ordered: Vec<&crate::manifest::Manifest> = scenario.manifests.iter().collect();
+        ordered.sort_by_key(rank);
+        for m in ordered {
             sim.apply_object(&m.object, "manifest");
         }
         for (i, ev) in scenario.events.iter().enumerate() {
