@@ -85,14 +85,31 @@ pub fn read_text(path: &Path) -> Result<String, String> {
         return Err(format!("cannot read {}: larger than {} MiB", path.display(), MAX_INPUT_BYTES >> 20));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("cannot read {}: not UTF-8 text", path.display()))
+    String::from_utf8(bytes).map_err(|e| {
+        // Locate the first bad byte the way the YAML errors do: 1-based line, column in characters.
+        let valid_up_to = e.utf8_error().valid_up_to();
+        let before = std::str::from_utf8(&e.as_bytes()[..valid_up_to]).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let byte = e.as_bytes().get(valid_up_to).copied().unwrap_or_default();
+        format!(
+            "{}:{line}:{col}: not UTF-8 text (byte 0x{byte:02x})\n  hint: scenarios and manifests are UTF-8 YAML; is this a binary file?",
+            path.display()
+        )
+    })
 }
 
 impl SourceLoader for FsLoader {
     fn load(&self, relative_to: &str, path: &str) -> Result<(String, String), String> {
         let base = Path::new(relative_to).parent().unwrap_or_else(|| Path::new(""));
         let full = base.join(path);
-        let text = read_text(&full)?;
+        let text = read_text(&full).map_err(|e| {
+            if full.exists() {
+                return e;
+            }
+            let dir = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+            format!("{e}\n  hint: {path} is read relative to {relative_to}, in {}", dir.display())
+        })?;
         Ok((full.display().to_string(), text))
     }
 }

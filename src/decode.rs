@@ -49,6 +49,20 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    /// A YAML syntax error in `file`, inside `object` when the document names one.
+    pub fn yaml(file: &str, e: crate::yaml::YamlError, object: Option<String>) -> Box<DecodeError> {
+        Box::new(DecodeError {
+            file: file.to_string(),
+            pos: Some(e.pos),
+            object,
+            path: e.path,
+            message: e.message,
+            hint: e.hint,
+        })
+    }
+}
+
 /// Fields that Kubernetes defines but the simulator ignores, as `Kind: path` strings.
 pub type Unmodelled = BTreeSet<String>;
 
@@ -269,12 +283,32 @@ impl<'n> Fields<'n> {
         &self.path
     }
 
-    /// Like [`get`](Self::get) but the field must be present.
+    /// Like [`get`](Self::get) but the field must be present. When it is missing because it
+    /// is misspelled, the error points at the misspelling rather than at the mapping.
     pub fn require(&mut self, ctx: &Ctx<'_>, key: &'static str, at: Pos) -> DResult<&'n Node> {
-        match self.get(key) {
-            Some(v) => Ok(v),
-            None => Err(ctx.error(at, &self.path, format!("missing required field {key:?}"))),
+        if let Some(v) = self.get(key) {
+            return Ok(v);
         }
+        Err(self
+            .misspelled(ctx, key)
+            .unwrap_or_else(|| ctx.error(at, &self.path, format!("missing required field {key:?}"))))
+    }
+
+    /// For a required `key` found missing: the error for an unread key that looks like a
+    /// misspelling of it, if there is one.
+    pub fn misspelled(&self, ctx: &Ctx<'_>, key: &str) -> Option<Box<DecodeError>> {
+        let (k, _) = self
+            .entries
+            .iter()
+            .zip(&self.used)
+            .find(|((k, _), used)| !**used && crate::suggest::closest(&k.text, [key]).is_some())?
+            .0;
+        Some(ctx.error_hint(
+            k.pos,
+            &self.path,
+            format!("unknown field {:?} (did you mean {key:?}?)", k.text),
+            format!("{key:?} is required here"),
+        ))
     }
 
     /// Ends reading: unknown keys are errors unless listed in `ignored` (valid Kubernetes

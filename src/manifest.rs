@@ -71,6 +71,17 @@ pub struct Manifest {
     pub object: Object,
     pub file: String,
     pub pos: Pos,
+    /// Where `metadata.namespace` is written (the object's position when it is not), so that
+    /// a namespace found missing only once every manifest is read can still be pointed at.
+    pub namespace_pos: Pos,
+}
+
+impl Manifest {
+    /// A manifest decoded from the document `root` of `file`.
+    pub fn new(object: Object, file: &str, root: &YamlNode) -> Manifest {
+        let namespace_pos = root.get("metadata").and_then(|m| m.get("namespace")).map_or(root.pos, |n| n.pos);
+        Manifest { object, file: file.to_string(), pos: root.pos, namespace_pos }
+    }
 }
 
 /// Kubernetes kinds that do not change anything the simulator models: accepted, listed.
@@ -112,11 +123,20 @@ const MODELLED_KINDS: [&str; 6] = ["Namespace", "Node", "Pod", "ReplicaSet", "De
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
 pub fn decode_object(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Object>> {
+    let saved_kind = ctx.kind;
+    let result = decode_object_inner(ctx, root);
+    ctx.kind = saved_kind;
+    result
+}
+
+fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Object>> {
     let mut top = ctx.fields(root, "")?;
     let kind_node = top.require(ctx, "kind", root.pos)?;
     let kind = ctx.string(kind_node, "kind")?;
     let api_node = top.require(ctx, "apiVersion", root.pos)?;
     let api_version = ctx.string(api_node, "apiVersion")?;
+    // Name the object as written until its metadata is decoded and validated.
+    ctx.object = Some(describe_document(root).unwrap_or_else(|| kind.clone()));
 
     if IGNORED_KINDS.contains(&kind.as_str()) {
         ctx.unmodelled.insert(format!("kind {kind} (accepted, not simulated)"));
@@ -152,6 +172,7 @@ pub fn decode_object(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Objec
         ));
     }
 
+    ctx.kind = kind;
     let meta_node = top.require(ctx, "metadata", root.pos)?;
     let meta_kind = match kind {
         "Namespace" => Kind::Namespace,
@@ -173,7 +194,10 @@ pub fn decode_object(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Objec
             Object::Namespace(Namespace { meta })
         }
         Kind::Node => Object::Node(node::decode_node(ctx, meta, spec, status, root.pos)?),
-        Kind::Pod => Object::Pod(pod::decode_pod(ctx, meta, spec, root.pos)?),
+        Kind::Pod => {
+            let annotations = meta_node.get("annotations");
+            Object::Pod(pod::decode_pod(ctx, meta, annotations, spec, root.pos)?)
+        }
         Kind::ReplicaSet => Object::ReplicaSet(workload::decode_replica_set(ctx, meta, spec, root.pos)?),
         Kind::Deployment => Object::Deployment(workload::decode_deployment(ctx, meta, spec, root.pos)?),
         Kind::Service => Object::Service(service::decode_service(ctx, meta, spec, root.pos)?),
@@ -185,6 +209,21 @@ pub fn decode_object(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Objec
     }
     top.finish(ctx, &[])?;
     Ok(Some(object))
+}
+
+/// Names the object a document describes (`Deployment default/web`) from its `kind` and
+/// `metadata`, for errors found before the document could be decoded.
+pub fn describe_document(root: &YamlNode) -> Option<String> {
+    let kind = root.get("kind")?.as_str()?;
+    let meta = root.get("metadata")?;
+    let name = meta.get("name")?.as_str()?;
+    let namespace = meta.get("namespace").and_then(YamlNode::as_str);
+    let cluster_scoped = matches!(kind, "Namespace" | "Node");
+    Some(match namespace {
+        _ if cluster_scoped => format!("{kind} {name}"),
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} default/{name}"),
+    })
 }
 
 /// `metadata`: name (or generateName), namespace, labels, annotations, validated.
@@ -212,6 +251,9 @@ fn decode_metadata(ctx: &mut Ctx<'_>, node: &YamlNode, kind: Kind) -> DResult<Ob
             ));
         }
         (None, None) => {
+            if let Some(e) = f.misspelled(ctx, "name") {
+                return Err(e);
+            }
             return Err(ctx.error_hint(
                 node.pos,
                 "metadata",
@@ -278,11 +320,15 @@ fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) ->
 
 /// Validates label keys and values (`ValidateLabels`).
 pub(crate) fn validate_labels(ctx: &Ctx<'_>, labels: &Labels, node: &YamlNode, path: &str) -> DResult<()> {
+    // Positions are looked up only for an error: a linear search per label would make a
+    // mapping of many labels quadratic.
     for (k, v) in labels {
-        let pos = key_pos(node, k);
-        validation::is_qualified_name(k).map_err(|e| ctx.error(pos, path, format!("invalid label key {k:?}: {e}")))?;
-        validation::is_valid_label_value(v)
-            .map_err(|e| ctx.error(pos, path, format!("invalid value {v:?} for label {k:?}: {e}")))?;
+        validation::is_qualified_name(k)
+            .map_err(|e| ctx.error(key_pos(node, k), path, format!("invalid label key {k:?}: {e}")))?;
+        validation::is_valid_label_value(v).map_err(|e| {
+            let pos = node.get(k).map_or_else(|| key_pos(node, k), |n| n.pos);
+            ctx.error(pos, path, format!("invalid value {v:?} for label {k:?}: {e}"))
+        })?;
     }
     Ok(())
 }
@@ -290,9 +336,8 @@ pub(crate) fn validate_labels(ctx: &Ctx<'_>, labels: &Labels, node: &YamlNode, p
 fn validate_annotation_keys(ctx: &Ctx<'_>, annotations: &Labels, node: &YamlNode, path: &str) -> DResult<()> {
     let mut total = 0usize;
     for (k, v) in annotations {
-        let pos = key_pos(node, k);
         validation::is_qualified_name(&k.to_ascii_lowercase())
-            .map_err(|e| ctx.error(pos, path, format!("invalid annotation key {k:?}: {e}")))?;
+            .map_err(|e| ctx.error(key_pos(node, k), path, format!("invalid annotation key {k:?}: {e}")))?;
         total += k.len() + v.len();
     }
     // `ValidateAnnotationsSize`: 256 KiB in total.
@@ -325,15 +370,18 @@ pub(crate) fn decode_label_selector(
         None => Labels::new(),
     };
     let mut expressions = Vec::new();
+    let mut expression_pos = Vec::new();
     if let Some(list) = f.get("matchExpressions") {
         for (i, item) in ctx.seq(list, &format!("{path}.matchExpressions"))?.iter().enumerate() {
+            expression_pos.push(item.pos);
             let ipath = format!("{path}.matchExpressions[{i}]");
             let mut e = ctx.fields(item, &ipath)?;
             let key = ctx.string(e.require(ctx, "key", item.pos)?, &ipath)?;
             let op_node = e.require(ctx, "operator", item.pos)?;
             let op_text = ctx.string(op_node, &ipath)?;
             let operator: MatchOperator = op_text.parse().map_err(|err: crate::api::selector::SelectorError| {
-                ctx.error(op_node.pos, &format!("{ipath}.operator"), err.to_string())
+                let suggestion = crate::suggest::did_you_mean(&op_text, ["In", "NotIn", "Exists", "DoesNotExist"]);
+                ctx.error(op_node.pos, &format!("{ipath}.operator"), format!("{err}{suggestion}"))
             })?;
             let mut values = Vec::new();
             if let Some(vs) = e.get("values") {
@@ -346,5 +394,22 @@ pub(crate) fn decode_label_selector(
         }
     }
     f.finish(ctx, &[])?;
-    LabelSelector::from_match(&match_labels, &expressions).map_err(|e| ctx.error(node.pos, path, e.to_string()))
+    LabelSelector::from_match(&match_labels, &expressions).map_err(|e| {
+        // The message names the failing part; point at it by trying each part alone, in the
+        // order `from_match` checks them.
+        let labels_node = node.get("matchLabels");
+        let bad_label = match_labels
+            .iter()
+            .find(|&(k, v)| LabelSelector::from_match(&Labels::from([(k.clone(), v.clone())]), &[]).is_err());
+        let bad_expression = expressions
+            .iter()
+            .zip(&expression_pos)
+            .find(|(expr, _)| LabelSelector::from_match(&Labels::new(), std::slice::from_ref(*expr)).is_err());
+        let pos = match (bad_label, labels_node, bad_expression) {
+            (Some((k, _)), Some(l), _) => key_pos(l, k),
+            (None, _, Some((_, pos))) => *pos,
+            _ => node.pos,
+        };
+        ctx.error(pos, path, e.to_string())
+    })
 }

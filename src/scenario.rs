@@ -8,6 +8,7 @@
 
 pub mod check;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::api::meta::{Labels, ObjectMeta, ObjectRef};
@@ -131,20 +132,31 @@ pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// Default sampling interval of `timeseries.csv`.
 pub const DEFAULT_SAMPLE_INTERVAL: SimDuration = SimDuration::from_secs(10);
+/// At most this many `timeseries.csv` rows per run.
+pub const MAX_SAMPLES: u64 = 1_000_000;
+/// Runs longer than `DEFAULT_SAMPLE_INTERVAL × DEFAULT_MAX_ROWS` sample less often by default.
+const DEFAULT_MAX_ROWS: u64 = 100_000;
+
+/// Rows of `timeseries.csv` for a run to `until` sampled every `interval` (both ends).
+pub fn sample_rows(until: SimTime, interval: SimDuration) -> u64 {
+    until.as_micros() / interval.as_micros().max(1) + 1
+}
+
+/// 10 s, or for very long runs the whole number of seconds that keeps the default table at
+/// 100,000 rows.
+pub fn default_sample_interval(until: SimTime) -> SimDuration {
+    let secs = until.as_micros().div_ceil(DEFAULT_MAX_ROWS * 1_000_000);
+    DEFAULT_SAMPLE_INTERVAL.max(SimDuration::from_secs(secs))
+}
 
 impl Scenario {
     /// Parses a scenario from text. `file` is the name used in messages and the base for
     /// relative paths given to `loader`.
     pub fn parse(text: &str, file: &str, loader: &dyn SourceLoader) -> Result<Scenario, Box<DecodeError>> {
         let yaml_error = |e: crate::yaml::YamlError| {
-            Box::new(DecodeError {
-                file: file.to_string(),
-                pos: Some(e.pos),
-                object: None,
-                path: String::new(),
-                message: e.message,
-                hint: None,
-            })
+            let name = e.document.as_ref().and_then(|d| d.get("metadata")?.get("name")?.as_str());
+            let object = name.map(|n| format!("Scenario {n}"));
+            DecodeError::yaml(file, e, object)
         };
         let docs = parse_stream(text).map_err(yaml_error)?;
         let Some(doc) = docs.first() else {
@@ -237,9 +249,18 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
             if d < SimDuration::from_millis(1) {
                 return Err(ctx.error(n.pos, "spec.sampleInterval", "must be at least 1ms"));
             }
+            let rows = sample_rows(until, d);
+            if rows > MAX_SAMPLES {
+                return Err(ctx.error_hint(
+                    n.pos,
+                    "spec.sampleInterval",
+                    format!("timeseries.csv would have {rows} rows (at most {MAX_SAMPLES})"),
+                    "raise spec.sampleInterval or shorten spec.until",
+                ));
+            }
             d
         }
-        None => DEFAULT_SAMPLE_INTERVAL,
+        None => default_sample_interval(until),
     };
     let cluster = f.require(ctx, "cluster", spec_node.pos)?;
     let nodes = decode_cluster(ctx, cluster)?;
@@ -253,10 +274,20 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
             manifests.extend(decode_manifest_ref(ctx, item, &format!("spec.manifests[{i}]"), loader)?);
         }
     }
+    // Node events may name a node of the cluster or of a Node manifest.
+    let node_names: BTreeSet<&str> = nodes
+        .iter()
+        .map(|n| n.meta.name.as_str())
+        .chain(manifests.iter().filter_map(|m| match &m.object {
+            crate::manifest::Object::Node(x) => Some(x.meta.name.as_str()),
+            _ => None,
+        }))
+        .collect();
     let mut events = Vec::new();
     if let Some(list) = f.get("events") {
         for (i, item) in ctx.seq(list, "spec.events")?.iter().enumerate() {
             let ev = decode_event(ctx, item, &format!("spec.events[{i}]"), loader)?;
+            check_node_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &node_names)?;
             if ev.at > until {
                 ctx.note_unmodelled(&format!("spec.events[{i}] (after spec.until: never happens)"));
             }
@@ -272,9 +303,10 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
                 CheckWhen::Always { to, .. } | CheckWhen::Eventually { to, .. } => to,
             };
             if last > until {
+                let key = if matches!(c.when, CheckWhen::At(_)) { "at" } else { "to" };
                 return Err(ctx.error_hint(
-                    item.pos,
-                    &format!("spec.checks[{i}]"),
+                    item.get(key).map_or(item.pos, |n| n.pos),
+                    &format!("spec.checks[{i}].{key}"),
                     "the check's time is after spec.until",
                     "raise spec.until or move the check",
                 ));
@@ -283,7 +315,7 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
         }
     }
     f.finish(ctx, &[])?;
-    check_references(ctx, &nodes, &manifests, &events, &checks)?;
+    check_references(&nodes, &manifests, &checks)?;
     Ok(Scenario {
         name,
         file: ctx.file.to_string(),
@@ -304,9 +336,16 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
 fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Node>> {
     let mut f = ctx.fields(node, "spec.cluster")?;
     let mut nodes: Vec<Node> = Vec::new();
-    let add = |ctx: &Ctx<'_>, n: Node, pos: Pos, path: &str, nodes: &mut Vec<Node>| -> DResult<()> {
-        if nodes.iter().any(|x| x.meta.name == n.meta.name) {
-            return Err(ctx.error(pos, path, format!("duplicate node name {:?}", n.meta.name)));
+    // Names seen so far: a pool may add a million nodes, so no linear search per node.
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut add = |ctx: &Ctx<'_>, n: Node, pos: Pos, path: &str, nodes: &mut Vec<Node>| -> DResult<()> {
+        if !names.insert(n.meta.name.clone()) {
+            return Err(ctx.error_hint(
+                pos,
+                path,
+                format!("duplicate node name {:?}", n.meta.name),
+                "node names must be unique; a pool names its nodes <pool>-0, <pool>-1, ...",
+            ));
         }
         if nodes.len() >= 1_000_000 {
             return Err(ctx.error(pos, path, "more than 1,000,000 nodes"));
@@ -406,10 +445,7 @@ fn decode_manifest_ref(
             let saved = ctx.object.take();
             let result = decode_object(ctx, obj);
             ctx.object = saved;
-            Ok(result?
-                .into_iter()
-                .map(|object| Manifest { object, file: ctx.file.to_string(), pos: obj.pos })
-                .collect())
+            Ok(result?.into_iter().map(|object| Manifest::new(object, ctx.file, obj)).collect())
         }
         _ => Err(ctx.error_hint(
             node.pos,
@@ -428,22 +464,29 @@ fn load_manifest_file(
     path: &str,
     loader: &dyn SourceLoader,
 ) -> DResult<Vec<Manifest>> {
-    let (display, text) = loader.load(ctx.file, rel).map_err(|e| ctx.error(pos, path, e))?;
-    let docs = parse_stream(&text).map_err(|e| {
-        Box::new(DecodeError {
-            file: display.clone(),
-            pos: Some(e.pos),
-            object: None,
-            path: String::new(),
-            message: e.message,
-            hint: None,
-        })
+    // A loader's message may end with its own hint.
+    let (display, text) = loader.load(ctx.file, rel).map_err(|e| match e.split_once("\n  hint: ") {
+        Some((message, hint)) => ctx.error_hint(pos, path, message, hint),
+        None => ctx.error(pos, path, e),
     })?;
+    let docs = parse_stream(&text).map_err(|e| {
+        let object = e.document.as_ref().and_then(crate::manifest::describe_document);
+        DecodeError::yaml(&display, e, object)
+    })?;
+    if docs.is_empty() {
+        // `kubectl apply -f` refuses such a file too ("no objects passed to apply").
+        return Err(ctx.error_hint(
+            pos,
+            path,
+            format!("{display} holds no objects"),
+            "a manifest file holds Kubernetes objects separated by ---; remove this entry if the file is meant to be empty",
+        ));
+    }
     let mut out = Vec::new();
     for doc in &docs {
         let mut inner = Ctx { file: &display, object: None, kind: "manifest", unmodelled: ctx.unmodelled };
         if let Some(object) = decode_object(&mut inner, &doc.root)? {
-            out.push(Manifest { object, file: display.clone(), pos: doc.root.pos });
+            out.push(Manifest::new(object, &display, &doc.root));
         }
     }
     Ok(out)
@@ -488,12 +531,7 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
                 let saved = ctx.object.take();
                 let result = decode_object(ctx, value);
                 ctx.object = saved;
-                Action::Apply(
-                    result?
-                        .into_iter()
-                        .map(|object| Manifest { object, file: ctx.file.to_string(), pos: value.pos })
-                        .collect(),
-                )
+                Action::Apply(result?.into_iter().map(|object| Manifest::new(object, ctx.file, value)).collect())
             }
         },
         "delete" => {
@@ -579,32 +617,37 @@ fn decode_check(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Check
     Ok(Check { when, expect, text, file: ctx.file.to_string(), pos: node.pos })
 }
 
-/// Cross-references: scripted node events name existing nodes; manifest objects are unique;
-/// namespaced objects live in a namespace that exists or is created by a manifest.
-fn check_references(
+/// A scripted node event (`failNode: n1`, ...) names a node of the cluster or of a Node manifest.
+fn check_node_event(
     ctx: &Ctx<'_>,
-    nodes: &[Node],
-    manifests: &[Manifest],
-    events: &[ScriptedEvent],
-    _checks: &[Check],
+    action: &Action,
+    item: &YamlNode,
+    path: &str,
+    node_names: &BTreeSet<&str>,
 ) -> DResult<()> {
-    let node_names: Vec<&str> = nodes.iter().map(|n| n.meta.name.as_str()).collect();
-    for ev in events {
-        let name = match &ev.action {
-            Action::FailNode(n) | Action::RecoverNode(n) | Action::Cordon(n) | Action::Uncordon(n) => n,
-            _ => continue,
-        };
-        // Nodes may also come from Node manifests.
-        let from_manifest =
-            manifests.iter().any(|m| matches!(&m.object, crate::manifest::Object::Node(x) if &x.meta.name == name));
-        if !node_names.contains(&name.as_str()) && !from_manifest {
-            return Err(ctx.error(
-                ev.pos,
-                "spec.events",
-                format!("no node named {name:?}{}", crate::suggest::did_you_mean(name, node_names.iter().copied())),
-            ));
-        }
+    let (key, name) = match action {
+        Action::FailNode(n) => ("failNode", n),
+        Action::RecoverNode(n) => ("recoverNode", n),
+        Action::Cordon(n) => ("cordon", n),
+        Action::Uncordon(n) => ("uncordon", n),
+        _ => return Ok(()),
+    };
+    if node_names.contains(name.as_str()) {
+        return Ok(());
     }
+    let examples: Vec<&str> = node_names.iter().copied().take(5).collect();
+    Err(ctx.error_hint(
+        item.get(key).map_or(item.pos, |n| n.pos),
+        &format!("{path}.{key}"),
+        format!("no node named {name:?}{}", crate::suggest::did_you_mean(name, node_names.iter().copied())),
+        format!("nodes come from spec.cluster and Node manifests, e.g. {}", examples.join(", ")),
+    ))
+}
+
+/// Cross-references: manifest objects are unique; namespaced objects live in a namespace that
+/// exists or is created by a manifest.
+fn check_references(nodes: &[Node], manifests: &[Manifest], _checks: &[Check]) -> DResult<()> {
+    let node_names: BTreeSet<&str> = nodes.iter().map(|n| n.meta.name.as_str()).collect();
     let mut seen: std::collections::BTreeMap<(crate::api::meta::Kind, String), &Manifest> =
         std::collections::BTreeMap::new();
     for m in manifests {
@@ -626,7 +669,7 @@ fn check_references(
             }));
         }
         if let crate::manifest::Object::Node(n) = &m.object
-            && node_names.contains(&n.meta.name.as_str())
+            && node_names.contains(n.meta.name.as_str())
         {
             return Err(Box::new(DecodeError {
                 file: m.file.clone(),
@@ -639,7 +682,7 @@ fn check_references(
         }
         seen.insert(key, m);
     }
-    let namespaces: Vec<String> = crate::api::service::INITIAL_NAMESPACES
+    let namespaces: BTreeSet<String> = crate::api::service::INITIAL_NAMESPACES
         .iter()
         .map(|s| s.to_string())
         .chain(manifests.iter().filter_map(|m| match &m.object {
@@ -652,7 +695,7 @@ fn check_references(
         if m.object.kind().is_namespaced() && !namespaces.contains(ns) {
             return Err(Box::new(DecodeError {
                 file: m.file.clone(),
-                pos: Some(m.pos),
+                pos: Some(m.namespace_pos),
                 object: Some(m.object.describe()),
                 path: "metadata.namespace".into(),
                 message: format!("namespace {ns:?} not found"),

@@ -10,6 +10,7 @@
 //! deeply nested one cannot overflow the stack (building and dropping are iterative or
 //! depth-bounded).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -128,6 +129,13 @@ pub struct Document {
 pub struct YamlError {
     pub pos: Pos,
     pub message: String,
+    /// How to fix it, when the error is a common one (tabs, an unclosed bracket, a repeated key).
+    pub hint: Option<String>,
+    /// Where in the document the error is, e.g. `spec.template.metadata.labels` (empty at the top).
+    pub path: String,
+    /// The scalars of the first two levels of the document read so far (`kind`,
+    /// `metadata.name`, ...), so that the caller can name the object the error is in.
+    pub document: Option<Node>,
 }
 
 impl fmt::Display for YamlError {
@@ -138,9 +146,142 @@ impl fmt::Display for YamlError {
 
 impl std::error::Error for YamlError {}
 
+/// An open collection. `start` is its first character's index in the text: a `[` or `{` there
+/// means a flow collection, which an error message can then point back to.
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
-    Map { pos: Pos, anchor: usize, entries: Vec<(Key, Node)>, pending_key: Option<Key> },
+    Seq {
+        pos: Pos,
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    /// `index` maps each key to its entry, so that a mapping with many keys is checked for
+    /// duplicates in `n log n`, not `n²`.
+    Map {
+        pos: Pos,
+        start: usize,
+        anchor: usize,
+        entries: Vec<(Key, Node)>,
+        index: BTreeMap<String, usize>,
+        pending_key: Option<Key>,
+    },
+}
+
+/// An error at `pos`, located in the document being built: the field path of the open
+/// collections, the top of the document so far, and a hint for common mistakes.
+fn located(stack: &[Frame], text: &str, pos: Pos, message: String, hint: Option<String>) -> YamlError {
+    // Deep paths keep their first and last steps: `a.b.c.d.e.f.g.h.(100 more).s.t.u.v.w.x.y.z`.
+    const ENDS: usize = 8;
+    let elided = stack.len().saturating_sub(2 * ENDS);
+    let mut path = String::new();
+    for (depth, frame) in stack.iter().enumerate() {
+        if elided > 1 && (ENDS..ENDS + elided).contains(&depth) {
+            if depth == ENDS {
+                path.push_str(&format!(".({elided} more)"));
+            }
+            continue;
+        }
+        match frame {
+            Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+            Frame::Map { pending_key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&key.text);
+            }
+            Frame::Map { pending_key: None, .. } => {}
+        }
+    }
+    let hint = hint.or_else(|| {
+        if message.contains("tab") {
+            return Some("indent with spaces: YAML does not allow tabs in indentation".to_string());
+        }
+        if message.contains("recursion limit") || message.contains("nesting deeper") {
+            return Some(format!("scenarios and manifests may nest at most {MAX_DEPTH} levels"));
+        }
+        if !message.starts_with("invalid YAML") {
+            return None;
+        }
+        // Inside a flow collection, most syntax errors are a missing `]` or `}` (or comma).
+        let innermost = stack.last().map(|frame| match frame {
+            Frame::Seq { pos, start, .. } | Frame::Map { pos, start, .. } => (*pos, *start),
+        });
+        let flow = innermost.and_then(|(pos, start)| Some((pos, text.chars().nth(start)?)));
+        match flow {
+            Some((open_pos, open @ ('[' | '{'))) => {
+                let close = if open == '[' { ']' } else { '}' };
+                Some(format!(
+                    "the '{open}' at line {}, column {} is still open here: close it with '{close}' or separate items with ','",
+                    open_pos.line, open_pos.col
+                ))
+            }
+            _ if message.contains("unknown anchor") => {
+                Some("an alias (*name) must come after its anchor (&name), in the same document".to_string())
+            }
+            _ if message.contains("quoted scalar") => {
+                Some("is a closing quote missing? A quoted value ends with the quote it starts with".to_string())
+            }
+            _ if message.contains("mapping values are not allowed") => Some(
+                "a value containing ': ' needs quotes; otherwise this line is indented too far".to_string(),
+            ),
+            _ if message.contains("indentation") || message.contains("did not find expected") => {
+                Some("check the indentation: the keys of one mapping, and the '-' of one list, line up".to_string())
+            }
+            _ => None,
+        }
+    });
+    // Scalars only, two levels deep: enough to name the object, cheap to copy.
+    let shallow = |entries: &[(Key, Node)]| -> Vec<(Key, Node)> {
+        entries.iter().filter(|(_, v)| matches!(v.value, Value::Scalar(_))).cloned().collect()
+    };
+    let document = match stack.first() {
+        Some(Frame::Map { pos, entries, pending_key, .. }) => {
+            let mut top: Vec<(Key, Node)> = entries
+                .iter()
+                .filter_map(|(k, v)| match &v.value {
+                    Value::Scalar(_) => Some((k.clone(), v.clone())),
+                    Value::Map(inner) => Some((k.clone(), Node { pos: v.pos, value: Value::Map(shallow(inner)) })),
+                    _ => None,
+                })
+                .collect();
+            if let (Some(key), Some(Frame::Map { pos, entries, .. })) = (pending_key, stack.get(1)) {
+                top.push((key.clone(), Node { pos: *pos, value: Value::Map(shallow(entries)) }));
+            }
+            Some(Node { pos: *pos, value: Value::Map(top) })
+        }
+        _ => None,
+    };
+    YamlError { pos, message, hint, path, document }
+}
+
+/// The first character YAML does not allow (`c-printable` of YAML 1.2: C0 and C1 controls but
+/// tab, line feed, carriage return and next line; U+FFFE and U+FFFF), as (character index,
+/// position, character).
+fn first_unprintable(text: &str) -> Option<(usize, Pos, char)> {
+    let mut pos = Pos { line: 1, col: 1 };
+    for (index, c) in text.chars().enumerate() {
+        let allowed =
+            matches!(c, '\t' | '\n' | '\r' | '\u{85}') || !(c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}');
+        if !allowed {
+            return Some((index, pos, c));
+        }
+        if c == '\n' {
+            pos = Pos { line: pos.line.saturating_add(1), col: 1 };
+        } else {
+            pos.col = pos.col.saturating_add(1);
+        }
+    }
+    None
+}
+
+/// The first tab in the indentation of line `line` (1-based), else of the lines just after
+/// and before it.
+fn indenting_tab(text: &str, line: usize) -> Option<Pos> {
+    [line, line + 1, line.saturating_sub(1)].into_iter().filter(|&l| l > 0).find_map(|l| {
+        let content = text.lines().nth(l - 1)?;
+        let col = content.chars().take_while(|c| matches!(c, ' ' | '\t')).position(|c| c == '\t')?;
+        Some(Pos { line: u32::try_from(l).unwrap_or(u32::MAX), col: u32::try_from(col + 1).unwrap_or(u32::MAX) })
+    })
 }
 
 /// Parses a multi-document stream (`---` separated). Documents that are empty (only comments,
@@ -152,16 +293,40 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut anchors: Vec<Option<Node>> = Vec::new();
     let mut total_nodes = 0usize;
     let mut finished: Option<Node> = None;
+    let unprintable = first_unprintable(text);
 
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| YamlError {
-            pos: Pos {
+        let (event, span) = next.map_err(|e| {
+            let mut pos = Pos {
                 line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
                 col: u32::try_from(e.marker().col() + 1).unwrap_or(u32::MAX),
-            },
-            message: format!("invalid YAML: {}", e.info()),
+            };
+            let message = format!("invalid YAML: {}", e.info());
+            // A tab in the indentation near the error is its likely cause. The scanner reports
+            // tab errors after the tab, or on the line before: point at the tab itself.
+            let mut hint = None;
+            if let Some(tab) = indenting_tab(text, e.marker().line()) {
+                if message.contains("tab") {
+                    pos = tab;
+                } else {
+                    hint = Some(format!(
+                        "line {}, column {} indents with a tab: indent with spaces only",
+                        tab.line, tab.col
+                    ));
+                }
+            }
+            located(&stack, text, pos, message, hint)
         })?;
         let pos = Pos::from_span(&span);
+        let start = span.start.index();
+        // The parser lets some control characters through; refuse them where they occur.
+        if let Some((index, bad_pos, c)) = unprintable
+            && (span.end.index() > index || matches!(event, Event::StreamEnd))
+        {
+            let message = format!("invalid YAML: control character U+{:04X} is not allowed", u32::from(c));
+            let hint = "remove it: YAML text may not contain control characters (is this a binary file?)";
+            return Err(located(&stack, text, bad_pos, message, Some(hint.to_string())));
+        }
         let completed: Option<(Node, usize)> = match event {
             Event::StreamStart | Event::Nothing => None,
             Event::StreamEnd => break,
@@ -182,14 +347,13 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
                 let node = anchors
                     .get(id)
                     .and_then(Option::as_ref)
-                    .ok_or_else(|| YamlError { pos, message: "alias refers to an unknown anchor".into() })?
+                    .ok_or_else(|| located(&stack, text, pos, "alias refers to an unknown anchor".into(), None))?
                     .clone();
                 total_nodes += node.count_nodes();
                 if total_nodes > MAX_NODES {
-                    return Err(YamlError {
-                        pos,
-                        message: format!("document too large: more than {MAX_NODES} nodes after expanding aliases"),
-                    });
+                    let message = format!("document too large: more than {MAX_NODES} nodes after expanding aliases");
+                    let hint = "aliases (*name) copy the anchored node each time they are used".to_string();
+                    return Err(located(&stack, text, pos, message, Some(hint)));
                 }
                 Some((node, 0))
             }
@@ -205,35 +369,36 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
             }
             Event::SequenceStart(anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(YamlError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
+                    return Err(located(&stack, text, pos, format!("nesting deeper than {MAX_DEPTH} levels"), None));
                 }
-                stack.push(Frame::Seq { pos, anchor, items: Vec::new() });
+                stack.push(Frame::Seq { pos, start, anchor, items: Vec::new() });
                 None
             }
             Event::MappingStart(anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(YamlError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
+                    return Err(located(&stack, text, pos, format!("nesting deeper than {MAX_DEPTH} levels"), None));
                 }
-                stack.push(Frame::Map { pos, anchor, entries: Vec::new(), pending_key: None });
+                let (entries, index) = (Vec::new(), BTreeMap::new());
+                stack.push(Frame::Map { pos, start, anchor, entries, index, pending_key: None });
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => {
+                Some(Frame::Seq { pos, anchor, items, .. }) => {
                     total_nodes += 1;
                     Some((Node { pos, value: Value::Seq(items) }, anchor))
                 }
-                _ => return Err(YamlError { pos, message: "unbalanced sequence end".into() }),
+                _ => return Err(located(&stack, text, pos, "unbalanced sequence end".into(), None)),
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map { pos, anchor, entries, .. }) => {
                     total_nodes += 1;
                     Some((Node { pos, value: Value::Map(entries) }, anchor))
                 }
-                _ => return Err(YamlError { pos, message: "unbalanced mapping end".into() }),
+                _ => return Err(located(&stack, text, pos, "unbalanced mapping end".into(), None)),
             },
         };
         if total_nodes > MAX_NODES {
-            return Err(YamlError { pos, message: format!("document too large: more than {MAX_NODES} nodes") });
+            return Err(located(&stack, text, pos, format!("document too large: more than {MAX_NODES} nodes"), None));
         }
         let Some((node, anchor)) = completed else { continue };
         if anchor > 0 {
@@ -245,31 +410,27 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         match stack.last_mut() {
             None => finished = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Map { entries, index, pending_key, .. }) => match pending_key.take() {
                 None => {
-                    let text = match node.value {
+                    let key = match node.value {
                         Value::Scalar(s) => s.text,
                         Value::Null => String::new(),
                         _ => {
-                            return Err(YamlError {
-                                pos: node.pos,
-                                message: "mapping keys must be plain strings, not lists or mappings".into(),
-                            });
+                            let message = "mapping keys must be plain strings, not lists or mappings".to_string();
+                            return Err(located(&stack, text, node.pos, message, None));
                         }
                     };
-                    if text == "<<" {
-                        return Err(YamlError {
-                            pos: node.pos,
-                            message: "merge keys (<<) are not supported; write the fields out".into(),
-                        });
+                    if key == "<<" {
+                        let message = "merge keys (<<) are not supported; write the fields out".to_string();
+                        return Err(located(&stack, text, node.pos, message, None));
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.text == text) {
-                        return Err(YamlError {
-                            pos: node.pos,
-                            message: format!("duplicate key {text:?} (first defined at line {})", first.pos.line),
-                        });
+                    if let Some(first) = index.get(&key).and_then(|&i| entries.get(i)) {
+                        let message = format!("duplicate key {key:?} (first defined at line {})", first.0.pos.line);
+                        let hint = "a key may appear once in a mapping: remove or merge the repeated one".to_string();
+                        return Err(located(&stack, text, node.pos, message, Some(hint)));
                     }
-                    *pending_key = Some(Key { text, pos: node.pos });
+                    index.insert(key.clone(), entries.len());
+                    *pending_key = Some(Key { text: key, pos: node.pos });
                 }
                 Some(key) => entries.push((key, node)),
             },

@@ -51,6 +51,9 @@ fn decode_node_resources(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DRes
     };
     match (capacity, allocatable) {
         (None, None) => {
+            if let Some(e) = f.misspelled(ctx, "allocatable").or_else(|| f.misspelled(ctx, "capacity")) {
+                return Err(e);
+            }
             return Err(ctx.error_hint(
                 at,
                 f.path(),
@@ -104,6 +107,8 @@ fn decode_node_resources(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DRes
 
 pub(crate) fn decode_taints(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Vec<Taint>> {
     let mut taints: Vec<Taint> = Vec::new();
+    // (key, effect) pairs seen: taints are unique by both (`Taint.MatchTaint`).
+    let mut seen = std::collections::BTreeSet::new();
     for (i, t) in ctx.seq(node, path)?.iter().enumerate() {
         let tp = format!("{path}[{i}]");
         let mut tf = ctx.fields(t, &tp)?;
@@ -123,7 +128,7 @@ pub(crate) fn decode_taints(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> D
             TaintEffect::parse(&effect_text).map_err(|e| ctx.error(effect_node.pos, &format!("{tp}.effect"), e))?;
         tf.finish(ctx, &["timeAdded"])?;
         let taint = Taint { key, value, effect, time_added: None };
-        if taints.iter().any(|x| x.matches(&taint)) {
+        if !seen.insert((taint.key.clone(), taint.effect)) {
             return Err(ctx.error(
                 t.pos,
                 &tp,

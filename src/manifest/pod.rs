@@ -10,6 +10,7 @@ use crate::api::pod::{
     Affinity, Container, ContainerPort, NodeAffinity, Pod, PodSpec, PodStatus, PodTemplateSpec, Probe, RestartPolicy,
     SimBehavior, annotations,
 };
+use crate::api::quantity::Format;
 use crate::api::resources::{ResourceList, ResourceName};
 use crate::api::taint::{TaintEffect, Toleration, TolerationOperator};
 use crate::decode::{Ctx, DResult};
@@ -75,12 +76,18 @@ const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc", "termi
 const SYSTEM_PRIORITY_CLASSES: [(&str, i32); 2] =
     [("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
 
-/// A bare Pod.
-pub(super) fn decode_pod(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&YamlNode>, at: Pos) -> DResult<Pod> {
+/// A bare Pod; `annotations` is the `metadata.annotations` mapping, to locate errors in it.
+pub(super) fn decode_pod(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    annotations: Option<&YamlNode>,
+    spec: Option<&YamlNode>,
+    at: Pos,
+) -> DResult<Pod> {
     let Some(spec_node) = spec else {
         return Err(ctx.error(at, "spec", "missing required field \"spec\""));
     };
-    let sim = parse_sim_annotations(ctx, &meta.annotations, at, "metadata.annotations")?;
+    let sim = sim_annotations(ctx, &meta.annotations, annotations, at, "metadata.annotations")?;
     let spec = decode_pod_spec(ctx, spec_node, "spec")?;
     Ok(Pod { meta, spec: Arc::new(spec), sim: Arc::new(sim), status: PodStatus::default() })
 }
@@ -90,6 +97,7 @@ pub fn decode_pod_template(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
     let mut f = ctx.fields(node, path)?;
     let mut labels = Labels::new();
     let mut annotations_map = Labels::new();
+    let mut annotations_node = None;
     if let Some(meta) = f.get("metadata") {
         let mpath = format!("{path}.metadata");
         let mut m = ctx.fields(meta, &mpath)?;
@@ -99,12 +107,14 @@ pub fn decode_pod_template(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
         }
         if let Some(a) = m.get("annotations") {
             annotations_map = ctx.string_map(a, &format!("{mpath}.annotations"))?;
+            annotations_node = Some(a);
         }
         m.finish(ctx, &["name", "namespace", "generateName", "creationTimestamp", "finalizers"])?;
     }
     let spec_node = f.require(ctx, "spec", node.pos)?;
     let spec = decode_pod_spec(ctx, spec_node, &format!("{path}.spec"))?;
-    let sim = parse_sim_annotations(ctx, &annotations_map, node.pos, &format!("{path}.metadata.annotations"))?;
+    let apath = format!("{path}.metadata.annotations");
+    let sim = sim_annotations(ctx, &annotations_map, annotations_node, node.pos, &apath)?;
     f.finish(ctx, &[])?;
     Ok(PodTemplateSpec { labels, annotations: annotations_map, spec: Arc::new(spec), sim: Arc::new(sim) })
 }
@@ -112,12 +122,26 @@ pub fn decode_pod_template(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
 /// Reads the `sim.kubesim.io/*` annotations; other annotations are left alone, but a
 /// misspelled `sim.kubesim.io/` key is an error.
 pub fn parse_sim_annotations(ctx: &Ctx<'_>, annotations_map: &Labels, at: Pos, path: &str) -> DResult<SimBehavior> {
+    sim_annotations(ctx, annotations_map, None, at, path)
+}
+
+/// [`parse_sim_annotations`], pointing errors at the key or value in `node` (the annotations
+/// mapping as written) when it is given, else at `at`.
+fn sim_annotations(
+    ctx: &Ctx<'_>,
+    annotations_map: &Labels,
+    node: Option<&YamlNode>,
+    at: Pos,
+    path: &str,
+) -> DResult<SimBehavior> {
     let mut sim = SimBehavior::default();
     for (key, value) in annotations_map {
         if !key.starts_with("sim.kubesim.io/") || key == super::GENERATE_NAME {
             continue;
         }
-        let dist = |v: &str| DurationDist::parse(v).map_err(|e| ctx.error(at, &format!("{path}.{key}"), e));
+        let value_at = node.and_then(|n| n.get(key)).map_or(at, |v| v.pos);
+        let key_at = node.map_or(at, |n| super::key_pos(n, key));
+        let dist = |v: &str| DurationDist::parse(v).map_err(|e| ctx.error(value_at, &format!("{path}.{key}"), e));
         match key.as_str() {
             annotations::STARTUP => sim.startup = Some(dist(value)?),
             annotations::DURATION => sim.duration = Some(dist(value)?),
@@ -125,7 +149,7 @@ pub fn parse_sim_annotations(ctx: &Ctx<'_>, annotations_map: &Labels, at: Pos, p
             annotations::EXIT_CODE => {
                 sim.exit_code = value.parse::<i32>().ok().filter(|c| (0..=255).contains(c)).ok_or_else(|| {
                     ctx.error(
-                        at,
+                        value_at,
                         &format!("{path}.{key}"),
                         format!("exit code must be an integer in 0..=255, got {value:?}"),
                     )
@@ -133,7 +157,7 @@ pub fn parse_sim_annotations(ctx: &Ctx<'_>, annotations_map: &Labels, at: Pos, p
             }
             _ => {
                 return Err(ctx.error_hint(
-                    at,
+                    key_at,
                     path,
                     format!(
                         "unknown simulator annotation {key:?}{}",
@@ -282,19 +306,23 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
             c.requests.entry(name.clone()).or_insert_with(|| q.clone());
         }
         for (name, req) in &c.requests {
+            // Point at the request as written (or at its limit when the request was defaulted).
+            let written = |list: &str| res.get(list).and_then(|l| l.get(name.as_str())).map(|n| n.pos);
+            let at = written("requests").or_else(|| written("limits")).unwrap_or(res.pos);
             if let Some(limit) = c.limits.get(name)
                 && req > limit
             {
-                return Err(ctx.error(
-                    res.pos,
-                    &rpath,
-                    format!("requests.{name} ({req}) must be less than or equal to limits.{name} ({limit})"),
+                return Err(ctx.error_hint(
+                    at,
+                    &format!("{rpath}.requests.{name}"),
+                    format!("request {req} must be less than or equal to the limit {limit}"),
+                    format!("lower requests.{name} or raise limits.{name}"),
                 ));
             }
             if name.is_extended() || name.is_hugepages() {
                 if c.limits.get(name) != Some(req) && name.is_extended() {
                     return Err(ctx.error_hint(
-                        res.pos,
+                        at,
                         &rpath,
                         format!("extended resource {name} must have a limit equal to its request"),
                         "extended resources cannot be overcommitted: set limits to the same value",
@@ -302,7 +330,7 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
                 }
                 if name.is_extended() && req.checked_milli_value().is_some_and(|m| m % 1000 != 0) {
                     return Err(ctx.error(
-                        res.pos,
+                        at,
                         &rpath,
                         format!("extended resource {name} must be a whole number, got {req}"),
                     ));
@@ -388,6 +416,21 @@ pub(super) fn decode_resource_list(ctx: &mut Ctx<'_>, node: &YamlNode, path: &st
     for (k, v) in entries {
         let name = ResourceName::parse(&k.text).map_err(|e| ctx.error(k.pos, path, e))?;
         let q = ctx.quantity(v, &format!("{path}.{}", k.text))?;
+        // Go reads the exponent of `1e<exponent>` into an int32 that silently wraps
+        // (`1e4294967296` is 1); we refuse such exponents.
+        if let Some((_, exponent)) = v.as_str().unwrap_or_default().rsplit_once(['e', 'E'])
+            && let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent)
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && exponent.parse::<i32>().is_err()
+        {
+            return Err(ctx.error_hint(
+                v.pos,
+                &format!("{path}.{}", k.text),
+                format!("quantity {:?}: exponent {} is out of range", excerpt(v.as_str()), excerpt(Some(exponent))),
+                "Kubernetes would silently wrap it; write the quantity with a suffix such as 500m, 2Gi or 1e3",
+            ));
+        }
         if q.sign() < 0 {
             return Err(ctx.error(
                 v.pos,
@@ -396,17 +439,32 @@ pub(super) fn decode_resource_list(ctx: &mut Ctx<'_>, node: &YamlNode, path: &st
             ));
         }
         // Quantities beyond int64 after scaling would overflow the scheduler's arithmetic
-        // silently in Kubernetes; we refuse them.
+        // silently in Kubernetes; we refuse them. So are binary quantities that parsing capped
+        // at 2^63-1 (`99999999999999999999Ei`): Kubernetes silently stores the cap.
         let fits = match name {
             ResourceName::Cpu => q.checked_milli_value().is_some(),
-            _ => q.checked_value().is_some(),
+            _ => q.checked_value().is_some_and(|v| v < i64::MAX || q.format() != Format::BinarySI),
         };
         if !fits {
-            return Err(ctx.error(v.pos, &format!("{path}.{}", k.text), format!("quantity {q} is too large")));
+            return Err(ctx.error_hint(
+                v.pos,
+                &format!("{path}.{}", k.text),
+                format!("quantity {:?} is too large", excerpt(v.as_str())),
+                "the largest quantity is 9223372036854775807 (just under 8Ei), or 9223372036854775807m for cpu",
+            ));
         }
         list.insert(name, q);
     }
     Ok(list)
+}
+
+/// Quantity text for a message, shortened: a hostile one may be megabytes long.
+fn excerpt(text: Option<&str>) -> String {
+    let text = text.unwrap_or_default();
+    match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 fn decode_toleration(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Toleration> {

@@ -20,9 +20,12 @@ fn selector_and_template(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DRes
     }
     let template_node = f.require(ctx, "template", at)?;
     let template = super::decode_pod_template(ctx, template_node, &f.child("template"))?;
+    // Point at the field at fault when it is written, else at the template.
+    let written =
+        |field: &str, key: &str| template_node.get(field).and_then(|m| m.get(key)).map_or(template_node.pos, |n| n.pos);
     if !selector.matches(&template.labels) {
         return Err(ctx.error_hint(
-            template_node.pos,
+            written("metadata", "labels"),
             &f.child("template.metadata.labels"),
             format!("selector does not match template labels (selector: {selector})"),
             "every label in spec.selector must appear in spec.template.metadata.labels",
@@ -30,7 +33,7 @@ fn selector_and_template(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DRes
     }
     if template.spec.restart_policy != RestartPolicy::Always {
         return Err(ctx.error(
-            template_node.pos,
+            written("spec", "restartPolicy"),
             &f.child("template.spec.restartPolicy"),
             format!(
                 "unsupported value {:?}: only Always is allowed for this workload",

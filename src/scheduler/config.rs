@@ -494,6 +494,7 @@ fn decode_plugin_set(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, point: Opti
 
 fn decode_resource_weights(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Vec<ResourceWeight>> {
     let mut out: Vec<ResourceWeight> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for (i, r) in ctx.seq(node, path)?.iter().enumerate() {
         let ip = format!("{path}[{i}]");
         let mut rf = ctx.fields(r, &ip)?;
@@ -507,7 +508,7 @@ fn decode_resource_weights(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
         rf.finish(ctx, &[])?;
         // Defaulting turns a missing or zero weight into 1; validation then wants 1..=100.
         let weight = if weight == 0 { 1 } else { weight };
-        if out.iter().any(|x| x.name == name) {
+        if !seen.insert(name.clone()) {
             return Err(ctx.error(name_node.pos, &format!("{ip}.name"), format!("duplicate resource {name_text:?}")));
         }
         out.push(ResourceWeight { name, weight });
