@@ -172,6 +172,17 @@ pub struct Simulation {
     finished: bool,
 }
 
+/// The scenario's sampling interval, widened to whole seconds if an `until` given on the
+/// command line would make `timeseries.csv` longer than `MAX_SAMPLES` rows.
+fn sample_interval_for(scenario: &Scenario, until: SimTime) -> SimDuration {
+    use crate::scenario::{MAX_SAMPLES, sample_rows};
+    let interval = scenario.sample_interval;
+    if sample_rows(until, interval) <= MAX_SAMPLES {
+        return interval;
+    }
+    SimDuration::from_secs(until.as_micros().div_ceil((MAX_SAMPLES - 1) * 1_000_000).max(1))
+}
+
 /// Counters for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunStats {
@@ -220,7 +231,7 @@ impl Simulation {
             leftover_flush_at: None,
             window_check_pending: None,
             checks: vec![CheckState::Pending; scenario.checks.len()],
-            recorder: Recorder::new(scenario.sample_interval),
+            recorder: Recorder::new(sample_interval_for(&scenario, until)),
             events: 0,
             changes: Vec::new(),
             finished: false,
@@ -413,7 +424,7 @@ impl Simulation {
             Event::Sample => {
                 let sample = Sample::take(now, &self.store);
                 self.recorder.push(sample);
-                let next = now + self.scenario.sample_interval;
+                let next = now + self.recorder.interval;
                 if next <= self.until {
                     self.queue.schedule_in(next, Lane::Observer, Event::Sample).expect("future");
                 } else if now < self.until {

@@ -40,6 +40,8 @@ fn different_seeds_differ_and_threads_do_not_matter() {
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let s = scenario.clone();
+            // The point of this test is to run simulations on several threads at once.
+            #[allow(clippy::disallowed_methods)]
             std::thread::spawn(move || outputs(&s, 7).0)
         })
         .collect();
