@@ -15,14 +15,13 @@
 //! popped time (bucket 0: the same time). Pushing is O(1); popping empties the lowest
 //! non-empty bucket into lower ones, so each event moves a few times, through vectors, in
 //! cache-friendly sweeps, instead of walking ~20 cache-missing heap levels per pop as a binary
-//! heap of a million events does. Events of the current instant wait in a small binary heap
-//! ordered by `(lane, seq)`.
+//! heap of a million events does. Events of the current instant wait in a short deque kept
+//! sorted by `(lane, seq)`.
 //!
 //! Cancellation is lazy: a cancelled key is remembered and the event is dropped when it would
 //! come out, because almost every event is popped, not cancelled.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{HashSet, VecDeque};
 
 use super::time::SimTime;
 
@@ -68,34 +67,15 @@ struct Entry<E> {
     event: E,
 }
 
-/// An entry of the current instant, ordered by `order` only (min first in a max-heap).
-struct Now<E>(Entry<E>);
-
-impl<E> PartialEq for Now<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.order == other.0.order
-    }
-}
-impl<E> Eq for Now<E> {}
-impl<E> PartialOrd for Now<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Now<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.0.order.cmp(&self.0.order)
-    }
-}
-
 const LANE_SHIFT: u32 = 63;
 const SEQ_MASK: u64 = (1 << LANE_SHIFT) - 1;
 const BUCKETS: usize = 65;
 
 /// The event queue and the virtual clock it drives.
 pub struct EventQueue<E> {
-    /// Events at `base` (the current instant), by (lane, seq).
-    current: BinaryHeap<Now<E>>,
+    /// Events at `base` (the current instant), sorted by (lane, seq): popped from the front;
+    /// a new event of the same lane is usually the largest, so it is pushed at the back.
+    current: VecDeque<Entry<E>>,
     /// `buckets[b]` holds events whose time differs from `base` first at bit `b - 1`.
     buckets: Vec<Vec<Entry<E>>>,
     /// The radix base: every queued event's time is `>= base`.
@@ -127,7 +107,7 @@ impl<E> EventQueue<E> {
 
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
-            current: BinaryHeap::with_capacity(capacity.min(1024)),
+            current: VecDeque::with_capacity(capacity.min(1024)),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             base: 0,
             occupied: 0,
@@ -173,7 +153,14 @@ impl<E> EventQueue<E> {
     #[inline]
     fn insert(&mut self, entry: Entry<E>) {
         match bucket_of(entry.time, self.base) {
-            0 => self.current.push(Now(entry)),
+            0 => {
+                if self.current.back().is_none_or(|last| last.order < entry.order) {
+                    self.current.push_back(entry);
+                } else {
+                    let at = self.current.partition_point(|e| e.order < entry.order);
+                    self.current.insert(at, entry);
+                }
+            }
             b => {
                 self.buckets[b].push(entry);
                 self.occupied |= 1 << b;
@@ -182,7 +169,7 @@ impl<E> EventQueue<E> {
     }
 
     fn rebase(&mut self, time: u64) {
-        let mut all: Vec<Entry<E>> = self.current.drain().map(|n| n.0).collect();
+        let mut all: Vec<Entry<E>> = self.current.drain(..).collect();
         for b in &mut self.buckets {
             all.append(b);
         }
@@ -205,10 +192,10 @@ impl<E> EventQueue<E> {
     /// Returns false when the queue is empty.
     fn settle_top(&mut self) -> bool {
         loop {
-            if let Some(top) = self.current.peek() {
-                let seq = top.0.order & SEQ_MASK;
+            if let Some(top) = self.current.front() {
+                let seq = top.order & SEQ_MASK;
                 if !self.cancelled.is_empty() && self.cancelled.remove(&seq) {
-                    self.current.pop();
+                    self.current.pop_front();
                     self.len -= 1;
                     continue;
                 }
@@ -237,7 +224,7 @@ impl<E> EventQueue<E> {
         if !self.settle_top() {
             return None;
         }
-        let Now(entry) = self.current.pop()?;
+        let entry = self.current.pop_front()?;
         self.len -= 1;
         let time = SimTime::from_micros(entry.time);
         debug_assert!(time >= self.now);
