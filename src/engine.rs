@@ -697,7 +697,8 @@ impl Simulation {
             };
             let pod =
                 Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
-            self.store.create_pod(now, pod, Some(rs_id));
+            let id = self.store.create_pod(now, pod, Some(rs_id));
+            self.bind_named_pod(id);
         }
     }
 
@@ -825,12 +826,18 @@ impl Simulation {
             }
             return;
         }
-        let node_name = pod.spec.node_name.clone();
         let id = self.store.create_pod(now, pod, None);
+        self.bind_named_pod(id);
+    }
+
+    /// A pod created with `spec.nodeName` bypasses the scheduler: it is bound at once, and the
+    /// kubelet admits it or rejects it (`Failed`, `OutOfcpu`, ...).
+    fn bind_named_pod(&mut self, id: PodId) {
+        let now = self.queue.now();
+        let node_name = self.store.pod(id).spec.node_name.clone();
         if node_name.is_empty() {
             return;
         }
-        // `spec.nodeName` bypasses the scheduler; the kubelet admits the pod or rejects it.
         let Some(node) = self.store.node_id(&node_name) else {
             let key = self.store.pod(id).meta.key();
             self.store
@@ -843,18 +850,35 @@ impl Simulation {
             self.store.container_lost(id);
             let key = self.store.pod(id).meta.key();
             self.store.journal.narrate(now, || format!("pod {key} rejected by the kubelet on {node_name}: {reason}"));
-            self.store.set_pod_phase(now, id, PodPhase::Failed);
+            self.store.reject_pod(now, id, &reason);
         }
     }
 
     /// The kubelet's admission check for pods bound without the scheduler (`OutOfcpu`, ...).
+    /// It counts the node's other active pods (not terminal), from the store: the scheduler's
+    /// cache has not seen this binding yet.
     fn kubelet_admission_failure(&self, pod: PodId, node: NodeId) -> Option<String> {
-        let info = self.scheduler.cache().get(node.index())?;
-        let mut without = info.clone();
-        without.remove_pod(self.store.pod(pod));
+        let n = self.store.node(node);
+        let mut others = crate::scheduler::framework::NodeInfo {
+            id: node,
+            name: n.meta.name.clone(),
+            labels: Default::default(),
+            taints: Vec::new(),
+            unschedulable: false,
+            images: Vec::new(),
+            allocatable: n.allocatable_resources.clone(),
+            requested: Default::default(),
+            non_zero_requested: Default::default(),
+            pod_count: 0,
+        };
+        for &p in self.store.pods_on_node(node) {
+            if p != pod && !self.store.pod(p).status.phase.is_terminal() {
+                others.add_pod(self.store.pod(p));
+            }
+        }
         let (reasons, _) = crate::scheduler::plugins::node_resources_fit::insufficient_resources(
             &self.store.pod(pod).spec.requests,
-            &without,
+            &others,
             |_| false,
         );
         reasons.first().map(|r| match r.strip_prefix("Insufficient ") {

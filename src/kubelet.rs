@@ -96,7 +96,8 @@ impl Kubelets {
     /// A pod was bound to a node: start it if the machine is up.
     pub fn pod_bound(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let Some(node) = ctx.store.pod(pod).status.node else { return };
-        if self.is_up(node) && !ctx.store.pod(pod).meta.is_terminating() {
+        let p = ctx.store.pod(pod);
+        if self.is_up(node) && !p.meta.is_terminating() && !p.status.phase.is_terminal() {
             self.start(ctx, pod, false);
         }
     }

@@ -484,6 +484,12 @@ impl Store {
         self.changes.push(Change::PodStatus(id));
     }
 
+    /// The kubelet refused to run the pod (admission): phase Failed with `reason`.
+    pub fn reject_pod(&mut self, now: SimTime, id: PodId, reason: &str) {
+        self.pods[id.index()].status.reason = reason.to_string();
+        self.set_pod_phase(now, id, PodPhase::Failed);
+    }
+
     /// Starts graceful deletion: sets `deletionTimestamp` (`now + grace`) and the reason.
     /// Returns false if the pod was already being deleted.
     pub fn mark_pod_deleting(&mut self, now: SimTime, id: PodId, reason: &'static str, disruption: bool) -> bool {

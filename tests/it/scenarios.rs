@@ -130,3 +130,54 @@ fn failing_check_exits_one() {
     let summary = std::fs::read_to_string(dir.join("out/summary.json")).unwrap();
     assert!(summary.contains("\"result\": \"fail\""));
 }
+
+/// `spec.nodeName` bypasses the scheduler; the kubelet admits what fits and rejects the rest
+/// (`OutOfcpu`); a template with `nodeName` does the same for every replica.
+#[test]
+fn node_name_binds_directly_and_the_kubelet_admits() {
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: nodename}
+spec:
+  until: 1m
+  cluster:
+    nodes:
+      - {name: small, allocatable: {cpu: "1", memory: 1Gi}}
+      - {name: big, allocatable: {cpu: "8", memory: 8Gi}}
+  manifests:
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: fits}, spec: {nodeName: small, containers: [{name: c, resources: {requests: {cpu: 600m}}}]}}
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: too-big}, spec: {nodeName: small, containers: [{name: c, resources: {requests: {cpu: 600m}}}]}}
+    - inline:
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: pinned}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: pinned}}
+          template:
+            metadata: {labels: {app: pinned}}
+            spec: {nodeName: small, containers: [{name: c, resources: {requests: {cpu: 100m}}}]}
+  checks:
+    - {at: 1s, expect: "pod/default/fits phase == Running"}
+    - {at: 1s, expect: "pod/default/fits node == small"}
+    - {at: 1s, expect: "pod/default/too-big phase == Failed"}
+    - {at: 1s, expect: "node/small pods == 5"}
+    - {at: 1s, expect: "node/big pods == 0"}
+"#;
+    let sim = crate::support::run(crate::support::parse(text), None);
+    for r in sim.check_results() {
+        assert!(r.passed, "{:?} failed (actual: {})", r.text, r.actual);
+    }
+    assert_eq!(sim.scheduler().stats.attempts, 0, "no pod went through the scheduler");
+    let store = sim.store();
+    let too_big = store.pod(store.pod_id("default", "too-big").unwrap());
+    assert_eq!(too_big.status.reason, "OutOfcpu");
+    // The pinned replicas fit beside `fits` (600m + 3 x 100m <= 1 cpu) and run there.
+    let running = store
+        .all_pods()
+        .iter()
+        .filter(|p| p.meta.name.starts_with("pinned-") && p.status.phase.as_str() == "Running")
+        .count();
+    assert_eq!(running, 3);
+}
