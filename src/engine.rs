@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::api::meta::{Kind, ObjectMeta};
-use crate::api::pod::{Pod, PodPhase, PodStatus};
+use crate::api::pod::{Pod, PodStatus};
 use crate::controllers::deployment::{self, DeploymentAction};
 use crate::controllers::node_lifecycle::{LifecycleTimer, NodeLifecycle};
 use crate::controllers::replicaset::{self, RsAction};
