@@ -870,10 +870,11 @@ impl Simulation {
             requested: Default::default(),
             non_zero_requested: Default::default(),
             pod_count: 0,
+            pods: Vec::new(),
         };
         for &p in self.store.pods_on_node(node) {
             if p != pod && !self.store.pod(p).status.phase.is_terminal() {
-                others.add_pod(self.store.pod(p));
+                others.add_pod(p, self.store.pod(p));
             }
         }
         let (reasons, _) = crate::scheduler::plugins::node_resources_fit::insufficient_resources(
@@ -1120,6 +1121,15 @@ impl Simulation {
                 direct |= !store.pod(p).spec.node_name.is_empty();
             }
             let info = &self.scheduler.cache()[node.index()];
+            if info.pods.len() != store.pods_on_node(node).len()
+                || info
+                    .pods
+                    .iter()
+                    .zip(store.pods_on_node(node))
+                    .any(|(v, &p)| v.id != p || v.terminating != store.pod(p).meta.is_terminating())
+            {
+                return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
+            }
             if info.pod_count != count
                 || info.requested.milli_cpu != requested.milli_cpu
                 || info.requested.memory != requested.memory

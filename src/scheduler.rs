@@ -155,11 +155,13 @@ impl Scheduler {
             requested: Default::default(),
             non_zero_requested: Default::default(),
             pod_count: 0,
+            pods: Vec::new(),
         };
         if id.index() < self.cache.len() {
             let old = &mut self.cache[id.index()];
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
-            *old = NodeInfo { requested, non_zero_requested: non_zero, pod_count: count, ..info };
+            let pods = std::mem::take(&mut old.pods);
+            *old = NodeInfo { requested, non_zero_requested: non_zero, pod_count: count, pods, ..info };
         } else {
             debug_assert_eq!(id.index(), self.cache.len());
             self.cache.push(info);
@@ -220,7 +222,7 @@ impl Scheduler {
             Change::PodBound(id) => {
                 let pod = store.pod(id);
                 if let Some(node) = pod.status.node {
-                    self.cache[node.index()].add_pod(pod);
+                    self.cache[node.index()].add_pod(id, pod);
                 }
                 self.queue.forget(id);
             }
@@ -228,13 +230,23 @@ impl Scheduler {
                 let pod = store.pod(id);
                 self.queue.forget(id);
                 if let Some(node) = pod.status.node {
-                    self.cache[node.index()].remove_pod(pod);
+                    self.cache[node.index()].remove_pod(id, pod);
                     // An assigned pod was deleted: resources were freed.
                     self.queue.move_all_unschedulable(now);
                 }
             }
-            Change::PodDeleting(id) if store.pod(id).status.node.is_none() => {
-                self.queue.forget(id);
+            Change::PodDeleting(id) => match store.pod(id).status.node {
+                None => self.queue.forget(id),
+                Some(node) => self.cache[node.index()].update_pod(id, store.pod(id)),
+            },
+            Change::PodStatus(id) => {
+                // The start time matters to preemption; keep the node's view current.
+                if let Some(node) = store.pod(id).status.node {
+                    let info = &mut self.cache[node.index()];
+                    if info.pods.iter().any(|p| p.id == id && p.start_time != store.pod(id).status.start_time) {
+                        info.update_pod(id, store.pod(id));
+                    }
+                }
             }
             _ => {}
         }
@@ -432,7 +444,7 @@ fn schedule_pod(
         let plugin = &mut profile.plugins[i];
         let name = plugin.name();
         let Some(ps) = plugin.as_pre_score() else { continue };
-        let status = ps.pre_score(pod, &infos);
+        let status = ps.pre_score(pod, &infos, cache);
         match status.code {
             Code::Success => {}
             Code::Skip => skipped_scores.push(i),

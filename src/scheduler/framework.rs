@@ -7,15 +7,16 @@
 //! before `filter` and `score` (which take `&self`) run per node.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::api::meta::Labels;
 use crate::api::node::ContainerImage;
-use crate::api::pod::Pod;
+use crate::api::pod::{Pod, PodSpec};
 use crate::api::resources::Resources;
 use crate::api::taint::Taint;
-use crate::kernel::SimRng;
 use crate::kernel::rng::uniform_below;
-use crate::store::NodeId;
+use crate::kernel::{SimRng, SimTime};
+use crate::store::{NodeId, PodId};
 
 /// `MaxNodeScore`.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -98,21 +99,62 @@ pub struct NodeInfo {
     pub non_zero_requested: Resources,
     /// Number of pods on the node.
     pub pod_count: u32,
+    /// The pods on the node (assumed ones included), in placement order (`NodeInfo.Pods`).
+    pub pods: Vec<Arc<PodView>>,
+}
+
+/// What plugins see of a pod placed on a node (`framework.PodInfo`): enough for topology
+/// spreading, inter-pod affinity, host ports and preemption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodView {
+    pub id: PodId,
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub spec: Arc<PodSpec>,
+    /// `deletionTimestamp` is set.
+    pub terminating: bool,
+    pub start_time: Option<SimTime>,
+}
+
+impl PodView {
+    pub fn of(id: PodId, pod: &Pod) -> PodView {
+        PodView {
+            id,
+            namespace: pod.meta.namespace.clone(),
+            name: pod.meta.name.clone(),
+            labels: pod.meta.labels.clone(),
+            spec: pod.spec.clone(),
+            terminating: pod.meta.is_terminating(),
+            start_time: pod.status.start_time,
+        }
+    }
 }
 
 impl NodeInfo {
     /// Accounts a pod placed on the node.
-    pub fn add_pod(&mut self, pod: &Pod) {
+    pub fn add_pod(&mut self, id: PodId, pod: &Pod) {
         self.requested.add(&pod.spec.requests);
         self.non_zero_requested.add(&pod.spec.non_zero_requests);
         self.pod_count += 1;
+        self.pods.push(Arc::new(PodView::of(id, pod)));
     }
 
     /// Releases a pod removed from the node.
-    pub fn remove_pod(&mut self, pod: &Pod) {
-        self.requested.sub(&pod.spec.requests);
-        self.non_zero_requested.sub(&pod.spec.non_zero_requests);
-        self.pod_count = self.pod_count.saturating_sub(1);
+    pub fn remove_pod(&mut self, id: PodId, pod: &Pod) {
+        if let Some(i) = self.pods.iter().position(|p| p.id == id) {
+            self.pods.remove(i);
+            self.requested.sub(&pod.spec.requests);
+            self.non_zero_requested.sub(&pod.spec.non_zero_requests);
+            self.pod_count = self.pod_count.saturating_sub(1);
+        }
+    }
+
+    /// Refreshes the view of a pod on the node (it started terminating, it started running).
+    pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
+        if let Some(p) = self.pods.iter_mut().find(|p| p.id == id) {
+            *p = Arc::new(PodView::of(id, pod));
+        }
     }
 }
 
@@ -133,8 +175,9 @@ pub trait Filter {
 }
 
 pub trait PreScore {
-    /// Runs once per cycle over the feasible nodes. `Skip` means `score` is not run.
-    fn pre_score(&mut self, pod: &Pod, feasible: &[&NodeInfo]) -> Status;
+    /// Runs once per cycle over the feasible nodes (`all` is every node of the snapshot, for
+    /// plugins that count across the cluster). `Skip` means `score` is not run.
+    fn pre_score(&mut self, pod: &Pod, feasible: &[&NodeInfo], all: &[NodeInfo]) -> Status;
 }
 
 pub trait Score {

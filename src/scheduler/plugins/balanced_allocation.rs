@@ -32,7 +32,7 @@ impl Plugin for BalancedAllocation {
 }
 
 impl PreScore for BalancedAllocation {
-    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
         // Skip when every configured resource request of the pod is zero.
         let all_zero = self.args.resources.iter().all(|r| pod.spec.requests.get(&r.name) == 0);
         if all_zero { Status::skip() } else { Status::success() }
@@ -130,7 +130,7 @@ mod tests {
         for c in cases {
             let mut plugin = BalancedAllocation::new(BalancedAllocationArgs { resources: c.resources });
             let feasible: Vec<&NodeInfo> = c.nodes.iter().collect();
-            let status = plugin.pre_score(&c.pod, &feasible);
+            let status = plugin.pre_score(&c.pod, &feasible, &[]);
             let Some(want) = c.want else {
                 assert_eq!(status.code, Code::Skip, "{}: {status}", c.name);
                 continue;

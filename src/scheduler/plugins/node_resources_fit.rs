@@ -119,7 +119,7 @@ impl Filter for NodeResourcesFit {
 }
 
 impl PreScore for NodeResourcesFit {
-    fn pre_score(&mut self, _pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, _pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
         // The pod's scoring requests are precomputed on its spec (`non_zero_requests`). An empty
         // resource list is reported by Score, not here, as upstream does.
         Status::success()
@@ -264,7 +264,7 @@ mod tests {
     /// PreScore then Score on every node, as the framework runs them (Fit has no NormalizeScore).
     fn run_scores(mut plugin: NodeResourcesFit, pod: &Pod, nodes: &[NodeInfo]) -> Vec<i64> {
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-        let status = plugin.pre_score(pod, &feasible);
+        let status = plugin.pre_score(pod, &feasible, &[]);
         assert!(status.is_success(), "PreScore: {status}");
         assert!(plugin.normalize(pod, &mut []).is_none(), "NodeResourcesFit has no NormalizeScore");
         nodes.iter().map(|n| plugin.score(pod, n).unwrap_or_else(|s| panic!("Score on {}: {s}", n.name))).collect()
@@ -788,7 +788,7 @@ mod tests {
             let pod = two_container_pod();
             let nodes = [cores_node("node1", "4000", "10000"), cores_node("node2", "6000", "10000")];
             let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-            assert!(plugin.pre_score(&pod, &feasible).is_success());
+            assert!(plugin.pre_score(&pod, &feasible, &[]).is_success());
             for n in &nodes {
                 let err = plugin.score(&pod, n).unwrap_err();
                 assert_eq!(err.code, Code::Error, "{strategy:?}");
@@ -917,7 +917,7 @@ mod tests {
                 pod: pod(&[("intel.com/foo", "2")]),
                 nodes: {
                     let mut n = nodes();
-                    n[1].add_pod(&pod(&[("intel.com/foo", "2")]));
+                    n[1].add_pod(crate::store::PodId(0), &pod(&[("intel.com/foo", "2")]));
                     n
                 },
                 resources: foo(),
@@ -968,7 +968,7 @@ mod tests {
                 pod: pod(&[("intel.com/foo", "2"), ("intel.com/bar", "2")]),
                 nodes: {
                     let mut n = nodes();
-                    n[1].add_pod(&pod(&[("intel.com/foo", "4"), ("intel.com/bar", "2")]));
+                    n[1].add_pod(crate::store::PodId(0), &pod(&[("intel.com/foo", "4"), ("intel.com/bar", "2")]));
                     n
                 },
                 resources: foo_bar(),

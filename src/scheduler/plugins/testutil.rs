@@ -148,6 +148,7 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         requested: Resources::default(),
         non_zero_requested: Resources::default(),
         pod_count: 0,
+        pods: Vec::new(),
     }
 }
 
@@ -163,7 +164,9 @@ pub(crate) trait NodeInfoExt {
 impl NodeInfoExt for NodeInfo {
     fn with_pods(mut self, pods: &[Pod]) -> NodeInfo {
         for p in pods {
-            self.add_pod(p);
+            // Test pods get ids in placement order; only their identity within the node matters.
+            let id = crate::store::PodId(self.pods.len() as u32);
+            self.add_pod(id, p);
         }
         self
     }
