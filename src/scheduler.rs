@@ -21,7 +21,7 @@ use crate::api::pod::Pod;
 use crate::kernel::{SimDuration, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
-use framework::{Code, NodeInfo, Plugin, Status, num_feasible_nodes_to_find, select_host};
+use framework::{Code, CycleContext, NodeInfo, Plugin, Status, num_feasible_nodes_to_find, select_host};
 use queue::SchedulingQueue;
 
 /// One profile: a framework instance.
@@ -278,11 +278,13 @@ impl Scheduler {
                 .percentage_of_nodes_to_score
                 .or(self.global_percentage)
                 .unwrap_or(0);
+            let owner_selectors = owner_selectors(store, pod_id);
+            let cx = CycleContext { nodes: &self.cache, owner_selectors: &owner_selectors };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(
                 profile,
                 pod,
-                &self.cache,
+                &cx,
                 &self.order,
                 &mut self.next_start_index,
                 percentage,
@@ -318,18 +320,42 @@ impl Scheduler {
     }
 }
 
+/// The selectors of the Services and ReplicaSets in the pod's namespace that select it
+/// (`helper.DefaultSelector`'s inputs).
+fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::LabelSelector> {
+    let pod = store.pod(pod_id);
+    let mut out = Vec::new();
+    for s in store.service_ids() {
+        let service = store.service(s).expect("live id");
+        if service.meta.namespace == pod.meta.namespace
+            && service.selector_labels.is_some()
+            && service.selector.matches(&pod.meta.labels)
+        {
+            out.push(service.selector.clone());
+        }
+    }
+    for rs in store.replica_set_ids() {
+        let r = store.replica_set(rs).expect("live id");
+        if r.meta.namespace == pod.meta.namespace && r.selector.matches(&pod.meta.labels) {
+            out.push(r.selector.clone());
+        }
+    }
+    out
+}
+
 /// One scheduling cycle for `pod` (`schedulePod`).
 #[allow(clippy::too_many_arguments)]
 fn schedule_pod(
     profile: &mut Profile,
     pod: &Pod,
-    cache: &[NodeInfo],
+    cx: &CycleContext<'_>,
     order: &[NodeId],
     next_start_index: &mut usize,
     percentage: i32,
     rng: &mut SimRng,
     mut trace: Option<&mut Vec<NodeVerdict>>,
 ) -> Outcome {
+    let cache = cx.nodes;
     let n = order.len();
     if n == 0 {
         return Outcome::Unschedulable("0/0 nodes are available: no nodes available to schedule pods.".into());
@@ -341,7 +367,7 @@ fn schedule_pod(
         let plugin = &mut profile.plugins[i];
         let name = plugin.name();
         let Some(pf) = plugin.as_pre_filter() else { continue };
-        let (result, mut status) = pf.pre_filter(pod, cache);
+        let (result, mut status) = pf.pre_filter(cx, pod);
         status.plugin = name;
         match status.code {
             Code::Success => {}
@@ -444,7 +470,7 @@ fn schedule_pod(
         let plugin = &mut profile.plugins[i];
         let name = plugin.name();
         let Some(ps) = plugin.as_pre_score() else { continue };
-        let status = ps.pre_score(pod, &infos, cache);
+        let status = ps.pre_score(cx, pod, &infos);
         match status.code {
             Code::Success => {}
             Code::Skip => skipped_scores.push(i),

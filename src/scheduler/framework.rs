@@ -165,9 +165,28 @@ pub struct PreFilterResult {
     pub node_names: Option<std::collections::BTreeSet<String>>,
 }
 
+/// What a scheduling cycle knows beyond the pod and one node: the snapshot's nodes and the
+/// selectors of the workloads and Services that select the pod (`helper.DefaultSelector`'s
+/// inputs, for PodTopologySpread's system-default constraints).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CycleContext<'a> {
+    /// Every node of the snapshot, by `NodeId`.
+    pub nodes: &'a [NodeInfo],
+    /// Selectors of the Services, ReplicaSets (and later StatefulSets) in the pod's namespace
+    /// that select it.
+    pub owner_selectors: &'a [crate::api::selector::LabelSelector],
+}
+
+impl<'a> CycleContext<'a> {
+    /// A context over `nodes` with no selecting workloads.
+    pub fn with_nodes(nodes: &'a [NodeInfo]) -> CycleContext<'a> {
+        CycleContext { nodes, owner_selectors: &[] }
+    }
+}
+
 pub trait PreFilter {
     /// Runs once per cycle before any filter. `Skip` means this plugin's `filter` is not run.
-    fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (PreFilterResult, Status);
+    fn pre_filter(&mut self, cx: &CycleContext<'_>, pod: &Pod) -> (PreFilterResult, Status);
 }
 
 pub trait Filter {
@@ -175,9 +194,9 @@ pub trait Filter {
 }
 
 pub trait PreScore {
-    /// Runs once per cycle over the feasible nodes (`all` is every node of the snapshot, for
-    /// plugins that count across the cluster). `Skip` means `score` is not run.
-    fn pre_score(&mut self, pod: &Pod, feasible: &[&NodeInfo], all: &[NodeInfo]) -> Status;
+    /// Runs once per cycle over the feasible nodes (`cx.nodes` is every node, for plugins
+    /// that count across the cluster). `Skip` means `score` is not run.
+    fn pre_score(&mut self, cx: &CycleContext<'_>, pod: &Pod, feasible: &[&NodeInfo]) -> Status;
 }
 
 pub trait Score {

@@ -4,7 +4,7 @@
 
 use crate::api::pod::Pod;
 use crate::scheduler::config::BalancedAllocationArgs;
-use crate::scheduler::framework::{MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status};
+use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status};
 use crate::scheduler::plugins::node_resources_fit::allocatable_and_requested;
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -32,7 +32,7 @@ impl Plugin for BalancedAllocation {
 }
 
 impl PreScore for BalancedAllocation {
-    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
+    fn pre_score(&mut self, _cx: &CycleContext<'_>, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
         // Skip when every configured resource request of the pod is zero.
         let all_zero = self.args.resources.iter().all(|r| pod.spec.requests.get(&r.name) == 0);
         if all_zero { Status::skip() } else { Status::success() }
@@ -130,7 +130,7 @@ mod tests {
         for c in cases {
             let mut plugin = BalancedAllocation::new(BalancedAllocationArgs { resources: c.resources });
             let feasible: Vec<&NodeInfo> = c.nodes.iter().collect();
-            let status = plugin.pre_score(&c.pod, &feasible, &[]);
+            let status = plugin.pre_score(&CycleContext::default(), &c.pod, &feasible);
             let Some(want) = c.want else {
                 assert_eq!(status.code, Code::Skip, "{}: {status}", c.name);
                 continue;

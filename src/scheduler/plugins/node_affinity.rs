@@ -5,7 +5,7 @@
 use crate::api::node_selector::{CompiledPreferredTerms, RequiredNodeAffinity};
 use crate::api::pod::Pod;
 use crate::scheduler::framework::{
-    Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
     default_normalize_score,
 };
 
@@ -38,7 +38,7 @@ impl Plugin for NodeAffinity {
 }
 
 impl PreFilter for NodeAffinity {
-    fn pre_filter(&mut self, pod: &Pod, _nodes: &[NodeInfo]) -> (PreFilterResult, Status) {
+    fn pre_filter(&mut self, _cx: &CycleContext<'_>, pod: &Pod) -> (PreFilterResult, Status) {
         let required = pod.spec.affinity.node_affinity.as_ref().and_then(|a| a.required.as_ref());
         if required.is_none() && pod.spec.node_selector.is_empty() {
             self.required = None;
@@ -68,7 +68,7 @@ impl Filter for NodeAffinity {
 }
 
 impl PreScore for NodeAffinity {
-    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
+    fn pre_score(&mut self, _cx: &CycleContext<'_>, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
         let preferred = pod.spec.affinity.node_affinity.as_ref().map(|a| a.preferred.as_slice()).unwrap_or(&[]);
         if preferred.is_empty() {
             self.preferred = None;
@@ -149,7 +149,7 @@ mod tests {
         for c in cases {
             let mut plugin = NodeAffinity::default();
             let n = node(c.node_name, &[]).with_labels(c.labels);
-            let (result, status) = plugin.pre_filter(&c.pod, std::slice::from_ref(&n));
+            let (result, status) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &c.pod);
             match c.pre {
                 Pre::Skip => assert_eq!(status.code, Code::Skip, "{}: {status}", c.name),
                 Pre::All => {
@@ -493,7 +493,7 @@ mod tests {
         let nodes: Vec<NodeInfo> = nodes.iter().map(|(name, labels)| node(name, &[]).with_labels(labels)).collect();
         let mut plugin = NodeAffinity::default();
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-        let status = plugin.pre_score(pod, &feasible, &[]);
+        let status = plugin.pre_score(&CycleContext::default(), pod, &feasible);
         assert!(status.is_success(), "PreScore: {status}");
         let raw: Vec<i64> = nodes.iter().map(|n| plugin.score(pod, n).unwrap()).collect();
         let mut normalized = raw.clone();
@@ -537,7 +537,7 @@ mod tests {
         // PreScore skips such a pod, so the plugin contributes nothing (upstream's 0 scores).
         let mut plugin = NodeAffinity::default();
         let n = node("node1", &[]).with_labels(LABEL1);
-        assert_eq!(plugin.pre_score(&no_container_pod(), &[&n], &[]).code, Code::Skip);
+        assert_eq!(plugin.pre_score(&CycleContext::default(), &no_container_pod(), &[&n]).code, Code::Skip);
 
         let cases: Vec<(&str, Pod, Vec<NodeRow>, Vec<i64>)> = vec![
             (
@@ -598,7 +598,7 @@ mod tests {
         // A preferred term that does not parse fails PreScore with an Error.
         let pod = preferring(vec![preferred(1, exprs(vec![requirement("a", Gt, &["x"])]))]);
         let mut plugin = NodeAffinity::default();
-        assert_eq!(plugin.pre_score(&pod, &[], &[]).code, Code::Error);
+        assert_eq!(plugin.pre_score(&CycleContext::default(), &pod, &[]).code, Code::Error);
 
         // Only preferred terms of weight 0: not skipped, everything scores 0.
         let pod = preferring(vec![preferred(0, exprs(vec![requirement("foo", In, &["bar"])]))]);
@@ -608,9 +608,9 @@ mod tests {
         // is skipped, and Score then gives 0.
         let mut plugin = NodeAffinity::default();
         let n = node("node1", &[]).with_labels(LABEL1);
-        assert!(plugin.pre_score(&affinity1(), &[&n], &[]).is_success());
+        assert!(plugin.pre_score(&CycleContext::default(), &affinity1(), &[&n]).is_success());
         assert_eq!(plugin.score(&affinity1(), &n).unwrap(), 2);
-        assert_eq!(plugin.pre_score(&no_container_pod(), &[&n], &[]).code, Code::Skip);
+        assert_eq!(plugin.pre_score(&CycleContext::default(), &no_container_pod(), &[&n]).code, Code::Skip);
         assert_eq!(plugin.score(&no_container_pod(), &n).unwrap(), 0);
     }
 }

@@ -7,7 +7,7 @@ use crate::api::pod::Pod;
 use crate::api::resources::{ResourceName, Resources};
 use crate::scheduler::config::{NodeResourcesFitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::framework::{
-    Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -100,7 +100,7 @@ impl Plugin for NodeResourcesFit {
 }
 
 impl PreFilter for NodeResourcesFit {
-    fn pre_filter(&mut self, _pod: &Pod, _nodes: &[NodeInfo]) -> (PreFilterResult, Status) {
+    fn pre_filter(&mut self, _cx: &CycleContext<'_>, _pod: &Pod) -> (PreFilterResult, Status) {
         // The pod's requests are precomputed on its spec (`PodRequests`).
         (PreFilterResult::default(), Status::success())
     }
@@ -119,7 +119,7 @@ impl Filter for NodeResourcesFit {
 }
 
 impl PreScore for NodeResourcesFit {
-    fn pre_score(&mut self, _pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
+    fn pre_score(&mut self, _cx: &CycleContext<'_>, _pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
         // The pod's scoring requests are precomputed on its spec (`non_zero_requests`). An empty
         // resource list is reported by Score, not here, as upstream does.
         Status::success()
@@ -264,7 +264,7 @@ mod tests {
     /// PreScore then Score on every node, as the framework runs them (Fit has no NormalizeScore).
     fn run_scores(mut plugin: NodeResourcesFit, pod: &Pod, nodes: &[NodeInfo]) -> Vec<i64> {
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-        let status = plugin.pre_score(pod, &feasible, &[]);
+        let status = plugin.pre_score(&CycleContext::default(), pod, &feasible);
         assert!(status.is_success(), "PreScore: {status}");
         assert!(plugin.normalize(pod, &mut []).is_none(), "NodeResourcesFit has no NormalizeScore");
         nodes.iter().map(|n| plugin.score(pod, n).unwrap_or_else(|s| panic!("Score on {}: {s}", n.name))).collect()
@@ -788,7 +788,7 @@ mod tests {
             let pod = two_container_pod();
             let nodes = [cores_node("node1", "4000", "10000"), cores_node("node2", "6000", "10000")];
             let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-            assert!(plugin.pre_score(&pod, &feasible, &[]).is_success());
+            assert!(plugin.pre_score(&CycleContext::default(), &pod, &feasible).is_success());
             for n in &nodes {
                 let err = plugin.score(&pod, n).unwrap_err();
                 assert_eq!(err.code, Code::Error, "{strategy:?}");
@@ -1154,7 +1154,7 @@ mod tests {
                 ..NodeResourcesFitArgs::default()
             });
             let n = node("node", allocatable).with_pods(std::slice::from_ref(&c.existing));
-            let (_, pre) = plugin.pre_filter(&c.pod, std::slice::from_ref(&n));
+            let (_, pre) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &c.pod);
             assert!(pre.is_success(), "{}: PreFilter {pre}", c.name);
             let got = plugin.filter(&c.pod, &n);
             match c.want {
@@ -1494,7 +1494,7 @@ mod tests {
         for (name, p, want) in cases {
             let mut plugin = NodeResourcesFit::new(NodeResourcesFitArgs::default());
             let n = node("node", &node_alloc);
-            let (_, pre) = plugin.pre_filter(&p, std::slice::from_ref(&n));
+            let (_, pre) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &p);
             assert!(pre.is_success(), "{name}");
             let got = plugin.filter(&p, &n);
             match want {

@@ -3,7 +3,7 @@
 
 use crate::api::pod::Pod;
 use crate::api::taint::{Taint, TaintEffect, keys, tolerated};
-use crate::scheduler::framework::{Filter, NodeInfo, Plugin, PreFilter, PreFilterResult, Status};
+use crate::scheduler::framework::{CycleContext, Filter, NodeInfo, Plugin, PreFilter, PreFilterResult, Status};
 
 /// NodeUnschedulable (`nodeunschedulable/node_unschedulable.go`).
 pub struct NodeUnschedulable {
@@ -73,7 +73,7 @@ impl Plugin for VolumeNoOp {
 }
 
 impl PreFilter for VolumeNoOp {
-    fn pre_filter(&mut self, _pod: &Pod, _nodes: &[NodeInfo]) -> (PreFilterResult, Status) {
+    fn pre_filter(&mut self, _cx: &CycleContext<'_>, _pod: &Pod) -> (PreFilterResult, Status) {
         (PreFilterResult::default(), Status::skip())
     }
 }
@@ -178,7 +178,7 @@ mod tests {
             assert_eq!(plugin.name(), name);
             let pod = no_container_pod();
             let n = node("node", &[]);
-            let (result, status) = plugin.pre_filter(&pod, std::slice::from_ref(&n));
+            let (result, status) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &pod);
             assert_eq!(status.code, Code::Skip, "{name}");
             assert_eq!(result.node_names, None, "{name}");
             assert!(plugin.filter(&pod, &n).is_success(), "{name}");

@@ -5,7 +5,7 @@
 use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::framework::{
-    Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status, default_normalize_score,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status, default_normalize_score,
 };
 
 pub const NAME: &str = "TaintToleration";
@@ -49,7 +49,7 @@ impl Filter for TaintToleration {
 }
 
 impl PreScore for TaintToleration {
-    fn pre_score(&mut self, pod: &Pod, _feasible: &[&NodeInfo], _all: &[NodeInfo]) -> Status {
+    fn pre_score(&mut self, _cx: &CycleContext<'_>, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
         self.prefer_tolerations.clear();
         self.prefer_tolerations.extend(
             pod.spec
@@ -104,7 +104,7 @@ mod tests {
     /// PreScore, Score on every node, NormalizeScore: the final scores.
     fn final_scores(plugin: &mut TaintToleration, pod: &Pod, nodes: &[NodeInfo]) -> Vec<i64> {
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-        let status = plugin.pre_score(pod, &feasible, &[]);
+        let status = plugin.pre_score(&CycleContext::default(), pod, &feasible);
         assert!(status.is_success(), "PreScore: {status}");
         let mut scores: Vec<i64> = nodes.iter().map(|n| plugin.score(pod, n).unwrap()).collect();
         let status = plugin.normalize(pod, &mut scores).expect("TaintToleration normalizes");
@@ -192,7 +192,7 @@ mod tests {
         let pod = pod_tolerating(vec![]);
         let mut plugin = TaintToleration::default();
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
-        assert!(plugin.pre_score(&pod, &feasible, &[]).is_success());
+        assert!(plugin.pre_score(&CycleContext::default(), &pod, &feasible).is_success());
         let raw: Vec<i64> = nodes.iter().map(|n| plugin.score(&pod, n).unwrap()).collect();
         assert_eq!(raw, [0, 1, 3], "raw scores count untolerated PreferNoSchedule taints");
         // 100 - 100*1/3 = 100 - 33 = 67.
