@@ -4,6 +4,9 @@
 //! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
+pub mod pack;
+pub mod policy_process;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,6 +33,10 @@ pub enum Command {
         /// The scenario file.
         scenario: PathBuf,
     },
+    /// Explain where a pod was scheduled and why, or why it is pending.
+    Explain(ExplainArgs),
+    /// Pack a vector bin packing instance (.vbp) onto identical nodes with a scheduling policy.
+    Pack(pack::PackArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -56,10 +63,32 @@ pub struct RunArgs {
     pub check_invariants: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The pod: NAMESPACE/NAME (a bare NAME is in namespace default).
+    #[arg(long)]
+    pub pod: String,
+    /// Explain the pod as it is at this virtual time (e.g. 90s; default: the end of the run).
+    #[arg(long, value_parser = parse_at)]
+    pub at: Option<SimTime>,
+    /// Override spec.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the last scheduling attempt as JSON (a decisions.jsonl line; null if none).
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Trace {
     Decisions,
     Events,
+}
+
+fn parse_at(s: &str) -> Result<SimTime, String> {
+    Ok(SimTime::ZERO + parse_duration(s).map_err(|e| e.to_string())?)
 }
 
 fn parse_until(s: &str) -> Result<SimTime, String> {
@@ -114,9 +143,17 @@ impl SourceLoader for FsLoader {
     }
 }
 
+/// The plugin registry of the command line: kube-scheduler's plugins and ExternalPolicy, whose
+/// processes start in the directory of the scenario file `scenario`.
+pub fn plugin_registry(scenario: &Path) -> crate::scheduler::custom::PluginRegistry {
+    let launcher = policy_process::ProcessLauncher::for_scenario(scenario);
+    crate::scheduler::custom::PluginRegistry::new().with_policy_launcher(Arc::new(launcher))
+}
+
 fn load(path: &Path) -> Result<Scenario, String> {
     let text = read_text(path)?;
-    Scenario::parse(&text, &path.display().to_string(), &FsLoader).map_err(|e| e.to_string())
+    Scenario::parse_with(&text, &path.display().to_string(), &FsLoader, &plugin_registry(path))
+        .map_err(|e| e.to_string())
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -124,6 +161,8 @@ pub fn main_with(args: Cli) -> i32 {
     match args.command {
         Command::Validate { scenario } => validate(&scenario),
         Command::Run(run_args) => run(run_args),
+        Command::Explain(explain_args) => explain(explain_args),
+        Command::Pack(pack_args) => pack::run(pack_args),
     }
 }
 
@@ -149,7 +188,7 @@ fn validate(path: &Path) -> i32 {
     );
     let mut not_simulated: Vec<String> = scenario.unmodelled.iter().cloned().collect();
     for profile in &scenario.scheduler.profiles {
-        if let Ok(r) = profile.resolve() {
+        if let Ok(r) = profile.resolve_with(&scenario.plugins) {
             for name in r.not_simulated {
                 not_simulated
                     .push(format!("scheduler plugin {name} (profile {}): not simulated yet", r.scheduler_name));
@@ -224,6 +263,59 @@ fn run(args: RunArgs) -> i32 {
         }
         Ok(()) => 0,
     }
+}
+
+fn explain(args: ExplainArgs) -> i32 {
+    let scenario = match load(&args.scenario) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let (namespace, name) = match crate::explain::parse_pod_ref(&args.pod) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Some(at) = args.at
+        && at > scenario.until
+    {
+        eprintln!(
+            "error: --at {at} is after the end of the run (spec.until {}); use --at {} or less",
+            scenario.until, scenario.until
+        );
+        return 2;
+    }
+    let mut sim = Simulation::new(scenario, args.seed, None, RunOptions::default());
+    sim.watch_pod(&namespace, &name);
+    let outcome = match args.at {
+        Some(at) => sim.run_until(at),
+        None => sim.run(),
+    };
+    let code = match &outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            // The explanation below is of the state where the run stopped.
+            eprintln!("error: {e}");
+            if matches!(e, crate::engine::RunError::Invariant { .. }) { 3 } else { 2 }
+        }
+    };
+    let id = match crate::explain::find_pod(&sim, &namespace, &name) {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if args.json {
+        println!("{}", crate::explain::explain_json(&sim));
+    } else {
+        print!("{}", crate::explain::explain_text(&sim, id));
+    }
+    code
 }
 
 fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str]) {

@@ -6,6 +6,7 @@
 //! same virtual instant (zero informer latency), in FIFO order with duplicates collapsed.
 
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod node_lifecycle;
 pub mod replicaset;
@@ -20,6 +21,7 @@ pub enum Controller {
     ReplicaSet,
     Deployment,
     Endpoints,
+    Disruption,
 }
 
 /// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::api::meta::{Kind, ObjectMeta};
 use crate::api::pod::{Pod, PodStatus};
 use crate::controllers::deployment::{self, DeploymentAction};
+use crate::controllers::disruption;
 use crate::controllers::node_lifecycle::{LifecycleTimer, NodeLifecycle};
 use crate::controllers::replicaset::{self, RsAction};
 use crate::controllers::taint_eviction::TaintEviction;
@@ -30,7 +31,7 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, DeploymentId, NodeId, PodId, RsId, ServiceId, Store};
+use crate::store::{Change, DeploymentId, NodeId, PdbId, PodId, RsId, ServiceId, Store};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +127,10 @@ pub enum RunError {
     EventLimit { events: u64, at: SimTime },
     /// A broken internal invariant (a bug): the seed and event number say how to reproduce it.
     Invariant { message: String, seed: u64, event: u64, at: SimTime },
+    /// A scheduler plugin failed in a way that stops the run: an external policy process
+    /// could not start, exited, hung or broke the protocol, or a registered plugin's
+    /// constructor failed (`pod` is `None` then).
+    Plugin { plugin: String, pod: Option<String>, message: String, at: SimTime },
 }
 
 impl std::fmt::Display for RunError {
@@ -137,6 +142,12 @@ impl std::fmt::Display for RunError {
             ),
             RunError::Invariant { message, seed, event, at } => {
                 write!(f, "internal invariant broken at event {event} (virtual time {at}, seed {seed}): {message}")
+            }
+            RunError::Plugin { plugin, pod: Some(pod), message, at } => {
+                write!(f, "plugin {plugin} failed while scheduling pod {pod} at virtual time {at}: {message}")
+            }
+            RunError::Plugin { plugin, pod: None, message, .. } => {
+                write!(f, "plugin {plugin} could not be built: {message}")
             }
         }
     }
@@ -160,7 +171,10 @@ pub struct Simulation {
     rs_queue: WorkQueue<RsId>,
     deployment_queue: WorkQueue<DeploymentId>,
     endpoints_queue: WorkQueue<ServiceId>,
-    reconcile_pending: [bool; 3],
+    disruption_queue: WorkQueue<PdbId>,
+    reconcile_pending: [bool; 4],
+    /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
+    rs_create_failures: Vec<u32>,
     schedule_pending: bool,
     backoff_flush_at: Option<SimTime>,
     leftover_flush_at: Option<SimTime>,
@@ -198,6 +212,7 @@ fn controller_index(c: Controller) -> usize {
         Controller::ReplicaSet => 0,
         Controller::Deployment => 1,
         Controller::Endpoints => 2,
+        Controller::Disruption => 3,
     }
 }
 
@@ -209,7 +224,8 @@ impl Simulation {
         let until = until.unwrap_or(scenario.until);
         let streams = Streams::new(seed);
         let tiebreak = streams.stream(names::SCHEDULER_TIEBREAK);
-        let scheduler = Scheduler::new(&scenario.scheduler, tiebreak, options.trace_decisions);
+        let scheduler =
+            Scheduler::with_registry(&scenario.scheduler, &scenario.plugins, tiebreak, options.trace_decisions);
         let options = RunOptions { check_invariants: options.check_invariants || cfg!(debug_assertions), ..options };
         let mut sim = Simulation {
             seed,
@@ -225,7 +241,9 @@ impl Simulation {
             rs_queue: WorkQueue::default(),
             deployment_queue: WorkQueue::default(),
             endpoints_queue: WorkQueue::default(),
-            reconcile_pending: [false; 3],
+            disruption_queue: WorkQueue::default(),
+            reconcile_pending: [false; 4],
+            rs_create_failures: Vec::new(),
             schedule_pending: false,
             backoff_flush_at: None,
             leftover_flush_at: None,
@@ -243,11 +261,12 @@ impl Simulation {
         for node in &scenario.nodes {
             sim.add_node(node.clone());
         }
-        // Namespaces first, then Nodes (kubelets register before workloads arrive), then the
-        // rest in file order.
+        // Namespaces first, then Nodes (kubelets register before workloads arrive) and
+        // PriorityClasses (cluster setup, which pods need at admission), then the rest in file
+        // order.
         let rank = |m: &&crate::manifest::Manifest| match m.object {
             Object::Namespace(_) => 0,
-            Object::Node(_) => 1,
+            Object::Node(_) | Object::PriorityClass(_) => 1,
             _ => 2,
         };
         let mut ordered: Vec<&crate::manifest::Manifest> = scenario.manifests.iter().collect();
@@ -280,6 +299,25 @@ impl Simulation {
     pub fn from_yaml(text: &str, options: RunOptions) -> Result<Simulation, Box<crate::decode::DecodeError>> {
         let scenario = Scenario::parse(text, "<scenario>", &crate::scenario::NoFiles)?;
         Ok(Simulation::new(Arc::new(scenario), None, None, options))
+    }
+
+    /// Builds `scenario` with the plugins of `registry` instead of the registry it was loaded
+    /// with, e.g. to give a scenario loaded with [`Scenario::parse`] a policy launcher. Every
+    /// profile must resolve with `registry` (its plugins known there); a registered plugin's
+    /// constructor that fails stops the run at its first step ([`RunError::Plugin`]).
+    pub fn with_registry(
+        scenario: Arc<Scenario>,
+        seed: Option<u64>,
+        until: Option<SimTime>,
+        options: RunOptions,
+        registry: &crate::scheduler::custom::PluginRegistry,
+    ) -> Result<Simulation, String> {
+        for profile in &scenario.scheduler.profiles {
+            profile.resolve_with(registry).map_err(|e| format!("profile {:?}: {e}", profile.scheduler_name))?;
+        }
+        let mut scenario = Arc::unwrap_or_clone(scenario);
+        scenario.plugins = Arc::new(registry.clone());
+        Ok(Simulation::new(Arc::new(scenario), seed, until, options))
     }
 
     pub fn now(&self) -> SimTime {
@@ -320,6 +358,18 @@ impl Simulation {
 
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.scheduler.take_decisions()
+    }
+
+    /// Records every scheduling attempt of the pod `namespace/name` (which may not exist yet),
+    /// cheaply, whether or not decisions are traced; see [`watched_decisions`](Self::watched_decisions).
+    pub fn watch_pod(&mut self, namespace: &str, name: &str) {
+        self.scheduler.watch_pod(namespace, name);
+    }
+
+    /// The watched pod's scheduling attempts so far, oldest first, each with the structure of
+    /// a `decisions.jsonl` line.
+    pub fn watched_decisions(&self) -> &[serde_json::Value] {
+        self.scheduler.watched_decisions()
     }
 
     pub fn stats(&self) -> RunStats {
@@ -369,6 +419,7 @@ impl Simulation {
         if self.finished {
             return Ok(false);
         }
+        self.check_plugin_failure()?;
         let Some(next) = self.queue.peek_time() else { return Ok(false) };
         if next > self.until {
             return Ok(false);
@@ -380,12 +431,21 @@ impl Simulation {
         }
         self.handle(event);
         self.settle();
+        self.check_plugin_failure()?;
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
         {
             return Err(RunError::Invariant { message, seed: self.seed, event: self.events, at: self.queue.now() });
         }
         Ok(true)
+    }
+
+    /// A scheduler plugin failure that stops the run, as a [`RunError::Plugin`].
+    fn check_plugin_failure(&mut self) -> Result<(), RunError> {
+        match self.scheduler.take_failure() {
+            None => Ok(()),
+            Some(f) => Err(RunError::Plugin { plugin: f.plugin, pod: f.pod, message: f.message, at: self.queue.now() }),
+        }
     }
 
     /// Ends the run: the clock stands at `until`; undecided checks are decided.
@@ -451,6 +511,7 @@ impl Simulation {
                 Controller::ReplicaSet => self.rs_queue.add(RsId(key)),
                 Controller::Deployment => self.deployment_queue.add(DeploymentId(key)),
                 Controller::Endpoints => self.endpoints_queue.add(ServiceId(key)),
+                Controller::Disruption => self.disruption_queue.add(PdbId(key)),
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -546,6 +607,7 @@ impl Simulation {
             (Controller::Deployment, self.deployment_queue.is_empty()),
             (Controller::ReplicaSet, self.rs_queue.is_empty()),
             (Controller::Endpoints, self.endpoints_queue.is_empty()),
+            (Controller::Disruption, self.disruption_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -608,10 +670,13 @@ impl Simulation {
             Change::Deployment(d) => self.deployment_queue.add(d),
             Change::DeploymentRemoved(_) | Change::ServiceRemoved(_) => {}
             Change::Service(s) => self.endpoints_queue.add(s),
+            Change::Pdb(id) => self.disruption_queue.add(id),
+            Change::PdbRemoved(_) => {}
         }
     }
 
-    /// A pod changed: its ReplicaSet and the Services selecting it look again.
+    /// A pod changed: its ReplicaSet, the Services and the PodDisruptionBudgets selecting it
+    /// look again.
     fn enqueue_pod_watchers(&mut self, pod: PodId) {
         if let Some(rs) = self.store.pod_owner(pod) {
             self.rs_queue.add(rs);
@@ -621,6 +686,13 @@ impl Simulation {
             let service = self.store.service(s).expect("live id");
             if service.meta.namespace == p.meta.namespace && service.selector.matches(&p.meta.labels) {
                 self.endpoints_queue.add(s);
+            }
+        }
+        // Every matching budget (kube-controller-manager enqueues only the first it lists).
+        for id in self.store.pdb_ids() {
+            let pdb = self.store.pdb(id).expect("live id");
+            if pdb.meta.namespace == p.meta.namespace && pdb.selects(&p.meta.labels) {
+                self.disruption_queue.add(id);
             }
         }
     }
@@ -674,6 +746,12 @@ impl Simulation {
                     self.store.set_endpoints(now, id, counts);
                 }
             }
+            Controller::Disruption => {
+                let Some(id) = self.disruption_queue.pop() else { return };
+                if let Some(status) = disruption::reconcile(&self.store, now, id) {
+                    self.store.set_pdb_status(now, id, status);
+                }
+            }
         }
     }
 
@@ -697,9 +775,35 @@ impl Simulation {
             };
             let pod =
                 Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
-            let id = self.store.create_pod(now, pod, Some(rs_id));
+            let id = match self.store.try_create_pod(now, pod, Some(rs_id)) {
+                Ok(id) => id,
+                Err(reason) => {
+                    self.rs_creation_refused(rs_id, &key, &format!("pods \"{rs_name}-\" is forbidden: {reason}"));
+                    return;
+                }
+            };
+            if let Some(f) = self.rs_create_failures.get_mut(rs_id.index()) {
+                *f = 0;
+            }
             self.bind_named_pod(id);
         }
+    }
+
+    /// Admission refused a ReplicaSet's pod: the sync fails (slow start stops at the first
+    /// failure) and the ReplicaSet is synced again after the work queue's per-item backoff,
+    /// 5 ms doubling up to 1000 s.
+    fn rs_creation_refused(&mut self, rs_id: RsId, key: &str, message: &str) {
+        let now = self.queue.now();
+        if self.rs_create_failures.len() <= rs_id.index() {
+            self.rs_create_failures.resize(rs_id.index() + 1, 0);
+        }
+        let failures = &mut self.rs_create_failures[rs_id.index()];
+        let delay_ms = 5u64.saturating_mul(1u64 << (*failures).min(30)).min(1_000_000);
+        *failures += 1;
+        self.action_failed(format!("replicaset {key} create pod"), format!("FailedCreate: {message}"));
+        self.queue
+            .schedule(now + SimDuration::from_millis(delay_ms), Event::Requeue(Controller::ReplicaSet, rs_id.0))
+            .expect("future");
     }
 
     /// `generateName`: the prefix plus five characters from Kubernetes' alphabet, drawn from a
@@ -809,7 +913,38 @@ impl Simulation {
                     self.store.create_service(now, s.clone());
                 }
             },
+            Object::PriorityClass(c) => {
+                if let Err(message) = self.check_priority_class(c) {
+                    self.action_failed(format!("{source} {}", object.describe()), message);
+                    return;
+                }
+                self.store.put_priority_class(now, c.clone());
+            }
+            Object::PodDisruptionBudget(pdb) => match self.store.pdb_id(&pdb.meta.namespace, &pdb.meta.name) {
+                Some(id) => self.store.update_pdb_spec(now, id, pdb),
+                None => {
+                    self.store.create_pdb(now, pdb.clone());
+                }
+            },
         }
+    }
+
+    /// The API server's checks of a PriorityClass against the existing ones: the value and
+    /// preemption policy cannot change, and only one class may be the global default.
+    fn check_priority_class(&self, c: &crate::api::scheduling::PriorityClass) -> Result<(), String> {
+        let name = &c.meta.name;
+        if let Some(old) = self.store.priority_class(name) {
+            c.validate_update(old).map_err(|e| format!("PriorityClass.scheduling.k8s.io {name:?} is invalid: {e}"))?;
+        }
+        if c.global_default
+            && let Some(other) = self.store.priority_classes().find(|o| o.global_default && o.meta.name != *name)
+        {
+            return Err(format!(
+                "priorityclasses.scheduling.k8s.io {name:?} is forbidden: PriorityClass {} is already marked as default. Only one default can exist",
+                other.meta.name
+            ));
+        }
+        Ok(())
     }
 
     fn apply_pod(&mut self, pod: &Pod, source: &str) {
@@ -818,7 +953,9 @@ impl Simulation {
         if let Some(prefix) = pod.meta.annotations.remove(GENERATE_NAME) {
             pod.meta.name = self.generate_name(&pod.meta.namespace, &prefix);
         } else if let Some(existing) = self.store.pod_id(&pod.meta.namespace, &pod.meta.name) {
-            if *self.store.pod(existing).spec != *pod.spec {
+            // Compare with what admission would have made of the manifest.
+            let admitted = self.store.admit(&pod.spec).unwrap_or_else(|_| pod.spec.clone());
+            if *self.store.pod(existing).spec != *admitted {
                 self.action_failed(
                     format!("{source} Pod {}", pod.meta.key()),
                     "pod updates may not change fields other than image, activeDeadlineSeconds, tolerations (additions) and schedulingGates (removals)".into(),
@@ -826,8 +963,14 @@ impl Simulation {
             }
             return;
         }
-        let id = self.store.create_pod(now, pod, None);
-        self.bind_named_pod(id);
+        let key = pod.meta.key();
+        let name = pod.meta.name.clone();
+        match self.store.try_create_pod(now, pod, None) {
+            Ok(id) => self.bind_named_pod(id),
+            Err(reason) => {
+                self.action_failed(format!("{source} Pod {key}"), format!("pods {name:?} is forbidden: {reason}"))
+            }
+        }
     }
 
     /// A pod created with `spec.nodeName` bypasses the scheduler: it is bound at once, and the
@@ -991,6 +1134,20 @@ impl Simulation {
             },
             Kind::Service => match self.store.service_id(&r.namespace, &r.name) {
                 Some(s) => self.store.remove_service(now, s),
+                None => not_found(self),
+            },
+            Kind::PriorityClass => {
+                if crate::api::scheduling::SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| *n == r.name) {
+                    self.action_failed(
+                        description.to_string(),
+                        format!("priorityclasses.scheduling.k8s.io {:?} is forbidden: system priority class {} can not be deleted", r.name, r.name),
+                    );
+                } else if !self.store.remove_priority_class(now, &r.name) {
+                    not_found(self);
+                }
+            }
+            Kind::PodDisruptionBudget => match self.store.pdb_id(&r.namespace, &r.name) {
+                Some(id) => self.store.remove_pdb(now, id),
                 None => not_found(self),
             },
             Kind::Node | Kind::Namespace => {

@@ -13,35 +13,152 @@ use crate::kernel::{Digest, SimTime};
 /// One state change. Object names are `namespace/name` (or `name` for nodes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
-    NodeAdded { node: String },
-    NodeFailed { node: String },
-    NodeRecovered { node: String },
-    NodeCondition { node: String, condition: &'static str, status: ConditionStatus, reason: &'static str },
-    NodeTaint { node: String, taint: String, added: bool },
-    NodeUnschedulable { node: String, unschedulable: bool },
-    NamespaceCreated { namespace: String },
-    PodCreated { pod: String, owner: String },
-    PodBound { pod: String, node: String },
-    PodUnschedulable { pod: String, message: String },
-    PodStarted { pod: String, restart_count: i32 },
-    PodReady { pod: String, ready: bool, reason: &'static str },
-    PodExited { pod: String, exit_code: i32 },
-    PodPhase { pod: String, phase: &'static str },
-    PodDeleting { pod: String, reason: &'static str },
-    PodRemoved { pod: String },
-    ReplicaSetCreated { rs: String, replicas: i32 },
-    ReplicaSetScaled { rs: String, from: i32, to: i32 },
-    ReplicaSetDeleted { rs: String },
-    DeploymentCreated { deployment: String },
-    DeploymentUpdated { deployment: String, generation: i64 },
-    DeploymentCondition { deployment: String, condition: &'static str, status: ConditionStatus, reason: &'static str },
-    DeploymentDeleted { deployment: String },
-    ServiceCreated { service: String },
-    ServiceEndpoints { service: String, ready: u32, not_ready: u32 },
-    ServiceDeleted { service: String },
-    Scripted { action: String },
-    ActionFailed { action: String, message: String },
-    Check { expect: String, passed: bool, actual: String },
+    NodeAdded {
+        node: String,
+    },
+    NodeFailed {
+        node: String,
+    },
+    NodeRecovered {
+        node: String,
+    },
+    NodeCondition {
+        node: String,
+        condition: &'static str,
+        status: ConditionStatus,
+        reason: &'static str,
+    },
+    NodeTaint {
+        node: String,
+        taint: String,
+        added: bool,
+    },
+    NodeUnschedulable {
+        node: String,
+        unschedulable: bool,
+    },
+    NamespaceCreated {
+        namespace: String,
+    },
+    PodCreated {
+        pod: String,
+        owner: String,
+    },
+    PodBound {
+        pod: String,
+        node: String,
+    },
+    PodUnschedulable {
+        pod: String,
+        message: String,
+    },
+    PodStarted {
+        pod: String,
+        restart_count: i32,
+    },
+    PodReady {
+        pod: String,
+        ready: bool,
+        reason: &'static str,
+    },
+    PodExited {
+        pod: String,
+        exit_code: i32,
+    },
+    PodPhase {
+        pod: String,
+        phase: &'static str,
+    },
+    PodDeleting {
+        pod: String,
+        reason: &'static str,
+    },
+    PodRemoved {
+        pod: String,
+    },
+    /// `status.nominatedNodeName` set by preemption (`node` empty: cleared).
+    PodNominated {
+        pod: String,
+        node: String,
+    },
+    ReplicaSetCreated {
+        rs: String,
+        replicas: i32,
+    },
+    ReplicaSetScaled {
+        rs: String,
+        from: i32,
+        to: i32,
+    },
+    ReplicaSetDeleted {
+        rs: String,
+    },
+    DeploymentCreated {
+        deployment: String,
+    },
+    DeploymentUpdated {
+        deployment: String,
+        generation: i64,
+    },
+    DeploymentCondition {
+        deployment: String,
+        condition: &'static str,
+        status: ConditionStatus,
+        reason: &'static str,
+    },
+    DeploymentDeleted {
+        deployment: String,
+    },
+    ServiceCreated {
+        service: String,
+    },
+    ServiceEndpoints {
+        service: String,
+        ready: u32,
+        not_ready: u32,
+    },
+    ServiceDeleted {
+        service: String,
+    },
+    PriorityClassCreated {
+        name: String,
+        value: i32,
+    },
+    PriorityClassUpdated {
+        name: String,
+    },
+    PriorityClassDeleted {
+        name: String,
+    },
+    PdbCreated {
+        pdb: String,
+    },
+    PdbUpdated {
+        pdb: String,
+        generation: i64,
+    },
+    PdbStatus {
+        pdb: String,
+        current_healthy: i32,
+        desired_healthy: i32,
+        expected_pods: i32,
+        disruptions_allowed: i32,
+    },
+    PdbDeleted {
+        pdb: String,
+    },
+    Scripted {
+        action: String,
+    },
+    ActionFailed {
+        action: String,
+        message: String,
+    },
+    Check {
+        expect: String,
+        passed: bool,
+        actual: String,
+    },
 }
 
 impl Record {
@@ -64,6 +181,7 @@ impl Record {
             Record::PodPhase { .. } => 16,
             Record::PodDeleting { .. } => 17,
             Record::PodRemoved { .. } => 18,
+            Record::PodNominated { .. } => 19,
             Record::ReplicaSetCreated { .. } => 20,
             Record::ReplicaSetScaled { .. } => 21,
             Record::ReplicaSetDeleted { .. } => 22,
@@ -74,6 +192,13 @@ impl Record {
             Record::ServiceCreated { .. } => 40,
             Record::ServiceEndpoints { .. } => 41,
             Record::ServiceDeleted { .. } => 42,
+            Record::PriorityClassCreated { .. } => 80,
+            Record::PriorityClassUpdated { .. } => 81,
+            Record::PriorityClassDeleted { .. } => 82,
+            Record::PdbCreated { .. } => 85,
+            Record::PdbUpdated { .. } => 86,
+            Record::PdbStatus { .. } => 87,
+            Record::PdbDeleted { .. } => 88,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -99,6 +224,14 @@ impl Record {
             Record::PodPhase { .. } => "PodPhase",
             Record::PodDeleting { .. } => "PodDeleting",
             Record::PodRemoved { .. } => "PodRemoved",
+            Record::PodNominated { .. } => "PodNominated",
+            Record::PriorityClassCreated { .. } => "PriorityClassCreated",
+            Record::PriorityClassUpdated { .. } => "PriorityClassUpdated",
+            Record::PriorityClassDeleted { .. } => "PriorityClassDeleted",
+            Record::PdbCreated { .. } => "PodDisruptionBudgetCreated",
+            Record::PdbUpdated { .. } => "PodDisruptionBudgetUpdated",
+            Record::PdbStatus { .. } => "PodDisruptionBudgetStatus",
+            Record::PdbDeleted { .. } => "PodDisruptionBudgetDeleted",
             Record::ReplicaSetCreated { .. } => "ReplicaSetCreated",
             Record::ReplicaSetScaled { .. } => "ReplicaSetScaled",
             Record::ReplicaSetDeleted { .. } => "ReplicaSetDeleted",
@@ -127,7 +260,29 @@ impl Record {
             | Record::DeploymentDeleted { deployment: node }
             | Record::ServiceCreated { service: node }
             | Record::ServiceDeleted { service: node }
-            | Record::Scripted { action: node } => d.write_str(node),
+            | Record::Scripted { action: node }
+            | Record::PriorityClassUpdated { name: node }
+            | Record::PriorityClassDeleted { name: node }
+            | Record::PdbCreated { pdb: node }
+            | Record::PdbDeleted { pdb: node } => d.write_str(node),
+            Record::PodNominated { pod, node } => {
+                d.write_str(pod);
+                d.write_str(node);
+            }
+            Record::PriorityClassCreated { name, value } => {
+                d.write_str(name);
+                d.write_i64(i64::from(*value));
+            }
+            Record::PdbUpdated { pdb, generation } => {
+                d.write_str(pdb);
+                d.write_i64(*generation);
+            }
+            Record::PdbStatus { pdb, current_healthy, desired_healthy, expected_pods, disruptions_allowed } => {
+                d.write_str(pdb);
+                for v in [current_healthy, desired_healthy, expected_pods, disruptions_allowed] {
+                    d.write_i64(i64::from(*v));
+                }
+            }
             Record::NodeCondition { node, condition, status, reason } => {
                 d.write_str(node);
                 d.write_str(condition);
@@ -270,6 +425,29 @@ impl Record {
                 put("reason", (*reason).into());
             }
             Record::PodRemoved { pod } => put("pod", pod.as_str().into()),
+            Record::PodNominated { pod, node } => {
+                put("pod", pod.as_str().into());
+                put("node", node.as_str().into());
+            }
+            Record::PriorityClassCreated { name, value } => {
+                put("priorityclass", name.as_str().into());
+                put("value", (*value).into());
+            }
+            Record::PriorityClassUpdated { name } | Record::PriorityClassDeleted { name } => {
+                put("priorityclass", name.as_str().into())
+            }
+            Record::PdbCreated { pdb } | Record::PdbDeleted { pdb } => put("poddisruptionbudget", pdb.as_str().into()),
+            Record::PdbUpdated { pdb, generation } => {
+                put("poddisruptionbudget", pdb.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::PdbStatus { pdb, current_healthy, desired_healthy, expected_pods, disruptions_allowed } => {
+                put("poddisruptionbudget", pdb.as_str().into());
+                put("current_healthy", (*current_healthy).into());
+                put("desired_healthy", (*desired_healthy).into());
+                put("expected_pods", (*expected_pods).into());
+                put("disruptions_allowed", (*disruptions_allowed).into());
+            }
             Record::ReplicaSetCreated { rs, replicas } => {
                 put("replicaset", rs.as_str().into());
                 put("replicas", (*replicas).into());

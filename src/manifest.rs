@@ -10,12 +10,15 @@
 
 mod node;
 mod pod;
+mod policy;
 mod service;
 mod workload;
 
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
 use crate::api::pod::Pod;
+use crate::api::policy::PodDisruptionBudget;
+use crate::api::scheduling::PriorityClass;
 use crate::api::service::{Namespace, Service};
 use crate::api::validation;
 use crate::api::workload::{Deployment, ReplicaSet};
@@ -34,6 +37,8 @@ pub enum Object {
     ReplicaSet(ReplicaSet),
     Deployment(Deployment),
     Service(Service),
+    PriorityClass(PriorityClass),
+    PodDisruptionBudget(PodDisruptionBudget),
 }
 
 impl Object {
@@ -45,6 +50,8 @@ impl Object {
             Object::ReplicaSet(_) => Kind::ReplicaSet,
             Object::Deployment(_) => Kind::Deployment,
             Object::Service(_) => Kind::Service,
+            Object::PriorityClass(_) => Kind::PriorityClass,
+            Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
         }
     }
 
@@ -56,6 +63,8 @@ impl Object {
             Object::ReplicaSet(o) => &o.meta,
             Object::Deployment(o) => &o.meta,
             Object::Service(o) => &o.meta,
+            Object::PriorityClass(o) => &o.meta,
+            Object::PodDisruptionBudget(o) => &o.meta,
         }
     }
 
@@ -96,7 +105,6 @@ pub const IGNORED_KINDS: &[&str] = &[
     "RoleBinding",
     "ClusterRole",
     "ClusterRoleBinding",
-    "PodDisruptionBudget",
     "StorageClass",
     "Endpoints",
     "EndpointSlice",
@@ -110,7 +118,6 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "StatefulSet",
     "DaemonSet",
     "HorizontalPodAutoscaler",
-    "PriorityClass",
     "PersistentVolumeClaim",
     "PersistentVolume",
     "ResourceQuota",
@@ -118,7 +125,12 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 6] = ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service"];
+const MODELLED_KINDS: [&str; 8] =
+    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget"];
+
+/// The supported kinds, for hints.
+const SUPPORTED_HINT: &str =
+    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -147,7 +159,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
             kind_node.pos,
             "kind",
             format!("kind {kind:?} is not simulated yet"),
-            "remove it from the scenario; supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service",
+            format!("remove it from the scenario; {SUPPORTED_HINT}"),
         ));
     }
     let Some(kind) = MODELLED_KINDS.iter().copied().find(|k| *k == kind) else {
@@ -156,11 +168,13 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
             kind_node.pos,
             "kind",
             format!("unknown kind {kind:?}{}", crate::suggest::did_you_mean(&kind, all)),
-            "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service",
+            SUPPORTED_HINT,
         ));
     };
     let expected_api = match kind {
         "ReplicaSet" | "Deployment" => "apps/v1",
+        "PriorityClass" => "scheduling.k8s.io/v1",
+        "PodDisruptionBudget" => "policy/v1",
         _ => "v1",
     };
     if api_version != expected_api {
@@ -180,6 +194,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "Pod" => Kind::Pod,
         "ReplicaSet" => Kind::ReplicaSet,
         "Deployment" => Kind::Deployment,
+        "PriorityClass" => Kind::PriorityClass,
+        "PodDisruptionBudget" => Kind::PodDisruptionBudget,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -201,6 +217,18 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         Kind::ReplicaSet => Object::ReplicaSet(workload::decode_replica_set(ctx, meta, spec, root.pos)?),
         Kind::Deployment => Object::Deployment(workload::decode_deployment(ctx, meta, spec, root.pos)?),
         Kind::Service => Object::Service(service::decode_service(ctx, meta, spec, root.pos)?),
+        Kind::PriorityClass => {
+            if let Some(spec) = spec {
+                return Err(ctx.error_hint(
+                    spec.pos,
+                    "spec",
+                    "a PriorityClass has no spec",
+                    "value, globalDefault, preemptionPolicy and description are top-level fields",
+                ));
+            }
+            Object::PriorityClass(policy::decode_priority_class(ctx, meta, &mut top, root.pos)?)
+        }
+        Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -218,7 +246,7 @@ pub fn describe_document(root: &YamlNode) -> Option<String> {
     let meta = root.get("metadata")?;
     let name = meta.get("name")?.as_str()?;
     let namespace = meta.get("namespace").and_then(YamlNode::as_str);
-    let cluster_scoped = matches!(kind, "Namespace" | "Node");
+    let cluster_scoped = matches!(kind, "Namespace" | "Node" | "PriorityClass");
     Some(match namespace {
         _ if cluster_scoped => format!("{kind} {name}"),
         Some(ns) => format!("{kind} {ns}/{name}"),

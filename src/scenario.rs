@@ -1,7 +1,8 @@
 //! Scenario files: `apiVersion: kubesim.io/v1alpha1, kind: Scenario`.
 //!
 //! A scenario is plain data once loaded: the cluster, the scheduler configuration, the
-//! manifests (already decoded and validated), timed events and checks. Loading needs file
+//! manifests (already decoded and validated), timed events and checks, and the plugin registry
+//! its scheduler configuration was checked against. Loading needs file
 //! access for `manifests: [{file: ...}]` and `apply: <file>`; that access goes through the
 //! [`SourceLoader`] trait so the library itself does no I/O (the CLI passes a loader that reads
 //! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
@@ -16,7 +17,8 @@ use crate::api::node::{self, Node};
 use crate::decode::{Ctx, DResult, DecodeError, Unmodelled};
 use crate::kernel::{SimDuration, SimTime};
 use crate::manifest::{Manifest, decode_object};
-use crate::scheduler::config::{SchedulerConfig, decode_scheduler_config};
+use crate::scheduler::config::{SchedulerConfig, decode_scheduler_config_with};
+use crate::scheduler::custom::PluginRegistry;
 use crate::yaml::{Node as YamlNode, Pos, parse_stream};
 use check::Expectation;
 
@@ -124,6 +126,9 @@ pub struct Scenario {
     pub checks: Vec<Check>,
     /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
     pub unmodelled: Unmodelled,
+    /// The plugin registry the scheduler configuration was checked against; the simulation
+    /// builds its plugins from it (`PluginRegistry::new()` for [`Scenario::parse`]).
+    pub plugins: Arc<PluginRegistry>,
 }
 
 /// Default `until` when a scenario does not say.
@@ -153,6 +158,18 @@ impl Scenario {
     /// Parses a scenario from text. `file` is the name used in messages and the base for
     /// relative paths given to `loader`.
     pub fn parse(text: &str, file: &str, loader: &dyn SourceLoader) -> Result<Scenario, Box<DecodeError>> {
+        Scenario::parse_with(text, file, loader, &PluginRegistry::new())
+    }
+
+    /// Like [`parse`](Self::parse), accepting in `spec.scheduler` the plugins registered in
+    /// `plugins` as well (and building each once, to check its args). The scenario keeps a
+    /// copy of `plugins`, from which [`Simulation::new`](crate::Simulation::new) builds them.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        loader: &dyn SourceLoader,
+        plugins: &PluginRegistry,
+    ) -> Result<Scenario, Box<DecodeError>> {
         let yaml_error = |e: crate::yaml::YamlError| {
             let name = e.document.as_ref().and_then(|d| d.get("metadata")?.get("name")?.as_str());
             let object = name.map(|n| format!("Scenario {n}"));
@@ -179,13 +196,18 @@ impl Scenario {
                 "put manifests in their own files and list them under spec.manifests",
             ));
         }
-        let mut scenario = decode_scenario(&mut ctx, &doc.root, loader)?;
+        let mut scenario = decode_scenario(&mut ctx, &doc.root, loader, plugins)?;
         scenario.unmodelled = unmodelled;
         Ok(scenario)
     }
 }
 
-fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader) -> DResult<Scenario> {
+fn decode_scenario(
+    ctx: &mut Ctx<'_>,
+    root: &YamlNode,
+    loader: &dyn SourceLoader,
+    plugins: &PluginRegistry,
+) -> DResult<Scenario> {
     let mut top = ctx.fields(root, "")?;
     let api = top.require(ctx, "apiVersion", root.pos)?;
     let api_text = ctx.string(api, "apiVersion")?;
@@ -265,7 +287,7 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
     let cluster = f.require(ctx, "cluster", spec_node.pos)?;
     let nodes = decode_cluster(ctx, cluster)?;
     let scheduler = match f.get("scheduler") {
-        Some(n) => decode_scheduler_config(ctx, n, "spec.scheduler")?,
+        Some(n) => decode_scheduler_config_with(ctx, n, "spec.scheduler", plugins)?,
         None => SchedulerConfig::default(),
     };
     let mut manifests = Vec::new();
@@ -329,6 +351,7 @@ fn decode_scenario(ctx: &mut Ctx<'_>, root: &YamlNode, loader: &dyn SourceLoader
         events,
         checks,
         unmodelled: Unmodelled::new(),
+        plugins: Arc::new(plugins.clone()),
     })
 }
 

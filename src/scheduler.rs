@@ -7,21 +7,31 @@
 //! deterministic model of the reference (§4.1): sequential examination in node-tree order from
 //! `nextStartNodeIndex`, stopping after `numFeasibleNodesToFind` feasible nodes; ties between
 //! equal totals are broken by reservoir sampling on the seeded `scheduler.tiebreak` stream.
+//!
+//! Preemption: the scheduler keeps the nominator (pods nominated to each node). A pod tries
+//! its nominated node first; nominated pods of equal or higher priority count as placed on
+//! their node when filtering (`RunFilterPluginsWithNominatedPods`). When no node fits, the
+//! profile's PostFilter plugins run (DefaultPreemption); the scheduler then deletes the
+//! victims, clears the lower-priority nominations on the chosen node and nominates the pod.
 
 pub mod config;
+pub mod custom;
 pub mod framework;
 pub mod plugins;
 pub mod queue;
 pub mod registry;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use crate::api::pod::Pod;
 use crate::kernel::{SimDuration, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
-use framework::{Code, CycleContext, NodeInfo, Plugin, Status, num_feasible_nodes_to_find, select_host};
+use custom::PluginRegistry;
+use framework::{
+    Code, CycleContext, FrameworkHandle, NodeInfo, NodeToStatus, Plugin, PodView, PostFilterContext, PostFilterResult,
+    Status, num_feasible_nodes_to_find, select_host,
+};
 use queue::SchedulingQueue;
 
 /// One profile: a framework instance.
@@ -32,27 +42,51 @@ pub struct Profile {
     filter: Vec<usize>,
     pre_score: Vec<usize>,
     score: Vec<(usize, i64)>,
+    post_filter: Vec<usize>,
     gates_enabled: bool,
 }
 
 impl Profile {
-    /// Builds the plugin instances of a resolved profile.
+    /// Builds the plugin instances of a resolved profile (built-in plugins only).
     pub fn new(resolved: ResolvedProfile) -> Profile {
+        Profile::build(resolved, |name, r| Ok(plugins::instantiate(name, r))).0
+    }
+
+    /// Builds the plugin instances of a resolved profile, with the plugins registered in
+    /// `registry` and ExternalPolicy. A registered constructor that fails leaves its plugin
+    /// out; the first such failure, `(plugin, message)`, comes back beside the profile.
+    pub fn with_registry(resolved: ResolvedProfile, registry: &PluginRegistry) -> (Profile, Option<(String, String)>) {
+        Profile::build(resolved, |name, r| plugins::instantiate_with(name, r, registry))
+    }
+
+    fn build(
+        resolved: ResolvedProfile,
+        make: impl Fn(&str, &ResolvedProfile) -> Result<Option<Box<dyn Plugin>>, String>,
+    ) -> (Profile, Option<(String, String)>) {
         let mut plugins: Vec<Box<dyn Plugin>> = Vec::new();
-        let index_of = |name: &str, plugins: &mut Vec<Box<dyn Plugin>>| -> Option<usize> {
+        let mut failure: Option<(String, String)> = None;
+        let mut index_of = |name: &str, plugins: &mut Vec<Box<dyn Plugin>>| -> Option<usize> {
             if let Some(i) = plugins.iter().position(|p| p.name() == name) {
                 return Some(i);
             }
-            let p = plugins::instantiate(name, &resolved)?;
-            plugins.push(p);
-            Some(plugins.len() - 1)
+            match make(name, &resolved) {
+                Ok(p) => {
+                    plugins.push(p?);
+                    Some(plugins.len() - 1)
+                }
+                Err(e) => {
+                    failure.get_or_insert_with(|| (name.to_string(), e));
+                    None
+                }
+            }
         };
         let pre_filter = resolved.pre_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let filter = resolved.filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let pre_score = resolved.pre_score.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let score = resolved.score.iter().filter_map(|(n, w)| index_of(n, &mut plugins).map(|i| (i, *w))).collect();
+        let post_filter = resolved.post_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let gates_enabled = resolved.pre_enqueue.iter().any(|n| n == "SchedulingGates");
-        Profile { resolved, plugins, pre_filter, filter, pre_score, score, gates_enabled }
+        (Profile { resolved, plugins, pre_filter, filter, pre_score, score, post_filter, gates_enabled }, failure)
     }
 
     pub fn name(&self) -> &str {
@@ -80,6 +114,23 @@ pub enum Outcome {
     Error(String),
 }
 
+/// A plugin failure that stops the run (see [`Plugin::fatal_error`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginFailure {
+    pub plugin: String,
+    /// The pod being scheduled (`namespace/name`); `None` when building the plugin failed.
+    pub pod: Option<String>,
+    pub message: String,
+}
+
+/// The one pod whose scheduling attempts are recorded for `kubesim explain`.
+struct PodWatch {
+    namespace: String,
+    name: String,
+    /// Its attempts, as `decisions.jsonl` lines.
+    decisions: Vec<serde_json::Value>,
+}
+
 /// Counters for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SchedulerStats {
@@ -102,15 +153,39 @@ pub struct Scheduler {
     next_start_index: usize,
     tiebreak: SimRng,
     trace: Option<Vec<String>>,
+    watch: Option<PodWatch>,
+    failure: Option<PluginFailure>,
+    /// The nominator (`PodNominator`): pods nominated to each node by preemption, in order.
+    nominated: BTreeMap<NodeId, Vec<PodId>>,
     pub stats: SchedulerStats,
 }
 
 impl Scheduler {
     pub fn new(config: &SchedulerConfig, tiebreak: SimRng, trace_decisions: bool) -> Scheduler {
+        Scheduler::with_registry(config, &PluginRegistry::new(), tiebreak, trace_decisions)
+    }
+
+    /// A scheduler whose profiles may use the plugins registered in `registry` (the one the
+    /// configuration was decoded with). A registered constructor that fails is reported by
+    /// [`take_failure`](Self::take_failure).
+    pub fn with_registry(
+        config: &SchedulerConfig,
+        registry: &PluginRegistry,
+        tiebreak: SimRng,
+        trace_decisions: bool,
+    ) -> Scheduler {
+        let mut failure = None;
         let profiles = config
             .profiles
             .iter()
-            .map(|p| Profile::new(p.resolve().expect("profiles are validated when the scenario is loaded")))
+            .map(|p| {
+                let resolved = p.resolve_with(registry).expect("profiles are validated when the scenario is loaded");
+                let (profile, error) = Profile::with_registry(resolved, registry);
+                if let Some((plugin, message)) = error {
+                    failure.get_or_insert(PluginFailure { plugin, pod: None, message });
+                }
+                profile
+            })
             .collect();
         Scheduler {
             profiles,
@@ -125,8 +200,27 @@ impl Scheduler {
             next_start_index: 0,
             tiebreak,
             trace: trace_decisions.then(Vec::new),
+            watch: None,
+            failure,
+            nominated: BTreeMap::new(),
             stats: SchedulerStats::default(),
         }
+    }
+
+    /// Records every scheduling attempt of the pod `namespace/name` from now on, with the
+    /// structure of `decisions.jsonl` (see [`watched_decisions`](Self::watched_decisions)).
+    pub fn watch_pod(&mut self, namespace: &str, name: &str) {
+        self.watch = Some(PodWatch { namespace: namespace.to_string(), name: name.to_string(), decisions: Vec::new() });
+    }
+
+    /// The recorded attempts of the watched pod, oldest first.
+    pub fn watched_decisions(&self) -> &[serde_json::Value] {
+        self.watch.as_ref().map_or(&[], |w| &w.decisions)
+    }
+
+    /// A failure that must stop the run, once.
+    pub fn take_failure(&mut self) -> Option<PluginFailure> {
+        self.failure.take()
     }
 
     pub fn profiles(&self) -> &[Profile] {
@@ -196,6 +290,34 @@ impl Scheduler {
         }
     }
 
+    /// `AddNominatedPod`: `pod` is nominated to `node` (replacing an earlier nomination).
+    fn nominate(&mut self, pod: PodId, node: NodeId) {
+        self.forget_nomination(pod);
+        self.nominated.entry(node).or_default().push(pod);
+    }
+
+    /// `DeleteNominatedPodIfExists`.
+    fn forget_nomination(&mut self, pod: PodId) {
+        let mut emptied = None;
+        for (node, pods) in self.nominated.iter_mut() {
+            if let Some(i) = pods.iter().position(|&p| p == pod) {
+                pods.remove(i);
+                if pods.is_empty() {
+                    emptied = Some(*node);
+                }
+                break;
+            }
+        }
+        if let Some(node) = emptied {
+            self.nominated.remove(&node);
+        }
+    }
+
+    /// Pods nominated to `node`, in nomination order.
+    pub fn nominated_pods(&self, node: NodeId) -> &[PodId] {
+        self.nominated.get(&node).map_or(&[], Vec::as_slice)
+    }
+
     /// The informer: reacts to one store change. Returns true when pods may have become
     /// schedulable (the engine then makes sure a cycle runs).
     pub fn on_change(&mut self, store: &Store, change: Change, now: SimTime) {
@@ -225,10 +347,12 @@ impl Scheduler {
                     self.cache[node.index()].add_pod(id, pod);
                 }
                 self.queue.forget(id);
+                self.forget_nomination(id);
             }
             Change::PodRemoved(id) => {
                 let pod = store.pod(id);
                 self.queue.forget(id);
+                self.forget_nomination(id);
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].remove_pod(id, pod);
                     // An assigned pod was deleted: resources were freed.
@@ -236,7 +360,10 @@ impl Scheduler {
                 }
             }
             Change::PodDeleting(id) => match store.pod(id).status.node {
-                None => self.queue.forget(id),
+                None => {
+                    self.queue.forget(id);
+                    self.forget_nomination(id);
+                }
                 Some(node) => self.cache[node.index()].update_pod(id, store.pod(id)),
             },
             Change::PodStatus(id) => {
@@ -271,7 +398,10 @@ impl Scheduler {
         let profile_index = self.profile_index(&pod.spec.scheduler_name)?;
         self.stats.attempts += 1;
         let mut verdicts = Vec::new();
-        let tracing = self.trace.is_some();
+        let watched = self.watch.as_ref().is_some_and(|w| w.namespace == pod.meta.namespace && w.name == pod.meta.name);
+        let tracing = self.trace.is_some() || watched;
+        let mut post: Option<PostFilterOutcome> = None;
+        let noms = self.nominations(store, pod_id, now);
         let outcome = {
             let percentage = self.profiles[profile_index]
                 .resolved
@@ -279,7 +409,8 @@ impl Scheduler {
                 .or(self.global_percentage)
                 .unwrap_or(0);
             let owner_selectors = owner_selectors(store, pod_id);
-            let cx = CycleContext { nodes: &self.cache, owner_selectors: &owner_selectors };
+            // The store keeps no Namespace labels: namespaces carry only their name label.
+            let cx = CycleContext { nodes: &self.cache, owner_selectors: &owner_selectors, namespace_labels: &[] };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(
                 profile,
@@ -290,8 +421,18 @@ impl Scheduler {
                 percentage,
                 &mut self.tiebreak,
                 tracing.then_some(&mut verdicts),
+                &noms,
+                &mut post,
             )
         };
+        drop(noms);
+        if matches!(outcome, Outcome::Error(_))
+            && let Some((plugin, message)) =
+                self.profiles[profile_index].plugins.iter().find_map(|p| p.fatal_error().map(|m| (p.name(), m)))
+        {
+            let pod = Some(store.pod(pod_id).meta.key());
+            self.failure.get_or_insert(PluginFailure { plugin: plugin.to_string(), pod, message });
+        }
         match &outcome {
             Outcome::Bound(node) => {
                 self.stats.bound += 1;
@@ -299,7 +440,18 @@ impl Scheduler {
             }
             Outcome::Unschedulable(message) => {
                 self.stats.unschedulable += 1;
+                if let Some(result) = post.as_ref().and_then(|p| p.result.as_ref()) {
+                    self.apply_post_filter(store, now, pod_id, result);
+                }
                 store.set_unschedulable_pod(now, pod_id, message.clone());
+                if let Some(result) = post.as_ref().and_then(|p| p.result.as_ref()) {
+                    // `handleSchedulingFailure`: the nominator and `status.nominatedNodeName`.
+                    store.set_nominated_node(now, pod_id, result.nominated_node);
+                    match result.nominated_node {
+                        Some(node) => self.nominate(pod_id, node),
+                        None => self.forget_nomination(pod_id),
+                    }
+                }
                 self.queue.requeue_unschedulable(pod_id, now);
             }
             Outcome::Error(message) => {
@@ -308,10 +460,65 @@ impl Scheduler {
                 self.queue.requeue_unschedulable(pod_id, now);
             }
         }
-        if let Some(trace) = self.trace.as_mut() {
-            trace.push(decision_json(now, store, pod_id, &outcome, &verdicts));
+        if tracing {
+            let mut decision = decision_value(now, store, pod_id, &outcome, &verdicts);
+            if let (Some(p), Some(map)) = (&post, decision.as_object_mut()) {
+                map.insert("preemption".into(), preemption_value(store, p));
+            }
+            if let Some(trace) = self.trace.as_mut() {
+                trace.push(decision.to_string());
+            }
+            if let Some(w) = self.watch.as_mut().filter(|_| watched) {
+                w.decisions.push(decision);
+            }
         }
         Some((pod_id, outcome))
+    }
+
+    /// The nominated pods this cycle must make room for, and what preemption reads.
+    fn nominations<'s>(&self, store: &'s Store, pod_id: PodId, now: SimTime) -> Nominations<'s> {
+        let pod = store.pod(pod_id);
+        let mut ge: BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>> = BTreeMap::new();
+        for (&node, pods) in &self.nominated {
+            for &p in pods {
+                if p != pod_id && store.pod(p).spec.priority >= pod.spec.priority {
+                    ge.entry(node).or_default().push(std::sync::Arc::new(PodView::of(p, store.pod(p))));
+                }
+            }
+        }
+        let pdbs = if self.profiles.iter().any(|p| !p.post_filter.is_empty()) {
+            store.pdb_ids().filter_map(|id| store.pdb(id)).collect()
+        } else {
+            Vec::new()
+        };
+        Nominations { ge, own: pod.status.nominated_node, pod_id, pdbs, now }
+    }
+
+    /// `prepareCandidate`: the victims are deleted gracefully with the `DisruptionTarget`
+    /// condition, and lower-priority pods nominated to the node lose their nomination.
+    fn apply_post_filter(&mut self, store: &mut Store, now: SimTime, pod_id: PodId, result: &PostFilterResult) {
+        let Some(node) = result.nominated_node else { return };
+        let preemptor = store.pod(pod_id).meta.key();
+        let node_name = store.node(node).meta.name.clone();
+        let mut names = Vec::new();
+        let mut deleted = 0;
+        for &victim in &result.victims {
+            names.push(store.pod(victim).meta.key());
+            // A victim already being deleted needs no second call.
+            if store.mark_pod_deleting(now, victim, framework::PREEMPTION_BY_SCHEDULER, true) {
+                deleted += 1;
+            }
+        }
+        store.count_preemption(deleted);
+        let victims = names.join(", ");
+        store.journal.narrate(now, || format!("pod {preemptor} preempts {victims} on node {node_name}"));
+        let priority = store.pod(pod_id).spec.priority;
+        let lower: Vec<PodId> =
+            self.nominated_pods(node).iter().copied().filter(|&p| store.pod(p).spec.priority < priority).collect();
+        for p in lower {
+            store.set_nominated_node(now, p, None);
+            self.forget_nomination(p);
+        }
     }
 
     /// The node views (for tests and invariant checks).
@@ -354,6 +561,8 @@ fn schedule_pod(
     percentage: i32,
     rng: &mut SimRng,
     mut trace: Option<&mut Vec<NodeVerdict>>,
+    noms: &Nominations<'_>,
+    post: &mut Option<PostFilterOutcome>,
 ) -> Outcome {
     let cache = cx.nodes;
     let n = order.len();
@@ -383,7 +592,20 @@ fn schedule_pod(
                         total: None,
                     }));
                 }
-                return Outcome::Unschedulable(message);
+                // Every node has the PreFilter status, for preemption.
+                let diagnosis = NodeToStatus::new(status);
+                return run_post_filter(
+                    profile,
+                    pod,
+                    cx,
+                    order,
+                    noms,
+                    &diagnosis,
+                    &skipped_filters,
+                    rng,
+                    message,
+                    post,
+                );
             }
         }
         if let Some(names) = result.node_names {
@@ -396,68 +618,80 @@ fn schedule_pod(
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
-    // 2. Filter, in rotation order from nextStartNodeIndex.
-    let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut examined = 0usize;
-    let mut statuses_counted = 0usize;
-    for k in 0..n {
-        if feasible.len() >= num_to_find {
-            break;
-        }
-        let id = order[(*next_start_index + k) % n];
-        let info = &cache[id.index()];
-        examined += 1;
-        if let Some(allowed) = &allowed
-            && !allowed.contains(&info.name)
-        {
-            // Nodes outside the PreFilterResult are not examined at all.
-            examined -= 1;
-            continue;
-        }
-        let mut rejection: Option<Status> = None;
-        for &i in &profile.filter {
-            if skipped_filters.contains(&i) {
-                continue;
+    let mut diagnosis =
+        NodeToStatus::new(Status { code: Code::UnschedulableAndUnresolvable, reasons: Vec::new(), plugin: "" });
+    // 2. The nominated node (set by an earlier preemption) is tried alone first; if it passes,
+    //    it is the only feasible node.
+    if let Some(nominated) = noms.own.filter(|n| n.index() < cache.len()) {
+        let mut handle = CycleHandle {
+            plugins: &mut profile.plugins,
+            pre_filter: &profile.pre_filter,
+            filter: &profile.filter,
+            skipped: &skipped_filters,
+            nominated: &noms.ge,
+        };
+        let status = handle.run_filters_with_nominated_pods(pod, &cache[nominated.index()]);
+        match status.code {
+            Code::Success => {
+                if let Some(t) = trace.as_mut() {
+                    t.push(NodeVerdict { node: nominated, status: None, scores: vec![], total: None });
+                }
+                return Outcome::Bound(nominated);
             }
-            let plugin = &profile.plugins[i];
-            let Some(f) = plugin.as_filter() else { continue };
-            let mut status = f.filter(pod, info);
-            if !status.is_success() {
-                status.plugin = plugin.name();
-                rejection = Some(status);
+            // An error here is logged by kube-scheduler and the full pass goes on.
+            Code::Error => {}
+            _ => {
+                diagnosis.statuses.insert(nominated, status);
+            }
+        }
+    }
+
+    // 3. Filter, in rotation order from nextStartNodeIndex.
+    let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
+    {
+        let mut handle = CycleHandle {
+            plugins: &mut profile.plugins,
+            pre_filter: &profile.pre_filter,
+            filter: &profile.filter,
+            skipped: &skipped_filters,
+            nominated: &noms.ge,
+        };
+        for k in 0..n {
+            if feasible.len() >= num_to_find {
                 break;
             }
-        }
-        match rejection {
-            None => {
+            let id = order[(*next_start_index + k) % n];
+            let info = &cache[id.index()];
+            if let Some(allowed) = &allowed
+                && !allowed.contains(&info.name)
+            {
+                // Nodes outside the PreFilterResult are not examined at all.
+                continue;
+            }
+            let status = handle.run_filters_with_nominated_pods(pod, info);
+            if status.is_success() {
                 feasible.push(id);
                 if let Some(t) = trace.as_mut() {
                     t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
                 }
+                continue;
             }
-            Some(status) => {
-                if status.code == Code::Error {
-                    return Outcome::Error(format!("{}: {}", status.plugin, status.message()));
-                }
-                statuses_counted += 1;
-                for r in &status.reasons {
-                    *reasons.entry(r.clone()).or_insert(0) += 1;
-                }
-                if let Some(t) = trace.as_mut() {
-                    t.push(NodeVerdict { node: id, status: Some(status), scores: vec![], total: None });
-                }
+            if status.code == Code::Error {
+                return Outcome::Error(format!("{}: {}", status.plugin, status.message()));
             }
+            if let Some(t) = trace.as_mut() {
+                t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
+            }
+            diagnosis.statuses.insert(id, status);
         }
     }
-    *next_start_index = (*next_start_index + feasible.len() + statuses_counted) % n;
-    let _ = examined;
+    *next_start_index = (*next_start_index + feasible.len() + diagnosis.statuses.len()) % n;
 
     if feasible.is_empty() {
-        // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings.
-        let mut parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
-        parts.sort();
-        return Outcome::Unschedulable(format!("0/{n} nodes are available: {}.", parts.join(", ")));
+        // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then
+        // PostFilter (preemption).
+        let fit_error = diagnosis.fit_error(n);
+        return run_post_filter(profile, pod, cx, order, noms, &diagnosis, &skipped_filters, rng, fit_error, post);
     }
     if feasible.len() == 1 {
         return Outcome::Bound(feasible[0]);
@@ -524,8 +758,223 @@ fn schedule_pod(
     }
 }
 
+/// What one cycle knows about nominated pods, for filtering (`RunFilterPluginsWithNominatedPods`)
+/// and preemption.
+pub struct Nominations<'a> {
+    /// Pods nominated to each node whose priority is at least the pod's (the pod excluded).
+    pub ge: BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>>,
+    /// The pod's own `nominatedNodeName`.
+    pub own: Option<NodeId>,
+    pub pod_id: PodId,
+    pub pdbs: Vec<&'a crate::api::policy::PodDisruptionBudget>,
+    pub now: SimTime,
+}
+
+/// What a PostFilter plugin decided in a cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostFilterOutcome {
+    /// `None`: the nomination stays as it is.
+    pub result: Option<PostFilterResult>,
+    /// The PostFilter status message (empty on success).
+    pub message: String,
+}
+
+/// Stands in for a plugin taken out of the profile while it runs with the others borrowed.
+struct Vacant;
+
+impl Plugin for Vacant {
+    fn name(&self) -> &'static str {
+        ""
+    }
+}
+
+/// The framework as a cycle runs it: the profile's filters and PreFilter extensions, with the
+/// cycle's Skip set, and the nominated pods.
+struct CycleHandle<'a> {
+    plugins: &'a mut [Box<dyn Plugin>],
+    pre_filter: &'a [usize],
+    filter: &'a [usize],
+    skipped: &'a [usize],
+    nominated: &'a BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>>,
+}
+
+impl CycleHandle<'_> {
+    /// `RunFilterPlugins`: the first plugin that does not succeed decides.
+    fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        for &i in self.filter {
+            if self.skipped.contains(&i) {
+                continue;
+            }
+            let plugin = &self.plugins[i];
+            let Some(f) = plugin.as_filter() else { continue };
+            let mut status = f.filter(pod, node);
+            if !status.is_success() {
+                status.plugin = plugin.name();
+                return status;
+            }
+        }
+        Status::success()
+    }
+
+    fn extensions(&mut self, pod: &Pod, view: &PodView, node: &NodeInfo, add: bool) -> Status {
+        for &i in self.pre_filter {
+            if self.skipped.contains(&i) {
+                continue;
+            }
+            let plugin = &mut self.plugins[i];
+            let name = plugin.name();
+            let Some(ext) = plugin.as_pre_filter_extensions() else { continue };
+            let status = if add { ext.add_pod(pod, view, node) } else { ext.remove_pod(pod, view, node) };
+            if !status.is_success() {
+                let what = if add { "AddPod" } else { "RemovePod" };
+                return Status::error(format!("running {what} on PreFilter plugin {name:?}: {}", status.message()));
+            }
+        }
+        Status::success()
+    }
+}
+
+impl FrameworkHandle for CycleHandle<'_> {
+    /// Filters run with the node's nominated pods of equal or higher priority added, and, if
+    /// they pass, again without them: the pod must fit both ways.
+    fn run_filters_with_nominated_pods(&mut self, pod: &Pod, node: &NodeInfo) -> Status {
+        let nominated = match self.nominated.get(&node.id) {
+            Some(list) if !list.is_empty() => list,
+            _ => return self.run_filters(pod, node),
+        };
+        let mut with = node.clone();
+        let mut added = 0;
+        let mut status = Status::success();
+        for p in nominated {
+            with.add_view(p.clone());
+            added += 1;
+            status = self.extensions(pod, p, &with, true);
+            if !status.is_success() {
+                break;
+            }
+        }
+        if status.is_success() {
+            status = self.run_filters(pod, &with);
+        }
+        // Give the plugins' PreFilter state back (Go adds them to a copy of it).
+        for p in nominated.iter().take(added).rev() {
+            with.remove_view(p.id);
+            let _ = self.extensions(pod, p, &with, false);
+        }
+        if !status.is_success() {
+            return status;
+        }
+        self.run_filters(pod, node)
+    }
+
+    fn pre_filter_add_pod(&mut self, pod: &Pod, added: &PodView, node: &NodeInfo) -> Status {
+        self.extensions(pod, added, node, true)
+    }
+
+    fn pre_filter_remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status {
+        self.extensions(pod, removed, node, false)
+    }
+}
+
+/// `RunPostFilterPlugins` after a FitError: the first plugin that succeeds or finds the pod
+/// unresolvable decides; the messages of the others are joined. The outcome's message is the
+/// FitError followed by the PostFilter message.
+#[allow(clippy::too_many_arguments)]
+fn run_post_filter(
+    profile: &mut Profile,
+    pod: &Pod,
+    cx: &CycleContext<'_>,
+    order: &[NodeId],
+    noms: &Nominations<'_>,
+    diagnosis: &NodeToStatus,
+    skipped: &[usize],
+    rng: &mut SimRng,
+    fit_error: String,
+    post: &mut Option<PostFilterOutcome>,
+) -> Outcome {
+    if profile.post_filter.is_empty() {
+        return Outcome::Unschedulable(fit_error);
+    }
+    let pcx = PostFilterContext {
+        nodes: cx.nodes,
+        order,
+        pod_id: noms.pod_id,
+        nominated_node: noms.own,
+        pdbs: &noms.pdbs,
+        now: noms.now,
+    };
+    let mut result: Option<PostFilterResult> = None;
+    let mut reasons: Vec<String> = Vec::new();
+    let mut decided = false;
+    for &i in &profile.post_filter.clone() {
+        let mut plugin = std::mem::replace(&mut profile.plugins[i], Box::new(Vacant));
+        let (r, status) = match plugin.as_post_filter() {
+            Some(pf) => {
+                let mut handle = CycleHandle {
+                    plugins: &mut profile.plugins,
+                    pre_filter: &profile.pre_filter,
+                    filter: &profile.filter,
+                    skipped,
+                    nominated: &noms.ge,
+                };
+                pf.post_filter(&pcx, pod, diagnosis, &mut handle, rng)
+            }
+            None => (None, Status::unschedulable("")),
+        };
+        profile.plugins[i] = plugin;
+        match status.code {
+            Code::Success | Code::UnschedulableAndUnresolvable => {
+                result = r;
+                reasons = status.reasons;
+                decided = true;
+            }
+            Code::Unschedulable => {
+                if r.is_some() {
+                    result = r;
+                }
+                reasons.extend(status.reasons.into_iter().filter(|m| !m.is_empty()));
+            }
+            _ => {
+                result = None;
+                reasons = status.reasons;
+                decided = true;
+            }
+        }
+        if decided {
+            break;
+        }
+    }
+    let message = reasons.join(", ");
+    let text = if message.is_empty() { fit_error } else { format!("{fit_error} {message}.") };
+    *post = Some(PostFilterOutcome { result, message });
+    Outcome::Unschedulable(text)
+}
+
+/// The `preemption` object of a `decisions.jsonl` line: the PostFilter result and message.
+fn preemption_value(store: &Store, post: &PostFilterOutcome) -> serde_json::Value {
+    use serde_json::json;
+    let (nominated, victims): (Option<String>, Vec<String>) = match &post.result {
+        Some(r) => (
+            r.nominated_node.map(|n| store.node(n).meta.name.clone()),
+            r.victims.iter().map(|&v| store.pod(v).meta.key()).collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    json!({
+        "nominated_node": nominated,
+        "victims": victims,
+        "message": (!post.message.is_empty()).then(|| post.message.clone()),
+    })
+}
+
 /// One line of `decisions.jsonl`.
-fn decision_json(now: SimTime, store: &Store, pod: PodId, outcome: &Outcome, verdicts: &[NodeVerdict]) -> String {
+fn decision_value(
+    now: SimTime,
+    store: &Store,
+    pod: PodId,
+    outcome: &Outcome,
+    verdicts: &[NodeVerdict],
+) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     let nodes: Vec<Value> = verdicts
         .iter()
@@ -548,15 +997,12 @@ fn decision_json(now: SimTime, store: &Store, pod: PodId, outcome: &Outcome, ver
         Outcome::Unschedulable(m) => ("unschedulable", None, Some(m.clone())),
         Outcome::Error(m) => ("error", None, Some(m.clone())),
     };
-    let mut line = String::new();
-    let value = json!({
+    json!({
         "t_s": now.as_secs_f64(),
         "pod": store.pod(pod).meta.key(),
         "result": result,
         "node": node,
         "message": message,
         "nodes": nodes,
-    });
-    let _ = write!(line, "{value}");
-    line
+    })
 }

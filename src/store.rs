@@ -16,6 +16,8 @@ use std::sync::Arc;
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec};
+use crate::api::policy::{PdbStatus, PodDisruptionBudget};
+use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
 use crate::api::taint::{Taint, add_default_tolerations};
 use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
@@ -56,6 +58,10 @@ id_type!(
     /// A Service's dense id. Never reused.
     ServiceId
 );
+id_type!(
+    /// A PodDisruptionBudget's dense id. Never reused.
+    PdbId
+);
 
 /// One entry of the watch stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +82,9 @@ pub enum Change {
     DeploymentRemoved(DeploymentId),
     Service(ServiceId),
     ServiceRemoved(ServiceId),
+    /// A PodDisruptionBudget was created or its spec changed (not its status).
+    Pdb(PdbId),
+    PdbRemoved(PdbId),
 }
 
 /// Counters the summary reports.
@@ -84,6 +93,10 @@ pub struct StoreStats {
     pub pods_created: u64,
     pub pods_scheduled: u64,
     pub pods_removed: u64,
+    /// Successful preemptions (a pod nominated to a node whose victims were deleted).
+    pub preemptions: u64,
+    /// Pods deleted by preemption.
+    pub pods_preempted: u64,
 }
 
 type NsName = (String, String);
@@ -114,6 +127,10 @@ pub struct Store {
     services: Vec<Option<Service>>,
     service_names: HashMap<NsName, ServiceId>,
     namespaces: BTreeMap<String, Namespace>,
+    /// By name; the built-in classes exist from the start.
+    priority_classes: BTreeMap<String, PriorityClass>,
+    pdbs: Vec<Option<PodDisruptionBudget>>,
+    pdb_names: HashMap<NsName, PdbId>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -145,6 +162,11 @@ impl Store {
             services: Vec::new(),
             service_names: HashMap::new(),
             namespaces: BTreeMap::new(),
+            // The API server creates the built-in classes before anything else; they are not
+            // journaled, as they are part of every cluster.
+            priority_classes: PriorityClass::system_classes().into_iter().map(|c| (c.meta.name.clone(), c)).collect(),
+            pdbs: Vec::new(),
+            pdb_names: HashMap::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -358,25 +380,33 @@ impl Store {
         (0..self.pods.len() as u32).map(PodId).filter(|id| !self.pod_removed[id.index()])
     }
 
-    /// Creates a pod: assigns uid and creation time, applies admission (default NoExecute
-    /// tolerations), names `generateName` pods. The caller has checked the name is free.
-    pub fn create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<RsId>) -> PodId {
-        let id = PodId(self.pods.len() as u32);
-        pod.meta.uid = self.uid();
-        pod.meta.creation_timestamp = now;
-        // Admission (DefaultTolerationSeconds) applies to pods, not templates. Pods of one
-        // ReplicaSet share one admitted spec, computed once per template.
+    /// Creates a pod: assigns uid and creation time, applies admission (priority from its
+    /// PriorityClass, default NoExecute tolerations), names `generateName` pods. The caller has
+    /// checked the name is free. Panics if admission refuses the pod: callers that may create
+    /// such pods use [`try_create_pod`](Self::try_create_pod).
+    pub fn create_pod(&mut self, now: SimTime, pod: Pod, owner: Option<RsId>) -> PodId {
+        self.try_create_pod(now, pod, owner).unwrap_or_else(|e| panic!("pod refused by admission: {e}"))
+    }
+
+    /// [`create_pod`](Self::create_pod), or the reason the Priority admission plugin refuses
+    /// the pod (nothing is created then).
+    pub fn try_create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<RsId>) -> Result<PodId, String> {
+        // Admission applies to pods, not templates. Pods of one ReplicaSet share one admitted
+        // spec, computed once per template (and again after PriorityClasses change).
         pod.spec = match owner {
             Some(rs) => match &self.admitted[rs.index()] {
                 Some((source, admitted)) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
                 _ => {
-                    let admitted = admit(&pod.spec);
+                    let admitted = self.admit(&pod.spec)?;
                     self.admitted[rs.index()] = Some((pod.spec.clone(), admitted.clone()));
                     admitted
                 }
             },
-            None => admit(&pod.spec),
+            None => self.admit(&pod.spec)?,
         };
+        let id = PodId(self.pods.len() as u32);
+        pod.meta.uid = self.uid();
+        pod.meta.creation_timestamp = now;
         self.pod_names.insert(key_of(&pod.meta), id);
         let owner_name =
             pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
@@ -389,7 +419,57 @@ impl Store {
         }
         self.stats.pods_created += 1;
         self.changes.push(Change::PodCreated(id));
-        id
+        Ok(id)
+    }
+
+    /// Pod admission as the API server runs it on creation: the Priority plugin
+    /// (`priorityClassName` → `priority`, `preemptionPolicy`), then DefaultTolerationSeconds.
+    pub fn admit(&self, spec: &Arc<PodSpec>) -> Result<Arc<PodSpec>, String> {
+        let a = crate::api::scheduling::admit_priority(
+            &spec.priority_class_name,
+            spec.written_priority,
+            spec.preemption_policy,
+            |name| self.priority_classes.get(name),
+            self.default_priority_class(),
+        )?;
+        let mut tolerations = spec.tolerations.clone();
+        add_default_tolerations(&mut tolerations);
+        let policy = a.preemption_policy.or(spec.preemption_policy);
+        if tolerations.len() == spec.tolerations.len()
+            && a.priority == spec.priority
+            && spec.written_priority == Some(a.priority)
+            && a.class_name == spec.priority_class_name
+            && policy == spec.preemption_policy
+        {
+            return Ok(spec.clone());
+        }
+        let mut admitted = PodSpec::clone(spec);
+        admitted.tolerations = tolerations;
+        admitted.priority = a.priority;
+        admitted.written_priority = Some(a.priority);
+        admitted.priority_class_name = a.class_name;
+        admitted.preemption_policy = policy;
+        Ok(Arc::new(admitted))
+    }
+
+    /// Sets or clears `status.nominatedNodeName` (preemption). Returns whether it changed.
+    pub fn set_nominated_node(&mut self, now: SimTime, id: PodId, node: Option<NodeId>) -> bool {
+        let pod = &mut self.pods[id.index()];
+        if pod.status.nominated_node == node {
+            return false;
+        }
+        pod.status.nominated_node = node;
+        let key = pod.meta.key();
+        let node = node.map(|n| self.nodes[n.index()].meta.name.clone()).unwrap_or_default();
+        self.journal.record(now, Record::PodNominated { pod: key, node });
+        true
+    }
+
+    /// Counts one successful preemption and the victims it deleted (deleted separately; those
+    /// already being deleted are not counted again).
+    pub fn count_preemption(&mut self, victims: usize) {
+        self.stats.preemptions += 1;
+        self.stats.pods_preempted += victims as u64;
     }
 
     /// Binds a pod to a node (`PodScheduled=True`, `spec.nodeName`).
@@ -830,23 +910,136 @@ impl Store {
         self.changes.push(Change::ServiceRemoved(id));
     }
 
+    // ----- priority classes -----
+
+    pub fn priority_class(&self, name: &str) -> Option<&PriorityClass> {
+        self.priority_classes.get(name)
+    }
+
+    /// Every PriorityClass, by name.
+    pub fn priority_classes(&self) -> impl Iterator<Item = &PriorityClass> {
+        self.priority_classes.values()
+    }
+
+    /// The class pods without `priorityClassName` get: the lowest-valued `globalDefault` one
+    /// (first by name among equal values).
+    pub fn default_priority_class(&self) -> Option<&PriorityClass> {
+        self.priority_classes.values().filter(|c| c.global_default).min_by_key(|c| c.value)
+    }
+
+    /// Creates or replaces a PriorityClass (validated by the caller). Pods created before keep
+    /// their priority.
+    pub fn put_priority_class(&mut self, now: SimTime, mut class: PriorityClass) {
+        let name = class.meta.name.clone();
+        match self.priority_classes.get(&name) {
+            Some(old) => {
+                class.meta.uid = old.meta.uid;
+                class.meta.creation_timestamp = old.meta.creation_timestamp;
+                class.meta.generation = old.meta.generation + 1;
+                if *old == class {
+                    return;
+                }
+                self.journal.record(now, Record::PriorityClassUpdated { name: name.clone() });
+            }
+            None => {
+                class.meta.uid = self.uid();
+                class.meta.creation_timestamp = now;
+                class.meta.generation = 1;
+                self.journal.record(now, Record::PriorityClassCreated { name: name.clone(), value: class.value });
+            }
+        }
+        self.priority_classes.insert(name, class);
+        self.admitted.iter_mut().for_each(|a| *a = None);
+    }
+
+    pub fn remove_priority_class(&mut self, now: SimTime, name: &str) -> bool {
+        if self.priority_classes.remove(name).is_none() {
+            return false;
+        }
+        self.journal.record(now, Record::PriorityClassDeleted { name: name.to_string() });
+        self.admitted.iter_mut().for_each(|a| *a = None);
+        true
+    }
+
+    // ----- pod disruption budgets -----
+
+    pub fn pdb(&self, id: PdbId) -> Option<&PodDisruptionBudget> {
+        self.pdbs[id.index()].as_ref()
+    }
+
+    pub fn pdb_id(&self, namespace: &str, name: &str) -> Option<PdbId> {
+        self.pdb_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn pdb_ids(&self) -> impl Iterator<Item = PdbId> + '_ {
+        (0..self.pdbs.len() as u32).map(PdbId).filter(|id| self.pdbs[id.index()].is_some())
+    }
+
+    pub fn create_pdb(&mut self, now: SimTime, mut pdb: PodDisruptionBudget) -> PdbId {
+        let id = PdbId(self.pdbs.len() as u32);
+        pdb.meta.uid = self.uid();
+        pdb.meta.creation_timestamp = now;
+        pdb.meta.generation = 1;
+        pdb.status = PdbStatus::default();
+        self.pdb_names.insert(key_of(&pdb.meta), id);
+        self.journal.record(now, Record::PdbCreated { pdb: pdb.meta.key() });
+        self.pdbs.push(Some(pdb));
+        self.changes.push(Change::Pdb(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest; bumps the generation if the spec
+    /// changed.
+    pub fn update_pdb_spec(&mut self, now: SimTime, id: PdbId, desired: &PodDisruptionBudget) {
+        let Some(pdb) = self.pdbs[id.index()].as_mut() else { return };
+        pdb.meta.labels = desired.meta.labels.clone();
+        if pdb.min_available == desired.min_available
+            && pdb.max_unavailable == desired.max_unavailable
+            && pdb.selector == desired.selector
+            && pdb.unhealthy_pod_eviction_policy == desired.unhealthy_pod_eviction_policy
+        {
+            return;
+        }
+        pdb.min_available = desired.min_available;
+        pdb.max_unavailable = desired.max_unavailable;
+        pdb.selector = desired.selector.clone();
+        pdb.unhealthy_pod_eviction_policy = desired.unhealthy_pod_eviction_policy;
+        pdb.meta.generation += 1;
+        self.journal.record(now, Record::PdbUpdated { pdb: pdb.meta.key(), generation: pdb.meta.generation });
+        self.changes.push(Change::Pdb(id));
+    }
+
+    /// The disruption controller's status update.
+    pub fn set_pdb_status(&mut self, now: SimTime, id: PdbId, status: PdbStatus) {
+        let Some(pdb) = self.pdbs[id.index()].as_mut() else { return };
+        if pdb.status == status {
+            return;
+        }
+        self.journal.record(
+            now,
+            Record::PdbStatus {
+                pdb: pdb.meta.key(),
+                current_healthy: status.current_healthy,
+                desired_healthy: status.desired_healthy,
+                expected_pods: status.expected_pods,
+                disruptions_allowed: status.disruptions_allowed,
+            },
+        );
+        pdb.status = status;
+    }
+
+    pub fn remove_pdb(&mut self, now: SimTime, id: PdbId) {
+        let Some(pdb) = self.pdbs[id.index()].take() else { return };
+        self.pdb_names.remove(&key_of(&pdb.meta));
+        self.journal.record(now, Record::PdbDeleted { pdb: pdb.meta.key() });
+        self.changes.push(Change::PdbRemoved(id));
+    }
+
     /// An owner reference to a ReplicaSet, for the pods it creates.
     pub fn rs_owner_ref(&self, id: RsId) -> Option<OwnerReference> {
         let rs = self.replica_set(id)?;
         Some(OwnerReference { kind: Kind::ReplicaSet, name: rs.meta.name.clone(), uid: rs.meta.uid, controller: true })
     }
-}
-
-/// Pod admission: the DefaultTolerationSeconds plugin's NoExecute tolerations.
-fn admit(spec: &Arc<PodSpec>) -> Arc<PodSpec> {
-    let mut tolerations = spec.tolerations.clone();
-    add_default_tolerations(&mut tolerations);
-    if tolerations.len() == spec.tolerations.len() {
-        return spec.clone();
-    }
-    let mut admitted = PodSpec::clone(spec);
-    admitted.tolerations = tolerations;
-    Arc::new(admitted)
 }
 
 /// The node conditions the simulator manages.

@@ -32,11 +32,21 @@ pub enum Kind {
     ReplicaSet,
     Deployment,
     Service,
+    PriorityClass,
+    PodDisruptionBudget,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::Namespace, Kind::Node, Kind::Pod, Kind::ReplicaSet, Kind::Deployment, Kind::Service];
+    pub const ALL: [Kind; 8] = [
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Pod,
+        Kind::ReplicaSet,
+        Kind::Deployment,
+        Kind::Service,
+        Kind::PriorityClass,
+        Kind::PodDisruptionBudget,
+    ];
 
     /// The `kind:` spelling in manifests.
     pub fn as_str(self) -> &'static str {
@@ -47,6 +57,8 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::Deployment => "Deployment",
             Kind::Service => "Service",
+            Kind::PriorityClass => "PriorityClass",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
 
@@ -55,6 +67,8 @@ impl Kind {
         match self {
             Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service => "v1",
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::PriorityClass => "scheduling.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
         }
     }
 
@@ -68,11 +82,13 @@ impl Kind {
             Kind::ReplicaSet => "replicaset",
             Kind::Deployment => "deployment",
             Kind::Service => "service",
+            Kind::PriorityClass => "priorityclass",
+            Kind::PodDisruptionBudget => "poddisruptionbudget",
         }
     }
 
     pub fn is_namespaced(self) -> bool {
-        !matches!(self, Kind::Namespace | Kind::Node)
+        !matches!(self, Kind::Namespace | Kind::Node | Kind::PriorityClass)
     }
 
     /// Parses a kind from the resource spellings `kubectl` accepts: singular, plural and
@@ -86,6 +102,8 @@ impl Kind {
             "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
             "deployment" | "deployments" | "deploy" => Kind::Deployment,
             "service" | "services" | "svc" => Kind::Service,
+            "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
+            "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
             _ => return None,
         })
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::api::meta::{Labels, ObjectMeta};
 use crate::api::node_selector::{NodeSelector, PreferredSchedulingTerm};
 use crate::api::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, ResourceList, ResourceName, Resources};
+use crate::api::selector::{LabelSelector, Operator, Requirement};
 use crate::api::taint::Toleration;
 use crate::kernel::SimTime;
 use crate::kernel::dist::DurationDist;
@@ -101,10 +102,134 @@ pub struct NodeAffinity {
     pub preferred: Vec<PreferredSchedulingTerm>,
 }
 
-/// `v1.Affinity`. Pod (anti-)affinity is accepted in manifests and listed as not yet modelled.
+/// `v1.PodAffinityTerm`: the pods (by labels and namespaces) that must, or should, be (or not
+/// be) in the same `topologyKey` domain as the pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodAffinityTerm {
+    /// `labelSelector`; `None` (absent) selects no pod.
+    pub label_selector: Option<LabelSelector>,
+    /// `namespaces`: namespace names, ORed with `namespace_selector`.
+    pub namespaces: Vec<String>,
+    pub topology_key: String,
+    /// `namespaceSelector`; `None` (absent) selects no namespace, `{}` every namespace. With no
+    /// `namespaces` and no selector, the term means the pod's own namespace.
+    pub namespace_selector: Option<LabelSelector>,
+    /// `matchLabelKeys`: the API server ANDs `key in (value)` to `labelSelector` for each key the
+    /// pod carries (done per pod when its terms are read, see [`PodAffinityTerm::selector_for`]).
+    pub match_label_keys: Vec<String>,
+    /// `mismatchLabelKeys`: the same with `key notin (value)`.
+    pub mismatch_label_keys: Vec<String>,
+}
+
+impl PodAffinityTerm {
+    /// The term's selector as stored for a pod with `pod_labels`: `labelSelector` plus
+    /// `key in (value)` for every `matchLabelKeys` key and `key notin (value)` for every
+    /// `mismatchLabelKeys` key the pod carries (kube-apiserver's merge at pod creation,
+    /// `applyMatchLabelKeysAndMismatchLabelKeys`). No `labelSelector` stays Nothing.
+    pub fn selector_for(&self, pod_labels: &Labels) -> LabelSelector {
+        let Some(selector) = &self.label_selector else { return LabelSelector::nothing() };
+        let mut selector = selector.clone();
+        for (keys, op) in [(&self.match_label_keys, Operator::In), (&self.mismatch_label_keys, Operator::NotIn)] {
+            for key in keys {
+                if let Some(value) = pod_labels.get(key)
+                    && let Ok(r) = Requirement::new(key, op, vec![value.clone()])
+                {
+                    selector = selector.with_requirement(r);
+                }
+            }
+        }
+        selector
+    }
+}
+
+/// `v1.WeightedPodAffinityTerm`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WeightedPodAffinityTerm {
+    /// 1..=100.
+    pub weight: i32,
+    pub term: PodAffinityTerm,
+}
+
+/// `v1.PodAffinity` and `v1.PodAntiAffinity`, which have the same shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<PodAffinityTerm>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<WeightedPodAffinityTerm>,
+}
+
+/// `v1.PodAntiAffinity`.
+pub type PodAntiAffinity = PodAffinity;
+
+/// `v1.Affinity`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Affinity {
     pub node_affinity: Option<NodeAffinity>,
+    pub pod_affinity: Option<PodAffinity>,
+    pub pod_anti_affinity: Option<PodAntiAffinity>,
+}
+
+impl Affinity {
+    /// The pod has pod affinity or anti-affinity (kube-scheduler's `PodsWithAffinity`).
+    pub fn has_pod_affinity(&self) -> bool {
+        self.pod_affinity.is_some() || self.pod_anti_affinity.is_some()
+    }
+}
+
+/// `v1.UnsatisfiableConstraintAction`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UnsatisfiableConstraintAction {
+    /// The scheduler must not place the pod where the constraint would be violated.
+    #[default]
+    DoNotSchedule,
+    /// The constraint only steers scoring.
+    ScheduleAnyway,
+}
+
+impl UnsatisfiableConstraintAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnsatisfiableConstraintAction::DoNotSchedule => "DoNotSchedule",
+            UnsatisfiableConstraintAction::ScheduleAnyway => "ScheduleAnyway",
+        }
+    }
+}
+
+/// `v1.NodeInclusionPolicy`: whether a node that the pod's node affinity (or its taints) would
+/// exclude still counts when spreading is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NodeInclusionPolicy {
+    Honor,
+    Ignore,
+}
+
+impl NodeInclusionPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeInclusionPolicy::Honor => "Honor",
+            NodeInclusionPolicy::Ignore => "Ignore",
+        }
+    }
+}
+
+/// `v1.TopologySpreadConstraint`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TopologySpreadConstraint {
+    /// At least 1.
+    pub max_skew: i32,
+    pub topology_key: String,
+    pub when_unsatisfiable: UnsatisfiableConstraintAction,
+    /// `labelSelector`; `None` (absent) selects no pod.
+    pub label_selector: Option<LabelSelector>,
+    /// `minDomains` (only with DoNotSchedule); `None` means 1.
+    pub min_domains: Option<i32>,
+    /// `nodeAffinityPolicy`; `None` means Honor.
+    pub node_affinity_policy: Option<NodeInclusionPolicy>,
+    /// `nodeTaintsPolicy`; `None` means Ignore.
+    pub node_taints_policy: Option<NodeInclusionPolicy>,
+    /// `matchLabelKeys`: `key=value` from the pod's labels is ANDed to the selector.
+    pub match_label_keys: Vec<String>,
 }
 
 /// `v1.PodSpec`, plus the effective requests derived from it.
@@ -116,10 +241,18 @@ pub struct PodSpec {
     pub node_name: String,
     pub node_selector: Labels,
     pub affinity: Affinity,
+    /// `topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     pub tolerations: Vec<Toleration>,
-    /// `spec.priority` (0 when absent).
+    /// `spec.priority` as the Priority admission plugin set it at pod creation (in a manifest or
+    /// template: the written value, or 0).
     pub priority: i32,
+    /// `spec.priority` as written in the manifest; admission refuses a value that differs
+    /// from the class's.
+    pub written_priority: Option<i32>,
     pub priority_class_name: String,
+    /// `spec.preemptionPolicy`; `None` behaves as PreemptLowerPriority.
+    pub preemption_policy: Option<crate::api::scheduling::PreemptionPolicy>,
     pub scheduler_name: String,
     pub restart_policy: RestartPolicy,
     pub termination_grace_period_seconds: i64,
@@ -272,6 +405,8 @@ pub struct PodStatus {
     pub disruption_target: Option<String>,
     /// The scheduler could not place it at the last attempt (`PodScheduled=False`).
     pub unschedulable_reason: Option<String>,
+    /// `status.nominatedNodeName`: set by preemption; kept after binding, as in v1.34.
+    pub nominated_node: Option<crate::store::NodeId>,
 }
 
 /// `v1.Pod`.

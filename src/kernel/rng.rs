@@ -27,6 +27,8 @@ pub mod names {
     pub const HEARTBEAT: &str = "kubelet.heartbeat";
     /// Per-pod run times and startup delays drawn from distributions.
     pub const DURATIONS: &str = "pod.durations";
+    /// The Random scoring policy's node scores (seeded by the plugin's `seed` arg).
+    pub const SCHEDULER_RANDOM: &str = "scheduler.random";
 }
 
 /// The seed and the derivation of named streams from it.

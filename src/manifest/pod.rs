@@ -7,11 +7,13 @@ use crate::api::node_selector::{
     NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
 };
 use crate::api::pod::{
-    Affinity, Container, ContainerPort, NodeAffinity, Pod, PodSpec, PodStatus, PodTemplateSpec, Probe, RestartPolicy,
-    SimBehavior, annotations,
+    Affinity, Container, ContainerPort, NodeAffinity, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodSpec,
+    PodStatus, PodTemplateSpec, Probe, RestartPolicy, SimBehavior, TopologySpreadConstraint,
+    UnsatisfiableConstraintAction, WeightedPodAffinityTerm, annotations,
 };
 use crate::api::quantity::Format;
 use crate::api::resources::{ResourceList, ResourceName};
+use crate::api::selector::LabelSelector;
 use crate::api::taint::{TaintEffect, Toleration, TolerationOperator};
 use crate::decode::{Ctx, DResult};
 use crate::kernel::dist::DurationDist;
@@ -27,14 +29,12 @@ const POD_SPEC_IGNORED: &[&str] = &[
     "ephemeralContainers",
     "hostAliases",
     "hostIPC",
-    "hostNetwork",
     "hostPID",
     "hostUsers",
     "hostname",
     "hostnameOverride",
     "imagePullSecrets",
     "os",
-    "preemptionPolicy",
     "readinessGates",
     "resourceClaims",
     "resources",
@@ -45,7 +45,6 @@ const POD_SPEC_IGNORED: &[&str] = &[
     "setHostnameAsFQDN",
     "shareProcessNamespace",
     "subdomain",
-    "topologySpreadConstraints",
     "volumes",
 ];
 
@@ -72,10 +71,6 @@ const CONTAINER_IGNORED: &[&str] = &[
 
 const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc", "terminationGracePeriodSeconds"];
 
-/// Priority of the two built-in PriorityClasses (`pkg/apis/scheduling/types.go`).
-const SYSTEM_PRIORITY_CLASSES: [(&str, i32); 2] =
-    [("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
-
 /// A bare Pod; `annotations` is the `metadata.annotations` mapping, to locate errors in it.
 pub(super) fn decode_pod(
     ctx: &mut Ctx<'_>,
@@ -88,7 +83,7 @@ pub(super) fn decode_pod(
         return Err(ctx.error(at, "spec", "missing required field \"spec\""));
     };
     let sim = sim_annotations(ctx, &meta.annotations, annotations, at, "metadata.annotations")?;
-    let spec = decode_pod_spec(ctx, spec_node, "spec")?;
+    let spec = decode_pod_spec(ctx, spec_node, "spec", &meta.labels)?;
     Ok(Pod { meta, spec: Arc::new(spec), sim: Arc::new(sim), status: PodStatus::default() })
 }
 
@@ -112,7 +107,7 @@ pub fn decode_pod_template(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
         m.finish(ctx, &["name", "namespace", "generateName", "creationTimestamp", "finalizers"])?;
     }
     let spec_node = f.require(ctx, "spec", node.pos)?;
-    let spec = decode_pod_spec(ctx, spec_node, &format!("{path}.spec"))?;
+    let spec = decode_pod_spec(ctx, spec_node, &format!("{path}.spec"), &labels)?;
     let apath = format!("{path}.metadata.annotations");
     let sim = sim_annotations(ctx, &annotations_map, annotations_node, node.pos, &apath)?;
     f.finish(ctx, &[])?;
@@ -171,7 +166,9 @@ fn sim_annotations(
     Ok(sim)
 }
 
-fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<PodSpec> {
+/// A pod spec; `pod_labels` are the labels of the pod (or of the template's pods), which the
+/// API server reads for `matchLabelKeys` / `mismatchLabelKeys`.
+fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &Labels) -> DResult<PodSpec> {
     let mut f = ctx.fields(node, path)?;
     let mut spec = PodSpec {
         scheduler_name: "default-scheduler".to_string(),
@@ -210,35 +207,44 @@ fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Po
         super::validate_labels(ctx, &spec.node_selector, n, &f.child("nodeSelector"))?;
     }
     if let Some(n) = f.get("affinity") {
-        spec.affinity = decode_affinity(ctx, n, &f.child("affinity"))?;
+        spec.affinity = decode_affinity(ctx, n, &f.child("affinity"), pod_labels)?;
     }
+    if let Some(n) = f.get("topologySpreadConstraints") {
+        spec.topology_spread_constraints =
+            decode_topology_spread_constraints(ctx, n, &f.child("topologySpreadConstraints"), pod_labels)?;
+    }
+    if let Some(n) = f.get("hostNetwork") {
+        let npath = f.child("hostNetwork");
+        if ctx.bool(n, &npath)? {
+            default_host_network_ports(ctx, &mut spec, n.pos, path)?;
+        }
+    }
+    check_host_port_conflicts(ctx, &spec, containers_node.pos, &containers_path)?;
     if let Some(n) = f.get("tolerations") {
         let tpath = f.child("tolerations");
         for (i, t) in ctx.seq(n, &tpath)?.iter().enumerate() {
             spec.tolerations.push(decode_toleration(ctx, t, &format!("{tpath}[{i}]"))?);
         }
     }
-    let explicit_priority = match f.get("priority") {
-        Some(n) => Some(ctx.int32(n, &f.child("priority"))?),
-        None => None,
-    };
+    // Priority and preemption policy are resolved from the PriorityClass at pod creation
+    // (admission); here they are only read and validated.
+    if let Some(n) = f.get("priority") {
+        let p = ctx.int32(n, &f.child("priority"))?;
+        spec.written_priority = Some(p);
+        spec.priority = p;
+    }
     if let Some(n) = f.get("priorityClassName") {
         let name = ctx.string(n, &f.child("priorityClassName"))?;
-        let Some((_, value)) = SYSTEM_PRIORITY_CLASSES.iter().find(|(c, _)| *c == name) else {
-            return Err(ctx.error_hint(
-                n.pos,
-                &f.child("priorityClassName"),
-                format!("no PriorityClass named {name:?}"),
-                "PriorityClass objects are not simulated yet; use spec.priority, or system-cluster-critical / system-node-critical",
-            ));
-        };
-        spec.priority = *value;
+        crate::api::validation::is_dns1123_subdomain(&name)
+            .map_err(|e| ctx.error(n.pos, &f.child("priorityClassName"), e))?;
         spec.priority_class_name = name;
-        if explicit_priority.is_some_and(|p| p != *value) {
-            return Err(ctx.error(n.pos, path, "spec.priority does not match the priority of spec.priorityClassName"));
-        }
-    } else if let Some(p) = explicit_priority {
-        spec.priority = p;
+    }
+    if let Some(n) = f.get("preemptionPolicy") {
+        let text = ctx.string(n, &f.child("preemptionPolicy"))?;
+        spec.preemption_policy = Some(
+            crate::api::scheduling::PreemptionPolicy::parse(&text)
+                .map_err(|e| ctx.error(n.pos, &f.child("preemptionPolicy"), e))?,
+        );
     }
     if let Some(n) = f.get("schedulerName") {
         spec.scheduler_name = ctx.string(n, &f.child("schedulerName"))?;
@@ -350,11 +356,34 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
                 None => 0,
             };
             let host_ip = match pf.get("hostIP") {
-                Some(h) => ctx.string(h, &format!("{ip}.hostIP"))?,
+                Some(h) => {
+                    let text = ctx.string(h, &format!("{ip}.hostIP"))?;
+                    if !text.is_empty() && text.parse::<std::net::IpAddr>().is_err() {
+                        return Err(ctx.error(
+                            h.pos,
+                            &format!("{ip}.hostIP"),
+                            format!("{text:?} must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"),
+                        ));
+                    }
+                    text
+                }
                 None => String::new(),
             };
             let protocol = match pf.get("protocol") {
-                Some(h) => ctx.string(h, &format!("{ip}.protocol"))?,
+                Some(h) => {
+                    let text = ctx.string(h, &format!("{ip}.protocol"))?;
+                    if !["TCP", "UDP", "SCTP"].contains(&text.as_str()) {
+                        return Err(ctx.error(
+                            h.pos,
+                            &format!("{ip}.protocol"),
+                            format!(
+                                "unsupported value {text:?}{}: supported values are SCTP, TCP, UDP",
+                                crate::suggest::did_you_mean(&text, ["SCTP", "TCP", "UDP"])
+                            ),
+                        ));
+                    }
+                    text
+                }
                 None => "TCP".to_string(),
             };
             pf.finish(ctx, &["name"])?;
@@ -522,7 +551,7 @@ fn decode_toleration(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<
     Ok(t)
 }
 
-fn decode_affinity(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Affinity> {
+fn decode_affinity(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &Labels) -> DResult<Affinity> {
     let mut f = ctx.fields(node, path)?;
     let mut affinity = Affinity::default();
     if let Some(na) = f.get("nodeAffinity") {
@@ -561,8 +590,300 @@ fn decode_affinity(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Af
         nf.finish(ctx, &[])?;
         affinity.node_affinity = Some(result);
     }
-    f.finish(ctx, &["podAffinity", "podAntiAffinity"])?;
+    if let Some(n) = f.get("podAffinity") {
+        affinity.pod_affinity = Some(decode_pod_affinity(ctx, n, &f.child("podAffinity"), pod_labels)?);
+    }
+    if let Some(n) = f.get("podAntiAffinity") {
+        affinity.pod_anti_affinity = Some(decode_pod_affinity(ctx, n, &f.child("podAntiAffinity"), pod_labels)?);
+    }
+    f.finish(ctx, &[])?;
     Ok(affinity)
+}
+
+/// `podAffinity` or `podAntiAffinity` (the same shape), validated as `validatePodAffinity`.
+fn decode_pod_affinity(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &Labels) -> DResult<PodAffinity> {
+    let mut f = ctx.fields(node, path)?;
+    let mut out = PodAffinity::default();
+    if let Some(list) = f.get("requiredDuringSchedulingIgnoredDuringExecution") {
+        let rpath = f.child("requiredDuringSchedulingIgnoredDuringExecution");
+        for (i, t) in ctx.seq(list, &rpath)?.iter().enumerate() {
+            out.required.push(decode_pod_affinity_term(ctx, t, &format!("{rpath}[{i}]"), pod_labels)?);
+        }
+    }
+    if let Some(list) = f.get("preferredDuringSchedulingIgnoredDuringExecution") {
+        let ppath = f.child("preferredDuringSchedulingIgnoredDuringExecution");
+        for (i, p) in ctx.seq(list, &ppath)?.iter().enumerate() {
+            let ip = format!("{ppath}[{i}]");
+            let mut pf = ctx.fields(p, &ip)?;
+            let weight = ctx.int_in(pf.require(ctx, "weight", p.pos)?, &format!("{ip}.weight"), 1, 100)? as i32;
+            let term_node = pf.require(ctx, "podAffinityTerm", p.pos)?;
+            let term = decode_pod_affinity_term(ctx, term_node, &format!("{ip}.podAffinityTerm"), pod_labels)?;
+            pf.finish(ctx, &[])?;
+            out.preferred.push(WeightedPodAffinityTerm { weight, term });
+        }
+    }
+    f.finish(ctx, &[])?;
+    Ok(out)
+}
+
+/// A list of label keys (`matchLabelKeys`, `mismatchLabelKeys`).
+fn decode_label_keys(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Vec<String>> {
+    let mut keys = Vec::new();
+    for (i, k) in ctx.seq(node, path)?.iter().enumerate() {
+        let key = ctx.string(k, &format!("{path}[{i}]"))?;
+        crate::api::validation::is_qualified_name(&key)
+            .map_err(|e| ctx.error(k.pos, &format!("{path}[{i}]"), format!("invalid label key {key:?}: {e}")))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// A `topologyKey`: required, a valid label key.
+fn decode_topology_key(ctx: &Ctx<'_>, f: &mut crate::decode::Fields<'_>, at: Pos) -> DResult<String> {
+    let n = f.require(ctx, "topologyKey", at)?;
+    let key = ctx.string(n, &f.child("topologyKey"))?;
+    if key.is_empty() {
+        return Err(ctx.error(n.pos, &f.child("topologyKey"), "topologyKey can not be empty"));
+    }
+    crate::api::validation::is_qualified_name(&key)
+        .map_err(|e| ctx.error(n.pos, &f.child("topologyKey"), format!("invalid label key {key:?}: {e}")))?;
+    Ok(key)
+}
+
+/// `validateMatchLabelKeysAndMismatchLabelKeys` as kube-apiserver applies it to a pod whose
+/// `matchLabelKeys` were merged into `labelSelector` (v1.34): the keys need a `labelSelector`; a
+/// `matchLabelKeys` key the pod carries must not also appear in the selector (the merged
+/// `key in (value)` would repeat it), nor in `mismatchLabelKeys`.
+fn validate_label_keys(
+    ctx: &Ctx<'_>,
+    at: Pos,
+    path: &str,
+    match_keys: &[String],
+    mismatch_keys: &[String],
+    selector: Option<&LabelSelector>,
+    pod_labels: &Labels,
+) -> DResult<()> {
+    for (name, keys) in [("matchLabelKeys", match_keys), ("mismatchLabelKeys", mismatch_keys)] {
+        if !keys.is_empty() && selector.is_none() {
+            return Err(ctx.error(
+                at,
+                &format!("{path}.{name}"),
+                "must not be specified when labelSelector is not set",
+            ));
+        }
+    }
+    let Some(selector) = selector else { return Ok(()) };
+    for (i, key) in match_keys.iter().enumerate() {
+        if pod_labels.contains_key(key) && selector.requirements().iter().any(|r| r.key() == key) {
+            return Err(ctx.error_hint(
+                at,
+                &format!("{path}.matchLabelKeys[{i}]"),
+                format!("{key:?} exists in both matchLabelKeys and labelSelector"),
+                "matchLabelKeys adds the pod's own value of the key to the selector; drop one of the two",
+            ));
+        }
+        if mismatch_keys.contains(key) {
+            return Err(ctx.error(
+                at,
+                &format!("{path}.matchLabelKeys[{i}]"),
+                format!("{key:?} exists in both matchLabelKeys and mismatchLabelKeys"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One `PodAffinityTerm`, validated as `validatePodAffinityTerm`.
+fn decode_pod_affinity_term(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    pod_labels: &Labels,
+) -> DResult<PodAffinityTerm> {
+    let mut f = ctx.fields(node, path)?;
+    let mut term = PodAffinityTerm::default();
+    if let Some(n) = f.get("labelSelector") {
+        term.label_selector = Some(super::decode_label_selector(ctx, n, &f.child("labelSelector"))?);
+    }
+    if let Some(list) = f.get("namespaces") {
+        let npath = f.child("namespaces");
+        for (i, n) in ctx.seq(list, &npath)?.iter().enumerate() {
+            let name = ctx.string(n, &format!("{npath}[{i}]"))?;
+            crate::api::validation::is_dns1123_label(&name).map_err(|e| {
+                ctx.error(n.pos, &format!("{npath}[{i}]"), format!("invalid namespace name {name:?}: {e}"))
+            })?;
+            term.namespaces.push(name);
+        }
+    }
+    if let Some(n) = f.get("namespaceSelector") {
+        term.namespace_selector = Some(super::decode_label_selector(ctx, n, &f.child("namespaceSelector"))?);
+    }
+    term.topology_key = decode_topology_key(ctx, &mut f, node.pos)?;
+    if let Some(n) = f.get("matchLabelKeys") {
+        term.match_label_keys = decode_label_keys(ctx, n, &f.child("matchLabelKeys"))?;
+    }
+    if let Some(n) = f.get("mismatchLabelKeys") {
+        term.mismatch_label_keys = decode_label_keys(ctx, n, &f.child("mismatchLabelKeys"))?;
+    }
+    f.finish(ctx, &[])?;
+    validate_label_keys(
+        ctx,
+        node.pos,
+        path,
+        &term.match_label_keys,
+        &term.mismatch_label_keys,
+        term.label_selector.as_ref(),
+        pod_labels,
+    )?;
+    Ok(term)
+}
+
+/// `topologySpreadConstraints` of a pod (or of a template, with its pods' labels), validated as
+/// `validateTopologySpreadConstraints`.
+fn decode_topology_spread_constraints(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    pod_labels: &Labels,
+) -> DResult<Vec<TopologySpreadConstraint>> {
+    let mut out: Vec<TopologySpreadConstraint> = Vec::new();
+    for (i, item) in ctx.seq(node, path)?.iter().enumerate() {
+        let ip = format!("{path}[{i}]");
+        let mut f = ctx.fields(item, &ip)?;
+        let mut c = TopologySpreadConstraint::default();
+        let skew_node = f.require(ctx, "maxSkew", item.pos)?;
+        c.max_skew = ctx.int32(skew_node, &f.child("maxSkew"))?;
+        if c.max_skew <= 0 {
+            return Err(ctx.error(
+                skew_node.pos,
+                &f.child("maxSkew"),
+                format!("must be greater than zero, got {}", c.max_skew),
+            ));
+        }
+        c.topology_key = decode_topology_key(ctx, &mut f, item.pos)?;
+        let when_node = f.require(ctx, "whenUnsatisfiable", item.pos)?;
+        let when = ctx.string(when_node, &f.child("whenUnsatisfiable"))?;
+        c.when_unsatisfiable = match when.as_str() {
+            "DoNotSchedule" => UnsatisfiableConstraintAction::DoNotSchedule,
+            "ScheduleAnyway" => UnsatisfiableConstraintAction::ScheduleAnyway,
+            _ => {
+                return Err(ctx.error(
+                    when_node.pos,
+                    &f.child("whenUnsatisfiable"),
+                    format!(
+                        "unsupported value {when:?}{}: supported values are DoNotSchedule, ScheduleAnyway",
+                        crate::suggest::did_you_mean(&when, ["DoNotSchedule", "ScheduleAnyway"])
+                    ),
+                ));
+            }
+        };
+        if let Some(n) = f.get("labelSelector") {
+            c.label_selector = Some(super::decode_label_selector(ctx, n, &f.child("labelSelector"))?);
+        }
+        if let Some(n) = f.get("minDomains") {
+            let v = ctx.int32(n, &f.child("minDomains"))?;
+            if v <= 0 {
+                return Err(ctx.error(n.pos, &f.child("minDomains"), format!("must be greater than 0, got {v}")));
+            }
+            if c.when_unsatisfiable != UnsatisfiableConstraintAction::DoNotSchedule {
+                return Err(ctx.error(
+                    n.pos,
+                    &f.child("minDomains"),
+                    "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway",
+                ));
+            }
+            c.min_domains = Some(v);
+        }
+        for (key, slot) in
+            [("nodeAffinityPolicy", &mut c.node_affinity_policy), ("nodeTaintsPolicy", &mut c.node_taints_policy)]
+        {
+            if let Some(n) = f.get(key) {
+                let text = ctx.string(n, &f.child(key))?;
+                *slot = Some(match text.as_str() {
+                    "Honor" => NodeInclusionPolicy::Honor,
+                    "Ignore" => NodeInclusionPolicy::Ignore,
+                    _ => {
+                        return Err(ctx.error(
+                            n.pos,
+                            &f.child(key),
+                            format!(
+                                "unsupported value {text:?}{}: supported values are Honor, Ignore",
+                                crate::suggest::did_you_mean(&text, ["Honor", "Ignore"])
+                            ),
+                        ));
+                    }
+                });
+            }
+        }
+        if let Some(n) = f.get("matchLabelKeys") {
+            c.match_label_keys = decode_label_keys(ctx, n, &f.child("matchLabelKeys"))?;
+        }
+        f.finish(ctx, &[])?;
+        validate_label_keys(ctx, item.pos, &ip, &c.match_label_keys, &[], c.label_selector.as_ref(), pod_labels)?;
+        if out.iter().any(|o| o.topology_key == c.topology_key && o.when_unsatisfiable == c.when_unsatisfiable) {
+            return Err(ctx.error(
+                item.pos,
+                &ip,
+                format!(
+                    "duplicate {{topologyKey, whenUnsatisfiable}}: {{{}, {}}} is already constrained",
+                    c.topology_key,
+                    c.when_unsatisfiable.as_str()
+                ),
+            ));
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// `SetDefaults_PodSpec` with `hostNetwork: true`: a container port without a host port gets
+/// its container port as host port; validation then wants the two equal (`validateHostNetwork`).
+fn default_host_network_ports(ctx: &Ctx<'_>, spec: &mut PodSpec, at: Pos, path: &str) -> DResult<()> {
+    let lists = [("containers", &mut spec.containers), ("initContainers", &mut spec.init_containers)];
+    for (list, containers) in lists {
+        for (ci, c) in containers.iter_mut().enumerate() {
+            for (pi, p) in c.ports.iter_mut().enumerate() {
+                if p.host_port == 0 {
+                    p.host_port = p.container_port;
+                }
+                if p.host_port != p.container_port {
+                    return Err(ctx.error(
+                        at,
+                        &format!("{path}.{list}[{ci}].ports[{pi}].containerPort"),
+                        "must match hostPort when hostNetwork is true",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `checkHostPortConflicts`: no two ports of the regular containers, and no two ports of one
+/// init container, may claim the same protocol/hostIP/hostPort (compared as written).
+fn check_host_port_conflicts(ctx: &Ctx<'_>, spec: &PodSpec, at: Pos, containers_path: &str) -> DResult<()> {
+    let groups = std::iter::once(("containers", 0, &spec.containers[..]))
+        .chain(spec.init_containers.iter().enumerate().map(|(i, c)| ("initContainers", i, std::slice::from_ref(c))));
+    for (list, first, containers) in groups {
+        let mut seen = std::collections::BTreeSet::new();
+        for (ci, c) in containers.iter().enumerate() {
+            for (pi, p) in c.ports.iter().enumerate() {
+                if p.host_port == 0 {
+                    continue;
+                }
+                let key = format!("{}/{}/{}", p.protocol, p.host_ip, p.host_port);
+                if !seen.insert(key.clone()) {
+                    let parent = containers_path.strip_suffix("containers").unwrap_or(containers_path);
+                    return Err(ctx.error(
+                        at,
+                        &format!("{parent}{list}[{}].ports[{pi}].hostPort", first + ci),
+                        format!("duplicate value {key:?}: another port of the pod already uses it"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn decode_node_selector_term(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<NodeSelectorTerm> {
@@ -594,4 +915,158 @@ fn decode_node_selector_term(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> 
     }
     f.finish(ctx, &[])?;
     Ok(term)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Decoding and the API server's validation of topology spread constraints, pod
+    //! (anti-)affinity and host ports (`pkg/apis/core/validation`); messages are ours.
+
+    use super::*;
+    use crate::api::selector::Operator;
+    use crate::decode::Unmodelled;
+    use crate::manifest::{Object, decode_object};
+
+    /// Decodes one Pod manifest; the error message on failure.
+    fn decode(text: &str) -> Result<Pod, String> {
+        let docs = crate::yaml::parse_stream(text).map_err(|e| format!("{e:?}"))?;
+        let mut unmodelled = Unmodelled::new();
+        let mut ctx = Ctx::new("pod.yaml", "manifest", &mut unmodelled);
+        match decode_object(&mut ctx, &docs[0].root) {
+            Ok(Some(Object::Pod(p))) => Ok(p),
+            Ok(other) => Err(format!("not a pod: {other:?}")),
+            Err(e) => Err(format!("{}: {}", e.path, e.message)),
+        }
+    }
+
+    /// A pod labelled `app: web, pod-template-hash: abc` with `spec` appended to its spec.
+    fn pod(spec: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {{app: web, pod-template-hash: abc}}\nspec:\n  containers:\n    - name: c\n      image: app:1\n{spec}"
+        )
+    }
+
+    fn err(spec: &str) -> String {
+        decode(&pod(spec)).expect_err("should be refused")
+    }
+
+    #[test]
+    fn topology_spread_constraints_decode_with_defaults() {
+        let p = decode(&pod("  topologySpreadConstraints:\n    - maxSkew: 2\n      topologyKey: topology.kubernetes.io/zone\n      whenUnsatisfiable: DoNotSchedule\n      labelSelector: {matchLabels: {app: web}}\n      minDomains: 3\n      nodeTaintsPolicy: Honor\n      matchLabelKeys: [pod-template-hash]\n    - maxSkew: 1\n      topologyKey: kubernetes.io/hostname\n      whenUnsatisfiable: ScheduleAnyway\n")).unwrap();
+        let c = &p.spec.topology_spread_constraints;
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].max_skew, c[0].min_domains), (2, Some(3)));
+        assert_eq!(c[0].node_affinity_policy, None, "Honor when absent, decided by the scheduler");
+        assert_eq!(c[0].node_taints_policy, Some(NodeInclusionPolicy::Honor));
+        assert_eq!(c[0].match_label_keys, ["pod-template-hash"]);
+        assert_eq!(c[1].when_unsatisfiable, UnsatisfiableConstraintAction::ScheduleAnyway);
+        assert_eq!(c[1].label_selector, None, "absent selector: matches nothing");
+    }
+
+    #[test]
+    fn topology_spread_constraints_are_validated() {
+        let c = |body: &str| err(&format!("  topologySpreadConstraints:\n    - {body}\n"));
+        assert!(c("{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}").contains("greater than zero"));
+        assert!(c("{maxSkew: 1, whenUnsatisfiable: DoNotSchedule}").contains("topologyKey"));
+        assert!(c("{maxSkew: 1, topologyKey: '', whenUnsatisfiable: DoNotSchedule}").contains("can not be empty"));
+        assert!(c("{maxSkew: 1, topologyKey: 'a b', whenUnsatisfiable: DoNotSchedule}").contains("invalid label key"));
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: Never}").contains("DoNotSchedule, ScheduleAnyway")
+        );
+        assert!(c("{maxSkew: 1, topologyKey: zone}").contains("whenUnsatisfiable"));
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, minDomains: 2}")
+                .contains("whenUnsatisfiable=DoNotSchedule")
+        );
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 0}")
+                .contains("greater than 0")
+        );
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, nodeAffinityPolicy: honor}")
+                .contains("Honor, Ignore")
+        );
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, matchLabelKeys: [app]}")
+                .contains("labelSelector is not set")
+        );
+        assert!(
+            c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [app]}")
+                .contains("exists in both matchLabelKeys and labelSelector")
+        );
+        // A key the pod does not carry adds nothing, so it may repeat the selector's.
+        decode(&pod("  topologySpreadConstraints:\n    - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {tier: a}}, matchLabelKeys: [tier]}\n")).unwrap();
+        let dup = err(
+            "  topologySpreadConstraints:\n    - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n    - {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n",
+        );
+        assert!(dup.contains("duplicate") && dup.contains("topologySpreadConstraints[1]"), "{dup}");
+        assert!(c("{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchExpressions: [{key: a, operator: Exists, values: [x]}]}}").contains("values"));
+    }
+
+    #[test]
+    fn pod_affinity_decodes_and_merges_label_keys_per_pod() {
+        let p = decode(&pod("  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - labelSelector: {matchLabels: {app: web}}\n          topologyKey: kubernetes.io/hostname\n          matchLabelKeys: [pod-template-hash]\n      preferredDuringSchedulingIgnoredDuringExecution:\n        - weight: 50\n          podAffinityTerm:\n            labelSelector: {}\n            namespaces: [other]\n            namespaceSelector: {matchLabels: {team: a}}\n            topologyKey: zone\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - labelSelector: {matchLabels: {app: db}}\n          topologyKey: zone\n")).unwrap();
+        let anti = p.spec.affinity.pod_anti_affinity.as_ref().unwrap();
+        assert_eq!(anti.required.len(), 1);
+        let sel = anti.required[0].selector_for(&p.meta.labels);
+        let hash = sel.requirements().iter().find(|r| r.key() == "pod-template-hash").unwrap();
+        assert_eq!((hash.operator(), hash.values()), (Operator::In, &["abc".to_string()][..]));
+        assert_eq!(anti.preferred[0].weight, 50);
+        assert_eq!(anti.preferred[0].term.namespaces, ["other"]);
+        assert!(anti.preferred[0].term.namespace_selector.is_some());
+        assert!(p.spec.affinity.pod_affinity.as_ref().unwrap().required[0].label_selector.is_some());
+    }
+
+    #[test]
+    fn pod_affinity_is_validated() {
+        let term = |body: &str| {
+            err(&format!(
+                "  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - {body}\n"
+            ))
+        };
+        assert!(term("{labelSelector: {}}").contains("topologyKey"));
+        assert!(term("{labelSelector: {}, topologyKey: ''}").contains("can not be empty"));
+        assert!(
+            term("{labelSelector: {}, topologyKey: zone, namespaces: [Bad_Name]}").contains("invalid namespace name")
+        );
+        assert!(term("{topologyKey: zone, matchLabelKeys: [app]}").contains("labelSelector is not set"));
+        assert!(
+            term("{labelSelector: {matchLabels: {app: web}}, topologyKey: zone, matchLabelKeys: [app]}")
+                .contains("exists in both matchLabelKeys and labelSelector")
+        );
+        assert!(
+            term("{labelSelector: {}, topologyKey: zone, matchLabelKeys: [app], mismatchLabelKeys: [app]}")
+                .contains("exists in both matchLabelKeys and mismatchLabelKeys")
+        );
+        assert!(
+            term("{labelSelector: {matchLabels: {app: 'bad value'}}, topologyKey: zone}").contains("labelSelector")
+        );
+        let weight = err(
+            "  affinity:\n    podAntiAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n        - weight: 101\n          podAffinityTerm: {labelSelector: {}, topologyKey: zone}\n",
+        );
+        assert!(weight.contains("between 1 and 100"), "{weight}");
+        let unknown = err("  affinity:\n    podAffinity:\n      requiredDuringSchedulingRequiredDuringExecution: []\n");
+        assert!(unknown.contains("unknown field"), "{unknown}");
+    }
+
+    #[test]
+    fn host_ports_are_validated_and_defaulted() {
+        let ports = |body: &str| format!("      ports:\n        - {body}\n");
+        let p = decode(&pod(&ports("{containerPort: 80, hostPort: 8080, hostIP: 10.0.0.1, protocol: UDP}"))).unwrap();
+        let port = &p.spec.containers[0].ports[0];
+        assert_eq!((port.host_port, port.host_ip.as_str(), port.protocol.as_str()), (8080, "10.0.0.1", "UDP"));
+        assert!(err(&ports("{containerPort: 80, protocol: HTTP}")).contains("SCTP, TCP, UDP"));
+        assert!(err(&ports("{containerPort: 80, hostPort: 80, hostIP: 300.1.1.1}")).contains("valid IP"));
+        // hostNetwork: the host port defaults to the container port and must equal it.
+        let p = decode(&pod(&format!("{}  hostNetwork: true\n", ports("{containerPort: 9100}")))).unwrap();
+        assert_eq!(p.spec.containers[0].ports[0].host_port, 9100);
+        assert!(
+            err(&format!("{}  hostNetwork: true\n", ports("{containerPort: 9100, hostPort: 9101}")))
+                .contains("hostNetwork")
+        );
+        // Two containers may not claim the same protocol/hostIP/hostPort.
+        let two = "      ports: [{containerPort: 80, hostPort: 80}]\n    - name: d\n      image: app:1\n      ports: [{containerPort: 81, hostPort: 80}]\n";
+        assert!(err(two).contains("containers[1].ports[0].hostPort"), "{}", err(two));
+        decode(&pod("      ports: [{containerPort: 80, hostPort: 80}]\n    - name: d\n      image: app:1\n      ports: [{containerPort: 81, hostPort: 80, protocol: UDP}]\n")).unwrap();
+    }
 }

@@ -121,6 +121,8 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             "podsFailed",
             "podsTerminating",
             "podsUnschedulable",
+            "preemptions",
+            "podsPreempted",
         ],
         Target::Object(r) => match r.kind {
             Kind::Deployment => &[
@@ -150,8 +152,27 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "pods",
                 "podsRunning",
             ],
-            Kind::Pod => &["exists", "phase", "ready", "node", "restartCount", "terminating"],
+            Kind::Pod => &[
+                "exists",
+                "phase",
+                "ready",
+                "node",
+                "restartCount",
+                "terminating",
+                "priority",
+                "nominatedNode",
+                "preempted",
+            ],
             Kind::Namespace => &["exists"],
+            Kind::PriorityClass => &["exists", "value", "globalDefault"],
+            Kind::PodDisruptionBudget => &[
+                "exists",
+                "currentHealthy",
+                "desiredHealthy",
+                "expectedPods",
+                "disruptionsAllowed",
+                "DisruptionAllowed",
+            ],
         },
     }
 }

@@ -8,6 +8,8 @@
 
 use crate::api::resources::ResourceName;
 use crate::decode::{Ctx, DResult};
+use crate::scheduler::custom::{PluginArgs, PluginRegistry};
+use crate::scheduler::plugins::external::{self, ExternalPolicyArgs};
 use crate::scheduler::registry::{self, POINT_KEYS, Points, Support};
 use crate::yaml::{Node as YamlNode, Pos};
 
@@ -90,6 +92,67 @@ impl Default for BalancedAllocationArgs {
     }
 }
 
+/// Args of the scoring policies of `docs/policies.md` (Tetris, BestFit, FirstFit, Random,
+/// RoundRobin), one per plugin in a profile's `pluginConfig`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyArgs {
+    /// Tetris and BestFit: the resources and their weights. `None` (the default): cpu and
+    /// memory with weight 1, plus every extended resource the pod requests, with weight 1.
+    pub resources: Option<Vec<ResourceWeight>>,
+    /// Random: the seed of its `scheduler.random` stream (default 0).
+    pub seed: u64,
+}
+
+/// `PodTopologySpreadArgs.defaultingType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SpreadDefaultingType {
+    /// kube-scheduler's built-in defaults (hostname maxSkew 3, zone maxSkew 5, ScheduleAnyway).
+    #[default]
+    System,
+    /// `defaultConstraints` as given (none when empty).
+    List,
+}
+
+/// `PodTopologySpreadArgs`: the constraints a pod without `topologySpreadConstraints` gets
+/// (their selector is deduced per pod from the Services and ReplicaSets selecting it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodTopologySpreadArgs {
+    pub default_constraints: Vec<crate::api::pod::TopologySpreadConstraint>,
+    pub defaulting_type: SpreadDefaultingType,
+}
+
+/// `InterPodAffinityArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterPodAffinityArgs {
+    /// Score weight of an existing pod's required affinity term the incoming pod matches
+    /// (0..=100, default 1; 0 turns that symmetry off).
+    pub hard_pod_affinity_weight: i32,
+    /// Skip scoring when the incoming pod has no preferred (anti-)affinity terms.
+    pub ignore_preferred_terms_of_existing_pods: bool,
+}
+
+impl Default for InterPodAffinityArgs {
+    fn default() -> Self {
+        InterPodAffinityArgs { hard_pod_affinity_weight: 1, ignore_preferred_terms_of_existing_pods: false }
+    }
+}
+
+/// `DefaultPreemptionArgs`: how many candidate nodes preemption's dry run looks for,
+/// `max(n·percentage/100, absolute)` capped at n.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DefaultPreemptionArgs {
+    /// 0..=100, default 10.
+    pub min_candidate_nodes_percentage: i32,
+    /// At least 0, default 100; not both 0.
+    pub min_candidate_nodes_absolute: i32,
+}
+
+impl Default for DefaultPreemptionArgs {
+    fn default() -> Self {
+        DefaultPreemptionArgs { min_candidate_nodes_percentage: 10, min_candidate_nodes_absolute: 100 }
+    }
+}
+
 fn default_resources() -> Vec<ResourceWeight> {
     vec![
         ResourceWeight { name: ResourceName::Cpu, weight: 1 },
@@ -107,6 +170,15 @@ pub struct ProfileConfig {
     pub points: Vec<(Points, PluginSet)>,
     pub fit_args: NodeResourcesFitArgs,
     pub balanced_args: BalancedAllocationArgs,
+    pub preemption_args: DefaultPreemptionArgs,
+    pub spread_args: PodTopologySpreadArgs,
+    pub inter_pod_affinity_args: InterPodAffinityArgs,
+    /// `pluginConfig` args of the scoring policies, by plugin name.
+    pub policy_args: std::collections::BTreeMap<String, PolicyArgs>,
+    /// ExternalPolicy's `pluginConfig` args.
+    pub external_args: Option<ExternalPolicyArgs>,
+    /// `pluginConfig` args of the plugins registered in a `PluginRegistry`, by plugin name.
+    pub plugin_args: std::collections::BTreeMap<String, PluginArgs>,
     pub pos: Pos,
 }
 
@@ -120,6 +192,12 @@ impl ProfileConfig {
             points: Vec::new(),
             fit_args: NodeResourcesFitArgs::default(),
             balanced_args: BalancedAllocationArgs::default(),
+            preemption_args: DefaultPreemptionArgs::default(),
+            spread_args: PodTopologySpreadArgs::default(),
+            inter_pod_affinity_args: InterPodAffinityArgs::default(),
+            policy_args: Default::default(),
+            external_args: None,
+            plugin_args: Default::default(),
             pos: Pos::default(),
         }
     }
@@ -163,6 +241,22 @@ pub struct ResolvedProfile {
     pub not_simulated: Vec<String>,
     pub fit_args: NodeResourcesFitArgs,
     pub balanced_args: BalancedAllocationArgs,
+    pub preemption_args: DefaultPreemptionArgs,
+    pub spread_args: PodTopologySpreadArgs,
+    pub inter_pod_affinity_args: InterPodAffinityArgs,
+    /// `pluginConfig` args of the scoring policies, by plugin name.
+    pub policy_args: std::collections::BTreeMap<String, PolicyArgs>,
+    /// ExternalPolicy's `pluginConfig` args.
+    pub external_args: Option<ExternalPolicyArgs>,
+    /// `pluginConfig` args of the plugins registered in a `PluginRegistry`, by plugin name.
+    pub plugin_args: std::collections::BTreeMap<String, PluginArgs>,
+}
+
+impl ResolvedProfile {
+    /// The args of scoring policy `name` (the defaults when the profile configures none).
+    pub fn policy_args(&self, name: &str) -> PolicyArgs {
+        self.policy_args.get(name).cloned().unwrap_or_default()
+    }
 }
 
 /// `mergePluginSet`: custom enabled plugins replace same-named defaults in place, the rest are
@@ -195,6 +289,11 @@ fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
 impl ProfileConfig {
     /// Resolves the profile into per-point plugin lists.
     pub fn resolve(&self) -> Result<ResolvedProfile, String> {
+        self.resolve_with(&PluginRegistry::new())
+    }
+
+    /// Resolves the profile, accepting the plugins registered in `plugins` too.
+    pub fn resolve_with(&self, plugins: &PluginRegistry) -> Result<ResolvedProfile, String> {
         let defaults: Vec<PluginEntry> = registry::DEFAULT_MULTI_POINT
             .iter()
             .map(|(n, w)| PluginEntry { name: n.to_string(), weight: *w })
@@ -213,8 +312,8 @@ impl ProfileConfig {
             let mut multi_enabled: Vec<PluginEntry> = Vec::new();
             let mut overrides: Vec<String> = Vec::new();
             for e in &multi.enabled {
-                let info = registry::info(&e.name).ok_or_else(|| format!("plugin {:?} does not exist", e.name))?;
-                if !info.points.contains(point) || set.disabled.contains(&e.name) {
+                let (points, _) = plugins.info(&e.name).ok_or_else(|| format!("plugin {:?} does not exist", e.name))?;
+                if !points.contains(point) || set.disabled.contains(&e.name) {
                     continue;
                 }
                 if set.enabled.iter().any(|s| s.name == e.name) {
@@ -233,12 +332,15 @@ impl ProfileConfig {
             out.extend(set.enabled.iter().filter(|s| !overrides.contains(&s.name)).cloned());
             let mut simulated = Vec::new();
             for e in out {
-                let info = registry::info(&e.name).ok_or_else(|| format!("plugin {:?} does not exist", e.name))?;
-                if !info.points.contains(point) {
+                let (points, support) =
+                    plugins.info(&e.name).ok_or_else(|| format!("plugin {:?} does not exist", e.name))?;
+                if !points.contains(point) {
                     return Err(format!("plugin {:?} does not implement this extension point", e.name));
                 }
-                match info.support {
-                    Support::Implemented | Support::VolumeNoOp => simulated.push(e),
+                match support {
+                    Support::Implemented | Support::VolumeNoOp | Support::Policy | Support::External => {
+                        simulated.push(e)
+                    }
                     Support::NotYet => {
                         if !not_simulated.contains(&e.name) {
                             not_simulated.push(e.name.clone());
@@ -254,9 +356,14 @@ impl ProfileConfig {
         let pre_filter = names(expand(Points::PRE_FILTER)?);
         let filter = names(expand(Points::FILTER)?);
         let post_filter = names(expand(Points::POST_FILTER)?);
-        let pre_score = names(expand(Points::PRE_SCORE)?);
+        let mut pre_score = names(expand(Points::PRE_SCORE)?);
         let score_entries = expand(Points::SCORE)?;
         let bind = names(expand(Points::BIND)?);
+        // ImageLocality's Score reads the snapshot (how many nodes hold each image), which a
+        // kubesim plugin sees only at PreScore: wherever it scores, its PreScore runs too.
+        if score_entries.iter().any(|e| e.name == "ImageLocality") && !pre_score.iter().any(|n| n == "ImageLocality") {
+            pre_score.push("ImageLocality".to_string());
+        }
 
         // getScoreWeights: the specific score entry wins over MultiPoint; 0 becomes 1.
         let score_specific = specific(Points::SCORE);
@@ -282,6 +389,7 @@ impl ProfileConfig {
         if bind.is_empty() {
             return Err("at least one bind plugin is needed (e.g. DefaultBinder)".into());
         }
+        external::check_profile(&pre_score, &score, self.external_args.as_ref())?;
         Ok(ResolvedProfile {
             scheduler_name: self.scheduler_name.clone(),
             percentage_of_nodes_to_score: self.percentage_of_nodes_to_score,
@@ -296,12 +404,28 @@ impl ProfileConfig {
             not_simulated,
             fit_args: self.fit_args.clone(),
             balanced_args: self.balanced_args.clone(),
+            preemption_args: self.preemption_args,
+            spread_args: self.spread_args.clone(),
+            inter_pod_affinity_args: self.inter_pod_affinity_args.clone(),
+            policy_args: self.policy_args.clone(),
+            external_args: self.external_args.clone(),
+            plugin_args: self.plugin_args.clone(),
         })
     }
 }
 
 /// Decodes `spec.scheduler`.
 pub fn decode_scheduler_config(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<SchedulerConfig> {
+    decode_scheduler_config_with(ctx, node, path, &PluginRegistry::new())
+}
+
+/// Decodes `spec.scheduler`, accepting the plugins registered in `plugins` too.
+pub fn decode_scheduler_config_with(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    plugins: &PluginRegistry,
+) -> DResult<SchedulerConfig> {
     let mut f = ctx.fields(node, path)?;
     let mut config = SchedulerConfig::default();
     let _ = f.get("apiVersion");
@@ -326,7 +450,7 @@ pub fn decode_scheduler_config(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -
         config.profiles.clear();
         let ppath = f.child("profiles");
         for (i, p) in ctx.seq(n, &ppath)?.iter().enumerate() {
-            let profile = decode_profile(ctx, p, &format!("{ppath}[{i}]"))?;
+            let profile = decode_profile(ctx, p, &format!("{ppath}[{i}]"), plugins)?;
             if config.profiles.iter().any(|q: &ProfileConfig| q.scheduler_name == profile.scheduler_name) {
                 return Err(ctx.error(
                     p.pos,
@@ -356,20 +480,50 @@ pub fn decode_scheduler_config(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -
     )?;
     // Every profile must resolve, with an error pointing at it.
     for profile in &config.profiles {
-        profile
-            .resolve()
+        let resolved = profile
+            .resolve_with(plugins)
             .map_err(|e| ctx.error(profile.pos, path, format!("profile {:?}: {e}", profile.scheduler_name)))?;
+        check_registered_plugins(ctx, plugins, profile, &resolved, path)?;
     }
-    let first_sort = config.profiles[0].resolve().map(|r| r.queue_sort).unwrap_or_default();
+    let first_sort = config.profiles[0].resolve_with(plugins).map(|r| r.queue_sort).unwrap_or_default();
     for profile in &config.profiles[1..] {
-        if profile.resolve().map(|r| r.queue_sort).unwrap_or_default() != first_sort {
+        if profile.resolve_with(plugins).map(|r| r.queue_sort).unwrap_or_default() != first_sort {
             return Err(ctx.error(profile.pos, path, "all profiles must use the same queueSort plugin"));
         }
     }
     Ok(config)
 }
 
-fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<ProfileConfig> {
+/// Builds every registered plugin a profile uses without `pluginConfig` once, with null args,
+/// so that a constructor that needs args fails here, at the profile, not in the run. (Those
+/// with `pluginConfig` were built when their args were decoded.)
+fn check_registered_plugins(
+    ctx: &Ctx<'_>,
+    plugins: &PluginRegistry,
+    profile: &ProfileConfig,
+    resolved: &ResolvedProfile,
+    path: &str,
+) -> DResult<()> {
+    let used = resolved.pre_filter.iter().chain(&resolved.filter).chain(&resolved.pre_score);
+    let mut names: Vec<&String> = used.chain(resolved.score.iter().map(|(n, _)| n)).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        if plugins.is_registered(name) && !profile.plugin_args.contains_key(name) {
+            plugins.build(name, &PluginArgs::Null).map_err(|e| {
+                ctx.error_hint(
+                    profile.pos,
+                    path,
+                    format!("profile {:?}: plugin {name:?}: {e}", profile.scheduler_name),
+                    format!("give its args under pluginConfig: [{{name: {name}, args: {{...}}}}]"),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, known: &PluginRegistry) -> DResult<ProfileConfig> {
     let mut f = ctx.fields(node, path)?;
     let mut profile = ProfileConfig { pos: node.pos, ..ProfileConfig::default_profile() };
     if let Some(n) = f.get("schedulerName") {
@@ -386,11 +540,11 @@ fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Pro
         let ppath = f.child("plugins");
         let mut pf = ctx.fields(plugins, &ppath)?;
         if let Some(n) = pf.get("multiPoint") {
-            profile.multi_point = decode_plugin_set(ctx, n, &pf.child("multiPoint"), None)?;
+            profile.multi_point = decode_plugin_set(ctx, n, &pf.child("multiPoint"), None, known)?;
         }
         for (key, point) in POINT_KEYS {
             if let Some(n) = pf.get(key) {
-                let set = decode_plugin_set(ctx, n, &pf.child(key), Some(point))?;
+                let set = decode_plugin_set(ctx, n, &pf.child(key), Some(point), known)?;
                 profile.points.push((point, set));
             }
         }
@@ -418,6 +572,30 @@ fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Pro
                 ("NodeResourcesBalancedAllocation", Some(a)) => {
                     profile.balanced_args = decode_balanced_args(ctx, a, &format!("{ip}.args"))?
                 }
+                ("DefaultPreemption", Some(a)) => {
+                    profile.preemption_args = decode_preemption_args(ctx, a, &format!("{ip}.args"))?
+                }
+                ("PodTopologySpread", Some(a)) => {
+                    profile.spread_args = decode_spread_args(ctx, a, &format!("{ip}.args"))?
+                }
+                ("InterPodAffinity", Some(a)) => {
+                    profile.inter_pod_affinity_args = decode_inter_pod_affinity_args(ctx, a, &format!("{ip}.args"))?
+                }
+                (external::NAME, Some(a)) => {
+                    profile.external_args = Some(external::decode_args(ctx, a, &format!("{ip}.args"))?)
+                }
+                (other, args) if known.is_registered(other) => {
+                    let value = args.map_or(PluginArgs::Null, crate::scheduler::custom::yaml_to_json);
+                    let at = args.map_or(name_node.pos, |a| a.pos);
+                    known
+                        .build(other, &value)
+                        .map_err(|e| ctx.error(at, &format!("{ip}.args"), format!("plugin {other:?}: {e}")))?;
+                    profile.plugin_args.insert(other.to_string(), value);
+                }
+                (other, Some(a)) if registry::info(other).is_some_and(|i| i.support == Support::Policy) => {
+                    let args = decode_policy_args(ctx, a, &format!("{ip}.args"), other)?;
+                    profile.policy_args.insert(other.to_string(), args);
+                }
                 (other, _) if registry::info(other).is_some() => {
                     if args.is_some() {
                         ctx.note_unmodelled(&format!("{ip}.args ({other})"));
@@ -427,7 +605,7 @@ fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Pro
                     return Err(ctx.error(
                         name_node.pos,
                         &format!("{ip}.name"),
-                        format!("unknown plugin {other:?}{}", crate::suggest::did_you_mean(other, registry::names())),
+                        format!("unknown plugin {other:?}{}", crate::suggest::did_you_mean(other, known.names())),
                     ));
                 }
             }
@@ -438,7 +616,13 @@ fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Pro
     Ok(profile)
 }
 
-fn decode_plugin_set(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, point: Option<Points>) -> DResult<PluginSet> {
+fn decode_plugin_set(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    point: Option<Points>,
+    plugins: &PluginRegistry,
+) -> DResult<PluginSet> {
     let mut f = ctx.fields(node, path)?;
     let mut set = PluginSet::default();
     for key in ["enabled", "disabled"] {
@@ -455,17 +639,17 @@ fn decode_plugin_set(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, point: Opti
             };
             pf.finish(ctx, &[])?;
             if !(key == "disabled" && name == "*") {
-                let Some(info) = registry::info(&name) else {
+                let Some((points, _)) = plugins.info(&name) else {
                     return Err(ctx.error_hint(
                         name_node.pos,
                         &format!("{ip}.name"),
-                        format!("unknown plugin {name:?}{}", crate::suggest::did_you_mean(&name, registry::names())),
+                        format!("unknown plugin {name:?}{}", crate::suggest::did_you_mean(&name, plugins.names())),
                         "plugin names are kube-scheduler's, e.g. NodeResourcesFit, TaintToleration, NodeResourcesBalancedAllocation",
                     ));
                 };
                 if key == "enabled"
                     && let Some(point) = point
-                    && !info.points.contains(point)
+                    && !points.contains(point)
                 {
                     return Err(ctx.error(
                         name_node.pos,
@@ -609,6 +793,29 @@ fn decode_fit_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<No
     Ok(args)
 }
 
+/// `DefaultPreemptionArgs`, validated as `ValidateDefaultPreemptionArgs` does.
+fn decode_preemption_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<DefaultPreemptionArgs> {
+    let mut f = ctx.fields(node, path)?;
+    let _ = f.get("apiVersion");
+    let _ = f.get("kind");
+    let mut args = DefaultPreemptionArgs::default();
+    if let Some(n) = f.get("minCandidateNodesPercentage") {
+        args.min_candidate_nodes_percentage = ctx.int_in(n, &f.child("minCandidateNodesPercentage"), 0, 100)? as i32;
+    }
+    if let Some(n) = f.get("minCandidateNodesAbsolute") {
+        args.min_candidate_nodes_absolute = ctx.non_negative_int32(n, &f.child("minCandidateNodesAbsolute"))?;
+    }
+    f.finish(ctx, &[])?;
+    if args.min_candidate_nodes_percentage == 0 && args.min_candidate_nodes_absolute == 0 {
+        return Err(ctx.error(
+            node.pos,
+            path,
+            "minCandidateNodesPercentage and minCandidateNodesAbsolute cannot be both zero",
+        ));
+    }
+    Ok(args)
+}
+
 fn decode_balanced_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<BalancedAllocationArgs> {
     let mut f = ctx.fields(node, path)?;
     let _ = f.get("apiVersion");
@@ -616,6 +823,141 @@ fn decode_balanced_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResu
     let mut args = BalancedAllocationArgs::default();
     if let Some(r) = f.get("resources") {
         args.resources = decode_resource_weights(ctx, r, &f.child("resources"))?;
+    }
+    f.finish(ctx, &[])?;
+    Ok(args)
+}
+
+/// `PodTopologySpreadArgs`, validated as `ValidatePodTopologySpreadArgs`; `defaultingType`
+/// defaults to System (v1), which does not allow `defaultConstraints`.
+fn decode_spread_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<PodTopologySpreadArgs> {
+    use crate::api::pod::{NodeInclusionPolicy, TopologySpreadConstraint, UnsatisfiableConstraintAction};
+    let mut f = ctx.fields(node, path)?;
+    let _ = f.get("apiVersion");
+    let _ = f.get("kind");
+    let mut args = PodTopologySpreadArgs::default();
+    let enum_value = |ctx: &Ctx<'_>, n: &YamlNode, path: &str, values: &[&str]| -> DResult<String> {
+        let text = ctx.string(n, path)?;
+        if !values.contains(&text.as_str()) {
+            return Err(ctx.error(
+                n.pos,
+                path,
+                format!(
+                    "unsupported value {text:?}{}: supported values are {}",
+                    crate::suggest::did_you_mean(&text, values.iter().copied()),
+                    values.join(", ")
+                ),
+            ));
+        }
+        Ok(text)
+    };
+    if let Some(list) = f.get("defaultConstraints") {
+        let lpath = f.child("defaultConstraints");
+        for (i, item) in ctx.seq(list, &lpath)?.iter().enumerate() {
+            let ip = format!("{lpath}[{i}]");
+            let mut cf = ctx.fields(item, &ip)?;
+            let mut c = TopologySpreadConstraint::default();
+            let n = cf.require(ctx, "maxSkew", item.pos)?;
+            c.max_skew = ctx.int_in(n, &cf.child("maxSkew"), 1, i64::from(i32::MAX))? as i32;
+            let n = cf.require(ctx, "topologyKey", item.pos)?;
+            c.topology_key = ctx.string(n, &cf.child("topologyKey"))?;
+            crate::api::validation::is_qualified_name(&c.topology_key)
+                .map_err(|e| ctx.error(n.pos, &cf.child("topologyKey"), format!("invalid topologyKey: {e}")))?;
+            let n = cf.require(ctx, "whenUnsatisfiable", item.pos)?;
+            let when = enum_value(ctx, n, &cf.child("whenUnsatisfiable"), &["DoNotSchedule", "ScheduleAnyway"])?;
+            c.when_unsatisfiable = if when == "DoNotSchedule" {
+                UnsatisfiableConstraintAction::DoNotSchedule
+            } else {
+                UnsatisfiableConstraintAction::ScheduleAnyway
+            };
+            if let Some(n) = cf.get("labelSelector") {
+                return Err(ctx.error(
+                    n.pos,
+                    &cf.child("labelSelector"),
+                    "a default constraint must not define a selector: it is deduced for each pod from the Services and ReplicaSets selecting it",
+                ));
+            }
+            if let Some(n) = cf.get("minDomains") {
+                c.min_domains = Some(ctx.int_in(n, &cf.child("minDomains"), 1, i64::from(i32::MAX))? as i32);
+            }
+            for (key, slot) in
+                [("nodeAffinityPolicy", &mut c.node_affinity_policy), ("nodeTaintsPolicy", &mut c.node_taints_policy)]
+            {
+                if let Some(n) = cf.get(key) {
+                    let v = enum_value(ctx, n, &cf.child(key), &["Honor", "Ignore"])?;
+                    *slot = Some(if v == "Honor" { NodeInclusionPolicy::Honor } else { NodeInclusionPolicy::Ignore });
+                }
+            }
+            if let Some(keys) = cf.get("matchLabelKeys") {
+                for k in ctx.seq(keys, &cf.child("matchLabelKeys"))? {
+                    c.match_label_keys.push(ctx.string(k, &cf.child("matchLabelKeys"))?);
+                }
+            }
+            cf.finish(ctx, &[])?;
+            if args
+                .default_constraints
+                .iter()
+                .any(|o| o.topology_key == c.topology_key && o.when_unsatisfiable == c.when_unsatisfiable)
+            {
+                return Err(ctx.error(item.pos, &ip, "duplicate {topologyKey, whenUnsatisfiable} pair"));
+            }
+            args.default_constraints.push(c);
+        }
+    }
+    let mut type_pos = node.pos;
+    if let Some(n) = f.get("defaultingType") {
+        type_pos = n.pos;
+        let v = enum_value(ctx, n, &f.child("defaultingType"), &["System", "List"])?;
+        args.defaulting_type = if v == "List" { SpreadDefaultingType::List } else { SpreadDefaultingType::System };
+    }
+    f.finish(ctx, &[])?;
+    if args.defaulting_type == SpreadDefaultingType::System && !args.default_constraints.is_empty() {
+        return Err(ctx.error_hint(
+            type_pos,
+            &format!("{path}.defaultingType"),
+            "defaultingType System (the default) does not allow defaultConstraints",
+            "set defaultingType: List to use these constraints",
+        ));
+    }
+    Ok(args)
+}
+
+/// `InterPodAffinityArgs`, validated as `ValidateInterPodAffinityArgs`.
+fn decode_inter_pod_affinity_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<InterPodAffinityArgs> {
+    let mut f = ctx.fields(node, path)?;
+    let _ = f.get("apiVersion");
+    let _ = f.get("kind");
+    let mut args = InterPodAffinityArgs::default();
+    if let Some(n) = f.get("hardPodAffinityWeight") {
+        args.hard_pod_affinity_weight = ctx.int_in(n, &f.child("hardPodAffinityWeight"), 0, 100)? as i32;
+    }
+    if let Some(n) = f.get("ignorePreferredTermsOfExistingPods") {
+        args.ignore_preferred_terms_of_existing_pods = ctx.bool(n, &f.child("ignorePreferredTermsOfExistingPods"))?;
+    }
+    f.finish(ctx, &[])?;
+    Ok(args)
+}
+
+/// Decodes the args of scoring policy `plugin`: `resources` for Tetris and BestFit, `seed` for
+/// Random; FirstFit and RoundRobin take none.
+fn decode_policy_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, plugin: &str) -> DResult<PolicyArgs> {
+    let mut f = ctx.fields(node, path)?;
+    let _ = f.get("apiVersion");
+    let _ = f.get("kind");
+    let mut args = PolicyArgs::default();
+    if matches!(plugin, "Tetris" | "BestFit")
+        && let Some(r) = f.get("resources")
+    {
+        let resources = decode_resource_weights(ctx, r, &f.child("resources"))?;
+        if resources.is_empty() {
+            return Err(ctx.error(r.pos, &f.child("resources"), "must name at least one resource"));
+        }
+        args.resources = Some(resources);
+    }
+    if plugin == "Random"
+        && let Some(n) = f.get("seed")
+    {
+        args.seed = ctx.int_in(n, &f.child("seed"), 0, i64::MAX)? as u64;
     }
     f.finish(ctx, &[])?;
     Ok(args)
@@ -640,11 +982,14 @@ mod tests {
                 "NodeName",
                 "TaintToleration",
                 "NodeAffinity",
+                "NodePorts",
                 "NodeResourcesFit",
                 "VolumeRestrictions",
                 "NodeVolumeLimits",
                 "VolumeBinding",
-                "VolumeZone"
+                "VolumeZone",
+                "PodTopologySpread",
+                "InterPodAffinity"
             ]
         );
         assert_eq!(
@@ -653,11 +998,16 @@ mod tests {
                 ("TaintToleration".into(), 3),
                 ("NodeAffinity".into(), 2),
                 ("NodeResourcesFit".into(), 1),
-                ("NodeResourcesBalancedAllocation".into(), 1)
+                ("PodTopologySpread".into(), 2),
+                ("InterPodAffinity".into(), 2),
+                ("NodeResourcesBalancedAllocation".into(), 1),
+                ("ImageLocality".into(), 1)
             ]
         );
+        // ImageLocality scores with the snapshot, which it reads at PreScore.
+        assert!(r.pre_score.contains(&"ImageLocality".to_string()));
         assert_eq!(r.bind, ["DefaultBinder"]);
-        assert!(r.not_simulated.contains(&"PodTopologySpread".to_string()));
+        assert!(!r.not_simulated.contains(&"PodTopologySpread".to_string()));
     }
 
     #[test]
@@ -700,7 +1050,14 @@ mod tests {
         // Overrides come first, then the remaining MultiPoint plugins.
         assert_eq!(
             r.score,
-            [("NodeResourcesBalancedAllocation".into(), 7), ("NodeAffinity".into(), 2), ("NodeResourcesFit".into(), 1)]
+            [
+                ("NodeResourcesBalancedAllocation".into(), 7),
+                ("NodeAffinity".into(), 2),
+                ("NodeResourcesFit".into(), 1),
+                ("PodTopologySpread".into(), 2),
+                ("InterPodAffinity".into(), 2),
+                ("ImageLocality".into(), 1)
+            ]
         );
         assert!(r.filter.contains(&"TaintToleration".to_string()), "disabled for score only");
     }
@@ -712,5 +1069,80 @@ mod tests {
             ..ProfileConfig::default_profile()
         };
         assert!(profile.resolve().unwrap_err().contains("queueSort"));
+    }
+
+    /// Decodes `spec.scheduler` from YAML; the error message on failure.
+    fn decode_config(text: &str) -> Result<SchedulerConfig, String> {
+        let docs = crate::yaml::parse_stream(text).map_err(|e| format!("{e:?}"))?;
+        let mut unmodelled = crate::decode::Unmodelled::new();
+        let mut ctx = Ctx::new("s.yaml", "Scenario", &mut unmodelled);
+        decode_scheduler_config(&mut ctx, &docs[0].root, "spec.scheduler")
+            .map_err(|e| format!("{}: {}", e.path, e.message))
+    }
+
+    fn plugin_config(name: &str, args: &str) -> String {
+        format!(
+            "profiles:\n  - schedulerName: default-scheduler\n    pluginConfig:\n      - name: {name}\n        args: {args}\n"
+        )
+    }
+
+    #[test]
+    fn pod_topology_spread_args() {
+        let c = decode_config(&plugin_config(
+            "PodTopologySpread",
+            "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}]}",
+        ))
+        .unwrap();
+        let args = &c.profiles[0].spread_args;
+        assert_eq!(args.defaulting_type, SpreadDefaultingType::List);
+        assert_eq!(args.default_constraints[0].topology_key, "topology.kubernetes.io/zone");
+        assert_eq!(c.profiles[0].resolve().unwrap().spread_args, *args);
+        assert_eq!(
+            decode_config(&plugin_config("PodTopologySpread", "{defaultingType: List}")).unwrap().profiles[0]
+                .spread_args,
+            PodTopologySpreadArgs { default_constraints: vec![], defaulting_type: SpreadDefaultingType::List }
+        );
+        let e = decode_config(&plugin_config(
+            "PodTopologySpread",
+            "{defaultConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]}",
+        ))
+        .unwrap_err();
+        assert!(e.contains("defaultingType System"), "{e}");
+        let e = decode_config(&plugin_config(
+            "PodTopologySpread",
+            "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {}}]}",
+        ))
+        .unwrap_err();
+        assert!(e.contains("must not define a selector"), "{e}");
+        assert!(
+            decode_config(&plugin_config("PodTopologySpread", "{defaultingType: Sytem}"))
+                .unwrap_err()
+                .contains("System, List")
+        );
+    }
+
+    #[test]
+    fn inter_pod_affinity_args() {
+        let c = decode_config(&plugin_config(
+            "InterPodAffinity",
+            "{hardPodAffinityWeight: 0, ignorePreferredTermsOfExistingPods: true}",
+        ))
+        .unwrap();
+        assert_eq!(
+            c.profiles[0].inter_pod_affinity_args,
+            InterPodAffinityArgs { hard_pod_affinity_weight: 0, ignore_preferred_terms_of_existing_pods: true }
+        );
+        assert_eq!(ProfileConfig::default_profile().inter_pod_affinity_args.hard_pod_affinity_weight, 1);
+        assert!(decode_config(&plugin_config("InterPodAffinity", "{hardPodAffinityWeight: 101}")).is_err());
+    }
+
+    #[test]
+    fn image_locality_pre_score_follows_its_score() {
+        // Disabled at score: no PreScore either.
+        let profile = ProfileConfig {
+            points: vec![(Points::SCORE, PluginSet { enabled: vec![], disabled: vec!["ImageLocality".into()] })],
+            ..ProfileConfig::default_profile()
+        };
+        assert!(!profile.resolve().unwrap().pre_score.contains(&"ImageLocality".to_string()));
     }
 }

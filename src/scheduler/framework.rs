@@ -114,6 +114,9 @@ pub struct PodView {
     pub spec: Arc<PodSpec>,
     /// `deletionTimestamp` is set.
     pub terminating: bool,
+    /// The `DisruptionTarget` condition says the scheduler preempted it
+    /// (`PreemptionByScheduler`).
+    pub preempted: bool,
     pub start_time: Option<SimTime>,
 }
 
@@ -126,10 +129,14 @@ impl PodView {
             labels: pod.meta.labels.clone(),
             spec: pod.spec.clone(),
             terminating: pod.meta.is_terminating(),
+            preempted: pod.status.disruption_target.as_deref() == Some(PREEMPTION_BY_SCHEDULER),
             start_time: pod.status.start_time,
         }
     }
 }
+
+/// `v1.PodReasonPreemptionByScheduler`: the `DisruptionTarget` reason of preemption victims.
+pub const PREEMPTION_BY_SCHEDULER: &str = "PreemptionByScheduler";
 
 impl NodeInfo {
     /// Accounts a pod placed on the node.
@@ -148,6 +155,25 @@ impl NodeInfo {
             self.non_zero_requested.sub(&pod.spec.non_zero_requests);
             self.pod_count = self.pod_count.saturating_sub(1);
         }
+    }
+
+    /// Accounts a pod view placed on the node (a nominated pod, or a victim reprieved by
+    /// preemption's dry run).
+    pub fn add_view(&mut self, view: Arc<PodView>) {
+        self.requested.add(&view.spec.requests);
+        self.non_zero_requested.add(&view.spec.non_zero_requests);
+        self.pod_count += 1;
+        self.pods.push(view);
+    }
+
+    /// Releases the pod `id` from the node's accounting; returns its view.
+    pub fn remove_view(&mut self, id: PodId) -> Option<Arc<PodView>> {
+        let i = self.pods.iter().position(|p| p.id == id)?;
+        let view = self.pods.remove(i);
+        self.requested.sub(&view.spec.requests);
+        self.non_zero_requested.sub(&view.spec.non_zero_requests);
+        self.pod_count = self.pod_count.saturating_sub(1);
+        Some(view)
     }
 
     /// Refreshes the view of a pod on the node (it started terminating, it started running).
@@ -175,12 +201,16 @@ pub struct CycleContext<'a> {
     /// Selectors of the Services, ReplicaSets (and later StatefulSets) in the pod's namespace
     /// that select it.
     pub owner_selectors: &'a [crate::api::selector::LabelSelector],
+    /// Labels of Namespace objects, sorted by name, for InterPodAffinity's `namespaceSelector`.
+    /// Every namespace also carries `kubernetes.io/metadata.name` (added by the plugin); one
+    /// missing here has no other label.
+    pub namespace_labels: &'a [(String, Labels)],
 }
 
 impl<'a> CycleContext<'a> {
     /// A context over `nodes` with no selecting workloads.
     pub fn with_nodes(nodes: &'a [NodeInfo]) -> CycleContext<'a> {
-        CycleContext { nodes, owner_selectors: &[] }
+        CycleContext { nodes, owner_selectors: &[], namespace_labels: &[] }
     }
 }
 
@@ -208,6 +238,102 @@ pub trait Score {
     }
 }
 
+/// `PreFilterExtensions`: keeps a plugin's PreFilter state true when the framework adds a pod
+/// to, or removes one from, a copy of a node during the cycle (nominated pods, preemption's
+/// dry run). `node` is the node after the change.
+pub trait PreFilterExtensions {
+    fn add_pod(&mut self, pod: &Pod, added: &PodView, node: &NodeInfo) -> Status;
+    fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status;
+}
+
+/// The filter statuses of a failed cycle (`NodeToStatus`): per examined node, and one status
+/// for every node not listed (UnschedulableAndUnresolvable unless PreFilter rejected all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeToStatus {
+    pub statuses: std::collections::BTreeMap<NodeId, Status>,
+    pub absent: Status,
+}
+
+impl NodeToStatus {
+    /// No node examined; absent nodes get `absent`.
+    pub fn new(absent: Status) -> NodeToStatus {
+        NodeToStatus { statuses: std::collections::BTreeMap::new(), absent }
+    }
+
+    pub fn get(&self, node: NodeId) -> &Status {
+        self.statuses.get(&node).unwrap_or(&self.absent)
+    }
+
+    /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons
+    /// counted over every node (absent ones with the absent status) and sorted as strings.
+    pub fn fit_error(&self, num_all_nodes: usize) -> String {
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for status in self.statuses.values() {
+            for r in &status.reasons {
+                *counts.entry(r.as_str()).or_insert(0) += 1;
+            }
+        }
+        let absent = num_all_nodes.saturating_sub(self.statuses.len());
+        if absent > 0 {
+            for r in &self.absent.reasons {
+                *counts.entry(r.as_str()).or_insert(0) += absent;
+            }
+        }
+        let mut parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
+        parts.sort();
+        let mut message = format!("0/{num_all_nodes} nodes are available:");
+        if !parts.is_empty() {
+            message.push_str(&format!(" {}.", parts.join(", ")));
+        }
+        message
+    }
+}
+
+/// What a PostFilter plugin sees besides the pod and the statuses.
+#[derive(Clone, Copy)]
+pub struct PostFilterContext<'a> {
+    /// Every node of the snapshot, by `NodeId`.
+    pub nodes: &'a [NodeInfo],
+    /// The nodes in node-tree order.
+    pub order: &'a [NodeId],
+    /// The pod being scheduled and its `status.nominatedNodeName`.
+    pub pod_id: PodId,
+    pub nominated_node: Option<NodeId>,
+    /// Every PodDisruptionBudget, with its current status.
+    pub pdbs: &'a [&'a crate::api::policy::PodDisruptionBudget],
+    pub now: SimTime,
+}
+
+/// `PostFilterResult`: `None` from a plugin leaves the pod's nomination as it is; a result
+/// sets it (`ModeOverride`; `None` clears it) and names the pods to delete for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostFilterResult {
+    pub nominated_node: Option<NodeId>,
+    pub victims: Vec<PodId>,
+}
+
+/// What the framework offers a PostFilter plugin (`fwk.Handle`, the parts preemption uses).
+pub trait FrameworkHandle {
+    /// `RunFilterPluginsWithNominatedPods` for the cycle's pod on `node`.
+    fn run_filters_with_nominated_pods(&mut self, pod: &Pod, node: &NodeInfo) -> Status;
+    /// `RunPreFilterExtensionAddPod`.
+    fn pre_filter_add_pod(&mut self, pod: &Pod, added: &PodView, node: &NodeInfo) -> Status;
+    /// `RunPreFilterExtensionRemovePod`.
+    fn pre_filter_remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status;
+}
+
+pub trait PostFilter {
+    /// Runs when no node passed the filters. The status message, if any, ends the FitError.
+    fn post_filter(
+        &mut self,
+        cx: &PostFilterContext<'_>,
+        pod: &Pod,
+        statuses: &NodeToStatus,
+        handle: &mut dyn FrameworkHandle,
+        rng: &mut SimRng,
+    ) -> (Option<PostFilterResult>, Status);
+}
+
 /// A scheduling plugin, by name, exposing the extension points it implements.
 pub trait Plugin {
     fn name(&self) -> &'static str;
@@ -221,6 +347,18 @@ pub trait Plugin {
         None
     }
     fn as_score(&self) -> Option<&dyn Score> {
+        None
+    }
+    fn as_pre_filter_extensions(&mut self) -> Option<&mut dyn PreFilterExtensions> {
+        None
+    }
+    fn as_post_filter(&mut self) -> Option<&mut dyn PostFilter> {
+        None
+    }
+    /// A failure that must stop the run, as opposed to a `Status::error`, which fails one
+    /// attempt and requeues the pod: an external policy process died or broke its protocol.
+    /// The scheduler asks after every cycle that ended in an error.
+    fn fatal_error(&self) -> Option<String> {
         None
     }
 }

@@ -1,12 +1,24 @@
 //! The plugin registry: builds plugin instances by name from a resolved profile.
 
 pub mod balanced_allocation;
+pub mod best_fit;
+pub mod default_preemption;
+pub mod external;
+pub mod first_fit;
+pub mod image_locality;
+pub mod inter_pod_affinity;
 pub mod node_affinity;
+pub mod node_ports;
 pub mod node_resources_fit;
+pub mod packing;
+pub mod pod_topology_spread;
+pub mod random;
+pub mod round_robin;
 pub mod simple;
 pub mod taint_toleration;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod tetris;
 
 use crate::scheduler::config::ResolvedProfile;
 use crate::scheduler::framework::Plugin;
@@ -29,6 +41,40 @@ pub fn instantiate(name: &str, profile: &ResolvedProfile) -> Option<Box<dyn Plug
         "NodeVolumeLimits" => Box::new(simple::VolumeNoOp("NodeVolumeLimits")),
         "VolumeBinding" => Box::new(simple::VolumeNoOp("VolumeBinding")),
         "VolumeZone" => Box::new(simple::VolumeNoOp("VolumeZone")),
+        "NodePorts" => Box::<node_ports::NodePorts>::default(),
+        "PodTopologySpread" => Box::new(pod_topology_spread::PodTopologySpread::new(profile.spread_args.clone())),
+        "InterPodAffinity" => {
+            Box::new(inter_pod_affinity::InterPodAffinity::new(profile.inter_pod_affinity_args.clone()))
+        }
+        "ImageLocality" => Box::<image_locality::ImageLocality>::default(),
+        "DefaultPreemption" => Box::new(default_preemption::DefaultPreemption::new(profile.preemption_args)),
+        // The scoring policies of docs/policies.md.
+        "Tetris" => Box::new(tetris::Tetris::new(profile.policy_args("Tetris"))),
+        "BestFit" => Box::new(best_fit::BestFit::new(profile.policy_args("BestFit"))),
+        "FirstFit" => Box::new(first_fit::FirstFit),
+        "Random" => Box::new(random::RandomScore::new(profile.policy_args("Random").seed)),
+        "RoundRobin" => Box::<round_robin::RoundRobin>::default(),
         _ => return None,
     })
+}
+
+/// Instantiates the plugin `name` for `profile`, with the plugins registered in `registry`
+/// and ExternalPolicy (with the registry's policy launcher) besides the built-in ones.
+/// `Ok(None)` as for [`instantiate`]; `Err` when a registered constructor fails.
+pub fn instantiate_with(
+    name: &str,
+    profile: &ResolvedProfile,
+    registry: &crate::scheduler::custom::PluginRegistry,
+) -> Result<Option<Box<dyn Plugin>>, String> {
+    if name == external::NAME {
+        let Some(args) = profile.external_args.clone() else {
+            return Err(format!("plugin {name:?} has no pluginConfig args"));
+        };
+        return Ok(Some(Box::new(external::ExternalPolicy::new(args, registry.policy_launcher().cloned()))));
+    }
+    if registry.is_registered(name) {
+        let args = profile.plugin_args.get(name).cloned().unwrap_or_default();
+        return registry.build(name, &args).map(Some);
+    }
+    Ok(instantiate(name, profile))
 }

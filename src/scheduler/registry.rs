@@ -55,6 +55,12 @@ pub enum Support {
     VolumeNoOp,
     /// Known to kube-scheduler, not simulated yet.
     NotYet,
+    /// A kubesim scoring policy beyond kube-scheduler (`docs/policies.md`): not part of
+    /// kube-scheduler's default profile (nor of `DEFAULT_MULTI_POINT`), enabled by name.
+    Policy,
+    /// A kubesim plugin whose answers come from outside the simulator (ExternalPolicy,
+    /// `docs/plugins.md`): enabled by name, needs `pluginConfig` args, in no default profile.
+    External,
 }
 
 pub struct PluginInfo {
@@ -81,7 +87,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         Points::PRE_FILTER.union(Points::FILTER).union(Points::PRE_SCORE).union(Points::SCORE),
         Implemented,
     ),
-    p("NodePorts", Points::PRE_FILTER.union(Points::FILTER), NotYet),
+    p("NodePorts", Points::PRE_FILTER.union(Points::FILTER), Implemented),
     p(
         "NodeResourcesFit",
         Points::PRE_FILTER.union(Points::FILTER).union(Points::PRE_SCORE).union(Points::SCORE),
@@ -98,18 +104,27 @@ pub const PLUGINS: &[PluginInfo] = &[
     p(
         "PodTopologySpread",
         Points::PRE_FILTER.union(Points::FILTER).union(Points::PRE_SCORE).union(Points::SCORE),
-        NotYet,
+        Implemented,
     ),
     p(
         "InterPodAffinity",
         Points::PRE_FILTER.union(Points::FILTER).union(Points::PRE_SCORE).union(Points::SCORE),
-        NotYet,
+        Implemented,
     ),
-    p("DefaultPreemption", Points::POST_FILTER, NotYet),
+    p("DefaultPreemption", Points::POST_FILTER, Implemented),
     p("NodeResourcesBalancedAllocation", Points::PRE_SCORE.union(Points::SCORE), Implemented),
-    p("ImageLocality", Points::SCORE, NotYet),
+    p("ImageLocality", Points::SCORE, Implemented),
     p("DefaultBinder", Points::BIND, Implemented),
     p("DynamicResources", Points::PRE_FILTER.union(Points::FILTER), NotYet),
+    // kubesim's own: scores from a process outside the simulator (`plugins/external.rs`).
+    // Not in any default profile.
+    p("ExternalPolicy", Points::PRE_SCORE.union(Points::SCORE), External),
+    // kubesim's scoring policies (`docs/policies.md`).
+    p("Tetris", Points::SCORE, Policy),
+    p("BestFit", Points::SCORE, Policy),
+    p("FirstFit", Points::SCORE, Policy),
+    p("Random", Points::PRE_SCORE.union(Points::SCORE), Policy),
+    p("RoundRobin", Points::PRE_SCORE.union(Points::SCORE), Policy),
 ];
 
 /// The default MultiPoint list with score weights, in order (`getDefaultPlugins`, v1.34).

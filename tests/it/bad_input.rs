@@ -966,11 +966,12 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("Never"))
             .object(deployment)
             .says(&["spec.template.spec.restartPolicy: unsupported value \"Never\": only Always is allowed"]),
-        case("pod-priority-class-missing")
-            .manifest("      tolerations:", "      priorityClassName: high\n      tolerations:")
-            .at(APP, Text("high"))
+        // An unknown priorityClassName is refused at pod creation (admission), not here.
+        case("pod-preemption-policy")
+            .manifest("      tolerations:", "      preemptionPolicy: Sometimes\n      tolerations:")
+            .at(APP, Text("Sometimes"))
             .object(deployment)
-            .says(&["no PriorityClass named \"high\"", "hint:"]),
+            .says(&["unsupported value \"Sometimes\": supported values are PreemptLowerPriority, Never"]),
         // Big but not absurd inputs, each with its error at the very end: a check that is
         // quadratic in the number of keys or nodes would make these take hours.
         case("hostile-hundred-thousand-labels")

@@ -2,6 +2,11 @@
 
 mod bad_input;
 mod determinism;
+mod explain;
+mod pack;
+mod plugins;
+mod policies;
+mod preemption;
 mod properties;
 mod scenarios;
 mod support;

@@ -31,6 +31,13 @@ pub fn load(path: &Path) -> Scenario {
     Scenario::parse(&text, &path.display().to_string(), &kubesim::cli::FsLoader).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Whether a scenario starts an external policy process (ExternalPolicy): it needs the CLI's
+/// launcher and the policy's interpreter, so the in-library loops over shipped scenarios skip
+/// it; `plugins.rs` runs those through the binary.
+pub fn uses_external_policy(scenario: &Scenario) -> bool {
+    scenario.scheduler.profiles.iter().any(|p| p.external_args.is_some())
+}
+
 /// Parses an inline scenario (manifests inline).
 pub fn parse(text: &str) -> Scenario {
     Scenario::parse(text, "test.yaml", &kubesim::scenario::NoFiles).unwrap_or_else(|e| panic!("{e}"))

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::api::meta::ObjectMeta;
 use crate::api::node_selector::{NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm};
-use crate::api::pod::{Affinity, Container, NodeAffinity, Pod, PodSpec, PodStatus, SimBehavior};
+use crate::api::pod::{Container, NodeAffinity, Pod, PodSpec, PodStatus, SimBehavior};
 use crate::api::quantity::Quantity;
 use crate::api::resources::{ResourceList, ResourceName, Resources};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
@@ -104,7 +104,7 @@ impl PodBuilder {
     }
 
     pub(crate) fn node_affinity(mut self, affinity: NodeAffinity) -> PodBuilder {
-        self.spec.affinity = Affinity { node_affinity: Some(affinity) };
+        self.spec.affinity.node_affinity = Some(affinity);
         self
     }
 
