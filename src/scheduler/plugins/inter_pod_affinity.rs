@@ -36,8 +36,8 @@ use crate::api::pod::{Pod, PodAffinityTerm};
 use crate::api::selector::LabelSelector;
 use crate::scheduler::config::InterPodAffinityArgs;
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PodView, PreFilter, PreFilterResult, PreScore, Score,
-    Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PodView, PreFilter, PreFilterExtensions, PreFilterResult,
+    PreScore, Score, Status,
 };
 
 pub const NAME: &str = "InterPodAffinity";
@@ -114,7 +114,16 @@ type TopologyCounts = BTreeMap<String, BTreeMap<String, i64>>;
 
 fn add(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, value: i64) {
     if let Some(v) = node.labels.get(key) {
-        *counts.entry(key.to_string()).or_default().entry(v.clone()).or_insert(0) += value;
+        let values = counts.entry(key.to_string()).or_default();
+        let c = values.entry(v.clone()).or_insert(0);
+        *c += value;
+        // A pair whose count drops to zero is deleted (`topologyToMatchedTermCount.update`).
+        if *c == 0 {
+            values.remove(v);
+            if values.is_empty() {
+                counts.remove(key);
+            }
+        }
     }
 }
 
@@ -135,6 +144,8 @@ struct FilterState {
     existing_anti_affinity_counts: TopologyCounts,
     /// The incoming pod matches all its own required affinity terms.
     matches_own_affinity: bool,
+    /// The namespaces' labels of the cycle, for `AddPod` / `RemovePod`.
+    namespace_labels: Vec<(String, Labels)>,
 }
 
 #[derive(Default)]
@@ -164,6 +175,9 @@ impl Plugin for InterPodAffinity {
         NAME
     }
     fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilter> {
+        Some(self)
+    }
+    fn as_pre_filter_extensions(&mut self) -> Option<&mut dyn PreFilterExtensions> {
         Some(self)
     }
     fn as_filter(&self) -> Option<&dyn Filter> {
@@ -226,6 +240,7 @@ impl PreFilter for InterPodAffinity {
         s.matches_own_affinity = !s.required_affinity.is_empty()
             && s.required_affinity.iter().all(|t| t.matches(ns, labels, &mut namespaces));
         let skip = s.existing_anti_affinity_counts.is_empty() && !has_incoming;
+        s.namespace_labels = cx.namespace_labels.to_vec();
         self.filter = s;
         self.with_affinity = Some(with_affinity);
         if skip {
@@ -235,7 +250,50 @@ impl PreFilter for InterPodAffinity {
     }
 }
 
+/// `AddPod` / `RemovePod`: the counts follow a pod added to or removed from a node during the
+/// cycle (nominated pods, preemption's dry run), as `preFilterState.updateWithPod` does.
+impl PreFilterExtensions for InterPodAffinity {
+    fn add_pod(&mut self, pod: &Pod, added: &PodView, node: &NodeInfo) -> Status {
+        self.update_with_pod(pod, added, node, 1);
+        Status::success()
+    }
+
+    fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status {
+        self.update_with_pod(pod, removed, node, -1);
+        Status::success()
+    }
+}
+
 impl InterPodAffinity {
+    fn update_with_pod(&mut self, pod: &Pod, changed: &PodView, node: &NodeInfo, delta: i64) {
+        let known = std::mem::take(&mut self.filter.namespace_labels);
+        let cx = CycleContext { namespace_labels: &known, ..CycleContext::default() };
+        let mut namespaces = NamespaceLabels::new(&cx);
+        let s = &mut self.filter;
+        if let Some(anti) = &changed.spec.affinity.pod_anti_affinity {
+            for t in &anti.required {
+                let term = Term::new(t, &changed.namespace, &changed.labels);
+                if term.matches(&pod.meta.namespace, &pod.meta.labels, &mut namespaces) {
+                    add(&mut s.existing_anti_affinity_counts, node, &term.topology_key, delta);
+                }
+            }
+        }
+        if !s.required_affinity.is_empty()
+            && s.required_affinity.iter().all(|t| t.matches(&changed.namespace, &changed.labels, &mut namespaces))
+        {
+            for t in &s.required_affinity {
+                add(&mut s.affinity_counts, node, &t.topology_key, delta);
+            }
+        }
+        for t in &s.required_anti_affinity {
+            if t.matches(&changed.namespace, &changed.labels, &mut namespaces) {
+                add(&mut s.anti_affinity_counts, node, &t.topology_key, delta);
+            }
+        }
+        drop(namespaces);
+        self.filter.namespace_labels = known;
+    }
+
     /// `satisfyPodAffinity`.
     fn satisfies_affinity(&self, node: &NodeInfo) -> bool {
         let s = &self.filter;
@@ -498,6 +556,39 @@ mod tests {
         let got = got.unwrap_or_else(|| panic!("{name}: PreFilter skipped"));
         let got: Vec<(Code, &str)> = got.iter().map(|(c, m)| (*c, m.as_str())).collect();
         assert_eq!(got, want, "{name}");
+    }
+
+    /// `AddPod` / `RemovePod`: a guard pod whose required anti-affinity repels `app=web` in
+    /// its zone rejects zone-a; removed (as preemption's dry run does), zone-a is open; an
+    /// incoming pod with required affinity to `db` is unschedulable until a `db` pod is added
+    /// to zone-b. Hand-derived from §12.
+    #[test]
+    fn pre_filter_extensions_follow_added_and_removed_pods() {
+        let guard = pod(&[("role", "guard")], None, required(vec![term(vec![expr("app", In, &["web"])], "zone")]));
+        let nodes = vec![n("a", &[("zone", "za")], vec![guard.clone()]), n("b", &[("zone", "zb")], vec![])];
+        let web = pod(&[("app", "web")], None, None);
+        let mut plugin = InterPodAffinity::default();
+        let cx = CycleContext::with_nodes(&nodes);
+        assert!(plugin.pre_filter(&cx, &web).1.is_success());
+        assert_eq!(plugin.filter(&web, &nodes[0]).code, Code::Unschedulable);
+        assert!(plugin.filter(&web, &nodes[1]).is_success());
+        let guard_view = nodes[0].pods[0].clone();
+        let mut a = nodes[0].clone();
+        a.remove_pod(guard_view.id, &guard);
+        assert!(plugin.remove_pod(&web, &guard_view, &a).is_success());
+        assert!(plugin.filter(&web, &a).is_success(), "no guard left in zone-a");
+        assert!(plugin.add_pod(&web, &guard_view, &nodes[0]).is_success());
+        assert_eq!(plugin.filter(&web, &nodes[0]).code, Code::Unschedulable);
+
+        let follower = pod(&[("app", "cache")], required(vec![term(vec![expr("app", In, &["db"])], "zone")]), None);
+        assert!(plugin.pre_filter(&cx, &follower).1.is_success());
+        assert!(nodes.iter().all(|n| !plugin.filter(&follower, n).is_success()), "no db pod anywhere");
+        let db = crate::scheduler::framework::PodView::of(crate::store::PodId(50), &pod(&[("app", "db")], None, None));
+        let mut b = nodes[1].clone();
+        b.add_view(std::sync::Arc::new(db.clone()));
+        assert!(plugin.add_pod(&follower, &db, &b).is_success());
+        assert!(plugin.filter(&follower, &b).is_success());
+        assert!(!plugin.filter(&follower, &nodes[0]).is_success(), "zone-a still has no db pod");
     }
 
     #[test]

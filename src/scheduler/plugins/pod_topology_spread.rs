@@ -38,7 +38,8 @@ use crate::api::selector::LabelSelector;
 use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::config::{PodTopologySpreadArgs, SpreadDefaultingType};
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PodView, PreFilter, PreFilterExtensions, PreFilterResult,
+    PreScore, Score, Status,
 };
 
 pub const NAME: &str = "PodTopologySpread";
@@ -236,6 +237,9 @@ impl Plugin for PodTopologySpread {
     fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilter> {
         Some(self)
     }
+    fn as_pre_filter_extensions(&mut self) -> Option<&mut dyn PreFilterExtensions> {
+        Some(self)
+    }
     fn as_filter(&self) -> Option<&dyn Filter> {
         Some(self)
     }
@@ -267,6 +271,42 @@ impl PreFilter for PodTopologySpread {
         }
         self.filter = FilterState { constraints, counts };
         (PreFilterResult::default(), Status::success())
+    }
+}
+
+/// `AddPod` / `RemovePod` (`preFilterState.updateWithPod`): a pod added to or removed from a
+/// node during the cycle (nominated pods, preemption's dry run) changes the domain counts when
+/// it is in the incoming pod's namespace, on a node that has every topology key and that the
+/// node inclusion policies count, and matches a constraint's selector (v1.34 matches the
+/// selector directly here, so an empty selector counts, unlike at PreFilter).
+impl PreFilterExtensions for PodTopologySpread {
+    fn add_pod(&mut self, pod: &Pod, added: &PodView, node: &NodeInfo) -> Status {
+        self.update_with_pod(pod, added, node, 1);
+        Status::success()
+    }
+
+    fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status {
+        self.update_with_pod(pod, removed, node, -1);
+        Status::success()
+    }
+}
+
+impl PodTopologySpread {
+    fn update_with_pod(&mut self, pod: &Pod, changed: &PodView, node: &NodeInfo, delta: i64) {
+        let state = &mut self.filter;
+        if state.constraints.is_empty()
+            || changed.namespace != pod.meta.namespace
+            || !has_all_keys(node, &state.constraints)
+        {
+            return;
+        }
+        let required = required_node_affinity(pod);
+        for (c, domains) in state.constraints.iter().zip(&mut state.counts) {
+            if !c.includes(pod, &required, node) || !c.selector.matches(&changed.labels) {
+                continue;
+            }
+            *domains.entry(node.labels[&c.topology_key].clone()).or_insert(0) += delta;
+        }
     }
 }
 
@@ -505,6 +545,29 @@ mod tests {
     }
 
     use Code::{Success as S, Unschedulable as U, UnschedulableAndUnresolvable as UU};
+
+    /// `AddPod` / `RemovePod` keep the PreFilter counts true: with zone1 {node-a, node-b} at 1
+    /// matching pod and zone2 empty, zone1 is at the skew limit; a pod added to node-x lifts
+    /// zone2's count and frees zone1; removing it restores the limit. Hand-derived from §11.
+    #[test]
+    fn pre_filter_extensions_follow_added_and_removed_pods() {
+        let mut plugin = list();
+        let incoming = pod(&[("foo", "")], vec![constraint(1, "zone", Hard, exists("foo"))]);
+        let nodes = zones_ab_xy(vec![foo()], vec![], vec![], vec![]);
+        assert_eq!(filter_codes(&mut plugin, &incoming, &nodes), vec![U, U, S, S]);
+        let added = crate::scheduler::framework::PodView::of(crate::store::PodId(99), &foo());
+        let mut x = nodes[2].clone();
+        x.add_view(std::sync::Arc::new(added.clone()));
+        assert!(plugin.add_pod(&incoming, &added, &x).is_success());
+        assert_eq!(nodes.iter().map(|n| plugin.filter(&incoming, n).code).collect::<Vec<_>>(), vec![S, S, S, S]);
+        // A pod of another namespace, or one not matching the selector, changes nothing.
+        let other = crate::scheduler::framework::PodView::of(crate::store::PodId(98), &in_namespace(foo(), "ns2"));
+        assert!(plugin.add_pod(&incoming, &other, &x).is_success());
+        let unrelated = crate::scheduler::framework::PodView::of(crate::store::PodId(97), &bar());
+        assert!(plugin.add_pod(&incoming, &unrelated, &x).is_success());
+        assert!(plugin.remove_pod(&incoming, &added, &nodes[2]).is_success());
+        assert_eq!(nodes.iter().map(|n| plugin.filter(&incoming, n).code).collect::<Vec<_>>(), vec![U, U, S, S]);
+    }
 
     #[test]
     fn upstream_single_constraint_table() {
