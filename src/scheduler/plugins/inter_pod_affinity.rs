@@ -114,15 +114,23 @@ type TopologyCounts = BTreeMap<String, BTreeMap<String, i64>>;
 
 fn add(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, value: i64) {
     if let Some(v) = node.labels.get(key) {
-        let values = counts.entry(key.to_string()).or_default();
-        let c = values.entry(v.clone()).or_insert(0);
-        *c += value;
-        // A pair whose count drops to zero is deleted (`topologyToMatchedTermCount.update`).
-        if *c == 0 {
+        *counts.entry(key.to_string()).or_default().entry(v.clone()).or_insert(0) += value;
+    }
+}
+
+/// `topologyToMatchedTermCount.update`: like [`add`], but a pair whose count drops to zero is
+/// deleted, so that the filter's "is any pod counted" questions stay true after `RemovePod`.
+/// (The score map keeps zero entries: a cycle whose terms cancel out is still scored.)
+fn update_count(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, delta: i64) {
+    add(counts, node, key, delta);
+    if let Some(v) = node.labels.get(key)
+        && let Some(values) = counts.get_mut(key)
+    {
+        if values.get(v) == Some(&0) {
             values.remove(v);
-            if values.is_empty() {
-                counts.remove(key);
-            }
+        }
+        if values.is_empty() {
+            counts.remove(key);
         }
     }
 }
@@ -274,7 +282,7 @@ impl InterPodAffinity {
             for t in &anti.required {
                 let term = Term::new(t, &changed.namespace, &changed.labels);
                 if term.matches(&pod.meta.namespace, &pod.meta.labels, &mut namespaces) {
-                    add(&mut s.existing_anti_affinity_counts, node, &term.topology_key, delta);
+                    update_count(&mut s.existing_anti_affinity_counts, node, &term.topology_key, delta);
                 }
             }
         }
@@ -282,12 +290,12 @@ impl InterPodAffinity {
             && s.required_affinity.iter().all(|t| t.matches(&changed.namespace, &changed.labels, &mut namespaces))
         {
             for t in &s.required_affinity {
-                add(&mut s.affinity_counts, node, &t.topology_key, delta);
+                update_count(&mut s.affinity_counts, node, &t.topology_key, delta);
             }
         }
         for t in &s.required_anti_affinity {
             if t.matches(&changed.namespace, &changed.labels, &mut namespaces) {
-                add(&mut s.anti_affinity_counts, node, &t.topology_key, delta);
+                update_count(&mut s.anti_affinity_counts, node, &t.topology_key, delta);
             }
         }
         drop(namespaces);
