@@ -224,8 +224,9 @@ impl Simulation {
         let until = until.unwrap_or(scenario.until);
         let streams = Streams::new(seed);
         let tiebreak = streams.stream(names::SCHEDULER_TIEBREAK);
-        let scheduler =
+        let mut scheduler =
             Scheduler::with_registry(&scenario.scheduler, &scenario.plugins, tiebreak, options.trace_decisions);
+        scheduler.set_run_seed(seed);
         let options = RunOptions { check_invariants: options.check_invariants || cfg!(debug_assertions), ..options };
         let mut sim = Simulation {
             seed,
@@ -887,7 +888,7 @@ impl Simulation {
             return;
         }
         match object {
-            Object::Namespace(ns) => self.store.create_namespace(now, &ns.meta.name),
+            Object::Namespace(ns) => self.store.apply_namespace(now, &ns.meta.name, &ns.meta.labels),
             Object::Node(node) => match self.store.node_id(&node.meta.name) {
                 Some(id) => self.store.update_node_spec(now, id, node),
                 None => {

@@ -388,7 +388,7 @@ pub fn profile(policy: &Policy, dimensions: usize, seed: u64) -> ProfileConfig {
             profile.balanced_args.resources = every_dimension.clone();
             profile.policy_args.insert(
                 name.to_string(),
-                PolicyArgs { resources: Some(every_dimension), seed: if *name == "Random" { seed } else { 0 } },
+                PolicyArgs { resources: Some(every_dimension), seed: (*name == "Random").then_some(seed) },
             );
         }
     }
@@ -447,6 +447,7 @@ pub fn pack(instance: &Instance, options: &PackOptions) -> Result<Packing, Strin
     config.profiles[0].resolve().map_err(|e| format!("policy {}: {e}", options.policy.name()))?;
     let streams = Streams::new(options.seed);
     let mut scheduler = Scheduler::new(&config, streams.stream(names::SCHEDULER_TIEBREAK), false);
+    scheduler.set_run_seed(options.seed);
     let mut store = Store::new(Journal::new(false));
     store.create_namespace(SimTime::ZERO, "default");
     let specs: Vec<Arc<PodSpec>> = instance.item_types.iter().map(|t| item_spec(&t.sizes)).collect();

@@ -157,6 +157,11 @@ pub struct Scheduler {
     failure: Option<PluginFailure>,
     /// The nominator (`PodNominator`): pods nominated to each node by preemption, in order.
     nominated: BTreeMap<NodeId, Vec<PodId>>,
+    /// Namespace labels (for `namespaceSelector`), refreshed when the store's change.
+    namespace_labels: Vec<(String, crate::api::meta::Labels)>,
+    namespaces_version: Option<u64>,
+    /// The run's seed, for plugins with random draws of their own.
+    run_seed: u64,
     pub stats: SchedulerStats,
 }
 
@@ -203,6 +208,9 @@ impl Scheduler {
             watch: None,
             failure,
             nominated: BTreeMap::new(),
+            namespace_labels: Vec::new(),
+            namespaces_version: None,
+            run_seed: 0,
             stats: SchedulerStats::default(),
         }
     }
@@ -221,6 +229,12 @@ impl Scheduler {
     /// A failure that must stop the run, once.
     pub fn take_failure(&mut self) -> Option<PluginFailure> {
         self.failure.take()
+    }
+
+    /// Sets the run's seed, which plugins with random draws of their own (Random) use unless
+    /// their args name a seed.
+    pub fn set_run_seed(&mut self, seed: u64) {
+        self.run_seed = seed;
     }
 
     pub fn profiles(&self) -> &[Profile] {
@@ -410,7 +424,16 @@ impl Scheduler {
                 .unwrap_or(0);
             let owner_selectors = owner_selectors(store, pod_id);
             // The store keeps no Namespace labels: namespaces carry only their name label.
-            let cx = CycleContext { nodes: &self.cache, owner_selectors: &owner_selectors, namespace_labels: &[] };
+            if self.namespaces_version != Some(store.namespaces_version()) {
+                self.namespace_labels = store.namespace_labels();
+                self.namespaces_version = Some(store.namespaces_version());
+            }
+            let cx = CycleContext {
+                nodes: &self.cache,
+                owner_selectors: &owner_selectors,
+                namespace_labels: &self.namespace_labels,
+                run_seed: self.run_seed,
+            };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(
                 profile,

@@ -127,6 +127,7 @@ pub struct Store {
     services: Vec<Option<Service>>,
     service_names: HashMap<NsName, ServiceId>,
     namespaces: BTreeMap<String, Namespace>,
+    namespaces_version: u64,
     /// By name; the built-in classes exist from the start.
     priority_classes: BTreeMap<String, PriorityClass>,
     pdbs: Vec<Option<PodDisruptionBudget>>,
@@ -162,6 +163,7 @@ impl Store {
             services: Vec::new(),
             service_names: HashMap::new(),
             namespaces: BTreeMap::new(),
+            namespaces_version: 0,
             // The API server creates the built-in classes before anything else; they are not
             // journaled, as they are part of every cluster.
             priority_classes: PriorityClass::system_classes().into_iter().map(|c| (c.meta.name.clone(), c)).collect(),
@@ -196,13 +198,39 @@ impl Store {
     }
 
     pub fn create_namespace(&mut self, now: SimTime, name: &str) {
-        if self.namespaces.contains_key(name) {
+        self.apply_namespace(now, name, &crate::api::meta::Labels::new());
+    }
+
+    /// Creates a namespace, or replaces the labels of an existing one.
+    pub fn apply_namespace(&mut self, now: SimTime, name: &str, labels: &crate::api::meta::Labels) {
+        if let Some(ns) = self.namespaces.get_mut(name) {
+            if ns.meta.labels != *labels {
+                ns.meta.labels = labels.clone();
+                self.namespaces_version += 1;
+            }
             return;
         }
         let uid = self.uid();
-        let meta = ObjectMeta { name: name.to_string(), uid, creation_timestamp: now, ..ObjectMeta::default() };
+        let meta = ObjectMeta {
+            name: name.to_string(),
+            uid,
+            creation_timestamp: now,
+            labels: labels.clone(),
+            ..ObjectMeta::default()
+        };
         self.namespaces.insert(name.to_string(), Namespace { meta });
+        self.namespaces_version += 1;
         self.journal.record(now, Record::NamespaceCreated { namespace: name.to_string() });
+    }
+
+    /// Every namespace's labels, sorted by name.
+    pub fn namespace_labels(&self) -> Vec<(String, crate::api::meta::Labels)> {
+        self.namespaces.iter().map(|(n, ns)| (n.clone(), ns.meta.labels.clone())).collect()
+    }
+
+    /// Changes whenever a namespace is created or relabelled.
+    pub fn namespaces_version(&self) -> u64 {
+        self.namespaces_version
     }
 
     // ----- nodes -----

@@ -99,8 +99,8 @@ pub struct PolicyArgs {
     /// Tetris and BestFit: the resources and their weights. `None` (the default): cpu and
     /// memory with weight 1, plus every extended resource the pod requests, with weight 1.
     pub resources: Option<Vec<ResourceWeight>>,
-    /// Random: the seed of its `scheduler.random` stream (default 0).
-    pub seed: u64,
+    /// Random: the seed of its `scheduler.random` stream (default: the run's seed).
+    pub seed: Option<u64>,
 }
 
 /// `PodTopologySpreadArgs.defaultingType`.
@@ -957,7 +957,7 @@ fn decode_policy_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, plugin: &s
     if plugin == "Random"
         && let Some(n) = f.get("seed")
     {
-        args.seed = ctx.int_in(n, &f.child("seed"), 0, i64::MAX)? as u64;
+        args.seed = Some(ctx.int_in(n, &f.child("seed"), 0, i64::MAX)? as u64);
     }
     f.finish(ctx, &[])?;
     Ok(args)

@@ -205,12 +205,14 @@ pub struct CycleContext<'a> {
     /// Every namespace also carries `kubernetes.io/metadata.name` (added by the plugin); one
     /// missing here has no other label.
     pub namespace_labels: &'a [(String, Labels)],
+    /// The run's seed, for plugins that draw random numbers of their own (Random).
+    pub run_seed: u64,
 }
 
 impl<'a> CycleContext<'a> {
     /// A context over `nodes` with no selecting workloads.
     pub fn with_nodes(nodes: &'a [NodeInfo]) -> CycleContext<'a> {
-        CycleContext { nodes, owner_selectors: &[], namespace_labels: &[] }
+        CycleContext { nodes, owner_selectors: &[], namespace_labels: &[], run_seed: 0 }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Random: every feasible node gets a score drawn uniformly from 0..=100, from the plugin's own
-//! seeded stream (`scheduler.random`, seeded by the plugin's `seed` arg), so a run is
+//! seeded stream (`scheduler.random`, seeded by the run's seed or the plugin's `seed` arg), so a run is
 //! reproducible and its draws do not shift any other stream. Together with the uniform
 //! tie-break this picks a feasible node uniformly at random: the "random fit" baseline of
 //! cluster-scheduling studies (e.g. Weng et al., USENIX ATC 2023).
@@ -12,7 +12,10 @@ use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin
 pub const NAME: &str = "Random";
 
 pub struct RandomScore {
-    rng: SimRng,
+    /// The seed from the plugin's args; `None`: the run's seed.
+    seed: Option<u64>,
+    /// Created at the first cycle, when the run's seed is known.
+    rng: Option<SimRng>,
     /// This cycle's score per node index (`None`: not drawn this cycle).
     drawn: Vec<Option<i64>>,
     /// The indices drawn this cycle, to clear them (not the whole vector) next cycle.
@@ -20,12 +23,8 @@ pub struct RandomScore {
 }
 
 impl RandomScore {
-    pub fn new(seed: u64) -> RandomScore {
-        RandomScore {
-            rng: Streams::new(seed).stream(names::SCHEDULER_RANDOM),
-            drawn: Vec::new(),
-            drawn_ids: Vec::new(),
-        }
+    pub fn new(seed: Option<u64>) -> RandomScore {
+        RandomScore { seed, rng: None, drawn: Vec::new(), drawn_ids: Vec::new() }
     }
 }
 
@@ -44,7 +43,9 @@ impl Plugin for RandomScore {
 impl PreScore for RandomScore {
     /// Draws one score per feasible node, in node id order (so the draws do not depend on where
     /// the filter's rotation started).
-    fn pre_score(&mut self, _cx: &CycleContext<'_>, _pod: &Pod, feasible: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, cx: &CycleContext<'_>, _pod: &Pod, feasible: &[&NodeInfo]) -> Status {
+        let seed = self.seed.unwrap_or(cx.run_seed);
+        let rng = self.rng.get_or_insert_with(|| Streams::new(seed).stream(names::SCHEDULER_RANDOM));
         for &i in &self.drawn_ids {
             self.drawn[i] = None;
         }
@@ -55,7 +56,7 @@ impl PreScore for RandomScore {
             if i >= self.drawn.len() {
                 self.drawn.resize(i + 1, None);
             }
-            self.drawn[i] = Some(uniform_below(&mut self.rng, MAX_NODE_SCORE as u64 + 1) as i64);
+            self.drawn[i] = Some(uniform_below(rng, MAX_NODE_SCORE as u64 + 1) as i64);
         }
         Status::success()
     }
@@ -96,10 +97,10 @@ mod tests {
         // the filter listed them as 2, 0, 1.
         let mut reference = Streams::new(7).stream(names::SCHEDULER_RANDOM);
         let want: Vec<i64> = (0..3).map(|_| uniform_below(&mut reference, 101) as i64).collect();
-        let mut plugin = RandomScore::new(7);
+        let mut plugin = RandomScore::new(Some(7));
         assert_eq!(cycle(&mut plugin, &all, &[2, 0, 1]), [want[2], want[0], want[1]]);
         // The same seed gives the same scores; a node not drawn this cycle has no score.
-        let mut again = RandomScore::new(7);
+        let mut again = RandomScore::new(Some(7));
         assert_eq!(cycle(&mut again, &all, &[0, 1, 2]), want);
         cycle(&mut again, &all, &[1]);
         assert!(again.score(&pod(&[]), &all[0]).is_err());
@@ -108,7 +109,7 @@ mod tests {
     #[test]
     fn scores_cover_0_to_100_roughly_uniformly() {
         let all = nodes(2);
-        let mut plugin = RandomScore::new(1);
+        let mut plugin = RandomScore::new(Some(1));
         let mut counts = [0u32; 101];
         for _ in 0..10_100 {
             for s in cycle(&mut plugin, &all, &[0, 1]) {
@@ -118,6 +119,29 @@ mod tests {
         }
         // 20,200 draws: 200 expected per value; a uniform draw stays within 100..300 (7 sigma).
         assert!(counts.iter().all(|&c| (100..300).contains(&c)), "{counts:?}");
-        assert_ne!(cycle(&mut RandomScore::new(1), &all, &[0, 1]), cycle(&mut RandomScore::new(2), &all, &[0, 1]));
+        assert_ne!(
+            cycle(&mut RandomScore::new(Some(1)), &all, &[0, 1]),
+            cycle(&mut RandomScore::new(Some(2)), &all, &[0, 1])
+        );
+    }
+
+    #[test]
+    fn without_a_seed_arg_the_run_seed_decides() {
+        let all = nodes(3);
+        let p = pod(&[("cpu", "1")]);
+        let feasible: Vec<&NodeInfo> = all.iter().collect();
+        let draw = |run_seed: u64| {
+            let mut plugin = RandomScore::new(None);
+            let cx = CycleContext { run_seed, ..CycleContext::with_nodes(&all) };
+            assert!(plugin.pre_score(&cx, &p, &feasible).is_success());
+            (0..3).map(|i| plugin.score(&p, &all[i]).unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(5), draw(5));
+        assert_ne!(draw(5), draw(6));
+        // An explicit seed wins over the run's.
+        let mut fixed = RandomScore::new(Some(5));
+        let cx = CycleContext { run_seed: 99, ..CycleContext::with_nodes(&all) };
+        assert!(fixed.pre_score(&cx, &p, &feasible).is_success());
+        assert_eq!((0..3).map(|i| fixed.score(&p, &all[i]).unwrap()).collect::<Vec<_>>(), draw(5));
     }
 }

@@ -91,7 +91,7 @@ mod tests {
         // Weighted cpu 3, memory 1 on node B above: (3·.25·.5 + 1·.25·.25) / 4 = .4375 / 4.
         let p = pod(&[("cpu", "1"), ("memory", "2000")]);
         let b = node("b", &[("cpu", "4"), ("memory", "8000")]).with_pods(&[pod(&[("cpu", "2"), ("memory", "6000")])]);
-        let weighted = Tetris::new(PolicyArgs { resources: Some(weights(&[("cpu", 3), ("memory", 1)])), seed: 0 });
+        let weighted = Tetris::new(PolicyArgs { resources: Some(weights(&[("cpu", 3), ("memory", 1)])), seed: None });
         assert_eq!(weighted.score(&p, &b).unwrap(), 109_375_000);
         // By default a requested extended resource is a third dimension: gpu 1 of 4, 2 free:
         // (.25·1 + .25·1 + .25·.5) / 3 = .625 / 3 = .208333333… -> 208333333.
