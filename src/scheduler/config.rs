@@ -644,7 +644,7 @@ fn decode_plugin_set(
                         name_node.pos,
                         &format!("{ip}.name"),
                         format!("unknown plugin {name:?}{}", crate::suggest::did_you_mean(&name, plugins.names())),
-                        "plugin names are kube-scheduler's, e.g. NodeResourcesFit, TaintToleration, NodeResourcesBalancedAllocation",
+                        "plugin names are kube-scheduler's (NodeResourcesFit, TaintToleration, ...), the policies of docs/policies.md (Tetris, BestFit, ...), ExternalPolicy, or ones registered by a PluginRegistry",
                     ));
                 };
                 if key == "enabled"
