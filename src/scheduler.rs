@@ -17,6 +17,7 @@
 pub mod config;
 pub mod custom;
 pub mod framework;
+pub mod hints;
 pub mod plugins;
 pub mod queue;
 pub mod registry;
@@ -32,6 +33,7 @@ use framework::{
     Code, CycleContext, FrameworkHandle, NodeInfo, NodeToStatus, Plugin, PodView, PostFilterContext, PostFilterResult,
     Status, num_feasible_nodes_to_find, select_host,
 };
+use hints::ClusterEvent;
 use queue::SchedulingQueue;
 
 /// One profile: a framework instance.
@@ -338,11 +340,18 @@ impl Scheduler {
         match change {
             Change::NodeAdded(id) => {
                 self.refresh_node(store, id);
-                self.queue.move_all_unschedulable(now);
+                let node = &self.cache[id.index()];
+                self.queue.move_unschedulable(now, |p, rejectors| {
+                    hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::NodeAdd(node))
+                });
             }
             Change::NodeUpdated(id) => {
+                let old = self.cache[id.index()].clone();
                 self.refresh_node(store, id);
-                self.queue.move_all_unschedulable(now);
+                let new = &self.cache[id.index()];
+                self.queue.move_unschedulable(now, |p, rejectors| {
+                    hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::NodeUpdate { old: &old, new })
+                });
             }
             Change::PodCreated(id) => {
                 let pod = store.pod(id);
@@ -357,11 +366,20 @@ impl Scheduler {
             }
             Change::PodBound(id) => {
                 let pod = store.pod(id);
-                if let Some(node) = pod.status.node {
-                    self.cache[node.index()].add_pod(id, pod);
-                }
                 self.queue.forget(id);
                 self.forget_nomination(id);
+                if let Some(node) = pod.status.node {
+                    self.cache[node.index()].add_pod(id, pod);
+                    let info = &self.cache[node.index()];
+                    let view = PodView::of(id, pod);
+                    self.queue.move_unschedulable(now, |p, rejectors| {
+                        hints::worth_retrying(
+                            rejectors,
+                            store.pod(p),
+                            &ClusterEvent::AssignedPodAdd { pod: &view, node: info },
+                        )
+                    });
+                }
             }
             Change::PodRemoved(id) => {
                 let pod = store.pod(id);
@@ -370,7 +388,15 @@ impl Scheduler {
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].remove_pod(id, pod);
                     // An assigned pod was deleted: resources were freed.
-                    self.queue.move_all_unschedulable(now);
+                    let info = &self.cache[node.index()];
+                    let view = PodView::of(id, pod);
+                    self.queue.move_unschedulable(now, |p, rejectors| {
+                        hints::worth_retrying(
+                            rejectors,
+                            store.pod(p),
+                            &ClusterEvent::AssignedPodDelete { pod: &view, node: info },
+                        )
+                    });
                 }
             }
             Change::PodDeleting(id) => match store.pod(id).status.node {
@@ -378,7 +404,18 @@ impl Scheduler {
                     self.queue.forget(id);
                     self.forget_nomination(id);
                 }
-                Some(node) => self.cache[node.index()].update_pod(id, store.pod(id)),
+                Some(node) => {
+                    self.cache[node.index()].update_pod(id, store.pod(id));
+                    let info = &self.cache[node.index()];
+                    let view = PodView::of(id, store.pod(id));
+                    self.queue.move_unschedulable(now, |p, rejectors| {
+                        hints::worth_retrying(
+                            rejectors,
+                            store.pod(p),
+                            &ClusterEvent::AssignedPodUpdate { pod: &view, node: info },
+                        )
+                    });
+                }
             },
             Change::PodStatus(id) => {
                 // The start time matters to preemption; keep the node's view current.
@@ -416,6 +453,7 @@ impl Scheduler {
         let tracing = self.trace.is_some() || watched;
         let mut post: Option<PostFilterOutcome> = None;
         let noms = self.nominations(store, pod_id, now);
+        let mut rejectors: Vec<&'static str> = Vec::new();
         let outcome = {
             let percentage = self.profiles[profile_index]
                 .resolved
@@ -446,6 +484,7 @@ impl Scheduler {
                 tracing.then_some(&mut verdicts),
                 &noms,
                 &mut post,
+                &mut rejectors,
             )
         };
         drop(noms);
@@ -475,12 +514,12 @@ impl Scheduler {
                         None => self.forget_nomination(pod_id),
                     }
                 }
-                self.queue.requeue_unschedulable(pod_id, now);
+                self.queue.requeue_rejected(pod_id, now, std::mem::take(&mut rejectors));
             }
             Outcome::Error(message) => {
                 self.stats.errors += 1;
                 store.set_unschedulable_pod(now, pod_id, format!("scheduling error: {message}"));
-                self.queue.requeue_unschedulable(pod_id, now);
+                self.queue.requeue_after_error(pod_id, now);
             }
         }
         if tracing {
@@ -586,6 +625,7 @@ fn schedule_pod(
     mut trace: Option<&mut Vec<NodeVerdict>>,
     noms: &Nominations<'_>,
     post: &mut Option<PostFilterOutcome>,
+    rejectors: &mut Vec<&'static str>,
 ) -> Outcome {
     let cache = cx.nodes;
     let n = order.len();
@@ -615,6 +655,7 @@ fn schedule_pod(
                         total: None,
                     }));
                 }
+                rejectors.push(name);
                 // Every node has the PreFilter status, for preemption.
                 let diagnosis = NodeToStatus::new(status);
                 return run_post_filter(
@@ -714,6 +755,12 @@ fn schedule_pod(
         // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
+        // `UnschedulablePlugins`: the plugins that rejected some node, for the queueing hints.
+        for status in diagnosis.statuses.values().chain(std::iter::once(&diagnosis.absent)) {
+            if !status.plugin.is_empty() && !rejectors.contains(&status.plugin) {
+                rejectors.push(status.plugin);
+            }
+        }
         return run_post_filter(profile, pod, cx, order, noms, &diagnosis, &skipped_filters, rng, fit_error, post);
     }
     if feasible.len() == 1 {

@@ -40,7 +40,8 @@ pub struct SchedulingQueue {
     /// Max-heap on (priority, earlier timestamp, earlier insertion).
     active: PriorityQueue<PodId, (i32, Reverse<SimTime>, Reverse<u64>)>,
     backoff: BTreeSet<(SimTime, u64, PodId)>,
-    unschedulable: BTreeMap<PodId, SimTime>,
+    /// Unschedulable pods: since when, and the plugins that rejected them (`UnschedulablePlugins`).
+    unschedulable: BTreeMap<PodId, (SimTime, Vec<&'static str>)>,
     info: HashMap<PodId, (Queued, Place, u64)>,
     seq: u64,
     initial_backoff: SimDuration,
@@ -140,18 +141,47 @@ impl SchedulingQueue {
         q.timestamp.saturating_add(self.backoff_duration(q.attempts))
     }
 
-    /// After a failed attempt: the pod waits in unschedulablePods for a cluster event.
+    /// After a failed attempt: the pod waits in unschedulablePods for a cluster event that one
+    /// of the plugins that rejected it (`rejectors`) says may help.
     pub fn requeue_unschedulable(&mut self, pod: PodId, now: SimTime) {
+        self.requeue_rejected(pod, now, Vec::new());
+    }
+
+    /// [`requeue_unschedulable`](Self::requeue_unschedulable) recording the rejecting plugins.
+    pub fn requeue_rejected(&mut self, pod: PodId, now: SimTime, rejectors: Vec<&'static str>) {
         let Some(entry) = self.info.get_mut(&pod) else { return };
         entry.0.timestamp = now;
         entry.1 = Place::Unschedulable;
-        self.unschedulable.insert(pod, now);
+        self.unschedulable.insert(pod, (now, rejectors));
     }
 
-    /// A cluster event that may make pods schedulable: every unschedulable pod moves to
+    /// After an attempt that failed with an error: straight to backoffQ (no cluster event is
+    /// needed for a retry).
+    pub fn requeue_after_error(&mut self, pod: PodId, now: SimTime) {
+        self.requeue_rejected(pod, now, Vec::new());
+        self.move_one(pod, now);
+    }
+
+    /// A cluster event that may make any pod schedulable: every unschedulable pod moves to
     /// activeQ, or to backoffQ while its backoff has not expired. Returns how many moved.
     pub fn move_all_unschedulable(&mut self, now: SimTime) -> usize {
-        let pods: Vec<PodId> = self.unschedulable.keys().copied().collect();
+        self.move_unschedulable(now, |_, _| true)
+    }
+
+    /// `MoveAllToActiveOrBackoffQueue` with queueing hints: each unschedulable pod for which
+    /// `worth_retrying(pod, its rejecting plugins)` holds moves, in pod id order. Returns how
+    /// many moved.
+    pub fn move_unschedulable(
+        &mut self,
+        now: SimTime,
+        mut worth_retrying: impl FnMut(PodId, &[&'static str]) -> bool,
+    ) -> usize {
+        let pods: Vec<PodId> = self
+            .unschedulable
+            .iter()
+            .filter(|(p, (_, rejectors))| worth_retrying(**p, rejectors))
+            .map(|(p, _)| *p)
+            .collect();
         for &pod in &pods {
             self.move_one(pod, now);
         }
@@ -195,7 +225,7 @@ impl SchedulingQueue {
         let stale: Vec<PodId> = self
             .unschedulable
             .iter()
-            .filter(|&(_, &since)| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
+            .filter(|&(_, &(since, _))| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
             .map(|(&p, _)| p)
             .collect();
         for pod in stale {
@@ -205,7 +235,11 @@ impl SchedulingQueue {
 
     /// The earliest time an unschedulable pod becomes eligible for the leftover flush.
     pub fn next_leftover_deadline(&self) -> Option<SimTime> {
-        self.unschedulable.values().min().map(|&since| since.saturating_add(MAX_IN_UNSCHEDULABLE))
+        self.unschedulable
+            .values()
+            .map(|(since, _)| *since)
+            .min()
+            .map(|since| since.saturating_add(MAX_IN_UNSCHEDULABLE))
     }
 
     pub fn place(&self, pod: PodId) -> Option<Place> {

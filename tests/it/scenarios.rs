@@ -239,3 +239,42 @@ spec:
         assert_eq!(node, "n2", "seed {seed}: n1 runs a db pod of a tier=data namespace");
     }
 }
+
+/// Queueing hints: a pod rejected by TaintToleration on one node and NodeResourcesFit on the
+/// other is not retried when a node is only relabelled (neither plugin cares), and is retried
+/// (and bound) the instant an assigned pod is deleted and frees room.
+#[test]
+fn queueing_hints_retry_only_on_relevant_events() {
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: hints}
+spec:
+  until: 1m
+  cluster:
+    nodes:
+      - {name: tainted, allocatable: {cpu: "4", memory: 4Gi}, taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}
+      - {name: full, allocatable: {cpu: "1", memory: 4Gi}}
+  manifests:
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: hog}, spec: {nodeName: full, containers: [{name: c, resources: {requests: {cpu: "1"}}}]}}
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, resources: {requests: {cpu: "1"}}}]}}
+  events:
+    - at: 10s
+      apply:
+        apiVersion: v1
+        kind: Node
+        metadata: {name: tainted, labels: {relabelled: "yes"}}
+        spec: {taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}
+        status: {allocatable: {cpu: "4", memory: 4Gi}}
+    - {at: 20s, delete: pod/default/hog}
+  checks:
+    - {at: 19s, expect: "pod/default/p phase == Pending"}
+    - {at: 20s, expect: "pod/default/p node == full"}
+"#;
+    let sim = crate::support::run(crate::support::parse(text), None);
+    for r in sim.check_results() {
+        assert!(r.passed, "{:?} failed (actual: {})", r.text, r.actual);
+    }
+    assert_eq!(sim.scheduler().stats.attempts, 2, "tried at 0s and at 20s only, not at the relabel");
+    assert_eq!(sim.scheduler().stats.unschedulable, 1);
+}
