@@ -49,7 +49,7 @@ pub struct RunArgs {
     /// Override spec.until (e.g. 30m, 2h).
     #[arg(long, value_parser = parse_until)]
     pub until: Option<SimTime>,
-    /// Output directory (default: results/<scenario name>/).
+    /// Output directory (default: results/{scenario name}/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Extra outputs: decisions (decisions.jsonl), events (events.jsonl).

@@ -276,11 +276,13 @@ pub enum Policy {
     Plugin(&'static str),
 }
 
-/// The score plugins `kubesim pack --policy` accepts: those the simulator implements.
+/// The score plugins `kubesim pack --policy` accepts: those the simulator implements, except
+/// the GPU-sharing policies (FGD, GPUPacking), which score nothing on instances without GPUs.
 pub fn policy_plugins() -> impl Iterator<Item = &'static str> {
     registry::PLUGINS
         .iter()
         .filter(|p| p.points.contains(Points::SCORE) && matches!(p.support, Support::Implemented | Support::Policy))
+        .filter(|p| !matches!(p.name, "FGD" | "GPUPacking"))
         .map(|p| p.name)
 }
 

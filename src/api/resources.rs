@@ -221,6 +221,91 @@ impl Resources {
     }
 }
 
+/// kubesim's GPU model (`docs/scenario.md`, "GPUs"): a node's `nvidia.com/gpu: N` allocatable is
+/// N devices of [`gpu::MILLI_PER_DEVICE`] milli each; a pod takes whole devices with
+/// `nvidia.com/gpu: k` or a share of one device with `kubesim.io/gpu-milli: m` (1 ≤ m < 1000).
+pub mod gpu {
+    /// Whole GPU devices (the NVIDIA device plugin's resource).
+    pub const DEVICES: &str = "nvidia.com/gpu";
+    /// A share of one GPU device, in thousandths (openb's `gpu_milli`).
+    pub const MILLI: &str = "kubesim.io/gpu-milli";
+    /// The milli of one device.
+    pub const MILLI_PER_DEVICE: i64 = 1000;
+    /// The node label naming the GPU model (as NVIDIA GPU Feature Discovery sets it).
+    pub const PRODUCT_LABEL: &str = "nvidia.com/gpu.product";
+    /// The pod annotation restricting GPU models, `|`-separated (openb's `gpu_spec`).
+    pub const SPEC_ANNOTATION: &str = "kubesim.io/gpu-spec";
+    /// At most this many devices per node are modelled (a larger `nvidia.com/gpu` allocatable
+    /// is modelled as this many devices).
+    pub const MAX_DEVICES: usize = 1024;
+}
+
+/// What a pod asks of GPU devices, from its effective requests (`PodRequests`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GpuRequest {
+    /// Neither `nvidia.com/gpu` nor `kubesim.io/gpu-milli`.
+    None,
+    /// `nvidia.com/gpu: k`: k whole, otherwise unused devices.
+    Whole(u32),
+    /// `kubesim.io/gpu-milli: m`: m thousandths of one device (1 ≤ m < 1000).
+    Share(i64),
+    /// A request the model does not allow; the reason says why.
+    Invalid(&'static str),
+}
+
+impl GpuRequest {
+    /// The pod's GPU request from its effective requests.
+    pub fn of(requests: &Resources) -> GpuRequest {
+        let whole = requests.scalar(gpu::DEVICES);
+        let milli = requests.scalar(gpu::MILLI);
+        match (whole > 0, milli > 0) {
+            (false, false) => GpuRequest::None,
+            (true, true) => GpuRequest::Invalid(
+                "pod requests both nvidia.com/gpu and kubesim.io/gpu-milli: whole GPUs or a share of one, not both",
+            ),
+            (false, true) if milli >= gpu::MILLI_PER_DEVICE => GpuRequest::Invalid(
+                "kubesim.io/gpu-milli is a share of one GPU and must be below 1000: request whole GPUs with nvidia.com/gpu",
+            ),
+            (false, true) => GpuRequest::Share(milli),
+            (true, false) => GpuRequest::Whole(u32::try_from(whole).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// The number of devices it takes and the milli it takes on each: `(k, 1000)` for whole
+    /// GPUs, `(1, m)` for a share, `(0, 0)` otherwise.
+    pub fn per_device(self) -> (u32, i64) {
+        match self {
+            GpuRequest::Whole(k) => (k, gpu::MILLI_PER_DEVICE),
+            GpuRequest::Share(m) => (1, m),
+            GpuRequest::None | GpuRequest::Invalid(_) => (0, 0),
+        }
+    }
+
+    /// Whether it asks for GPU devices at all (a valid request).
+    pub fn uses_devices(self) -> bool {
+        matches!(self, GpuRequest::Whole(_) | GpuRequest::Share(_))
+    }
+}
+
+impl Resources {
+    /// The number of GPU devices a node with this allocatable has (`nvidia.com/gpu`, capped at
+    /// [`gpu::MAX_DEVICES`]).
+    pub fn gpu_devices(&self) -> usize {
+        usize::try_from(self.scalar(gpu::DEVICES).max(0)).unwrap_or(usize::MAX).min(gpu::MAX_DEVICES)
+    }
+
+    /// Derives a node's `kubesim.io/gpu-milli` allocatable from its `nvidia.com/gpu`: N devices
+    /// give N × 1000 milli (a value written for `kubesim.io/gpu-milli` is replaced), so that
+    /// NodeResourcesFit's aggregate check stays a true necessary condition for GPU shares.
+    /// Nodes that name neither resource are left alone.
+    pub fn derive_gpu_milli(&mut self) {
+        if self.has_scalar(gpu::DEVICES) || self.has_scalar(gpu::MILLI) {
+            let devices = self.scalar(gpu::DEVICES).max(0);
+            self.set_scalar(&Arc::from(gpu::MILLI), devices.saturating_mul(gpu::MILLI_PER_DEVICE));
+        }
+    }
+}
+
 /// `DefaultMilliCPURequest`: the cpu a container without a cpu request is assumed to use when
 /// scoring (`pkg/scheduler/util/pod_resources.go`).
 pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
@@ -264,6 +349,36 @@ mod tests {
         assert_eq!(r.ephemeral_storage, 1, "Value() rounds 0.5 up to 1");
         let tiny = Resources::from_list(&list(&[("cpu", "0.1m")]));
         assert_eq!(tiny.milli_cpu, 1, "MilliValue() rounds up");
+    }
+
+    #[test]
+    fn gpu_requests() {
+        let req = |items: &[(&str, &str)]| GpuRequest::of(&Resources::from_list(&list(items)));
+        assert_eq!(req(&[("cpu", "1")]), GpuRequest::None);
+        assert_eq!(req(&[("nvidia.com/gpu", "2")]), GpuRequest::Whole(2));
+        assert_eq!(req(&[("kubesim.io/gpu-milli", "300")]), GpuRequest::Share(300));
+        assert_eq!(req(&[("kubesim.io/gpu-milli", "300")]).per_device(), (1, 300));
+        assert_eq!(req(&[("nvidia.com/gpu", "2")]).per_device(), (2, 1000));
+        assert!(matches!(req(&[("kubesim.io/gpu-milli", "1000")]), GpuRequest::Invalid(_)));
+        assert!(matches!(req(&[("kubesim.io/gpu-milli", "5"), ("nvidia.com/gpu", "1")]), GpuRequest::Invalid(_)));
+        // Zero requests are no request.
+        assert_eq!(req(&[("nvidia.com/gpu", "0"), ("kubesim.io/gpu-milli", "0")]), GpuRequest::None);
+    }
+
+    #[test]
+    fn gpu_milli_allocatable_is_derived() {
+        let mut node = Resources::from_list(&list(&[("cpu", "8"), ("nvidia.com/gpu", "4")]));
+        node.derive_gpu_milli();
+        assert_eq!(node.scalar("kubesim.io/gpu-milli"), 4000);
+        assert_eq!(node.gpu_devices(), 4);
+        // A written value is replaced; a node without GPUs is left alone.
+        let mut written = Resources::from_list(&list(&[("kubesim.io/gpu-milli", "7")]));
+        written.derive_gpu_milli();
+        assert_eq!(written.scalar("kubesim.io/gpu-milli"), 0);
+        let mut cpu_only = Resources::from_list(&list(&[("cpu", "8")]));
+        cpu_only.derive_gpu_milli();
+        assert!(!cpu_only.has_scalar("kubesim.io/gpu-milli"));
+        assert_eq!(cpu_only.gpu_devices(), 0);
     }
 
     #[test]

@@ -142,7 +142,9 @@ pub(crate) fn decode_taints(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> D
 
 /// Builds a Node object from its fields.
 pub fn build_node(meta: ObjectMeta, fields: NodeFields) -> Node {
-    let allocatable_resources = Resources::from_list(&fields.allocatable);
+    let mut allocatable_resources = Resources::from_list(&fields.allocatable);
+    // `kubesim.io/gpu-milli` follows `nvidia.com/gpu` (the GPU model of docs/scenario.md).
+    allocatable_resources.derive_gpu_milli();
     Node {
         meta,
         unschedulable: fields.unschedulable,

@@ -10,6 +10,7 @@ use crate::api::resources::ResourceName;
 use crate::decode::{Ctx, DResult};
 use crate::scheduler::custom::{PluginArgs, PluginRegistry};
 use crate::scheduler::plugins::external::{self, ExternalPolicyArgs};
+use crate::scheduler::plugins::fgd::{self, FgdArgs};
 use crate::scheduler::registry::{self, POINT_KEYS, Points, Support};
 use crate::yaml::{Node as YamlNode, Pos};
 
@@ -175,6 +176,8 @@ pub struct ProfileConfig {
     pub inter_pod_affinity_args: InterPodAffinityArgs,
     /// `pluginConfig` args of the scoring policies, by plugin name.
     pub policy_args: std::collections::BTreeMap<String, PolicyArgs>,
+    /// FGD's `pluginConfig` args (its target distribution).
+    pub fgd_args: FgdArgs,
     /// ExternalPolicy's `pluginConfig` args.
     pub external_args: Option<ExternalPolicyArgs>,
     /// `pluginConfig` args of the plugins registered in a `PluginRegistry`, by plugin name.
@@ -196,6 +199,7 @@ impl ProfileConfig {
             spread_args: PodTopologySpreadArgs::default(),
             inter_pod_affinity_args: InterPodAffinityArgs::default(),
             policy_args: Default::default(),
+            fgd_args: FgdArgs::default(),
             external_args: None,
             plugin_args: Default::default(),
             pos: Pos::default(),
@@ -246,6 +250,8 @@ pub struct ResolvedProfile {
     pub inter_pod_affinity_args: InterPodAffinityArgs,
     /// `pluginConfig` args of the scoring policies, by plugin name.
     pub policy_args: std::collections::BTreeMap<String, PolicyArgs>,
+    /// FGD's `pluginConfig` args.
+    pub fgd_args: FgdArgs,
     /// ExternalPolicy's `pluginConfig` args.
     pub external_args: Option<ExternalPolicyArgs>,
     /// `pluginConfig` args of the plugins registered in a `PluginRegistry`, by plugin name.
@@ -338,9 +344,11 @@ impl ProfileConfig {
                     return Err(format!("plugin {:?} does not implement this extension point", e.name));
                 }
                 match support {
-                    Support::Implemented | Support::VolumeNoOp | Support::Policy | Support::External => {
-                        simulated.push(e)
-                    }
+                    Support::Implemented
+                    | Support::VolumeNoOp
+                    | Support::Policy
+                    | Support::External
+                    | Support::Extension => simulated.push(e),
                     Support::NotYet => {
                         if !not_simulated.contains(&e.name) {
                             not_simulated.push(e.name.clone());
@@ -353,7 +361,7 @@ impl ProfileConfig {
         let names = |v: Vec<PluginEntry>| v.into_iter().map(|e| e.name).collect::<Vec<_>>();
         let queue_sort = names(expand(Points::QUEUE_SORT)?);
         let pre_enqueue = names(expand(Points::PRE_ENQUEUE)?);
-        let pre_filter = names(expand(Points::PRE_FILTER)?);
+        let mut pre_filter = names(expand(Points::PRE_FILTER)?);
         let filter = names(expand(Points::FILTER)?);
         let post_filter = names(expand(Points::POST_FILTER)?);
         let mut pre_score = names(expand(Points::PRE_SCORE)?);
@@ -363,6 +371,15 @@ impl ProfileConfig {
         // kubesim plugin sees only at PreScore: wherever it scores, its PreScore runs too.
         if score_entries.iter().any(|e| e.name == "ImageLocality") && !pre_score.iter().any(|n| n == "ImageLocality") {
             pre_score.push("ImageLocality".to_string());
+        }
+        // FGD counts the pods it sees at PreFilter and fixes a cycle's distribution at PreScore:
+        // wherever it scores, both run too.
+        if score_entries.iter().any(|e| e.name == fgd::NAME) {
+            for list in [&mut pre_filter, &mut pre_score] {
+                if !list.iter().any(|n| n == fgd::NAME) {
+                    list.push(fgd::NAME.to_string());
+                }
+            }
         }
 
         // getScoreWeights: the specific score entry wins over MultiPoint; 0 becomes 1.
@@ -408,6 +425,7 @@ impl ProfileConfig {
             spread_args: self.spread_args.clone(),
             inter_pod_affinity_args: self.inter_pod_affinity_args.clone(),
             policy_args: self.policy_args.clone(),
+            fgd_args: self.fgd_args.clone(),
             external_args: self.external_args.clone(),
             plugin_args: self.plugin_args.clone(),
         })
@@ -581,6 +599,7 @@ fn decode_profile(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, known: &Plugin
                 ("InterPodAffinity", Some(a)) => {
                     profile.inter_pod_affinity_args = decode_inter_pod_affinity_args(ctx, a, &format!("{ip}.args"))?
                 }
+                (fgd::NAME, Some(a)) => profile.fgd_args = fgd::decode_args(ctx, a, &format!("{ip}.args"))?,
                 (external::NAME, Some(a)) => {
                     profile.external_args = Some(external::decode_args(ctx, a, &format!("{ip}.args"))?)
                 }
@@ -984,6 +1003,8 @@ mod tests {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                // kubesim's device-level GPU check (Support::Extension), right after the fit.
+                "GPUShare",
                 "VolumeRestrictions",
                 "NodeVolumeLimits",
                 "VolumeBinding",
@@ -1008,6 +1029,25 @@ mod tests {
         assert!(r.pre_score.contains(&"ImageLocality".to_string()));
         assert_eq!(r.bind, ["DefaultBinder"]);
         assert!(!r.not_simulated.contains(&"PodTopologySpread".to_string()));
+    }
+
+    #[test]
+    fn fgd_prefilters_and_prescores_wherever_it_scores() {
+        // Enabled at the score point only, with every PreScore plugin disabled.
+        let profile = ProfileConfig {
+            points: vec![
+                (Points::SCORE, PluginSet { enabled: vec![entry("FGD", 1)], disabled: vec!["*".into()] }),
+                (Points::PRE_SCORE, PluginSet { enabled: vec![], disabled: vec!["*".into()] }),
+            ],
+            ..ProfileConfig::default_profile()
+        };
+        let r = profile.resolve().unwrap();
+        assert_eq!(r.score, [("FGD".into(), 1)]);
+        assert_eq!(r.pre_score, ["FGD"]);
+        assert_eq!(r.pre_filter.last().map(String::as_str), Some("FGD"));
+        // Not in the default profile.
+        let d = ProfileConfig::default_profile().resolve().unwrap();
+        assert!(!d.pre_filter.iter().chain(&d.pre_score).any(|n| n == "FGD" || n == "GPUPacking"));
     }
 
     #[test]

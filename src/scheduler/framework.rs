@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::api::meta::Labels;
 use crate::api::node::ContainerImage;
 use crate::api::pod::{Pod, PodSpec};
-use crate::api::resources::Resources;
+use crate::api::resources::{GpuRequest, Resources, gpu};
 use crate::api::taint::Taint;
 use crate::kernel::rng::uniform_below;
 use crate::kernel::{SimRng, SimTime};
@@ -118,6 +118,11 @@ pub struct PodView {
     /// (`PreemptionByScheduler`).
     pub preempted: bool,
     pub start_time: Option<SimTime>,
+    /// The GPU devices the pod holds on its node, by index (empty for pods without GPUs, and
+    /// for a view not placed yet): set by [`NodeInfo::add_pod`] / [`NodeInfo::add_view`] with
+    /// the device assignment rule ([`assign_gpu_devices`]), so that removal frees the same
+    /// devices.
+    pub gpu_devices: Vec<u32>,
 }
 
 impl PodView {
@@ -131,7 +136,13 @@ impl PodView {
             terminating: pod.meta.is_terminating(),
             preempted: pod.status.disruption_target.as_deref() == Some(PREEMPTION_BY_SCHEDULER),
             start_time: pod.status.start_time,
+            gpu_devices: Vec::new(),
         }
+    }
+
+    /// The pod's GPU request.
+    pub fn gpu_request(&self) -> GpuRequest {
+        GpuRequest::of(&self.spec.requests)
     }
 }
 
@@ -139,12 +150,18 @@ impl PodView {
 pub const PREEMPTION_BY_SCHEDULER: &str = "PreemptionByScheduler";
 
 impl NodeInfo {
-    /// Accounts a pod placed on the node.
+    /// Accounts a pod placed on the node; a pod with GPUs gets its devices by
+    /// [`assign_gpu_devices`].
     pub fn add_pod(&mut self, id: PodId, pod: &Pod) {
         self.requested.add(&pod.spec.requests);
         self.non_zero_requested.add(&pod.spec.non_zero_requests);
         self.pod_count += 1;
-        self.pods.push(Arc::new(PodView::of(id, pod)));
+        let mut view = PodView::of(id, pod);
+        let request = view.gpu_request();
+        if request.uses_devices() {
+            view.gpu_devices = assign_gpu_devices(&self.gpu_free(), request);
+        }
+        self.pods.push(Arc::new(view));
     }
 
     /// Releases a pod removed from the node.
@@ -159,10 +176,26 @@ impl NodeInfo {
 
     /// Accounts a pod view placed on the node (a nominated pod, or a victim reprieved by
     /// preemption's dry run).
+    /// A view that holds devices keeps them if they are free enough (a reprieved victim
+    /// gets back the devices it had); otherwise it gets devices by [`assign_gpu_devices`].
     pub fn add_view(&mut self, view: Arc<PodView>) {
         self.requested.add(&view.spec.requests);
         self.non_zero_requested.add(&view.spec.non_zero_requests);
         self.pod_count += 1;
+        let request = view.gpu_request();
+        let view = if request.uses_devices() {
+            let free = self.gpu_free();
+            let (count, milli) = request.per_device();
+            let keeps = view.gpu_devices.len() == count as usize
+                && view.gpu_devices.iter().all(|&d| free.get(d as usize).is_some_and(|&f| f >= milli));
+            if keeps {
+                view
+            } else {
+                Arc::new(PodView { gpu_devices: assign_gpu_devices(&free, request), ..(*view).clone() })
+            }
+        } else {
+            view
+        };
         self.pods.push(view);
     }
 
@@ -177,9 +210,83 @@ impl NodeInfo {
     }
 
     /// Refreshes the view of a pod on the node (it started terminating, it started running).
+    /// The pod keeps its GPU devices.
     pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(p) = self.pods.iter_mut().find(|p| p.id == id) {
-            *p = Arc::new(PodView::of(id, pod));
+            let gpu_devices = p.gpu_devices.clone();
+            *p = Arc::new(PodView { gpu_devices, ..PodView::of(id, pod) });
+        }
+    }
+
+    /// The node's GPU devices (`nvidia.com/gpu` allocatable, at most [`gpu::MAX_DEVICES`]).
+    pub fn gpu_device_count(&self) -> usize {
+        self.allocatable.gpu_devices()
+    }
+
+    /// Free milli per GPU device, by device index: 1000 minus what the node's pods (assumed
+    /// ones included) hold on it. Empty for a node without GPUs. Negative only on a device
+    /// over-committed by pods bound without the scheduler (`spec.nodeName`).
+    ///
+    /// Derived from the pods' recorded devices on every call (O(pods on the node)), so that
+    /// every way a pod leaves the node (`remove_pod`, `remove_view`, a refreshed node) frees
+    /// exactly the devices it held.
+    pub fn gpu_free(&self) -> Vec<i64> {
+        let n = self.gpu_device_count();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut free = vec![gpu::MILLI_PER_DEVICE; n];
+        for p in &self.pods {
+            if p.gpu_devices.is_empty() {
+                continue;
+            }
+            let (_, milli) = p.gpu_request().per_device();
+            for &d in &p.gpu_devices {
+                if let Some(f) = free.get_mut(d as usize) {
+                    *f -= milli;
+                }
+            }
+        }
+        free
+    }
+}
+
+/// The device assignment rule: which GPU devices a pod with `request` takes on a node whose
+/// devices have `free` milli each. Deterministic, from the free vector alone:
+///
+/// - a share of `m` goes to the device with the least free milli that still has `m` (best
+///   fit), the lowest index among equals;
+/// - `k` whole GPUs go to the `k` lowest-index devices that are entirely free.
+///
+/// When the pod does not fit (only a pod bound without the scheduler, or by a profile without
+/// the GPUShare filter, gets here) the missing devices are the ones with the most free milli,
+/// lowest index first, and the node's devices are over-committed, as its aggregate resources
+/// would be. This is the rule of the FGD paper's artifact (`NodeResource.Sub`: devices sorted
+/// by free milli, ascending and stable, the first that fit).
+pub fn assign_gpu_devices(free: &[i64], request: GpuRequest) -> Vec<u32> {
+    let (count, milli) = request.per_device();
+    let count = (count as usize).min(free.len());
+    let mut order: Vec<usize> = (0..free.len()).collect();
+    // Ascending free milli, stable: the tightest fitting device first, lowest index on ties.
+    order.sort_by_key(|&d| free[d]);
+    let mut chosen: Vec<u32> = order.iter().filter(|&&d| free[d] >= milli).take(count).map(|&d| d as u32).collect();
+    if chosen.len() < count {
+        // Over-commit: the devices with the most free milli (lowest index on ties) that are not
+        // taken yet.
+        let mut rest: Vec<usize> = (0..free.len()).filter(|d| !chosen.contains(&(*d as u32))).collect();
+        rest.sort_by_key(|&d| std::cmp::Reverse(free[d]));
+        chosen.extend(rest.into_iter().take(count - chosen.len()).map(|d| d as u32));
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// `free` after a pod with `request` takes `devices` (the result of [`assign_gpu_devices`]).
+pub fn take_gpu_devices(free: &mut [i64], request: GpuRequest, devices: &[u32]) {
+    let (_, milli) = request.per_device();
+    for &d in devices {
+        if let Some(f) = free.get_mut(d as usize) {
+            *f -= milli;
         }
     }
 }

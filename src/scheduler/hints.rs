@@ -10,6 +10,7 @@
 //! external ones) answer `Queue` to every event, as a plugin without hints does.
 
 use crate::api::pod::Pod;
+use crate::api::resources::gpu;
 use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::framework::{NodeInfo, PodView};
 
@@ -84,6 +85,17 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
             }
         }
         "NodeName" => matches!(event, NodeAdd(n) if n.name == pod.spec.node_name),
+        // kubesim's GPU device filter: a node with GPUs appears, a node gains GPUs or changes
+        // model, or a pod holding GPU devices goes.
+        "GPUShare" => match event {
+            NodeAdd(n) => n.gpu_device_count() > 0,
+            NodeUpdate { old, new } => {
+                new.gpu_device_count() > old.gpu_device_count()
+                    || old.labels.get(gpu::PRODUCT_LABEL) != new.labels.get(gpu::PRODUCT_LABEL)
+            }
+            AssignedPodDelete { pod: deleted, .. } => deleted.gpu_request().uses_devices(),
+            AssignedPodAdd { .. } | AssignedPodUpdate { .. } => false,
+        },
         "NodePorts" => match event {
             NodeAdd(_) => true,
             // The deleted pod held a host port the pod wants.
@@ -276,5 +288,27 @@ mod tests {
         assert!(!worth_retrying(&[], &p, &ClusterEvent::NodeUpdate { old: &tainted, new: &clean }));
         assert!(worth_retrying(&[], &p, &ClusterEvent::NodeAdd(&clean)));
         assert!(worth_retrying(&["SomeCustomFilter"], &p, &ClusterEvent::NodeUpdate { old: &clean, new: &clean }));
+    }
+
+    #[test]
+    fn gpu_share_hints() {
+        let share = pod(&[("kubesim.io/gpu-milli", "500")]);
+        let cpu_only = node("a", &[("cpu", "8"), ("pods", "10")]);
+        let gpus = node("b", &[("cpu", "8"), ("pods", "10"), ("nvidia.com/gpu", "2")]);
+        let more = node("b", &[("cpu", "8"), ("pods", "10"), ("nvidia.com/gpu", "4")]);
+        assert!(!queue("GPUShare", &share, &ClusterEvent::NodeAdd(&cpu_only)), "no devices");
+        assert!(queue("GPUShare", &share, &ClusterEvent::NodeAdd(&gpus)));
+        assert!(queue("GPUShare", &share, &ClusterEvent::NodeUpdate { old: &gpus, new: &more }));
+        assert!(!queue("GPUShare", &share, &ClusterEvent::NodeUpdate { old: &more, new: &gpus }));
+        let relabelled = gpus.clone().with_labels(&[("nvidia.com/gpu.product", "A100")]);
+        assert!(queue("GPUShare", &share, &ClusterEvent::NodeUpdate { old: &gpus, new: &relabelled }));
+        let holder = pod(&[("nvidia.com/gpu", "1")]);
+        let other = pod(&[("cpu", "1")]);
+        assert!(queue("GPUShare", &share, &ClusterEvent::AssignedPodDelete { pod: &view(&holder), node: &gpus }));
+        assert!(
+            !queue("GPUShare", &share, &ClusterEvent::AssignedPodDelete { pod: &view(&other), node: &gpus }),
+            "the deleted pod held no device"
+        );
+        assert!(!queue("GPUShare", &share, &ClusterEvent::AssignedPodAdd { pod: &view(&holder), node: &gpus }));
     }
 }

@@ -4,7 +4,10 @@ pub mod balanced_allocation;
 pub mod best_fit;
 pub mod default_preemption;
 pub mod external;
+pub mod fgd;
 pub mod first_fit;
+pub mod gpu_packing;
+pub mod gpu_share;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod node_affinity;
@@ -54,6 +57,10 @@ pub fn instantiate(name: &str, profile: &ResolvedProfile) -> Option<Box<dyn Plug
         "FirstFit" => Box::new(first_fit::FirstFit),
         "Random" => Box::new(random::RandomScore::new(profile.policy_args("Random").seed)),
         "RoundRobin" => Box::<round_robin::RoundRobin>::default(),
+        // kubesim's GPU model (docs/scenario.md) and its policies.
+        "GPUShare" => Box::<gpu_share::GpuShare>::default(),
+        "FGD" => Box::new(fgd::Fgd::new(profile.fgd_args.clone())),
+        "GPUPacking" => Box::<gpu_packing::GpuPacking>::default(),
         _ => return None,
     })
 }

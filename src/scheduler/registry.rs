@@ -61,6 +61,10 @@ pub enum Support {
     /// A kubesim plugin whose answers come from outside the simulator (ExternalPolicy,
     /// `docs/plugins.md`): enabled by name, needs `pluginConfig` args, in no default profile.
     External,
+    /// A kubesim filter in the default profile that stands for a cluster add-on kube-scheduler
+    /// lacks (GPUShare: the device-level check of a GPU-sharing scheduler extension,
+    /// `docs/scenario.md`). It skips every pod that does not use the add-on's resources.
+    Extension,
 }
 
 pub struct PluginInfo {
@@ -115,6 +119,8 @@ pub const PLUGINS: &[PluginInfo] = &[
     p("NodeResourcesBalancedAllocation", Points::PRE_SCORE.union(Points::SCORE), Implemented),
     p("ImageLocality", Points::SCORE, Implemented),
     p("DefaultBinder", Points::BIND, Implemented),
+    // kubesim's GPU device check (`plugins/gpu_share.rs`), in the default profile.
+    p("GPUShare", Points::PRE_FILTER.union(Points::FILTER), Extension),
     p("DynamicResources", Points::PRE_FILTER.union(Points::FILTER), NotYet),
     // kubesim's own: scores from a process outside the simulator (`plugins/external.rs`).
     // Not in any default profile.
@@ -125,9 +131,13 @@ pub const PLUGINS: &[PluginInfo] = &[
     p("FirstFit", Points::SCORE, Policy),
     p("Random", Points::PRE_SCORE.union(Points::SCORE), Policy),
     p("RoundRobin", Points::PRE_SCORE.union(Points::SCORE), Policy),
+    // The GPU-sharing policies (`docs/policies.md`): FGD counts the pods it sees at PreFilter.
+    p("FGD", Points::PRE_FILTER.union(Points::PRE_SCORE).union(Points::SCORE), Policy),
+    p("GPUPacking", Points::SCORE, Policy),
 ];
 
-/// The default MultiPoint list with score weights, in order (`getDefaultPlugins`, v1.34).
+/// The default MultiPoint list with score weights, in order (`getDefaultPlugins`, v1.34), plus
+/// kubesim's GPUShare device filter right after NodeResourcesFit (`Support::Extension`).
 pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("SchedulingGates", 0),
     ("PrioritySort", 0),
@@ -137,6 +147,7 @@ pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("NodeAffinity", 2),
     ("NodePorts", 0),
     ("NodeResourcesFit", 1),
+    ("GPUShare", 0),
     ("VolumeRestrictions", 0),
     ("NodeVolumeLimits", 0),
     ("VolumeBinding", 0),

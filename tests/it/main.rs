@@ -3,6 +3,7 @@
 mod bad_input;
 mod determinism;
 mod explain;
+mod gpu;
 mod node_order;
 mod pack;
 mod plugins;
