@@ -25,6 +25,7 @@ use crate::scheduler::config::{
     DEFAULT_SCHEDULER_NAME, PluginEntry, PluginSet, PolicyArgs, ProfileConfig, ResourceWeight, SchedulerConfig,
     ScoringStrategyType,
 };
+use crate::scheduler::framework::CycleContext;
 use crate::scheduler::registry::{self, Points, Support};
 use crate::scheduler::{Outcome, Scheduler};
 use crate::store::{Change, NodeId, Store};
@@ -229,10 +230,11 @@ impl Instance {
     }
 
     /// The items, one per unit of multiplicity, as indices into `item_types`, in `order`.
+    /// (`BinCentric` decides its order while packing: this gives its tie-break order, FFD.)
     pub fn items(&self, order: Order) -> Vec<usize> {
         let mut items: Vec<usize> =
             self.item_types.iter().enumerate().flat_map(|(i, t)| std::iter::repeat_n(i, t.count as usize)).collect();
-        if order == Order::Ffd {
+        if order != Order::File {
             let key: Vec<f64> = self
                 .item_types
                 .iter()
@@ -254,6 +256,32 @@ pub enum Order {
     /// First-fit-decreasing order: by decreasing size Σₖ sizeₖ / capacityₖ (the sum of the
     /// normalised sizes), ties in file order.
     Ffd,
+    /// Bin-centric: one node is filled at a time. The next item is the remaining one the
+    /// policy's score ranks highest *on the open node* (ties: the first in FFD order); a new
+    /// node is opened only when no remaining item fits the open one. Only for policies whose
+    /// raw score compares pods on one node ([`BIN_CENTRIC_POLICIES`]).
+    BinCentric,
+}
+
+/// The policies `--order bin-centric` accepts: their raw score of a (pod, node) pair needs no
+/// per-cycle state, so it can rank the remaining pods on the open node. Tetris is then the
+/// bin-centric dot-product rule of Panigrahy et al. (and the matching step of Grandl et al.'s
+/// Tetris: when a machine has free resources, pick the task that aligns best), BestFit the
+/// bin-centric L2-norm rule, FirstFit the largest fitting item first (which packs exactly as
+/// first-fit-decreasing does).
+pub const BIN_CENTRIC_POLICIES: [&str; 3] = ["Tetris", "BestFit", "FirstFit"];
+
+/// Whether `policy` can pack in `order`: `Err` with the reason and the alternatives if not.
+pub fn check_order(policy: &Policy, order: Order) -> Result<(), String> {
+    match (order, policy) {
+        (Order::BinCentric, Policy::Plugin(name)) if BIN_CENTRIC_POLICIES.contains(name) => Ok(()),
+        (Order::BinCentric, _) => Err(format!(
+            "--order bin-centric ranks the remaining items on the open node by the policy's raw score, which only {} define without per-cycle state; policy {} works with --order file or ffd",
+            BIN_CENTRIC_POLICIES.join(", "),
+            policy.name()
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl Order {
@@ -261,6 +289,7 @@ impl Order {
         match self {
             Order::File => "file",
             Order::Ffd => "ffd",
+            Order::BinCentric => "bin-centric",
         }
     }
 }
@@ -323,6 +352,8 @@ pub struct PackOptions {
     pub order: Order,
     /// Seeds the scheduler's tie-break stream and the Random policy's stream.
     pub seed: u64,
+    /// Tetris's `demandExponent` (0: plain Tetris); refused for other policies.
+    pub demand_exponent: u32,
 }
 
 /// The result of a packing.
@@ -361,7 +392,7 @@ fn resource_list(values: &[u64]) -> ResourceList {
 
 /// The scheduler profile of a policy: the default profile's filters and the policy's scoring,
 /// every node scored.
-pub fn profile(policy: &Policy, dimensions: usize, seed: u64) -> ProfileConfig {
+pub fn profile(policy: &Policy, dimensions: usize, seed: u64, demand_exponent: u32) -> ProfileConfig {
     let mut profile = ProfileConfig::default_profile();
     profile.percentage_of_nodes_to_score = Some(100);
     let every_dimension: Vec<ResourceWeight> =
@@ -390,7 +421,11 @@ pub fn profile(policy: &Policy, dimensions: usize, seed: u64) -> ProfileConfig {
             profile.balanced_args.resources = every_dimension.clone();
             profile.policy_args.insert(
                 name.to_string(),
-                PolicyArgs { resources: Some(every_dimension), seed: (*name == "Random").then_some(seed) },
+                PolicyArgs {
+                    resources: Some(every_dimension),
+                    seed: (*name == "Random").then_some(seed),
+                    demand_exponent: if *name == "Tetris" { demand_exponent } else { 0 },
+                },
             );
         }
     }
@@ -438,59 +473,171 @@ fn deliver(store: &mut Store, scheduler: &mut Scheduler, buffer: &mut Vec<Change
     }
 }
 
+/// The nodes (bins) opened so far.
+struct Bins<'a> {
+    capacities: &'a [u64],
+    /// Every node's pod slots: the number of items, so that pods never bind.
+    pod_slots: u64,
+    nodes: Vec<NodeId>,
+}
+
+impl Bins<'_> {
+    fn open(&mut self, store: &mut Store, scheduler: &mut Scheduler, buffer: &mut Vec<Change>) {
+        let id = store.add_node(SimTime::ZERO, bin_node(self.nodes.len(), self.capacities, self.pod_slots));
+        self.nodes.push(id);
+        deliver(store, scheduler, buffer);
+    }
+}
+
+/// The pod of item number `k`.
+fn item_pod(k: usize, spec: &Arc<PodSpec>) -> Pod {
+    Pod {
+        meta: ObjectMeta { name: format!("item-{k}"), namespace: "default".to_string(), ..ObjectMeta::default() },
+        spec: spec.clone(),
+        sim: Arc::new(SimBehavior::default()),
+        status: PodStatus::default(),
+    }
+}
+
+/// Creates item `k`'s pod and runs scheduling cycles until it is bound; when a cycle finds no
+/// feasible node and `may_open`, opens a node (once) and tries again.
+fn place(
+    store: &mut Store,
+    scheduler: &mut Scheduler,
+    buffer: &mut Vec<Change>,
+    bins: &mut Bins<'_>,
+    k: usize,
+    spec: &Arc<PodSpec>,
+    may_open: bool,
+) -> Result<NodeId, String> {
+    let pod_id = store.create_pod(SimTime::ZERO, item_pod(k, spec), None);
+    deliver(store, scheduler, buffer);
+    let mut opened_for_this_item = !may_open;
+    loop {
+        let outcome = scheduler.schedule_one(store, SimTime::ZERO);
+        deliver(store, scheduler, buffer);
+        match outcome {
+            Some((id, Outcome::Bound(node))) if id == pod_id => return Ok(node),
+            Some((_, Outcome::Unschedulable(_))) if !opened_for_this_item => {
+                bins.open(store, scheduler, buffer);
+                opened_for_this_item = true;
+            }
+            Some((_, Outcome::Unschedulable(message))) => {
+                return Err(format!("item {k} does not fit an empty node: {message}"));
+            }
+            Some((_, Outcome::Error(message))) => return Err(format!("scheduling item {k}: {message}")),
+            Some((id, Outcome::Bound(_))) => return Err(format!("unexpected pod {id:?} bound for item {k}")),
+            None => return Err(format!("the scheduler did not pick up item {k}")),
+        }
+    }
+}
+
 /// Packs the instance: one pod per item in `options.order`, each scheduled by a full cycle of
 /// the policy's profile; when the cycle finds no feasible node, a new node is added and the pod
-/// is scheduled again. All at virtual time zero; nothing is ever removed.
+/// is scheduled again. With [`Order::BinCentric`] the next item is chosen on the open node
+/// first (by the policy's raw score) and the cycle must bind it there. All at virtual time
+/// zero; nothing is ever removed.
 pub fn pack(instance: &Instance, options: &PackOptions) -> Result<Packing, String> {
     let config = SchedulerConfig {
-        profiles: vec![profile(&options.policy, instance.dimensions(), options.seed)],
+        profiles: vec![profile(&options.policy, instance.dimensions(), options.seed, options.demand_exponent)],
         ..SchedulerConfig::default()
     };
     config.profiles[0].resolve().map_err(|e| format!("policy {}: {e}", options.policy.name()))?;
+    check_order(&options.policy, options.order)?;
+    if options.demand_exponent > 0 && options.policy != Policy::Plugin("Tetris") {
+        return Err(format!("--demand-exponent is an argument of Tetris, not of {}", options.policy.name()));
+    }
     let streams = Streams::new(options.seed);
     let mut scheduler = Scheduler::new(&config, streams.stream(names::SCHEDULER_TIEBREAK), false);
     scheduler.set_run_seed(options.seed);
     let mut store = Store::new(Journal::new(false));
     store.create_namespace(SimTime::ZERO, "default");
     let specs: Vec<Arc<PodSpec>> = instance.item_types.iter().map(|t| item_spec(&t.sizes)).collect();
-    let items = instance.items(options.order);
-    let pod_slots = items.len() as u64;
-    let mut nodes: Vec<NodeId> = Vec::new();
-    let mut placements = Vec::with_capacity(items.len());
+    let mut bins = Bins { capacities: &instance.capacities, pod_slots: instance.item_count(), nodes: Vec::new() };
+    let mut placements = Vec::new();
     let mut buffer = Vec::new();
-    for (k, &item) in items.iter().enumerate() {
-        let pod = Pod {
-            meta: ObjectMeta { name: format!("item-{k}"), namespace: "default".to_string(), ..ObjectMeta::default() },
-            spec: specs[item].clone(),
-            sim: Arc::new(SimBehavior::default()),
-            status: PodStatus::default(),
-        };
-        let pod_id = store.create_pod(SimTime::ZERO, pod, None);
-        deliver(&mut store, &mut scheduler, &mut buffer);
-        let mut opened_for_this_item = false;
-        loop {
-            let outcome = scheduler.schedule_one(&mut store, SimTime::ZERO);
-            deliver(&mut store, &mut scheduler, &mut buffer);
-            match outcome {
-                Some((id, Outcome::Bound(node))) if id == pod_id => {
-                    placements.push((item, node.index()));
-                    break;
-                }
-                Some((_, Outcome::Unschedulable(_))) if !opened_for_this_item => {
-                    let id = store.add_node(SimTime::ZERO, bin_node(nodes.len(), &instance.capacities, pod_slots));
-                    nodes.push(id);
-                    opened_for_this_item = true;
-                    deliver(&mut store, &mut scheduler, &mut buffer);
-                }
-                Some((_, Outcome::Unschedulable(message))) => {
-                    return Err(format!("item {k} does not fit an empty node: {message}"));
-                }
-                Some((_, Outcome::Error(message))) => return Err(format!("scheduling item {k}: {message}")),
-                Some((id, Outcome::Bound(_))) => return Err(format!("unexpected pod {id:?} bound for item {k}")),
-                None => return Err(format!("the scheduler did not pick up item {k}")),
+    if options.order == Order::BinCentric {
+        let Policy::Plugin(name) = options.policy else { return Err("bin-centric needs a score plugin".to_string()) };
+        let resolved = config.profiles[0].resolve().map_err(|e| format!("policy {name}: {e}"))?;
+        let mut plugin = crate::scheduler::plugins::instantiate(name, &resolved)
+            .ok_or_else(|| format!("policy {name} has no built-in plugin"))?;
+        // The remaining count and a probe pod (for scoring) per item type, in FFD order.
+        let mut remaining: Vec<(usize, u64, Pod)> = Vec::new();
+        for item in instance.items(Order::Ffd) {
+            match remaining.last_mut() {
+                Some((t, count, _)) if *t == item => *count += 1,
+                _ => remaining.push((item, 1, item_pod(usize::MAX, &specs[item]))),
             }
         }
+        // The requests of the items not placed yet: what the scheduling queue would hold if
+        // every remaining item were a pending pod (Tetris's pending demand).
+        let mut pending = Resources::default();
+        for (_, count, probe) in &remaining {
+            for _ in 0..*count {
+                pending.add(&probe.spec.requests);
+            }
+        }
+        let mut free: Vec<u64> = Vec::new();
+        let mut k = 0;
+        while remaining.iter().any(|r| r.1 > 0) {
+            let fits = |t: usize, free: &[u64]| instance.item_types[t].sizes.iter().zip(free).all(|(s, f)| s <= f);
+            let mut best: Option<(usize, i64)> = None;
+            if let Some(&open) = bins.nodes.last() {
+                let info = &scheduler.cache()[open.index()];
+                let cx = CycleContext { nodes: scheduler.cache(), pending: &pending, ..CycleContext::default() };
+                let candidates: Vec<usize> =
+                    (0..remaining.len()).filter(|&r| remaining[r].1 > 0 && fits(remaining[r].0, &free)).collect();
+                // PreScore once per step: the profile lists every dimension for every item, so
+                // what PreScore derives (Tetris's demand weights) is the same for each candidate.
+                if let (Some(&first), Some(pre)) = (candidates.first(), plugin.as_pre_score()) {
+                    let status = pre.pre_score(&cx, &remaining[first].2, &[info]);
+                    if !status.is_success() {
+                        return Err(format!("{name} PreScore: {}", status.message()));
+                    }
+                }
+                let score = plugin.as_score().ok_or_else(|| format!("policy {name} does not score"))?;
+                for r in candidates {
+                    let probe = &remaining[r].2;
+                    let raw = score.score(probe, info).map_err(|s| format!("{name}: {}", s.message()))?;
+                    if best.is_none_or(|(_, b)| raw > b) {
+                        best = Some((r, raw));
+                    }
+                }
+            }
+            let Some((r, _)) = best else {
+                // Nothing left fits the open node (or none is open): open one.
+                bins.open(&mut store, &mut scheduler, &mut buffer);
+                free = instance.capacities.clone();
+                if !remaining.iter().any(|(t, count, _)| *count > 0 && fits(*t, &free)) {
+                    return Err("an item does not fit an empty node".to_string());
+                }
+                continue;
+            };
+            let item = remaining[r].0;
+            remaining[r].1 -= 1;
+            pending.sub(&remaining[r].2.spec.requests);
+            let open = *bins.nodes.last().expect("a node is open");
+            let node = place(&mut store, &mut scheduler, &mut buffer, &mut bins, k, &specs[item], false)?;
+            if node != open {
+                return Err(format!(
+                    "item {k} went to node {} instead of the open node {}",
+                    node.index(),
+                    open.index()
+                ));
+            }
+            for (f, s) in free.iter_mut().zip(&instance.item_types[item].sizes) {
+                *f -= s;
+            }
+            placements.push((item, node.index()));
+            k += 1;
+        }
+    } else {
+        for (k, item) in instance.items(options.order).into_iter().enumerate() {
+            let node = place(&mut store, &mut scheduler, &mut buffer, &mut bins, k, &specs[item], true)?;
+            placements.push((item, node.index()));
+        }
     }
+    let nodes = bins.nodes;
     Ok(Packing {
         nodes_used: nodes.len() as u64,
         lower_bound: instance.lower_bound(),
@@ -508,7 +655,7 @@ mod tests {
     }
 
     fn run(text: &str, policy: &str, order: Order) -> Packing {
-        let options = PackOptions { policy: Policy::parse(policy).unwrap(), order, seed: 1 };
+        let options = PackOptions { policy: Policy::parse(policy).unwrap(), order, seed: 1, demand_exponent: 0 };
         pack(&instance(text), &options).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -598,7 +745,12 @@ mod tests {
         let names: Vec<&str> =
             ["default", "MostAllocated", "LeastAllocated"].into_iter().chain(policy_plugins()).collect();
         for name in names {
-            for order in [Order::File, Order::Ffd] {
+            let orders: &[Order] = if BIN_CENTRIC_POLICIES.contains(&name) {
+                &[Order::File, Order::Ffd, Order::BinCentric]
+            } else {
+                &[Order::File, Order::Ffd]
+            };
+            for &order in orders {
                 let p = run(text, name, order);
                 assert!(p.nodes_used >= p.lower_bound, "{name}");
                 assert_eq!(p.placements.len() as u64, i.item_count());
@@ -620,5 +772,64 @@ mod tests {
         assert!(e.contains("did you mean \"BestFit\""), "{e}");
         assert!(Policy::parse("NodeName").is_err(), "not a score plugin");
         assert_eq!(Policy::parse("NodeResourcesBalancedAllocation").unwrap().name(), "NodeResourcesBalancedAllocation");
+    }
+
+    /// The items of each node, as sorted item types.
+    fn contents(p: &Packing) -> Vec<Vec<usize>> {
+        let mut bins = vec![Vec::new(); p.nodes_used as usize];
+        for &(t, n) in &p.placements {
+            bins[n].push(t);
+        }
+        bins.iter_mut().for_each(|b| b.sort_unstable());
+        bins
+    }
+
+    #[test]
+    fn bin_centric_first_fit_is_first_fit_decreasing() {
+        // Filling one bin at a time with the first fitting item in FFD order puts the same items
+        // in each bin as first-fit-decreasing.
+        for text in [
+            "3\n10 10 10\n4\n5 2 0 3\n3 3 9 2\n1 8 1 2\n4 4 4 3\n",
+            "2\n100 80\n5\n60 10 2\n35 50 3\n20 20 4\n5 70 1\n50 5 3\n",
+            "1\n10\n4\n6 1\n5 1\n4 1\n5 1\n",
+        ] {
+            let ffd = run(text, "FirstFit", Order::Ffd);
+            let bin_centric = run(text, "FirstFit", Order::BinCentric);
+            assert_eq!(contents(&bin_centric), contents(&ffd), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bin_centric_tetris_picks_the_best_aligned_item_for_the_open_node() {
+        // Capacity (10, 10); items Q (1, 4), P (4, 1), R (5, 0) twice. On the empty bin plain
+        // Tetris scores all three .25 (a tie, broken in FFD order, which ties too: file order),
+        // so Q goes first. With demandExponent 1 the pending demand is 15 cpu against 5 memory:
+        // weights 1 and 1/3, and R (.5·1 / (4/3) = .375) beats P (.325) and Q (.175).
+        let text = "2\n10 10\n3\n1 4 1\n4 1 1\n5 0 2\n";
+        let i = instance(text);
+        let pack_with = |demand_exponent| {
+            let policy = Policy::parse("Tetris").unwrap();
+            pack(&i, &PackOptions { policy, order: Order::BinCentric, seed: 1, demand_exponent }).unwrap()
+        };
+        assert_eq!(pack_with(0).placements[0], (0, 0));
+        assert_eq!(pack_with(1).placements[0], (2, 0));
+        // Every item ends up placed, and the open node gets items until none fits.
+        for p in [pack_with(0), pack_with(1)] {
+            assert_eq!(p.placements.len(), 4);
+            assert_eq!(p.nodes_used, 2, "cpu 15 needs two bins; both orders find two");
+        }
+    }
+
+    #[test]
+    fn bin_centric_and_demand_exponent_are_refused_where_they_mean_nothing() {
+        let e = check_order(&Policy::parse("MostAllocated").unwrap(), Order::BinCentric).unwrap_err();
+        assert!(e.contains("Tetris, BestFit, FirstFit") && e.contains("MostAllocated"), "{e}");
+        assert!(check_order(&Policy::parse("BestFit").unwrap(), Order::BinCentric).is_ok());
+        assert!(check_order(&Policy::parse("default").unwrap(), Order::Ffd).is_ok());
+        let i = instance("1\n10\n1\n5 2\n");
+        let options =
+            PackOptions { policy: Policy::parse("BestFit").unwrap(), order: Order::Ffd, seed: 1, demand_exponent: 3 };
+        let e = pack(&i, &options).unwrap_err();
+        assert!(e.contains("demand-exponent") && e.contains("BestFit"), "{e}");
     }
 }

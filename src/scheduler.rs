@@ -25,6 +25,7 @@ pub mod registry;
 use std::collections::BTreeMap;
 
 use crate::api::pod::Pod;
+use crate::api::resources::Resources;
 use crate::kernel::{SimDuration, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
@@ -164,6 +165,10 @@ pub struct Scheduler {
     namespaces_version: Option<u64>,
     /// The run's seed, for plugins with random draws of their own.
     run_seed: u64,
+    /// Σ requests of the pods in the queue (`CycleContext::pending`), and which pods, by
+    /// `PodId` index, are counted in it.
+    pending: Resources,
+    pending_members: Vec<bool>,
     pub stats: SchedulerStats,
 }
 
@@ -213,6 +218,8 @@ impl Scheduler {
             namespace_labels: Vec::new(),
             namespaces_version: None,
             run_seed: 0,
+            pending: Resources::default(),
+            pending_members: Vec::new(),
             stats: SchedulerStats::default(),
         }
     }
@@ -329,6 +336,35 @@ impl Scheduler {
         }
     }
 
+    /// Adds a pod to the queue and to the pending demand.
+    fn enqueue(&mut self, id: PodId, pod: &Pod, now: SimTime) {
+        self.queue.add(id, pod.spec.priority, now);
+        let i = id.index();
+        if self.pending_members.len() <= i {
+            self.pending_members.resize(i + 1, false);
+        }
+        if !self.pending_members[i] {
+            self.pending_members[i] = true;
+            self.pending.add(&pod.spec.requests);
+        }
+    }
+
+    /// Removes a pod from the queue and from the pending demand.
+    fn dequeue(&mut self, id: PodId, pod: &Pod) {
+        self.queue.forget(id);
+        if let Some(member) = self.pending_members.get_mut(id.index())
+            && *member
+        {
+            *member = false;
+            self.pending.sub(&pod.spec.requests);
+        }
+    }
+
+    /// Σ requests of the pods waiting in the queue (the pending demand).
+    pub fn pending_demand(&self) -> &Resources {
+        &self.pending
+    }
+
     /// Pods nominated to `node`, in nomination order.
     pub fn nominated_pods(&self, node: NodeId) -> &[PodId] {
         self.nominated.get(&node).map_or(&[], Vec::as_slice)
@@ -362,11 +398,11 @@ impl Scheduler {
                 if self.profiles[profile].gates_enabled && !pod.spec.scheduling_gates.is_empty() {
                     return;
                 }
-                self.queue.add(id, pod.spec.priority, now);
+                self.enqueue(id, pod, now);
             }
             Change::PodBound(id) => {
                 let pod = store.pod(id);
-                self.queue.forget(id);
+                self.dequeue(id, pod);
                 self.forget_nomination(id);
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].add_pod(id, pod);
@@ -383,7 +419,7 @@ impl Scheduler {
             }
             Change::PodRemoved(id) => {
                 let pod = store.pod(id);
-                self.queue.forget(id);
+                self.dequeue(id, pod);
                 self.forget_nomination(id);
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].remove_pod(id, pod);
@@ -401,7 +437,7 @@ impl Scheduler {
             }
             Change::PodDeleting(id) => match store.pod(id).status.node {
                 None => {
-                    self.queue.forget(id);
+                    self.dequeue(id, store.pod(id));
                     self.forget_nomination(id);
                 }
                 Some(node) => {
@@ -443,7 +479,7 @@ impl Scheduler {
         let pod_id = self.queue.pop()?;
         let pod = store.pod(pod_id);
         if pod.meta.deletion_timestamp.is_some() || pod.status.node.is_some() || store.is_removed(pod_id) {
-            self.queue.forget(pod_id);
+            self.dequeue(pod_id, pod);
             return None;
         }
         let profile_index = self.profile_index(&pod.spec.scheduler_name)?;
@@ -471,6 +507,7 @@ impl Scheduler {
                 owner_selectors: &owner_selectors,
                 namespace_labels: &self.namespace_labels,
                 run_seed: self.run_seed,
+                pending: &self.pending,
             };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(

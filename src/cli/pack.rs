@@ -16,18 +16,25 @@ pub struct PackArgs {
     /// LeastAllocated, or a score plugin (Tetris, BestFit, FirstFit, Random, RoundRobin, ...).
     #[arg(long)]
     pub policy: String,
-    /// The order of the items: file (as listed) or ffd (decreasing sum of size/capacity).
+    /// The order of the items: file (as listed), ffd (decreasing sum of size/capacity) or
+    /// bin-centric (fill one node at a time with the item the policy scores highest there;
+    /// Tetris, BestFit, FirstFit).
     #[arg(long, value_enum, default_value = "file")]
     pub order: OrderArg,
     /// Seed of the scheduler's tie-break stream and of the Random policy.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Tetris only: weigh each dimension by (its share of the remaining demand)^P, relative to
+    /// the largest (0: plain Tetris). See docs/policies.md.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub demand_exponent: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OrderArg {
     File,
     Ffd,
+    BinCentric,
 }
 
 /// The printed result, keys in this order.
@@ -68,8 +75,17 @@ pub fn run(args: PackArgs) -> i32 {
     let order = match args.order {
         OrderArg::File => Order::File,
         OrderArg::Ffd => Order::Ffd,
+        OrderArg::BinCentric => Order::BinCentric,
     };
-    let options = PackOptions { policy, order, seed: args.seed };
+    if let Err(e) = pack::check_order(&policy, order) {
+        eprintln!("error: --order: {e}");
+        return 2;
+    }
+    if args.demand_exponent > 0 && policy != Policy::Plugin("Tetris") {
+        eprintln!("error: --demand-exponent is an argument of Tetris, not of {}", policy.name());
+        return 2;
+    }
+    let options = PackOptions { policy, order, seed: args.seed, demand_exponent: args.demand_exponent };
     match pack::pack(&instance, &options) {
         Ok(packing) => {
             let name = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -84,11 +100,12 @@ pub fn run(args: PackArgs) -> i32 {
         }
         Err(e) => {
             eprintln!(
-                "error: internal: {e}\n  reproduce: kubesim pack {} --policy {} --order {} --seed {}",
+                "error: internal: {e}\n  reproduce: kubesim pack {} --policy {} --order {} --seed {} --demand-exponent {}",
                 args.file.display(),
                 options.policy.name(),
                 order.as_str(),
-                args.seed
+                args.seed,
+                args.demand_exponent
             );
             3
         }

@@ -102,7 +102,14 @@ pub struct PolicyArgs {
     pub resources: Option<Vec<ResourceWeight>>,
     /// Random: the seed of its `scheduler.random` stream (default: the run's seed).
     pub seed: Option<u64>,
+    /// Tetris: `demandExponent` p. Each resource's weight is multiplied by its pending share
+    /// (the requests of the pods waiting to be scheduled over the cluster's allocatable)
+    /// raised to p, relative to the largest; 0 (the default) leaves the weights alone.
+    pub demand_exponent: u32,
 }
+
+/// The largest `demandExponent` Tetris accepts.
+pub const MAX_DEMAND_EXPONENT: i64 = 64;
 
 /// `PodTopologySpreadArgs.defaultingType`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -367,10 +374,13 @@ impl ProfileConfig {
         let mut pre_score = names(expand(Points::PRE_SCORE)?);
         let score_entries = expand(Points::SCORE)?;
         let bind = names(expand(Points::BIND)?);
-        // ImageLocality's Score reads the snapshot (how many nodes hold each image), which a
-        // kubesim plugin sees only at PreScore: wherever it scores, its PreScore runs too.
-        if score_entries.iter().any(|e| e.name == "ImageLocality") && !pre_score.iter().any(|n| n == "ImageLocality") {
-            pre_score.push("ImageLocality".to_string());
+        // ImageLocality's Score reads the snapshot (how many nodes hold each image) and Tetris's
+        // the pending demand, which a kubesim plugin sees only at PreScore: wherever they
+        // score, their PreScore runs too.
+        for name in ["ImageLocality", "Tetris"] {
+            if score_entries.iter().any(|e| e.name == name) && !pre_score.iter().any(|n| n == name) {
+                pre_score.push(name.to_string());
+            }
         }
         // FGD counts the pods it sees at PreFilter and fixes a cycle's distribution at PreScore:
         // wherever it scores, both run too.
@@ -957,8 +967,8 @@ fn decode_inter_pod_affinity_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str
     Ok(args)
 }
 
-/// Decodes the args of scoring policy `plugin`: `resources` for Tetris and BestFit, `seed` for
-/// Random; FirstFit and RoundRobin take none.
+/// Decodes the args of scoring policy `plugin`: `resources` for Tetris and BestFit,
+/// `demandExponent` for Tetris, `seed` for Random; FirstFit and RoundRobin take none.
 fn decode_policy_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, plugin: &str) -> DResult<PolicyArgs> {
     let mut f = ctx.fields(node, path)?;
     let _ = f.get("apiVersion");
@@ -972,6 +982,11 @@ fn decode_policy_args(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, plugin: &s
             return Err(ctx.error(r.pos, &f.child("resources"), "must name at least one resource"));
         }
         args.resources = Some(resources);
+    }
+    if plugin == "Tetris"
+        && let Some(n) = f.get("demandExponent")
+    {
+        args.demand_exponent = ctx.int_in(n, &f.child("demandExponent"), 0, MAX_DEMAND_EXPONENT)? as u32;
     }
     if plugin == "Random"
         && let Some(n) = f.get("seed")

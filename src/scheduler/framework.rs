@@ -301,7 +301,7 @@ pub struct PreFilterResult {
 /// What a scheduling cycle knows beyond the pod and one node: the snapshot's nodes and the
 /// selectors of the workloads and Services that select the pod (`helper.DefaultSelector`'s
 /// inputs, for PodTopologySpread's system-default constraints).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct CycleContext<'a> {
     /// Every node of the snapshot, by `NodeId`.
     pub nodes: &'a [NodeInfo],
@@ -314,12 +314,24 @@ pub struct CycleContext<'a> {
     pub namespace_labels: &'a [(String, Labels)],
     /// The run's seed, for plugins that draw random numbers of their own (Random).
     pub run_seed: u64,
+    /// Σ requests of the pods waiting to be scheduled (the scheduling queue, the pod of this
+    /// cycle included): the pending demand, for Tetris's `demandExponent`.
+    pub pending: &'a Resources,
+}
+
+static NO_RESOURCES: Resources =
+    Resources { milli_cpu: 0, memory: 0, ephemeral_storage: 0, allowed_pod_number: 0, scalar: Vec::new() };
+
+impl Default for CycleContext<'_> {
+    fn default() -> Self {
+        CycleContext { nodes: &[], owner_selectors: &[], namespace_labels: &[], run_seed: 0, pending: &NO_RESOURCES }
+    }
 }
 
 impl<'a> CycleContext<'a> {
     /// A context over `nodes` with no selecting workloads.
     pub fn with_nodes(nodes: &'a [NodeInfo]) -> CycleContext<'a> {
-        CycleContext { nodes, owner_selectors: &[], namespace_labels: &[], run_seed: 0 }
+        CycleContext { nodes, ..CycleContext::default() }
     }
 }
 

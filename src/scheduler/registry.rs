@@ -126,7 +126,7 @@ pub const PLUGINS: &[PluginInfo] = &[
     // Not in any default profile.
     p("ExternalPolicy", Points::PRE_SCORE.union(Points::SCORE), External),
     // kubesim's scoring policies (`docs/policies.md`).
-    p("Tetris", Points::SCORE, Policy),
+    p("Tetris", Points::PRE_SCORE.union(Points::SCORE), Policy),
     p("BestFit", Points::SCORE, Policy),
     p("FirstFit", Points::SCORE, Policy),
     p("Random", Points::PRE_SCORE.union(Points::SCORE), Policy),

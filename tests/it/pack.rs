@@ -79,7 +79,8 @@ fn every_policy_uses_at_least_the_lower_bound_and_is_deterministic() {
 fn library_packings_are_identical_run_to_run() {
     let instance = pack::parse_vbp(EXACT_THREE_BINS).expect("valid");
     for policy in ["Random", "default", "RoundRobin"] {
-        let options = PackOptions { policy: Policy::parse(policy).unwrap(), order: Order::File, seed: 11 };
+        let options =
+            PackOptions { policy: Policy::parse(policy).unwrap(), order: Order::File, seed: 11, demand_exponent: 0 };
         let a = pack::pack(&instance, &options).unwrap();
         let b = pack::pack(&instance, &options).unwrap();
         assert_eq!(a, b, "{policy}: placements and journal digest");
@@ -115,6 +116,22 @@ fn bad_input_exits_2_with_a_location() {
     let (code, _, stderr) = pack_cli(&dir.join("missing.vbp"), &["--policy", "BestFit"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot read"), "{stderr}");
+
+    // Flags that mean nothing for the policy.
+    let (code, stdout, stderr) = pack_cli(&good, &["--policy", "MostAllocated", "--order", "bin-centric"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("--order bin-centric") && stderr.contains("Tetris, BestFit, FirstFit"), "{stderr}");
+    let (code, _, stderr) = pack_cli(&good, &["--policy", "BestFit", "--demand-exponent", "2"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--demand-exponent is an argument of Tetris"), "{stderr}");
+    let (code, _, stderr) = pack_cli(&good, &["--policy", "Tetris", "--demand-exponent", "65"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("65"), "{stderr}");
+    let (code, stdout, stderr) =
+        pack_cli(&good, &["--policy", "Tetris", "--order", "bin-centric", "--demand-exponent", "15"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report(&stdout)["nodes_used"], 1);
 }
 
 /// The shared data set (`../shared/data/vbp/`), outside the repository.

@@ -118,6 +118,9 @@ fn policy_args_are_checked() {
     fails("BestFit", "{resources: [{name: cpus}]}", "did you mean \"cpu\"");
     fails("Tetris", "{seed: 1}", "unknown field \"seed\"");
     fails("Random", "{seed: -1}", "seed");
+    fails("BestFit", "{demandExponent: 2}", "unknown field \"demandExponent\"");
+    fails("Tetris", "{demandExponent: 65}", "demandExponent");
+    fails("Tetris", "{demandExponent: -1}", "demandExponent");
     // Accepted: weights for BestFit, a seed for Random.
     let ok = scenario(
         "BestFit",
@@ -127,4 +130,116 @@ fn policy_args_are_checked() {
     );
     let best = placements(&ok);
     assert_eq!(best[0], best[1]);
+}
+
+/// Tetris with `demandExponent` weighs the resources the waiting pods are short of: node `c`
+/// has more memory free, node `a` more cpu; pending pods that all want memory draw the first
+/// of them to `c` only when the pending demand counts.
+#[test]
+fn tetris_demand_exponent_follows_the_pending_demand() {
+    let with = |args: &str| {
+        format!(
+            r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {{name: demand}}
+spec:
+  until: 1m
+  cluster:
+    nodes:
+      - {{name: c, allocatable: {{cpu: "4", memory: 16Gi}}}}
+      - {{name: a, allocatable: {{cpu: "8", memory: 8Gi}}}}
+  scheduler:
+    profiles:
+      - schedulerName: default-scheduler
+        percentageOfNodesToScore: 100
+        plugins:
+          multiPoint:
+            enabled: [{{name: Tetris, weight: 1}}]
+          score:
+            disabled: [{{name: "*"}}]
+            enabled: [{{name: Tetris, weight: 1}}]
+{args}  manifests:
+    - inline: {{apiVersion: v1, kind: Pod, metadata: {{name: p0}}, spec: {{containers: [{{name: c, resources: {{requests: {{cpu: "1", memory: 1Gi}}}}}}]}}}}
+    - inline: {{apiVersion: v1, kind: Pod, metadata: {{name: p1}}, spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 100m, memory: 6Gi}}}}}}]}}}}
+    - inline: {{apiVersion: v1, kind: Pod, metadata: {{name: p2}}, spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 100m, memory: 6Gi}}}}}}]}}}}
+"#
+        )
+    };
+    // p0 (1 cpu, 1Gi): plain Tetris compares (1/4·1 + 1/16·1)/2 = .156 on c with
+    // (1/8·1 + 1/8·1)/2 = .125 on a, and picks c. With the pending demand (all three pods
+    // are queued when p0 is scheduled: 1.2 cpu of 12 = .1, 13Gi of 24Gi = .54) and exponent 8,
+    // memory weighs 1 and cpu (.1/.54)^8 ≈ 0: c scores 1/16 = .0625, a 1/8 = .125, and p0 goes to
+    // a, leaving c's memory to the memory-hungry pods.
+    let plain = placements(&with(""));
+    assert_eq!(plain[0], "c");
+    let weighted = placements(&with(
+        "        pluginConfig:
+          - {name: Tetris, args: {demandExponent: 8}}
+",
+    ));
+    assert_eq!(weighted[0], "a");
+    assert!(weighted.iter().all(|n| n != "-"), "all placed: {weighted:?}");
+}
+
+/// The scheduler's pending demand (`CycleContext::pending`, Tetris's input) is the sum of the
+/// requests of the queued pods: it grows as pods are created, and shrinks as they are deleted
+/// or bound, each pod counted once.
+#[test]
+fn pending_demand_follows_the_queue() {
+    use std::sync::Arc;
+
+    use kubesim::api::meta::ObjectMeta;
+    use kubesim::api::pod::{Container, Pod, PodSpec, PodStatus};
+    use kubesim::api::resources::ResourceName;
+    use kubesim::journal::Journal;
+    use kubesim::kernel::{SimTime, Streams};
+    use kubesim::manifest::{NodeFields, build_node};
+    use kubesim::scheduler::Scheduler;
+    use kubesim::scheduler::config::SchedulerConfig;
+    use kubesim::store::Store;
+
+    let now = SimTime::ZERO;
+    let mut store = Store::new(Journal::new(false));
+    store.create_namespace(now, "default");
+    let mut scheduler =
+        Scheduler::new(&SchedulerConfig::default(), Streams::new(1).stream("scheduler.tiebreak"), false);
+    let mut changes = Vec::new();
+    let mut deliver = |store: &mut Store, scheduler: &mut Scheduler| {
+        store.drain_changes(&mut changes);
+        for c in changes.drain(..) {
+            scheduler.on_change(store, c, now);
+        }
+    };
+    let pod = |name: &str, cpu: &str| {
+        let mut container = Container::default();
+        container.requests.insert(ResourceName::Cpu, cpu.parse().unwrap());
+        let mut spec = PodSpec { containers: vec![container], ..PodSpec::default() };
+        spec.scheduler_name = "default-scheduler".into();
+        spec.finalize();
+        let meta = ObjectMeta { name: name.into(), namespace: "default".into(), ..ObjectMeta::default() };
+        Pod { meta, spec: Arc::new(spec), sim: Arc::default(), status: PodStatus::default() }
+    };
+    let a = store.create_pod(now, pod("a", "1"), None);
+    store.create_pod(now, pod("b", "250m"), None);
+    deliver(&mut store, &mut scheduler);
+    assert_eq!(scheduler.pending_demand().milli_cpu, 1250);
+    // No node: the attempt fails and the pod stays pending (counted once, not twice).
+    scheduler.schedule_one(&mut store, now);
+    deliver(&mut store, &mut scheduler);
+    assert_eq!(scheduler.pending_demand().milli_cpu, 1250);
+    store.remove_pod(now, a);
+    deliver(&mut store, &mut scheduler);
+    assert_eq!(scheduler.pending_demand().milli_cpu, 250);
+    let mut fields = NodeFields::default();
+    fields.allocatable.insert(ResourceName::Cpu, "4".parse().unwrap());
+    fields.allocatable.insert(ResourceName::Pods, "10".parse().unwrap());
+    fields.capacity = fields.allocatable.clone();
+    let meta = ObjectMeta { name: "n".into(), ..ObjectMeta::default() };
+    store.add_node(now, build_node(meta, fields));
+    deliver(&mut store, &mut scheduler);
+    while scheduler.has_work() {
+        scheduler.schedule_one(&mut store, now);
+        deliver(&mut store, &mut scheduler);
+    }
+    assert_eq!(scheduler.pending_demand().milli_cpu, 0, "b was bound");
 }

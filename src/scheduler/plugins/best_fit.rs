@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn configured_weights() {
         // Weights cpu 1, memory 3 on node B above: √((1·.0625 + 3·0) / 4) = .125 -> .875.
-        let plugin = BestFit::new(PolicyArgs { resources: Some(weights(&[("cpu", 1), ("memory", 3)])), seed: None });
+        let plugin = BestFit::new(PolicyArgs {
+            resources: Some(weights(&[("cpu", 1), ("memory", 3)])),
+            ..PolicyArgs::default()
+        });
         let p = pod(&[("cpu", "1"), ("memory", "2000")]);
         let b = node("b", &[("cpu", "4"), ("memory", "8000")]).with_pods(&[pod(&[("cpu", "2"), ("memory", "6000")])]);
         assert_eq!(plugin.score(&p, &b).unwrap(), 875_000_000);

@@ -545,7 +545,7 @@ mod tests {
     /// PreFilter, then Filter on every node; None for a skipped PreFilter.
     fn filter(pod: &Pod, nodes: &[NodeInfo]) -> Option<Vec<(Code, String)>> {
         let ns = namespaces();
-        let cx = CycleContext { nodes, owner_selectors: &[], namespace_labels: &ns, run_seed: 0 };
+        let cx = CycleContext { nodes, owner_selectors: &[], namespace_labels: &ns, ..CycleContext::default() };
         let mut plugin = InterPodAffinity::default();
         let (_, status) = plugin.pre_filter(&cx, pod);
         if status.is_skip() {
@@ -991,7 +991,7 @@ mod tests {
     /// run first, which hands PreScore the pods with affinity, must agree.
     fn scores_with(args: InterPodAffinityArgs, pod: &Pod, nodes: &[NodeInfo]) -> Option<Vec<i64>> {
         let ns = namespaces();
-        let cx = CycleContext { nodes, owner_selectors: &[], namespace_labels: &ns, run_seed: 0 };
+        let cx = CycleContext { nodes, owner_selectors: &[], namespace_labels: &ns, ..CycleContext::default() };
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
         let run = |with_pre_filter: bool| {
             let mut plugin = InterPodAffinity::new(args.clone());

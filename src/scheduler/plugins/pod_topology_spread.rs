@@ -1010,7 +1010,8 @@ mod tests {
         let p = pod(&[("foo", "")], vec![]);
         let nodes = hostnames(vec![reps(foo, 4), reps(foo, 3), reps(foo, 2), reps(foo, 1)]);
         let owners = [service_selector(&[("foo", "")])];
-        let cx = CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], run_seed: 0 };
+        let cx =
+            CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], ..CycleContext::default() };
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
         assert_eq!(run_scores(&mut PodTopologySpread::default(), &cx, &p, &feasible), [44, 66, 77, 100]);
     }
@@ -1030,7 +1031,8 @@ mod tests {
         ];
         // ReplicaSet selector foo Exists.
         let owners = [exists("foo").unwrap()];
-        let cx = CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], run_seed: 0 };
+        let cx =
+            CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], ..CycleContext::default() };
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
         // Raw: hostname count·ln6 + 2, plus zone (mars 2 pods) count·ln4 + 4 for a and b only:
         // a = 2·1.792 + 2 + 2·1.386 + 4 = 12.36 → 12; b = 2 + 2.773 + 4 = 8.77 → 9;
@@ -1051,11 +1053,13 @@ mod tests {
         assert!(plugin.pre_filter(&CycleContext::with_nodes(&nodes), &p).1.is_skip());
         // List defaulting with no constraints: also skipped, even with an owner.
         let owners = [service_selector(&[("foo", "bar")])];
-        let cx = CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], run_seed: 0 };
+        let cx =
+            CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], ..CycleContext::default() };
         assert!(list().pre_score(&cx, &p, &feasible).is_skip());
         // An owner with an empty selector gives an empty DefaultSelector: skipped.
         let empty = [LabelSelector::everything()];
-        let cx = CycleContext { nodes: &nodes, owner_selectors: &empty, namespace_labels: &[], run_seed: 0 };
+        let cx =
+            CycleContext { nodes: &nodes, owner_selectors: &empty, namespace_labels: &[], ..CycleContext::default() };
         assert!(PodTopologySpread::default().pre_score(&cx, &p, &feasible).is_skip());
     }
 
@@ -1071,7 +1075,8 @@ mod tests {
         let web = || pod(&[("app", "web")], vec![]);
         let nodes = vec![n("a", &[("node", "a")], reps(web, 2)), n("b", &[("node", "b")], vec![])];
         let owners = [service_selector(&[("app", "web")])];
-        let cx = CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], run_seed: 0 };
+        let cx =
+            CycleContext { nodes: &nodes, owner_selectors: &owners, namespace_labels: &[], ..CycleContext::default() };
         let (_, status) = plugin.pre_filter(&cx, &p);
         assert!(status.is_success());
         assert_eq!(plugin.filter(&p, &nodes[0]).code, U);

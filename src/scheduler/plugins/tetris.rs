@@ -2,22 +2,80 @@
 //! Schedulers" (SIGCOMM 2014, §3): the dot product of the pod's demand vector and the node's
 //! free-capacity vector, both divided per dimension by the node's allocatable. A pod is drawn to
 //! the node whose free resources point the same way as its demand, and are large along it.
+//!
+//! With `demandExponent: p > 0` each resource's weight is scaled, once per cycle, by
+//! `(share_r / max_r share_r)^p`, where `share_r` is the pending demand of resource r (the
+//! requests of the pods waiting to be scheduled, `CycleContext::pending`) over the cluster's
+//! allocatable of r: the alignment then counts mostly the resources the waiting work will run
+//! short of (the "average size" weights of vector bin packing heuristics, sharpened by p).
 
 use crate::api::pod::Pod;
-use crate::scheduler::config::PolicyArgs;
-use crate::scheduler::framework::{MAX_NODE_SCORE, NodeInfo, Plugin, Score, Status, default_normalize_score};
+use crate::api::resources::ResourceName;
+use crate::scheduler::config::{PolicyArgs, ResourceWeight};
+use crate::scheduler::framework::{
+    CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status, default_normalize_score,
+};
 use crate::scheduler::plugins::packing::{for_each_dimension, to_raw};
 
 pub const NAME: &str = "Tetris";
 
 pub struct Tetris {
     args: PolicyArgs,
+    /// This cycle's args: `args` with the demand-scaled weights (set by PreScore when
+    /// `demandExponent > 0`).
+    cycle: Option<PolicyArgs>,
 }
 
 impl Tetris {
     pub fn new(args: PolicyArgs) -> Tetris {
-        Tetris { args }
+        Tetris { args, cycle: None }
     }
+}
+
+/// Fixed-point scale of the demand factors: a factor below 10⁻⁶ of the largest weighs 0.
+pub const DEMAND_FACTOR_SCALE: f64 = 1e6;
+
+/// The weights of `pod`'s dimensions scaled by the pending demand: `weight_r ·
+/// round(10⁶ · (share_r / max share)^p)`, with `share_r = pending_r / Σ nodes' allocatable_r`.
+/// `None` when no listed resource has pending demand (the weights stay as configured).
+pub fn demand_weights(args: &PolicyArgs, cx: &CycleContext<'_>, pod: &Pod) -> Option<Vec<ResourceWeight>> {
+    let base: Vec<ResourceWeight> = match &args.resources {
+        Some(list) => list.clone(),
+        None => {
+            let mut list = vec![
+                ResourceWeight { name: ResourceName::Cpu, weight: 1 },
+                ResourceWeight { name: ResourceName::Memory, weight: 1 },
+            ];
+            for (name, demand) in &pod.spec.requests.scalar {
+                let name = ResourceName::Scalar(name.clone());
+                if *demand > 0 && name.is_extended() {
+                    list.push(ResourceWeight { name, weight: 1 });
+                }
+            }
+            list
+        }
+    };
+    let shares: Vec<f64> = base
+        .iter()
+        .map(|r| {
+            let allocatable: i64 = cx.nodes.iter().map(|n| n.allocatable.get(&r.name)).fold(0, i64::saturating_add);
+            if allocatable > 0 { cx.pending.get(&r.name).max(0) as f64 / allocatable as f64 } else { 0.0 }
+        })
+        .collect();
+    let max = shares.iter().copied().fold(0.0f64, f64::max);
+    if max <= 0.0 {
+        return None;
+    }
+    let exponent = i32::try_from(args.demand_exponent).unwrap_or(i32::MAX);
+    Some(
+        base.into_iter()
+            .zip(shares)
+            .map(|(r, share)| {
+                let factor = ((share / max).powi(exponent) * DEMAND_FACTOR_SCALE).round() as i64;
+                ResourceWeight { weight: r.weight.saturating_mul(factor), name: r.name }
+            })
+            .collect(),
+    )
 }
 
 /// `Σ_r w_r · (demand_r / alloc_r) · (max(free_r, 0) / alloc_r) / Σ_r w_r`, in IEEE doubles, summed
@@ -39,12 +97,26 @@ impl Plugin for Tetris {
     fn as_score(&self) -> Option<&dyn Score> {
         Some(self)
     }
+    fn as_pre_score(&mut self) -> Option<&mut dyn PreScore> {
+        Some(self)
+    }
+}
+
+impl PreScore for Tetris {
+    /// With `demandExponent > 0`: this cycle's weights from the pending demand.
+    fn pre_score(&mut self, cx: &CycleContext<'_>, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
+        self.cycle = (self.args.demand_exponent > 0)
+            .then(|| demand_weights(&self.args, cx, pod))
+            .flatten()
+            .map(|resources| PolicyArgs { resources: Some(resources), ..self.args.clone() });
+        Status::success()
+    }
 }
 
 impl Score for Tetris {
     /// The alignment in fixed point (`round(alignment · 10⁹)`).
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(to_raw(alignment(&self.args, pod, node)))
+        Ok(to_raw(alignment(self.cycle.as_ref().unwrap_or(&self.args), pod, node)))
     }
 
     /// `DefaultNormalizeScore`: `⌊100·raw/max⌋`, so only the maximum scores 100.
@@ -91,7 +163,8 @@ mod tests {
         // Weighted cpu 3, memory 1 on node B above: (3·.25·.5 + 1·.25·.25) / 4 = .4375 / 4.
         let p = pod(&[("cpu", "1"), ("memory", "2000")]);
         let b = node("b", &[("cpu", "4"), ("memory", "8000")]).with_pods(&[pod(&[("cpu", "2"), ("memory", "6000")])]);
-        let weighted = Tetris::new(PolicyArgs { resources: Some(weights(&[("cpu", 3), ("memory", 1)])), seed: None });
+        let weighted =
+            Tetris::new(PolicyArgs { resources: Some(weights(&[("cpu", 3), ("memory", 1)])), ..PolicyArgs::default() });
         assert_eq!(weighted.score(&p, &b).unwrap(), 109_375_000);
         // By default a requested extended resource is a third dimension: gpu 1 of 4, 2 free:
         // (.25·1 + .25·1 + .25·.5) / 3 = .625 / 3 = .208333333… -> 208333333.
@@ -111,5 +184,43 @@ mod tests {
         let (raw, normalized) = scores(&Tetris::new(PolicyArgs::default()), &p, &nodes);
         assert_eq!(raw, [0, 0]);
         assert_eq!(normalized, [0, 0], "a zero maximum leaves every score at 0: a tie");
+    }
+
+    #[test]
+    fn demand_exponent_weights_by_the_pending_share() {
+        use crate::api::resources::Resources;
+        // Two empty nodes of 4 cpu / 8000 bytes: the cluster has 8000m cpu, 16000 memory.
+        let nodes = [node("a", &[("cpu", "4"), ("memory", "8000")]), node("b", &[("cpu", "4"), ("memory", "8000")])];
+        // Pending: 2 cpu (a share of .25) and 8000 memory (.5): memory is the scarce one.
+        let pending = Resources::from_list(&crate::scheduler::plugins::testutil::resource_list(&[
+            ("cpu", "2"),
+            ("memory", "8000"),
+        ]));
+        let cx = CycleContext { nodes: &nodes, pending: &pending, ..CycleContext::default() };
+        let p = pod(&[("cpu", "1"), ("memory", "2000")]);
+        let args = |e: u32| PolicyArgs { demand_exponent: e, ..PolicyArgs::default() };
+        // p = 1: factors (.25/.5)^1 = .5 and 1, in millionths.
+        assert_eq!(demand_weights(&args(1), &cx, &p), Some(weights(&[("cpu", 500_000), ("memory", 1_000_000)])));
+        // p = 3: .125 and 1; configured weights multiply.
+        let configured = PolicyArgs { resources: Some(weights(&[("cpu", 2), ("memory", 1)])), ..args(3) };
+        assert_eq!(demand_weights(&configured, &cx, &p), Some(weights(&[("cpu", 250_000), ("memory", 1_000_000)])));
+        // No pending demand at all: the weights stay as configured.
+        let idle = CycleContext { nodes: &nodes, ..CycleContext::default() };
+        assert_eq!(demand_weights(&args(1), &idle, &p), None);
+
+        // The score follows: on node B below (2 cpu of 4 free, 2000 of 8000 memory free), plain
+        // Tetris is (.25·.5 + .25·.25) / 2 = .09375; with p = 1 it is
+        // (.5·.25·.5 + 1·.25·.25) / 1.5 = .125 / 1.5 = .083333333.
+        let b = node("b", &[("cpu", "4"), ("memory", "8000")]).with_pods(&[pod(&[("cpu", "2"), ("memory", "6000")])]);
+        let mut plain = Tetris::new(PolicyArgs::default());
+        assert!(plain.pre_score(&cx, &p, &[&b]).is_success());
+        assert_eq!(plain.score(&p, &b).unwrap(), 93_750_000, "exponent 0 ignores the pending demand");
+        let mut weighted = Tetris::new(args(1));
+        assert!(weighted.pre_score(&cx, &p, &[&b]).is_success());
+        assert_eq!(weighted.score(&p, &b).unwrap(), 83_333_333);
+        // A large exponent leaves only the scarcest resource: memory, .25·.25 = .0625.
+        let mut sharp = Tetris::new(args(64));
+        assert!(sharp.pre_score(&cx, &p, &[&b]).is_success());
+        assert_eq!(sharp.score(&p, &b).unwrap(), 62_500_000);
     }
 }
