@@ -1274,16 +1274,26 @@ impl Simulation {
                     ));
                 }
                 seen[p.index()] += 1;
+                if store.pod(p).status.phase.is_terminal() {
+                    // Terminal pods hold nothing (the scheduler's informer drops them).
+                    continue;
+                }
                 requested.add(&store.pod(p).spec.requests);
                 count += 1;
                 direct |= !store.pod(p).spec.node_name.is_empty();
             }
             let info = &self.scheduler.cache()[node.index()];
-            if info.pods.len() != store.pods_on_node(node).len()
+            let holding: Vec<PodId> = store
+                .pods_on_node(node)
+                .iter()
+                .copied()
+                .filter(|&p| !store.pod(p).status.phase.is_terminal())
+                .collect();
+            if info.pods.len() != holding.len()
                 || info
                     .pods
                     .iter()
-                    .zip(store.pods_on_node(node))
+                    .zip(&holding)
                     .any(|(v, &p)| v.id != p || v.terminating != store.pod(p).meta.is_terminating())
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));

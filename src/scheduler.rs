@@ -421,19 +421,7 @@ impl Scheduler {
                 let pod = store.pod(id);
                 self.dequeue(id, pod);
                 self.forget_nomination(id);
-                if let Some(node) = pod.status.node {
-                    self.cache[node.index()].remove_pod(id, pod);
-                    // An assigned pod was deleted: resources were freed.
-                    let info = &self.cache[node.index()];
-                    let view = PodView::of(id, pod);
-                    self.queue.move_unschedulable(now, |p, rejectors| {
-                        hints::worth_retrying(
-                            rejectors,
-                            store.pod(p),
-                            &ClusterEvent::AssignedPodDelete { pod: &view, node: info },
-                        )
-                    });
-                }
+                self.forget_assigned(store, id, now);
             }
             Change::PodDeleting(id) => match store.pod(id).status.node {
                 None => {
@@ -453,6 +441,12 @@ impl Scheduler {
                     });
                 }
             },
+            Change::PodStatus(id) if store.pod(id).status.phase.is_terminal() => {
+                // kube-scheduler's pod informer lists non-terminal pods only
+                // (`status.phase!=Succeeded,status.phase!=Failed`): a pod that reaches a
+                // terminal phase is a deletion to the scheduler, and frees its resources.
+                self.forget_assigned(store, id, now);
+            }
             Change::PodStatus(id) => {
                 // The start time matters to preemption; keep the node's view current.
                 if let Some(node) = store.pod(id).status.node {
@@ -464,6 +458,23 @@ impl Scheduler {
             }
             _ => {}
         }
+    }
+
+    /// An assigned pod left the scheduler's view (deleted, or terminal): release it from its
+    /// node and retry the pods this may help. Nothing happens for a pod not in the cache.
+    fn forget_assigned(&mut self, store: &Store, id: PodId, now: SimTime) {
+        let pod = store.pod(id);
+        let Some(node) = pod.status.node else { return };
+        let info = &mut self.cache[node.index()];
+        if !info.pods.iter().any(|p| p.id == id) {
+            return;
+        }
+        info.remove_pod(id, pod);
+        let info = &self.cache[node.index()];
+        let view = PodView::of(id, pod);
+        self.queue.move_unschedulable(now, |p, rejectors| {
+            hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::AssignedPodDelete { pod: &view, node: info })
+        });
     }
 
     /// Whether a pod can be popped (from activeQ, or early from backoffQ).

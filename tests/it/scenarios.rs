@@ -278,3 +278,37 @@ spec:
     assert_eq!(sim.scheduler().stats.attempts, 2, "tried at 0s and at 20s only, not at the relabel");
     assert_eq!(sim.scheduler().stats.unschedulable, 1);
 }
+
+/// A pod that reaches a terminal phase frees its node for the scheduler at once (kube-scheduler
+/// watches non-terminal pods only), although its object stays until deleted: `second` waits
+/// for `first` (restartPolicy Never, exits after 10 s) and is bound the instant it ends.
+#[test]
+fn a_finished_pod_frees_its_resources() {
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: finished}
+spec:
+  until: 1m
+  cluster:
+    nodes:
+      - {name: only, allocatable: {cpu: "1", memory: 1Gi}}
+  manifests:
+    - inline:
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: first, annotations: {sim.kubesim.io/duration: 10s}}
+        spec: {restartPolicy: Never, containers: [{name: c, resources: {requests: {cpu: 800m}}}]}
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: second}, spec: {containers: [{name: c, resources: {requests: {cpu: 800m}}}]}}
+  checks:
+    - {at: 9s, expect: "pod/default/second phase == Pending"}
+    - {at: 10s, expect: "pod/default/first phase == Succeeded"}
+    - {at: 10s, expect: "pod/default/second phase == Running"}
+"#;
+    let sim = crate::support::run(crate::support::parse(text), None);
+    for r in sim.check_results() {
+        assert!(r.passed, "{:?} failed (actual: {})", r.text, r.actual);
+    }
+    let store = sim.store();
+    assert!(!store.is_removed(store.pod_id("default", "first").unwrap()), "the finished pod's object stays");
+}
