@@ -8,6 +8,8 @@
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
+
+pub mod job;
 pub mod node_lifecycle;
 pub mod replicaset;
 pub mod taint_eviction;
@@ -22,6 +24,7 @@ pub enum Controller {
     Deployment,
     Endpoints,
     Disruption,
+    Job,
 }
 
 /// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).

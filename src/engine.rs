@@ -31,7 +31,7 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, DeploymentId, NodeId, PdbId, PodId, RsId, ServiceId, Store};
+use crate::store::{Change, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,7 +172,10 @@ pub struct Simulation {
     deployment_queue: WorkQueue<DeploymentId>,
     endpoints_queue: WorkQueue<ServiceId>,
     disruption_queue: WorkQueue<PdbId>,
-    reconcile_pending: [bool; 4],
+    job_queue: WorkQueue<JobId>,
+    /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
+    job_sync_at: Vec<Option<SimTime>>,
+    reconcile_pending: [bool; 5],
     /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
     rs_create_failures: Vec<u32>,
     schedule_pending: bool,
@@ -213,6 +216,7 @@ fn controller_index(c: Controller) -> usize {
         Controller::Deployment => 1,
         Controller::Endpoints => 2,
         Controller::Disruption => 3,
+        Controller::Job => 4,
     }
 }
 
@@ -243,7 +247,9 @@ impl Simulation {
             deployment_queue: WorkQueue::default(),
             endpoints_queue: WorkQueue::default(),
             disruption_queue: WorkQueue::default(),
-            reconcile_pending: [false; 4],
+            job_queue: WorkQueue::default(),
+            job_sync_at: Vec::new(),
+            reconcile_pending: [false; 5],
             rs_create_failures: Vec::new(),
             schedule_pending: false,
             backoff_flush_at: None,
@@ -513,6 +519,15 @@ impl Simulation {
                 Controller::Deployment => self.deployment_queue.add(DeploymentId(key)),
                 Controller::Endpoints => self.endpoints_queue.add(ServiceId(key)),
                 Controller::Disruption => self.disruption_queue.add(PdbId(key)),
+                Controller::Job => {
+                    let id = JobId(key);
+                    if let Some(slot) = self.job_sync_at.get_mut(id.index())
+                        && *slot == Some(now)
+                    {
+                        *slot = None;
+                    }
+                    self.job_queue.add(id);
+                }
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -609,6 +624,7 @@ impl Simulation {
             (Controller::ReplicaSet, self.rs_queue.is_empty()),
             (Controller::Endpoints, self.endpoints_queue.is_empty()),
             (Controller::Disruption, self.disruption_queue.is_empty()),
+            (Controller::Job, self.job_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -653,7 +669,7 @@ impl Simulation {
                 self.taint_eviction.cancel(&mut ctx, pod);
                 self.kubelets.forget(pod);
                 self.enqueue_pod_watchers(pod);
-                if let Some(d) = self.store.pod_owner(pod).and_then(|rs| self.store.rs_owner(rs)) {
+                if let Some(d) = self.store.pod_rs(pod).and_then(|rs| self.store.rs_owner(rs)) {
                     self.deployment_queue.add(d);
                 }
             }
@@ -673,14 +689,35 @@ impl Simulation {
             Change::Service(s) => self.endpoints_queue.add(s),
             Change::Pdb(id) => self.disruption_queue.add(id),
             Change::PdbRemoved(_) => {}
+            // `updateJob` enqueues at once (status updates included).
+            Change::Job(id) => self.job_queue.add(id),
+            Change::JobRemoved(_) => {}
+        }
+    }
+
+    /// A pod of Job `id` changed: sync the Job after `syncJobBatchPeriod`, once per batch.
+    fn enqueue_job_batched(&mut self, id: JobId) {
+        let now = self.queue.now();
+        let at = now + crate::controllers::job::SYNC_BATCH_PERIOD;
+        if self.job_sync_at.len() <= id.index() {
+            self.job_sync_at.resize(id.index() + 1, None);
+        }
+        match self.job_sync_at[id.index()] {
+            Some(t) if t >= now && t <= at => {}
+            _ => {
+                self.job_sync_at[id.index()] = Some(at);
+                self.queue.schedule(at, Event::Requeue(Controller::Job, id.0)).expect("future");
+            }
         }
     }
 
     /// A pod changed: its ReplicaSet, the Services and the PodDisruptionBudgets selecting it
     /// look again.
     fn enqueue_pod_watchers(&mut self, pod: PodId) {
-        if let Some(rs) = self.store.pod_owner(pod) {
-            self.rs_queue.add(rs);
+        match self.store.pod_owner(pod) {
+            Some(PodOwner::ReplicaSet(rs)) => self.rs_queue.add(rs),
+            Some(PodOwner::Job(job)) => self.enqueue_job_batched(job),
+            None => {}
         }
         let p = self.store.pod(pod);
         for s in self.store.service_ids() {
@@ -753,6 +790,120 @@ impl Simulation {
                     self.store.set_pdb_status(now, id, status);
                 }
             }
+            Controller::Job => {
+                let Some(id) = self.job_queue.pop() else { return };
+                for action in crate::controllers::job::reconcile(&self.store, now, id) {
+                    use crate::controllers::job::JobAction;
+                    match action {
+                        JobAction::CreatePods(indexes) => self.create_job_pods(id, &indexes),
+                        JobAction::DeletePods(pods, reason) => {
+                            for p in pods {
+                                self.delete_pod(p, reason, false);
+                            }
+                        }
+                        JobAction::SetStatus(status) => self.set_job_status(id, *status),
+                        JobAction::SetTracking(tracking) => self.store.set_job_tracking(id, *tracking),
+                        JobAction::RequeueAt(at) => {
+                            self.queue.schedule(at.max(now), Event::Requeue(Controller::Job, id.0)).expect("future");
+                        }
+                        JobAction::DeleteJob => {
+                            if let Some(job) = self.store.job(id) {
+                                let key = job.meta.key();
+                                self.store
+                                    .journal
+                                    .narrate(now, || format!("job {key} deleted: ttlSecondsAfterFinished expired"));
+                            }
+                            self.delete_job(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets a Job's status and narrates the conditions that became True.
+    fn set_job_status(&mut self, id: JobId, status: crate::api::batch::JobStatus) {
+        use crate::api::batch::JobConditionType as C;
+        let now = self.queue.now();
+        let Some(job) = self.store.job(id) else { return };
+        let key = job.meta.key();
+        let fresh: Vec<String> = status
+            .conditions
+            .iter()
+            .filter(|c| {
+                c.status == crate::api::meta::ConditionStatus::True
+                    && job.status.condition(c.kind).is_none()
+                    && matches!(c.kind, C::Complete | C::Failed | C::Suspended | C::FailureTarget)
+            })
+            .map(|c| format!("job {key} {} ({}: {})", c.kind.as_str(), c.reason, c.message))
+            .collect();
+        let new_failures = status.failed - job.status.failed;
+        let limit = job.spec.backoff_limit;
+        for line in fresh {
+            self.store.journal.narrate(now, || line);
+        }
+        if new_failures > 0 {
+            let failed = status.failed;
+            self.store.journal.narrate(now, || {
+                let limit = if limit == i32::MAX { "none".to_string() } else { limit.to_string() };
+                format!("job {key} counts {new_failures} failed pod(s): {failed} failed, backoffLimit {limit}")
+            });
+        }
+        self.store.set_job_status(now, id, status);
+    }
+
+    /// Creates the pods of a Job: one per entry, `Some(i)` being completion index `i` (pod
+    /// name `<job>-<i>-<5 characters>`, the index as annotation and label).
+    fn create_job_pods(&mut self, id: JobId, indexes: &[Option<i32>]) {
+        use crate::api::batch::labels::COMPLETION_INDEX;
+        let now = self.queue.now();
+        let Some(owner) = self.store.job_owner_ref(id) else { return };
+        let job = self.store.job(id).expect("live");
+        let (template, namespace, job_name, key) =
+            (job.spec.template.clone(), job.meta.namespace.clone(), job.meta.name.clone(), job.meta.key());
+        let n = indexes.len();
+        self.store.journal.narrate(now, || format!("job {key} creates {n} pod(s)"));
+        for index in indexes {
+            let prefix = match index {
+                Some(i) => format!("{job_name}-{i}-"),
+                None => format!("{job_name}-"),
+            };
+            let name = self.generate_name(&namespace, &prefix);
+            let mut meta = ObjectMeta {
+                name,
+                namespace: namespace.clone(),
+                labels: template.labels.clone(),
+                annotations: template.annotations.clone(),
+                owner_references: vec![owner.clone()],
+                ..ObjectMeta::default()
+            };
+            if let Some(i) = index {
+                meta.annotations.insert(COMPLETION_INDEX.to_string(), i.to_string());
+                meta.labels.insert(COMPLETION_INDEX.to_string(), i.to_string());
+            }
+            let pod =
+                Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
+            match self.store.try_create_pod(now, pod, Some(PodOwner::Job(id))) {
+                Ok(pod) => self.bind_named_pod(pod),
+                Err(reason) => {
+                    self.action_failed(
+                        format!("job {key} create pod"),
+                        format!("FailedCreate: pods \"{prefix}\" is forbidden: {reason}"),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Deletes a Job with background propagation: the Job goes at once, the garbage collector
+    /// deletes its pods (running ones terminate gracefully).
+    fn delete_job(&mut self, id: JobId) {
+        let now = self.queue.now();
+        let pods: Vec<PodId> = self.store.job_pods(id).iter().copied().filter(|&p| !self.store.is_removed(p)).collect();
+        self.store.remove_job(now, id);
+        for p in pods {
+            self.delete_pod(p, "GarbageCollected", false);
         }
     }
 
@@ -776,7 +927,7 @@ impl Simulation {
             };
             let pod =
                 Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
-            let id = match self.store.try_create_pod(now, pod, Some(rs_id)) {
+            let id = match self.store.try_create_pod(now, pod, Some(PodOwner::ReplicaSet(rs_id))) {
                 Ok(id) => id,
                 Err(reason) => {
                     self.rs_creation_refused(rs_id, &key, &format!("pods \"{rs_name}-\" is forbidden: {reason}"));
@@ -925,6 +1076,22 @@ impl Simulation {
                 Some(id) => self.store.update_pdb_spec(now, id, pdb),
                 None => {
                     self.store.create_pdb(now, pdb.clone());
+                }
+            },
+            Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
+                Some(id) => {
+                    let existing = self.store.job(id).expect("live");
+                    if let Some(field) = crate::api::batch::immutable_change(existing, job) {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!("Job.batch {:?} is invalid: {field}: field is immutable", job.meta.name),
+                        );
+                        return;
+                    }
+                    self.store.update_job_spec(id, job);
+                }
+                None => {
+                    self.store.create_job(now, job.clone());
                 }
             },
         }
@@ -1149,6 +1316,10 @@ impl Simulation {
             }
             Kind::PodDisruptionBudget => match self.store.pdb_id(&r.namespace, &r.name) {
                 Some(id) => self.store.remove_pdb(now, id),
+                None => not_found(self),
+            },
+            Kind::Job => match self.store.job_id(&r.namespace, &r.name) {
+                Some(id) => self.delete_job(id),
                 None => not_found(self),
             },
             Kind::Node | Kind::Namespace => {

@@ -147,6 +147,18 @@ pub enum Record {
     PdbDeleted {
         pdb: String,
     },
+    JobCreated {
+        job: String,
+    },
+    /// A Job condition became True (`reason` as the Job controller writes it).
+    JobCondition {
+        job: String,
+        condition: &'static str,
+        reason: String,
+    },
+    JobDeleted {
+        job: String,
+    },
     Scripted {
         action: String,
     },
@@ -199,6 +211,9 @@ impl Record {
             Record::PdbUpdated { .. } => 86,
             Record::PdbStatus { .. } => 87,
             Record::PdbDeleted { .. } => 88,
+            Record::JobCreated { .. } => 60,
+            Record::JobCondition { .. } => 61,
+            Record::JobDeleted { .. } => 62,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -242,6 +257,9 @@ impl Record {
             Record::ServiceCreated { .. } => "ServiceCreated",
             Record::ServiceEndpoints { .. } => "ServiceEndpoints",
             Record::ServiceDeleted { .. } => "ServiceDeleted",
+            Record::JobCreated { .. } => "JobCreated",
+            Record::JobCondition { .. } => "JobCondition",
+            Record::JobDeleted { .. } => "JobDeleted",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -264,7 +282,14 @@ impl Record {
             | Record::PriorityClassUpdated { name: node }
             | Record::PriorityClassDeleted { name: node }
             | Record::PdbCreated { pdb: node }
-            | Record::PdbDeleted { pdb: node } => d.write_str(node),
+            | Record::PdbDeleted { pdb: node }
+            | Record::JobCreated { job: node }
+            | Record::JobDeleted { job: node } => d.write_str(node),
+            Record::JobCondition { job, condition, reason } => {
+                d.write_str(job);
+                d.write_str(condition);
+                d.write_str(reason);
+            }
             Record::PodNominated { pod, node } => {
                 d.write_str(pod);
                 d.write_str(node);
@@ -478,6 +503,12 @@ impl Record {
                 put("service", service.as_str().into());
                 put("ready", (*ready).into());
                 put("not_ready", (*not_ready).into());
+            }
+            Record::JobCreated { job } | Record::JobDeleted { job } => put("job", job.as_str().into()),
+            Record::JobCondition { job, condition, reason } => {
+                put("job", job.as_str().into());
+                put("condition", (*condition).into());
+                put("reason", reason.as_str().into());
             }
             Record::Scripted { action } => put("action", action.as_str().into()),
             Record::ActionFailed { action, message } => {

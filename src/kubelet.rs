@@ -179,9 +179,11 @@ impl Kubelets {
 
     fn container_exited(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let now = ctx.now;
+        let runs = self.runtime(pod).runs;
         let (code, policy) = {
             let p = ctx.store.pod(pod);
-            (p.sim.exit_code, p.spec.restart_policy)
+            let attempt = earlier_attempts(ctx.store, pod) + runs.saturating_sub(1);
+            (p.sim.exit_code_for(attempt), p.spec.restart_policy)
         };
         ctx.store.container_exited(now, pod, code);
         ctx.store.set_pod_ready(now, pod, false, "ContainerExited");
@@ -273,4 +275,18 @@ impl Kubelets {
             self.bump(pod);
         }
     }
+}
+
+/// The attempts made before this pod's first run, for `sim.kubesim.io/exit-codes`: the pods
+/// its Job created before it (for an Indexed Job, those of the same completion index).
+fn earlier_attempts(store: &crate::store::Store, pod: PodId) -> u64 {
+    use crate::api::batch::labels::COMPLETION_INDEX;
+    let Some(job) = store.pod_job(pod) else { return 0 };
+    let index = store.pod(pod).meta.annotations.get(COMPLETION_INDEX);
+    store
+        .job_pods(job)
+        .iter()
+        .take_while(|&&p| p != pod)
+        .filter(|&&p| store.pod(p).meta.annotations.get(COMPLETION_INDEX) == index)
+        .count() as u64
 }

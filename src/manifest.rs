@@ -8,12 +8,14 @@
 //! accepted and listed; kinds that would change behaviour but are not implemented yet are an
 //! error, so a run never silently ignores a workload.
 
+mod batch;
 mod node;
 mod pod;
 mod policy;
 mod service;
 mod workload;
 
+use crate::api::batch::Job;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
 use crate::api::pod::Pod;
@@ -39,6 +41,7 @@ pub enum Object {
     Service(Service),
     PriorityClass(PriorityClass),
     PodDisruptionBudget(PodDisruptionBudget),
+    Job(Job),
 }
 
 impl Object {
@@ -52,6 +55,7 @@ impl Object {
             Object::Service(_) => Kind::Service,
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+            Object::Job(_) => Kind::Job,
         }
     }
 
@@ -65,6 +69,7 @@ impl Object {
             Object::Service(o) => &o.meta,
             Object::PriorityClass(o) => &o.meta,
             Object::PodDisruptionBudget(o) => &o.meta,
+            Object::Job(o) => &o.meta,
         }
     }
 
@@ -113,7 +118,6 @@ pub const IGNORED_KINDS: &[&str] = &[
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
 pub const UNSUPPORTED_KINDS: &[&str] = &[
-    "Job",
     "CronJob",
     "StatefulSet",
     "DaemonSet",
@@ -125,12 +129,12 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 8] =
-    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget"];
+const MODELLED_KINDS: [&str; 9] =
+    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget", "Job"];
 
 /// The supported kinds, for hints.
 const SUPPORTED_HINT: &str =
-    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget";
+    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -175,6 +179,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "ReplicaSet" | "Deployment" => "apps/v1",
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
+        "Job" => "batch/v1",
         _ => "v1",
     };
     if api_version != expected_api {
@@ -196,6 +201,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "Deployment" => Kind::Deployment,
         "PriorityClass" => Kind::PriorityClass,
         "PodDisruptionBudget" => Kind::PodDisruptionBudget,
+        "Job" => Kind::Job,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -229,6 +235,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
             Object::PriorityClass(policy::decode_priority_class(ctx, meta, &mut top, root.pos)?)
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
+        Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -338,7 +345,8 @@ fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) ->
     let result = match kind {
         // Services and Namespaces need DNS labels; everything else a DNS subdomain.
         Kind::Service => validation::is_dns1035_label(name),
-        Kind::Namespace => validation::is_dns1123_label(name),
+        // A Job's name becomes its pods' `batch.kubernetes.io/job-name` label value.
+        Kind::Namespace | Kind::Job => validation::is_dns1123_label(name),
         _ => validation::is_dns1123_subdomain(name),
     };
     result.map_err(|e| {

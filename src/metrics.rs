@@ -252,6 +252,40 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     _ => return None,
                 }
             }
+            Kind::Job => {
+                use crate::api::batch::{JobConditionType as C, compact_ranges};
+                let id = store.job_id(&r.namespace, &r.name)?;
+                let job = store.job(id)?;
+                let cond = |k: C| {
+                    word(match job.status.conditions.iter().find(|c| c.kind == k) {
+                        Some(c) => c.status.as_str(),
+                        None => "False",
+                    })
+                };
+                match field {
+                    "exists" => yes(true),
+                    "active" => int(job.status.active),
+                    "ready" => int(job.status.ready),
+                    "terminating" => int(job.status.terminating),
+                    "succeeded" => int(job.status.succeeded),
+                    "failed" => int(job.status.failed),
+                    "podsCreated" => int(store.job_pods(id).len() as i64),
+                    "completedIndexes" => word(&compact_ranges(&job.status.completed_indexes)),
+                    "failedIndexes" => word(&compact_ranges(&job.status.failed_indexes)),
+                    "Complete" => cond(C::Complete),
+                    "Failed" => cond(C::Failed),
+                    "Suspended" => cond(C::Suspended),
+                    // The reason of the terminal condition (or of FailureTarget while pods stop).
+                    "reason" => word(
+                        &[C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
+                            .iter()
+                            .find_map(|&k| job.status.condition(k))
+                            .map(|c| c.reason.clone())
+                            .unwrap_or_default(),
+                    ),
+                    _ => return None,
+                }
+            }
             Kind::Namespace => {
                 if !store.namespace_exists(&r.name) {
                     return None;

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::api::batch::{Job, JobStatus};
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec};
@@ -62,6 +63,31 @@ id_type!(
     /// A PodDisruptionBudget's dense id. Never reused.
     PdbId
 );
+id_type!(
+    /// A Job's dense id. Never reused.
+    JobId
+);
+
+/// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodOwner {
+    ReplicaSet(RsId),
+    Job(JobId),
+}
+
+/// The Job controller's own bookkeeping for one Job, beside the Job's status: which finished
+/// pods it has counted (Kubernetes tracks this with the `batch.kubernetes.io/job-tracking`
+/// finalizer) and the pod-failure backoff record (`backoff_utils.go`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobTracking {
+    /// Finished (or removed) pods already counted in `succeeded` / `failed`, or ignored.
+    pub counted: std::collections::BTreeSet<PodId>,
+    /// Failures since the last success, and when the latest of them finished.
+    pub failures_after_last_success: u32,
+    pub last_failure: Option<SimTime>,
+    /// Per index (`backoffLimitPerIndex`): failures counted against it, and the last one.
+    pub index_failures: BTreeMap<i32, (u32, SimTime)>,
+}
 
 /// One entry of the watch stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +111,9 @@ pub enum Change {
     /// A PodDisruptionBudget was created or its spec changed (not its status).
     Pdb(PdbId),
     PdbRemoved(PdbId),
+    /// A Job was created, or its spec or status changed.
+    Job(JobId),
+    JobRemoved(JobId),
 }
 
 /// Counters the summary reports.
@@ -108,8 +137,8 @@ pub struct Store {
     /// Live (not removed) pods bound to each node, in binding order.
     pods_on_node: Vec<Vec<PodId>>,
     pods: Vec<Pod>,
-    /// The ReplicaSet controlling each pod, if any.
-    pod_owner: Vec<Option<RsId>>,
+    /// The controller of each pod, if any.
+    pod_owner: Vec<Option<PodOwner>>,
     pod_removed: Vec<bool>,
     pod_names: HashMap<NsName, PodId>,
     replica_sets: Vec<Option<ReplicaSet>>,
@@ -132,6 +161,14 @@ pub struct Store {
     priority_classes: BTreeMap<String, PriorityClass>,
     pdbs: Vec<Option<PodDisruptionBudget>>,
     pdb_names: HashMap<NsName, PdbId>,
+    jobs: Vec<Option<Job>>,
+    job_names: HashMap<NsName, JobId>,
+    /// Every pod each Job created, in creation order, removed ones included (until counted,
+    /// a removed pod still matters to the Job).
+    job_pods: Vec<Vec<PodId>>,
+    job_tracking: Vec<JobTracking>,
+    /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
+    job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -169,6 +206,11 @@ impl Store {
             priority_classes: PriorityClass::system_classes().into_iter().map(|c| (c.meta.name.clone(), c)).collect(),
             pdbs: Vec::new(),
             pdb_names: HashMap::new(),
+            jobs: Vec::new(),
+            job_names: HashMap::new(),
+            job_pods: Vec::new(),
+            job_tracking: Vec::new(),
+            job_admitted: Vec::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -399,8 +441,24 @@ impl Store {
         self.pod_names.get(&(namespace.to_string(), name.to_string())).copied()
     }
 
-    pub fn pod_owner(&self, id: PodId) -> Option<RsId> {
+    pub fn pod_owner(&self, id: PodId) -> Option<PodOwner> {
         self.pod_owner[id.index()]
+    }
+
+    /// The ReplicaSet controlling the pod, if any.
+    pub fn pod_rs(&self, id: PodId) -> Option<RsId> {
+        match self.pod_owner[id.index()] {
+            Some(PodOwner::ReplicaSet(rs)) => Some(rs),
+            _ => None,
+        }
+    }
+
+    /// The Job controlling the pod, if any.
+    pub fn pod_job(&self, id: PodId) -> Option<JobId> {
+        match self.pod_owner[id.index()] {
+            Some(PodOwner::Job(job)) => Some(job),
+            _ => None,
+        }
     }
 
     /// Live pods, in creation order.
@@ -412,24 +470,32 @@ impl Store {
     /// PriorityClass, default NoExecute tolerations), names `generateName` pods. The caller has
     /// checked the name is free. Panics if admission refuses the pod: callers that may create
     /// such pods use [`try_create_pod`](Self::try_create_pod).
-    pub fn create_pod(&mut self, now: SimTime, pod: Pod, owner: Option<RsId>) -> PodId {
+    pub fn create_pod(&mut self, now: SimTime, pod: Pod, owner: Option<PodOwner>) -> PodId {
         self.try_create_pod(now, pod, owner).unwrap_or_else(|e| panic!("pod refused by admission: {e}"))
     }
 
     /// [`create_pod`](Self::create_pod), or the reason the Priority admission plugin refuses
     /// the pod (nothing is created then).
-    pub fn try_create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<RsId>) -> Result<PodId, String> {
-        // Admission applies to pods, not templates. Pods of one ReplicaSet share one admitted
-        // spec, computed once per template (and again after PriorityClasses change).
-        pod.spec = match owner {
-            Some(rs) => match &self.admitted[rs.index()] {
-                Some((source, admitted)) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
-                _ => {
-                    let admitted = self.admit(&pod.spec)?;
-                    self.admitted[rs.index()] = Some((pod.spec.clone(), admitted.clone()));
-                    admitted
+    pub fn try_create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<PodOwner>) -> Result<PodId, String> {
+        // Admission applies to pods, not templates. Pods of one ReplicaSet (or Job) share one
+        // admitted spec, computed once per template (and again after PriorityClasses change).
+        let slot = match owner {
+            Some(PodOwner::ReplicaSet(rs)) => Some(&self.admitted[rs.index()]),
+            Some(PodOwner::Job(job)) => Some(&self.job_admitted[job.index()]),
+            None => None,
+        };
+        pod.spec = match slot {
+            Some(Some((source, admitted))) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
+            Some(_) => {
+                let admitted = self.admit(&pod.spec)?;
+                let entry = Some((pod.spec.clone(), admitted.clone()));
+                match owner {
+                    Some(PodOwner::ReplicaSet(rs)) => self.admitted[rs.index()] = entry,
+                    Some(PodOwner::Job(job)) => self.job_admitted[job.index()] = entry,
+                    None => {}
                 }
-            },
+                admitted
+            }
             None => self.admit(&pod.spec)?,
         };
         let id = PodId(self.pods.len() as u32);
@@ -442,8 +508,10 @@ impl Store {
         self.pods.push(pod);
         self.pod_owner.push(owner);
         self.pod_removed.push(false);
-        if let Some(rs) = owner {
-            self.rs_pods[rs.index()].push(id);
+        match owner {
+            Some(PodOwner::ReplicaSet(rs)) => self.rs_pods[rs.index()].push(id),
+            Some(PodOwner::Job(job)) => self.job_pods[job.index()].push(id),
+            None => {}
         }
         self.stats.pods_created += 1;
         self.changes.push(Change::PodCreated(id));
@@ -639,7 +707,7 @@ impl Store {
                 list.remove(pos);
             }
         }
-        if let Some(rs) = self.pod_owner[id.index()] {
+        if let Some(PodOwner::ReplicaSet(rs)) = self.pod_owner[id.index()] {
             let list = &mut self.rs_pods[rs.index()];
             if let Some(pos) = list.iter().position(|p| *p == id) {
                 list.remove(pos);
@@ -1061,6 +1129,127 @@ impl Store {
         self.pdb_names.remove(&key_of(&pdb.meta));
         self.journal.record(now, Record::PdbDeleted { pdb: pdb.meta.key() });
         self.changes.push(Change::PdbRemoved(id));
+    }
+
+    // ----- jobs -----
+
+    pub fn job(&self, id: JobId) -> Option<&Job> {
+        self.jobs[id.index()].as_ref()
+    }
+
+    pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
+        self.job_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn job_ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        (0..self.jobs.len() as u32).map(JobId).filter(|id| self.jobs[id.index()].is_some())
+    }
+
+    /// Every pod the Job created, removed ones included, in creation order.
+    pub fn job_pods(&self, id: JobId) -> &[PodId] {
+        &self.job_pods[id.index()]
+    }
+
+    pub fn job_tracking(&self, id: JobId) -> &JobTracking {
+        &self.job_tracking[id.index()]
+    }
+
+    /// Creates a Job as the API server does: uid, creation time, and unless
+    /// `manualSelector`, the generated selector and the labels it adds to the pod template
+    /// (`batch.kubernetes.io/controller-uid`, `batch.kubernetes.io/job-name` and their legacy
+    /// spellings).
+    pub fn create_job(&mut self, now: SimTime, mut job: Job) -> JobId {
+        use crate::api::batch::labels;
+        let id = JobId(self.jobs.len() as u32);
+        job.meta.uid = self.uid();
+        job.meta.creation_timestamp = now;
+        job.meta.generation = 1;
+        if !job.spec.manual_selector {
+            let uid = job.meta.uid.to_string();
+            let template = &mut job.spec.template;
+            for (k, v) in [
+                (labels::CONTROLLER_UID, uid.clone()),
+                (labels::JOB_NAME, job.meta.name.clone()),
+                (labels::LEGACY_CONTROLLER_UID, uid.clone()),
+                (labels::LEGACY_JOB_NAME, job.meta.name.clone()),
+            ] {
+                template.labels.insert(k.to_string(), v);
+            }
+            job.spec.selector = crate::api::selector::LabelSelector::from_set(
+                &[(labels::CONTROLLER_UID.to_string(), uid)].into_iter().collect(),
+            );
+        }
+        self.job_names.insert(key_of(&job.meta), id);
+        self.journal.record(now, Record::JobCreated { job: job.meta.key() });
+        self.jobs.push(Some(job));
+        self.job_pods.push(Vec::new());
+        self.job_tracking.push(JobTracking::default());
+        self.job_admitted.push(None);
+        self.changes.push(Change::Job(id));
+        id
+    }
+
+    /// Applies the mutable part of a Job's spec (`parallelism`, `suspend`,
+    /// `activeDeadlineSeconds`, `ttlSecondsAfterFinished`, `backoffLimit`); the caller has
+    /// checked that nothing immutable changed.
+    pub fn update_job_spec(&mut self, id: JobId, desired: &Job) -> bool {
+        let Some(job) = self.jobs[id.index()].as_mut() else { return false };
+        let spec = &mut job.spec;
+        let changed = spec.parallelism != desired.spec.parallelism
+            || spec.suspend != desired.spec.suspend
+            || spec.active_deadline_seconds != desired.spec.active_deadline_seconds
+            || spec.ttl_seconds_after_finished != desired.spec.ttl_seconds_after_finished
+            || spec.backoff_limit != desired.spec.backoff_limit;
+        if !changed {
+            return false;
+        }
+        spec.parallelism = desired.spec.parallelism;
+        spec.suspend = desired.spec.suspend;
+        spec.active_deadline_seconds = desired.spec.active_deadline_seconds;
+        spec.ttl_seconds_after_finished = desired.spec.ttl_seconds_after_finished;
+        spec.backoff_limit = desired.spec.backoff_limit;
+        job.meta.generation += 1;
+        self.changes.push(Change::Job(id));
+        true
+    }
+
+    /// Sets the Job's status; journals each condition that became True.
+    pub fn set_job_status(&mut self, now: SimTime, id: JobId, status: JobStatus) -> bool {
+        let Some(job) = self.jobs[id.index()].as_mut() else { return false };
+        if job.status == status {
+            return false;
+        }
+        for c in &status.conditions {
+            if c.status == ConditionStatus::True && job.status.condition(c.kind).is_none() {
+                self.journal.record(
+                    now,
+                    Record::JobCondition { job: job.meta.key(), condition: c.kind.as_str(), reason: c.reason.clone() },
+                );
+            }
+        }
+        job.status = status;
+        self.changes.push(Change::Job(id));
+        true
+    }
+
+    /// The Job controller's bookkeeping (no change event: only the controller reads it).
+    pub fn set_job_tracking(&mut self, id: JobId, tracking: JobTracking) {
+        self.job_tracking[id.index()] = tracking;
+    }
+
+    /// Removes the Job object; its pods keep their ids and lose the owner link to a live
+    /// object (the engine's garbage collection deletes them).
+    pub fn remove_job(&mut self, now: SimTime, id: JobId) {
+        let Some(job) = self.jobs[id.index()].take() else { return };
+        self.job_names.remove(&key_of(&job.meta));
+        self.journal.record(now, Record::JobDeleted { job: job.meta.key() });
+        self.changes.push(Change::JobRemoved(id));
+    }
+
+    /// An owner reference to a Job, for the pods it creates.
+    pub fn job_owner_ref(&self, id: JobId) -> Option<OwnerReference> {
+        let job = self.job(id)?;
+        Some(OwnerReference { kind: Kind::Job, name: job.meta.name.clone(), uid: job.meta.uid, controller: true })
     }
 
     /// An owner reference to a ReplicaSet, for the pods it creates.

@@ -34,10 +34,11 @@ pub enum Kind {
     Service,
     PriorityClass,
     PodDisruptionBudget,
+    Job,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -46,6 +47,7 @@ impl Kind {
         Kind::Service,
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
+        Kind::Job,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -59,6 +61,7 @@ impl Kind {
             Kind::Service => "Service",
             Kind::PriorityClass => "PriorityClass",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::Job => "Job",
         }
     }
 
@@ -69,6 +72,7 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
+            Kind::Job => "batch/v1",
         }
     }
 
@@ -84,6 +88,7 @@ impl Kind {
             Kind::Service => "service",
             Kind::PriorityClass => "priorityclass",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
+            Kind::Job => "job",
         }
     }
 
@@ -104,6 +109,7 @@ impl Kind {
             "service" | "services" | "svc" => Kind::Service,
             "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
             "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
+            "job" | "jobs" => Kind::Job,
             _ => return None,
         })
     }

@@ -6,6 +6,7 @@
 //! spec, as kube-scheduler computes them per pod (`PodRequests`,
 //! `staging/src/k8s.io/component-helpers/resource/helpers.go`).
 
+use std::fmt;
 use std::sync::Arc;
 
 use crate::api::meta::{Labels, ObjectMeta};
@@ -26,8 +27,12 @@ pub mod annotations {
     pub const EXIT_CODE: &str = "sim.kubesim.io/exit-code";
     /// Time the application takes to exit after SIGTERM (default 0; capped by the grace period).
     pub const SHUTDOWN: &str = "sim.kubesim.io/shutdown";
+    /// The exit codes of successive attempts, comma-separated (`1,1,0`: the first two runs
+    /// crash, the third and later succeed). An attempt is a container run: a restart of the
+    /// same pod, or the next pod of the same Job (or Job index).
+    pub const EXIT_CODES: &str = "sim.kubesim.io/exit-codes";
     /// Every recognised key, for "did you mean" on misspelled annotations.
-    pub const ALL: [&str; 4] = [STARTUP, DURATION, EXIT_CODE, SHUTDOWN];
+    pub const ALL: [&str; 5] = [STARTUP, DURATION, EXIT_CODE, SHUTDOWN, EXIT_CODES];
 }
 
 /// `spec.restartPolicy`.
@@ -322,12 +327,43 @@ fn pod_requests(spec: &PodSpec, non_missing: bool) -> Resources {
 }
 
 /// Behaviour only a simulator needs, from `sim.kubesim.io/*` annotations.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SimBehavior {
     pub startup: Option<DurationDist>,
     pub duration: Option<DurationDist>,
     pub exit_code: i32,
     pub shutdown: Option<DurationDist>,
+    /// `exit-codes`: the exit code of each attempt in turn (the last one repeats); empty:
+    /// every attempt exits with `exit_code`.
+    pub exit_codes: Vec<i32>,
+}
+
+impl SimBehavior {
+    /// The exit code of attempt `attempt` (0-based: the pod's container runs in turn, after
+    /// the earlier pods of the same Job or Job index).
+    pub fn exit_code_for(&self, attempt: u64) -> i32 {
+        match self.exit_codes.last() {
+            None => self.exit_code,
+            Some(&last) => usize::try_from(attempt).ok().and_then(|i| self.exit_codes.get(i)).copied().unwrap_or(last),
+        }
+    }
+}
+
+/// Written by hand so that a behaviour without `exit_codes` renders exactly as before the
+/// field existed: the Deployment controller's pod-template-hash is computed from this text,
+/// and ReplicaSet names (and so run digests) must not change when a field is added.
+impl fmt::Debug for SimBehavior {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("SimBehavior");
+        d.field("startup", &self.startup)
+            .field("duration", &self.duration)
+            .field("exit_code", &self.exit_code)
+            .field("shutdown", &self.shutdown);
+        if !self.exit_codes.is_empty() {
+            d.field("exit_codes", &self.exit_codes);
+        }
+        d.finish()
+    }
 }
 
 /// `v1.PodTemplateSpec`.

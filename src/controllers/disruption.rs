@@ -64,7 +64,7 @@ fn expected_scale(store: &Store, pods: &[PodId]) -> Option<i32> {
         if store.pod(p).meta.controller_ref().is_none() {
             continue;
         }
-        let rs_id = store.pod_owner(p)?;
+        let rs_id = store.pod_rs(p)?;
         let rs = store.replica_set(rs_id)?;
         match store.rs_owner(rs_id) {
             Some(d) => {

@@ -102,6 +102,9 @@ impl SimDuration {
     pub fn saturating_mul(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
     }
+    pub fn saturating_sub(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(d.0))
+    }
     pub fn saturating_add(self, d: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_add(d.0))
     }

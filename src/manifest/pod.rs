@@ -141,6 +141,25 @@ fn sim_annotations(
             annotations::STARTUP => sim.startup = Some(dist(value)?),
             annotations::DURATION => sim.duration = Some(dist(value)?),
             annotations::SHUTDOWN => sim.shutdown = Some(dist(value)?),
+            annotations::EXIT_CODES => {
+                let codes: Option<Vec<i32>> =
+                    value.split(',').map(|c| c.trim().parse::<i32>().ok().filter(|c| (0..=255).contains(c))).collect();
+                sim.exit_codes = codes.ok_or_else(|| {
+                    ctx.error_hint(
+                        value_at,
+                        &format!("{path}.{key}"),
+                        format!("exit codes must be integers in 0..=255 separated by commas, got {value:?}"),
+                        "e.g. \"1,1,0\": the first two attempts exit with 1, later ones with 0",
+                    )
+                })?;
+                if annotations_map.contains_key(annotations::EXIT_CODE) {
+                    return Err(ctx.error(
+                        key_at,
+                        path,
+                        format!("{key} and {} cannot both be set", annotations::EXIT_CODE),
+                    ));
+                }
+            }
             annotations::EXIT_CODE => {
                 sim.exit_code = value.parse::<i32>().ok().filter(|c| (0..=255).contains(c)).ok_or_else(|| {
                     ctx.error(

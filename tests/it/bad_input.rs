@@ -89,6 +89,17 @@ spec:
     - port: 80
 "#;
 
+/// The Service document of [`MANIFEST`], which the Job cases replace.
+const SERVICE_DOC: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n    - port: 80\n";
+
+/// A Job document with `restart` in its pod spec and `extra` in its spec.
+fn job_doc(restart: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: train\nspec:\n  {extra}\n  template:\n    spec:\n      {restart}\n      containers:\n        - {{name: train, image: trainer}}\n"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -526,11 +537,43 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("Deploymnt"))
             .object("Deploymnt default/web")
             .says(&["unknown kind \"Deploymnt\" (did you mean \"Deployment\"?)", "hint: supported kinds"]),
-        case("kind-unsupported-job")
-            .manifest("apiVersion: v1\nkind: Service", "apiVersion: batch/v1\nkind: Job")
-            .at(APP, Text("Job"))
-            .object("Job default/web")
-            .says(&["kind \"Job\" is not simulated yet", "hint:"]),
+        case("kind-unsupported-statefulset")
+            .manifest("apiVersion: v1\nkind: Service", "apiVersion: apps/v1\nkind: StatefulSet")
+            .at(APP, Text("StatefulSet"))
+            .object("StatefulSet default/web")
+            .says(&["kind \"StatefulSet\" is not simulated yet", "hint:"]),
+        // Jobs: what the API server's validation refuses.
+        case("job-restart-policy-always")
+            .manifest(SERVICE_DOC, &job_doc("restartPolicy: Always", ""))
+            .at(APP, Text("Always"))
+            .object("Job default/train")
+            .says(&["Unsupported value: \"Always\"", "hint: a Job's pods run to completion"]),
+        case("job-selector-not-generated")
+            .manifest(SERVICE_DOC, &job_doc("restartPolicy: Never", "selector: {matchLabels: {job: train}}"))
+            .at(APP, Text("{matchLabels: {job: train}}"))
+            .object("Job default/train")
+            .says(&["`selector` will be auto-generated", "hint: remove spec.selector"]),
+        case("job-indexed-without-completions")
+            .manifest(SERVICE_DOC, &job_doc("restartPolicy: Never", "completionMode: Indexed\n  parallelism: 2"))
+            .at(APP, Text("Indexed"))
+            .object("Job default/train")
+            .says(&["spec.completions", "Required value: when completion mode is Indexed", "hint:"]),
+        case("job-failure-policy-needs-never")
+            .manifest(
+                SERVICE_DOC,
+                &job_doc("restartPolicy: OnFailure", "podFailurePolicy: {rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget}]}]}"),
+            )
+            .at(APP, Text("{rules:"))
+            .object("Job default/train")
+            .says(&["only \"Never\" is supported"]),
+        case("job-exit-codes-unordered")
+            .manifest(
+                SERVICE_DOC,
+                &job_doc("restartPolicy: Never", "podFailurePolicy: {rules: [{action: FailJob, onExitCodes: {operator: In, values: [42, 7]}}]}"),
+            )
+            .at(APP, Text("7]"))
+            .object("Job default/train")
+            .says(&["must be ordered"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))

@@ -4,6 +4,7 @@ mod bad_input;
 mod determinism;
 mod explain;
 mod gpu;
+mod jobs;
 mod node_order;
 mod pack;
 mod plugins;

@@ -1,0 +1,259 @@
+//! The Job controller against the timelines of the controllers reference (§5): pod-failure
+//! backoff, backoffLimit, completions and parallelism, deadlines, failure policies, Indexed
+//! Jobs, suspension, TTL and cascading deletion.
+
+use kubesim::engine::Simulation;
+
+use crate::support::{parse, run};
+
+/// A scenario with one 64-cpu node and the Job `train` whose spec lines are `spec` (indented
+/// by 10 spaces in the output) and whose pods run for `duration` with `exit_codes`.
+fn scenario(spec: &str, duration: &str, exit_codes: &str, until: &str, extra: &str) -> String {
+    let spec: String = spec.lines().map(|l| format!("          {l}\n")).collect();
+    format!(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {{name: job}}
+spec:
+  until: {until}
+  cluster:
+    nodes:
+      - {{name: n1, allocatable: {{cpu: "64", memory: 256Gi, pods: "110"}}}}
+  manifests:
+    - inline:
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {{name: train}}
+        spec:
+{spec}          template:
+            metadata:
+              annotations: {{sim.kubesim.io/duration: {duration}, sim.kubesim.io/exit-codes: "{exit_codes}"}}
+            spec:
+              containers: [{{name: c, resources: {{requests: {{cpu: "1"}}}}}}]
+{extra}"#
+    )
+}
+
+/// The creation times of the Job's pods, in seconds.
+fn created_at(sim: &Simulation) -> Vec<u64> {
+    let store = sim.store();
+    let id = store.job_id("default", "train").expect("job exists");
+    store.job_pods(id).iter().map(|&p| store.pod(p).meta.creation_timestamp.as_micros() / 1_000_000).collect()
+}
+
+fn job(sim: &Simulation) -> &kubesim::api::batch::Job {
+    let store = sim.store();
+    store.job(store.job_id("default", "train").expect("job exists")).expect("live")
+}
+
+fn condition_time(sim: &Simulation, kind: kubesim::api::batch::JobConditionType) -> Option<(u64, String)> {
+    job(sim).status.condition(kind).map(|c| (c.last_transition_time.as_micros() / 1_000_000, c.reason.clone()))
+}
+
+/// Reference §5.3: a default Job whose pod always fails. Replacements wait 10, 20, 40, 80,
+/// 160, 320 s after each failure (the controller sees each one a second later, batched), and
+/// the 7th counted failure (failed > backoffLimit 6) fails the Job.
+#[test]
+fn failing_job_backs_off_then_exceeds_its_backoff_limit() {
+    use kubesim::api::batch::JobConditionType as C;
+    let sim = run(parse(&job_scenario("", "Never", "30s", "1", "30m", "")), None);
+    // Pod k fails 30 s after its creation; pod k+1 comes 10·2^(k-1) s after that failure.
+    assert_eq!(created_at(&sim), [0, 40, 90, 160, 270, 460, 810]);
+    let status = &job(&sim).status;
+    assert_eq!((status.failed, status.succeeded, status.active), (7, 0, 0));
+    // Pod 7 fails at 840 s; the batched sync at 841 s fails the Job (no pod left to stop).
+    assert_eq!(condition_time(&sim, C::FailureTarget), Some((841, "BackoffLimitExceeded".into())));
+    assert_eq!(condition_time(&sim, C::Failed), Some((841, "BackoffLimitExceeded".into())));
+    assert!(condition_time(&sim, C::Complete).is_none());
+}
+
+/// Builds a scenario whose template has `restartPolicy: <policy>`.
+fn job_scenario(spec: &str, policy: &str, duration: &str, exit_codes: &str, until: &str, extra: &str) -> String {
+    scenario(spec, duration, exit_codes, until, extra).replace(
+        "            spec:\n              containers",
+        &format!("            spec:\n              restartPolicy: {policy}\n              containers"),
+    )
+}
+
+/// completions 5, parallelism 2, pods of 10 s: 2 pods at 0 s, 2 more when the first two are
+/// counted (11 s), the last at 22 s; Complete at 33 s with completionTime set.
+#[test]
+fn completions_and_parallelism() {
+    use kubesim::api::batch::JobConditionType as C;
+    let sim = run(parse(&job_scenario("completions: 5\nparallelism: 2", "Never", "10s", "0", "2m", "")), None);
+    assert_eq!(created_at(&sim), [0, 0, 11, 11, 22]);
+    let status = &job(&sim).status;
+    assert_eq!((status.succeeded, status.failed, status.active), (5, 0, 0));
+    assert_eq!(condition_time(&sim, C::Complete), Some((33, "CompletionsReached".into())));
+    assert_eq!(status.completion_time.map(|t| t.as_micros() / 1_000_000), Some(33));
+    assert_eq!(status.start_time.map(|t| t.as_micros()), Some(0));
+}
+
+/// A work queue (parallelism 3, no completions): the first success stops new pods; the Job
+/// completes once every pod has finished.
+#[test]
+fn work_queue_completes_when_all_pods_are_done() {
+    use kubesim::api::batch::JobConditionType as C;
+    let sim = run(parse(&job_scenario("parallelism: 3", "Never", "10s", "0", "2m", "")), None);
+    assert_eq!(created_at(&sim), [0, 0, 0]);
+    assert_eq!(job(&sim).status.succeeded, 3);
+    assert_eq!(condition_time(&sim, C::Complete), Some((11, "CompletionsReached".into())));
+}
+
+/// activeDeadlineSeconds: at 60 s the Job is doomed (FailureTarget) and its running pod is
+/// deleted; once the pod is gone the next sync writes Failed.
+#[test]
+fn active_deadline_stops_the_job() {
+    use kubesim::api::batch::JobConditionType as C;
+    let sim = run(parse(&job_scenario("activeDeadlineSeconds: 60", "Never", "1h", "0", "5m", "")), None);
+    assert_eq!(condition_time(&sim, C::FailureTarget), Some((60, "DeadlineExceeded".into())));
+    // The pod stops at once (no shutdown time) and is gone before the next sync at 60 s (the
+    // Job's status update enqueues it), which writes Failed.
+    assert_eq!(condition_time(&sim, C::Failed), Some((60, "DeadlineExceeded".into())));
+    let store = sim.store();
+    let id = store.job_id("default", "train").unwrap();
+    assert!(store.job_pods(id).iter().all(|&p| store.is_removed(p)), "the running pod was stopped");
+    assert_eq!(job(&sim).status.failed, 0, "pods the controller deletes are not failures");
+}
+
+/// podFailurePolicy: exit code 42 fails the Job at the first failure (FailJob), whatever the
+/// backoffLimit; an Ignore rule lets a Job with backoffLimit 0 retry a failure it matches.
+#[test]
+fn pod_failure_policy_fail_job_and_ignore() {
+    use kubesim::api::batch::JobConditionType as C;
+    let fail_job = "backoffLimit: 6\npodFailurePolicy:\n  rules:\n    - {action: FailJob, onExitCodes: {operator: In, values: [42]}}";
+    let sim = run(parse(&job_scenario(fail_job, "Never", "10s", "42", "5m", "")), None);
+    assert_eq!(created_at(&sim), [0]);
+    assert_eq!(condition_time(&sim, C::Failed), Some((11, "PodFailurePolicy".into())));
+    let message = job(&sim).status.condition(C::Failed).unwrap().message.clone();
+    assert!(message.contains("exit code 42") && message.contains("FailJob"), "{message}");
+
+    let ignore = "backoffLimit: 0\npodFailurePolicy:\n  rules:\n    - {action: Ignore, onExitCodes: {operator: In, values: [3]}}";
+    let sim = run(parse(&job_scenario(ignore, "Never", "10s", "3,3,0", "5m", "")), None);
+    // Ignored failures neither count nor delay: each replacement comes at the next sync.
+    assert_eq!(created_at(&sim), [0, 11, 22]);
+    let status = &job(&sim).status;
+    assert_eq!((status.failed, status.succeeded), (0, 1));
+    assert_eq!(condition_time(&sim, C::Complete), Some((33, "CompletionsReached".into())));
+}
+
+/// Indexed: one pod per index, named `<job>-<index>-<suffix>`, carrying the index; a failed
+/// index is retried under the same index; completedIndexes lists them all.
+#[test]
+fn indexed_job_runs_each_index_once() {
+    use kubesim::api::batch::labels::COMPLETION_INDEX;
+    let spec = "completions: 3\nparallelism: 3\ncompletionMode: Indexed";
+    // Attempts of each index: the first fails, the second succeeds.
+    let sim = run(parse(&job_scenario(spec, "Never", "10s", "1,0", "5m", "")), None);
+    let store = sim.store();
+    let id = store.job_id("default", "train").unwrap();
+    let indexes: Vec<String> =
+        store.job_pods(id).iter().map(|&p| store.pod(p).meta.annotations[COMPLETION_INDEX].clone()).collect();
+    assert_eq!(indexes, ["0", "1", "2", "0", "1", "2"]);
+    for &p in store.job_pods(id) {
+        let pod = store.pod(p);
+        let index = &pod.meta.annotations[COMPLETION_INDEX];
+        assert!(pod.meta.name.starts_with(&format!("train-{index}-")), "{}", pod.meta.name);
+        assert_eq!(pod.meta.labels.get(COMPLETION_INDEX), Some(index));
+    }
+    let status = &job(&sim).status;
+    assert_eq!((status.failed, status.succeeded), (3, 3));
+    assert_eq!(status.completed_indexes_text(), "0-2");
+    // Three failures at 10 s, counted at 11 s: the backoff (3 failures: 40 s) delays the retries.
+    assert_eq!(created_at(&sim), [0, 0, 0, 50, 50, 50]);
+}
+
+/// restartPolicy OnFailure: the pod restarts in place (CrashLoopBackOff) and the Job fails when
+/// the restarts reach backoffLimit.
+#[test]
+fn on_failure_counts_restarts_against_the_backoff_limit() {
+    use kubesim::api::batch::JobConditionType as C;
+    let sim = run(parse(&job_scenario("backoffLimit: 2", "OnFailure", "10s", "1", "5m", "")), None);
+    // Run 1 exits at 10 s and restarts at once (restart 1); run 2 exits at 20 s and restarts
+    // after 10 s of CrashLoopBackOff, at 30 s (restart 2 >= backoffLimit 2): seen at 31 s.
+    assert_eq!(condition_time(&sim, C::FailureTarget), Some((31, "BackoffLimitExceeded".into())));
+    assert_eq!(created_at(&sim), [0], "no replacement pod: the same pod restarts");
+    assert!(condition_time(&sim, C::Failed).is_some());
+}
+
+/// A suspended Job creates nothing until resumed; activeDeadlineSeconds counts from the resume.
+#[test]
+fn suspend_and_resume() {
+    use kubesim::api::batch::JobConditionType as C;
+    let resume = r#"  events:
+    - at: 30s
+      apply:
+          apiVersion: batch/v1
+          kind: Job
+          metadata: {name: train}
+          spec:
+            suspend: false
+            template:
+              metadata:
+                annotations: {sim.kubesim.io/duration: 10s, sim.kubesim.io/exit-codes: "0"}
+              spec:
+                restartPolicy: Never
+                containers: [{name: c, resources: {requests: {cpu: "1"}}}]
+"#;
+    let sim = run(parse(&job_scenario("suspend: true", "Never", "10s", "0", "2m", resume)), None);
+    assert_eq!(created_at(&sim), [30]);
+    let status = &job(&sim).status;
+    let suspended = status.conditions.iter().find(|c| c.kind == C::Suspended).unwrap();
+    assert_eq!((suspended.status.as_str(), suspended.reason.as_str()), ("False", "JobResumed"));
+    assert_eq!(status.start_time.map(|t| t.as_micros() / 1_000_000), Some(30));
+    assert_eq!(condition_time(&sim, C::Complete), Some((41, "CompletionsReached".into())));
+}
+
+/// ttlSecondsAfterFinished deletes the finished Job and, by garbage collection, its pods.
+#[test]
+fn ttl_after_finished_deletes_the_job_and_its_pods() {
+    let sim = run(parse(&job_scenario("ttlSecondsAfterFinished: 60", "Never", "10s", "0", "5m", "")), None);
+    let store = sim.store();
+    assert!(store.job_id("default", "train").is_none(), "deleted 60 s after completing at 11 s");
+    assert_eq!(store.live_pods().count(), 0);
+    let checks = r#"  checks:
+    - {at: 70s, expect: "job/default/train exists == True"}
+    - {at: 71s, expect: "job/default/train exists == False"}
+"#;
+    let sim = run(parse(&job_scenario("ttlSecondsAfterFinished: 60", "Never", "10s", "0", "5m", checks)), None);
+    for r in sim.check_results() {
+        assert!(r.passed, "{:?}: {}", r.text, r.actual);
+    }
+}
+
+/// Changing an immutable field of a Job is refused as the API server refuses it.
+#[test]
+fn job_template_is_immutable() {
+    let change = r#"  events:
+    - at: 5s
+      apply:
+          apiVersion: batch/v1
+          kind: Job
+          metadata: {name: train}
+          spec:
+            template:
+              metadata:
+                annotations: {sim.kubesim.io/duration: 20s}
+              spec:
+                restartPolicy: Never
+                containers: [{name: c, resources: {requests: {cpu: "2"}}}]
+"#;
+    let mut sim = kubesim::engine::Simulation::new(
+        std::sync::Arc::new(parse(&job_scenario("", "Never", "10s", "0", "1m", change))),
+        None,
+        None,
+        kubesim::engine::RunOptions { trace_events: true, ..Default::default() },
+    );
+    sim.run().unwrap();
+    let failures: Vec<String> = sim
+        .journal()
+        .records()
+        .iter()
+        .filter_map(|(_, r)| match r {
+            kubesim::journal::Record::ActionFailed { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("spec.template: field is immutable"), "{}", failures[0]);
+}
