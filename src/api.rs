@@ -5,6 +5,7 @@
 //! Invariant: types here are plain data plus pure functions of that data; no I/O, no clock,
 //! no randomness.
 
+pub mod autoscaling;
 pub mod batch;
 pub mod cron;
 pub mod meta;
