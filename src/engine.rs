@@ -1261,6 +1261,11 @@ impl Simulation {
                 }
             }
             Action::Delete(r) => self.delete_object(r, &description),
+            Action::Rollback { target, to_revision } => {
+                if let Err(message) = self.rollback(target, *to_revision) {
+                    self.action_failed(description, message);
+                }
+            }
             Action::Scale { target, replicas } => match target.kind {
                 Kind::Deployment => match self.store.deployment_id(&target.namespace, &target.name) {
                     Some(id) => self.store.scale_deployment(now, id, *replicas),
@@ -1274,6 +1279,61 @@ impl Simulation {
                 },
             },
         }
+    }
+
+    /// `kubectl rollout undo` (kubectl's `DeploymentRollbacker`): copies the pod template of
+    /// the ReplicaSet with revision `to_revision` (default: the highest revision below the
+    /// current one) into the Deployment, without its `pod-template-hash` label; the Deployment
+    /// controller then rolls it out, and that ReplicaSet becomes the newest revision.
+    fn rollback(&mut self, target: &crate::api::meta::ObjectRef, to_revision: Option<i64>) -> Result<(), String> {
+        use crate::api::workload::{POD_TEMPLATE_HASH_LABEL, annotations::REVISION};
+        let now = self.queue.now();
+        let id = self.store.deployment_id(&target.namespace, &target.name).ok_or(format!("{target} not found"))?;
+        let d = self.store.deployment(id).expect("live");
+        if d.paused {
+            return Err(format!(
+                "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
+                d.meta.name
+            ));
+        }
+        let revisions: Vec<(i64, RsId)> = self
+            .store
+            .deployment_rs(id)
+            .iter()
+            .filter_map(|&rs| {
+                let r = self.store.replica_set(rs)?;
+                Some((r.meta.annotations.get(REVISION)?.parse::<i64>().ok()?, rs))
+            })
+            .collect();
+        let rs = match to_revision {
+            Some(want) => revisions
+                .iter()
+                .find(|(r, _)| *r == want)
+                .map(|&(_, rs)| rs)
+                .ok_or(format!("unable to find specified revision {want} in history"))?,
+            None => {
+                let mut sorted = revisions.clone();
+                sorted.sort_unstable();
+                match sorted.len() {
+                    0 | 1 => return Err(format!("no rollout history found for deployment {:?}", d.meta.name)),
+                    n => sorted[n - 2].1,
+                }
+            }
+        };
+        let rs_obj = self.store.replica_set(rs).expect("live");
+        let revision = rs_obj.meta.annotations.get(REVISION).cloned().unwrap_or_default();
+        let mut template = rs_obj.template.clone();
+        template.labels.remove(POD_TEMPLATE_HASH_LABEL);
+        let key = d.meta.key();
+        if crate::controllers::deployment::templates_equal_ignoring_hash(&template, &d.template) {
+            self.store.journal.narrate(now, || {
+                format!("deployment {key}: skipped rollback (current template already matches revision {revision})")
+            });
+            return Ok(());
+        }
+        self.store.set_deployment_template(now, id, template);
+        self.store.journal.narrate(now, || format!("deployment {key} rolled back to revision {revision}"));
+        Ok(())
     }
 
     /// `kubectl delete` with background propagation: the owner goes at once, the garbage

@@ -57,6 +57,9 @@ pub enum Action {
     Delete(ObjectRef),
     /// Sets `spec.replicas` (`kubectl scale`).
     Scale { target: ObjectRef, replicas: i32 },
+    /// `kubectl rollout undo deployment/NAME [--to-revision=N]`: the Deployment's template
+    /// becomes that of an earlier revision's ReplicaSet (`None`: the previous revision).
+    Rollback { target: ObjectRef, to_revision: Option<i64> },
 }
 
 impl Action {
@@ -73,6 +76,8 @@ impl Action {
             }
             Action::Delete(r) => format!("delete {r}"),
             Action::Scale { target, replicas } => format!("scale {target} to {replicas}"),
+            Action::Rollback { target, to_revision: None } => format!("rollout undo {target}"),
+            Action::Rollback { target, to_revision: Some(r) } => format!("rollout undo {target} --to-revision={r}"),
         }
     }
 }
@@ -515,7 +520,7 @@ fn load_manifest_file(
     Ok(out)
 }
 
-const EVENT_KEYS: [&str; 7] = ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale"];
+const EVENT_KEYS: [&str; 8] = ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale", "rollback"];
 
 fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
     let mut f = ctx.fields(node, path)?;
@@ -560,6 +565,39 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
         "delete" => {
             let text = ctx.string(value, &vpath)?;
             Action::Delete(ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?)
+        }
+        "rollback" => {
+            // `rollback: deployment/NS/NAME` or `rollback: {target: ..., toRevision: N}`.
+            let value: &YamlNode = value;
+            let (target_node, to_revision) = match &value.value {
+                crate::yaml::Value::Scalar(_) => (value, None),
+                _ => {
+                    let mut rf = ctx.fields(value, &vpath)?;
+                    let target_node = rf.require(ctx, "target", value.pos)?;
+                    let to_revision = match rf.get("toRevision") {
+                        Some(n) => Some(ctx.int_in(n, &format!("{vpath}.toRevision"), 1, i64::MAX)?),
+                        None => None,
+                    };
+                    rf.finish(ctx, &[])?;
+                    (target_node, to_revision)
+                }
+            };
+            let tpath = if to_revision.is_none() && matches!(value.value, crate::yaml::Value::Scalar(_)) {
+                vpath.clone()
+            } else {
+                format!("{vpath}.target")
+            };
+            let text = ctx.string(target_node, &tpath)?;
+            let target = ObjectRef::parse(&text).map_err(|e| ctx.error(target_node.pos, &tpath, e))?;
+            if target.kind != crate::api::meta::Kind::Deployment {
+                return Err(ctx.error_hint(
+                    target_node.pos,
+                    &tpath,
+                    format!("cannot roll back a {}: only deployments", target.kind),
+                    "write deployment/<namespace>/<name>",
+                ));
+            }
+            Action::Rollback { target, to_revision }
         }
         _ => {
             let mut sf = ctx.fields(value, &vpath)?;

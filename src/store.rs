@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::api::batch::{Job, JobStatus};
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
-use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec};
+use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
@@ -881,6 +881,19 @@ impl Store {
         self.changes.push(Change::Deployment(id));
     }
 
+    /// Replaces the Deployment's pod template (`kubectl rollout undo`); bumps the generation.
+    pub fn set_deployment_template(&mut self, now: SimTime, id: DeploymentId, template: PodTemplateSpec) -> bool {
+        let Some(d) = self.deployments[id.index()].as_mut() else { return false };
+        if d.template == template {
+            return false;
+        }
+        d.template = template;
+        d.meta.generation += 1;
+        self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
+        self.changes.push(Change::Deployment(id));
+        true
+    }
+
     /// `kubectl scale deployment`.
     pub fn scale_deployment(&mut self, now: SimTime, id: DeploymentId, replicas: i32) {
         let Some(d) = self.deployments[id.index()].as_mut() else { return };
@@ -930,6 +943,10 @@ impl Store {
         if cond_changed(&d.status.progressing, &status.progressing)
             && let Some(c) = &status.progressing
         {
+            if c.status == ConditionStatus::False {
+                let (k, reason) = (key.clone(), c.reason);
+                self.journal.narrate(now, || format!("deployment {k} Progressing=False ({reason})"));
+            }
             self.journal.record(
                 now,
                 Record::DeploymentCondition {

@@ -11,6 +11,7 @@ mod plugins;
 mod policies;
 mod preemption;
 mod properties;
+mod rollback;
 mod scenarios;
 mod support;
 mod timeline;
