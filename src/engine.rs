@@ -70,6 +70,31 @@ pub enum Event {
     TaintEviction {
         pod: PodId,
     },
+    /// A `kubectl drain` in progress retries its evictions or checks that its pods are gone.
+    Drain(u32),
+}
+
+/// A refusal of the Eviction API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvictionRefusal {
+    /// 429 Too Many Requests: a PodDisruptionBudget forbids it now; retry later.
+    TooManyRequests(String),
+    /// Any other error (500: several budgets select the pod).
+    Failed(String),
+}
+
+/// A `kubectl drain` in progress.
+#[derive(Clone, Debug)]
+struct Drain {
+    description: String,
+    node: String,
+    options: crate::scenario::DrainOptions,
+    started: SimTime,
+    /// Pods still to evict (refused with 429 so far), in kubectl's order.
+    to_evict: Vec<PodId>,
+    /// Pods whose eviction (or deletion) was accepted, waited for until gone.
+    evicted: Vec<PodId>,
+    finished: bool,
 }
 
 /// What components get to work with while handling an event.
@@ -173,6 +198,7 @@ pub struct Simulation {
     endpoints_queue: WorkQueue<ServiceId>,
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
+    drains: Vec<Drain>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
     reconcile_pending: [bool; 5],
@@ -248,6 +274,7 @@ impl Simulation {
             endpoints_queue: WorkQueue::default(),
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
+            drains: Vec::new(),
             job_sync_at: Vec::new(),
             reconcile_pending: [false; 5],
             rs_create_failures: Vec::new(),
@@ -563,6 +590,7 @@ impl Simulation {
                     self.delete_pod(pod, "DeletionByTaintManager", true);
                 }
             }
+            Event::Drain(i) => self.drain_step(i as usize),
         }
         // Open check windows are evaluated at the end of every instant in which something
         // happened.
@@ -786,8 +814,12 @@ impl Simulation {
             }
             Controller::Disruption => {
                 let Some(id) = self.disruption_queue.pop() else { return };
-                if let Some(status) = disruption::reconcile(&self.store, now, id) {
+                let (status, recheck) = disruption::reconcile(&self.store, now, id);
+                if let Some(status) = status {
                     self.store.set_pdb_status(now, id, status);
+                }
+                if let Some(at) = recheck {
+                    self.queue.schedule(at.max(now), Event::Requeue(Controller::Disruption, id.0)).expect("future");
                 }
             }
             Controller::Job => {
@@ -1261,6 +1293,15 @@ impl Simulation {
                 }
             }
             Action::Delete(r) => self.delete_object(r, &description),
+            Action::Drain(options) => self.drain_start(options.clone(), description),
+            Action::Evict(r) => match self.store.pod_id(&r.namespace, &r.name) {
+                None => self.action_failed(description, format!("{r} not found")),
+                Some(p) => {
+                    if let Err(EvictionRefusal::TooManyRequests(m) | EvictionRefusal::Failed(m)) = self.evict(p) {
+                        self.action_failed(description, m);
+                    }
+                }
+            },
             Action::Rollback { target, to_revision } => {
                 if let Err(message) = self.rollback(target, *to_revision) {
                     self.action_failed(description, message);
@@ -1279,6 +1320,191 @@ impl Simulation {
                 },
             },
         }
+    }
+
+    /// The Eviction API (`pkg/registry/core/pod/storage/eviction.go`): deletes the pod
+    /// gracefully unless a PodDisruptionBudget forbids it. A terminal, Pending (unbound) or
+    /// already deleting pod goes without a budget check; a pod selected by more than one budget
+    /// cannot be evicted; an unready pod goes if the budget's policy is AlwaysAllow or the budget
+    /// is healthy (IfHealthyBudget, the default); otherwise the budget must allow a disruption,
+    /// which the eviction uses up (`disruptionsAllowed − 1`, the pod into `disruptedPods`).
+    fn evict(&mut self, pod: PodId) -> Result<(), EvictionRefusal> {
+        use crate::api::policy::UnhealthyPodEvictionPolicy;
+        const VIOLATES: &str = "Cannot evict pod as it would violate the pod's disruption budget.";
+        const REASON: &str = "EvictionByEvictionAPI";
+        let now = self.queue.now();
+        if self.store.is_removed(pod) {
+            return Ok(());
+        }
+        let p = self.store.pod(pod);
+        if p.meta.is_terminating() {
+            return Ok(());
+        }
+        if p.status.phase.is_terminal() || p.status.node.is_none() {
+            self.delete_pod(pod, REASON, true);
+            return Ok(());
+        }
+        let budgets: Vec<PdbId> = self
+            .store
+            .pdb_ids()
+            .filter(|&id| {
+                let b = self.store.pdb(id).expect("live");
+                b.meta.namespace == p.meta.namespace && b.selects(&p.meta.labels)
+            })
+            .collect();
+        let id = match budgets.as_slice() {
+            [] => {
+                self.delete_pod(pod, REASON, true);
+                return Ok(());
+            }
+            [id] => *id,
+            _ => {
+                return Err(EvictionRefusal::Failed(
+                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+                        .into(),
+                ));
+            }
+        };
+        let budget = self.store.pdb(id).expect("live");
+        if !p.is_ready() {
+            let always = budget.unhealthy_pod_eviction_policy == Some(UnhealthyPodEvictionPolicy::AlwaysAllow);
+            if always || budget.status.current_healthy >= budget.status.desired_healthy {
+                self.delete_pod(pod, REASON, true);
+                return Ok(());
+            }
+            return Err(EvictionRefusal::TooManyRequests(VIOLATES.into()));
+        }
+        if budget.status.observed_generation < budget.meta.generation || budget.status.disruptions_allowed <= 0 {
+            return Err(EvictionRefusal::TooManyRequests(VIOLATES.into()));
+        }
+        let mut status = budget.status.clone();
+        status.disruptions_allowed -= 1;
+        status.disrupted_pods.insert(p.meta.name.clone(), now);
+        let (key, budget_key, left) = (p.meta.key(), budget.meta.key(), status.disruptions_allowed);
+        self.store.set_pdb_status(now, id, status);
+        self.store
+            .journal
+            .narrate(now, || format!("pod {key} evicted (budget {budget_key} now allows {left} more disruption(s))"));
+        self.delete_pod(pod, REASON, true);
+        Ok(())
+    }
+
+    /// `kubectl drain` (`staging/src/k8s.io/kubectl/pkg/drain/`): cordon, filter the node's
+    /// pods, then evict them; the rest happens in [`drain_step`](Self::drain_step).
+    fn drain_start(&mut self, options: crate::scenario::DrainOptions, description: String) {
+        let now = self.queue.now();
+        let Some(node) = self.store.node_id(&options.node) else {
+            self.action_failed(description, format!("node {:?} not found", options.node));
+            return;
+        };
+        self.store.set_unschedulable(now, node, true);
+        let mut errors: Vec<String> = Vec::new();
+        let mut to_evict: Vec<PodId> = Vec::new();
+        let mut daemon_set_pods: Vec<String> = Vec::new();
+        let mut unmanaged: Vec<String> = Vec::new();
+        for &p in self.store.pods_on_node(node) {
+            let pod = self.store.pod(p);
+            let owner = pod.meta.controller_ref().map(|o| o.kind.as_str());
+            if owner == Some("DaemonSet") {
+                if !options.ignore_daemonsets {
+                    daemon_set_pods.push(pod.meta.key());
+                }
+                continue;
+            }
+            if owner.is_none() && !pod.status.phase.is_terminal() && !options.force {
+                unmanaged.push(pod.meta.key());
+                continue;
+            }
+            to_evict.push(p);
+        }
+        if !unmanaged.is_empty() {
+            errors.push(format!(
+                "cannot delete Pods that declare no controller (use --force to override): {}",
+                unmanaged.join(", ")
+            ));
+        }
+        if !daemon_set_pods.is_empty() {
+            errors.push(format!(
+                "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): {}",
+                daemon_set_pods.join(", ")
+            ));
+        }
+        if !errors.is_empty() {
+            self.action_failed(description, errors.join("; "));
+            return;
+        }
+        let name = options.node.clone();
+        let n = to_evict.len();
+        self.store.journal.narrate(now, || format!("node/{name} cordoned; evicting {n} pod(s)"));
+        let i = self.drains.len();
+        self.drains.push(Drain {
+            description,
+            node: name,
+            options,
+            started: now,
+            to_evict,
+            evicted: Vec::new(),
+            finished: false,
+        });
+        self.drain_step(i);
+    }
+
+    /// One step of a drain: try the evictions still pending (retrying 429s after 5 s), then
+    /// wait (polling every second) until every evicted pod is gone; give up at the timeout.
+    fn drain_step(&mut self, i: usize) {
+        const RETRY: SimDuration = SimDuration::from_secs(5);
+        const POLL: SimDuration = SimDuration::from_secs(1);
+        let now = self.queue.now();
+        if self.drains[i].finished {
+            return;
+        }
+        if let Some(timeout) = self.drains[i].options.timeout
+            && now >= self.drains[i].started + timeout
+        {
+            self.drains[i].finished = true;
+            let d = &self.drains[i];
+            let (description, left) = (d.description.clone(), d.to_evict.len() + d.evicted.len());
+            self.action_failed(description, format!("drain did not complete within {timeout}: {left} pod(s) left"));
+            return;
+        }
+        let pending = std::mem::take(&mut self.drains[i].to_evict);
+        let mut refused = Vec::new();
+        for p in pending {
+            let result = if self.drains[i].options.disable_eviction {
+                self.delete_pod(p, "Deleted", false);
+                Ok(())
+            } else {
+                self.evict(p)
+            };
+            match result {
+                Ok(()) => self.drains[i].evicted.push(p),
+                Err(EvictionRefusal::TooManyRequests(message)) => {
+                    let key = self.store.pod(p);
+                    let (name, ns) = (key.meta.name.clone(), key.meta.namespace.clone());
+                    self.store.journal.narrate(now, || {
+                        format!("error when evicting pods/{name:?} -n {ns:?} (will retry after 5s): {message}")
+                    });
+                    refused.push(p);
+                }
+                Err(EvictionRefusal::Failed(message)) => {
+                    let description = self.drains[i].description.clone();
+                    let key = self.store.pod(p).meta.key();
+                    self.action_failed(description, format!("error when evicting pod {key}: {message}"));
+                }
+            }
+        }
+        let all_gone = self.drains[i].evicted.iter().all(|&p| self.store.is_removed(p));
+        self.drains[i].to_evict = refused;
+        if self.drains[i].to_evict.is_empty() && all_gone {
+            self.drains[i].finished = true;
+            let node = self.drains[i].node.clone();
+            self.store.journal.narrate(now, || format!("node/{node} drained"));
+            return;
+        }
+        // Refused evictions are retried after 5 s; once all are accepted, the pods' deletion is
+        // polled every second.
+        let next = if self.drains[i].to_evict.is_empty() { POLL } else { RETRY };
+        self.queue.schedule(now + next, Event::Drain(i as u32)).expect("future");
     }
 
     /// `kubectl rollout undo` (kubectl's `DeploymentRollbacker`): copies the pod template of

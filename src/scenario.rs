@@ -60,6 +60,25 @@ pub enum Action {
     /// `kubectl rollout undo deployment/NAME [--to-revision=N]`: the Deployment's template
     /// becomes that of an earlier revision's ReplicaSet (`None`: the previous revision).
     Rollback { target: ObjectRef, to_revision: Option<i64> },
+    /// `kubectl drain NODE`: cordon, then evict its pods through the Eviction API, retrying
+    /// every 5 s while a PodDisruptionBudget forbids it, until they are gone.
+    Drain(DrainOptions),
+    /// One call of the Eviction API (`POST pods/NAME/eviction`).
+    Evict(ObjectRef),
+}
+
+/// The flags of `kubectl drain` the simulator honours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainOptions {
+    pub node: String,
+    /// `--force`: also delete pods no controller manages (they never come back).
+    pub force: bool,
+    /// `--ignore-daemonsets`: leave DaemonSet pods (otherwise their presence fails the drain).
+    pub ignore_daemonsets: bool,
+    /// `--timeout`: give up after this long (`None`: wait forever, kubectl's 0).
+    pub timeout: Option<SimDuration>,
+    /// `--disable-eviction`: delete pods directly, ignoring PodDisruptionBudgets.
+    pub disable_eviction: bool,
 }
 
 impl Action {
@@ -78,6 +97,23 @@ impl Action {
             Action::Scale { target, replicas } => format!("scale {target} to {replicas}"),
             Action::Rollback { target, to_revision: None } => format!("rollout undo {target}"),
             Action::Rollback { target, to_revision: Some(r) } => format!("rollout undo {target} --to-revision={r}"),
+            Action::Drain(o) => {
+                let mut text = format!("drain {}", o.node);
+                for (on, flag) in [
+                    (o.force, " --force"),
+                    (o.ignore_daemonsets, " --ignore-daemonsets"),
+                    (o.disable_eviction, " --disable-eviction"),
+                ] {
+                    if on {
+                        text.push_str(flag);
+                    }
+                }
+                if let Some(t) = o.timeout {
+                    text.push_str(&format!(" --timeout={t}"));
+                }
+                text
+            }
+            Action::Evict(r) => format!("evict {r}"),
         }
     }
 }
@@ -520,7 +556,8 @@ fn load_manifest_file(
     Ok(out)
 }
 
-const EVENT_KEYS: [&str; 8] = ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale", "rollback"];
+const EVENT_KEYS: [&str; 10] =
+    ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale", "rollback", "drain", "evict"];
 
 fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
     let mut f = ctx.fields(node, path)?;
@@ -565,6 +602,46 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
         "delete" => {
             let text = ctx.string(value, &vpath)?;
             Action::Delete(ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?)
+        }
+        "drain" => {
+            // `drain: NODE` or `drain: {node, force, ignoreDaemonSets, timeout, disableEviction}`.
+            let value: &YamlNode = value;
+            match &value.value {
+                crate::yaml::Value::Scalar(_) => Action::Drain(DrainOptions {
+                    node: ctx.string(value, &vpath)?,
+                    force: false,
+                    ignore_daemonsets: false,
+                    timeout: None,
+                    disable_eviction: false,
+                }),
+                _ => {
+                    let mut df = ctx.fields(value, &vpath)?;
+                    let node_name = ctx.string(df.require(ctx, "node", value.pos)?, &format!("{vpath}.node"))?;
+                    let mut flag = |key: &'static str| -> DResult<bool> {
+                        match df.get(key) {
+                            Some(n) => ctx.bool(n, &format!("{vpath}.{key}")),
+                            None => Ok(false),
+                        }
+                    };
+                    let force = flag("force")?;
+                    let ignore_daemonsets = flag("ignoreDaemonSets")?;
+                    let disable_eviction = flag("disableEviction")?;
+                    let timeout = match df.get("timeout") {
+                        Some(n) => Some(ctx.duration(n, &format!("{vpath}.timeout"))?).filter(|d| !d.is_zero()),
+                        None => None,
+                    };
+                    df.finish(ctx, &[])?;
+                    Action::Drain(DrainOptions { node: node_name, force, ignore_daemonsets, timeout, disable_eviction })
+                }
+            }
+        }
+        "evict" => {
+            let text = ctx.string(value, &vpath)?;
+            let target = ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?;
+            if target.kind != crate::api::meta::Kind::Pod {
+                return Err(ctx.error(value.pos, &vpath, format!("cannot evict a {}: only pods", target.kind)));
+            }
+            Action::Evict(target)
         }
         "rollback" => {
             // `rollback: deployment/NS/NAME` or `rollback: {target: ..., toRevision: N}`.
@@ -691,6 +768,7 @@ fn check_node_event(
         Action::RecoverNode(n) => ("recoverNode", n),
         Action::Cordon(n) => ("cordon", n),
         Action::Uncordon(n) => ("uncordon", n),
+        Action::Drain(o) => ("drain", &o.node),
         _ => return Ok(()),
     };
     if node_names.contains(name.as_str()) {

@@ -34,7 +34,13 @@ pub struct PdbStatus {
     /// `DisruptionAllowed` condition reason: `SufficientPods`, `InsufficientPods` or
     /// `SyncFailed`; empty before the first sync.
     pub reason: &'static str,
+    /// `disruptedPods`: pods the Eviction API let go, by name, with the time of the eviction;
+    /// they do not count as healthy until deleted or for [`DELETION_TIMEOUT`].
+    pub disrupted_pods: std::collections::BTreeMap<String, crate::kernel::SimTime>,
 }
+
+/// `DeletionTimeout`: how long an evicted pod that is not deleted stays in `disruptedPods`.
+pub const DELETION_TIMEOUT: crate::kernel::SimDuration = crate::kernel::SimDuration::from_secs(120);
 
 impl PdbStatus {
     /// The `DisruptionAllowed` condition status.

@@ -7,14 +7,14 @@
 //! expected count is the summed scale of the pods' controllers (a Deployment for the pods of
 //! its ReplicaSets, else the ReplicaSet), each counted once; pods without a controller are
 //! left out of that sum. With `minAvailable` as a number, it is the number of pods. Healthy
-//! pods are Ready and not being deleted. A controller that cannot be found fails the sync,
-//! which sets `disruptionsAllowed` to 0 (`failSafe`). The Eviction API, and with it the
-//! `disruptedPods` map, is not simulated, so no pod is ever counted as "expected to be
-//! deleted soon".
+//! pods are Ready and not being deleted, and not in `disruptedPods` (evicted less than two
+//! minutes ago and not deleted yet). A controller that cannot be found fails the sync, which
+//! sets `disruptionsAllowed` to 0 (`failSafe`). Entries of `disruptedPods` go when their pod
+//! is deleted or after two minutes; the budget is synced again when the oldest would expire.
 
 use std::collections::BTreeMap;
 
-use crate::api::policy::{PdbStatus, disruptions_allowed};
+use crate::api::policy::{DELETION_TIMEOUT, PdbStatus, disruptions_allowed};
 use crate::kernel::SimTime;
 use crate::store::{PdbId, PodId, Store};
 
@@ -25,10 +25,24 @@ enum ScaleOwner {
     Deployment(u32),
 }
 
-/// One sync of PodDisruptionBudget `id`: its new status, or `None` when it is unchanged or the
-/// budget is gone.
-pub fn reconcile(store: &Store, _now: SimTime, id: PdbId) -> Option<PdbStatus> {
-    let pdb = store.pdb(id)?;
+/// One sync of PodDisruptionBudget `id`: its new status (`None` when it is unchanged or the
+/// budget is gone), and when to sync again (an entry of `disruptedPods` expiring).
+pub fn reconcile(store: &Store, now: SimTime, id: PdbId) -> (Option<PdbStatus>, Option<SimTime>) {
+    let Some(pdb) = store.pdb(id) else { return (None, None) };
+    // `buildDisruptedPodMap`: keep the entries of pods not yet deleted, for two minutes.
+    let mut disrupted = std::collections::BTreeMap::new();
+    let mut recheck: Option<SimTime> = None;
+    for (name, &at) in &pdb.status.disrupted_pods {
+        let expires = at + DELETION_TIMEOUT;
+        let deleting = store
+            .pod_id(&pdb.meta.namespace, name)
+            .is_none_or(|p| store.is_removed(p) || store.pod(p).meta.is_terminating());
+        if deleting || expires <= now {
+            continue;
+        }
+        disrupted.insert(name.clone(), at);
+        recheck = Some(recheck.map_or(expires, |t: SimTime| t.min(expires)));
+    }
     let pods: Vec<PodId> = store
         .live_pods()
         .filter(|&p| {
@@ -38,8 +52,13 @@ pub fn reconcile(store: &Store, _now: SimTime, id: PdbId) -> Option<PdbStatus> {
         .collect();
     let status = match pdb.expected_and_desired(pods.len() as i32, || expected_scale(store, &pods)) {
         Some((expected, desired)) => {
-            let healthy =
-                pods.iter().filter(|&&p| !store.pod(p).meta.is_terminating() && store.pod(p).is_ready()).count() as i32;
+            let healthy = pods
+                .iter()
+                .filter(|&&p| {
+                    let pod = store.pod(p);
+                    !pod.meta.is_terminating() && pod.is_ready() && !disrupted.contains_key(&pod.meta.name)
+                })
+                .count() as i32;
             let allowed = disruptions_allowed(healthy, desired, expected);
             PdbStatus {
                 observed_generation: pdb.meta.generation,
@@ -48,12 +67,15 @@ pub fn reconcile(store: &Store, _now: SimTime, id: PdbId) -> Option<PdbStatus> {
                 expected_pods: expected,
                 disruptions_allowed: allowed,
                 reason: if allowed > 0 { "SufficientPods" } else { "InsufficientPods" },
+                disrupted_pods: disrupted,
             }
         }
         // failSafe: only disruptionsAllowed and the condition change.
-        None => PdbStatus { disruptions_allowed: 0, reason: "SyncFailed", ..pdb.status.clone() },
+        None => {
+            PdbStatus { disruptions_allowed: 0, reason: "SyncFailed", disrupted_pods: disrupted, ..pdb.status.clone() }
+        }
     };
-    (status != pdb.status).then_some(status)
+    ((status != pdb.status).then_some(status), recheck)
 }
 
 /// `getExpectedScale`: the summed `spec.replicas` of the pods' controllers, each once; `None`

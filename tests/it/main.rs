@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod determinism;
+mod drain;
 mod explain;
 mod gpu;
 mod jobs;
