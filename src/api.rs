@@ -7,6 +7,7 @@
 
 pub mod autoscaling;
 pub mod batch;
+pub mod config;
 pub mod cron;
 pub mod meta;
 pub mod node;

@@ -1110,6 +1110,23 @@ impl Simulation {
                     self.store.create_pdb(now, pdb.clone());
                 }
             },
+            Object::Config(config) => {
+                if let Some(old) = self.store.config(config.source, &config.meta.namespace, &config.meta.name)
+                    && old.immutable
+                    && (old.keys != config.keys || !config.immutable)
+                {
+                    self.action_failed(
+                        format!("{source} {}", object.describe()),
+                        format!(
+                            "{} {:?} is invalid: field is immutable when `immutable` is set",
+                            config.source.kind(),
+                            config.meta.name
+                        ),
+                    );
+                    return;
+                }
+                self.store.put_config(now, config.clone());
+            }
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
                     let existing = self.store.job(id).expect("live");
@@ -1608,6 +1625,16 @@ impl Simulation {
                 Some(id) => self.delete_job(id),
                 None => not_found(self),
             },
+            Kind::ConfigMap | Kind::Secret => {
+                let source = if r.kind == Kind::ConfigMap {
+                    crate::api::pod::ConfigSource::ConfigMap
+                } else {
+                    crate::api::pod::ConfigSource::Secret
+                };
+                if !self.store.remove_config(now, source, &r.namespace, &r.name) {
+                    not_found(self);
+                }
+            }
             Kind::Node | Kind::Namespace => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }

@@ -76,6 +76,13 @@ pub enum Record {
     PodRemoved {
         pod: String,
     },
+    /// The kubelet cannot start the pod's container yet (`reason`: ContainerCreating,
+    /// CreateContainerConfigError).
+    PodWaiting {
+        pod: String,
+        reason: &'static str,
+        message: String,
+    },
     /// `status.nominatedNodeName` set by preemption (`node` empty: cleared).
     PodNominated {
         pod: String,
@@ -159,6 +166,16 @@ pub enum Record {
     JobDeleted {
         job: String,
     },
+    /// A ConfigMap or Secret was created or changed (`kind` is `ConfigMap` or `Secret`).
+    ConfigPut {
+        kind: &'static str,
+        name: String,
+        keys: u32,
+    },
+    ConfigDeleted {
+        kind: &'static str,
+        name: String,
+    },
     Scripted {
         action: String,
     },
@@ -194,6 +211,7 @@ impl Record {
             Record::PodDeleting { .. } => 17,
             Record::PodRemoved { .. } => 18,
             Record::PodNominated { .. } => 19,
+            Record::PodWaiting { .. } => 23,
             Record::ReplicaSetCreated { .. } => 20,
             Record::ReplicaSetScaled { .. } => 21,
             Record::ReplicaSetDeleted { .. } => 22,
@@ -214,6 +232,8 @@ impl Record {
             Record::JobCreated { .. } => 60,
             Record::JobCondition { .. } => 61,
             Record::JobDeleted { .. } => 62,
+            Record::ConfigPut { .. } => 65,
+            Record::ConfigDeleted { .. } => 66,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -240,6 +260,7 @@ impl Record {
             Record::PodDeleting { .. } => "PodDeleting",
             Record::PodRemoved { .. } => "PodRemoved",
             Record::PodNominated { .. } => "PodNominated",
+            Record::PodWaiting { .. } => "PodWaiting",
             Record::PriorityClassCreated { .. } => "PriorityClassCreated",
             Record::PriorityClassUpdated { .. } => "PriorityClassUpdated",
             Record::PriorityClassDeleted { .. } => "PriorityClassDeleted",
@@ -260,6 +281,8 @@ impl Record {
             Record::JobCreated { .. } => "JobCreated",
             Record::JobCondition { .. } => "JobCondition",
             Record::JobDeleted { .. } => "JobDeleted",
+            Record::ConfigPut { .. } => "ConfigPut",
+            Record::ConfigDeleted { .. } => "ConfigDeleted",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -285,6 +308,15 @@ impl Record {
             | Record::PdbDeleted { pdb: node }
             | Record::JobCreated { job: node }
             | Record::JobDeleted { job: node } => d.write_str(node),
+            Record::ConfigPut { kind, name, keys } => {
+                d.write_str(kind);
+                d.write_str(name);
+                d.write_u64(u64::from(*keys));
+            }
+            Record::ConfigDeleted { kind, name } => {
+                d.write_str(kind);
+                d.write_str(name);
+            }
             Record::JobCondition { job, condition, reason } => {
                 d.write_str(job);
                 d.write_str(condition);
@@ -293,6 +325,11 @@ impl Record {
             Record::PodNominated { pod, node } => {
                 d.write_str(pod);
                 d.write_str(node);
+            }
+            Record::PodWaiting { pod, reason, message } => {
+                d.write_str(pod);
+                d.write_str(reason);
+                d.write_str(message);
             }
             Record::PriorityClassCreated { name, value } => {
                 d.write_str(name);
@@ -450,6 +487,11 @@ impl Record {
                 put("reason", (*reason).into());
             }
             Record::PodRemoved { pod } => put("pod", pod.as_str().into()),
+            Record::PodWaiting { pod, reason, message } => {
+                put("pod", pod.as_str().into());
+                put("reason", (*reason).into());
+                put("message", message.as_str().into());
+            }
             Record::PodNominated { pod, node } => {
                 put("pod", pod.as_str().into());
                 put("node", node.as_str().into());
@@ -505,6 +547,15 @@ impl Record {
                 put("not_ready", (*not_ready).into());
             }
             Record::JobCreated { job } | Record::JobDeleted { job } => put("job", job.as_str().into()),
+            Record::ConfigPut { kind, name, keys } => {
+                put("kind", (*kind).into());
+                put("name", name.as_str().into());
+                put("keys", (*keys).into());
+            }
+            Record::ConfigDeleted { kind, name } => {
+                put("kind", (*kind).into());
+                put("name", name.as_str().into());
+            }
             Record::JobCondition { job, condition, reason } => {
                 put("job", job.as_str().into());
                 put("condition", (*condition).into());

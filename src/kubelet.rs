@@ -34,6 +34,10 @@ struct PodRuntime {
     backoff_updated: SimTime,
     /// How many times the container was started (draw index for durations).
     runs: u64,
+    /// Failed start attempts because of a missing ConfigMap or Secret, and the current mount
+    /// retry delay.
+    blocked_attempts: u64,
+    mount_retry: SimDuration,
 }
 
 /// The timers a kubelet sets for a pod.
@@ -43,7 +47,17 @@ pub enum KubeletTimer {
     Exit,
     Restart,
     Terminated,
+    /// Try again to start a container held back by a missing ConfigMap or Secret.
+    RetryStart,
 }
+
+/// The pod worker's `backOffPeriod` after a failed sync (`CreateContainerConfigError`), plus a
+/// jitter of up to half of it (`workerBackOffPeriodJitterFactor`).
+pub const SYNC_RETRY: SimDuration = SimDuration::from_secs(10);
+/// The volume manager's retry after a failed mount: 500 ms doubling to 2 min 2 s
+/// (`exponentialbackoff`'s `initialDurationBeforeRetry` / `maxDurationBeforeRetry`).
+pub const MOUNT_RETRY_INITIAL: SimDuration = SimDuration::from_millis(500);
+pub const MOUNT_RETRY_MAX: SimDuration = SimDuration::from_secs(122);
 
 pub struct Kubelets {
     machine_up: Vec<bool>,
@@ -102,9 +116,40 @@ impl Kubelets {
         }
     }
 
-    /// Starts (or restarts) the container and sets its Ready and exit timers.
+    /// Starts (or restarts) the container and sets its Ready and exit timers; first checks
+    /// that the ConfigMaps and Secrets it needs exist (else it waits and retries).
     fn start(&mut self, ctx: &mut Ctx<'_>, pod: PodId, restart: bool) {
         let now = ctx.now;
+        if let Some((reason, message)) = config_blocker(ctx.store, pod) {
+            let rt = self.runtime(pod);
+            rt.blocked_attempts += 1;
+            let attempt = rt.blocked_attempts;
+            let delay = if reason == "ContainerCreating" {
+                rt.mount_retry = if rt.mount_retry.is_zero() {
+                    MOUNT_RETRY_INITIAL
+                } else {
+                    rt.mount_retry.saturating_mul(2).min(MOUNT_RETRY_MAX)
+                };
+                rt.mount_retry
+            } else {
+                let p = ctx.store.pod(pod);
+                let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
+                let mut rng = ctx.streams.keyed(crate::kernel::rng::names::KUBELET_RETRY, &key, attempt);
+                let jitter_us = crate::kernel::rng::uniform_below(&mut rng, SYNC_RETRY.as_micros() / 2);
+                SYNC_RETRY.saturating_add(SimDuration::from_micros(jitter_us))
+            };
+            if ctx.store.pod(pod).status.waiting_message != message {
+                let key = ctx.store.pod(pod).meta.key();
+                let text = message.clone();
+                ctx.store.journal.narrate(now, || format!("pod {key} {reason}: {text}"));
+            }
+            ctx.store.set_pod_waiting(now, pod, reason, message);
+            self.timer(ctx, pod, now + delay, KubeletTimer::RetryStart);
+            return;
+        }
+        let rt = self.runtime(pod);
+        rt.blocked_attempts = 0;
+        rt.mount_retry = SimDuration::ZERO;
         ctx.store.start_pod(now, pod, restart);
         let run = {
             let rt = self.runtime(pod);
@@ -173,6 +218,13 @@ impl Kubelets {
             KubeletTimer::Terminated => {
                 ctx.store.set_pod_ready(now, pod, false, "Terminated");
                 ctx.store.remove_pod(now, pod);
+            }
+            KubeletTimer::RetryStart => {
+                let p = ctx.store.pod(pod);
+                if !p.meta.is_terminating() && !p.status.phase.is_terminal() && p.status.node.is_some() {
+                    let restart = self.runtime(pod).runs > 0;
+                    self.start(ctx, pod, restart);
+                }
             }
         }
     }
@@ -289,4 +341,42 @@ fn earlier_attempts(store: &crate::store::Store, pod: PodId) -> u64 {
         .take_while(|&&p| p != pod)
         .filter(|&&p| store.pod(p).meta.annotations.get(COMPLETION_INDEX) == index)
         .count() as u64
+}
+
+/// Why the kubelet cannot start the pod's container now, as `(reason, message)`: a volume
+/// whose ConfigMap or Secret (or one of its listed keys) is missing keeps the pod in
+/// `ContainerCreating` (volumes are mounted before containers are created); an environment
+/// variable or `envFrom` whose object or key is missing is `CreateContainerConfigError`.
+/// Optional references never block.
+fn config_blocker(store: &crate::store::Store, pod: PodId) -> Option<(&'static str, String)> {
+    let p = store.pod(pod);
+    let namespace = &p.meta.namespace;
+    let problem = |r: &crate::api::pod::ConfigRef| -> Option<String> {
+        if r.optional {
+            return None;
+        }
+        let Some(object) = store.config(r.source, namespace, &r.name) else {
+            return Some(format!("{} {:?} not found", r.source.word(), r.name));
+        };
+        let key = r.key.as_ref()?;
+        if object.keys.contains(key) {
+            return None;
+        }
+        Some(match r.volume {
+            Some(_) => format!("{} references non-existent config key: {key}", r.source.word()),
+            None => format!("couldn't find key {key} in {} {namespace}/{}", r.source.kind(), r.name),
+        })
+    };
+    for r in p.spec.config_refs.iter().filter(|r| r.volume.is_some()) {
+        if let Some(message) = problem(r) {
+            let volume = r.volume.as_deref().unwrap_or_default();
+            return Some(("ContainerCreating", format!("MountVolume.SetUp failed for volume {volume:?} : {message}")));
+        }
+    }
+    for r in p.spec.config_refs.iter().filter(|r| r.volume.is_none()) {
+        if let Some(message) = problem(r) {
+            return Some(("CreateContainerConfigError", message));
+        }
+    }
+    None
 }

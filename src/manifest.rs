@@ -16,8 +16,10 @@ mod service;
 mod workload;
 
 use crate::api::batch::Job;
+use crate::api::config::ConfigObject;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
+use crate::api::pod::ConfigSource;
 use crate::api::pod::Pod;
 use crate::api::policy::PodDisruptionBudget;
 use crate::api::scheduling::PriorityClass;
@@ -42,6 +44,8 @@ pub enum Object {
     PriorityClass(PriorityClass),
     PodDisruptionBudget(PodDisruptionBudget),
     Job(Job),
+    /// A ConfigMap or a Secret.
+    Config(ConfigObject),
 }
 
 impl Object {
@@ -56,6 +60,10 @@ impl Object {
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
+            Object::Config(c) => match c.source {
+                ConfigSource::ConfigMap => Kind::ConfigMap,
+                ConfigSource::Secret => Kind::Secret,
+            },
         }
     }
 
@@ -70,6 +78,7 @@ impl Object {
             Object::PriorityClass(o) => &o.meta,
             Object::PodDisruptionBudget(o) => &o.meta,
             Object::Job(o) => &o.meta,
+            Object::Config(o) => &o.meta,
         }
     }
 
@@ -100,8 +109,6 @@ impl Manifest {
 
 /// Kubernetes kinds that do not change anything the simulator models: accepted, listed.
 pub const IGNORED_KINDS: &[&str] = &[
-    "ConfigMap",
-    "Secret",
     "ServiceAccount",
     "Ingress",
     "IngressClass",
@@ -129,12 +136,22 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 9] =
-    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget", "Job"];
+const MODELLED_KINDS: [&str; 11] = [
+    "Namespace",
+    "Node",
+    "Pod",
+    "ReplicaSet",
+    "Deployment",
+    "Service",
+    "PriorityClass",
+    "PodDisruptionBudget",
+    "Job",
+    "ConfigMap",
+    "Secret",
+];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str =
-    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -202,6 +219,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PriorityClass" => Kind::PriorityClass,
         "PodDisruptionBudget" => Kind::PodDisruptionBudget,
         "Job" => Kind::Job,
+        "ConfigMap" => Kind::ConfigMap,
+        "Secret" => Kind::Secret,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -236,6 +255,18 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
+        Kind::ConfigMap | Kind::Secret => {
+            let source = if meta_kind == Kind::ConfigMap { ConfigSource::ConfigMap } else { ConfigSource::Secret };
+            if let Some(spec) = spec {
+                return Err(ctx.error_hint(
+                    spec.pos,
+                    "spec",
+                    format!("a {meta_kind} has no spec"),
+                    "data, binaryData (and stringData, type for Secrets) are top-level fields",
+                ));
+            }
+            Object::Config(decode_config(ctx, meta, source, &mut top)?)
+        }
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -244,6 +275,47 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
     }
     top.finish(ctx, &[])?;
     Ok(Some(object))
+}
+
+/// The top-level fields of a ConfigMap or Secret: the keys of `data`, `binaryData` and (Secrets)
+/// `stringData`, validated and distinct; `immutable`; a Secret's `type`.
+fn decode_config(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    source: ConfigSource,
+    top: &mut Fields<'_>,
+) -> DResult<ConfigObject> {
+    let mut keys = std::collections::BTreeSet::new();
+    let lists: &[&'static str] =
+        if source == ConfigSource::Secret { &["data", "stringData"] } else { &["data", "binaryData"] };
+    let mut first_list: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for &list in lists {
+        let Some(node) = top.get(list) else { continue };
+        let map = ctx.string_map(node, list)?;
+        for key in map.keys() {
+            let at = node.get(key).map_or(node.pos, |n| n.pos);
+            crate::api::config::validate_key(key).map_err(|e| ctx.error(at, &format!("{list}[{key}]"), e))?;
+            // A key may be in both `data` and `stringData` of a Secret (stringData wins), but
+            // not in both `data` and `binaryData` of a ConfigMap.
+            if let Some(other) = first_list.get(key)
+                && source == ConfigSource::ConfigMap
+            {
+                return Err(ctx.error(at, &format!("{list}[{key}]"), format!("duplicate of key present in {other}")));
+            }
+            first_list.insert(key.clone(), list);
+            keys.insert(key.clone());
+        }
+    }
+    let immutable = match top.get("immutable") {
+        Some(n) => ctx.bool(n, "immutable")?,
+        None => false,
+    };
+    let secret_type = match (source, top.get("type")) {
+        (ConfigSource::Secret, Some(n)) => ctx.string(n, "type")?,
+        (ConfigSource::Secret, None) => "Opaque".to_string(),
+        (ConfigSource::ConfigMap, _) => String::new(),
+    };
+    Ok(ConfigObject { source, meta, keys, secret_type, immutable })
 }
 
 /// Names the object a document describes (`Deployment default/web`) from its `kind` and

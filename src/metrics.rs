@@ -228,6 +228,9 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     }
                     "preempted" => yes(p.status.disruption_target.as_deref()
                         == Some(crate::scheduler::framework::PREEMPTION_BY_SCHEDULER)),
+                    "waitingReason" => {
+                        word(if p.status.waiting_reason.is_empty() { "None" } else { p.status.waiting_reason.as_str() })
+                    }
                     _ => return None,
                 }
             }
@@ -249,6 +252,19 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     "expectedPods" => int(pdb.status.expected_pods),
                     "disruptionsAllowed" => int(pdb.status.disruptions_allowed),
                     "DisruptionAllowed" => yes(pdb.status.disruption_allowed()),
+                    _ => return None,
+                }
+            }
+            Kind::ConfigMap | Kind::Secret => {
+                let source = if r.kind == Kind::ConfigMap {
+                    crate::api::pod::ConfigSource::ConfigMap
+                } else {
+                    crate::api::pod::ConfigSource::Secret
+                };
+                let c = store.config(source, &r.namespace, &r.name)?;
+                match field {
+                    "exists" => yes(true),
+                    "keys" => int(c.keys.len() as i64),
                     _ => return None,
                 }
             }

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::api::batch::{Job, JobStatus};
+use crate::api::config::ConfigObject;
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
-use crate::api::pod::{ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
+use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
@@ -161,6 +162,8 @@ pub struct Store {
     priority_classes: BTreeMap<String, PriorityClass>,
     pdbs: Vec<Option<PodDisruptionBudget>>,
     pdb_names: HashMap<NsName, PdbId>,
+    /// ConfigMaps and Secrets by (source, namespace, name).
+    configs: BTreeMap<(ConfigSource, String, String), ConfigObject>,
     jobs: Vec<Option<Job>>,
     job_names: HashMap<NsName, JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
@@ -206,6 +209,7 @@ impl Store {
             priority_classes: PriorityClass::system_classes().into_iter().map(|c| (c.meta.name.clone(), c)).collect(),
             pdbs: Vec::new(),
             pdb_names: HashMap::new(),
+            configs: BTreeMap::new(),
             jobs: Vec::new(),
             job_names: HashMap::new(),
             job_pods: Vec::new(),
@@ -603,6 +607,8 @@ impl Store {
             pod.status.start_time = Some(now);
         }
         pod.status.container = ContainerState::Running { started_at: now };
+        pod.status.waiting_reason.clear();
+        pod.status.waiting_message.clear();
         let phase_changed = pod.status.phase != PodPhase::Running;
         pod.status.phase = PodPhase::Running;
         let key = pod.meta.key();
@@ -611,6 +617,19 @@ impl Store {
         if phase_changed {
             self.journal.record(now, Record::PodPhase { pod: key, phase: PodPhase::Running.as_str() });
         }
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// The kubelet cannot start the container yet: records why (journaled when it changes).
+    pub fn set_pod_waiting(&mut self, now: SimTime, id: PodId, reason: &'static str, message: String) {
+        let pod = &mut self.pods[id.index()];
+        if pod.status.waiting_reason == reason && pod.status.waiting_message == message {
+            return;
+        }
+        pod.status.waiting_reason = reason.to_string();
+        pod.status.waiting_message = message.clone();
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodWaiting { pod: key, reason, message });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -1146,6 +1165,40 @@ impl Store {
         self.pdb_names.remove(&key_of(&pdb.meta));
         self.journal.record(now, Record::PdbDeleted { pdb: pdb.meta.key() });
         self.changes.push(Change::PdbRemoved(id));
+    }
+
+    // ----- configmaps and secrets -----
+
+    pub fn config(&self, source: ConfigSource, namespace: &str, name: &str) -> Option<&ConfigObject> {
+        self.configs.get(&(source, namespace.to_string(), name.to_string()))
+    }
+
+    /// Creates or replaces a ConfigMap or Secret.
+    pub fn put_config(&mut self, now: SimTime, mut object: ConfigObject) {
+        let key = (object.source, object.meta.namespace.clone(), object.meta.name.clone());
+        if let Some(old) = self.configs.get(&key) {
+            if old.keys == object.keys && old.immutable == object.immutable && old.secret_type == object.secret_type {
+                return;
+            }
+            object.meta.uid = old.meta.uid;
+            object.meta.creation_timestamp = old.meta.creation_timestamp;
+        } else {
+            object.meta.uid = self.uid();
+            object.meta.creation_timestamp = now;
+        }
+        self.journal.record(
+            now,
+            Record::ConfigPut { kind: object.source.kind(), name: object.meta.key(), keys: object.keys.len() as u32 },
+        );
+        self.configs.insert(key, object);
+    }
+
+    pub fn remove_config(&mut self, now: SimTime, source: ConfigSource, namespace: &str, name: &str) -> bool {
+        let Some(object) = self.configs.remove(&(source, namespace.to_string(), name.to_string())) else {
+            return false;
+        };
+        self.journal.record(now, Record::ConfigDeleted { kind: source.kind(), name: object.meta.key() });
+        true
     }
 
     // ----- jobs -----

@@ -35,10 +35,12 @@ pub enum Kind {
     PriorityClass,
     PodDisruptionBudget,
     Job,
+    ConfigMap,
+    Secret,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -48,6 +50,8 @@ impl Kind {
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
         Kind::Job,
+        Kind::ConfigMap,
+        Kind::Secret,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -62,13 +66,15 @@ impl Kind {
             Kind::PriorityClass => "PriorityClass",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::Job => "Job",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
         }
     }
 
     /// The `apiVersion:` the simulator expects for the kind.
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service => "v1",
+            Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service | Kind::ConfigMap | Kind::Secret => "v1",
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
@@ -89,6 +95,8 @@ impl Kind {
             Kind::PriorityClass => "priorityclass",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
             Kind::Job => "job",
+            Kind::ConfigMap => "configmap",
+            Kind::Secret => "secret",
         }
     }
 
@@ -110,6 +118,8 @@ impl Kind {
             "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
             "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
             "job" | "jobs" => Kind::Job,
+            "configmap" | "configmaps" | "cm" => Kind::ConfigMap,
+            "secret" | "secrets" => Kind::Secret,
             _ => return None,
         })
     }

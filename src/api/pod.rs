@@ -237,8 +237,46 @@ pub struct TopologySpreadConstraint {
     pub match_label_keys: Vec<String>,
 }
 
+/// Where a pod's configuration comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConfigSource {
+    ConfigMap,
+    Secret,
+}
+
+impl ConfigSource {
+    /// The lower-case word Kubernetes' messages use (`configmap "x" not found`).
+    pub fn word(self) -> &'static str {
+        match self {
+            ConfigSource::ConfigMap => "configmap",
+            ConfigSource::Secret => "secret",
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            ConfigSource::ConfigMap => "ConfigMap",
+            ConfigSource::Secret => "Secret",
+        }
+    }
+}
+
+/// A reference from a pod to a ConfigMap or Secret of its namespace: an environment variable
+/// (`env[].valueFrom.configMapKeyRef` / `secretKeyRef`, with `key`), a whole object as
+/// environment (`envFrom`), or a volume (`volumes[].configMap` / `secret` / `projected`, with
+/// `key` for each listed item).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConfigRef {
+    pub source: ConfigSource,
+    pub name: String,
+    pub key: Option<String>,
+    pub optional: bool,
+    /// The volume's name for a volume, `None` for environment.
+    pub volume: Option<String>,
+}
+
 /// `v1.PodSpec`, plus the effective requests derived from it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct PodSpec {
     pub containers: Vec<Container>,
     pub init_containers: Vec<Container>,
@@ -268,6 +306,41 @@ pub struct PodSpec {
     /// `PodRequests` with `NonMissingContainerRequests` (100m cpu / 200Mi memory defaults):
     /// what LeastAllocated and MostAllocated score with (`NonZeroRequested`).
     pub non_zero_requests: Resources,
+    /// The ConfigMaps and Secrets the pod needs, in the order written (containers' env and
+    /// envFrom, then volumes).
+    pub config_refs: Vec<ConfigRef>,
+}
+
+/// Written by hand so that a spec without `config_refs` renders exactly as before the field
+/// existed: the Deployment controller's pod-template-hash is computed from this text, and
+/// ReplicaSet names (and so run digests) must not change when a field is added. A new field
+/// must be rendered only when it differs from its default.
+impl fmt::Debug for PodSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("PodSpec");
+        d.field("containers", &self.containers)
+            .field("init_containers", &self.init_containers)
+            .field("node_name", &self.node_name)
+            .field("node_selector", &self.node_selector)
+            .field("affinity", &self.affinity)
+            .field("topology_spread_constraints", &self.topology_spread_constraints)
+            .field("tolerations", &self.tolerations)
+            .field("priority", &self.priority)
+            .field("written_priority", &self.written_priority)
+            .field("priority_class_name", &self.priority_class_name)
+            .field("preemption_policy", &self.preemption_policy)
+            .field("scheduler_name", &self.scheduler_name)
+            .field("restart_policy", &self.restart_policy)
+            .field("termination_grace_period_seconds", &self.termination_grace_period_seconds)
+            .field("overhead", &self.overhead)
+            .field("scheduling_gates", &self.scheduling_gates)
+            .field("requests", &self.requests)
+            .field("non_zero_requests", &self.non_zero_requests);
+        if !self.config_refs.is_empty() {
+            d.field("config_refs", &self.config_refs);
+        }
+        d.finish()
+    }
 }
 
 impl PodSpec {
@@ -443,6 +516,11 @@ pub struct PodStatus {
     pub unschedulable_reason: Option<String>,
     /// `status.nominatedNodeName`: set by preemption; kept after binding, as in v1.34.
     pub nominated_node: Option<crate::store::NodeId>,
+    /// Why the container has not started on its node (`ContainerCreating` while a volume cannot
+    /// be mounted, `CreateContainerConfigError` while its environment cannot be built), with
+    /// the kubelet's message; empty otherwise.
+    pub waiting_reason: String,
+    pub waiting_message: String,
 }
 
 /// `v1.Pod`.

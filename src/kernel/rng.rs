@@ -29,6 +29,8 @@ pub mod names {
     pub const DURATIONS: &str = "pod.durations";
     /// The Random scoring policy's node scores (seeded by the plugin's `seed` arg).
     pub const SCHEDULER_RANDOM: &str = "scheduler.random";
+    /// The jitter of the kubelet's pod-worker retries after a failed sync.
+    pub const KUBELET_RETRY: &str = "kubelet.retry";
 }
 
 /// The seed and the derivation of named streams from it.

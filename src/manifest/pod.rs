@@ -7,8 +7,8 @@ use crate::api::node_selector::{
     NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
 };
 use crate::api::pod::{
-    Affinity, Container, ContainerPort, NodeAffinity, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodSpec,
-    PodStatus, PodTemplateSpec, Probe, RestartPolicy, SimBehavior, TopologySpreadConstraint,
+    Affinity, ConfigRef, ConfigSource, Container, ContainerPort, NodeAffinity, NodeInclusionPolicy, Pod, PodAffinity,
+    PodAffinityTerm, PodSpec, PodStatus, PodTemplateSpec, Probe, RestartPolicy, SimBehavior, TopologySpreadConstraint,
     UnsatisfiableConstraintAction, WeightedPodAffinityTerm, annotations,
 };
 use crate::api::quantity::Format;
@@ -303,6 +303,7 @@ fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &
         }
     }
     f.finish(ctx, POD_SPEC_IGNORED)?;
+    spec.config_refs = decode_config_refs(ctx, node, path)?;
     spec.finalize();
     Ok(spec)
 }
@@ -934,6 +935,129 @@ fn decode_node_selector_term(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> 
     }
     f.finish(ctx, &[])?;
     Ok(term)
+}
+
+/// The ConfigMap and Secret references of a pod spec (`env[].valueFrom`, `envFrom`, and
+/// `volumes[]` of type configMap, secret or projected), read from the mapping as written. The
+/// rest of `env`, `envFrom` and `volumes` is not modelled (and listed as such).
+fn decode_config_refs(ctx: &Ctx<'_>, spec: &YamlNode, path: &str) -> DResult<Vec<ConfigRef>> {
+    let mut refs = Vec::new();
+    // `name` (or `secretName` for secret volumes) must be a non-empty string.
+    let named = |node: &YamlNode, key: &str, at: &str| -> DResult<String> {
+        let Some(n) = node.get(key) else {
+            return Err(ctx.error(node.pos, &format!("{at}.{key}"), "Required value"));
+        };
+        let name = ctx.string(n, &format!("{at}.{key}"))?;
+        crate::api::validation::is_dns1123_subdomain(&name).map_err(|e| ctx.error(n.pos, &format!("{at}.{key}"), e))?;
+        Ok(name)
+    };
+    let optional = |node: &YamlNode, at: &str| -> DResult<bool> {
+        match node.get("optional") {
+            Some(n) if !n.is_null() => ctx.bool(n, &format!("{at}.optional")),
+            _ => Ok(false),
+        }
+    };
+    let sources = [
+        ("configMapKeyRef", "configMapRef", "configMap", ConfigSource::ConfigMap),
+        ("secretKeyRef", "secretRef", "secret", ConfigSource::Secret),
+    ];
+    for list in ["containers", "initContainers"] {
+        let Some(containers) = spec.get(list) else { continue };
+        let Ok(items) = ctx.seq(containers, &format!("{path}.{list}")) else { continue };
+        for (i, c) in items.iter().enumerate() {
+            let cpath = format!("{path}.{list}[{i}]");
+            if let Some(env) = c.get("env").filter(|n| !n.is_null()) {
+                for (j, e) in ctx.seq(env, &format!("{cpath}.env"))?.iter().enumerate() {
+                    let Some(from) = e.get("valueFrom").filter(|n| !n.is_null()) else { continue };
+                    for (key_ref, _, _, source) in sources {
+                        let Some(r) = from.get(key_ref).filter(|n| !n.is_null()) else { continue };
+                        let at = format!("{cpath}.env[{j}].valueFrom.{key_ref}");
+                        let key = match r.get("key") {
+                            Some(k) => ctx.string(k, &format!("{at}.key"))?,
+                            None => return Err(ctx.error(r.pos, &format!("{at}.key"), "Required value")),
+                        };
+                        refs.push(ConfigRef {
+                            source,
+                            name: named(r, "name", &at)?,
+                            key: Some(key),
+                            optional: optional(r, &at)?,
+                            volume: None,
+                        });
+                    }
+                }
+            }
+            if let Some(env_from) = c.get("envFrom").filter(|n| !n.is_null()) {
+                for (j, e) in ctx.seq(env_from, &format!("{cpath}.envFrom"))?.iter().enumerate() {
+                    for (_, whole_ref, _, source) in sources {
+                        let Some(r) = e.get(whole_ref).filter(|n| !n.is_null()) else { continue };
+                        let at = format!("{cpath}.envFrom[{j}].{whole_ref}");
+                        refs.push(ConfigRef {
+                            source,
+                            name: named(r, "name", &at)?,
+                            key: None,
+                            optional: optional(r, &at)?,
+                            volume: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if let Some(volumes) = spec.get("volumes").filter(|n| !n.is_null()) {
+        for (i, v) in ctx.seq(volumes, &format!("{path}.volumes"))?.iter().enumerate() {
+            let vpath = format!("{path}.volumes[{i}]");
+            let volume = v.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+            // (source node, its path, the key naming the object)
+            let mut found: Vec<(&YamlNode, String, ConfigSource, &str)> = Vec::new();
+            if let Some(cm) = v.get("configMap").filter(|n| !n.is_null()) {
+                found.push((cm, format!("{vpath}.configMap"), ConfigSource::ConfigMap, "name"));
+            }
+            if let Some(sec) = v.get("secret").filter(|n| !n.is_null()) {
+                found.push((sec, format!("{vpath}.secret"), ConfigSource::Secret, "secretName"));
+            }
+            if let Some(projected) = v.get("projected").filter(|n| !n.is_null())
+                && let Some(list) = projected.get("sources").filter(|n| !n.is_null())
+            {
+                for (j, src) in ctx.seq(list, &format!("{vpath}.projected.sources"))?.iter().enumerate() {
+                    for (_, _, kind, source) in sources {
+                        if let Some(r) = src.get(kind).filter(|n| !n.is_null()) {
+                            found.push((r, format!("{vpath}.projected.sources[{j}].{kind}"), source, "name"));
+                        }
+                    }
+                }
+            }
+            for (r, at, source, name_key) in found {
+                let name = named(r, name_key, &at)?;
+                let optional = optional(r, &at)?;
+                let keys: Vec<String> = match r.get("items").filter(|n| !n.is_null()) {
+                    Some(items) => ctx
+                        .seq(items, &format!("{at}.items"))?
+                        .iter()
+                        .enumerate()
+                        .map(|(k, item)| match item.get("key") {
+                            Some(key) => ctx.string(key, &format!("{at}.items[{k}].key")),
+                            None => Err(ctx.error(item.pos, &format!("{at}.items[{k}].key"), "Required value")),
+                        })
+                        .collect::<DResult<_>>()?,
+                    None => Vec::new(),
+                };
+                if keys.is_empty() {
+                    refs.push(ConfigRef { source, name, key: None, optional, volume: Some(volume.clone()) });
+                } else {
+                    for key in keys {
+                        refs.push(ConfigRef {
+                            source,
+                            name: name.clone(),
+                            key: Some(key),
+                            optional,
+                            volume: Some(volume.clone()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(refs)
 }
 
 #[cfg(test)]

@@ -162,8 +162,10 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "priority",
                 "nominatedNode",
                 "preempted",
+                "waitingReason",
             ],
             Kind::Namespace => &["exists"],
+            Kind::ConfigMap | Kind::Secret => &["exists", "keys"],
             Kind::Job => &[
                 "exists",
                 "active",

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per theme (see STYLE: few test binaries).
 
 mod bad_input;
+mod config;
 mod determinism;
 mod drain;
 mod explain;
