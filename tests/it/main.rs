@@ -13,6 +13,7 @@ mod plugins;
 mod policies;
 mod preemption;
 mod properties;
+mod real_world;
 mod rollback;
 mod scenarios;
 mod support;

@@ -181,3 +181,80 @@ proptest! {
         }
     }
 }
+
+/// A Deployment rolled out from one template to another on ample capacity.
+fn rollout_text(seed: u64, replicas: u32, surge: &str, unavailable: &str, startup: (u32, u32)) -> String {
+    let release = |image: &str, startup_s: u32| {
+        format!(
+            "apiVersion: apps/v1\n        kind: Deployment\n        metadata: {{name: web}}\n        spec:\n          replicas: {replicas}\n          strategy: {{rollingUpdate: {{maxSurge: \"{surge}\", maxUnavailable: \"{unavailable}\"}}}}\n          selector: {{matchLabels: {{app: web}}}}\n          template:\n            metadata: {{labels: {{app: web}}, annotations: {{sim.kubesim.io/startup: {startup_s}s}}}}\n            spec: {{containers: [{{name: c, image: \"{image}\", resources: {{requests: {{cpu: 100m}}}}}}]}}"
+        )
+    };
+    format!(
+        "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: rollout}}\nspec:\n  seed: {seed}\n  until: 30m\n  cluster:\n    nodes:\n      - {{name: big, allocatable: {{cpu: \"64\", memory: 64Gi, pods: \"200\"}}}}\n  manifests:\n    - inline:\n        {}\n  events:\n    - at: 5m\n      apply:\n        {}\n",
+        release("app:1", startup.0),
+        release("app:2", startup.1)
+    )
+}
+
+/// `maxSurge` / `maxUnavailable` as written (`N` or `N%`), resolved for `replicas`.
+fn fenceposts(replicas: u32, surge: &str, unavailable: &str) -> (i32, i32) {
+    use kubesim::api::workload::{IntOrPercent, resolve_fenceposts};
+    let s = IntOrPercent::parse(surge).unwrap();
+    let u = IntOrPercent::parse(unavailable).unwrap();
+    let (s, u) = resolve_fenceposts(s, u, replicas as i32);
+    (s, u.min(replicas as i32))
+}
+
+fn int_or_percent() -> impl Strategy<Value = String> {
+    prop_oneof![(0u32..4).prop_map(|v| v.to_string()), (0u32..=100).prop_map(|p| format!("{p}%"))]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// During a rolling update the ReplicaSets' summed `spec.replicas` never exceed
+    /// `replicas + maxSurge`, the available pods never drop below `replicas - maxUnavailable`,
+    /// and the rollout completes (every pod on the new template, all available).
+    #[test]
+    fn a_rollout_keeps_its_surge_and_unavailability_bounds(
+        seed in 0u64..1000,
+        replicas in 1u32..12,
+        surge in int_or_percent(),
+        unavailable in int_or_percent(),
+        startup in (0u32..20, 0u32..20),
+    ) {
+        // Both 0 is refused by validation; kube-scheduler's own defaults otherwise.
+        prop_assume!(!(surge.trim_end_matches('%') == "0" && unavailable.trim_end_matches('%') == "0"));
+        let text = rollout_text(seed, replicas, &surge, &unavailable, startup);
+        let (max_surge, max_unavailable) = fenceposts(replicas, &surge, &unavailable);
+        let options = RunOptions { check_invariants: true, ..RunOptions::default() };
+        let mut sim = Simulation::new(Arc::new(parse(&text)), None, None, options);
+        let rollout_start = kubesim::kernel::SimTime::from_secs(5 * 60);
+        while sim.step().unwrap() {
+            if sim.now() < rollout_start {
+                continue;
+            }
+            let store = sim.store();
+            let d = store.deployment_id("default", "web").unwrap();
+            let (mut spec_sum, mut available) = (0i32, 0i32);
+            for &rs in store.deployment_rs(d) {
+                let rs = store.replica_set(rs).unwrap();
+                spec_sum += rs.replicas;
+                available += rs.status.available_replicas;
+            }
+            prop_assert!(
+                spec_sum <= replicas as i32 + max_surge,
+                "at {}: {} pods wanted > {} + {}\n{}", sim.now(), spec_sum, replicas, max_surge, text
+            );
+            prop_assert!(
+                available >= replicas as i32 - max_unavailable,
+                "at {}: {} available < {} - {}\n{}", sim.now(), available, replicas, max_unavailable, text
+            );
+        }
+        let store = sim.store();
+        let d = store.deployment(store.deployment_id("default", "web").unwrap()).unwrap();
+        prop_assert_eq!(d.status.updated_replicas, replicas as i32);
+        prop_assert_eq!(d.status.available_replicas, replicas as i32);
+        prop_assert_eq!(d.status.replicas, replicas as i32);
+    }
+}
