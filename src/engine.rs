@@ -83,6 +83,27 @@ pub enum EvictionRefusal {
     Failed(String),
 }
 
+/// Work done by one controller (for people who benchmark reconciliation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ControllerStats {
+    /// Syncs run (keys popped from its work queue; for the scheduler, scheduling cycles).
+    pub reconciles: u64,
+    /// API writes those syncs made (journal records: creations, updates, deletions, status).
+    pub writes: u64,
+}
+
+/// A scripted change to a Deployment and how long the cluster took to converge on it: every
+/// replica updated, ready and available, and no old pod left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Convergence {
+    pub action: String,
+    pub deployment: String,
+    pub started: SimTime,
+    pub converged: Option<SimTime>,
+    /// A later change to the same Deployment came before this one converged.
+    pub superseded: Option<SimTime>,
+}
+
 /// A `kubectl drain` in progress.
 #[derive(Clone, Debug)]
 struct Drain {
@@ -199,6 +220,9 @@ pub struct Simulation {
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
+    /// Per controller (`controller_index`), then the scheduler last.
+    controller_stats: [ControllerStats; 6],
+    convergence: Vec<(DeploymentId, Convergence)>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
     reconcile_pending: [bool; 5],
@@ -235,6 +259,9 @@ pub struct RunStats {
     pub pods_created: u64,
     pub pods_scheduled: u64,
 }
+
+/// The scheduler's slot in `controller_stats`, after the controllers'.
+const SCHEDULER_STATS: usize = 5;
 
 fn controller_index(c: Controller) -> usize {
     match c {
@@ -275,6 +302,8 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
+            controller_stats: [ControllerStats::default(); 6],
+            convergence: Vec::new(),
             job_sync_at: Vec::new(),
             reconcile_pending: [false; 5],
             rs_create_failures: Vec::new(),
@@ -307,6 +336,11 @@ impl Simulation {
         ordered.sort_by_key(rank);
         for m in ordered {
             sim.apply_object(&m.object, "manifest");
+            if let Object::Deployment(d) = &m.object
+                && let Some(id) = sim.store.deployment_id(&d.meta.namespace, &d.meta.name)
+            {
+                sim.watch_convergence(id, &format!("create {}", m.object.describe()));
+            }
         }
         for (i, ev) in scenario.events.iter().enumerate() {
             if ev.at <= until {
@@ -465,6 +499,7 @@ impl Simulation {
         }
         self.handle(event);
         self.settle();
+        self.observe_convergence();
         self.check_plugin_failure()?;
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
@@ -472,6 +507,57 @@ impl Simulation {
             return Err(RunError::Invariant { message, seed: self.seed, event: self.events, at: self.queue.now() });
         }
         Ok(true)
+    }
+
+    /// Per controller: syncs run and API writes made, in a fixed order (`replicaset`,
+    /// `deployment`, `endpoints`, `disruption`, `job`, `scheduler`).
+    pub fn controller_stats(&self) -> Vec<(&'static str, ControllerStats)> {
+        let names = ["replicaset", "deployment", "endpoints", "disruption", "job", "scheduler"];
+        names.into_iter().zip(self.controller_stats).collect()
+    }
+
+    /// The scripted Deployment changes and when the cluster converged on each.
+    pub fn convergence(&self) -> Vec<Convergence> {
+        self.convergence.iter().map(|(_, c)| c.clone()).collect()
+    }
+
+    /// Marks the Deployment changes that have converged now.
+    fn observe_convergence(&mut self) {
+        let now = self.queue.now();
+        for (id, c) in &mut self.convergence {
+            if c.converged.is_some() || c.superseded.is_some() {
+                continue;
+            }
+            let Some(d) = self.store.deployment(*id) else { continue };
+            let s = &d.status;
+            let done = s.observed_generation >= d.meta.generation
+                && s.replicas == d.replicas
+                && s.updated_replicas == d.replicas
+                && s.ready_replicas == d.replicas
+                && s.available_replicas == d.replicas;
+            if done {
+                c.converged = Some(now);
+            }
+        }
+    }
+
+    /// Starts timing the convergence of a scripted change to Deployment `id`.
+    fn watch_convergence(&mut self, id: DeploymentId, action: &str) {
+        let now = self.queue.now();
+        let Some(d) = self.store.deployment(id) else { return };
+        let c = Convergence {
+            action: action.to_string(),
+            deployment: d.meta.key(),
+            started: now,
+            converged: None,
+            superseded: None,
+        };
+        for (other, earlier) in &mut self.convergence {
+            if *other == id && earlier.converged.is_none() && earlier.superseded.is_none() {
+                earlier.superseded = Some(now);
+            }
+        }
+        self.convergence.push((id, c));
     }
 
     /// A scheduler plugin failure that stops the run, as a [`RunError::Plugin`].
@@ -527,7 +613,12 @@ impl Simulation {
             }
             Event::ScheduleOne => {
                 self.schedule_pending = false;
-                self.scheduler.schedule_one(&mut self.store, now);
+                let before = self.store.journal.record_count();
+                if self.scheduler.schedule_one(&mut self.store, now).is_some() {
+                    let stats = &mut self.controller_stats[SCHEDULER_STATS];
+                    stats.reconciles += 1;
+                    stats.writes += self.store.journal.record_count() - before;
+                }
             }
             Event::SchedulerFlushBackoff => {
                 self.backoff_flush_at = None;
@@ -539,7 +630,11 @@ impl Simulation {
             }
             Event::Reconcile(c) => {
                 self.reconcile_pending[controller_index(c)] = false;
+                let before = self.store.journal.record_count();
                 self.reconcile(c);
+                let stats = &mut self.controller_stats[controller_index(c)];
+                stats.reconciles += 1;
+                stats.writes += self.store.journal.record_count() - before;
             }
             Event::Requeue(c, key) => match c {
                 Controller::ReplicaSet => self.rs_queue.add(RsId(key)),
@@ -1306,7 +1401,23 @@ impl Simulation {
             }
             Action::Apply(manifests) => {
                 for m in manifests {
+                    let before = match &m.object {
+                        Object::Deployment(d) => self
+                            .store
+                            .deployment_id(&d.meta.namespace, &d.meta.name)
+                            .and_then(|id| self.store.deployment(id).map(|d| (id, d.meta.generation))),
+                        _ => None,
+                    };
                     self.apply_object(&m.object, "apply");
+                    // A Deployment created or whose spec changed: time its convergence.
+                    if let Object::Deployment(d) = &m.object
+                        && let Some(id) = self.store.deployment_id(&d.meta.namespace, &d.meta.name)
+                    {
+                        let generation = self.store.deployment(id).map(|d| d.meta.generation);
+                        if before.is_none_or(|(_, g)| Some(g) != generation) {
+                            self.watch_convergence(id, &description);
+                        }
+                    }
                 }
             }
             Action::Delete(r) => self.delete_object(r, &description),
@@ -1319,14 +1430,20 @@ impl Simulation {
                     }
                 }
             },
-            Action::Rollback { target, to_revision } => {
-                if let Err(message) = self.rollback(target, *to_revision) {
-                    self.action_failed(description, message);
+            Action::Rollback { target, to_revision } => match self.rollback(target, *to_revision) {
+                Err(message) => self.action_failed(description, message),
+                Ok(()) => {
+                    if let Some(id) = self.store.deployment_id(&target.namespace, &target.name) {
+                        self.watch_convergence(id, &description);
+                    }
                 }
-            }
+            },
             Action::Scale { target, replicas } => match target.kind {
                 Kind::Deployment => match self.store.deployment_id(&target.namespace, &target.name) {
-                    Some(id) => self.store.scale_deployment(now, id, *replicas),
+                    Some(id) => {
+                        self.store.scale_deployment(now, id, *replicas);
+                        self.watch_convergence(id, &description);
+                    }
                     None => self.action_failed(description, format!("{target} not found")),
                 },
                 _ => match self.store.rs_id(&target.namespace, &target.name) {

@@ -26,6 +26,8 @@ pub struct Sample {
     pub memory_allocatable_bytes: i64,
     /// (name, requested, allocatable) for scalar resources present on some node.
     pub scalars: Vec<(String, i64, i64)>,
+    /// API writes so far (journal records), for the writes-per-interval column.
+    pub api_writes_total: u64,
 }
 
 impl Sample {
@@ -36,6 +38,7 @@ impl Sample {
             time,
             nodes: store.nodes().len() as u32,
             nodes_ready: store.nodes().iter().filter(|n| n.is_ready()).count() as u32,
+            api_writes_total: store.journal.record_count(),
             pods_pending: 0,
             pods_running: 0,
             pods_ready: 0,

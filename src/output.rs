@@ -57,6 +57,26 @@ struct SummaryJson<'a> {
     checks: Vec<CheckJson>,
     stopped_early: Option<String>,
     not_simulated: Vec<String>,
+    /// Per controller: syncs run and API writes made.
+    controllers: std::collections::BTreeMap<&'static str, ControllerJson>,
+    /// Scripted or initial Deployment changes and the time to converge on each.
+    convergence: Vec<ConvergenceJson>,
+}
+
+#[derive(Serialize)]
+struct ControllerJson {
+    reconciles: u64,
+    writes: u64,
+}
+
+#[derive(Serialize)]
+struct ConvergenceJson {
+    action: String,
+    deployment: String,
+    started_s: f64,
+    converged_s: Option<f64>,
+    duration_s: Option<f64>,
+    superseded_s: Option<f64>,
 }
 
 /// The version string printed in outputs and reproduction lines.
@@ -93,6 +113,23 @@ pub fn summary_json(sim: &Simulation, stopped_early: Option<&str>) -> String {
         checks: checks.iter().map(check_json).collect(),
         stopped_early: stopped_early.map(str::to_string),
         not_simulated,
+        controllers: sim
+            .controller_stats()
+            .into_iter()
+            .map(|(name, s)| (name, ControllerJson { reconciles: s.reconciles, writes: s.writes }))
+            .collect(),
+        convergence: sim
+            .convergence()
+            .into_iter()
+            .map(|c| ConvergenceJson {
+                started_s: c.started.as_secs_f64(),
+                converged_s: c.converged.map(|t| t.as_secs_f64()),
+                duration_s: c.converged.map(|t| t.saturating_since(c.started).as_secs_f64()),
+                superseded_s: c.superseded.map(|t| t.as_secs_f64()),
+                action: c.action,
+                deployment: c.deployment,
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&summary).expect("serializable");
     text.push('\n');
@@ -162,16 +199,17 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     scalar_names.sort();
     scalar_names.dedup();
     let mut out = String::from(
-        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes",
+        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes",
     );
     for name in &scalar_names {
         let _ = write!(out, ",{name}_requested,{name}_allocatable");
     }
     out.push('\n');
+    let mut previous_writes = 0u64;
     for s in samples {
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             secs(s.time),
             s.nodes,
             s.nodes_ready,
@@ -184,8 +222,10 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
             s.cpu_requested_milli,
             s.cpu_allocatable_milli,
             s.memory_requested_bytes,
-            s.memory_allocatable_bytes
+            s.memory_allocatable_bytes,
+            s.api_writes_total - previous_writes
         );
+        previous_writes = s.api_writes_total;
         for name in &scalar_names {
             let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
             let _ = write!(out, ",{req},{alloc}");

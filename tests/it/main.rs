@@ -14,6 +14,7 @@ mod policies;
 mod preemption;
 mod properties;
 mod real_world;
+mod reconciliation;
 mod rollback;
 mod scenarios;
 mod support;
