@@ -15,6 +15,7 @@ pub mod node_selector;
 pub mod pod;
 pub mod policy;
 pub mod quantity;
+pub mod quota;
 pub mod resources;
 pub mod scheduling;
 pub mod selector;

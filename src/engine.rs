@@ -1017,6 +1017,10 @@ impl Simulation {
                         format!("job {key} create pod"),
                         format!("FailedCreate: pods \"{prefix}\" is forbidden: {reason}"),
                     );
+                    // The Job is synced again after the API error backoff (1 s).
+                    self.queue
+                        .schedule(now + SimDuration::from_secs(1), Event::Requeue(Controller::Job, id.0))
+                        .expect("future");
                     return;
                 }
             }
@@ -1205,6 +1209,8 @@ impl Simulation {
                     self.store.create_pdb(now, pdb.clone());
                 }
             },
+            Object::LimitRange(r) => self.store.put_limit_range(now, r.clone()),
+            Object::ResourceQuota(q) => self.store.put_resource_quota(now, q.clone()),
             Object::Config(config) => {
                 if let Some(old) = self.store.config(config.source, &config.meta.namespace, &config.meta.name)
                     && old.immutable
@@ -1742,6 +1748,16 @@ impl Simulation {
                 Some(id) => self.delete_job(id),
                 None => not_found(self),
             },
+            Kind::LimitRange => {
+                if !self.store.remove_limit_range(now, &r.namespace, &r.name) {
+                    not_found(self);
+                }
+            }
+            Kind::ResourceQuota => {
+                if !self.store.remove_resource_quota(now, &r.namespace, &r.name) {
+                    not_found(self);
+                }
+            }
             Kind::ConfigMap | Kind::Secret => {
                 let source = if r.kind == Kind::ConfigMap {
                     crate::api::pod::ConfigSource::ConfigMap

@@ -22,6 +22,7 @@ use crate::api::node::Node;
 use crate::api::pod::ConfigSource;
 use crate::api::pod::Pod;
 use crate::api::policy::PodDisruptionBudget;
+use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{Namespace, Service};
 use crate::api::validation;
@@ -46,6 +47,8 @@ pub enum Object {
     Job(Job),
     /// A ConfigMap or a Secret.
     Config(ConfigObject),
+    LimitRange(LimitRange),
+    ResourceQuota(ResourceQuota),
 }
 
 impl Object {
@@ -64,6 +67,8 @@ impl Object {
                 ConfigSource::ConfigMap => Kind::ConfigMap,
                 ConfigSource::Secret => Kind::Secret,
             },
+            Object::LimitRange(_) => Kind::LimitRange,
+            Object::ResourceQuota(_) => Kind::ResourceQuota,
         }
     }
 
@@ -79,6 +84,8 @@ impl Object {
             Object::PodDisruptionBudget(o) => &o.meta,
             Object::Job(o) => &o.meta,
             Object::Config(o) => &o.meta,
+            Object::LimitRange(o) => &o.meta,
+            Object::ResourceQuota(o) => &o.meta,
         }
     }
 
@@ -131,12 +138,10 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "HorizontalPodAutoscaler",
     "PersistentVolumeClaim",
     "PersistentVolume",
-    "ResourceQuota",
-    "LimitRange",
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 11] = [
+const MODELLED_KINDS: [&str; 13] = [
     "Namespace",
     "Node",
     "Pod",
@@ -148,10 +153,12 @@ const MODELLED_KINDS: [&str; 11] = [
     "Job",
     "ConfigMap",
     "Secret",
+    "LimitRange",
+    "ResourceQuota",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret, LimitRange, ResourceQuota";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -221,6 +228,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "Job" => Kind::Job,
         "ConfigMap" => Kind::ConfigMap,
         "Secret" => Kind::Secret,
+        "LimitRange" => Kind::LimitRange,
+        "ResourceQuota" => Kind::ResourceQuota,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -267,6 +276,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
             }
             Object::Config(decode_config(ctx, meta, source, &mut top)?)
         }
+        Kind::LimitRange => Object::LimitRange(policy::decode_limit_range(ctx, meta, spec, root.pos)?),
+        Kind::ResourceQuota => Object::ResourceQuota(policy::decode_resource_quota(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.

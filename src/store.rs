@@ -19,6 +19,7 @@ use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
+use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
 use crate::api::taint::{Taint, add_default_tolerations};
@@ -164,6 +165,9 @@ pub struct Store {
     pdb_names: HashMap<NsName, PdbId>,
     /// ConfigMaps and Secrets by (source, namespace, name).
     configs: BTreeMap<(ConfigSource, String, String), ConfigObject>,
+    /// LimitRanges and ResourceQuotas by (namespace, name).
+    limit_ranges: BTreeMap<NsName, LimitRange>,
+    quotas: BTreeMap<NsName, ResourceQuota>,
     jobs: Vec<Option<Job>>,
     job_names: HashMap<NsName, JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
@@ -176,6 +180,11 @@ pub struct Store {
     changes: Vec<Change>,
     pub journal: Journal,
     pub stats: StoreStats,
+}
+
+/// The keys of one namespace in a map keyed by (namespace, name), in name order.
+fn ns_range(namespace: &str) -> std::ops::RangeInclusive<NsName> {
+    (namespace.to_string(), String::new())..=(namespace.to_string(), "\u{10FFFF}".repeat(2))
 }
 
 fn key_of(meta: &ObjectMeta) -> NsName {
@@ -210,6 +219,8 @@ impl Store {
             pdbs: Vec::new(),
             pdb_names: HashMap::new(),
             configs: BTreeMap::new(),
+            limit_ranges: BTreeMap::new(),
+            quotas: BTreeMap::new(),
             jobs: Vec::new(),
             job_names: HashMap::new(),
             job_pods: Vec::new(),
@@ -502,6 +513,8 @@ impl Store {
             }
             None => self.admit(&pod.spec)?,
         };
+        // LimitRanger, then the quota admission, per pod (usage changes from one to the next).
+        pod.spec = self.admit_namespace(&pod.meta.namespace, pod.spec)?;
         let id = PodId(self.pods.len() as u32);
         pod.meta.uid = self.uid();
         pod.meta.creation_timestamp = now;
@@ -550,6 +563,85 @@ impl Store {
         admitted.priority_class_name = a.class_name;
         admitted.preemption_policy = policy;
         Ok(Arc::new(admitted))
+    }
+
+    /// The namespace's admission plugins: LimitRanger (defaults, then min/max/ratio checks)
+    /// and ResourceQuota (every quota of the namespace must have room for the pod).
+    pub fn admit_namespace(&self, namespace: &str, spec: Arc<PodSpec>) -> Result<Arc<PodSpec>, String> {
+        let ranges: Vec<&LimitRange> = self.limit_ranges.range(ns_range(namespace)).map(|(_, r)| r).collect();
+        let spec =
+            if ranges.is_empty() { spec } else { Arc::new(crate::api::quota::apply_limit_ranges(&spec, &ranges)?) };
+        for (_, quota) in self.quotas.range(ns_range(namespace)) {
+            let used = self.quota_usage(quota);
+            crate::api::quota::check_quota(quota, &used, &spec)?;
+        }
+        Ok(spec)
+    }
+
+    /// A quota's current usage: its names summed over the namespace's pods that are neither
+    /// terminal nor removed.
+    pub fn quota_usage(&self, quota: &ResourceQuota) -> BTreeMap<String, i64> {
+        let mut used: BTreeMap<String, i64> = quota.hard.keys().map(|k| (k.clone(), 0)).collect();
+        for p in self.live_pods() {
+            let pod = self.pod(p);
+            if pod.meta.namespace != quota.meta.namespace || pod.status.phase.is_terminal() {
+                continue;
+            }
+            for (name, amount) in crate::api::quota::pod_usage(quota, &pod.spec) {
+                *used.entry(name).or_insert(0) += amount;
+            }
+        }
+        used
+    }
+
+    pub fn limit_range(&self, namespace: &str, name: &str) -> Option<&LimitRange> {
+        self.limit_ranges.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    pub fn resource_quota(&self, namespace: &str, name: &str) -> Option<&ResourceQuota> {
+        self.quotas.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Creates or replaces a LimitRange (it applies to pods created from now on).
+    pub fn put_limit_range(&mut self, now: SimTime, mut range: LimitRange) {
+        let key = key_of(&range.meta);
+        if self.limit_ranges.get(&key).is_some_and(|old| old.limits == range.limits) {
+            return;
+        }
+        range.meta.uid = self.uid();
+        range.meta.creation_timestamp = now;
+        self.journal.record(
+            now,
+            Record::ConfigPut { kind: "LimitRange", name: range.meta.key(), keys: range.limits.len() as u32 },
+        );
+        self.limit_ranges.insert(key, range);
+    }
+
+    /// Creates or replaces a ResourceQuota.
+    pub fn put_resource_quota(&mut self, now: SimTime, mut quota: ResourceQuota) {
+        let key = key_of(&quota.meta);
+        if self.quotas.get(&key).is_some_and(|old| old.hard == quota.hard) {
+            return;
+        }
+        quota.meta.uid = self.uid();
+        quota.meta.creation_timestamp = now;
+        self.journal.record(
+            now,
+            Record::ConfigPut { kind: "ResourceQuota", name: quota.meta.key(), keys: quota.hard.len() as u32 },
+        );
+        self.quotas.insert(key, quota);
+    }
+
+    pub fn remove_limit_range(&mut self, now: SimTime, namespace: &str, name: &str) -> bool {
+        let Some(r) = self.limit_ranges.remove(&(namespace.to_string(), name.to_string())) else { return false };
+        self.journal.record(now, Record::ConfigDeleted { kind: "LimitRange", name: r.meta.key() });
+        true
+    }
+
+    pub fn remove_resource_quota(&mut self, now: SimTime, namespace: &str, name: &str) -> bool {
+        let Some(q) = self.quotas.remove(&(namespace.to_string(), name.to_string())) else { return false };
+        self.journal.record(now, Record::ConfigDeleted { kind: "ResourceQuota", name: q.meta.key() });
+        true
     }
 
     /// Sets or clears `status.nominatedNodeName` (preemption). Returns whether it changed.

@@ -37,10 +37,12 @@ pub enum Kind {
     Job,
     ConfigMap,
     Secret,
+    LimitRange,
+    ResourceQuota,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -52,6 +54,8 @@ impl Kind {
         Kind::Job,
         Kind::ConfigMap,
         Kind::Secret,
+        Kind::LimitRange,
+        Kind::ResourceQuota,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -68,13 +72,22 @@ impl Kind {
             Kind::Job => "Job",
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
+            Kind::LimitRange => "LimitRange",
+            Kind::ResourceQuota => "ResourceQuota",
         }
     }
 
     /// The `apiVersion:` the simulator expects for the kind.
     pub fn api_version(self) -> &'static str {
         match self {
-            Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service | Kind::ConfigMap | Kind::Secret => "v1",
+            Kind::Namespace
+            | Kind::Node
+            | Kind::Pod
+            | Kind::Service
+            | Kind::ConfigMap
+            | Kind::Secret
+            | Kind::LimitRange
+            | Kind::ResourceQuota => "v1",
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
@@ -97,6 +110,8 @@ impl Kind {
             Kind::Job => "job",
             Kind::ConfigMap => "configmap",
             Kind::Secret => "secret",
+            Kind::LimitRange => "limitrange",
+            Kind::ResourceQuota => "resourcequota",
         }
     }
 
@@ -120,6 +135,8 @@ impl Kind {
             "job" | "jobs" => Kind::Job,
             "configmap" | "configmaps" | "cm" => Kind::ConfigMap,
             "secret" | "secrets" => Kind::Secret,
+            "limitrange" | "limitranges" | "limits" => Kind::LimitRange,
+            "resourcequota" | "resourcequotas" | "quota" => Kind::ResourceQuota,
             _ => return None,
         })
     }

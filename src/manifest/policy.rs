@@ -135,3 +135,121 @@ fn int_or_percent(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<IntOrPe
         _ => Err(ctx.error(node.pos, path, format!("invalid value {text:?}: must not be greater than 100%"))),
     }
 }
+
+/// `LimitRange` with `SetDefaults_LimitRangeItem`: for Container items, `default` takes `max`
+/// where missing, `defaultRequest` takes `default`, then `min`, where missing.
+pub(super) fn decode_limit_range(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    spec: Option<&YamlNode>,
+    at: Pos,
+) -> DResult<crate::api::quota::LimitRange> {
+    use crate::api::quota::{LimitRange, LimitRangeItem, LimitType};
+    let Some(spec_node) = spec else {
+        return Err(ctx.error(at, "spec", "missing required field \"spec\""));
+    };
+    let mut f = ctx.fields(spec_node, "spec")?;
+    let limits_node = f.require(ctx, "limits", spec_node.pos)?;
+    let mut limits = Vec::new();
+    for (i, item) in ctx.seq(limits_node, "spec.limits")?.iter().enumerate() {
+        let path = format!("spec.limits[{i}]");
+        let mut lf = ctx.fields(item, &path)?;
+        let type_node = lf.require(ctx, "type", item.pos)?;
+        let kind = match ctx.string(type_node, &format!("{path}.type"))?.as_str() {
+            "Container" => LimitType::Container,
+            "Pod" => LimitType::Pod,
+            "PersistentVolumeClaim" => LimitType::PersistentVolumeClaim,
+            other => {
+                return Err(ctx.error(
+                    type_node.pos,
+                    &format!("{path}.type"),
+                    format!("unsupported value {other:?}: supported values: \"Container\", \"Pod\", \"PersistentVolumeClaim\""),
+                ));
+            }
+        };
+        let mut list =
+            |key: &'static str, lf: &mut crate::decode::Fields<'_>| -> DResult<crate::api::resources::ResourceList> {
+                match lf.get(key) {
+                    Some(n) => super::pod::decode_resource_list(ctx, n, &format!("{path}.{key}")),
+                    None => Ok(Default::default()),
+                }
+            };
+        let max = list("max", &mut lf)?;
+        let min = list("min", &mut lf)?;
+        let mut default = list("default", &mut lf)?;
+        let mut default_request = list("defaultRequest", &mut lf)?;
+        let max_limit_request_ratio = list("maxLimitRequestRatio", &mut lf)?;
+        lf.finish(ctx, &[])?;
+        if kind != LimitType::Container && (!default.is_empty() || !default_request.is_empty()) {
+            return Err(ctx.error(
+                item.pos,
+                &path,
+                format!("default and defaultRequest may not be specified when type is {}", kind.as_str()),
+            ));
+        }
+        if kind == LimitType::Container {
+            for (r, q) in &max {
+                default.entry(r.clone()).or_insert_with(|| q.clone());
+            }
+            for (r, q) in default.iter().chain(&min) {
+                default_request.entry(r.clone()).or_insert_with(|| q.clone());
+            }
+        }
+        for (r, lo) in &min {
+            if let Some(hi) = max.get(r)
+                && lo > hi
+            {
+                return Err(ctx.error(
+                    item.pos,
+                    &format!("{path}.min[{r}]"),
+                    format!("min value {lo} is greater than max value {hi}"),
+                ));
+            }
+        }
+        limits.push(LimitRangeItem { kind: Some(kind), max, min, default, default_request, max_limit_request_ratio });
+    }
+    f.finish(ctx, &[])?;
+    Ok(LimitRange { meta, limits })
+}
+
+/// `ResourceQuota` (`spec.hard`); scopes are refused as not simulated. Names kubesim does not
+/// count (object counts other than pods, storage) are accepted and listed as not simulated.
+pub(super) fn decode_resource_quota(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    spec: Option<&YamlNode>,
+    at: Pos,
+) -> DResult<crate::api::quota::ResourceQuota> {
+    let Some(spec_node) = spec else {
+        return Err(ctx.error(at, "spec", "missing required field \"spec\""));
+    };
+    let mut f = ctx.fields(spec_node, "spec")?;
+    let mut hard = std::collections::BTreeMap::new();
+    if let Some(n) = f.get("hard") {
+        let map = ctx.string_map(n, "spec.hard")?;
+        for (name, text) in &map {
+            let value_at = n.get(name).map_or(n.pos, |v| v.pos);
+            let q = crate::api::quantity::Quantity::parse(text)
+                .map_err(|e| ctx.error(value_at, &format!("spec.hard.{name}"), e.to_string()))?;
+            if q < crate::api::quantity::Quantity::default() {
+                return Err(ctx.error(value_at, &format!("spec.hard.{name}"), "must be greater than or equal to 0"));
+            }
+            if crate::api::quota::quota_resource(name).is_none() {
+                ctx.note_unmodelled(&format!("spec.hard.{name} (not counted)"));
+            }
+            hard.insert(name.clone(), q);
+        }
+    }
+    for key in ["scopes", "scopeSelector"] {
+        if let Some(n) = f.get(key) {
+            return Err(ctx.error_hint(
+                n.pos,
+                &format!("spec.{key}"),
+                format!("spec.{key} is not simulated yet"),
+                "remove it: the quota then counts every pod of its namespace",
+            ));
+        }
+    }
+    f.finish(ctx, &[])?;
+    Ok(crate::api::quota::ResourceQuota { meta, hard })
+}

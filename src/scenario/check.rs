@@ -166,6 +166,10 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             ],
             Kind::Namespace => &["exists"],
             Kind::ConfigMap | Kind::Secret => &["exists", "keys"],
+            Kind::LimitRange => &["exists"],
+            Kind::ResourceQuota => {
+                &["exists", "usedPods", "usedRequestsCpu", "usedRequestsMemory", "usedLimitsCpu", "usedLimitsMemory"]
+            }
             Kind::Job => &[
                 "exists",
                 "active",

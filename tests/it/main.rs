@@ -13,6 +13,7 @@ mod plugins;
 mod policies;
 mod preemption;
 mod properties;
+mod quota;
 mod real_world;
 mod reconciliation;
 mod rollback;
