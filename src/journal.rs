@@ -159,6 +159,24 @@ pub enum Record {
     JobDeleted {
         job: String,
     },
+    CronJobCreated {
+        cronjob: String,
+    },
+    /// The spec changed (`apply`); `generation` is the new one.
+    CronJobUpdated {
+        cronjob: String,
+        generation: i64,
+    },
+    CronJobDeleted {
+        cronjob: String,
+    },
+    /// The CronJob controller created a Job for the schedule time `scheduled` (RFC 3339 in
+    /// the CronJob's time zone, as the Job's `cronjob-scheduled-timestamp` annotation).
+    JobCreatedByCronJob {
+        cronjob: String,
+        job: String,
+        scheduled: String,
+    },
     Scripted {
         action: String,
     },
@@ -214,6 +232,10 @@ impl Record {
             Record::JobCreated { .. } => 60,
             Record::JobCondition { .. } => 61,
             Record::JobDeleted { .. } => 62,
+            Record::CronJobCreated { .. } => 65,
+            Record::CronJobUpdated { .. } => 66,
+            Record::CronJobDeleted { .. } => 67,
+            Record::JobCreatedByCronJob { .. } => 68,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -260,6 +282,10 @@ impl Record {
             Record::JobCreated { .. } => "JobCreated",
             Record::JobCondition { .. } => "JobCondition",
             Record::JobDeleted { .. } => "JobDeleted",
+            Record::CronJobCreated { .. } => "CronJobCreated",
+            Record::CronJobUpdated { .. } => "CronJobUpdated",
+            Record::CronJobDeleted { .. } => "CronJobDeleted",
+            Record::JobCreatedByCronJob { .. } => "JobCreatedByCronJob",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -284,7 +310,18 @@ impl Record {
             | Record::PdbCreated { pdb: node }
             | Record::PdbDeleted { pdb: node }
             | Record::JobCreated { job: node }
-            | Record::JobDeleted { job: node } => d.write_str(node),
+            | Record::JobDeleted { job: node }
+            | Record::CronJobCreated { cronjob: node }
+            | Record::CronJobDeleted { cronjob: node } => d.write_str(node),
+            Record::CronJobUpdated { cronjob, generation } => {
+                d.write_str(cronjob);
+                d.write_i64(*generation);
+            }
+            Record::JobCreatedByCronJob { cronjob, job, scheduled } => {
+                d.write_str(cronjob);
+                d.write_str(job);
+                d.write_str(scheduled);
+            }
             Record::JobCondition { job, condition, reason } => {
                 d.write_str(job);
                 d.write_str(condition);
@@ -505,6 +542,18 @@ impl Record {
                 put("not_ready", (*not_ready).into());
             }
             Record::JobCreated { job } | Record::JobDeleted { job } => put("job", job.as_str().into()),
+            Record::CronJobCreated { cronjob } | Record::CronJobDeleted { cronjob } => {
+                put("cronjob", cronjob.as_str().into())
+            }
+            Record::CronJobUpdated { cronjob, generation } => {
+                put("cronjob", cronjob.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::JobCreatedByCronJob { cronjob, job, scheduled } => {
+                put("cronjob", cronjob.as_str().into());
+                put("job", job.as_str().into());
+                put("scheduled", scheduled.as_str().into());
+            }
             Record::JobCondition { job, condition, reason } => {
                 put("job", job.as_str().into());
                 put("condition", (*condition).into());

@@ -15,7 +15,7 @@ mod policy;
 mod service;
 mod workload;
 
-use crate::api::batch::Job;
+use crate::api::batch::{CronJob, Job};
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
 use crate::api::pod::Pod;
@@ -42,6 +42,7 @@ pub enum Object {
     PriorityClass(PriorityClass),
     PodDisruptionBudget(PodDisruptionBudget),
     Job(Job),
+    CronJob(CronJob),
 }
 
 impl Object {
@@ -56,6 +57,7 @@ impl Object {
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
+            Object::CronJob(_) => Kind::CronJob,
         }
     }
 
@@ -70,6 +72,7 @@ impl Object {
             Object::PriorityClass(o) => &o.meta,
             Object::PodDisruptionBudget(o) => &o.meta,
             Object::Job(o) => &o.meta,
+            Object::CronJob(o) => &o.meta,
         }
     }
 
@@ -118,7 +121,6 @@ pub const IGNORED_KINDS: &[&str] = &[
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
 pub const UNSUPPORTED_KINDS: &[&str] = &[
-    "CronJob",
     "StatefulSet",
     "DaemonSet",
     "HorizontalPodAutoscaler",
@@ -129,12 +131,21 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 9] =
-    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget", "Job"];
+const MODELLED_KINDS: [&str; 10] = [
+    "Namespace",
+    "Node",
+    "Pod",
+    "ReplicaSet",
+    "Deployment",
+    "Service",
+    "PriorityClass",
+    "PodDisruptionBudget",
+    "Job",
+    "CronJob",
+];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str =
-    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, CronJob";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -179,7 +190,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "ReplicaSet" | "Deployment" => "apps/v1",
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
-        "Job" => "batch/v1",
+        "Job" | "CronJob" => "batch/v1",
         _ => "v1",
     };
     if api_version != expected_api {
@@ -202,6 +213,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PriorityClass" => Kind::PriorityClass,
         "PodDisruptionBudget" => Kind::PodDisruptionBudget,
         "Job" => Kind::Job,
+        "CronJob" => Kind::CronJob,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -236,6 +248,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
+        Kind::CronJob => Object::CronJob(batch::decode_cronjob(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -349,6 +362,15 @@ fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) ->
         Kind::Namespace | Kind::Job => validation::is_dns1123_label(name),
         _ => validation::is_dns1123_subdomain(name),
     };
+    // The CronJob controller names its Jobs `<cronjob>-<minutes since 1970>`.
+    if kind == Kind::CronJob && result.is_ok() && name.len() > crate::api::batch::MAX_CRONJOB_NAME_LENGTH {
+        return Err(ctx.error_hint(
+            pos,
+            path,
+            format!("Invalid value: {name:?}: must be no more than {} characters", crate::api::batch::MAX_CRONJOB_NAME_LENGTH),
+            "the CronJob's Jobs are named <name>-<minutes since 1970> (11 more characters), and Job names are at most 63 characters",
+        ));
+    }
     result.map_err(|e| {
         ctx.error_hint(pos, path, format!("invalid name {name:?}: {e}"), "use lower-case letters, digits and '-'")
     })

@@ -35,10 +35,11 @@ pub enum Kind {
     PriorityClass,
     PodDisruptionBudget,
     Job,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
         Kind::Job,
+        Kind::CronJob,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -62,6 +64,7 @@ impl Kind {
             Kind::PriorityClass => "PriorityClass",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
         }
     }
 
@@ -72,7 +75,7 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
-            Kind::Job => "batch/v1",
+            Kind::Job | Kind::CronJob => "batch/v1",
         }
     }
 
@@ -89,6 +92,7 @@ impl Kind {
             Kind::PriorityClass => "priorityclass",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
             Kind::Job => "job",
+            Kind::CronJob => "cronjob",
         }
     }
 
@@ -110,6 +114,7 @@ impl Kind {
             "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
             "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
             "job" | "jobs" => Kind::Job,
+            "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             _ => return None,
         })
     }

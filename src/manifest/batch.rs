@@ -1,11 +1,13 @@
-//! Jobs (`batch/v1`), with the API server's defaulting (`pkg/apis/batch/v1/defaults.go`) and
-//! validation (`pkg/apis/batch/validation`).
+//! Jobs and CronJobs (`batch/v1`), with the API server's defaulting
+//! (`pkg/apis/batch/v1/defaults.go`) and validation (`pkg/apis/batch/validation`).
 
 use crate::api::batch::{
-    CompletionMode, ExitCodeOperator, FailurePolicyAction, FailurePolicyRule, Job, JobSpec, JobStatus, OnExitCodes,
-    OnPodCondition, PodReplacementPolicy,
+    CompletionMode, ConcurrencyPolicy, CronJob, CronJobSpec, CronJobStatus, DEFAULT_FAILED_JOBS_HISTORY_LIMIT,
+    DEFAULT_SUCCESSFUL_JOBS_HISTORY_LIMIT, ExitCodeOperator, FailurePolicyAction, FailurePolicyRule, Job, JobSpec,
+    JobStatus, JobTemplateSpec, OnExitCodes, OnPodCondition, PodReplacementPolicy,
 };
-use crate::api::meta::{ConditionStatus, ObjectMeta};
+use crate::api::cron::{CronError, CronSchedule};
+use crate::api::meta::{ConditionStatus, Labels, ObjectMeta};
 use crate::api::pod::RestartPolicy;
 use crate::api::selector::LabelSelector;
 use crate::decode::{Ctx, DResult};
@@ -262,6 +264,121 @@ pub(super) fn decode_job_spec(
         manual_selector,
         template,
     })
+}
+
+pub(super) fn decode_cronjob(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    spec: Option<&YamlNode>,
+    at: Pos,
+) -> DResult<CronJob> {
+    let Some(spec_node) = spec else {
+        return Err(ctx.error(at, "spec", "missing required field \"spec\""));
+    };
+    let mut f = ctx.fields(spec_node, "spec")?;
+    let schedule_node = f.require(ctx, "schedule", spec_node.pos)?;
+    let schedule_text = ctx.string(schedule_node, "spec.schedule")?;
+    let zone_node = f.get("timeZone");
+    let zone = zone_node.map(|n| ctx.string(n, "spec.timeZone")).transpose()?;
+    let schedule = CronSchedule::parse(&schedule_text, zone.as_deref()).map_err(|e| {
+        let node = if e.field == "spec.timeZone" { zone_node.unwrap_or(schedule_node) } else { schedule_node };
+        cron_error(ctx, node.pos, e)
+    })?;
+    let starting_deadline_seconds = match f.get("startingDeadlineSeconds") {
+        Some(n) => {
+            let v = ctx.int(n, "spec.startingDeadlineSeconds")?;
+            if v < 0 {
+                return Err(ctx.error(
+                    n.pos,
+                    "spec.startingDeadlineSeconds",
+                    format!("must be greater than or equal to 0, got {v}"),
+                ));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let concurrency_policy = match f.get("concurrencyPolicy") {
+        Some(n) => match one_of(ctx, n, "spec.concurrencyPolicy", &["Allow", "Forbid", "Replace"])? {
+            "Forbid" => ConcurrencyPolicy::Forbid,
+            "Replace" => ConcurrencyPolicy::Replace,
+            _ => ConcurrencyPolicy::Allow,
+        },
+        None => ConcurrencyPolicy::Allow,
+    };
+    let suspend = match f.get("suspend") {
+        Some(n) => ctx.bool(n, "spec.suspend")?,
+        None => false,
+    };
+    let successful_jobs_history_limit = match f.get("successfulJobsHistoryLimit") {
+        Some(n) => ctx.non_negative_int32(n, "spec.successfulJobsHistoryLimit")?,
+        None => DEFAULT_SUCCESSFUL_JOBS_HISTORY_LIMIT,
+    };
+    let failed_jobs_history_limit = match f.get("failedJobsHistoryLimit") {
+        Some(n) => ctx.non_negative_int32(n, "spec.failedJobsHistoryLimit")?,
+        None => DEFAULT_FAILED_JOBS_HISTORY_LIMIT,
+    };
+    let template_node = f.require(ctx, "jobTemplate", spec_node.pos)?;
+    let job_template = decode_job_template(ctx, template_node)?;
+    f.finish(ctx, &[])?;
+    Ok(CronJob {
+        meta,
+        spec: CronJobSpec {
+            schedule,
+            starting_deadline_seconds,
+            concurrency_policy,
+            suspend,
+            successful_jobs_history_limit,
+            failed_jobs_history_limit,
+            job_template,
+        },
+        status: CronJobStatus::default(),
+    })
+}
+
+/// A rejected schedule or time zone, located at its field, in the API server's words
+/// (`Invalid value: "61 * * * *": end of range (61) above maximum (59): 61`) with the hint.
+fn cron_error(ctx: &Ctx<'_>, pos: Pos, e: CronError) -> Box<crate::decode::DecodeError> {
+    let field = e.field;
+    let hint = e.hint.clone();
+    let shown = CronError { hint: None, ..e }.to_string();
+    let message = shown.strip_prefix(&format!("{field}: ")).unwrap_or(&shown).to_string();
+    match hint {
+        Some(hint) => ctx.error_hint(pos, field, message, hint),
+        None => ctx.error(pos, field, message),
+    }
+}
+
+/// `spec.jobTemplate`: the Jobs' labels and annotations, and their spec.
+fn decode_job_template(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<JobTemplateSpec> {
+    let path = "spec.jobTemplate";
+    let mut f = ctx.fields(node, path)?;
+    let mut labels = Labels::new();
+    let mut annotations = Labels::new();
+    if let Some(m) = f.get("metadata") {
+        let mut mf = ctx.fields(m, "spec.jobTemplate.metadata")?;
+        if let Some(n) = mf.get("labels") {
+            labels = ctx.string_map(n, "spec.jobTemplate.metadata.labels")?;
+            super::validate_labels(ctx, &labels, n, "spec.jobTemplate.metadata.labels")?;
+        }
+        if let Some(n) = mf.get("annotations") {
+            annotations = ctx.string_map(n, "spec.jobTemplate.metadata.annotations")?;
+            super::validate_annotation_keys(ctx, &annotations, n, "spec.jobTemplate.metadata.annotations")?;
+        }
+        // The Job's name and namespace come from the CronJob.
+        mf.finish(ctx, &["name", "namespace", "generateName", "finalizers", "ownerReferences", "creationTimestamp"])?;
+    }
+    let Some(spec_node) = f.get("spec") else {
+        return Err(ctx.error_hint(
+            node.pos,
+            path,
+            "missing required field \"spec\"",
+            "a jobTemplate holds the spec of the Jobs, with their pod template",
+        ));
+    };
+    let spec = decode_job_spec(ctx, spec_node, "spec.jobTemplate.spec", true)?;
+    f.finish(ctx, &[])?;
+    Ok(JobTemplateSpec { labels, annotations, spec })
 }
 
 fn decode_pod_failure_policy(

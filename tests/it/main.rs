@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per theme (see STYLE: few test binaries).
 
 mod bad_input;
+mod cronjobs;
 mod determinism;
 mod explain;
 mod gpu;
