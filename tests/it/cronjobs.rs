@@ -8,7 +8,9 @@
 //! later (`syncJobBatchPeriod`), so a Job whose pod runs `d` from its creation at `c` is
 //! Complete at `c + d + 1 s`, which is when its CronJob sees it finish.
 
-use kubesim::engine::Simulation;
+use std::sync::Arc;
+
+use kubesim::engine::{RunOptions, Simulation};
 use kubesim::journal::Record;
 use kubesim::kernel::SimTime;
 
@@ -376,4 +378,17 @@ fn the_default_start_time_is_new_year_2026() {
         scenario(START, "2h", &cronjob(HOURLY, "", "1m", "0"), "").replace(&format!("  startTime: {START}\n"), "");
     let sim = run(parse(&text), None);
     assert_eq!(created(&sim)[0], ("1h0m0.1s".to_string(), "2026-01-01T01:00:00Z".to_string()));
+}
+
+/// The shipped example passes its own checks whatever the seed.
+#[test]
+fn daily_retraining_passes_for_seeds_1_to_20() {
+    let scenario = crate::support::load(&crate::support::root().join("scenarios/daily-retraining-cronjob.yaml"));
+    for seed in 1..=20 {
+        let mut sim = Simulation::new(Arc::new(scenario.clone()), Some(seed), None, RunOptions::default());
+        sim.run().unwrap();
+        for r in sim.check_results() {
+            assert!(r.passed, "seed {seed}: {:?} failed at {} (actual: {})", r.text, r.at, r.actual);
+        }
+    }
 }
