@@ -5,6 +5,7 @@
 //! the object's key on their work queue; the engine pops one key per `Reconcile` event, at the
 //! same virtual instant (zero informer latency), in FIFO order with duplicates collapsed.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
@@ -25,6 +26,7 @@ pub enum Controller {
     Endpoints,
     Disruption,
     Job,
+    CronJob,
 }
 
 /// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).

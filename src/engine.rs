@@ -31,7 +31,7 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
+use crate::store::{Change, CronJobId, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,7 +225,14 @@ pub struct Simulation {
     convergence: Vec<(DeploymentId, Convergence)>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
-    reconcile_pending: [bool; 5],
+    cronjob_queue: WorkQueue<CronJobId>,
+    /// Per CronJob: the time of the requeue waiting in the delaying queue, if any (a later
+    /// request does not replace an earlier one).
+    cronjob_sync_at: Vec<Option<SimTime>>,
+    /// Per CronJob: the last event narrated, so that a repeated event is told once (the event
+    /// recorder aggregates them).
+    cronjob_last_event: Vec<Option<String>>,
+    reconcile_pending: [bool; 6],
     /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
     rs_create_failures: Vec<u32>,
     schedule_pending: bool,
@@ -270,6 +277,7 @@ fn controller_index(c: Controller) -> usize {
         Controller::Endpoints => 2,
         Controller::Disruption => 3,
         Controller::Job => 4,
+        Controller::CronJob => 5,
     }
 }
 
@@ -305,7 +313,10 @@ impl Simulation {
             controller_stats: [ControllerStats::default(); 6],
             convergence: Vec::new(),
             job_sync_at: Vec::new(),
-            reconcile_pending: [false; 5],
+            cronjob_queue: WorkQueue::default(),
+            cronjob_sync_at: Vec::new(),
+            cronjob_last_event: Vec::new(),
+            reconcile_pending: [false; 6],
             rs_create_failures: Vec::new(),
             schedule_pending: false,
             backoff_flush_at: None,
@@ -650,6 +661,15 @@ impl Simulation {
                     }
                     self.job_queue.add(id);
                 }
+                Controller::CronJob => {
+                    let id = CronJobId(key);
+                    if let Some(slot) = self.cronjob_sync_at.get_mut(id.index())
+                        && *slot == Some(now)
+                    {
+                        *slot = None;
+                        self.cronjob_queue.add(id);
+                    }
+                }
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -748,6 +768,7 @@ impl Simulation {
             (Controller::Endpoints, self.endpoints_queue.is_empty()),
             (Controller::Disruption, self.disruption_queue.is_empty()),
             (Controller::Job, self.job_queue.is_empty()),
+            (Controller::CronJob, self.cronjob_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -812,9 +833,49 @@ impl Simulation {
             Change::Service(s) => self.endpoints_queue.add(s),
             Change::Pdb(id) => self.disruption_queue.add(id),
             Change::PdbRemoved(_) => {}
-            // `updateJob` enqueues at once (status updates included).
-            Change::Job(id) => self.job_queue.add(id),
-            Change::JobRemoved(_) => {}
+            // `updateJob` enqueues at once (status updates included); the CronJob controller's
+            // `addJob` / `updateJob` / `deleteJob` enqueue the Job's CronJob.
+            Change::Job(id) => {
+                self.job_queue.add(id);
+                self.enqueue_job_cronjob(id);
+            }
+            Change::JobRemoved(id) => self.enqueue_job_cronjob(id),
+            // `updateCronJob`: at once, unless the schedule changed.
+            Change::CronJob(id) => self.cronjob_queue.add(id),
+            Change::CronJobRescheduled(id) => {
+                if let Some(at) =
+                    crate::controllers::cronjob::rescheduled_sync(&self.store, now, self.scenario.start_time, id)
+                {
+                    self.cronjob_requeue(id, at);
+                }
+            }
+            Change::CronJobRemoved(_) => {}
+        }
+    }
+
+    /// A Job changed: the CronJob that created it, if it still exists, looks again.
+    fn enqueue_job_cronjob(&mut self, job: JobId) {
+        if let Some(cronjob) = self.store.job_cronjob(job)
+            && self.store.cronjob(cronjob).is_some()
+        {
+            self.cronjob_queue.add(cronjob);
+        }
+    }
+
+    /// The CronJob work queue's `AddAfter`: sync CronJob `id` at `at`, unless a sync at or
+    /// before `at` is already waiting.
+    fn cronjob_requeue(&mut self, id: CronJobId, at: SimTime) {
+        let now = self.queue.now();
+        let at = at.max(now);
+        if self.cronjob_sync_at.len() <= id.index() {
+            self.cronjob_sync_at.resize(id.index() + 1, None);
+        }
+        match self.cronjob_sync_at[id.index()] {
+            Some(t) if t >= now && t <= at => {}
+            _ => {
+                self.cronjob_sync_at[id.index()] = Some(at);
+                self.queue.schedule(at, Event::Requeue(Controller::CronJob, id.0)).expect("future");
+            }
         }
     }
 
@@ -945,6 +1006,69 @@ impl Simulation {
                     }
                 }
             }
+            Controller::CronJob => {
+                use crate::controllers::cronjob::{self, CronJobAction};
+                let Some(id) = self.cronjob_queue.pop() else { return };
+                for action in cronjob::reconcile(&self.store, now, self.scenario.start_time, id) {
+                    match action {
+                        CronJobAction::DeleteJob(job) => self.delete_job(job),
+                        CronJobAction::CreateJob { job, scheduled, status } => {
+                            self.create_cronjob_job(id, *job, scheduled, *status)
+                        }
+                        CronJobAction::SetStatus(status) => {
+                            self.store.set_cronjob_status(id, *status);
+                        }
+                        CronJobAction::RequeueAt(at) => self.cronjob_requeue(id, at),
+                        CronJobAction::Event { message, .. } => self.cronjob_event(id, message),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Creates the Job a CronJob's sync asked for, then records it in the CronJob's status.
+    fn create_cronjob_job(
+        &mut self,
+        id: CronJobId,
+        job: crate::api::batch::Job,
+        scheduled: String,
+        mut status: crate::api::batch::CronJobStatus,
+    ) {
+        let now = self.queue.now();
+        if self.store.job_id(&job.meta.namespace, &job.meta.name).is_some() {
+            let key = job.meta.key();
+            self.action_failed(format!("cronjob create job {key}"), format!("jobs.batch {key:?} already exists"));
+            return;
+        }
+        let job_id = self.store.create_cronjob_job(now, id, job, scheduled);
+        let job = self.store.job(job_id).expect("just created");
+        status.active.push(crate::api::batch::JobReference { name: job.meta.name.clone(), uid: job.meta.uid });
+        self.store.set_cronjob_status(id, status);
+    }
+
+    /// Narrates a CronJob controller event, unless it repeats the CronJob's previous one.
+    fn cronjob_event(&mut self, id: CronJobId, message: String) {
+        let now = self.queue.now();
+        let Some(cronjob) = self.store.cronjob(id) else { return };
+        let key = cronjob.meta.key();
+        if self.cronjob_last_event.len() <= id.index() {
+            self.cronjob_last_event.resize(id.index() + 1, None);
+        }
+        if self.cronjob_last_event[id.index()].as_deref() == Some(message.as_str()) {
+            return;
+        }
+        self.cronjob_last_event[id.index()] = Some(message.clone());
+        self.store.journal.narrate(now, || format!("cronjob {key} {message}"));
+    }
+
+    /// Deletes a CronJob with background propagation: the CronJob goes at once, the garbage
+    /// collector deletes its Jobs, and theirs pods in turn.
+    fn delete_cronjob(&mut self, id: CronJobId) {
+        let now = self.queue.now();
+        let jobs: Vec<JobId> = self.store.cronjob_jobs(id).to_vec();
+        self.store.remove_cronjob(now, id);
+        for job in jobs {
+            self.delete_job(job);
         }
     }
 
@@ -1242,6 +1366,14 @@ impl Simulation {
                 }
                 None => {
                     self.store.create_job(now, job.clone());
+                }
+            },
+            Object::CronJob(cronjob) => match self.store.cronjob_id(&cronjob.meta.namespace, &cronjob.meta.name) {
+                Some(id) => {
+                    self.store.update_cronjob_spec(now, id, cronjob);
+                }
+                None => {
+                    self.store.create_cronjob(now, cronjob.clone());
                 }
             },
         }
@@ -1768,6 +1900,10 @@ impl Simulation {
                     not_found(self);
                 }
             }
+            Kind::CronJob => match self.store.cronjob_id(&r.namespace, &r.name) {
+                Some(id) => self.delete_cronjob(id),
+                None => not_found(self),
+            },
             Kind::Node | Kind::Namespace => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }

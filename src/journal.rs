@@ -176,6 +176,24 @@ pub enum Record {
         kind: &'static str,
         name: String,
     },
+    CronJobCreated {
+        cronjob: String,
+    },
+    /// The spec changed (`apply`); `generation` is the new one.
+    CronJobUpdated {
+        cronjob: String,
+        generation: i64,
+    },
+    CronJobDeleted {
+        cronjob: String,
+    },
+    /// The CronJob controller created a Job for the schedule time `scheduled` (RFC 3339 in
+    /// the CronJob's time zone, as the Job's `cronjob-scheduled-timestamp` annotation).
+    JobCreatedByCronJob {
+        cronjob: String,
+        job: String,
+        scheduled: String,
+    },
     Scripted {
         action: String,
     },
@@ -234,6 +252,10 @@ impl Record {
             Record::JobDeleted { .. } => 62,
             Record::ConfigPut { .. } => 65,
             Record::ConfigDeleted { .. } => 66,
+            Record::CronJobCreated { .. } => 90,
+            Record::CronJobUpdated { .. } => 91,
+            Record::CronJobDeleted { .. } => 92,
+            Record::JobCreatedByCronJob { .. } => 93,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -283,6 +305,10 @@ impl Record {
             Record::JobDeleted { .. } => "JobDeleted",
             Record::ConfigPut { .. } => "ConfigPut",
             Record::ConfigDeleted { .. } => "ConfigDeleted",
+            Record::CronJobCreated { .. } => "CronJobCreated",
+            Record::CronJobUpdated { .. } => "CronJobUpdated",
+            Record::CronJobDeleted { .. } => "CronJobDeleted",
+            Record::JobCreatedByCronJob { .. } => "JobCreatedByCronJob",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -307,7 +333,9 @@ impl Record {
             | Record::PdbCreated { pdb: node }
             | Record::PdbDeleted { pdb: node }
             | Record::JobCreated { job: node }
-            | Record::JobDeleted { job: node } => d.write_str(node),
+            | Record::JobDeleted { job: node }
+            | Record::CronJobCreated { cronjob: node }
+            | Record::CronJobDeleted { cronjob: node } => d.write_str(node),
             Record::ConfigPut { kind, name, keys } => {
                 d.write_str(kind);
                 d.write_str(name);
@@ -316,6 +344,15 @@ impl Record {
             Record::ConfigDeleted { kind, name } => {
                 d.write_str(kind);
                 d.write_str(name);
+            }
+            Record::CronJobUpdated { cronjob, generation } => {
+                d.write_str(cronjob);
+                d.write_i64(*generation);
+            }
+            Record::JobCreatedByCronJob { cronjob, job, scheduled } => {
+                d.write_str(cronjob);
+                d.write_str(job);
+                d.write_str(scheduled);
             }
             Record::JobCondition { job, condition, reason } => {
                 d.write_str(job);
@@ -555,6 +592,18 @@ impl Record {
             Record::ConfigDeleted { kind, name } => {
                 put("kind", (*kind).into());
                 put("name", name.as_str().into());
+            }
+            Record::CronJobCreated { cronjob } | Record::CronJobDeleted { cronjob } => {
+                put("cronjob", cronjob.as_str().into())
+            }
+            Record::CronJobUpdated { cronjob, generation } => {
+                put("cronjob", cronjob.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::JobCreatedByCronJob { cronjob, job, scheduled } => {
+                put("cronjob", cronjob.as_str().into());
+                put("job", job.as_str().into());
+                put("scheduled", scheduled.as_str().into());
             }
             Record::JobCondition { job, condition, reason } => {
                 put("job", job.as_str().into());

@@ -13,4 +13,4 @@ pub mod time;
 pub use digest::Digest;
 pub use queue::{EventKey, EventQueue, Lane, PastEventError};
 pub use rng::{SimRng, Streams};
-pub use time::{SimDuration, SimTime, parse_duration};
+pub use time::{SimDuration, SimTime, WallClock, parse_duration};

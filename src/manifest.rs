@@ -15,7 +15,7 @@ mod policy;
 mod service;
 mod workload;
 
-use crate::api::batch::Job;
+use crate::api::batch::{CronJob, Job};
 use crate::api::config::ConfigObject;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
@@ -49,6 +49,7 @@ pub enum Object {
     Config(ConfigObject),
     LimitRange(LimitRange),
     ResourceQuota(ResourceQuota),
+    CronJob(CronJob),
 }
 
 impl Object {
@@ -69,6 +70,7 @@ impl Object {
             },
             Object::LimitRange(_) => Kind::LimitRange,
             Object::ResourceQuota(_) => Kind::ResourceQuota,
+            Object::CronJob(_) => Kind::CronJob,
         }
     }
 
@@ -86,6 +88,7 @@ impl Object {
             Object::Config(o) => &o.meta,
             Object::LimitRange(o) => &o.meta,
             Object::ResourceQuota(o) => &o.meta,
+            Object::CronJob(o) => &o.meta,
         }
     }
 
@@ -132,7 +135,6 @@ pub const IGNORED_KINDS: &[&str] = &[
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
 pub const UNSUPPORTED_KINDS: &[&str] = &[
-    "CronJob",
     "StatefulSet",
     "DaemonSet",
     "HorizontalPodAutoscaler",
@@ -141,7 +143,7 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 13] = [
+const MODELLED_KINDS: [&str; 14] = [
     "Namespace",
     "Node",
     "Pod",
@@ -155,10 +157,11 @@ const MODELLED_KINDS: [&str; 13] = [
     "Secret",
     "LimitRange",
     "ResourceQuota",
+    "CronJob",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret, LimitRange, ResourceQuota";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -203,7 +206,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "ReplicaSet" | "Deployment" => "apps/v1",
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
-        "Job" => "batch/v1",
+        "Job" | "CronJob" => "batch/v1",
         _ => "v1",
     };
     if api_version != expected_api {
@@ -230,6 +233,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "Secret" => Kind::Secret,
         "LimitRange" => Kind::LimitRange,
         "ResourceQuota" => Kind::ResourceQuota,
+        "CronJob" => Kind::CronJob,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -278,6 +282,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::LimitRange => Object::LimitRange(policy::decode_limit_range(ctx, meta, spec, root.pos)?),
         Kind::ResourceQuota => Object::ResourceQuota(policy::decode_resource_quota(ctx, meta, spec, root.pos)?),
+        Kind::CronJob => Object::CronJob(batch::decode_cronjob(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -432,6 +437,15 @@ fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) ->
         Kind::Namespace | Kind::Job => validation::is_dns1123_label(name),
         _ => validation::is_dns1123_subdomain(name),
     };
+    // The CronJob controller names its Jobs `<cronjob>-<minutes since 1970>`.
+    if kind == Kind::CronJob && result.is_ok() && name.len() > crate::api::batch::MAX_CRONJOB_NAME_LENGTH {
+        return Err(ctx.error_hint(
+            pos,
+            path,
+            format!("Invalid value: {name:?}: must be no more than {} characters", crate::api::batch::MAX_CRONJOB_NAME_LENGTH),
+            "the CronJob's Jobs are named <name>-<minutes since 1970> (11 more characters), and Job names are at most 63 characters",
+        ));
+    }
     result.map_err(|e| {
         ctx.error_hint(pos, path, format!("invalid name {name:?}: {e}"), "use lower-case letters, digits and '-'")
     })

@@ -121,6 +121,14 @@ fn yes(b: bool) -> CheckValue {
     word(if b { "True" } else { "False" })
 }
 
+/// A calendar time (Unix seconds) as the RFC 3339 text checks compare, or `<none>`.
+fn calendar_time(unix_secs: Option<i64>) -> CheckValue {
+    match unix_secs.and_then(|s| jiff::Timestamp::from_second(s).ok()) {
+        Some(t) => word(&t.to_string()),
+        None => word("<none>"),
+    }
+}
+
 fn int(v: impl Into<i64>) -> CheckValue {
     CheckValue::Int(v.into())
 }
@@ -331,6 +339,20 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                         .map(|c| c.reason.clone())
                         .unwrap_or_default(),
                 ),
+                _ => return None,
+            }
+        }
+        Kind::CronJob => {
+            let id = store.cronjob_id(&r.namespace, &r.name)?;
+            let cronjob = store.cronjob(id)?;
+            match field {
+                "exists" => yes(true),
+                "active" => int(cronjob.status.active.len() as i64),
+                "jobs" => int(store.cronjob_jobs(id).len() as i64),
+                "jobsCreated" => int(store.cronjob_jobs_created(id)),
+                "lastScheduleTime" => calendar_time(cronjob.status.last_schedule_time),
+                "lastSuccessfulTime" => calendar_time(cronjob.status.last_successful_time),
+                "suspended" => yes(cronjob.spec.suspend),
                 _ => return None,
             }
         }

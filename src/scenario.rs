@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::api::meta::{Labels, ObjectMeta, ObjectRef};
 use crate::api::node::{self, Node};
 use crate::decode::{Ctx, DResult, DecodeError, Unmodelled};
-use crate::kernel::{SimDuration, SimTime};
+use crate::kernel::{SimDuration, SimTime, WallClock};
 use crate::manifest::{Manifest, decode_object};
 use crate::scheduler::config::{SchedulerConfig, decode_scheduler_config_with};
 use crate::scheduler::custom::PluginRegistry;
@@ -158,6 +158,8 @@ pub struct Scenario {
     pub file: String,
     pub seed: u64,
     pub until: SimTime,
+    /// The calendar instant of virtual time zero (`spec.startTime`), for CronJob schedules.
+    pub start_time: WallClock,
     pub max_events: u64,
     pub sample_interval: SimDuration,
     pub nodes: Vec<Node>,
@@ -174,6 +176,8 @@ pub struct Scenario {
 
 /// Default `until` when a scenario does not say.
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
+/// Default `spec.startTime`: 2026-01-01T00:00:00Z, as Unix seconds.
+pub const DEFAULT_START_TIME_UNIX_SECS: i64 = 1_767_225_600;
 /// Default event budget.
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// Default sampling interval of `timeseries.csv`.
@@ -302,6 +306,10 @@ fn decode_scenario(
         None => DEFAULT_UNTIL,
     };
     let until = SimTime::ZERO + until;
+    let start_time = match f.get("startTime") {
+        Some(n) => decode_start_time(ctx, n, until)?,
+        None => WallClock::from_unix_micros(DEFAULT_START_TIME_UNIX_SECS * 1_000_000),
+    };
     let max_events = match f.get("maxEvents") {
         Some(n) => ctx.int_in(n, "spec.maxEvents", 1, i64::MAX)? as u64,
         None => DEFAULT_MAX_EVENTS,
@@ -384,6 +392,7 @@ fn decode_scenario(
         file: ctx.file.to_string(),
         seed,
         until,
+        start_time,
         max_events,
         sample_interval,
         nodes,
@@ -394,6 +403,28 @@ fn decode_scenario(
         unmodelled: Unmodelled::new(),
         plugins: Arc::new(plugins.clone()),
     })
+}
+
+/// `spec.startTime`: an RFC 3339 instant (`2026-03-02T00:00:00Z`, `2026-03-02T01:00:00+01:00`),
+/// such that CronJob schedules can be evaluated over the whole run (years 1 to 9990).
+fn decode_start_time(ctx: &Ctx<'_>, node: &YamlNode, until: SimTime) -> DResult<WallClock> {
+    let text = ctx.string(node, "spec.startTime")?;
+    let hint = "write an RFC 3339 instant with its offset, such as 2026-03-02T00:00:00Z";
+    let instant: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| {
+        ctx.error_hint(node.pos, "spec.startTime", format!("invalid time {text:?}: {e}"), hint)
+    })?;
+    let start_micros: i64 = instant.as_microsecond();
+    let end_secs = (start_micros + until.as_micros() as i64).div_euclid(1_000_000);
+    let (min, max) = (crate::api::cron::MIN_UNIX_SECS, crate::api::cron::MAX_UNIX_SECS);
+    if start_micros.div_euclid(1_000_000) < min || end_secs > max {
+        return Err(ctx.error_hint(
+            node.pos,
+            "spec.startTime",
+            format!("{text:?} is out of range: the run must lie between the years 1 and 9990"),
+            hint,
+        ));
+    }
+    Ok(WallClock::from_unix_micros(start_micros))
 }
 
 /// `spec.cluster`: explicit nodes then pools, in that order; names must be unique.
@@ -847,3 +878,30 @@ fn check_references(nodes: &[Node], manifests: &[Manifest], _checks: &[Check]) -
 
 /// Shared, immutable scenario data handed to a simulation.
 pub type SharedScenario = Arc<Scenario>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_start(start: Option<&str>) -> Result<Scenario, Box<DecodeError>> {
+        let start = start.map(|s| format!("  startTime: {s}\n")).unwrap_or_default();
+        let text = format!(
+            "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nspec:\n{start}  cluster:\n    nodes: [{{name: n1, allocatable: {{cpu: \"1\"}}}}]\n"
+        );
+        Scenario::parse(&text, "s.yaml", &NoFiles)
+    }
+
+    #[test]
+    fn start_time_maps_virtual_time_zero_to_a_calendar_instant() {
+        let unix_secs = |s: &Scenario| s.start_time.unix_secs(SimTime::ZERO);
+        assert_eq!(unix_secs(&with_start(None).unwrap()), DEFAULT_START_TIME_UNIX_SECS);
+        assert_eq!(unix_secs(&with_start(Some("2026-03-02T00:00:00Z")).unwrap()), 1_772_409_600);
+        // An offset is part of the instant: 01:00+01:00 is 00:00Z.
+        assert_eq!(unix_secs(&with_start(Some("2026-03-02T01:00:00+01:00")).unwrap()), 1_772_409_600);
+        let e = with_start(Some("2026-03-02")).unwrap_err();
+        assert_eq!((e.path.as_str(), e.pos.map(|p| p.line)), ("spec.startTime", Some(4)), "{e}");
+        assert!(e.to_string().contains("hint: write an RFC 3339 instant"), "{e}");
+        let e = with_start(Some("9995-01-01T00:00:00Z")).unwrap_err();
+        assert!(e.message.contains("out of range"), "{e}");
+    }
+}

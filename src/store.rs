@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::api::batch::{Job, JobStatus};
+use crate::api::batch::{CronJob, CronJobStatus, Job, JobStatus};
 use crate::api::config::ConfigObject;
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
@@ -69,6 +69,10 @@ id_type!(
     /// A Job's dense id. Never reused.
     JobId
 );
+id_type!(
+    /// A CronJob's dense id. Never reused.
+    CronJobId
+);
 
 /// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,6 +120,11 @@ pub enum Change {
     /// A Job was created, or its spec or status changed.
     Job(JobId),
     JobRemoved(JobId),
+    /// A CronJob was created, or its status or its spec (other than the schedule) changed.
+    CronJob(CronJobId),
+    /// An `apply` changed a CronJob's schedule or time zone.
+    CronJobRescheduled(CronJobId),
+    CronJobRemoved(CronJobId),
 }
 
 /// Counters the summary reports.
@@ -176,6 +185,14 @@ pub struct Store {
     job_tracking: Vec<JobTracking>,
     /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
     job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
+    /// The CronJob that created each Job, if any; kept after either is removed.
+    job_cronjob: Vec<Option<CronJobId>>,
+    cronjobs: Vec<Option<CronJob>>,
+    cronjob_names: HashMap<NsName, CronJobId>,
+    /// Live Jobs each CronJob created, in creation order.
+    cronjob_jobs: Vec<Vec<JobId>>,
+    /// How many Jobs each CronJob created, removed ones included.
+    cronjob_jobs_created: Vec<u32>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -226,6 +243,11 @@ impl Store {
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
             job_admitted: Vec::new(),
+            job_cronjob: Vec::new(),
+            cronjobs: Vec::new(),
+            cronjob_names: HashMap::new(),
+            cronjob_jobs: Vec::new(),
+            cronjob_jobs_created: Vec::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -1320,7 +1342,23 @@ impl Store {
     /// `manualSelector`, the generated selector and the labels it adds to the pod template
     /// (`batch.kubernetes.io/controller-uid`, `batch.kubernetes.io/job-name` and their legacy
     /// spellings).
-    pub fn create_job(&mut self, now: SimTime, mut job: Job) -> JobId {
+    pub fn create_job(&mut self, now: SimTime, job: Job) -> JobId {
+        let record = Record::JobCreated { job: job.meta.key() };
+        self.insert_job(now, job, None, record)
+    }
+
+    /// Creates a Job for CronJob `cronjob` (which the Job's owner reference names), as
+    /// [`create_job`](Self::create_job) does, for the schedule time `scheduled` (RFC 3339).
+    pub fn create_cronjob_job(&mut self, now: SimTime, cronjob: CronJobId, job: Job, scheduled: String) -> JobId {
+        let owner = self.cronjobs[cronjob.index()].as_ref().map(|c| c.meta.key()).unwrap_or_default();
+        let record = Record::JobCreatedByCronJob { cronjob: owner, job: job.meta.key(), scheduled };
+        let id = self.insert_job(now, job, Some(cronjob), record);
+        self.cronjob_jobs[cronjob.index()].push(id);
+        self.cronjob_jobs_created[cronjob.index()] += 1;
+        id
+    }
+
+    fn insert_job(&mut self, now: SimTime, mut job: Job, cronjob: Option<CronJobId>, record: Record) -> JobId {
         use crate::api::batch::labels;
         let id = JobId(self.jobs.len() as u32);
         job.meta.uid = self.uid();
@@ -1342,11 +1380,12 @@ impl Store {
             );
         }
         self.job_names.insert(key_of(&job.meta), id);
-        self.journal.record(now, Record::JobCreated { job: job.meta.key() });
+        self.journal.record(now, record);
         self.jobs.push(Some(job));
         self.job_pods.push(Vec::new());
         self.job_tracking.push(JobTracking::default());
         self.job_admitted.push(None);
+        self.job_cronjob.push(cronjob);
         self.changes.push(Change::Job(id));
         id
     }
@@ -1404,6 +1443,9 @@ impl Store {
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
         let Some(job) = self.jobs[id.index()].take() else { return };
         self.job_names.remove(&key_of(&job.meta));
+        if let Some(cronjob) = self.job_cronjob[id.index()] {
+            self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
+        }
         self.journal.record(now, Record::JobDeleted { job: job.meta.key() });
         self.changes.push(Change::JobRemoved(id));
     }
@@ -1412,6 +1454,99 @@ impl Store {
     pub fn job_owner_ref(&self, id: JobId) -> Option<OwnerReference> {
         let job = self.job(id)?;
         Some(OwnerReference { kind: Kind::Job, name: job.meta.name.clone(), uid: job.meta.uid, controller: true })
+    }
+
+    /// The CronJob that created the Job, if any (also once either is removed).
+    pub fn job_cronjob(&self, id: JobId) -> Option<CronJobId> {
+        self.job_cronjob[id.index()]
+    }
+
+    // ----- cron jobs -----
+
+    pub fn cronjob(&self, id: CronJobId) -> Option<&CronJob> {
+        self.cronjobs[id.index()].as_ref()
+    }
+
+    pub fn cronjob_id(&self, namespace: &str, name: &str) -> Option<CronJobId> {
+        self.cronjob_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn cronjob_ids(&self) -> impl Iterator<Item = CronJobId> + '_ {
+        (0..self.cronjobs.len() as u32).map(CronJobId).filter(|id| self.cronjobs[id.index()].is_some())
+    }
+
+    /// The live Jobs the CronJob created, in creation order.
+    pub fn cronjob_jobs(&self, id: CronJobId) -> &[JobId] {
+        &self.cronjob_jobs[id.index()]
+    }
+
+    /// How many Jobs the CronJob has created, removed ones included.
+    pub fn cronjob_jobs_created(&self, id: CronJobId) -> u32 {
+        self.cronjob_jobs_created[id.index()]
+    }
+
+    pub fn create_cronjob(&mut self, now: SimTime, mut cronjob: CronJob) -> CronJobId {
+        let id = CronJobId(self.cronjobs.len() as u32);
+        cronjob.meta.uid = self.uid();
+        cronjob.meta.creation_timestamp = now;
+        cronjob.meta.generation = 1;
+        cronjob.status = CronJobStatus::default();
+        self.cronjob_names.insert(key_of(&cronjob.meta), id);
+        self.journal.record(now, Record::CronJobCreated { cronjob: cronjob.meta.key() });
+        self.cronjobs.push(Some(cronjob));
+        self.cronjob_jobs.push(Vec::new());
+        self.cronjob_jobs_created.push(0);
+        self.changes.push(Change::CronJob(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest (every field of a CronJob's spec
+    /// may change); bumps the generation if the spec changed. Returns whether it did.
+    pub fn update_cronjob_spec(&mut self, now: SimTime, id: CronJobId, desired: &CronJob) -> bool {
+        let Some(cronjob) = self.cronjobs[id.index()].as_mut() else { return false };
+        cronjob.meta.labels = desired.meta.labels.clone();
+        if cronjob.spec == desired.spec {
+            return false;
+        }
+        let rescheduled = cronjob.spec.schedule != desired.spec.schedule;
+        cronjob.spec = desired.spec.clone();
+        cronjob.meta.generation += 1;
+        self.journal
+            .record(now, Record::CronJobUpdated { cronjob: cronjob.meta.key(), generation: cronjob.meta.generation });
+        self.changes.push(if rescheduled { Change::CronJobRescheduled(id) } else { Change::CronJob(id) });
+        true
+    }
+
+    /// The CronJob controller's status update (no journal record: it follows from the Jobs'
+    /// records).
+    pub fn set_cronjob_status(&mut self, id: CronJobId, status: CronJobStatus) -> bool {
+        let Some(cronjob) = self.cronjobs[id.index()].as_mut() else { return false };
+        if cronjob.status == status {
+            return false;
+        }
+        cronjob.status = status;
+        self.changes.push(Change::CronJob(id));
+        true
+    }
+
+    /// Removes the CronJob object; its Jobs keep their ids (the engine's garbage collection
+    /// deletes them).
+    pub fn remove_cronjob(&mut self, now: SimTime, id: CronJobId) {
+        let Some(cronjob) = self.cronjobs[id.index()].take() else { return };
+        self.cronjob_names.remove(&key_of(&cronjob.meta));
+        self.journal.record(now, Record::CronJobDeleted { cronjob: cronjob.meta.key() });
+        self.changes.push(Change::CronJobRemoved(id));
+    }
+
+    /// An owner reference to a CronJob, for the Jobs it creates.
+    pub fn cronjob_owner_ref(&self, id: CronJobId) -> Option<OwnerReference> {
+        let cronjob = self.cronjob(id)?;
+        Some(OwnerReference {
+            kind: Kind::CronJob,
+            name: cronjob.meta.name.clone(),
+            uid: cronjob.meta.uid,
+            controller: true,
+        })
     }
 
     /// An owner reference to a ReplicaSet, for the pods it creates.

@@ -1,10 +1,12 @@
-//! Jobs (`batch/v1`): run pods to completion, with retries, deadlines and failure policies.
+//! Jobs (`batch/v1`): run pods to completion, with retries, deadlines and failure policies;
+//! and CronJobs, which create Jobs on a schedule.
 //!
 //! Field names and defaults follow `batch/v1` (`pkg/apis/batch/v1/defaults.go`, v1.34).
 
 use std::collections::BTreeSet;
 
-use crate::api::meta::{ConditionStatus, ObjectMeta};
+use crate::api::cron::CronSchedule;
+use crate::api::meta::{ConditionStatus, Labels, ObjectMeta, Uid};
 use crate::api::pod::PodTemplateSpec;
 use crate::api::selector::LabelSelector;
 use crate::kernel::SimTime;
@@ -262,6 +264,93 @@ pub fn immutable_change(existing: &Job, desired: &Job) -> Option<&'static str> {
     }
     None
 }
+
+/// `spec.concurrencyPolicy` of a CronJob: what to do when a schedule time comes while a Job
+/// it created is still active.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ConcurrencyPolicy {
+    /// Run the new Job beside the active ones (the default).
+    #[default]
+    Allow,
+    /// Skip the new run; `lastScheduleTime` is not advanced, so it starts late when the active
+    /// Job finishes, if it is still the most recent schedule time and within
+    /// `startingDeadlineSeconds`.
+    Forbid,
+    /// Delete the active Jobs (background propagation), then run the new one.
+    Replace,
+}
+
+impl ConcurrencyPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcurrencyPolicy::Allow => "Allow",
+            ConcurrencyPolicy::Forbid => "Forbid",
+            ConcurrencyPolicy::Replace => "Replace",
+        }
+    }
+}
+
+/// `batch/v1.JobTemplateSpec`: the Jobs a CronJob creates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobTemplateSpec {
+    /// Copied to each Job's metadata.
+    pub labels: Labels,
+    pub annotations: Labels,
+    /// Defaulted and validated as a Job's spec; its selector is generated per Job.
+    pub spec: JobSpec,
+}
+
+/// `batch/v1.CronJobSpec`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJobSpec {
+    /// `spec.schedule` in `spec.timeZone`, validated.
+    pub schedule: CronSchedule,
+    /// A run that cannot start within this many seconds of its schedule time is skipped.
+    pub starting_deadline_seconds: Option<i64>,
+    pub concurrency_policy: ConcurrencyPolicy,
+    /// No new Jobs while true (those running go on).
+    pub suspend: bool,
+    /// Finished Jobs kept, by outcome (defaults 3 and 1); older ones are deleted.
+    pub successful_jobs_history_limit: i32,
+    pub failed_jobs_history_limit: i32,
+    pub job_template: JobTemplateSpec,
+}
+
+/// Default `successfulJobsHistoryLimit`.
+pub const DEFAULT_SUCCESSFUL_JOBS_HISTORY_LIMIT: i32 = 3;
+/// Default `failedJobsHistoryLimit`.
+pub const DEFAULT_FAILED_JOBS_HISTORY_LIMIT: i32 = 1;
+
+/// An entry of a CronJob's `status.active`: the Job's name and UID (an `ObjectReference`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobReference {
+    pub name: String,
+    pub uid: Uid,
+}
+
+/// `batch/v1.CronJobStatus`. Times are Unix seconds: they are calendar times, kept in whole
+/// seconds as `metav1.Time` keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CronJobStatus {
+    /// The Jobs the CronJob created that have not finished, in creation order.
+    pub active: Vec<JobReference>,
+    /// The schedule time of the latest Job created.
+    pub last_schedule_time: Option<i64>,
+    /// The completion time of the latest Job that succeeded.
+    pub last_successful_time: Option<i64>,
+}
+
+/// `batch/v1.CronJob`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJob {
+    pub meta: ObjectMeta,
+    pub spec: CronJobSpec,
+    pub status: CronJobStatus,
+}
+
+/// The longest CronJob name: the controller appends `-<minutes since 1970>` (11 characters)
+/// to name its Jobs, whose names are at most 63 characters.
+pub const MAX_CRONJOB_NAME_LENGTH: usize = 52;
 
 #[cfg(test)]
 mod tests {

@@ -141,10 +141,10 @@ pub enum Missed {
     None,
     /// Two to [`MANY_MISSED_THRESHOLD`] passed (estimated).
     Few,
-    /// More than [`MANY_MISSED_THRESHOLD`] passed: the controller records the warning event
-    /// `TooManyMissedTimes` ("too many missed start times. Set or decrease
-    /// .spec.startingDeadlineSeconds or check clock skew").
-    Many,
+    /// More than [`MANY_MISSED_THRESHOLD`] passed, this many by Kubernetes' estimate: the
+    /// controller records the warning event `TooManyMissedTimes` ("too many missed start
+    /// times: N. Set or decrease .spec.startingDeadlineSeconds or check clock skew").
+    Many(i64),
 }
 
 /// A rejected `spec.schedule` or `spec.timeZone`, in Kubernetes' words, with a hint.
@@ -276,7 +276,7 @@ impl CronSchedule {
             time = Some(candidate);
             t = self.next_after(candidate);
         }
-        let missed = if missed_count > MANY_MISSED_THRESHOLD { Missed::Many } else { Missed::Few };
+        let missed = if missed_count > MANY_MISSED_THRESHOLD { Missed::Many(missed_count) } else { Missed::Few };
         Ok(MostRecent { time, missed })
     }
 
@@ -1504,13 +1504,13 @@ mod tests {
         );
         assert_eq!(
             every_minute.most_recent(last, monday("01:41"), None),
-            Ok(MostRecent { time: Some(monday("01:41")), missed: Missed::Many })
+            Ok(MostRecent { time: Some(monday("01:41")), missed: Missed::Many(101) })
         );
         // Still just the latest time: one Job.
         let a_day_later = at("2024-01-16T00:00:30Z");
         assert_eq!(
             every_minute.most_recent(last, a_day_later, None),
-            Ok(MostRecent { time: Some(at("2024-01-16T00:00:00Z")), missed: Missed::Many })
+            Ok(MostRecent { time: Some(at("2024-01-16T00:00:00Z")), missed: Missed::Many(1440) })
         );
         // A starting deadline shorter than the gap keeps the warning away: earliest becomes
         // now - 300 s = 23:55:30, and 5 slots are "few".

@@ -39,10 +39,11 @@ pub enum Kind {
     Secret,
     LimitRange,
     ResourceQuota,
+    CronJob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -56,6 +57,7 @@ impl Kind {
         Kind::Secret,
         Kind::LimitRange,
         Kind::ResourceQuota,
+        Kind::CronJob,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -74,6 +76,7 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::LimitRange => "LimitRange",
             Kind::ResourceQuota => "ResourceQuota",
+            Kind::CronJob => "CronJob",
         }
     }
 
@@ -91,7 +94,7 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
-            Kind::Job => "batch/v1",
+            Kind::Job | Kind::CronJob => "batch/v1",
         }
     }
 
@@ -112,6 +115,7 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::LimitRange => "limitrange",
             Kind::ResourceQuota => "resourcequota",
+            Kind::CronJob => "cronjob",
         }
     }
 
@@ -137,6 +141,7 @@ impl Kind {
             "secret" | "secrets" => Kind::Secret,
             "limitrange" | "limitranges" | "limits" => Kind::LimitRange,
             "resourcequota" | "resourcequotas" | "quota" => Kind::ResourceQuota,
+            "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             _ => return None,
         })
     }

@@ -173,6 +173,51 @@ impl fmt::Display for SimDuration {
     }
 }
 
+/// The calendar instant that virtual time zero stands for, so that components that need
+/// calendar time (CronJob schedules) can read it without a wall clock: virtual instant `t` is
+/// the Unix time `start + t`. Plain integer arithmetic in microseconds; Unix times before
+/// 1970 are negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WallClock {
+    start_unix_micros: i64,
+}
+
+impl WallClock {
+    /// Virtual time zero is `start_unix_micros` microseconds after 1970-01-01T00:00:00Z.
+    pub const fn from_unix_micros(start_unix_micros: i64) -> WallClock {
+        WallClock { start_unix_micros }
+    }
+
+    /// The Unix time of virtual time zero, in microseconds.
+    pub const fn start_unix_micros(self) -> i64 {
+        self.start_unix_micros
+    }
+
+    /// The Unix time of `t`, in microseconds.
+    pub fn unix_micros(self, t: SimTime) -> i64 {
+        // Virtual time is bounded by `until` (at most 100 years), so this fits.
+        self.start_unix_micros + t.0 as i64
+    }
+
+    /// The Unix time of `t` in whole milliseconds, rounded down.
+    pub fn unix_millis(self, t: SimTime) -> i64 {
+        self.unix_micros(t).div_euclid(MICROS_PER_MILLI as i64)
+    }
+
+    /// The Unix time of `t` in whole seconds, rounded down (Kubernetes' `metav1.Time` keeps
+    /// whole seconds).
+    pub fn unix_secs(self, t: SimTime) -> i64 {
+        self.unix_micros(t).div_euclid(MICROS_PER_SECOND as i64)
+    }
+
+    /// The virtual instant of a Unix time in milliseconds, or `None` if it is before virtual
+    /// time zero (or beyond the clock).
+    pub fn at_unix_millis(self, unix_millis: i64) -> Option<SimTime> {
+        let micros = unix_millis.checked_mul(MICROS_PER_MILLI as i64)?.checked_sub(self.start_unix_micros)?;
+        u64::try_from(micros).ok().map(SimTime)
+    }
+}
+
 /// Why a duration string was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DurationError {
@@ -325,6 +370,20 @@ mod tests {
         for (micros, text) in cases {
             assert_eq!(SimDuration(micros).to_string(), text);
         }
+    }
+
+    #[test]
+    fn wall_clock_maps_virtual_time_to_unix_time() {
+        // 2026-01-01T00:00:00.5Z.
+        let clock = WallClock::from_unix_micros(1_767_225_600_500_000);
+        assert_eq!(clock.unix_secs(SimTime::ZERO), 1_767_225_600);
+        assert_eq!(clock.unix_millis(SimTime::from_micros(600)), 1_767_225_600_500);
+        assert_eq!(clock.unix_secs(SimTime::from_micros(500_000)), 1_767_225_601);
+        assert_eq!(clock.at_unix_millis(1_767_225_601_100), Some(SimTime::from_micros(600_000)));
+        assert_eq!(clock.at_unix_millis(1_767_225_600_000), None, "before virtual time zero");
+        let before_1970 = WallClock::from_unix_micros(-1_500_000);
+        assert_eq!(before_1970.unix_secs(SimTime::ZERO), -2);
+        assert_eq!(before_1970.unix_millis(SimTime::ZERO), -1_500);
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! Jobs (`batch/v1`), with the API server's defaulting (`pkg/apis/batch/v1/defaults.go`) and
-//! validation (`pkg/apis/batch/validation`).
+//! Jobs and CronJobs (`batch/v1`), with the API server's defaulting
+//! (`pkg/apis/batch/v1/defaults.go`) and validation (`pkg/apis/batch/validation`).
 
 use crate::api::batch::{
-    CompletionMode, ExitCodeOperator, FailurePolicyAction, FailurePolicyRule, Job, JobSpec, JobStatus, OnExitCodes,
-    OnPodCondition, PodReplacementPolicy,
+    CompletionMode, ConcurrencyPolicy, CronJob, CronJobSpec, CronJobStatus, DEFAULT_FAILED_JOBS_HISTORY_LIMIT,
+    DEFAULT_SUCCESSFUL_JOBS_HISTORY_LIMIT, ExitCodeOperator, FailurePolicyAction, FailurePolicyRule, Job, JobSpec,
+    JobStatus, JobTemplateSpec, OnExitCodes, OnPodCondition, PodReplacementPolicy,
 };
-use crate::api::meta::{ConditionStatus, ObjectMeta};
+use crate::api::cron::{CronError, CronSchedule};
+use crate::api::meta::{ConditionStatus, Labels, ObjectMeta};
 use crate::api::pod::RestartPolicy;
 use crate::api::selector::LabelSelector;
 use crate::decode::{Ctx, DResult};
@@ -37,12 +39,27 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
     let Some(spec_node) = spec else {
         return Err(ctx.error(at, "spec", "missing required field \"spec\""));
     };
-    let mut f = ctx.fields(spec_node, "spec")?;
+    let spec = decode_job_spec(ctx, spec_node, "spec", false)?;
+    Ok(Job { meta, spec, status: JobStatus::default() })
+}
+
+/// A Job spec written at `path` (`spec` of a Job, `spec.jobTemplate.spec` of a CronJob), with
+/// the API server's defaulting and validation. In a CronJob's template (`in_template`) the
+/// selector is always generated when the Job is created, so `selector` and `manualSelector:
+/// true` are refused (`ValidateJobTemplateSpec`).
+pub(super) fn decode_job_spec(
+    ctx: &mut Ctx<'_>,
+    spec_node: &YamlNode,
+    path: &str,
+    in_template: bool,
+) -> DResult<JobSpec> {
+    let p = |field: &str| format!("{path}.{field}");
+    let mut f = ctx.fields(spec_node, path)?;
     let non_negative = |ctx: &Ctx<'_>, n: &YamlNode, path: &str| ctx.non_negative_int32(n, path);
     let parallelism_node = f.get("parallelism");
     let completions_node = f.get("completions");
-    let mut parallelism = parallelism_node.map(|n| non_negative(ctx, n, "spec.parallelism")).transpose()?;
-    let mut completions = completions_node.map(|n| non_negative(ctx, n, "spec.completions")).transpose()?;
+    let mut parallelism = parallelism_node.map(|n| non_negative(ctx, n, &p("parallelism"))).transpose()?;
+    let mut completions = completions_node.map(|n| non_negative(ctx, n, &p("completions"))).transpose()?;
     // `SetDefaults_Job`: neither set is one pod to completion; parallelism defaults to 1.
     if completions.is_none() && parallelism.is_none() {
         completions = Some(1);
@@ -53,7 +70,7 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
     let parallelism = parallelism.unwrap_or(1);
     let mode_node = f.get("completionMode");
     let completion_mode = match mode_node {
-        Some(n) => match one_of(ctx, n, "spec.completionMode", &["NonIndexed", "Indexed"])? {
+        Some(n) => match one_of(ctx, n, &p("completionMode"), &["NonIndexed", "Indexed"])? {
             "Indexed" => CompletionMode::Indexed,
             _ => CompletionMode::NonIndexed,
         },
@@ -64,7 +81,7 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
             None => {
                 return Err(ctx.error_hint(
                     mode_node.map_or(spec_node.pos, |n| n.pos),
-                    "spec.completions",
+                    &p("completions"),
                     "Required value: when completion mode is Indexed",
                     "an Indexed Job runs indexes 0..completions-1: set spec.completions",
                 ));
@@ -72,7 +89,7 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
             Some(c) if c > MAX_INDEXED_COMPLETIONS => {
                 return Err(ctx.error(
                     completions_node.map_or(spec_node.pos, |n| n.pos),
-                    "spec.completions",
+                    &p("completions"),
                     format!("must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed"),
                 ));
             }
@@ -81,92 +98,110 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
         if parallelism > MAX_INDEXED_COMPLETIONS {
             return Err(ctx.error(
                 parallelism_node.map_or(spec_node.pos, |n| n.pos),
-                "spec.parallelism",
+                &p("parallelism"),
                 format!("must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed"),
             ));
         }
     }
     let backoff_limit_per_index_node = f.get("backoffLimitPerIndex");
     let backoff_limit_per_index =
-        backoff_limit_per_index_node.map(|n| non_negative(ctx, n, "spec.backoffLimitPerIndex")).transpose()?;
+        backoff_limit_per_index_node.map(|n| non_negative(ctx, n, &p("backoffLimitPerIndex"))).transpose()?;
     if let Some(n) = backoff_limit_per_index_node
         && completion_mode != CompletionMode::Indexed
     {
         return Err(ctx.error(
             n.pos,
-            "spec.backoffLimitPerIndex",
+            &p("backoffLimitPerIndex"),
             "requires indexed completion mode (spec.completionMode: Indexed)",
         ));
     }
     let max_failed_indexes = match f.get("maxFailedIndexes") {
         Some(n) => {
-            let v = non_negative(ctx, n, "spec.maxFailedIndexes")?;
+            let v = non_negative(ctx, n, &p("maxFailedIndexes"))?;
             if backoff_limit_per_index.is_none() {
                 return Err(ctx.error(
                     n.pos,
-                    "spec.maxFailedIndexes",
+                    &p("maxFailedIndexes"),
                     "cannot be set when backoffLimitPerIndex is not set",
                 ));
             }
             if completions.is_some_and(|c| v > c) {
-                return Err(ctx.error(n.pos, "spec.maxFailedIndexes", "must be less than or equal to completions"));
+                return Err(ctx.error(n.pos, &p("maxFailedIndexes"), "must be less than or equal to completions"));
             }
             Some(v)
         }
         None => None,
     };
     let backoff_limit = match f.get("backoffLimit") {
-        Some(n) => non_negative(ctx, n, "spec.backoffLimit")?,
+        Some(n) => non_negative(ctx, n, &p("backoffLimit"))?,
         // With backoffLimitPerIndex the global limit defaults to "no limit".
         None if backoff_limit_per_index.is_some() => i32::MAX,
         None => 6,
     };
     let active_deadline_seconds = match f.get("activeDeadlineSeconds") {
-        Some(n) => Some(ctx.int_in(n, "spec.activeDeadlineSeconds", 0, i64::from(i32::MAX))?),
+        Some(n) => Some(ctx.int_in(n, &p("activeDeadlineSeconds"), 0, i64::from(i32::MAX))?),
         None => None,
     };
     let ttl_seconds_after_finished =
-        f.get("ttlSecondsAfterFinished").map(|n| non_negative(ctx, n, "spec.ttlSecondsAfterFinished")).transpose()?;
+        f.get("ttlSecondsAfterFinished").map(|n| non_negative(ctx, n, &p("ttlSecondsAfterFinished"))).transpose()?;
     let suspend = match f.get("suspend") {
-        Some(n) => ctx.bool(n, "spec.suspend")?,
+        Some(n) => ctx.bool(n, &p("suspend"))?,
         None => false,
     };
-    let manual_selector = match f.get("manualSelector") {
-        Some(n) => ctx.bool(n, "spec.manualSelector")?,
+    let manual_selector_node = f.get("manualSelector");
+    let manual_selector = match manual_selector_node {
+        Some(n) => ctx.bool(n, &p("manualSelector"))?,
         None => false,
     };
     let selector_node = f.get("selector");
+    if in_template {
+        if let Some(n) = selector_node {
+            return Err(ctx.error_hint(
+                n.pos,
+                &p("selector"),
+                "`selector` will be auto-generated",
+                "remove it: the CronJob's Jobs get a selector generated from their UID",
+            ));
+        }
+        if let Some(n) = manual_selector_node.filter(|_| manual_selector) {
+            return Err(ctx.error(
+                n.pos,
+                &p("manualSelector"),
+                "Unsupported value: true: supported values: \"nil\", \"false\"",
+            ));
+        }
+    }
     let template_node = f.require(ctx, "template", spec_node.pos)?;
-    let template = super::decode_pod_template(ctx, template_node, "spec.template")?;
+    let template = super::decode_pod_template(ctx, template_node, &p("template"))?;
     let restart_pos =
         template_node.get("spec").and_then(|s| s.get("restartPolicy")).map_or(template_node.pos, |n| n.pos);
     if template.spec.restart_policy == RestartPolicy::Always {
         return Err(ctx.error_hint(
             restart_pos,
-            "spec.template.spec.restartPolicy",
+            &p("template.spec.restartPolicy"),
             "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\"",
             "a Job's pods run to completion: write restartPolicy: Never (or OnFailure)",
         ));
     }
     let selector = match (manual_selector, selector_node) {
         (true, Some(n)) => {
-            let selector = super::decode_label_selector(ctx, n, "spec.selector")?;
+            let selector = super::decode_label_selector(ctx, n, &p("selector"))?;
             if !selector.matches(&template.labels) {
                 return Err(ctx.error(
                     n.pos,
-                    "spec.template.metadata.labels",
+                    &p("template.metadata.labels"),
                     format!("selector does not match template labels (selector: {selector})"),
                 ));
             }
             selector
         }
         (true, None) => {
-            return Err(ctx.error(spec_node.pos, "spec.selector", "Required value: when manualSelector is true"));
+            return Err(ctx.error(spec_node.pos, &p("selector"), "Required value: when manualSelector is true"));
         }
         (false, Some(n)) => {
             return Err(ctx.error_hint(
                 n.pos,
-                "spec.selector",
+                &p("selector"),
                 "`selector` will be auto-generated",
                 "remove spec.selector (or set spec.manualSelector: true)",
             ));
@@ -179,22 +214,22 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
             if template.spec.restart_policy != RestartPolicy::Never {
                 return Err(ctx.error(
                     n.pos,
-                    "spec.podFailurePolicy",
+                    &p("podFailurePolicy"),
                     "only \"Never\" is supported as spec.template.spec.restartPolicy when podFailurePolicy is specified",
                 ));
             }
-            decode_pod_failure_policy(ctx, n, backoff_limit_per_index.is_some())?
+            decode_pod_failure_policy(ctx, n, &p("podFailurePolicy"), backoff_limit_per_index.is_some())?
         }
         None => Vec::new(),
     };
     let pod_replacement_policy = match f.get("podReplacementPolicy") {
-        Some(n) => match one_of(ctx, n, "spec.podReplacementPolicy", &["TerminatingOrFailed", "Failed"])? {
+        Some(n) => match one_of(ctx, n, &p("podReplacementPolicy"), &["TerminatingOrFailed", "Failed"])? {
             "Failed" => PodReplacementPolicy::Failed,
             _ => {
                 if !pod_failure_policy.is_empty() {
                     return Err(ctx.error(
                             n.pos,
-                            "spec.podReplacementPolicy",
+                            &p("podReplacementPolicy"),
                             "Unsupported value: \"TerminatingOrFailed\": supported values: \"Failed\" (when podFailurePolicy is set)",
                         ));
                 }
@@ -207,48 +242,164 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
     if let Some(n) = f.get("successPolicy") {
         return Err(ctx.error_hint(
             n.pos,
-            "spec.successPolicy",
-            "spec.successPolicy is not simulated yet",
+            &p("successPolicy"),
+            format!("{} is not simulated yet", p("successPolicy")),
             "remove it: the Job then completes when spec.completions pods (or indexes) have succeeded",
         ));
     }
     f.finish(ctx, &["managedBy"])?;
-    Ok(Job {
-        meta,
-        spec: JobSpec {
-            parallelism,
-            completions,
-            completion_mode,
-            backoff_limit,
-            backoff_limit_per_index,
-            max_failed_indexes,
-            active_deadline_seconds,
-            ttl_seconds_after_finished,
-            suspend,
-            pod_failure_policy,
-            pod_replacement_policy,
-            selector,
-            manual_selector,
-            template,
-        },
-        status: JobStatus::default(),
+    Ok(JobSpec {
+        parallelism,
+        completions,
+        completion_mode,
+        backoff_limit,
+        backoff_limit_per_index,
+        max_failed_indexes,
+        active_deadline_seconds,
+        ttl_seconds_after_finished,
+        suspend,
+        pod_failure_policy,
+        pod_replacement_policy,
+        selector,
+        manual_selector,
+        template,
     })
 }
 
-fn decode_pod_failure_policy(ctx: &mut Ctx<'_>, node: &YamlNode, per_index: bool) -> DResult<Vec<FailurePolicyRule>> {
-    let mut f = ctx.fields(node, "spec.podFailurePolicy")?;
+pub(super) fn decode_cronjob(
+    ctx: &mut Ctx<'_>,
+    meta: ObjectMeta,
+    spec: Option<&YamlNode>,
+    at: Pos,
+) -> DResult<CronJob> {
+    let Some(spec_node) = spec else {
+        return Err(ctx.error(at, "spec", "missing required field \"spec\""));
+    };
+    let mut f = ctx.fields(spec_node, "spec")?;
+    let schedule_node = f.require(ctx, "schedule", spec_node.pos)?;
+    let schedule_text = ctx.string(schedule_node, "spec.schedule")?;
+    let zone_node = f.get("timeZone");
+    let zone = zone_node.map(|n| ctx.string(n, "spec.timeZone")).transpose()?;
+    let schedule = CronSchedule::parse(&schedule_text, zone.as_deref()).map_err(|e| {
+        let node = if e.field == "spec.timeZone" { zone_node.unwrap_or(schedule_node) } else { schedule_node };
+        cron_error(ctx, node.pos, e)
+    })?;
+    let starting_deadline_seconds = match f.get("startingDeadlineSeconds") {
+        Some(n) => {
+            let v = ctx.int(n, "spec.startingDeadlineSeconds")?;
+            if v < 0 {
+                return Err(ctx.error(
+                    n.pos,
+                    "spec.startingDeadlineSeconds",
+                    format!("must be greater than or equal to 0, got {v}"),
+                ));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let concurrency_policy = match f.get("concurrencyPolicy") {
+        Some(n) => match one_of(ctx, n, "spec.concurrencyPolicy", &["Allow", "Forbid", "Replace"])? {
+            "Forbid" => ConcurrencyPolicy::Forbid,
+            "Replace" => ConcurrencyPolicy::Replace,
+            _ => ConcurrencyPolicy::Allow,
+        },
+        None => ConcurrencyPolicy::Allow,
+    };
+    let suspend = match f.get("suspend") {
+        Some(n) => ctx.bool(n, "spec.suspend")?,
+        None => false,
+    };
+    let successful_jobs_history_limit = match f.get("successfulJobsHistoryLimit") {
+        Some(n) => ctx.non_negative_int32(n, "spec.successfulJobsHistoryLimit")?,
+        None => DEFAULT_SUCCESSFUL_JOBS_HISTORY_LIMIT,
+    };
+    let failed_jobs_history_limit = match f.get("failedJobsHistoryLimit") {
+        Some(n) => ctx.non_negative_int32(n, "spec.failedJobsHistoryLimit")?,
+        None => DEFAULT_FAILED_JOBS_HISTORY_LIMIT,
+    };
+    let template_node = f.require(ctx, "jobTemplate", spec_node.pos)?;
+    let job_template = decode_job_template(ctx, template_node)?;
+    f.finish(ctx, &[])?;
+    Ok(CronJob {
+        meta,
+        spec: CronJobSpec {
+            schedule,
+            starting_deadline_seconds,
+            concurrency_policy,
+            suspend,
+            successful_jobs_history_limit,
+            failed_jobs_history_limit,
+            job_template,
+        },
+        status: CronJobStatus::default(),
+    })
+}
+
+/// A rejected schedule or time zone, located at its field, in the API server's words
+/// (`Invalid value: "61 * * * *": end of range (61) above maximum (59): 61`) with the hint.
+fn cron_error(ctx: &Ctx<'_>, pos: Pos, e: CronError) -> Box<crate::decode::DecodeError> {
+    let field = e.field;
+    let hint = e.hint.clone();
+    let shown = CronError { hint: None, ..e }.to_string();
+    let message = shown.strip_prefix(&format!("{field}: ")).unwrap_or(&shown).to_string();
+    match hint {
+        Some(hint) => ctx.error_hint(pos, field, message, hint),
+        None => ctx.error(pos, field, message),
+    }
+}
+
+/// `spec.jobTemplate`: the Jobs' labels and annotations, and their spec.
+fn decode_job_template(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<JobTemplateSpec> {
+    let path = "spec.jobTemplate";
+    let mut f = ctx.fields(node, path)?;
+    let mut labels = Labels::new();
+    let mut annotations = Labels::new();
+    if let Some(m) = f.get("metadata") {
+        let mut mf = ctx.fields(m, "spec.jobTemplate.metadata")?;
+        if let Some(n) = mf.get("labels") {
+            labels = ctx.string_map(n, "spec.jobTemplate.metadata.labels")?;
+            super::validate_labels(ctx, &labels, n, "spec.jobTemplate.metadata.labels")?;
+        }
+        if let Some(n) = mf.get("annotations") {
+            annotations = ctx.string_map(n, "spec.jobTemplate.metadata.annotations")?;
+            super::validate_annotation_keys(ctx, &annotations, n, "spec.jobTemplate.metadata.annotations")?;
+        }
+        // The Job's name and namespace come from the CronJob.
+        mf.finish(ctx, &["name", "namespace", "generateName", "finalizers", "ownerReferences", "creationTimestamp"])?;
+    }
+    let Some(spec_node) = f.get("spec") else {
+        return Err(ctx.error_hint(
+            node.pos,
+            path,
+            "missing required field \"spec\"",
+            "a jobTemplate holds the spec of the Jobs, with their pod template",
+        ));
+    };
+    let spec = decode_job_spec(ctx, spec_node, "spec.jobTemplate.spec", true)?;
+    f.finish(ctx, &[])?;
+    Ok(JobTemplateSpec { labels, annotations, spec })
+}
+
+fn decode_pod_failure_policy(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    per_index: bool,
+) -> DResult<Vec<FailurePolicyRule>> {
+    let mut f = ctx.fields(node, path)?;
     let rules_node = f.require(ctx, "rules", node.pos)?;
-    let items = ctx.seq(rules_node, "spec.podFailurePolicy.rules")?;
+    let items = ctx.seq(rules_node, &format!("{path}.rules"))?;
     if items.len() > MAX_POD_FAILURE_POLICY_RULES {
         return Err(ctx.error(
             rules_node.pos,
-            "spec.podFailurePolicy.rules",
+            &format!("{path}.rules"),
             format!("must have at most {MAX_POD_FAILURE_POLICY_RULES} items"),
         ));
     }
     let mut rules = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let path = format!("spec.podFailurePolicy.rules[{i}]");
+        let path = format!("{path}.rules[{i}]");
         let mut rf = ctx.fields(item, &path)?;
         let action_node = rf.require(ctx, "action", item.pos)?;
         let action =

@@ -185,6 +185,9 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "Suspended",
                 "reason",
             ],
+            Kind::CronJob => {
+                &["exists", "active", "jobs", "jobsCreated", "lastScheduleTime", "lastSuccessfulTime", "suspended"]
+            }
             Kind::PriorityClass => &["exists", "value", "globalDefault"],
             Kind::PodDisruptionBudget => &[
                 "exists",

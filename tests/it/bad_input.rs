@@ -100,6 +100,14 @@ fn job_doc(restart: &str, extra: &str) -> String {
     )
 }
 
+/// A CronJob document whose spec starts with `spec` (lines indented by 2) and whose Job
+/// template's spec has `job` (indented by 6).
+fn cronjob_doc(name: &str, spec: &str, job: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {name}\nspec:\n{spec}  jobTemplate:\n    spec:\n{job}      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - {{name: train, image: trainer}}\n"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -574,6 +582,72 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("7]"))
             .object("Job default/train")
             .says(&["must be ordered"]),
+        // CronJobs: the API server's validation of the schedule, zone, name and template.
+        case("cronjob-schedule-out-of-range")
+            .manifest(SERVICE_DOC, &cronjob_doc("nightly", "  schedule: \"61 0 * * *\"\n", ""))
+            .at(APP, Text("\"61 0 * * *\""))
+            .object("CronJob default/nightly")
+            .says(&[
+                "spec.schedule: Invalid value: \"61 0 * * *\": end of range (61) above maximum (59): 61",
+                "hint: minutes are 0-59",
+            ]),
+        case("cronjob-schedule-tz-prefix")
+            .manifest(SERVICE_DOC, &cronjob_doc("nightly", "  schedule: \"CRON_TZ=Europe/Berlin 0 2 * * *\"\n", ""))
+            .at(APP, Text("\"CRON_TZ"))
+            .object("CronJob default/nightly")
+            .says(&[
+                "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+                "hint: move the zone name to spec.timeZone",
+            ]),
+        case("cronjob-unknown-time-zone")
+            .manifest(
+                SERVICE_DOC,
+                &cronjob_doc("nightly", "  schedule: \"0 2 * * *\"\n  timeZone: Europe/Berln\n", ""),
+            )
+            .at(APP, Text("Europe/Berln"))
+            .object("CronJob default/nightly")
+            .says(&[
+                "spec.timeZone: Invalid value: \"Europe/Berln\": unknown time zone Europe/Berln",
+                "hint: did you mean \"Europe/Berlin\"?",
+            ]),
+        case("cronjob-name-too-long")
+            .manifest(SERVICE_DOC, &cronjob_doc(&"n".repeat(53), "  schedule: \"@daily\"\n", ""))
+            .at(APP, Nth("nnnnn", 0))
+            .says(&["must be no more than 52 characters", "hint: the CronJob's Jobs are named"]),
+        case("cronjob-template-selector")
+            .manifest(
+                SERVICE_DOC,
+                &cronjob_doc("nightly", "  schedule: \"@daily\"\n", "      selector: {matchLabels: {job: nightly}}\n"),
+            )
+            .at(APP, Text("{matchLabels: {job: nightly}}"))
+            .object("CronJob default/nightly")
+            .says(&["spec.jobTemplate.spec.selector: `selector` will be auto-generated", "hint:"]),
+        case("cronjob-template-restart-always")
+            .manifest(SERVICE_DOC, &cronjob_doc("nightly", "  schedule: \"@daily\"\n", "").replace("Never", "Always"))
+            .at(APP, Text("Always"))
+            .object("CronJob default/nightly")
+            .says(&["spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"Always\""]),
+        case("cronjob-negative-history-limit")
+            .manifest(
+                SERVICE_DOC,
+                &cronjob_doc("nightly", "  schedule: \"@daily\"\n  successfulJobsHistoryLimit: -1\n", ""),
+            )
+            .at(APP, Text("-1"))
+            .object("CronJob default/nightly")
+            .says(&["spec.successfulJobsHistoryLimit: must be greater than or equal to 0"]),
+        case("cronjob-concurrency-policy")
+            .manifest(
+                SERVICE_DOC,
+                &cronjob_doc("nightly", "  schedule: \"@daily\"\n  concurrencyPolicy: Forbidden\n", ""),
+            )
+            .at(APP, Text("Forbidden"))
+            .object("CronJob default/nightly")
+            .says(&["unsupported value \"Forbidden\" (did you mean \"Forbid\"?)"]),
+        case("scenario-start-time")
+            .scenario("  until: 20m\n", "  until: 20m\n  startTime: 2026-03-02 02:00\n")
+            .at(S, Text("2026-03-02 02:00"))
+            .object(scenario)
+            .says(&["spec.startTime: invalid time \"2026-03-02 02:00\"", "hint: write an RFC 3339 instant"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))

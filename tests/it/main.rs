@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod config;
+mod cronjobs;
 mod determinism;
 mod drain;
 mod explain;
