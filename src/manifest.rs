@@ -433,8 +433,19 @@ fn validate_name(ctx: &Ctx<'_>, kind: Kind, name: &str, pos: Pos, path: &str) ->
     let result = match kind {
         // Services and Namespaces need DNS labels; everything else a DNS subdomain.
         Kind::Service => validation::is_dns1035_label(name),
-        // A Job's name becomes its pods' `batch.kubernetes.io/job-name` label value.
-        Kind::Namespace | Kind::Job => validation::is_dns1123_label(name),
+        Kind::Namespace => validation::is_dns1123_label(name),
+        // A Job's name is a DNS subdomain that is also a valid label value (it becomes its
+        // pods' `batch.kubernetes.io/job-name` label): at most 63 characters.
+        Kind::Job => validation::is_dns1123_subdomain(name).and_then(|()| {
+            if name.len() > 63 {
+                Err(format!(
+                    "must be no more than 63 characters (it is the value of the {} label)",
+                    crate::api::batch::labels::JOB_NAME
+                ))
+            } else {
+                Ok(())
+            }
+        }),
         _ => validation::is_dns1123_subdomain(name),
     };
     // The CronJob controller names its Jobs `<cronjob>-<minutes since 1970>`.

@@ -40,6 +40,20 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
         return Err(ctx.error(at, "spec", "missing required field \"spec\""));
     };
     let spec = decode_job_spec(ctx, spec_node, "spec", false)?;
+    // Indexed pods get the hostname `<job>-<index>`, which must be a DNS label for the
+    // highest index too.
+    if spec.completion_mode == CompletionMode::Indexed
+        && let Some(c) = spec.completions
+    {
+        let hostname = format!("{}-{}", meta.name, c.saturating_sub(1).max(0));
+        if let Err(e) = crate::api::validation::is_dns1123_label(&hostname) {
+            return Err(ctx.error(
+                spec_node.get("completions").map_or(spec_node.pos, |n| n.pos),
+                "spec.completions",
+                format!("Invalid value: {c}: the pod hostname {hostname:?} would be invalid: {e}"),
+            ));
+        }
+    }
     Ok(Job { meta, spec, status: JobStatus::default() })
 }
 

@@ -257,3 +257,24 @@ fn job_template_is_immutable() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("spec.template: field is immutable"), "{}", failures[0]);
 }
+
+/// Job names: a DNS subdomain usable as a label value (dots allowed, at most 63 characters);
+/// an Indexed Job's highest pod hostname `<job>-<completions-1>` must be a DNS label.
+#[test]
+fn job_names_follow_the_api_servers_rules() {
+    let parse = |text: &str| kubesim::scenario::Scenario::parse(text, "s.yaml", &kubesim::scenario::NoFiles);
+    let with = |name: &str, spec: &str| {
+        job_scenario(spec, "Never", "10s", "0", "1m", "")
+            .replace("metadata: {name: train}", &format!("metadata: {{name: {name}}}"))
+    };
+    assert!(parse(&with("train.v2", "")).is_ok(), "dots are allowed");
+    let long = "a".repeat(64);
+    let err = parse(&with(&long, "")).expect_err("64 characters").to_string();
+    assert!(err.contains("must be no more than 63 characters"), "{err}");
+    // 61 characters: `<name>-9` is 63 (fine); `<name>-10` is 64 (not a DNS label).
+    let name61 = "b".repeat(61);
+    assert!(parse(&with(&name61, "completions: 10\ncompletionMode: Indexed")).is_ok());
+    let err =
+        parse(&with(&name61, "completions: 11\ncompletionMode: Indexed")).expect_err("hostname too long").to_string();
+    assert!(err.contains("spec.completions") && err.contains("hostname"), "{err}");
+}
