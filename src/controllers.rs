@@ -29,6 +29,48 @@ pub enum Controller {
     CronJob,
 }
 
+/// The pending `AddAfter` of each key of a delaying work queue: client-go keeps only the
+/// earliest time when a key is added again before it is due.
+#[derive(Default)]
+pub struct PendingAdds {
+    at: Vec<Option<crate::kernel::SimTime>>,
+}
+
+impl PendingAdds {
+    /// Asks for `key` to be added at `at` (not before `now`); returns the time an event must be
+    /// scheduled for, or `None` when an add at or before `at` is already pending.
+    pub fn add_after(
+        &mut self,
+        key: usize,
+        now: crate::kernel::SimTime,
+        at: crate::kernel::SimTime,
+    ) -> Option<crate::kernel::SimTime> {
+        let at = at.max(now);
+        if self.at.len() <= key {
+            self.at.resize(key + 1, None);
+        }
+        match self.at[key] {
+            Some(t) if t >= now && t <= at => None,
+            _ => {
+                self.at[key] = Some(at);
+                Some(at)
+            }
+        }
+    }
+
+    /// The add of `key` scheduled for `now` fired; returns whether it was the pending one
+    /// (not an older, superseded event).
+    pub fn fire(&mut self, key: usize, now: crate::kernel::SimTime) -> bool {
+        match self.at.get_mut(key) {
+            Some(slot) if *slot == Some(now) => {
+                *slot = None;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).
 pub struct WorkQueue<K> {
     queue: VecDeque<K>,

@@ -224,11 +224,11 @@ pub struct Simulation {
     controller_stats: [ControllerStats; 6],
     convergence: Vec<(DeploymentId, Convergence)>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
-    job_sync_at: Vec<Option<SimTime>>,
+    job_sync_at: crate::controllers::PendingAdds,
     cronjob_queue: WorkQueue<CronJobId>,
     /// Per CronJob: the time of the requeue waiting in the delaying queue, if any (a later
     /// request does not replace an earlier one).
-    cronjob_sync_at: Vec<Option<SimTime>>,
+    cronjob_sync_at: crate::controllers::PendingAdds,
     /// Per CronJob: the last event narrated, so that a repeated event is told once (the event
     /// recorder aggregates them).
     cronjob_last_event: Vec<Option<String>>,
@@ -312,9 +312,9 @@ impl Simulation {
             drains: Vec::new(),
             controller_stats: [ControllerStats::default(); 6],
             convergence: Vec::new(),
-            job_sync_at: Vec::new(),
+            job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
-            cronjob_sync_at: Vec::new(),
+            cronjob_sync_at: Default::default(),
             cronjob_last_event: Vec::new(),
             reconcile_pending: [false; 6],
             rs_create_failures: Vec::new(),
@@ -654,19 +654,12 @@ impl Simulation {
                 Controller::Disruption => self.disruption_queue.add(PdbId(key)),
                 Controller::Job => {
                     let id = JobId(key);
-                    if let Some(slot) = self.job_sync_at.get_mut(id.index())
-                        && *slot == Some(now)
-                    {
-                        *slot = None;
-                    }
+                    self.job_sync_at.fire(id.index(), now);
                     self.job_queue.add(id);
                 }
                 Controller::CronJob => {
                     let id = CronJobId(key);
-                    if let Some(slot) = self.cronjob_sync_at.get_mut(id.index())
-                        && *slot == Some(now)
-                    {
-                        *slot = None;
+                    if self.cronjob_sync_at.fire(id.index(), now) {
                         self.cronjob_queue.add(id);
                     }
                 }
@@ -866,16 +859,8 @@ impl Simulation {
     /// before `at` is already waiting.
     fn cronjob_requeue(&mut self, id: CronJobId, at: SimTime) {
         let now = self.queue.now();
-        let at = at.max(now);
-        if self.cronjob_sync_at.len() <= id.index() {
-            self.cronjob_sync_at.resize(id.index() + 1, None);
-        }
-        match self.cronjob_sync_at[id.index()] {
-            Some(t) if t >= now && t <= at => {}
-            _ => {
-                self.cronjob_sync_at[id.index()] = Some(at);
-                self.queue.schedule(at, Event::Requeue(Controller::CronJob, id.0)).expect("future");
-            }
+        if let Some(at) = self.cronjob_sync_at.add_after(id.index(), now, at) {
+            self.queue.schedule(at, Event::Requeue(Controller::CronJob, id.0)).expect("future");
         }
     }
 
@@ -883,15 +868,8 @@ impl Simulation {
     fn enqueue_job_batched(&mut self, id: JobId) {
         let now = self.queue.now();
         let at = now + crate::controllers::job::SYNC_BATCH_PERIOD;
-        if self.job_sync_at.len() <= id.index() {
-            self.job_sync_at.resize(id.index() + 1, None);
-        }
-        match self.job_sync_at[id.index()] {
-            Some(t) if t >= now && t <= at => {}
-            _ => {
-                self.job_sync_at[id.index()] = Some(at);
-                self.queue.schedule(at, Event::Requeue(Controller::Job, id.0)).expect("future");
-            }
+        if let Some(at) = self.job_sync_at.add_after(id.index(), now, at) {
+            self.queue.schedule(at, Event::Requeue(Controller::Job, id.0)).expect("future");
         }
     }
 

@@ -32,21 +32,7 @@ spec:
 }
 
 fn failures(text: &str) -> Vec<String> {
-    let mut sim = kubesim::engine::Simulation::new(
-        std::sync::Arc::new(parse(text)),
-        None,
-        None,
-        kubesim::engine::RunOptions { trace_events: true, ..Default::default() },
-    );
-    sim.run().unwrap();
-    sim.journal()
-        .records()
-        .iter()
-        .filter_map(|(_, r)| match r {
-            kubesim::journal::Record::ActionFailed { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect()
+    crate::support::failed_actions(&run(parse(text), None))
 }
 
 fn budget(name: &str, spec: &str) -> String {

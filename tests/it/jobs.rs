@@ -238,22 +238,8 @@ fn job_template_is_immutable() {
                 restartPolicy: Never
                 containers: [{name: c, resources: {requests: {cpu: "2"}}}]
 "#;
-    let mut sim = kubesim::engine::Simulation::new(
-        std::sync::Arc::new(parse(&job_scenario("", "Never", "10s", "0", "1m", change))),
-        None,
-        None,
-        kubesim::engine::RunOptions { trace_events: true, ..Default::default() },
-    );
-    sim.run().unwrap();
-    let failures: Vec<String> = sim
-        .journal()
-        .records()
-        .iter()
-        .filter_map(|(_, r)| match r {
-            kubesim::journal::Record::ActionFailed { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let sim = run(parse(&job_scenario("", "Never", "10s", "0", "1m", change)), None);
+    let failures = crate::support::failed_actions(&sim);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("spec.template: field is immutable"), "{}", failures[0]);
 }

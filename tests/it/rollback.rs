@@ -39,25 +39,11 @@ spec:
 
 /// The image of the Deployment's template after the run, and the failed actions.
 fn outcome(text: &str) -> (String, Vec<String>) {
-    let mut sim = kubesim::engine::Simulation::new(
-        std::sync::Arc::new(parse(text)),
-        None,
-        None,
-        kubesim::engine::RunOptions { trace_events: true, ..Default::default() },
-    );
-    sim.run().unwrap();
+    let sim = run(parse(text), None);
     let store = sim.store();
     let d = store.deployment(store.deployment_id("default", "web").unwrap()).unwrap();
     let image = d.template.spec.containers[0].image.clone();
-    let failures = sim
-        .journal()
-        .records()
-        .iter()
-        .filter_map(|(_, r)| match r {
-            kubesim::journal::Record::ActionFailed { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let failures = crate::support::failed_actions(&sim);
     (image, failures)
 }
 

@@ -50,3 +50,16 @@ pub fn run(scenario: Scenario, seed: Option<u64>) -> Simulation {
     sim.run().unwrap_or_else(|e| panic!("{e}"));
     sim
 }
+
+/// The messages of the actions that failed during a run (scripted events, controller
+/// requests refused by admission), in order.
+pub fn failed_actions(sim: &Simulation) -> Vec<String> {
+    sim.journal()
+        .records()
+        .iter()
+        .filter_map(|(_, r)| match r {
+            kubesim::journal::Record::ActionFailed { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
