@@ -1045,7 +1045,14 @@ impl Store {
             }
         }
         self.priority_classes.insert(name, class);
+        self.forget_admitted();
+    }
+
+    /// Drops the cached admitted specs: PriorityClasses changed, and admission runs again for
+    /// the next pod of every ReplicaSet and Job.
+    fn forget_admitted(&mut self) {
         self.admitted.iter_mut().for_each(|a| *a = None);
+        self.job_admitted.iter_mut().for_each(|a| *a = None);
     }
 
     pub fn remove_priority_class(&mut self, now: SimTime, name: &str) -> bool {
@@ -1053,7 +1060,7 @@ impl Store {
             return false;
         }
         self.journal.record(now, Record::PriorityClassDeleted { name: name.to_string() });
-        self.admitted.iter_mut().for_each(|a| *a = None);
+        self.forget_admitted();
         true
     }
 
