@@ -8,6 +8,7 @@
 pub mod autoscaling;
 pub mod batch;
 pub mod cron;
+pub mod daemonset;
 pub mod meta;
 pub mod node;
 pub mod node_selector;
@@ -18,6 +19,7 @@ pub mod resources;
 pub mod scheduling;
 pub mod selector;
 pub mod service;
+pub mod statefulset;
 pub mod taint;
 pub mod validation;
 pub mod workload;

@@ -5,6 +5,7 @@
 //! the object's key on their work queue; the engine pops one key per `Reconcile` event, at the
 //! same virtual instant (zero informer latency), in FIFO order with duplicates collapsed.
 
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
@@ -12,6 +13,7 @@ pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
 pub mod replicaset;
+pub mod statefulset;
 pub mod taint_eviction;
 
 use std::collections::{HashSet, VecDeque};
@@ -25,6 +27,8 @@ pub enum Controller {
     Endpoints,
     Disruption,
     Job,
+    StatefulSet,
+    DaemonSet,
 }
 
 /// A FIFO of keys with duplicates collapsed (client-go's workqueue without rate limiting).

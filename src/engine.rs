@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use crate::api::meta::{Kind, ObjectMeta};
 use crate::api::pod::{Pod, PodStatus};
+use crate::controllers::daemonset::{self, DsAction};
 use crate::controllers::deployment::{self, DeploymentAction};
 use crate::controllers::disruption;
 use crate::controllers::node_lifecycle::{LifecycleTimer, NodeLifecycle};
 use crate::controllers::replicaset::{self, RsAction};
+use crate::controllers::statefulset::{self, StsAction};
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::{Controller, WorkQueue, endpoints};
 use crate::journal::{Journal, Record};
@@ -31,7 +33,7 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
+use crate::store::{Change, DeploymentId, DsId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store, StsId};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,9 +177,17 @@ pub struct Simulation {
     job_queue: WorkQueue<JobId>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
-    reconcile_pending: [bool; 5],
+    sts_queue: WorkQueue<StsId>,
+    ds_queue: WorkQueue<DsId>,
+    /// Per DaemonSet: the template generation and, per node, the `(shouldRun,
+    /// shouldContinueRunning)` last computed — the "old node" a node update is compared with.
+    ds_verdicts: Vec<(i64, Vec<(bool, bool)>)>,
+    reconcile_pending: [bool; 7],
     /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
     rs_create_failures: Vec<u32>,
+    /// The same for StatefulSets and DaemonSets.
+    sts_create_failures: Vec<u32>,
+    ds_create_failures: Vec<u32>,
     schedule_pending: bool,
     backoff_flush_at: Option<SimTime>,
     leftover_flush_at: Option<SimTime>,
@@ -217,6 +227,8 @@ fn controller_index(c: Controller) -> usize {
         Controller::Endpoints => 2,
         Controller::Disruption => 3,
         Controller::Job => 4,
+        Controller::StatefulSet => 5,
+        Controller::DaemonSet => 6,
     }
 }
 
@@ -249,8 +261,13 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             job_sync_at: Vec::new(),
-            reconcile_pending: [false; 5],
+            sts_queue: WorkQueue::default(),
+            ds_queue: WorkQueue::default(),
+            ds_verdicts: Vec::new(),
+            reconcile_pending: [false; 7],
             rs_create_failures: Vec::new(),
+            sts_create_failures: Vec::new(),
+            ds_create_failures: Vec::new(),
             schedule_pending: false,
             backoff_flush_at: None,
             leftover_flush_at: None,
@@ -528,6 +545,8 @@ impl Simulation {
                     }
                     self.job_queue.add(id);
                 }
+                Controller::StatefulSet => self.sts_queue.add(StsId(key)),
+                Controller::DaemonSet => self.ds_queue.add(DsId(key)),
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -625,6 +644,8 @@ impl Simulation {
             (Controller::Endpoints, self.endpoints_queue.is_empty()),
             (Controller::Disruption, self.disruption_queue.is_empty()),
             (Controller::Job, self.job_queue.is_empty()),
+            (Controller::StatefulSet, self.sts_queue.is_empty()),
+            (Controller::DaemonSet, self.ds_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -642,11 +663,13 @@ impl Simulation {
             Change::NodeAdded(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
+                self.route_node_to_daemonsets(node, true);
             }
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.taint_eviction.node_updated(&mut ctx, node);
+                self.route_node_to_daemonsets(node, false);
             }
             Change::PodCreated(pod) => {
                 self.enqueue_pod_watchers(pod);
@@ -668,6 +691,9 @@ impl Simulation {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.taint_eviction.cancel(&mut ctx, pod);
                 self.kubelets.forget(pod);
+                if self.store.pod_sts(pod).is_some() {
+                    self.release_claims(pod);
+                }
                 self.enqueue_pod_watchers(pod);
                 if let Some(d) = self.store.pod_rs(pod).and_then(|rs| self.store.rs_owner(rs)) {
                     self.deployment_queue.add(d);
@@ -691,7 +717,67 @@ impl Simulation {
             Change::PdbRemoved(_) => {}
             // `updateJob` enqueues at once (status updates included).
             Change::Job(id) => self.job_queue.add(id),
-            Change::JobRemoved(_) => {}
+            Change::StatefulSet(id) => self.sts_queue.add(id),
+            Change::DaemonSet(id) => {
+                self.refresh_ds_verdicts(id);
+                self.ds_queue.add(id);
+            }
+            Change::JobRemoved(_) | Change::StatefulSetRemoved(_) | Change::DaemonSetRemoved(_) => {}
+        }
+    }
+
+    /// The DaemonSet controller's node handlers: a new node enqueues every DaemonSet that
+    /// should run on it (`addNode`); an updated node enqueues every DaemonSet whose
+    /// `(shouldRun, shouldContinueRunning)` for it changed (`updateNode`).
+    fn route_node_to_daemonsets(&mut self, node: NodeId, added: bool) {
+        let ids: Vec<DsId> = self.store.daemonset_ids().collect();
+        for id in ids {
+            self.refresh_ds_verdicts(id);
+            let ds = self.store.daemonset(id).expect("live id");
+            let verdict = crate::api::daemonset::Eligibility::new(&ds.template.spec).verdict(self.store.node(node));
+            let cache = &mut self.ds_verdicts[id.index()].1;
+            if cache.len() <= node.index() {
+                cache.resize(node.index() + 1, (false, false));
+            }
+            let old = std::mem::replace(&mut cache[node.index()], verdict);
+            if (added && verdict.0) || (!added && old != verdict) {
+                self.ds_queue.add(id);
+            }
+        }
+    }
+
+    /// Recomputes a DaemonSet's cached node verdicts when its template changed.
+    fn refresh_ds_verdicts(&mut self, id: DsId) {
+        let Some(ds) = self.store.daemonset(id) else { return };
+        if self.ds_verdicts.len() <= id.index() {
+            self.ds_verdicts.resize(id.index() + 1, (0, Vec::new()));
+        }
+        if self.ds_verdicts[id.index()].0 == ds.template_generation {
+            return;
+        }
+        let eligibility = crate::api::daemonset::Eligibility::new(&ds.template.spec);
+        let verdicts = self.store.nodes().iter().map(|n| eligibility.verdict(n)).collect();
+        self.ds_verdicts[id.index()] = (ds.template_generation, verdicts);
+    }
+
+    /// A StatefulSet's pod is gone: the claims the garbage collector deletes with it (owned by
+    /// the pod, `whenScaled: Delete`) and the claims being deleted that it was the last user of
+    /// (the `pvc-protection` finalizer) go too.
+    fn release_claims(&mut self, pod: PodId) {
+        let now = self.queue.now();
+        let p = self.store.pod(pod);
+        let (namespace, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+        if self.store.pod_id(&namespace, &name).is_some() {
+            return;
+        }
+        let doomed: Vec<String> = self
+            .store
+            .pvcs()
+            .filter(|c| c.namespace == namespace && c.pod_name() == name && (c.deleting || c.owned_by_pod))
+            .map(|c| c.name.clone())
+            .collect();
+        for claim in doomed {
+            self.store.remove_pvc(now, &namespace, &claim);
         }
     }
 
@@ -717,6 +803,8 @@ impl Simulation {
         match self.store.pod_owner(pod) {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_queue.add(rs),
             Some(PodOwner::Job(job)) => self.enqueue_job_batched(job),
+            Some(PodOwner::StatefulSet(sts)) => self.sts_queue.add(sts),
+            Some(PodOwner::DaemonSet(ds)) => self.ds_queue.add(ds),
             None => {}
         }
         let p = self.store.pod(pod);
@@ -818,7 +906,230 @@ impl Simulation {
                     }
                 }
             }
+            Controller::StatefulSet => {
+                let Some(id) = self.sts_queue.pop() else { return };
+                let mut creating = true;
+                for action in statefulset::reconcile(&self.store, now, id) {
+                    match action {
+                        StsAction::PutRevision(r) => self.store.put_sts_revision(now, id, *r),
+                        StsAction::DeleteRevisions(names) => self.store.delete_sts_revisions(now, id, &names),
+                        StsAction::CreatePod { ordinal, revision, template } => {
+                            // After a refused creation the sync ends with an error (the rest of
+                            // its creations wait for the retry).
+                            creating = creating && self.create_sts_pod(id, ordinal, &revision, &template);
+                        }
+                        StsAction::CreateClaims(ordinal) => self.create_sts_claims(id, ordinal),
+                        StsAction::DeletePod(p, reason) => {
+                            if let Some(set) = self.store.statefulset(id) {
+                                let (key, name) = (set.meta.key(), self.store.pod(p).meta.name.clone());
+                                self.store
+                                    .journal
+                                    .narrate(now, || format!("statefulset {key} deletes pod {name} ({reason})"));
+                            }
+                            self.delete_pod(p, reason, false);
+                        }
+                        StsAction::SetClaimsOwnedByPod(ordinal, owned) => {
+                            let Some(set) = self.store.statefulset(id) else { continue };
+                            let namespace = set.meta.namespace.clone();
+                            let claims: Vec<String> =
+                                set.volume_claim_templates.iter().map(|t| set.claim_name(&t.name, ordinal)).collect();
+                            for claim in claims {
+                                self.store.set_pvc_owned_by_pod(now, &namespace, &claim, owned);
+                            }
+                        }
+                        StsAction::SetStatus(status) => {
+                            self.store.set_statefulset_status(id, *status);
+                        }
+                        StsAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::StatefulSet, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
+            Controller::DaemonSet => {
+                let Some(id) = self.ds_queue.pop() else { return };
+                for action in daemonset::reconcile(&self.store, now, id) {
+                    match action {
+                        DsAction::CreatePods(nodes) => self.create_ds_pods(id, &nodes),
+                        DsAction::DeletePods(pods) => {
+                            for (p, reason) in pods {
+                                if let Some(ds) = self.store.daemonset(id) {
+                                    let key = ds.meta.key();
+                                    let pod = self.store.pod(p);
+                                    let name = pod.meta.name.clone();
+                                    let node = pod.status.node.map(|n| self.store.node(n).meta.name.clone());
+                                    let on = node.map(|n| format!(" on node {n}")).unwrap_or_default();
+                                    self.store
+                                        .journal
+                                        .narrate(now, || format!("daemonset {key} deletes pod {name}{on} ({reason})"));
+                                }
+                                self.delete_pod(p, reason, false);
+                            }
+                        }
+                        DsAction::SetBackoff(backoff) => self.store.set_ds_backoff(id, *backoff),
+                        DsAction::SetStatus(status) => {
+                            self.store.set_daemonset_status(id, *status);
+                        }
+                        DsAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::DaemonSet, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// Creates the missing claims of a StatefulSet's `ordinal`, named
+    /// `<template>-<set>-<ordinal>` (`createPersistentVolumeClaims`).
+    fn create_sts_claims(&mut self, id: StsId, ordinal: i32) {
+        let now = self.queue.now();
+        let Some(set) = self.store.statefulset(id) else { return };
+        let namespace = set.meta.namespace.clone();
+        let missing: Vec<crate::api::statefulset::PersistentVolumeClaim> = set
+            .volume_claim_templates
+            .iter()
+            .map(|t| (t, set.claim_name(&t.name, ordinal)))
+            .filter(|(_, name)| self.store.pvc(&namespace, name).is_none())
+            .map(|(t, name)| crate::api::statefulset::PersistentVolumeClaim {
+                namespace: namespace.clone(),
+                name,
+                set: set.meta.name.clone(),
+                template: t.name.clone(),
+                ordinal,
+                created: now,
+                owned_by_pod: false,
+                deleting: false,
+            })
+            .collect();
+        for claim in missing {
+            self.store.create_pvc(now, claim);
+        }
+    }
+
+    /// Creates pod `<set>-<ordinal>` of a StatefulSet from `template` at `revision`, after its
+    /// claims (`CreateStatefulPod`). Returns false if the creation was refused.
+    fn create_sts_pod(
+        &mut self,
+        id: StsId,
+        ordinal: i32,
+        revision: &str,
+        template: &crate::api::pod::PodTemplateSpec,
+    ) -> bool {
+        use crate::api::statefulset::labels;
+        let now = self.queue.now();
+        let Some(owner) = self.store.sts_owner_ref(id) else { return false };
+        self.create_sts_claims(id, ordinal);
+        let set = self.store.statefulset(id).expect("live");
+        let (namespace, name, key) = (set.meta.namespace.clone(), set.pod_name(ordinal), set.meta.key());
+        if self.store.pod_id(&namespace, &name).is_some() {
+            self.action_failed(format!("statefulset {key} create pod"), format!("pods {name:?} already exists"));
+            return false;
+        }
+        let mut meta = ObjectMeta {
+            name: name.clone(),
+            namespace,
+            labels: template.labels.clone(),
+            annotations: template.annotations.clone(),
+            owner_references: vec![owner],
+            ..ObjectMeta::default()
+        };
+        meta.labels.insert(labels::POD_NAME.to_string(), name.clone());
+        meta.labels.insert(labels::POD_INDEX.to_string(), ordinal.to_string());
+        meta.labels.insert(labels::CONTROLLER_REVISION_HASH.to_string(), revision.to_string());
+        let pod = Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
+        match self.store.try_create_pod(now, pod, Some(PodOwner::StatefulSet(id))) {
+            Ok(pod) => {
+                if let Some(f) = self.sts_create_failures.get_mut(id.index()) {
+                    *f = 0;
+                }
+                self.store.journal.narrate(now, || format!("statefulset {key} creates pod {name}"));
+                self.bind_named_pod(pod);
+                true
+            }
+            Err(reason) => {
+                let message = format!("FailedCreate: pods {name:?} is forbidden: {reason}");
+                let delay = Self::creation_backoff(&mut self.sts_create_failures, id.index());
+                self.action_failed(format!("statefulset {key} create pod"), message);
+                self.queue.schedule(now + delay, Event::Requeue(Controller::StatefulSet, id.0)).expect("future");
+                false
+            }
+        }
+    }
+
+    /// Creates one daemon pod per node, named `<ds>-<5 random characters>`, pinned to its node
+    /// with the daemon tolerations (`syncNodes`).
+    fn create_ds_pods(&mut self, id: DsId, nodes: &[NodeId]) {
+        use crate::api::daemonset::{TEMPLATE_GENERATION_LABEL, daemon_pod_spec, pin_to_node};
+        use crate::api::statefulset::labels::CONTROLLER_REVISION_HASH;
+        let now = self.queue.now();
+        let Some(owner) = self.store.ds_owner_ref(id) else { return };
+        let ds = self.store.daemonset(id).expect("live");
+        let (template, namespace, ds_name, key) =
+            (ds.template.clone(), ds.meta.namespace.clone(), ds.meta.name.clone(), ds.meta.key());
+        let hash = daemonset::template_hash(ds);
+        let generation = ds.template_generation;
+        let base = daemon_pod_spec(&template.spec);
+        let mut created: Vec<String> = Vec::new();
+        for &node in nodes {
+            let node_name = self.store.node(node).meta.name.clone();
+            let name = self.generate_name(&namespace, &format!("{ds_name}-"));
+            let mut meta = ObjectMeta {
+                name: name.clone(),
+                namespace: namespace.clone(),
+                labels: template.labels.clone(),
+                annotations: template.annotations.clone(),
+                owner_references: vec![owner.clone()],
+                ..ObjectMeta::default()
+            };
+            meta.labels.insert(CONTROLLER_REVISION_HASH.to_string(), hash.clone());
+            meta.labels.insert(TEMPLATE_GENERATION_LABEL.to_string(), generation.to_string());
+            let mut spec = base.clone();
+            pin_to_node(&mut spec, &node_name);
+            let pod = Pod { meta, spec: Arc::new(spec), sim: template.sim.clone(), status: PodStatus::default() };
+            match self.store.try_create_pod(now, pod, Some(PodOwner::DaemonSet(id))) {
+                Ok(pod) => {
+                    if let Some(f) = self.ds_create_failures.get_mut(id.index()) {
+                        *f = 0;
+                    }
+                    created.push(node_name);
+                    self.bind_named_pod(pod);
+                }
+                Err(reason) => {
+                    let message = format!("FailedCreate: pods \"{ds_name}-\" is forbidden: {reason}");
+                    let delay = Self::creation_backoff(&mut self.ds_create_failures, id.index());
+                    self.action_failed(format!("daemonset {key} create pod"), message);
+                    self.queue.schedule(now + delay, Event::Requeue(Controller::DaemonSet, id.0)).expect("future");
+                    break;
+                }
+            }
+        }
+        // One line per pod, or one for a batch (a DaemonSet starting on a large cluster).
+        if created.len() <= 3 {
+            for node in created {
+                self.store.journal.narrate(now, || format!("daemonset {key} creates pod on node {node}"));
+            }
+        } else {
+            let n = created.len();
+            let first = created[..3].join(", ");
+            self.store
+                .journal
+                .narrate(now, || format!("daemonset {key} creates {n} pods, one per node ({first}, ...)"));
+        }
+    }
+
+    /// The work queue's per-item backoff after a failed sync: 5 ms doubling up to 1000 s,
+    /// counted in `failures[index]` (reset by a successful creation).
+    fn creation_backoff(failures: &mut Vec<u32>, index: usize) -> SimDuration {
+        if failures.len() <= index {
+            failures.resize(index + 1, 0);
+        }
+        let delay_ms = 5u64.saturating_mul(1u64 << failures[index].min(30)).min(1_000_000);
+        failures[index] += 1;
+        SimDuration::from_millis(delay_ms)
     }
 
     /// Sets a Job's status and narrates the conditions that became True.
@@ -1078,6 +1389,45 @@ impl Simulation {
                     self.store.create_pdb(now, pdb.clone());
                 }
             },
+            Object::StatefulSet(set) => match self.store.sts_id(&set.meta.namespace, &set.meta.name) {
+                Some(id) => {
+                    let existing = self.store.statefulset(id).expect("live");
+                    if existing.forbidden_update(set).is_some() {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "StatefulSet.apps {:?} is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                                set.meta.name
+                            ),
+                        );
+                        return;
+                    }
+                    self.store.update_statefulset_spec(now, id, set);
+                }
+                None => {
+                    self.store.create_statefulset(now, set.clone());
+                }
+            },
+            Object::DaemonSet(ds) => match self.store.ds_id(&ds.meta.namespace, &ds.meta.name) {
+                Some(id) => {
+                    let existing = self.store.daemonset(id).expect("live");
+                    if existing.selector != ds.selector {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "DaemonSet.apps {:?} is invalid: spec.selector: Invalid value: {:?}: field is immutable",
+                                ds.meta.name,
+                                ds.selector.to_string()
+                            ),
+                        );
+                        return;
+                    }
+                    self.store.update_daemonset_spec(now, id, ds);
+                }
+                None => {
+                    self.store.create_daemonset(now, ds.clone());
+                }
+            },
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
                     let existing = self.store.job(id).expect("live");
@@ -1266,6 +1616,10 @@ impl Simulation {
                     Some(id) => self.store.scale_deployment(now, id, *replicas),
                     None => self.action_failed(description, format!("{target} not found")),
                 },
+                Kind::StatefulSet => match self.store.sts_id(&target.namespace, &target.name) {
+                    Some(id) => self.store.scale_statefulset(now, id, *replicas),
+                    None => self.action_failed(description, format!("{target} not found")),
+                },
                 _ => match self.store.rs_id(&target.namespace, &target.name) {
                     Some(id) => {
                         self.store.scale_replica_set(now, id, *replicas, &[]);
@@ -1322,9 +1676,48 @@ impl Simulation {
                 Some(id) => self.delete_job(id),
                 None => not_found(self),
             },
+            Kind::StatefulSet => match self.store.sts_id(&r.namespace, &r.name) {
+                Some(id) => self.delete_statefulset(id),
+                None => not_found(self),
+            },
+            Kind::DaemonSet => match self.store.ds_id(&r.namespace, &r.name) {
+                Some(id) => {
+                    let pods: Vec<PodId> = self.store.ds_pods(id).to_vec();
+                    self.store.remove_daemonset(now, id);
+                    for p in pods {
+                        self.delete_pod(p, "GarbageCollected", false);
+                    }
+                }
+                None => not_found(self),
+            },
             Kind::Node | Kind::Namespace => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }
+        }
+    }
+
+    /// Deletes a StatefulSet with background propagation: the set goes at once, the garbage
+    /// collector deletes its pods; with `whenDeleted: Delete` its claims too, each once no pod
+    /// uses it (the `pvc-protection` finalizer).
+    fn delete_statefulset(&mut self, id: StsId) {
+        let now = self.queue.now();
+        let set = self.store.statefulset(id).expect("live");
+        let (namespace, name) = (set.meta.namespace.clone(), set.meta.name.clone());
+        let delete_claims = set.pvc_retention.when_deleted == crate::api::statefulset::PvcRetention::Delete;
+        let pods: Vec<PodId> = self.store.sts_pods(id).to_vec();
+        self.store.remove_statefulset(now, id);
+        if delete_claims {
+            let claims: Vec<(String, String)> =
+                self.store.pvcs_of(&namespace, &name).map(|c| (c.name.clone(), c.pod_name())).collect();
+            for (claim, pod) in claims {
+                self.store.mark_pvc_deleting(now, &namespace, &claim);
+                if self.store.pod_id(&namespace, &pod).is_none() {
+                    self.store.remove_pvc(now, &namespace, &claim);
+                }
+            }
+        }
+        for p in pods {
+            self.delete_pod(p, "GarbageCollected", false);
         }
     }
 

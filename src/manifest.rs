@@ -9,19 +9,23 @@
 //! error, so a run never silently ignores a workload.
 
 mod batch;
+mod daemonset;
 mod node;
 mod pod;
 mod policy;
 mod service;
+mod statefulset;
 mod workload;
 
 use crate::api::batch::Job;
+use crate::api::daemonset::DaemonSet;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
 use crate::api::pod::Pod;
 use crate::api::policy::PodDisruptionBudget;
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{Namespace, Service};
+use crate::api::statefulset::StatefulSet;
 use crate::api::validation;
 use crate::api::workload::{Deployment, ReplicaSet};
 use crate::decode::{Ctx, DResult, Fields};
@@ -42,6 +46,8 @@ pub enum Object {
     PriorityClass(PriorityClass),
     PodDisruptionBudget(PodDisruptionBudget),
     Job(Job),
+    StatefulSet(StatefulSet),
+    DaemonSet(DaemonSet),
 }
 
 impl Object {
@@ -56,6 +62,8 @@ impl Object {
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
+            Object::StatefulSet(_) => Kind::StatefulSet,
+            Object::DaemonSet(_) => Kind::DaemonSet,
         }
     }
 
@@ -70,6 +78,8 @@ impl Object {
             Object::PriorityClass(o) => &o.meta,
             Object::PodDisruptionBudget(o) => &o.meta,
             Object::Job(o) => &o.meta,
+            Object::StatefulSet(o) => &o.meta,
+            Object::DaemonSet(o) => &o.meta,
         }
     }
 
@@ -119,8 +129,6 @@ pub const IGNORED_KINDS: &[&str] = &[
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
 pub const UNSUPPORTED_KINDS: &[&str] = &[
     "CronJob",
-    "StatefulSet",
-    "DaemonSet",
     "HorizontalPodAutoscaler",
     "PersistentVolumeClaim",
     "PersistentVolume",
@@ -129,12 +137,22 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 9] =
-    ["Namespace", "Node", "Pod", "ReplicaSet", "Deployment", "Service", "PriorityClass", "PodDisruptionBudget", "Job"];
+const MODELLED_KINDS: [&str; 11] = [
+    "Namespace",
+    "Node",
+    "Pod",
+    "ReplicaSet",
+    "Deployment",
+    "Service",
+    "PriorityClass",
+    "PodDisruptionBudget",
+    "Job",
+    "StatefulSet",
+    "DaemonSet",
+];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str =
-    "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, StatefulSet, DaemonSet";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -176,7 +194,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         ));
     };
     let expected_api = match kind {
-        "ReplicaSet" | "Deployment" => "apps/v1",
+        "ReplicaSet" | "Deployment" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
         "Job" => "batch/v1",
@@ -202,6 +220,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PriorityClass" => Kind::PriorityClass,
         "PodDisruptionBudget" => Kind::PodDisruptionBudget,
         "Job" => Kind::Job,
+        "StatefulSet" => Kind::StatefulSet,
+        "DaemonSet" => Kind::DaemonSet,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -236,6 +256,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
+        Kind::StatefulSet => Object::StatefulSet(statefulset::decode_stateful_set(ctx, meta, spec, root.pos)?),
+        Kind::DaemonSet => Object::DaemonSet(daemonset::decode_daemon_set(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.

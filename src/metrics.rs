@@ -144,157 +144,194 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     .count() as i64),
                 "preemptions" => int(store.stats.preemptions as i64),
                 "podsPreempted" => int(store.stats.pods_preempted as i64),
+                "pvcs" => int(store.pvcs().count() as i64),
                 _ => return None,
             });
         }
         Target::Object(r) => r,
     };
-    let value =
-        match r.kind {
-            Kind::Deployment => {
-                let d = store.deployment(store.deployment_id(&r.namespace, &r.name)?)?;
-                let cond = |c: &Option<crate::api::workload::DeploymentCondition>| {
-                    word(c.as_ref().map_or("Unknown", |c| c.status.as_str()))
-                };
-                match field {
-                    "exists" => yes(true),
-                    "spec.replicas" => int(d.replicas),
-                    "replicas" => int(d.status.replicas),
-                    "updatedReplicas" => int(d.status.updated_replicas),
-                    "readyReplicas" => int(d.status.ready_replicas),
-                    "availableReplicas" => int(d.status.available_replicas),
-                    "unavailableReplicas" => int(d.status.unavailable_replicas),
-                    "Available" => cond(&d.status.available),
-                    "Progressing" => cond(&d.status.progressing),
-                    "replicaSets" => int(store.deployment_rs(store.deployment_id(&r.namespace, &r.name)?).len() as i64),
-                    _ => return None,
-                }
+    let value = match r.kind {
+        Kind::Deployment => {
+            let d = store.deployment(store.deployment_id(&r.namespace, &r.name)?)?;
+            let cond = |c: &Option<crate::api::workload::DeploymentCondition>| {
+                word(c.as_ref().map_or("Unknown", |c| c.status.as_str()))
+            };
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(d.replicas),
+                "replicas" => int(d.status.replicas),
+                "updatedReplicas" => int(d.status.updated_replicas),
+                "readyReplicas" => int(d.status.ready_replicas),
+                "availableReplicas" => int(d.status.available_replicas),
+                "unavailableReplicas" => int(d.status.unavailable_replicas),
+                "Available" => cond(&d.status.available),
+                "Progressing" => cond(&d.status.progressing),
+                "replicaSets" => int(store.deployment_rs(store.deployment_id(&r.namespace, &r.name)?).len() as i64),
+                _ => return None,
             }
-            Kind::ReplicaSet => {
-                let rs = store.replica_set(store.rs_id(&r.namespace, &r.name)?)?;
-                match field {
-                    "exists" => yes(true),
-                    "spec.replicas" => int(rs.replicas),
-                    "replicas" => int(rs.status.replicas),
-                    "readyReplicas" => int(rs.status.ready_replicas),
-                    "availableReplicas" => int(rs.status.available_replicas),
-                    "terminatingReplicas" => int(rs.status.terminating_replicas),
-                    _ => return None,
-                }
+        }
+        Kind::ReplicaSet => {
+            let rs = store.replica_set(store.rs_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(rs.replicas),
+                "replicas" => int(rs.status.replicas),
+                "readyReplicas" => int(rs.status.ready_replicas),
+                "availableReplicas" => int(rs.status.available_replicas),
+                "terminatingReplicas" => int(rs.status.terminating_replicas),
+                _ => return None,
             }
-            Kind::Service => {
-                let s = store.service(store.service_id(&r.namespace, &r.name)?)?;
-                match field {
-                    "exists" => yes(true),
-                    "readyEndpoints" => int(s.endpoints.ready),
-                    "notReadyEndpoints" => int(s.endpoints.not_ready),
-                    "servingTerminatingEndpoints" => int(s.endpoints.serving_terminating),
-                    _ => return None,
-                }
+        }
+        Kind::Service => {
+            let s = store.service(store.service_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "readyEndpoints" => int(s.endpoints.ready),
+                "notReadyEndpoints" => int(s.endpoints.not_ready),
+                "servingTerminatingEndpoints" => int(s.endpoints.serving_terminating),
+                _ => return None,
             }
-            Kind::Node => {
-                let id = store.node_id(&r.name)?;
-                let n = store.node(id);
-                let status = |s: ConditionStatus| word(s.as_str());
-                match field {
-                    "exists" => yes(true),
-                    "Ready" => status(n.conditions.ready.status),
-                    "MemoryPressure" => status(n.conditions.memory_pressure.status),
-                    "DiskPressure" => status(n.conditions.disk_pressure.status),
-                    "PIDPressure" => status(n.conditions.pid_pressure.status),
-                    "unschedulable" => yes(n.unschedulable),
-                    "taints" => int(n.taints.len() as i64),
-                    "pods" => int(store.pods_on_node(id).len() as i64),
-                    "podsRunning" => int(store
-                        .pods_on_node(id)
+        }
+        Kind::Node => {
+            let id = store.node_id(&r.name)?;
+            let n = store.node(id);
+            let status = |s: ConditionStatus| word(s.as_str());
+            match field {
+                "exists" => yes(true),
+                "Ready" => status(n.conditions.ready.status),
+                "MemoryPressure" => status(n.conditions.memory_pressure.status),
+                "DiskPressure" => status(n.conditions.disk_pressure.status),
+                "PIDPressure" => status(n.conditions.pid_pressure.status),
+                "unschedulable" => yes(n.unschedulable),
+                "taints" => int(n.taints.len() as i64),
+                "pods" => int(store.pods_on_node(id).len() as i64),
+                "podsRunning" => int(store
+                    .pods_on_node(id)
+                    .iter()
+                    .filter(|&&p| matches!(store.pod(p).status.container, ContainerState::Running { .. }))
+                    .count() as i64),
+                _ => return None,
+            }
+        }
+        Kind::Pod => {
+            let p = store.pod(store.pod_id(&r.namespace, &r.name)?);
+            match field {
+                "exists" => yes(true),
+                "phase" => word(p.status.phase.as_str()),
+                "ready" => yes(p.is_ready()),
+                "node" => word(&p.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default()),
+                "restartCount" => int(p.status.restart_count),
+                "terminating" => yes(p.meta.is_terminating()),
+                "priority" => int(p.spec.priority),
+                "nominatedNode" => {
+                    word(&p.status.nominated_node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default())
+                }
+                "preempted" => {
+                    yes(p.status.disruption_target.as_deref()
+                        == Some(crate::scheduler::framework::PREEMPTION_BY_SCHEDULER))
+                }
+                _ => return None,
+            }
+        }
+        Kind::PriorityClass => {
+            let c = store.priority_class(&r.name)?;
+            match field {
+                "exists" => yes(true),
+                "value" => int(c.value),
+                "globalDefault" => yes(c.global_default),
+                _ => return None,
+            }
+        }
+        Kind::PodDisruptionBudget => {
+            let pdb = store.pdb(store.pdb_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "currentHealthy" => int(pdb.status.current_healthy),
+                "desiredHealthy" => int(pdb.status.desired_healthy),
+                "expectedPods" => int(pdb.status.expected_pods),
+                "disruptionsAllowed" => int(pdb.status.disruptions_allowed),
+                "DisruptionAllowed" => yes(pdb.status.disruption_allowed()),
+                _ => return None,
+            }
+        }
+        Kind::Job => {
+            use crate::api::batch::{JobConditionType as C, compact_ranges};
+            let id = store.job_id(&r.namespace, &r.name)?;
+            let job = store.job(id)?;
+            let cond = |k: C| {
+                word(match job.status.conditions.iter().find(|c| c.kind == k) {
+                    Some(c) => c.status.as_str(),
+                    None => "False",
+                })
+            };
+            match field {
+                "exists" => yes(true),
+                "active" => int(job.status.active),
+                "ready" => int(job.status.ready),
+                "terminating" => int(job.status.terminating),
+                "succeeded" => int(job.status.succeeded),
+                "failed" => int(job.status.failed),
+                "podsCreated" => int(store.job_pods(id).len() as i64),
+                "completedIndexes" => word(&compact_ranges(&job.status.completed_indexes)),
+                "failedIndexes" => word(&compact_ranges(&job.status.failed_indexes)),
+                "Complete" => cond(C::Complete),
+                "Failed" => cond(C::Failed),
+                "Suspended" => cond(C::Suspended),
+                // The reason of the terminal condition (or of FailureTarget while pods stop).
+                "reason" => word(
+                    &[C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
                         .iter()
-                        .filter(|&&p| matches!(store.pod(p).status.container, ContainerState::Running { .. }))
-                        .count() as i64),
-                    _ => return None,
-                }
+                        .find_map(|&k| job.status.condition(k))
+                        .map(|c| c.reason.clone())
+                        .unwrap_or_default(),
+                ),
+                _ => return None,
             }
-            Kind::Pod => {
-                let p = store.pod(store.pod_id(&r.namespace, &r.name)?);
-                match field {
-                    "exists" => yes(true),
-                    "phase" => word(p.status.phase.as_str()),
-                    "ready" => yes(p.is_ready()),
-                    "node" => word(&p.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default()),
-                    "restartCount" => int(p.status.restart_count),
-                    "terminating" => yes(p.meta.is_terminating()),
-                    "priority" => int(p.spec.priority),
-                    "nominatedNode" => {
-                        word(&p.status.nominated_node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default())
-                    }
-                    "preempted" => yes(p.status.disruption_target.as_deref()
-                        == Some(crate::scheduler::framework::PREEMPTION_BY_SCHEDULER)),
-                    _ => return None,
+        }
+        Kind::StatefulSet => {
+            let s = store.statefulset(store.sts_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(s.replicas),
+                "replicas" => int(s.status.replicas),
+                "readyReplicas" => int(s.status.ready_replicas),
+                "availableReplicas" => int(s.status.available_replicas),
+                "currentReplicas" => int(s.status.current_replicas),
+                "updatedReplicas" => int(s.status.updated_replicas),
+                "currentRevision" => word(&s.status.current_revision),
+                "updateRevision" => word(&s.status.update_revision),
+                // The revision is rolled out: every pod at the update revision.
+                "rolloutComplete" => {
+                    yes(!s.status.update_revision.is_empty() && s.status.current_revision == s.status.update_revision)
                 }
+                "revisions" => int(store.sts_revisions(store.sts_id(&r.namespace, &r.name)?).len() as i64),
+                "pvcs" => int(store.pvcs_of(&r.namespace, &r.name).count() as i64),
+                _ => return None,
             }
-            Kind::PriorityClass => {
-                let c = store.priority_class(&r.name)?;
-                match field {
-                    "exists" => yes(true),
-                    "value" => int(c.value),
-                    "globalDefault" => yes(c.global_default),
-                    _ => return None,
-                }
+        }
+        Kind::DaemonSet => {
+            let ds = store.daemonset(store.ds_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "desiredNumberScheduled" => int(ds.status.desired_number_scheduled),
+                "currentNumberScheduled" => int(ds.status.current_number_scheduled),
+                "numberReady" => int(ds.status.number_ready),
+                "numberAvailable" => int(ds.status.number_available),
+                "numberUnavailable" => int(ds.status.number_unavailable),
+                "updatedNumberScheduled" => int(ds.status.updated_number_scheduled),
+                "numberMisscheduled" => int(ds.status.number_misscheduled),
+                _ => return None,
             }
-            Kind::PodDisruptionBudget => {
-                let pdb = store.pdb(store.pdb_id(&r.namespace, &r.name)?)?;
-                match field {
-                    "exists" => yes(true),
-                    "currentHealthy" => int(pdb.status.current_healthy),
-                    "desiredHealthy" => int(pdb.status.desired_healthy),
-                    "expectedPods" => int(pdb.status.expected_pods),
-                    "disruptionsAllowed" => int(pdb.status.disruptions_allowed),
-                    "DisruptionAllowed" => yes(pdb.status.disruption_allowed()),
-                    _ => return None,
-                }
+        }
+        Kind::Namespace => {
+            if !store.namespace_exists(&r.name) {
+                return None;
             }
-            Kind::Job => {
-                use crate::api::batch::{JobConditionType as C, compact_ranges};
-                let id = store.job_id(&r.namespace, &r.name)?;
-                let job = store.job(id)?;
-                let cond = |k: C| {
-                    word(match job.status.conditions.iter().find(|c| c.kind == k) {
-                        Some(c) => c.status.as_str(),
-                        None => "False",
-                    })
-                };
-                match field {
-                    "exists" => yes(true),
-                    "active" => int(job.status.active),
-                    "ready" => int(job.status.ready),
-                    "terminating" => int(job.status.terminating),
-                    "succeeded" => int(job.status.succeeded),
-                    "failed" => int(job.status.failed),
-                    "podsCreated" => int(store.job_pods(id).len() as i64),
-                    "completedIndexes" => word(&compact_ranges(&job.status.completed_indexes)),
-                    "failedIndexes" => word(&compact_ranges(&job.status.failed_indexes)),
-                    "Complete" => cond(C::Complete),
-                    "Failed" => cond(C::Failed),
-                    "Suspended" => cond(C::Suspended),
-                    // The reason of the terminal condition (or of FailureTarget while pods stop).
-                    "reason" => word(
-                        &[C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
-                            .iter()
-                            .find_map(|&k| job.status.condition(k))
-                            .map(|c| c.reason.clone())
-                            .unwrap_or_default(),
-                    ),
-                    _ => return None,
-                }
+            match field {
+                "exists" => yes(true),
+                _ => return None,
             }
-            Kind::Namespace => {
-                if !store.namespace_exists(&r.name) {
-                    return None;
-                }
-                match field {
-                    "exists" => yes(true),
-                    _ => return None,
-                }
-            }
-        };
+        }
+    };
     Some(value)
 }

@@ -35,10 +35,12 @@ pub enum Kind {
     PriorityClass,
     PodDisruptionBudget,
     Job,
+    StatefulSet,
+    DaemonSet,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -48,6 +50,8 @@ impl Kind {
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
         Kind::Job,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -62,6 +66,8 @@ impl Kind {
             Kind::PriorityClass => "PriorityClass",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::Job => "Job",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
         }
     }
 
@@ -69,7 +75,7 @@ impl Kind {
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service => "v1",
-            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job => "batch/v1",
@@ -89,6 +95,8 @@ impl Kind {
             Kind::PriorityClass => "priorityclass",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
             Kind::Job => "job",
+            Kind::StatefulSet => "statefulset",
+            Kind::DaemonSet => "daemonset",
         }
     }
 
@@ -110,6 +118,8 @@ impl Kind {
             "priorityclass" | "priorityclasses" | "pc" => Kind::PriorityClass,
             "poddisruptionbudget" | "poddisruptionbudgets" | "pdb" => Kind::PodDisruptionBudget,
             "job" | "jobs" => Kind::Job,
+            "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
+            "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
             _ => return None,
         })
     }
@@ -252,6 +262,8 @@ mod tests {
         assert_eq!(ObjectRef::parse("deploy/web").unwrap().namespace, "default");
         assert_eq!(ObjectRef::parse("node/n1").unwrap().to_string(), "node/n1");
         assert_eq!(ObjectRef::parse("svc/prod/api").unwrap().kind, Kind::Service);
+        assert_eq!(ObjectRef::parse("sts/db").unwrap().to_string(), "statefulset/default/db");
+        assert_eq!(ObjectRef::parse("ds/kube-system/agent").unwrap().kind, Kind::DaemonSet);
         let err = ObjectRef::parse("deploymnt/default/web").unwrap_err();
         assert!(err.contains("did you mean \"deployment\""), "{err}");
         assert!(ObjectRef::parse("node/a/b").is_err());

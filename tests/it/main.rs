@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per theme (see STYLE: few test binaries).
 
 mod bad_input;
+mod daemonsets;
 mod determinism;
 mod explain;
 mod gpu;
@@ -12,5 +13,6 @@ mod policies;
 mod preemption;
 mod properties;
 mod scenarios;
+mod statefulsets;
 mod support;
 mod timeline;
