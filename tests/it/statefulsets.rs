@@ -355,6 +355,24 @@ fn other_spec_changes_are_refused() {
     assert!(failures[0].1.contains("spec: Forbidden: updates to statefulset spec"), "{}", failures[0].1);
 }
 
+/// A PodDisruptionBudget over the set's pods expects the set's replicas (StatefulSets are a
+/// scalable controller in `getExpectedScale`).
+#[test]
+fn a_budget_expects_the_sets_replicas() {
+    let pdb = r#"    - inline:
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {name: db}
+        spec: {maxUnavailable: 1, selector: {matchLabels: {app: db}}}
+  checks:
+    - {at: 30s, expect: "pdb/default/db expectedPods == 3"}
+    - {at: 30s, expect: "pdb/default/db desiredHealthy == 2"}
+    - {at: 30s, expect: "pdb/default/db disruptionsAllowed == 1"}
+"#;
+    let sim = run(parse(&scenario("replicas: 3", "", "1m", pdb)), None);
+    assert_checks_pass(&sim);
+}
+
 /// A machine failure: db-1 runs on n2 (each pod on its own node by required anti-affinity; n1
 /// is the largest node and n3 the smallest, so the scores order them). n2 fails at 3 m; its
 /// last lease renewal is in (170 s, 180 s], stamped by the 175 s or 180 s monitor pass, so it
