@@ -804,7 +804,17 @@ impl Simulation {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_queue.add(rs),
             Some(PodOwner::Job(job)) => self.enqueue_job_batched(job),
             Some(PodOwner::StatefulSet(sts)) => self.sts_queue.add(sts),
-            Some(PodOwner::DaemonSet(ds)) => self.ds_queue.add(ds),
+            Some(PodOwner::DaemonSet(ds)) => {
+                self.ds_queue.add(ds);
+                // `updatePod`: a pod that just became Ready syncs its DaemonSet again
+                // minReadySeconds (plus a second against clock skew) later.
+                let now = self.queue.now();
+                let mrs = self.store.daemonset(ds).map_or(0, |d| d.min_ready_seconds);
+                if mrs > 0 && self.store.pod(pod).status.ready_since == Some(now) && !self.store.is_removed(pod) {
+                    let at = now + SimDuration::from_secs(mrs as u64 + 1);
+                    self.queue.schedule(at, Event::Requeue(Controller::DaemonSet, ds.0)).expect("future");
+                }
+            }
             None => {}
         }
         let p = self.store.pod(pod);

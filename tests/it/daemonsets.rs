@@ -265,6 +265,32 @@ fn rolling_update_with_surge_or_more_unavailable() {
     assert_eq!(created, [(60, "n1".into()), (60, "n2".into()), (65, "n3".into())]);
 }
 
+/// minReadySeconds 3 with maxUnavailable 1: each node's new pod must be available (Ready for
+/// 3 s) before the next node's old pod goes: n1's at 60 s (Ready 65 s, available 68 s — the
+/// sync at 65 s counted a Ready pod not yet available and comes back 3 s later), n2's at 68 s
+/// (available 76 s), n3's at 76 s. With maxSurge 1 instead, the old pod goes once the new one is
+/// available, but the status counts the oldest pod of a node — the old one, available — so no
+/// status resync is due; the new pod's readiness at 65 s asks for a sync 3 + 1 s later
+/// (`updatePod`): n1's old pod is deleted at 69 s and n2's new pod made in the sync that
+/// follows; then 78 s and 87 s.
+#[test]
+fn rolling_update_waits_for_min_ready_seconds() {
+    let spec = "minReadySeconds: 3";
+    let extra = format!("  events:\n{}", apply_image("1m", spec, "agent:2"));
+    let sim = run(parse(&scenario("", spec, "", "3m", &extra)), None);
+    let created: Vec<(u64, String)> = pods(&sim).into_iter().skip(3).collect();
+    assert_eq!(created, [(60, "n1".into()), (68, "n2".into()), (76, "n3".into())]);
+
+    let spec = "minReadySeconds: 3\nupdateStrategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}";
+    let extra = format!("  events:\n{}", apply_image("1m", spec, "agent:2"));
+    let sim = run(parse(&scenario("", spec, "", "3m", &extra)), None);
+    let created: Vec<(u64, String)> = pods(&sim).into_iter().skip(3).collect();
+    assert_eq!(created, [(60, "n1".into()), (69, "n2".into()), (78, "n3".into())]);
+    let deleted: Vec<u64> =
+        records(&sim, |r| matches!(r, Record::PodDeleting { .. }).then_some(())).iter().map(|d| d.0).collect();
+    assert_eq!(deleted, [69_000, 78_000, 87_000]);
+}
+
 /// OnDelete: a new template changes nothing until a pod is deleted.
 #[test]
 fn on_delete_waits() {
