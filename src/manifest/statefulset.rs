@@ -210,6 +210,7 @@ fn decode_claim_templates(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Vol
         let mut storage = None;
         let mut storage_class_name = None;
         if let Some(spec) = f.get("spec") {
+            ctx.note_unmodelled("spec.volumeClaimTemplates[].spec (claims are names only: no storage is simulated)");
             let spath = format!("{path}.spec");
             let mut sf = ctx.fields(spec, &spath)?;
             if let Some(modes) = sf.get("accessModes") {
