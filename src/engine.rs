@@ -964,17 +964,30 @@ impl Simulation {
                     match action {
                         DsAction::CreatePods(nodes) => self.create_ds_pods(id, &nodes),
                         DsAction::DeletePods(pods) => {
-                            for (p, reason) in pods {
-                                if let Some(ds) = self.store.daemonset(id) {
-                                    let key = ds.meta.key();
-                                    let pod = self.store.pod(p);
-                                    let name = pod.meta.name.clone();
-                                    let node = pod.status.node.map(|n| self.store.node(n).meta.name.clone());
-                                    let on = node.map(|n| format!(" on node {n}")).unwrap_or_default();
+                            // One line per pod, or one for a batch (a rolling update of many nodes).
+                            if let Some(ds) = self.store.daemonset(id) {
+                                let key = ds.meta.key();
+                                if pods.len() <= 3 {
+                                    for &(p, reason) in &pods {
+                                        let pod = self.store.pod(p);
+                                        let name = pod.meta.name.clone();
+                                        let node = pod.status.node.map(|n| self.store.node(n).meta.name.clone());
+                                        let on = node.map(|n| format!(" on node {n}")).unwrap_or_default();
+                                        self.store.journal.narrate(now, || {
+                                            format!("daemonset {key} deletes pod {name}{on} ({reason})")
+                                        });
+                                    }
+                                } else {
+                                    let mut reasons: Vec<&str> = pods.iter().map(|p| p.1).collect();
+                                    reasons.sort_unstable();
+                                    reasons.dedup();
+                                    let (n, why) = (pods.len(), reasons.join(", "));
                                     self.store
                                         .journal
-                                        .narrate(now, || format!("daemonset {key} deletes pod {name}{on} ({reason})"));
+                                        .narrate(now, || format!("daemonset {key} deletes {n} pods ({why})"));
                                 }
+                            }
+                            for (p, reason) in pods {
                                 self.delete_pod(p, reason, false);
                             }
                         }
