@@ -6,6 +6,7 @@
 //! same virtual instant (zero informer latency), in FIFO order with duplicates collapsed.
 
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
@@ -13,6 +14,7 @@ pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
 pub mod replicaset;
+pub mod statefulset;
 pub mod taint_eviction;
 
 use std::collections::{HashSet, VecDeque};
@@ -27,6 +29,8 @@ pub enum Controller {
     Disruption,
     Job,
     CronJob,
+    StatefulSet,
+    DaemonSet,
 }
 
 /// The pending `AddAfter` of each key of a delaying work queue: client-go keeps only the

@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use crate::api::meta::{Kind, ObjectMeta};
 use crate::api::pod::{Pod, PodStatus};
+use crate::controllers::daemonset::{self, DsAction};
 use crate::controllers::deployment::{self, DeploymentAction};
 use crate::controllers::disruption;
 use crate::controllers::node_lifecycle::{LifecycleTimer, NodeLifecycle};
 use crate::controllers::replicaset::{self, RsAction};
+use crate::controllers::statefulset::{self, StsAction};
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::{Controller, WorkQueue, endpoints};
 use crate::journal::{Journal, Record};
@@ -31,7 +33,9 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, CronJobId, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
+use crate::store::{
+    Change, CronJobId, DeploymentId, DsId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store, StsId,
+};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,7 +225,7 @@ pub struct Simulation {
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
     /// Per controller (`controller_index`), then the scheduler last.
-    controller_stats: [ControllerStats; 6],
+    controller_stats: [ControllerStats; 9],
     convergence: Vec<(DeploymentId, Convergence)>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: crate::controllers::PendingAdds,
@@ -232,9 +236,17 @@ pub struct Simulation {
     /// Per CronJob: the last event narrated, so that a repeated event is told once (the event
     /// recorder aggregates them).
     cronjob_last_event: Vec<Option<String>>,
-    reconcile_pending: [bool; 6],
+    sts_queue: WorkQueue<StsId>,
+    ds_queue: WorkQueue<DsId>,
+    /// Per DaemonSet: the template generation and, per node, the `(shouldRun,
+    /// shouldContinueRunning)` last computed — the "old node" a node update is compared with.
+    ds_verdicts: Vec<(i64, Vec<(bool, bool)>)>,
+    reconcile_pending: [bool; 8],
     /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
     rs_create_failures: Vec<u32>,
+    /// The same for StatefulSets and DaemonSets.
+    sts_create_failures: Vec<u32>,
+    ds_create_failures: Vec<u32>,
     schedule_pending: bool,
     backoff_flush_at: Option<SimTime>,
     leftover_flush_at: Option<SimTime>,
@@ -268,7 +280,7 @@ pub struct RunStats {
 }
 
 /// The scheduler's slot in `controller_stats`, after the controllers'.
-const SCHEDULER_STATS: usize = 5;
+const SCHEDULER_STATS: usize = 8;
 
 fn controller_index(c: Controller) -> usize {
     match c {
@@ -278,6 +290,8 @@ fn controller_index(c: Controller) -> usize {
         Controller::Disruption => 3,
         Controller::Job => 4,
         Controller::CronJob => 5,
+        Controller::StatefulSet => 6,
+        Controller::DaemonSet => 7,
     }
 }
 
@@ -310,14 +324,19 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
-            controller_stats: [ControllerStats::default(); 6],
+            controller_stats: [ControllerStats::default(); 9],
             convergence: Vec::new(),
             job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
             cronjob_sync_at: Default::default(),
             cronjob_last_event: Vec::new(),
-            reconcile_pending: [false; 6],
+            sts_queue: WorkQueue::default(),
+            ds_queue: WorkQueue::default(),
+            ds_verdicts: Vec::new(),
+            reconcile_pending: [false; 8],
             rs_create_failures: Vec::new(),
+            sts_create_failures: Vec::new(),
+            ds_create_failures: Vec::new(),
             schedule_pending: false,
             backoff_flush_at: None,
             leftover_flush_at: None,
@@ -521,9 +540,20 @@ impl Simulation {
     }
 
     /// Per controller: syncs run and API writes made, in a fixed order (`replicaset`,
-    /// `deployment`, `endpoints`, `disruption`, `job`, `scheduler`).
+    /// `deployment`, `endpoints`, `disruption`, `job`, `cronjob`, `statefulset`, `daemonset`,
+    /// `scheduler`).
     pub fn controller_stats(&self) -> Vec<(&'static str, ControllerStats)> {
-        let names = ["replicaset", "deployment", "endpoints", "disruption", "job", "scheduler"];
+        let names = [
+            "replicaset",
+            "deployment",
+            "endpoints",
+            "disruption",
+            "job",
+            "cronjob",
+            "statefulset",
+            "daemonset",
+            "scheduler",
+        ];
         names.into_iter().zip(self.controller_stats).collect()
     }
 
@@ -663,6 +693,8 @@ impl Simulation {
                         self.cronjob_queue.add(id);
                     }
                 }
+                Controller::StatefulSet => self.sts_queue.add(StsId(key)),
+                Controller::DaemonSet => self.ds_queue.add(DsId(key)),
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -762,6 +794,8 @@ impl Simulation {
             (Controller::Disruption, self.disruption_queue.is_empty()),
             (Controller::Job, self.job_queue.is_empty()),
             (Controller::CronJob, self.cronjob_queue.is_empty()),
+            (Controller::StatefulSet, self.sts_queue.is_empty()),
+            (Controller::DaemonSet, self.ds_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -779,11 +813,13 @@ impl Simulation {
             Change::NodeAdded(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
+                self.route_node_to_daemonsets(node, true);
             }
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.taint_eviction.node_updated(&mut ctx, node);
+                self.route_node_to_daemonsets(node, false);
             }
             Change::PodCreated(pod) => {
                 self.enqueue_pod_watchers(pod);
@@ -805,6 +841,9 @@ impl Simulation {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.taint_eviction.cancel(&mut ctx, pod);
                 self.kubelets.forget(pod);
+                if self.store.pod_sts(pod).is_some() {
+                    self.release_claims(pod);
+                }
                 self.enqueue_pod_watchers(pod);
                 if let Some(d) = self.store.pod_rs(pod).and_then(|rs| self.store.rs_owner(rs)) {
                     self.deployment_queue.add(d);
@@ -843,6 +882,12 @@ impl Simulation {
                 }
             }
             Change::CronJobRemoved(_) => {}
+            Change::StatefulSet(id) => self.sts_queue.add(id),
+            Change::DaemonSet(id) => {
+                self.refresh_ds_verdicts(id);
+                self.ds_queue.add(id);
+            }
+            Change::StatefulSetRemoved(_) | Change::DaemonSetRemoved(_) => {}
         }
     }
 
@@ -864,6 +909,61 @@ impl Simulation {
         }
     }
 
+    /// The DaemonSet controller's node handlers: a new node enqueues every DaemonSet that
+    /// should run on it (`addNode`); an updated node enqueues every DaemonSet whose
+    /// `(shouldRun, shouldContinueRunning)` for it changed (`updateNode`).
+    fn route_node_to_daemonsets(&mut self, node: NodeId, added: bool) {
+        let ids: Vec<DsId> = self.store.daemonset_ids().collect();
+        for id in ids {
+            self.refresh_ds_verdicts(id);
+            let ds = self.store.daemonset(id).expect("live id");
+            let verdict = crate::api::daemonset::Eligibility::new(&ds.template.spec).verdict(self.store.node(node));
+            let cache = &mut self.ds_verdicts[id.index()].1;
+            if cache.len() <= node.index() {
+                cache.resize(node.index() + 1, (false, false));
+            }
+            let old = std::mem::replace(&mut cache[node.index()], verdict);
+            if (added && verdict.0) || (!added && old != verdict) {
+                self.ds_queue.add(id);
+            }
+        }
+    }
+
+    /// Recomputes a DaemonSet's cached node verdicts when its template changed.
+    fn refresh_ds_verdicts(&mut self, id: DsId) {
+        let Some(ds) = self.store.daemonset(id) else { return };
+        if self.ds_verdicts.len() <= id.index() {
+            self.ds_verdicts.resize(id.index() + 1, (0, Vec::new()));
+        }
+        if self.ds_verdicts[id.index()].0 == ds.template_generation {
+            return;
+        }
+        let eligibility = crate::api::daemonset::Eligibility::new(&ds.template.spec);
+        let verdicts = self.store.nodes().iter().map(|n| eligibility.verdict(n)).collect();
+        self.ds_verdicts[id.index()] = (ds.template_generation, verdicts);
+    }
+
+    /// A StatefulSet's pod is gone: the claims the garbage collector deletes with it (owned by
+    /// the pod, `whenScaled: Delete`) and the claims being deleted that it was the last user of
+    /// (the `pvc-protection` finalizer) go too.
+    fn release_claims(&mut self, pod: PodId) {
+        let now = self.queue.now();
+        let p = self.store.pod(pod);
+        let (namespace, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+        if self.store.pod_id(&namespace, &name).is_some() {
+            return;
+        }
+        let doomed: Vec<String> = self
+            .store
+            .pvcs()
+            .filter(|c| c.namespace == namespace && c.pod_name() == name && (c.deleting || c.owned_by_pod))
+            .map(|c| c.name.clone())
+            .collect();
+        for claim in doomed {
+            self.store.remove_pvc(now, &namespace, &claim);
+        }
+    }
+
     /// A pod of Job `id` changed: sync the Job after `syncJobBatchPeriod`, once per batch.
     fn enqueue_job_batched(&mut self, id: JobId) {
         let now = self.queue.now();
@@ -879,6 +979,18 @@ impl Simulation {
         match self.store.pod_owner(pod) {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_queue.add(rs),
             Some(PodOwner::Job(job)) => self.enqueue_job_batched(job),
+            Some(PodOwner::StatefulSet(sts)) => self.sts_queue.add(sts),
+            Some(PodOwner::DaemonSet(ds)) => {
+                self.ds_queue.add(ds);
+                // `updatePod`: a pod that just became Ready syncs its DaemonSet again
+                // minReadySeconds (plus a second against clock skew) later.
+                let now = self.queue.now();
+                let mrs = self.store.daemonset(ds).map_or(0, |d| d.min_ready_seconds);
+                if mrs > 0 && self.store.pod(pod).status.ready_since == Some(now) && !self.store.is_removed(pod) {
+                    let at = now + SimDuration::from_secs(mrs as u64 + 1);
+                    self.queue.schedule(at, Event::Requeue(Controller::DaemonSet, ds.0)).expect("future");
+                }
+            }
             None => {}
         }
         let p = self.store.pod(pod);
@@ -984,6 +1096,93 @@ impl Simulation {
                     }
                 }
             }
+            Controller::StatefulSet => {
+                let Some(id) = self.sts_queue.pop() else { return };
+                let mut creating = true;
+                for action in statefulset::reconcile(&self.store, now, id) {
+                    match action {
+                        StsAction::PutRevision(r) => self.store.put_sts_revision(now, id, *r),
+                        StsAction::DeleteRevisions(names) => self.store.delete_sts_revisions(now, id, &names),
+                        StsAction::CreatePod { ordinal, revision, template } => {
+                            // After a refused creation the sync ends with an error (the rest of
+                            // its creations wait for the retry).
+                            creating = creating && self.create_sts_pod(id, ordinal, &revision, &template);
+                        }
+                        StsAction::CreateClaims(ordinal) => self.create_sts_claims(id, ordinal),
+                        StsAction::DeletePod(p, reason) => {
+                            if let Some(set) = self.store.statefulset(id) {
+                                let (key, name) = (set.meta.key(), self.store.pod(p).meta.name.clone());
+                                self.store
+                                    .journal
+                                    .narrate(now, || format!("statefulset {key} deletes pod {name} ({reason})"));
+                            }
+                            self.delete_pod(p, reason, false);
+                        }
+                        StsAction::SetClaimsOwnedByPod(ordinal, owned) => {
+                            let Some(set) = self.store.statefulset(id) else { continue };
+                            let namespace = set.meta.namespace.clone();
+                            let claims: Vec<String> =
+                                set.volume_claim_templates.iter().map(|t| set.claim_name(&t.name, ordinal)).collect();
+                            for claim in claims {
+                                self.store.set_pvc_owned_by_pod(now, &namespace, &claim, owned);
+                            }
+                        }
+                        StsAction::SetStatus(status) => {
+                            self.store.set_statefulset_status(id, *status);
+                        }
+                        StsAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::StatefulSet, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
+            Controller::DaemonSet => {
+                let Some(id) = self.ds_queue.pop() else { return };
+                for action in daemonset::reconcile(&self.store, now, id) {
+                    match action {
+                        DsAction::CreatePods(nodes) => self.create_ds_pods(id, &nodes),
+                        DsAction::DeletePods(pods) => {
+                            // One line per pod, or one for a batch (a rolling update of many nodes).
+                            if let Some(ds) = self.store.daemonset(id) {
+                                let key = ds.meta.key();
+                                if pods.len() <= 3 {
+                                    for &(p, reason) in &pods {
+                                        let pod = self.store.pod(p);
+                                        let name = pod.meta.name.clone();
+                                        let node = pod.status.node.map(|n| self.store.node(n).meta.name.clone());
+                                        let on = node.map(|n| format!(" on node {n}")).unwrap_or_default();
+                                        self.store.journal.narrate(now, || {
+                                            format!("daemonset {key} deletes pod {name}{on} ({reason})")
+                                        });
+                                    }
+                                } else {
+                                    let mut reasons: Vec<&str> = pods.iter().map(|p| p.1).collect();
+                                    reasons.sort_unstable();
+                                    reasons.dedup();
+                                    let (n, why) = (pods.len(), reasons.join(", "));
+                                    self.store
+                                        .journal
+                                        .narrate(now, || format!("daemonset {key} deletes {n} pods ({why})"));
+                                }
+                            }
+                            for (p, reason) in pods {
+                                self.delete_pod(p, reason, false);
+                            }
+                        }
+                        DsAction::SetBackoff(backoff) => self.store.set_ds_backoff(id, *backoff),
+                        DsAction::SetStatus(status) => {
+                            self.store.set_daemonset_status(id, *status);
+                        }
+                        DsAction::RequeueAt(at) => {
+                            self.queue
+                                .schedule(at.max(now), Event::Requeue(Controller::DaemonSet, id.0))
+                                .expect("future");
+                        }
+                    }
+                }
+            }
             Controller::CronJob => {
                 use crate::controllers::cronjob::{self, CronJobAction};
                 let Some(id) = self.cronjob_queue.pop() else { return };
@@ -1048,6 +1247,155 @@ impl Simulation {
         for job in jobs {
             self.delete_job(job);
         }
+    }
+
+    /// Creates the missing claims of a StatefulSet's `ordinal`, named
+    /// `<template>-<set>-<ordinal>` (`createPersistentVolumeClaims`).
+    fn create_sts_claims(&mut self, id: StsId, ordinal: i32) {
+        let now = self.queue.now();
+        let Some(set) = self.store.statefulset(id) else { return };
+        let namespace = set.meta.namespace.clone();
+        let missing: Vec<crate::api::statefulset::PersistentVolumeClaim> = set
+            .volume_claim_templates
+            .iter()
+            .map(|t| (t, set.claim_name(&t.name, ordinal)))
+            .filter(|(_, name)| self.store.pvc(&namespace, name).is_none())
+            .map(|(t, name)| crate::api::statefulset::PersistentVolumeClaim {
+                namespace: namespace.clone(),
+                name,
+                set: set.meta.name.clone(),
+                template: t.name.clone(),
+                ordinal,
+                created: now,
+                owned_by_pod: false,
+                deleting: false,
+            })
+            .collect();
+        for claim in missing {
+            self.store.create_pvc(now, claim);
+        }
+    }
+
+    /// Creates pod `<set>-<ordinal>` of a StatefulSet from `template` at `revision`, after its
+    /// claims (`CreateStatefulPod`). Returns false if the creation was refused.
+    fn create_sts_pod(
+        &mut self,
+        id: StsId,
+        ordinal: i32,
+        revision: &str,
+        template: &crate::api::pod::PodTemplateSpec,
+    ) -> bool {
+        use crate::api::statefulset::labels;
+        let now = self.queue.now();
+        let Some(owner) = self.store.sts_owner_ref(id) else { return false };
+        self.create_sts_claims(id, ordinal);
+        let set = self.store.statefulset(id).expect("live");
+        let (namespace, name, key) = (set.meta.namespace.clone(), set.pod_name(ordinal), set.meta.key());
+        if self.store.pod_id(&namespace, &name).is_some() {
+            self.action_failed(format!("statefulset {key} create pod"), format!("pods {name:?} already exists"));
+            return false;
+        }
+        let mut meta = ObjectMeta {
+            name: name.clone(),
+            namespace,
+            labels: template.labels.clone(),
+            annotations: template.annotations.clone(),
+            owner_references: vec![owner],
+            ..ObjectMeta::default()
+        };
+        meta.labels.insert(labels::POD_NAME.to_string(), name.clone());
+        meta.labels.insert(labels::POD_INDEX.to_string(), ordinal.to_string());
+        meta.labels.insert(labels::CONTROLLER_REVISION_HASH.to_string(), revision.to_string());
+        let pod = Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
+        match self.store.try_create_pod(now, pod, Some(PodOwner::StatefulSet(id))) {
+            Ok(pod) => {
+                if let Some(f) = self.sts_create_failures.get_mut(id.index()) {
+                    *f = 0;
+                }
+                self.store.journal.narrate(now, || format!("statefulset {key} creates pod {name}"));
+                self.bind_named_pod(pod);
+                true
+            }
+            Err(reason) => {
+                let message = format!("FailedCreate: pods {name:?} is forbidden: {reason}");
+                let delay = Self::creation_backoff(&mut self.sts_create_failures, id.index());
+                self.action_failed(format!("statefulset {key} create pod"), message);
+                self.queue.schedule(now + delay, Event::Requeue(Controller::StatefulSet, id.0)).expect("future");
+                false
+            }
+        }
+    }
+
+    /// Creates one daemon pod per node, named `<ds>-<5 random characters>`, pinned to its node
+    /// with the daemon tolerations (`syncNodes`).
+    fn create_ds_pods(&mut self, id: DsId, nodes: &[NodeId]) {
+        use crate::api::daemonset::{TEMPLATE_GENERATION_LABEL, daemon_pod_spec, pin_to_node};
+        use crate::api::statefulset::labels::CONTROLLER_REVISION_HASH;
+        let now = self.queue.now();
+        let Some(owner) = self.store.ds_owner_ref(id) else { return };
+        let ds = self.store.daemonset(id).expect("live");
+        let (template, namespace, ds_name, key) =
+            (ds.template.clone(), ds.meta.namespace.clone(), ds.meta.name.clone(), ds.meta.key());
+        let hash = daemonset::template_hash(ds);
+        let generation = ds.template_generation;
+        let base = daemon_pod_spec(&template.spec);
+        let mut created: Vec<String> = Vec::new();
+        for &node in nodes {
+            let node_name = self.store.node(node).meta.name.clone();
+            let name = self.generate_name(&namespace, &format!("{ds_name}-"));
+            let mut meta = ObjectMeta {
+                name: name.clone(),
+                namespace: namespace.clone(),
+                labels: template.labels.clone(),
+                annotations: template.annotations.clone(),
+                owner_references: vec![owner.clone()],
+                ..ObjectMeta::default()
+            };
+            meta.labels.insert(CONTROLLER_REVISION_HASH.to_string(), hash.clone());
+            meta.labels.insert(TEMPLATE_GENERATION_LABEL.to_string(), generation.to_string());
+            let mut spec = base.clone();
+            pin_to_node(&mut spec, &node_name);
+            let pod = Pod { meta, spec: Arc::new(spec), sim: template.sim.clone(), status: PodStatus::default() };
+            match self.store.try_create_pod(now, pod, Some(PodOwner::DaemonSet(id))) {
+                Ok(pod) => {
+                    if let Some(f) = self.ds_create_failures.get_mut(id.index()) {
+                        *f = 0;
+                    }
+                    created.push(node_name);
+                    self.bind_named_pod(pod);
+                }
+                Err(reason) => {
+                    let message = format!("FailedCreate: pods \"{ds_name}-\" is forbidden: {reason}");
+                    let delay = Self::creation_backoff(&mut self.ds_create_failures, id.index());
+                    self.action_failed(format!("daemonset {key} create pod"), message);
+                    self.queue.schedule(now + delay, Event::Requeue(Controller::DaemonSet, id.0)).expect("future");
+                    break;
+                }
+            }
+        }
+        // One line per pod, or one for a batch (a DaemonSet starting on a large cluster).
+        if created.len() <= 3 {
+            for node in created {
+                self.store.journal.narrate(now, || format!("daemonset {key} creates pod on node {node}"));
+            }
+        } else {
+            let n = created.len();
+            let first = created[..3].join(", ");
+            self.store
+                .journal
+                .narrate(now, || format!("daemonset {key} creates {n} pods, one per node ({first}, ...)"));
+        }
+    }
+
+    /// The work queue's per-item backoff after a failed sync: 5 ms doubling up to 1000 s,
+    /// counted in `failures[index]` (reset by a successful creation).
+    fn creation_backoff(failures: &mut Vec<u32>, index: usize) -> SimDuration {
+        if failures.len() <= index {
+            failures.resize(index + 1, 0);
+        }
+        let delay_ms = 5u64.saturating_mul(1u64 << failures[index].min(30)).min(1_000_000);
+        failures[index] += 1;
+        SimDuration::from_millis(delay_ms)
     }
 
     /// Sets a Job's status and narrates the conditions that became True.
@@ -1330,6 +1678,45 @@ impl Simulation {
                 }
                 self.store.put_config(now, config.clone());
             }
+            Object::StatefulSet(set) => match self.store.sts_id(&set.meta.namespace, &set.meta.name) {
+                Some(id) => {
+                    let existing = self.store.statefulset(id).expect("live");
+                    if existing.forbidden_update(set).is_some() {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "StatefulSet.apps {:?} is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                                set.meta.name
+                            ),
+                        );
+                        return;
+                    }
+                    self.store.update_statefulset_spec(now, id, set);
+                }
+                None => {
+                    self.store.create_statefulset(now, set.clone());
+                }
+            },
+            Object::DaemonSet(ds) => match self.store.ds_id(&ds.meta.namespace, &ds.meta.name) {
+                Some(id) => {
+                    let existing = self.store.daemonset(id).expect("live");
+                    if existing.selector != ds.selector {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "DaemonSet.apps {:?} is invalid: spec.selector: Invalid value: {:?}: field is immutable",
+                                ds.meta.name,
+                                ds.selector.to_string()
+                            ),
+                        );
+                        return;
+                    }
+                    self.store.update_daemonset_spec(now, id, ds);
+                }
+                None => {
+                    self.store.create_daemonset(now, ds.clone());
+                }
+            },
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
                     let existing = self.store.job(id).expect("live");
@@ -1560,6 +1947,10 @@ impl Simulation {
                         self.store.scale_deployment(now, id, *replicas);
                         self.watch_convergence(id, &description);
                     }
+                    None => self.action_failed(description, format!("{target} not found")),
+                },
+                Kind::StatefulSet => match self.store.sts_id(&target.namespace, &target.name) {
+                    Some(id) => self.store.scale_statefulset(now, id, *replicas),
                     None => self.action_failed(description, format!("{target} not found")),
                 },
                 _ => match self.store.rs_id(&target.namespace, &target.name) {
@@ -1882,9 +2273,48 @@ impl Simulation {
                 Some(id) => self.delete_cronjob(id),
                 None => not_found(self),
             },
+            Kind::StatefulSet => match self.store.sts_id(&r.namespace, &r.name) {
+                Some(id) => self.delete_statefulset(id),
+                None => not_found(self),
+            },
+            Kind::DaemonSet => match self.store.ds_id(&r.namespace, &r.name) {
+                Some(id) => {
+                    let pods: Vec<PodId> = self.store.ds_pods(id).to_vec();
+                    self.store.remove_daemonset(now, id);
+                    for p in pods {
+                        self.delete_pod(p, "GarbageCollected", false);
+                    }
+                }
+                None => not_found(self),
+            },
             Kind::Node | Kind::Namespace => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }
+        }
+    }
+
+    /// Deletes a StatefulSet with background propagation: the set goes at once, the garbage
+    /// collector deletes its pods; with `whenDeleted: Delete` its claims too, each once no pod
+    /// uses it (the `pvc-protection` finalizer).
+    fn delete_statefulset(&mut self, id: StsId) {
+        let now = self.queue.now();
+        let set = self.store.statefulset(id).expect("live");
+        let (namespace, name) = (set.meta.namespace.clone(), set.meta.name.clone());
+        let delete_claims = set.pvc_retention.when_deleted == crate::api::statefulset::PvcRetention::Delete;
+        let pods: Vec<PodId> = self.store.sts_pods(id).to_vec();
+        self.store.remove_statefulset(now, id);
+        if delete_claims {
+            let claims: Vec<(String, String)> =
+                self.store.pvcs_of(&namespace, &name).map(|c| (c.name.clone(), c.pod_name())).collect();
+            for (claim, pod) in claims {
+                self.store.mark_pvc_deleting(now, &namespace, &claim);
+                if self.store.pod_id(&namespace, &pod).is_none() {
+                    self.store.remove_pvc(now, &namespace, &claim);
+                }
+            }
+        }
+        for p in pods {
+            self.delete_pod(p, "GarbageCollected", false);
         }
     }
 

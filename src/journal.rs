@@ -194,6 +194,53 @@ pub enum Record {
         job: String,
         scheduled: String,
     },
+    StatefulSetCreated {
+        sts: String,
+        replicas: i32,
+    },
+    StatefulSetUpdated {
+        sts: String,
+        generation: i64,
+    },
+    StatefulSetDeleted {
+        sts: String,
+    },
+    /// A ControllerRevision of the StatefulSet was created or renumbered (a rollback).
+    StatefulSetRevision {
+        sts: String,
+        revision: String,
+        number: i64,
+    },
+    StatefulSetRevisionDeleted {
+        sts: String,
+        revision: String,
+    },
+    /// A PersistentVolumeClaim stamped from a volume claim template, for `pod`.
+    PvcCreated {
+        pvc: String,
+        pod: String,
+    },
+    /// The claim's owner reference to its pod was set (`owner` = `pod/NAME`) or cleared.
+    PvcOwner {
+        pvc: String,
+        owner: String,
+    },
+    PvcDeleting {
+        pvc: String,
+    },
+    PvcDeleted {
+        pvc: String,
+    },
+    DaemonSetCreated {
+        ds: String,
+    },
+    DaemonSetUpdated {
+        ds: String,
+        generation: i64,
+    },
+    DaemonSetDeleted {
+        ds: String,
+    },
     Scripted {
         action: String,
     },
@@ -256,6 +303,18 @@ impl Record {
             Record::CronJobUpdated { .. } => 91,
             Record::CronJobDeleted { .. } => 92,
             Record::JobCreatedByCronJob { .. } => 93,
+            Record::StatefulSetCreated { .. } => 100,
+            Record::StatefulSetUpdated { .. } => 101,
+            Record::StatefulSetDeleted { .. } => 102,
+            Record::StatefulSetRevision { .. } => 103,
+            Record::StatefulSetRevisionDeleted { .. } => 104,
+            Record::PvcCreated { .. } => 105,
+            Record::PvcOwner { .. } => 106,
+            Record::PvcDeleting { .. } => 107,
+            Record::PvcDeleted { .. } => 108,
+            Record::DaemonSetCreated { .. } => 110,
+            Record::DaemonSetUpdated { .. } => 111,
+            Record::DaemonSetDeleted { .. } => 112,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -309,6 +368,18 @@ impl Record {
             Record::CronJobUpdated { .. } => "CronJobUpdated",
             Record::CronJobDeleted { .. } => "CronJobDeleted",
             Record::JobCreatedByCronJob { .. } => "JobCreatedByCronJob",
+            Record::StatefulSetCreated { .. } => "StatefulSetCreated",
+            Record::StatefulSetUpdated { .. } => "StatefulSetUpdated",
+            Record::StatefulSetDeleted { .. } => "StatefulSetDeleted",
+            Record::StatefulSetRevision { .. } => "StatefulSetRevision",
+            Record::StatefulSetRevisionDeleted { .. } => "StatefulSetRevisionDeleted",
+            Record::PvcCreated { .. } => "PersistentVolumeClaimCreated",
+            Record::PvcOwner { .. } => "PersistentVolumeClaimOwner",
+            Record::PvcDeleting { .. } => "PersistentVolumeClaimDeleting",
+            Record::PvcDeleted { .. } => "PersistentVolumeClaimDeleted",
+            Record::DaemonSetCreated { .. } => "DaemonSetCreated",
+            Record::DaemonSetUpdated { .. } => "DaemonSetUpdated",
+            Record::DaemonSetDeleted { .. } => "DaemonSetDeleted",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -335,7 +406,12 @@ impl Record {
             | Record::JobCreated { job: node }
             | Record::JobDeleted { job: node }
             | Record::CronJobCreated { cronjob: node }
-            | Record::CronJobDeleted { cronjob: node } => d.write_str(node),
+            | Record::CronJobDeleted { cronjob: node }
+            | Record::StatefulSetDeleted { sts: node }
+            | Record::PvcDeleting { pvc: node }
+            | Record::PvcDeleted { pvc: node }
+            | Record::DaemonSetCreated { ds: node }
+            | Record::DaemonSetDeleted { ds: node } => d.write_str(node),
             Record::ConfigPut { kind, name, keys } => {
                 d.write_str(kind);
                 d.write_str(name);
@@ -353,6 +429,26 @@ impl Record {
                 d.write_str(cronjob);
                 d.write_str(job);
                 d.write_str(scheduled);
+            }
+            Record::StatefulSetCreated { sts, replicas } => {
+                d.write_str(sts);
+                d.write_i64(i64::from(*replicas));
+            }
+            Record::StatefulSetUpdated { sts: name, generation }
+            | Record::DaemonSetUpdated { ds: name, generation } => {
+                d.write_str(name);
+                d.write_i64(*generation);
+            }
+            Record::StatefulSetRevision { sts, revision, number } => {
+                d.write_str(sts);
+                d.write_str(revision);
+                d.write_i64(*number);
+            }
+            Record::StatefulSetRevisionDeleted { sts: a, revision: b }
+            | Record::PvcCreated { pvc: a, pod: b }
+            | Record::PvcOwner { pvc: a, owner: b } => {
+                d.write_str(a);
+                d.write_str(b);
             }
             Record::JobCondition { job, condition, reason } => {
                 d.write_str(job);
@@ -609,6 +705,40 @@ impl Record {
                 put("job", job.as_str().into());
                 put("condition", (*condition).into());
                 put("reason", reason.as_str().into());
+            }
+            Record::StatefulSetCreated { sts, replicas } => {
+                put("statefulset", sts.as_str().into());
+                put("replicas", (*replicas).into());
+            }
+            Record::StatefulSetUpdated { sts, generation } => {
+                put("statefulset", sts.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::StatefulSetDeleted { sts } => put("statefulset", sts.as_str().into()),
+            Record::StatefulSetRevision { sts, revision, number } => {
+                put("statefulset", sts.as_str().into());
+                put("revision", revision.as_str().into());
+                put("number", (*number).into());
+            }
+            Record::StatefulSetRevisionDeleted { sts, revision } => {
+                put("statefulset", sts.as_str().into());
+                put("revision", revision.as_str().into());
+            }
+            Record::PvcCreated { pvc, pod } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("pod", pod.as_str().into());
+            }
+            Record::PvcOwner { pvc, owner } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("owner", owner.as_str().into());
+            }
+            Record::PvcDeleting { pvc } | Record::PvcDeleted { pvc } => {
+                put("persistentvolumeclaim", pvc.as_str().into())
+            }
+            Record::DaemonSetCreated { ds } | Record::DaemonSetDeleted { ds } => put("daemonset", ds.as_str().into()),
+            Record::DaemonSetUpdated { ds, generation } => {
+                put("daemonset", ds.as_str().into());
+                put("generation", (*generation).into());
             }
             Record::Scripted { action } => put("action", action.as_str().into()),
             Record::ActionFailed { action, message } => {

@@ -9,14 +9,17 @@
 //! error, so a run never silently ignores a workload.
 
 mod batch;
+mod daemonset;
 mod node;
 mod pod;
 mod policy;
 mod service;
+mod statefulset;
 mod workload;
 
 use crate::api::batch::{CronJob, Job};
 use crate::api::config::ConfigObject;
+use crate::api::daemonset::DaemonSet;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
 use crate::api::node::Node;
 use crate::api::pod::ConfigSource;
@@ -25,6 +28,7 @@ use crate::api::policy::PodDisruptionBudget;
 use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{Namespace, Service};
+use crate::api::statefulset::StatefulSet;
 use crate::api::validation;
 use crate::api::workload::{Deployment, ReplicaSet};
 use crate::decode::{Ctx, DResult, Fields};
@@ -50,6 +54,8 @@ pub enum Object {
     LimitRange(LimitRange),
     ResourceQuota(ResourceQuota),
     CronJob(CronJob),
+    StatefulSet(StatefulSet),
+    DaemonSet(DaemonSet),
 }
 
 impl Object {
@@ -71,6 +77,8 @@ impl Object {
             Object::LimitRange(_) => Kind::LimitRange,
             Object::ResourceQuota(_) => Kind::ResourceQuota,
             Object::CronJob(_) => Kind::CronJob,
+            Object::StatefulSet(_) => Kind::StatefulSet,
+            Object::DaemonSet(_) => Kind::DaemonSet,
         }
     }
 
@@ -89,6 +97,8 @@ impl Object {
             Object::LimitRange(o) => &o.meta,
             Object::ResourceQuota(o) => &o.meta,
             Object::CronJob(o) => &o.meta,
+            Object::StatefulSet(o) => &o.meta,
+            Object::DaemonSet(o) => &o.meta,
         }
     }
 
@@ -134,16 +144,10 @@ pub const IGNORED_KINDS: &[&str] = &[
 ];
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
-pub const UNSUPPORTED_KINDS: &[&str] = &[
-    "StatefulSet",
-    "DaemonSet",
-    "HorizontalPodAutoscaler",
-    "PersistentVolumeClaim",
-    "PersistentVolume",
-    "ReplicationController",
-];
+pub const UNSUPPORTED_KINDS: &[&str] =
+    &["HorizontalPodAutoscaler", "PersistentVolumeClaim", "PersistentVolume", "ReplicationController"];
 
-const MODELLED_KINDS: [&str; 14] = [
+const MODELLED_KINDS: [&str; 16] = [
     "Namespace",
     "Node",
     "Pod",
@@ -158,10 +162,12 @@ const MODELLED_KINDS: [&str; 14] = [
     "LimitRange",
     "ResourceQuota",
     "CronJob",
+    "StatefulSet",
+    "DaemonSet",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Service, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -203,7 +209,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         ));
     };
     let expected_api = match kind {
-        "ReplicaSet" | "Deployment" => "apps/v1",
+        "ReplicaSet" | "Deployment" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
         "Job" | "CronJob" => "batch/v1",
@@ -234,6 +240,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "LimitRange" => Kind::LimitRange,
         "ResourceQuota" => Kind::ResourceQuota,
         "CronJob" => Kind::CronJob,
+        "StatefulSet" => Kind::StatefulSet,
+        "DaemonSet" => Kind::DaemonSet,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -283,6 +291,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         Kind::LimitRange => Object::LimitRange(policy::decode_limit_range(ctx, meta, spec, root.pos)?),
         Kind::ResourceQuota => Object::ResourceQuota(policy::decode_resource_quota(ctx, meta, spec, root.pos)?),
         Kind::CronJob => Object::CronJob(batch::decode_cronjob(ctx, meta, spec, root.pos)?),
+        Kind::StatefulSet => Object::StatefulSet(statefulset::decode_stateful_set(ctx, meta, spec, root.pos)?),
+        Kind::DaemonSet => Object::DaemonSet(daemonset::decode_daemon_set(ctx, meta, spec, root.pos)?),
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.

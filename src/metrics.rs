@@ -155,6 +155,7 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     .count() as i64),
                 "preemptions" => int(store.stats.preemptions as i64),
                 "podsPreempted" => int(store.stats.pods_preempted as i64),
+                "pvcs" => int(store.pvcs().count() as i64),
                 _ => return None,
             });
         }
@@ -353,6 +354,41 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                 "lastScheduleTime" => calendar_time(cronjob.status.last_schedule_time),
                 "lastSuccessfulTime" => calendar_time(cronjob.status.last_successful_time),
                 "suspended" => yes(cronjob.spec.suspend),
+                _ => return None,
+            }
+        }
+        Kind::StatefulSet => {
+            let s = store.statefulset(store.sts_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "spec.replicas" => int(s.replicas),
+                "replicas" => int(s.status.replicas),
+                "readyReplicas" => int(s.status.ready_replicas),
+                "availableReplicas" => int(s.status.available_replicas),
+                "currentReplicas" => int(s.status.current_replicas),
+                "updatedReplicas" => int(s.status.updated_replicas),
+                "currentRevision" => word(&s.status.current_revision),
+                "updateRevision" => word(&s.status.update_revision),
+                // The revision is rolled out: every pod at the update revision.
+                "rolloutComplete" => {
+                    yes(!s.status.update_revision.is_empty() && s.status.current_revision == s.status.update_revision)
+                }
+                "revisions" => int(store.sts_revisions(store.sts_id(&r.namespace, &r.name)?).len() as i64),
+                "pvcs" => int(store.pvcs_of(&r.namespace, &r.name).count() as i64),
+                _ => return None,
+            }
+        }
+        Kind::DaemonSet => {
+            let ds = store.daemonset(store.ds_id(&r.namespace, &r.name)?)?;
+            match field {
+                "exists" => yes(true),
+                "desiredNumberScheduled" => int(ds.status.desired_number_scheduled),
+                "currentNumberScheduled" => int(ds.status.current_number_scheduled),
+                "numberReady" => int(ds.status.number_ready),
+                "numberAvailable" => int(ds.status.number_available),
+                "numberUnavailable" => int(ds.status.number_unavailable),
+                "updatedNumberScheduled" => int(ds.status.updated_number_scheduled),
+                "numberMisscheduled" => int(ds.status.number_misscheduled),
                 _ => return None,
             }
         }

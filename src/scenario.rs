@@ -713,11 +713,12 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
             let text = ctx.string(target_node, &format!("{vpath}.target"))?;
             let target =
                 ObjectRef::parse(&text).map_err(|e| ctx.error(target_node.pos, &format!("{vpath}.target"), e))?;
-            if !matches!(target.kind, crate::api::meta::Kind::Deployment | crate::api::meta::Kind::ReplicaSet) {
+            use crate::api::meta::Kind;
+            if !matches!(target.kind, Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet) {
                 return Err(ctx.error(
                     target_node.pos,
                     &format!("{vpath}.target"),
-                    format!("cannot scale a {}: only deployments and replicasets", target.kind),
+                    format!("cannot scale a {}: only deployments, replicasets and statefulsets", target.kind),
                 ));
             }
             let replicas =

@@ -637,8 +637,8 @@ impl Scheduler {
     }
 }
 
-/// The selectors of the Services and ReplicaSets in the pod's namespace that select it
-/// (`helper.DefaultSelector`'s inputs).
+/// The selectors of the Services, ReplicaSets and StatefulSets in the pod's namespace that
+/// select it (`helper.DefaultSelector`'s inputs).
 fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::LabelSelector> {
     let pod = store.pod(pod_id);
     let mut out = Vec::new();
@@ -655,6 +655,12 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
         let r = store.replica_set(rs).expect("live id");
         if r.meta.namespace == pod.meta.namespace && r.selector.matches(&pod.meta.labels) {
             out.push(r.selector.clone());
+        }
+    }
+    for sts in store.statefulset_ids() {
+        let s = store.statefulset(sts).expect("live id");
+        if s.meta.namespace == pod.meta.namespace && s.selector.matches(&pod.meta.labels) {
+            out.push(s.selector.clone());
         }
     }
     out

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::api::batch::{CronJob, CronJobStatus, Job, JobStatus};
 use crate::api::config::ConfigObject;
+use crate::api::daemonset::{DaemonSet, DaemonSetStatus};
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
@@ -22,10 +23,11 @@ use crate::api::policy::{PdbStatus, PodDisruptionBudget};
 use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
+use crate::api::statefulset::{ControllerRevision, PersistentVolumeClaim, StatefulSet, StatefulSetStatus};
 use crate::api::taint::{Taint, add_default_tolerations};
 use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
 use crate::journal::{Journal, Record};
-use crate::kernel::SimTime;
+use crate::kernel::{SimDuration, SimTime};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -73,12 +75,32 @@ id_type!(
     /// A CronJob's dense id. Never reused.
     CronJobId
 );
+id_type!(
+    /// A StatefulSet's dense id. Never reused.
+    StsId
+);
+id_type!(
+    /// A DaemonSet's dense id. Never reused.
+    DsId
+);
 
 /// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PodOwner {
     ReplicaSet(RsId),
     Job(JobId),
+    StatefulSet(StsId),
+    DaemonSet(DsId),
+}
+
+/// The DaemonSet controller's failed-pod backoff (`failedPodsBackoff`, 1 s doubling to
+/// 15 min, keyed by DaemonSet, observed generation and node), beside the DaemonSet's status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DaemonBackoff {
+    /// The observed generation the entries belong to (a new generation starts afresh).
+    pub generation: i64,
+    /// Per node: the current backoff period and when it was last advanced.
+    pub per_node: BTreeMap<NodeId, (SimDuration, SimTime)>,
 }
 
 /// The Job controller's own bookkeeping for one Job, beside the Job's status: which finished
@@ -125,6 +147,12 @@ pub enum Change {
     /// An `apply` changed a CronJob's schedule or time zone.
     CronJobRescheduled(CronJobId),
     CronJobRemoved(CronJobId),
+    /// A StatefulSet was created, or its spec or status changed.
+    StatefulSet(StsId),
+    StatefulSetRemoved(StsId),
+    /// A DaemonSet was created, or its spec or status changed.
+    DaemonSet(DsId),
+    DaemonSetRemoved(DsId),
 }
 
 /// Counters the summary reports.
@@ -193,6 +221,21 @@ pub struct Store {
     cronjob_jobs: Vec<Vec<JobId>>,
     /// How many Jobs each CronJob created, removed ones included.
     cronjob_jobs_created: Vec<u32>,
+    statefulsets: Vec<Option<StatefulSet>>,
+    sts_names: HashMap<NsName, StsId>,
+    /// Live pods controlled by each StatefulSet, in creation order.
+    sts_pods: Vec<Vec<PodId>>,
+    /// Each StatefulSet's ControllerRevisions, in creation order.
+    sts_revisions: Vec<Vec<ControllerRevision>>,
+    /// Per StatefulSet: (template spec, admitted spec), as `admitted` for ReplicaSets.
+    sts_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
+    /// PersistentVolumeClaims by (namespace, name); they outlive their pods and sets.
+    pvcs: BTreeMap<NsName, PersistentVolumeClaim>,
+    daemonsets: Vec<Option<DaemonSet>>,
+    ds_names: HashMap<NsName, DsId>,
+    /// Live pods controlled by each DaemonSet, in creation order.
+    ds_pods: Vec<Vec<PodId>>,
+    ds_backoff: Vec<DaemonBackoff>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -248,6 +291,16 @@ impl Store {
             cronjob_names: HashMap::new(),
             cronjob_jobs: Vec::new(),
             cronjob_jobs_created: Vec::new(),
+            statefulsets: Vec::new(),
+            sts_names: HashMap::new(),
+            sts_pods: Vec::new(),
+            sts_revisions: Vec::new(),
+            sts_admitted: Vec::new(),
+            pvcs: BTreeMap::new(),
+            daemonsets: Vec::new(),
+            ds_names: HashMap::new(),
+            ds_pods: Vec::new(),
+            ds_backoff: Vec::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -519,7 +572,9 @@ impl Store {
         let slot = match owner {
             Some(PodOwner::ReplicaSet(rs)) => Some(&self.admitted[rs.index()]),
             Some(PodOwner::Job(job)) => Some(&self.job_admitted[job.index()]),
-            None => None,
+            Some(PodOwner::StatefulSet(sts)) => Some(&self.sts_admitted[sts.index()]),
+            // Each daemon pod has a spec of its own (pinned to its node).
+            Some(PodOwner::DaemonSet(_)) | None => None,
         };
         pod.spec = match slot {
             Some(Some((source, admitted))) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
@@ -529,7 +584,8 @@ impl Store {
                 match owner {
                     Some(PodOwner::ReplicaSet(rs)) => self.admitted[rs.index()] = entry,
                     Some(PodOwner::Job(job)) => self.job_admitted[job.index()] = entry,
-                    None => {}
+                    Some(PodOwner::StatefulSet(sts)) => self.sts_admitted[sts.index()] = entry,
+                    Some(PodOwner::DaemonSet(_)) | None => {}
                 }
                 admitted
             }
@@ -550,6 +606,8 @@ impl Store {
         match owner {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_pods[rs.index()].push(id),
             Some(PodOwner::Job(job)) => self.job_pods[job.index()].push(id),
+            Some(PodOwner::StatefulSet(sts)) => self.sts_pods[sts.index()].push(id),
+            Some(PodOwner::DaemonSet(ds)) => self.ds_pods[ds.index()].push(id),
             None => {}
         }
         self.stats.pods_created += 1;
@@ -840,11 +898,16 @@ impl Store {
                 list.remove(pos);
             }
         }
-        if let Some(PodOwner::ReplicaSet(rs)) = self.pod_owner[id.index()] {
-            let list = &mut self.rs_pods[rs.index()];
-            if let Some(pos) = list.iter().position(|p| *p == id) {
-                list.remove(pos);
-            }
+        let owned = match self.pod_owner[id.index()] {
+            Some(PodOwner::ReplicaSet(rs)) => Some(&mut self.rs_pods[rs.index()]),
+            Some(PodOwner::StatefulSet(sts)) => Some(&mut self.sts_pods[sts.index()]),
+            Some(PodOwner::DaemonSet(ds)) => Some(&mut self.ds_pods[ds.index()]),
+            Some(PodOwner::Job(_)) | None => None,
+        };
+        if let Some(list) = owned
+            && let Some(pos) = list.iter().position(|p| *p == id)
+        {
+            list.remove(pos);
         }
         if self.pod_names.get(&key) == Some(&id) {
             self.pod_names.remove(&key);
@@ -1195,7 +1258,15 @@ impl Store {
             }
         }
         self.priority_classes.insert(name, class);
+        self.forget_admitted();
+    }
+
+    /// Drops the cached admitted specs: PriorityClasses changed, and admission runs again for
+    /// the next pod of every ReplicaSet, Job and StatefulSet.
+    fn forget_admitted(&mut self) {
         self.admitted.iter_mut().for_each(|a| *a = None);
+        self.job_admitted.iter_mut().for_each(|a| *a = None);
+        self.sts_admitted.iter_mut().for_each(|a| *a = None);
     }
 
     pub fn remove_priority_class(&mut self, now: SimTime, name: &str) -> bool {
@@ -1203,7 +1274,7 @@ impl Store {
             return false;
         }
         self.journal.record(now, Record::PriorityClassDeleted { name: name.to_string() });
-        self.admitted.iter_mut().for_each(|a| *a = None);
+        self.forget_admitted();
         true
     }
 
@@ -1448,6 +1519,306 @@ impl Store {
         }
         self.journal.record(now, Record::JobDeleted { job: job.meta.key() });
         self.changes.push(Change::JobRemoved(id));
+    }
+
+    // ----- statefulsets -----
+
+    pub fn statefulset(&self, id: StsId) -> Option<&StatefulSet> {
+        self.statefulsets[id.index()].as_ref()
+    }
+
+    pub fn sts_id(&self, namespace: &str, name: &str) -> Option<StsId> {
+        self.sts_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn statefulset_ids(&self) -> impl Iterator<Item = StsId> + '_ {
+        (0..self.statefulsets.len() as u32).map(StsId).filter(|id| self.statefulsets[id.index()].is_some())
+    }
+
+    /// Live pods controlled by the StatefulSet, in creation order.
+    pub fn sts_pods(&self, id: StsId) -> &[PodId] {
+        &self.sts_pods[id.index()]
+    }
+
+    /// The StatefulSet's ControllerRevisions, in creation order.
+    pub fn sts_revisions(&self, id: StsId) -> &[ControllerRevision] {
+        &self.sts_revisions[id.index()]
+    }
+
+    /// The StatefulSet controlling the pod, if any.
+    pub fn pod_sts(&self, id: PodId) -> Option<StsId> {
+        match self.pod_owner[id.index()] {
+            Some(PodOwner::StatefulSet(sts)) => Some(sts),
+            _ => None,
+        }
+    }
+
+    pub fn create_statefulset(&mut self, now: SimTime, mut sts: StatefulSet) -> StsId {
+        let id = StsId(self.statefulsets.len() as u32);
+        sts.meta.uid = self.uid();
+        sts.meta.creation_timestamp = now;
+        sts.meta.generation = 1;
+        sts.status = StatefulSetStatus::default();
+        self.sts_names.insert(key_of(&sts.meta), id);
+        self.journal.record(now, Record::StatefulSetCreated { sts: sts.meta.key(), replicas: sts.replicas });
+        self.statefulsets.push(Some(sts));
+        self.sts_pods.push(Vec::new());
+        self.sts_revisions.push(Vec::new());
+        self.sts_admitted.push(None);
+        self.changes.push(Change::StatefulSet(id));
+        id
+    }
+
+    /// Applies the mutable part of a spec from an applied manifest (replicas, template,
+    /// updateStrategy, minReadySeconds, ordinals, persistentVolumeClaimRetentionPolicy,
+    /// revisionHistoryLimit) and the labels; the caller has checked that nothing else changed.
+    /// Bumps the generation if the spec changed.
+    pub fn update_statefulset_spec(&mut self, now: SimTime, id: StsId, desired: &StatefulSet) {
+        let Some(s) = self.statefulsets[id.index()].as_mut() else { return };
+        s.meta.labels = desired.meta.labels.clone();
+        let changed = s.replicas != desired.replicas
+            || s.template != desired.template
+            || s.update_strategy != desired.update_strategy
+            || s.min_ready_seconds != desired.min_ready_seconds
+            || s.ordinals_start != desired.ordinals_start
+            || s.pvc_retention != desired.pvc_retention
+            || s.revision_history_limit != desired.revision_history_limit;
+        if !changed {
+            return;
+        }
+        s.replicas = desired.replicas;
+        s.template = desired.template.clone();
+        s.update_strategy = desired.update_strategy;
+        s.min_ready_seconds = desired.min_ready_seconds;
+        s.ordinals_start = desired.ordinals_start;
+        s.pvc_retention = desired.pvc_retention;
+        s.revision_history_limit = desired.revision_history_limit;
+        s.meta.generation += 1;
+        self.journal.record(now, Record::StatefulSetUpdated { sts: s.meta.key(), generation: s.meta.generation });
+        self.changes.push(Change::StatefulSet(id));
+    }
+
+    /// `kubectl scale statefulset`.
+    pub fn scale_statefulset(&mut self, now: SimTime, id: StsId, replicas: i32) {
+        let Some(s) = self.statefulsets[id.index()].as_mut() else { return };
+        if s.replicas == replicas {
+            return;
+        }
+        s.replicas = replicas;
+        s.meta.generation += 1;
+        self.journal.record(now, Record::StatefulSetUpdated { sts: s.meta.key(), generation: s.meta.generation });
+        self.changes.push(Change::StatefulSet(id));
+    }
+
+    /// The controller's status update (no journal record: status is derived).
+    pub fn set_statefulset_status(&mut self, id: StsId, status: StatefulSetStatus) -> bool {
+        let Some(s) = self.statefulsets[id.index()].as_mut() else { return false };
+        if s.status == status {
+            return false;
+        }
+        s.status = status;
+        self.changes.push(Change::StatefulSet(id));
+        true
+    }
+
+    /// Adds a ControllerRevision, or gives an existing one (same name) a new revision number
+    /// (a rollback to an earlier template).
+    pub fn put_sts_revision(&mut self, now: SimTime, id: StsId, revision: ControllerRevision) {
+        let Some(s) = self.statefulsets[id.index()].as_ref() else { return };
+        let key = s.meta.key();
+        let list = &mut self.sts_revisions[id.index()];
+        match list.iter_mut().find(|r| r.name == revision.name) {
+            Some(existing) => existing.revision = revision.revision,
+            None => list.push(revision.clone()),
+        }
+        self.journal
+            .record(now, Record::StatefulSetRevision { sts: key, revision: revision.name, number: revision.revision });
+    }
+
+    /// Deletes ControllerRevisions by name (history truncation).
+    pub fn delete_sts_revisions(&mut self, now: SimTime, id: StsId, names: &[String]) {
+        let Some(s) = self.statefulsets[id.index()].as_ref() else { return };
+        let key = s.meta.key();
+        for name in names {
+            let list = &mut self.sts_revisions[id.index()];
+            if let Some(pos) = list.iter().position(|r| &r.name == name) {
+                list.remove(pos);
+                self.journal
+                    .record(now, Record::StatefulSetRevisionDeleted { sts: key.clone(), revision: name.clone() });
+            }
+        }
+    }
+
+    /// Removes the StatefulSet object and its ControllerRevisions; its pods lose the owner
+    /// link to a live object (the engine's garbage collection deletes them).
+    pub fn remove_statefulset(&mut self, now: SimTime, id: StsId) {
+        let Some(s) = self.statefulsets[id.index()].take() else { return };
+        self.sts_names.remove(&key_of(&s.meta));
+        self.sts_revisions[id.index()].clear();
+        self.journal.record(now, Record::StatefulSetDeleted { sts: s.meta.key() });
+        self.changes.push(Change::StatefulSetRemoved(id));
+    }
+
+    /// An owner reference to a StatefulSet, for the pods it creates.
+    pub fn sts_owner_ref(&self, id: StsId) -> Option<OwnerReference> {
+        let s = self.statefulset(id)?;
+        Some(OwnerReference { kind: Kind::StatefulSet, name: s.meta.name.clone(), uid: s.meta.uid, controller: true })
+    }
+
+    // ----- persistent volume claims -----
+
+    pub fn pvc(&self, namespace: &str, name: &str) -> Option<&PersistentVolumeClaim> {
+        self.pvcs.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Every claim, by namespace and name.
+    pub fn pvcs(&self) -> impl Iterator<Item = &PersistentVolumeClaim> {
+        self.pvcs.values()
+    }
+
+    /// The claims of StatefulSet `set` (by name) in `namespace`, by name.
+    pub fn pvcs_of<'a>(&'a self, namespace: &'a str, set: &'a str) -> impl Iterator<Item = &'a PersistentVolumeClaim> {
+        self.pvcs.values().filter(move |c| c.namespace == namespace && c.set == set)
+    }
+
+    /// Creates a claim (the caller has checked the name is free).
+    pub fn create_pvc(&mut self, now: SimTime, pvc: PersistentVolumeClaim) {
+        self.journal
+            .record(now, Record::PvcCreated { pvc: pvc.key(), pod: format!("{}/{}", pvc.namespace, pvc.pod_name()) });
+        self.pvcs.insert((pvc.namespace.clone(), pvc.name.clone()), pvc);
+    }
+
+    /// Sets or clears the claim's owner reference to its pod (`whenScaled: Delete`).
+    pub fn set_pvc_owned_by_pod(&mut self, now: SimTime, namespace: &str, name: &str, owned: bool) {
+        let Some(c) = self.pvcs.get_mut(&(namespace.to_string(), name.to_string())) else { return };
+        if c.owned_by_pod == owned {
+            return;
+        }
+        c.owned_by_pod = owned;
+        let owner = if owned { format!("pod/{}", c.pod_name()) } else { String::new() };
+        self.journal.record(now, Record::PvcOwner { pvc: c.key(), owner });
+    }
+
+    /// Starts deleting a claim (`deletionTimestamp`); [`remove_pvc`](Self::remove_pvc) ends it.
+    pub fn mark_pvc_deleting(&mut self, now: SimTime, namespace: &str, name: &str) -> bool {
+        let Some(c) = self.pvcs.get_mut(&(namespace.to_string(), name.to_string())) else { return false };
+        if c.deleting {
+            return false;
+        }
+        c.deleting = true;
+        self.journal.record(now, Record::PvcDeleting { pvc: c.key() });
+        true
+    }
+
+    pub fn remove_pvc(&mut self, now: SimTime, namespace: &str, name: &str) {
+        if let Some(c) = self.pvcs.remove(&(namespace.to_string(), name.to_string())) {
+            self.journal.record(now, Record::PvcDeleted { pvc: c.key() });
+        }
+    }
+
+    // ----- daemonsets -----
+
+    pub fn daemonset(&self, id: DsId) -> Option<&DaemonSet> {
+        self.daemonsets[id.index()].as_ref()
+    }
+
+    pub fn ds_id(&self, namespace: &str, name: &str) -> Option<DsId> {
+        self.ds_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn daemonset_ids(&self) -> impl Iterator<Item = DsId> + '_ {
+        (0..self.daemonsets.len() as u32).map(DsId).filter(|id| self.daemonsets[id.index()].is_some())
+    }
+
+    /// Live pods controlled by the DaemonSet, in creation order.
+    pub fn ds_pods(&self, id: DsId) -> &[PodId] {
+        &self.ds_pods[id.index()]
+    }
+
+    pub fn ds_backoff(&self, id: DsId) -> &DaemonBackoff {
+        &self.ds_backoff[id.index()]
+    }
+
+    /// The DaemonSet controlling the pod, if any.
+    pub fn pod_ds(&self, id: PodId) -> Option<DsId> {
+        match self.pod_owner[id.index()] {
+            Some(PodOwner::DaemonSet(ds)) => Some(ds),
+            _ => None,
+        }
+    }
+
+    /// Creates a DaemonSet; the API server sets the template generation to 1.
+    pub fn create_daemonset(&mut self, now: SimTime, mut ds: DaemonSet) -> DsId {
+        let id = DsId(self.daemonsets.len() as u32);
+        ds.meta.uid = self.uid();
+        ds.meta.creation_timestamp = now;
+        ds.meta.generation = 1;
+        ds.template_generation = 1;
+        ds.status = DaemonSetStatus::default();
+        self.ds_names.insert(key_of(&ds.meta), id);
+        self.journal.record(now, Record::DaemonSetCreated { ds: ds.meta.key() });
+        self.daemonsets.push(Some(ds));
+        self.ds_pods.push(Vec::new());
+        self.ds_backoff.push(DaemonBackoff::default());
+        self.changes.push(Change::DaemonSet(id));
+        id
+    }
+
+    /// Applies a new spec (template, updateStrategy, minReadySeconds, revisionHistoryLimit) and
+    /// labels; the caller has checked that the selector did not change. Bumps the generation
+    /// if the spec changed, and the template generation with it if the template did.
+    pub fn update_daemonset_spec(&mut self, now: SimTime, id: DsId, desired: &DaemonSet) {
+        let Some(ds) = self.daemonsets[id.index()].as_mut() else { return };
+        ds.meta.labels = desired.meta.labels.clone();
+        let template_changed = ds.template != desired.template;
+        let changed = template_changed
+            || ds.update_strategy != desired.update_strategy
+            || ds.min_ready_seconds != desired.min_ready_seconds
+            || ds.revision_history_limit != desired.revision_history_limit;
+        if !changed {
+            return;
+        }
+        ds.template = desired.template.clone();
+        ds.update_strategy = desired.update_strategy;
+        ds.min_ready_seconds = desired.min_ready_seconds;
+        ds.revision_history_limit = desired.revision_history_limit;
+        ds.meta.generation += 1;
+        if template_changed {
+            ds.template_generation = ds.meta.generation;
+        }
+        self.journal.record(now, Record::DaemonSetUpdated { ds: ds.meta.key(), generation: ds.meta.generation });
+        self.changes.push(Change::DaemonSet(id));
+    }
+
+    /// The controller's status update (no journal record: status is derived).
+    pub fn set_daemonset_status(&mut self, id: DsId, status: DaemonSetStatus) -> bool {
+        let Some(ds) = self.daemonsets[id.index()].as_mut() else { return false };
+        if ds.status == status {
+            return false;
+        }
+        ds.status = status;
+        self.changes.push(Change::DaemonSet(id));
+        true
+    }
+
+    /// The controller's failed-pod backoff (no change event: only the controller reads it).
+    pub fn set_ds_backoff(&mut self, id: DsId, backoff: DaemonBackoff) {
+        self.ds_backoff[id.index()] = backoff;
+    }
+
+    /// Removes the DaemonSet object; its pods lose the owner link to a live object (the
+    /// engine's garbage collection deletes them).
+    pub fn remove_daemonset(&mut self, now: SimTime, id: DsId) {
+        let Some(ds) = self.daemonsets[id.index()].take() else { return };
+        self.ds_names.remove(&key_of(&ds.meta));
+        self.journal.record(now, Record::DaemonSetDeleted { ds: ds.meta.key() });
+        self.changes.push(Change::DaemonSetRemoved(id));
+    }
+
+    /// An owner reference to a DaemonSet, for the pods it creates.
+    pub fn ds_owner_ref(&self, id: DsId) -> Option<OwnerReference> {
+        let ds = self.daemonset(id)?;
+        Some(OwnerReference { kind: Kind::DaemonSet, name: ds.meta.name.clone(), uid: ds.meta.uid, controller: true })
     }
 
     /// An owner reference to a Job, for the pods it creates.

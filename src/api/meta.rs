@@ -40,10 +40,12 @@ pub enum Kind {
     LimitRange,
     ResourceQuota,
     CronJob,
+    StatefulSet,
+    DaemonSet,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -58,6 +60,8 @@ impl Kind {
         Kind::LimitRange,
         Kind::ResourceQuota,
         Kind::CronJob,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -77,6 +81,8 @@ impl Kind {
             Kind::LimitRange => "LimitRange",
             Kind::ResourceQuota => "ResourceQuota",
             Kind::CronJob => "CronJob",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
         }
     }
 
@@ -91,7 +97,7 @@ impl Kind {
             | Kind::Secret
             | Kind::LimitRange
             | Kind::ResourceQuota => "v1",
-            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job | Kind::CronJob => "batch/v1",
@@ -116,6 +122,8 @@ impl Kind {
             Kind::LimitRange => "limitrange",
             Kind::ResourceQuota => "resourcequota",
             Kind::CronJob => "cronjob",
+            Kind::StatefulSet => "statefulset",
+            Kind::DaemonSet => "daemonset",
         }
     }
 
@@ -142,6 +150,8 @@ impl Kind {
             "limitrange" | "limitranges" | "limits" => Kind::LimitRange,
             "resourcequota" | "resourcequotas" | "quota" => Kind::ResourceQuota,
             "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
+            "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
+            "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
             _ => return None,
         })
     }
@@ -284,6 +294,8 @@ mod tests {
         assert_eq!(ObjectRef::parse("deploy/web").unwrap().namespace, "default");
         assert_eq!(ObjectRef::parse("node/n1").unwrap().to_string(), "node/n1");
         assert_eq!(ObjectRef::parse("svc/prod/api").unwrap().kind, Kind::Service);
+        assert_eq!(ObjectRef::parse("sts/db").unwrap().to_string(), "statefulset/default/db");
+        assert_eq!(ObjectRef::parse("ds/kube-system/agent").unwrap().kind, Kind::DaemonSet);
         let err = ObjectRef::parse("deploymnt/default/web").unwrap_err();
         assert!(err.contains("did you mean \"deployment\""), "{err}");
         assert!(ObjectRef::parse("node/a/b").is_err());

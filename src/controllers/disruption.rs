@@ -5,7 +5,8 @@
 //! `trySync`: the pods are those of the namespace the selector matches (terminal and
 //! terminating ones included). With `maxUnavailable`, or `minAvailable` as a percentage, the
 //! expected count is the summed scale of the pods' controllers (a Deployment for the pods of
-//! its ReplicaSets, else the ReplicaSet), each counted once; pods without a controller are
+//! its ReplicaSets, else the ReplicaSet or the StatefulSet), each counted once; pods whose
+//! controller has no scale (a Job, a DaemonSet) fail the sync; pods without a controller are
 //! left out of that sum. With `minAvailable` as a number, it is the number of pods. Healthy
 //! pods are Ready and not being deleted, and not in `disruptedPods` (evicted less than two
 //! minutes ago and not deleted yet). A controller that cannot be found fails the sync, which
@@ -23,6 +24,7 @@ use crate::store::{PdbId, PodId, Store};
 enum ScaleOwner {
     ReplicaSet(u32),
     Deployment(u32),
+    StatefulSet(u32),
 }
 
 /// One sync of PodDisruptionBudget `id`: its new status (`None` when it is unchanged or the
@@ -84,6 +86,10 @@ fn expected_scale(store: &Store, pods: &[PodId]) -> Option<i32> {
     let mut scale: BTreeMap<ScaleOwner, i32> = BTreeMap::new();
     for &p in pods {
         if store.pod(p).meta.controller_ref().is_none() {
+            continue;
+        }
+        if let Some(sts) = store.pod_sts(p) {
+            scale.insert(ScaleOwner::StatefulSet(sts.0), store.statefulset(sts)?.replicas);
             continue;
         }
         let rs_id = store.pod_rs(p)?;

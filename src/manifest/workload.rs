@@ -12,7 +12,11 @@ use crate::yaml::{Node as YamlNode, Pos};
 /// Reads `selector` and `template` and checks what the API server checks: a selector is
 /// required, must not be empty, and must match the template's labels; the template's restart
 /// policy must be Always.
-fn selector_and_template(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DResult<(LabelSelector, PodTemplateSpec)> {
+pub(super) fn selector_and_template(
+    ctx: &mut Ctx<'_>,
+    f: &mut Fields<'_>,
+    at: Pos,
+) -> DResult<(LabelSelector, PodTemplateSpec)> {
     let sel_node = f.require(ctx, "selector", at)?;
     let selector = super::decode_label_selector(ctx, sel_node, &f.child("selector"))?;
     if selector.is_empty() {
@@ -191,7 +195,7 @@ fn decode_strategy(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<DeploymentStra
     Ok(strategy)
 }
 
-fn int_or_percent(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<IntOrPercent> {
+pub(super) fn int_or_percent(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<IntOrPercent> {
     let text = ctx.string(node, path)?;
     let v = IntOrPercent::parse(&text).map_err(|e| ctx.error(node.pos, path, e))?;
     let negative = match v {

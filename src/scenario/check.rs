@@ -123,6 +123,7 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             "podsUnschedulable",
             "preemptions",
             "podsPreempted",
+            "pvcs",
         ],
         Target::Object(r) => match r.kind {
             Kind::Deployment => &[
@@ -188,6 +189,30 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             Kind::CronJob => {
                 &["exists", "active", "jobs", "jobsCreated", "lastScheduleTime", "lastSuccessfulTime", "suspended"]
             }
+            Kind::StatefulSet => &[
+                "exists",
+                "spec.replicas",
+                "replicas",
+                "readyReplicas",
+                "availableReplicas",
+                "currentReplicas",
+                "updatedReplicas",
+                "currentRevision",
+                "updateRevision",
+                "rolloutComplete",
+                "revisions",
+                "pvcs",
+            ],
+            Kind::DaemonSet => &[
+                "exists",
+                "desiredNumberScheduled",
+                "currentNumberScheduled",
+                "numberReady",
+                "numberAvailable",
+                "numberUnavailable",
+                "updatedNumberScheduled",
+                "numberMisscheduled",
+            ],
             Kind::PriorityClass => &["exists", "value", "globalDefault"],
             Kind::PodDisruptionBudget => &[
                 "exists",

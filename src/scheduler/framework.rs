@@ -305,8 +305,8 @@ pub struct PreFilterResult {
 pub struct CycleContext<'a> {
     /// Every node of the snapshot, by `NodeId`.
     pub nodes: &'a [NodeInfo],
-    /// Selectors of the Services, ReplicaSets (and later StatefulSets) in the pod's namespace
-    /// that select it.
+    /// Selectors of the Services, ReplicaSets and StatefulSets in the pod's namespace that
+    /// select it.
     pub owner_selectors: &'a [crate::api::selector::LabelSelector],
     /// Labels of Namespace objects, sorted by name, for InterPodAffinity's `namespaceSelector`.
     /// Every namespace also carries `kubernetes.io/metadata.name` (added by the plugin); one

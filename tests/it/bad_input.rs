@@ -108,6 +108,21 @@ fn cronjob_doc(name: &str, spec: &str, job: &str) -> String {
     )
 }
 
+/// A StatefulSet document with `extra` in its spec, template labels `labels` and `pod` in its
+/// pod spec.
+fn sts_doc(extra: &str, labels: &str, pod: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  {extra}\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata:\n      labels: {labels}\n    spec:\n      {pod}\n      containers:\n        - {{name: db, image: postgres}}\n"
+    )
+}
+
+/// A DaemonSet document in kube-system with `extra` in its spec and `pod` in its pod spec.
+fn ds_doc(extra: &str, pod: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: kube-system\nspec:\n  {extra}\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata:\n      labels: {{app: agent}}\n    spec:\n      {pod}\n      containers:\n        - {{name: agent, image: agent}}\n"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -545,11 +560,52 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("Deploymnt"))
             .object("Deploymnt default/web")
             .says(&["unknown kind \"Deploymnt\" (did you mean \"Deployment\"?)", "hint: supported kinds"]),
-        case("kind-unsupported-statefulset")
-            .manifest("apiVersion: v1\nkind: Service", "apiVersion: apps/v1\nkind: StatefulSet")
-            .at(APP, Text("StatefulSet"))
-            .object("StatefulSet default/web")
-            .says(&["kind \"StatefulSet\" is not simulated yet", "hint:"]),
+        case("kind-unsupported-replicationcontroller")
+            .manifest("apiVersion: v1\nkind: Service", "apiVersion: v1\nkind: ReplicationController")
+            .at(APP, Text("ReplicationController"))
+            .object("ReplicationController default/web")
+            .says(&["kind \"ReplicationController\" is not simulated yet", "hint:"]),
+        // StatefulSets and DaemonSets: what the API server's validation refuses.
+        case("statefulset-selector-not-matching-labels")
+            .manifest(SERVICE_DOC, &sts_doc("", "{app: other}", ""))
+            .at(APP, Text("{app: other}"))
+            .object("StatefulSet default/db")
+            .says(&["selector does not match template labels", "hint: every label in spec.selector"]),
+        case("statefulset-restart-policy-not-always")
+            .manifest(SERVICE_DOC, &sts_doc("", "{app: db}", "restartPolicy: Never"))
+            .at(APP, Text("Never"))
+            .object("StatefulSet default/db")
+            .says(&["unsupported value \"Never\": only Always is allowed"]),
+        case("statefulset-bad-update-strategy")
+            .manifest(SERVICE_DOC, &sts_doc("updateStrategy: {type: Rolling}", "{app: db}", ""))
+            .at(APP, Text("Rolling}"))
+            .object("StatefulSet default/db")
+            .says(&["Unsupported value: \"Rolling\": supported values: \"RollingUpdate\", \"OnDelete\""]),
+        case("statefulset-on-delete-with-rolling-update")
+            .manifest(SERVICE_DOC, &sts_doc("updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}", "{app: db}", ""))
+            .at(APP, Text("{partition: 1}"))
+            .object("StatefulSet default/db")
+            .says(&["only allowed for updateStrategy 'RollingUpdate'", "hint: remove rollingUpdate"]),
+        case("statefulset-bad-pod-management-policy")
+            .manifest(SERVICE_DOC, &sts_doc("podManagementPolicy: OrderdReady", "{app: db}", ""))
+            .at(APP, Text("OrderdReady"))
+            .object("StatefulSet default/db")
+            .says(&["Unsupported value: \"OrderdReady\" (did you mean \"OrderedReady\"?)", "\"Parallel\""]),
+        case("daemonset-surge-with-default-unavailable")
+            .manifest(SERVICE_DOC, &ds_doc("updateStrategy: {rollingUpdate: {maxSurge: 10%}}", ""))
+            .at(APP, Text("10%"))
+            .object("DaemonSet kube-system/agent")
+            .says(&["may not be set when maxUnavailable is non-zero", "hint: maxUnavailable defaults to 1"]),
+        case("daemonset-bad-update-strategy")
+            .manifest(SERVICE_DOC, &ds_doc("updateStrategy: {type: Recreate}", ""))
+            .at(APP, Text("Recreate"))
+            .object("DaemonSet kube-system/agent")
+            .says(&["Unsupported value: \"Recreate\"", "\"RollingUpdate\", \"OnDelete\""]),
+        case("daemonset-restart-policy-not-always")
+            .manifest(SERVICE_DOC, &ds_doc("", "restartPolicy: OnFailure"))
+            .at(APP, Text("OnFailure"))
+            .object("DaemonSet kube-system/agent")
+            .says(&["unsupported value \"OnFailure\": only Always is allowed"]),
         // Jobs: what the API server's validation refuses.
         case("job-restart-policy-always")
             .manifest(SERVICE_DOC, &job_doc("restartPolicy: Always", ""))

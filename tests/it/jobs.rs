@@ -264,3 +264,20 @@ fn job_names_follow_the_api_servers_rules() {
         parse(&with(&name61, "completions: 11\ncompletionMode: Indexed")).expect_err("hostname too long").to_string();
     assert!(err.contains("spec.completions") && err.contains("hostname"), "{err}");
 }
+
+/// Admission runs for every pod: a globalDefault PriorityClass created at 15 s gives its value
+/// to the Job's next pod (created at 20 s, 10 s of backoff after the first failed at 10 s), not
+/// to the first.
+#[test]
+fn later_pods_see_priority_class_changes() {
+    let class = r#"  events:
+    - at: 15s
+      apply: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: batch-default}, value: 1000, globalDefault: true}
+"#;
+    let sim = run(parse(&job_scenario("backoffLimit: 1", "Never", "10s", "1", "1m", class)), None);
+    assert_eq!(created_at(&sim), [0, 20]);
+    let store = sim.store();
+    let id = store.job_id("default", "train").unwrap();
+    let priorities: Vec<i32> = store.job_pods(id).iter().map(|&p| store.pod(p).spec.priority).collect();
+    assert_eq!(priorities, [0, 1000]);
+}

@@ -3,6 +3,7 @@
 mod bad_input;
 mod config;
 mod cronjobs;
+mod daemonsets;
 mod determinism;
 mod drain;
 mod explain;
@@ -19,5 +20,6 @@ mod real_world;
 mod reconciliation;
 mod rollback;
 mod scenarios;
+mod statefulsets;
 mod support;
 mod timeline;

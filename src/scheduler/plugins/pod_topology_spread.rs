@@ -5,8 +5,9 @@
 //! default constraints (`PodTopologySpreadArgs`): with `defaultingType: System` (the default)
 //! `{kubernetes.io/hostname, maxSkew 3}` and `{topology.kubernetes.io/zone, maxSkew 5}`, both
 //! ScheduleAnyway, so they only score. A default constraint's selector is `DefaultSelector`
-//! (`helper/spread.go`): the AND of the selectors of the Services and ReplicaSets selecting the
-//! pod (`CycleContext::owner_selectors`); with no such owner there are no default constraints.
+//! (`helper/spread.go`): the AND of the selectors of the Services, ReplicaSets and StatefulSets
+//! selecting the pod (`CycleContext::owner_selectors`); with no such owner there are no default
+//! constraints.
 //! A pod constraint's selector is its `labelSelector` (absent: matches nothing) ANDed with
 //! `key=value` for each `matchLabelKeys` key the pod carries.
 //!
@@ -198,7 +199,8 @@ fn filter_constraints(
         .collect()
 }
 
-/// `helper.DefaultSelector`: every requirement of every selecting Service and ReplicaSet, ANDed
+/// `helper.DefaultSelector`: every requirement of every selecting Service, ReplicaSet and
+/// StatefulSet, ANDed
 /// (they all select the pod, so they cannot conflict). Nothing selectors add nothing.
 pub fn default_selector(owner_selectors: &[LabelSelector]) -> LabelSelector {
     let mut selector = LabelSelector::everything();
