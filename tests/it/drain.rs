@@ -115,3 +115,21 @@ fn unready_pods_follow_the_unhealthy_pod_eviction_policy() {
     assert!(refused.len() == 1 && refused[0].contains("would violate the pod's disruption budget"), "{refused:?}");
     assert!(evict_first("AlwaysAllow", 1).is_empty());
 }
+
+/// DaemonSet pods stop a drain unless `ignoreDaemonSets`; then they stay on the node (their
+/// controller would put them back), and the drain completes around them.
+#[test]
+fn daemonset_pods_need_ignore_daemonsets_and_stay() {
+    let ds = "    - inline:\n        apiVersion: apps/v1\n        kind: DaemonSet\n        metadata: {name: agent}\n        spec:\n          selector: {matchLabels: {app: agent}}\n          template:\n            metadata: {labels: {app: agent}}\n            spec: {containers: [{name: a, resources: {requests: {cpu: 50m}}}]}\n";
+    let f = failures(&scenario(1, "", ds, "    - {at: 10s, drain: n1}\n"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].contains("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"), "{f:?}");
+    let text = scenario(1, "", ds, "    - {at: 10s, drain: {node: n1, ignoreDaemonSets: true}}\n");
+    assert!(failures(&text).is_empty());
+    let sim = run(parse(&text), None);
+    let store = sim.store();
+    let n1 = store.node_id("n1").unwrap();
+    let left: Vec<String> = store.pods_on_node(n1).iter().map(|&p| store.pod(p).meta.name.clone()).collect();
+    assert_eq!(left.len(), 1, "only the daemon pod stays: {left:?}");
+    assert!(left[0].starts_with("agent-"), "{left:?}");
+}
