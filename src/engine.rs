@@ -34,7 +34,8 @@ use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
 use crate::store::{
-    Change, CronJobId, DeploymentId, DsId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store, StsId,
+    Change, CronJobId, DeploymentId, DsId, JobId, NodeId, OwnerId, PdbId, PodId, PodOwner, RsId, ServiceId, Store,
+    StsId,
 };
 
 /// Every event of the simulation. A closed set, handled by one `match`.
@@ -224,6 +225,8 @@ pub struct Simulation {
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
+    /// Owners being deleted in the foreground, in the order their deletion began.
+    foreground: Vec<OwnerId>,
     /// Per controller (`controller_index`), then the scheduler last.
     controller_stats: [ControllerStats; 9],
     convergence: Vec<(DeploymentId, Convergence)>,
@@ -324,6 +327,7 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
+            foreground: Vec::new(),
             controller_stats: [ControllerStats::default(); 9],
             convergence: Vec::new(),
             job_sync_at: Default::default(),
@@ -529,6 +533,10 @@ impl Simulation {
         }
         self.handle(event);
         self.settle();
+        if !self.foreground.is_empty() {
+            self.collect_foreground();
+            self.settle();
+        }
         self.observe_convergence();
         self.check_plugin_failure()?;
         if self.options.check_invariants
@@ -1923,7 +1931,11 @@ impl Simulation {
                     }
                 }
             }
-            Action::Delete(r) => self.delete_object(r, &description),
+            Action::Delete(r, propagation) => match (propagation, self.owner_of(r)) {
+                (crate::scenario::Propagation::Background, _) | (_, None) => self.delete_object(r, &description),
+                (crate::scenario::Propagation::Foreground, Some(o)) => self.delete_foreground(o),
+                (crate::scenario::Propagation::Orphan, Some(o)) => self.delete_orphaning(o),
+            },
             Action::Drain(options) => self.drain_start(options.clone(), description),
             Action::Evict(r) => match self.store.pod_id(&r.namespace, &r.name) {
                 None => self.action_failed(description, format!("{r} not found")),
@@ -2201,6 +2213,95 @@ impl Simulation {
         self.store.set_deployment_template(now, id, template);
         self.store.journal.narrate(now, || format!("deployment {key} rolled back to revision {revision}"));
         Ok(())
+    }
+
+    /// The owner a reference names, if it is a kind that owns others and exists.
+    fn owner_of(&self, r: &crate::api::meta::ObjectRef) -> Option<OwnerId> {
+        let (ns, name) = (r.namespace.as_str(), r.name.as_str());
+        match r.kind {
+            Kind::Deployment => self.store.deployment_id(ns, name).map(OwnerId::Deployment),
+            Kind::ReplicaSet => self.store.rs_id(ns, name).map(OwnerId::ReplicaSet),
+            Kind::Job => self.store.job_id(ns, name).map(OwnerId::Job),
+            Kind::CronJob => self.store.cronjob_id(ns, name).map(OwnerId::CronJob),
+            Kind::StatefulSet => self.store.sts_id(ns, name).map(OwnerId::StatefulSet),
+            Kind::DaemonSet => self.store.ds_id(ns, name).map(OwnerId::DaemonSet),
+            _ => None,
+        }
+    }
+
+    /// Removes an owner object that has no dependents left (or whose dependents the caller
+    /// handles), with the kind's own cleanup (a StatefulSet's claims).
+    fn remove_owner(&mut self, o: OwnerId) {
+        let now = self.queue.now();
+        match o {
+            OwnerId::Deployment(id) => self.store.remove_deployment(now, id),
+            OwnerId::ReplicaSet(id) => self.store.remove_replica_set(now, id),
+            OwnerId::Job(id) => self.store.remove_job(now, id),
+            OwnerId::CronJob(id) => self.store.remove_cronjob(now, id),
+            OwnerId::StatefulSet(id) => self.delete_statefulset(id),
+            OwnerId::DaemonSet(id) => self.store.remove_daemonset(now, id),
+        }
+    }
+
+    /// Foreground cascading deletion: the owner gets a `deletionTimestamp` and waits; the
+    /// garbage collector deletes its dependents (owners among them in the foreground too, pods
+    /// gracefully); [`collect_foreground`](Self::collect_foreground) removes each owner once its
+    /// dependents are gone.
+    fn delete_foreground(&mut self, o: OwnerId) {
+        let now = self.queue.now();
+        if !self.store.mark_owner_deleting(now, o) {
+            return;
+        }
+        self.foreground.push(o);
+        let (owners, pods) = self.store.dependents(o);
+        for dependent in owners {
+            self.delete_foreground(dependent);
+        }
+        for p in pods {
+            self.delete_pod(p, "GarbageCollected", false);
+        }
+    }
+
+    /// Removes the foreground-deleted owners whose dependents are all gone, until none is left
+    /// to remove (a removal can free its own owner).
+    fn collect_foreground(&mut self) {
+        loop {
+            let ready: Vec<OwnerId> = self
+                .foreground
+                .iter()
+                .copied()
+                .filter(|&o| {
+                    let (owners, pods) = self.store.dependents(o);
+                    owners.is_empty() && pods.is_empty()
+                })
+                .collect();
+            if ready.is_empty() {
+                return;
+            }
+            self.foreground.retain(|o| !ready.contains(o));
+            for o in ready {
+                if self.store.owner_meta(o).is_some() {
+                    self.remove_owner(o);
+                }
+            }
+        }
+    }
+
+    /// Orphaning deletion: the owner goes, its dependents stay without their owner reference.
+    fn delete_orphaning(&mut self, o: OwnerId) {
+        let now = self.queue.now();
+        let (owners, pods) = self.store.dependents(o);
+        for dependent in owners {
+            match dependent {
+                OwnerId::ReplicaSet(rs) => self.store.orphan_replica_set(now, rs),
+                OwnerId::Job(job) => self.store.orphan_job(now, job),
+                _ => {}
+            }
+        }
+        for p in pods {
+            self.store.orphan_pod(now, p);
+        }
+        self.remove_owner(o);
     }
 
     /// `kubectl delete` with background propagation: the owner goes at once, the garbage

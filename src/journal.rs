@@ -166,6 +166,15 @@ pub enum Record {
     JobDeleted {
         job: String,
     },
+    /// Foreground deletion of an owner began (`deletionTimestamp` set).
+    OwnerDeleting {
+        object: String,
+        policy: &'static str,
+    },
+    /// Orphaning removed an object's owner reference (`object` = `kind/namespace/name`).
+    OwnerReferenceRemoved {
+        object: String,
+    },
     /// A ConfigMap or Secret was created or changed (`kind` is `ConfigMap` or `Secret`).
     ConfigPut {
         kind: &'static str,
@@ -297,6 +306,8 @@ impl Record {
             Record::JobCreated { .. } => 60,
             Record::JobCondition { .. } => 61,
             Record::JobDeleted { .. } => 62,
+            Record::OwnerDeleting { .. } => 63,
+            Record::OwnerReferenceRemoved { .. } => 64,
             Record::ConfigPut { .. } => 65,
             Record::ConfigDeleted { .. } => 66,
             Record::CronJobCreated { .. } => 90,
@@ -362,6 +373,8 @@ impl Record {
             Record::JobCreated { .. } => "JobCreated",
             Record::JobCondition { .. } => "JobCondition",
             Record::JobDeleted { .. } => "JobDeleted",
+            Record::OwnerDeleting { .. } => "OwnerDeleting",
+            Record::OwnerReferenceRemoved { .. } => "OwnerReferenceRemoved",
             Record::ConfigPut { .. } => "ConfigPut",
             Record::ConfigDeleted { .. } => "ConfigDeleted",
             Record::CronJobCreated { .. } => "CronJobCreated",
@@ -405,6 +418,7 @@ impl Record {
             | Record::PdbDeleted { pdb: node }
             | Record::JobCreated { job: node }
             | Record::JobDeleted { job: node }
+            | Record::OwnerReferenceRemoved { object: node }
             | Record::CronJobCreated { cronjob: node }
             | Record::CronJobDeleted { cronjob: node }
             | Record::StatefulSetDeleted { sts: node }
@@ -449,6 +463,10 @@ impl Record {
             | Record::PvcOwner { pvc: a, owner: b } => {
                 d.write_str(a);
                 d.write_str(b);
+            }
+            Record::OwnerDeleting { object, policy } => {
+                d.write_str(object);
+                d.write_str(policy);
             }
             Record::JobCondition { job, condition, reason } => {
                 d.write_str(job);
@@ -680,6 +698,11 @@ impl Record {
                 put("not_ready", (*not_ready).into());
             }
             Record::JobCreated { job } | Record::JobDeleted { job } => put("job", job.as_str().into()),
+            Record::OwnerDeleting { object, policy } => {
+                put("object", object.as_str().into());
+                put("policy", (*policy).into());
+            }
+            Record::OwnerReferenceRemoved { object } => put("object", object.as_str().into()),
             Record::ConfigPut { kind, name, keys } => {
                 put("kind", (*kind).into());
                 put("name", name.as_str().into());

@@ -54,7 +54,7 @@ pub enum Action {
     /// Creates or updates objects (`kubectl apply`).
     Apply(Vec<Manifest>),
     /// Deletes an object (`kubectl delete`, background propagation).
-    Delete(ObjectRef),
+    Delete(ObjectRef, Propagation),
     /// Sets `spec.replicas` (`kubectl scale`).
     Scale { target: ObjectRef, replicas: i32 },
     /// `kubectl rollout undo deployment/NAME [--to-revision=N]`: the Deployment's template
@@ -65,6 +65,28 @@ pub enum Action {
     Drain(DrainOptions),
     /// One call of the Eviction API (`POST pods/NAME/eviction`).
     Evict(ObjectRef),
+}
+
+/// `propagationPolicy` of a deletion (`kubectl delete --cascade=background|foreground|orphan`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    /// The owner goes at once; the garbage collector deletes its dependents.
+    Background,
+    /// The owner stays (with a `deletionTimestamp`) until the garbage collector has deleted
+    /// its dependents, which are deleted in the foreground too.
+    Foreground,
+    /// The owner goes; its dependents stay, without their owner reference.
+    Orphan,
+}
+
+impl Propagation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Background => "background",
+            Propagation::Foreground => "foreground",
+            Propagation::Orphan => "orphan",
+        }
+    }
 }
 
 /// The flags of `kubectl drain` the simulator honours.
@@ -93,7 +115,8 @@ impl Action {
                 let names: Vec<String> = ms.iter().map(|m| m.object.describe()).collect();
                 format!("apply {}", names.join(", "))
             }
-            Action::Delete(r) => format!("delete {r}"),
+            Action::Delete(r, Propagation::Background) => format!("delete {r}"),
+            Action::Delete(r, p) => format!("delete {r} --cascade={}", p.as_str()),
             Action::Scale { target, replicas } => format!("scale {target} to {replicas}"),
             Action::Rollback { target, to_revision: None } => format!("rollout undo {target}"),
             Action::Rollback { target, to_revision: Some(r) } => format!("rollout undo {target} --to-revision={r}"),
@@ -631,8 +654,38 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
             }
         },
         "delete" => {
-            let text = ctx.string(value, &vpath)?;
-            Action::Delete(ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?)
+            // `delete: KIND/NS/NAME` or `delete: {target: KIND/NS/NAME, propagationPolicy: ...}`.
+            let value: &YamlNode = value;
+            let (target_node, tpath, propagation) = match &value.value {
+                crate::yaml::Value::Scalar(_) => (value, vpath.clone(), Propagation::Background),
+                _ => {
+                    let mut df = ctx.fields(value, &vpath)?;
+                    let target_node = df.require(ctx, "target", value.pos)?;
+                    let propagation = match df.get("propagationPolicy") {
+                        None => Propagation::Background,
+                        Some(n) => match ctx.string(n, &format!("{vpath}.propagationPolicy"))?.as_str() {
+                            "Background" => Propagation::Background,
+                            "Foreground" => Propagation::Foreground,
+                            "Orphan" => Propagation::Orphan,
+                            other => {
+                                return Err(ctx.error(
+                                    n.pos,
+                                    &format!("{vpath}.propagationPolicy"),
+                                    format!(
+                                        "unsupported value {other:?}{}: supported values: \"Background\", \"Foreground\", \"Orphan\"",
+                                        crate::suggest::did_you_mean(other, ["Background", "Foreground", "Orphan"])
+                                    ),
+                                ));
+                            }
+                        },
+                    };
+                    df.finish(ctx, &[])?;
+                    (target_node, format!("{vpath}.target"), propagation)
+                }
+            };
+            let text = ctx.string(target_node, &tpath)?;
+            let target = ObjectRef::parse(&text).map_err(|e| ctx.error(target_node.pos, &tpath, e))?;
+            Action::Delete(target, propagation)
         }
         "drain" => {
             // `drain: NODE` or `drain: {node, force, ignoreDaemonSets, timeout, disableEviction}`.

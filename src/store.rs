@@ -93,6 +93,17 @@ pub enum PodOwner {
     DaemonSet(DsId),
 }
 
+/// An object that can own others (the garbage collector's owner nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OwnerId {
+    Deployment(DeploymentId),
+    ReplicaSet(RsId),
+    Job(JobId),
+    CronJob(CronJobId),
+    StatefulSet(StsId),
+    DaemonSet(DsId),
+}
+
 /// The DaemonSet controller's failed-pod backoff (`failedPodsBackoff`, 1 s doubling to
 /// 15 min, keyed by DaemonSet, observed generation and node), beside the DaemonSet's status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1384,6 +1395,112 @@ impl Store {
         };
         self.journal.record(now, Record::ConfigDeleted { kind: source.kind(), name: object.meta.key() });
         true
+    }
+
+    // ----- owners and dependents (the garbage collector's graph) -----
+
+    /// The metadata of an owner, if it still exists.
+    pub fn owner_meta(&self, o: OwnerId) -> Option<&ObjectMeta> {
+        match o {
+            OwnerId::Deployment(id) => self.deployment(id).map(|x| &x.meta),
+            OwnerId::ReplicaSet(id) => self.replica_set(id).map(|x| &x.meta),
+            OwnerId::Job(id) => self.job(id).map(|x| &x.meta),
+            OwnerId::CronJob(id) => self.cronjob(id).map(|x| &x.meta),
+            OwnerId::StatefulSet(id) => self.statefulset(id).map(|x| &x.meta),
+            OwnerId::DaemonSet(id) => self.daemonset(id).map(|x| &x.meta),
+        }
+    }
+
+    /// The live objects an owner controls: owners (a Deployment's ReplicaSets, a CronJob's
+    /// Jobs) and pods.
+    pub fn dependents(&self, o: OwnerId) -> (Vec<OwnerId>, Vec<PodId>) {
+        let live = |pods: &[PodId]| pods.iter().copied().filter(|&p| !self.is_removed(p)).collect::<Vec<_>>();
+        match o {
+            OwnerId::Deployment(id) => {
+                (self.deployment_rs(id).iter().map(|&r| OwnerId::ReplicaSet(r)).collect(), Vec::new())
+            }
+            OwnerId::CronJob(id) => (self.cronjob_jobs(id).iter().map(|&j| OwnerId::Job(j)).collect(), Vec::new()),
+            OwnerId::ReplicaSet(id) => (Vec::new(), live(self.rs_pods(id))),
+            OwnerId::Job(id) => (Vec::new(), live(self.job_pods(id))),
+            OwnerId::StatefulSet(id) => (Vec::new(), live(self.sts_pods(id))),
+            OwnerId::DaemonSet(id) => (Vec::new(), live(self.ds_pods(id))),
+        }
+    }
+
+    /// Foreground deletion: the owner gets its `deletionTimestamp` (and the
+    /// `foregroundDeletion` finalizer) and stays until its dependents are gone; its controller
+    /// stops acting on it.
+    pub fn mark_owner_deleting(&mut self, now: SimTime, o: OwnerId) -> bool {
+        let meta = match o {
+            OwnerId::Deployment(id) => self.deployments[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::ReplicaSet(id) => self.replica_sets[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::Job(id) => self.jobs[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::CronJob(id) => self.cronjobs[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::StatefulSet(id) => self.statefulsets[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::DaemonSet(id) => self.daemonsets[id.index()].as_mut().map(|x| &mut x.meta),
+        };
+        let Some(meta) = meta else { return false };
+        if meta.deletion_timestamp.is_some() {
+            return false;
+        }
+        meta.deletion_timestamp = Some(now);
+        let object = meta.key();
+        self.journal.record(now, Record::OwnerDeleting { object, policy: "Foreground" });
+        self.changes.push(match o {
+            OwnerId::Deployment(id) => Change::Deployment(id),
+            OwnerId::ReplicaSet(id) => Change::ReplicaSet(id),
+            OwnerId::Job(id) => Change::Job(id),
+            OwnerId::CronJob(id) => Change::CronJob(id),
+            OwnerId::StatefulSet(id) => Change::StatefulSet(id),
+            OwnerId::DaemonSet(id) => Change::DaemonSet(id),
+        });
+        true
+    }
+
+    /// Orphaning: the pod no longer names a controller (its owner reference is removed), so
+    /// no controller counts it any more.
+    pub fn orphan_pod(&mut self, now: SimTime, id: PodId) {
+        let list = match self.pod_owner[id.index()] {
+            Some(PodOwner::ReplicaSet(rs)) => Some(&mut self.rs_pods[rs.index()]),
+            Some(PodOwner::StatefulSet(sts)) => Some(&mut self.sts_pods[sts.index()]),
+            Some(PodOwner::DaemonSet(ds)) => Some(&mut self.ds_pods[ds.index()]),
+            Some(PodOwner::Job(_)) | None => None,
+        };
+        if let Some(list) = list {
+            list.retain(|&p| p != id);
+        }
+        self.pod_owner[id.index()] = None;
+        let pod = &mut self.pods[id.index()];
+        pod.meta.owner_references.clear();
+        let object = format!("pod/{}", pod.meta.key());
+        self.journal.record(now, Record::OwnerReferenceRemoved { object });
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// Orphaning a Deployment's ReplicaSet: it becomes a ReplicaSet of its own.
+    pub fn orphan_replica_set(&mut self, now: SimTime, id: RsId) {
+        if let Some(d) = self.rs_owner[id.index()].take() {
+            self.deployment_rs[d.index()].retain(|&r| r != id);
+        }
+        if let Some(rs) = self.replica_sets[id.index()].as_mut() {
+            rs.meta.owner_references.clear();
+            let object = format!("replicaset/{}", rs.meta.key());
+            self.journal.record(now, Record::OwnerReferenceRemoved { object });
+            self.changes.push(Change::ReplicaSet(id));
+        }
+    }
+
+    /// Orphaning a CronJob's Job.
+    pub fn orphan_job(&mut self, now: SimTime, id: JobId) {
+        if let Some(c) = self.job_cronjob[id.index()].take() {
+            self.cronjob_jobs[c.index()].retain(|&j| j != id);
+        }
+        if let Some(job) = self.jobs[id.index()].as_mut() {
+            job.meta.owner_references.clear();
+            let object = format!("job/{}", job.meta.key());
+            self.journal.record(now, Record::OwnerReferenceRemoved { object });
+            self.changes.push(Change::Job(id));
+        }
     }
 
     // ----- jobs -----

@@ -91,6 +91,10 @@ pub fn rescheduled_sync(store: &Store, now: SimTime, clock: WallClock, id: CronJ
 /// One sync of CronJob `id` at `now`.
 pub fn reconcile(store: &Store, now: SimTime, clock: WallClock, id: CronJobId) -> Vec<CronJobAction> {
     let Some(cronjob) = store.cronjob(id) else { return Vec::new() };
+    // `syncCronJob`: a CronJob being deleted does nothing more.
+    if cronjob.meta.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let spec = &cronjob.spec;
     let mut actions = Vec::new();
     let mut status = cronjob.status.clone();

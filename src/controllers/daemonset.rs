@@ -102,6 +102,10 @@ fn new_and_old(store: &Store, pods: &[PodId], hash: &str) -> Option<(Option<PodI
 /// One sync of DaemonSet `id`.
 pub fn reconcile(store: &Store, now: SimTime, id: DsId) -> Vec<DsAction> {
     let Some(ds) = store.daemonset(id) else { return Vec::new() };
+    // Being deleted in the foreground: the garbage collector removes its pods.
+    if ds.meta.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let hash = template_hash(ds);
     let eligibility = Eligibility::new(&ds.template.spec);
     let nodes: Vec<NodeId> = store.node_ids().collect();

@@ -190,6 +190,10 @@ fn finished_at(status: &JobStatus) -> Option<SimTime> {
 /// One sync of Job `id`.
 pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
     let Some(job) = store.job(id) else { return Vec::new() };
+    // Being deleted in the foreground: the garbage collector removes its pods.
+    if job.meta.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let mut actions = Vec::new();
     let mut status = job.status.clone();
     if status.is_finished() {

@@ -128,6 +128,10 @@ fn count(store: &Store, pods: &[PodId], set: &StatefulSet, now: SimTime, status:
 /// One sync of StatefulSet `id`.
 pub fn reconcile(store: &Store, now: SimTime, id: StsId) -> Vec<StsAction> {
     let Some(set) = store.statefulset(id) else { return Vec::new() };
+    // Being deleted in the foreground: the garbage collector removes its pods.
+    if set.meta.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let mut actions = Vec::new();
 
     // getStatefulSetRevisions.

@@ -7,6 +7,7 @@ mod daemonsets;
 mod determinism;
 mod drain;
 mod explain;
+mod gc;
 mod gpu;
 mod jobs;
 mod node_order;
