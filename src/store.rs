@@ -606,6 +606,10 @@ impl Store {
         if pod.status.start_time.is_none() {
             pod.status.start_time = Some(now);
         }
+        if pod.status.ready_transition.is_none() {
+            // The kubelet's first status of the pod carries Ready=False from this instant.
+            pod.status.ready_transition = Some(now);
+        }
         pod.status.container = ContainerState::Running { started_at: now };
         pod.status.waiting_reason.clear();
         pod.status.waiting_message.clear();
@@ -640,6 +644,7 @@ impl Store {
             return false;
         }
         pod.status.ready_since = ready.then_some(now);
+        pod.status.ready_transition = Some(now);
         if ready && pod.status.first_ready_at.is_none() {
             pod.status.first_ready_at = Some(now);
         }
@@ -672,7 +677,9 @@ impl Store {
         pod.status.phase = phase;
         if phase.is_terminal() {
             pod.status.finished_at = Some(now);
-            pod.status.ready_since = None;
+            if pod.status.ready_since.take().is_some() {
+                pod.status.ready_transition = Some(now);
+            }
         }
         let key = pod.meta.key();
         self.journal.record(now, Record::PodPhase { pod: key, phase: phase.as_str() });

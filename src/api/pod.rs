@@ -504,6 +504,10 @@ pub struct PodStatus {
     pub ready_since: Option<SimTime>,
     /// The first time the pod ever became Ready (for startup latency).
     pub first_ready_at: Option<SimTime>,
+    /// `lastTransitionTime` of the `Ready` condition: when the kubelet first reported it
+    /// (False, at the container's first start) and whenever it changed since; `None` until
+    /// the pod has started. The HPA's cpu initialization rules read it.
+    pub ready_transition: Option<SimTime>,
     /// When the pod reached a terminal phase, or was removed.
     pub finished_at: Option<SimTime>,
     pub container: ContainerState,
