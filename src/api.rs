@@ -10,6 +10,7 @@ pub mod batch;
 pub mod config;
 pub mod cron;
 pub mod meta;
+pub mod networking;
 pub mod node;
 pub mod node_selector;
 pub mod pod;

@@ -720,6 +720,7 @@ impl Simulation {
             // `updateJob` enqueues at once (status updates included).
             Change::Job(id) => self.job_queue.add(id),
             Change::JobRemoved(_) => {}
+            Change::Ingress(_) | Change::IngressRemoved(_) => {}
         }
     }
 
@@ -1127,6 +1128,12 @@ impl Simulation {
                 }
                 self.store.put_config(now, config.clone());
             }
+            Object::Ingress(ingress) => match self.store.ingress_id(&ingress.meta.namespace, &ingress.meta.name) {
+                Some(id) => self.store.update_ingress_spec(now, id, ingress),
+                None => {
+                    self.store.create_ingress(now, ingress.clone());
+                }
+            },
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
                     let existing = self.store.job(id).expect("live");
@@ -1623,6 +1630,10 @@ impl Simulation {
             },
             Kind::Job => match self.store.job_id(&r.namespace, &r.name) {
                 Some(id) => self.delete_job(id),
+                None => not_found(self),
+            },
+            Kind::Ingress => match self.store.ingress_id(&r.namespace, &r.name) {
+                Some(id) => self.store.remove_ingress(now, id),
                 None => not_found(self),
             },
             Kind::ConfigMap | Kind::Secret => {

@@ -176,6 +176,17 @@ pub enum Record {
         kind: &'static str,
         name: String,
     },
+    IngressCreated {
+        ingress: String,
+    },
+    /// An Ingress's spec changed (`generation` is the new one).
+    IngressUpdated {
+        ingress: String,
+        generation: i64,
+    },
+    IngressDeleted {
+        ingress: String,
+    },
     Scripted {
         action: String,
     },
@@ -234,6 +245,10 @@ impl Record {
             Record::JobDeleted { .. } => 62,
             Record::ConfigPut { .. } => 65,
             Record::ConfigDeleted { .. } => 66,
+            // 90-93 (CronJobs) and 100-112 (StatefulSets, DaemonSets) are taken on other branches.
+            Record::IngressCreated { .. } => 120,
+            Record::IngressUpdated { .. } => 121,
+            Record::IngressDeleted { .. } => 122,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -283,6 +298,9 @@ impl Record {
             Record::JobDeleted { .. } => "JobDeleted",
             Record::ConfigPut { .. } => "ConfigPut",
             Record::ConfigDeleted { .. } => "ConfigDeleted",
+            Record::IngressCreated { .. } => "IngressCreated",
+            Record::IngressUpdated { .. } => "IngressUpdated",
+            Record::IngressDeleted { .. } => "IngressDeleted",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -307,7 +325,13 @@ impl Record {
             | Record::PdbCreated { pdb: node }
             | Record::PdbDeleted { pdb: node }
             | Record::JobCreated { job: node }
-            | Record::JobDeleted { job: node } => d.write_str(node),
+            | Record::JobDeleted { job: node }
+            | Record::IngressCreated { ingress: node }
+            | Record::IngressDeleted { ingress: node } => d.write_str(node),
+            Record::IngressUpdated { ingress, generation } => {
+                d.write_str(ingress);
+                d.write_i64(*generation);
+            }
             Record::ConfigPut { kind, name, keys } => {
                 d.write_str(kind);
                 d.write_str(name);
@@ -547,6 +571,13 @@ impl Record {
                 put("not_ready", (*not_ready).into());
             }
             Record::JobCreated { job } | Record::JobDeleted { job } => put("job", job.as_str().into()),
+            Record::IngressCreated { ingress } | Record::IngressDeleted { ingress } => {
+                put("ingress", ingress.as_str().into())
+            }
+            Record::IngressUpdated { ingress, generation } => {
+                put("ingress", ingress.as_str().into());
+                put("generation", (*generation).into());
+            }
             Record::ConfigPut { kind, name, keys } => {
                 put("kind", (*kind).into());
                 put("name", name.as_str().into());

@@ -4,11 +4,12 @@
 //! What `kubectl apply` would accept, we accept; what the API server would reject, we reject
 //! with the file, line, column and object named. Fields Kubernetes defines but the simulator
 //! does not model are accepted and listed once (`kubesim validate`). Kinds that exist in
-//! Kubernetes but do not affect what the simulator models (ConfigMap, Ingress, ...) are
+//! Kubernetes but do not affect what the simulator models (ServiceAccount, NetworkPolicy, ...) are
 //! accepted and listed; kinds that would change behaviour but are not implemented yet are an
 //! error, so a run never silently ignores a workload.
 
 mod batch;
+mod networking;
 mod node;
 mod pod;
 mod policy;
@@ -18,6 +19,7 @@ mod workload;
 use crate::api::batch::Job;
 use crate::api::config::ConfigObject;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
+use crate::api::networking::Ingress;
 use crate::api::node::Node;
 use crate::api::pod::ConfigSource;
 use crate::api::pod::Pod;
@@ -46,6 +48,7 @@ pub enum Object {
     Job(Job),
     /// A ConfigMap or a Secret.
     Config(ConfigObject),
+    Ingress(Ingress),
 }
 
 impl Object {
@@ -60,6 +63,7 @@ impl Object {
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
+            Object::Ingress(_) => Kind::Ingress,
             Object::Config(c) => match c.source {
                 ConfigSource::ConfigMap => Kind::ConfigMap,
                 ConfigSource::Secret => Kind::Secret,
@@ -79,6 +83,7 @@ impl Object {
             Object::PodDisruptionBudget(o) => &o.meta,
             Object::Job(o) => &o.meta,
             Object::Config(o) => &o.meta,
+            Object::Ingress(o) => &o.meta,
         }
     }
 
@@ -110,7 +115,6 @@ impl Manifest {
 /// Kubernetes kinds that do not change anything the simulator models: accepted, listed.
 pub const IGNORED_KINDS: &[&str] = &[
     "ServiceAccount",
-    "Ingress",
     "IngressClass",
     "NetworkPolicy",
     "Role",
@@ -136,7 +140,7 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 11] = [
+const MODELLED_KINDS: [&str; 12] = [
     "Namespace",
     "Node",
     "Pod",
@@ -148,10 +152,11 @@ const MODELLED_KINDS: [&str; 11] = [
     "Job",
     "ConfigMap",
     "Secret",
+    "Ingress",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret, Ingress";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -197,6 +202,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
         "Job" => "batch/v1",
+        "Ingress" => "networking.k8s.io/v1",
         _ => "v1",
     };
     if api_version != expected_api {
@@ -221,6 +227,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "Job" => Kind::Job,
         "ConfigMap" => Kind::ConfigMap,
         "Secret" => Kind::Secret,
+        "Ingress" => Kind::Ingress,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -255,6 +262,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
+        Kind::Ingress => Object::Ingress(networking::decode_ingress(ctx, meta, spec, root.pos)?),
         Kind::ConfigMap | Kind::Secret => {
             let source = if meta_kind == Kind::ConfigMap { ConfigSource::ConfigMap } else { ConfigSource::Secret };
             if let Some(spec) = spec {

@@ -302,6 +302,13 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                     _ => return None,
                 }
             }
+            Kind::Ingress => {
+                store.ingress(store.ingress_id(&r.namespace, &r.name)?)?;
+                match field {
+                    "exists" => yes(true),
+                    _ => return None,
+                }
+            }
             Kind::Namespace => {
                 if !store.namespace_exists(&r.name) {
                     return None;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::api::batch::{Job, JobStatus};
 use crate::api::config::ConfigObject;
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
+use crate::api::networking::Ingress;
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
@@ -68,6 +69,10 @@ id_type!(
     /// A Job's dense id. Never reused.
     JobId
 );
+id_type!(
+    /// An Ingress's dense id. Never reused.
+    IngressId
+);
 
 /// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,6 +120,9 @@ pub enum Change {
     /// A Job was created, or its spec or status changed.
     Job(JobId),
     JobRemoved(JobId),
+    /// An Ingress was created or its spec changed.
+    Ingress(IngressId),
+    IngressRemoved(IngressId),
 }
 
 /// Counters the summary reports.
@@ -172,6 +180,8 @@ pub struct Store {
     job_tracking: Vec<JobTracking>,
     /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
     job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
+    ingresses: Vec<Option<Ingress>>,
+    ingress_names: HashMap<NsName, IngressId>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -215,6 +225,8 @@ impl Store {
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
             job_admitted: Vec::new(),
+            ingresses: Vec::new(),
+            ingress_names: HashMap::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -1321,6 +1333,61 @@ impl Store {
         self.job_names.remove(&key_of(&job.meta));
         self.journal.record(now, Record::JobDeleted { job: job.meta.key() });
         self.changes.push(Change::JobRemoved(id));
+    }
+
+    // ----- ingresses -----
+
+    pub fn ingress(&self, id: IngressId) -> Option<&Ingress> {
+        self.ingresses[id.index()].as_ref()
+    }
+
+    pub fn ingress_id(&self, namespace: &str, name: &str) -> Option<IngressId> {
+        self.ingress_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn ingress_ids(&self) -> impl Iterator<Item = IngressId> + '_ {
+        (0..self.ingresses.len() as u32).map(IngressId).filter(|id| self.ingresses[id.index()].is_some())
+    }
+
+    /// Whether some Ingress of `namespace` routes to its Service `service`.
+    pub fn service_exposed(&self, namespace: &str, service: &str) -> bool {
+        self.ingresses.iter().flatten().any(|i| i.meta.namespace == namespace && i.exposes(service))
+    }
+
+    pub fn create_ingress(&mut self, now: SimTime, mut ingress: Ingress) -> IngressId {
+        let id = IngressId(self.ingresses.len() as u32);
+        ingress.meta.uid = self.uid();
+        ingress.meta.creation_timestamp = now;
+        ingress.meta.generation = 1;
+        self.ingress_names.insert(key_of(&ingress.meta), id);
+        self.journal.record(now, Record::IngressCreated { ingress: ingress.meta.key() });
+        self.ingresses.push(Some(ingress));
+        self.changes.push(Change::Ingress(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest; bumps the generation if the spec
+    /// changed.
+    pub fn update_ingress_spec(&mut self, now: SimTime, id: IngressId, desired: &Ingress) {
+        let Some(ingress) = self.ingresses[id.index()].as_mut() else { return };
+        ingress.meta.labels = desired.meta.labels.clone();
+        if ingress.same_spec(desired) {
+            return;
+        }
+        ingress.ingress_class_name = desired.ingress_class_name.clone();
+        ingress.default_backend = desired.default_backend.clone();
+        ingress.rules = desired.rules.clone();
+        ingress.meta.generation += 1;
+        let (key, generation) = (ingress.meta.key(), ingress.meta.generation);
+        self.journal.record(now, Record::IngressUpdated { ingress: key, generation });
+        self.changes.push(Change::Ingress(id));
+    }
+
+    pub fn remove_ingress(&mut self, now: SimTime, id: IngressId) {
+        let Some(ingress) = self.ingresses[id.index()].take() else { return };
+        self.ingress_names.remove(&key_of(&ingress.meta));
+        self.journal.record(now, Record::IngressDeleted { ingress: ingress.meta.key() });
+        self.changes.push(Change::IngressRemoved(id));
     }
 
     /// An owner reference to a Job, for the pods it creates.

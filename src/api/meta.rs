@@ -37,10 +37,11 @@ pub enum Kind {
     Job,
     ConfigMap,
     Secret,
+    Ingress,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -52,6 +53,7 @@ impl Kind {
         Kind::Job,
         Kind::ConfigMap,
         Kind::Secret,
+        Kind::Ingress,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -68,6 +70,7 @@ impl Kind {
             Kind::Job => "Job",
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
+            Kind::Ingress => "Ingress",
         }
     }
 
@@ -79,6 +82,7 @@ impl Kind {
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job => "batch/v1",
+            Kind::Ingress => "networking.k8s.io/v1",
         }
     }
 
@@ -97,6 +101,7 @@ impl Kind {
             Kind::Job => "job",
             Kind::ConfigMap => "configmap",
             Kind::Secret => "secret",
+            Kind::Ingress => "ingress",
         }
     }
 
@@ -120,6 +125,7 @@ impl Kind {
             "job" | "jobs" => Kind::Job,
             "configmap" | "configmaps" | "cm" => Kind::ConfigMap,
             "secret" | "secrets" => Kind::Secret,
+            "ingress" | "ingresses" | "ing" => Kind::Ingress,
             _ => return None,
         })
     }

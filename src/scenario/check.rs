@@ -164,7 +164,7 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "preempted",
                 "waitingReason",
             ],
-            Kind::Namespace => &["exists"],
+            Kind::Namespace | Kind::Ingress => &["exists"],
             Kind::ConfigMap | Kind::Secret => &["exists", "keys"],
             Kind::Job => &[
                 "exists",

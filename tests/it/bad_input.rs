@@ -100,6 +100,14 @@ fn job_doc(restart: &str, extra: &str) -> String {
     )
 }
 
+/// An Ingress document routing `/` to the Service `web`, with `path` lines replaced by
+/// `paths` (the YAML of the path list, indented under `paths:`).
+fn ingress_doc(paths: &str) -> String {
+    format!(
+        "{SERVICE_DOC}---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: edge\nspec:\n  rules:\n    - http:\n        paths:\n{paths}"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -574,6 +582,49 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("7]"))
             .object("Job default/train")
             .says(&["must be ordered"]),
+        // Ingresses: what the API server's validation refuses.
+        case("ingress-path-type-missing")
+            .manifest(SERVICE_DOC, &ingress_doc("          - path: /shop\n            backend: {service: {name: web, port: {number: 80}}}\n"))
+            .at(APP, Text("path: /shop"))
+            .object("Ingress default/edge")
+            .says(&["pathType: Required value: pathType must be specified", "hint: pathType is one of"]),
+        case("ingress-path-type-misspelled")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: /, pathType: prefix, backend: {service: {name: web, port: {number: 80}}}}\n"))
+            .at(APP, Text("prefix"))
+            .object("Ingress default/edge")
+            .says(&["Unsupported value: \"prefix\" (did you mean \"Prefix\"?)", "\"ImplementationSpecific\""]),
+        case("ingress-path-not-absolute")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: shop, pathType: Exact, backend: {service: {name: web, port: {number: 80}}}}\n"))
+            .at(APP, Text("shop"))
+            .object("Ingress default/edge")
+            .says(&["spec.rules[0].http.paths[0].path: Invalid value: \"shop\": must be an absolute path"]),
+        case("ingress-backend-port-missing")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web}}}\n"))
+            .at(APP, Text("{name: web}"))
+            .object("Ingress default/edge")
+            .says(&["port name or number is required", "hint:"]),
+        case("ingress-backend-both")
+            .manifest(
+                SERVICE_DOC,
+                &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}, resource: {kind: Bucket, name: b}}}\n"),
+            )
+            .at(APP, Text("{service: {name: web"))
+            .object("Ingress default/edge")
+            .says(&["cannot set both resource and service backends"]),
+        case("ingress-no-rules")
+            .manifest(SERVICE_DOC, &ingress_doc("").replace("  rules:\n    - http:\n        paths:\n", "  ingressClassName: nginx\n"))
+            .at(APP, Text("ingressClassName"))
+            .object("Ingress default/edge")
+            .says(&["either `defaultBackend` or `rules` must be specified", "hint:"]),
+        case("ingress-host-ip")
+            .manifest(
+                SERVICE_DOC,
+                &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n")
+                    .replace("    - http:", "    - host: 10.0.0.1\n      http:"),
+            )
+            .at(APP, Text("10.0.0.1"))
+            .object("Ingress default/edge")
+            .says(&["must be a DNS name, not an IP address"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))
