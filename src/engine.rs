@@ -72,6 +72,8 @@ pub enum Event {
     },
     /// A `kubectl drain` in progress retries its evictions or checks that its pods are gone.
     Drain(u32),
+    /// A whole second at which an offered load rate may change (`spec.load`).
+    LoadTick,
 }
 
 /// A refusal of the Eviction API.
@@ -199,6 +201,8 @@ pub struct Simulation {
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
+    /// The load on Services (`spec.load`) and what each pod serves.
+    traffic: crate::load::Traffic,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
     reconcile_pending: [bool; 5],
@@ -275,6 +279,7 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
+            traffic: crate::load::Traffic::new(&scenario.load),
             job_sync_at: Vec::new(),
             reconcile_pending: [false; 5],
             rs_create_failures: Vec::new(),
@@ -325,6 +330,9 @@ impl Simulation {
             }
         }
         sim.queue.schedule_in(SimTime::ZERO, Lane::Observer, Event::Sample).expect("time zero");
+        if !sim.traffic.is_empty() {
+            sim.queue.schedule(SimTime::ZERO, Event::LoadTick).expect("time zero");
+        }
         sim.settle();
         sim
     }
@@ -380,6 +388,11 @@ impl Simulation {
 
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
+    }
+
+    /// The load on Services and what each pod serves.
+    pub fn traffic(&self) -> &crate::load::Traffic {
+        &self.traffic
     }
 
     pub fn digest(&self) -> String {
@@ -516,7 +529,8 @@ impl Simulation {
                 self.evaluate_windows();
             }
             Event::Sample => {
-                let sample = Sample::take(now, &self.store);
+                let mut sample = Sample::take(now, &self.store);
+                sample.traffic = self.traffic.services().iter().map(|s| (s.offered, s.served, s.dropped)).collect();
                 self.recorder.push(sample);
                 let next = now + self.recorder.interval;
                 if next <= self.until {
@@ -591,6 +605,14 @@ impl Simulation {
                 }
             }
             Event::Drain(i) => self.drain_step(i as usize),
+            Event::LoadTick => {
+                self.traffic.update(&self.store, now);
+                if let Some(next) = self.traffic.next_change()
+                    && next <= self.until
+                {
+                    self.queue.schedule(next, Event::LoadTick).expect("future");
+                }
+            }
         }
         // Open check windows are evaluated at the end of every instant in which something
         // happened.
@@ -627,6 +649,11 @@ impl Simulation {
         }
         self.changes = changes;
         let now = self.queue.now();
+        // The load follows the end state of the changes (a pod's readiness, a Service, an
+        // Ingress) at once: kube-proxy programming takes no time.
+        if self.traffic.needs_update(now) {
+            self.traffic.update(&self.store, now);
+        }
         if self.scheduler.has_work() && !self.schedule_pending {
             self.schedule_pending = true;
             self.queue.schedule(now, Event::ScheduleOne).expect("now");
@@ -666,6 +693,19 @@ impl Simulation {
     fn dispatch(&mut self, change: Change) {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
+        if matches!(
+            change,
+            Change::PodBound(_)
+                | Change::PodStatus(_)
+                | Change::PodDeleting(_)
+                | Change::PodRemoved(_)
+                | Change::Service(_)
+                | Change::ServiceRemoved(_)
+                | Change::Ingress(_)
+                | Change::IngressRemoved(_)
+        ) {
+            self.traffic.mark_dirty();
+        }
         match change {
             Change::NodeAdded(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -1285,6 +1325,8 @@ impl Simulation {
                             Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                         self.kubelets.machine_down(&mut ctx, id);
                         self.lifecycle.kubelet_stopped(&mut ctx, id);
+                        // Its containers stopped without any API change: they serve nothing now.
+                        self.traffic.mark_dirty();
                     }
                     Action::RecoverNode(_) => {
                         if self.kubelets.is_up(id) {
@@ -1724,7 +1766,8 @@ impl Simulation {
 
     /// The current value of an expectation's field and whether the expectation holds.
     fn observe(&self, e: &Expectation) -> (bool, String) {
-        match crate::metrics::field_value(&self.store, &e.target, &e.field) {
+        let now = self.queue.now();
+        match crate::metrics::field_value(&self.store, &self.traffic, now, &e.target, &e.field) {
             Some(actual) => (evaluate(&actual, e.op, &e.value), actual.to_string()),
             None => {
                 // A missing object has only `exists`.

@@ -140,7 +140,18 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             Kind::ReplicaSet => {
                 &["exists", "spec.replicas", "replicas", "readyReplicas", "availableReplicas", "terminatingReplicas"]
             }
-            Kind::Service => &["exists", "readyEndpoints", "notReadyEndpoints", "servingTerminatingEndpoints"],
+            Kind::Service => &[
+                "exists",
+                "readyEndpoints",
+                "notReadyEndpoints",
+                "servingTerminatingEndpoints",
+                "offeredRps",
+                "servedRps",
+                "droppedRps",
+                "offeredRequests",
+                "servedRequests",
+                "droppedRequests",
+            ],
             Kind::Node => &[
                 "exists",
                 "Ready",
@@ -163,6 +174,9 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "nominatedNode",
                 "preempted",
                 "waitingReason",
+                "cpuUsage",
+                "memoryUsage",
+                "servedRps",
             ],
             Kind::Namespace | Kind::Ingress => &["exists"],
             Kind::ConfigMap | Kind::Secret => &["exists", "keys"],

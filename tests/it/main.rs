@@ -7,6 +7,7 @@ mod drain;
 mod explain;
 mod gpu;
 mod jobs;
+mod load;
 mod node_order;
 mod pack;
 mod plugins;
