@@ -31,7 +31,7 @@ use crate::metrics::{Recorder, Sample};
 use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
-use crate::store::{Change, DeploymentId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
+use crate::store::{Change, DeploymentId, HpaId, JobId, NodeId, PdbId, PodId, PodOwner, RsId, ServiceId, Store};
 
 /// Every event of the simulation. A closed set, handled by one `match`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub enum Event {
     Drain(u32),
     /// A whole second at which an offered load rate may change (`spec.load`).
     LoadTick,
+    /// The HPA controller's periodic sync of one HorizontalPodAutoscaler.
+    HpaSync(HpaId),
 }
 
 /// A refusal of the Eviction API.
@@ -203,6 +205,11 @@ pub struct Simulation {
     drains: Vec<Drain>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
+    /// The HPA controller's flags and its in-memory state per HPA (by id; `None` once deleted),
+    /// with the last warning narrated for it.
+    hpa_config: crate::controllers::hpa::HpaControllerConfig,
+    hpa_histories: Vec<Option<crate::controllers::hpa::HpaHistory>>,
+    hpa_warnings: Vec<String>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: Vec<Option<SimTime>>,
     reconcile_pending: [bool; 5],
@@ -280,6 +287,9 @@ impl Simulation {
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
             traffic: crate::load::Traffic::new(&scenario.load),
+            hpa_config: crate::controllers::hpa::HpaControllerConfig::default(),
+            hpa_histories: Vec::new(),
+            hpa_warnings: Vec::new(),
             job_sync_at: Vec::new(),
             reconcile_pending: [false; 5],
             rs_create_failures: Vec::new(),
@@ -605,6 +615,7 @@ impl Simulation {
                 }
             }
             Event::Drain(i) => self.drain_step(i as usize),
+            Event::HpaSync(id) => self.hpa_sync(id),
             Event::LoadTick => {
                 self.traffic.update(&self.store, now);
                 if let Some(next) = self.traffic.next_change()
@@ -761,6 +772,25 @@ impl Simulation {
             Change::Job(id) => self.job_queue.add(id),
             Change::JobRemoved(_) => {}
             Change::Ingress(_) | Change::IngressRemoved(_) => {}
+            Change::Hpa(id) => {
+                // `enqueueHPA` adds a new HPA rate-limited: its first sync is one period after
+                // its creation; spec updates do not bring a queued sync forward.
+                if self.hpa_histories.len() <= id.index() {
+                    self.hpa_histories.resize(id.index() + 1, None);
+                    self.hpa_warnings.resize(id.index() + 1, String::new());
+                }
+                if self.hpa_histories[id.index()].is_none() {
+                    self.hpa_histories[id.index()] = Some(Default::default());
+                    let at = now + self.hpa_config.sync_period;
+                    self.queue.schedule(at, Event::HpaSync(id)).expect("future");
+                }
+            }
+            Change::HpaRemoved(id) => {
+                // The controller forgets the HPA's recommendations and scale events.
+                if let Some(h) = self.hpa_histories.get_mut(id.index()) {
+                    *h = None;
+                }
+            }
         }
     }
 
@@ -892,6 +922,47 @@ impl Simulation {
                 }
             }
         }
+    }
+
+    /// One sync of the HPA controller for `id` (`reconcileAutoscaler`), then the next one a
+    /// sync period later: the pods' usage is the load model's at this instant.
+    fn hpa_sync(&mut self, id: HpaId) {
+        use crate::controllers::hpa::{self, EventType, HpaAction, ScaleTarget};
+        let now = self.queue.now();
+        let Some(Some(history)) = self.hpa_histories.get_mut(id.index()) else { return };
+        let Some(hpa) = self.store.hpa(id) else { return };
+        let key = hpa.meta.key();
+        if self.traffic.needs_update(now) {
+            self.traffic.update(&self.store, now);
+        }
+        let actions = hpa::reconcile(&self.store, &self.traffic, &self.hpa_config, now, id, history);
+        for action in actions {
+            match action {
+                HpaAction::Scale { target, to, .. } => match target {
+                    ScaleTarget::Deployment(d) => self.store.scale_deployment(now, d, to),
+                    ScaleTarget::ReplicaSet(rs) => {
+                        self.store.scale_replica_set(now, rs, to, &[]);
+                    }
+                },
+                HpaAction::Event(event) => {
+                    let line = format!("hpa {key}: {}", event.message);
+                    match event.event_type {
+                        EventType::Normal => self.store.journal.narrate(now, || line),
+                        // A failing HPA warns at every sync: narrate a warning when it changes.
+                        EventType::Warning => {
+                            let text = format!("{}: {}", event.reason, event.message);
+                            if self.hpa_warnings[id.index()] != text {
+                                self.store.journal.narrate(now, || format!("hpa {key}: {text}"));
+                                self.hpa_warnings[id.index()] = text;
+                            }
+                        }
+                    }
+                    self.store.record_hpa_event(now, id, event.reason, event.message);
+                }
+                HpaAction::SetStatus(status) => self.store.set_hpa_status(now, id, *status),
+            }
+        }
+        self.queue.schedule(now + self.hpa_config.sync_period, Event::HpaSync(id)).expect("future");
     }
 
     /// Sets a Job's status and narrates the conditions that became True.
@@ -1168,6 +1239,12 @@ impl Simulation {
                 }
                 self.store.put_config(now, config.clone());
             }
+            Object::HorizontalPodAutoscaler(hpa) => match self.store.hpa_id(&hpa.meta.namespace, &hpa.meta.name) {
+                Some(id) => self.store.update_hpa_spec(now, id, hpa),
+                None => {
+                    self.store.create_hpa(now, hpa.clone());
+                }
+            },
             Object::Ingress(ingress) => match self.store.ingress_id(&ingress.meta.namespace, &ingress.meta.name) {
                 Some(id) => self.store.update_ingress_spec(now, id, ingress),
                 None => {
@@ -1676,6 +1753,10 @@ impl Simulation {
             },
             Kind::Ingress => match self.store.ingress_id(&r.namespace, &r.name) {
                 Some(id) => self.store.remove_ingress(now, id),
+                None => not_found(self),
+            },
+            Kind::HorizontalPodAutoscaler => match self.store.hpa_id(&r.namespace, &r.name) {
+                Some(id) => self.store.remove_hpa(now, id),
                 None => not_found(self),
             },
             Kind::ConfigMap | Kind::Secret => {

@@ -187,6 +187,36 @@ pub enum Record {
     IngressDeleted {
         ingress: String,
     },
+    HpaCreated {
+        hpa: String,
+    },
+    /// A HorizontalPodAutoscaler's spec changed (`generation` is the new one).
+    HpaUpdated {
+        hpa: String,
+        generation: i64,
+    },
+    HpaDeleted {
+        hpa: String,
+    },
+    /// The HPA controller wrote new `currentReplicas` / `desiredReplicas`.
+    HpaStatus {
+        hpa: String,
+        current_replicas: i32,
+        desired_replicas: i32,
+    },
+    /// An HPA condition changed its status or reason.
+    HpaCondition {
+        hpa: String,
+        condition: &'static str,
+        status: ConditionStatus,
+        reason: &'static str,
+    },
+    /// An event the HPA controller recorded (`SuccessfulRescale`, `FailedGetResourceMetric`, ...).
+    HpaEvent {
+        hpa: String,
+        reason: &'static str,
+        message: String,
+    },
     Scripted {
         action: String,
     },
@@ -249,6 +279,12 @@ impl Record {
             Record::IngressCreated { .. } => 120,
             Record::IngressUpdated { .. } => 121,
             Record::IngressDeleted { .. } => 122,
+            Record::HpaCreated { .. } => 70,
+            Record::HpaUpdated { .. } => 71,
+            Record::HpaDeleted { .. } => 72,
+            Record::HpaStatus { .. } => 73,
+            Record::HpaCondition { .. } => 74,
+            Record::HpaEvent { .. } => 75,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -301,6 +337,12 @@ impl Record {
             Record::IngressCreated { .. } => "IngressCreated",
             Record::IngressUpdated { .. } => "IngressUpdated",
             Record::IngressDeleted { .. } => "IngressDeleted",
+            Record::HpaCreated { .. } => "HorizontalPodAutoscalerCreated",
+            Record::HpaUpdated { .. } => "HorizontalPodAutoscalerUpdated",
+            Record::HpaDeleted { .. } => "HorizontalPodAutoscalerDeleted",
+            Record::HpaStatus { .. } => "HorizontalPodAutoscalerStatus",
+            Record::HpaCondition { .. } => "HorizontalPodAutoscalerCondition",
+            Record::HpaEvent { .. } => "HorizontalPodAutoscalerEvent",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -327,7 +369,29 @@ impl Record {
             | Record::JobCreated { job: node }
             | Record::JobDeleted { job: node }
             | Record::IngressCreated { ingress: node }
-            | Record::IngressDeleted { ingress: node } => d.write_str(node),
+            | Record::IngressDeleted { ingress: node }
+            | Record::HpaCreated { hpa: node }
+            | Record::HpaDeleted { hpa: node } => d.write_str(node),
+            Record::HpaUpdated { hpa, generation } => {
+                d.write_str(hpa);
+                d.write_i64(*generation);
+            }
+            Record::HpaStatus { hpa, current_replicas, desired_replicas } => {
+                d.write_str(hpa);
+                d.write_i64(i64::from(*current_replicas));
+                d.write_i64(i64::from(*desired_replicas));
+            }
+            Record::HpaCondition { hpa, condition, status, reason } => {
+                d.write_str(hpa);
+                d.write_str(condition);
+                d.write_u8(*status as u8);
+                d.write_str(reason);
+            }
+            Record::HpaEvent { hpa, reason, message } => {
+                d.write_str(hpa);
+                d.write_str(reason);
+                d.write_str(message);
+            }
             Record::IngressUpdated { ingress, generation } => {
                 d.write_str(ingress);
                 d.write_i64(*generation);
@@ -577,6 +641,27 @@ impl Record {
             Record::IngressUpdated { ingress, generation } => {
                 put("ingress", ingress.as_str().into());
                 put("generation", (*generation).into());
+            }
+            Record::HpaCreated { hpa } | Record::HpaDeleted { hpa } => put("hpa", hpa.as_str().into()),
+            Record::HpaUpdated { hpa, generation } => {
+                put("hpa", hpa.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::HpaStatus { hpa, current_replicas, desired_replicas } => {
+                put("hpa", hpa.as_str().into());
+                put("current_replicas", (*current_replicas).into());
+                put("desired_replicas", (*desired_replicas).into());
+            }
+            Record::HpaCondition { hpa, condition, status, reason } => {
+                put("hpa", hpa.as_str().into());
+                put("condition", (*condition).into());
+                put("status", status.as_str().into());
+                put("reason", (*reason).into());
+            }
+            Record::HpaEvent { hpa, reason, message } => {
+                put("hpa", hpa.as_str().into());
+                put("reason", (*reason).into());
+                put("message", message.as_str().into());
             }
             Record::ConfigPut { kind, name, keys } => {
                 put("kind", (*kind).into());

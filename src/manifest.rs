@@ -8,6 +8,7 @@
 //! accepted and listed; kinds that would change behaviour but are not implemented yet are an
 //! error, so a run never silently ignores a workload.
 
+mod autoscaling;
 mod batch;
 mod networking;
 mod node;
@@ -16,6 +17,7 @@ mod policy;
 mod service;
 mod workload;
 
+use crate::api::autoscaling::HorizontalPodAutoscaler;
 use crate::api::batch::Job;
 use crate::api::config::ConfigObject;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
@@ -31,6 +33,7 @@ use crate::api::workload::{Deployment, ReplicaSet};
 use crate::decode::{Ctx, DResult, Fields};
 use crate::yaml::{Node as YamlNode, Pos};
 
+pub use autoscaling::SCALE_TARGET_KINDS;
 pub use node::{NodeFields, build_node, decode_node_fields};
 pub use pod::{decode_pod_template, parse_sim_annotations};
 
@@ -49,6 +52,7 @@ pub enum Object {
     /// A ConfigMap or a Secret.
     Config(ConfigObject),
     Ingress(Ingress),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
 
 impl Object {
@@ -64,6 +68,7 @@ impl Object {
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
             Object::Ingress(_) => Kind::Ingress,
+            Object::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
             Object::Config(c) => match c.source {
                 ConfigSource::ConfigMap => Kind::ConfigMap,
                 ConfigSource::Secret => Kind::Secret,
@@ -84,6 +89,7 @@ impl Object {
             Object::Job(o) => &o.meta,
             Object::Config(o) => &o.meta,
             Object::Ingress(o) => &o.meta,
+            Object::HorizontalPodAutoscaler(o) => &o.meta,
         }
     }
 
@@ -132,7 +138,6 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "CronJob",
     "StatefulSet",
     "DaemonSet",
-    "HorizontalPodAutoscaler",
     "PersistentVolumeClaim",
     "PersistentVolume",
     "ResourceQuota",
@@ -140,7 +145,7 @@ pub const UNSUPPORTED_KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-const MODELLED_KINDS: [&str; 12] = [
+const MODELLED_KINDS: [&str; 13] = [
     "Namespace",
     "Node",
     "Pod",
@@ -153,10 +158,11 @@ const MODELLED_KINDS: [&str; 12] = [
     "ConfigMap",
     "Secret",
     "Ingress",
+    "HorizontalPodAutoscaler",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret, Ingress";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, Service, PriorityClass, PodDisruptionBudget, Job, ConfigMap, Secret, Ingress, HorizontalPodAutoscaler";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -203,9 +209,12 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PodDisruptionBudget" => "policy/v1",
         "Job" => "batch/v1",
         "Ingress" => "networking.k8s.io/v1",
+        "HorizontalPodAutoscaler" => "autoscaling/v2",
         _ => "v1",
     };
-    if api_version != expected_api {
+    // autoscaling/v1 HPAs are served too, and converted (targetCPUUtilizationPercentage).
+    let also_served = kind == "HorizontalPodAutoscaler" && api_version == "autoscaling/v1";
+    if api_version != expected_api && !also_served {
         return Err(ctx.error_hint(
             api_node.pos,
             "apiVersion",
@@ -228,6 +237,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "ConfigMap" => Kind::ConfigMap,
         "Secret" => Kind::Secret,
         "Ingress" => Kind::Ingress,
+        "HorizontalPodAutoscaler" => Kind::HorizontalPodAutoscaler,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -263,6 +273,9 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
         Kind::Ingress => Object::Ingress(networking::decode_ingress(ctx, meta, spec, root.pos)?),
+        Kind::HorizontalPodAutoscaler => {
+            Object::HorizontalPodAutoscaler(autoscaling::decode_hpa(ctx, meta, &api_version, spec, root.pos)?)
+        }
         Kind::ConfigMap | Kind::Secret => {
             let source = if meta_kind == Kind::ConfigMap { ConfigSource::ConfigMap } else { ConfigSource::Secret };
             if let Some(spec) = spec {

@@ -326,6 +326,41 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                     _ => return None,
                 }
             }
+            Kind::HorizontalPodAutoscaler => {
+                use crate::api::autoscaling::{HpaConditionType as C, MetricStatus};
+                let hpa = store.hpa(store.hpa_id(&r.namespace, &r.name)?)?;
+                let status = &hpa.status;
+                let cond = |t: C| word(status.condition(t).map_or("Unknown", |c| c.status.as_str()));
+                let reason = |t: C| word(status.condition(t).map_or("None", |c| c.reason));
+                match field {
+                    "exists" => yes(true),
+                    "minReplicas" => int(hpa.spec.min_replicas_or_default()),
+                    "maxReplicas" => int(hpa.spec.max_replicas),
+                    "currentReplicas" => int(status.current_replicas),
+                    "desiredReplicas" => int(status.desired_replicas),
+                    "currentCpuUtilization" => status
+                        .current_metrics
+                        .iter()
+                        .flatten()
+                        .find_map(|m| match m {
+                            MetricStatus::Resource(r) if r.name == crate::api::resources::ResourceName::Cpu => {
+                                r.current.average_utilization
+                            }
+                            _ => None,
+                        })
+                        .map_or_else(|| word("None"), int),
+                    "lastScaleTime" => status
+                        .last_scale_time
+                        .map_or_else(|| word("None"), |t| int(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))),
+                    "AbleToScale" => cond(C::AbleToScale),
+                    "ScalingActive" => cond(C::ScalingActive),
+                    "ScalingLimited" => cond(C::ScalingLimited),
+                    "AbleToScaleReason" => reason(C::AbleToScale),
+                    "ScalingActiveReason" => reason(C::ScalingActive),
+                    "ScalingLimitedReason" => reason(C::ScalingLimited),
+                    _ => return None,
+                }
+            }
             Kind::Ingress => {
                 store.ingress(store.ingress_id(&r.namespace, &r.name)?)?;
                 match field {

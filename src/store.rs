@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::api::autoscaling::{HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
 use crate::api::batch::{Job, JobStatus};
 use crate::api::config::ConfigObject;
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
@@ -73,6 +74,10 @@ id_type!(
     /// An Ingress's dense id. Never reused.
     IngressId
 );
+id_type!(
+    /// A HorizontalPodAutoscaler's dense id. Never reused.
+    HpaId
+);
 
 /// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,6 +128,9 @@ pub enum Change {
     /// An Ingress was created or its spec changed.
     Ingress(IngressId),
     IngressRemoved(IngressId),
+    /// A HorizontalPodAutoscaler was created or its spec changed (not its status).
+    Hpa(HpaId),
+    HpaRemoved(HpaId),
 }
 
 /// Counters the summary reports.
@@ -182,6 +190,8 @@ pub struct Store {
     job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
     ingresses: Vec<Option<Ingress>>,
     ingress_names: HashMap<NsName, IngressId>,
+    hpas: Vec<Option<HorizontalPodAutoscaler>>,
+    hpa_names: HashMap<NsName, HpaId>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -227,6 +237,8 @@ impl Store {
             job_admitted: Vec::new(),
             ingresses: Vec::new(),
             ingress_names: HashMap::new(),
+            hpas: Vec::new(),
+            hpa_names: HashMap::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -1388,6 +1400,96 @@ impl Store {
         self.ingress_names.remove(&key_of(&ingress.meta));
         self.journal.record(now, Record::IngressDeleted { ingress: ingress.meta.key() });
         self.changes.push(Change::IngressRemoved(id));
+    }
+
+    // ----- horizontal pod autoscalers -----
+
+    pub fn hpa(&self, id: HpaId) -> Option<&HorizontalPodAutoscaler> {
+        self.hpas[id.index()].as_ref()
+    }
+
+    pub fn hpa_id(&self, namespace: &str, name: &str) -> Option<HpaId> {
+        self.hpa_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn hpa_ids(&self) -> impl Iterator<Item = HpaId> + '_ {
+        (0..self.hpas.len() as u32).map(HpaId).filter(|id| self.hpas[id.index()].is_some())
+    }
+
+    pub fn create_hpa(&mut self, now: SimTime, mut hpa: HorizontalPodAutoscaler) -> HpaId {
+        let id = HpaId(self.hpas.len() as u32);
+        hpa.meta.uid = self.uid();
+        hpa.meta.creation_timestamp = now;
+        hpa.meta.generation = 1;
+        hpa.status = HorizontalPodAutoscalerStatus::default();
+        self.hpa_names.insert(key_of(&hpa.meta), id);
+        self.journal.record(now, Record::HpaCreated { hpa: hpa.meta.key() });
+        self.hpas.push(Some(hpa));
+        self.changes.push(Change::Hpa(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest; bumps the generation if the spec
+    /// changed.
+    pub fn update_hpa_spec(&mut self, now: SimTime, id: HpaId, desired: &HorizontalPodAutoscaler) {
+        let Some(hpa) = self.hpas[id.index()].as_mut() else { return };
+        hpa.meta.labels = desired.meta.labels.clone();
+        if hpa.spec == desired.spec {
+            return;
+        }
+        hpa.spec = desired.spec.clone();
+        hpa.meta.generation += 1;
+        let (key, generation) = (hpa.meta.key(), hpa.meta.generation);
+        self.journal.record(now, Record::HpaUpdated { hpa: key, generation });
+        self.changes.push(Change::Hpa(id));
+    }
+
+    /// The HPA controller's status update: journals new replica counts and every condition
+    /// whose status or reason changed (not messages or metric values, which change at every
+    /// sync under a varying load).
+    pub fn set_hpa_status(&mut self, now: SimTime, id: HpaId, status: HorizontalPodAutoscalerStatus) {
+        let Some(hpa) = self.hpas[id.index()].as_mut() else { return };
+        let key = hpa.meta.key();
+        if (hpa.status.current_replicas, hpa.status.desired_replicas)
+            != (status.current_replicas, status.desired_replicas)
+        {
+            self.journal.record(
+                now,
+                Record::HpaStatus {
+                    hpa: key.clone(),
+                    current_replicas: status.current_replicas,
+                    desired_replicas: status.desired_replicas,
+                },
+            );
+        }
+        for c in &status.conditions {
+            let old = hpa.status.condition(c.condition_type);
+            if old.is_none_or(|o| o.status != c.status || o.reason != c.reason) {
+                self.journal.record(
+                    now,
+                    Record::HpaCondition {
+                        hpa: key.clone(),
+                        condition: c.condition_type.as_str(),
+                        status: c.status,
+                        reason: c.reason,
+                    },
+                );
+            }
+        }
+        hpa.status = status;
+    }
+
+    /// An event the HPA controller records on the HPA.
+    pub fn record_hpa_event(&mut self, now: SimTime, id: HpaId, reason: &'static str, message: String) {
+        let Some(hpa) = self.hpas[id.index()].as_ref() else { return };
+        self.journal.record(now, Record::HpaEvent { hpa: hpa.meta.key(), reason, message });
+    }
+
+    pub fn remove_hpa(&mut self, now: SimTime, id: HpaId) {
+        let Some(hpa) = self.hpas[id.index()].take() else { return };
+        self.hpa_names.remove(&key_of(&hpa.meta));
+        self.journal.record(now, Record::HpaDeleted { hpa: hpa.meta.key() });
+        self.changes.push(Change::HpaRemoved(id));
     }
 
     /// An owner reference to a Job, for the pods it creates.

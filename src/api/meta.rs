@@ -38,10 +38,11 @@ pub enum Kind {
     ConfigMap,
     Secret,
     Ingress,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -54,6 +55,7 @@ impl Kind {
         Kind::ConfigMap,
         Kind::Secret,
         Kind::Ingress,
+        Kind::HorizontalPodAutoscaler,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -71,6 +73,7 @@ impl Kind {
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::Ingress => "Ingress",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -83,6 +86,7 @@ impl Kind {
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job => "batch/v1",
             Kind::Ingress => "networking.k8s.io/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
         }
     }
 
@@ -102,6 +106,7 @@ impl Kind {
             Kind::ConfigMap => "configmap",
             Kind::Secret => "secret",
             Kind::Ingress => "ingress",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
         }
     }
 
@@ -126,6 +131,7 @@ impl Kind {
             "configmap" | "configmaps" | "cm" => Kind::ConfigMap,
             "secret" | "secrets" => Kind::Secret,
             "ingress" | "ingresses" | "ing" => Kind::Ingress,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => Kind::HorizontalPodAutoscaler,
             _ => return None,
         })
     }

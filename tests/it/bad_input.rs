@@ -108,6 +108,13 @@ fn ingress_doc(paths: &str) -> String {
     )
 }
 
+/// An HPA document on the Deployment `web`, with `extra` lines in its spec.
+fn hpa_doc(extra: &str) -> String {
+    format!(
+        "{SERVICE_DOC}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  maxReplicas: 5\n{extra}"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -625,6 +632,40 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("10.0.0.1"))
             .object("Ingress default/edge")
             .says(&["must be a DNS name, not an IP address"]),
+        // HorizontalPodAutoscalers and load.
+        case("hpa-min-replicas-zero")
+            .manifest(SERVICE_DOC, &hpa_doc("  minReplicas: 0\n"))
+            .at(APP, LineCol(39, 16))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["spec.minReplicas: Invalid value: 0: must be greater than or equal to 1", "hint:"]),
+        case("hpa-external-metric")
+            .manifest(
+                SERVICE_DOC,
+                &hpa_doc("  metrics:\n    - type: External\n      external: {metric: {name: queue}, target: {type: Value, value: \"5\"}}\n"),
+            )
+            .at(APP, Text("External"))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["External metrics are not simulated yet", "hint: use type: Resource"]),
+        case("hpa-target-kind")
+            .manifest(SERVICE_DOC, &hpa_doc("").replace("kind: Deployment, name: web", "kind: DaemonSet, name: web"))
+            .at(APP, Text("DaemonSet"))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["scaling a \"DaemonSet\" is not simulated yet", "hint: kinds kubesim can scale"]),
+        case("load-service-unexposed")
+            .scenario("  events:\n", "  load:\n    - {service: default/web, requestsPerSecond: {constant: 5}}\n  events:\n")
+            .at(S, Text("{service: default/web"))
+            .object(scenario)
+            .says(&["service default/web is not exposed by any Ingress", "hint: add an Ingress rule, or set internal: true"]),
+        case("load-service-misspelled")
+            .scenario("  events:\n", "  load:\n    - {service: default/wbe, requestsPerSecond: {constant: 5}, internal: true}\n  events:\n")
+            .at(S, Text("default/wbe"))
+            .object(scenario)
+            .says(&["no Service default/wbe (did you mean \"default/web\"?)", "hint:"]),
+        case("load-shape-misspelled")
+            .scenario("  events:\n", "  load:\n    - {service: web, requestsPerSecond: {dayly: {min: 1, max: 2, peakAt: 1h}}, internal: true}\n  events:\n")
+            .at(S, Text("dayly"))
+            .object(scenario)
+            .says(&["unknown field \"dayly\" (did you mean \"daily\"?)"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))

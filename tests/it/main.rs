@@ -6,6 +6,7 @@ mod determinism;
 mod drain;
 mod explain;
 mod gpu;
+mod hpa;
 mod jobs;
 mod load;
 mod node_order;
