@@ -257,6 +257,16 @@ pub struct ServiceTraffic {
     pub dropped: u64,
     /// Offered, served and dropped totals in mrps·µs (10^-9 requests).
     totals: [u128; 3],
+    /// Where the load goes, as of the last change of the store: whether an Ingress exposes
+    /// the Service, and its endpoints with their capacities.
+    routes: Routes,
+}
+
+/// A Service's routing state, recomputed only when a pod, Service or Ingress changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Routes {
+    exposed: bool,
+    endpoints: Vec<(PodId, Option<u64>)>,
 }
 
 impl ServiceTraffic {
@@ -303,6 +313,7 @@ impl Traffic {
                         served: 0,
                         dropped: 0,
                         totals: [0; 3],
+                        routes: Routes::default(),
                     });
                     services.last_mut().expect("just pushed")
                 }
@@ -357,10 +368,21 @@ impl Traffic {
         }
         self.integrated_to = now.max(self.integrated_to);
         self.second = now.as_secs();
-        self.dirty = false;
+        if self.dirty {
+            for s in &mut self.services {
+                s.routes = Routes {
+                    exposed: store.service_exposed(&s.namespace, &s.name),
+                    endpoints: endpoints(store, &s.namespace, &s.name)
+                        .into_iter()
+                        .map(|p| (p, capacity(store.pod(p))))
+                        .collect(),
+                };
+            }
+            self.dirty = false;
+        }
         self.pod_served.clear();
         for s in &mut self.services {
-            recompute(s, store, self.second, &mut self.pod_served);
+            recompute(s, self.second, &mut self.pod_served);
         }
     }
 
@@ -483,7 +505,8 @@ fn endpoints(store: &Store, namespace: &str, name: &str) -> Vec<PodId> {
     if ready.is_empty() { terminating } else { ready }
 }
 
-fn recompute(s: &mut ServiceTraffic, store: &Store, second: u64, pod_served: &mut BTreeMap<PodId, u64>) {
+/// The rates of the second `second` over the Service's cached routes.
+fn recompute(s: &mut ServiceTraffic, second: u64, pod_served: &mut BTreeMap<PodId, u64>) {
     let (mut external, mut internal) = (0u64, 0u64);
     for (shape, is_internal) in &s.entries {
         let r = shape.rate_at(second);
@@ -494,15 +517,15 @@ fn recompute(s: &mut ServiceTraffic, store: &Store, second: u64, pod_served: &mu
         }
     }
     s.offered = external.saturating_add(internal);
-    let reaching = if external > 0 && store.service_exposed(&s.namespace, &s.name) { s.offered } else { internal };
-    let pods = endpoints(store, &s.namespace, &s.name);
+    let reaching = if s.routes.exposed { s.offered } else { internal };
+    let pods = &s.routes.endpoints;
     let mut served = 0u64;
     if !pods.is_empty() {
         let n = pods.len() as u64;
         let (share, extra) = (reaching / n, reaching % n);
-        for (i, &pod) in pods.iter().enumerate() {
+        for (i, &(pod, cap)) in pods.iter().enumerate() {
             let mine = share + u64::from((i as u64) < extra);
-            let got = capacity(store.pod(pod)).map_or(mine, |c| mine.min(c));
+            let got = cap.map_or(mine, |c| mine.min(c));
             served += got;
             *pod_served.entry(pod).or_default() += got;
         }
