@@ -455,3 +455,18 @@ fn hpa_runs_are_deterministic() {
     let events = &o1.iter().find(|(n, _)| *n == "events.jsonl").unwrap().1;
     assert!(events.contains("\"event\":\"HorizontalPodAutoscalerEvent\""), "the HPA scaled");
 }
+
+/// The shipped daily-load scenario checks itself whatever the seed: its timeline does not depend
+/// on it. Two simulated days take a few seconds in a debug build, so four seeds spread over
+/// 1..20 are run here (`kubesim run --seed N` for N in 1..=20 passes as well).
+#[test]
+fn the_daily_load_scenario_holds_for_any_seed() {
+    let scenario = crate::support::load(&crate::support::root().join("scenarios/hpa-daily-load.yaml"));
+    for seed in [1, 7, 13, 20] {
+        let sim = run(scenario.clone(), Some(seed));
+        for r in sim.check_results() {
+            assert!(r.passed, "seed {seed}: {:?} failed at {} (actual: {})", r.text, r.at, r.actual);
+        }
+        assert_eq!(sim.check_results().len(), scenario.checks.len());
+    }
+}

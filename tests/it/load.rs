@@ -393,3 +393,32 @@ fn load_runs_are_deterministic() {
     };
     assert_eq!(once(3), once(3));
 }
+
+/// The shipped Ingress scenario checks itself for seeds 1 to 20, and its comment is right:
+/// pointing external load at the internal model is refused at load time.
+#[test]
+fn the_ingress_scenario_holds_and_refuses_external_load_on_the_model() {
+    let path = crate::support::root().join("scenarios/ingress-exposes-ui.yaml");
+    let scenario = crate::support::load(&path);
+    for seed in 1..=20 {
+        let sim = run(scenario.clone(), Some(seed));
+        for r in sim.check_results() {
+            assert!(r.passed, "seed {seed}: {:?} failed at {} (actual: {})", r.text, r.at, r.actual);
+        }
+        assert_eq!(sim.check_results().len(), scenario.checks.len());
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("      internal: true\n").count(), 1);
+    let err = Scenario::parse(
+        &text.replace("      internal: true\n", ""),
+        "ingress-exposes-ui.yaml",
+        &kubesim::scenario::NoFiles,
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("Scenario ingress-exposes-ui: spec.load[1]: service default/model is not exposed by any Ingress\n  hint: add an Ingress rule, or set internal: true for in-cluster traffic"),
+        "{err}"
+    );
+}
