@@ -704,18 +704,14 @@ impl Simulation {
     fn dispatch(&mut self, change: Change) {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
-        if matches!(
-            change,
-            Change::PodBound(_)
-                | Change::PodStatus(_)
-                | Change::PodDeleting(_)
-                | Change::PodRemoved(_)
-                | Change::Service(_)
-                | Change::ServiceRemoved(_)
-                | Change::Ingress(_)
-                | Change::IngressRemoved(_)
-        ) {
-            self.traffic.mark_dirty();
+        match change {
+            Change::PodBound(p) | Change::PodStatus(p) | Change::PodDeleting(p) | Change::PodRemoved(p) => {
+                self.traffic.pod_changed(&self.store, p);
+            }
+            Change::Service(_) | Change::ServiceRemoved(_) | Change::Ingress(_) | Change::IngressRemoved(_) => {
+                self.traffic.mark_dirty();
+            }
+            _ => {}
         }
         match change {
             Change::NodeAdded(node) => {
@@ -938,10 +934,10 @@ impl Simulation {
         let actions = hpa::reconcile(&self.store, &self.traffic, &self.hpa_config, now, id, history);
         for action in actions {
             match action {
-                HpaAction::Scale { target, to, .. } => match target {
-                    ScaleTarget::Deployment(d) => self.store.scale_deployment(now, d, to),
+                HpaAction::Scale { target, replicas } => match target {
+                    ScaleTarget::Deployment(d) => self.store.scale_deployment(now, d, replicas),
                     ScaleTarget::ReplicaSet(rs) => {
-                        self.store.scale_replica_set(now, rs, to, &[]);
+                        self.store.scale_replica_set(now, rs, replicas, &[]);
                     }
                 },
                 HpaAction::Event(event) => {

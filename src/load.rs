@@ -343,6 +343,24 @@ impl Traffic {
         }
     }
 
+    /// A pod changed: the routes are stale if a loaded Service selects it.
+    pub fn pod_changed(&mut self, store: &Store, pod: PodId) {
+        if self.dirty || self.services.is_empty() {
+            return;
+        }
+        let p = store.pod(pod);
+        let selected = self.services.iter().any(|s| {
+            s.namespace == p.meta.namespace
+                && store
+                    .service_id(&s.namespace, &s.name)
+                    .and_then(|id| store.service(id))
+                    .is_some_and(|svc| svc.selector_labels.is_some() && svc.selector.matches(&p.meta.labels))
+        });
+        if selected {
+            self.dirty = true;
+        }
+    }
+
     /// Whether [`update`](Self::update) must run at `now`.
     pub fn needs_update(&self, now: SimTime) -> bool {
         !self.services.is_empty() && (self.dirty || now.as_secs() != self.second)

@@ -1648,7 +1648,7 @@ pub enum ScaleTarget {
 #[derive(Clone, Debug, PartialEq)]
 pub enum HpaAction {
     /// Write the target's `spec.replicas`, as `kubectl scale` does.
-    Scale { target: ScaleTarget, from: i32, to: i32 },
+    Scale { target: ScaleTarget, replicas: i32 },
     /// Record an event on the HPA.
     Event(HpaEvent),
     /// Write the HPA's status.
@@ -1760,8 +1760,8 @@ pub fn reconcile(
     };
     let outcome = sync(&input, history);
     let mut actions = Vec::new();
-    if let (Some(to), Ok((target, view, _))) = (outcome.rescale, &scale) {
-        actions.push(HpaAction::Scale { target: *target, from: view.spec_replicas, to });
+    if let (Some(replicas), Ok((target, _, _))) = (outcome.rescale, &scale) {
+        actions.push(HpaAction::Scale { target: *target, replicas });
     }
     actions.extend(outcome.events.iter().cloned().map(HpaAction::Event));
     let mut status = hpa.status.clone();

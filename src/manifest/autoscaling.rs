@@ -20,9 +20,10 @@ use crate::api::resources::ResourceName;
 use crate::decode::{Ctx, DResult};
 use crate::yaml::{Node as YamlNode, Pos};
 
-/// The kinds an HPA may scale here, with the API group their `apiVersion` must name. A new
-/// scalable kind (StatefulSet) is one entry here and one arm in `controllers::hpa::read_scale`
-/// and `write_scale`.
+/// The kinds an HPA may scale here, with the `apiVersion` that serves them. A new scalable
+/// kind (StatefulSet) is an entry here, a variant of `controllers::hpa::ScaleTarget` with its arm
+/// in `controllers::hpa::read_scale` (the scale subresource and the selector), and its arm where
+/// the engine writes the scale (`Simulation::hpa_sync`).
 pub const SCALE_TARGET_KINDS: &[(&str, &str)] = &[("Deployment", "apps/v1"), ("ReplicaSet", "apps/v1")];
 
 /// `MaxStabilizationWindowSeconds`.
