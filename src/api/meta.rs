@@ -42,10 +42,12 @@ pub enum Kind {
     CronJob,
     StatefulSet,
     DaemonSet,
+    Ingress,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -62,6 +64,8 @@ impl Kind {
         Kind::CronJob,
         Kind::StatefulSet,
         Kind::DaemonSet,
+        Kind::Ingress,
+        Kind::HorizontalPodAutoscaler,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -83,6 +87,8 @@ impl Kind {
             Kind::CronJob => "CronJob",
             Kind::StatefulSet => "StatefulSet",
             Kind::DaemonSet => "DaemonSet",
+            Kind::Ingress => "Ingress",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -101,6 +107,8 @@ impl Kind {
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job | Kind::CronJob => "batch/v1",
+            Kind::Ingress => "networking.k8s.io/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
         }
     }
 
@@ -124,6 +132,8 @@ impl Kind {
             Kind::CronJob => "cronjob",
             Kind::StatefulSet => "statefulset",
             Kind::DaemonSet => "daemonset",
+            Kind::Ingress => "ingress",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
         }
     }
 
@@ -152,6 +162,8 @@ impl Kind {
             "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
             "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
+            "ingress" | "ingresses" | "ing" => Kind::Ingress,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => Kind::HorizontalPodAutoscaler,
             _ => return None,
         })
     }
