@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// Check internal invariants after every event (always on in debug builds).
     #[arg(long)]
     pub check_invariants: bool,
+    /// Run the scenario a second time and compare digests, journals and outputs; print the
+    /// first journal record that differs (exit code 4 if any does).
+    #[arg(long)]
+    pub verify_determinism: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -215,7 +219,9 @@ fn run(args: RunArgs) -> i32 {
     let trace_decisions = args.trace.contains(&Trace::Decisions);
     let trace_events = args.trace.contains(&Trace::Events);
     let options = RunOptions { trace_decisions, trace_events, check_invariants: args.check_invariants };
-    let mut sim = Simulation::new(scenario.clone(), args.seed, args.until, options);
+    // To compare journals, the first run keeps its records too.
+    let first_options = RunOptions { trace_events: trace_events || args.verify_determinism, ..options };
+    let mut sim = Simulation::new(scenario.clone(), args.seed, args.until, first_options);
     let outcome = sim.run();
     let stopped_early = match &outcome {
         Ok(()) => None,
@@ -248,6 +254,23 @@ fn run(args: RunArgs) -> i32 {
         output::VERSION,
         sim.digest()
     );
+    if args.verify_determinism {
+        let first = output::RunRecord {
+            digest: sim.digest(),
+            events: output::events_jsonl(&sim),
+            files: files.iter().filter(|(name, _)| *name != "events.jsonl").cloned().collect(),
+        };
+        let second = output::record_run(&scenario, args.seed, args.until, options);
+        match output::compare_runs(&first, &second) {
+            output::Determinism::Identical { .. } => {
+                println!("determinism: verified (a second run gave the same digest, journal and outputs)");
+            }
+            output::Determinism::Differs { message } => {
+                eprintln!("error: not deterministic: {message}");
+                return 4;
+            }
+        }
+    }
     match outcome {
         Err(crate::engine::RunError::Invariant { .. }) => {
             eprintln!("error: {}", stopped_early.unwrap_or_default());

@@ -81,6 +81,11 @@ pub enum Event {
     LoadTick,
     /// The HPA controller's periodic sync of one HorizontalPodAutoscaler.
     HpaSync(HpaId),
+    /// The next failure, repair or crash of member `member` of `spec.faults[process]`.
+    Fault {
+        process: u32,
+        member: u32,
+    },
 }
 
 /// A refusal of the Eviction API.
@@ -236,6 +241,9 @@ pub struct Simulation {
     convergence: Vec<(DeploymentId, Convergence)>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
+    /// The stochastic fault processes (`spec.faults`) and the fault log.
+    faults: crate::faults::Injector,
+    availability: crate::availability::Availability,
     /// The HPA controller's flags and its in-memory state per HPA (by id; `None` once deleted),
     /// with the last warning narrated for it.
     hpa_config: crate::controllers::hpa::HpaControllerConfig,
@@ -353,6 +361,8 @@ impl Simulation {
             ds_verdicts: Vec::new(),
             reconcile_pending: [false; 8],
             traffic: crate::load::Traffic::new(&scenario.load),
+            faults: crate::faults::Injector::new(&scenario.faults),
+            availability: crate::availability::Availability::default(),
             hpa_config: crate::controllers::hpa::HpaControllerConfig::default(),
             hpa_histories: Vec::new(),
             hpa_warnings: Vec::new(),
@@ -408,6 +418,11 @@ impl Simulation {
                     sim.queue.schedule_in(from, Lane::Observer, Event::Check(i as u32)).expect("time zero");
                     sim.queue.schedule_in(to, Lane::Observer, Event::Check(i as u32)).expect("time zero");
                 }
+            }
+        }
+        for (process, member, at) in sim.faults.start(&sim.store, &sim.streams) {
+            if at <= until {
+                sim.queue.schedule(at, Event::Fault { process, member }).expect("future");
             }
         }
         sim.queue.schedule_in(SimTime::ZERO, Lane::Observer, Event::Sample).expect("time zero");
@@ -474,6 +489,24 @@ impl Simulation {
     /// The load on Services and what each pod serves.
     pub fn traffic(&self) -> &crate::load::Traffic {
         &self.traffic
+    }
+
+    /// Every fault injected so far (`faults.csv`).
+    pub fn fault_log(&self) -> &[crate::faults::FaultRecord] {
+        self.faults.log()
+    }
+
+    /// The availability and recovery metrics so far.
+    pub fn availability(&self) -> &crate::availability::Availability {
+        &self.availability
+    }
+
+    /// Requests a loaded Service (`namespace/name`) dropped so far, in thousandths; `None` for
+    /// a Service without load.
+    pub fn dropped_requests_milli(&self, service: &str) -> Option<u64> {
+        let (ns, name) = service.split_once('/')?;
+        let s = self.traffic.service(ns, name)?;
+        Some(self.traffic.totals(s, self.now()).dropped_milli)
     }
 
     pub fn digest(&self) -> String {
@@ -564,6 +597,7 @@ impl Simulation {
             self.settle();
         }
         self.observe_convergence();
+        self.availability.end_step(self.queue.now(), &self.store, self.faults.log_mut());
         self.check_plugin_failure()?;
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
@@ -767,6 +801,7 @@ impl Simulation {
                 }
             }
             Event::Drain(i) => self.drain_step(i as usize),
+            Event::Fault { process, member } => self.fault_event(process, member),
             Event::HpaSync(id) => {
                 let before = self.store.journal.record_count();
                 if self.hpa_sync(id) {
@@ -866,6 +901,7 @@ impl Simulation {
     fn dispatch(&mut self, change: Change) {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
+        self.availability.on_change(&self.store, change, now);
         match change {
             Change::PodBound(p) | Change::PodStatus(p) | Change::PodDeleting(p) | Change::PodRemoved(p) => {
                 self.traffic.pod_changed(&self.store, p);
@@ -1987,6 +2023,149 @@ impl Simulation {
         })
     }
 
+    /// A machine crashes: its containers stop, its kubelet stops heartbeating; the API is not
+    /// told. Returns the pods that were running or starting on it.
+    fn machine_down(&mut self, id: NodeId) -> Vec<PodId> {
+        let now = self.queue.now();
+        let hit: Vec<PodId> = self
+            .store
+            .pods_on_node(id)
+            .iter()
+            .copied()
+            .filter(|&p| !self.store.pod(p).status.phase.is_terminal())
+            .collect();
+        self.store.journal_machine(now, id, false);
+        let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+        self.kubelets.machine_down(&mut ctx, id);
+        self.lifecycle.kubelet_stopped(&mut ctx, id);
+        // Its containers stopped without any API change: they serve nothing now.
+        self.traffic.mark_dirty();
+        hit
+    }
+
+    /// A machine is back: the kubelet re-registers, posts a healthy status and restarts or
+    /// cleans up its pods.
+    fn machine_up(&mut self, id: NodeId) {
+        let now = self.queue.now();
+        self.store.journal_machine(now, id, true);
+        use crate::api::meta::ConditionStatus::{False, True};
+        use crate::store::NodeConditionType as C;
+        self.store.set_node_condition(now, id, C::Ready, True, "KubeletReady");
+        self.store.set_node_condition(now, id, C::MemoryPressure, False, "KubeletHasSufficientMemory");
+        self.store.set_node_condition(now, id, C::DiskPressure, False, "KubeletHasNoDiskPressure");
+        self.store.set_node_condition(now, id, C::PidPressure, False, "KubeletHasSufficientPID");
+        let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+        self.lifecycle.kubelet_started(&mut ctx, id);
+        self.kubelets.machine_up(&mut ctx, id);
+    }
+
+    /// The next event of one member of a `spec.faults` process.
+    fn fault_event(&mut self, process: u32, member: u32) {
+        use crate::faults::FaultStep;
+        let now = self.queue.now();
+        let (step, next) = self.faults.on_event(process, member, now, &self.store, &self.streams);
+        if next <= self.until {
+            self.queue.schedule(next, Event::Fault { process, member }).expect("future");
+        }
+        match step {
+            Some(FaultStep::FailNodes { nodes, record }) => {
+                let r = &self.faults.log()[record];
+                let (kind, target, source) = (r.kind, r.target.clone(), r.source.clone());
+                let repair = r.repair.unwrap_or_default();
+                self.store.journal.record(
+                    now,
+                    Record::FaultInjected { source: source.clone(), kind, target: target.clone(), pod: String::new() },
+                );
+                let n = nodes.len();
+                self.store
+                    .journal
+                    .narrate(now, || format!("{source}: {kind} {target} ({n} machines down for {repair})"));
+                let mut hit = Vec::new();
+                for node in nodes {
+                    if self.kubelets.is_up(node) {
+                        hit.extend(self.machine_down(node));
+                    }
+                }
+                let hit_workloads = self.availability.fault_hit(&self.store, record, now, &hit);
+                self.faults.log_mut()[record].hit_workloads = hit_workloads;
+                self.faults.log_mut()[record].pods_hit = hit.len() as u32;
+            }
+            Some(FaultStep::RecoverNodes(nodes)) => {
+                for node in nodes {
+                    if !self.kubelets.is_up(node) {
+                        self.machine_up(node);
+                    }
+                }
+            }
+            Some(FaultStep::Crash { target, exit_code, draw, record }) => {
+                let source = self.faults.log()[record].source.clone();
+                let victim = self.crash_victim(&target, process, draw);
+                let pod_name = victim.map(|p| self.store.pod(p).meta.name.clone()).unwrap_or_default();
+                self.store.journal.record(
+                    now,
+                    Record::FaultInjected {
+                        source: source.clone(),
+                        kind: "pod-crash",
+                        target: target.to_string(),
+                        pod: pod_name.clone(),
+                    },
+                );
+                let Some(pod) = victim else {
+                    self.store.journal.narrate(now, || format!("{source}: pod-crash {target}: no running pod"));
+                    return;
+                };
+                self.store.journal.narrate(now, || format!("{source}: pod-crash {pod_name} (exit code {exit_code})"));
+                self.faults.log_mut()[record].pod = pod_name;
+                let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
+                self.kubelets.crash(&mut ctx, pod, exit_code);
+                let hit_workloads = self.availability.fault_hit(&self.store, record, now, &[pod]);
+                self.faults.log_mut()[record].hit_workloads = hit_workloads;
+                self.faults.log_mut()[record].pods_hit = 1;
+            }
+            None => {}
+        }
+    }
+
+    /// A running pod of `target` (container running on a live machine, not terminating),
+    /// drawn uniformly among them in name order; `None` if it has none.
+    fn crash_victim(&self, target: &crate::api::meta::ObjectRef, process: u32, draw: u64) -> Option<PodId> {
+        let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+        let pods: Vec<PodId> = match target.kind {
+            Kind::Deployment => self
+                .store
+                .deployment_id(ns, name)
+                .map(|d| self.store.deployment_rs(d).iter().flat_map(|&rs| self.store.rs_pods(rs).to_vec()).collect())
+                .unwrap_or_default(),
+            Kind::ReplicaSet => {
+                self.store.rs_id(ns, name).map(|rs| self.store.rs_pods(rs).to_vec()).unwrap_or_default()
+            }
+            Kind::StatefulSet => {
+                self.store.sts_id(ns, name).map(|s| self.store.sts_pods(s).to_vec()).unwrap_or_default()
+            }
+            Kind::DaemonSet => self.store.ds_id(ns, name).map(|d| self.store.ds_pods(d).to_vec()).unwrap_or_default(),
+            Kind::Job => self.store.job_id(ns, name).map(|j| self.store.job_pods(j).to_vec()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let mut running: Vec<(&str, PodId)> = pods
+            .into_iter()
+            .filter(|&p| {
+                let pod = self.store.pod(p);
+                !self.store.is_removed(p)
+                    && !pod.meta.is_terminating()
+                    && matches!(pod.status.container, crate::api::pod::ContainerState::Running { .. })
+                    && pod.status.node.is_some_and(|n| self.kubelets.is_up(n))
+            })
+            .map(|p| (self.store.pod(p).meta.name.as_str(), p))
+            .collect();
+        if running.is_empty() {
+            return None;
+        }
+        running.sort_unstable();
+        let mut rng = self.streams.keyed(crate::faults::STREAM, &format!("victim/{process}/{target}"), draw);
+        let i = crate::kernel::rng::uniform_below(&mut rng, running.len() as u64) as usize;
+        Some(running[i].1)
+    }
+
     fn action_failed(&mut self, action: String, message: String) {
         let now = self.queue.now();
         let text = format!("{action}: {message}");
@@ -2012,30 +2191,18 @@ impl Simulation {
                         if !self.kubelets.is_up(id) {
                             return;
                         }
-                        self.store.journal_machine(now, id, false);
-                        let mut ctx =
-                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-                        self.kubelets.machine_down(&mut ctx, id);
-                        self.lifecycle.kubelet_stopped(&mut ctx, id);
-                        // Its containers stopped without any API change: they serve nothing now.
-                        self.traffic.mark_dirty();
+                        let record = self.faults.log_scripted(now, "node-failure", name, 1);
+                        let hit = self.machine_down(id);
+                        let hit_workloads = self.availability.fault_hit(&self.store, record, now, &hit);
+                        self.faults.log_mut()[record].hit_workloads = hit_workloads;
+                        self.faults.log_mut()[record].pods_hit = hit.len() as u32;
                     }
                     Action::RecoverNode(_) => {
                         if self.kubelets.is_up(id) {
                             return;
                         }
-                        self.store.journal_machine(now, id, true);
-                        // The kubelet re-registers and posts a healthy status.
-                        use crate::api::meta::ConditionStatus::{False, True};
-                        use crate::store::NodeConditionType as C;
-                        self.store.set_node_condition(now, id, C::Ready, True, "KubeletReady");
-                        self.store.set_node_condition(now, id, C::MemoryPressure, False, "KubeletHasSufficientMemory");
-                        self.store.set_node_condition(now, id, C::DiskPressure, False, "KubeletHasNoDiskPressure");
-                        self.store.set_node_condition(now, id, C::PidPressure, False, "KubeletHasSufficientPID");
-                        let mut ctx =
-                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-                        self.lifecycle.kubelet_started(&mut ctx, id);
-                        self.kubelets.machine_up(&mut ctx, id);
+                        self.faults.end_scripted(now, "node-failure", name);
+                        self.machine_up(id);
                     }
                     Action::Cordon(_) => {
                         self.store.set_unschedulable(now, id, true);

@@ -291,6 +291,14 @@ pub enum Record {
         reason: &'static str,
         message: String,
     },
+    /// A fault of `spec.faults` (`source` = `faults[i]`) was injected: `kind` is
+    /// `node-failure`, `zone-failure` or `pod-crash`; `pod` the crashed pod (empty otherwise).
+    FaultInjected {
+        source: String,
+        kind: &'static str,
+        target: String,
+        pod: String,
+    },
     Scripted {
         action: String,
     },
@@ -376,6 +384,7 @@ impl Record {
             Record::HpaStatus { .. } => 73,
             Record::HpaCondition { .. } => 74,
             Record::HpaEvent { .. } => 75,
+            Record::FaultInjected { .. } => 180,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -452,6 +461,7 @@ impl Record {
             Record::HpaStatus { .. } => "HorizontalPodAutoscalerStatus",
             Record::HpaCondition { .. } => "HorizontalPodAutoscalerCondition",
             Record::HpaEvent { .. } => "HorizontalPodAutoscalerEvent",
+            Record::FaultInjected { .. } => "FaultInjected",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -460,6 +470,11 @@ impl Record {
 
     fn hash_into(&self, d: &mut Digest) {
         match self {
+            Record::FaultInjected { source, kind, target, pod } => {
+                for part in [source.as_str(), kind, target.as_str(), pod.as_str()] {
+                    d.write_str(part);
+                }
+            }
             Record::NodeAdded { node }
             | Record::NodeFailed { node }
             | Record::NodeRecovered { node }
@@ -877,6 +892,12 @@ impl Record {
             Record::DaemonSetUpdated { ds, generation } => {
                 put("daemonset", ds.as_str().into());
                 put("generation", (*generation).into());
+            }
+            Record::FaultInjected { source, kind, target, pod } => {
+                put("source", source.as_str().into());
+                put("kind", (*kind).into());
+                put("target", target.as_str().into());
+                put("pod", pod.as_str().into());
             }
             Record::Scripted { action } => put("action", action.as_str().into()),
             Record::ActionFailed { action, message } => {

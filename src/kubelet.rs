@@ -229,13 +229,34 @@ impl Kubelets {
         }
     }
 
+    /// The running container of a bound pod on a live machine crashes now with `exit_code`
+    /// (an injected fault): its pending Ready and exit timers are dropped, and it is restarted
+    /// (or not) by its restart policy, with CrashLoopBackOff, as after any exit. Returns false
+    /// if the container was not running.
+    pub fn crash(&mut self, ctx: &mut Ctx<'_>, pod: PodId, exit_code: i32) -> bool {
+        let p = ctx.store.pod(pod);
+        let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. });
+        let on_live_node = p.status.node.is_some_and(|n| self.is_up(n));
+        if !running || !on_live_node || p.meta.is_terminating() {
+            return false;
+        }
+        self.bump(pod);
+        self.exited_with(ctx, pod, Some(exit_code));
+        true
+    }
+
     fn container_exited(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
+        self.exited_with(ctx, pod, None);
+    }
+
+    /// The container exited, with `code` or else the code its behaviour annotations give.
+    fn exited_with(&mut self, ctx: &mut Ctx<'_>, pod: PodId, code: Option<i32>) {
         let now = ctx.now;
         let runs = self.runtime(pod).runs;
         let (code, policy) = {
             let p = ctx.store.pod(pod);
             let attempt = earlier_attempts(ctx.store, pod) + runs.saturating_sub(1);
-            (p.sim.exit_code_for(attempt), p.spec.restart_policy)
+            (code.unwrap_or_else(|| p.sim.exit_code_for(attempt)), p.spec.restart_policy)
         };
         ctx.store.container_exited(now, pod, code);
         ctx.store.set_pod_ready(now, pod, false, "ContainerExited");

@@ -32,11 +32,13 @@
 //! ```
 
 pub mod api;
+pub mod availability;
 pub mod cli;
 pub mod controllers;
 pub mod decode;
 pub mod engine;
 pub mod explain;
+pub mod faults;
 pub mod journal;
 pub mod kernel;
 pub mod kubelet;

@@ -64,6 +64,53 @@ struct SummaryJson<'a> {
     /// Request totals per loaded Service; absent without `spec.load`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     load: Vec<LoadJson>,
+    /// The faults injected (scripted and drawn) and the recovery they were followed by.
+    faults: FaultsJson,
+    availability: AvailabilityJson,
+}
+
+#[derive(Serialize)]
+struct FaultsJson {
+    injected: usize,
+    /// Faults that hit a pod of a Deployment, ReplicaSet or StatefulSet.
+    hit_workloads: usize,
+    recovered: usize,
+    /// Mean time to recover over the recovered faults.
+    mttr_s: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct AvailabilityJson {
+    workloads: Vec<WorkloadAvailabilityJson>,
+    services: Vec<ServiceAvailabilityJson>,
+    jobs: Vec<JobAvailabilityJson>,
+}
+
+#[derive(Serialize)]
+struct WorkloadAvailabilityJson {
+    workload: String,
+    desired: i32,
+    min_ready: Option<i32>,
+    time_below_desired_s: f64,
+    episodes: u32,
+    longest_episode_s: f64,
+}
+
+#[derive(Serialize)]
+struct ServiceAvailabilityJson {
+    service: String,
+    zero_endpoints_s: f64,
+    episodes: u32,
+    longest_episode_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropped_requests: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct JobAvailabilityJson {
+    job: String,
+    retries: u32,
+    time_lost_s: f64,
 }
 
 #[derive(Serialize)]
@@ -157,10 +204,72 @@ pub fn summary_json(sim: &Simulation, stopped_early: Option<&str>) -> String {
                 }
             })
             .collect(),
+        faults: {
+            let log = sim.fault_log();
+            FaultsJson {
+                injected: log.len(),
+                hit_workloads: log.iter().filter(|r| r.hit_workloads).count(),
+                recovered: log.iter().filter(|r| r.recovered.is_some()).count(),
+                mttr_s: crate::availability::mttr(log).map(|d| d.as_secs_f64()),
+            }
+        },
+        availability: availability_json(sim),
     };
     let mut text = serde_json::to_string_pretty(&summary).expect("serializable");
     text.push('\n');
     text
+}
+
+fn availability_json(sim: &Simulation) -> AvailabilityJson {
+    let a = sim.availability();
+    let now = sim.now();
+    AvailabilityJson {
+        workloads: a
+            .workloads()
+            .map(|w| {
+                let (episodes, total, longest) = w.below.at(now);
+                WorkloadAvailabilityJson {
+                    workload: w.name.clone(),
+                    desired: w.desired,
+                    min_ready: w.min_ready,
+                    time_below_desired_s: total.as_secs_f64(),
+                    episodes,
+                    longest_episode_s: longest.as_secs_f64(),
+                }
+            })
+            .collect(),
+        services: a
+            .services()
+            .map(|s| {
+                let (episodes, total, longest) = s.zero.at(now);
+                ServiceAvailabilityJson {
+                    service: s.name.clone(),
+                    zero_endpoints_s: total.as_secs_f64(),
+                    episodes,
+                    longest_episode_s: longest.as_secs_f64(),
+                    dropped_requests: sim.dropped_requests_milli(&s.name).map(|m| m as f64 / 1000.0),
+                }
+            })
+            .collect(),
+        jobs: a
+            .jobs()
+            .map(|j| JobAvailabilityJson {
+                job: j.name.clone(),
+                retries: j.retries,
+                time_lost_s: j.time_lost.as_secs_f64(),
+            })
+            .collect(),
+    }
+}
+
+/// `availability.csv`.
+pub fn availability_csv(sim: &Simulation) -> String {
+    crate::availability::availability_csv(sim.availability(), sim.now(), &|s| sim.dropped_requests_milli(s))
+}
+
+/// `faults.csv`.
+pub fn faults_csv(sim: &Simulation) -> String {
+    crate::faults::faults_csv(sim.fault_log())
 }
 
 fn check_json(c: &CheckResult) -> CheckJson {
@@ -283,6 +392,83 @@ pub fn events_jsonl(sim: &Simulation) -> String {
     out
 }
 
+/// The outcome of running a scenario twice ([`verify_determinism`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Determinism {
+    /// Same digest and the same bytes in every output file.
+    Identical { digest: String },
+    /// The runs differ: the first journal record that differs (1-based, with both sides as
+    /// `events.jsonl` lines, `None` where one run had ended), or the first output file.
+    Differs { message: String },
+}
+
+/// One run's observable result, for [`compare_runs`]: digest, `events.jsonl` text, outputs.
+pub struct RunRecord {
+    pub digest: String,
+    pub events: String,
+    pub files: Vec<(&'static str, String)>,
+}
+
+/// Runs `scenario` once, keeping what [`compare_runs`] compares. `options.trace_events` is
+/// forced on (the journal's records are kept); `events.jsonl` is not among `files`.
+pub fn record_run(
+    scenario: &std::sync::Arc<crate::scenario::Scenario>,
+    seed: Option<u64>,
+    until: Option<SimTime>,
+    options: crate::engine::RunOptions,
+) -> RunRecord {
+    let options = crate::engine::RunOptions { trace_events: true, ..options };
+    let mut sim = Simulation::new(scenario.clone(), seed, until, options);
+    let stopped = sim.run().err().map(|e| e.to_string());
+    let events = events_jsonl(&sim);
+    let files = render_all(&mut sim, stopped.as_deref(), options.trace_decisions, false);
+    RunRecord { digest: sim.digest(), events, files }
+}
+
+/// Compares two runs: digests, journals record by record, output files byte by byte.
+pub fn compare_runs(a: &RunRecord, b: &RunRecord) -> Determinism {
+    if a.digest != b.digest || a.events != b.events {
+        let (mut la, mut lb) = (a.events.lines(), b.events.lines());
+        let mut n = 0usize;
+        loop {
+            n += 1;
+            match (la.next(), lb.next()) {
+                (Some(x), Some(y)) if x == y => continue,
+                (None, None) => break,
+                (x, y) => {
+                    return Determinism::Differs {
+                        message: format!(
+                            "digests {} and {}; first difference at journal record {n}:\n  first run:  {}\n  second run: {}",
+                            a.digest,
+                            b.digest,
+                            x.unwrap_or("(ended)"),
+                            y.unwrap_or("(ended)")
+                        ),
+                    };
+                }
+            }
+        }
+        return Determinism::Differs { message: format!("digests {} and {} differ", a.digest, b.digest) };
+    }
+    for ((name, x), (_, y)) in a.files.iter().zip(&b.files) {
+        if x != y {
+            let line = x.lines().zip(y.lines()).position(|(p, q)| p != q).map_or(0, |i| i + 1);
+            return Determinism::Differs { message: format!("{name} differs (first at line {line})") };
+        }
+    }
+    Determinism::Identical { digest: a.digest.clone() }
+}
+
+/// Runs `scenario` twice with the same seed and options and compares the two runs.
+pub fn verify_determinism(
+    scenario: &std::sync::Arc<crate::scenario::Scenario>,
+    seed: Option<u64>,
+    until: Option<SimTime>,
+    options: crate::engine::RunOptions,
+) -> Determinism {
+    compare_runs(&record_run(scenario, seed, until, options), &record_run(scenario, seed, until, options))
+}
+
 /// Lines to JSONL text.
 pub fn jsonl(lines: &[String]) -> String {
     let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
@@ -317,7 +503,12 @@ pub fn render_all(
     trace_decisions: bool,
     trace_events: bool,
 ) -> Vec<(&'static str, String)> {
-    let mut files = vec![("pods.csv", pods_csv(sim)), ("timeseries.csv", timeseries_csv(sim))];
+    let mut files = vec![
+        ("pods.csv", pods_csv(sim)),
+        ("timeseries.csv", timeseries_csv(sim)),
+        ("faults.csv", faults_csv(sim)),
+        ("availability.csv", availability_csv(sim)),
+    ];
     if trace_decisions {
         let lines = sim.take_decisions();
         files.push(("decisions.jsonl", jsonl(&lines)));

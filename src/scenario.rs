@@ -193,6 +193,8 @@ pub struct Scenario {
     pub checks: Vec<Check>,
     /// `spec.load`: requests offered to Services, in file order.
     pub load: Vec<crate::load::LoadEntry>,
+    /// `spec.faults`: the stochastic fault processes, in file order.
+    pub faults: Vec<crate::faults::FaultSpec>,
     /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
     pub unmodelled: Unmodelled,
     /// The plugin registry the scheduler configuration was checked against; the simulation
@@ -395,6 +397,38 @@ fn decode_scenario(
         Some(list) => load::decode_load(ctx, list, loader, &manifests, &events)?,
         None => Vec::new(),
     };
+    let faults = match f.get("faults") {
+        Some(list) => {
+            let mut objects: Vec<crate::api::meta::ObjectRef> = manifests
+                .iter()
+                .map(|m| &m.object)
+                .chain(events.iter().flat_map(|e| match &e.action {
+                    Action::Apply(ms) => ms.iter().map(|m| &m.object).collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                }))
+                .map(|o| crate::api::meta::ObjectRef {
+                    kind: o.kind(),
+                    namespace: o.meta().namespace.clone(),
+                    name: o.meta().name.clone(),
+                })
+                .collect();
+            objects.sort();
+            objects.dedup();
+            let known = crate::faults::FaultContext {
+                nodes: &nodes,
+                manifest_nodes: manifests
+                    .iter()
+                    .filter_map(|m| match &m.object {
+                        crate::manifest::Object::Node(x) => Some(x.meta.name.as_str()),
+                        _ => None,
+                    })
+                    .collect(),
+                objects,
+            };
+            crate::faults::decode_faults(ctx, list, loader, &known)?
+        }
+        None => Vec::new(),
+    };
     let mut checks = Vec::new();
     if let Some(list) = f.get("checks") {
         for (i, item) in ctx.seq(list, "spec.checks")?.iter().enumerate() {
@@ -431,6 +465,7 @@ fn decode_scenario(
         events,
         checks,
         load,
+        faults,
         unmodelled: Unmodelled::new(),
         plugins: Arc::new(plugins.clone()),
     })

@@ -796,6 +796,60 @@ fn corpus() -> Vec<Case> {
             .at(S, Text("dayly"))
             .object(scenario)
             .says(&["unknown field \"dayly\" (did you mean \"daily\"?)"]),
+        // Stochastic faults.
+        case("faults-unknown-pool")
+            .scenario("  events:\n", "  faults:\n    - nodeFailures: {pool: pol, timeToFailure: 1d, timeToRepair: 1h}\n  events:\n")
+            .at(S, Text("pol,"))
+            .object(scenario)
+            .says(&["no node pool named \"pol\" (did you mean \"pool\"?)", "hint: pools are"]),
+        case("faults-unknown-zone")
+            .scenario("  events:\n", "  faults:\n    - zoneFailures: {zones: [zone-q], timeToFailure: 1d, timeToRepair: 1h}\n  events:\n")
+            .at(S, Text("zone-q"))
+            .object(scenario)
+            .says(&["no node is in zone \"zone-q\" (did you mean \"zone-a\"?)"]),
+        case("faults-misspelled-distribution")
+            .scenario("  events:\n", "  faults:\n    - nodeFailures: {timeToFailure: \"weibul(1d, 2)\", timeToRepair: 1h}\n  events:\n")
+            .at(S, Text("\"weibul"))
+            .object(scenario)
+            .says(&["unknown distribution \"weibul\"", "did you mean \"weibull\"?", "hint:"]),
+        case("faults-two-kinds-in-one-entry")
+            .scenario(
+                "  events:\n",
+                "  faults:\n    - nodeFailures: {timeToFailure: 1d, timeToRepair: 1h}\n      zoneFailures: {timeToFailure: 1d, timeToRepair: 1h}\n  events:\n",
+            )
+            .at(S, Text("nodeFailures"))
+            .object(scenario)
+            .says(&["exactly one of nodeFailures, zoneFailures or podCrashes"]),
+        case("faults-crash-target-missing")
+            .scenario(
+                "  events:\n",
+                "  faults:\n    - podCrashes: {target: deployment/default/wbe, timeBetweenCrashes: 1h}\n  events:\n",
+            )
+            .at(S, Text("deployment/default/wbe"))
+            .object(scenario)
+            .says(&["no Deployment default/wbe in the scenario (did you mean \"deployment/default/web\"?)"]),
+        case("faults-zero-up-time")
+            .scenario("  events:\n", "  faults:\n    - nodeFailures: {timeToFailure: 0s, timeToRepair: 1h}\n  events:\n")
+            .at(S, Text("0s,"))
+            .object(scenario)
+            .says(&["has a mean of zero: the fault would repeat forever at one instant"]),
+        case("faults-empirical-file-missing")
+            .scenario(
+                "  events:\n",
+                "  faults:\n    - nodeFailures: {timeToFailure: 1d, timeToRepair: empirical(repairs.csv)}\n  events:\n",
+            )
+            .at(S, Text("empirical(repairs.csv)"))
+            .object(scenario)
+            .says(&["repairs.csv"]),
+        case("faults-empirical-bad-row")
+            .scenario(
+                "  events:\n",
+                "  faults:\n    - nodeFailures: {timeToFailure: 1d, timeToRepair: empirical(repairs.csv)}\n  events:\n",
+            )
+            .write("repairs.csv", Content::Text("duration_s\n60\nsoon\n".into()))
+            .at("repairs.csv", LineCol(3, 1))
+            .object(scenario)
+            .says(&["\"soon\"", "hint: one duration per row"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))

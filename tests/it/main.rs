@@ -7,6 +7,7 @@ mod daemonsets;
 mod determinism;
 mod drain;
 mod explain;
+mod faults;
 mod gc;
 mod gpu;
 mod hpa;
