@@ -214,6 +214,9 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "numberMisscheduled",
             ],
             Kind::PriorityClass => &["exists", "value", "globalDefault"],
+            Kind::PersistentVolumeClaim => &["exists", "phase", "volume", "zone", "storageClass", "terminating"],
+            Kind::PersistentVolume => &["exists", "phase", "claim", "zone", "storageClass", "reclaimPolicy"],
+            Kind::StorageClass => &["exists", "default", "volumeBindingMode"],
             Kind::PodDisruptionBudget => &[
                 "exists",
                 "currentHealthy",
