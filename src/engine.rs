@@ -1271,18 +1271,12 @@ impl Simulation {
             PvAction::AssignClass(id, class) => self.store.set_pvc_class(now, id, &class),
             PvAction::Bind(claim, volume) => {
                 self.store.bind_claim(now, claim, volume);
-                self.narrate_binding(claim, false);
+                self.store.narrate_claim_binding(now, claim, false);
             }
             PvAction::Provision { claim, topology } => {
-                let Some(c) = self.store.pvc_by_id(claim) else { return };
-                let Some(class) = self.store.storage_class(c.class()) else { return };
-                let volume = crate::api::storage::provisioned_volume(c, class, &topology, now);
-                if self.store.pv(&volume.meta.name).is_some() {
-                    return;
+                if self.store.provision_volume(now, claim, &topology).is_some() {
+                    self.store.narrate_claim_binding(now, claim, true);
                 }
-                let v = self.store.create_pv(now, volume);
-                self.store.bind_claim(now, claim, v);
-                self.narrate_binding(claim, true);
             }
             PvAction::SetClaimPhase(id, phase) => self.store.set_pvc_phase(now, id, phase),
             PvAction::SetVolumePhase(id, phase) => self.store.set_pv_phase(now, id, phase),
@@ -1314,17 +1308,6 @@ impl Simulation {
                 self.store.journal.narrate(now, || format!("persistentvolumeclaim {key}: {message}"));
             }
         }
-    }
-
-    /// Narrates a claim's binding: its volume and the volume's zone.
-    fn narrate_binding(&mut self, claim: crate::store::PvcId, provisioned: bool) {
-        let now = self.queue.now();
-        let Some(c) = self.store.pvc_by_id(claim) else { return };
-        let Some(v) = self.store.pv(&c.spec.volume_name) else { return };
-        let (key, name, zone) = (c.key(), v.meta.name.clone(), v.zone());
-        let how = if provisioned { "provisioned and bound to" } else { "bound to" };
-        let zone = if zone.is_empty() { String::new() } else { format!(" in zone {zone}") };
-        self.store.journal.narrate(now, || format!("persistentvolumeclaim {key} {how} {name}{zone}"));
     }
 
     /// Creates the Job a CronJob's sync asked for, then records it in the CronJob's status.

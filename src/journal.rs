@@ -302,6 +302,12 @@ pub enum Record {
     StorageClassDeleted {
         name: String,
     },
+    /// The scheduler chose `node` for a WaitForFirstConsumer claim's first pod
+    /// (`volume.kubernetes.io/selected-node`).
+    PvcSelectedNode {
+        pvc: String,
+        node: String,
+    },
     Scripted {
         action: String,
     },
@@ -390,6 +396,7 @@ impl Record {
             Record::StorageClassCreated { .. } => 129,
             Record::StorageClassUpdated { .. } => 130,
             Record::StorageClassDeleted { .. } => 131,
+            Record::PvcSelectedNode { .. } => 132,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -469,6 +476,7 @@ impl Record {
             Record::StorageClassCreated { .. } => "StorageClassCreated",
             Record::StorageClassUpdated { .. } => "StorageClassUpdated",
             Record::StorageClassDeleted { .. } => "StorageClassDeleted",
+            Record::PvcSelectedNode { .. } => "PersistentVolumeClaimSelectedNode",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -510,7 +518,8 @@ impl Record {
             | Record::StorageClassDeleted { name: node } => d.write_str(node),
             Record::PvcApplied { pvc: a, class: b }
             | Record::PvcClassAssigned { pvc: a, class: b }
-            | Record::PvcBound { pvc: a, pv: b } => {
+            | Record::PvcBound { pvc: a, pv: b }
+            | Record::PvcSelectedNode { pvc: a, node: b } => {
                 d.write_str(a);
                 d.write_str(b);
             }
@@ -867,6 +876,10 @@ impl Record {
             Record::PvcBound { pvc, pv } => {
                 put("persistentvolumeclaim", pvc.as_str().into());
                 put("persistentvolume", pv.as_str().into());
+            }
+            Record::PvcSelectedNode { pvc, node } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("node", node.as_str().into());
             }
             Record::PvcPhase { pvc, phase } => {
                 put("persistentvolumeclaim", pvc.as_str().into());

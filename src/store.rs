@@ -1919,6 +1919,45 @@ impl Store {
         self.changes.push(Change::Pv(volume));
     }
 
+    /// The scheduler chose `node` for the first pod of a delayed (WaitForFirstConsumer) claim:
+    /// the `volume.kubernetes.io/selected-node` annotation, which a provisioner reads.
+    pub fn set_pvc_selected_node(&mut self, now: SimTime, id: PvcId, node: &str) {
+        use crate::scheduler::plugins::volume_binding::SELECTED_NODE_ANNOTATION;
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
+        if c.meta.annotations.get(SELECTED_NODE_ANNOTATION).is_some_and(|n| n == node) {
+            return;
+        }
+        c.meta.annotations.insert(SELECTED_NODE_ANNOTATION.to_string(), node.to_string());
+        self.journal.record(now, Record::PvcSelectedNode { pvc: c.key(), node: node.to_string() });
+        self.changes.push(Change::Pvc(id));
+    }
+
+    /// A provisioner creates a volume for the claim, reachable from the nodes with the labels
+    /// `topology`, with its class's reclaim policy, and the claim is bound to it (the
+    /// provisioner and the PV controller take no virtual time). `None` when the claim or its
+    /// class is gone, or a volume of that name exists already.
+    pub fn provision_volume(&mut self, now: SimTime, claim: PvcId, topology: &[(String, String)]) -> Option<PvId> {
+        let c = self.pvc_by_id(claim)?;
+        let class = self.storage_class(c.class())?;
+        let volume = crate::api::storage::provisioned_volume(c, class, topology, now);
+        if self.pv(&volume.meta.name).is_some() {
+            return None;
+        }
+        let v = self.create_pv(now, volume);
+        self.bind_claim(now, claim, v);
+        Some(v)
+    }
+
+    /// Narrates a claim's binding: its volume and the volume's zone.
+    pub fn narrate_claim_binding(&mut self, now: SimTime, claim: PvcId, provisioned: bool) {
+        let Some(c) = self.pvc_by_id(claim) else { return };
+        let Some(v) = self.pv(&c.spec.volume_name) else { return };
+        let (key, name, zone) = (c.key(), v.meta.name.clone(), v.zone());
+        let how = if provisioned { "provisioned and bound to" } else { "bound to" };
+        let zone = if zone.is_empty() { String::new() } else { format!(" in zone {zone}") };
+        self.journal.narrate(now, || format!("persistentvolumeclaim {key} {how} {name}{zone}"));
+    }
+
     pub fn set_pvc_phase(&mut self, now: SimTime, id: PvcId, phase: crate::api::storage::ClaimPhase) {
         let Some(c) = self.pvcs[id.index()].as_mut() else { return };
         if c.phase == phase {
