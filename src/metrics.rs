@@ -159,6 +159,7 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
                 "preemptions" => int(store.stats.preemptions as i64),
                 "podsPreempted" => int(store.stats.pods_preempted as i64),
                 "pvcs" => int(store.pvcs().count() as i64),
+                "pvs" => int(store.pvs().count() as i64),
                 _ => return None,
             });
         }

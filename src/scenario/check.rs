@@ -124,6 +124,7 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             "preemptions",
             "podsPreempted",
             "pvcs",
+            "pvs",
         ],
         Target::Object(r) => match r.kind {
             Kind::Deployment => &[
