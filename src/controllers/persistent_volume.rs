@@ -219,3 +219,172 @@ pub fn sync_volume(store: &Store, id: PvId) -> Vec<PvAction> {
     }
     actions
 }
+
+#[cfg(test)]
+mod tests {
+    //! The controller's decisions on a store built by hand (no nodes: Immediate provisioning
+    //! then has no zone to draw).
+
+    use super::*;
+    use crate::api::meta::ObjectMeta;
+    use crate::api::quantity::Quantity;
+    use crate::api::storage::{
+        AccessMode, ClaimRef, ClaimSpec, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeBindingMode,
+        VolumeMode,
+    };
+    use crate::journal::Journal;
+
+    fn store() -> Store {
+        let mut s = Store::new(Journal::new(false));
+        s.create_namespace(SimTime::ZERO, "default");
+        s
+    }
+
+    fn claim(name: &str, class: Option<&str>, volume: &str) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            meta: ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() },
+            spec: ClaimSpec {
+                access_modes: vec![AccessMode::ReadWriteOnce],
+                storage: Quantity::parse("1Gi").unwrap(),
+                storage_class_name: class.map(str::to_string),
+                volume_name: volume.into(),
+                volume_mode: VolumeMode::Filesystem,
+                selector: None,
+            },
+            phase: ClaimPhase::Pending,
+            capacity: None,
+            origin: None,
+            owned_by_pod: false,
+            deleting: false,
+        }
+    }
+
+    fn volume(name: &str, policy: ReclaimPolicy) -> PersistentVolume {
+        PersistentVolume {
+            meta: ObjectMeta { name: name.into(), ..Default::default() },
+            capacity: Quantity::parse("5Gi").unwrap(),
+            access_modes: vec![AccessMode::ReadWriteOnce],
+            storage_class_name: String::new(),
+            node_affinity: None,
+            reclaim_policy: policy,
+            volume_mode: VolumeMode::Filesystem,
+            claim_ref: None,
+            phase: VolumePhase::Available,
+            deleting: false,
+        }
+    }
+
+    fn class(name: &str, mode: VolumeBindingMode) -> StorageClass {
+        let mut c = StorageClass::builtin();
+        c.meta.name = name.into();
+        c.meta.annotations.clear();
+        c.volume_binding_mode = mode;
+        c
+    }
+
+    #[test]
+    fn unbound_claims_bind_provision_or_wait() {
+        let streams = Streams::new(1);
+        let now = SimTime::from_secs(20);
+        let mut s = store();
+        s.put_storage_class(SimTime::ZERO, class("now", VolumeBindingMode::Immediate));
+        s.put_storage_class(SimTime::ZERO, class("later", VolumeBindingMode::WaitForFirstConsumer));
+        let free = s.create_pv(SimTime::ZERO, volume("free", ReclaimPolicy::Retain));
+        let plain = s.create_pvc(SimTime::ZERO, claim("plain", Some(""), ""));
+        assert_eq!(
+            sync_claim(&s, now, &streams, plain),
+            [PvAction::Bind(plain, free)],
+            "no class: a volume without one"
+        );
+        let now_claim = s.create_pvc(SimTime::ZERO, claim("now", Some("now"), ""));
+        assert_eq!(
+            sync_claim(&s, now, &streams, now_claim),
+            [PvAction::Provision { claim: now_claim, topology: vec![] }],
+            "no node has a zone: a volume every node reaches"
+        );
+        let later = s.create_pvc(SimTime::ZERO, claim("later", Some("later"), ""));
+        let actions = sync_claim(&s, now, &streams, later);
+        assert!(
+            matches!(actions.as_slice(), [PvAction::ClaimEvent(_, m)] if m.starts_with("WaitForFirstConsumer")),
+            "{actions:?}"
+        );
+        let missing = s.create_pvc(SimTime::ZERO, claim("missing", Some("gone"), ""));
+        assert_eq!(
+            sync_claim(&s, now, &streams, missing).last(),
+            Some(&PvAction::RequeueClaimAt(missing, SimTime::from_secs(30))),
+            "retried at the next 15 s tick"
+        );
+    }
+
+    #[test]
+    fn a_claim_naming_a_volume_gets_it_only_if_free_and_fitting() {
+        let streams = Streams::new(1);
+        let mut s = store();
+        let v = s.create_pv(SimTime::ZERO, volume("pv", ReclaimPolicy::Retain));
+        let mut taken = volume("taken", ReclaimPolicy::Retain);
+        taken.claim_ref = Some(ClaimRef { namespace: "default".into(), name: "other".into(), uid: None });
+        s.create_pv(SimTime::ZERO, taken);
+        let wants = s.create_pvc(SimTime::ZERO, claim("wants", Some(""), "pv"));
+        assert_eq!(sync_claim(&s, SimTime::ZERO, &streams, wants), [PvAction::Bind(wants, v)]);
+        let mut too_big = claim("big", Some(""), "pv");
+        too_big.spec.storage = Quantity::parse("50Gi").unwrap();
+        let big = s.create_pvc(SimTime::ZERO, too_big);
+        let actions = sync_claim(&s, SimTime::ZERO, &streams, big);
+        assert!(matches!(&actions[0], PvAction::ClaimEvent(_, m) if m.contains("too small")), "{actions:?}");
+        let thief = s.create_pvc(SimTime::ZERO, claim("thief", Some(""), "taken"));
+        let actions = sync_claim(&s, SimTime::ZERO, &streams, thief);
+        assert!(matches!(&actions[0], PvAction::ClaimEvent(_, m) if m.contains("different claim")), "{actions:?}");
+    }
+
+    #[test]
+    fn the_default_class_is_given_to_claims_without_one() {
+        let streams = Streams::new(1);
+        let mut s = store();
+        let c = s.create_pvc(SimTime::ZERO, claim("c", None, ""));
+        assert_eq!(s.pvc_by_id(c).unwrap().class(), "standard", "the built-in default, at admission");
+        // A class of the same name without the annotation replaces it: no default any more.
+        s.put_storage_class(SimTime::ZERO, class("standard", VolumeBindingMode::Immediate));
+        let u = s.create_pvc(SimTime::ZERO, claim("u", None, ""));
+        assert_eq!(s.pvc_by_id(u).unwrap().spec.storage_class_name, None);
+        assert_eq!(
+            sync_claim(&s, SimTime::ZERO, &streams, u).last(),
+            Some(&PvAction::RequeueClaimAt(u, SimTime::from_secs(15)))
+        );
+        let mut fast = class("fast", VolumeBindingMode::Immediate);
+        fast.meta.annotations.insert(crate::api::storage::DEFAULT_CLASS_ANNOTATION.into(), "true".into());
+        s.put_storage_class(SimTime::ZERO, fast);
+        assert_eq!(
+            sync_claim(&s, SimTime::ZERO, &streams, u),
+            [PvAction::AssignClass(u, "fast".into()), PvAction::Provision { claim: u, topology: vec![] }],
+            "given retroactively, then provisioned"
+        );
+    }
+
+    #[test]
+    fn volumes_of_deleted_claims_are_released_and_deleted_by_policy() {
+        let mut s = store();
+        let keep = s.create_pv(SimTime::ZERO, volume("keep", ReclaimPolicy::Retain));
+        let del = s.create_pv(SimTime::ZERO, volume("del", ReclaimPolicy::Delete));
+        let a = s.create_pvc(SimTime::ZERO, claim("a", Some(""), ""));
+        let b = s.create_pvc(SimTime::ZERO, claim("b", Some(""), ""));
+        s.bind_claim(SimTime::ZERO, a, keep);
+        s.bind_claim(SimTime::ZERO, b, del);
+        assert!(sync_volume(&s, keep).is_empty(), "bound to a live claim: nothing to do");
+        s.remove_pvc(SimTime::ZERO, "default", "a");
+        s.remove_pvc(SimTime::ZERO, "default", "b");
+        assert_eq!(sync_volume(&s, keep), [PvAction::SetVolumePhase(keep, VolumePhase::Released)]);
+        assert_eq!(
+            sync_volume(&s, del),
+            [PvAction::SetVolumePhase(del, VolumePhase::Released), PvAction::DeleteVolume(del)]
+        );
+        // A new claim of the old name does not get the Retain volume back.
+        let again = s.create_pvc(SimTime::ZERO, claim("a", Some(""), ""));
+        let actions = sync_claim(&s, SimTime::ZERO, &Streams::new(1), again);
+        assert!(!actions.iter().any(|a| matches!(a, PvAction::Bind(..))), "{actions:?}");
+        // A volume pre-bound by hand makes its claim sync.
+        let mut reserved = volume("reserved", ReclaimPolicy::Retain);
+        reserved.claim_ref = Some(ClaimRef { namespace: "default".into(), name: "a".into(), uid: None });
+        let r = s.create_pv(SimTime::ZERO, reserved);
+        assert_eq!(sync_volume(&s, r), [PvAction::SyncClaim(again)]);
+    }
+}

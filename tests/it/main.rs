@@ -24,3 +24,4 @@ mod scenarios;
 mod statefulsets;
 mod support;
 mod timeline;
+mod volumes;
