@@ -11,6 +11,7 @@ pub mod config;
 pub mod cron;
 pub mod daemonset;
 pub mod meta;
+pub mod networking;
 pub mod node;
 pub mod node_selector;
 pub mod pod;

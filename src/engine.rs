@@ -34,8 +34,8 @@ use crate::scenario::check::{CheckValue, Expectation, Target, evaluate};
 use crate::scenario::{Action, CheckWhen, Scenario};
 use crate::scheduler::Scheduler;
 use crate::store::{
-    Change, CronJobId, DeploymentId, DsId, JobId, NodeId, OwnerId, PdbId, PodId, PodOwner, RsId, ServiceId, Store,
-    StsId,
+    Change, CronJobId, DeploymentId, DsId, HpaId, JobId, NodeId, OwnerId, PdbId, PodId, PodOwner, RsId, ServiceId,
+    Store, StsId,
 };
 
 /// Every event of the simulation. A closed set, handled by one `match`.
@@ -77,6 +77,10 @@ pub enum Event {
     },
     /// A `kubectl drain` in progress retries its evictions or checks that its pods are gone.
     Drain(u32),
+    /// A whole second at which an offered load rate may change (`spec.load`).
+    LoadTick,
+    /// The HPA controller's periodic sync of one HorizontalPodAutoscaler.
+    HpaSync(HpaId),
 }
 
 /// A refusal of the Eviction API.
@@ -228,8 +232,15 @@ pub struct Simulation {
     /// Owners being deleted in the foreground, in the order their deletion began.
     foreground: Vec<OwnerId>,
     /// Per controller (`controller_index`), then the scheduler last.
-    controller_stats: [ControllerStats; 10],
+    controller_stats: [ControllerStats; 11],
     convergence: Vec<(DeploymentId, Convergence)>,
+    /// The load on Services (`spec.load`) and what each pod serves.
+    traffic: crate::load::Traffic,
+    /// The HPA controller's flags and its in-memory state per HPA (by id; `None` once deleted),
+    /// with the last warning narrated for it.
+    hpa_config: crate::controllers::hpa::HpaControllerConfig,
+    hpa_histories: Vec<Option<crate::controllers::hpa::HpaHistory>>,
+    hpa_warnings: Vec<String>,
     /// Per Job: the time of the batched sync pod changes asked for (`syncJobBatchPeriod`).
     job_sync_at: crate::controllers::PendingAdds,
     cronjob_queue: WorkQueue<CronJobId>,
@@ -288,8 +299,11 @@ pub struct RunStats {
     pub pods_scheduled: u64,
 }
 
+/// The HPA controller's slot in `controller_stats`, after the work-queue controllers' (its
+/// syncs are timer-driven, one per HPA every sync period).
+const HPA_STATS: usize = 9;
 /// The scheduler's slot in `controller_stats`, after the controllers'.
-const SCHEDULER_STATS: usize = 9;
+const SCHEDULER_STATS: usize = 10;
 
 fn controller_index(c: Controller) -> usize {
     match c {
@@ -335,7 +349,7 @@ impl Simulation {
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
             foreground: Vec::new(),
-            controller_stats: [ControllerStats::default(); 10],
+            controller_stats: [ControllerStats::default(); 11],
             convergence: Vec::new(),
             job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
@@ -348,6 +362,10 @@ impl Simulation {
             pv_sync_at: Default::default(),
             pvc_last_event: Vec::new(),
             reconcile_pending: [false; 9],
+            traffic: crate::load::Traffic::new(&scenario.load),
+            hpa_config: crate::controllers::hpa::HpaControllerConfig::default(),
+            hpa_histories: Vec::new(),
+            hpa_warnings: Vec::new(),
             rs_create_failures: Vec::new(),
             sts_create_failures: Vec::new(),
             ds_create_failures: Vec::new(),
@@ -403,6 +421,9 @@ impl Simulation {
             }
         }
         sim.queue.schedule_in(SimTime::ZERO, Lane::Observer, Event::Sample).expect("time zero");
+        if !sim.traffic.is_empty() {
+            sim.queue.schedule(SimTime::ZERO, Event::LoadTick).expect("time zero");
+        }
         sim.settle();
         sim
     }
@@ -458,6 +479,11 @@ impl Simulation {
 
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
+    }
+
+    /// The load on Services and what each pod serves.
+    pub fn traffic(&self) -> &crate::load::Traffic {
+        &self.traffic
     }
 
     pub fn digest(&self) -> String {
@@ -559,7 +585,7 @@ impl Simulation {
 
     /// Per controller: syncs run and API writes made, in a fixed order (`replicaset`,
     /// `deployment`, `endpoints`, `disruption`, `job`, `cronjob`, `statefulset`, `daemonset`,
-    /// `persistentvolume`, `scheduler`).
+    /// `persistentvolume`, `horizontalpodautoscaler`, `scheduler`).
     pub fn controller_stats(&self) -> Vec<(&'static str, ControllerStats)> {
         let names = [
             "replicaset",
@@ -571,6 +597,7 @@ impl Simulation {
             "statefulset",
             "daemonset",
             "persistentvolume",
+            "horizontalpodautoscaler",
             "scheduler",
         ];
         names.into_iter().zip(self.controller_stats).collect()
@@ -662,7 +689,8 @@ impl Simulation {
                 self.evaluate_windows();
             }
             Event::Sample => {
-                let sample = Sample::take(now, &self.store);
+                let mut sample = Sample::take(now, &self.store);
+                sample.traffic = self.traffic.services().iter().map(|s| (s.offered, s.served, s.dropped)).collect();
                 self.recorder.push(sample);
                 let next = now + self.recorder.interval;
                 if next <= self.until {
@@ -756,6 +784,22 @@ impl Simulation {
                 }
             }
             Event::Drain(i) => self.drain_step(i as usize),
+            Event::HpaSync(id) => {
+                let before = self.store.journal.record_count();
+                if self.hpa_sync(id) {
+                    let stats = &mut self.controller_stats[HPA_STATS];
+                    stats.reconciles += 1;
+                    stats.writes += self.store.journal.record_count() - before;
+                }
+            }
+            Event::LoadTick => {
+                self.traffic.update(&self.store, now);
+                if let Some(next) = self.traffic.next_change()
+                    && next <= self.until
+                {
+                    self.queue.schedule(next, Event::LoadTick).expect("future");
+                }
+            }
         }
         // Open check windows are evaluated at the end of every instant in which something
         // happened.
@@ -792,6 +836,11 @@ impl Simulation {
         }
         self.changes = changes;
         let now = self.queue.now();
+        // The load follows the end state of the changes (a pod's readiness, a Service, an
+        // Ingress) at once: kube-proxy programming takes no time.
+        if self.traffic.needs_update(now) {
+            self.traffic.update(&self.store, now);
+        }
         if self.scheduler.has_work() && !self.schedule_pending {
             self.schedule_pending = true;
             self.queue.schedule(now, Event::ScheduleOne).expect("now");
@@ -835,6 +884,15 @@ impl Simulation {
     fn dispatch(&mut self, change: Change) {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
+        match change {
+            Change::PodBound(p) | Change::PodStatus(p) | Change::PodDeleting(p) | Change::PodRemoved(p) => {
+                self.traffic.pod_changed(&self.store, p);
+            }
+            Change::Service(_) | Change::ServiceRemoved(_) | Change::Ingress(_) | Change::IngressRemoved(_) => {
+                self.traffic.mark_dirty();
+            }
+            _ => {}
+        }
         match change {
             Change::NodeAdded(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -932,6 +990,26 @@ impl Simulation {
             }
             Change::Pv(id) => self.pv_queue.add(crate::controllers::persistent_volume::VolumeKey::Volume(id)),
             Change::PvRemoved(_) | Change::StorageClassAdded { .. } | Change::StorageClassUpdated { .. } => {}
+            Change::Ingress(_) | Change::IngressRemoved(_) => {}
+            Change::Hpa(id) => {
+                // `enqueueHPA` adds a new HPA rate-limited: its first sync is one period after
+                // its creation; spec updates do not bring a queued sync forward.
+                if self.hpa_histories.len() <= id.index() {
+                    self.hpa_histories.resize(id.index() + 1, None);
+                    self.hpa_warnings.resize(id.index() + 1, String::new());
+                }
+                if self.hpa_histories[id.index()].is_none() {
+                    self.hpa_histories[id.index()] = Some(Default::default());
+                    let at = now + self.hpa_config.sync_period;
+                    self.queue.schedule(at, Event::HpaSync(id)).expect("future");
+                }
+            }
+            Change::HpaRemoved(id) => {
+                // The controller forgets the HPA's recommendations and scale events.
+                if let Some(h) = self.hpa_histories.get_mut(id.index()) {
+                    *h = None;
+                }
+            }
         }
     }
 
@@ -1504,6 +1582,49 @@ impl Simulation {
         SimDuration::from_millis(delay_ms)
     }
 
+    /// One sync of the HPA controller for `id` (`reconcileAutoscaler`), then the next one a
+    /// sync period later: the pods' usage is the load model's at this instant.
+    /// Returns whether a sync ran (the HPA still exists).
+    fn hpa_sync(&mut self, id: HpaId) -> bool {
+        use crate::controllers::hpa::{self, EventType, HpaAction, ScaleTarget};
+        let now = self.queue.now();
+        let Some(Some(history)) = self.hpa_histories.get_mut(id.index()) else { return false };
+        let Some(hpa) = self.store.hpa(id) else { return false };
+        let key = hpa.meta.key();
+        if self.traffic.needs_update(now) {
+            self.traffic.update(&self.store, now);
+        }
+        let actions = hpa::reconcile(&self.store, &self.traffic, &self.hpa_config, now, id, history);
+        for action in actions {
+            match action {
+                HpaAction::Scale { target, replicas } => match target {
+                    ScaleTarget::Deployment(d) => self.store.scale_deployment(now, d, replicas),
+                    ScaleTarget::ReplicaSet(rs) => {
+                        self.store.scale_replica_set(now, rs, replicas, &[]);
+                    }
+                },
+                HpaAction::Event(event) => {
+                    let line = format!("hpa {key}: {}", event.message);
+                    match event.event_type {
+                        EventType::Normal => self.store.journal.narrate(now, || line),
+                        // A failing HPA warns at every sync: narrate a warning when it changes.
+                        EventType::Warning => {
+                            let text = format!("{}: {}", event.reason, event.message);
+                            if self.hpa_warnings[id.index()] != text {
+                                self.store.journal.narrate(now, || format!("hpa {key}: {text}"));
+                                self.hpa_warnings[id.index()] = text;
+                            }
+                        }
+                    }
+                    self.store.record_hpa_event(now, id, event.reason, event.message);
+                }
+                HpaAction::SetStatus(status) => self.store.set_hpa_status(now, id, *status),
+            }
+        }
+        self.queue.schedule(now + self.hpa_config.sync_period, Event::HpaSync(id)).expect("future");
+        true
+    }
+
     /// Sets a Job's status and narrates the conditions that became True.
     fn set_job_status(&mut self, id: JobId, status: crate::api::batch::JobStatus) {
         use crate::api::batch::JobConditionType as C;
@@ -1823,6 +1944,18 @@ impl Simulation {
                     self.store.create_daemonset(now, ds.clone());
                 }
             },
+            Object::HorizontalPodAutoscaler(hpa) => match self.store.hpa_id(&hpa.meta.namespace, &hpa.meta.name) {
+                Some(id) => self.store.update_hpa_spec(now, id, hpa),
+                None => {
+                    self.store.create_hpa(now, hpa.clone());
+                }
+            },
+            Object::Ingress(ingress) => match self.store.ingress_id(&ingress.meta.namespace, &ingress.meta.name) {
+                Some(id) => self.store.update_ingress_spec(now, id, ingress),
+                None => {
+                    self.store.create_ingress(now, ingress.clone());
+                }
+            },
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
                     let existing = self.store.job(id).expect("live");
@@ -2064,6 +2197,8 @@ impl Simulation {
                             Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                         self.kubelets.machine_down(&mut ctx, id);
                         self.lifecycle.kubelet_stopped(&mut ctx, id);
+                        // Its containers stopped without any API change: they serve nothing now.
+                        self.traffic.mark_dirty();
                     }
                     Action::RecoverNode(_) => {
                         if self.kubelets.is_up(id) {
@@ -2540,6 +2675,14 @@ impl Simulation {
                     not_found(self);
                 }
             }
+            Kind::Ingress => match self.store.ingress_id(&r.namespace, &r.name) {
+                Some(id) => self.store.remove_ingress(now, id),
+                None => not_found(self),
+            },
+            Kind::HorizontalPodAutoscaler => match self.store.hpa_id(&r.namespace, &r.name) {
+                Some(id) => self.store.remove_hpa(now, id),
+                None => not_found(self),
+            },
             Kind::ConfigMap | Kind::Secret => {
                 let source = if r.kind == Kind::ConfigMap {
                     crate::api::pod::ConfigSource::ConfigMap
@@ -2706,7 +2849,8 @@ impl Simulation {
 
     /// The current value of an expectation's field and whether the expectation holds.
     fn observe(&self, e: &Expectation) -> (bool, String) {
-        match crate::metrics::field_value(&self.store, &e.target, &e.field) {
+        let now = self.queue.now();
+        match crate::metrics::field_value(&self.store, &self.traffic, now, &e.target, &e.field) {
             Some(actual) => (evaluate(&actual, e.op, &e.value), actual.to_string()),
             None => {
                 // A missing object has only `exists`.

@@ -308,6 +308,47 @@ pub enum Record {
         pvc: String,
         node: String,
     },
+    IngressCreated {
+        ingress: String,
+    },
+    /// An Ingress's spec changed (`generation` is the new one).
+    IngressUpdated {
+        ingress: String,
+        generation: i64,
+    },
+    IngressDeleted {
+        ingress: String,
+    },
+    HpaCreated {
+        hpa: String,
+    },
+    /// A HorizontalPodAutoscaler's spec changed (`generation` is the new one).
+    HpaUpdated {
+        hpa: String,
+        generation: i64,
+    },
+    HpaDeleted {
+        hpa: String,
+    },
+    /// The HPA controller wrote new `currentReplicas` / `desiredReplicas`.
+    HpaStatus {
+        hpa: String,
+        current_replicas: i32,
+        desired_replicas: i32,
+    },
+    /// An HPA condition changed its status or reason.
+    HpaCondition {
+        hpa: String,
+        condition: &'static str,
+        status: ConditionStatus,
+        reason: &'static str,
+    },
+    /// An event the HPA controller recorded (`SuccessfulRescale`, `FailedGetResourceMetric`, ...).
+    HpaEvent {
+        hpa: String,
+        reason: &'static str,
+        message: String,
+    },
     Scripted {
         action: String,
     },
@@ -397,6 +438,15 @@ impl Record {
             Record::StorageClassUpdated { .. } => 130,
             Record::StorageClassDeleted { .. } => 131,
             Record::PvcSelectedNode { .. } => 132,
+            Record::IngressCreated { .. } => 76,
+            Record::IngressUpdated { .. } => 77,
+            Record::IngressDeleted { .. } => 78,
+            Record::HpaCreated { .. } => 70,
+            Record::HpaUpdated { .. } => 71,
+            Record::HpaDeleted { .. } => 72,
+            Record::HpaStatus { .. } => 73,
+            Record::HpaCondition { .. } => 74,
+            Record::HpaEvent { .. } => 75,
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
@@ -477,6 +527,15 @@ impl Record {
             Record::StorageClassUpdated { .. } => "StorageClassUpdated",
             Record::StorageClassDeleted { .. } => "StorageClassDeleted",
             Record::PvcSelectedNode { .. } => "PersistentVolumeClaimSelectedNode",
+            Record::IngressCreated { .. } => "IngressCreated",
+            Record::IngressUpdated { .. } => "IngressUpdated",
+            Record::IngressDeleted { .. } => "IngressDeleted",
+            Record::HpaCreated { .. } => "HorizontalPodAutoscalerCreated",
+            Record::HpaUpdated { .. } => "HorizontalPodAutoscalerUpdated",
+            Record::HpaDeleted { .. } => "HorizontalPodAutoscalerDeleted",
+            Record::HpaStatus { .. } => "HorizontalPodAutoscalerStatus",
+            Record::HpaCondition { .. } => "HorizontalPodAutoscalerCondition",
+            Record::HpaEvent { .. } => "HorizontalPodAutoscalerEvent",
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
@@ -510,6 +569,10 @@ impl Record {
             | Record::PvcDeleted { pvc: node }
             | Record::DaemonSetCreated { ds: node }
             | Record::DaemonSetDeleted { ds: node }
+            | Record::IngressCreated { ingress: node }
+            | Record::IngressDeleted { ingress: node }
+            | Record::HpaCreated { hpa: node }
+            | Record::HpaDeleted { hpa: node }
             | Record::PvUpdated { pv: node }
             | Record::PvDeleting { pv: node }
             | Record::PvDeleted { pv: node }
@@ -531,6 +594,30 @@ impl Record {
                 for part in [pv, class, capacity, zone, claim] {
                     d.write_str(part);
                 }
+            }
+            Record::HpaUpdated { hpa, generation } => {
+                d.write_str(hpa);
+                d.write_i64(*generation);
+            }
+            Record::HpaStatus { hpa, current_replicas, desired_replicas } => {
+                d.write_str(hpa);
+                d.write_i64(i64::from(*current_replicas));
+                d.write_i64(i64::from(*desired_replicas));
+            }
+            Record::HpaCondition { hpa, condition, status, reason } => {
+                d.write_str(hpa);
+                d.write_str(condition);
+                d.write_u8(*status as u8);
+                d.write_str(reason);
+            }
+            Record::HpaEvent { hpa, reason, message } => {
+                d.write_str(hpa);
+                d.write_str(reason);
+                d.write_str(message);
+            }
+            Record::IngressUpdated { ingress, generation } => {
+                d.write_str(ingress);
+                d.write_i64(*generation);
             }
             Record::ConfigPut { kind, name, keys } => {
                 d.write_str(kind);
@@ -809,6 +896,34 @@ impl Record {
                 put("policy", (*policy).into());
             }
             Record::OwnerReferenceRemoved { object } => put("object", object.as_str().into()),
+            Record::IngressCreated { ingress } | Record::IngressDeleted { ingress } => {
+                put("ingress", ingress.as_str().into())
+            }
+            Record::IngressUpdated { ingress, generation } => {
+                put("ingress", ingress.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::HpaCreated { hpa } | Record::HpaDeleted { hpa } => put("hpa", hpa.as_str().into()),
+            Record::HpaUpdated { hpa, generation } => {
+                put("hpa", hpa.as_str().into());
+                put("generation", (*generation).into());
+            }
+            Record::HpaStatus { hpa, current_replicas, desired_replicas } => {
+                put("hpa", hpa.as_str().into());
+                put("current_replicas", (*current_replicas).into());
+                put("desired_replicas", (*desired_replicas).into());
+            }
+            Record::HpaCondition { hpa, condition, status, reason } => {
+                put("hpa", hpa.as_str().into());
+                put("condition", (*condition).into());
+                put("status", status.as_str().into());
+                put("reason", (*reason).into());
+            }
+            Record::HpaEvent { hpa, reason, message } => {
+                put("hpa", hpa.as_str().into());
+                put("reason", (*reason).into());
+                put("message", message.as_str().into());
+            }
             Record::ConfigPut { kind, name, keys } => {
                 put("kind", (*kind).into());
                 put("name", name.as_str().into());

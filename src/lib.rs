@@ -40,6 +40,7 @@ pub mod explain;
 pub mod journal;
 pub mod kernel;
 pub mod kubelet;
+pub mod load;
 pub mod manifest;
 pub mod metrics;
 pub mod output;

@@ -4,12 +4,14 @@
 //! What `kubectl apply` would accept, we accept; what the API server would reject, we reject
 //! with the file, line, column and object named. Fields Kubernetes defines but the simulator
 //! does not model are accepted and listed once (`kubesim validate`). Kinds that exist in
-//! Kubernetes but do not affect what the simulator models (ConfigMap, Ingress, ...) are
+//! Kubernetes but do not affect what the simulator models (ServiceAccount, NetworkPolicy, ...) are
 //! accepted and listed; kinds that would change behaviour but are not implemented yet are an
 //! error, so a run never silently ignores a workload.
 
+mod autoscaling;
 mod batch;
 mod daemonset;
+mod networking;
 mod node;
 mod pod;
 mod policy;
@@ -18,10 +20,12 @@ mod statefulset;
 mod storage;
 mod workload;
 
+use crate::api::autoscaling::HorizontalPodAutoscaler;
 use crate::api::batch::{CronJob, Job};
 use crate::api::config::ConfigObject;
 use crate::api::daemonset::DaemonSet;
 use crate::api::meta::{Kind, Labels, ObjectMeta};
+use crate::api::networking::Ingress;
 use crate::api::node::Node;
 use crate::api::pod::ConfigSource;
 use crate::api::pod::Pod;
@@ -36,6 +40,7 @@ use crate::api::workload::{Deployment, ReplicaSet};
 use crate::decode::{Ctx, DResult, Fields};
 use crate::yaml::{Node as YamlNode, Pos};
 
+pub use autoscaling::SCALE_TARGET_KINDS;
 pub use node::{NodeFields, build_node, decode_node_fields};
 pub use pod::{decode_pod_template, parse_sim_annotations};
 
@@ -61,6 +66,8 @@ pub enum Object {
     PersistentVolumeClaim(PersistentVolumeClaim),
     PersistentVolume(PersistentVolume),
     StorageClass(StorageClass),
+    Ingress(Ingress),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
 
 impl Object {
@@ -75,6 +82,8 @@ impl Object {
             Object::PriorityClass(_) => Kind::PriorityClass,
             Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
             Object::Job(_) => Kind::Job,
+            Object::Ingress(_) => Kind::Ingress,
+            Object::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
             Object::Config(c) => match c.source {
                 ConfigSource::ConfigMap => Kind::ConfigMap,
                 ConfigSource::Secret => Kind::Secret,
@@ -110,6 +119,8 @@ impl Object {
             Object::PersistentVolumeClaim(o) => &o.meta,
             Object::PersistentVolume(o) => &o.meta,
             Object::StorageClass(o) => &o.meta,
+            Object::Ingress(o) => &o.meta,
+            Object::HorizontalPodAutoscaler(o) => &o.meta,
         }
     }
 
@@ -141,7 +152,6 @@ impl Manifest {
 /// Kubernetes kinds that do not change anything the simulator models: accepted, listed.
 pub const IGNORED_KINDS: &[&str] = &[
     "ServiceAccount",
-    "Ingress",
     "IngressClass",
     "NetworkPolicy",
     "Role",
@@ -154,9 +164,9 @@ pub const IGNORED_KINDS: &[&str] = &[
 ];
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
-pub const UNSUPPORTED_KINDS: &[&str] = &["HorizontalPodAutoscaler", "ReplicationController"];
+pub const UNSUPPORTED_KINDS: &[&str] = &["ReplicationController"];
 
-const MODELLED_KINDS: [&str; 19] = [
+const MODELLED_KINDS: [&str; 21] = [
     "Namespace",
     "Node",
     "Pod",
@@ -176,10 +186,12 @@ const MODELLED_KINDS: [&str; 19] = [
     "PersistentVolumeClaim",
     "PersistentVolume",
     "StorageClass",
+    "Ingress",
+    "HorizontalPodAutoscaler",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Service, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota, PersistentVolumeClaim, PersistentVolume, StorageClass";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Service, Ingress, HorizontalPodAutoscaler, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota, PersistentVolumeClaim, PersistentVolume, StorageClass";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -226,9 +238,13 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PodDisruptionBudget" => "policy/v1",
         "Job" | "CronJob" => "batch/v1",
         "StorageClass" => "storage.k8s.io/v1",
+        "Ingress" => "networking.k8s.io/v1",
+        "HorizontalPodAutoscaler" => "autoscaling/v2",
         _ => "v1",
     };
-    if api_version != expected_api {
+    // autoscaling/v1 HPAs are served too, and converted (targetCPUUtilizationPercentage).
+    let also_served = kind == "HorizontalPodAutoscaler" && api_version == "autoscaling/v1";
+    if api_version != expected_api && !also_served {
         return Err(ctx.error_hint(
             api_node.pos,
             "apiVersion",
@@ -258,6 +274,8 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PersistentVolumeClaim" => Kind::PersistentVolumeClaim,
         "PersistentVolume" => Kind::PersistentVolume,
         "StorageClass" => Kind::StorageClass,
+        "Ingress" => Kind::Ingress,
+        "HorizontalPodAutoscaler" => Kind::HorizontalPodAutoscaler,
         _ => Kind::Service,
     };
     let meta = decode_metadata(ctx, meta_node, meta_kind)?;
@@ -292,6 +310,10 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         }
         Kind::PodDisruptionBudget => Object::PodDisruptionBudget(policy::decode_pdb(ctx, meta, spec)?),
         Kind::Job => Object::Job(batch::decode_job(ctx, meta, spec, root.pos)?),
+        Kind::Ingress => Object::Ingress(networking::decode_ingress(ctx, meta, spec, root.pos)?),
+        Kind::HorizontalPodAutoscaler => {
+            Object::HorizontalPodAutoscaler(autoscaling::decode_hpa(ctx, meta, &api_version, spec, root.pos)?)
+        }
         Kind::ConfigMap | Kind::Secret => {
             let source = if meta_kind == Kind::ConfigMap { ConfigSource::ConfigMap } else { ConfigSource::Secret };
             if let Some(spec) = spec {

@@ -4,6 +4,7 @@
 use crate::api::meta::{ConditionStatus, Kind};
 use crate::api::pod::{ContainerState, PodPhase};
 use crate::kernel::{SimDuration, SimTime};
+use crate::load::Traffic;
 use crate::scenario::check::{CheckValue, Target};
 use crate::store::Store;
 
@@ -28,6 +29,8 @@ pub struct Sample {
     pub scalars: Vec<(String, i64, i64)>,
     /// API writes so far (journal records), for the writes-per-interval column.
     pub api_writes_total: u64,
+    /// (offered, served, dropped) mrps of each loaded Service, in `Traffic::services` order.
+    pub traffic: Vec<(u64, u64, u64)>,
 }
 
 impl Sample {
@@ -50,6 +53,7 @@ impl Sample {
             memory_requested_bytes: 0,
             memory_allocatable_bytes: 0,
             scalars: Vec::new(),
+            traffic: Vec::new(),
         };
         for node in store.nodes() {
             let a = &node.allocatable_resources;
@@ -136,8 +140,13 @@ fn int(v: impl Into<i64>) -> CheckValue {
     CheckValue::Int(v.into())
 }
 
-/// The value of a check field, or `None` when the object does not exist.
-pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckValue> {
+/// Whole requests per second, rounded down, of a rate in mrps.
+fn rps(mrps: u64) -> CheckValue {
+    int(i64::try_from(mrps / 1000).unwrap_or(i64::MAX))
+}
+
+/// The value of a check field at `now`, or `None` when the object does not exist.
+pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Target, field: &str) -> Option<CheckValue> {
     let r = match target {
         Target::Cluster => {
             let sample = Sample::take(SimTime::ZERO, store);
@@ -199,11 +208,22 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
         }
         Kind::Service => {
             let s = store.service(store.service_id(&r.namespace, &r.name)?)?;
+            // A Service without load offers, serves and drops nothing.
+            let load = traffic.service(&r.namespace, &r.name);
+            let rate = |pick: fn(&crate::load::ServiceTraffic) -> u64| rps(load.map_or(0, pick));
+            let totals = load.map(|l| traffic.totals(l, now)).unwrap_or_default();
+            let requests = |milli: u64| int(i64::try_from(milli / 1000).unwrap_or(i64::MAX));
             match field {
                 "exists" => yes(true),
                 "readyEndpoints" => int(s.endpoints.ready),
                 "notReadyEndpoints" => int(s.endpoints.not_ready),
                 "servingTerminatingEndpoints" => int(s.endpoints.serving_terminating),
+                "offeredRps" => rate(|l| l.offered),
+                "servedRps" => rate(|l| l.served),
+                "droppedRps" => rate(|l| l.dropped),
+                "offeredRequests" => requests(totals.offered_milli),
+                "servedRequests" => requests(totals.served_milli),
+                "droppedRequests" => requests(totals.dropped_milli),
                 _ => return None,
             }
         }
@@ -229,8 +249,12 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
             }
         }
         Kind::Pod => {
-            let p = store.pod(store.pod_id(&r.namespace, &r.name)?);
+            let id = store.pod_id(&r.namespace, &r.name)?;
+            let p = store.pod(id);
             match field {
+                "cpuUsage" => int(traffic.cpu_usage_milli(store, id).unwrap_or(0)),
+                "memoryUsage" => int(traffic.memory_usage_bytes(store, id).unwrap_or(0)),
+                "servedRps" => rps(traffic.served(id)),
                 "exists" => yes(true),
                 "phase" => word(p.status.phase.as_str()),
                 "ready" => yes(p.is_ready()),
@@ -436,6 +460,48 @@ pub fn field_value(store: &Store, target: &Target, field: &str) -> Option<CheckV
             if !store.namespace_exists(&r.name) {
                 return None;
             }
+            match field {
+                "exists" => yes(true),
+                _ => return None,
+            }
+        }
+        Kind::HorizontalPodAutoscaler => {
+            use crate::api::autoscaling::{HpaConditionType as C, MetricStatus};
+            let hpa = store.hpa(store.hpa_id(&r.namespace, &r.name)?)?;
+            let status = &hpa.status;
+            let cond = |t: C| word(status.condition(t).map_or("Unknown", |c| c.status.as_str()));
+            let reason = |t: C| word(status.condition(t).map_or("None", |c| c.reason));
+            match field {
+                "exists" => yes(true),
+                "minReplicas" => int(hpa.spec.min_replicas_or_default()),
+                "maxReplicas" => int(hpa.spec.max_replicas),
+                "currentReplicas" => int(status.current_replicas),
+                "desiredReplicas" => int(status.desired_replicas),
+                "currentCpuUtilization" => status
+                    .current_metrics
+                    .iter()
+                    .flatten()
+                    .find_map(|m| match m {
+                        MetricStatus::Resource(r) if r.name == crate::api::resources::ResourceName::Cpu => {
+                            r.current.average_utilization
+                        }
+                        _ => None,
+                    })
+                    .map_or_else(|| word("None"), int),
+                "lastScaleTime" => status
+                    .last_scale_time
+                    .map_or_else(|| word("None"), |t| int(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))),
+                "AbleToScale" => cond(C::AbleToScale),
+                "ScalingActive" => cond(C::ScalingActive),
+                "ScalingLimited" => cond(C::ScalingLimited),
+                "AbleToScaleReason" => reason(C::AbleToScale),
+                "ScalingActiveReason" => reason(C::ScalingActive),
+                "ScalingLimitedReason" => reason(C::ScalingLimited),
+                _ => return None,
+            }
+        }
+        Kind::Ingress => {
+            store.ingress(store.ingress_id(&r.namespace, &r.name)?)?;
             match field {
                 "exists" => yes(true),
                 _ => return None,

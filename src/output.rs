@@ -61,6 +61,9 @@ struct SummaryJson<'a> {
     controllers: std::collections::BTreeMap<&'static str, ControllerJson>,
     /// Scripted or initial Deployment changes and the time to converge on each.
     convergence: Vec<ConvergenceJson>,
+    /// Request totals per loaded Service; absent without `spec.load`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    load: Vec<LoadJson>,
 }
 
 #[derive(Serialize)]
@@ -77,6 +80,14 @@ struct ConvergenceJson {
     converged_s: Option<f64>,
     duration_s: Option<f64>,
     superseded_s: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct LoadJson {
+    service: String,
+    offered_requests: f64,
+    served_requests: f64,
+    dropped_requests: f64,
 }
 
 /// The version string printed in outputs and reproduction lines.
@@ -128,6 +139,22 @@ pub fn summary_json(sim: &Simulation, stopped_early: Option<&str>) -> String {
                 superseded_s: c.superseded.map(|t| t.as_secs_f64()),
                 action: c.action,
                 deployment: c.deployment,
+            })
+            .collect(),
+        load: sim
+            .traffic()
+            .services()
+            .iter()
+            .map(|s| {
+                let t = sim.traffic().totals(s, sim.now());
+                // Thousandths of a request, exactly representable as decimals of at most 3 digits.
+                let requests = |milli: u64| milli as f64 / 1000.0;
+                LoadJson {
+                    service: s.key(),
+                    offered_requests: requests(t.offered_milli),
+                    served_requests: requests(t.served_milli),
+                    dropped_requests: requests(t.dropped_milli),
+                }
             })
             .collect(),
     };
@@ -204,6 +231,12 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     for name in &scalar_names {
         let _ = write!(out, ",{name}_requested,{name}_allocatable");
     }
+    // One triple of columns per loaded Service (none without spec.load).
+    let services = sim.traffic().services();
+    for s in services {
+        let key = s.key();
+        let _ = write!(out, ",{key}_offered_rps,{key}_served_rps,{key}_dropped_rps");
+    }
     out.push('\n');
     let mut previous_writes = 0u64;
     for s in samples {
@@ -229,6 +262,11 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
         for name in &scalar_names {
             let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
             let _ = write!(out, ",{req},{alloc}");
+        }
+        for i in 0..services.len() {
+            let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();
+            let rate = crate::load::format_rate;
+            let _ = write!(out, ",{},{},{}", rate(offered), rate(served), rate(dropped));
         }
         out.push('\n');
     }

@@ -8,6 +8,7 @@
 //! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
 
 pub mod check;
+mod load;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -190,6 +191,8 @@ pub struct Scenario {
     pub manifests: Vec<Manifest>,
     pub events: Vec<ScriptedEvent>,
     pub checks: Vec<Check>,
+    /// `spec.load`: requests offered to Services, in file order.
+    pub load: Vec<crate::load::LoadEntry>,
     /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
     pub unmodelled: Unmodelled,
     /// The plugin registry the scheduler configuration was checked against; the simulation
@@ -388,6 +391,10 @@ fn decode_scenario(
             events.push(ev);
         }
     }
+    let load = match f.get("load") {
+        Some(list) => load::decode_load(ctx, list, loader, &manifests, &events)?,
+        None => Vec::new(),
+    };
     let mut checks = Vec::new();
     if let Some(list) = f.get("checks") {
         for (i, item) in ctx.seq(list, "spec.checks")?.iter().enumerate() {
@@ -423,6 +430,7 @@ fn decode_scenario(
         manifests,
         events,
         checks,
+        load,
         unmodelled: Unmodelled::new(),
         plugins: Arc::new(plugins.clone()),
     })

@@ -13,10 +13,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::api::autoscaling::{HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
 use crate::api::batch::{CronJob, CronJobStatus, Job, JobStatus};
 use crate::api::config::ConfigObject;
 use crate::api::daemonset::{DaemonSet, DaemonSetStatus};
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
+use crate::api::networking::Ingress;
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
@@ -91,6 +93,14 @@ id_type!(
 id_type!(
     /// A PersistentVolume's dense id. Never reused.
     PvId
+);
+id_type!(
+    /// An Ingress's dense id. Never reused.
+    IngressId
+);
+id_type!(
+    /// A HorizontalPodAutoscaler's dense id. Never reused.
+    HpaId
 );
 
 /// The controller that owns a pod (its `ownerReferences` entry with `controller: true`).
@@ -186,6 +196,12 @@ pub enum Change {
     StorageClassUpdated {
         topologies_changed: bool,
     },
+    /// An Ingress was created or its spec changed.
+    Ingress(IngressId),
+    IngressRemoved(IngressId),
+    /// A HorizontalPodAutoscaler was created or its spec changed (not its status).
+    Hpa(HpaId),
+    HpaRemoved(HpaId),
 }
 
 /// Counters the summary reports.
@@ -278,6 +294,10 @@ pub struct Store {
     /// Live pods controlled by each DaemonSet, in creation order.
     ds_pods: Vec<Vec<PodId>>,
     ds_backoff: Vec<DaemonBackoff>,
+    ingresses: Vec<Option<Ingress>>,
+    ingress_names: HashMap<NsName, IngressId>,
+    hpas: Vec<Option<HorizontalPodAutoscaler>>,
+    hpa_names: HashMap<NsName, HpaId>,
     next_uid: u64,
     changes: Vec<Change>,
     pub journal: Journal,
@@ -352,6 +372,10 @@ impl Store {
             ds_names: HashMap::new(),
             ds_pods: Vec::new(),
             ds_backoff: Vec::new(),
+            ingresses: Vec::new(),
+            ingress_names: HashMap::new(),
+            hpas: Vec::new(),
+            hpa_names: HashMap::new(),
             next_uid: 1,
             changes: Vec::new(),
             journal,
@@ -829,6 +853,10 @@ impl Store {
         if pod.status.start_time.is_none() {
             pod.status.start_time = Some(now);
         }
+        if pod.status.ready_transition.is_none() {
+            // The kubelet's first status of the pod carries Ready=False from this instant.
+            pod.status.ready_transition = Some(now);
+        }
         pod.status.container = ContainerState::Running { started_at: now };
         pod.status.waiting_reason.clear();
         pod.status.waiting_message.clear();
@@ -863,6 +891,7 @@ impl Store {
             return false;
         }
         pod.status.ready_since = ready.then_some(now);
+        pod.status.ready_transition = Some(now);
         if ready && pod.status.first_ready_at.is_none() {
             pod.status.first_ready_at = Some(now);
         }
@@ -895,7 +924,9 @@ impl Store {
         pod.status.phase = phase;
         if phase.is_terminal() {
             pod.status.finished_at = Some(now);
-            pod.status.ready_since = None;
+            if pod.status.ready_since.take().is_some() {
+                pod.status.ready_transition = Some(now);
+            }
         }
         let key = pod.meta.key();
         self.journal.record(now, Record::PodPhase { pod: key, phase: phase.as_str() });
@@ -2275,6 +2306,151 @@ impl Store {
     pub fn ds_owner_ref(&self, id: DsId) -> Option<OwnerReference> {
         let ds = self.daemonset(id)?;
         Some(OwnerReference { kind: Kind::DaemonSet, name: ds.meta.name.clone(), uid: ds.meta.uid, controller: true })
+    }
+
+    // ----- ingresses -----
+
+    pub fn ingress(&self, id: IngressId) -> Option<&Ingress> {
+        self.ingresses[id.index()].as_ref()
+    }
+
+    pub fn ingress_id(&self, namespace: &str, name: &str) -> Option<IngressId> {
+        self.ingress_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn ingress_ids(&self) -> impl Iterator<Item = IngressId> + '_ {
+        (0..self.ingresses.len() as u32).map(IngressId).filter(|id| self.ingresses[id.index()].is_some())
+    }
+
+    /// Whether some Ingress of `namespace` routes to its Service `service`.
+    pub fn service_exposed(&self, namespace: &str, service: &str) -> bool {
+        self.ingresses.iter().flatten().any(|i| i.meta.namespace == namespace && i.exposes(service))
+    }
+
+    pub fn create_ingress(&mut self, now: SimTime, mut ingress: Ingress) -> IngressId {
+        let id = IngressId(self.ingresses.len() as u32);
+        ingress.meta.uid = self.uid();
+        ingress.meta.creation_timestamp = now;
+        ingress.meta.generation = 1;
+        self.ingress_names.insert(key_of(&ingress.meta), id);
+        self.journal.record(now, Record::IngressCreated { ingress: ingress.meta.key() });
+        self.ingresses.push(Some(ingress));
+        self.changes.push(Change::Ingress(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest; bumps the generation if the spec
+    /// changed.
+    pub fn update_ingress_spec(&mut self, now: SimTime, id: IngressId, desired: &Ingress) {
+        let Some(ingress) = self.ingresses[id.index()].as_mut() else { return };
+        ingress.meta.labels = desired.meta.labels.clone();
+        if ingress.same_spec(desired) {
+            return;
+        }
+        ingress.ingress_class_name = desired.ingress_class_name.clone();
+        ingress.default_backend = desired.default_backend.clone();
+        ingress.rules = desired.rules.clone();
+        ingress.meta.generation += 1;
+        let (key, generation) = (ingress.meta.key(), ingress.meta.generation);
+        self.journal.record(now, Record::IngressUpdated { ingress: key, generation });
+        self.changes.push(Change::Ingress(id));
+    }
+
+    pub fn remove_ingress(&mut self, now: SimTime, id: IngressId) {
+        let Some(ingress) = self.ingresses[id.index()].take() else { return };
+        self.ingress_names.remove(&key_of(&ingress.meta));
+        self.journal.record(now, Record::IngressDeleted { ingress: ingress.meta.key() });
+        self.changes.push(Change::IngressRemoved(id));
+    }
+
+    // ----- horizontal pod autoscalers -----
+
+    pub fn hpa(&self, id: HpaId) -> Option<&HorizontalPodAutoscaler> {
+        self.hpas[id.index()].as_ref()
+    }
+
+    pub fn hpa_id(&self, namespace: &str, name: &str) -> Option<HpaId> {
+        self.hpa_names.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn hpa_ids(&self) -> impl Iterator<Item = HpaId> + '_ {
+        (0..self.hpas.len() as u32).map(HpaId).filter(|id| self.hpas[id.index()].is_some())
+    }
+
+    pub fn create_hpa(&mut self, now: SimTime, mut hpa: HorizontalPodAutoscaler) -> HpaId {
+        let id = HpaId(self.hpas.len() as u32);
+        hpa.meta.uid = self.uid();
+        hpa.meta.creation_timestamp = now;
+        hpa.meta.generation = 1;
+        hpa.status = HorizontalPodAutoscalerStatus::default();
+        self.hpa_names.insert(key_of(&hpa.meta), id);
+        self.journal.record(now, Record::HpaCreated { hpa: hpa.meta.key() });
+        self.hpas.push(Some(hpa));
+        self.changes.push(Change::Hpa(id));
+        id
+    }
+
+    /// Replaces the spec and labels from an applied manifest; bumps the generation if the spec
+    /// changed.
+    pub fn update_hpa_spec(&mut self, now: SimTime, id: HpaId, desired: &HorizontalPodAutoscaler) {
+        let Some(hpa) = self.hpas[id.index()].as_mut() else { return };
+        hpa.meta.labels = desired.meta.labels.clone();
+        if hpa.spec == desired.spec {
+            return;
+        }
+        hpa.spec = desired.spec.clone();
+        hpa.meta.generation += 1;
+        let (key, generation) = (hpa.meta.key(), hpa.meta.generation);
+        self.journal.record(now, Record::HpaUpdated { hpa: key, generation });
+        self.changes.push(Change::Hpa(id));
+    }
+
+    /// The HPA controller's status update: journals new replica counts and every condition
+    /// whose status or reason changed (not messages or metric values, which change at every
+    /// sync under a varying load).
+    pub fn set_hpa_status(&mut self, now: SimTime, id: HpaId, status: HorizontalPodAutoscalerStatus) {
+        let Some(hpa) = self.hpas[id.index()].as_mut() else { return };
+        let key = hpa.meta.key();
+        if (hpa.status.current_replicas, hpa.status.desired_replicas)
+            != (status.current_replicas, status.desired_replicas)
+        {
+            self.journal.record(
+                now,
+                Record::HpaStatus {
+                    hpa: key.clone(),
+                    current_replicas: status.current_replicas,
+                    desired_replicas: status.desired_replicas,
+                },
+            );
+        }
+        for c in &status.conditions {
+            let old = hpa.status.condition(c.condition_type);
+            if old.is_none_or(|o| o.status != c.status || o.reason != c.reason) {
+                self.journal.record(
+                    now,
+                    Record::HpaCondition {
+                        hpa: key.clone(),
+                        condition: c.condition_type.as_str(),
+                        status: c.status,
+                        reason: c.reason,
+                    },
+                );
+            }
+        }
+        hpa.status = status;
+    }
+
+    /// An event the HPA controller records on the HPA.
+    pub fn record_hpa_event(&mut self, now: SimTime, id: HpaId, reason: &'static str, message: String) {
+        let Some(hpa) = self.hpas[id.index()].as_ref() else { return };
+        self.journal.record(now, Record::HpaEvent { hpa: hpa.meta.key(), reason, message });
+    }
+
+    pub fn remove_hpa(&mut self, now: SimTime, id: HpaId) {
+        let Some(hpa) = self.hpas[id.index()].take() else { return };
+        self.hpa_names.remove(&key_of(&hpa.meta));
+        self.journal.record(now, Record::HpaDeleted { hpa: hpa.meta.key() });
+        self.changes.push(Change::HpaRemoved(id));
     }
 
     /// An owner reference to a Job, for the pods it creates.

@@ -45,10 +45,12 @@ pub enum Kind {
     PersistentVolumeClaim,
     PersistentVolume,
     StorageClass,
+    Ingress,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -68,6 +70,8 @@ impl Kind {
         Kind::PersistentVolumeClaim,
         Kind::PersistentVolume,
         Kind::StorageClass,
+        Kind::Ingress,
+        Kind::HorizontalPodAutoscaler,
     ];
 
     /// The `kind:` spelling in manifests.
@@ -92,6 +96,8 @@ impl Kind {
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             Kind::PersistentVolume => "PersistentVolume",
             Kind::StorageClass => "StorageClass",
+            Kind::Ingress => "Ingress",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -113,6 +119,8 @@ impl Kind {
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job | Kind::CronJob => "batch/v1",
             Kind::StorageClass => "storage.k8s.io/v1",
+            Kind::Ingress => "networking.k8s.io/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
         }
     }
 
@@ -139,6 +147,8 @@ impl Kind {
             Kind::PersistentVolumeClaim => "persistentvolumeclaim",
             Kind::PersistentVolume => "persistentvolume",
             Kind::StorageClass => "storageclass",
+            Kind::Ingress => "ingress",
+            Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
         }
     }
 
@@ -173,6 +183,8 @@ impl Kind {
             "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => Kind::PersistentVolumeClaim,
             "persistentvolume" | "persistentvolumes" | "pv" => Kind::PersistentVolume,
             "storageclass" | "storageclasses" | "sc" => Kind::StorageClass,
+            "ingress" | "ingresses" | "ing" => Kind::Ingress,
+            "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => Kind::HorizontalPodAutoscaler,
             _ => return None,
         })
     }

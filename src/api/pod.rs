@@ -31,8 +31,30 @@ pub mod annotations {
     /// crash, the third and later succeed). An attempt is a container run: a restart of the
     /// same pod, or the next pod of the same Job (or Job index).
     pub const EXIT_CODES: &str = "sim.kubesim.io/exit-codes";
+    /// The cpu a pod uses per request per second it serves (a quantity, e.g. `5m`).
+    pub const CPU_PER_REQUEST: &str = "sim.kubesim.io/cpu-per-request";
+    /// The cpu a running pod uses when idle (a quantity; default 0).
+    pub const CPU_BASE: &str = "sim.kubesim.io/cpu-base";
+    /// The memory a pod uses per request per second it serves (a quantity, e.g. `2Mi`).
+    pub const MEMORY_PER_REQUEST: &str = "sim.kubesim.io/memory-per-request";
+    /// The memory a running pod uses when idle (a quantity; default 0).
+    pub const MEMORY_BASE: &str = "sim.kubesim.io/memory-base";
+    /// The requests per second a pod can serve; default: `(cpu limit − cpu-base) /
+    /// cpu-per-request` when both are known, else unlimited.
+    pub const MAX_RPS: &str = "sim.kubesim.io/max-rps";
     /// Every recognised key, for "did you mean" on misspelled annotations.
-    pub const ALL: [&str; 5] = [STARTUP, DURATION, EXIT_CODE, SHUTDOWN, EXIT_CODES];
+    pub const ALL: [&str; 10] = [
+        STARTUP,
+        DURATION,
+        EXIT_CODE,
+        SHUTDOWN,
+        EXIT_CODES,
+        CPU_PER_REQUEST,
+        CPU_BASE,
+        MEMORY_PER_REQUEST,
+        MEMORY_BASE,
+        MAX_RPS,
+    ];
 }
 
 /// `spec.restartPolicy`.
@@ -424,6 +446,21 @@ pub struct SimBehavior {
     /// `exit-codes`: the exit code of each attempt in turn (the last one repeats); empty:
     /// every attempt exits with `exit_code`.
     pub exit_codes: Vec<i32>,
+    /// How the pod uses resources for the load it serves (`spec.load`).
+    pub serving: ServingBehavior,
+}
+
+/// What serving requests costs a pod, from the `cpu-*`, `memory-*` and `max-rps` annotations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServingBehavior {
+    /// Micro-cores per request per second.
+    pub cpu_per_request_micro: i64,
+    pub cpu_base_milli: i64,
+    /// Bytes per request per second.
+    pub memory_per_request_bytes: i64,
+    pub memory_base_bytes: i64,
+    /// Capacity in milli-requests per second, when written.
+    pub max_rps: Option<u64>,
 }
 
 impl SimBehavior {
@@ -449,6 +486,9 @@ impl fmt::Debug for SimBehavior {
             .field("shutdown", &self.shutdown);
         if !self.exit_codes.is_empty() {
             d.field("exit_codes", &self.exit_codes);
+        }
+        if self.serving != ServingBehavior::default() {
+            d.field("serving", &self.serving);
         }
         d.finish()
     }
@@ -519,6 +559,10 @@ pub struct PodStatus {
     pub ready_since: Option<SimTime>,
     /// The first time the pod ever became Ready (for startup latency).
     pub first_ready_at: Option<SimTime>,
+    /// `lastTransitionTime` of the `Ready` condition: when the kubelet first reported it
+    /// (False, at the container's first start) and whenever it changed since; `None` until
+    /// the pod has started. The HPA's cpu initialization rules read it.
+    pub ready_transition: Option<SimTime>,
     /// When the pod reached a terminal phase, or was removed.
     pub finished_at: Option<SimTime>,
     pub container: ContainerState,

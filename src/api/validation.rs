@@ -171,6 +171,60 @@ pub fn is_dns1035_label(value: &str) -> Result<(), String> {
     collect(errs)
 }
 
+const WILDCARD_DNS1123_SUBDOMAIN_FMT: &str = "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const WILDCARD_DNS1123_SUBDOMAIN_ERR: &str = "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character";
+
+/// IsWildcardDNS1123Subdomain: `*.` followed by a DNS-1123 subdomain, at most 253 bytes in all
+/// (Ingress hosts such as `*.example.com`).
+pub fn is_wildcard_dns1123_subdomain(value: &str) -> Result<(), String> {
+    let mut errs = Vec::new();
+    if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
+        errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
+    }
+    let ok = value.strip_prefix("*.").is_some_and(|rest| dns1123_subdomain_pattern(rest.as_bytes()));
+    if !ok {
+        errs.push(regex_error(WILDCARD_DNS1123_SUBDOMAIN_ERR, WILDCARD_DNS1123_SUBDOMAIN_FMT, &["*.example.com"]));
+    }
+    collect(errs)
+}
+
+/// IsValidPortName: an IANA service name, at most 15 lower-case letters, digits and single
+/// inner hyphens, with at least one letter.
+pub fn is_valid_port_name(port: &str) -> Result<(), String> {
+    let mut errs = Vec::new();
+    if port.len() > 15 {
+        errs.push(max_len_error(15));
+    }
+    let b = port.as_bytes();
+    if b.is_empty() || !b.iter().all(|&c| is_lower_alnum(c) || c == b'-') {
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+    } else if !b.iter().any(u8::is_ascii_lowercase) {
+        errs.push("must contain at least one letter (a-z)".to_string());
+    } else if port.contains("--") {
+        errs.push("must not contain consecutive hyphens (-)".to_string());
+    } else if b[0] == b'-' || b[b.len() - 1] == b'-' {
+        errs.push("must not begin or end with a hyphen (-)".to_string());
+    }
+    collect(errs)
+}
+
+/// IsValidPortNum: 1..=65535.
+pub fn is_valid_port_num(port: i64) -> Result<(), String> {
+    if (1..=65535).contains(&port) { Ok(()) } else { Err("must be between 1 and 65535, inclusive".to_string()) }
+}
+
+/// IsValidPathSegmentName: a name that can be one segment of a URL path (kinds and names of
+/// object references): not `.` or `..`, no `/` or `%`.
+pub fn is_valid_path_segment_name(name: &str) -> Result<(), String> {
+    for illegal in [".", ".."] {
+        if name == illegal {
+            return Err(format!("may not be '{illegal}'"));
+        }
+    }
+    let errs = ["/", "%"].iter().filter(|c| name.contains(**c)).map(|c| format!("may not contain '{c}'")).collect();
+    collect(errs)
+}
+
 /// Whether `value` is a valid label key (qualified name). Allocation-free form of
 /// [`is_qualified_name`].
 pub fn qualified_name_ok(value: &str) -> bool {
@@ -559,5 +613,23 @@ mod tests {
         assert!(!qualified_name_ok(&slashes));
         let dots = rep('.', 1 << 16);
         assert!(!dns1123_subdomain_ok(&dots));
+    }
+
+    #[test]
+    fn port_names_hosts_and_path_segments() {
+        assert!(is_valid_port_name("http").is_ok());
+        assert!(is_valid_port_name("h2c-web").is_ok());
+        assert_eq!(is_valid_port_name("8080").unwrap_err(), "must contain at least one letter (a-z)");
+        assert_eq!(is_valid_port_name("web--x").unwrap_err(), "must not contain consecutive hyphens (-)");
+        assert_eq!(is_valid_port_name("-web").unwrap_err(), "must not begin or end with a hyphen (-)");
+        assert!(is_valid_port_name("Web").unwrap_err().starts_with("must contain only alpha-numeric"));
+        assert!(is_valid_port_name("a-very-long-port-name").unwrap_err().starts_with("must be no more than 15 bytes"));
+        assert!(is_wildcard_dns1123_subdomain("*.example.com").is_ok());
+        assert!(is_wildcard_dns1123_subdomain("*.Example.com").is_err());
+        assert!(is_wildcard_dns1123_subdomain("a.*.com").is_err());
+        assert!(is_valid_port_num(65535).is_ok() && is_valid_port_num(0).is_err());
+        assert_eq!(is_valid_path_segment_name(".."), Err("may not be '..'".to_string()));
+        assert_eq!(is_valid_path_segment_name("a/b%c"), Err("may not contain '/'; may not contain '%'".to_string()));
+        assert!(is_valid_path_segment_name("Deployment").is_ok());
     }
 }

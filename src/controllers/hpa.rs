@@ -61,7 +61,9 @@ use crate::api::meta::ConditionStatus;
 use crate::api::pod::{PodPhase, PodSpec};
 use crate::api::quantity::{Format, Quantity};
 use crate::api::resources::ResourceName;
+use crate::api::selector::LabelSelector;
 use crate::kernel::{SimDuration, SimTime};
+use crate::store::{DeploymentId, HpaId, PodId, RsId, Store};
 
 /// `--horizontal-pod-autoscaler-sync-period`.
 pub const SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
@@ -1613,6 +1615,159 @@ pub fn sync(input: &SyncInput<'_>, history: &mut HpaHistory) -> SyncOutcome {
         rescaled: rescale,
     };
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The controller in the engine: reading the store, one sync, the actions
+// ---------------------------------------------------------------------------------------------
+
+/// metrics-server's default `--metric-resolution`: the window of every usage sample.
+pub const METRIC_WINDOW: SimDuration = SimDuration::from_secs(15);
+
+/// The resource metrics API as the controller reads it: a pod's current usage of a resource in
+/// milli-units, or `None` when it has no metrics. The engine passes the load model.
+pub trait ResourceMetrics {
+    fn usage_milli(&self, store: &Store, pod: PodId, resource: &ResourceName) -> Option<i64>;
+}
+
+impl ResourceMetrics for crate::load::Traffic {
+    fn usage_milli(&self, store: &Store, pod: PodId, resource: &ResourceName) -> Option<i64> {
+        crate::load::Traffic::usage_milli(self, store, pod, resource)
+    }
+}
+
+/// A workload whose scale subresource an HPA reads and writes (see
+/// `manifest::SCALE_TARGET_KINDS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleTarget {
+    Deployment(DeploymentId),
+    ReplicaSet(RsId),
+}
+
+/// What one sync asks the engine to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HpaAction {
+    /// Write the target's `spec.replicas`, as `kubectl scale` does.
+    Scale { target: ScaleTarget, replicas: i32 },
+    /// Record an event on the HPA.
+    Event(HpaEvent),
+    /// Write the HPA's status.
+    SetStatus(Box<HorizontalPodAutoscalerStatus>),
+}
+
+/// An API timestamp as clients read it: `metav1.Time` keeps whole seconds.
+fn api_time(t: SimTime) -> SimTime {
+    SimTime::from_secs(t.as_secs())
+}
+
+/// The scale subresource of the HPA's target and the selector of its pods, or the error the
+/// API server answers (`deployments.apps "web" not found`).
+fn read_scale<'a>(
+    store: &'a Store,
+    namespace: &str,
+    target: &CrossVersionObjectReference,
+) -> Result<(ScaleTarget, ScaleView, &'a LabelSelector), String> {
+    match target.kind.as_str() {
+        "Deployment" => {
+            let id = store.deployment_id(namespace, &target.name);
+            let d = id.and_then(|id| store.deployment(id).map(|d| (id, d)));
+            let (id, d) = d.ok_or_else(|| format!("deployments.apps {:?} not found", target.name))?;
+            let view = ScaleView { spec_replicas: d.replicas, status_replicas: d.status.replicas };
+            Ok((ScaleTarget::Deployment(id), view, &d.selector))
+        }
+        "ReplicaSet" => {
+            let id = store.rs_id(namespace, &target.name);
+            let rs = id.and_then(|id| store.replica_set(id).map(|rs| (id, rs)));
+            let (id, rs) = rs.ok_or_else(|| format!("replicasets.apps {:?} not found", target.name))?;
+            let view = ScaleView { spec_replicas: rs.replicas, status_replicas: rs.status.replicas };
+            Ok((ScaleTarget::ReplicaSet(id), view, &rs.selector))
+        }
+        other => Err(format!("no matches for kind {other:?} in group \"apps\"")),
+    }
+}
+
+/// One sync of the HPA `id` at `now` (see the module docs): reads the target's scale and the
+/// pods of its selector from the store, their usage from `metrics` (a sample taken now over
+/// [`METRIC_WINDOW`]), runs [`sync`] with `history`, and returns what to write.
+pub fn reconcile(
+    store: &Store,
+    metrics: &dyn ResourceMetrics,
+    config: &HpaControllerConfig,
+    now: SimTime,
+    id: HpaId,
+    history: &mut HpaHistory,
+) -> Vec<HpaAction> {
+    let Some(hpa) = store.hpa(id) else { return Vec::new() };
+    let namespace = hpa.meta.namespace.as_str();
+    let spec = &hpa.spec;
+    let scale = read_scale(store, namespace, &spec.scale_target_ref);
+    let mut observations = Vec::new();
+    let mut ready_pods = None;
+    if let Ok((_, _, selector)) = &scale {
+        let pods: Vec<PodId> = store
+            .live_pods()
+            .filter(|&p| {
+                let pod = store.pod(p);
+                pod.meta.namespace == namespace && selector.matches(&pod.meta.labels)
+            })
+            .collect();
+        if !pods.is_empty() {
+            let running_ready =
+                pods.iter().filter(|&&p| store.pod(p).status.phase == PodPhase::Running && store.pod(p).is_ready());
+            ready_pods = Some(running_ready.count() as i64);
+        }
+        for metric in &spec.metrics {
+            let resource = match metric {
+                MetricSpec::Resource(src) => &src.name,
+                // Refused when the manifest is decoded: the load model has no such metrics.
+                _ => {
+                    observations.push(MetricObservation::PerPod(Vec::new()));
+                    continue;
+                }
+            };
+            let samples = pods
+                .iter()
+                .map(|&p| {
+                    let pod = store.pod(p);
+                    PodSample {
+                        phase: pod.status.phase,
+                        deleting: pod.meta.deletion_timestamp.is_some(),
+                        start_time: pod.status.start_time.map(api_time),
+                        ready: pod.status.ready_transition.map(|t| ReadyCondition {
+                            status: if pod.is_ready() { ConditionStatus::True } else { ConditionStatus::False },
+                            last_transition_time: api_time(t),
+                        }),
+                        request_milli: pod_request_milli(&pod.spec, resource, None),
+                        usage: metrics.usage_milli(store, p, resource).map(|value_milli| UsageSample {
+                            value_milli,
+                            timestamp: api_time(now),
+                            window: METRIC_WINDOW,
+                        }),
+                    }
+                })
+                .collect();
+            observations.push(MetricObservation::PerPod(samples));
+        }
+    }
+    let input = SyncInput {
+        now,
+        config,
+        namespace,
+        spec,
+        scale: scale.as_ref().map(|(_, view, _)| *view).map_err(String::as_str),
+        ready_pods,
+        observations: &observations,
+    };
+    let outcome = sync(&input, history);
+    let mut actions = Vec::new();
+    if let (Some(replicas), Ok((target, _, _))) = (outcome.rescale, &scale) {
+        actions.push(HpaAction::Scale { target: *target, replicas });
+    }
+    actions.extend(outcome.events.iter().cloned().map(HpaAction::Event));
+    let mut status = hpa.status.clone();
+    outcome.apply_to_status(&mut status, now);
+    actions.push(HpaAction::SetStatus(Box::new(status)));
+    actions
 }
 
 #[cfg(test)]

@@ -137,7 +137,27 @@ fn sim_annotations(
         let value_at = node.and_then(|n| n.get(key)).map_or(at, |v| v.pos);
         let key_at = node.map_or(at, |n| super::key_pos(n, key));
         let dist = |v: &str| DurationDist::parse(v).map_err(|e| ctx.error(value_at, &format!("{path}.{key}"), e));
+        // A non-negative quantity in units of 10^scale (rounded up, as Kubernetes does).
+        let amount = |v: &str, scale: i32| -> DResult<i64> {
+            let vpath = format!("{path}.{key}");
+            let q = crate::api::quantity::Quantity::parse(v).map_err(|e| {
+                ctx.error_hint(value_at, &vpath, e.to_string(), "a quantity, e.g. 5m (cpu) or 2Mi (memory)")
+            })?;
+            if q.sign() < 0 {
+                return Err(ctx.error(value_at, &vpath, format!("must not be negative, got {v:?}")));
+            }
+            q.checked_scaled_value(scale).ok_or_else(|| ctx.error(value_at, &vpath, format!("{v:?} is too large")))
+        };
         match key.as_str() {
+            annotations::CPU_PER_REQUEST => sim.serving.cpu_per_request_micro = amount(value, -6)?,
+            annotations::CPU_BASE => sim.serving.cpu_base_milli = amount(value, -3)?,
+            annotations::MEMORY_PER_REQUEST => sim.serving.memory_per_request_bytes = amount(value, 0)?,
+            annotations::MEMORY_BASE => sim.serving.memory_base_bytes = amount(value, 0)?,
+            annotations::MAX_RPS => {
+                let rate =
+                    crate::load::parse_rate(value).map_err(|e| ctx.error(value_at, &format!("{path}.{key}"), e))?;
+                sim.serving.max_rps = Some(rate);
+            }
             annotations::STARTUP => sim.startup = Some(dist(value)?),
             annotations::DURATION => sim.duration = Some(dist(value)?),
             annotations::SHUTDOWN => sim.shutdown = Some(dist(value)?),

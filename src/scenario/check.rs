@@ -142,7 +142,18 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             Kind::ReplicaSet => {
                 &["exists", "spec.replicas", "replicas", "readyReplicas", "availableReplicas", "terminatingReplicas"]
             }
-            Kind::Service => &["exists", "readyEndpoints", "notReadyEndpoints", "servingTerminatingEndpoints"],
+            Kind::Service => &[
+                "exists",
+                "readyEndpoints",
+                "notReadyEndpoints",
+                "servingTerminatingEndpoints",
+                "offeredRps",
+                "servedRps",
+                "droppedRps",
+                "offeredRequests",
+                "servedRequests",
+                "droppedRequests",
+            ],
             Kind::Node => &[
                 "exists",
                 "Ready",
@@ -165,8 +176,26 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "nominatedNode",
                 "preempted",
                 "waitingReason",
+                "cpuUsage",
+                "memoryUsage",
+                "servedRps",
             ],
-            Kind::Namespace => &["exists"],
+            Kind::Namespace | Kind::Ingress => &["exists"],
+            Kind::HorizontalPodAutoscaler => &[
+                "exists",
+                "minReplicas",
+                "maxReplicas",
+                "currentReplicas",
+                "desiredReplicas",
+                "currentCpuUtilization",
+                "lastScaleTime",
+                "AbleToScale",
+                "ScalingActive",
+                "ScalingLimited",
+                "AbleToScaleReason",
+                "ScalingActiveReason",
+                "ScalingLimitedReason",
+            ],
             Kind::ConfigMap | Kind::Secret => &["exists", "keys"],
             Kind::LimitRange => &["exists"],
             Kind::ResourceQuota => {

@@ -129,6 +129,21 @@ const PVC_DOC: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n 
 const PV_DOC: &str = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv1\nspec:\n  capacity: {storage: 10Gi}\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Retain\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n        - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [zone-a]}]\n  hostPath: {path: /data}\n";
 const SC_DOC: &str = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\nprovisioner: disk.example.com\nvolumeBindingMode: WaitForFirstConsumer\nallowedTopologies:\n  - matchLabelExpressions:\n      - {key: topology.kubernetes.io/zone, values: [zone-a]}\n";
 
+/// An Ingress document routing `/` to the Service `web`, with `path` lines replaced by
+/// `paths` (the YAML of the path list, indented under `paths:`).
+fn ingress_doc(paths: &str) -> String {
+    format!(
+        "{SERVICE_DOC}---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: edge\nspec:\n  rules:\n    - http:\n        paths:\n{paths}"
+    )
+}
+
+/// An HPA document on the Deployment `web`, with `extra` lines in its spec.
+fn hpa_doc(extra: &str) -> String {
+    format!(
+        "{SERVICE_DOC}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  maxReplicas: 5\n{extra}"
+    )
+}
+
 const S: &str = "s.yaml";
 const APP: &str = "app.yaml";
 
@@ -770,6 +785,83 @@ fn corpus() -> Vec<Case> {
             .at(S, Text("2026-03-02 02:00"))
             .object(scenario)
             .says(&["spec.startTime: invalid time \"2026-03-02 02:00\"", "hint: write an RFC 3339 instant"]),
+        // Ingresses: what the API server's validation refuses.
+        case("ingress-path-type-missing")
+            .manifest(SERVICE_DOC, &ingress_doc("          - path: /shop\n            backend: {service: {name: web, port: {number: 80}}}\n"))
+            .at(APP, Text("path: /shop"))
+            .object("Ingress default/edge")
+            .says(&["pathType: Required value: pathType must be specified", "hint: pathType is one of"]),
+        case("ingress-path-type-misspelled")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: /, pathType: prefix, backend: {service: {name: web, port: {number: 80}}}}\n"))
+            .at(APP, Text("prefix"))
+            .object("Ingress default/edge")
+            .says(&["Unsupported value: \"prefix\" (did you mean \"Prefix\"?)", "\"ImplementationSpecific\""]),
+        case("ingress-path-not-absolute")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: shop, pathType: Exact, backend: {service: {name: web, port: {number: 80}}}}\n"))
+            .at(APP, Text("shop"))
+            .object("Ingress default/edge")
+            .says(&["spec.rules[0].http.paths[0].path: Invalid value: \"shop\": must be an absolute path"]),
+        case("ingress-backend-port-missing")
+            .manifest(SERVICE_DOC, &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web}}}\n"))
+            .at(APP, Text("{name: web}"))
+            .object("Ingress default/edge")
+            .says(&["port name or number is required", "hint:"]),
+        case("ingress-backend-both")
+            .manifest(
+                SERVICE_DOC,
+                &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}, resource: {kind: Bucket, name: b}}}\n"),
+            )
+            .at(APP, Text("{service: {name: web"))
+            .object("Ingress default/edge")
+            .says(&["cannot set both resource and service backends"]),
+        case("ingress-no-rules")
+            .manifest(SERVICE_DOC, &ingress_doc("").replace("  rules:\n    - http:\n        paths:\n", "  ingressClassName: nginx\n"))
+            .at(APP, Text("ingressClassName"))
+            .object("Ingress default/edge")
+            .says(&["either `defaultBackend` or `rules` must be specified", "hint:"]),
+        case("ingress-host-ip")
+            .manifest(
+                SERVICE_DOC,
+                &ingress_doc("          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n")
+                    .replace("    - http:", "    - host: 10.0.0.1\n      http:"),
+            )
+            .at(APP, Text("10.0.0.1"))
+            .object("Ingress default/edge")
+            .says(&["must be a DNS name, not an IP address"]),
+        // HorizontalPodAutoscalers and load.
+        case("hpa-min-replicas-zero")
+            .manifest(SERVICE_DOC, &hpa_doc("  minReplicas: 0\n"))
+            .at(APP, LineCol(39, 16))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["spec.minReplicas: Invalid value: 0: must be greater than or equal to 1", "hint:"]),
+        case("hpa-external-metric")
+            .manifest(
+                SERVICE_DOC,
+                &hpa_doc("  metrics:\n    - type: External\n      external: {metric: {name: queue}, target: {type: Value, value: \"5\"}}\n"),
+            )
+            .at(APP, Text("External"))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["External metrics are not simulated yet", "hint: use type: Resource"]),
+        case("hpa-target-kind")
+            .manifest(SERVICE_DOC, &hpa_doc("").replace("kind: Deployment, name: web", "kind: DaemonSet, name: web"))
+            .at(APP, Text("DaemonSet"))
+            .object("HorizontalPodAutoscaler default/web")
+            .says(&["scaling a \"DaemonSet\" is not simulated yet", "hint: kinds kubesim can scale"]),
+        case("load-service-unexposed")
+            .scenario("  events:\n", "  load:\n    - {service: default/web, requestsPerSecond: {constant: 5}}\n  events:\n")
+            .at(S, Text("{service: default/web"))
+            .object(scenario)
+            .says(&["service default/web is not exposed by any Ingress", "hint: add an Ingress rule, or set internal: true"]),
+        case("load-service-misspelled")
+            .scenario("  events:\n", "  load:\n    - {service: default/wbe, requestsPerSecond: {constant: 5}, internal: true}\n  events:\n")
+            .at(S, Text("default/wbe"))
+            .object(scenario)
+            .says(&["no Service default/wbe (did you mean \"default/web\"?)", "hint:"]),
+        case("load-shape-misspelled")
+            .scenario("  events:\n", "  load:\n    - {service: web, requestsPerSecond: {dayly: {min: 1, max: 2, peakAt: 1h}}, internal: true}\n  events:\n")
+            .at(S, Text("dayly"))
+            .object(scenario)
+            .says(&["unknown field \"dayly\" (did you mean \"daily\"?)"]),
         case("kind-wrong-api-version")
             .manifest("apiVersion: apps/v1", "apiVersion: v1")
             .at(APP, LineCol(1, 13))

@@ -107,7 +107,9 @@ fn job_of(hh_mm: &str) -> String {
 fn field(sim: &Simulation, name: &str) -> String {
     let r = kubesim::api::meta::ObjectRef::parse("cronjob/default/cron").unwrap();
     let target = kubesim::scenario::check::Target::Object(r);
-    kubesim::metrics::field_value(sim.store(), &target, name).map(|v| v.to_string()).unwrap_or_default()
+    kubesim::metrics::field_value(sim.store(), sim.traffic(), sim.now(), &target, name)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 fn all_checks_pass(sim: &Simulation) {
