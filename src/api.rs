@@ -23,6 +23,7 @@ pub mod scheduling;
 pub mod selector;
 pub mod service;
 pub mod statefulset;
+pub mod storage;
 pub mod taint;
 pub mod validation;
 pub mod workload;

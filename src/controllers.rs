@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
+pub mod persistent_volume;
 pub mod replicaset;
 pub mod statefulset;
 pub mod taint_eviction;
@@ -31,6 +32,8 @@ pub enum Controller {
     CronJob,
     StatefulSet,
     DaemonSet,
+    /// The PV controller: claims and volumes.
+    PersistentVolume,
 }
 
 /// The pending `AddAfter` of each key of a delaying work queue: client-go keeps only the

@@ -237,7 +237,7 @@ pub struct Simulation {
     /// Owners being deleted in the foreground, in the order their deletion began.
     foreground: Vec<OwnerId>,
     /// Per controller (`controller_index`), then the scheduler last.
-    controller_stats: [ControllerStats; 10],
+    controller_stats: [ControllerStats; 11],
     convergence: Vec<(DeploymentId, Convergence)>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
@@ -263,7 +263,13 @@ pub struct Simulation {
     /// Per DaemonSet: the template generation and, per node, the `(shouldRun,
     /// shouldContinueRunning)` last computed — the "old node" a node update is compared with.
     ds_verdicts: Vec<(i64, Vec<(bool, bool)>)>,
-    reconcile_pending: [bool; 8],
+    /// The PV controller's claims and volumes to sync.
+    pv_queue: WorkQueue<crate::controllers::persistent_volume::VolumeKey>,
+    /// Per claim: the time of its pending resync.
+    pv_sync_at: crate::controllers::PendingAdds,
+    /// Per claim: the last event narrated, so that a repeated event is told once.
+    pvc_last_event: Vec<Option<String>>,
+    reconcile_pending: [bool; 9],
     /// Per ReplicaSet: pod creations refused in a row (the work queue's rate limiter).
     rs_create_failures: Vec<u32>,
     /// The same for StatefulSets and DaemonSets.
@@ -303,9 +309,9 @@ pub struct RunStats {
 
 /// The HPA controller's slot in `controller_stats`, after the work-queue controllers' (its
 /// syncs are timer-driven, one per HPA every sync period).
-const HPA_STATS: usize = 8;
+const HPA_STATS: usize = 9;
 /// The scheduler's slot in `controller_stats`, after the controllers'.
-const SCHEDULER_STATS: usize = 9;
+const SCHEDULER_STATS: usize = 10;
 
 fn controller_index(c: Controller) -> usize {
     match c {
@@ -317,6 +323,7 @@ fn controller_index(c: Controller) -> usize {
         Controller::CronJob => 5,
         Controller::StatefulSet => 6,
         Controller::DaemonSet => 7,
+        Controller::PersistentVolume => 8,
     }
 }
 
@@ -350,7 +357,7 @@ impl Simulation {
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
             foreground: Vec::new(),
-            controller_stats: [ControllerStats::default(); 10],
+            controller_stats: [ControllerStats::default(); 11],
             convergence: Vec::new(),
             job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
@@ -359,7 +366,10 @@ impl Simulation {
             sts_queue: WorkQueue::default(),
             ds_queue: WorkQueue::default(),
             ds_verdicts: Vec::new(),
-            reconcile_pending: [false; 8],
+            pv_queue: WorkQueue::default(),
+            pv_sync_at: Default::default(),
+            pvc_last_event: Vec::new(),
+            reconcile_pending: [false; 9],
             traffic: crate::load::Traffic::new(&scenario.load),
             faults: crate::faults::Injector::new(&scenario.faults),
             availability: crate::availability::Availability::default(),
@@ -609,7 +619,7 @@ impl Simulation {
 
     /// Per controller: syncs run and API writes made, in a fixed order (`replicaset`,
     /// `deployment`, `endpoints`, `disruption`, `job`, `cronjob`, `statefulset`, `daemonset`,
-    /// `horizontalpodautoscaler`, `scheduler`).
+    /// `persistentvolume`, `horizontalpodautoscaler`, `scheduler`).
     pub fn controller_stats(&self) -> Vec<(&'static str, ControllerStats)> {
         let names = [
             "replicaset",
@@ -620,6 +630,7 @@ impl Simulation {
             "cronjob",
             "statefulset",
             "daemonset",
+            "persistentvolume",
             "horizontalpodautoscaler",
             "scheduler",
         ];
@@ -765,6 +776,12 @@ impl Simulation {
                 }
                 Controller::StatefulSet => self.sts_queue.add(StsId(key)),
                 Controller::DaemonSet => self.ds_queue.add(DsId(key)),
+                Controller::PersistentVolume => {
+                    let id = crate::store::PvcId(key);
+                    if self.pv_sync_at.fire(id.index(), now) {
+                        self.pv_queue.add(crate::controllers::persistent_volume::VolumeKey::Claim(id));
+                    }
+                }
             },
             Event::Kubelet { pod, epoch, timer } => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
@@ -888,6 +905,7 @@ impl Simulation {
             (Controller::CronJob, self.cronjob_queue.is_empty()),
             (Controller::StatefulSet, self.sts_queue.is_empty()),
             (Controller::DaemonSet, self.ds_queue.is_empty()),
+            (Controller::PersistentVolume, self.pv_queue.is_empty()),
         ] {
             let i = controller_index(c);
             if !empty && !self.reconcile_pending[i] {
@@ -943,9 +961,7 @@ impl Simulation {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.taint_eviction.cancel(&mut ctx, pod);
                 self.kubelets.forget(pod);
-                if self.store.pod_sts(pod).is_some() {
-                    self.release_claims(pod);
-                }
+                self.release_claims(pod);
                 self.enqueue_pod_watchers(pod);
                 if let Some(d) = self.store.pod_rs(pod).and_then(|rs| self.store.rs_owner(rs)) {
                     self.deployment_queue.add(d);
@@ -990,6 +1006,26 @@ impl Simulation {
                 self.ds_queue.add(id);
             }
             Change::StatefulSetRemoved(_) | Change::DaemonSetRemoved(_) => {}
+            Change::Pvc(id) => self.pv_queue.add(crate::controllers::persistent_volume::VolumeKey::Claim(id)),
+            Change::PvcRemoved(id) => {
+                // `deleteClaim`: the volume bound to the claim syncs (and is reclaimed).
+                let (namespace, name) = self.store.pvc_key(id);
+                let volumes: Vec<crate::store::PvId> = self
+                    .store
+                    .pv_ids()
+                    .filter(|&v| {
+                        self.store
+                            .pv_by_id(v)
+                            .and_then(|pv| pv.claim_ref.as_ref())
+                            .is_some_and(|r| r.namespace == namespace && r.name == name)
+                    })
+                    .collect();
+                for v in volumes {
+                    self.pv_queue.add(crate::controllers::persistent_volume::VolumeKey::Volume(v));
+                }
+            }
+            Change::Pv(id) => self.pv_queue.add(crate::controllers::persistent_volume::VolumeKey::Volume(id)),
+            Change::PvRemoved(_) | Change::StorageClassAdded { .. } | Change::StorageClassUpdated { .. } => {}
             Change::Ingress(_) | Change::IngressRemoved(_) => {}
             Change::Hpa(id) => {
                 // `enqueueHPA` adds a new HPA rate-limited: its first sync is one period after
@@ -1065,21 +1101,26 @@ impl Simulation {
         self.ds_verdicts[id.index()] = (ds.template_generation, verdicts);
     }
 
-    /// A StatefulSet's pod is gone: the claims the garbage collector deletes with it (owned by
-    /// the pod, `whenScaled: Delete`) and the claims being deleted that it was the last user of
-    /// (the `pvc-protection` finalizer) go too.
+    /// A pod is gone: the claims the garbage collector deletes with it (a StatefulSet's claims
+    /// owned by the pod, `whenScaled: Delete`) and the claims being deleted that no other pod
+    /// uses any more (the `pvc-protection` finalizer) go too.
     fn release_claims(&mut self, pod: PodId) {
         let now = self.queue.now();
         let p = self.store.pod(pod);
-        let (namespace, name) = (p.meta.namespace.clone(), p.meta.name.clone());
-        if self.store.pod_id(&namespace, &name).is_some() {
+        if p.spec.claims.is_empty() {
             return;
         }
-        let doomed: Vec<String> = self
-            .store
-            .pvcs()
-            .filter(|c| c.namespace == namespace && c.pod_name() == name && (c.deleting || c.owned_by_pod))
-            .map(|c| c.name.clone())
+        let (namespace, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+        let names: Vec<String> = p.spec.claims.iter().map(|c| c.claim_name.clone()).collect();
+        let recreated = self.store.pod_id(&namespace, &name).is_some();
+        let doomed: Vec<String> = names
+            .into_iter()
+            .filter(|claim| {
+                self.store.pvc(&namespace, claim).is_some_and(|c| {
+                    (c.owned_by_pod && !recreated && c.pod_name().as_deref() == Some(name.as_str()))
+                        || (c.deleting && !self.store.claim_in_use(&namespace, claim))
+                })
+            })
             .collect();
         for claim in doomed {
             self.store.remove_pvc(now, &namespace, &claim);
@@ -1305,6 +1346,17 @@ impl Simulation {
                     }
                 }
             }
+            Controller::PersistentVolume => {
+                use crate::controllers::persistent_volume::{self as pv, VolumeKey};
+                let Some(key) = self.pv_queue.pop() else { return };
+                let actions = match key {
+                    VolumeKey::Claim(id) => pv::sync_claim(&self.store, now, &self.streams, id),
+                    VolumeKey::Volume(id) => pv::sync_volume(&self.store, id),
+                };
+                for action in actions {
+                    self.apply_pv_action(action);
+                }
+            }
             Controller::CronJob => {
                 use crate::controllers::cronjob::{self, CronJobAction};
                 let Some(id) = self.cronjob_queue.pop() else { return };
@@ -1321,6 +1373,53 @@ impl Simulation {
                         CronJobAction::Event { message, .. } => self.cronjob_event(id, message),
                     }
                 }
+            }
+        }
+    }
+
+    /// Carries out one action of the PV controller.
+    fn apply_pv_action(&mut self, action: crate::controllers::persistent_volume::PvAction) {
+        use crate::controllers::persistent_volume::{PvAction, VolumeKey};
+        let now = self.queue.now();
+        match action {
+            PvAction::AssignClass(id, class) => self.store.set_pvc_class(now, id, &class),
+            PvAction::Bind(claim, volume) => {
+                self.store.bind_claim(now, claim, volume);
+                self.store.narrate_claim_binding(now, claim, false);
+            }
+            PvAction::Provision { claim, topology } => {
+                if self.store.provision_volume(now, claim, &topology).is_some() {
+                    self.store.narrate_claim_binding(now, claim, true);
+                }
+            }
+            PvAction::SetClaimPhase(id, phase) => self.store.set_pvc_phase(now, id, phase),
+            PvAction::SetVolumePhase(id, phase) => self.store.set_pv_phase(now, id, phase),
+            PvAction::DeleteVolume(id) => {
+                if let Some(v) = self.store.pv_by_id(id) {
+                    let (name, policy) = (v.meta.name.clone(), v.reclaim_policy.as_str());
+                    self.store
+                        .journal
+                        .narrate(now, || format!("persistentvolume {name} deleted (reclaim policy {policy})"));
+                }
+                self.store.remove_pv(now, id);
+            }
+            PvAction::SyncClaim(id) => self.pv_queue.add(VolumeKey::Claim(id)),
+            PvAction::RequeueClaimAt(id, at) => {
+                if let Some(at) = self.pv_sync_at.add_after(id.index(), now, at) {
+                    self.queue.schedule(at, Event::Requeue(Controller::PersistentVolume, id.0)).expect("future");
+                }
+            }
+            PvAction::ClaimEvent(id, message) => {
+                if self.pvc_last_event.len() <= id.index() {
+                    self.pvc_last_event.resize(id.index() + 1, None);
+                }
+                if self.pvc_last_event[id.index()].as_deref() == Some(message.as_str()) {
+                    return;
+                }
+                self.pvc_last_event[id.index()] = Some(message.clone());
+                let Some(c) = self.store.pvc_by_id(id) else { return };
+                let key = c.key();
+                self.store.journal.narrate(now, || format!("persistentvolumeclaim {key}: {message}"));
             }
         }
     }
@@ -1372,26 +1471,17 @@ impl Simulation {
     }
 
     /// Creates the missing claims of a StatefulSet's `ordinal`, named
-    /// `<template>-<set>-<ordinal>` (`createPersistentVolumeClaims`).
+    /// `<template>-<set>-<ordinal>` (`createPersistentVolumeClaims`), from its volume claim
+    /// templates.
     fn create_sts_claims(&mut self, id: StsId, ordinal: i32) {
         let now = self.queue.now();
         let Some(set) = self.store.statefulset(id) else { return };
         let namespace = set.meta.namespace.clone();
-        let missing: Vec<crate::api::statefulset::PersistentVolumeClaim> = set
+        let missing: Vec<crate::api::storage::PersistentVolumeClaim> = set
             .volume_claim_templates
             .iter()
-            .map(|t| (t, set.claim_name(&t.name, ordinal)))
-            .filter(|(_, name)| self.store.pvc(&namespace, name).is_none())
-            .map(|(t, name)| crate::api::statefulset::PersistentVolumeClaim {
-                namespace: namespace.clone(),
-                name,
-                set: set.meta.name.clone(),
-                template: t.name.clone(),
-                ordinal,
-                created: now,
-                owned_by_pod: false,
-                deleting: false,
-            })
+            .map(|t| set.claim_for(t, ordinal))
+            .filter(|c| self.store.pvc(&namespace, &c.meta.name).is_none())
             .collect();
         for claim in missing {
             self.store.create_pvc(now, claim);
@@ -1428,7 +1518,15 @@ impl Simulation {
         meta.labels.insert(labels::POD_NAME.to_string(), name.clone());
         meta.labels.insert(labels::POD_INDEX.to_string(), ordinal.to_string());
         meta.labels.insert(labels::CONTROLLER_REVISION_HASH.to_string(), revision.to_string());
-        let pod = Pod { meta, spec: template.spec.clone(), sim: template.sim.clone(), status: PodStatus::default() };
+        // `updateStorage`: the pod's volumes use the ordinal's claims.
+        let spec = if set.volume_claim_templates.is_empty() {
+            template.spec.clone()
+        } else {
+            let mut spec = crate::api::pod::PodSpec::clone(&template.spec);
+            spec.claims = set.pod_claims(&template.spec.claims, ordinal);
+            Arc::new(spec)
+        };
+        let pod = Pod { meta, spec, sim: template.sim.clone(), status: PodStatus::default() };
         match self.store.try_create_pod(now, pod, Some(PodOwner::StatefulSet(id))) {
             Ok(pod) => {
                 if let Some(f) = self.sts_create_failures.get_mut(id.index()) {
@@ -1918,6 +2016,88 @@ impl Simulation {
                     self.store.create_cronjob(now, cronjob.clone());
                 }
             },
+            Object::PersistentVolumeClaim(claim) => match self.store.pvc_id(&claim.meta.namespace, &claim.meta.name) {
+                Some(id) => {
+                    let existing = self.store.pvc_by_id(id).expect("live");
+                    // Compare with what admission and the controller made of the manifest.
+                    let mut desired = claim.spec.clone();
+                    if desired.storage_class_name.is_none() {
+                        desired.storage_class_name = existing.spec.storage_class_name.clone();
+                    }
+                    if desired.volume_name.is_empty() {
+                        desired.volume_name = existing.spec.volume_name.clone();
+                    }
+                    if desired != existing.spec {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "PersistentVolumeClaim {:?} is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+                                claim.meta.name
+                            ),
+                        );
+                        return;
+                    }
+                    self.store.update_pvc_meta(id, claim);
+                }
+                None => {
+                    self.store.create_pvc(now, claim.clone());
+                }
+            },
+            Object::PersistentVolume(volume) => match self.store.pv_id(&volume.meta.name) {
+                Some(id) => {
+                    let existing = self.store.pv_by_id(id).expect("live");
+                    let field = if existing.node_affinity.is_some() && existing.node_affinity != volume.node_affinity {
+                        Some("nodeAffinity")
+                    } else if existing.volume_mode != volume.volume_mode {
+                        Some("volumeMode")
+                    } else {
+                        None
+                    };
+                    if let Some(field) = field {
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!("PersistentVolume {:?} is invalid: {field}: field is immutable", volume.meta.name),
+                        );
+                        return;
+                    }
+                    self.store.update_pv_spec(now, id, volume);
+                }
+                None => {
+                    self.store.create_pv(now, volume.clone());
+                }
+            },
+            Object::StorageClass(class) => {
+                if let Some(old) = self.store.storage_class(&class.meta.name)
+                    && !self.store.is_builtin_storage_class(old)
+                {
+                    let mut forbidden = Vec::new();
+                    if old.provisioner != class.provisioner {
+                        forbidden.push("provisioner: Forbidden: updates to provisioner are forbidden.".to_string());
+                    }
+                    if old.reclaim_policy != class.reclaim_policy {
+                        forbidden.push("reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.".to_string());
+                    }
+                    if old.volume_binding_mode != class.volume_binding_mode {
+                        forbidden.push(format!(
+                            "volumeBindingMode: Invalid value: {:?}: field is immutable",
+                            class.volume_binding_mode.as_str()
+                        ));
+                    }
+                    if !forbidden.is_empty() {
+                        let list = if forbidden.len() == 1 {
+                            forbidden.remove(0)
+                        } else {
+                            format!("[{}]", forbidden.join(", "))
+                        };
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!("StorageClass.storage.k8s.io {:?} is invalid: {list}", class.meta.name),
+                        );
+                        return;
+                    }
+                }
+                self.store.put_storage_class(now, class.clone());
+            }
         }
     }
 
@@ -2698,6 +2878,35 @@ impl Simulation {
                 }
                 None => not_found(self),
             },
+            Kind::PersistentVolumeClaim => {
+                if self.store.pvc(&r.namespace, &r.name).is_none() {
+                    not_found(self);
+                } else {
+                    self.delete_claim(&r.namespace, &r.name);
+                }
+            }
+            Kind::PersistentVolume => match self.store.pv_id(&r.name) {
+                Some(id) => {
+                    // The `pv-protection` finalizer keeps a volume bound to a claim.
+                    let pv = self.store.pv_by_id(id).expect("live");
+                    let bound =
+                        pv.claim_ref.as_ref().and_then(|c| self.store.pvc(&c.namespace, &c.name)).is_some_and(|c| {
+                            c.spec.volume_name == r.name
+                                && pv.claim_ref.as_ref().is_some_and(|x| x.uid == Some(c.meta.uid))
+                        });
+                    if bound {
+                        self.store.mark_pv_deleting(now, id);
+                    } else {
+                        self.store.remove_pv(now, id);
+                    }
+                }
+                None => not_found(self),
+            },
+            Kind::StorageClass => {
+                if !self.store.remove_storage_class(now, &r.name) {
+                    not_found(self);
+                }
+            }
             Kind::Node | Kind::Namespace => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }
@@ -2715,17 +2924,23 @@ impl Simulation {
         let pods: Vec<PodId> = self.store.sts_pods(id).to_vec();
         self.store.remove_statefulset(now, id);
         if delete_claims {
-            let claims: Vec<(String, String)> =
-                self.store.pvcs_of(&namespace, &name).map(|c| (c.name.clone(), c.pod_name())).collect();
-            for (claim, pod) in claims {
-                self.store.mark_pvc_deleting(now, &namespace, &claim);
-                if self.store.pod_id(&namespace, &pod).is_none() {
-                    self.store.remove_pvc(now, &namespace, &claim);
-                }
+            let claims: Vec<String> = self.store.pvcs_of(&namespace, &name).map(|c| c.meta.name.clone()).collect();
+            for claim in claims {
+                self.delete_claim(&namespace, &claim);
             }
         }
         for p in pods {
             self.delete_pod(p, "GarbageCollected", false);
+        }
+    }
+
+    /// Deletes a claim: it goes at once unless a scheduled pod uses it (the `pvc-protection`
+    /// finalizer), in which case it waits for that pod to be gone.
+    fn delete_claim(&mut self, namespace: &str, name: &str) {
+        let now = self.queue.now();
+        self.store.mark_pvc_deleting(now, namespace, name);
+        if !self.store.claim_in_use(namespace, name) {
+            self.store.remove_pvc(now, namespace, name);
         }
     }
 

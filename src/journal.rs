@@ -250,6 +250,64 @@ pub enum Record {
     DaemonSetDeleted {
         ds: String,
     },
+    /// A PersistentVolumeClaim was created from a manifest, with its class after the
+    /// DefaultStorageClass admission (`""`: none).
+    PvcApplied {
+        pvc: String,
+        class: String,
+    },
+    /// The PV controller gave a claim without a class the default class (retroactively).
+    PvcClassAssigned {
+        pvc: String,
+        class: String,
+    },
+    /// A claim and a volume were bound to each other.
+    PvcBound {
+        pvc: String,
+        pv: String,
+    },
+    PvcPhase {
+        pvc: String,
+        phase: &'static str,
+    },
+    /// A PersistentVolume was created (by a manifest, or provisioned for `claim`); `zone` is
+    /// the zone its node affinity pins, `""` for none.
+    PvCreated {
+        pv: String,
+        class: String,
+        capacity: String,
+        zone: String,
+        claim: String,
+    },
+    /// An `apply` changed a volume's capacity, access modes, class, reclaim policy or labels.
+    PvUpdated {
+        pv: String,
+    },
+    PvPhase {
+        pv: String,
+        phase: &'static str,
+    },
+    PvDeleting {
+        pv: String,
+    },
+    PvDeleted {
+        pv: String,
+    },
+    StorageClassCreated {
+        name: String,
+    },
+    StorageClassUpdated {
+        name: String,
+    },
+    StorageClassDeleted {
+        name: String,
+    },
+    /// The scheduler chose `node` for a WaitForFirstConsumer claim's first pod
+    /// (`volume.kubernetes.io/selected-node`).
+    PvcSelectedNode {
+        pvc: String,
+        node: String,
+    },
     IngressCreated {
         ingress: String,
     },
@@ -375,6 +433,19 @@ impl Record {
             Record::DaemonSetCreated { .. } => 110,
             Record::DaemonSetUpdated { .. } => 111,
             Record::DaemonSetDeleted { .. } => 112,
+            Record::PvcApplied { .. } => 120,
+            Record::PvcClassAssigned { .. } => 121,
+            Record::PvcBound { .. } => 122,
+            Record::PvcPhase { .. } => 123,
+            Record::PvCreated { .. } => 124,
+            Record::PvUpdated { .. } => 125,
+            Record::PvPhase { .. } => 126,
+            Record::PvDeleting { .. } => 127,
+            Record::PvDeleted { .. } => 128,
+            Record::StorageClassCreated { .. } => 129,
+            Record::StorageClassUpdated { .. } => 130,
+            Record::StorageClassDeleted { .. } => 131,
+            Record::PvcSelectedNode { .. } => 132,
             Record::IngressCreated { .. } => 76,
             Record::IngressUpdated { .. } => 77,
             Record::IngressDeleted { .. } => 78,
@@ -452,6 +523,19 @@ impl Record {
             Record::DaemonSetCreated { .. } => "DaemonSetCreated",
             Record::DaemonSetUpdated { .. } => "DaemonSetUpdated",
             Record::DaemonSetDeleted { .. } => "DaemonSetDeleted",
+            Record::PvcApplied { .. } => "PersistentVolumeClaimApplied",
+            Record::PvcClassAssigned { .. } => "PersistentVolumeClaimClassAssigned",
+            Record::PvcBound { .. } => "PersistentVolumeClaimBound",
+            Record::PvcPhase { .. } => "PersistentVolumeClaimPhase",
+            Record::PvCreated { .. } => "PersistentVolumeCreated",
+            Record::PvUpdated { .. } => "PersistentVolumeUpdated",
+            Record::PvPhase { .. } => "PersistentVolumePhase",
+            Record::PvDeleting { .. } => "PersistentVolumeDeleting",
+            Record::PvDeleted { .. } => "PersistentVolumeDeleted",
+            Record::StorageClassCreated { .. } => "StorageClassCreated",
+            Record::StorageClassUpdated { .. } => "StorageClassUpdated",
+            Record::StorageClassDeleted { .. } => "StorageClassDeleted",
+            Record::PvcSelectedNode { .. } => "PersistentVolumeClaimSelectedNode",
             Record::IngressCreated { .. } => "IngressCreated",
             Record::IngressUpdated { .. } => "IngressUpdated",
             Record::IngressDeleted { .. } => "IngressDeleted",
@@ -503,7 +587,29 @@ impl Record {
             | Record::IngressCreated { ingress: node }
             | Record::IngressDeleted { ingress: node }
             | Record::HpaCreated { hpa: node }
-            | Record::HpaDeleted { hpa: node } => d.write_str(node),
+            | Record::HpaDeleted { hpa: node }
+            | Record::PvUpdated { pv: node }
+            | Record::PvDeleting { pv: node }
+            | Record::PvDeleted { pv: node }
+            | Record::StorageClassCreated { name: node }
+            | Record::StorageClassUpdated { name: node }
+            | Record::StorageClassDeleted { name: node } => d.write_str(node),
+            Record::PvcApplied { pvc: a, class: b }
+            | Record::PvcClassAssigned { pvc: a, class: b }
+            | Record::PvcBound { pvc: a, pv: b }
+            | Record::PvcSelectedNode { pvc: a, node: b } => {
+                d.write_str(a);
+                d.write_str(b);
+            }
+            Record::PvcPhase { pvc: a, phase: b } | Record::PvPhase { pv: a, phase: b } => {
+                d.write_str(a);
+                d.write_str(b);
+            }
+            Record::PvCreated { pv, class, capacity, zone, claim } => {
+                for part in [pv, class, capacity, zone, claim] {
+                    d.write_str(part);
+                }
+            }
             Record::HpaUpdated { hpa, generation } => {
                 d.write_str(hpa);
                 d.write_i64(*generation);
@@ -899,6 +1005,39 @@ impl Record {
                 put("target", target.as_str().into());
                 put("pod", pod.as_str().into());
             }
+            Record::PvcApplied { pvc, class } | Record::PvcClassAssigned { pvc, class } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("storageclass", class.as_str().into());
+            }
+            Record::PvcBound { pvc, pv } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("persistentvolume", pv.as_str().into());
+            }
+            Record::PvcSelectedNode { pvc, node } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("node", node.as_str().into());
+            }
+            Record::PvcPhase { pvc, phase } => {
+                put("persistentvolumeclaim", pvc.as_str().into());
+                put("phase", (*phase).into());
+            }
+            Record::PvCreated { pv, class, capacity, zone, claim } => {
+                put("persistentvolume", pv.as_str().into());
+                put("storageclass", class.as_str().into());
+                put("capacity", capacity.as_str().into());
+                put("zone", zone.as_str().into());
+                put("claim", claim.as_str().into());
+            }
+            Record::PvUpdated { pv } | Record::PvDeleting { pv } | Record::PvDeleted { pv } => {
+                put("persistentvolume", pv.as_str().into())
+            }
+            Record::PvPhase { pv, phase } => {
+                put("persistentvolume", pv.as_str().into());
+                put("phase", (*phase).into());
+            }
+            Record::StorageClassCreated { name }
+            | Record::StorageClassUpdated { name }
+            | Record::StorageClassDeleted { name } => put("storageclass", name.as_str().into()),
             Record::Scripted { action } => put("action", action.as_str().into()),
             Record::ActionFailed { action, message } => {
                 put("action", action.as_str().into());

@@ -17,6 +17,7 @@ mod pod;
 mod policy;
 mod service;
 mod statefulset;
+mod storage;
 mod workload;
 
 use crate::api::autoscaling::HorizontalPodAutoscaler;
@@ -33,6 +34,7 @@ use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{Namespace, Service};
 use crate::api::statefulset::StatefulSet;
+use crate::api::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use crate::api::validation;
 use crate::api::workload::{Deployment, ReplicaSet};
 use crate::decode::{Ctx, DResult, Fields};
@@ -61,6 +63,9 @@ pub enum Object {
     CronJob(CronJob),
     StatefulSet(StatefulSet),
     DaemonSet(DaemonSet),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    PersistentVolume(PersistentVolume),
+    StorageClass(StorageClass),
     Ingress(Ingress),
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
@@ -88,6 +93,9 @@ impl Object {
             Object::CronJob(_) => Kind::CronJob,
             Object::StatefulSet(_) => Kind::StatefulSet,
             Object::DaemonSet(_) => Kind::DaemonSet,
+            Object::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
+            Object::PersistentVolume(_) => Kind::PersistentVolume,
+            Object::StorageClass(_) => Kind::StorageClass,
         }
     }
 
@@ -108,6 +116,9 @@ impl Object {
             Object::CronJob(o) => &o.meta,
             Object::StatefulSet(o) => &o.meta,
             Object::DaemonSet(o) => &o.meta,
+            Object::PersistentVolumeClaim(o) => &o.meta,
+            Object::PersistentVolume(o) => &o.meta,
+            Object::StorageClass(o) => &o.meta,
             Object::Ingress(o) => &o.meta,
             Object::HorizontalPodAutoscaler(o) => &o.meta,
         }
@@ -147,16 +158,15 @@ pub const IGNORED_KINDS: &[&str] = &[
     "RoleBinding",
     "ClusterRole",
     "ClusterRoleBinding",
-    "StorageClass",
     "Endpoints",
     "EndpointSlice",
     "CustomResourceDefinition",
 ];
 
 /// Kubernetes kinds that would change behaviour but are not simulated yet: rejected.
-pub const UNSUPPORTED_KINDS: &[&str] = &["PersistentVolumeClaim", "PersistentVolume", "ReplicationController"];
+pub const UNSUPPORTED_KINDS: &[&str] = &["ReplicationController"];
 
-const MODELLED_KINDS: [&str; 18] = [
+const MODELLED_KINDS: [&str; 21] = [
     "Namespace",
     "Node",
     "Pod",
@@ -173,12 +183,15 @@ const MODELLED_KINDS: [&str; 18] = [
     "CronJob",
     "StatefulSet",
     "DaemonSet",
+    "PersistentVolumeClaim",
+    "PersistentVolume",
+    "StorageClass",
     "Ingress",
     "HorizontalPodAutoscaler",
 ];
 
 /// The supported kinds, for hints.
-const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Service, Ingress, HorizontalPodAutoscaler, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota";
+const SUPPORTED_HINT: &str = "supported kinds: Namespace, Node, Pod, ReplicaSet, Deployment, StatefulSet, DaemonSet, Service, Ingress, HorizontalPodAutoscaler, PriorityClass, PodDisruptionBudget, Job, CronJob, ConfigMap, Secret, LimitRange, ResourceQuota, PersistentVolumeClaim, PersistentVolume, StorageClass";
 
 /// Decodes one manifest document. `Ok(None)` means a known kind that the simulator ignores
 /// (recorded in the context's unmodelled list).
@@ -224,6 +237,7 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "PriorityClass" => "scheduling.k8s.io/v1",
         "PodDisruptionBudget" => "policy/v1",
         "Job" | "CronJob" => "batch/v1",
+        "StorageClass" => "storage.k8s.io/v1",
         "Ingress" => "networking.k8s.io/v1",
         "HorizontalPodAutoscaler" => "autoscaling/v2",
         _ => "v1",
@@ -257,6 +271,9 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         "CronJob" => Kind::CronJob,
         "StatefulSet" => Kind::StatefulSet,
         "DaemonSet" => Kind::DaemonSet,
+        "PersistentVolumeClaim" => Kind::PersistentVolumeClaim,
+        "PersistentVolume" => Kind::PersistentVolume,
+        "StorageClass" => Kind::StorageClass,
         "Ingress" => Kind::Ingress,
         "HorizontalPodAutoscaler" => Kind::HorizontalPodAutoscaler,
         _ => Kind::Service,
@@ -314,6 +331,19 @@ fn decode_object_inner(ctx: &mut Ctx<'_>, root: &YamlNode) -> DResult<Option<Obj
         Kind::CronJob => Object::CronJob(batch::decode_cronjob(ctx, meta, spec, root.pos)?),
         Kind::StatefulSet => Object::StatefulSet(statefulset::decode_stateful_set(ctx, meta, spec, root.pos)?),
         Kind::DaemonSet => Object::DaemonSet(daemonset::decode_daemon_set(ctx, meta, spec, root.pos)?),
+        Kind::PersistentVolumeClaim => Object::PersistentVolumeClaim(storage::decode_claim(ctx, meta, spec, root.pos)?),
+        Kind::PersistentVolume => Object::PersistentVolume(storage::decode_volume(ctx, meta, spec, root.pos)?),
+        Kind::StorageClass => {
+            if let Some(spec) = spec {
+                return Err(ctx.error_hint(
+                    spec.pos,
+                    "spec",
+                    "a StorageClass has no spec",
+                    "provisioner, reclaimPolicy, volumeBindingMode and allowedTopologies are top-level fields",
+                ));
+            }
+            Object::StorageClass(storage::decode_storage_class(ctx, meta, &mut top, root.pos)?)
+        }
     };
     // Status of workloads is computed by the simulator; a status written in the manifest
     // (e.g. from `kubectl get -o yaml`) is ignored, as the API server ignores it on create.
@@ -372,7 +402,7 @@ pub fn describe_document(root: &YamlNode) -> Option<String> {
     let meta = root.get("metadata")?;
     let name = meta.get("name")?.as_str()?;
     let namespace = meta.get("namespace").and_then(YamlNode::as_str);
-    let cluster_scoped = matches!(kind, "Namespace" | "Node" | "PriorityClass");
+    let cluster_scoped = matches!(kind, "Namespace" | "Node" | "PriorityClass" | "PersistentVolume" | "StorageClass");
     Some(match namespace {
         _ if cluster_scoped => format!("{kind} {name}"),
         Some(ns) => format!("{kind} {ns}/{name}"),

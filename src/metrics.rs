@@ -117,6 +117,9 @@ impl Recorder {
     }
 }
 
+/// What a check reads for a reference that is not set (kubectl prints `<none>`).
+const NONE: &str = "<none>";
+
 fn word(s: &str) -> CheckValue {
     CheckValue::Word(s.to_string())
 }
@@ -165,6 +168,7 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "preemptions" => int(store.stats.preemptions as i64),
                 "podsPreempted" => int(store.stats.pods_preempted as i64),
                 "pvcs" => int(store.pvcs().count() as i64),
+                "pvs" => int(store.pvs().count() as i64),
                 _ => return None,
             });
         }
@@ -413,6 +417,42 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "numberUnavailable" => int(ds.status.number_unavailable),
                 "updatedNumberScheduled" => int(ds.status.updated_number_scheduled),
                 "numberMisscheduled" => int(ds.status.number_misscheduled),
+                _ => return None,
+            }
+        }
+        Kind::PersistentVolumeClaim => {
+            let c = store.pvc(&r.namespace, &r.name)?;
+            let volume = (!c.spec.volume_name.is_empty()).then_some(c.spec.volume_name.as_str());
+            let zone = volume.and_then(|v| store.pv(v)).map(|v| v.zone()).filter(|z| !z.is_empty());
+            match field {
+                "exists" => yes(true),
+                "phase" => word(c.phase.as_str()),
+                "volume" => word(volume.unwrap_or(NONE)),
+                "zone" => word(zone.as_deref().unwrap_or(NONE)),
+                "storageClass" => word(if c.class().is_empty() { NONE } else { c.class() }),
+                "terminating" => yes(c.deleting),
+                _ => return None,
+            }
+        }
+        Kind::PersistentVolume => {
+            let v = store.pv(&r.name)?;
+            let zone = v.zone();
+            match field {
+                "exists" => yes(true),
+                "phase" => word(v.phase.as_str()),
+                "claim" => word(&v.claim_ref.as_ref().map_or_else(|| NONE.to_string(), |c| c.key())),
+                "zone" => word(if zone.is_empty() { NONE } else { &zone }),
+                "storageClass" => word(if v.storage_class_name.is_empty() { NONE } else { &v.storage_class_name }),
+                "reclaimPolicy" => word(v.reclaim_policy.as_str()),
+                _ => return None,
+            }
+        }
+        Kind::StorageClass => {
+            let c = store.storage_class(&r.name)?;
+            match field {
+                "exists" => yes(true),
+                "default" => yes(store.default_storage_class().is_some_and(|d| d.meta.name == c.meta.name)),
+                "volumeBindingMode" => word(c.volume_binding_mode.as_str()),
                 _ => return None,
             }
         }

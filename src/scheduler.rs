@@ -35,6 +35,7 @@ use framework::{
     Status, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
+use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
 use queue::SchedulingQueue;
 
 /// One profile: a framework instance.
@@ -47,6 +48,8 @@ pub struct Profile {
     score: Vec<(usize, i64)>,
     post_filter: Vec<usize>,
     gates_enabled: bool,
+    /// VolumeBinding filters: its Reserve / PreBind bind the pod's delayed claims.
+    binds_volumes: bool,
 }
 
 impl Profile {
@@ -89,7 +92,19 @@ impl Profile {
         let score = resolved.score.iter().filter_map(|(n, w)| index_of(n, &mut plugins).map(|i| (i, *w))).collect();
         let post_filter = resolved.post_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let gates_enabled = resolved.pre_enqueue.iter().any(|n| n == "SchedulingGates");
-        (Profile { resolved, plugins, pre_filter, filter, pre_score, score, post_filter, gates_enabled }, failure)
+        let binds_volumes = resolved.filter.iter().any(|n| n == plugins::volume_binding::NAME);
+        let profile = Profile {
+            resolved,
+            plugins,
+            pre_filter,
+            filter,
+            pre_score,
+            score,
+            post_filter,
+            gates_enabled,
+            binds_volumes,
+        };
+        (profile, failure)
     }
 
     pub fn name(&self) -> &str {
@@ -456,8 +471,24 @@ impl Scheduler {
                     }
                 }
             }
+            Change::Pvc(id) => {
+                let (namespace, name) = store.pvc_key(id);
+                let event = ClusterEvent::ClaimChange { namespace, name };
+                self.queue
+                    .move_unschedulable(now, |p, rejectors| hints::worth_retrying(rejectors, store.pod(p), &event));
+            }
+            Change::Pv(_) => self.on_storage_event(store, now, ClusterEvent::VolumeChange),
+            Change::StorageClassAdded { .. } => self.on_storage_event(store, now, ClusterEvent::StorageClassAdd),
+            Change::StorageClassUpdated { topologies_changed } => {
+                self.on_storage_event(store, now, ClusterEvent::StorageClassUpdate { topologies_changed });
+            }
             _ => {}
         }
+    }
+
+    /// Moves the unschedulable pods a claim, volume or class event may help.
+    fn on_storage_event(&mut self, store: &Store, now: SimTime, event: ClusterEvent<'_>) {
+        self.queue.move_unschedulable(now, |p, rejectors| hints::worth_retrying(rejectors, store.pod(p), &event));
     }
 
     /// An assigned pod left the scheduler's view (deleted, or terminal): release it from its
@@ -513,12 +544,15 @@ impl Scheduler {
                 self.namespace_labels = store.namespace_labels();
                 self.namespaces_version = Some(store.namespaces_version());
             }
+            let volumes =
+                if pod.spec.claims.is_empty() { PodVolumes::default() } else { PodVolumes::gather(store, pod) };
             let cx = CycleContext {
                 nodes: &self.cache,
                 owner_selectors: &owner_selectors,
                 namespace_labels: &self.namespace_labels,
                 run_seed: self.run_seed,
                 pending: &self.pending,
+                volumes: &volumes,
             };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(
@@ -546,6 +580,9 @@ impl Scheduler {
         match &outcome {
             Outcome::Bound(node) => {
                 self.stats.bound += 1;
+                if self.profiles[profile_index].binds_volumes && !store.pod(pod_id).spec.claims.is_empty() {
+                    bind_pod_volumes(store, now, pod_id, *node);
+                }
                 store.bind_pod(now, pod_id, *node);
             }
             Outcome::Unschedulable(message) => {
@@ -634,6 +671,40 @@ impl Scheduler {
     /// The node views (for tests and invariant checks).
     pub fn cache(&self) -> &[NodeInfo] {
         &self.cache
+    }
+}
+
+/// VolumeBinding's Reserve and PreBind (`AssumePodVolumes`, `BindPodVolumes`) on the chosen
+/// node: each delayed claim is bound to the volume the filter matched, or gets the
+/// `volume.kubernetes.io/selected-node` annotation and a volume provisioned in the node's
+/// topology (the provisioner is instantaneous, so the claims are bound before the pod).
+fn bind_pod_volumes(store: &mut Store, now: SimTime, pod_id: PodId, node: NodeId) {
+    let pod = store.pod(pod_id);
+    let namespace = pod.meta.namespace.clone();
+    let volumes = PodVolumes::gather(store, pod);
+    let n = store.node(node);
+    let node_name = n.meta.name.clone();
+    let (reasons, bindings) = find_pod_volumes(&volumes, &node_name, &n.meta.labels);
+    if !reasons.is_empty() {
+        // Only when the profile runs VolumeBinding's Filter without its PreFilter: the node
+        // was never checked, and no claim can be bound on it.
+        return;
+    }
+    for binding in bindings {
+        match binding {
+            ClaimBinding::Bind { claim, volume } => {
+                let (Some(c), Some(v)) = (store.pvc_id(&namespace, &claim), store.pv_id(&volume)) else { continue };
+                store.bind_claim(now, c, v);
+                store.narrate_claim_binding(now, c, false);
+            }
+            ClaimBinding::Provision { claim, topology } => {
+                let Some(c) = store.pvc_id(&namespace, &claim) else { continue };
+                store.set_pvc_selected_node(now, c, &node_name);
+                if store.provision_volume(now, c, &topology).is_some() {
+                    store.narrate_claim_binding(now, c, true);
+                }
+            }
+        }
     }
 }
 

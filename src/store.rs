@@ -25,7 +25,8 @@ use crate::api::policy::{PdbStatus, PodDisruptionBudget};
 use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
 use crate::api::service::{EndpointCounts, Namespace, Service};
-use crate::api::statefulset::{ControllerRevision, PersistentVolumeClaim, StatefulSet, StatefulSetStatus};
+use crate::api::statefulset::{ControllerRevision, StatefulSet, StatefulSetStatus};
+use crate::api::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use crate::api::taint::{Taint, add_default_tolerations};
 use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
 use crate::journal::{Journal, Record};
@@ -84,6 +85,14 @@ id_type!(
 id_type!(
     /// A DaemonSet's dense id. Never reused.
     DsId
+);
+id_type!(
+    /// A PersistentVolumeClaim's dense id. Never reused.
+    PvcId
+);
+id_type!(
+    /// A PersistentVolume's dense id. Never reused.
+    PvId
 );
 id_type!(
     /// An Ingress's dense id. Never reused.
@@ -174,6 +183,19 @@ pub enum Change {
     /// A DaemonSet was created, or its spec or status changed.
     DaemonSet(DsId),
     DaemonSetRemoved(DsId),
+    /// A PersistentVolumeClaim was created, bound, or started deleting.
+    Pvc(PvcId),
+    PvcRemoved(PvcId),
+    /// A PersistentVolume was created, or its spec or phase changed.
+    Pv(PvId),
+    PvRemoved(PvId),
+    StorageClassAdded {
+        wait_for_first_consumer: bool,
+    },
+    /// An `apply` changed a StorageClass (`allowedTopologies`, labels or annotations).
+    StorageClassUpdated {
+        topologies_changed: bool,
+    },
     /// An Ingress was created or its spec changed.
     Ingress(IngressId),
     IngressRemoved(IngressId),
@@ -256,8 +278,17 @@ pub struct Store {
     sts_revisions: Vec<Vec<ControllerRevision>>,
     /// Per StatefulSet: (template spec, admitted spec), as `admitted` for ReplicaSets.
     sts_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
-    /// PersistentVolumeClaims by (namespace, name); they outlive their pods and sets.
-    pvcs: BTreeMap<NsName, PersistentVolumeClaim>,
+    /// PersistentVolumeClaims by dense id; they outlive their pods and sets.
+    pvcs: Vec<Option<PersistentVolumeClaim>>,
+    /// Each claim's (namespace, name), kept after its removal.
+    pvc_keys: Vec<NsName>,
+    /// Live claims by (namespace, name): lookups and name-ordered iteration.
+    pvc_index: BTreeMap<NsName, PvcId>,
+    /// PersistentVolumes by dense id, and the live ones by name.
+    pvs: Vec<Option<PersistentVolume>>,
+    pv_index: BTreeMap<String, PvId>,
+    /// StorageClasses by name; kubesim's built-in default class exists from the start.
+    storage_classes: BTreeMap<String, StorageClass>,
     daemonsets: Vec<Option<DaemonSet>>,
     ds_names: HashMap<NsName, DsId>,
     /// Live pods controlled by each DaemonSet, in creation order.
@@ -327,7 +358,16 @@ impl Store {
             sts_pods: Vec::new(),
             sts_revisions: Vec::new(),
             sts_admitted: Vec::new(),
-            pvcs: BTreeMap::new(),
+            pvcs: Vec::new(),
+            pvc_keys: Vec::new(),
+            pvc_index: BTreeMap::new(),
+            pvs: Vec::new(),
+            pv_index: BTreeMap::new(),
+            // Like the built-in PriorityClasses, part of every cluster, so not journaled.
+            storage_classes: BTreeMap::from([(
+                crate::api::storage::BUILTIN_CLASS.to_string(),
+                StorageClass::builtin(),
+            )]),
             daemonsets: Vec::new(),
             ds_names: HashMap::new(),
             ds_pods: Vec::new(),
@@ -1813,55 +1853,354 @@ impl Store {
         Some(OwnerReference { kind: Kind::StatefulSet, name: s.meta.name.clone(), uid: s.meta.uid, controller: true })
     }
 
-    // ----- persistent volume claims -----
+    // ----- storage: claims, volumes, classes -----
 
     pub fn pvc(&self, namespace: &str, name: &str) -> Option<&PersistentVolumeClaim> {
-        self.pvcs.get(&(namespace.to_string(), name.to_string()))
+        self.pvc_id(namespace, name).and_then(|id| self.pvc_by_id(id))
+    }
+
+    pub fn pvc_id(&self, namespace: &str, name: &str) -> Option<PvcId> {
+        self.pvc_index.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    pub fn pvc_by_id(&self, id: PvcId) -> Option<&PersistentVolumeClaim> {
+        self.pvcs.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// The claim's `(namespace, name)`, also after it was removed.
+    pub fn pvc_key(&self, id: PvcId) -> (&str, &str) {
+        let (ns, name) = &self.pvc_keys[id.index()];
+        (ns, name)
     }
 
     /// Every claim, by namespace and name.
     pub fn pvcs(&self) -> impl Iterator<Item = &PersistentVolumeClaim> {
-        self.pvcs.values()
+        self.pvc_index.values().filter_map(|&id| self.pvc_by_id(id))
+    }
+
+    /// Every claim's id, by namespace and name.
+    pub fn pvc_ids(&self) -> impl Iterator<Item = PvcId> + '_ {
+        self.pvc_index.values().copied()
     }
 
     /// The claims of StatefulSet `set` (by name) in `namespace`, by name.
     pub fn pvcs_of<'a>(&'a self, namespace: &'a str, set: &'a str) -> impl Iterator<Item = &'a PersistentVolumeClaim> {
-        self.pvcs.values().filter(move |c| c.namespace == namespace && c.set == set)
+        self.pvc_index
+            .range(ns_range(namespace))
+            .filter_map(|(_, &id)| self.pvc_by_id(id))
+            .filter(move |c| c.origin.as_ref().is_some_and(|o| o.set == set))
     }
 
-    /// Creates a claim (the caller has checked the name is free).
-    pub fn create_pvc(&mut self, now: SimTime, pvc: PersistentVolumeClaim) {
-        self.journal
-            .record(now, Record::PvcCreated { pvc: pvc.key(), pod: format!("{}/{}", pvc.namespace, pvc.pod_name()) });
-        self.pvcs.insert((pvc.namespace.clone(), pvc.name.clone()), pvc);
+    /// Creates a claim (the caller has checked the name is free), after the DefaultStorageClass
+    /// admission plugin: a claim that names no class (`storageClassName` unset) gets the default
+    /// class, if there is one.
+    pub fn create_pvc(&mut self, now: SimTime, mut pvc: PersistentVolumeClaim) -> PvcId {
+        let id = PvcId(self.pvcs.len() as u32);
+        pvc.meta.uid = self.uid();
+        pvc.meta.creation_timestamp = now;
+        if pvc.spec.storage_class_name.is_none() {
+            pvc.spec.storage_class_name = self.default_storage_class().map(|c| c.meta.name.clone());
+        }
+        let record = match pvc.pod_name() {
+            Some(pod) => Record::PvcCreated { pvc: pvc.key(), pod: format!("{}/{pod}", pvc.meta.namespace) },
+            None => Record::PvcApplied { pvc: pvc.key(), class: pvc.class().to_string() },
+        };
+        self.journal.record(now, record);
+        let key = key_of(&pvc.meta);
+        self.pvc_index.insert(key.clone(), id);
+        self.pvc_keys.push(key);
+        self.pvcs.push(Some(pvc));
+        self.changes.push(Change::Pvc(id));
+        id
+    }
+
+    /// `kubectl apply` of an existing claim whose spec is unchanged: its labels and annotations.
+    pub fn update_pvc_meta(&mut self, id: PvcId, desired: &PersistentVolumeClaim) {
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
+        c.meta.labels = desired.meta.labels.clone();
+        c.meta.annotations = desired.meta.annotations.clone();
+    }
+
+    /// The PV controller gives an unbound claim without a class the default class, once one
+    /// exists (RetroactiveDefaultStorageClass, GA in v1.28).
+    pub fn set_pvc_class(&mut self, now: SimTime, id: PvcId, class: &str) {
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
+        c.spec.storage_class_name = Some(class.to_string());
+        self.journal.record(now, Record::PvcClassAssigned { pvc: c.key(), class: class.to_string() });
+        self.changes.push(Change::Pvc(id));
+    }
+
+    /// Binds a claim and a volume to each other (the PV controller's `bind`: the volume's
+    /// `claimRef` with the claim's uid and phase Bound; the claim's `volumeName`, capacity and
+    /// phase Bound).
+    pub fn bind_claim(&mut self, now: SimTime, claim: PvcId, volume: PvId) {
+        let Some(c) = self.pvcs[claim.index()].as_mut() else { return };
+        let Some(v) = self.pvs[volume.index()].as_mut() else { return };
+        v.claim_ref = Some(crate::api::storage::ClaimRef {
+            namespace: c.meta.namespace.clone(),
+            name: c.meta.name.clone(),
+            uid: Some(c.meta.uid),
+        });
+        v.phase = crate::api::storage::VolumePhase::Bound;
+        c.spec.volume_name = v.meta.name.clone();
+        c.capacity = Some(v.capacity.clone());
+        c.phase = crate::api::storage::ClaimPhase::Bound;
+        self.journal.record(now, Record::PvcBound { pvc: c.key(), pv: v.meta.name.clone() });
+        self.changes.push(Change::Pvc(claim));
+        self.changes.push(Change::Pv(volume));
+    }
+
+    /// The scheduler chose `node` for the first pod of a delayed (WaitForFirstConsumer) claim:
+    /// the `volume.kubernetes.io/selected-node` annotation, which a provisioner reads.
+    pub fn set_pvc_selected_node(&mut self, now: SimTime, id: PvcId, node: &str) {
+        use crate::scheduler::plugins::volume_binding::SELECTED_NODE_ANNOTATION;
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
+        if c.meta.annotations.get(SELECTED_NODE_ANNOTATION).is_some_and(|n| n == node) {
+            return;
+        }
+        c.meta.annotations.insert(SELECTED_NODE_ANNOTATION.to_string(), node.to_string());
+        self.journal.record(now, Record::PvcSelectedNode { pvc: c.key(), node: node.to_string() });
+        self.changes.push(Change::Pvc(id));
+    }
+
+    /// A provisioner creates a volume for the claim, reachable from the nodes with the labels
+    /// `topology`, with its class's reclaim policy, and the claim is bound to it (the
+    /// provisioner and the PV controller take no virtual time). `None` when the claim or its
+    /// class is gone, or a volume of that name exists already.
+    pub fn provision_volume(&mut self, now: SimTime, claim: PvcId, topology: &[(String, String)]) -> Option<PvId> {
+        let c = self.pvc_by_id(claim)?;
+        let class = self.storage_class(c.class())?;
+        let volume = crate::api::storage::provisioned_volume(c, class, topology, now);
+        if self.pv(&volume.meta.name).is_some() {
+            return None;
+        }
+        let v = self.create_pv(now, volume);
+        self.bind_claim(now, claim, v);
+        Some(v)
+    }
+
+    /// Narrates a claim's binding: its volume and the volume's zone.
+    pub fn narrate_claim_binding(&mut self, now: SimTime, claim: PvcId, provisioned: bool) {
+        let Some(c) = self.pvc_by_id(claim) else { return };
+        let Some(v) = self.pv(&c.spec.volume_name) else { return };
+        let (key, name, zone) = (c.key(), v.meta.name.clone(), v.zone());
+        let how = if provisioned { "provisioned and bound to" } else { "bound to" };
+        let zone = if zone.is_empty() { String::new() } else { format!(" in zone {zone}") };
+        self.journal.narrate(now, || format!("persistentvolumeclaim {key} {how} {name}{zone}"));
+    }
+
+    pub fn set_pvc_phase(&mut self, now: SimTime, id: PvcId, phase: crate::api::storage::ClaimPhase) {
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
+        if c.phase == phase {
+            return;
+        }
+        c.phase = phase;
+        self.journal.record(now, Record::PvcPhase { pvc: c.key(), phase: phase.as_str() });
+        self.changes.push(Change::Pvc(id));
     }
 
     /// Sets or clears the claim's owner reference to its pod (`whenScaled: Delete`).
     pub fn set_pvc_owned_by_pod(&mut self, now: SimTime, namespace: &str, name: &str, owned: bool) {
-        let Some(c) = self.pvcs.get_mut(&(namespace.to_string(), name.to_string())) else { return };
+        let Some(id) = self.pvc_id(namespace, name) else { return };
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return };
         if c.owned_by_pod == owned {
             return;
         }
         c.owned_by_pod = owned;
-        let owner = if owned { format!("pod/{}", c.pod_name()) } else { String::new() };
+        let owner = match (owned, c.pod_name()) {
+            (true, Some(pod)) => format!("pod/{pod}"),
+            _ => String::new(),
+        };
         self.journal.record(now, Record::PvcOwner { pvc: c.key(), owner });
     }
 
     /// Starts deleting a claim (`deletionTimestamp`); [`remove_pvc`](Self::remove_pvc) ends it.
     pub fn mark_pvc_deleting(&mut self, now: SimTime, namespace: &str, name: &str) -> bool {
-        let Some(c) = self.pvcs.get_mut(&(namespace.to_string(), name.to_string())) else { return false };
+        let Some(id) = self.pvc_id(namespace, name) else { return false };
+        let Some(c) = self.pvcs[id.index()].as_mut() else { return false };
         if c.deleting {
             return false;
         }
         c.deleting = true;
         self.journal.record(now, Record::PvcDeleting { pvc: c.key() });
+        self.changes.push(Change::Pvc(id));
         true
     }
 
     pub fn remove_pvc(&mut self, now: SimTime, namespace: &str, name: &str) {
-        if let Some(c) = self.pvcs.remove(&(namespace.to_string(), name.to_string())) {
+        let Some(id) = self.pvc_index.remove(&(namespace.to_string(), name.to_string())) else { return };
+        if let Some(c) = self.pvcs[id.index()].take() {
             self.journal.record(now, Record::PvcDeleted { pvc: c.key() });
+            self.changes.push(Change::PvcRemoved(id));
         }
+    }
+
+    /// Whether a pod uses the claim, for the `kubernetes.io/pvc-protection` finalizer: a live
+    /// pod of its namespace, scheduled to a node, with a volume of that claim.
+    pub fn claim_in_use(&self, namespace: &str, name: &str) -> bool {
+        self.live_pods().map(|p| self.pod(p)).any(|p| {
+            p.status.node.is_some()
+                && p.meta.namespace == namespace
+                && p.spec.claims.iter().any(|c| c.claim_name == name)
+        })
+    }
+
+    pub fn pv(&self, name: &str) -> Option<&PersistentVolume> {
+        self.pv_id(name).and_then(|id| self.pv_by_id(id))
+    }
+
+    pub fn pv_id(&self, name: &str) -> Option<PvId> {
+        self.pv_index.get(name).copied()
+    }
+
+    pub fn pv_by_id(&self, id: PvId) -> Option<&PersistentVolume> {
+        self.pvs.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// Every volume, by name.
+    pub fn pvs(&self) -> impl Iterator<Item = &PersistentVolume> {
+        self.pv_index.values().filter_map(|&id| self.pv_by_id(id))
+    }
+
+    /// Every volume's id, by name.
+    pub fn pv_ids(&self) -> impl Iterator<Item = PvId> + '_ {
+        self.pv_index.values().copied()
+    }
+
+    /// Creates a volume (the caller has checked the name is free): from a manifest, or made by a
+    /// provisioner (bound to its claim already).
+    pub fn create_pv(&mut self, now: SimTime, mut pv: PersistentVolume) -> PvId {
+        let id = PvId(self.pvs.len() as u32);
+        pv.meta.uid = self.uid();
+        pv.meta.creation_timestamp = now;
+        self.journal.record(
+            now,
+            Record::PvCreated {
+                pv: pv.meta.name.clone(),
+                class: pv.storage_class_name.clone(),
+                capacity: pv.capacity.to_string(),
+                zone: pv.zone(),
+                claim: pv.claim_ref.as_ref().map(|r| r.key()).unwrap_or_default(),
+            },
+        );
+        self.pv_index.insert(pv.meta.name.clone(), id);
+        self.pvs.push(Some(pv));
+        self.changes.push(Change::Pv(id));
+        id
+    }
+
+    /// `kubectl apply` of an existing volume: capacity, access modes, class, reclaim policy,
+    /// labels and annotations (node affinity and volume mode are immutable, checked by the
+    /// caller; the claim reference stays the controller's).
+    pub fn update_pv_spec(&mut self, now: SimTime, id: PvId, desired: &PersistentVolume) {
+        let Some(v) = self.pvs[id.index()].as_mut() else { return };
+        let changed = v.capacity != desired.capacity
+            || v.access_modes != desired.access_modes
+            || v.storage_class_name != desired.storage_class_name
+            || v.reclaim_policy != desired.reclaim_policy
+            || v.meta.labels != desired.meta.labels;
+        v.meta.annotations = desired.meta.annotations.clone();
+        if !changed {
+            return;
+        }
+        v.capacity = desired.capacity.clone();
+        v.access_modes = desired.access_modes.clone();
+        v.storage_class_name = desired.storage_class_name.clone();
+        v.reclaim_policy = desired.reclaim_policy;
+        v.meta.labels = desired.meta.labels.clone();
+        self.journal.record(now, Record::PvUpdated { pv: v.meta.name.clone() });
+        self.changes.push(Change::Pv(id));
+    }
+
+    pub fn set_pv_phase(&mut self, now: SimTime, id: PvId, phase: crate::api::storage::VolumePhase) {
+        let Some(v) = self.pvs[id.index()].as_mut() else { return };
+        if v.phase == phase {
+            return;
+        }
+        v.phase = phase;
+        self.journal.record(now, Record::PvPhase { pv: v.meta.name.clone(), phase: phase.as_str() });
+        self.changes.push(Change::Pv(id));
+    }
+
+    /// Starts deleting a volume; the `kubernetes.io/pv-protection` finalizer keeps it while it
+    /// is bound.
+    pub fn mark_pv_deleting(&mut self, now: SimTime, id: PvId) -> bool {
+        let Some(v) = self.pvs[id.index()].as_mut() else { return false };
+        if v.deleting {
+            return false;
+        }
+        v.deleting = true;
+        self.journal.record(now, Record::PvDeleting { pv: v.meta.name.clone() });
+        self.changes.push(Change::Pv(id));
+        true
+    }
+
+    pub fn remove_pv(&mut self, now: SimTime, id: PvId) {
+        let Some(v) = self.pvs[id.index()].take() else { return };
+        self.pv_index.remove(&v.meta.name);
+        self.journal.record(now, Record::PvDeleted { pv: v.meta.name });
+        self.changes.push(Change::PvRemoved(id));
+    }
+
+    pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
+        self.storage_classes.get(name)
+    }
+
+    /// Every StorageClass, by name.
+    pub fn storage_classes(&self) -> impl Iterator<Item = &StorageClass> {
+        self.storage_classes.values()
+    }
+
+    /// The class claims without one get (`GetDefaultClass`). kubesim's built-in class counts
+    /// only while no class of the scenario is marked default.
+    pub fn default_storage_class(&self) -> Option<&StorageClass> {
+        crate::api::storage::default_class(self.storage_classes.values().filter(|c| !self.is_builtin_storage_class(c)))
+            .or_else(|| crate::api::storage::default_class(self.storage_classes.values()))
+    }
+
+    /// Whether `class` is kubesim's built-in class, as the store started with it (a manifest
+    /// of the same name replaces it).
+    pub fn is_builtin_storage_class(&self, class: &StorageClass) -> bool {
+        class.meta.uid == crate::api::meta::Uid(0) && class.meta.name == crate::api::storage::BUILTIN_CLASS
+    }
+
+    /// Creates a StorageClass, or applies an update the caller has checked is allowed
+    /// (`allowedTopologies`, labels and annotations).
+    pub fn put_storage_class(&mut self, now: SimTime, mut class: StorageClass) {
+        let name = class.meta.name.clone();
+        let builtin = self.storage_classes.get(&name).is_some_and(|c| self.is_builtin_storage_class(c));
+        match self.storage_classes.get_mut(&name).filter(|_| !builtin) {
+            Some(old) => {
+                let topologies_changed = old.allowed_topologies != class.allowed_topologies;
+                if !topologies_changed
+                    && old.meta.labels == class.meta.labels
+                    && old.meta.annotations == class.meta.annotations
+                {
+                    return;
+                }
+                old.allowed_topologies = class.allowed_topologies;
+                old.meta.labels = class.meta.labels;
+                old.meta.annotations = class.meta.annotations;
+                self.journal.record(now, Record::StorageClassUpdated { name });
+                self.changes.push(Change::StorageClassUpdated { topologies_changed });
+            }
+            None => {
+                class.meta.uid = self.uid();
+                class.meta.creation_timestamp = now;
+                let wait_for_first_consumer = class.wait_for_first_consumer();
+                self.journal.record(now, Record::StorageClassCreated { name: name.clone() });
+                self.storage_classes.insert(name, class);
+                self.changes.push(Change::StorageClassAdded { wait_for_first_consumer });
+            }
+        }
+    }
+
+    pub fn remove_storage_class(&mut self, now: SimTime, name: &str) -> bool {
+        if self.storage_classes.remove(name).is_none() {
+            return false;
+        }
+        self.journal.record(now, Record::StorageClassDeleted { name: name.to_string() });
+        true
     }
 
     // ----- daemonsets -----

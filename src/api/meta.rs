@@ -42,12 +42,15 @@ pub enum Kind {
     CronJob,
     StatefulSet,
     DaemonSet,
+    PersistentVolumeClaim,
+    PersistentVolume,
+    StorageClass,
     Ingress,
     HorizontalPodAutoscaler,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -64,6 +67,9 @@ impl Kind {
         Kind::CronJob,
         Kind::StatefulSet,
         Kind::DaemonSet,
+        Kind::PersistentVolumeClaim,
+        Kind::PersistentVolume,
+        Kind::StorageClass,
         Kind::Ingress,
         Kind::HorizontalPodAutoscaler,
     ];
@@ -87,6 +93,9 @@ impl Kind {
             Kind::CronJob => "CronJob",
             Kind::StatefulSet => "StatefulSet",
             Kind::DaemonSet => "DaemonSet",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::PersistentVolume => "PersistentVolume",
+            Kind::StorageClass => "StorageClass",
             Kind::Ingress => "Ingress",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
@@ -102,11 +111,14 @@ impl Kind {
             | Kind::ConfigMap
             | Kind::Secret
             | Kind::LimitRange
-            | Kind::ResourceQuota => "v1",
+            | Kind::ResourceQuota
+            | Kind::PersistentVolumeClaim
+            | Kind::PersistentVolume => "v1",
             Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => "apps/v1",
             Kind::PriorityClass => "scheduling.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job | Kind::CronJob => "batch/v1",
+            Kind::StorageClass => "storage.k8s.io/v1",
             Kind::Ingress => "networking.k8s.io/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
         }
@@ -132,13 +144,19 @@ impl Kind {
             Kind::CronJob => "cronjob",
             Kind::StatefulSet => "statefulset",
             Kind::DaemonSet => "daemonset",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
+            Kind::PersistentVolume => "persistentvolume",
+            Kind::StorageClass => "storageclass",
             Kind::Ingress => "ingress",
             Kind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
         }
     }
 
     pub fn is_namespaced(self) -> bool {
-        !matches!(self, Kind::Namespace | Kind::Node | Kind::PriorityClass)
+        !matches!(
+            self,
+            Kind::Namespace | Kind::Node | Kind::PriorityClass | Kind::PersistentVolume | Kind::StorageClass
+        )
     }
 
     /// Parses a kind from the resource spellings `kubectl` accepts: singular, plural and
@@ -162,6 +180,9 @@ impl Kind {
             "cronjob" | "cronjobs" | "cj" => Kind::CronJob,
             "statefulset" | "statefulsets" | "sts" => Kind::StatefulSet,
             "daemonset" | "daemonsets" | "ds" => Kind::DaemonSet,
+            "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => Kind::PersistentVolumeClaim,
+            "persistentvolume" | "persistentvolumes" | "pv" => Kind::PersistentVolume,
+            "storageclass" | "storageclasses" | "sc" => Kind::StorageClass,
             "ingress" | "ingresses" | "ing" => Kind::Ingress,
             "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => Kind::HorizontalPodAutoscaler,
             _ => return None,
@@ -308,6 +329,9 @@ mod tests {
         assert_eq!(ObjectRef::parse("svc/prod/api").unwrap().kind, Kind::Service);
         assert_eq!(ObjectRef::parse("sts/db").unwrap().to_string(), "statefulset/default/db");
         assert_eq!(ObjectRef::parse("ds/kube-system/agent").unwrap().kind, Kind::DaemonSet);
+        assert_eq!(ObjectRef::parse("pvc/db/data-db-0").unwrap().to_string(), "persistentvolumeclaim/db/data-db-0");
+        assert_eq!(ObjectRef::parse("pv/pv-1").unwrap().to_string(), "persistentvolume/pv-1");
+        assert_eq!(ObjectRef::parse("sc/fast").unwrap().to_string(), "storageclass/fast");
         let err = ObjectRef::parse("deploymnt/default/web").unwrap_err();
         assert!(err.contains("did you mean \"deployment\""), "{err}");
         assert!(ObjectRef::parse("node/a/b").is_err());

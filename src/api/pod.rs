@@ -297,6 +297,15 @@ pub struct ConfigRef {
     pub volume: Option<String>,
 }
 
+/// A `volumes[]` entry of type `persistentVolumeClaim`: the pod's volume `volume` is the
+/// claim `claim_name` of its namespace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClaimVolume {
+    pub volume: String,
+    pub claim_name: String,
+    pub read_only: bool,
+}
+
 /// `v1.PodSpec`, plus the effective requests derived from it.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct PodSpec {
@@ -331,12 +340,15 @@ pub struct PodSpec {
     /// The ConfigMaps and Secrets the pod needs, in the order written (containers' env and
     /// envFrom, then volumes).
     pub config_refs: Vec<ConfigRef>,
+    /// The PersistentVolumeClaims the pod's volumes use, in the order written (a StatefulSet's
+    /// pods get their claim templates' first).
+    pub claims: Vec<ClaimVolume>,
 }
 
-/// Written by hand so that a spec without `config_refs` renders exactly as before the field
-/// existed: the Deployment controller's pod-template-hash is computed from this text, and
-/// ReplicaSet names (and so run digests) must not change when a field is added. A new field
-/// must be rendered only when it differs from its default.
+/// Written by hand so that a spec without `config_refs` or `claims` renders exactly as before
+/// those fields existed: the Deployment controller's pod-template-hash is computed from this
+/// text, and ReplicaSet names (and so run digests) must not change when a field is added. A new
+/// field must be rendered only when it differs from its default.
 impl fmt::Debug for PodSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("PodSpec");
@@ -360,6 +372,9 @@ impl fmt::Debug for PodSpec {
             .field("non_zero_requests", &self.non_zero_requests);
         if !self.config_refs.is_empty() {
             d.field("config_refs", &self.config_refs);
+        }
+        if !self.claims.is_empty() {
+            d.field("claims", &self.claims);
         }
         d.finish()
     }

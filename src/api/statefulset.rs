@@ -1,17 +1,13 @@
 //! StatefulSets (`apps/v1`): pods with a stable identity (`<set>-<ordinal>`) and stable
-//! storage, plus the two objects the StatefulSet controller keeps beside them, reduced to what
-//! the simulator needs: the set's revision history (`ControllerRevision`) and the
-//! PersistentVolumeClaims stamped from its `volumeClaimTemplates`.
+//! storage, plus the set's revision history (`ControllerRevision`). The claims stamped from its
+//! `volumeClaimTemplates` are ordinary PersistentVolumeClaims (`api::storage`).
 //!
 //! Field names and defaults follow `apps/v1` (`pkg/apis/apps/v1/defaults.go`, v1.34).
-//! PersistentVolumeClaims are not a kind of their own yet: they exist only as the claims a
-//! StatefulSet creates, with no storage semantics (no binding, no zones, no capacity).
 
-use crate::api::meta::ObjectMeta;
-use crate::api::pod::PodTemplateSpec;
-use crate::api::quantity::Quantity;
+use crate::api::meta::{Labels, ObjectMeta};
+use crate::api::pod::{ClaimVolume, PodTemplateSpec};
 use crate::api::selector::LabelSelector;
-use crate::kernel::SimTime;
+use crate::api::storage::{ClaimOrigin, ClaimPhase, ClaimSpec, PersistentVolumeClaim};
 
 /// Labels the StatefulSet controller puts on its pods.
 pub mod labels {
@@ -87,15 +83,14 @@ pub struct PvcRetentionPolicy {
     pub when_scaled: PvcRetention,
 }
 
-/// One `spec.volumeClaimTemplates` entry: the claim's name and what was asked for, kept for
-/// display only.
+/// One `spec.volumeClaimTemplates` entry: the claims' name prefix, labels, annotations and
+/// spec.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VolumeClaimTemplate {
     pub name: String,
-    pub access_modes: Vec<String>,
-    /// `resources.requests.storage`.
-    pub storage: Option<Quantity>,
-    pub storage_class_name: Option<String>,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub spec: ClaimSpec,
 }
 
 /// `apps/v1.StatefulSetStatus`.
@@ -150,6 +145,46 @@ impl StatefulSet {
         format!("{template}-{}-{ordinal}", self.meta.name)
     }
 
+    /// The claim of `template` for `ordinal` (`getPersistentVolumeClaims`): the template's
+    /// labels, annotations and spec, in the set's namespace.
+    pub fn claim_for(&self, template: &VolumeClaimTemplate, ordinal: i32) -> PersistentVolumeClaim {
+        let meta = ObjectMeta {
+            name: self.claim_name(&template.name, ordinal),
+            namespace: self.meta.namespace.clone(),
+            labels: template.labels.clone(),
+            annotations: template.annotations.clone(),
+            ..ObjectMeta::default()
+        };
+        PersistentVolumeClaim {
+            meta,
+            spec: template.spec.clone(),
+            phase: ClaimPhase::Pending,
+            capacity: None,
+            origin: Some(ClaimOrigin { set: self.meta.name.clone(), template: template.name.clone(), ordinal }),
+            owned_by_pod: false,
+            deleting: false,
+        }
+    }
+
+    /// `updateStorage`: the volumes of pod `ordinal` — one per claim template, named after it,
+    /// using the ordinal's claim, then the template's other claim volumes (one named like a
+    /// claim template is replaced).
+    pub fn pod_claims(&self, template_claims: &[ClaimVolume], ordinal: i32) -> Vec<ClaimVolume> {
+        let mut out: Vec<ClaimVolume> = self
+            .volume_claim_templates
+            .iter()
+            .map(|t| ClaimVolume {
+                volume: t.name.clone(),
+                claim_name: self.claim_name(&t.name, ordinal),
+                read_only: false,
+            })
+            .collect();
+        out.extend(
+            template_claims.iter().filter(|c| !self.volume_claim_templates.iter().any(|t| t.name == c.volume)).cloned(),
+        );
+        out
+    }
+
     /// Whether `ordinal` is in `[ordinals.start, ordinals.start + replicas)`.
     pub fn in_range(&self, ordinal: i32) -> bool {
         ordinal >= self.ordinals_start && i64::from(ordinal) < i64::from(self.ordinals_start) + i64::from(self.replicas)
@@ -193,37 +228,6 @@ pub struct ControllerRevision {
     /// `revision`: higher is newer; a rollback to an old template renumbers its revision.
     pub revision: i64,
     pub template: PodTemplateSpec,
-}
-
-/// A PersistentVolumeClaim made from a volume claim template, for pod `<set>-<ordinal>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PersistentVolumeClaim {
-    pub namespace: String,
-    /// `<template>-<set>-<ordinal>`.
-    pub name: String,
-    /// The StatefulSet (by name) and the template it was stamped from.
-    pub set: String,
-    pub template: String,
-    pub ordinal: i32,
-    pub created: SimTime,
-    /// Owned by its pod (`whenScaled: Delete` on a scale-down): the garbage collector deletes
-    /// the claim once that pod object is gone.
-    pub owned_by_pod: bool,
-    /// Being deleted; the `kubernetes.io/pvc-protection` finalizer keeps the object until no
-    /// pod uses it.
-    pub deleting: bool,
-}
-
-impl PersistentVolumeClaim {
-    /// The pod that uses the claim.
-    pub fn pod_name(&self) -> String {
-        format!("{}-{}", self.set, self.ordinal)
-    }
-
-    /// `namespace/name`.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
-    }
 }
 
 #[cfg(test)]

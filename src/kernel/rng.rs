@@ -31,6 +31,9 @@ pub mod names {
     pub const SCHEDULER_RANDOM: &str = "scheduler.random";
     /// The jitter of the kubelet's pod-worker retries after a failed sync.
     pub const KUBELET_RETRY: &str = "kubelet.retry";
+    /// The zone of a volume provisioned for an Immediate claim whose class names no
+    /// `allowedTopologies` (keyed by the claim).
+    pub const VOLUME_PROVISIONING: &str = "volume.provisioning";
 }
 
 /// The seed and the derivation of named streams from it.

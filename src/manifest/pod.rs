@@ -7,9 +7,9 @@ use crate::api::node_selector::{
     NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
 };
 use crate::api::pod::{
-    Affinity, ConfigRef, ConfigSource, Container, ContainerPort, NodeAffinity, NodeInclusionPolicy, Pod, PodAffinity,
-    PodAffinityTerm, PodSpec, PodStatus, PodTemplateSpec, Probe, RestartPolicy, SimBehavior, TopologySpreadConstraint,
-    UnsatisfiableConstraintAction, WeightedPodAffinityTerm, annotations,
+    Affinity, ClaimVolume, ConfigRef, ConfigSource, Container, ContainerPort, NodeAffinity, NodeInclusionPolicy, Pod,
+    PodAffinity, PodAffinityTerm, PodSpec, PodStatus, PodTemplateSpec, Probe, RestartPolicy, SimBehavior,
+    TopologySpreadConstraint, UnsatisfiableConstraintAction, WeightedPodAffinityTerm, annotations,
 };
 use crate::api::quantity::Format;
 use crate::api::resources::{ResourceList, ResourceName};
@@ -324,6 +324,7 @@ fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &
     }
     f.finish(ctx, POD_SPEC_IGNORED)?;
     spec.config_refs = decode_config_refs(ctx, node, path)?;
+    spec.claims = decode_claim_volumes(ctx, node, path)?;
     spec.finalize();
     Ok(spec)
 }
@@ -600,16 +601,7 @@ fn decode_affinity(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &
         let mut result = NodeAffinity::default();
         if let Some(req) = nf.get("requiredDuringSchedulingIgnoredDuringExecution") {
             let rpath = nf.child("requiredDuringSchedulingIgnoredDuringExecution");
-            let mut rf = ctx.fields(req, &rpath)?;
-            let terms_node = rf.require(ctx, "nodeSelectorTerms", req.pos)?;
-            let mut terms = Vec::new();
-            for (i, t) in ctx.seq(terms_node, &rf.child("nodeSelectorTerms"))?.iter().enumerate() {
-                terms.push(decode_node_selector_term(ctx, t, &format!("{rpath}.nodeSelectorTerms[{i}]"))?);
-            }
-            rf.finish(ctx, &[])?;
-            let selector = NodeSelector { terms };
-            selector.validate().map_err(|e| ctx.error(req.pos, &rpath, e.to_string()))?;
-            result.required = Some(selector);
+            result.required = Some(decode_node_selector(ctx, req, &rpath)?);
         }
         if let Some(pref) = nf.get("preferredDuringSchedulingIgnoredDuringExecution") {
             let ppath = nf.child("preferredDuringSchedulingIgnoredDuringExecution");
@@ -926,6 +918,20 @@ fn check_host_port_conflicts(ctx: &Ctx<'_>, spec: &PodSpec, at: Pos, containers_
     Ok(())
 }
 
+/// A required `NodeSelector` (`nodeSelectorTerms`), validated as the API server does.
+pub(super) fn decode_node_selector(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<NodeSelector> {
+    let mut rf = ctx.fields(node, path)?;
+    let terms_node = rf.require(ctx, "nodeSelectorTerms", node.pos)?;
+    let mut terms = Vec::new();
+    for (i, t) in ctx.seq(terms_node, &rf.child("nodeSelectorTerms"))?.iter().enumerate() {
+        terms.push(decode_node_selector_term(ctx, t, &format!("{path}.nodeSelectorTerms[{i}]"))?);
+    }
+    rf.finish(ctx, &[])?;
+    let selector = NodeSelector { terms };
+    selector.validate().map_err(|e| ctx.error(node.pos, path, e.to_string()))?;
+    Ok(selector)
+}
+
 fn decode_node_selector_term(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<NodeSelectorTerm> {
     let mut f = ctx.fields(node, path)?;
     let mut term = NodeSelectorTerm { match_expressions: Vec::new(), match_fields: Vec::new() };
@@ -1078,6 +1084,31 @@ fn decode_config_refs(ctx: &Ctx<'_>, spec: &YamlNode, path: &str) -> DResult<Vec
         }
     }
     Ok(refs)
+}
+
+/// The `volumes[]` of type `persistentVolumeClaim` (`claimName`, `readOnly`), read from the
+/// mapping as written; `claimName` is required (`validatePersistentClaimVolumeSource`).
+fn decode_claim_volumes(ctx: &Ctx<'_>, spec: &YamlNode, path: &str) -> DResult<Vec<ClaimVolume>> {
+    let mut out = Vec::new();
+    let Some(volumes) = spec.get("volumes").filter(|n| !n.is_null()) else { return Ok(out) };
+    for (i, v) in ctx.seq(volumes, &format!("{path}.volumes"))?.iter().enumerate() {
+        let Some(c) = v.get("persistentVolumeClaim").filter(|n| !n.is_null()) else { continue };
+        let at = format!("{path}.volumes[{i}].persistentVolumeClaim");
+        let volume = v.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+        let claim_name = match c.get("claimName") {
+            Some(n) => ctx.string(n, &format!("{at}.claimName"))?,
+            None => String::new(),
+        };
+        if claim_name.is_empty() {
+            return Err(ctx.error(c.pos, &format!("{at}.claimName"), "Required value"));
+        }
+        let read_only = match c.get("readOnly") {
+            Some(n) if !n.is_null() => ctx.bool(n, &format!("{at}.readOnly"))?,
+            _ => false,
+        };
+        out.push(ClaimVolume { volume, claim_name, read_only });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,9 +9,6 @@ use crate::api::statefulset::{
 use crate::decode::{Ctx, DResult};
 use crate::yaml::{Node as YamlNode, Pos};
 
-/// The access modes a PersistentVolumeClaim may ask for.
-const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
-
 /// `value` must be one of `allowed`, with a "did you mean".
 pub(super) fn one_of<'a>(ctx: &Ctx<'_>, node: &YamlNode, path: &str, allowed: &[&'a str]) -> DResult<&'a str> {
     let text = ctx.string(node, path)?;
@@ -184,6 +181,10 @@ fn decode_update_strategy(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Statefu
     Ok(strategy)
 }
 
+/// `volumeClaimTemplates`: each is a claim (name, labels, annotations, spec), validated as the
+/// API server validates the claims the controller makes from it (`ValidatePersistentVolumeClaim`),
+/// so that a template that would make invalid claims is refused when the scenario is loaded
+/// rather than when the first pod is created.
 fn decode_claim_templates(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<VolumeClaimTemplate>> {
     let mut out: Vec<VolumeClaimTemplate> = Vec::new();
     for (i, item) in ctx.seq(node, "spec.volumeClaimTemplates")?.iter().enumerate() {
@@ -205,42 +206,32 @@ fn decode_claim_templates(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Vol
         if out.iter().any(|t| t.name == name) {
             return Err(ctx.error(name_node.pos, &format!("{mpath}.name"), format!("Duplicate value: {name:?}")));
         }
-        mf.finish(ctx, &["labels", "annotations", "namespace", "finalizers", "creationTimestamp"])?;
-        let mut access_modes = Vec::new();
-        let mut storage = None;
-        let mut storage_class_name = None;
-        if let Some(spec) = f.get("spec") {
-            ctx.note_unmodelled("spec.volumeClaimTemplates[].spec (claims are names only: no storage is simulated)");
-            let spath = format!("{path}.spec");
-            let mut sf = ctx.fields(spec, &spath)?;
-            if let Some(modes) = sf.get("accessModes") {
-                for (j, m) in ctx.seq(modes, &format!("{spath}.accessModes"))?.iter().enumerate() {
-                    access_modes.push(one_of(ctx, m, &format!("{spath}.accessModes[{j}]"), &ACCESS_MODES)?.to_string());
-                }
+        let labels = match mf.get("labels") {
+            Some(l) => {
+                let labels = ctx.string_map(l, &format!("{mpath}.labels"))?;
+                super::validate_labels(ctx, &labels, l, &format!("{mpath}.labels"))?;
+                labels
             }
-            if let Some(r) = sf.get("resources") {
-                let rpath = format!("{spath}.resources");
-                let mut rf = ctx.fields(r, &rpath)?;
-                if let Some(req) = rf.get("requests") {
-                    let qpath = format!("{rpath}.requests");
-                    let mut qf = ctx.fields(req, &qpath)?;
-                    if let Some(s) = qf.get("storage") {
-                        storage = Some(ctx.quantity(s, &format!("{qpath}.storage"))?);
-                    }
-                    qf.finish(ctx, &[])?;
-                }
-                rf.finish(ctx, &["limits"])?;
+            None => Default::default(),
+        };
+        let annotations = match mf.get("annotations") {
+            Some(a) => ctx.string_map(a, &format!("{mpath}.annotations"))?,
+            None => Default::default(),
+        };
+        mf.finish(ctx, &["namespace", "finalizers", "creationTimestamp"])?;
+        let spec_path = format!("{path}.spec");
+        let spec = match f.get("spec") {
+            Some(spec) => super::storage::decode_claim_spec(ctx, spec, &spec_path)?,
+            None => {
+                return Err(ctx.error(
+                    item.pos,
+                    &format!("{spec_path}.accessModes"),
+                    "Required value: at least 1 access mode is required",
+                ));
             }
-            if let Some(c) = sf.get("storageClassName") {
-                storage_class_name = Some(ctx.string(c, &format!("{spath}.storageClassName"))?);
-            }
-            sf.finish(
-                ctx,
-                &["volumeMode", "selector", "dataSource", "dataSourceRef", "volumeName", "volumeAttributesClassName"],
-            )?;
-        }
+        };
         f.finish(ctx, &["apiVersion", "kind", "status"])?;
-        out.push(VolumeClaimTemplate { name, access_modes, storage, storage_class_name });
+        out.push(VolumeClaimTemplate { name, labels, annotations, spec });
     }
     Ok(out)
 }

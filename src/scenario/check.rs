@@ -124,6 +124,7 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
             "preemptions",
             "podsPreempted",
             "pvcs",
+            "pvs",
         ],
         Target::Object(r) => match r.kind {
             Kind::Deployment => &[
@@ -243,6 +244,9 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "numberMisscheduled",
             ],
             Kind::PriorityClass => &["exists", "value", "globalDefault"],
+            Kind::PersistentVolumeClaim => &["exists", "phase", "volume", "zone", "storageClass", "terminating"],
+            Kind::PersistentVolume => &["exists", "phase", "claim", "zone", "storageClass", "reclaimPolicy"],
+            Kind::StorageClass => &["exists", "default", "volumeBindingMode"],
             Kind::PodDisruptionBudget => &[
                 "exists",
                 "currentHealthy",

@@ -317,6 +317,9 @@ pub struct CycleContext<'a> {
     /// Σ requests of the pods waiting to be scheduled (the scheduling queue, the pod of this
     /// cycle included): the pending demand, for Tetris's `demandExponent`.
     pub pending: &'a Resources,
+    /// The pod's PersistentVolumeClaims, their volumes and classes, for VolumeBinding and
+    /// VolumeZone (empty for a pod without claims).
+    pub volumes: &'a crate::scheduler::plugins::volume_binding::PodVolumes,
 }
 
 static NO_RESOURCES: Resources =
@@ -324,7 +327,14 @@ static NO_RESOURCES: Resources =
 
 impl Default for CycleContext<'_> {
     fn default() -> Self {
-        CycleContext { nodes: &[], owner_selectors: &[], namespace_labels: &[], run_seed: 0, pending: &NO_RESOURCES }
+        CycleContext {
+            nodes: &[],
+            owner_selectors: &[],
+            namespace_labels: &[],
+            run_seed: 0,
+            pending: &NO_RESOURCES,
+            volumes: &crate::scheduler::plugins::volume_binding::NO_VOLUMES,
+        }
     }
 }
 

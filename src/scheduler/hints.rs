@@ -37,6 +37,18 @@ pub enum ClusterEvent<'a> {
         pod: &'a PodView,
         node: &'a NodeInfo,
     },
+    /// A PersistentVolumeClaim was created or changed.
+    ClaimChange {
+        namespace: &'a str,
+        name: &'a str,
+    },
+    /// A PersistentVolume was created or changed.
+    VolumeChange,
+    StorageClassAdd,
+    /// A StorageClass changed; `topologies_changed`: its `allowedTopologies`.
+    StorageClassUpdate {
+        topologies_changed: bool,
+    },
 }
 
 /// Whether `event` may make `pod`, rejected by the plugins `rejectors`, schedulable: `true`
@@ -59,6 +71,7 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
             NodeUpdate { old, new } => requested_resource_increased(pod, old, new) && fits(pod, new),
             AssignedPodDelete { .. } => true,
             AssignedPodAdd { .. } | AssignedPodUpdate { .. } => false,
+            ClaimChange { .. } | VolumeChange | StorageClassAdd | StorageClassUpdate { .. } => false,
         },
         "TaintToleration" => match event {
             NodeAdd(n) => !untolerated(pod, n),
@@ -95,6 +108,7 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
             }
             AssignedPodDelete { pod: deleted, .. } => deleted.gpu_request().uses_devices(),
             AssignedPodAdd { .. } | AssignedPodUpdate { .. } => false,
+            ClaimChange { .. } | VolumeChange | StorageClassAdd | StorageClassUpdate { .. } => false,
         },
         "NodePorts" => match event {
             NodeAdd(_) => true,
@@ -114,6 +128,7 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
                     .any(|c| old.labels.get(&c.topology_key) != new.labels.get(&c.topology_key))
                     || old.taints != new.taints
             }
+            ClaimChange { .. } | VolumeChange | StorageClassAdd | StorageClassUpdate { .. } => false,
         },
         "InterPodAffinity" => match event {
             // A new pod may satisfy a required affinity term.
@@ -132,9 +147,22 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
             }
             NodeAdd(_) => true,
             NodeUpdate { old, new } => old.labels != new.labels,
+            ClaimChange { .. } | VolumeChange | StorageClassAdd | StorageClassUpdate { .. } => false,
         },
-        // Filters without hints in this model (volumes are not modelled; custom, external and
-        // future plugins): every event may help.
+        // `isSchedulableAfterPersistentVolumeClaimChange` (a claim of the pod), PV changes, a
+        // new class (VolumeBinding: a class whose allowedTopologies changed), nodes added or
+        // relabelled. VolumeZone registers the same minus class updates.
+        "VolumeBinding" | "VolumeZone" => match event {
+            ClaimChange { namespace, name } => {
+                *namespace == pod.meta.namespace && pod.spec.claims.iter().any(|c| c.claim_name == *name)
+            }
+            VolumeChange | StorageClassAdd | NodeAdd(_) => true,
+            StorageClassUpdate { topologies_changed } => plugin == "VolumeBinding" && *topologies_changed,
+            NodeUpdate { old, new } => old.labels != new.labels,
+            AssignedPodAdd { .. } | AssignedPodUpdate { .. } | AssignedPodDelete { .. } => false,
+        },
+        // Filters without hints in this model (custom, external and future plugins): every
+        // event may help.
         _ => true,
     }
 }
@@ -310,5 +338,33 @@ mod tests {
             "the deleted pod held no device"
         );
         assert!(!queue("GPUShare", &share, &ClusterEvent::AssignedPodAdd { pod: &view(&holder), node: &gpus }));
+    }
+
+    #[test]
+    fn volume_hints() {
+        let mut p = pod(&[]);
+        let mut spec = (*p.spec).clone();
+        spec.claims =
+            vec![crate::api::pod::ClaimVolume { volume: "data".into(), claim_name: "data-0".into(), read_only: false }];
+        p.spec = std::sync::Arc::new(spec);
+        p.meta.namespace = "db".into();
+        let mine = ClusterEvent::ClaimChange { namespace: "db", name: "data-0" };
+        assert!(queue("VolumeBinding", &p, &mine));
+        assert!(!queue("VolumeBinding", &p, &ClusterEvent::ClaimChange { namespace: "db", name: "other" }));
+        assert!(!queue("VolumeBinding", &p, &ClusterEvent::ClaimChange { namespace: "web", name: "data-0" }));
+        assert!(queue("VolumeBinding", &p, &ClusterEvent::VolumeChange));
+        assert!(queue("VolumeBinding", &p, &ClusterEvent::StorageClassAdd));
+        assert!(queue("VolumeBinding", &p, &ClusterEvent::StorageClassUpdate { topologies_changed: true }));
+        assert!(!queue("VolumeBinding", &p, &ClusterEvent::StorageClassUpdate { topologies_changed: false }));
+        assert!(!queue("VolumeZone", &p, &ClusterEvent::StorageClassUpdate { topologies_changed: true }));
+        let a = node("a", &[("cpu", "1")]);
+        let relabelled = a.clone().with_labels(&[("topology.kubernetes.io/zone", "z")]);
+        assert!(queue("VolumeBinding", &p, &ClusterEvent::NodeUpdate { old: &a, new: &relabelled }));
+        assert!(!queue("VolumeBinding", &p, &ClusterEvent::NodeUpdate { old: &a, new: &a }));
+        assert!(!queue("VolumeBinding", &p, &ClusterEvent::AssignedPodDelete { pod: &view(&p), node: &a }));
+        // The other plugins ignore storage events.
+        assert!(!queue("NodeResourcesFit", &p, &mine));
+        assert!(!queue("TaintToleration", &p, &ClusterEvent::VolumeChange));
+        assert!(!queue("InterPodAffinity", &p, &ClusterEvent::StorageClassAdd));
     }
 }

@@ -22,6 +22,7 @@ pub mod taint_toleration;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod tetris;
+pub mod volume_binding;
 
 use crate::scheduler::config::ResolvedProfile;
 use crate::scheduler::framework::Plugin;
@@ -42,8 +43,8 @@ pub fn instantiate(name: &str, profile: &ResolvedProfile) -> Option<Box<dyn Plug
         "NodeName" => Box::new(simple::NodeName),
         "VolumeRestrictions" => Box::new(simple::VolumeNoOp("VolumeRestrictions")),
         "NodeVolumeLimits" => Box::new(simple::VolumeNoOp("NodeVolumeLimits")),
-        "VolumeBinding" => Box::new(simple::VolumeNoOp("VolumeBinding")),
-        "VolumeZone" => Box::new(simple::VolumeNoOp("VolumeZone")),
+        "VolumeBinding" => Box::<volume_binding::VolumeBinding>::default(),
+        "VolumeZone" => Box::<volume_binding::VolumeZone>::default(),
         "NodePorts" => Box::<node_ports::NodePorts>::default(),
         "PodTopologySpread" => Box::new(pod_topology_spread::PodTopologySpread::new(profile.spread_args.clone())),
         "InterPodAffinity" => {

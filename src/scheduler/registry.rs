@@ -50,8 +50,8 @@ pub const POINT_KEYS: [(&str, Points); 12] = [
 pub enum Support {
     /// Implemented with kube-scheduler's semantics.
     Implemented,
-    /// A volume plugin: a no-op because pod volumes are not modelled (every pod is treated as
-    /// having no volumes, for which the real plugin returns Skip or Success).
+    /// A volume plugin kubesim does not model (VolumeRestrictions' disk and ReadWriteOncePod
+    /// conflicts, NodeVolumeLimits' attach limits): a no-op that passes every pod.
     VolumeNoOp,
     /// Known to kube-scheduler, not simulated yet.
     NotYet,
@@ -102,9 +102,9 @@ pub const PLUGINS: &[PluginInfo] = &[
     p(
         "VolumeBinding",
         Points::PRE_FILTER.union(Points::FILTER).union(Points::RESERVE).union(Points::PRE_BIND),
-        VolumeNoOp,
+        Implemented,
     ),
-    p("VolumeZone", Points::PRE_FILTER.union(Points::FILTER), VolumeNoOp),
+    p("VolumeZone", Points::PRE_FILTER.union(Points::FILTER), Implemented),
     p(
         "PodTopologySpread",
         Points::PRE_FILTER.union(Points::FILTER).union(Points::PRE_SCORE).union(Points::SCORE),

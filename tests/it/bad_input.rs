@@ -123,6 +123,12 @@ fn ds_doc(extra: &str, pod: &str) -> String {
     )
 }
 
+/// A valid PersistentVolumeClaim, PersistentVolume and StorageClass, which the storage cases
+/// break one thing at a time (in place of the Service document).
+const PVC_DOC: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 10Gi}}\n";
+const PV_DOC: &str = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv1\nspec:\n  capacity: {storage: 10Gi}\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Retain\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n        - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [zone-a]}]\n  hostPath: {path: /data}\n";
+const SC_DOC: &str = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\nprovisioner: disk.example.com\nvolumeBindingMode: WaitForFirstConsumer\nallowedTopologies:\n  - matchLabelExpressions:\n      - {key: topology.kubernetes.io/zone, values: [zone-a]}\n";
+
 /// An Ingress document routing `/` to the Service `web`, with `path` lines replaced by
 /// `paths` (the YAML of the path list, indented under `paths:`).
 fn ingress_doc(paths: &str) -> String {
@@ -621,6 +627,66 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("OnFailure"))
             .object("DaemonSet kube-system/agent")
             .says(&["unsupported value \"OnFailure\": only Always is allowed"]),
+        // Storage: what the API server's validation refuses.
+        case("pvc-access-mode-typo")
+            .manifest(SERVICE_DOC, &PVC_DOC.replacen("[ReadWriteOnce]", "[ReadWriteOnse]", 1))
+            .at(APP, Text("ReadWriteOnse"))
+            .object("PersistentVolumeClaim default/data")
+            .says(&["Unsupported value: \"ReadWriteOnse\" (did you mean \"ReadWriteOnce\"?)", "\"ReadWriteOncePod\""]),
+        case("pvc-without-storage-request")
+            .manifest(SERVICE_DOC, &PVC_DOC.replacen("  resources: {requests: {storage: 10Gi}}\n", "", 1))
+            .at(APP, Text("accessModes"))
+            .object("PersistentVolumeClaim default/data")
+            .says(&["spec.resources[storage]: Required value", "hint: write resources: {requests: {storage: 10Gi}}"]),
+        case("pvc-bad-storage-quantity")
+            .manifest(SERVICE_DOC, &PVC_DOC.replacen("10Gi", "lots", 1))
+            .at(APP, Text("lots"))
+            .object("PersistentVolumeClaim default/data")
+            .says(&["quantity \"lots\"", "hint: quantities look like"]),
+        case("pv-without-capacity")
+            .manifest(SERVICE_DOC, &PV_DOC.replacen("  capacity: {storage: 10Gi}\n", "", 1))
+            .at(APP, Text("accessModes"))
+            .object("PersistentVolume pv1")
+            .says(&["spec.capacity: Required value"]),
+        case("pv-without-volume-source")
+            .manifest(SERVICE_DOC, &PV_DOC.replacen("  hostPath: {path: /data}\n", "", 1))
+            .at(APP, Text("capacity"))
+            .object("PersistentVolume pv1")
+            .says(&["must specify a volume type", "hint: a volume names its storage"]),
+        case("pv-reclaim-policy-typo")
+            .manifest(SERVICE_DOC, &PV_DOC.replacen("Retain", "Retian", 1))
+            .at(APP, Text("Retian"))
+            .object("PersistentVolume pv1")
+            .says(&["Unsupported value: \"Retian\" (did you mean \"Retain\"?)"]),
+        case("pv-bad-node-affinity-operator")
+            .manifest(SERVICE_DOC, &PV_DOC.replacen("operator: In", "operator: Inn", 1))
+            .at(APP, Text("Inn"))
+            .object("PersistentVolume pv1")
+            .says(&["\"Inn\" is not a valid node selector operator"]),
+        case("storageclass-binding-mode-typo")
+            .manifest(SERVICE_DOC, &SC_DOC.replacen("WaitForFirstConsumer", "WaitForFirstConsumr", 1))
+            .at(APP, Text("WaitForFirstConsumr"))
+            .object("StorageClass fast")
+            .says(&["(did you mean \"WaitForFirstConsumer\"?)"]),
+        case("storageclass-without-provisioner")
+            .manifest(SERVICE_DOC, &SC_DOC.replacen("provisioner: disk.example.com\n", "", 1))
+            .at(APP, Text("apiVersion: storage.k8s.io/v1"))
+            .object("StorageClass fast")
+            .says(&["provisioner: Required value", "hint: name the provisioner"]),
+        case("storageclass-topology-without-values")
+            .manifest(SERVICE_DOC, &SC_DOC.replacen("values: [zone-a]", "values: []", 1))
+            .at(APP, Text("{key: topology"))
+            .object("StorageClass fast")
+            .says(&["must specify as least one value"]),
+        case("pod-claim-volume-without-claim-name")
+            .manifest(
+                "        - name: server\n",
+                "        - name: server\n          volumeMounts: [{name: data, mountPath: /data}]\n",
+            )
+            .manifest("      tolerations:\n", "      volumes: [{name: data, persistentVolumeClaim: {readOnly: true}}]\n      tolerations:\n")
+            .at(APP, Text("{readOnly: true}"))
+            .object("Deployment default/web")
+            .says(&["persistentVolumeClaim.claimName: Required value"]),
         // Jobs: what the API server's validation refuses.
         case("job-restart-policy-always")
             .manifest(SERVICE_DOC, &job_doc("restartPolicy: Always", ""))

@@ -27,3 +27,4 @@ mod scenarios;
 mod statefulsets;
 mod support;
 mod timeline;
+mod volumes;

@@ -90,7 +90,7 @@ fn status(sim: &Simulation) -> &StatefulSetStatus {
 }
 
 fn claims(sim: &Simulation) -> Vec<String> {
-    sim.store().pvcs().map(|c| c.name.clone()).collect()
+    sim.store().pvcs().map(|c| c.meta.name.clone()).collect()
 }
 
 fn assert_checks_pass(sim: &Simulation) {
@@ -226,7 +226,7 @@ fn a_deleted_pod_comes_back_with_its_name_and_claim() {
     assert_checks_pass(&sim);
     assert_eq!(created(&sim, "db-1"), [10, 60]);
     let claim = sim.store().pvc("default", "data-db-1").expect("the claim survives");
-    assert_eq!(claim.created.as_micros(), 10_000_000);
+    assert_eq!(claim.meta.creation_timestamp.as_micros(), 10_000_000);
     let made = records(&sim, |r| matches!(r, Record::PvcCreated { .. }).then_some(()));
     assert_eq!(made.len(), 3, "no claim is made twice");
 }

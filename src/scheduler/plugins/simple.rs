@@ -1,5 +1,6 @@
-//! The small default plugins: NodeUnschedulable, NodeName, and the volume plugins, which are
-//! no-ops because pod volumes are not modelled (the real plugins Skip pods without volumes).
+//! The small default plugins: NodeUnschedulable, NodeName, and the volume plugins kubesim does
+//! not model (VolumeRestrictions, NodeVolumeLimits), which are no-ops (the real plugins Skip
+//! pods without volumes). VolumeBinding and VolumeZone are in `volume_binding.rs`.
 
 use crate::api::pod::Pod;
 use crate::api::taint::{Taint, TaintEffect, keys, tolerated};
@@ -56,8 +57,8 @@ impl Filter for NodeName {
     }
 }
 
-/// VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone: every pod is treated as
-/// having no volumes, for which these plugins Skip.
+/// VolumeRestrictions, NodeVolumeLimits: kubesim does not model disk conflicts, ReadWriteOncePod
+/// exclusivity or attach limits, so these plugins Skip every pod.
 pub struct VolumeNoOp(pub &'static str);
 
 impl Plugin for VolumeNoOp {
@@ -171,9 +172,9 @@ mod tests {
 
     #[test]
     fn volume_plugins_skip_pods_without_volumes() {
-        // §14: volumes are not modelled, so every pod is a pod without volumes, for which the
-        // volume plugins' PreFilter returns Skip (and Filter, if asked, passes).
-        for name in ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone"] {
+        // Disk conflicts and attach limits are not modelled: the two plugins that check them
+        // Skip at PreFilter (and Filter, if asked, passes).
+        for name in ["VolumeRestrictions", "NodeVolumeLimits"] {
             let mut plugin = VolumeNoOp(name);
             assert_eq!(plugin.name(), name);
             let pod = no_container_pod();
