@@ -3111,11 +3111,86 @@ impl Simulation {
             }
         }
         for p in store.live_pods() {
-            let bound = store.pod(p).status.node.is_some();
+            let pod = store.pod(p);
+            let bound = pod.status.node.is_some();
             if bound && seen[p.index()] != 1 {
-                return Err(format!("bound pod {} appears on {} node lists", store.pod(p).meta.key(), seen[p.index()]));
+                return Err(format!("bound pod {} appears on {} node lists", pod.meta.key(), seen[p.index()]));
+            }
+            let Some(node) = pod.status.node else { continue };
+            // A container runs only on a live machine: a crash stops them all.
+            if matches!(pod.status.container, crate::api::pod::ContainerState::Running { .. })
+                && !self.kubelets.is_up(node)
+            {
+                return Err(format!(
+                    "pod {} has a running container on node {}, whose machine is down",
+                    pod.meta.key(),
+                    store.node(node).meta.name
+                ));
+            }
+            // The node lifecycle controller marks a NotReady node's pods not Ready in the same
+            // pass (`MarkPodsNotReady`): none stays Ready on a node the control plane sees down.
+            if pod.is_ready() && store.node(node).conditions.ready.status != crate::api::meta::ConditionStatus::True {
+                return Err(format!(
+                    "pod {} is Ready on node {}, which the control plane sees as not Ready",
+                    pod.meta.key(),
+                    store.node(node).meta.name
+                ));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: invariants}
+spec:
+  until: 5m
+  cluster:
+    nodes: [{name: n1, allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}]
+  manifests:
+    - inline:
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p}
+        spec: {containers: [{name: c, image: x, resources: {requests: {cpu: 100m}}}]}
+  events:
+    - {at: 2m, failNode: n1}
+"#;
+
+    fn sim_at(t: SimTime) -> Simulation {
+        let mut sim = Simulation::from_yaml(SCENARIO, RunOptions::default()).expect("valid");
+        sim.run_until(t).expect("runs");
+        sim
+    }
+
+    /// The checker holds on a healthy run, and catches a running container on a dead machine
+    /// and a Ready pod on a node the control plane sees as not Ready.
+    #[test]
+    fn invariant_checker_catches_pods_alive_where_they_cannot_be() {
+        let sim = sim_at(SimTime::from_secs(60));
+        assert_eq!(sim.check_invariants(), Ok(()));
+        let pod = sim.store.pod_id("default", "p").expect("pod");
+
+        // The machine dies (at 2m) but a container still claims to run on it.
+        let mut sim = sim_at(SimTime::from_secs(150));
+        assert_eq!(sim.check_invariants(), Ok(()));
+        sim.store.pod_mut_for_tests(pod).status.container =
+            crate::api::pod::ContainerState::Running { started_at: SimTime::ZERO };
+        let err = sim.check_invariants().unwrap_err();
+        assert!(err.contains("running container on node n1, whose machine is down"), "{err}");
+
+        // Past the grace period the node is NotReady and its pod not Ready; a pod still Ready
+        // there is caught.
+        let mut sim = sim_at(SimTime::from_secs(240));
+        assert_eq!(sim.check_invariants(), Ok(()));
+        assert!(!sim.store.pod(pod).is_ready());
+        sim.store.pod_mut_for_tests(pod).status.ready_since = Some(SimTime::ZERO);
+        let err = sim.check_invariants().unwrap_err();
+        assert!(err.contains("is Ready on node n1, which the control plane sees as not Ready"), "{err}");
     }
 }

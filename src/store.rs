@@ -598,6 +598,13 @@ impl Store {
         self.pods.len()
     }
 
+    /// A pod to corrupt in tests of the invariant checker (never used by the simulation: every
+    /// real change goes through a journaling method).
+    #[cfg(test)]
+    pub fn pod_mut_for_tests(&mut self, id: PodId) -> &mut Pod {
+        &mut self.pods[id.index()]
+    }
+
     pub fn is_removed(&self, id: PodId) -> bool {
         self.pod_removed[id.index()]
     }
