@@ -243,6 +243,10 @@ pub struct Simulation {
     traffic: crate::load::Traffic,
     /// The stochastic fault processes (`spec.faults`) and the fault log.
     faults: crate::faults::Injector,
+    /// Namespaces being deleted, in the order their deletion began, and whether a pod or claim
+    /// went since they were last looked at.
+    terminating_namespaces: Vec<String>,
+    namespace_check: bool,
     availability: crate::availability::Availability,
     /// The HPA controller's flags and its in-memory state per HPA (by id; `None` once deleted),
     /// with the last warning narrated for it.
@@ -372,6 +376,8 @@ impl Simulation {
             reconcile_pending: [false; 9],
             traffic: crate::load::Traffic::new(&scenario.load),
             faults: crate::faults::Injector::new(&scenario.faults),
+            terminating_namespaces: Vec::new(),
+            namespace_check: false,
             availability: crate::availability::Availability::default(),
             hpa_config: crate::controllers::hpa::HpaControllerConfig::default(),
             hpa_histories: Vec::new(),
@@ -607,6 +613,7 @@ impl Simulation {
             self.settle();
         }
         self.observe_convergence();
+        self.finish_namespace_deletions();
         self.availability.end_step(self.queue.now(), &self.store, self.faults.log_mut());
         self.check_plugin_failure()?;
         if self.options.check_invariants
@@ -920,6 +927,9 @@ impl Simulation {
         let now = self.queue.now();
         self.scheduler.on_change(&self.store, change, now);
         self.availability.on_change(&self.store, change, now);
+        if matches!(change, Change::PodRemoved(_) | Change::PvcRemoved(_)) && !self.terminating_namespaces.is_empty() {
+            self.namespace_check = true;
+        }
         match change {
             Change::PodBound(p) | Change::PodStatus(p) | Change::PodDeleting(p) | Change::PodRemoved(p) => {
                 self.traffic.pod_changed(&self.store, p);
@@ -1879,6 +1889,19 @@ impl Simulation {
             self.action_failed(
                 format!("{source} {}", object.describe()),
                 format!("namespace {:?} not found", meta.namespace),
+            );
+            return;
+        }
+        // NamespaceLifecycle admission: nothing is written into a namespace being deleted.
+        if object.kind().is_namespaced() && self.store.namespace_terminating(&meta.namespace) {
+            self.action_failed(
+                format!("{source} {}", object.describe()),
+                format!(
+                    "{} {:?} is forbidden: unable to create new content in namespace {} because it is being terminated",
+                    object.kind().qualified_resource(),
+                    meta.name,
+                    meta.namespace
+                ),
             );
             return;
         }
@@ -2907,9 +2930,83 @@ impl Simulation {
                     not_found(self);
                 }
             }
-            Kind::Node | Kind::Namespace => {
+            Kind::Namespace => {
+                if crate::api::service::IMMORTAL_NAMESPACES.contains(&r.name.as_str()) {
+                    self.action_failed(
+                        description.to_string(),
+                        format!("namespaces {:?} is forbidden: this namespace may not be deleted", r.name),
+                    );
+                } else if !self.store.namespace_exists(&r.name) {
+                    not_found(self);
+                } else {
+                    self.delete_namespace(&r.name);
+                }
+            }
+            Kind::Node => {
                 self.action_failed(description.to_string(), format!("deleting a {} is not simulated yet", r.kind));
             }
+        }
+    }
+
+    /// `kubectl delete namespace`: the namespace turns Terminating (NamespaceLifecycle refuses
+    /// new content), and the namespace controller deletes everything in it with background
+    /// propagation (pods gracefully); the namespace object goes once no pod or claim is left
+    /// ([`finish_namespace_deletions`](Self::finish_namespace_deletions)).
+    fn delete_namespace(&mut self, name: &str) {
+        let now = self.queue.now();
+        if self.store.namespace_terminating(name) {
+            return;
+        }
+        self.store.mark_namespace_terminating(now, name);
+        self.store.journal.narrate(now, || format!("namespace {name} is Terminating: deleting its content"));
+        for r in self.store.namespaced_objects(name) {
+            // An earlier deletion may have taken this object with it (a Deployment's ReplicaSets).
+            if self.object_exists(&r) {
+                self.delete_object(&r, &format!("namespace controller: delete {r}"));
+            }
+        }
+        self.terminating_namespaces.push(name.to_string());
+        self.namespace_check = true;
+    }
+
+    /// Whether the object a reference names exists (for the kinds a namespace holds).
+    fn object_exists(&self, r: &crate::api::meta::ObjectRef) -> bool {
+        let (ns, name) = (r.namespace.as_str(), r.name.as_str());
+        let s = &self.store;
+        match r.kind {
+            Kind::Pod => s.pod_id(ns, name).is_some_and(|p| !s.pod(p).meta.is_terminating()),
+            Kind::ReplicaSet => s.rs_id(ns, name).is_some(),
+            Kind::Deployment => s.deployment_id(ns, name).is_some(),
+            Kind::StatefulSet => s.sts_id(ns, name).is_some(),
+            Kind::DaemonSet => s.ds_id(ns, name).is_some(),
+            Kind::Job => s.job_id(ns, name).is_some(),
+            Kind::CronJob => s.cronjob_id(ns, name).is_some(),
+            Kind::Service => s.service_id(ns, name).is_some(),
+            Kind::Ingress => s.ingress_id(ns, name).is_some(),
+            Kind::HorizontalPodAutoscaler => s.hpa_id(ns, name).is_some(),
+            Kind::PodDisruptionBudget => s.pdb_id(ns, name).is_some(),
+            Kind::PersistentVolumeClaim => s.pvc(ns, name).is_some_and(|c| c.meta.deletion_timestamp.is_none()),
+            _ => true,
+        }
+    }
+
+    /// Removes the Terminating namespaces that are empty: no pod (Terminating ones included:
+    /// a pod on a dead machine keeps its namespace Terminating) and no claim is left.
+    fn finish_namespace_deletions(&mut self) {
+        if !std::mem::take(&mut self.namespace_check) {
+            return;
+        }
+        let now = self.queue.now();
+        let store = &self.store;
+        let (done, left): (Vec<String>, Vec<String>) =
+            std::mem::take(&mut self.terminating_namespaces).into_iter().partition(|ns| {
+                !store.live_pods().any(|p| store.pod(p).meta.namespace == *ns)
+                    && !store.pvcs().any(|c| c.meta.namespace == *ns)
+            });
+        self.terminating_namespaces = left;
+        for ns in done {
+            self.store.remove_namespace(now, &ns);
+            self.store.journal.narrate(now, || format!("namespace {ns} deleted"));
         }
     }
 

@@ -40,6 +40,14 @@ pub enum Record {
     NamespaceCreated {
         namespace: String,
     },
+    /// `kubectl delete namespace`: the namespace is Terminating (its content is being deleted).
+    NamespaceTerminating {
+        namespace: String,
+    },
+    /// The namespace is gone (nothing was left in it).
+    NamespaceDeleted {
+        namespace: String,
+    },
     PodCreated {
         pod: String,
         owner: String,
@@ -382,6 +390,8 @@ impl Record {
             Record::NodeTaint { .. } => 5,
             Record::NodeUnschedulable { .. } => 6,
             Record::NamespaceCreated { .. } => 7,
+            Record::NamespaceTerminating { .. } => 181,
+            Record::NamespaceDeleted { .. } => 182,
             Record::PodCreated { .. } => 10,
             Record::PodBound { .. } => 11,
             Record::PodUnschedulable { .. } => 12,
@@ -472,6 +482,8 @@ impl Record {
             Record::NodeTaint { .. } => "NodeTaint",
             Record::NodeUnschedulable { .. } => "NodeUnschedulable",
             Record::NamespaceCreated { .. } => "NamespaceCreated",
+            Record::NamespaceTerminating { .. } => "NamespaceTerminating",
+            Record::NamespaceDeleted { .. } => "NamespaceDeleted",
             Record::PodCreated { .. } => "PodCreated",
             Record::PodBound { .. } => "PodBound",
             Record::PodUnschedulable { .. } => "PodUnschedulable",
@@ -563,6 +575,8 @@ impl Record {
             | Record::NodeFailed { node }
             | Record::NodeRecovered { node }
             | Record::NamespaceCreated { namespace: node }
+            | Record::NamespaceTerminating { namespace: node }
+            | Record::NamespaceDeleted { namespace: node }
             | Record::PodRemoved { pod: node }
             | Record::ReplicaSetDeleted { rs: node }
             | Record::DeploymentCreated { deployment: node }
@@ -796,7 +810,9 @@ impl Record {
             Record::NodeAdded { node } | Record::NodeFailed { node } | Record::NodeRecovered { node } => {
                 put("node", node.as_str().into())
             }
-            Record::NamespaceCreated { namespace } => put("namespace", namespace.as_str().into()),
+            Record::NamespaceCreated { namespace }
+            | Record::NamespaceTerminating { namespace }
+            | Record::NamespaceDeleted { namespace } => put("namespace", namespace.as_str().into()),
             Record::NodeCondition { node, condition, status, reason } => {
                 put("node", node.as_str().into());
                 put("condition", (*condition).into());

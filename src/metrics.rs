@@ -462,6 +462,7 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
             }
             match field {
                 "exists" => yes(true),
+                "phase" => word(if store.namespace_terminating(&r.name) { "Terminating" } else { "Active" }),
                 _ => return None,
             }
         }

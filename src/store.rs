@@ -430,6 +430,64 @@ impl Store {
         self.journal.record(now, Record::NamespaceCreated { namespace: name.to_string() });
     }
 
+    /// Whether the namespace is being deleted (phase Terminating).
+    pub fn namespace_terminating(&self, name: &str) -> bool {
+        self.namespaces.get(name).is_some_and(|ns| ns.meta.deletion_timestamp.is_some())
+    }
+
+    /// Starts deleting a namespace: phase Terminating, no new content admitted.
+    pub fn mark_namespace_terminating(&mut self, now: SimTime, name: &str) {
+        let Some(ns) = self.namespaces.get_mut(name) else { return };
+        if ns.meta.deletion_timestamp.is_some() {
+            return;
+        }
+        ns.meta.deletion_timestamp = Some(now);
+        self.journal.record(now, Record::NamespaceTerminating { namespace: name.to_string() });
+    }
+
+    /// Removes a namespace object (its content is gone).
+    pub fn remove_namespace(&mut self, now: SimTime, name: &str) {
+        if self.namespaces.remove(name).is_some() {
+            self.namespaces_version += 1;
+            self.journal.record(now, Record::NamespaceDeleted { namespace: name.to_string() });
+        }
+    }
+
+    /// Every object in a namespace, as references a deletion can take: workload controllers
+    /// first (so that none recreates what goes next), then the other kinds, then the pods left
+    /// and the claims; each kind by name.
+    pub fn namespaced_objects(&self, namespace: &str) -> Vec<crate::api::meta::ObjectRef> {
+        use crate::api::meta::ObjectRef;
+        let r = |kind: Kind, name: &str| ObjectRef { kind, namespace: namespace.to_string(), name: name.to_string() };
+        let mut out = Vec::new();
+        let mut push = |kind: Kind, mut names: Vec<String>| {
+            names.sort_unstable();
+            out.extend(names.iter().map(|n| r(kind, n)));
+        };
+        let in_ns = |m: &ObjectMeta| (m.namespace == namespace).then(|| m.name.clone());
+        push(Kind::CronJob, self.cronjob_ids().filter_map(|id| in_ns(&self.cronjob(id)?.meta)).collect());
+        push(Kind::Deployment, self.deployment_ids().filter_map(|id| in_ns(&self.deployment(id)?.meta)).collect());
+        push(Kind::StatefulSet, self.statefulset_ids().filter_map(|id| in_ns(&self.statefulset(id)?.meta)).collect());
+        push(Kind::DaemonSet, self.daemonset_ids().filter_map(|id| in_ns(&self.daemonset(id)?.meta)).collect());
+        push(Kind::Job, self.job_ids().filter_map(|id| in_ns(&self.job(id)?.meta)).collect());
+        push(Kind::ReplicaSet, self.replica_set_ids().filter_map(|id| in_ns(&self.replica_set(id)?.meta)).collect());
+        push(Kind::HorizontalPodAutoscaler, self.hpa_ids().filter_map(|id| in_ns(&self.hpa(id)?.meta)).collect());
+        push(Kind::Service, self.service_ids().filter_map(|id| in_ns(&self.service(id)?.meta)).collect());
+        push(Kind::Ingress, self.ingress_ids().filter_map(|id| in_ns(&self.ingress(id)?.meta)).collect());
+        push(Kind::PodDisruptionBudget, self.pdb_ids().filter_map(|id| in_ns(&self.pdb(id)?.meta)).collect());
+        push(Kind::Pod, self.live_pods().filter_map(|p| in_ns(&self.pod(p).meta)).collect());
+        for (source, kind) in [(ConfigSource::ConfigMap, Kind::ConfigMap), (ConfigSource::Secret, Kind::Secret)] {
+            push(
+                kind,
+                self.configs.keys().filter(|(s, ns, _)| *s == source && ns == namespace).map(|k| k.2.clone()).collect(),
+            );
+        }
+        push(Kind::LimitRange, self.limit_ranges.range(ns_range(namespace)).map(|(k, _)| k.1.clone()).collect());
+        push(Kind::ResourceQuota, self.quotas.range(ns_range(namespace)).map(|(k, _)| k.1.clone()).collect());
+        push(Kind::PersistentVolumeClaim, self.pvcs().filter_map(|c| in_ns(&c.meta)).collect());
+        out
+    }
+
     /// Every namespace's labels, sorted by name.
     pub fn namespace_labels(&self) -> Vec<(String, crate::api::meta::Labels)> {
         self.namespaces.iter().map(|(n, ns)| (n.clone(), ns.meta.labels.clone())).collect()
@@ -649,6 +707,13 @@ impl Store {
     /// [`create_pod`](Self::create_pod), or the reason the Priority admission plugin refuses
     /// the pod (nothing is created then).
     pub fn try_create_pod(&mut self, now: SimTime, mut pod: Pod, owner: Option<PodOwner>) -> Result<PodId, String> {
+        // NamespaceLifecycle: nothing new in a namespace being deleted.
+        if self.namespace_terminating(&pod.meta.namespace) {
+            return Err(format!(
+                "unable to create new content in namespace {} because it is being terminated",
+                pod.meta.namespace
+            ));
+        }
         // Admission applies to pods, not templates. Pods of one ReplicaSet (or Job) share one
         // admitted spec, computed once per template (and again after PriorityClasses change).
         let slot = match owner {

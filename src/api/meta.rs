@@ -152,6 +152,21 @@ impl Kind {
         }
     }
 
+    /// The plural resource with its API group, as the API server names it in messages
+    /// (`deployments.apps "web" already exists`, `services "web" is forbidden: ...`).
+    pub fn qualified_resource(self) -> String {
+        let plural = match self {
+            Kind::Ingress => "ingresses".to_string(),
+            Kind::PriorityClass => "priorityclasses".to_string(),
+            Kind::StorageClass => "storageclasses".to_string(),
+            other => format!("{}s", other.resource()),
+        };
+        match self.api_version().split_once('/') {
+            Some((group, _)) => format!("{plural}.{group}"),
+            None => plural,
+        }
+    }
+
     pub fn is_namespaced(self) -> bool {
         !matches!(
             self,
@@ -317,6 +332,16 @@ impl fmt::Display for ConditionStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn qualified_resources_are_the_api_servers() {
+        assert_eq!(Kind::Service.qualified_resource(), "services");
+        assert_eq!(Kind::Deployment.qualified_resource(), "deployments.apps");
+        assert_eq!(Kind::Ingress.qualified_resource(), "ingresses.networking.k8s.io");
+        assert_eq!(Kind::PriorityClass.qualified_resource(), "priorityclasses.scheduling.k8s.io");
+        assert_eq!(Kind::CronJob.qualified_resource(), "cronjobs.batch");
+        assert_eq!(Kind::HorizontalPodAutoscaler.qualified_resource(), "horizontalpodautoscalers.autoscaling");
+    }
+
     use super::*;
 
     #[test]

@@ -52,5 +52,8 @@ pub struct Namespace {
     pub meta: ObjectMeta,
 }
 
+/// Namespaces the NamespaceLifecycle admission plugin never lets be deleted.
+pub const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-public", "kube-system"];
+
 /// Namespaces every cluster starts with.
 pub const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];

@@ -180,7 +180,8 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "memoryUsage",
                 "servedRps",
             ],
-            Kind::Namespace | Kind::Ingress => &["exists"],
+            Kind::Namespace => &["exists", "phase"],
+            Kind::Ingress => &["exists"],
             Kind::HorizontalPodAutoscaler => &[
                 "exists",
                 "minReplicas",

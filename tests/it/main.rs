@@ -13,6 +13,7 @@ mod gpu;
 mod hpa;
 mod jobs;
 mod load;
+mod namespaces;
 mod node_order;
 mod pack;
 mod plugins;
