@@ -34,6 +34,7 @@
 pub mod api;
 pub mod availability;
 pub mod cli;
+pub mod compare;
 pub mod controllers;
 pub mod decode;
 pub mod engine;
