@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
+pub mod pod_gc;
 pub mod replicaset;
 pub mod statefulset;
 pub mod taint_eviction;

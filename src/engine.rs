@@ -12,6 +12,8 @@
 //!
 //! Components never call each other; they change the store and schedule events.
 
+mod node_faults;
+
 use std::sync::Arc;
 
 use crate::api::meta::{Kind, ObjectMeta};
@@ -81,6 +83,11 @@ pub enum Event {
     LoadTick,
     /// The HPA controller's periodic sync of one HorizontalPodAutoscaler.
     HpaSync(HpaId),
+    /// The notice of a `removeNode` ran out: the machine goes and the Node object is deleted.
+    NodeRemoval(NodeId),
+    /// The pod garbage collector's pass that force-deletes the pods of deleted nodes whose
+    /// quarantine has ended.
+    PodGc,
 }
 
 /// A refusal of the Eviction API.
@@ -229,6 +236,8 @@ pub struct Simulation {
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
+    /// Zone, partition, condition, removal and scale-out faults, and the pod garbage collector.
+    node_faults: node_faults::NodeFaults,
     /// Owners being deleted in the foreground, in the order their deletion began.
     foreground: Vec<OwnerId>,
     /// Per controller (`controller_index`), then the scheduler last.
@@ -341,6 +350,7 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
+            node_faults: node_faults::NodeFaults::default(),
             foreground: Vec::new(),
             controller_stats: [ControllerStats::default(); 10],
             convergence: Vec::new(),
@@ -767,6 +777,8 @@ impl Simulation {
                 }
             }
             Event::Drain(i) => self.drain_step(i as usize),
+            Event::NodeRemoval(node) => self.notice_expired(node),
+            Event::PodGc => self.pod_gc_pass(),
             Event::HpaSync(id) => {
                 let before = self.store.journal.record_count();
                 if self.hpa_sync(id) {
@@ -881,12 +893,16 @@ impl Simulation {
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.route_node_to_daemonsets(node, true);
             }
+            Change::NodeUpdated(node) if self.store.is_node_removed(node) => {}
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.taint_eviction.node_updated(&mut ctx, node);
                 self.route_node_to_daemonsets(node, false);
             }
+            // The DaemonSet controller has no node delete handler: it hears of the deletion
+            // when the pod garbage collector deletes the node's daemon pod.
+            Change::NodeRemoved(_) => {}
             Change::PodCreated(pod) => {
                 self.enqueue_pod_watchers(pod);
             }
@@ -2008,34 +2024,11 @@ impl Simulation {
                     return;
                 };
                 match &ev.action {
-                    Action::FailNode(_) => {
-                        if !self.kubelets.is_up(id) {
-                            return;
-                        }
-                        self.store.journal_machine(now, id, false);
-                        let mut ctx =
-                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-                        self.kubelets.machine_down(&mut ctx, id);
-                        self.lifecycle.kubelet_stopped(&mut ctx, id);
-                        // Its containers stopped without any API change: they serve nothing now.
-                        self.traffic.mark_dirty();
-                    }
+                    Action::FailNode(_) => self.fail_machine(id),
                     Action::RecoverNode(_) => {
-                        if self.kubelets.is_up(id) {
-                            return;
+                        if let Err(message) = self.recover_machine(id) {
+                            self.action_failed(description, message);
                         }
-                        self.store.journal_machine(now, id, true);
-                        // The kubelet re-registers and posts a healthy status.
-                        use crate::api::meta::ConditionStatus::{False, True};
-                        use crate::store::NodeConditionType as C;
-                        self.store.set_node_condition(now, id, C::Ready, True, "KubeletReady");
-                        self.store.set_node_condition(now, id, C::MemoryPressure, False, "KubeletHasSufficientMemory");
-                        self.store.set_node_condition(now, id, C::DiskPressure, False, "KubeletHasNoDiskPressure");
-                        self.store.set_node_condition(now, id, C::PidPressure, False, "KubeletHasSufficientPID");
-                        let mut ctx =
-                            Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-                        self.lifecycle.kubelet_started(&mut ctx, id);
-                        self.kubelets.machine_up(&mut ctx, id);
                     }
                     Action::Cordon(_) => {
                         self.store.set_unschedulable(now, id, true);
@@ -2072,6 +2065,13 @@ impl Simulation {
                 (crate::scenario::Propagation::Orphan, Some(o)) => self.delete_orphaning(o),
             },
             Action::Drain(options) => self.drain_start(options.clone(), description),
+            Action::FailZone(_)
+            | Action::RecoverZone(_)
+            | Action::PartitionNode(_)
+            | Action::HealNode(_)
+            | Action::NodeCondition { .. }
+            | Action::RemoveNode { .. }
+            | Action::AddNodes(_) => self.node_fault(&ev.action, description),
             Action::Evict(r) => match self.store.pod_id(&r.namespace, &r.name) {
                 None => self.action_failed(description, format!("{r} not found")),
                 Some(p) => {
@@ -2660,7 +2660,7 @@ impl Simulation {
     pub fn check_invariants(&self) -> Result<(), String> {
         let store = &self.store;
         let mut seen = vec![0u8; store.pod_count()];
-        for node in store.node_ids() {
+        for node in store.node_slots() {
             let mut requested = crate::api::resources::Resources::default();
             let mut count = 0u32;
             let mut direct = false;
@@ -2687,6 +2687,10 @@ impl Simulation {
                 requested.add(&store.pod(p).spec.requests);
                 count += 1;
                 direct |= !store.pod(p).spec.node_name.is_empty();
+            }
+            if store.is_node_removed(node) {
+                // Not in the scheduler's snapshot; its pods wait for the pod garbage collector.
+                continue;
             }
             let info = &self.scheduler.cache()[node.index()];
             let holding: Vec<PodId> = store
