@@ -950,9 +950,13 @@ fn check_node_event(
         return Ok(());
     }
     let examples: Vec<&str> = node_names.iter().copied().take(5).collect();
+    // In a mapping (`removeNode: {node: ...}`), point at the node's name.
+    let value = item.get(key);
+    let named = value.and_then(|v| v.get("node"));
+    let field = if named.is_some() { format!("{path}.{key}.node") } else { format!("{path}.{key}") };
     Err(ctx.error_hint(
-        item.get(key).map_or(item.pos, |n| n.pos),
-        &format!("{path}.{key}"),
+        named.or(value).map_or(item.pos, |n| n.pos),
+        &field,
         format!("no node named {name:?}{}", crate::suggest::did_you_mean(name, node_names.iter().copied())),
         format!("nodes come from spec.cluster and Node manifests, e.g. {}", examples.join(", ")),
     ))

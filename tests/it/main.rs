@@ -12,6 +12,7 @@ mod gpu;
 mod hpa;
 mod jobs;
 mod load;
+mod node_faults;
 mod node_order;
 mod pack;
 mod plugins;
