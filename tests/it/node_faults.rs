@@ -787,3 +787,28 @@ fn zone_outage_scenario_holds_whatever_the_seed() {
         }
     }
 }
+
+/// A StatefulSet's pod evicted from a dead machine stays Terminating and blocks its
+/// replacement (§7); deleting the Node object releases it: the pod garbage collector deletes
+/// it after the quarantine and the StatefulSet recreates `db-0` elsewhere at once.
+#[test]
+fn deleting_a_dead_node_releases_a_stuck_statefulset_pod() {
+    let checks = r#"    - {at: 1199s, expect: "pod/default/db-0 terminating == True"}
+    - {at: 1199s, expect: "statefulset/default/db readyReplicas == 0"}
+    - {at: 1245s, expect: "pod/default/db-0 terminating == False"}
+    - {at: 1245s, expect: "statefulset/default/db readyReplicas == 1"}"#;
+    let events = "    - {at: 600s, failNode: a1}\n    - {at: 1200s, removeNode: a1}";
+    let sim = run(parse(&scale_scenario("", events, checks)), None);
+    check_results(&sim);
+    let records = sim.journal().records();
+    let evicted = all(
+        records,
+        |r| matches!(r, Record::PodDeleting { pod, reason: "DeletionByTaintManager" } if pod == "default/db-0"),
+    );
+    assert_eq!(evicted.len(), 1, "evicted 300 s after the taint, then stuck");
+    let gc = kubesim::controllers::pod_gc::deletion_time(secs(1200));
+    assert_eq!(gc, secs(1240));
+    assert_eq!(all(records, |r| matches!(r, Record::PodRemoved { pod } if pod == "default/db-0")), vec![gc]);
+    let created = all(records, |r| matches!(r, Record::PodCreated { pod, .. } if pod == "default/db-0"));
+    assert_eq!(created.last(), Some(&gc), "recreated under its name at once");
+}
