@@ -3,7 +3,8 @@
 //! One step ([`Simulation::step`]):
 //! 1. pop the next event (time, lane, seq) and advance the clock;
 //! 2. hand it to the one component that owns it (scripted action, scheduler, a controller,
-//!    a kubelet, the node lifecycle or taint eviction controller, a check, a sample);
+//!    a kubelet, the node lifecycle or taint eviction controller, the pod garbage collector,
+//!    a check, a sample);
 //! 3. drain the store's watch stream and route every change to the components that watch it
 //!    (this may make more changes, drained in turn);
 //! 4. make sure the scheduler and each controller with queued work have an event at the
