@@ -812,3 +812,31 @@ fn deleting_a_dead_node_releases_a_stuck_statefulset_pod() {
     let created = all(records, |r| matches!(r, Record::PodCreated { pod, .. } if pod == "default/db-0"));
     assert_eq!(created.last(), Some(&gc), "recreated under its name at once");
 }
+
+/// The scenario's header claims: with `DoNotSchedule` the replacements stay Pending for the
+/// whole outage (the tainted zone still counts, with 0 pods), while `DoNotSchedule` with
+/// `nodeTaintsPolicy: Honor` keeps the service whole, as `ScheduleAnyway` does.
+#[test]
+fn zone_spread_do_not_schedule_strands_the_replacements() {
+    let path = crate::support::root().join("scenarios/zone-outage-topology-spread.yaml");
+    let text = std::fs::read_to_string(path).expect("readable");
+    let policy = |with: &str| {
+        text.lines()
+            .map(|l| match l.trim_start() {
+                "whenUnsatisfiable: ScheduleAnyway" => {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    with.lines().map(|w| format!("{indent}{w}")).collect::<Vec<_>>().join("\n")
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let strict = run(parse(&policy("whenUnsatisfiable: DoNotSchedule")), None);
+    let failed: Vec<String> = strict.check_results().into_iter().filter(|c| !c.passed).map(|c| c.text).collect();
+    assert!(failed.contains(&"cluster podsPending == 0".to_string()), "{failed:?}");
+    assert!(failed.contains(&"service/default/web readyEndpoints == 6".to_string()), "{failed:?}");
+    assert!(!failed.iter().any(|c| c.contains(">= 4")), "the service still keeps 4 endpoints");
+    let honor = run(parse(&policy("whenUnsatisfiable: DoNotSchedule\nnodeTaintsPolicy: Honor")), None);
+    check_results(&honor);
+}
