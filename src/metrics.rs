@@ -80,7 +80,9 @@ impl Sample {
             if pod.meta.is_terminating() {
                 s.pods_terminating += 1;
             }
-            if pod.status.node.is_some() && !pod.status.phase.is_terminal() {
+            // Pods left on a deleted node (until the pod garbage collector) hold nothing of the
+            // remaining allocatable.
+            if pod.status.node.is_some_and(|n| !store.is_node_removed(n)) && !pod.status.phase.is_terminal() {
                 let r = &pod.spec.requests;
                 s.cpu_requested_milli += r.milli_cpu;
                 s.memory_requested_bytes += r.memory;
