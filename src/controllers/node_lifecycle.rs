@@ -358,13 +358,27 @@ impl NodeLifecycle {
         for z in &mut self.zones {
             let not_ready = z.nodes.iter().filter(|&&n| !ctx.store.node(n).is_ready()).count();
             let ready = z.nodes.len() - not_ready;
-            z.state = if ready == 0 && not_ready > 0 {
+            let state = if ready == 0 && not_ready > 0 {
                 ZoneState::FullDisruption
             } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
                 ZoneState::PartialDisruption
             } else {
                 ZoneState::Normal
             };
+            let previous = std::mem::replace(&mut z.state, state);
+            // "Controller detected that zone ... is now in state ...", for zones with a name.
+            if let Some((_, name)) = z.key.rsplit_once(":\0:")
+                && previous != state
+                && !name.is_empty()
+            {
+                let name = name.to_string();
+                ctx.store.journal.narrate(ctx.now, || {
+                    format!(
+                        "zone {name} is now in state {state:?} ({not_ready} of {} node(s) not ready)",
+                        ready + not_ready
+                    )
+                });
+            }
         }
         // Zones left without nodes (all removed) are gone from the controller's view.
         let mut live = self.zones.iter().filter(|z| !z.nodes.is_empty()).peekable();
