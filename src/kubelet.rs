@@ -1,6 +1,7 @@
 //! The kubelets: per node, the lifecycle of the pods bound to it — start, readiness, exit,
-//! restart with CrashLoopBackOff, graceful termination — and the machine itself being up or
-//! down.
+//! restart with CrashLoopBackOff, graceful termination — the machine itself being up or
+//! down, and the kubelet being cut off from the API server (a partition: its pods' timers are
+//! held back and replayed, in order, when it reconnects).
 //!
 //! Behaviour comes from the pod's `sim.kubesim.io/*` annotations: `startup` (container start
 //! until Ready; with a readiness probe, rounded up to the first successful probe tick),
@@ -336,8 +337,9 @@ impl Kubelets {
     }
 
     /// Graceful deletion of a bound pod: SIGTERM, then the object is removed once the
-    /// container exits (after `shutdown`, at most the grace period). On a dead machine nothing
-    /// happens: the pod stays Terminating.
+    /// container exits (after `shutdown`, at most the grace period). On a dead machine, or one
+    /// whose kubelet is cut off from the API server, nothing happens: the pod stays Terminating
+    /// (a partitioned kubelet kills it when it reconnects).
     pub fn pod_deleting(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let Some(node) = ctx.store.pod(pod).status.node else { return };
         if !self.is_up(node) || self.is_partitioned(node) {
