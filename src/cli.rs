@@ -348,7 +348,7 @@ fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str]) {
     println!(
         "simulated {} on {} node(s) in {} events: {} pod(s) created, {} scheduled ({} unschedulable attempts)",
         sim.now(),
-        sim.store().nodes().len(),
+        sim.store().node_count(),
         stats.events,
         stats.pods_created,
         stats.pods_scheduled,

@@ -14,6 +14,7 @@ pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
 pub mod persistent_volume;
+pub mod pod_gc;
 pub mod replicaset;
 pub mod statefulset;
 pub mod taint_eviction;

@@ -3,7 +3,8 @@
 //! One step ([`Simulation::step`]):
 //! 1. pop the next event (time, lane, seq) and advance the clock;
 //! 2. hand it to the one component that owns it (scripted action, scheduler, a controller,
-//!    a kubelet, the node lifecycle or taint eviction controller, a check, a sample);
+//!    a kubelet, the node lifecycle or taint eviction controller, the pod garbage collector,
+//!    a check, a sample);
 //! 3. drain the store's watch stream and route every change to the components that watch it
 //!    (this may make more changes, drained in turn);
 //! 4. make sure the scheduler and each controller with queued work have an event at the
@@ -11,6 +12,8 @@
 //! 5. in test builds or with `check_invariants`, verify the invariants.
 //!
 //! Components never call each other; they change the store and schedule events.
+
+mod node_faults;
 
 use std::sync::Arc;
 
@@ -86,6 +89,11 @@ pub enum Event {
         process: u32,
         member: u32,
     },
+    /// The notice of a `removeNode` ran out: the machine goes and the Node object is deleted.
+    NodeRemoval(NodeId),
+    /// The pod garbage collector's pass that force-deletes the pods of deleted nodes whose
+    /// quarantine has ended.
+    PodGc,
 }
 
 /// A refusal of the Eviction API.
@@ -234,6 +242,8 @@ pub struct Simulation {
     disruption_queue: WorkQueue<PdbId>,
     job_queue: WorkQueue<JobId>,
     drains: Vec<Drain>,
+    /// Zone, partition, condition, removal and scale-out faults, and the pod garbage collector.
+    node_faults: node_faults::NodeFaults,
     /// Owners being deleted in the foreground, in the order their deletion began.
     foreground: Vec<OwnerId>,
     /// Per controller (`controller_index`), then the scheduler last.
@@ -360,6 +370,7 @@ impl Simulation {
             disruption_queue: WorkQueue::default(),
             job_queue: WorkQueue::default(),
             drains: Vec::new(),
+            node_faults: node_faults::NodeFaults::default(),
             foreground: Vec::new(),
             controller_stats: [ControllerStats::default(); 11],
             convergence: Vec::new(),
@@ -826,6 +837,8 @@ impl Simulation {
             }
             Event::Drain(i) => self.drain_step(i as usize),
             Event::Fault { process, member } => self.fault_event(process, member),
+            Event::NodeRemoval(node) => self.notice_expired(node),
+            Event::PodGc => self.pod_gc_pass(),
             Event::HpaSync(id) => {
                 let before = self.store.journal.record_count();
                 if self.hpa_sync(id) {
@@ -945,12 +958,16 @@ impl Simulation {
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.route_node_to_daemonsets(node, true);
             }
+            Change::NodeUpdated(node) if self.store.is_node_removed(node) => {}
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
                 self.taint_eviction.node_updated(&mut ctx, node);
                 self.route_node_to_daemonsets(node, false);
             }
+            // The DaemonSet controller has no node delete handler: it hears of the deletion
+            // when the pod garbage collector deletes the node's daemon pod.
+            Change::NodeRemoved(_) => {}
             Change::PodCreated(pod) => {
                 self.enqueue_pod_watchers(pod);
             }
@@ -2226,40 +2243,21 @@ impl Simulation {
         })
     }
 
-    /// A machine crashes: its containers stop, its kubelet stops heartbeating; the API is not
-    /// told. Returns the pods that were running or starting on it.
+    /// A machine crashes ([`fail_machine`](Self::fail_machine)). Returns the pods that were
+    /// running or starting on it.
     fn machine_down(&mut self, id: NodeId) -> Vec<PodId> {
-        let now = self.queue.now();
-        let hit: Vec<PodId> = self
-            .store
-            .pods_on_node(id)
-            .iter()
-            .copied()
-            .filter(|&p| !self.store.pod(p).status.phase.is_terminal())
-            .collect();
-        self.store.journal_machine(now, id, false);
-        let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-        self.kubelets.machine_down(&mut ctx, id);
-        self.lifecycle.kubelet_stopped(&mut ctx, id);
-        // Its containers stopped without any API change: they serve nothing now.
-        self.traffic.mark_dirty();
+        let hit = self.pods_holding(id);
+        self.fail_machine(id);
         hit
     }
 
-    /// A machine is back: the kubelet re-registers, posts a healthy status and restarts or
-    /// cleans up its pods.
+    /// A machine is back ([`recover_machine`](Self::recover_machine)); a partitioned node's
+    /// kubelet cannot register until it is healed, so its repair is only narrated.
     fn machine_up(&mut self, id: NodeId) {
-        let now = self.queue.now();
-        self.store.journal_machine(now, id, true);
-        use crate::api::meta::ConditionStatus::{False, True};
-        use crate::store::NodeConditionType as C;
-        self.store.set_node_condition(now, id, C::Ready, True, "KubeletReady");
-        self.store.set_node_condition(now, id, C::MemoryPressure, False, "KubeletHasSufficientMemory");
-        self.store.set_node_condition(now, id, C::DiskPressure, False, "KubeletHasNoDiskPressure");
-        self.store.set_node_condition(now, id, C::PidPressure, False, "KubeletHasSufficientPID");
-        let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
-        self.lifecycle.kubelet_started(&mut ctx, id);
-        self.kubelets.machine_up(&mut ctx, id);
+        if let Err(message) = self.recover_machine(id) {
+            let now = self.queue.now();
+            self.store.journal.narrate(now, || format!("repair deferred: {message}"));
+        }
     }
 
     /// The next event of one member of a `spec.faults` process.
@@ -2394,19 +2392,13 @@ impl Simulation {
                         if !self.kubelets.is_up(id) {
                             return;
                         }
-                        let record = self.faults.log_scripted(now, "node-failure", name, 1);
                         let hit = self.machine_down(id);
-                        let hit_workloads = self.availability.fault_hit(&self.store, record, now, &hit);
-                        self.faults.log_mut()[record].hit_workloads = hit_workloads;
-                        self.faults.log_mut()[record].pods_hit = hit.len() as u32;
+                        self.log_scripted_fault("node-failure", name, 1, &hit);
                     }
-                    Action::RecoverNode(_) => {
-                        if self.kubelets.is_up(id) {
-                            return;
-                        }
-                        self.faults.end_scripted(now, "node-failure", name);
-                        self.machine_up(id);
-                    }
+                    Action::RecoverNode(_) => match self.recover_machine(id) {
+                        Err(message) => self.action_failed(description, message),
+                        Ok(()) => self.faults.end_scripted(now, "node-failure", name),
+                    },
                     Action::Cordon(_) => {
                         self.store.set_unschedulable(now, id, true);
                     }
@@ -2442,6 +2434,13 @@ impl Simulation {
                 (crate::scenario::Propagation::Orphan, Some(o)) => self.delete_orphaning(o),
             },
             Action::Drain(options) => self.drain_start(options.clone(), description),
+            Action::FailZone(_)
+            | Action::RecoverZone(_)
+            | Action::PartitionNode(_)
+            | Action::HealNode(_)
+            | Action::NodeCondition { .. }
+            | Action::RemoveNode { .. }
+            | Action::AddNodes(_) => self.node_fault(&ev.action, description),
             Action::Evict(r) => match self.store.pod_id(&r.namespace, &r.name) {
                 None => self.action_failed(description, format!("{r} not found")),
                 Some(p) => {
@@ -3139,7 +3138,7 @@ impl Simulation {
     pub fn check_invariants(&self) -> Result<(), String> {
         let store = &self.store;
         let mut seen = vec![0u8; store.pod_count()];
-        for node in store.node_ids() {
+        for node in store.node_slots() {
             let mut requested = crate::api::resources::Resources::default();
             let mut count = 0u32;
             let mut direct = false;
@@ -3166,6 +3165,10 @@ impl Simulation {
                 requested.add(&store.pod(p).spec.requests);
                 count += 1;
                 direct |= !store.pod(p).spec.node_name.is_empty();
+            }
+            if store.is_node_removed(node) {
+                // Not in the scheduler's snapshot; its pods wait for the pod garbage collector.
+                continue;
             }
             let info = &self.scheduler.cache()[node.index()];
             let holding: Vec<PodId> = store
@@ -3224,11 +3227,18 @@ impl Simulation {
                     store.node(node).meta.name
                 ));
             }
-            // The node lifecycle controller marks a NotReady node's pods not Ready in the same
-            // pass (`MarkPodsNotReady`): none stays Ready on a node the control plane sees down.
-            if pod.is_ready() && store.node(node).conditions.ready.status != crate::api::meta::ConditionStatus::True {
+            // A node whose kubelet went silent (Ready=Unknown: dead or partitioned) has its pods
+            // marked not Ready (`MarkPodsNotReady`) in the monitor pass that sets Unknown, and no
+            // kubelet can mark them Ready again: none stays Ready there. (A kubelet that posts
+            // Ready=False still posts its pods' readiness, so no such rule holds for False.)
+            let ready = &store.node(node).conditions.ready;
+            let now = self.queue.now();
+            if pod.is_ready()
+                && ready.status == crate::api::meta::ConditionStatus::Unknown
+                && now.saturating_since(ready.last_transition_time) > crate::controllers::node_lifecycle::MONITOR_PERIOD
+            {
                 return Err(format!(
-                    "pod {} is Ready on node {}, which the control plane sees as not Ready",
+                    "pod {} is Ready on node {}, whose kubelet the control plane has not heard from (Ready=Unknown)",
                     pod.meta.key(),
                     store.node(node).meta.name
                 ));
@@ -3288,6 +3298,6 @@ spec:
         assert!(!sim.store.pod(pod).is_ready());
         sim.store.pod_mut_for_tests(pod).status.ready_since = Some(SimTime::ZERO);
         let err = sim.check_invariants().unwrap_err();
-        assert!(err.contains("is Ready on node n1, which the control plane sees as not Ready"), "{err}");
+        assert!(err.contains("is Ready on node n1, whose kubelet the control plane has not heard from"), "{err}");
     }
 }

@@ -130,7 +130,7 @@ pub fn explain_text(sim: &Simulation, id: PodId) -> String {
     let nodes = last["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
     let infeasible: Vec<&Value> = nodes.iter().filter(|n| n["feasible"] != Value::Bool(true)).collect();
     let feasible: Vec<&Value> = nodes.iter().filter(|n| n["feasible"] == Value::Bool(true)).collect();
-    let total_nodes = store.nodes().len();
+    let total_nodes = store.node_count();
     match last["result"].as_str().unwrap_or_default() {
         "bound" => {
             let chosen = last["node"].as_str().unwrap_or_default();

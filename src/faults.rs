@@ -559,8 +559,8 @@ impl Injector {
                     FaultProcess::NodeFailures { .. } => ("node-failure", store.node_id(&key).into_iter().collect()),
                     _ => (
                         "zone-failure",
-                        (0..store.nodes().len() as u32)
-                            .map(crate::store::NodeId)
+                        store
+                            .node_ids()
                             .filter(|&n| {
                                 store.node(n).meta.labels.get(crate::api::node::labels::ZONE).map(String::as_str)
                                     == Some(key.as_str())

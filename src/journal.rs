@@ -22,6 +22,18 @@ pub enum Record {
     NodeRecovered {
         node: String,
     },
+    /// The Node object was deleted (`removeNode`).
+    NodeRemoved {
+        node: String,
+    },
+    /// The kubelet lost its connection to the API server (`partitionNode`).
+    NodePartitioned {
+        node: String,
+    },
+    /// The kubelet reached the API server again (`healNode`).
+    NodeHealed {
+        node: String,
+    },
     NodeCondition {
         node: String,
         condition: &'static str,
@@ -386,6 +398,9 @@ impl Record {
             Record::NodeAdded { .. } => 1,
             Record::NodeFailed { .. } => 2,
             Record::NodeRecovered { .. } => 3,
+            Record::NodeRemoved { .. } => 140,
+            Record::NodePartitioned { .. } => 141,
+            Record::NodeHealed { .. } => 142,
             Record::NodeCondition { .. } => 4,
             Record::NodeTaint { .. } => 5,
             Record::NodeUnschedulable { .. } => 6,
@@ -478,6 +493,9 @@ impl Record {
             Record::NodeAdded { .. } => "NodeAdded",
             Record::NodeFailed { .. } => "NodeFailed",
             Record::NodeRecovered { .. } => "NodeRecovered",
+            Record::NodeRemoved { .. } => "NodeRemoved",
+            Record::NodePartitioned { .. } => "NodePartitioned",
+            Record::NodeHealed { .. } => "NodeHealed",
             Record::NodeCondition { .. } => "NodeCondition",
             Record::NodeTaint { .. } => "NodeTaint",
             Record::NodeUnschedulable { .. } => "NodeUnschedulable",
@@ -574,6 +592,9 @@ impl Record {
             Record::NodeAdded { node }
             | Record::NodeFailed { node }
             | Record::NodeRecovered { node }
+            | Record::NodeRemoved { node }
+            | Record::NodePartitioned { node }
+            | Record::NodeHealed { node }
             | Record::NamespaceCreated { namespace: node }
             | Record::NamespaceTerminating { namespace: node }
             | Record::NamespaceDeleted { namespace: node }
@@ -807,9 +828,12 @@ impl Record {
             v.insert(k.to_string(), val);
         };
         match self {
-            Record::NodeAdded { node } | Record::NodeFailed { node } | Record::NodeRecovered { node } => {
-                put("node", node.as_str().into())
-            }
+            Record::NodeAdded { node }
+            | Record::NodeFailed { node }
+            | Record::NodeRecovered { node }
+            | Record::NodeRemoved { node }
+            | Record::NodePartitioned { node }
+            | Record::NodeHealed { node } => put("node", node.as_str().into()),
             Record::NamespaceCreated { namespace }
             | Record::NamespaceTerminating { namespace }
             | Record::NamespaceDeleted { namespace } => put("namespace", namespace.as_str().into()),

@@ -1,6 +1,7 @@
 //! The kubelets: per node, the lifecycle of the pods bound to it — start, readiness, exit,
-//! restart with CrashLoopBackOff, graceful termination — and the machine itself being up or
-//! down.
+//! restart with CrashLoopBackOff, graceful termination — the machine itself being up or
+//! down, and the kubelet being cut off from the API server (a partition: its pods' timers are
+//! held back and replayed, in order, when it reconnects).
 //!
 //! Behaviour comes from the pod's `sim.kubesim.io/*` annotations: `startup` (container start
 //! until Ready; with a readiness probe, rounded up to the first successful probe tick),
@@ -38,6 +39,11 @@ struct PodRuntime {
     /// retry delay.
     blocked_attempts: u64,
     mount_retry: SimDuration,
+    /// The container passed its readiness (the kubelet's own view, which it posts again after
+    /// the control plane marked the pod not ready).
+    ready: bool,
+    /// The kubelet is killing the pod (its deletion reached it).
+    killing: bool,
 }
 
 /// The timers a kubelet sets for a pod.
@@ -62,6 +68,11 @@ pub const MOUNT_RETRY_MAX: SimDuration = SimDuration::from_secs(122);
 pub struct Kubelets {
     machine_up: Vec<bool>,
     pods: Vec<PodRuntime>,
+    /// Per node: the kubelet cannot reach the API server (`partitionNode`).
+    partitioned: Vec<bool>,
+    /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
+    /// locally meanwhile, reported when it reconnects.
+    deferred: Vec<(NodeId, PodId, u32, KubeletTimer)>,
 }
 
 impl Default for Kubelets {
@@ -72,12 +83,67 @@ impl Default for Kubelets {
 
 impl Kubelets {
     pub fn new() -> Kubelets {
-        Kubelets { machine_up: Vec::new(), pods: Vec::new() }
+        Kubelets { machine_up: Vec::new(), pods: Vec::new(), partitioned: Vec::new(), deferred: Vec::new() }
     }
 
     pub fn add_node(&mut self, node: NodeId) {
         debug_assert_eq!(node.index(), self.machine_up.len());
         self.machine_up.push(true);
+        self.partitioned.push(false);
+    }
+
+    pub fn is_partitioned(&self, node: NodeId) -> bool {
+        self.partitioned[node.index()]
+    }
+
+    /// The kubelet keeps running its pods but can no longer reach the API server: it does not
+    /// learn of new bindings or deletions, and what its pods do is reported only when it
+    /// reconnects.
+    pub fn partition(&mut self, node: NodeId) {
+        self.partitioned[node.index()] = true;
+    }
+
+    /// The kubelet reaches the API server again: it reports, in order, what its pods did
+    /// meanwhile, kills the pods whose deletion was requested (gracefully), starts the pods
+    /// bound to it meanwhile, and posts again the readiness the control plane overwrote.
+    pub fn reconnect(&mut self, ctx: &mut Ctx<'_>, node: NodeId) {
+        self.partitioned[node.index()] = false;
+        let (mine, others): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.deferred).into_iter().partition(|d| d.0 == node);
+        self.deferred = others;
+        for (_, pod, epoch, timer) in mine {
+            self.on_timer(ctx, pod, epoch, timer);
+        }
+        if !self.is_up(node) {
+            return;
+        }
+        let pods: Vec<PodId> = ctx.store.pods_on_node(node).to_vec();
+        for pod in pods {
+            let p = ctx.store.pod(pod);
+            let rt = self.runtime(pod);
+            if p.meta.is_terminating() {
+                if !rt.killing {
+                    self.pod_deleting(ctx, pod);
+                }
+            } else if !p.status.phase.is_terminal() && rt.runs == 0 && rt.blocked_attempts == 0 {
+                self.pod_bound(ctx, pod);
+            }
+        }
+        self.repost_readiness(ctx, node);
+    }
+
+    /// The kubelet's status sync: a pod whose container is ready in the kubelet's view but
+    /// not in the API (the node lifecycle controller's `MarkPodsNotReady`) is Ready again.
+    pub fn repost_readiness(&mut self, ctx: &mut Ctx<'_>, node: NodeId) {
+        let now = ctx.now;
+        let pods: Vec<PodId> = ctx.store.pods_on_node(node).to_vec();
+        for pod in pods {
+            let p = ctx.store.pod(pod);
+            let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. });
+            if running && !p.meta.is_terminating() && !p.is_ready() && self.runtime(pod).ready {
+                ctx.store.set_pod_ready(now, pod, true, "KubeletReady");
+            }
+        }
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
@@ -110,6 +176,9 @@ impl Kubelets {
     /// A pod was bound to a node: start it if the machine is up.
     pub fn pod_bound(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let Some(node) = ctx.store.pod(pod).status.node else { return };
+        if self.is_partitioned(node) {
+            return;
+        }
         let p = ctx.store.pod(pod);
         if self.is_up(node) && !p.meta.is_terminating() && !p.status.phase.is_terminal() {
             self.start(ctx, pod, false);
@@ -150,6 +219,7 @@ impl Kubelets {
         let rt = self.runtime(pod);
         rt.blocked_attempts = 0;
         rt.mount_retry = SimDuration::ZERO;
+        rt.ready = false;
         ctx.store.start_pod(now, pod, restart);
         let run = {
             let rt = self.runtime(pod);
@@ -198,9 +268,16 @@ impl Kubelets {
         if epoch != self.epoch(pod) || ctx.store.is_removed(pod) {
             return;
         }
+        if let Some(node) = ctx.store.pod(pod).status.node
+            && self.is_partitioned(node)
+        {
+            self.deferred.push((node, pod, epoch, timer));
+            return;
+        }
         let now = ctx.now;
         match timer {
             KubeletTimer::Ready => {
+                self.runtime(pod).ready = true;
                 ctx.store.set_pod_ready(now, pod, true, "ContainersReady");
             }
             KubeletTimer::Exit => self.container_exited(ctx, pod),
@@ -258,6 +335,7 @@ impl Kubelets {
             let attempt = earlier_attempts(ctx.store, pod) + runs.saturating_sub(1);
             (code.unwrap_or_else(|| p.sim.exit_code_for(attempt)), p.spec.restart_policy)
         };
+        self.runtime(pod).ready = false;
         ctx.store.container_exited(now, pod, code);
         ctx.store.set_pod_ready(now, pod, false, "ContainerExited");
         let restart = match policy {
@@ -280,14 +358,16 @@ impl Kubelets {
     }
 
     /// Graceful deletion of a bound pod: SIGTERM, then the object is removed once the
-    /// container exits (after `shutdown`, at most the grace period). On a dead machine nothing
-    /// happens: the pod stays Terminating.
+    /// container exits (after `shutdown`, at most the grace period). On a dead machine, or one
+    /// whose kubelet is cut off from the API server, nothing happens: the pod stays Terminating
+    /// (a partitioned kubelet kills it when it reconnects).
     pub fn pod_deleting(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let Some(node) = ctx.store.pod(pod).status.node else { return };
-        if !self.is_up(node) {
+        if !self.is_up(node) || self.is_partitioned(node) {
             return;
         }
         self.bump(pod);
+        self.runtime(pod).killing = true;
         let p = ctx.store.pod(pod);
         let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.max(0) as u64);
         let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. });
@@ -305,9 +385,13 @@ impl Kubelets {
     /// The machine crashed: containers die, timers stop; the API is not told.
     pub fn machine_down(&mut self, ctx: &mut Ctx<'_>, node: NodeId) {
         self.machine_up[node.index()] = false;
+        self.deferred.retain(|d| d.0 != node);
         let pods: Vec<PodId> = ctx.store.pods_on_node(node).to_vec();
         for pod in pods {
             self.bump(pod);
+            let rt = self.runtime(pod);
+            rt.ready = false;
+            rt.killing = false;
             ctx.store.container_lost(pod);
         }
     }

@@ -39,8 +39,8 @@ impl Sample {
     pub fn take(time: SimTime, store: &Store) -> Sample {
         let mut s = Sample {
             time,
-            nodes: store.nodes().len() as u32,
-            nodes_ready: store.nodes().iter().filter(|n| n.is_ready()).count() as u32,
+            nodes: store.node_count() as u32,
+            nodes_ready: store.live_nodes().filter(|n| n.is_ready()).count() as u32,
             api_writes_total: store.journal.record_count(),
             pods_pending: 0,
             pods_running: 0,
@@ -55,7 +55,7 @@ impl Sample {
             scalars: Vec::new(),
             traffic: Vec::new(),
         };
-        for node in store.nodes() {
+        for node in store.live_nodes() {
             let a = &node.allocatable_resources;
             s.cpu_allocatable_milli += a.milli_cpu;
             s.memory_allocatable_bytes += a.memory;
@@ -80,7 +80,9 @@ impl Sample {
             if pod.meta.is_terminating() {
                 s.pods_terminating += 1;
             }
-            if pod.status.node.is_some() && !pod.status.phase.is_terminal() {
+            // Pods left on a deleted node (until the pod garbage collector) hold nothing of the
+            // remaining allocatable.
+            if pod.status.node.is_some_and(|n| !store.is_node_removed(n)) && !pod.status.phase.is_terminal() {
                 let r = &pod.spec.requests;
                 s.cpu_requested_milli += r.milli_cpu;
                 s.memory_requested_bytes += r.memory;

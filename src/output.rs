@@ -161,7 +161,7 @@ pub fn summary_json(sim: &Simulation, stopped_early: Option<&str>) -> String {
         journal_records: sim.journal().record_count(),
         sim_time_s: sim.now().as_secs_f64(),
         until_s: sim.until().as_secs_f64(),
-        nodes: sim.store().nodes().len(),
+        nodes: sim.store().node_count(),
         pods_created: stats.pods_created,
         pods_scheduled: stats.pods_scheduled,
         scheduling_attempts: stats.scheduling_attempts,

@@ -8,12 +8,15 @@
 //! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
 
 pub mod check;
+mod faults;
 mod load;
+
+pub(crate) use faults::next_pool_number;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::api::meta::{Labels, ObjectMeta, ObjectRef};
+use crate::api::meta::{ConditionStatus, Labels, ObjectMeta, ObjectRef};
 use crate::api::node::{self, Node};
 use crate::decode::{Ctx, DResult, DecodeError, Unmodelled};
 use crate::kernel::{SimDuration, SimTime, WallClock};
@@ -66,6 +69,40 @@ pub enum Action {
     Drain(DrainOptions),
     /// One call of the Eviction API (`POST pods/NAME/eviction`).
     Evict(ObjectRef),
+    /// Every node labelled `topology.kubernetes.io/zone=ZONE` fails as with `failNode`.
+    FailZone(String),
+    /// Every node of the zone recovers as with `recoverNode`.
+    RecoverZone(String),
+    /// The kubelet keeps running but cannot reach the API server.
+    PartitionNode(String),
+    /// The kubelet reaches the API server again.
+    HealNode(String),
+    /// The kubelet reports a node condition (`Ready=False` when the runtime is down,
+    /// `MemoryPressure=True`, ...).
+    NodeCondition { node: String, condition: crate::store::NodeConditionType, status: ConditionStatus },
+    /// The Node object is deleted (scale-in); with a notice (spot reclamation), the node is
+    /// first cordoned and drained, and the machine goes `notice` later.
+    RemoveNode { node: String, notice: Option<SimDuration> },
+    /// New nodes join (scale-out), named `<pool>-<k>` after the highest such name in use.
+    AddNodes(AddNodes),
+}
+
+/// `addNodes`: nodes that join the cluster, with the per-node fields of a node pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddNodes {
+    pub pool: String,
+    pub count: usize,
+    /// Zones given round-robin by the node's number `k` (`zones[k % len]`), as in pools.
+    pub zones: Vec<String>,
+    pub fields: crate::manifest::NodeFields,
+}
+
+impl AddNodes {
+    /// The node numbered `k` of this pool, as `make_node` builds pool nodes.
+    pub fn node(&self, k: usize) -> Node {
+        let zone = if self.zones.is_empty() { None } else { Some(self.zones[k % self.zones.len()].as_str()) };
+        make_node(&format!("{}-{k}", self.pool), zone, Some(&self.pool), self.fields.clone())
+    }
 }
 
 /// `propagationPolicy` of a deletion (`kubectl delete --cascade=background|foreground|orphan`).
@@ -138,6 +175,16 @@ impl Action {
                 text
             }
             Action::Evict(r) => format!("evict {r}"),
+            Action::FailZone(z) => format!("failZone {z}"),
+            Action::RecoverZone(z) => format!("recoverZone {z}"),
+            Action::PartitionNode(n) => format!("partitionNode {n}"),
+            Action::HealNode(n) => format!("healNode {n}"),
+            Action::NodeCondition { node, condition, status } => {
+                format!("nodeCondition {node} {}={status}", condition.as_str())
+            }
+            Action::RemoveNode { node, notice: None } => format!("removeNode {node}"),
+            Action::RemoveNode { node, notice: Some(d) } => format!("removeNode {node} --notice={d}"),
+            Action::AddNodes(a) => format!("addNodes {} x{}", a.pool, a.count),
         }
     }
 }
@@ -384,9 +431,20 @@ fn decode_scenario(
         .collect();
     let mut events = Vec::new();
     if let Some(list) = f.get("events") {
-        for (i, item) in ctx.seq(list, "spec.events")?.iter().enumerate() {
-            let ev = decode_event(ctx, item, &format!("spec.events[{i}]"), loader)?;
+        let items = ctx.seq(list, "spec.events")?;
+        let mut decoded = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            decoded.push(decode_event(ctx, item, &format!("spec.events[{i}]"), loader)?);
+        }
+        // Nodes that scripted `addNodes` create may be named by other events, and so may the
+        // zones they bring.
+        let added = faults::added_node_names(&nodes, &manifests, &decoded);
+        let mut node_names = node_names.clone();
+        node_names.extend(added.iter().map(String::as_str));
+        let zones = faults::known_zones(&nodes, &manifests, &decoded);
+        for (i, (ev, item)) in decoded.into_iter().zip(items.iter()).enumerate() {
             check_node_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &node_names)?;
+            faults::check_zone_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &zones)?;
             if ev.at > until {
                 ctx.note_unmodelled(&format!("spec.events[{i}] (after spec.until: never happens)"));
             }
@@ -653,8 +711,25 @@ fn load_manifest_file(
     Ok(out)
 }
 
-const EVENT_KEYS: [&str; 10] =
-    ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale", "rollback", "drain", "evict"];
+const EVENT_KEYS: [&str; 17] = [
+    "failNode",
+    "recoverNode",
+    "cordon",
+    "uncordon",
+    "apply",
+    "delete",
+    "scale",
+    "rollback",
+    "drain",
+    "evict",
+    "failZone",
+    "recoverZone",
+    "partitionNode",
+    "healNode",
+    "nodeCondition",
+    "removeNode",
+    "addNodes",
+];
 
 fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
     let mut f = ctx.fields(node, path)?;
@@ -685,6 +760,9 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
         "recoverNode" => Action::RecoverNode(ctx.string(value, &vpath)?),
         "cordon" => Action::Cordon(ctx.string(value, &vpath)?),
         "uncordon" => Action::Uncordon(ctx.string(value, &vpath)?),
+        "failZone" | "recoverZone" | "partitionNode" | "healNode" | "nodeCondition" | "removeNode" | "addNodes" => {
+            faults::decode_fault(ctx, key, value, &vpath)?
+        }
         "apply" => match &value.value {
             crate::yaml::Value::Scalar(s) => {
                 Action::Apply(load_manifest_file(ctx, &s.text.clone(), value.pos, &vpath, loader)?)
@@ -897,15 +975,23 @@ fn check_node_event(
         Action::Cordon(n) => ("cordon", n),
         Action::Uncordon(n) => ("uncordon", n),
         Action::Drain(o) => ("drain", &o.node),
+        Action::PartitionNode(n) => ("partitionNode", n),
+        Action::HealNode(n) => ("healNode", n),
+        Action::NodeCondition { node, .. } => ("nodeCondition", node),
+        Action::RemoveNode { node, .. } => ("removeNode", node),
         _ => return Ok(()),
     };
     if node_names.contains(name.as_str()) {
         return Ok(());
     }
     let examples: Vec<&str> = node_names.iter().copied().take(5).collect();
+    // In a mapping (`removeNode: {node: ...}`), point at the node's name.
+    let value = item.get(key);
+    let named = value.and_then(|v| v.get("node"));
+    let field = if named.is_some() { format!("{path}.{key}.node") } else { format!("{path}.{key}") };
     Err(ctx.error_hint(
-        item.get(key).map_or(item.pos, |n| n.pos),
-        &format!("{path}.{key}"),
+        named.or(value).map_or(item.pos, |n| n.pos),
+        &field,
         format!("no node named {name:?}{}", crate::suggest::did_you_mean(name, node_names.iter().copied())),
         format!("nodes come from spec.cluster and Node manifests, e.g. {}", examples.join(", ")),
     ))

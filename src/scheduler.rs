@@ -308,7 +308,7 @@ impl Scheduler {
         // Zones in first-seen order; the map only finds a zone's slot, it is not iterated.
         let mut zones: Vec<Vec<NodeId>> = Vec::new();
         let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for info in &self.cache {
+        for info in self.cache.iter().filter(|i| !store.is_node_removed(i.id)) {
             let key = store.node(info.id).zone_key();
             let next = zones.len();
             let i = *slot.entry(key).or_insert(next);
@@ -396,6 +396,28 @@ impl Scheduler {
                     hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::NodeAdd(node))
                 });
             }
+            Change::NodeRemoved(id) => {
+                // The node leaves the snapshot: its slot stays (ids are dense) as an empty view
+                // without labels, capacity or pods, outside the node tree, so no plugin counts
+                // it or what was bound to it. Nominations to it are dropped.
+                let info = &mut self.cache[id.index()];
+                *info = NodeInfo {
+                    id,
+                    name: std::mem::take(&mut info.name),
+                    labels: Default::default(),
+                    taints: Vec::new(),
+                    unschedulable: true,
+                    images: Vec::new(),
+                    allocatable: Default::default(),
+                    requested: Default::default(),
+                    non_zero_requested: Default::default(),
+                    pod_count: 0,
+                    pods: Vec::new(),
+                };
+                self.nominated.remove(&id);
+                self.order_stale = true;
+            }
+            Change::NodeUpdated(id) if store.is_node_removed(id) => {}
             Change::NodeUpdated(id) => {
                 let old = self.cache[id.index()].clone();
                 self.refresh_node(store, id);
@@ -638,7 +660,8 @@ impl Scheduler {
         } else {
             Vec::new()
         };
-        Nominations { ge, own: pod.status.nominated_node, pod_id, pdbs, now }
+        let own = pod.status.nominated_node.filter(|&n| !store.is_node_removed(n));
+        Nominations { ge, own, pod_id, pdbs, now }
     }
 
     /// `prepareCandidate`: the victims are deleted gracefully with the `DisruptionTarget`

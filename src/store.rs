@@ -153,6 +153,8 @@ pub enum Change {
     NodeAdded(NodeId),
     /// Labels, taints, unschedulable, conditions or allocatable changed.
     NodeUpdated(NodeId),
+    /// The Node object was deleted (`removeNode`); its id is never reused.
+    NodeRemoved(NodeId),
     PodCreated(PodId),
     PodBound(PodId),
     /// Phase, readiness or container state changed.
@@ -222,6 +224,8 @@ type NsName = (String, String);
 pub struct Store {
     nodes: Vec<Node>,
     node_names: HashMap<String, NodeId>,
+    /// Per node: its Node object was deleted. The slot stays (ids are dense and never reused).
+    node_removed: Vec<bool>,
     /// Live (not removed) pods bound to each node, in binding order.
     pods_on_node: Vec<Vec<PodId>>,
     pods: Vec<Pod>,
@@ -318,6 +322,7 @@ impl Store {
         Store {
             nodes: Vec::new(),
             node_names: HashMap::new(),
+            node_removed: Vec::new(),
             pods_on_node: Vec::new(),
             pods: Vec::new(),
             pod_owner: Vec::new(),
@@ -512,8 +517,45 @@ impl Store {
         self.node_names.get(name).copied()
     }
 
-    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+    /// The ids of the nodes that exist (removed nodes left out).
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes.len() as u32).map(NodeId).filter(|id| !self.node_removed[id.index()])
+    }
+
+    /// Every node slot ever allocated, removed nodes included (a removed node keeps the pods
+    /// bound to it until the pod garbage collector deletes them).
+    pub fn node_slots(&self) -> impl Iterator<Item = NodeId> + use<> {
         (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// The nodes that exist (removed nodes left out).
+    pub fn live_nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+        self.nodes.iter().zip(&self.node_removed).filter(|(_, r)| !**r).map(|(n, _)| n)
+    }
+
+    /// How many nodes exist.
+    pub fn node_count(&self) -> usize {
+        self.node_removed.iter().filter(|r| !**r).count()
+    }
+
+    /// Whether the Node object of `id` was deleted.
+    pub fn is_node_removed(&self, id: NodeId) -> bool {
+        self.node_removed[id.index()]
+    }
+
+    /// Deletes a Node object (`kubectl delete node`, or a cloud provider reclaiming the
+    /// machine). The slot stays with its last state, its name is free in the index, and the
+    /// pods bound to it stay bound until they are deleted.
+    pub fn remove_node(&mut self, now: SimTime, id: NodeId) -> bool {
+        if self.node_removed[id.index()] {
+            return false;
+        }
+        self.node_removed[id.index()] = true;
+        let name = self.nodes[id.index()].meta.name.clone();
+        self.node_names.remove(&name);
+        self.journal.record(now, Record::NodeRemoved { node: name });
+        self.changes.push(Change::NodeRemoved(id));
+        true
     }
 
     /// Live pods bound to `node`.
@@ -528,6 +570,7 @@ impl Store {
         self.node_names.insert(node.meta.name.clone(), id);
         self.journal.record(now, Record::NodeAdded { node: node.meta.name.clone() });
         self.nodes.push(node);
+        self.node_removed.push(false);
         self.pods_on_node.push(Vec::new());
         self.changes.push(Change::NodeAdded(id));
         id
@@ -639,6 +682,15 @@ impl Store {
     pub fn journal_machine(&mut self, now: SimTime, id: NodeId, up: bool) {
         let node = self.nodes[id.index()].meta.name.clone();
         self.journal.record(now, if up { Record::NodeRecovered { node } } else { Record::NodeFailed { node } });
+    }
+
+    /// Journals a network partition between a node's kubelet and the API server, or its end
+    /// (the node object itself is unchanged: the control plane notices through the missing
+    /// heartbeats).
+    pub fn journal_partition(&mut self, now: SimTime, id: NodeId, partitioned: bool) {
+        let node = self.nodes[id.index()].meta.name.clone();
+        self.journal
+            .record(now, if partitioned { Record::NodePartitioned { node } } else { Record::NodeHealed { node } });
     }
 
     // ----- pods -----

@@ -46,6 +46,10 @@ pub const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
 /// `--large-cluster-size-threshold`.
 pub const LARGE_CLUSTER_THRESHOLD: usize = 50;
 
+/// The NoSchedule taints that mirror node conditions.
+const CONDITION_TAINTS: [&str; 5] =
+    [keys::NOT_READY, keys::UNREACHABLE, keys::MEMORY_PRESSURE, keys::DISK_PRESSURE, keys::PID_PRESSURE];
+
 /// `ZoneState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZoneState {
@@ -63,6 +67,11 @@ struct NodeHealth {
     lease_phase: SimTime,
     zone: usize,
     queued: bool,
+    /// The Ready status the last monitor pass saw was True (`MarkPodsNotReady` runs on the
+    /// transition from True).
+    observed_ready: bool,
+    /// The Node object was deleted: the controller forgot it.
+    removed: bool,
 }
 
 struct Zone {
@@ -93,7 +102,8 @@ impl Default for NodeLifecycle {
 pub enum LifecycleTimer {
     /// The monitor pass that finds a silent node past its grace period.
     GraceExpired,
-    /// The monitor pass that first sees a recovered node Ready.
+    /// The monitor pass that first sees the Ready condition a live kubelet posted (True after
+    /// a recovery, or a kubelet-reported False).
     ReadyObserved,
 }
 
@@ -119,7 +129,15 @@ impl NodeLifecycle {
             }
         };
         self.zones[zone].nodes.push(id);
-        self.nodes.push(NodeHealth { epoch: 0, kubelet_alive: true, lease_phase, zone, queued: false });
+        self.nodes.push(NodeHealth {
+            epoch: 0,
+            kubelet_alive: true,
+            lease_phase,
+            zone,
+            queued: false,
+            observed_ready: true,
+            removed: false,
+        });
     }
 
     pub fn zone_state(&self, zone_key: &str) -> Option<ZoneState> {
@@ -165,9 +183,50 @@ impl NodeLifecycle {
             self.zones[zone].queue.retain(|n| *n != id);
         }
         ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
-        ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
+        if ctx.store.node(id).conditions.ready.status != ConditionStatus::False {
+            ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
+        }
         let at = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
         ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
+    }
+
+    /// A live kubelet posted a new Ready condition (`nodeCondition`): the next monitor pass
+    /// acts on it; the NoSchedule taints follow at once through [`node_updated`](Self::node_updated).
+    pub fn ready_posted(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let h = &mut self.nodes[id.index()];
+        if h.removed || !h.kubelet_alive {
+            return;
+        }
+        h.epoch = h.epoch.wrapping_add(1);
+        let epoch = h.epoch;
+        let at = ctx.now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+        ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
+    }
+
+    /// The Node object was deleted: the controller forgets it (`nodeHealthMap`, its zone's
+    /// tainting queue) and recomputes the zone states.
+    pub fn remove_node(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let h = &mut self.nodes[id.index()];
+        if h.removed {
+            return;
+        }
+        h.removed = true;
+        h.kubelet_alive = false;
+        h.queued = false;
+        h.epoch = h.epoch.wrapping_add(1);
+        let zone = &mut self.zones[h.zone];
+        zone.nodes.retain(|n| *n != id);
+        zone.queue.retain(|n| *n != id);
+        self.update_zones(ctx);
+        self.schedule_pass(ctx);
+    }
+
+    /// Zones (by label value) and their current states, in first-seen order.
+    pub fn zone_states(&self) -> Vec<(String, ZoneState)> {
+        self.zones
+            .iter()
+            .map(|z| (z.key.rsplit_once(":\0:").map_or("", |(_, zone)| zone).to_string(), z.state))
+            .collect()
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, id: NodeId, epoch: u32, timer: LifecycleTimer) {
@@ -176,18 +235,27 @@ impl NodeLifecycle {
         }
         match timer {
             LifecycleTimer::GraceExpired => self.mark_unknown(ctx, id),
-            LifecycleTimer::ReadyObserved => {
+            LifecycleTimer::ReadyObserved if ctx.store.node(id).is_ready() => {
                 let now = ctx.now;
+                self.nodes[id.index()].observed_ready = true;
                 ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoExecute);
                 ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoExecute);
                 self.update_zones(ctx);
+                self.schedule_pass(ctx);
             }
+            LifecycleTimer::ReadyObserved => self.observe_not_ready(ctx, id),
         }
     }
 
-    /// The node worker's NoSchedule tainting pass for `spec.unschedulable`: a cordoned node
-    /// carries `node.kubernetes.io/unschedulable:NoSchedule`, an uncordoned one does not.
+    /// The node worker's NoSchedule tainting pass (`doNoScheduleTaintingPass`): a cordoned
+    /// node carries `node.kubernetes.io/unschedulable:NoSchedule`, an uncordoned one does not;
+    /// the condition taints mirror the conditions (Ready False → `not-ready`, Unknown →
+    /// `unreachable`, MemoryPressure / DiskPressure / PIDPressure True → `memory-pressure` /
+    /// `disk-pressure` / `pid-pressure`), added before the stale ones are removed.
     pub fn node_updated(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        if ctx.store.is_node_removed(id) {
+            return;
+        }
         let node = ctx.store.node(id);
         let tainted = node.taints.iter().any(|t| t.key == keys::UNSCHEDULABLE && t.effect == TaintEffect::NoSchedule);
         let now = ctx.now;
@@ -196,12 +264,64 @@ impl NodeLifecycle {
         } else if !node.unschedulable && tainted {
             ctx.store.remove_taint(now, id, keys::UNSCHEDULABLE, TaintEffect::NoSchedule);
         }
+        let node = ctx.store.node(id);
+        let c = &node.conditions;
+        let wanted: Vec<&'static str> = [
+            (c.ready.status == ConditionStatus::False, keys::NOT_READY),
+            (c.ready.status == ConditionStatus::Unknown, keys::UNREACHABLE),
+            (c.memory_pressure.status == ConditionStatus::True, keys::MEMORY_PRESSURE),
+            (c.disk_pressure.status == ConditionStatus::True, keys::DISK_PRESSURE),
+            (c.pid_pressure.status == ConditionStatus::True, keys::PID_PRESSURE),
+        ]
+        .into_iter()
+        .filter_map(|(on, key)| on.then_some(key))
+        .collect();
+        let stale: Vec<&'static str> = CONDITION_TAINTS
+            .into_iter()
+            .filter(|k| !wanted.contains(k))
+            .filter(|k| node.taints.iter().any(|t| t.key == *k && t.effect == TaintEffect::NoSchedule))
+            .collect();
+        for key in wanted {
+            ctx.store.add_taint(now, id, Taint::new(key, TaintEffect::NoSchedule));
+        }
+        for key in stale {
+            ctx.store.remove_taint(now, id, key, TaintEffect::NoSchedule);
+        }
+    }
+
+    /// The monitor pass sees a live kubelet's Ready=False (or Unknown): as for a silent node,
+    /// its pods are marked not Ready on the transition from True, and the node is queued for
+    /// the matching NoExecute taint (`not-ready`, which pods tolerate for 300 s by default).
+    fn observe_not_ready(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        let now = ctx.now;
+        if std::mem::replace(&mut self.nodes[id.index()].observed_ready, false) {
+            let name = ctx.store.node(id).meta.name.clone();
+            let pods: Vec<_> = ctx.store.pods_on_node(id).to_vec();
+            let mut marked = 0;
+            for pod in pods {
+                if ctx.store.set_pod_ready(now, pod, false, "NodeNotReady") {
+                    marked += 1;
+                }
+            }
+            let status = ctx.store.node(id).conditions.ready.status;
+            ctx.store.journal.narrate(now, || {
+                format!("node {name} is NotReady (kubelet reports Ready={status}); {marked} pod(s) marked not ready")
+            });
+        }
+        let zone = self.nodes[id.index()].zone;
+        if !self.nodes[id.index()].queued {
+            self.nodes[id.index()].queued = true;
+            self.zones[zone].queue.push_back(id);
+        }
+        self.update_zones(ctx);
+        self.schedule_pass(ctx);
     }
 
     /// `tryUpdateNodeHealth` past the grace period, then `MarkPodsNotReady` and the taints.
     fn mark_unknown(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
         let now = ctx.now;
         let was_ready = ctx.store.node(id).is_ready();
+        self.nodes[id.index()].observed_ready = false;
         for which in [
             NodeConditionType::Ready,
             NodeConditionType::MemoryPressure,
@@ -238,15 +358,31 @@ impl NodeLifecycle {
         for z in &mut self.zones {
             let not_ready = z.nodes.iter().filter(|&&n| !ctx.store.node(n).is_ready()).count();
             let ready = z.nodes.len() - not_ready;
-            z.state = if ready == 0 && not_ready > 0 {
+            let state = if ready == 0 && not_ready > 0 {
                 ZoneState::FullDisruption
             } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
                 ZoneState::PartialDisruption
             } else {
                 ZoneState::Normal
             };
+            let previous = std::mem::replace(&mut z.state, state);
+            // "Controller detected that zone ... is now in state ...", for zones with a name.
+            if let Some((_, name)) = z.key.rsplit_once(":\0:")
+                && previous != state
+                && !name.is_empty()
+            {
+                let name = name.to_string();
+                ctx.store.journal.narrate(ctx.now, || {
+                    format!(
+                        "zone {name} is now in state {state:?} ({not_ready} of {} node(s) not ready)",
+                        ready + not_ready
+                    )
+                });
+            }
         }
-        let all_full = !self.zones.is_empty() && self.zones.iter().all(|z| z.state == ZoneState::FullDisruption);
+        // Zones left without nodes (all removed) are gone from the controller's view.
+        let mut live = self.zones.iter().filter(|z| !z.nodes.is_empty()).peekable();
+        let all_full = live.peek().is_some() && live.all(|z| z.state == ZoneState::FullDisruption);
         let now = ctx.now;
         if all_full && !self.master_disruption {
             // Every zone is down: assume the control plane is the one cut off; evict nothing.
@@ -263,7 +399,7 @@ impl NodeLifecycle {
             self.master_disruption = false;
             for i in 0..self.nodes.len() {
                 let id = NodeId(i as u32);
-                if self.nodes[i].kubelet_alive {
+                if self.nodes[i].kubelet_alive || self.nodes[i].removed {
                     continue;
                 }
                 if ctx.store.node(id).is_ready() {

@@ -1236,6 +1236,65 @@ fn corpus() -> Vec<Case> {
             .at(S, Text("pool-7"))
             .object(scenario)
             .says(&["spec.events[0].cordon: no node named \"pool-7\" (did you mean \"pool-0\"?)"]),
+        // Node faults.
+        case("event-unknown-zone")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, failZone: zone-b}")
+            .at(S, Text("zone-b"))
+            .object(scenario)
+            .says(&["spec.events[0].failZone: no node is in zone \"zone-b\" (did you mean \"zone-a\"?)", "hint:", "zone-a"]),
+        case("event-recover-unknown-zone")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, recoverZone: us-east-1z}")
+            .at(S, Text("us-east-1z"))
+            .object(scenario)
+            .says(&["spec.events[0].recoverZone: no node is in zone \"us-east-1z\"", "hint:"]),
+        case("event-partition-unknown-node")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, partitionNode: n2}")
+            .at(S, Text("n2"))
+            .object(scenario)
+            .says(&["spec.events[0].partitionNode: no node named \"n2\" (did you mean \"n1\"?)", "hint:"]),
+        case("event-remove-unknown-node")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, removeNode: {node: pool-9, notice: 2m}}")
+            .at(S, Text("pool-9"))
+            .object(scenario)
+            .says(&["spec.events[0].removeNode.node: no node named \"pool-9\"", "hint:"]),
+        case("event-remove-negative-notice")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, removeNode: {node: n1, notice: -2m}}")
+            .at(S, Text("-2m"))
+            .object(scenario)
+            .says(&["spec.events[0].removeNode.notice:", "hint: the notice is a positive duration"]),
+        case("event-remove-zero-notice")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, removeNode: {node: n1, notice: 0s}}")
+            .at(S, Text("0s"))
+            .object(scenario)
+            .says(&["spec.events[0].removeNode.notice: must be greater than zero", "hint: omit notice"]),
+        case("event-condition-bad-type")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, nodeCondition: {node: n1, type: MemoryPresure, status: \"True\"}}")
+            .at(S, Text("MemoryPresure"))
+            .object(scenario)
+            .says(&[
+                "spec.events[0].nodeCondition.type: unknown node condition \"MemoryPresure\" (did you mean \"MemoryPressure\"?)",
+                "hint:",
+            ]),
+        case("event-condition-bad-status")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, nodeCondition: {node: n1, type: Ready, status: Flase}}")
+            .at(S, Text("Flase"))
+            .object(scenario)
+            .says(&["spec.events[0].nodeCondition.status: unknown condition status \"Flase\" (did you mean \"False\"?)"]),
+        case("event-condition-unknown-node")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, nodeCondition: {node: n7, type: Ready, status: \"False\"}}")
+            .at(S, Text("n7"))
+            .object(scenario)
+            .says(&["spec.events[0].nodeCondition.node: no node named \"n7\""]),
+        case("event-add-nodes-zero")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, addNodes: {pool: pool, count: 0}}")
+            .at(S, Text("0}"))
+            .object(scenario)
+            .says(&["spec.events[0].addNodes.count"]),
+        case("event-add-nodes-bad-pool")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, addNodes: {pool: Big_Pool, count: 2}}")
+            .at(S, Text("Big_Pool"))
+            .object(scenario)
+            .says(&["spec.events[0].addNodes.pool"]),
         case("event-two-actions")
             .scenario("{at: 5m, failNode: n1}", "{at: 5m, failNode: n1, cordon: n1}")
             .at(S, Text("{at: 5m"))

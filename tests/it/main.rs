@@ -14,6 +14,7 @@ mod hpa;
 mod jobs;
 mod load;
 mod namespaces;
+mod node_faults;
 mod node_order;
 mod pack;
 mod plugins;

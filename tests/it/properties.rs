@@ -36,6 +36,14 @@ enum Ev {
     Cordon(usize),
     Uncordon(usize),
     Scale(usize, u32),
+    /// Node faults: the zone of node n, a partition, a condition, removal, scale-out.
+    FailZone(usize),
+    RecoverZone(usize),
+    Partition(usize),
+    Heal(usize),
+    NotReady(usize, bool),
+    Remove(usize, bool),
+    Add(u32),
 }
 
 fn node_spec() -> impl Strategy<Value = NodeSpec> {
@@ -61,6 +69,13 @@ fn event(nodes: usize, deploys: usize) -> impl Strategy<Value = (u32, Ev)> {
         (0..nodes).prop_map(Ev::Cordon),
         (0..nodes).prop_map(Ev::Uncordon),
         (0..deploys.max(1), 0u32..15).prop_map(|(d, r)| Ev::Scale(d, r)),
+        (0..nodes).prop_map(Ev::FailZone),
+        (0..nodes).prop_map(Ev::RecoverZone),
+        (0..nodes).prop_map(Ev::Partition),
+        (0..nodes).prop_map(Ev::Heal),
+        (0..nodes, any::<bool>()).prop_map(|(n, b)| Ev::NotReady(n, b)),
+        (0..nodes, any::<bool>()).prop_map(|(n, b)| Ev::Remove(n, b)),
+        (1u32..3).prop_map(Ev::Add),
     ];
     (0u32..1500, ev)
 }
@@ -109,6 +124,21 @@ fn scenario_text(seed: u64, nodes: &[NodeSpec], deploys: &[DeploySpec], events: 
                     format!("scale: {{target: deployment/default/d{d}, replicas: {r}}}")
                 }
                 Ev::Scale(..) => "cordon: n0".to_string(),
+                Ev::FailZone(n) => format!("failZone: z{}", n % 3),
+                Ev::RecoverZone(n) => format!("recoverZone: z{}", n % 3),
+                Ev::Partition(n) => format!("partitionNode: n{n}"),
+                Ev::Heal(n) => format!("healNode: n{n}"),
+                Ev::NotReady(n, b) => {
+                    format!(
+                        "nodeCondition: {{node: n{n}, type: Ready, status: \"{}\"}}",
+                        if *b { "False" } else { "True" }
+                    )
+                }
+                Ev::Remove(n, false) => format!("removeNode: n{n}"),
+                Ev::Remove(n, true) => format!("removeNode: {{node: n{n}, notice: 90s}}"),
+                Ev::Add(c) => {
+                    format!("addNodes: {{pool: extra, count: {c}, zones: [z0], allocatable: {{cpu: 2, memory: 4Gi}}}}")
+                }
             };
             let _ = writeln!(s, "    - {{at: {t}s, {body}}}");
         }
@@ -130,7 +160,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// Invariants hold after every event, whatever fails, recovers, is cordoned or scaled,
-    /// and the run is reproducible.
+    /// whatever zone fails, node is partitioned, reports NotReady, is removed or added, and the
+    /// run is reproducible.
     #[test]
     fn invariants_hold_and_runs_replay(
         seed in 0u64..1000,
@@ -145,6 +176,12 @@ proptest! {
                 Ev::Recover(n) => Ev::Recover(n % nodes.len()),
                 Ev::Cordon(n) => Ev::Cordon(n % nodes.len()),
                 Ev::Uncordon(n) => Ev::Uncordon(n % nodes.len()),
+                Ev::FailZone(n) => Ev::FailZone(n % nodes.len()),
+                Ev::RecoverZone(n) => Ev::RecoverZone(n % nodes.len()),
+                Ev::Partition(n) => Ev::Partition(n % nodes.len()),
+                Ev::Heal(n) => Ev::Heal(n % nodes.len()),
+                Ev::NotReady(n, b) => Ev::NotReady(n % nodes.len(), b),
+                Ev::Remove(n, b) => Ev::Remove(n % nodes.len(), b),
                 other => other,
             }))
             .collect();
