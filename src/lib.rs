@@ -33,6 +33,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod control_plane;
 pub mod controllers;
 pub mod decode;
 pub mod engine;

@@ -8,6 +8,7 @@
 //! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
 
 pub mod check;
+pub mod faults;
 mod load;
 
 use std::collections::BTreeSet;
@@ -66,6 +67,10 @@ pub enum Action {
     Drain(DrainOptions),
     /// One call of the Eviction API (`POST pods/NAME/eviction`).
     Evict(ObjectRef),
+    /// A pod's liveness or readiness probe fails for a while.
+    FailProbe(faults::FailProbe),
+    /// Control-plane components are down for a while.
+    ControlPlaneOutage(faults::Outage),
 }
 
 /// `propagationPolicy` of a deletion (`kubectl delete --cascade=background|foreground|orphan`).
@@ -138,6 +143,13 @@ impl Action {
                 text
             }
             Action::Evict(r) => format!("evict {r}"),
+            Action::FailProbe(f) => {
+                format!("failProbe pod/{}/{} {} for {}", f.namespace, f.pod, f.probe.as_str(), f.duration)
+            }
+            Action::ControlPlaneOutage(o) => {
+                let names: Vec<&str> = o.components.iter().map(|c| c.as_str()).collect();
+                format!("controlPlaneOutage {} for {}", names.join(","), o.duration)
+            }
         }
     }
 }
@@ -618,8 +630,20 @@ fn load_manifest_file(
     Ok(out)
 }
 
-const EVENT_KEYS: [&str; 10] =
-    ["failNode", "recoverNode", "cordon", "uncordon", "apply", "delete", "scale", "rollback", "drain", "evict"];
+const EVENT_KEYS: [&str; 12] = [
+    "failNode",
+    "recoverNode",
+    "cordon",
+    "uncordon",
+    "apply",
+    "delete",
+    "scale",
+    "rollback",
+    "drain",
+    "evict",
+    "failProbe",
+    "controlPlaneOutage",
+];
 
 fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
     let mut f = ctx.fields(node, path)?;
@@ -727,6 +751,8 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
                 }
             }
         }
+        "failProbe" => Action::FailProbe(faults::decode_fail_probe(ctx, value, &vpath)?),
+        "controlPlaneOutage" => Action::ControlPlaneOutage(faults::decode_outage(ctx, value, &vpath)?),
         "evict" => {
             let text = ctx.string(value, &vpath)?;
             let target = ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?;

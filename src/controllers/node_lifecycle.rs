@@ -80,6 +80,8 @@ pub struct NodeLifecycle {
     zones: Vec<Zone>,
     master_disruption: bool,
     pass_scheduled: Option<SimTime>,
+    /// The controller manager is away: no monitor pass, no tainting (see [`NodeLifecycle::resume`]).
+    paused: bool,
 }
 
 impl Default for NodeLifecycle {
@@ -99,7 +101,13 @@ pub enum LifecycleTimer {
 
 impl NodeLifecycle {
     pub fn new() -> NodeLifecycle {
-        NodeLifecycle { nodes: Vec::new(), zones: Vec::new(), master_disruption: false, pass_scheduled: None }
+        NodeLifecycle {
+            nodes: Vec::new(),
+            zones: Vec::new(),
+            master_disruption: false,
+            pass_scheduled: None,
+            paused: false,
+        }
     }
 
     /// Registers a node whose kubelet renews its lease at `lease_phase + k · 10 s`.
@@ -164,13 +172,55 @@ impl NodeLifecycle {
             h.queued = false;
             self.zones[zone].queue.retain(|n| *n != id);
         }
+        if self.paused {
+            return;
+        }
         ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
         ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
         let at = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
         ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
     }
 
+    /// The controller manager lost its lease: the controller stops.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// A fresh controller manager leads: it sees every node for the first time and stamps
+    /// `probeTimestamp = now`, so a node gets a full grace period from now (a node whose
+    /// machine stopped meanwhile is noticed only then); a node that came back meanwhile loses
+    /// its taints as after a recovery; cordons get their taint.
+    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
+        self.paused = false;
+        let now = ctx.now;
+        for i in 0..self.nodes.len() {
+            let id = NodeId(i as u32);
+            let h = &mut self.nodes[i];
+            h.epoch = h.epoch.wrapping_add(1);
+            let epoch = h.epoch;
+            if !h.kubelet_alive {
+                if ctx.store.node(id).is_ready() {
+                    let probe = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+                    let at = (probe + GRACE_PERIOD).next_tick_after(MONITOR_PERIOD, SimDuration::ZERO);
+                    ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::GraceExpired });
+                }
+            } else if ctx.store.node(id).taints.iter().any(|t| t.key == keys::UNREACHABLE || t.key == keys::NOT_READY) {
+                ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
+                ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
+                let at = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+                ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
+            }
+            self.node_updated(ctx, id);
+        }
+        self.pass_scheduled = None;
+        self.update_zones(ctx);
+        self.schedule_pass(ctx);
+    }
+
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, id: NodeId, epoch: u32, timer: LifecycleTimer) {
+        if self.paused {
+            return;
+        }
         if self.nodes[id.index()].epoch != epoch {
             return;
         }
@@ -188,6 +238,9 @@ impl NodeLifecycle {
     /// The node worker's NoSchedule tainting pass for `spec.unschedulable`: a cordoned node
     /// carries `node.kubernetes.io/unschedulable:NoSchedule`, an uncordoned one does not.
     pub fn node_updated(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
+        if self.paused {
+            return;
+        }
         let node = ctx.store.node(id);
         let tainted = node.taints.iter().any(|t| t.key == keys::UNSCHEDULABLE && t.effect == TaintEffect::NoSchedule);
         let now = ctx.now;
@@ -321,6 +374,9 @@ impl NodeLifecycle {
         let now = ctx.now;
         if self.pass_scheduled == Some(now) {
             self.pass_scheduled = None;
+        }
+        if self.paused {
+            return;
         }
         for zi in 0..self.zones.len() {
             let Some(interval) = self.token_interval(&self.zones[zi]) else { continue };

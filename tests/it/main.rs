@@ -17,6 +17,7 @@ mod pack;
 mod plugins;
 mod policies;
 mod preemption;
+mod probes;
 mod properties;
 mod quota;
 mod real_world;
