@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod config;
+mod control_plane;
 mod cronjobs;
 mod daemonsets;
 mod determinism;
