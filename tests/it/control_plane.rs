@@ -288,3 +288,68 @@ fn outages_are_deterministic() {
     let b = run(parse(&text), None);
     assert_eq!(a.digest(), b.digest());
 }
+
+#[test]
+fn the_hpa_starts_over_one_period_after_the_controller_manager_leads() {
+    // 4 replicas at 50 % (100 rps, 10m cpu per request/s against 500m requests) until the
+    // load drops to 20 rps at 10 min, inside an outage from 5 to 20 min. The controller
+    // manager leads at 20m16s; every HPA syncs one period later (20m31s) with a fresh history
+    // holding the current 4 replicas. Without `behavior`, a recommendation counts while it is
+    // not older than the 5 min window (`Before(cutoff)`): the one of 20m31s still counts at
+    // 25m31s, so the scale-down to 2 happens at the next sync, 25m46s.
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: hpa-outage}
+spec:
+  until: 30m
+  cluster:
+    nodes: [{name: n1, allocatable: {cpu: "64", memory: 256Gi, pods: "110"}}]
+  manifests:
+    - inline:
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 4
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {sim.kubesim.io/cpu-per-request: 10m}
+            spec:
+              containers: [{name: c, resources: {requests: {cpu: 500m, memory: 256Mi}, limits: {cpu: "1"}}}]
+    - inline: {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}
+    - inline:
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: web}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+          minReplicas: 2
+          maxReplicas: 10
+          metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]
+  load:
+    - {service: default/web, internal: true, requestsPerSecond: {steps: [{at: 0s, rps: 100}, {at: 10m, rps: 20}]}}
+  events:
+    - {at: 5m, controlPlaneOutage: {for: 15m}}
+"#;
+    let sim = run(parse(text), None);
+    let records = sim.journal().records();
+    let hpa_during = records.iter().any(|(t, r)| {
+        *t >= s(300)
+            && *t < s(1231)
+            && matches!(r, Record::HpaStatus { .. } | Record::HpaEvent { .. } | Record::HpaCondition { .. })
+    });
+    assert!(!hpa_during, "the HPA synced while the controller manager was away");
+    let rescales: Vec<(SimTime, String)> = records
+        .iter()
+        .filter_map(|(t, r)| match r {
+            Record::HpaEvent { reason: "SuccessfulRescale", message, .. } => Some((*t, message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rescales.len(), 1, "{rescales:?}");
+    assert_eq!(rescales[0].0, s(1546), "{rescales:?}");
+    assert!(rescales[0].1.contains("New size: 2"), "{rescales:?}");
+}
