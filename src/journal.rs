@@ -292,7 +292,7 @@ pub enum Record {
         message: String,
     },
     /// The container was killed and exited with `exit_code` (`reason`: `OOMKilled`,
-    /// `LivenessProbeFailed`).
+    /// `LivenessProbeFailed`, `StartupProbeFailed`).
     PodKilled {
         pod: String,
         reason: &'static str,

@@ -17,9 +17,11 @@
 //! itself unready (`readiness-fails-*`, or a scripted `failProbe`) has its probe results
 //! computed; its readiness follows them, and `failureThreshold` liveness failures in a row get
 //! it killed (SIGTERM, then `shutdown`, at most the grace period) and restarted per
-//! `restartPolicy`. A container whose memory usage (the load model's, plus
-//! `memory-leak` while it runs) exceeds its memory limit is OOM-killed at that instant (exit
-//! code 137, reason `OOMKilled`). Pods without these faults take none of these paths.
+//! `restartPolicy`. A `startupProbe` gates readiness and liveness until its first success
+//! and kills a container that is not up within its `failureThreshold`. A container whose
+//! memory usage (the load model's, plus `memory-leak` while it runs) exceeds its memory limit
+//! is OOM-killed at that instant (exit code 137, reason `OOMKilled`). Pods without these
+//! faults take none of these paths.
 
 pub mod probes;
 
@@ -81,8 +83,8 @@ struct RunState {
     memory_limit: Option<i64>,
     load_bytes: i64,
     oom_at: Option<SimTime>,
-    /// A liveness kill in progress: the exit code it will end with.
-    kill_code: Option<i32>,
+    /// A probe kill in progress: the exit code it will end with, and why.
+    kill: Option<(i32, &'static str)>,
 }
 
 /// The next thing a container's probes do.
@@ -92,8 +94,8 @@ enum ProbeDue {
     Ready(SimTime),
     /// Readiness becomes Failure (the tick whose result it is).
     Unready(SimTime),
-    /// `failureThreshold` liveness failures: kill the container.
-    Kill,
+    /// `failureThreshold` liveness (or startup) failures: kill the container (the reason).
+    Kill(&'static str),
 }
 
 /// The timers a kubelet sets for a pod.
@@ -190,7 +192,7 @@ impl Kubelets {
             run.probed = false;
             run.memory_limit = None;
             run.oom_at = None;
-            run.kill_code = None;
+            run.kill = None;
         }
         self.oom_watch.remove(&pod);
     }
@@ -314,7 +316,9 @@ impl Kubelets {
             (from, until)
         });
         let has_probe = p.spec.readiness_probe().is_some() || liveness_probe(p).is_some();
-        let probed = has_probe && (hang.is_some() || unready.is_some() || self.scripted.contains_key(&pod));
+        // A startup probe gates the others: its runs are always computed.
+        let probed = startup_probe(p).is_some()
+            || (has_probe && (hang.is_some() || unready.is_some() || self.scripted.contains_key(&pod)));
         let memory_limit = memory_limit_bytes(p).filter(|_| {
             let s = &p.sim.serving;
             s.memory_base_bytes > 0 || s.memory_per_request_bytes > 0 || faults.memory_leak.is_some()
@@ -362,10 +366,32 @@ impl Kubelets {
     /// The next probe result that changes something, and when it is known.
     fn next_probe_due(&self, store: &crate::store::Store, pod: PodId) -> Option<(SimTime, ProbeDue)> {
         let run = &self.runs[pod.index()];
-        if !run.probed || run.kill_code.is_some() {
+        if !run.probed || run.kill.is_some() {
             return None;
         }
         let p = store.pod(pod);
+        // The startup probe: until it succeeds, readiness and liveness are not probed;
+        // `failureThreshold` failures before that kill the container.
+        let gate = match startup_probe(p) {
+            None => run.started,
+            Some(probe) => {
+                let ticks = Ticks::new(probe, run.started);
+                let mut windows = Vec::new();
+                if run.up > run.started {
+                    windows.push(FailWindow { from: run.started, until: run.up, hang: false });
+                }
+                if let Some(hang) = run.hang {
+                    windows.push(FailWindow { from: hang, until: SimTime::MAX, hang: true });
+                }
+                let success = probes::success_run(&ticks, &windows, run.started, 1);
+                match probes::failure_run(&ticks, &windows, run.started, probe.failure_threshold) {
+                    Some((tick, at)) if success.is_none_or(|ok| tick < ok) => {
+                        return Some((at, ProbeDue::Kill("StartupProbeFailed")));
+                    }
+                    _ => success?,
+                }
+            }
+        };
         let readiness = match p.spec.readiness_probe() {
             Some(probe) => {
                 let ticks = Ticks::new(probe, run.started);
@@ -375,20 +401,21 @@ impl Kubelets {
                     probes::failure_run(&ticks, &windows, from, probe.failure_threshold)
                         .map(|(tick, at)| (at, ProbeDue::Unready(tick)))
                 } else {
-                    let from = if run.ever_ready { run.last_tick.saturating_add(ticks.period()) } else { run.started };
+                    let from = if run.ever_ready { run.last_tick.saturating_add(ticks.period()) } else { gate };
                     probes::success_run(&ticks, &windows, from, probe.success_threshold)
                         .map(|tick| (tick, ProbeDue::Ready(tick)))
                 }
             }
-            // Without a readiness probe the container is ready once the app is up.
-            None if !run.ever_ready => Some((run.up, ProbeDue::Ready(run.up))),
+            // Without a readiness probe the container is ready once the app is up (and its
+            // startup probe succeeded).
+            None if !run.ever_ready => Some((run.up.max(gate), ProbeDue::Ready(run.up.max(gate)))),
             None => None,
         };
         let liveness = liveness_probe(p).and_then(|probe| {
             let ticks = Ticks::new(probe, run.started);
             let windows = self.fail_windows(pod, ProbeKind::Liveness);
-            probes::failure_run(&ticks, &windows, run.started, probe.failure_threshold)
-                .map(|(_, at)| (at, ProbeDue::Kill))
+            probes::failure_run(&ticks, &windows, gate, probe.failure_threshold)
+                .map(|(_, at)| (at, ProbeDue::Kill("LivenessProbeFailed")))
         });
         match (readiness, liveness) {
             (Some(r), Some(l)) => Some(if l.0 < r.0 { l } else { r }),
@@ -434,8 +461,8 @@ impl Kubelets {
                 });
                 ctx.store.set_pod_ready(now, pod, false, "ReadinessProbeFailed");
             }
-            ProbeDue::Kill => {
-                self.kill_unhealthy(ctx, pod);
+            ProbeDue::Kill(reason) => {
+                self.kill_unhealthy(ctx, pod, reason);
                 return;
             }
         }
@@ -445,7 +472,7 @@ impl Kubelets {
     /// `failureThreshold` liveness failures: the kubelet kills the container (SIGTERM, then
     /// SIGKILL at the end of the grace period); it exits after `shutdown`, with 143 if it
     /// stopped on SIGTERM, 137 if it had to be killed.
-    fn kill_unhealthy(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
+    fn kill_unhealthy(&mut self, ctx: &mut Ctx<'_>, pod: PodId, reason: &'static str) {
         let now = ctx.now;
         let run_index = self.runtime(pod).runs;
         self.bump(pod);
@@ -459,12 +486,17 @@ impl Kubelets {
             None => SimDuration::ZERO,
         };
         let code = if shutdown < grace { 143 } else { 137 };
-        let threshold = liveness_probe(p).map_or(3, |l| l.failure_threshold);
+        let (which, probe) = if reason == "StartupProbeFailed" {
+            ("startup", startup_probe(p))
+        } else {
+            ("liveness", liveness_probe(p))
+        };
+        let threshold = probe.map_or(3, |l| l.failure_threshold);
         let key = p.meta.key();
         ctx.store.journal.narrate(now, || {
-            format!("pod {key} failed its liveness probe {threshold} time(s) in a row: the kubelet kills the container")
+            format!("pod {key} failed its {which} probe {threshold} time(s) in a row: the kubelet kills the container")
         });
-        self.run(pod).kill_code = Some(code);
+        self.run(pod).kill = Some((code, reason));
         self.timer(ctx, pod, now + shutdown.min(grace), KubeletTimer::Killed);
     }
 
@@ -538,7 +570,7 @@ impl Kubelets {
             && p.status.node.is_some_and(|n| self.is_up(n));
         let (ready, ready_since) = (p.is_ready(), p.status.ready_since);
         self.scripted.entry(pod).or_default().push((kind, FailWindow { from: now, until, hang: false }));
-        if !running || pod.index() >= self.runs.len() || self.runs[pod.index()].kill_code.is_some() {
+        if !running || pod.index() >= self.runs.len() || self.runs[pod.index()].kill.is_some() {
             return Ok(());
         }
         if !self.runs[pod.index()].probed {
@@ -593,9 +625,9 @@ impl Kubelets {
                 }
             }
             KubeletTimer::Killed => {
-                if let Some(code) = self.runs.get(pod.index()).and_then(|r| r.kill_code) {
+                if let Some((code, reason)) = self.runs.get(pod.index()).and_then(|r| r.kill) {
                     self.end_run(pod);
-                    self.container_finished(ctx, pod, code, Some("LivenessProbeFailed"));
+                    self.container_finished(ctx, pod, code, Some(reason));
                 }
             }
             KubeletTimer::Restart => {
@@ -740,6 +772,11 @@ impl Kubelets {
 /// The pod's liveness probe (of its first container that has one).
 fn liveness_probe(p: &crate::api::pod::Pod) -> Option<&crate::api::pod::Probe> {
     p.spec.containers.iter().find_map(|c| c.liveness_probe.as_ref())
+}
+
+/// The pod's startup probe (of its first container that has one).
+fn startup_probe(p: &crate::api::pod::Pod) -> Option<&crate::api::pod::Probe> {
+    p.spec.containers.iter().find_map(|c| c.startup_probe.as_ref())
 }
 
 /// The pod's memory limit in bytes: the sum over its containers (and sidecars), if every one

@@ -872,8 +872,8 @@ impl Store {
         self.changes.push(Change::PodStatus(id));
     }
 
-    /// The container was killed (`reason`: `OOMKilled` by the kernel, `LivenessProbeFailed` by
-    /// the kubelet) and exited with `exit_code`.
+    /// The container was killed (`reason`: `OOMKilled` by the kernel, `LivenessProbeFailed` or
+    /// `StartupProbeFailed` by the kubelet) and exited with `exit_code`.
     pub fn container_killed(&mut self, now: SimTime, id: PodId, exit_code: i32, reason: &'static str) {
         let pod = &mut self.pods[id.index()];
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };

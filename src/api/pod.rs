@@ -124,7 +124,7 @@ pub struct ContainerPort {
 }
 
 /// `v1.Container`, reduced to what scheduling and the kubelet model use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Container {
     pub name: String,
     pub image: String,
@@ -135,6 +135,27 @@ pub struct Container {
     pub liveness_probe: Option<Probe>,
     /// `restartPolicy: Always` on an init container makes it a sidecar.
     pub restart_policy_always: bool,
+    pub startup_probe: Option<Probe>,
+}
+
+/// Written by hand so that a container without a startup probe renders exactly as before the
+/// field existed: the Deployment controller's pod-template-hash is computed from this text.
+impl fmt::Debug for Container {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Container");
+        d.field("name", &self.name)
+            .field("image", &self.image)
+            .field("requests", &self.requests)
+            .field("limits", &self.limits)
+            .field("ports", &self.ports)
+            .field("readiness_probe", &self.readiness_probe)
+            .field("liveness_probe", &self.liveness_probe)
+            .field("restart_policy_always", &self.restart_policy_always);
+        if let Some(probe) = &self.startup_probe {
+            d.field("startup_probe", probe);
+        }
+        d.finish()
+    }
 }
 
 /// `v1.NodeAffinity`.

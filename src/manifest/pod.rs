@@ -58,7 +58,6 @@ const CONTAINER_IGNORED: &[&str] = &[
     "resizePolicy",
     "restartPolicyRules",
     "securityContext",
-    "startupProbe",
     "stdin",
     "stdinOnce",
     "terminationMessagePath",
@@ -510,6 +509,18 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
             ));
         }
         c.liveness_probe = Some(probe);
+    }
+    if let Some(n) = f.get("startupProbe") {
+        let probe = decode_probe(ctx, n, &f.child("startupProbe"))?;
+        if probe.success_threshold != 1 {
+            let at = n.get("successThreshold").map_or(n.pos, |v| v.pos);
+            return Err(ctx.error(
+                at,
+                &format!("{}.successThreshold", f.child("startupProbe")),
+                format!("must be 1, got {}", probe.success_threshold),
+            ));
+        }
+        c.startup_probe = Some(probe);
     }
     if let Some(n) = f.get("restartPolicy") {
         let text = ctx.string(n, &f.child("restartPolicy"))?;

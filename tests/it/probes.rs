@@ -277,3 +277,25 @@ fn random_faults_are_deterministic_per_seed() {
     assert_eq!(digest(5), digest(5));
     assert_ne!(digest(5), digest(6));
 }
+
+#[test]
+fn a_startup_probe_gates_readiness_and_kills_a_container_that_never_starts() {
+    // The app is up after 25 s; the startup probe (every 20 s) first succeeds at 40 s, so the
+    // readiness probe (every 10 s) counts from then: Ready at 40 s, not 30 s.
+    let startup = "startupProbe: {httpGet: {port: 80}, periodSeconds: 20, failureThreshold: 3}";
+    let text = scenario("2m", "sim.kubesim.io/startup: 25s", &[READINESS, startup], "[]");
+    let sim = run(parse(&text), None);
+    assert_eq!(endpoints(sim.journal().records()), vec![(0.0, 0), (40.0, 1)]);
+    // Up only after 5 min: the startup probe fails at 0, 10, ..., 50 s (failureThreshold 6),
+    // so the container is killed after 50 s of each run, and CrashLoopBackOff follows.
+    let startup = "startupProbe: {httpGet: {port: 80}, periodSeconds: 10, failureThreshold: 6}";
+    let text = scenario("20m", "sim.kubesim.io/startup: 5m", &[READINESS, LIVENESS, startup], "[]");
+    let sim = run(parse(&text), None);
+    let records = sim.journal().records();
+    let got = starts(records);
+    assert_eq!(got, expected_starts(50, got.len()));
+    assert!(got.len() >= 6, "{got:?}");
+    assert!(records.iter().any(|(t, r)| t.as_secs() == 50
+        && matches!(r, Record::PodKilled { reason: "StartupProbeFailed", exit_code: 143, .. })));
+    assert!(!endpoints(records).iter().any(|&(_, ready)| ready > 0), "never ready");
+}
