@@ -353,3 +353,28 @@ spec:
     assert_eq!(rescales[0].0, s(1546), "{rescales:?}");
     assert!(rescales[0].1.contains("New size: 2"), "{rescales:?}");
 }
+
+#[test]
+fn pods_wait_for_the_scheduler_to_lead_again() {
+    // Only the scheduler is down (5 min from 600 s): the ReplicaSet creates the new pod at
+    // once, which is bound when the scheduler leads again, 900 + 16 s.
+    let text = scenario(
+        3,
+        "20m",
+        "[{at: 600s, controlPlaneOutage: {for: 5m, components: [kube-scheduler]}}, {at: 700s, scale: {target: deployment/default/web, replicas: 3}}]",
+    );
+    let sim = run(parse(&text), None);
+    let records = sim.journal().records();
+    let created = records
+        .iter()
+        .filter(|(t, r)| *t >= s(600) && matches!(r, Record::PodCreated { pod, .. } if pod.starts_with("default/web")))
+        .map(|(t, _)| *t)
+        .next();
+    assert_eq!(created, Some(s(700)));
+    let bound = records
+        .iter()
+        .filter(|(t, r)| *t >= s(600) && matches!(r, Record::PodBound { pod, .. } if pod.starts_with("default/web")))
+        .map(|(t, _)| *t)
+        .next();
+    assert_eq!(bound, Some(s(916)));
+}
