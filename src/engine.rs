@@ -850,11 +850,8 @@ impl Simulation {
         // Ingress) at once: kube-proxy programming takes no time.
         if self.traffic.needs_update(now) {
             self.traffic.update(&self.store, now);
+            // Kubelets re-plan OOM kills (as timers: nothing changes in the store here).
             self.memory_load_changed();
-            if self.store.has_changes() {
-                // An OOM kill changed a pod: route it before going on.
-                return self.settle();
-            }
         }
         if self.scheduler.has_work() && !self.schedule_pending && self.control_plane.scheduler_works() {
             self.schedule_pending = true;
