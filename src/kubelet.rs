@@ -766,6 +766,7 @@ impl Kubelets {
         if pod.index() < self.pods.len() {
             self.bump(pod);
         }
+        self.scripted.remove(&pod);
     }
 }
 

@@ -175,6 +175,56 @@ mod tests {
         assert_eq!(success_run(&ticks(), &w, s(410), 2), Some(s(440)));
     }
 
+    /// The runs by brute force: every tick up to `horizon`, one by one.
+    fn brute(ticks: &Ticks, windows: &[FailWindow], from: SimTime, threshold: i32, fail: bool) -> Option<SimTime> {
+        let horizon = s(5_000);
+        let mut t = ticks.at_or_after(from);
+        let mut run = 0;
+        while t <= horizon {
+            if failing(windows, t).is_some() == fail {
+                run += 1;
+                if run >= threshold {
+                    return Some(t);
+                }
+            } else {
+                run = 0;
+            }
+            t = t + ticks.period;
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_match_ticking_one_by_one(
+            spans in proptest::collection::vec((0u64..1_000, 0u64..200, proptest::bool::ANY, 0u8..8), 0..4),
+            delay in 0i32..30,
+            period in 1i32..25,
+            threshold in 1i32..5,
+            from in 0u64..600,
+        ) {
+            let probe = Probe { initial_delay_seconds: delay, period_seconds: period, ..Probe::default() };
+            let ticks = Ticks::new(&probe, s(7));
+            let windows: Vec<FailWindow> = spans
+                .iter()
+                .map(|&(start, len, hang, forever)| FailWindow {
+                    from: s(start),
+                    until: if forever == 0 { SimTime::MAX } else { s(start + len) },
+                    hang,
+                })
+                .collect();
+            let from = s(from);
+            let failure = failure_run(&ticks, &windows, from, threshold);
+            proptest::prop_assert_eq!(failure.map(|(tick, _)| tick), brute(&ticks, &windows, from, threshold, true));
+            if let Some((tick, at)) = failure {
+                let hang = failing(&windows, tick) == Some(true);
+                proptest::prop_assert_eq!(at, if hang { tick + SimDuration::from_secs(1) } else { tick });
+            }
+            // Beyond the horizon only an endless failure remains, which never succeeds.
+            proptest::prop_assert_eq!(success_run(&ticks, &windows, from, threshold), brute(&ticks, &windows, from, threshold, false));
+        }
+    }
+
     #[test]
     fn adjacent_windows_make_one_run() {
         let w = [
