@@ -299,3 +299,42 @@ fn a_startup_probe_gates_readiness_and_kills_a_container_that_never_starts() {
         && matches!(r, Record::PodKilled { reason: "StartupProbeFailed", exit_code: 143, .. })));
     assert!(!endpoints(records).iter().any(|&(_, ready)| ready > 0), "never ready");
 }
+
+#[test]
+fn an_oom_killed_job_pod_fails_and_counts_toward_the_backoff_limit() {
+    // restartPolicy Never: the pod is Failed at once (137, OOMKilled); the Job retries after
+    // its 10 s pod-failure backoff and fails when backoffLimit 1 is exceeded.
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: oom-job}
+spec:
+  until: 5m
+  cluster:
+    nodes: [{name: n1, allocatable: {cpu: "4", memory: 8Gi}}]
+  manifests:
+    - inline:
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: train}
+        spec:
+          backoffLimit: 1
+          template:
+            metadata:
+              annotations: {sim.kubesim.io/memory-base: 1Gi, sim.kubesim.io/duration: 1m}
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, resources: {requests: {cpu: 100m}, limits: {memory: 512Mi}}}]
+  checks:
+    - {at: 5m, expect: "job/default/train Failed == True"}
+"#;
+    let sim = run(parse(text), None);
+    let kills = sim
+        .journal()
+        .records()
+        .iter()
+        .filter(|(_, r)| matches!(r, Record::PodKilled { reason: "OOMKilled", exit_code: 137, .. }))
+        .count();
+    assert_eq!(kills, 2);
+    assert!(sim.check_results().iter().all(|c| c.passed), "{:?}", sim.check_results());
+}
