@@ -14,6 +14,7 @@
 //! Components never call each other; they change the store and schedule events.
 
 mod node_faults;
+mod pod_faults;
 
 use std::sync::Arc;
 
@@ -94,6 +95,8 @@ pub enum Event {
     /// The pod garbage collector's pass that force-deletes the pods of deleted nodes whose
     /// quarantine has ended.
     PodGc,
+    /// A control-plane component comes back or takes over its leader lease.
+    ControlPlane(crate::control_plane::ControlPlaneTimer),
 }
 
 /// A refusal of the Eviction API.
@@ -298,6 +301,10 @@ pub struct Simulation {
     events: u64,
     changes: Vec<Change>,
     finished: bool,
+    /// Which control-plane components are down (`controlPlaneOutage`), and the `recoverNode`
+    /// events waiting for the API to return.
+    control_plane: crate::control_plane::ControlPlane,
+    deferred_recoveries: Vec<u32>,
 }
 
 /// The scenario's sampling interval, widened to whole seconds if an `until` given on the
@@ -405,6 +412,8 @@ impl Simulation {
             events: 0,
             changes: Vec::new(),
             finished: false,
+            control_plane: Default::default(),
+            deferred_recoveries: Vec::new(),
             scenario: scenario.clone(),
         };
         for name in crate::api::service::INITIAL_NAMESPACES {
@@ -751,6 +760,7 @@ impl Simulation {
                     self.queue.schedule_in(self.until, Lane::Observer, Event::Sample).expect("future");
                 }
             }
+            Event::ScheduleOne if !self.control_plane.scheduler_works() => self.schedule_pending = false,
             Event::ScheduleOne => {
                 self.schedule_pending = false;
                 let before = self.store.journal.record_count();
@@ -768,6 +778,7 @@ impl Simulation {
                 self.leftover_flush_at = None;
                 self.scheduler.queue.flush_unschedulable_leftover(now);
             }
+            Event::Reconcile(c) if !self.controller_works(c) => self.reconcile_pending[controller_index(c)] = false,
             Event::Reconcile(c) => {
                 self.reconcile_pending[controller_index(c)] = false;
                 let before = self.store.journal.record_count();
@@ -814,7 +825,10 @@ impl Simulation {
                 self.lifecycle.taint_pass(&mut ctx);
             }
             Event::TaintEviction { pod } => {
-                if self.taint_eviction.fire(pod) && !self.store.is_removed(pod) {
+                // While the controller manager is away its evictions do not happen; it times
+                // them anew when it is back.
+                if self.taint_eviction.fire(pod) && !self.store.is_removed(pod) && self.control_plane.controllers_work()
+                {
                     let (node, taints) = match self.store.pod(pod).status.node {
                         Some(n) => {
                             let node = self.store.node(n);
@@ -835,10 +849,20 @@ impl Simulation {
                     self.delete_pod(pod, "DeletionByTaintManager", true);
                 }
             }
+            Event::Drain(i) if self.api_down() => {
+                let d = &mut self.drains[i as usize];
+                if !d.finished {
+                    d.finished = true;
+                    let description = d.description.clone();
+                    self.action_failed(description, pod_faults::API_REFUSED.into());
+                }
+            }
             Event::Drain(i) => self.drain_step(i as usize),
             Event::Fault { process, member } => self.fault_event(process, member),
             Event::NodeRemoval(node) => self.notice_expired(node),
             Event::PodGc => self.pod_gc_pass(),
+            // While the controller manager is away no HPA syncs; it starts them anew when back.
+            Event::HpaSync(_) if !self.control_plane.controllers_work() => {}
             Event::HpaSync(id) => {
                 let before = self.store.journal.record_count();
                 if self.hpa_sync(id) {
@@ -847,8 +871,10 @@ impl Simulation {
                     stats.writes += self.store.journal.record_count() - before;
                 }
             }
+            Event::ControlPlane(timer) => self.on_control_plane_timer(timer),
             Event::LoadTick => {
                 self.traffic.update(&self.store, now);
+                self.memory_load_changed();
                 if let Some(next) = self.traffic.next_change()
                     && next <= self.until
                 {
@@ -895,8 +921,10 @@ impl Simulation {
         // Ingress) at once: kube-proxy programming takes no time.
         if self.traffic.needs_update(now) {
             self.traffic.update(&self.store, now);
+            // Kubelets re-plan OOM kills (as timers: nothing changes in the store here).
+            self.memory_load_changed();
         }
-        if self.scheduler.has_work() && !self.schedule_pending {
+        if self.scheduler.has_work() && !self.schedule_pending && self.control_plane.scheduler_works() {
             self.schedule_pending = true;
             self.queue.schedule(now, Event::ScheduleOne).expect("now");
         }
@@ -928,7 +956,7 @@ impl Simulation {
             (Controller::PersistentVolume, self.pv_queue.is_empty()),
         ] {
             let i = controller_index(c);
-            if !empty && !self.reconcile_pending[i] {
+            if !empty && !self.reconcile_pending[i] && self.controller_works(c) {
                 self.reconcile_pending[i] = true;
                 self.queue.schedule(now, Event::Reconcile(c)).expect("now");
             }
@@ -962,7 +990,9 @@ impl Simulation {
             Change::NodeUpdated(node) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.lifecycle.node_updated(&mut ctx, node);
-                self.taint_eviction.node_updated(&mut ctx, node);
+                if self.control_plane.controllers_work() {
+                    self.taint_eviction.node_updated(&mut ctx, node);
+                }
                 self.route_node_to_daemonsets(node, false);
             }
             // The DaemonSet controller has no node delete handler: it hears of the deletion
@@ -974,7 +1004,9 @@ impl Simulation {
             Change::PodBound(pod) => {
                 let mut ctx = Ctx { now, store: &mut self.store, queue: &mut self.queue, streams: &self.streams };
                 self.kubelets.pod_bound(&mut ctx, pod);
-                self.taint_eviction.process_pod(&mut ctx, pod);
+                if self.control_plane.controllers_work() {
+                    self.taint_eviction.process_pod(&mut ctx, pod);
+                }
                 self.enqueue_pod_watchers(pod);
             }
             Change::PodStatus(pod) => self.enqueue_pod_watchers(pod),
@@ -1063,6 +1095,10 @@ impl Simulation {
                 }
                 if self.hpa_histories[id.index()].is_none() {
                     self.hpa_histories[id.index()] = Some(Default::default());
+                    if !self.control_plane.controllers_work() {
+                        // Synced when the controller manager is back.
+                        return;
+                    }
                     let at = now + self.hpa_config.sync_period;
                     self.queue.schedule(at, Event::HpaSync(id)).expect("future");
                 }
@@ -1684,6 +1720,7 @@ impl Simulation {
                 HpaAction::SetStatus(status) => self.store.set_hpa_status(now, id, *status),
             }
         }
+        self.memory_load_changed();
         self.queue.schedule(now + self.hpa_config.sync_period, Event::HpaSync(id)).expect("future");
         true
     }
@@ -2381,7 +2418,31 @@ impl Simulation {
         let description = ev.action.describe();
         self.store.journal.record(now, Record::Scripted { action: description.clone() });
         self.store.journal.narrate(now, || description.clone());
+        if self.api_down() {
+            match &ev.action {
+                // Machine and kubelet events happen without the API; a machine that comes back
+                // (or a kubelet that reconnects, or a new node that registers) does so when the
+                // API returns. Deleting a Node needs the API, as kubectl does.
+                Action::FailNode(_)
+                | Action::FailZone(_)
+                | Action::PartitionNode(_)
+                | Action::NodeCondition { .. }
+                | Action::FailProbe(_)
+                | Action::ControlPlaneOutage(_) => {}
+                Action::RecoverNode(_) | Action::RecoverZone(_) | Action::HealNode(_) | Action::AddNodes(_) => {
+                    self.deferred_recoveries.push(i as u32);
+                    self.store.journal.narrate(now, || format!("{description}: waits for the API to return"));
+                    return;
+                }
+                _ => {
+                    self.action_failed(description, pod_faults::API_REFUSED.into());
+                    return;
+                }
+            }
+        }
         match &ev.action {
+            Action::FailProbe(f) => self.fail_probe(f, description),
+            Action::ControlPlaneOutage(o) => self.control_plane_outage(o),
             Action::FailNode(name) | Action::RecoverNode(name) | Action::Cordon(name) | Action::Uncordon(name) => {
                 let Some(id) = self.store.node_id(name) else {
                     self.action_failed(description, format!("node {name:?} not found"));

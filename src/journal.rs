@@ -377,6 +377,22 @@ pub enum Record {
         target: String,
         pod: String,
     },
+    /// The container was killed and exited with `exit_code` (`reason`: `OOMKilled`,
+    /// `LivenessProbeFailed`, `StartupProbeFailed`).
+    PodKilled {
+        pod: String,
+        reason: &'static str,
+        exit_code: i32,
+    },
+    /// A control-plane component went down (`up` false) or came back (`up` true).
+    ControlPlane {
+        component: &'static str,
+        up: bool,
+    },
+    /// The scheduler or the controller manager acquired its leader lease and works again.
+    LeaderElected {
+        component: &'static str,
+    },
     Scripted {
         action: String,
     },
@@ -484,6 +500,9 @@ impl Record {
             Record::Scripted { .. } => 50,
             Record::ActionFailed { .. } => 51,
             Record::Check { .. } => 52,
+            Record::PodKilled { .. } => 160,
+            Record::ControlPlane { .. } => 161,
+            Record::LeaderElected { .. } => 162,
         }
     }
 
@@ -579,6 +598,9 @@ impl Record {
             Record::Scripted { .. } => "Scripted",
             Record::ActionFailed { .. } => "ActionFailed",
             Record::Check { .. } => "Check",
+            Record::PodKilled { .. } => "PodKilled",
+            Record::ControlPlane { .. } => "ControlPlane",
+            Record::LeaderElected { .. } => "LeaderElected",
         }
     }
 
@@ -816,6 +838,16 @@ impl Record {
                 d.write_u8(u8::from(*passed));
                 d.write_str(actual);
             }
+            Record::PodKilled { pod, reason, exit_code } => {
+                d.write_str(pod);
+                d.write_str(reason);
+                d.write_i64(i64::from(*exit_code));
+            }
+            Record::ControlPlane { component, up } => {
+                d.write_str(component);
+                d.write_u8(u8::from(*up));
+            }
+            Record::LeaderElected { component } => d.write_str(component),
         }
     }
 
@@ -1088,6 +1120,16 @@ impl Record {
                 put("passed", (*passed).into());
                 put("actual", actual.as_str().into());
             }
+            Record::PodKilled { pod, reason, exit_code } => {
+                put("pod", pod.as_str().into());
+                put("reason", (*reason).into());
+                put("exit_code", (*exit_code).into());
+            }
+            Record::ControlPlane { component, up } => {
+                put("component", (*component).into());
+                put("up", (*up).into());
+            }
+            Record::LeaderElected { component } => put("component", (*component).into()),
         }
         serde_json::Value::Object(v).to_string()
     }

@@ -13,6 +13,22 @@
 //!
 //! Pending timers of a pod are invalidated with a per-pod epoch rather than cancelled one by
 //! one: a timer whose epoch is stale is ignored when it fires.
+//!
+//! Faults (see `probes.rs`): a container whose app hangs (`liveness-fails-after`) or reports
+//! itself unready (`readiness-fails-*`, or a scripted `failProbe`) has its probe results
+//! computed; its readiness follows them, and `failureThreshold` liveness failures in a row get
+//! it killed (SIGTERM, then `shutdown`, at most the grace period) and restarted per
+//! `restartPolicy`. A `startupProbe` gates readiness and liveness until its first success
+//! and kills a container that is not up within its `failureThreshold`. A container whose
+//! memory usage (the load model's, plus `memory-leak` while it runs) exceeds its memory limit
+//! is OOM-killed at that instant (exit code 137, reason `OOMKilled`). Pods without these
+//! faults take none of these paths.
+
+pub mod probes;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use probes::{FailWindow, ProbeKind, Ticks};
 
 use crate::api::pod::{PodPhase, RestartPolicy};
 use crate::engine::{Ctx, Event};
@@ -33,6 +49,8 @@ struct PodRuntime {
     /// CrashLoopBackOff entry: current period (zero = no entry) and last update.
     backoff: SimDuration,
     backoff_updated: SimTime,
+    /// When the container last exited (`finishedAt`, the `eventTime` of `Backoff.Next`).
+    finished_at: SimTime,
     /// How many times the container was started (draw index for durations).
     runs: u64,
     /// Failed start attempts because of a missing ConfigMap or Secret, and the current mount
@@ -44,6 +62,46 @@ struct PodRuntime {
     ready: bool,
     /// The kubelet is killing the pod (its deletion reached it).
     killing: bool,
+    /// Generations of the probe and OOM timers: a timer of an older generation is stale.
+    probe_gen: u32,
+    oom_gen: u32,
+}
+
+/// What a container run is doing about faults: its probe results and its memory.
+#[derive(Clone, Debug, Default)]
+struct RunState {
+    /// Its readiness and liveness are computed from probe results (it has a fault to model).
+    probed: bool,
+    started: SimTime,
+    /// The app is up (`startup`) at this time.
+    up: SimTime,
+    /// The app hangs from this time on (`liveness-fails-after`).
+    hang: Option<SimTime>,
+    /// The app reports itself unready in `[from, until)` (`readiness-fails-*`).
+    unready: Option<(SimTime, SimTime)>,
+    /// The run's exit (`duration`), if it has one.
+    exit_at: Option<SimTime>,
+    /// The readiness result, whether it was ever Success, and the tick that last changed it.
+    ready: bool,
+    ever_ready: bool,
+    last_tick: SimTime,
+    /// OOM: the memory limit, the usage apart from the leak, and the planned kill.
+    memory_limit: Option<i64>,
+    load_bytes: i64,
+    oom_at: Option<SimTime>,
+    /// A probe kill in progress: the exit code it will end with, and why.
+    kill: Option<(i32, &'static str)>,
+}
+
+/// The next thing a container's probes do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbeDue {
+    /// Readiness becomes Success (at this tick).
+    Ready(SimTime),
+    /// Readiness becomes Failure (the tick whose result it is).
+    Unready(SimTime),
+    /// `failureThreshold` liveness (or startup) failures: kill the container (the reason).
+    Kill(&'static str),
 }
 
 /// The timers a kubelet sets for a pod.
@@ -55,6 +113,12 @@ pub enum KubeletTimer {
     Terminated,
     /// Try again to start a container held back by a missing ConfigMap or Secret.
     RetryStart,
+    /// A probe result changes the container's readiness or gets it killed (the generation).
+    Probe(u32),
+    /// The container's memory usage exceeds its limit (the generation).
+    Oom(u32),
+    /// A container killed after failing its liveness probe has exited.
+    Killed,
 }
 
 /// The pod worker's `backOffPeriod` after a failed sync (`CreateContainerConfigError`), plus a
@@ -73,6 +137,11 @@ pub struct Kubelets {
     /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
     /// locally meanwhile, reported when it reconnects.
     deferred: Vec<(NodeId, PodId, u32, KubeletTimer)>,
+    runs: Vec<RunState>,
+    /// Probe failures scripted with `failProbe`, per pod.
+    scripted: BTreeMap<PodId, Vec<(ProbeKind, FailWindow)>>,
+    /// Running pods that can run out of memory.
+    oom_watch: BTreeSet<PodId>,
 }
 
 impl Default for Kubelets {
@@ -83,7 +152,15 @@ impl Default for Kubelets {
 
 impl Kubelets {
     pub fn new() -> Kubelets {
-        Kubelets { machine_up: Vec::new(), pods: Vec::new(), partitioned: Vec::new(), deferred: Vec::new() }
+        Kubelets {
+            machine_up: Vec::new(),
+            pods: Vec::new(),
+            partitioned: Vec::new(),
+            deferred: Vec::new(),
+            runs: Vec::new(),
+            scripted: BTreeMap::new(),
+            oom_watch: BTreeSet::new(),
+        }
     }
 
     pub fn add_node(&mut self, node: NodeId) {
@@ -161,11 +238,31 @@ impl Kubelets {
         self.runtime(pod).epoch
     }
 
-    /// Invalidates every pending timer of the pod.
+    fn run(&mut self, pod: PodId) -> &mut RunState {
+        if pod.index() >= self.runs.len() {
+            self.runs.resize(pod.index() + 1, RunState::default());
+        }
+        &mut self.runs[pod.index()]
+    }
+
+    /// Invalidates every pending timer of the pod; the faults of its current run are over.
     fn bump(&mut self, pod: PodId) -> u32 {
+        self.end_run(pod);
         let rt = self.runtime(pod);
         rt.epoch = rt.epoch.wrapping_add(1);
         rt.epoch
+    }
+
+    /// The container run stopped: no more probe results or memory growth.
+    fn end_run(&mut self, pod: PodId) {
+        if pod.index() < self.runs.len() {
+            let run = &mut self.runs[pod.index()];
+            run.probed = false;
+            run.memory_limit = None;
+            run.oom_at = None;
+            run.kill = None;
+        }
+        self.oom_watch.remove(&pod);
     }
 
     fn timer(&mut self, ctx: &mut Ctx<'_>, pod: PodId, at: SimTime, timer: KubeletTimer) {
@@ -253,7 +350,14 @@ impl Kubelets {
             .duration
             .as_ref()
             .map(|d| now + d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/run"), run)));
+        let probed = self.begin_run(ctx, pod, run, now + startup, exit_at);
         match exit_at {
+            _ if probed => {
+                if let Some(exit) = exit_at {
+                    self.timer(ctx, pod, exit, KubeletTimer::Exit);
+                }
+                self.schedule_probe(ctx, pod);
+            }
             Some(exit) if exit <= ready_at => self.timer(ctx, pod, exit, KubeletTimer::Exit),
             Some(exit) => {
                 self.timer(ctx, pod, ready_at, KubeletTimer::Ready);
@@ -261,6 +365,307 @@ impl Kubelets {
             }
             None => self.timer(ctx, pod, ready_at, KubeletTimer::Ready),
         }
+        self.schedule_oom(ctx, pod);
+    }
+
+    /// Records the faults of a new container run (drawn per run) and whether its probes are
+    /// computed; starts watching its memory if it can run out.
+    fn begin_run(&mut self, ctx: &mut Ctx<'_>, pod: PodId, run: u64, up: SimTime, exit_at: Option<SimTime>) -> bool {
+        let now = ctx.now;
+        let p = ctx.store.pod(pod);
+        let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
+        let faults = &p.sim.faults;
+        let draw = |d: &crate::kernel::dist::DurationDist, what: &str| {
+            d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/{what}"), run))
+        };
+        let hang = faults.liveness_fails_after.as_ref().map(|d| now + draw(d, "liveness-fails-after"));
+        let unready = faults.readiness_fails_after.as_ref().map(|d| {
+            let from = now + draw(d, "readiness-fails-after");
+            let until = match &faults.readiness_fails_for {
+                Some(f) => from + draw(f, "readiness-fails-for"),
+                None => SimTime::MAX,
+            };
+            (from, until)
+        });
+        let has_probe = p.spec.readiness_probe().is_some() || liveness_probe(p).is_some();
+        // A startup probe gates the others: its runs are always computed.
+        let probed = startup_probe(p).is_some()
+            || (has_probe && (hang.is_some() || unready.is_some() || self.scripted.contains_key(&pod)));
+        let memory_limit = memory_limit_bytes(p).filter(|_| {
+            let s = &p.sim.serving;
+            s.memory_base_bytes > 0 || s.memory_per_request_bytes > 0 || faults.memory_leak.is_some()
+        });
+        let load_bytes = p.sim.serving.memory_base_bytes;
+        *self.run(pod) = RunState {
+            probed,
+            started: now,
+            up,
+            hang,
+            unready,
+            exit_at,
+            memory_limit,
+            load_bytes,
+            ..RunState::default()
+        };
+        if memory_limit.is_some() {
+            self.oom_watch.insert(pod);
+        }
+        probed
+    }
+
+    /// The spans during which the pod's `kind` probe fails in its current run.
+    fn fail_windows(&self, pod: PodId, kind: ProbeKind) -> Vec<FailWindow> {
+        let run = &self.runs[pod.index()];
+        let mut windows = Vec::new();
+        if let Some(hang) = run.hang {
+            windows.push(FailWindow { from: hang, until: SimTime::MAX, hang: true });
+        }
+        if kind == ProbeKind::Readiness {
+            // Before the app is up, it refuses connections.
+            if run.up > run.started {
+                windows.push(FailWindow { from: run.started, until: run.up, hang: false });
+            }
+            if let Some((from, until)) = run.unready {
+                windows.push(FailWindow { from, until, hang: false });
+            }
+        }
+        if let Some(scripted) = self.scripted.get(&pod) {
+            windows.extend(scripted.iter().filter(|(k, _)| *k == kind).map(|(_, w)| *w));
+        }
+        windows
+    }
+
+    /// The next probe result that changes something, and when it is known.
+    fn next_probe_due(&self, store: &crate::store::Store, pod: PodId) -> Option<(SimTime, ProbeDue)> {
+        let run = &self.runs[pod.index()];
+        if !run.probed || run.kill.is_some() {
+            return None;
+        }
+        let p = store.pod(pod);
+        // The startup probe: until it succeeds, readiness and liveness are not probed;
+        // `failureThreshold` failures before that kill the container.
+        let gate = match startup_probe(p) {
+            None => run.started,
+            Some(probe) => {
+                let ticks = Ticks::new(probe, run.started);
+                let mut windows = Vec::new();
+                if run.up > run.started {
+                    windows.push(FailWindow { from: run.started, until: run.up, hang: false });
+                }
+                if let Some(hang) = run.hang {
+                    windows.push(FailWindow { from: hang, until: SimTime::MAX, hang: true });
+                }
+                let success = probes::success_run(&ticks, &windows, run.started, 1);
+                match probes::failure_run(&ticks, &windows, run.started, probe.failure_threshold) {
+                    Some((tick, at)) if success.is_none_or(|ok| tick < ok) => {
+                        return Some((at, ProbeDue::Kill("StartupProbeFailed")));
+                    }
+                    _ => success?,
+                }
+            }
+        };
+        let readiness = match p.spec.readiness_probe() {
+            Some(probe) => {
+                let ticks = Ticks::new(probe, run.started);
+                let windows = self.fail_windows(pod, ProbeKind::Readiness);
+                if run.ready {
+                    let from = run.last_tick.saturating_add(ticks.period());
+                    probes::failure_run(&ticks, &windows, from, probe.failure_threshold)
+                        .map(|(tick, at)| (at, ProbeDue::Unready(tick)))
+                } else {
+                    let from = if run.ever_ready { run.last_tick.saturating_add(ticks.period()) } else { gate };
+                    probes::success_run(&ticks, &windows, from, probe.success_threshold)
+                        .map(|tick| (tick, ProbeDue::Ready(tick)))
+                }
+            }
+            // Without a readiness probe the container is ready once the app is up (and its
+            // startup probe succeeded).
+            None if !run.ever_ready => Some((run.up.max(gate), ProbeDue::Ready(run.up.max(gate)))),
+            None => None,
+        };
+        let liveness = liveness_probe(p).and_then(|probe| {
+            let ticks = Ticks::new(probe, run.started);
+            let windows = self.fail_windows(pod, ProbeKind::Liveness);
+            probes::failure_run(&ticks, &windows, gate, probe.failure_threshold)
+                .map(|(_, at)| (at, ProbeDue::Kill("LivenessProbeFailed")))
+        });
+        match (readiness, liveness) {
+            (Some(r), Some(l)) => Some(if l.0 < r.0 { l } else { r }),
+            (r, l) => r.or(l),
+        }
+    }
+
+    /// Sets the timer of the next probe result that matters.
+    fn schedule_probe(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
+        let rt = self.runtime(pod);
+        rt.probe_gen = rt.probe_gen.wrapping_add(1);
+        let generation = rt.probe_gen;
+        if let Some((at, _)) = self.next_probe_due(ctx.store, pod) {
+            let at = at.max(ctx.now);
+            self.timer(ctx, pod, at, KubeletTimer::Probe(generation));
+        }
+    }
+
+    /// A probe timer fired: apply what is due now, then plan the next.
+    fn on_probe(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
+        let now = ctx.now;
+        let Some((at, due)) = self.next_probe_due(ctx.store, pod) else { return };
+        if at > now {
+            self.schedule_probe(ctx, pod);
+            return;
+        }
+        match due {
+            ProbeDue::Ready(tick) => {
+                let run = self.run(pod);
+                run.ready = true;
+                run.ever_ready = true;
+                run.last_tick = tick;
+                ctx.store.set_pod_ready(now, pod, true, "ContainersReady");
+            }
+            ProbeDue::Unready(tick) => {
+                let run = self.run(pod);
+                run.ready = false;
+                run.last_tick = tick;
+                let p = ctx.store.pod(pod);
+                let (key, threshold) = (p.meta.key(), p.spec.readiness_probe().map_or(3, |r| r.failure_threshold));
+                ctx.store.journal.narrate(now, || {
+                    format!("pod {key} failed its readiness probe {threshold} time(s) in a row: not ready")
+                });
+                ctx.store.set_pod_ready(now, pod, false, "ReadinessProbeFailed");
+            }
+            ProbeDue::Kill(reason) => {
+                self.kill_unhealthy(ctx, pod, reason);
+                return;
+            }
+        }
+        self.schedule_probe(ctx, pod);
+    }
+
+    /// `failureThreshold` liveness failures: the kubelet kills the container (SIGTERM, then
+    /// SIGKILL at the end of the grace period); it exits after `shutdown`, with 143 if it
+    /// stopped on SIGTERM, 137 if it had to be killed.
+    fn kill_unhealthy(&mut self, ctx: &mut Ctx<'_>, pod: PodId, reason: &'static str) {
+        let now = ctx.now;
+        let run_index = self.runtime(pod).runs;
+        self.bump(pod);
+        let p = ctx.store.pod(pod);
+        let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.max(0) as u64);
+        let shutdown = match &p.sim.shutdown {
+            Some(d) => {
+                let key = format!("{}/{}#{}/shutdown", p.meta.namespace, p.meta.name, p.meta.uid.0);
+                d.sample(&mut ctx.streams.keyed(DURATIONS, &key, run_index))
+            }
+            None => SimDuration::ZERO,
+        };
+        let code = if shutdown < grace { 143 } else { 137 };
+        let (which, probe) = if reason == "StartupProbeFailed" {
+            ("startup", startup_probe(p))
+        } else {
+            ("liveness", liveness_probe(p))
+        };
+        let threshold = probe.map_or(3, |l| l.failure_threshold);
+        let key = p.meta.key();
+        ctx.store.journal.narrate(now, || {
+            format!("pod {key} failed its {which} probe {threshold} time(s) in a row: the kubelet kills the container")
+        });
+        self.run(pod).kill = Some((code, reason));
+        self.timer(ctx, pod, now + shutdown.min(grace), KubeletTimer::Killed);
+    }
+
+    /// Plans the OOM kill of a running container whose memory can exceed its limit: at once
+    /// if it does, else at the instant its leak makes it.
+    fn schedule_oom(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
+        let now = ctx.now;
+        let run = &self.runs[pod.index()];
+        let Some(limit) = run.memory_limit else { return };
+        let leak = ctx.store.pod(pod).sim.faults.memory_leak.filter(|(bytes, _)| *bytes > 0);
+        let leaked = |elapsed: SimDuration| -> i64 {
+            leak.map_or(0, |(bytes, period)| {
+                let v = i128::from(bytes) * i128::from(elapsed.as_micros()) / i128::from(period.as_micros());
+                i64::try_from(v).unwrap_or(i64::MAX)
+            })
+        };
+        let usage = run.load_bytes.saturating_add(leaked(now.saturating_since(run.started)));
+        let at = if usage > limit {
+            Some(now)
+        } else {
+            leak.map(|(bytes, period)| {
+                // The first instant at which floor(bytes · elapsed / period) > limit − load.
+                let need = i128::from(limit) - i128::from(run.load_bytes) + 1;
+                let micros = (need * i128::from(period.as_micros()) + i128::from(bytes) - 1) / i128::from(bytes);
+                run.started.saturating_add(SimDuration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX)))
+            })
+        };
+        if at == run.oom_at {
+            return;
+        }
+        self.run(pod).oom_at = at;
+        let rt = self.runtime(pod);
+        rt.oom_gen = rt.oom_gen.wrapping_add(1);
+        let generation = rt.oom_gen;
+        if let Some(at) = at
+            && at != SimTime::MAX
+        {
+            self.timer(ctx, pod, at.max(now), KubeletTimer::Oom(generation));
+        }
+    }
+
+    /// Running pods whose memory can exceed their limit, for [`memory_load_changed`](Self::memory_load_changed).
+    pub fn oom_watched(&self) -> impl Iterator<Item = PodId> + '_ {
+        self.oom_watch.iter().copied()
+    }
+
+    /// The load model's memory usage of watched pods changed (bytes, leak excluded).
+    pub fn memory_load_changed(&mut self, ctx: &mut Ctx<'_>, usages: &[(PodId, i64)]) {
+        for &(pod, bytes) in usages {
+            if self.runs.get(pod.index()).is_some_and(|r| r.memory_limit.is_some() && r.load_bytes != bytes) {
+                self.run(pod).load_bytes = bytes;
+                self.schedule_oom(ctx, pod);
+            }
+        }
+    }
+
+    /// `failProbe`: the pod's `kind` probe fails from now until `until`. Returns an error when
+    /// the pod has no such probe.
+    pub fn fail_probe(&mut self, ctx: &mut Ctx<'_>, pod: PodId, kind: ProbeKind, until: SimTime) -> Result<(), String> {
+        let now = ctx.now;
+        let p = ctx.store.pod(pod);
+        let has = match kind {
+            ProbeKind::Liveness => liveness_probe(p).is_some(),
+            ProbeKind::Readiness => p.spec.readiness_probe().is_some(),
+        };
+        if !has {
+            return Err(format!("pod {} has no {} probe", p.meta.key(), kind.as_str()));
+        }
+        let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. })
+            && !p.meta.is_terminating()
+            && p.status.node.is_some_and(|n| self.is_up(n));
+        let (ready, ready_since) = (p.is_ready(), p.status.ready_since);
+        self.scripted.entry(pod).or_default().push((kind, FailWindow { from: now, until, hang: false }));
+        if !running || pod.index() >= self.runs.len() || self.runs[pod.index()].kill.is_some() {
+            return Ok(());
+        }
+        if !self.runs[pod.index()].probed {
+            // The run switches to computed probes: its Ready timer gives way to them.
+            let exit_at = self.runs[pod.index()].exit_at;
+            let up = self.runs[pod.index()].up;
+            let rt = self.runtime(pod);
+            rt.epoch = rt.epoch.wrapping_add(1);
+            let run = self.run(pod);
+            run.probed = true;
+            run.ready = ready;
+            run.ever_ready = ready;
+            run.last_tick = ready_since.unwrap_or(up);
+            if let Some(exit) = exit_at {
+                self.timer(ctx, pod, exit.max(now), KubeletTimer::Exit);
+            }
+            if self.runs[pod.index()].oom_at.is_some() {
+                self.runs[pod.index()].oom_at = None;
+                self.schedule_oom(ctx, pod);
+            }
+        }
+        self.schedule_probe(ctx, pod);
+        Ok(())
     }
 
     /// A kubelet timer fired.
@@ -281,10 +686,35 @@ impl Kubelets {
                 ctx.store.set_pod_ready(now, pod, true, "ContainersReady");
             }
             KubeletTimer::Exit => self.container_exited(ctx, pod),
+            KubeletTimer::Probe(generation) => {
+                if generation == self.runtime(pod).probe_gen {
+                    self.on_probe(ctx, pod);
+                }
+            }
+            KubeletTimer::Oom(generation) => {
+                if generation == self.runtime(pod).oom_gen && self.runs[pod.index()].oom_at == Some(now) {
+                    let p = ctx.store.pod(pod);
+                    let key = p.meta.key();
+                    let limit = self.runs[pod.index()].memory_limit.unwrap_or(0);
+                    ctx.store.journal.narrate(now, || {
+                        format!("pod {key}: memory usage exceeds its limit ({limit} bytes): OOMKilled")
+                    });
+                    self.bump(pod);
+                    self.container_finished(ctx, pod, 137, Some("OOMKilled"));
+                }
+            }
+            KubeletTimer::Killed => {
+                if let Some((code, reason)) = self.runs.get(pod.index()).and_then(|r| r.kill) {
+                    self.end_run(pod);
+                    self.container_finished(ctx, pod, code, Some(reason));
+                }
+            }
             KubeletTimer::Restart => {
                 // `doBackOff` then `Next`: start now, advance the backoff entry.
+                // `Next(key, finishedAt)`: the entry expired if the container ran more than
+                // 10 min since the last update, counted to its exit (not to this restart).
                 let rt = self.runtime(pod);
-                if rt.backoff.is_zero() || now.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
+                if rt.backoff.is_zero() || rt.finished_at.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
                     rt.backoff = BACKOFF_INITIAL;
                 } else {
                     rt.backoff = rt.backoff.saturating_mul(2).min(BACKOFF_MAX);
@@ -318,25 +748,32 @@ impl Kubelets {
             return false;
         }
         self.bump(pod);
-        self.exited_with(ctx, pod, Some(exit_code));
+        self.end_run(pod);
+        self.container_finished(ctx, pod, exit_code, None);
         true
     }
 
     fn container_exited(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
-        self.exited_with(ctx, pod, None);
-    }
-
-    /// The container exited, with `code` or else the code its behaviour annotations give.
-    fn exited_with(&mut self, ctx: &mut Ctx<'_>, pod: PodId, code: Option<i32>) {
-        let now = ctx.now;
         let runs = self.runtime(pod).runs;
-        let (code, policy) = {
+        let code = {
             let p = ctx.store.pod(pod);
             let attempt = earlier_attempts(ctx.store, pod) + runs.saturating_sub(1);
-            (code.unwrap_or_else(|| p.sim.exit_code_for(attempt)), p.spec.restart_policy)
+            p.sim.exit_code_for(attempt)
         };
+        self.end_run(pod);
+        self.container_finished(ctx, pod, code, None);
+    }
+
+    /// The container stopped with `code`, on its own or `killed` by the kubelet or the kernel
+    /// (the reason): restart it per `restartPolicy`, with CrashLoopBackOff.
+    fn container_finished(&mut self, ctx: &mut Ctx<'_>, pod: PodId, code: i32, killed: Option<&'static str>) {
+        let now = ctx.now;
+        let policy = ctx.store.pod(pod).spec.restart_policy;
         self.runtime(pod).ready = false;
-        ctx.store.container_exited(now, pod, code);
+        match killed {
+            Some(reason) => ctx.store.container_killed(now, pod, code, reason),
+            None => ctx.store.container_exited(now, pod, code),
+        }
         ctx.store.set_pod_ready(now, pod, false, "ContainerExited");
         let restart = match policy {
             RestartPolicy::Always => true,
@@ -349,6 +786,7 @@ impl Kubelets {
         }
         // CrashLoopBackOff: with a live, unexpired entry, wait out its period from finishedAt.
         let rt = self.runtime(pod);
+        rt.finished_at = now;
         let delay = if rt.backoff.is_zero() || now.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
             SimDuration::ZERO
         } else {
@@ -431,7 +869,30 @@ impl Kubelets {
         if pod.index() < self.pods.len() {
             self.bump(pod);
         }
+        self.scripted.remove(&pod);
     }
+}
+
+/// The pod's liveness probe (of its first container that has one).
+fn liveness_probe(p: &crate::api::pod::Pod) -> Option<&crate::api::pod::Probe> {
+    p.spec.containers.iter().find_map(|c| c.liveness_probe.as_ref())
+}
+
+/// The pod's startup probe (of its first container that has one).
+fn startup_probe(p: &crate::api::pod::Pod) -> Option<&crate::api::pod::Probe> {
+    p.spec.containers.iter().find_map(|c| c.startup_probe.as_ref())
+}
+
+/// The pod's memory limit in bytes: the sum over its containers (and sidecars), if every one
+/// of them has a memory limit (the simulator runs a pod's containers as one).
+fn memory_limit_bytes(p: &crate::api::pod::Pod) -> Option<i64> {
+    use crate::api::resources::ResourceName;
+    let sidecars = p.spec.init_containers.iter().filter(|c| c.restart_policy_always);
+    let mut total = 0i64;
+    for c in p.spec.containers.iter().chain(sidecars) {
+        total = total.saturating_add(c.limits.get(&ResourceName::Memory)?.checked_scaled_value(0)?);
+    }
+    Some(total)
 }
 
 /// The attempts made before this pod's first run, for `sim.kubesim.io/exit-codes`: the pods

@@ -35,6 +35,7 @@ pub mod api;
 pub mod availability;
 pub mod cli;
 pub mod compare;
+pub mod control_plane;
 pub mod controllers;
 pub mod decode;
 pub mod engine;

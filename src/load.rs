@@ -295,6 +295,9 @@ pub struct Traffic {
     dirty: bool,
     /// Served rate (mrps) per pod, summed over the Services it is an endpoint of.
     pod_served: BTreeMap<PodId, u64>,
+    /// kube-proxy keeps the endpoints it has (no endpoint updates while the controller
+    /// manager is away); only what each can serve is refreshed.
+    endpoints_frozen: bool,
 }
 
 impl Traffic {
@@ -343,6 +346,11 @@ impl Traffic {
         }
     }
 
+    /// Freezes (or thaws) each Service's set of endpoints.
+    pub fn set_endpoints_frozen(&mut self, frozen: bool) {
+        self.endpoints_frozen = frozen;
+    }
+
     /// A pod changed: the routes are stale if a loaded Service selects it.
     pub fn pod_changed(&mut self, store: &Store, pod: PodId) {
         if self.dirty || self.services.is_empty() {
@@ -388,11 +396,16 @@ impl Traffic {
         self.second = now.as_secs();
         if self.dirty {
             for s in &mut self.services {
+                let pods = if self.endpoints_frozen {
+                    s.routes.endpoints.iter().map(|&(p, _)| p).collect()
+                } else {
+                    endpoints(store, &s.namespace, &s.name)
+                };
                 s.routes = Routes {
                     exposed: store.service_exposed(&s.namespace, &s.name),
-                    endpoints: endpoints(store, &s.namespace, &s.name)
+                    endpoints: pods
                         .into_iter()
-                        .map(|p| (p, capacity(store.pod(p))))
+                        .map(|p| (p, if store.is_removed(p) { Some(0) } else { capacity(store.pod(p)) }))
                         .collect(),
                 };
             }

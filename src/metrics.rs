@@ -262,6 +262,12 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "ready" => yes(p.is_ready()),
                 "node" => word(&p.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default()),
                 "restartCount" => int(p.status.restart_count),
+                "lastState" => word(if p.status.last_termination_reason.is_empty() {
+                    "None"
+                } else {
+                    p.status.last_termination_reason
+                }),
+                "lastExitCode" => int(i64::from(p.status.last_exit_code)),
                 "terminating" => yes(p.meta.is_terminating()),
                 "priority" => int(p.spec.priority),
                 "nominatedNode" => {

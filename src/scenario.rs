@@ -8,10 +8,11 @@
 //! the file system, tests pass an in-memory one). See `docs/scenario.md` for every field.
 
 pub mod check;
-mod faults;
 mod load;
+mod node_faults;
+pub mod pod_faults;
 
-pub(crate) use faults::next_pool_number;
+pub(crate) use node_faults::next_pool_number;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -85,6 +86,10 @@ pub enum Action {
     RemoveNode { node: String, notice: Option<SimDuration> },
     /// New nodes join (scale-out), named `<pool>-<k>` after the highest such name in use.
     AddNodes(AddNodes),
+    /// A pod's liveness or readiness probe fails for a while.
+    FailProbe(pod_faults::FailProbe),
+    /// Control-plane components are down for a while.
+    ControlPlaneOutage(pod_faults::Outage),
 }
 
 /// `addNodes`: nodes that join the cluster, with the per-node fields of a node pool.
@@ -185,6 +190,13 @@ impl Action {
             Action::RemoveNode { node, notice: None } => format!("removeNode {node}"),
             Action::RemoveNode { node, notice: Some(d) } => format!("removeNode {node} --notice={d}"),
             Action::AddNodes(a) => format!("addNodes {} x{}", a.pool, a.count),
+            Action::FailProbe(f) => {
+                format!("failProbe pod/{}/{} {} for {}", f.namespace, f.pod, f.probe.as_str(), f.duration)
+            }
+            Action::ControlPlaneOutage(o) => {
+                let names: Vec<&str> = o.components.iter().map(|c| c.as_str()).collect();
+                format!("controlPlaneOutage {} for {}", names.join(","), o.duration)
+            }
         }
     }
 }
@@ -438,13 +450,13 @@ fn decode_scenario(
         }
         // Nodes that scripted `addNodes` create may be named by other events, and so may the
         // zones they bring.
-        let added = faults::added_node_names(&nodes, &manifests, &decoded);
+        let added = node_faults::added_node_names(&nodes, &manifests, &decoded);
         let mut node_names = node_names.clone();
         node_names.extend(added.iter().map(String::as_str));
-        let zones = faults::known_zones(&nodes, &manifests, &decoded);
+        let zones = node_faults::known_zones(&nodes, &manifests, &decoded);
         for (i, (ev, item)) in decoded.into_iter().zip(items.iter()).enumerate() {
             check_node_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &node_names)?;
-            faults::check_zone_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &zones)?;
+            node_faults::check_zone_event(ctx, &ev.action, item, &format!("spec.events[{i}]"), &zones)?;
             if ev.at > until {
                 ctx.note_unmodelled(&format!("spec.events[{i}] (after spec.until: never happens)"));
             }
@@ -711,7 +723,7 @@ fn load_manifest_file(
     Ok(out)
 }
 
-const EVENT_KEYS: [&str; 17] = [
+const EVENT_KEYS: [&str; 19] = [
     "failNode",
     "recoverNode",
     "cordon",
@@ -729,6 +741,8 @@ const EVENT_KEYS: [&str; 17] = [
     "nodeCondition",
     "removeNode",
     "addNodes",
+    "failProbe",
+    "controlPlaneOutage",
 ];
 
 fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<ScriptedEvent> {
@@ -761,7 +775,7 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
         "cordon" => Action::Cordon(ctx.string(value, &vpath)?),
         "uncordon" => Action::Uncordon(ctx.string(value, &vpath)?),
         "failZone" | "recoverZone" | "partitionNode" | "healNode" | "nodeCondition" | "removeNode" | "addNodes" => {
-            faults::decode_fault(ctx, key, value, &vpath)?
+            node_faults::decode_fault(ctx, key, value, &vpath)?
         }
         "apply" => match &value.value {
             crate::yaml::Value::Scalar(s) => {
@@ -840,6 +854,8 @@ fn decode_event(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
                 }
             }
         }
+        "failProbe" => Action::FailProbe(pod_faults::decode_fail_probe(ctx, value, &vpath)?),
+        "controlPlaneOutage" => Action::ControlPlaneOutage(pod_faults::decode_outage(ctx, value, &vpath)?),
         "evict" => {
             let text = ctx.string(value, &vpath)?;
             let target = ObjectRef::parse(&text).map_err(|e| ctx.error(value.pos, &vpath, e))?;

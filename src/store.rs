@@ -1029,8 +1029,22 @@ impl Store {
     pub fn container_exited(&mut self, now: SimTime, id: PodId, exit_code: i32) {
         let pod = &mut self.pods[id.index()];
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
+        pod.status.last_termination_reason = if exit_code == 0 { "Completed" } else { "Error" };
+        pod.status.last_exit_code = exit_code;
         let key = pod.meta.key();
         self.journal.record(now, Record::PodExited { pod: key, exit_code });
+        self.changes.push(Change::PodStatus(id));
+    }
+
+    /// The container was killed (`reason`: `OOMKilled` by the kernel, `LivenessProbeFailed` or
+    /// `StartupProbeFailed` by the kubelet) and exited with `exit_code`.
+    pub fn container_killed(&mut self, now: SimTime, id: PodId, exit_code: i32, reason: &'static str) {
+        let pod = &mut self.pods[id.index()];
+        pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
+        pod.status.last_termination_reason = if reason == "OOMKilled" { reason } else { "Error" };
+        pod.status.last_exit_code = exit_code;
+        let key = pod.meta.key();
+        self.journal.record(now, Record::PodKilled { pod: key, reason, exit_code });
         self.changes.push(Change::PodStatus(id));
     }
 

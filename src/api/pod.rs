@@ -42,8 +42,19 @@ pub mod annotations {
     /// The requests per second a pod can serve; default: `(cpu limit − cpu-base) /
     /// cpu-per-request` when both are known, else unlimited.
     pub const MAX_RPS: &str = "sim.kubesim.io/max-rps";
+    /// The app hangs this long after its container starts (a duration or a distribution):
+    /// every probe times out from then on, so a liveness probe gets the container restarted.
+    pub const LIVENESS_FAILS_AFTER: &str = "sim.kubesim.io/liveness-fails-after";
+    /// The app reports itself unready (its readiness probe fails) this long after its
+    /// container starts (a duration or a distribution) ...
+    pub const READINESS_FAILS_AFTER: &str = "sim.kubesim.io/readiness-fails-after";
+    /// ... for this long (default: until the container stops).
+    pub const READINESS_FAILS_FOR: &str = "sim.kubesim.io/readiness-fails-for";
+    /// Memory the app leaks while it runs, as a quantity per time (`10Mi/min`); usage over the
+    /// memory limit gets the container OOM-killed.
+    pub const MEMORY_LEAK: &str = "sim.kubesim.io/memory-leak";
     /// Every recognised key, for "did you mean" on misspelled annotations.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 14] = [
         STARTUP,
         DURATION,
         EXIT_CODE,
@@ -54,6 +65,10 @@ pub mod annotations {
         MEMORY_PER_REQUEST,
         MEMORY_BASE,
         MAX_RPS,
+        LIVENESS_FAILS_AFTER,
+        READINESS_FAILS_AFTER,
+        READINESS_FAILS_FOR,
+        MEMORY_LEAK,
     ];
 }
 
@@ -109,7 +124,7 @@ pub struct ContainerPort {
 }
 
 /// `v1.Container`, reduced to what scheduling and the kubelet model use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Container {
     pub name: String,
     pub image: String,
@@ -120,6 +135,27 @@ pub struct Container {
     pub liveness_probe: Option<Probe>,
     /// `restartPolicy: Always` on an init container makes it a sidecar.
     pub restart_policy_always: bool,
+    pub startup_probe: Option<Probe>,
+}
+
+/// Written by hand so that a container without a startup probe renders exactly as before the
+/// field existed: the Deployment controller's pod-template-hash is computed from this text.
+impl fmt::Debug for Container {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Container");
+        d.field("name", &self.name)
+            .field("image", &self.image)
+            .field("requests", &self.requests)
+            .field("limits", &self.limits)
+            .field("ports", &self.ports)
+            .field("readiness_probe", &self.readiness_probe)
+            .field("liveness_probe", &self.liveness_probe)
+            .field("restart_policy_always", &self.restart_policy_always);
+        if let Some(probe) = &self.startup_probe {
+            d.field("startup_probe", probe);
+        }
+        d.finish()
+    }
 }
 
 /// `v1.NodeAffinity`.
@@ -448,6 +484,20 @@ pub struct SimBehavior {
     pub exit_codes: Vec<i32>,
     /// How the pod uses resources for the load it serves (`spec.load`).
     pub serving: ServingBehavior,
+    /// Probe failures and memory growth (`liveness-fails-after`, `readiness-fails-*`,
+    /// `memory-leak`).
+    pub faults: FaultBehavior,
+}
+
+/// How a pod's app misbehaves, from the fault annotations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaultBehavior {
+    pub liveness_fails_after: Option<DurationDist>,
+    pub readiness_fails_after: Option<DurationDist>,
+    /// `None`: until the container stops.
+    pub readiness_fails_for: Option<DurationDist>,
+    /// Bytes leaked per period, and the period.
+    pub memory_leak: Option<(i64, crate::kernel::SimDuration)>,
 }
 
 /// What serving requests costs a pod, from the `cpu-*`, `memory-*` and `max-rps` annotations.
@@ -489,6 +539,9 @@ impl fmt::Debug for SimBehavior {
         }
         if self.serving != ServingBehavior::default() {
             d.field("serving", &self.serving);
+        }
+        if self.faults != FaultBehavior::default() {
+            d.field("faults", &self.faults);
         }
         d.finish()
     }
@@ -566,6 +619,11 @@ pub struct PodStatus {
     /// When the pod reached a terminal phase, or was removed.
     pub finished_at: Option<SimTime>,
     pub container: ContainerState,
+    /// `lastState.terminated.reason` of the container's last exit: `Completed`, `Error` or
+    /// `OOMKilled` (empty before the first exit).
+    pub last_termination_reason: &'static str,
+    /// `lastState.terminated.exitCode` (0 before the first exit).
+    pub last_exit_code: i32,
     pub restart_count: i32,
     /// `status.reason`, e.g. `NodeLost`, `Evicted`.
     pub reason: String,

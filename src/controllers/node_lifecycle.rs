@@ -89,6 +89,8 @@ pub struct NodeLifecycle {
     zones: Vec<Zone>,
     master_disruption: bool,
     pass_scheduled: Option<SimTime>,
+    /// The controller manager is away: no monitor pass, no tainting (see [`NodeLifecycle::resume`]).
+    paused: bool,
 }
 
 impl Default for NodeLifecycle {
@@ -109,7 +111,13 @@ pub enum LifecycleTimer {
 
 impl NodeLifecycle {
     pub fn new() -> NodeLifecycle {
-        NodeLifecycle { nodes: Vec::new(), zones: Vec::new(), master_disruption: false, pass_scheduled: None }
+        NodeLifecycle {
+            nodes: Vec::new(),
+            zones: Vec::new(),
+            master_disruption: false,
+            pass_scheduled: None,
+            paused: false,
+        }
     }
 
     /// Registers a node whose kubelet renews its lease at `lease_phase + k · 10 s`.
@@ -182,6 +190,9 @@ impl NodeLifecycle {
             h.queued = false;
             self.zones[zone].queue.retain(|n| *n != id);
         }
+        if self.paused {
+            return;
+        }
         ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
         if ctx.store.node(id).conditions.ready.status != ConditionStatus::False {
             ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
@@ -221,6 +232,45 @@ impl NodeLifecycle {
         self.schedule_pass(ctx);
     }
 
+    /// The controller manager lost its lease: the controller stops.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// A fresh controller manager leads: it sees every node for the first time and stamps
+    /// `probeTimestamp = now`, so a node gets a full grace period from now (a node whose
+    /// machine stopped meanwhile is noticed only then); a node that came back meanwhile loses
+    /// its taints as after a recovery; cordons get their taint.
+    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
+        self.paused = false;
+        let now = ctx.now;
+        for i in 0..self.nodes.len() {
+            let id = NodeId(i as u32);
+            let h = &mut self.nodes[i];
+            if h.removed {
+                continue;
+            }
+            h.epoch = h.epoch.wrapping_add(1);
+            let epoch = h.epoch;
+            if !h.kubelet_alive {
+                if ctx.store.node(id).is_ready() {
+                    let probe = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+                    let at = (probe + GRACE_PERIOD).next_tick_after(MONITOR_PERIOD, SimDuration::ZERO);
+                    ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::GraceExpired });
+                }
+            } else if ctx.store.node(id).taints.iter().any(|t| t.key == keys::UNREACHABLE || t.key == keys::NOT_READY) {
+                ctx.store.remove_taint(now, id, keys::UNREACHABLE, TaintEffect::NoSchedule);
+                ctx.store.remove_taint(now, id, keys::NOT_READY, TaintEffect::NoSchedule);
+                let at = now.ceil_to_tick(MONITOR_PERIOD, SimDuration::ZERO);
+                ctx.at(at, Event::NodeLifecycle { node: id, epoch, timer: LifecycleTimer::ReadyObserved });
+            }
+            self.node_updated(ctx, id);
+        }
+        self.pass_scheduled = None;
+        self.update_zones(ctx);
+        self.schedule_pass(ctx);
+    }
+
     /// Zones (by label value) and their current states, in first-seen order.
     pub fn zone_states(&self) -> Vec<(String, ZoneState)> {
         self.zones
@@ -230,6 +280,9 @@ impl NodeLifecycle {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, id: NodeId, epoch: u32, timer: LifecycleTimer) {
+        if self.paused {
+            return;
+        }
         if self.nodes[id.index()].epoch != epoch {
             return;
         }
@@ -253,7 +306,7 @@ impl NodeLifecycle {
     /// `unreachable`, MemoryPressure / DiskPressure / PIDPressure True → `memory-pressure` /
     /// `disk-pressure` / `pid-pressure`), added before the stale ones are removed.
     pub fn node_updated(&mut self, ctx: &mut Ctx<'_>, id: NodeId) {
-        if ctx.store.is_node_removed(id) {
+        if self.paused || ctx.store.is_node_removed(id) {
             return;
         }
         let node = ctx.store.node(id);
@@ -457,6 +510,9 @@ impl NodeLifecycle {
         let now = ctx.now;
         if self.pass_scheduled == Some(now) {
             self.pass_scheduled = None;
+        }
+        if self.paused {
+            return;
         }
         for zi in 0..self.zones.len() {
             let Some(interval) = self.token_interval(&self.zones[zi]) else { continue };

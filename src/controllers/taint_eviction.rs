@@ -97,6 +97,15 @@ impl TaintEviction {
         }
     }
 
+    /// Forgets every planned eviction (a restarted controller manager plans them anew).
+    pub fn cancel_all(&mut self, ctx: &mut Ctx<'_>) {
+        for slot in &mut self.pending {
+            if let Some(s) = slot.take() {
+                ctx.queue.cancel(s.key);
+            }
+        }
+    }
+
     /// The eviction fires: returns true if the pod should be deleted now.
     pub fn fire(&mut self, pod: PodId) -> bool {
         self.slot(pod).take().is_some()

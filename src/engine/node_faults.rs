@@ -317,6 +317,12 @@ impl Simulation {
     /// `gcOrphaned`: force-deletes the pods of the deleted nodes whose quarantine is over.
     pub(super) fn pod_gc_pass(&mut self) {
         let now = self.queue.now();
+        // The pod garbage collector runs in the controller manager: while it is away (or has
+        // not taken its lease back), its passes wait.
+        if !self.control_plane.controllers_work() {
+            self.queue.schedule(now + pod_gc::CHECK_PERIOD, Event::PodGc).expect("future");
+            return;
+        }
         for node in self.node_faults.pod_gc.due(now) {
             let pods: Vec<PodId> = self.store.pods_on_node(node).to_vec();
             let name = self.store.node(node).meta.name.clone();

@@ -58,7 +58,6 @@ const CONTAINER_IGNORED: &[&str] = &[
     "resizePolicy",
     "restartPolicyRules",
     "securityContext",
-    "startupProbe",
     "stdin",
     "stdinOnce",
     "terminationMessagePath",
@@ -84,6 +83,7 @@ pub(super) fn decode_pod(
     };
     let sim = sim_annotations(ctx, &meta.annotations, annotations, at, "metadata.annotations")?;
     let spec = decode_pod_spec(ctx, spec_node, "spec", &meta.labels)?;
+    check_fault_annotations(ctx, &sim, &spec, annotations.map_or(at, |a| a.pos), "metadata.annotations")?;
     Ok(Pod { meta, spec: Arc::new(spec), sim: Arc::new(sim), status: PodStatus::default() })
 }
 
@@ -110,6 +110,7 @@ pub fn decode_pod_template(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DR
     let spec = decode_pod_spec(ctx, spec_node, &format!("{path}.spec"), &labels)?;
     let apath = format!("{path}.metadata.annotations");
     let sim = sim_annotations(ctx, &annotations_map, annotations_node, node.pos, &apath)?;
+    check_fault_annotations(ctx, &sim, &spec, annotations_node.map_or(node.pos, |a| a.pos), &apath)?;
     f.finish(ctx, &[])?;
     Ok(PodTemplateSpec { labels, annotations: annotations_map, spec: Arc::new(spec), sim: Arc::new(sim) })
 }
@@ -158,6 +159,24 @@ fn sim_annotations(
                     crate::load::parse_rate(value).map_err(|e| ctx.error(value_at, &format!("{path}.{key}"), e))?;
                 sim.serving.max_rps = Some(rate);
             }
+            annotations::LIVENESS_FAILS_AFTER => sim.faults.liveness_fails_after = Some(dist(value)?),
+            annotations::READINESS_FAILS_AFTER => sim.faults.readiness_fails_after = Some(dist(value)?),
+            annotations::READINESS_FAILS_FOR => {
+                sim.faults.readiness_fails_for = Some(dist(value)?);
+                if !annotations_map.contains_key(annotations::READINESS_FAILS_AFTER) {
+                    return Err(ctx.error_hint(
+                        key_at,
+                        path,
+                        format!("{key} needs {}", annotations::READINESS_FAILS_AFTER),
+                        "readiness-fails-after says when the readiness probe starts failing, readiness-fails-for for how long",
+                    ));
+                }
+            }
+            annotations::MEMORY_LEAK => {
+                sim.faults.memory_leak = Some(parse_leak(value).map_err(|e| {
+                    ctx.error_hint(value_at, &format!("{path}.{key}"), e, "a quantity per time, e.g. 10Mi/min or 1Gi/h")
+                })?);
+            }
             annotations::STARTUP => sim.startup = Some(dist(value)?),
             annotations::DURATION => sim.duration = Some(dist(value)?),
             annotations::SHUTDOWN => sim.shutdown = Some(dist(value)?),
@@ -203,6 +222,52 @@ fn sim_annotations(
         }
     }
     Ok(sim)
+}
+
+/// `sim.kubesim.io/memory-leak`: `<quantity>/<unit>` with unit `s`, `min` or `h`, or
+/// `<quantity>/<duration>` (`10Mi/30s`): bytes per period.
+pub fn parse_leak(text: &str) -> Result<(i64, crate::kernel::SimDuration), String> {
+    use crate::kernel::SimDuration;
+    let Some((amount, per)) = text.split_once('/') else {
+        return Err(format!("{text:?} is not a rate: write a quantity per time"));
+    };
+    let q = crate::api::quantity::Quantity::parse(amount.trim()).map_err(|e| e.to_string())?;
+    if q.sign() < 0 {
+        return Err(format!("must not be negative, got {text:?}"));
+    }
+    let bytes = q.checked_scaled_value(0).ok_or_else(|| format!("{text:?} is too large"))?;
+    let period = match per.trim() {
+        "s" | "sec" | "second" => SimDuration::from_secs(1),
+        "m" | "min" | "minute" => SimDuration::from_secs(60),
+        "h" | "hour" => SimDuration::from_secs(3600),
+        other => crate::kernel::time::parse_duration(other).map_err(|e| format!("{other:?}: {e}"))?,
+    };
+    if period.is_zero() {
+        return Err(format!("{text:?}: the period must be positive"));
+    }
+    Ok((bytes, period))
+}
+
+/// The fault annotations need the probe they make fail.
+fn check_fault_annotations(ctx: &Ctx<'_>, sim: &SimBehavior, spec: &PodSpec, at: Pos, path: &str) -> DResult<()> {
+    let liveness = spec.containers.iter().any(|c| c.liveness_probe.is_some());
+    if sim.faults.liveness_fails_after.is_some() && !liveness && spec.readiness_probe().is_none() {
+        return Err(ctx.error_hint(
+            at,
+            path,
+            format!("{} needs a livenessProbe (or a readinessProbe) on a container", annotations::LIVENESS_FAILS_AFTER),
+            "without a probe nothing notices that the app hangs; add a livenessProbe",
+        ));
+    }
+    if sim.faults.readiness_fails_after.is_some() && spec.readiness_probe().is_none() {
+        return Err(ctx.error_hint(
+            at,
+            path,
+            format!("{} needs a readinessProbe on a container", annotations::READINESS_FAILS_AFTER),
+            "add a readinessProbe",
+        ));
+    }
+    Ok(())
 }
 
 /// A pod spec; `pod_labels` are the labels of the pod (or of the template's pods), which the
@@ -435,7 +500,28 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
         c.readiness_probe = Some(decode_probe(ctx, n, &f.child("readinessProbe"))?);
     }
     if let Some(n) = f.get("livenessProbe") {
-        c.liveness_probe = Some(decode_probe(ctx, n, &f.child("livenessProbe"))?);
+        let probe = decode_probe(ctx, n, &f.child("livenessProbe"))?;
+        if probe.success_threshold != 1 {
+            let at = n.get("successThreshold").map_or(n.pos, |v| v.pos);
+            return Err(ctx.error(
+                at,
+                &format!("{}.successThreshold", f.child("livenessProbe")),
+                format!("must be 1, got {}", probe.success_threshold),
+            ));
+        }
+        c.liveness_probe = Some(probe);
+    }
+    if let Some(n) = f.get("startupProbe") {
+        let probe = decode_probe(ctx, n, &f.child("startupProbe"))?;
+        if probe.success_threshold != 1 {
+            let at = n.get("successThreshold").map_or(n.pos, |v| v.pos);
+            return Err(ctx.error(
+                at,
+                &format!("{}.successThreshold", f.child("startupProbe")),
+                format!("must be 1, got {}", probe.success_threshold),
+            ));
+        }
+        c.startup_probe = Some(probe);
     }
     if let Some(n) = f.get("restartPolicy") {
         let text = ctx.string(n, &f.child("restartPolicy"))?;

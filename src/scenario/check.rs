@@ -171,6 +171,8 @@ pub fn fields_of(target: &Target) -> &'static [&'static str] {
                 "ready",
                 "node",
                 "restartCount",
+                "lastState",
+                "lastExitCode",
                 "terminating",
                 "priority",
                 "nominatedNode",

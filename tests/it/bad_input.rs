@@ -1305,6 +1305,61 @@ fn corpus() -> Vec<Case> {
             .at(S, Text("service/default/web"))
             .object(scenario)
             .says(&["cannot scale a Service"]),
+        case("outage-unknown-component")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, controlPlaneOutage: {for: 2m, components: [apiserver, schedular]}}")
+            .at(S, Text("schedular"))
+            .object(scenario)
+            .says(&[
+                "spec.events[0].controlPlaneOutage.components[1]: unknown control-plane component \"schedular\" (did you mean \"scheduler\"?)",
+                "hint: known: apiserver, etcd, scheduler, controller-manager",
+            ]),
+        case("outage-negative-for")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, controlPlaneOutage: {for: -2m}}")
+            .at(S, Text("-2m"))
+            .object(scenario)
+            .says(&["spec.events[0].controlPlaneOutage.for: must not be negative", "hint:"]),
+        case("fail-probe-unknown-probe")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, failProbe: {pod: default/web-0, probe: livenes, for: 1m}}")
+            .at(S, Text("livenes"))
+            .object(scenario)
+            .says(&["unknown probe \"livenes\" (did you mean \"liveness\"?)"]),
+        case("fail-probe-zero-for")
+            .scenario("{at: 5m, failNode: n1}", "{at: 5m, failProbe: {pod: default/web-0, probe: readiness, for: 0s}}")
+            .at(S, Text("0s}"))
+            .object(scenario)
+            .says(&["spec.events[0].failProbe.for: must be longer than zero"]),
+        case("annotation-bad-liveness-fails-after")
+            .manifest(
+                "      labels: {app: web}\n",
+                "      labels: {app: web}\n      annotations: {sim.kubesim.io/liveness-fails-after: soon}\n",
+            )
+            .at(APP, Text("soon"))
+            .object(deployment)
+            .says(&["spec.template.metadata.annotations.sim.kubesim.io/liveness-fails-after"]),
+        case("annotation-liveness-without-probe")
+            .manifest(
+                "      labels: {app: web}\n",
+                "      labels: {app: web}\n      annotations: {sim.kubesim.io/liveness-fails-after: 5m}\n",
+            )
+            .at(APP, Text("{sim.kubesim.io/liveness-fails-after"))
+            .object(deployment)
+            .says(&["needs a livenessProbe", "hint:"]),
+        case("annotation-bad-memory-leak")
+            .manifest(
+                "      labels: {app: web}\n",
+                "      labels: {app: web}\n      annotations: {sim.kubesim.io/memory-leak: 10Mi}\n",
+            )
+            .at(APP, Text("10Mi}"))
+            .object(deployment)
+            .says(&["is not a rate", "hint: a quantity per time"]),
+        case("liveness-success-threshold")
+            .manifest(
+                "          image: nginx\n",
+                "          image: nginx\n          livenessProbe: {httpGet: {port: 80}, successThreshold: 2}\n",
+            )
+            .at(APP, Text("2}"))
+            .object(deployment)
+            .says(&["livenessProbe.successThreshold: must be 1"]),
         // Duplicates.
         case("duplicate-object")
             .write(APP, Content::Text(format!("{MANIFEST}---\n{}", MANIFEST.split("---").next().unwrap())))

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod config;
+mod control_plane;
 mod cronjobs;
 mod daemonsets;
 mod determinism;
@@ -20,6 +21,7 @@ mod pack;
 mod plugins;
 mod policies;
 mod preemption;
+mod probes;
 mod properties;
 mod quota;
 mod real_world;
