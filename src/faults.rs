@@ -63,6 +63,36 @@ pub enum FaultProcess {
         time_between: DurationDist,
         exit_code: i32,
     },
+    /// Per node, alternating: a kubelet-level fault (`kind`), then its end.
+    NodeEvents {
+        kind: NodeEventKind,
+        scope: NodeScope,
+        time_to_failure: DurationDist,
+        time_to_repair: DurationDist,
+    },
+    /// Per node, once: the node is reclaimed (`removeNode` with `notice`) after a draw of
+    /// `time_to_reclaim`.
+    SpotReclamations {
+        scope: NodeScope,
+        time_to_reclaim: DurationDist,
+        notice: SimDuration,
+    },
+    /// Control-plane outages of `components`, `time_to_failure` apart, each lasting a draw of
+    /// `duration`.
+    ControlPlaneOutages {
+        components: Vec<crate::control_plane::Component>,
+        time_to_failure: DurationDist,
+        duration: DurationDist,
+    },
+}
+
+/// The kubelet-level faults a `NodeEvents` process draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeEventKind {
+    /// `partitionNode` then `healNode`.
+    Partition,
+    /// `nodeCondition` Ready=False (the container runtime is down) then Ready=True.
+    KubeletNotReady,
 }
 
 /// A decoded `spec.faults` entry with where it was written.
@@ -85,6 +115,17 @@ pub struct FaultContext<'a> {
     pub objects: Vec<ObjectRef>,
 }
 
+/// The keys of a `spec.faults` entry, one per process kind.
+pub const FAULT_KINDS: [&str; 7] = [
+    "nodeFailures",
+    "zoneFailures",
+    "podCrashes",
+    "partitions",
+    "kubeletFailures",
+    "spotReclamations",
+    "controlPlaneOutages",
+];
+
 /// Decodes `spec.faults`.
 pub fn decode_faults(
     ctx: &mut Ctx<'_>,
@@ -100,6 +141,10 @@ pub fn decode_faults(
             ("nodeFailures", f.get("nodeFailures")),
             ("zoneFailures", f.get("zoneFailures")),
             ("podCrashes", f.get("podCrashes")),
+            ("partitions", f.get("partitions")),
+            ("kubeletFailures", f.get("kubeletFailures")),
+            ("spotReclamations", f.get("spotReclamations")),
+            ("controlPlaneOutages", f.get("controlPlaneOutages")),
         ];
         f.finish(ctx, &[])?;
         let present: Vec<(&str, &YamlNode)> = kinds.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
@@ -107,13 +152,19 @@ pub fn decode_faults(
             return Err(ctx.error_hint(
                 item.pos,
                 &path,
-                "a fault entry needs exactly one of nodeFailures, zoneFailures or podCrashes",
+                format!("a fault entry needs exactly one of {}", FAULT_KINDS.join(", ")),
                 "write e.g. - nodeFailures: {pool: workers, timeToFailure: exponential(30d), timeToRepair: 2h}",
             ));
         };
         let path = format!("{path}.{key}");
         let process = match key {
-            "nodeFailures" => decode_node_failures(ctx, body, &path, loader, known)?,
+            "nodeFailures" => decode_node_failures(ctx, body, &path, loader, known, None)?,
+            "partitions" => decode_node_failures(ctx, body, &path, loader, known, Some(NodeEventKind::Partition))?,
+            "kubeletFailures" => {
+                decode_node_failures(ctx, body, &path, loader, known, Some(NodeEventKind::KubeletNotReady))?
+            }
+            "spotReclamations" => decode_spot(ctx, body, &path, loader, known)?,
+            "controlPlaneOutages" => decode_outages(ctx, body, &path, loader)?,
             "zoneFailures" => decode_zone_failures(ctx, body, &path, loader, known)?,
             _ => decode_pod_crashes(ctx, body, &path, loader, known)?,
         };
@@ -183,7 +234,33 @@ fn decode_dist(
     Ok(dist)
 }
 
+/// `nodeFailures` (`kind` `None`), `partitions` and `kubeletFailures`: a node scope and the
+/// up and down time distributions.
 fn decode_node_failures(
+    ctx: &mut Ctx<'_>,
+    body: &YamlNode,
+    path: &str,
+    loader: &dyn SourceLoader,
+    known: &FaultContext<'_>,
+    kind: Option<NodeEventKind>,
+) -> DResult<FaultProcess> {
+    let mut f = ctx.fields(body, path)?;
+    let pool = f.get("pool");
+    let nodes = f.get("nodes");
+    let ttf = f.require(ctx, "timeToFailure", body.pos)?;
+    let ttr = f.require(ctx, "timeToRepair", body.pos)?;
+    f.finish(ctx, &[])?;
+    let scope = decode_scope(ctx, pool, nodes, path, known)?;
+    let time_to_failure = decode_dist(ctx, ttf, &format!("{path}.timeToFailure"), loader, true)?;
+    let time_to_repair = decode_dist(ctx, ttr, &format!("{path}.timeToRepair"), loader, false)?;
+    Ok(match kind {
+        None => FaultProcess::NodeFailures { scope, time_to_failure, time_to_repair },
+        Some(kind) => FaultProcess::NodeEvents { kind, scope, time_to_failure, time_to_repair },
+    })
+}
+
+/// `spotReclamations`: a node scope, the time until each node is reclaimed, the notice.
+fn decode_spot(
     ctx: &mut Ctx<'_>,
     body: &YamlNode,
     path: &str,
@@ -193,10 +270,39 @@ fn decode_node_failures(
     let mut f = ctx.fields(body, path)?;
     let pool = f.get("pool");
     let nodes = f.get("nodes");
-    let ttf = f.require(ctx, "timeToFailure", body.pos)?;
-    let ttr = f.require(ctx, "timeToRepair", body.pos)?;
+    let ttr = f.require(ctx, "timeToReclaim", body.pos)?;
+    let notice = match f.get("notice") {
+        Some(n) => ctx.duration(n, &format!("{path}.notice"))?,
+        None => SimDuration::from_secs(120),
+    };
     f.finish(ctx, &[])?;
-    let scope = match (pool, nodes) {
+    let scope = decode_scope(ctx, pool, nodes, path, known)?;
+    let time_to_reclaim = decode_dist(ctx, ttr, &format!("{path}.timeToReclaim"), loader, true)?;
+    Ok(FaultProcess::SpotReclamations { scope, time_to_reclaim, notice })
+}
+
+/// `controlPlaneOutages`: components (all when omitted), up time, outage duration.
+fn decode_outages(ctx: &mut Ctx<'_>, body: &YamlNode, path: &str, loader: &dyn SourceLoader) -> DResult<FaultProcess> {
+    let mut f = ctx.fields(body, path)?;
+    let components = f.get("components");
+    let ttf = f.require(ctx, "timeToFailure", body.pos)?;
+    let dur = f.require(ctx, "duration", body.pos)?;
+    f.finish(ctx, &[])?;
+    let components = crate::scenario::pod_faults::decode_components(ctx, components, &format!("{path}.components"))?;
+    let time_to_failure = decode_dist(ctx, ttf, &format!("{path}.timeToFailure"), loader, true)?;
+    let duration = decode_dist(ctx, dur, &format!("{path}.duration"), loader, true)?;
+    Ok(FaultProcess::ControlPlaneOutages { components, time_to_failure, duration })
+}
+
+/// `pool` (a `spec.cluster.nodePools` name) or `nodes` (names), or neither (every node).
+fn decode_scope(
+    ctx: &Ctx<'_>,
+    pool: Option<&YamlNode>,
+    nodes: Option<&YamlNode>,
+    path: &str,
+    known: &FaultContext<'_>,
+) -> DResult<NodeScope> {
+    Ok(match (pool, nodes) {
         (Some(_), Some(n)) => {
             return Err(ctx.error_hint(
                 n.pos,
@@ -246,10 +352,7 @@ fn decode_node_failures(
             NodeScope::Nodes(names)
         }
         (None, None) => NodeScope::All,
-    };
-    let time_to_failure = decode_dist(ctx, ttf, &format!("{path}.timeToFailure"), loader, true)?;
-    let time_to_repair = decode_dist(ctx, ttr, &format!("{path}.timeToRepair"), loader, false)?;
-    Ok(FaultProcess::NodeFailures { scope, time_to_failure, time_to_repair })
+    })
 }
 
 fn decode_zone_failures(
@@ -373,7 +476,7 @@ pub struct FaultRecord {
 }
 
 /// What an injector event asks the engine to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FaultStep {
     /// Take these nodes' machines down, for fault `record`.
     FailNodes { nodes: Vec<crate::store::NodeId>, record: usize },
@@ -382,6 +485,9 @@ pub enum FaultStep {
     /// Crash one running container of `target` (the victim drawn with `draw`), for fault
     /// `record`.
     Crash { target: ObjectRef, exit_code: i32, draw: u64, record: usize },
+    /// Carry out a fault event (`partitionNode`, `removeNode`, `controlPlaneOutage`, ...) as
+    /// drawn by `source`: the event logs the fault.
+    Event { action: crate::scenario::Action, source: String },
 }
 
 /// A member of a process: a node, a zone or a workload, with its draw counter and, while it is
@@ -435,10 +541,11 @@ impl Injector {
         self.log.len() - 1
     }
 
-    /// The ends of scripted node failures still in progress on `node` (a `recoverNode`).
-    pub fn end_scripted(&mut self, now: SimTime, kind: &str, target: &str) {
+    /// The faults of `kind` on `target` still in progress end now (a `recoverNode`, a
+    /// `healNode`, ...), whoever injected them.
+    pub fn end_open(&mut self, now: SimTime, kind: &str, target: &str) {
         for r in self.log.iter_mut().rev() {
-            if r.source == "scripted" && r.kind == kind && r.target == target && r.end.is_none() {
+            if r.kind == kind && r.target == target && r.end.is_none() {
                 r.end = Some(now);
                 r.repair = Some(now.saturating_since(r.start));
             }
@@ -452,7 +559,9 @@ impl Injector {
         let mut first = Vec::new();
         for p in 0..self.specs.len() {
             let keys: Vec<String> = match &self.specs[p].process {
-                FaultProcess::NodeFailures { scope, .. } => store
+                FaultProcess::NodeFailures { scope, .. }
+                | FaultProcess::NodeEvents { scope, .. }
+                | FaultProcess::SpotReclamations { scope, .. } => store
                     .nodes()
                     .iter()
                     .filter(|n| match scope {
@@ -469,6 +578,7 @@ impl Injector {
                 }
                 FaultProcess::ZoneFailures { zones, .. } => zones.clone(),
                 FaultProcess::PodCrashes { target, .. } => vec![target.to_string()],
+                FaultProcess::ControlPlaneOutages { .. } => vec!["control-plane".to_string()],
             };
             self.members[p] = keys.into_iter().map(|key| Member { key, draws: 0, active: None }).collect();
             for m in 0..self.members[p].len() {
@@ -485,10 +595,12 @@ impl Injector {
         let mut rng = streams.keyed(STREAM, &format!("{p}/{}", member.key), member.draws);
         member.draws += 1;
         let dist = match &self.specs[p].process {
-            FaultProcess::NodeFailures { time_to_failure, .. } | FaultProcess::ZoneFailures { time_to_failure, .. } => {
-                time_to_failure
-            }
+            FaultProcess::NodeFailures { time_to_failure, .. }
+            | FaultProcess::ZoneFailures { time_to_failure, .. }
+            | FaultProcess::NodeEvents { time_to_failure, .. }
+            | FaultProcess::ControlPlaneOutages { time_to_failure, .. } => time_to_failure,
             FaultProcess::PodCrashes { time_between, .. } => time_between,
+            FaultProcess::SpotReclamations { time_to_reclaim, .. } => time_to_reclaim,
         };
         // Never zero: a member cannot fail twice at one instant.
         dist.sample(&mut rng).max(SimDuration::from_millis(1))
@@ -499,10 +611,13 @@ impl Injector {
         let mut rng = streams.keyed(STREAM, &format!("{p}/{}", member.key), member.draws);
         member.draws += 1;
         match &self.specs[p].process {
-            FaultProcess::NodeFailures { time_to_repair, .. } | FaultProcess::ZoneFailures { time_to_repair, .. } => {
-                time_to_repair.sample(&mut rng)
+            FaultProcess::NodeFailures { time_to_repair, .. }
+            | FaultProcess::ZoneFailures { time_to_repair, .. }
+            | FaultProcess::NodeEvents { time_to_repair, .. } => time_to_repair.sample(&mut rng),
+            FaultProcess::ControlPlaneOutages { duration, .. } => {
+                duration.sample(&mut rng).max(SimDuration::from_millis(1))
             }
-            FaultProcess::PodCrashes { .. } => SimDuration::ZERO,
+            FaultProcess::PodCrashes { .. } | FaultProcess::SpotReclamations { .. } => SimDuration::ZERO,
         }
     }
 
@@ -514,7 +629,7 @@ impl Injector {
         now: SimTime,
         store: &crate::store::Store,
         streams: &Streams,
-    ) -> (Option<FaultStep>, SimTime) {
+    ) -> (Option<FaultStep>, Option<SimTime>) {
         let (p, m) = (p as usize, m as usize);
         if self.holds.len() < store.nodes().len() {
             self.holds.resize(store.nodes().len(), 0);
@@ -538,7 +653,46 @@ impl Injector {
                 });
                 let record = self.log.len() - 1;
                 let next = now + self.draw_wait(p, m, streams);
-                (Some(FaultStep::Crash { target, exit_code, draw, record }), next)
+                (Some(FaultStep::Crash { target, exit_code, draw, record }), Some(next))
+            }
+            FaultProcess::NodeEvents { kind, .. } => {
+                // The engine acts through the fault events, which log the fault themselves.
+                let node = self.members[p][m].key.clone();
+                let ending = self.members[p][m].active.take().is_some();
+                let action = match (kind, ending) {
+                    (NodeEventKind::Partition, false) => crate::scenario::Action::PartitionNode(node),
+                    (NodeEventKind::Partition, true) => crate::scenario::Action::HealNode(node),
+                    (NodeEventKind::KubeletNotReady, ending) => crate::scenario::Action::NodeCondition {
+                        node,
+                        condition: crate::store::NodeConditionType::Ready,
+                        status: if ending {
+                            crate::api::meta::ConditionStatus::True
+                        } else {
+                            crate::api::meta::ConditionStatus::False
+                        },
+                    },
+                };
+                let next = if ending {
+                    now + self.draw_wait(p, m, streams)
+                } else {
+                    self.members[p][m].active = Some((usize::MAX, Vec::new()));
+                    now + self.draw_repair(p, m, streams)
+                };
+                (Some(FaultStep::Event { action, source }), Some(next))
+            }
+            FaultProcess::SpotReclamations { notice, .. } => {
+                let node = self.members[p][m].key.clone();
+                let action = crate::scenario::Action::RemoveNode { node, notice: Some(notice) };
+                (Some(FaultStep::Event { action, source }), None)
+            }
+            FaultProcess::ControlPlaneOutages { components, .. } => {
+                let duration = self.draw_repair(p, m, streams);
+                let outage = crate::scenario::pod_faults::Outage { duration, components };
+                let next = now + duration + self.draw_wait(p, m, streams);
+                (
+                    Some(FaultStep::Event { action: crate::scenario::Action::ControlPlaneOutage(outage), source }),
+                    Some(next),
+                )
             }
             process => {
                 if let Some((record, held)) = self.members[p][m].active.take() {
@@ -552,7 +706,7 @@ impl Injector {
                     }
                     self.log[record].end = Some(now);
                     let next = now + self.draw_wait(p, m, streams);
-                    return (Some(FaultStep::RecoverNodes(back)), next);
+                    return (Some(FaultStep::RecoverNodes(back)), Some(next));
                 }
                 let key = self.members[p][m].key.clone();
                 let (kind, nodes): (&'static str, Vec<crate::store::NodeId>) = match process {
@@ -591,7 +745,7 @@ impl Injector {
                 });
                 let record = self.log.len() - 1;
                 self.members[p][m].active = Some((record, nodes));
-                (Some(FaultStep::FailNodes { nodes: down, record }), now + repair)
+                (Some(FaultStep::FailNodes { nodes: down, record }), Some(now + repair))
             }
         }
     }

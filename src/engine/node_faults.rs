@@ -150,7 +150,7 @@ impl Simulation {
                 if fail {
                     self.log_scripted_fault("zone-failure", zone, down, &hit);
                 } else {
-                    self.faults.end_scripted(now, "zone-failure", zone);
+                    self.faults.end_open(now, "zone-failure", zone);
                 }
             }
             Action::PartitionNode(name) => {
@@ -175,7 +175,7 @@ impl Simulation {
                     return;
                 }
                 self.store.journal_partition(now, id, false);
-                self.faults.end_scripted(now, "partition", name);
+                self.faults.end_open(now, "partition", name);
                 let up = self.kubelets.is_up(id);
                 if up {
                     self.post_conditions(id);
@@ -190,7 +190,7 @@ impl Simulation {
                 let Some(id) = lookup(self, node, &description) else { return };
                 if *condition == NodeConditionType::Ready {
                     if *status == ConditionStatus::True {
-                        self.faults.end_scripted(now, "node-not-ready", node);
+                        self.faults.end_open(now, "node-not-ready", node);
                     } else {
                         let hit = self.pods_holding(id);
                         self.log_scripted_fault("node-not-ready", node, 0, &hit);

@@ -87,42 +87,41 @@ pub(super) fn decode_fail_probe(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) 
 pub(super) fn decode_outage(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Outage> {
     let mut f = ctx.fields(node, path)?;
     let duration = positive_duration(ctx, &mut f, node, "for", path)?;
-    let components = match f.get("components") {
-        None => Component::ALL.to_vec(),
-        Some(list) => {
-            let cpath = format!("{path}.components");
-            let mut out = Vec::new();
-            let items = ctx.seq(list, &cpath)?;
-            if items.is_empty() {
-                return Err(ctx.error_hint(
-                    list.pos,
-                    &cpath,
-                    "no component is down",
-                    "name at least one component, or omit components for all of them",
-                ));
-            }
-            for (i, item) in items.iter().enumerate() {
-                let ipath = format!("{cpath}[{i}]");
-                let name = ctx.string(item, &ipath)?;
-                let Some(c) = Component::parse(&name) else {
-                    let names = Component::ALL.map(Component::as_str);
-                    return Err(ctx.error_hint(
-                        item.pos,
-                        &ipath,
-                        format!(
-                            "unknown control-plane component {name:?}{}",
-                            crate::suggest::did_you_mean(&name, names)
-                        ),
-                        format!("known: {}", names.join(", ")),
-                    ));
-                };
-                if !out.contains(&c) {
-                    out.push(c);
-                }
-            }
-            out
-        }
-    };
+    let components = decode_components(ctx, f.get("components"), &format!("{path}.components"))?;
     f.finish(ctx, &[])?;
     Ok(Outage { duration, components })
+}
+
+/// A list of control-plane components (`apiserver`, `etcd`, `scheduler`,
+/// `controller-manager`, or the binaries' `kube-` names); absent: all of them, in
+/// [`Component::ALL`] order.
+pub(crate) fn decode_components(ctx: &Ctx<'_>, list: Option<&YamlNode>, cpath: &str) -> DResult<Vec<Component>> {
+    let Some(list) = list else { return Ok(Component::ALL.to_vec()) };
+    let mut out = Vec::new();
+    let items = ctx.seq(list, cpath)?;
+    if items.is_empty() {
+        return Err(ctx.error_hint(
+            list.pos,
+            cpath,
+            "no component is down",
+            "name at least one component, or omit components for all of them",
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let ipath = format!("{cpath}[{i}]");
+        let name = ctx.string(item, &ipath)?;
+        let Some(c) = Component::parse(&name) else {
+            let names = Component::ALL.map(Component::as_str);
+            return Err(ctx.error_hint(
+                item.pos,
+                &ipath,
+                format!("unknown control-plane component {name:?}{}", crate::suggest::did_you_mean(&name, names)),
+                format!("known: {}", names.join(", ")),
+            ));
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }

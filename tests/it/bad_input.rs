@@ -885,7 +885,7 @@ fn corpus() -> Vec<Case> {
             )
             .at(S, Text("nodeFailures"))
             .object(scenario)
-            .says(&["exactly one of nodeFailures, zoneFailures or podCrashes"]),
+            .says(&["exactly one of nodeFailures, zoneFailures, podCrashes, partitions"]),
         case("faults-crash-target-missing")
             .scenario(
                 "  events:\n",
@@ -899,6 +899,14 @@ fn corpus() -> Vec<Case> {
             .at(S, Text("0s,"))
             .object(scenario)
             .says(&["has a mean of zero: the fault would repeat forever at one instant"]),
+        case("faults-outage-unknown-component")
+            .scenario(
+                "  events:\n",
+                "  faults:\n    - controlPlaneOutages: {components: [sheduler], timeToFailure: 1d, duration: 5m}\n  events:\n",
+            )
+            .at(S, Text("sheduler"))
+            .object(scenario)
+            .says(&["unknown control-plane component \"sheduler\" (did you mean \"scheduler\"?)", "hint: known:"]),
         case("faults-empirical-file-missing")
             .scenario(
                 "  events:\n",

@@ -282,3 +282,44 @@ fn empirical_repair_times_come_from_the_csv() {
         fault_times(&sim).iter().map(|l| l.split(',').nth(5).unwrap().to_string()).collect();
     assert_eq!(repairs, ["600", "7200"].map(String::from).into_iter().collect(), "both values drawn, nothing else");
 }
+
+/// The kubelet-level and control-plane processes act through the fault events and log under
+/// their entry: n1's runtime down for 5 min every 30 min of up time (from 30m); n2 partitioned
+/// for 10 min every hour of up time (from 1h); n0 reclaimed once at 2h with a 2 min notice
+/// (drained, then deleted); the whole control plane down for 5 min after every 3 h up (3h,
+/// then 3h05m + 3h = 6h05m).
+#[test]
+fn partitions_kubelet_failures_reclamations_and_outages_are_drawn_too() {
+    let faults = "    - partitions: {nodes: [n2], timeToFailure: 1h, timeToRepair: 10m}
+    - kubeletFailures: {nodes: [n1], timeToFailure: 30m, timeToRepair: 5m}
+    - spotReclamations: {nodes: [n0], timeToReclaim: 2h, notice: 2m}
+    - controlPlaneOutages: {timeToFailure: 3h, duration: 5m}";
+    let sim = run(parse(&scenario("6h10m", 2, faults, "", "")), None);
+    let rows = fault_times(&sim);
+    let cp = "faults[3],control-plane-outage,apiserver+etcd+scheduler+controller-manager,0";
+    let want = [
+        "1800,faults[1],node-not-ready,n1,0,300,2100".to_string(),
+        "3600,faults[0],partition,n2,0,600,4200".to_string(),
+        "3900,faults[1],node-not-ready,n1,0,300,4200".to_string(),
+        "6000,faults[1],node-not-ready,n1,0,300,6300".to_string(),
+        "7200,faults[2],node-removal,n0,1,,7320".to_string(),
+        "7800,faults[0],partition,n2,0,600,8400".to_string(),
+        "8100,faults[1],node-not-ready,n1,0,300,8400".to_string(),
+        "10200,faults[1],node-not-ready,n1,0,300,10500".to_string(),
+        format!("10800,{cp},300,11100"),
+        "12000,faults[0],partition,n2,0,600,12600".to_string(),
+        "12300,faults[1],node-not-ready,n1,0,300,12600".to_string(),
+        "14400,faults[1],node-not-ready,n1,0,300,14700".to_string(),
+        "16200,faults[0],partition,n2,0,600,16800".to_string(),
+        "16500,faults[1],node-not-ready,n1,0,300,16800".to_string(),
+        "18600,faults[1],node-not-ready,n1,0,300,18900".to_string(),
+        "20400,faults[0],partition,n2,0,600,21000".to_string(),
+        "20700,faults[1],node-not-ready,n1,0,300,21000".to_string(),
+        format!("21900,{cp},300,22200"),
+    ];
+    assert_eq!(rows, want);
+    // The events happened: one Node deleted, five partitions healed.
+    let count = |name: &str| sim.journal().records().iter().filter(|(_, r)| r.name() == name).count();
+    assert_eq!(count("NodeRemoved"), 1);
+    assert_eq!((count("NodePartitioned"), count("NodeHealed")), (5, 5));
+}
