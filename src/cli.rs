@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
+pub mod import;
 pub mod pack;
 pub mod policy_process;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pack a vector bin packing instance (.vbp) onto identical nodes with a scheduling policy.
     Pack(pack::PackArgs),
+    /// Write a scenario that replays a trace (openb, or the generic pod CSV).
+    Import(import::ImportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -167,6 +170,7 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Run(run_args) => run(run_args),
         Command::Explain(explain_args) => explain(explain_args),
         Command::Pack(pack_args) => pack::run(pack_args),
+        Command::Import(import_args) => import::run(import_args),
     }
 }
 

@@ -31,4 +31,5 @@ mod scenarios;
 mod statefulsets;
 mod support;
 mod timeline;
+mod traces;
 mod volumes;
