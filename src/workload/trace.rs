@@ -586,7 +586,7 @@ mod tests {
         let e = err("a,1x,1,0,0,1,2");
         assert_eq!((e.line, e.col), (2, 3), "{e:?}");
         let e = err("a,1,1,2,500,1,2");
-        assert_eq!((e.line, e.col), (2, 11), "{e:?}");
+        assert_eq!((e.line, e.col), (2, 9), "{e:?}");
         assert!(e.message.contains("gpu_milli 500 with num_gpu 2"), "{e:?}");
         let e = err("a,1,1,0,0,5,2");
         assert!(e.message.contains("before creation_time"), "{e:?}");
@@ -640,6 +640,6 @@ mod tests {
         );
         assert_eq!(nodes[0].model, "");
         let e = parse_openb_nodes("sn,cpu_milli,memory_mib,gpu,model\nn-0,32000,262144,9999,\n", None).unwrap_err();
-        assert_eq!((e.line, e.col), (2, 20));
+        assert_eq!((e.line, e.col), (2, 18));
     }
 }
