@@ -6,6 +6,7 @@
 
 pub mod pack;
 pub mod policy_process;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pack a vector bin packing instance (.vbp) onto identical nodes with a scheduling policy.
     Pack(pack::PackArgs),
+    /// Write RESULTS_DIR/report.html: charts and tables of a run's (or a comparison's) outputs.
+    Report(report::ReportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,6 +68,12 @@ pub struct RunArgs {
     /// first journal record that differs (exit code 4 if any does).
     #[arg(long)]
     pub verify_determinism: bool,
+    /// Print the packing of pods on nodes (cpu and memory requests) at the end of the run.
+    #[arg(long)]
+    pub show_packing: bool,
+    /// Print the packing at this virtual time (e.g. 10m; repeatable; implies --show-packing).
+    #[arg(long, value_parser = parse_at)]
+    pub show_packing_at: Vec<SimTime>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -167,6 +176,7 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Run(run_args) => run(run_args),
         Command::Explain(explain_args) => explain(explain_args),
         Command::Pack(pack_args) => pack::run(pack_args),
+        Command::Report(report_args) => report::run(report_args),
     }
 }
 
@@ -245,6 +255,9 @@ fn run(args: RunArgs) -> i32 {
     let failed = checks.iter().filter(|c| !c.passed).count();
     if !args.quiet {
         print_story(&sim, &out_dir, &written);
+    }
+    if args.show_packing || !args.show_packing_at.is_empty() {
+        report::print_packing(&sim, &args.show_packing_at, args.show_packing);
     }
     let until_flag = args.until.map(|u| format!(" --until {u}")).unwrap_or_default();
     println!(

@@ -50,6 +50,7 @@ pub mod metrics;
 pub mod output;
 pub mod pack;
 pub mod packing_view;
+pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod store;
