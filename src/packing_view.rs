@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::api::resources::{GpuRequest, gpu};
 use crate::engine::Simulation;
 use crate::kernel::SimTime;
 use crate::output::secs;
@@ -25,6 +26,8 @@ pub struct NodeSpan {
     pub removed: Option<SimTime>,
     pub cpu_millis: i64,
     pub memory_bytes: i64,
+    /// GPU devices × 1000 (`nvidia.com/gpu`); 0 without GPUs.
+    pub gpu_milli: i64,
 }
 
 /// A bound pod's stay on its node.
@@ -40,6 +43,8 @@ pub struct PodSpan {
     pub released: Option<SimTime>,
     pub cpu_millis: i64,
     pub memory_bytes: i64,
+    /// Whole GPUs × 1000, or the share of one (`kubesim.io/gpu-milli`).
+    pub gpu_milli: i64,
 }
 
 /// Every placement of a run.
@@ -63,10 +68,13 @@ impl Column<'_> {
     pub fn memory_requested_bytes(&self) -> i64 {
         self.pods.iter().map(|p| p.memory_bytes).sum()
     }
+    pub fn gpu_requested_milli(&self) -> i64 {
+        self.pods.iter().map(|p| p.gpu_milli).sum()
+    }
 }
 
 /// The header of `packing.csv`.
-pub const HEADER: &str = "kind,name,node,start_s,end_s,cpu_m,memory_bytes,owner";
+pub const HEADER: &str = "kind,name,node,start_s,end_s,cpu_m,memory_bytes,gpu_milli,owner";
 
 fn alive(start: SimTime, end: Option<SimTime>, t: SimTime) -> bool {
     start <= t && end.is_none_or(|e| e > t)
@@ -87,6 +95,7 @@ impl Placements {
                     removed: store.node_removed_at(id),
                     cpu_millis: n.allocatable_resources.milli_cpu,
                     memory_bytes: n.allocatable_resources.memory,
+                    gpu_milli: (n.allocatable_resources.gpu_devices() as i64).saturating_mul(gpu::MILLI_PER_DEVICE),
                 }
             })
             .collect();
@@ -107,6 +116,10 @@ impl Placements {
                     released: pod.status.finished_at,
                     cpu_millis: pod.spec.requests.milli_cpu,
                     memory_bytes: pod.spec.requests.memory,
+                    gpu_milli: {
+                        let (devices, milli) = GpuRequest::of(&pod.spec.requests).per_device();
+                        i64::from(devices).saturating_mul(milli)
+                    },
                 })
             })
             .collect();
@@ -127,6 +140,7 @@ impl Placements {
                 &opt(n.removed),
                 &n.cpu_millis.to_string(),
                 &n.memory_bytes.to_string(),
+                &n.gpu_milli.to_string(),
                 "",
             ])
             .expect("in memory");
@@ -140,6 +154,7 @@ impl Placements {
                 &opt(p.released),
                 &p.cpu_millis.to_string(),
                 &p.memory_bytes.to_string(),
+                &p.gpu_milli.to_string(),
                 &p.owner,
             ])
             .expect("in memory");
@@ -174,15 +189,17 @@ impl Placements {
                     removed: opt_time(4, "end_s")?,
                     cpu_millis: int(5, "cpu_m")?,
                     memory_bytes: int(6, "memory_bytes")?,
+                    gpu_milli: int(7, "gpu_milli")?,
                 }),
                 "pod" => out.pods.push(PodSpan {
                     name: field(1).to_string(),
-                    owner: field(7).to_string(),
+                    owner: field(8).to_string(),
                     node: field(2).to_string(),
                     bound: time(3, "start_s")?,
                     released: opt_time(4, "end_s")?,
                     cpu_millis: int(5, "cpu_m")?,
                     memory_bytes: int(6, "memory_bytes")?,
+                    gpu_milli: int(7, "gpu_milli")?,
                 }),
                 other => return Err(format!("line {line}: kind {other:?} is neither node nor pod")),
             }
@@ -284,10 +301,13 @@ fn bar(
         let mut alternate = false;
         for p in pods {
             let a = i128::from(amount(p).max(0));
-            let start = (before * width as i128 / i128::from(capacity)).min(width as i128) as usize;
+            // Both ends rounded the same way, so that segments never overlap.
+            let cell = |amount: i128| {
+                ((amount * width as i128 + i128::from(capacity) / 2) / i128::from(capacity)).min(width as i128) as usize
+            };
+            let start = cell(before);
             before += a;
-            let end = ((before * width as i128 + i128::from(capacity) / 2) / i128::from(capacity)).min(width as i128)
-                as usize;
+            let end = cell(before);
             let w = workload_of(p);
             alternate = previous == Some(w) && !alternate;
             previous = Some(w);
@@ -314,9 +334,10 @@ pub const MAX_ROWS: usize = 40;
 /// allocatable), each pod a run of its workload's letter; at most [`MAX_ROWS`] nodes, at most
 /// 100 columns wide, then a legend.
 pub fn ascii(placements: &Placements, t: SimTime) -> String {
-    const NAME: usize = 16;
-    const BAR: usize = 32;
     let columns = placements.at(t);
+    // A third bar for GPUs when a shown node has some; the bars narrow to keep 100 columns.
+    let gpus = columns.iter().take(MAX_ROWS).any(|c| c.node.gpu_milli > 0);
+    let (name_width, bar_width) = if gpus { (14, 20) } else { (16, 32) };
     let workloads = placements.workloads();
     let index: BTreeMap<&str, usize> = workloads.iter().enumerate().map(|(i, w)| (*w, i)).collect();
     let sym = |p: &PodSpan, alt: bool| symbol(index.get(workload_of(p)).copied().unwrap_or(usize::MAX), alt);
@@ -327,21 +348,30 @@ pub fn ascii(placements: &Placements, t: SimTime) -> String {
         secs(t),
         columns.len()
     );
-    let _ = writeln!(out, "{:<NAME$} {:<w$}  memory", "node", "cpu", w = BAR + 6);
+    let mut header = format!("{:<name_width$} {:<w$}  memory", "node", "cpu", w = bar_width + 6);
+    if gpus {
+        let _ = write!(header, "{:<w$}gpu", "", w = bar_width);
+    }
+    let _ = writeln!(out, "{header}");
     for c in columns.iter().take(MAX_ROWS) {
-        let mut name: String = c.node.name.chars().take(NAME).collect();
-        if c.node.name.chars().count() > NAME {
+        let mut name: String = c.node.name.chars().take(name_width).collect();
+        if c.node.name.chars().count() > name_width {
             name.pop();
             name.push('~');
         }
-        let cpu = bar(&c.pods, c.node.cpu_millis, BAR, |p| p.cpu_millis, &sym);
-        let mem = bar(&c.pods, c.node.memory_bytes, BAR, |p| p.memory_bytes, &sym);
-        let _ = writeln!(
+        let cpu = bar(&c.pods, c.node.cpu_millis, bar_width, |p| p.cpu_millis, &sym);
+        let mem = bar(&c.pods, c.node.memory_bytes, bar_width, |p| p.memory_bytes, &sym);
+        let _ = write!(
             out,
-            "{name:<NAME$} [{cpu}]{}%  [{mem}]{}%",
+            "{name:<name_width$} [{cpu}]{}%  [{mem}]{}%",
             percent(c.cpu_requested_millis(), c.node.cpu_millis),
             percent(c.memory_requested_bytes(), c.node.memory_bytes)
         );
+        if gpus {
+            let gpu = bar(&c.pods, c.node.gpu_milli, bar_width, |p| p.gpu_milli, &sym);
+            let _ = write!(out, "  [{gpu}]{}%", percent(c.gpu_requested_milli(), c.node.gpu_milli));
+        }
+        out.push('\n');
     }
     if columns.len() > MAX_ROWS {
         let _ = writeln!(out, "... and {} more node(s) not shown", columns.len() - MAX_ROWS);
@@ -395,6 +425,7 @@ mod tests {
                     removed: None,
                     cpu_millis: 4000,
                     memory_bytes: 8 << 30,
+                    gpu_milli: 0,
                 },
                 NodeSpan {
                     name: "n2".into(),
@@ -402,6 +433,7 @@ mod tests {
                     removed: Some(SimTime::from_secs(100)),
                     cpu_millis: 2000,
                     memory_bytes: 4 << 30,
+                    gpu_milli: 0,
                 },
             ],
             pods: vec![
@@ -413,6 +445,7 @@ mod tests {
                     released: None,
                     cpu_millis: 1000,
                     memory_bytes: 1 << 30,
+                    gpu_milli: 0,
                 },
                 PodSpan {
                     name: "default/web-b".into(),
@@ -422,6 +455,7 @@ mod tests {
                     released: Some(SimTime::from_secs(50)),
                     cpu_millis: 1000,
                     memory_bytes: 1 << 30,
+                    gpu_milli: 0,
                 },
                 PodSpan {
                     name: "default/solo".into(),
@@ -431,6 +465,7 @@ mod tests {
                     released: None,
                     cpu_millis: 500,
                     memory_bytes: 1 << 30,
+                    gpu_milli: 0,
                 },
             ],
         }
@@ -458,10 +493,10 @@ mod tests {
     fn bad_csv_names_the_line() {
         let e = Placements::parse_csv("kind,name\n").unwrap_err();
         assert!(e.starts_with("line 1"), "{e}");
-        let text = format!("{HEADER}\nnode,n1,n1,zero,,1,1,\n");
+        let text = format!("{HEADER}\nnode,n1,n1,zero,,1,1,0,\n");
         let e = Placements::parse_csv(&text).unwrap_err();
         assert!(e.contains("line 2") && e.contains("start_s"), "{e}");
-        let text = format!("{HEADER}\nvm,n1,n1,0,,1,1,\n");
+        let text = format!("{HEADER}\nvm,n1,n1,0,,1,1,0,\n");
         assert!(Placements::parse_csv(&text).unwrap_err().contains("line 2"));
     }
 
@@ -493,6 +528,18 @@ mod tests {
     }
 
     #[test]
+    fn text_picture_has_a_gpu_bar_when_nodes_have_gpus() {
+        let mut p = sample();
+        p.nodes[0].gpu_milli = 2000;
+        p.pods[0].gpu_milli = 500;
+        let text = ascii(&p, SimTime::from_secs(10));
+        assert!(text.lines().nth(1).unwrap().ends_with("gpu"), "{text}");
+        let n1 = text.lines().find(|l| l.starts_with("n1 ")).unwrap();
+        assert!(n1.ends_with(&format!("[{}{}] 25%", "A".repeat(5), ".".repeat(15))), "{n1}");
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    }
+
+    #[test]
     fn text_picture_truncates_large_clusters() {
         let mut p = Placements::default();
         for i in 0..(MAX_ROWS + 5) {
@@ -502,6 +549,7 @@ mod tests {
                 removed: None,
                 cpu_millis: 1000,
                 memory_bytes: 1000,
+                gpu_milli: 0,
             });
         }
         let text = ascii(&p, SimTime::ZERO);

@@ -599,28 +599,31 @@ fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, Input
     };
     let workloads = placements.workloads();
     let colour_of = |w: &str| workloads.iter().position(|x| *x == w).unwrap_or(0);
+    let gpus = placements.nodes.iter().any(|n| n.gpu_milli > 0);
     let mut out = String::from(
         "<h2 id=\"packing\">Packing</h2><p class=\"note\">From packing.csv: one column per node, its height the node's allocatable; each pod a block of its request, coloured by workload (hover for names). Columns past ",
     );
     let _ = write!(out, "{} nodes are not drawn.</p>", svg::MAX_PACK_COLUMNS);
     for t in packing_times(end, at) {
         let columns = placements.at(t);
-        let build = |cpu: bool| -> Vec<PackColumn> {
+        // Resource 0 is cpu, 1 memory, 2 GPUs.
+        let build = |resource: usize| -> Vec<PackColumn> {
             columns
                 .iter()
                 .map(|c| PackColumn {
                     node: c.node.name.clone(),
-                    capacity: if cpu { c.node.cpu_millis as f64 } else { c.node.memory_bytes as f64 },
+                    capacity: [c.node.cpu_millis, c.node.memory_bytes, c.node.gpu_milli][resource] as f64,
                     blocks: c
                         .pods
                         .iter()
                         .map(|p| {
-                            let amount = if cpu { p.cpu_millis as f64 } else { p.memory_bytes as f64 };
-                            let tip = if cpu {
-                                format!("{} ({}) on {}: {}m cpu", p.name, workload_of(p), p.node, p.cpu_millis)
-                            } else {
-                                format!("{} ({}) on {}: {} MiB", p.name, workload_of(p), p.node, p.memory_bytes >> 20)
+                            let amount = [p.cpu_millis, p.memory_bytes, p.gpu_milli][resource] as f64;
+                            let what = match resource {
+                                0 => format!("{}m cpu", p.cpu_millis),
+                                1 => format!("{} MiB", p.memory_bytes >> 20),
+                                _ => format!("{} GPU", plain(p.gpu_milli as f64 / 1000.0)),
                             };
+                            let tip = format!("{} ({}) on {}: {what}", p.name, workload_of(p), p.node);
                             (tip, amount, colour_of(workload_of(p)))
                         })
                         .collect(),
@@ -628,16 +631,20 @@ fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, Input
                 .collect()
         };
         let pods: usize = columns.iter().map(|c| c.pods.len()).sum();
+        let at = crate::output::secs(t);
         let _ = write!(
             out,
-            "<h3>at {} s: {} node(s), {} pod(s){}</h3><div class=\"pair scroll\"><div>cpu{}</div><div>memory{}</div></div>",
-            crate::output::secs(t),
+            "<h3>at {at} s: {} node(s), {} pod(s){}</h3><div class=\"pair scroll\"><div>cpu{}</div><div>memory{}</div>",
             columns.len(),
             pods,
             if columns.len() > svg::MAX_PACK_COLUMNS { " (truncated)" } else { "" },
-            svg::packing(&format!("cpu at {} s", crate::output::secs(t)), &build(true)),
-            svg::packing(&format!("memory at {} s", crate::output::secs(t)), &build(false))
+            svg::packing(&format!("cpu at {at} s"), &build(0)),
+            svg::packing(&format!("memory at {at} s"), &build(1))
         );
+        if gpus {
+            let _ = write!(out, "<div>GPUs{}</div>", svg::packing(&format!("GPUs at {at} s"), &build(2)));
+        }
+        out.push_str("</div>");
     }
     out.push_str("<p class=\"note\">Workloads: ");
     for (i, w) in workloads.iter().enumerate().take(60) {
@@ -750,7 +757,7 @@ mod tests {
             pods: Some("namespace,name,owner,node,created_s,scheduled_s,ready_s,finished_s,phase,restarts,reason\ndefault,<img src=x onerror=alert(1)>,,n1,0,1,3,,Running,0,\ndefault,b,,,0,,,,Pending,0,\n".into()),
             faults: Some("start_s,source,kind,target,nodes,pods_hit,pod,repair_s,end_s,recovered_s,time_to_recover_s\n40,scripted,node-failure,<b>n1</b>,1,2,,20,60,65,25\n".into()),
             availability: Some("kind,name,desired,min_ready,time_below_desired_s,episodes,longest_episode_s,zero_endpoints_s,dropped_requests,retries,time_lost_s\ndeployment,default/web,2,0,25,1,25,,,,\n".into()),
-            packing: Some(format!("{}\nnode,n1,n1,0,,4000,100,\npod,default/<i>p</i>,n1,1,,1000,25,replicaset/web-1\n", crate::packing_view::HEADER)),
+            packing: Some(format!("{}\nnode,n1,n1,0,,4000,100,2000,\npod,default/<i>p</i>,n1,1,,1000,25,1000,replicaset/web-1\n", crate::packing_view::HEADER)),
             compare: None,
         }
     }
@@ -770,6 +777,7 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("nvidia.com/gpu"));
         assert!(html.contains("at 10 s") && html.contains("at 100 s"));
+        assert!(html.contains("GPUs at 100 s") && html.contains("1 GPU"));
         // No external resources.
         for bad in ["http://", "https://", "src=", "<link"] {
             let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
