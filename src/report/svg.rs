@@ -179,25 +179,22 @@ impl LineChart {
         }
         for (i, s) in self.series.iter().enumerate() {
             let mut d = String::new();
-            let mut previous: Option<(f64, f64)> = None;
-            for &(x, y) in &s.points {
-                if !x.is_finite() || !y.is_finite() {
+            let mut first = true;
+            let points: Vec<(f64, f64)> =
+                s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+            for (i, &(x, y)) in points.iter().enumerate() {
+                // A step that does not change the value draws nothing (the last point ends the line).
+                if s.step && i > 0 && i + 1 < points.len() && points[i - 1].1 == y {
                     continue;
                 }
-                let (px, py) = (xs.map(x), ys.map(y));
-                match previous {
-                    None => {
-                        let _ = write!(d, "M{} {}", num(px), num(py));
-                    }
-                    Some((_, qy)) if s.step => {
-                        let _ = write!(d, "H{}V{}", num(px), num(py));
-                        let _ = qy;
-                    }
-                    Some(_) => {
-                        let _ = write!(d, "L{} {}", num(px), num(py));
-                    }
-                }
-                previous = Some((px, py));
+                let (px, py) = (num(xs.map(x)), num(ys.map(y)));
+                let _ = match (first, s.step) {
+                    (true, _) => write!(d, "M{px} {py}"),
+                    // A step holds the previous value until x, then jumps.
+                    (false, true) => write!(d, "H{px}V{py}"),
+                    (false, false) => write!(d, "L{px} {py}"),
+                };
+                first = false;
             }
             if d.is_empty() {
                 continue;
@@ -602,6 +599,27 @@ mod tests {
         // The recovery bar (amber) only where the workloads came back after the fault ended.
         assert_eq!(svg.matches("#f2a900").count(), 2, "legend and one bar");
         assert!(svg.contains("node-failure &lt;n1&gt;") && svg.contains("time (hours)"));
+    }
+
+    #[test]
+    fn flat_steps_are_not_drawn() {
+        let chart = LineChart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series {
+                name: "s".into(),
+                points: vec![(0.0, 1.0), (1.0, 1.0), (2.0, 1.0), (3.0, 2.0), (4.0, 2.0)],
+                step: true,
+            }],
+            markers: Vec::new(),
+            x_range: Some((0.0, 4.0)),
+            y_range: Some((0.0, 2.0)),
+            y_percent: false,
+        };
+        let svg = chart.render(200.0);
+        let d = svg.split(r#"class="series" d=""#).nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(d.matches('H').count(), 2, "{d}");
     }
 
     #[test]
