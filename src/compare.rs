@@ -21,26 +21,39 @@ use crate::scheduler::config::DEFAULT_SCHEDULER_NAME;
 
 /// The metrics of one run, in column order (see `docs/metrics.md`); `None` where a metric has
 /// nothing to measure (no Job, no fault, ...).
-pub const METRICS: [&str; 18] = [
+pub const METRICS: [&str; 27] = [
     "checks_failed",
     "pods_created",
     "pods_scheduled",
     "unschedulable_attempts",
+    "queueing_delay_mean_s",
     "scheduling_latency_p50_s",
     "scheduling_latency_p99_s",
     "startup_latency_p50_s",
     "startup_latency_p99_s",
+    "startup_slo_met",
     "pending_pods_mean",
     "cpu_allocated_mean",
     "memory_allocated_mean",
+    "nodes_used_mean",
+    "nodes_used_max",
+    "cpu_stranded_mean",
+    "memory_stranded_mean",
     "preemptions",
+    "evictions",
     "jobs_completed",
     "job_completion_mean_s",
+    "job_completion_p50_s",
     "job_completion_p95_s",
+    "job_completion_p99_s",
     "makespan_s",
     "time_below_desired_s",
     "mttr_s",
 ];
+
+/// The reasons a pod was deleted that count as evictions: the taint manager, the Eviction API
+/// (drains), the pod garbage collector (its node was deleted).
+const EVICTION_REASONS: [&str; 3] = ["DeletionByTaintManager", "EvictionByEvictionAPI", "DeletionByPodGC"];
 
 /// One run's result.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,22 +169,34 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let below: f64 = sim.availability().workloads().map(|w| w.below.at(sim.now()).1.as_secs_f64()).sum();
     let failed = sim.check_results().iter().filter(|c| !c.passed).count();
     let stats = sim.stats();
+    let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
+    let p99_startup = percentile(&startup, 99.0);
+    let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_str())).count();
     vec![
         Some(failed as f64),
         Some(stats.pods_created as f64),
         Some(stats.pods_scheduled as f64),
         Some(stats.unschedulable_attempts as f64),
+        queueing,
         percentile(&scheduling, 50.0),
         percentile(&scheduling, 99.0),
         percentile(&startup, 50.0),
-        percentile(&startup, 99.0),
+        p99_startup,
+        p99_startup.map(|p| if p <= 5.0 { 1.0 } else { 0.0 }),
         time_weighted(samples, |s| f64::from(s.pods_pending)),
         time_weighted(samples, |s| ratio(s.cpu_requested_milli, s.cpu_allocatable_milli)),
         time_weighted(samples, |s| ratio(s.memory_requested_bytes, s.memory_allocatable_bytes)),
+        time_weighted(samples, |s| f64::from(s.nodes_used)),
+        samples.iter().map(|s| f64::from(s.nodes_used)).reduce(f64::max),
+        time_weighted(samples, |s| ratio(s.cpu_stranded_milli, s.cpu_allocatable_milli)),
+        time_weighted(samples, |s| ratio(s.memory_stranded_bytes, s.memory_allocatable_bytes)),
         Some(store.stats.pods_preempted as f64),
+        Some(evictions as f64),
         Some(jobs_completed as f64),
         completion_mean,
+        percentile(&completions, 50.0),
         percentile(&completions, 95.0),
+        percentile(&completions, 99.0),
         makespan.map(|t| t.as_secs_f64()),
         Some(below),
         crate::availability::mttr(sim.fault_log()).map(|d| d.as_secs_f64()),

@@ -237,7 +237,45 @@ spec:
     let cpu = get("cpu_allocated_mean").unwrap();
     assert!((cpu - 0.1).abs() < 1e-12, "{cpu}");
     assert_eq!(get("pending_pods_mean"), Some(0.0));
+    // One node holds pods from 0 to 151 s: 151 / 600 node used on average, 1 at most.
+    assert!((get("nodes_used_mean").unwrap() - 151.0 / 600.0).abs() < 1e-12);
+    assert_eq!(get("nodes_used_max"), Some(1.0));
+    assert_eq!(get("queueing_delay_mean_s"), Some(0.0));
+    assert_eq!(get("startup_slo_met"), Some(0.0), "p99 startup 10 s > 5 s");
+    assert_eq!((get("job_completion_p50_s"), get("job_completion_p99_s")), (Some(122.0), Some(122.0)));
+    assert_eq!((get("cpu_stranded_mean"), get("evictions")), (Some(0.0), Some(0.0)));
     assert_eq!(get("preemptions"), Some(0.0));
     assert_eq!(get("time_below_desired_s"), Some(0.0));
     assert_eq!(get("mttr_s"), None, "no fault, no MTTR");
+}
+
+/// Stranded capacity and evictions: a 4-cpu node holds a 3-cpu pod; a 2-cpu pod stays
+/// pending all run, so the free cpu (1 of 4) is stranded the whole time: 0.25 on average; the
+/// memory the pending pod does not ask for is stranded too (all free memory of that node).
+/// In the main example, the three pods of the dead machine are evicted by the taint manager.
+#[test]
+fn stranded_capacity_and_evictions() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: stranded}
+spec:
+  until: 10m
+  cluster:
+    nodes: [{name: n1, allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}]
+  manifests:
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: big}, spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "3", memory: 2Gi}}}]}}
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: waits}, spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "2", memory: 1Gi}}}]}}
+"#;
+    let mut sim = Simulation::new(Arc::new(parse(text)), None, None, RunOptions::default());
+    sim.run().unwrap();
+    let m = run_metrics(&sim);
+    let get = |name: &str| m[METRICS.iter().position(|x| *x == name).unwrap()];
+    assert_eq!(get("cpu_stranded_mean"), Some(0.25));
+    assert_eq!(get("memory_stranded_mean"), Some(0.75));
+    assert_eq!(get("pending_pods_mean"), Some(1.0));
+    let main = crate::support::load(&crate::support::root().join("scenarios/ml-model-machine-failure.yaml"));
+    let mut sim = Simulation::new(Arc::new(main), None, None, RunOptions::default());
+    sim.run().unwrap();
+    let m = run_metrics(&sim);
+    assert_eq!(m[METRICS.iter().position(|x| *x == "evictions").unwrap()], Some(3.0));
 }
