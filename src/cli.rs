@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
+pub mod compare;
 pub mod pack;
 pub mod policy_process;
 pub mod report;
@@ -38,6 +39,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pack a vector bin packing instance (.vbp) onto identical nodes with a scheduling policy.
     Pack(pack::PackArgs),
+    /// Run a scenario under several policies over several seeds and compare them.
+    Compare(compare::CompareArgs),
+    /// Run scenarios x parameter values x policies x seeds (or one shard of them).
+    Sweep(compare::SweepArgs),
+    /// Join the runs.csv of sweep shards into the result of the whole sweep.
+    Merge(compare::MergeArgs),
     /// Write RESULTS_DIR/report.html: charts and tables of a run's (or a comparison's) outputs.
     Report(report::ReportArgs),
 }
@@ -176,6 +183,9 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Run(run_args) => run(run_args),
         Command::Explain(explain_args) => explain(explain_args),
         Command::Pack(pack_args) => pack::run(pack_args),
+        Command::Compare(args) => compare::run_compare(args),
+        Command::Sweep(args) => compare::run_sweep(args),
+        Command::Merge(args) => compare::run_merge(args),
         Command::Report(report_args) => report::run(report_args),
     }
 }

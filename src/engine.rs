@@ -197,7 +197,8 @@ pub enum RunError {
     /// `spec.maxEvents` was reached.
     EventLimit { events: u64, at: SimTime },
     /// A broken internal invariant (a bug): the seed and event number say how to reproduce it.
-    Invariant { message: String, seed: u64, event: u64, at: SimTime },
+    /// `cause` is the event that broke it, as the kernel saw it (`Scripted(2)`, `Kubelet { .. }`).
+    Invariant { message: String, seed: u64, event: u64, at: SimTime, cause: String },
     /// A scheduler plugin failed in a way that stops the run: an external policy process
     /// could not start, exited, hung or broke the protocol, or a registered plugin's
     /// constructor failed (`pod` is `None` then).
@@ -211,8 +212,11 @@ impl std::fmt::Display for RunError {
                 f,
                 "stopped after {events} events at virtual time {at}: the event limit (spec.maxEvents) was reached; raise it or shorten spec.until"
             ),
-            RunError::Invariant { message, seed, event, at } => {
-                write!(f, "internal invariant broken at event {event} (virtual time {at}, seed {seed}): {message}")
+            RunError::Invariant { message, seed, event, at, cause } => {
+                write!(
+                    f,
+                    "internal invariant broken at event {event} ({cause}, virtual time {at}, seed {seed}): {message}"
+                )
             }
             RunError::Plugin { plugin, pod: Some(pod), message, at } => {
                 write!(f, "plugin {plugin} failed while scheduling pod {pod} at virtual time {at}: {message}")
@@ -639,7 +643,13 @@ impl Simulation {
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
         {
-            return Err(RunError::Invariant { message, seed: self.seed, event: self.events, at: self.queue.now() });
+            return Err(RunError::Invariant {
+                message,
+                seed: self.seed,
+                event: self.events,
+                at: self.queue.now(),
+                cause: format!("{event:?}"),
+            });
         }
         Ok(true)
     }
@@ -3356,5 +3366,17 @@ spec:
             crate::api::pod::ContainerState::Running { started_at: SimTime::ZERO };
         let err = sim.check_invariants().unwrap_err();
         assert!(err.contains("running container on node n1, whose machine is down"), "{err}");
+        // In a run, the next step reports it with the seed, the event number and the event.
+        let stopped = loop {
+            match sim.step() {
+                Ok(true) => continue,
+                Ok(false) => panic!("the run ended without noticing"),
+                Err(e) => break e,
+            }
+        };
+        let RunError::Invariant { event, cause, seed, .. } = &stopped else { panic!("{stopped}") };
+        assert_eq!(*seed, sim.seed());
+        assert!(*event > 0 && !cause.is_empty(), "{stopped}");
+        assert!(stopped.to_string().contains(&format!("at event {event} ({cause}, virtual time")), "{stopped}");
     }
 }

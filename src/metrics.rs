@@ -20,6 +20,12 @@ pub struct Sample {
     pub pods_terminating: u32,
     pub pods_succeeded: u32,
     pub pods_failed: u32,
+    /// Nodes holding at least one pod that has not finished.
+    pub nodes_used: u32,
+    /// Free cpu (millicores) and memory (bytes) on ready, schedulable nodes where no pending
+    /// pod's requests fit: capacity the current demand cannot use (0 when nothing is pending).
+    pub cpu_stranded_milli: i64,
+    pub memory_stranded_bytes: i64,
     /// Σ requests of pods on nodes (cpu in millicores, memory in bytes).
     pub cpu_requested_milli: i64,
     pub cpu_allocatable_milli: i64,
@@ -48,6 +54,9 @@ impl Sample {
             pods_terminating: 0,
             pods_succeeded: 0,
             pods_failed: 0,
+            nodes_used: 0,
+            cpu_stranded_milli: 0,
+            memory_stranded_bytes: 0,
             cpu_requested_milli: 0,
             cpu_allocatable_milli: 0,
             memory_requested_bytes: 0,
@@ -94,6 +103,50 @@ impl Sample {
             }
         }
         s.scalars.sort();
+        // Per node: requests of its unfinished pods; then the stranded free capacity.
+        let mut used: Vec<(i64, i64, bool)> = vec![(0, 0, false); store.nodes().len()];
+        let mut pending: Vec<(i64, i64)> = Vec::new();
+        for id in store.live_pods() {
+            let pod = store.pod(id);
+            if pod.status.phase.is_terminal() {
+                continue;
+            }
+            let r = &pod.spec.requests;
+            match pod.status.node {
+                Some(n) => {
+                    let u = &mut used[n.index()];
+                    u.0 += r.milli_cpu;
+                    u.1 += r.memory;
+                    u.2 = true;
+                }
+                None if !pod.meta.is_terminating() => pending.push((r.milli_cpu, r.memory)),
+                None => {}
+            }
+        }
+        s.nodes_used = store.node_ids().filter(|n| used[n.index()].2).count() as u32;
+        if !pending.is_empty() {
+            // Only the minimal shapes matter: a node fits some pending pod iff it fits a
+            // shape no other shape is below.
+            pending.sort_unstable();
+            pending.dedup();
+            let minimal: Vec<(i64, i64)> = pending
+                .iter()
+                .copied()
+                .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
+                .collect();
+            for n in store.node_ids() {
+                let node = store.node(n);
+                if !node.is_ready() || node.unschedulable {
+                    continue;
+                }
+                let a = &node.allocatable_resources;
+                let (free_cpu, free_mem) = (a.milli_cpu - used[n.index()].0, a.memory - used[n.index()].1);
+                if !minimal.iter().any(|&(c, m)| c <= free_cpu && m <= free_mem) {
+                    s.cpu_stranded_milli += free_cpu.max(0);
+                    s.memory_stranded_bytes += free_mem.max(0);
+                }
+            }
+        }
         s
     }
 }

@@ -335,7 +335,7 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     scalar_names.sort();
     scalar_names.dedup();
     let mut out = String::from(
-        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes",
+        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes",
     );
     for name in &scalar_names {
         let _ = write!(out, ",{name}_requested,{name}_allocatable");
@@ -351,7 +351,7 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     for s in samples {
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             secs(s.time),
             s.nodes,
             s.nodes_ready,
@@ -365,7 +365,10 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
             s.cpu_allocatable_milli,
             s.memory_requested_bytes,
             s.memory_allocatable_bytes,
-            s.api_writes_total - previous_writes
+            s.api_writes_total - previous_writes,
+            s.nodes_used,
+            s.cpu_stranded_milli,
+            s.memory_stranded_bytes
         );
         previous_writes = s.api_writes_total;
         for name in &scalar_names {

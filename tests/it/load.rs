@@ -373,7 +373,7 @@ fn outputs_without_load_are_unchanged() {
     let text = scenario("10s", &pod("a", "", "{}"), "", "", "").replace("  load:\n\n", "");
     let sim = run(parse(&text), None);
     let ts = kubesim::output::timeseries_csv(&sim);
-    assert!(ts.lines().next().unwrap().ends_with(",memory_allocatable_bytes,api_writes"));
+    assert!(ts.lines().next().unwrap().ends_with(",api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes"));
     let summary: serde_json::Value = serde_json::from_str(&kubesim::output::summary_json(&sim, None)).unwrap();
     assert!(summary.get("load").is_none());
 }

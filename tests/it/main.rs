@@ -27,6 +27,7 @@ mod quota;
 mod real_world;
 mod reconciliation;
 mod report;
+mod research;
 mod rollback;
 mod scenarios;
 mod statefulsets;
