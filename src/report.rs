@@ -680,8 +680,10 @@ fn compare_section(text: &str) -> Result<String, InputError> {
         "diff_ci95_high",
     ];
     let cols: Vec<usize> = names.iter().map(|n| t.col(n)).collect::<Result<_, _>>()?;
+    // A sweep's compare.csv has `scenario` and one column per parameter before `policy`.
+    let groups: Vec<usize> = (0..cols[0]).collect();
     let mut out = String::from(
-        "<h2 id=\"comparison\">Comparison</h2><p class=\"note\">From compare.csv: per policy and metric the mean over seeds with its 95 % confidence interval, and the paired difference against the baseline (the first policy); a difference whose interval excludes 0 is in bold.</p><table><tr><th class=\"l\">metric</th><th class=\"l\">policy</th><th>n</th><th>mean</th><th>sd</th><th>95 % CI</th><th>diff n</th><th>diff mean</th><th>diff 95 % CI</th></tr>",
+        "<h2 id=\"comparison\">Comparison</h2><p class=\"note\">From compare.csv: per policy and metric the mean over seeds with its 95 % confidence interval, and the paired difference against the baseline (the first policy); a difference whose interval excludes 0 is in bold. The pictures show each mean (dot) and interval (whisker) on one scale per metric; the grey line is 0.</p><table><tr><th class=\"l\">metric</th><th class=\"l\">policy</th><th>n</th><th>mean</th><th>sd</th><th>95 % CI</th><th></th><th>diff n</th><th>diff mean</th><th>diff 95 % CI</th><th></th></tr>",
     );
     // Grouped by metric (in first-appearance order), policies in file order.
     let mut metrics: Vec<&str> = Vec::new();
@@ -692,7 +694,24 @@ fn compare_section(text: &str) -> Result<String, InputError> {
         }
     }
     for m in metrics {
-        for i in (0..t.rows.len()).filter(|&i| t.text(i, cols[1]) == m) {
+        let rows: Vec<usize> = (0..t.rows.len()).filter(|&i| t.text(i, cols[1]) == m).collect();
+        // One scale per metric for the pictures: every mean and interval of its rows.
+        let (mut lo, mut hi, mut dlo, mut dhi) = (f64::INFINITY, f64::NEG_INFINITY, 0f64, 0f64);
+        for &i in &rows {
+            for k in [3, 5, 6] {
+                if let Some(x) = t.num(i, cols[k])? {
+                    lo = lo.min(x);
+                    hi = hi.max(x);
+                }
+            }
+            for k in [8, 10, 11] {
+                if let Some(x) = t.num(i, cols[k])? {
+                    dlo = dlo.min(x);
+                    dhi = dhi.max(x);
+                }
+            }
+        }
+        for i in rows {
             let mut v = Vec::new();
             for &c in &cols[2..] {
                 v.push(t.num(i, c)?);
@@ -702,13 +721,23 @@ fn compare_section(text: &str) -> Result<String, InputError> {
                 (Some(lo), Some(hi)) => format!("[{}, {}]", f(Some(lo)), f(Some(hi))),
                 _ => String::new(),
             };
-            let significant = matches!((v[7], v[8]), (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0);
+            let significant = matches!((v[8], v[9]), (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0);
             let diff_ci = ci(v[8], v[9]);
+            let picture = |mean: Option<f64>, l: Option<f64>, h: Option<f64>, domain: (f64, f64)| match mean {
+                Some(mean) => svg::whisker(mean, l.zip(h), domain),
+                None => String::new(),
+            };
+            let mean_picture = picture(v[1], v[3], v[4], (lo, hi));
+            let diff_picture = picture(v[6], v[8], v[9], (dlo, dhi));
+            let mut who = t.text(i, cols[0]).to_string();
+            for &g in &groups {
+                let _ = write!(who, " {}={}", t.header[g], t.text(i, g));
+            }
             let _ = write!(
                 out,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{mean_picture}</td><td>{}</td><td>{}</td><td>{}</td><td>{diff_picture}</td></tr>",
                 escape(m),
-                escape(t.text(i, cols[0])),
+                escape(&who),
                 f(v[0]),
                 f(v[1]),
                 f(v[2]),
@@ -821,10 +850,17 @@ mod tests {
     #[test]
     fn comparison_alone_is_a_report() {
         let compare = "policy,metric,n,mean,sd,ci95_low,ci95_high,diff_n,diff_mean,diff_sd,diff_ci95_low,diff_ci95_high\n\
-            default,pods_created,3,10,1,8,12,,,,,\n<b>x</b>,pods_created,3,12,1,10,14,3,2,0.5,1.5,2.5\n";
+            default,pods_created,3,10,1,8,12,,,,,\n<b>x</b>,pods_created,3,12,1,10,14,3,2,0.5,1.5,2.5\n\
+            y,pods_created,3,12,1,10,14,3,2,3,-0.5,4.5\n";
         let html = render(&Inputs { compare: Some(compare.into()), ..Inputs::default() }, &[]).unwrap();
         assert!(html.contains("id=\"comparison\"") && html.contains("<b>[1.5, 2.5]</b>"));
+        // An interval that holds 0 is not significant.
+        assert!(html.contains("<td>[-0.5, 4.5]</td>"), "{html}");
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
+        let sweep = "scenario,nodes,policy,metric,n,mean,sd,ci95_low,ci95_high,diff_n,diff_mean,diff_sd,diff_ci95_low,diff_ci95_high\n\
+            a.yaml,4,default,pods_created,3,10,1,8,12,,,,,\n";
+        let html = render(&Inputs { compare: Some(sweep.into()), ..Inputs::default() }, &[]).unwrap();
+        assert!(html.contains("default scenario=a.yaml nodes=4"), "{html}");
     }
 
     #[test]

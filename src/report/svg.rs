@@ -508,6 +508,36 @@ pub fn packing(title: &str, columns: &[PackColumn]) -> String {
     out
 }
 
+/// A confidence interval as a small inline picture for a table cell: a whisker from `lo` to
+/// `hi` and a dot at `mean`, on a scale shared by the rows of one metric (`domain`), with a
+/// grey line at 0 when the domain holds it.
+pub fn whisker(mean: f64, interval: Option<(f64, f64)>, domain: (f64, f64)) -> String {
+    const W: f64 = 140.0;
+    const H: f64 = 14.0;
+    let (d0, d1) = if domain.1 > domain.0 { domain } else { (domain.0 - 1.0, domain.0 + 1.0) };
+    let xs = Scale { d0, d1, r0: 4.0, r1: W - 4.0 };
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="ci" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#,
+        w = num(W),
+        h = num(H)
+    );
+    if d0 <= 0.0 && d1 >= 0.0 {
+        let z = num(xs.map(0.0));
+        let _ = write!(out, r##"<line x1="{z}" y1="0" x2="{z}" y2="{}" stroke="#bbb"/>"##, num(H));
+    }
+    if let Some((lo, hi)) = interval {
+        let _ = write!(
+            out,
+            r##"<line x1="{}" y1="{m}" x2="{}" y2="{m}" stroke="#333"/>"##,
+            num(xs.map(lo)),
+            num(xs.map(hi)),
+            m = num(H / 2.0)
+        );
+    }
+    let _ = write!(out, r##"<circle cx="{}" cy="{}" r="3" fill="#4e79a7"/></svg>"##, num(xs.map(mean)), num(H / 2.0));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,6 +650,17 @@ mod tests {
         let svg = chart.render(200.0);
         let d = svg.split(r#"class="series" d=""#).nth(1).unwrap().split('"').next().unwrap();
         assert_eq!(d.matches('H').count(), 2, "{d}");
+    }
+
+    #[test]
+    fn whisker_places_mean_and_interval_on_the_shared_scale() {
+        let svg = whisker(5.0, Some((0.0, 10.0)), (-10.0, 10.0));
+        // 0 maps to the middle of 4..136, 10 to the right end.
+        assert!(svg.contains(r#"<line x1="70" y1="0""#), "{svg}");
+        assert!(svg.contains(r#"x1="70" y1="7" x2="136""#), "{svg}");
+        assert!(svg.contains(r#"cx="103""#), "{svg}");
+        // A degenerate domain still draws.
+        assert!(whisker(3.0, None, (3.0, 3.0)).contains(r#"cx="70""#));
     }
 
     #[test]

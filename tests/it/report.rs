@@ -217,3 +217,17 @@ fn report_loads_in_a_headless_browser_without_errors() {
     }
     println!("report_loads_in_a_headless_browser_without_errors: ran {}", browser.display());
 }
+
+#[test]
+fn report_of_a_comparison_has_the_table() {
+    let dir = temp_dir("report/compare");
+    let out = dir.to_str().unwrap();
+    let args = ["compare", "scenarios/bin-packing.yaml", "--policy", "default", "--policy", "MostAllocated"];
+    let r = kubesim(&[&args[..], &["--seeds", "1..2", "--out", out, "-q"]].concat());
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = kubesim(&["report", out]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("id=\"comparison\"") && html.contains("MostAllocated") && html.contains("class=\"ci\""));
+    assert!(!html.contains("id=\"utilisation\""), "no run outputs, no run sections");
+}
