@@ -375,12 +375,68 @@ fn timeseries_section(text: &str, faults: &[Fault], end: f64) -> Result<String, 
         y_range: None,
         y_percent: false,
     };
+    // Nodes in use and stranded capacity (fragmentation), when the run wrote those columns.
+    let mut nodes_chart = String::new();
+    if let (Ok(nodes), Ok(used)) = (t.col("nodes"), t.col("nodes_used")) {
+        let mut series = vec![
+            Series { name: "nodes".into(), points: Vec::new(), step: true },
+            Series { name: "nodes used".into(), points: Vec::new(), step: true },
+        ];
+        for (i, x) in times.iter().enumerate() {
+            series[0].points.push((*x / unit, t.num(i, nodes)?.unwrap_or(0.0)));
+            series[1].points.push((*x / unit, t.num(i, used)?.unwrap_or(0.0)));
+        }
+        nodes_chart.push_str(
+            &LineChart {
+                title: "Nodes and nodes used".into(),
+                x_label: format!("time ({unit_name})"),
+                y_label: "nodes".into(),
+                series,
+                markers: markers(),
+                x_range,
+                y_range: None,
+                y_percent: false,
+            }
+            .render(240.0),
+        );
+        let stranded = [
+            ("cpu", "cpu_stranded_m", "cpu_allocatable_m"),
+            ("memory", "memory_stranded_bytes", "memory_allocatable_bytes"),
+        ];
+        let mut series = Vec::new();
+        for (name, s_col, a_col) in stranded {
+            if let (Ok(sc), Ok(ac)) = (t.col(s_col), t.col(a_col)) {
+                let mut points = Vec::new();
+                for (i, x) in times.iter().enumerate() {
+                    let (v, a) = (t.num(i, sc)?.unwrap_or(0.0), t.num(i, ac)?.unwrap_or(0.0));
+                    points.push((*x / unit, if a > 0.0 { v / a } else { 0.0 }));
+                }
+                series.push(Series { name: format!("{name} stranded"), points, step: true });
+            }
+        }
+        if !series.is_empty() {
+            let y_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.05f64, f64::max);
+            nodes_chart.push_str(
+                &LineChart {
+                    title: "Stranded ÷ allocatable".into(),
+                    x_label: format!("time ({unit_name})"),
+                    y_label: "stranded".into(),
+                    series,
+                    markers: markers(),
+                    x_range,
+                    y_range: Some((0.0, y_max)),
+                    y_percent: true,
+                }
+                .render(240.0),
+            );
+        }
+    }
     Ok(format!(
-        "<h2 id=\"utilisation\">Utilisation and pending pods</h2><p class=\"note\">From timeseries.csv ({} samples): requests of bound, non-terminal pods over the allocatable of the existing nodes. Red: faults from faults.csv, a dashed line at the start, shaded until the end.</p>{}{}",
+        "<h2 id=\"utilisation\">Utilisation and pending pods</h2><p class=\"note\">From timeseries.csv ({} samples): requests of bound, non-terminal pods over the allocatable of the existing nodes. Red: faults from faults.csv, a dashed line at the start, shaded until the end. Then, when the run wrote them, nodes used and stranded capacity (free cpu or memory that no pending pod fits).</p>{}{}",
         times.len(),
         chart.render(300.0),
         pods.render(260.0)
-    ))
+    ) + &nodes_chart)
 }
 
 /// Most faults drawn as timeline rows.
@@ -782,7 +838,7 @@ mod tests {
     fn inputs() -> Inputs {
         Inputs {
             summary: Some(SUMMARY_JSON.into()),
-            timeseries: Some("time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nvidia.com/gpu_requested,nvidia.com/gpu_allocatable\n0,1,1,2,0,0,0,0,0,0,4000,0,100,5,0,2\n50,1,1,0,2,2,0,0,0,2000,4000,50,100,3,1,2\n100,1,1,0,2,2,0,0,0,2000,4000,50,100,0,1,2\n".into()),
+            timeseries: Some("time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes,nvidia.com/gpu_requested,nvidia.com/gpu_allocatable\n0,1,1,2,0,0,0,0,0,0,4000,0,100,5,0,4000,100,0,2\n50,1,1,0,2,2,0,0,0,2000,4000,50,100,3,1,0,0,1,2\n100,1,1,0,2,2,0,0,0,2000,4000,50,100,0,1,0,0,1,2\n".into()),
             pods: Some("namespace,name,owner,node,created_s,scheduled_s,ready_s,finished_s,phase,restarts,reason\ndefault,<img src=x onerror=alert(1)>,,n1,0,1,3,,Running,0,\ndefault,b,,,0,,,,Pending,0,\n".into()),
             faults: Some("start_s,source,kind,target,nodes,pods_hit,pod,repair_s,end_s,recovered_s,time_to_recover_s\n40,scripted,node-failure,<b>n1</b>,1,2,,20,60,65,25\n".into()),
             availability: Some("kind,name,desired,min_ready,time_below_desired_s,episodes,longest_episode_s,zero_endpoints_s,dropped_requests,retries,time_lost_s\ndeployment,default/web,2,0,25,1,25,,,,\n".into()),
@@ -805,6 +861,7 @@ mod tests {
         );
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("nvidia.com/gpu"));
+        assert!(html.contains("Nodes and nodes used") && html.contains("cpu stranded"));
         assert!(html.contains("at 10 s") && html.contains("at 100 s"));
         assert!(html.contains("GPUs at 100 s") && html.contains("1 GPU"));
         // No external resources.
