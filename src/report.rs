@@ -654,13 +654,24 @@ fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, Input
         end
     };
     let workloads = placements.workloads();
-    let colour_of = |w: &str| workloads.iter().position(|x| *x == w).unwrap_or(0);
+    let colour_index: std::collections::BTreeMap<&str, usize> =
+        workloads.iter().enumerate().map(|(i, w)| (*w, i)).collect();
+    let colour_of = |w: &str| colour_index.get(w).copied().unwrap_or(0);
     let gpus = placements.nodes.iter().any(|n| n.gpu_milli > 0);
     let mut out = String::from(
         "<h2 id=\"packing\">Packing</h2><p class=\"note\">From packing.csv: one column per node, its height the node's allocatable; each pod a block of its request, coloured by workload (hover for names). Columns past ",
     );
     let _ = write!(out, "{} nodes are not drawn.</p>", svg::MAX_PACK_COLUMNS);
-    for t in packing_times(end, at) {
+    for t in at.iter().filter(|t| **t > end) {
+        let _ = write!(
+            out,
+            "<p class=\"note\">--at {} s is after the end of the run ({} s): not drawn.</p>",
+            crate::output::secs(*t),
+            crate::output::secs(end)
+        );
+    }
+    let within: Vec<SimTime> = at.iter().copied().filter(|t| *t <= end).collect();
+    for t in packing_times(end, &within) {
         let columns = placements.at(t);
         // Resource 0 is cpu, 1 memory, 2 GPUs.
         let build = |resource: usize| -> Vec<PackColumn> {
@@ -849,7 +860,8 @@ mod tests {
 
     #[test]
     fn renders_every_section_and_escapes_names() {
-        let html = render(&inputs(), &[SimTime::from_secs(10)]).unwrap();
+        let html = render(&inputs(), &[SimTime::from_secs(10), SimTime::from_secs(500)]).unwrap();
+        assert!(html.contains("--at 500 s is after the end of the run (100 s)"));
         for id in ["utilisation", "recovery", "availability", "latency", "packing", "checks"] {
             assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
         }
