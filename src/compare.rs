@@ -296,44 +296,24 @@ pub fn runs_csv(group_columns: &[String], rows: &[RunRow]) -> String {
     head.extend(["policy", "seed", "digest"].map(String::from));
     head.extend(METRICS.iter().map(|m| m.to_string()));
     head.push("error".into());
-    let mut out = head.join(",") + "\n";
-    for r in rows {
+    let body = rows.iter().map(|r| {
         let mut cells: Vec<String> = vec![r.run.to_string()];
-        cells.extend(r.group.iter().map(|g| csv_field(g)));
-        cells.extend([csv_field(&r.policy), r.seed.to_string(), r.digest.clone()]);
+        cells.extend(r.group.iter().cloned());
+        cells.extend([r.policy.clone(), r.seed.to_string(), r.digest.clone()]);
         cells.extend(r.values.iter().map(|v| cell(*v)));
-        cells.push(csv_field(r.error.as_deref().unwrap_or("")));
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
+        cells.push(r.error.clone().unwrap_or_default());
+        cells
+    });
+    to_csv(std::iter::once(head).chain(body))
 }
 
-/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
-}
-
-/// Splits one CSV line into fields (the inverse of [`csv_field`] joined by commas).
-pub fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
-            (',', false) => fields.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
+/// Writes rows of cells as CSV (RFC 4180 quoting where needed, `\n` line ends).
+fn to_csv(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row).expect("writing to memory cannot fail");
     }
-    fields.push(cur);
-    fields
+    String::from_utf8(w.into_inner().expect("in memory")).expect("the cells are UTF-8")
 }
 
 /// Mean, sample standard deviation and the 95 % confidence interval of the mean (Student's
@@ -385,10 +365,23 @@ pub fn t975(df: usize) -> f64 {
 /// seed, over the seeds where both have a value).
 pub fn compare_csv(group_columns: &[String], rows: &[RunRow], policies: &[String]) -> String {
     let mut head: Vec<String> = group_columns.to_vec();
-    head.push(
-        "policy,metric,n,mean,sd,ci95_low,ci95_high,diff_n,diff_mean,diff_sd,diff_ci95_low,diff_ci95_high".into(),
+    head.extend(
+        [
+            "policy",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_low",
+            "ci95_high",
+            "diff_n",
+            "diff_mean",
+            "diff_sd",
+            "diff_ci95_low",
+            "diff_ci95_high",
+        ]
+        .map(String::from),
     );
-    let mut out = head.join(",") + "\n";
     // Groups in order of first appearance (the canonical run order).
     let mut groups: Vec<&Vec<String>> = Vec::new();
     for r in rows {
@@ -396,17 +389,16 @@ pub fn compare_csv(group_columns: &[String], rows: &[RunRow], policies: &[String
             groups.push(&r.group);
         }
     }
+    let mut out = vec![head];
     for group in groups {
         let in_group: Vec<RunRow> = rows.iter().filter(|r| &r.group == group).cloned().collect();
         for line in compare_table(&in_group, policies) {
-            let mut cells: Vec<String> = group.iter().map(|g| csv_field(g)).collect();
-            cells.push(csv_field(&line[0]));
-            cells.extend(line[1..].iter().cloned());
-            out.push_str(&cells.join(","));
-            out.push('\n');
+            let mut cells: Vec<String> = group.clone();
+            cells.extend(line);
+            out.push(cells);
         }
     }
-    out
+    to_csv(out)
 }
 
 /// The rows of `compare.csv` for one group of runs, as cells (policy first).
@@ -506,8 +498,13 @@ pub fn substitute(text: &str, params: &[(String, String)]) -> Result<String, Str
 /// Parses a `runs.csv` back into rows (for `kubesim merge`): the header must be the one
 /// [`runs_csv`] writes, with `group_columns` group columns first.
 pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRow>), String> {
-    let mut lines = text.lines();
-    let header = split_csv_line(lines.next().ok_or("empty file")?);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(r)) => r.iter().map(String::from).collect(),
+        Some(Err(e)) => return Err(format!("line 1: {e}")),
+        None => return Err("empty file".into()),
+    };
     let Some(policy_at) = header.iter().position(|h| h == "policy") else {
         return Err("line 1: no policy column: not a runs.csv".into());
     };
@@ -525,9 +522,10 @@ pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRow>), String> 
     }
     let groups = header[1..policy_at].to_vec();
     let mut rows = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let n = i + 2;
-        let f = split_csv_line(line);
+    for record in records {
+        let record = record.map_err(|e| e.to_string())?;
+        let n = record.position().map_or(0, |p| p.line());
+        let f: Vec<&str> = record.iter().collect();
         if f.len() != header.len() {
             return Err(format!("line {n}: {} fields, expected {}", f.len(), header.len()));
         }
@@ -538,19 +536,19 @@ pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRow>), String> 
                 s.parse().map(Some).map_err(|_| format!("line {n}: {s:?} is not a number"))
             }
         };
+        let run = f[0].parse().map_err(|_| format!("line {n}: bad run index {:?}", f[0]))?;
         let seed = f[policy_at + 1].parse().map_err(|_| format!("line {n}: bad seed {:?}", f[policy_at + 1]))?;
         let mut values = Vec::with_capacity(METRICS.len());
         for k in 0..METRICS.len() {
-            values.push(num(&f[policy_at + 3 + k])?);
+            values.push(num(f[policy_at + 3 + k])?);
         }
-        let error = f.last().filter(|e| !e.is_empty()).cloned();
-        let run = f[0].parse().map_err(|_| format!("line {n}: bad run index {:?}", f[0]))?;
+        let error = f.last().filter(|e| !e.is_empty()).map(|e| e.to_string());
         rows.push(RunRow {
             run,
-            group: f[1..policy_at].to_vec(),
-            policy: f[policy_at].clone(),
+            group: f[1..policy_at].iter().map(|x| x.to_string()).collect(),
+            policy: f[policy_at].to_string(),
             seed,
-            digest: f[policy_at + 2].clone(),
+            digest: f[policy_at + 2].to_string(),
             values,
             error,
         });

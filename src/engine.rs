@@ -167,6 +167,8 @@ pub struct RunOptions {
     pub trace_events: bool,
     /// Check the invariants after every event (always on in debug builds).
     pub check_invariants: bool,
+    /// Keep the whole narrative, not only its first 200 lines (teaching mode).
+    pub full_narrative: bool,
 }
 
 /// The result of one check.
@@ -370,7 +372,13 @@ impl Simulation {
             options,
             streams,
             queue: EventQueue::with_capacity(1024),
-            store: Store::new(Journal::new(options.trace_events)),
+            store: Store::new({
+                let mut journal = Journal::new(options.trace_events);
+                if options.full_narrative {
+                    journal.keep_full_narrative();
+                }
+                journal
+            }),
             scheduler,
             kubelets: Kubelets::new(),
             lifecycle: NodeLifecycle::new(),
@@ -555,6 +563,11 @@ impl Simulation {
 
     pub fn journal(&self) -> &Journal {
         &self.store.journal
+    }
+
+    /// The traced scheduling attempts so far, as `decisions.jsonl` lines (not taken).
+    pub fn decisions(&self) -> &[String] {
+        self.scheduler.decisions()
     }
 
     pub fn take_decisions(&mut self) -> Vec<String> {

@@ -270,6 +270,11 @@ impl Scheduler {
     }
 
     /// The decision lines recorded with `--trace decisions`.
+    /// The scheduling attempts traced so far (without taking them).
+    pub fn decisions(&self) -> &[String] {
+        self.trace.as_deref().unwrap_or(&[])
+    }
+
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }

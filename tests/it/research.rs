@@ -279,3 +279,29 @@ spec:
     let m = run_metrics(&sim);
     assert_eq!(m[METRICS.iter().position(|x| *x == "evictions").unwrap()], Some(3.0));
 }
+
+/// Teaching mode: `--narrate` tells the run with the scheduler's reasons, in time order, and
+/// the outputs are the same as without it; `--step` needs a terminal.
+#[test]
+fn narrate_tells_why_and_step_needs_a_terminal() {
+    let (a, b) = (temp_dir("narrate"), temp_dir("narrate-plain"));
+    let told = ok(&["run", "scenarios/ml-model-machine-failure.yaml", "--narrate", "--out", a.to_str().unwrap()]);
+    ok(&["run", "scenarios/ml-model-machine-failure.yaml", "--quiet", "--out", b.to_str().unwrap()]);
+    assert!(told.contains("scheduler binds pod default/ml-model-"), "{told}");
+    assert!(
+        told.contains(
+            "to node cpu-big: score 693 (ImageLocality 0, NodeResourcesBalancedAllocation 100, NodeResourcesFit 93"
+        ),
+        "{told}"
+    );
+    assert!(told.contains("node cpu-big is NotReady (no heartbeat for 50s)"), "{told}");
+    let times: Vec<&str> = told.lines().filter(|l| l.starts_with("  [")).map(|l| &l[3..12]).collect();
+    assert!(times.len() > 15, "{told}");
+    for file in ["pods.csv", "timeseries.csv", "faults.csv", "availability.csv"] {
+        assert_eq!(read(&a, file), read(&b, file), "{file}");
+    }
+    assert!(!a.join("decisions.jsonl").exists(), "decisions.jsonl only with --trace decisions");
+    let o = kubesim(&["run", "scenarios/ml-model-machine-failure.yaml", "--step", "--out", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("need a terminal"), "{}", String::from_utf8_lossy(&o.stderr));
+}
