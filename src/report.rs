@@ -932,6 +932,32 @@ mod tests {
         assert!(html.contains("default scenario=a.yaml nodes=4"), "{html}");
     }
 
+    proptest::proptest! {
+        /// Whatever the files hold, the page is rendered or an error names a file: no panic.
+        #[test]
+        fn any_input_renders_or_names_a_file(
+            which in 0usize..6,
+            cells in proptest::collection::vec("[-0-9a-z.,\"<>&e\n]{0,12}", 0..40),
+        ) {
+            let mut i = inputs();
+            let garbage: String = cells.concat();
+            // Keep each file's header, so that the rows (not only the header) are exercised.
+            let with_header = |text: &Option<String>| {
+                let header = text.as_deref().unwrap_or("").lines().next().unwrap_or("").to_string();
+                Some(format!("{header}\n{garbage}"))
+            };
+            match which {
+                0 => i.timeseries = with_header(&i.timeseries),
+                1 => i.pods = with_header(&i.pods),
+                2 => i.faults = with_header(&i.faults),
+                3 => i.availability = with_header(&i.availability),
+                4 => i.packing = with_header(&i.packing),
+                _ => i.summary = Some(garbage.clone()),
+            }
+            let _ = render(&i, &[SimTime::from_secs(1)]);
+        }
+    }
+
     #[test]
     fn long_runs_are_drawn_in_hours_or_days() {
         assert_eq!(time_unit(1800.0), (1.0, "s"));
