@@ -266,7 +266,7 @@ pub fn render(inputs: &Inputs, at: &[SimTime]) -> Result<String, InputError> {
     }
     if let Some(text) = &inputs.packing {
         toc.push(("packing", "Packing"));
-        body.push_str(&packing_section(text, end, at)?);
+        body.push_str(&packing_section(text, end, at, &faults)?);
     } else if summary.is_some() {
         body.push_str("<h2 id=\"packing\">Packing</h2><p class=\"note\">No packing.csv in this directory (runs of kubesim before it was added do not write it).</p>");
     }
@@ -643,7 +643,17 @@ pub fn packing_times(end: SimTime, at: &[SimTime]) -> Vec<SimTime> {
     times
 }
 
-fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, InputError> {
+/// The fault holding node `node` at `t` seconds, if any: a fault whose target is the node
+/// (a node failure, partition, NotReady condition or removal notice), from its start to its end.
+fn node_fault(faults: &[Fault], node: &str, t: f64) -> Option<String> {
+    faults
+        .iter()
+        .filter(|f| f.target == node && f.start <= t && f.end.is_none_or(|e| e > t))
+        .find(|f| matches!(f.kind.as_str(), "node-failure" | "partition" | "node-not-ready" | "node-removal"))
+        .map(Fault::label)
+}
+
+fn packing_section(text: &str, end: f64, at: &[SimTime], faults: &[Fault]) -> Result<String, InputError> {
     let placements = Placements::parse_csv(text).map_err(|m| err(PACKING, m))?;
     let end =
         if end.is_finite() && end > 0.0 { SimTime::from_micros((end * 1e6).round() as u64) } else { SimTime::ZERO };
@@ -659,7 +669,7 @@ fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, Input
     let colour_of = |w: &str| colour_index.get(w).copied().unwrap_or(0);
     let gpus = placements.nodes.iter().any(|n| n.gpu_milli > 0);
     let mut out = String::from(
-        "<h2 id=\"packing\">Packing</h2><p class=\"note\">From packing.csv: one column per node, its height the node's allocatable; each pod a block of its request, coloured by workload (hover for names). Columns past ",
+        "<h2 id=\"packing\">Packing</h2><p class=\"note\">From packing.csv: one column per node, its height the node's allocatable; each pod a block of its request, coloured by workload (hover for names); a node a fault holds at that instant is red. Columns past ",
     );
     let _ = write!(out, "{} nodes are not drawn.</p>", svg::MAX_PACK_COLUMNS);
     for t in at.iter().filter(|t| **t > end) {
@@ -678,6 +688,7 @@ fn packing_section(text: &str, end: f64, at: &[SimTime]) -> Result<String, Input
             columns
                 .iter()
                 .map(|c| PackColumn {
+                    fault: node_fault(faults, &c.node.name, t.as_secs_f64()),
                     node: c.node.name.clone(),
                     capacity: [c.node.cpu_millis, c.node.memory_bytes, c.node.gpu_milli][resource] as f64,
                     blocks: c

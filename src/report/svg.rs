@@ -442,6 +442,8 @@ pub struct PackColumn {
     pub capacity: f64,
     /// Pods bottom-up: (tooltip, amount, colour index).
     pub blocks: Vec<(String, f64, usize)>,
+    /// A fault holds the node at this instant (faults.csv): drawn red, with the fault's name.
+    pub fault: Option<String>,
 }
 
 /// Most node columns drawn in one packing picture.
@@ -463,12 +465,15 @@ pub fn packing(title: &str, columns: &[PackColumn]) -> String {
         let x = LEFT + (COL + GAP) * i as f64;
         let _ = write!(
             out,
-            r##"<g class="node"><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" fill="#f4f4f4" stroke="#999"/>"##,
+            r##"<g class="node"><title>{}{}</title><rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}"/>"##,
             escape(&c.node),
+            c.fault.as_ref().map(|f| format!(": {}", escape(f))).unwrap_or_default(),
             num(x),
             num(TOP),
             num(COL),
-            num(HEIGHT)
+            num(HEIGHT),
+            if c.fault.is_some() { "#f8d7d7" } else { "#f4f4f4" },
+            if c.fault.is_some() { "#d62728" } else { "#999" }
         );
         let mut used = 0.0;
         for (tooltip, amount, colour) in &c.blocks {
@@ -677,13 +682,23 @@ mod tests {
     fn packing_blocks_stack_to_their_share() {
         let svg = packing(
             "p",
-            &[PackColumn {
-                node: "n<1>".into(),
-                capacity: 4.0,
-                blocks: vec![("a".into(), 1.0, 0), ("b".into(), 1.0, 1)],
-            }],
+            &[
+                PackColumn {
+                    node: "n<1>".into(),
+                    capacity: 4.0,
+                    blocks: vec![("a".into(), 1.0, 0), ("b".into(), 1.0, 1)],
+                    fault: None,
+                },
+                PackColumn {
+                    node: "n2".into(),
+                    capacity: 4.0,
+                    blocks: Vec::new(),
+                    fault: Some("node-failure n2".into()),
+                },
+            ],
         );
         assert_eq!(svg.matches(r#"class="pod""#).count(), 2);
+        assert!(svg.contains("<title>n2: node-failure n2</title>") && svg.contains("#f8d7d7"));
         assert!(svg.contains("50%") && svg.contains("n&lt;1&gt;"));
         // A quarter of the 180-pixel column each.
         assert!(svg.contains(r#"height="45""#));

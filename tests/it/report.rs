@@ -30,6 +30,7 @@ fn report_of_a_shipped_scenario_has_every_section_and_is_deterministic() {
     }
     assert!(html.contains("class=\"fault\""), "fault markers from faults.csv");
     assert!(html.contains("class=\"pod\""), "packing blocks");
+    assert!(html.contains("<title>cpu-big: node-failure cpu-big</title>"), "the failed node marked in the packing");
     assert!(html.contains("<h3>at 90 s:") && html.contains("<h3>at 1800 s:"), "the --at instant and the end");
     assert!(!html.contains("id=\"comparison\""), "no compare.csv, no comparison");
     // Self-contained: nothing fetched.
