@@ -2286,6 +2286,7 @@ impl Simulation {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
+            affinity_pods: 0,
         };
         for &p in self.store.pods_on_node(node) {
             if p != pod && !self.store.pod(p).status.phase.is_terminal() {
@@ -3290,6 +3291,13 @@ impl Simulation {
                     .any(|(v, &p)| v.id != p || v.terminating != store.pod(p).meta.is_terminating())
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
+            }
+            let with_terms = info.pods.iter().filter(|v| v.spec.affinity.has_pod_affinity()).count() as u32;
+            if info.affinity_pods != with_terms {
+                return Err(format!(
+                    "scheduler counts {} pods with affinity terms on node {}, its pod list {with_terms}",
+                    info.affinity_pods, info.name
+                ));
             }
             if info.pod_count != count
                 || info.requested.milli_cpu != requested.milli_cpu

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kubesim::engine::{RunOptions, Simulation};
 use kubesim::scenario::{Scenario, SourceLoader};
 
-use crate::support::{parse, run};
+use crate::support::{parse, passes, run};
 
 /// Files by name, for `csv:` shapes.
 struct Files(BTreeMap<&'static str, &'static str>);
@@ -56,19 +56,6 @@ fn pod(name: &str, annotations: &str, resources: &str) -> String {
     format!(
         "    - inline: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, labels: {{app: web}}, annotations: {{{annotations}}}}}, spec: {{containers: [{{name: c, resources: {resources}}}]}}}}"
     )
-}
-
-fn passes(text: &str) -> Simulation {
-    let sim = run(parse(text), None);
-    let failed: Vec<String> = sim
-        .check_results()
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{} (actual: {})", r.text, r.actual))
-        .collect();
-    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
-    assert_eq!(sim.check_results().len(), sim.scenario().checks.len());
-    sim
 }
 
 /// 100 rps over 3 ready pods: 100,000 mrps / 3 = 33,333 rest 1, so pod a (created first) serves
