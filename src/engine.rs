@@ -774,6 +774,7 @@ impl Simulation {
             }
             Event::Sample => {
                 let mut sample = Sample::take(now, &self.store);
+                sample.gpu = crate::metrics::gpu_fragmentation(&self.store, self.scheduler.cache());
                 sample.traffic = self.traffic.services().iter().map(|s| (s.offered, s.served, s.dropped)).collect();
                 self.recorder.push(sample);
                 let next = now + self.recorder.interval;
