@@ -21,7 +21,7 @@ use crate::scheduler::config::DEFAULT_SCHEDULER_NAME;
 
 /// The metrics of one run, in column order (see `docs/metrics.md`); `None` where a metric has
 /// nothing to measure (no Job, no fault, ...).
-pub const METRICS: [&str; 27] = [
+pub const METRICS: [&str; 28] = [
     "checks_failed",
     "pods_created",
     "pods_scheduled",
@@ -39,6 +39,7 @@ pub const METRICS: [&str; 27] = [
     "nodes_used_max",
     "cpu_stranded_mean",
     "memory_stranded_mean",
+    "gpu_fragmentation_mean",
     "preemptions",
     "evictions",
     "jobs_completed",
@@ -190,6 +191,10 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
         samples.iter().map(|s| f64::from(s.nodes_used)).reduce(f64::max),
         time_weighted(samples, |s| ratio(s.cpu_stranded_milli, s.cpu_allocatable_milli)),
         time_weighted(samples, |s| ratio(s.memory_stranded_bytes, s.memory_allocatable_bytes)),
+        samples
+            .iter()
+            .any(|s| s.gpu.is_some())
+            .then(|| time_weighted(samples, |s| s.gpu.map_or(0.0, |(free, frag)| ratio(frag, free))).unwrap_or(0.0)),
         Some(store.stats.pods_preempted as f64),
         Some(evictions as f64),
         Some(jobs_completed as f64),

@@ -774,6 +774,7 @@ impl Simulation {
             }
             Event::Sample => {
                 let mut sample = Sample::take(now, &self.store);
+                sample.gpu = crate::metrics::gpu_fragmentation(&self.store, self.scheduler.cache());
                 sample.traffic = self.traffic.services().iter().map(|s| (s.offered, s.served, s.dropped)).collect();
                 self.recorder.push(sample);
                 let next = now + self.recorder.interval;
@@ -3330,9 +3331,10 @@ impl Simulation {
                 return Err(format!("bound pod {} appears on {} node lists", pod.meta.key(), seen[p.index()]));
             }
             let Some(node) = pod.status.node else { continue };
-            // A container runs only on a live machine: a crash stops them all.
+            // A container runs only on a live machine: a crash stops them all, and a deleted
+            // Node's machine is gone with it (its pods wait for the pod garbage collector).
             if matches!(pod.status.container, crate::api::pod::ContainerState::Running { .. })
-                && !self.kubelets.is_up(node)
+                && (!self.kubelets.is_up(node) || store.is_node_removed(node))
             {
                 return Err(format!(
                     "pod {} has a running container on node {}, whose machine is down",

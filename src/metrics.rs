@@ -26,6 +26,10 @@ pub struct Sample {
     /// pod's requests fit: capacity the current demand cannot use (0 when nothing is pending).
     pub cpu_stranded_milli: i64,
     pub memory_stranded_bytes: i64,
+    /// On clusters with GPU devices: (free GPU milli, fragmented GPU milli) — the FGD paper's
+    /// fragmentation of every live node's free devices, weighted over the GPU shapes of the
+    /// live pods (`None` without GPU devices).
+    pub gpu: Option<(i64, i64)>,
     /// Σ requests of pods on nodes (cpu in millicores, memory in bytes).
     pub cpu_requested_milli: i64,
     pub cpu_allocatable_milli: i64,
@@ -37,6 +41,40 @@ pub struct Sample {
     pub api_writes_total: u64,
     /// (offered, served, dropped) mrps of each loaded Service, in `Traffic::services` order.
     pub traffic: Vec<(u64, u64, u64)>,
+}
+
+/// The cluster's GPU fragmentation from the scheduler's view of its devices: Σ over nodes of
+/// the free milli per device, and Σ of the expected fragmentation `F_n(M)` (Weng et al.,
+/// ATC'23) over the target distribution `M` of the live pods' GPU shapes, weighted by count;
+/// `None` when no node has GPU devices. Integer milli (the weighted mean is rounded down).
+pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::NodeInfo]) -> Option<(i64, i64)> {
+    use crate::api::resources::GpuRequest;
+    use crate::scheduler::plugins::fgd::{TargetShape, weighted_fragmentation};
+    let mut counts: std::collections::BTreeMap<GpuRequest, i64> = std::collections::BTreeMap::new();
+    for id in store.live_pods() {
+        let pod = store.pod(id);
+        let request = GpuRequest::of(&pod.spec.requests);
+        if request.uses_devices() && !pod.status.phase.is_terminal() {
+            *counts.entry(request).or_insert(0) += 1;
+        }
+    }
+    let shapes: Vec<TargetShape> =
+        counts.into_iter().map(|(request, weight)| TargetShape { request, weight }).collect();
+    let total: i128 = shapes.iter().map(|s| i128::from(s.weight)).sum();
+    let (mut free, mut fragmented, mut any) = (0i64, 0i128, false);
+    for id in store.node_ids() {
+        let Some(info) = nodes.get(id.index()) else { continue };
+        let devices = info.gpu_free();
+        if devices.is_empty() {
+            continue;
+        }
+        any = true;
+        free += devices.iter().map(|&f| f.max(0)).sum::<i64>();
+        if total > 0 {
+            fragmented += weighted_fragmentation(&devices, &shapes);
+        }
+    }
+    any.then(|| (free, if total > 0 { (fragmented / total) as i64 } else { 0 }))
 }
 
 impl Sample {
@@ -57,6 +95,7 @@ impl Sample {
             nodes_used: 0,
             cpu_stranded_milli: 0,
             memory_stranded_bytes: 0,
+            gpu: None,
             cpu_requested_milli: 0,
             cpu_allocatable_milli: 0,
             memory_requested_bytes: 0,

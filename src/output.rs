@@ -340,6 +340,11 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     for name in &scalar_names {
         let _ = write!(out, ",{name}_requested,{name}_allocatable");
     }
+    // With GPU devices: the free and the fragmented GPU milli.
+    let gpus = samples.iter().any(|s| s.gpu.is_some());
+    if gpus {
+        out.push_str(",gpu_free_milli,gpu_fragmented_milli");
+    }
     // One triple of columns per loaded Service (none without spec.load).
     let services = sim.traffic().services();
     for s in services {
@@ -374,6 +379,10 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
         for name in &scalar_names {
             let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
             let _ = write!(out, ",{req},{alloc}");
+        }
+        if gpus {
+            let (free, fragmented) = s.gpu.unwrap_or_default();
+            let _ = write!(out, ",{free},{fragmented}");
         }
         for i in 0..services.len() {
             let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();

@@ -305,3 +305,44 @@ fn narrate_tells_why_and_step_needs_a_terminal() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("need a terminal"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// GPU fragmentation as in the FGD paper: a node with 2 devices; a pod holds 500 milli of one.
+/// The live GPU pods are that share and a pending pod asking both devices whole: for the share
+/// both devices can serve it (0 fragmented); for the whole pair only one device is whole, so
+/// all 1,500 free milli are fragmented. Weighted equally: 750 of 1,500 free, a rate of 0.5.
+#[test]
+fn gpu_fragmentation_follows_the_fgd_definition() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: frag}
+spec:
+  until: 1m
+  cluster:
+    nodes: [{name: g, allocatable: {cpu: "64", memory: 256Gi, nvidia.com/gpu: "2", pods: "110"}}]
+  manifests:
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: share}, spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "1", kubesim.io/gpu-milli: "500"}, limits: {kubesim.io/gpu-milli: "500"}}}]}}
+    - inline: {apiVersion: v1, kind: Pod, metadata: {name: whole}, spec: {containers: [{name: c, image: x, resources: {requests: {cpu: "1", nvidia.com/gpu: "2"}, limits: {nvidia.com/gpu: "2"}}}]}}
+"#;
+    let mut sim = Simulation::new(Arc::new(parse(text)), None, None, RunOptions::default());
+    sim.run().unwrap();
+    let ts = kubesim::output::timeseries_csv(&sim);
+    let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    let last: Vec<&str> = ts.lines().last().unwrap().split(',').collect();
+    let col =
+        |name: &str| last[header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"))];
+    assert_eq!((col("gpu_free_milli"), col("gpu_fragmented_milli")), ("1500", "750"));
+    let m = run_metrics(&sim);
+    assert_eq!(m[METRICS.iter().position(|x| *x == "gpu_fragmentation_mean").unwrap()], Some(0.5));
+    // Without GPUs there are no GPU columns and no value.
+    let plain = kubesim::output::timeseries_csv(&{
+        let mut s = Simulation::new(
+            Arc::new(crate::support::load(&crate::support::root().join("scenarios/ml-model-machine-failure.yaml"))),
+            None,
+            None,
+            RunOptions::default(),
+        );
+        s.run().unwrap();
+        s
+    });
+    assert!(!plain.lines().next().unwrap().contains("gpu_free_milli"));
+}
