@@ -414,6 +414,15 @@ fn timeseries_section(text: &str, faults: &[Fault], end: f64) -> Result<String, 
                 series.push(Series { name: format!("{name} stranded"), points, step: true });
             }
         }
+        // GPU fragmentation (the FGD paper's), when the cluster has GPU devices.
+        if let (Ok(fc), Ok(free)) = (t.col("gpu_fragmented_milli"), t.col("gpu_free_milli")) {
+            let mut points = Vec::new();
+            for (i, x) in times.iter().enumerate() {
+                let (v, a) = (t.num(i, fc)?.unwrap_or(0.0), t.num(i, free)?.unwrap_or(0.0));
+                points.push((*x / unit, if a > 0.0 { v / a } else { 0.0 }));
+            }
+            series.push(Series { name: "gpu fragmented ÷ free".into(), points, step: true });
+        }
         if !series.is_empty() {
             let y_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.05f64, f64::max);
             nodes_chart.push_str(
@@ -432,7 +441,7 @@ fn timeseries_section(text: &str, faults: &[Fault], end: f64) -> Result<String, 
         }
     }
     Ok(format!(
-        "<h2 id=\"utilisation\">Utilisation and pending pods</h2><p class=\"note\">From timeseries.csv ({} samples): requests of bound, non-terminal pods over the allocatable of the existing nodes. Red: faults from faults.csv, a dashed line at the start, shaded until the end. Then, when the run wrote them, nodes used and stranded capacity (free cpu or memory that no pending pod fits).</p>{}{}",
+        "<h2 id=\"utilisation\">Utilisation and pending pods</h2><p class=\"note\">From timeseries.csv ({} samples): requests of bound, non-terminal pods over the allocatable of the existing nodes. Red: faults from faults.csv, a dashed line at the start, shaded until the end. Then, when the run wrote them, nodes used, stranded capacity (free cpu or memory that no pending pod fits) and, with GPU devices, the share of free GPU that is fragmented.</p>{}{}",
         times.len(),
         chart.render(300.0),
         pods.render(260.0)
@@ -860,7 +869,7 @@ mod tests {
     fn inputs() -> Inputs {
         Inputs {
             summary: Some(SUMMARY_JSON.into()),
-            timeseries: Some("time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes,nvidia.com/gpu_requested,nvidia.com/gpu_allocatable\n0,1,1,2,0,0,0,0,0,0,4000,0,100,5,0,4000,100,0,2\n50,1,1,0,2,2,0,0,0,2000,4000,50,100,3,1,0,0,1,2\n100,1,1,0,2,2,0,0,0,2000,4000,50,100,0,1,0,0,1,2\n".into()),
+            timeseries: Some("time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes,nvidia.com/gpu_requested,nvidia.com/gpu_allocatable,gpu_free_milli,gpu_fragmented_milli\n0,1,1,2,0,0,0,0,0,0,4000,0,100,5,0,4000,100,0,2,2000,0\n50,1,1,0,2,2,0,0,0,2000,4000,50,100,3,1,0,0,1,2,1000,500\n100,1,1,0,2,2,0,0,0,2000,4000,50,100,0,1,0,0,1,2,1000,500\n".into()),
             pods: Some("namespace,name,owner,node,created_s,scheduled_s,ready_s,finished_s,phase,restarts,reason\ndefault,<img src=x onerror=alert(1)>,,n1,0,1,3,,Running,0,\ndefault,b,,,0,,,,Pending,0,\n".into()),
             faults: Some("start_s,source,kind,target,nodes,pods_hit,pod,repair_s,end_s,recovered_s,time_to_recover_s\n40,scripted,node-failure,<b>n1</b>,1,2,,20,60,65,25\n".into()),
             availability: Some("kind,name,desired,min_ready,time_below_desired_s,episodes,longest_episode_s,zero_endpoints_s,dropped_requests,retries,time_lost_s\ndeployment,default/web,2,0,25,1,25,,,,\n".into()),
@@ -885,6 +894,7 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("nvidia.com/gpu"));
         assert!(html.contains("Nodes and nodes used") && html.contains("cpu stranded"));
+        assert!(html.contains("gpu fragmented ÷ free"));
         assert!(html.contains("at 10 s") && html.contains("at 100 s"));
         assert!(html.contains("GPUs at 100 s") && html.contains("1 GPU"));
         // No external resources.
