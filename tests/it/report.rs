@@ -163,8 +163,9 @@ fn load_in_browser(browser: &Path, page: &Path, profile: &Path) -> (String, Stri
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        // Files, not pipes: a full pipe would stall the browser while this waits for it.
+        .stdout(Stdio::from(std::fs::File::create(profile.with_extension("dom")).expect("dom file")))
+        .stderr(Stdio::from(std::fs::File::create(profile.with_extension("log")).expect("log file")))
         .spawn()
         .expect("the browser starts");
     // A wall-clock deadline for a hung browser: test code, not the simulator.
@@ -180,9 +181,13 @@ fn load_in_browser(browser: &Path, page: &Path, profile: &Path) -> (String, Stri
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let output = child.wait_with_output().expect("output");
-    assert!(output.status.success(), "browser failed: {}", String::from_utf8_lossy(&output.stderr));
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    let status = child.wait().expect("wait");
+    let read = |ext: &str| {
+        String::from_utf8_lossy(&std::fs::read(profile.with_extension(ext)).unwrap_or_default()).into_owned()
+    };
+    let (dom, log) = (read("dom"), read("log"));
+    assert!(status.success(), "browser failed: {log}");
+    (dom, log)
 }
 
 #[test]
