@@ -90,7 +90,8 @@ pub struct RunArgs {
     /// Print the packing of pods on nodes (cpu and memory requests) at the end of the run.
     #[arg(long)]
     pub show_packing: bool,
-    /// Print the packing at this virtual time (e.g. 10m; repeatable; implies --show-packing).
+    /// Print the packing at this virtual time (e.g. 10m; repeatable); add --show-packing for
+    /// the end of the run too.
     #[arg(long, value_parser = parse_at)]
     pub show_packing_at: Vec<SimTime>,
 }
