@@ -8,6 +8,7 @@ pub mod compare;
 pub mod narrate;
 pub mod pack;
 pub mod policy_process;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub enum Command {
     Sweep(compare::SweepArgs),
     /// Join the runs.csv of sweep shards into the result of the whole sweep.
     Merge(compare::MergeArgs),
+    /// Write RESULTS_DIR/report.html: charts and tables of a run's (or a comparison's) outputs.
+    Report(report::ReportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +87,13 @@ pub struct RunArgs {
     /// Like --narrate, running freely to this virtual time (e.g. 10m), then stepping.
     #[arg(long, value_parser = parse_at)]
     pub break_at: Option<SimTime>,
+    /// Print the packing of pods on nodes (cpu and memory requests) at the end of the run.
+    #[arg(long)]
+    pub show_packing: bool,
+    /// Print the packing at this virtual time (e.g. 10m; repeatable); add --show-packing for
+    /// the end of the run too.
+    #[arg(long, value_parser = parse_at)]
+    pub show_packing_at: Vec<SimTime>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -189,6 +199,7 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Compare(args) => compare::run_compare(args),
         Command::Sweep(args) => compare::run_sweep(args),
         Command::Merge(args) => compare::run_merge(args),
+        Command::Report(report_args) => report::run(report_args),
     }
 }
 
@@ -293,6 +304,9 @@ fn run(args: RunArgs) -> i32 {
     let failed = checks.iter().filter(|c| !c.passed).count();
     if !args.quiet {
         print_story(&sim, &out_dir, &written, !teaching);
+    }
+    if args.show_packing || !args.show_packing_at.is_empty() {
+        report::print_packing(&sim, &args.show_packing_at, args.show_packing);
     }
     let until_flag = args.until.map(|u| format!(" --until {u}")).unwrap_or_default();
     println!(

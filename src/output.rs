@@ -1,4 +1,4 @@
-//! Run outputs: `summary.json`, `pods.csv`, `timeseries.csv`, and with tracing
+//! Run outputs: `summary.json`, `pods.csv`, `timeseries.csv`, `packing.csv`, and with tracing
 //! `decisions.jsonl` and `events.jsonl`; see `docs/metrics.md` for every column.
 //!
 //! Rendering is pure (strings from a finished simulation). Writing is the one place below the
@@ -520,6 +520,7 @@ pub fn render_all(
         ("timeseries.csv", timeseries_csv(sim)),
         ("faults.csv", faults_csv(sim)),
         ("availability.csv", availability_csv(sim)),
+        ("packing.csv", crate::packing_view::Placements::from_sim(sim).to_csv()),
     ];
     if trace_decisions {
         let lines = sim.take_decisions();
