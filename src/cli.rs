@@ -4,9 +4,12 @@
 //! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
+pub mod compare;
 pub mod import;
+pub mod narrate;
 pub mod pack;
 pub mod policy_process;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +41,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pack a vector bin packing instance (.vbp) onto identical nodes with a scheduling policy.
     Pack(pack::PackArgs),
+    /// Run a scenario under several policies over several seeds and compare them.
+    Compare(compare::CompareArgs),
+    /// Run scenarios x parameter values x policies x seeds (or one shard of them).
+    Sweep(compare::SweepArgs),
+    /// Join the runs.csv of sweep shards into the result of the whole sweep.
+    Merge(compare::MergeArgs),
+    /// Write RESULTS_DIR/report.html: charts and tables of a run's (or a comparison's) outputs.
+    Report(report::ReportArgs),
     /// Write a scenario that replays a trace (openb, or the generic pod CSV).
     Import(import::ImportArgs),
 }
@@ -68,6 +79,24 @@ pub struct RunArgs {
     /// first journal record that differs (exit code 4 if any does).
     #[arg(long)]
     pub verify_determinism: bool,
+    /// Tell the whole run as it happens, in plain words: what changed, which controller
+    /// reacted, why the scheduler chose each node.
+    #[arg(long)]
+    pub narrate: bool,
+    /// Like --narrate, pausing after every event that told something (Enter: next, c: run to
+    /// the end, q: stop); needs a terminal.
+    #[arg(long)]
+    pub step: bool,
+    /// Like --narrate, running freely to this virtual time (e.g. 10m), then stepping.
+    #[arg(long, value_parser = parse_at)]
+    pub break_at: Option<SimTime>,
+    /// Print the packing of pods on nodes (cpu and memory requests) at the end of the run.
+    #[arg(long)]
+    pub show_packing: bool,
+    /// Print the packing at this virtual time (e.g. 10m; repeatable); add --show-packing for
+    /// the end of the run too.
+    #[arg(long, value_parser = parse_at)]
+    pub show_packing_at: Vec<SimTime>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -170,6 +199,10 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Run(run_args) => run(run_args),
         Command::Explain(explain_args) => explain(explain_args),
         Command::Pack(pack_args) => pack::run(pack_args),
+        Command::Compare(args) => compare::run_compare(args),
+        Command::Sweep(args) => compare::run_sweep(args),
+        Command::Merge(args) => compare::run_merge(args),
+        Command::Report(report_args) => report::run(report_args),
         Command::Import(import_args) => import::run(import_args),
     }
 }
@@ -222,11 +255,37 @@ fn run(args: RunArgs) -> i32 {
     };
     let trace_decisions = args.trace.contains(&Trace::Decisions);
     let trace_events = args.trace.contains(&Trace::Events);
-    let options = RunOptions { trace_decisions, trace_events, check_invariants: args.check_invariants };
-    // To compare journals, the first run keeps its records too.
-    let first_options = RunOptions { trace_events: trace_events || args.verify_determinism, ..options };
+    let teaching = args.narrate || args.step || args.break_at.is_some();
+    let options =
+        RunOptions { trace_decisions, trace_events, check_invariants: args.check_invariants, full_narrative: teaching };
+    // To compare journals, the first run keeps its records too; the teaching mode reads every
+    // scheduling decision.
+    let first_options = RunOptions {
+        trace_events: trace_events || args.verify_determinism,
+        trace_decisions: trace_decisions || teaching,
+        ..options
+    };
     let mut sim = Simulation::new(scenario.clone(), args.seed, args.until, first_options);
-    let outcome = sim.run();
+    let outcome = if teaching {
+        if !args.quiet {
+            println!(
+                "kubesim {}: scenario {} ({}), seed {}",
+                output::VERSION,
+                scenario.name,
+                scenario.file,
+                sim.seed()
+            );
+        }
+        match narrate::run_narrated(&mut sim, args.step, args.break_at) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    } else {
+        sim.run()
+    };
     let stopped_early = match &outcome {
         Ok(()) => None,
         Err(e) => Some(e.to_string()),
@@ -248,7 +307,10 @@ fn run(args: RunArgs) -> i32 {
     let checks = sim.check_results();
     let failed = checks.iter().filter(|c| !c.passed).count();
     if !args.quiet {
-        print_story(&sim, &out_dir, &written);
+        print_story(&sim, &out_dir, &written, !teaching);
+    }
+    if args.show_packing || !args.show_packing_at.is_empty() {
+        report::print_packing(&sim, &args.show_packing_at, args.show_packing);
     }
     let until_flag = args.until.map(|u| format!(" --until {u}")).unwrap_or_default();
     println!(
@@ -345,7 +407,7 @@ fn explain(args: ExplainArgs) -> i32 {
     code
 }
 
-fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str]) {
+fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str], with_story: bool) {
     let scenario = sim.scenario();
     let stats = sim.stats();
     println!("kubesim {}: scenario {} ({}), seed {}", output::VERSION, scenario.name, scenario.file, sim.seed());
@@ -359,7 +421,7 @@ fn print_story(sim: &Simulation, out_dir: &Path, written: &[&str]) {
         stats.unschedulable_attempts
     );
     let story = sim.journal().narrative_text();
-    if !story.is_empty() {
+    if with_story && !story.is_empty() {
         println!("what happened:");
         print!("{story}");
     }

@@ -21,30 +21,48 @@ use crate::scheduler::config::DEFAULT_SCHEDULER_NAME;
 
 /// The metrics of one run, in column order (see `docs/metrics.md`); `None` where a metric has
 /// nothing to measure (no Job, no fault, ...).
-pub const METRICS: [&str; 18] = [
+pub const METRICS: [&str; 28] = [
     "checks_failed",
     "pods_created",
     "pods_scheduled",
     "unschedulable_attempts",
+    "queueing_delay_mean_s",
     "scheduling_latency_p50_s",
     "scheduling_latency_p99_s",
     "startup_latency_p50_s",
     "startup_latency_p99_s",
+    "startup_slo_met",
     "pending_pods_mean",
     "cpu_allocated_mean",
     "memory_allocated_mean",
+    "nodes_used_mean",
+    "nodes_used_max",
+    "cpu_stranded_mean",
+    "memory_stranded_mean",
+    "gpu_fragmentation_mean",
     "preemptions",
+    "evictions",
     "jobs_completed",
     "job_completion_mean_s",
+    "job_completion_p50_s",
     "job_completion_p95_s",
+    "job_completion_p99_s",
     "makespan_s",
     "time_below_desired_s",
     "mttr_s",
 ];
 
+/// The reasons a pod was deleted that count as evictions: the taint manager, the Eviction API
+/// (drains), the pod garbage collector (its node was deleted).
+const EVICTION_REASONS: [&str; 3] = ["DeletionByTaintManager", "EvictionByEvictionAPI", "DeletionByPodGC"];
+
 /// One run's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRow {
+    /// The run's index in the whole sweep's canonical order (shards keep it).
+    pub run: usize,
+    /// The sweep cell: the scenario's label and the parameter values (empty for `compare`).
+    pub group: Vec<String>,
     pub policy: String,
     pub seed: u64,
     pub digest: String,
@@ -152,37 +170,80 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let below: f64 = sim.availability().workloads().map(|w| w.below.at(sim.now()).1.as_secs_f64()).sum();
     let failed = sim.check_results().iter().filter(|c| !c.passed).count();
     let stats = sim.stats();
+    let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
+    let p99_startup = percentile(&startup, 99.0);
+    let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_str())).count();
     vec![
         Some(failed as f64),
         Some(stats.pods_created as f64),
         Some(stats.pods_scheduled as f64),
         Some(stats.unschedulable_attempts as f64),
+        queueing,
         percentile(&scheduling, 50.0),
         percentile(&scheduling, 99.0),
         percentile(&startup, 50.0),
-        percentile(&startup, 99.0),
+        p99_startup,
+        p99_startup.map(|p| if p <= 5.0 { 1.0 } else { 0.0 }),
         time_weighted(samples, |s| f64::from(s.pods_pending)),
         time_weighted(samples, |s| ratio(s.cpu_requested_milli, s.cpu_allocatable_milli)),
         time_weighted(samples, |s| ratio(s.memory_requested_bytes, s.memory_allocatable_bytes)),
+        time_weighted(samples, |s| f64::from(s.nodes_used)),
+        samples.iter().map(|s| f64::from(s.nodes_used)).reduce(f64::max),
+        time_weighted(samples, |s| ratio(s.cpu_stranded_milli, s.cpu_allocatable_milli)),
+        time_weighted(samples, |s| ratio(s.memory_stranded_bytes, s.memory_allocatable_bytes)),
+        samples
+            .iter()
+            .any(|s| s.gpu.is_some())
+            .then(|| time_weighted(samples, |s| s.gpu.map_or(0.0, |(free, frag)| ratio(frag, free))).unwrap_or(0.0)),
         Some(store.stats.pods_preempted as f64),
+        Some(evictions as f64),
         Some(jobs_completed as f64),
         completion_mean,
+        percentile(&completions, 50.0),
         percentile(&completions, 95.0),
+        percentile(&completions, 99.0),
         makespan.map(|t| t.as_secs_f64()),
         Some(below),
         crate::availability::mttr(sim.fault_log()).map(|d| d.as_secs_f64()),
     ]
 }
 
-/// Runs every (policy, seed) pair on `jobs` threads; rows in (policy, seed) order.
+/// One scenario variant of a sweep: its cell (scenario label, parameter values), its policy,
+/// and the scenario with that policy as its default profile.
+#[derive(Clone)]
+pub struct Variant {
+    pub group: Vec<String>,
+    pub policy: String,
+    pub scenario: Arc<Scenario>,
+}
+
+/// The runs of a sweep in canonical order — variants in order, each over the seeds — and of
+/// shard `shard` of `shards` the ones whose index is `shard` modulo `shards`.
+pub fn tasks(variants: usize, seeds: &[u64], shard: usize, shards: usize) -> Vec<Task> {
+    (0..variants)
+        .flat_map(|v| seeds.iter().map(move |&s| (v, s)))
+        .enumerate()
+        .filter(|(i, _)| i % shards.max(1) == shard)
+        .map(|(run, (variant, seed))| Task { run, variant, seed })
+        .collect()
+}
+
+/// One run to do: its canonical index, its variant, its seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub run: usize,
+    pub variant: usize,
+    pub seed: u64,
+}
+
+/// Runs the tasks (variant index, seed) on `jobs` threads; rows in task order.
 /// `progress(done, total)` is called after each run, from the worker threads.
 pub fn run_all(
-    variants: &[(String, Arc<Scenario>)],
-    seeds: &[u64],
+    variants: &[Variant],
+    tasks: &[Task],
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<RunRow> {
-    let tasks: Vec<(usize, u64)> = (0..variants.len()).flat_map(|v| seeds.iter().map(move |&s| (v, s))).collect();
     let total = tasks.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -193,12 +254,14 @@ pub fn run_all(
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(v, seed)) = tasks.get(i) else { break };
-                    let (name, scenario) = &variants[v];
-                    let mut sim = Simulation::new(scenario.clone(), Some(seed), None, RunOptions::default());
+                    let Some(&Task { run, variant: v, seed }) = tasks.get(i) else { break };
+                    let variant = &variants[v];
+                    let mut sim = Simulation::new(variant.scenario.clone(), Some(seed), None, RunOptions::default());
                     let outcome = sim.run();
                     let row = RunRow {
-                        policy: name.clone(),
+                        run,
+                        group: variant.group.clone(),
+                        policy: variant.policy.clone(),
                         seed,
                         digest: sim.digest(),
                         values: run_metrics(&sim),
@@ -230,15 +293,32 @@ pub fn cell(v: Option<f64>) -> String {
     }
 }
 
-/// `runs.csv`: one row per run.
-pub fn runs_csv(rows: &[RunRow]) -> String {
-    let mut out = format!("policy,seed,digest,{},error\n", METRICS.join(","));
-    for r in rows {
-        let values: Vec<String> = r.values.iter().map(|v| cell(*v)).collect();
-        let error = r.error.as_deref().unwrap_or("").replace([',', '\n'], " ");
-        out.push_str(&format!("{},{},{},{},{error}\n", r.policy, r.seed, r.digest, values.join(",")));
+/// `runs.csv`: one row per run, after the group columns (`group_columns`, e.g. `scenario`
+/// and the parameter names of a sweep; none for `compare`).
+pub fn runs_csv(group_columns: &[String], rows: &[RunRow]) -> String {
+    let mut head: Vec<String> = vec!["run".to_string()];
+    head.extend(group_columns.iter().cloned());
+    head.extend(["policy", "seed", "digest"].map(String::from));
+    head.extend(METRICS.iter().map(|m| m.to_string()));
+    head.push("error".into());
+    let body = rows.iter().map(|r| {
+        let mut cells: Vec<String> = vec![r.run.to_string()];
+        cells.extend(r.group.iter().cloned());
+        cells.extend([r.policy.clone(), r.seed.to_string(), r.digest.clone()]);
+        cells.extend(r.values.iter().map(|v| cell(*v)));
+        cells.push(r.error.clone().unwrap_or_default());
+        cells
+    });
+    to_csv(std::iter::once(head).chain(body))
+}
+
+/// Writes rows of cells as CSV (RFC 4180 quoting where needed, `\n` line ends).
+fn to_csv(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row).expect("writing to memory cannot fail");
     }
-    out
+    String::from_utf8(w.into_inner().expect("in memory")).expect("the cells are UTF-8")
 }
 
 /// Mean, sample standard deviation and the 95 % confidence interval of the mean (Student's
@@ -288,18 +368,45 @@ pub fn t975(df: usize) -> f64 {
 /// `compare.csv`: per policy and metric, the summary over seeds, and for every policy but the
 /// baseline (the first) the summary of the paired differences (policy − baseline, seed by
 /// seed, over the seeds where both have a value).
-pub fn compare_csv(rows: &[RunRow], policies: &[String]) -> String {
-    let mut out = String::from(
-        "policy,metric,n,mean,sd,ci95_low,ci95_high,diff_n,diff_mean,diff_sd,diff_ci95_low,diff_ci95_high\n",
+pub fn compare_csv(group_columns: &[String], rows: &[RunRow], policies: &[String]) -> String {
+    let mut head: Vec<String> = group_columns.to_vec();
+    head.extend(
+        [
+            "policy",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_low",
+            "ci95_high",
+            "diff_n",
+            "diff_mean",
+            "diff_sd",
+            "diff_ci95_low",
+            "diff_ci95_high",
+        ]
+        .map(String::from),
     );
-    for line in compare_table(rows, policies) {
-        out.push_str(&line.join(","));
-        out.push('\n');
+    // Groups in order of first appearance (the canonical run order).
+    let mut groups: Vec<&Vec<String>> = Vec::new();
+    for r in rows {
+        if !groups.contains(&&r.group) {
+            groups.push(&r.group);
+        }
     }
-    out
+    let mut out = vec![head];
+    for group in groups {
+        let in_group: Vec<RunRow> = rows.iter().filter(|r| &r.group == group).cloned().collect();
+        for line in compare_table(&in_group, policies) {
+            let mut cells: Vec<String> = group.clone();
+            cells.extend(line);
+            out.push(cells);
+        }
+    }
+    to_csv(out)
 }
 
-/// The rows of `compare.csv`, as cells.
+/// The rows of `compare.csv` for one group of runs, as cells (policy first).
 pub fn compare_table(rows: &[RunRow], policies: &[String]) -> Vec<Vec<String>> {
     let baseline = policies.first();
     let of = |policy: &str, m: usize| -> Vec<(u64, f64)> {
@@ -342,6 +449,116 @@ fn push_summary(cells: &mut Vec<String>, s: Option<Summary>) {
             cells.push(cell(s.ci95.map(|c| c.1)));
         }
     }
+}
+
+/// Replaces `${name}` and `${name:-default}` in a scenario's text by `params[name]` (or the
+/// default): the parameters of a sweep. A placeholder without a value or a default is an
+/// error naming its line; `params` names that the text never uses are errors too (a typo
+/// would otherwise sweep nothing).
+pub fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut used = vec![false; params.len()];
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let line = text[..text.len() - rest.len() + start].matches('\n').count() + 1;
+        let Some(end) = after.find('}') else {
+            return Err(format!("line {line}: unterminated placeholder ${{..."));
+        };
+        let inner = &after[..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        let valid = !name.is_empty()
+            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!("line {line}: invalid placeholder ${{{inner}}}: a name is letters, digits and _"));
+        }
+        match params.iter().position(|(n, _)| n == name) {
+            Some(i) => {
+                used[i] = true;
+                out.push_str(&params[i].1);
+            }
+            None => match default {
+                Some(d) => out.push_str(d),
+                None => {
+                    return Err(format!(
+                        "line {line}: no value for ${{{name}}}: pass --param {name}=... or write ${{{name}:-DEFAULT}}"
+                    ));
+                }
+            },
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    if let Some(i) = used.iter().position(|u| !u) {
+        return Err(format!("--param {}: the scenario has no ${{{}}} placeholder", params[i].0, params[i].0));
+    }
+    Ok(out)
+}
+
+/// Parses a `runs.csv` back into rows (for `kubesim merge`): the header must be the one
+/// [`runs_csv`] writes, with `group_columns` group columns first.
+pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRow>), String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(r)) => r.iter().map(String::from).collect(),
+        Some(Err(e)) => return Err(format!("line 1: {e}")),
+        None => return Err("empty file".into()),
+    };
+    let Some(policy_at) = header.iter().position(|h| h == "policy") else {
+        return Err("line 1: no policy column: not a runs.csv".into());
+    };
+    let expected: Vec<String> = ["policy", "seed", "digest"]
+        .into_iter()
+        .map(String::from)
+        .chain(METRICS.iter().map(|m| m.to_string()))
+        .chain(["error".to_string()])
+        .collect();
+    if header[policy_at..] != expected[..] {
+        return Err("line 1: the columns are not those of this kubesim's runs.csv".into());
+    }
+    if header.first().map(String::as_str) != Some("run") || policy_at < 1 {
+        return Err("line 1: the first column must be run: not a runs.csv".into());
+    }
+    let groups = header[1..policy_at].to_vec();
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| e.to_string())?;
+        let n = record.position().map_or(0, |p| p.line());
+        let f: Vec<&str> = record.iter().collect();
+        if f.len() != header.len() {
+            return Err(format!("line {n}: {} fields, expected {}", f.len(), header.len()));
+        }
+        let num = |s: &str| -> Result<Option<f64>, String> {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse().map(Some).map_err(|_| format!("line {n}: {s:?} is not a number"))
+            }
+        };
+        let run = f[0].parse().map_err(|_| format!("line {n}: bad run index {:?}", f[0]))?;
+        let seed = f[policy_at + 1].parse().map_err(|_| format!("line {n}: bad seed {:?}", f[policy_at + 1]))?;
+        let mut values = Vec::with_capacity(METRICS.len());
+        for k in 0..METRICS.len() {
+            values.push(num(f[policy_at + 3 + k])?);
+        }
+        let error = f.last().filter(|e| !e.is_empty()).map(|e| e.to_string());
+        rows.push(RunRow {
+            run,
+            group: f[1..policy_at].iter().map(|x| x.to_string()).collect(),
+            policy: f[policy_at].to_string(),
+            seed,
+            digest: f[policy_at + 2].to_string(),
+            values,
+            error,
+        });
+    }
+    Ok((groups, rows))
 }
 
 /// Parses a seed list: `1..30` (inclusive), `7`, or a comma-separated mix (`1..3,10`);
@@ -411,6 +628,8 @@ mod tests {
     #[test]
     fn paired_differences_match_a_hand_computation() {
         let row = |policy: &str, seed: u64, v: f64| RunRow {
+            run: 0,
+            group: Vec::new(),
             policy: policy.into(),
             seed,
             digest: String::new(),
@@ -452,6 +671,38 @@ mod tests {
         assert!(parse_seeds("1..2,2").unwrap_err().contains("twice"));
         assert!(parse_seeds("x").is_err());
         assert!(parse_seeds("0..1000000").unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn placeholders_are_substituted() {
+        let p = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let text = "replicas: ${replicas:-2}\ncpu: ${cpu}\n";
+        assert_eq!(substitute(text, &[p("cpu", "1"), p("replicas", "5")]).unwrap(), "replicas: 5\ncpu: 1\n");
+        assert_eq!(substitute(text, &[p("cpu", "1")]).unwrap(), "replicas: 2\ncpu: 1\n");
+        assert!(substitute(text, &[]).unwrap_err().contains("line 2: no value for ${cpu}"));
+        assert!(substitute(text, &[p("cpu", "1"), p("nodes", "3")]).unwrap_err().contains("no ${nodes} placeholder"));
+        assert!(substitute("a: ${x", &[]).unwrap_err().contains("unterminated"));
+        assert!(substitute("a: ${1x}", &[]).unwrap_err().contains("invalid placeholder"));
+        assert_eq!(substitute("no placeholders $ here", &[]).unwrap(), "no placeholders $ here");
+    }
+
+    #[test]
+    fn runs_csv_round_trips() {
+        let row = RunRow {
+            run: 3,
+            group: vec!["s".into(), "a,b".into()],
+            policy: "Tetris".into(),
+            seed: 9,
+            digest: "d".into(),
+            values: METRICS.iter().enumerate().map(|(i, _)| (i % 3 != 0).then_some(i as f64 / 4.0)).collect(),
+            error: Some("stopped, early \"here\"".into()),
+        };
+        let columns = vec!["scenario".to_string(), "param".to_string()];
+        let text = runs_csv(&columns, std::slice::from_ref(&row));
+        let (cols, rows) = parse_runs_csv(&text).unwrap();
+        assert_eq!(cols, columns);
+        assert_eq!(rows, [row]);
+        assert!(parse_runs_csv("policy,seed\n").is_err());
     }
 
     #[test]

@@ -169,6 +169,8 @@ pub struct RunOptions {
     pub trace_events: bool,
     /// Check the invariants after every event (always on in debug builds).
     pub check_invariants: bool,
+    /// Keep the whole narrative, not only its first 200 lines (teaching mode).
+    pub full_narrative: bool,
 }
 
 /// The result of one check.
@@ -199,7 +201,8 @@ pub enum RunError {
     /// `spec.maxEvents` was reached.
     EventLimit { events: u64, at: SimTime },
     /// A broken internal invariant (a bug): the seed and event number say how to reproduce it.
-    Invariant { message: String, seed: u64, event: u64, at: SimTime },
+    /// `cause` is the event that broke it, as the kernel saw it (`Scripted(2)`, `Kubelet { .. }`).
+    Invariant { message: String, seed: u64, event: u64, at: SimTime, cause: String },
     /// A scheduler plugin failed in a way that stops the run: an external policy process
     /// could not start, exited, hung or broke the protocol, or a registered plugin's
     /// constructor failed (`pod` is `None` then).
@@ -213,8 +216,11 @@ impl std::fmt::Display for RunError {
                 f,
                 "stopped after {events} events at virtual time {at}: the event limit (spec.maxEvents) was reached; raise it or shorten spec.until"
             ),
-            RunError::Invariant { message, seed, event, at } => {
-                write!(f, "internal invariant broken at event {event} (virtual time {at}, seed {seed}): {message}")
+            RunError::Invariant { message, seed, event, at, cause } => {
+                write!(
+                    f,
+                    "internal invariant broken at event {event} ({cause}, virtual time {at}, seed {seed}): {message}"
+                )
             }
             RunError::Plugin { plugin, pod: Some(pod), message, at } => {
                 write!(f, "plugin {plugin} failed while scheduling pod {pod} at virtual time {at}: {message}")
@@ -370,7 +376,13 @@ impl Simulation {
             options,
             streams,
             queue: EventQueue::with_capacity(1024),
-            store: Store::new(Journal::new(options.trace_events)),
+            store: Store::new({
+                let mut journal = Journal::new(options.trace_events);
+                if options.full_narrative {
+                    journal.keep_full_narrative();
+                }
+                journal
+            }),
             scheduler,
             kubelets: Kubelets::new(),
             lifecycle: NodeLifecycle::new(),
@@ -564,6 +576,11 @@ impl Simulation {
         &self.store.journal
     }
 
+    /// The traced scheduling attempts so far, as `decisions.jsonl` lines (not taken).
+    pub fn decisions(&self) -> &[String] {
+        self.scheduler.decisions()
+    }
+
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.scheduler.take_decisions()
     }
@@ -650,7 +667,13 @@ impl Simulation {
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
         {
-            return Err(RunError::Invariant { message, seed: self.seed, event: self.events, at: self.queue.now() });
+            return Err(RunError::Invariant {
+                message,
+                seed: self.seed,
+                event: self.events,
+                at: self.queue.now(),
+                cause: format!("{event:?}"),
+            });
         }
         Ok(true)
     }
@@ -762,6 +785,7 @@ impl Simulation {
             }
             Event::Sample => {
                 let mut sample = Sample::take(now, &self.store);
+                sample.gpu = crate::metrics::gpu_fragmentation(&self.store, self.scheduler.cache());
                 sample.traffic = self.traffic.services().iter().map(|s| (s.offered, s.served, s.dropped)).collect();
                 self.recorder.push(sample);
                 let next = now + self.recorder.interval;
@@ -2275,6 +2299,7 @@ impl Simulation {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
+            affinity_pods: 0,
         };
         for &p in self.store.pods_on_node(node) {
             if p != pod && !self.store.pod(p).status.phase.is_terminal() {
@@ -3299,6 +3324,13 @@ impl Simulation {
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
             }
+            let with_terms = info.pods.iter().filter(|v| v.spec.affinity.has_pod_affinity()).count() as u32;
+            if info.affinity_pods != with_terms {
+                return Err(format!(
+                    "scheduler counts {} pods with affinity terms on node {}, its pod list {with_terms}",
+                    info.affinity_pods, info.name
+                ));
+            }
             if info.pod_count != count
                 || info.requested.milli_cpu != requested.milli_cpu
                 || info.requested.memory != requested.memory
@@ -3330,9 +3362,10 @@ impl Simulation {
                 return Err(format!("bound pod {} appears on {} node lists", pod.meta.key(), seen[p.index()]));
             }
             let Some(node) = pod.status.node else { continue };
-            // A container runs only on a live machine: a crash stops them all.
+            // A container runs only on a live machine: a crash stops them all, and a deleted
+            // Node's machine is gone with it (its pods wait for the pod garbage collector).
             if matches!(pod.status.container, crate::api::pod::ContainerState::Running { .. })
-                && !self.kubelets.is_up(node)
+                && (!self.kubelets.is_up(node) || store.is_node_removed(node))
             {
                 return Err(format!(
                     "pod {} has a running container on node {}, whose machine is down",
@@ -3387,5 +3420,17 @@ spec:
             crate::api::pod::ContainerState::Running { started_at: SimTime::ZERO };
         let err = sim.check_invariants().unwrap_err();
         assert!(err.contains("running container on node n1, whose machine is down"), "{err}");
+        // In a run, the next step reports it with the seed, the event number and the event.
+        let stopped = loop {
+            match sim.step() {
+                Ok(true) => continue,
+                Ok(false) => panic!("the run ended without noticing"),
+                Err(e) => break e,
+            }
+        };
+        let RunError::Invariant { event, cause, seed, .. } = &stopped else { panic!("{stopped}") };
+        assert_eq!(*seed, sim.seed());
+        assert!(*event > 0 && !cause.is_empty(), "{stopped}");
+        assert!(stopped.to_string().contains(&format!("at event {event} ({cause}, virtual time")), "{stopped}");
     }
 }

@@ -1143,6 +1143,9 @@ pub const MAX_NARRATIVE: usize = 200;
 pub struct Journal {
     digest: Digest,
     keep_records: bool,
+    /// Keep every narrative line (`kubesim run --narrate`, `--step`), not only the first
+    /// [`MAX_NARRATIVE`].
+    full_narrative: bool,
     records: Vec<(SimTime, Record)>,
     narrative: Vec<(SimTime, String)>,
     narrative_dropped: u64,
@@ -1164,11 +1167,16 @@ impl Journal {
 
     /// Adds a line to the printed story of the run.
     pub fn narrate(&mut self, t: SimTime, text: impl FnOnce() -> String) {
-        if self.narrative.len() < MAX_NARRATIVE {
+        if self.full_narrative || self.narrative.len() < MAX_NARRATIVE {
             self.narrative.push((t, text()));
         } else {
             self.narrative_dropped += 1;
         }
+    }
+
+    /// Keeps every narrative line from now on.
+    pub fn keep_full_narrative(&mut self) {
+        self.full_narrative = true;
     }
 
     pub fn digest_hex(&self) -> String {

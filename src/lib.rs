@@ -49,6 +49,8 @@ pub mod manifest;
 pub mod metrics;
 pub mod output;
 pub mod pack;
+pub mod packing_view;
+pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod store;

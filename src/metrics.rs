@@ -20,6 +20,16 @@ pub struct Sample {
     pub pods_terminating: u32,
     pub pods_succeeded: u32,
     pub pods_failed: u32,
+    /// Nodes holding at least one pod that has not finished.
+    pub nodes_used: u32,
+    /// Free cpu (millicores) and memory (bytes) on ready, schedulable nodes where no pending
+    /// pod's requests fit: capacity the current demand cannot use (0 when nothing is pending).
+    pub cpu_stranded_milli: i64,
+    pub memory_stranded_bytes: i64,
+    /// On clusters with GPU devices: (free GPU milli, fragmented GPU milli) — the FGD paper's
+    /// fragmentation of every live node's free devices, weighted over the GPU shapes of the
+    /// live pods (`None` without GPU devices).
+    pub gpu: Option<(i64, i64)>,
     /// Σ requests of pods on nodes (cpu in millicores, memory in bytes).
     pub cpu_requested_milli: i64,
     pub cpu_allocatable_milli: i64,
@@ -31,6 +41,40 @@ pub struct Sample {
     pub api_writes_total: u64,
     /// (offered, served, dropped) mrps of each loaded Service, in `Traffic::services` order.
     pub traffic: Vec<(u64, u64, u64)>,
+}
+
+/// The cluster's GPU fragmentation from the scheduler's view of its devices: Σ over nodes of
+/// the free milli per device, and Σ of the expected fragmentation `F_n(M)` (Weng et al.,
+/// ATC'23) over the target distribution `M` of the live pods' GPU shapes, weighted by count;
+/// `None` when no node has GPU devices. Integer milli (the weighted mean is rounded down).
+pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::NodeInfo]) -> Option<(i64, i64)> {
+    use crate::api::resources::GpuRequest;
+    use crate::scheduler::plugins::fgd::{TargetShape, weighted_fragmentation};
+    let mut counts: std::collections::BTreeMap<GpuRequest, i64> = std::collections::BTreeMap::new();
+    for id in store.live_pods() {
+        let pod = store.pod(id);
+        let request = GpuRequest::of(&pod.spec.requests);
+        if request.uses_devices() && !pod.status.phase.is_terminal() {
+            *counts.entry(request).or_insert(0) += 1;
+        }
+    }
+    let shapes: Vec<TargetShape> =
+        counts.into_iter().map(|(request, weight)| TargetShape { request, weight }).collect();
+    let total: i128 = shapes.iter().map(|s| i128::from(s.weight)).sum();
+    let (mut free, mut fragmented, mut any) = (0i64, 0i128, false);
+    for id in store.node_ids() {
+        let Some(info) = nodes.get(id.index()) else { continue };
+        let devices = info.gpu_free();
+        if devices.is_empty() {
+            continue;
+        }
+        any = true;
+        free += devices.iter().map(|&f| f.max(0)).sum::<i64>();
+        if total > 0 {
+            fragmented += weighted_fragmentation(&devices, &shapes);
+        }
+    }
+    any.then(|| (free, if total > 0 { (fragmented / total) as i64 } else { 0 }))
 }
 
 impl Sample {
@@ -48,6 +92,10 @@ impl Sample {
             pods_terminating: 0,
             pods_succeeded: 0,
             pods_failed: 0,
+            nodes_used: 0,
+            cpu_stranded_milli: 0,
+            memory_stranded_bytes: 0,
+            gpu: None,
             cpu_requested_milli: 0,
             cpu_allocatable_milli: 0,
             memory_requested_bytes: 0,
@@ -94,6 +142,50 @@ impl Sample {
             }
         }
         s.scalars.sort();
+        // Per node: requests of its unfinished pods; then the stranded free capacity.
+        let mut used: Vec<(i64, i64, bool)> = vec![(0, 0, false); store.nodes().len()];
+        let mut pending: Vec<(i64, i64)> = Vec::new();
+        for id in store.live_pods() {
+            let pod = store.pod(id);
+            if pod.status.phase.is_terminal() {
+                continue;
+            }
+            let r = &pod.spec.requests;
+            match pod.status.node {
+                Some(n) => {
+                    let u = &mut used[n.index()];
+                    u.0 += r.milli_cpu;
+                    u.1 += r.memory;
+                    u.2 = true;
+                }
+                None if !pod.meta.is_terminating() => pending.push((r.milli_cpu, r.memory)),
+                None => {}
+            }
+        }
+        s.nodes_used = store.node_ids().filter(|n| used[n.index()].2).count() as u32;
+        if !pending.is_empty() {
+            // Only the minimal shapes matter: a node fits some pending pod iff it fits a
+            // shape no other shape is below.
+            pending.sort_unstable();
+            pending.dedup();
+            let minimal: Vec<(i64, i64)> = pending
+                .iter()
+                .copied()
+                .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
+                .collect();
+            for n in store.node_ids() {
+                let node = store.node(n);
+                if !node.is_ready() || node.unschedulable {
+                    continue;
+                }
+                let a = &node.allocatable_resources;
+                let (free_cpu, free_mem) = (a.milli_cpu - used[n.index()].0, a.memory - used[n.index()].1);
+                if !minimal.iter().any(|&(c, m)| c <= free_cpu && m <= free_mem) {
+                    s.cpu_stranded_milli += free_cpu.max(0);
+                    s.memory_stranded_bytes += free_mem.max(0);
+                }
+            }
+        }
         s
     }
 }

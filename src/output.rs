@@ -1,4 +1,4 @@
-//! Run outputs: `summary.json`, `pods.csv`, `timeseries.csv`, and with tracing
+//! Run outputs: `summary.json`, `pods.csv`, `timeseries.csv`, `packing.csv`, and with tracing
 //! `decisions.jsonl` and `events.jsonl`; see `docs/metrics.md` for every column.
 //!
 //! Rendering is pure (strings from a finished simulation). Writing is the one place below the
@@ -335,10 +335,15 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     scalar_names.sort();
     scalar_names.dedup();
     let mut out = String::from(
-        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes",
+        "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes",
     );
     for name in &scalar_names {
         let _ = write!(out, ",{name}_requested,{name}_allocatable");
+    }
+    // With GPU devices: the free and the fragmented GPU milli.
+    let gpus = samples.iter().any(|s| s.gpu.is_some());
+    if gpus {
+        out.push_str(",gpu_free_milli,gpu_fragmented_milli");
     }
     // One triple of columns per loaded Service (none without spec.load).
     let services = sim.traffic().services();
@@ -351,7 +356,7 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
     for s in samples {
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             secs(s.time),
             s.nodes,
             s.nodes_ready,
@@ -365,12 +370,19 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
             s.cpu_allocatable_milli,
             s.memory_requested_bytes,
             s.memory_allocatable_bytes,
-            s.api_writes_total - previous_writes
+            s.api_writes_total - previous_writes,
+            s.nodes_used,
+            s.cpu_stranded_milli,
+            s.memory_stranded_bytes
         );
         previous_writes = s.api_writes_total;
         for name in &scalar_names {
             let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
             let _ = write!(out, ",{req},{alloc}");
+        }
+        if gpus {
+            let (free, fragmented) = s.gpu.unwrap_or_default();
+            let _ = write!(out, ",{free},{fragmented}");
         }
         for i in 0..services.len() {
             let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();
@@ -508,6 +520,7 @@ pub fn render_all(
         ("timeseries.csv", timeseries_csv(sim)),
         ("faults.csv", faults_csv(sim)),
         ("availability.csv", availability_csv(sim)),
+        ("packing.csv", crate::packing_view::Placements::from_sim(sim).to_csv()),
     ];
     if trace_decisions {
         let lines = sim.take_decisions();

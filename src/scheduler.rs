@@ -166,6 +166,8 @@ pub struct Scheduler {
     cache: Vec<NodeInfo>,
     /// Node ids in node-tree order (zones round-robin).
     order: Vec<NodeId>,
+    /// Whether some node lists images, recomputed after a node changed.
+    any_node_images: Option<bool>,
     /// Nodes were added since `order` was built.
     order_stale: bool,
     next_start_index: usize,
@@ -223,6 +225,7 @@ impl Scheduler {
             ),
             cache: Vec::new(),
             order: Vec::new(),
+            any_node_images: None,
             order_stale: false,
             next_start_index: 0,
             tiebreak,
@@ -270,11 +273,17 @@ impl Scheduler {
     }
 
     /// The decision lines recorded with `--trace decisions`.
+    /// The scheduling attempts traced so far (without taking them).
+    pub fn decisions(&self) -> &[String] {
+        self.trace.as_deref().unwrap_or(&[])
+    }
+
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn refresh_node(&mut self, store: &Store, id: NodeId) {
+        self.any_node_images = None;
         let node = store.node(id);
         let info = NodeInfo {
             id,
@@ -288,12 +297,13 @@ impl Scheduler {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
+            affinity_pods: 0,
         };
         if id.index() < self.cache.len() {
             let old = &mut self.cache[id.index()];
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
-            let pods = std::mem::take(&mut old.pods);
-            *old = NodeInfo { requested, non_zero_requested: non_zero, pod_count: count, pods, ..info };
+            let (pods, affinity_pods) = (std::mem::take(&mut old.pods), old.affinity_pods);
+            *old = NodeInfo { requested, non_zero_requested: non_zero, pod_count: count, pods, affinity_pods, ..info };
         } else {
             debug_assert_eq!(id.index(), self.cache.len());
             self.cache.push(info);
@@ -397,6 +407,7 @@ impl Scheduler {
                 });
             }
             Change::NodeRemoved(id) => {
+                self.any_node_images = None;
                 // The node leaves the snapshot: its slot stays (ids are dense) as an empty view
                 // without labels, capacity or pods, outside the node tree, so no plugin counts
                 // it or what was bound to it. Nominations to it are dropped.
@@ -413,6 +424,7 @@ impl Scheduler {
                     non_zero_requested: Default::default(),
                     pod_count: 0,
                     pods: Vec::new(),
+                    affinity_pods: 0,
                 };
                 self.nominated.remove(&id);
                 self.order_stale = true;
@@ -568,7 +580,10 @@ impl Scheduler {
             }
             let volumes =
                 if pod.spec.claims.is_empty() { PodVolumes::default() } else { PodVolumes::gather(store, pod) };
+            let any_node_images =
+                *self.any_node_images.get_or_insert_with(|| self.cache.iter().any(|n| !n.images.is_empty()));
             let cx = CycleContext {
+                any_node_images,
                 nodes: &self.cache,
                 owner_selectors: &owner_selectors,
                 namespace_labels: &self.namespace_labels,

@@ -226,6 +226,8 @@ pub struct Store {
     node_names: HashMap<String, NodeId>,
     /// Per node: its Node object was deleted. The slot stays (ids are dense and never reused).
     node_removed: Vec<bool>,
+    /// When each removed node's object was deleted (for the placements of `packing.csv`).
+    node_removed_at: Vec<Option<SimTime>>,
     /// Live (not removed) pods bound to each node, in binding order.
     pods_on_node: Vec<Vec<PodId>>,
     pods: Vec<Pod>,
@@ -323,6 +325,7 @@ impl Store {
             nodes: Vec::new(),
             node_names: HashMap::new(),
             node_removed: Vec::new(),
+            node_removed_at: Vec::new(),
             pods_on_node: Vec::new(),
             pods: Vec::new(),
             pod_owner: Vec::new(),
@@ -551,11 +554,17 @@ impl Store {
             return false;
         }
         self.node_removed[id.index()] = true;
+        self.node_removed_at[id.index()] = Some(now);
         let name = self.nodes[id.index()].meta.name.clone();
         self.node_names.remove(&name);
         self.journal.record(now, Record::NodeRemoved { node: name });
         self.changes.push(Change::NodeRemoved(id));
         true
+    }
+
+    /// When the Node object of `id` was deleted, if it was.
+    pub fn node_removed_at(&self, id: NodeId) -> Option<SimTime> {
+        self.node_removed_at[id.index()]
     }
 
     /// Live pods bound to `node`.
@@ -571,6 +580,7 @@ impl Store {
         self.journal.record(now, Record::NodeAdded { node: node.meta.name.clone() });
         self.nodes.push(node);
         self.node_removed.push(false);
+        self.node_removed_at.push(None);
         self.pods_on_node.push(Vec::new());
         self.changes.push(Change::NodeAdded(id));
         id

@@ -45,8 +45,11 @@ const POD_SPEC_IGNORED: &[&str] = &[
     "setHostnameAsFQDN",
     "shareProcessNamespace",
     "subdomain",
-    "volumes",
 ];
+
+/// Volume sources a pod may name that kubesim reads: ConfigMaps and Secrets (directly or
+/// projected) block the container until they exist; claims bind and pin the pod.
+const MODELLED_VOLUME_SOURCES: [&str; 4] = ["configMap", "secret", "projected", "persistentVolumeClaim"];
 
 const CONTAINER_IGNORED: &[&str] = &[
     "args",
@@ -385,6 +388,19 @@ fn decode_pod_spec(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, pod_labels: &
             let name = ctx.string(gf.require(ctx, "name", g.pos)?, &format!("{gpath}[{i}].name"))?;
             gf.finish(ctx, &[])?;
             spec.scheduling_gates.push(name);
+        }
+    }
+    // `volumes` is read below (ConfigMaps, Secrets, claims); other sources are noted.
+    if let Some(volumes) = f.get("volumes") {
+        let vpath = f.child("volumes");
+        for v in ctx.seq(volumes, &vpath)? {
+            if let crate::yaml::Value::Map(entries) = &v.value {
+                for (k, _) in entries {
+                    if k.text != "name" && !MODELLED_VOLUME_SOURCES.contains(&k.text.as_str()) {
+                        ctx.note_unmodelled(&format!("{vpath}[].{}", k.text));
+                    }
+                }
+            }
         }
     }
     f.finish(ctx, POD_SPEC_IGNORED)?;
@@ -1206,6 +1222,25 @@ mod tests {
     use crate::api::selector::Operator;
     use crate::decode::Unmodelled;
     use crate::manifest::{Object, decode_object};
+
+    /// Volumes kubesim reads (ConfigMaps, Secrets, claims) are not listed as unmodelled; other
+    /// sources are, by source.
+    #[test]
+    fn only_unread_volume_sources_are_noted() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x}]\n  volumes:\n    - {name: a, emptyDir: {}}\n    - {name: b, configMap: {name: cm}}\n    - {name: c, persistentVolumeClaim: {claimName: data}}\n";
+        let docs = crate::yaml::parse_stream(text).unwrap();
+        let mut unmodelled = Unmodelled::new();
+        let mut ctx = Ctx::new("pod.yaml", "manifest", &mut unmodelled);
+        decode_object(&mut ctx, &docs[0].root).unwrap();
+        let notes: Vec<String> = unmodelled.iter().cloned().collect();
+        assert!(notes.iter().any(|n| n.contains("volumes[].emptyDir")), "{notes:?}");
+        assert!(
+            !notes
+                .iter()
+                .any(|n| n.contains("configMap") || n.contains("persistentVolumeClaim") || n.ends_with("volumes")),
+            "{notes:?}"
+        );
+    }
 
     /// Decodes one Pod manifest; the error message on failure.
     fn decode(text: &str) -> Result<Pod, String> {

@@ -101,6 +101,10 @@ pub struct NodeInfo {
     pub pod_count: u32,
     /// The pods on the node (assumed ones included), in placement order (`NodeInfo.Pods`).
     pub pods: Vec<Arc<PodView>>,
+    /// How many of `pods` have pod affinity or anti-affinity terms (what kube-scheduler's
+    /// `PodsWithAffinity` / `PodsWithRequiredAntiAffinity` lists hold): InterPodAffinity skips
+    /// a node without any when the incoming pod has no terms of its own.
+    pub affinity_pods: u32,
 }
 
 /// What plugins see of a pod placed on a node (`framework.PodInfo`): enough for topology
@@ -161,13 +165,15 @@ impl NodeInfo {
         if request.uses_devices() {
             view.gpu_devices = assign_gpu_devices(&self.gpu_free(), request);
         }
+        self.affinity_pods += u32::from(pod.spec.affinity.has_pod_affinity());
         self.pods.push(Arc::new(view));
     }
 
     /// Releases a pod removed from the node.
     pub fn remove_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
-            self.pods.remove(i);
+            let view = self.pods.remove(i);
+            self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
             self.requested.sub(&pod.spec.requests);
             self.non_zero_requested.sub(&pod.spec.non_zero_requests);
             self.pod_count = self.pod_count.saturating_sub(1);
@@ -196,6 +202,7 @@ impl NodeInfo {
         } else {
             view
         };
+        self.affinity_pods += u32::from(view.spec.affinity.has_pod_affinity());
         self.pods.push(view);
     }
 
@@ -203,6 +210,7 @@ impl NodeInfo {
     pub fn remove_view(&mut self, id: PodId) -> Option<Arc<PodView>> {
         let i = self.pods.iter().position(|p| p.id == id)?;
         let view = self.pods.remove(i);
+        self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
         self.requested.sub(&view.spec.requests);
         self.non_zero_requested.sub(&view.spec.non_zero_requests);
         self.pod_count = self.pod_count.saturating_sub(1);
@@ -214,7 +222,9 @@ impl NodeInfo {
     pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(p) = self.pods.iter_mut().find(|p| p.id == id) {
             let gpu_devices = p.gpu_devices.clone();
+            let (was, is) = (p.spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
             *p = Arc::new(PodView { gpu_devices, ..PodView::of(id, pod) });
+            self.affinity_pods = self.affinity_pods + u32::from(is) - u32::from(was);
         }
     }
 
@@ -320,6 +330,8 @@ pub struct CycleContext<'a> {
     /// The pod's PersistentVolumeClaims, their volumes and classes, for VolumeBinding and
     /// VolumeZone (empty for a pod without claims).
     pub volumes: &'a crate::scheduler::plugins::volume_binding::PodVolumes,
+    /// Some node lists images (`status.images`): ImageLocality has something to count.
+    pub any_node_images: bool,
 }
 
 static NO_RESOURCES: Resources =
@@ -334,6 +346,7 @@ impl Default for CycleContext<'_> {
             run_seed: 0,
             pending: &NO_RESOURCES,
             volumes: &crate::scheduler::plugins::volume_binding::NO_VOLUMES,
+            any_node_images: true,
         }
     }
 }

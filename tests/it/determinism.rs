@@ -9,7 +9,8 @@ use kubesim::output::render_all;
 use crate::support::{is_trace_replay, load, root, uses_external_policy};
 
 fn outputs(scenario: &Arc<kubesim::Scenario>, seed: u64) -> (String, Vec<(&'static str, String)>) {
-    let options = RunOptions { trace_decisions: true, trace_events: true, check_invariants: false };
+    let options =
+        RunOptions { trace_decisions: true, trace_events: true, check_invariants: false, full_narrative: false };
     let mut sim = Simulation::new(scenario.clone(), Some(seed), None, options);
     sim.run().unwrap();
     let digest = sim.digest();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use kubesim::engine::{RunOptions, Simulation};
 use kubesim::scenario::Scenario;
 
-use crate::support::{parse, run};
+use crate::support::{parse, passes, run};
 
 /// A Deployment `web` of `replicas` pods (request 500m cpu, limit 1 cpu, 10m of cpu per
 /// request/s: capacity 100 rps, 25 rps at the 50 % target) behind the Service `web`, with the
@@ -57,19 +57,6 @@ minReplicas: 2
 maxReplicas: 10
 metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]
 behavior: {}";
-
-fn passes(text: &str) -> Simulation {
-    let sim = run(parse(text), None);
-    let failed: Vec<String> = sim
-        .check_results()
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{} (actual: {})", r.text, r.actual))
-        .collect();
-    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
-    assert_eq!(sim.check_results().len(), sim.scenario().checks.len(), "every check decided");
-    sim
-}
 
 /// The times (seconds) at which the Deployment's spec.replicas changed, with the new value.
 fn scale_history(sim: &Simulation) -> Vec<(u64, String)> {

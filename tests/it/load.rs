@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kubesim::engine::{RunOptions, Simulation};
 use kubesim::scenario::{Scenario, SourceLoader};
 
-use crate::support::{parse, run};
+use crate::support::{parse, passes, run};
 
 /// Files by name, for `csv:` shapes.
 struct Files(BTreeMap<&'static str, &'static str>);
@@ -56,19 +56,6 @@ fn pod(name: &str, annotations: &str, resources: &str) -> String {
     format!(
         "    - inline: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, labels: {{app: web}}, annotations: {{{annotations}}}}}, spec: {{containers: [{{name: c, resources: {resources}}}]}}}}"
     )
-}
-
-fn passes(text: &str) -> Simulation {
-    let sim = run(parse(text), None);
-    let failed: Vec<String> = sim
-        .check_results()
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{} (actual: {})", r.text, r.actual))
-        .collect();
-    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
-    assert_eq!(sim.check_results().len(), sim.scenario().checks.len());
-    sim
 }
 
 /// 100 rps over 3 ready pods: 100,000 mrps / 3 = 33,333 rest 1, so pod a (created first) serves
@@ -373,7 +360,7 @@ fn outputs_without_load_are_unchanged() {
     let text = scenario("10s", &pod("a", "", "{}"), "", "", "").replace("  load:\n\n", "");
     let sim = run(parse(&text), None);
     let ts = kubesim::output::timeseries_csv(&sim);
-    assert!(ts.lines().next().unwrap().ends_with(",memory_allocatable_bytes,api_writes"));
+    assert!(ts.lines().next().unwrap().ends_with(",api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes"));
     let summary: serde_json::Value = serde_json::from_str(&kubesim::output::summary_json(&sim, None)).unwrap();
     assert!(summary.get("load").is_none());
 }

@@ -26,6 +26,8 @@ mod properties;
 mod quota;
 mod real_world;
 mod reconciliation;
+mod report;
+mod research;
 mod rollback;
 mod scenarios;
 mod statefulsets;

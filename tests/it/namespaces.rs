@@ -2,7 +2,7 @@
 //! the namespace controller deletes everything in it (pods gracefully), and the namespace
 //! object goes once nothing is left; the immortal namespaces cannot be deleted.
 
-use crate::support::{failed_actions, parse, run};
+use crate::support::{failed_actions, passes};
 
 /// Namespace `team` with a Deployment of 3 (pods exit 20 s after SIGTERM), a Service, a
 /// ConfigMap and a PDB, on nodes n1 and n2; then `events` and `checks`.
@@ -42,18 +42,6 @@ spec:
 {checks}
 "#
     )
-}
-
-fn passes(text: &str) -> kubesim::engine::Simulation {
-    let sim = run(parse(text), None);
-    let failed: Vec<String> = sim
-        .check_results()
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{} at {} (actual: {})", r.text, r.at, r.actual))
-        .collect();
-    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
-    sim
 }
 
 /// At 1m: Terminating, the Deployment, Service, ConfigMap and PDB gone at once, the pods

@@ -315,3 +315,31 @@ spec:
     let store = sim.store();
     assert!(!store.is_removed(store.pod_id("default", "first").unwrap()), "the finished pod's object stays");
 }
+
+/// The tutorial's index links every step folder, and every step names scenarios that exist,
+/// with commands that parse (the docs stay true).
+#[test]
+fn the_tutorial_names_scenarios_that_exist() {
+    let dir = root().join("scenarios/tutorial");
+    let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let mut steps: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    steps.sort();
+    assert!(steps.len() >= 10, "{steps:?}");
+    for step in &steps {
+        assert!(index.contains(&format!("({step}/README.md)")), "the index links {step}");
+        let text = std::fs::read_to_string(dir.join(step).join("README.md")).unwrap();
+        let named: Vec<&str> =
+            text.split("scenarios/").skip(1).filter_map(|rest| rest.split_whitespace().next()).collect();
+        assert!(!named.is_empty(), "{step} names no scenario");
+        for file in named {
+            let file = file.trim_end_matches(['`', ',', '.', ')']);
+            let scenario = load(&root().join("scenarios").join(file));
+            assert!(!scenario.checks.is_empty(), "{step}: {file} checks itself");
+        }
+    }
+}

@@ -74,3 +74,18 @@ pub fn failed_actions(sim: &Simulation) -> Vec<String> {
         })
         .collect()
 }
+
+/// Parses and runs an inline scenario, and asserts that every one of its checks was decided
+/// and passed (naming the failures).
+pub fn passes(text: &str) -> Simulation {
+    let sim = run(parse(text), None);
+    let failed: Vec<String> = sim
+        .check_results()
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("{} at {} (actual: {})", r.text, r.at, r.actual))
+        .collect();
+    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
+    assert_eq!(sim.check_results().len(), sim.scenario().checks.len(), "every check decided");
+    sim
+}

@@ -9,7 +9,7 @@
 use kubesim::engine::Simulation;
 use kubesim::kernel::SimTime;
 
-use crate::support::{load, parse, root, run};
+use crate::support::{load, parse, passes, root, run};
 
 /// A scenario with nodes `a1` (zone-a), `b1` (zone-b) and, if `zone_c`, `c1` (zone-c), 4 cpu
 /// each; `manifests` is the YAML list under `manifests:` (indented by 4), `rest` the `events:`
@@ -94,17 +94,6 @@ fn pod(name: &str, claim: &str, extra: &str) -> String {
           volumes: [{{name: data, persistentVolumeClaim: {{claimName: {claim}}}}}]
 {extra}"#
     )
-}
-
-/// Runs the scenario and asserts that it has checks and that all of them passed.
-fn passes(text: &str) -> Simulation {
-    let sim = run(parse(text), None);
-    let results = sim.check_results();
-    assert!(!results.is_empty());
-    for r in &results {
-        assert!(r.passed, "check {:?} failed at {} (actual: {})", r.text, r.at, r.actual);
-    }
-    sim
 }
 
 #[test]

@@ -57,8 +57,10 @@ impl PreScore for ImageLocality {
         for c in pod.spec.init_containers.iter().chain(&pod.spec.containers) {
             self.images.push((normalized_image_name(&c.image), ImageState::default()));
         }
-        // Only the pod's images matter; the cache's states of the others are never read.
-        for node in cx.nodes.iter().filter(|n| !n.images.is_empty()) {
+        // Only the pod's images matter; the cache's states of the others are never read. A
+        // cluster whose nodes list no image has nothing to count.
+        let nodes = if cx.any_node_images { cx.nodes } else { &[] };
+        for node in nodes.iter().filter(|n| !n.images.is_empty()) {
             for (name, state) in &mut self.images {
                 let mut listed = node.images.iter().filter(|i| i.names.contains(name));
                 if let Some(first) = listed.next() {

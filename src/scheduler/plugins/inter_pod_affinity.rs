@@ -212,6 +212,11 @@ impl PreFilter for InterPodAffinity {
         let has_incoming = !s.required_affinity.is_empty() || !s.required_anti_affinity.is_empty();
         let mut with_affinity = Vec::new();
         for (node_index, node) in cx.nodes.iter().enumerate() {
+            // Without terms of its own, only existing pods with terms matter (upstream walks
+            // `HavePodsWithAffinityList` / `HavePodsWithRequiredAntiAffinityList`).
+            if !has_incoming && node.affinity_pods == 0 {
+                continue;
+            }
             for (pod_index, existing) in node.pods.iter().enumerate() {
                 if existing.spec.affinity.has_pod_affinity() {
                     with_affinity.push((node_index, pod_index));
