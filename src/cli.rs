@@ -5,6 +5,7 @@
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
 pub mod compare;
+pub mod import;
 pub mod narrate;
 pub mod pack;
 pub mod policy_process;
@@ -48,6 +49,8 @@ pub enum Command {
     Merge(compare::MergeArgs),
     /// Write RESULTS_DIR/report.html: charts and tables of a run's (or a comparison's) outputs.
     Report(report::ReportArgs),
+    /// Write a scenario that replays a trace (openb, or the generic pod CSV).
+    Import(import::ImportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -200,6 +203,7 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Sweep(args) => compare::run_sweep(args),
         Command::Merge(args) => compare::run_merge(args),
         Command::Report(report_args) => report::run(report_args),
+        Command::Import(import_args) => import::run(import_args),
     }
 }
 

@@ -97,6 +97,8 @@ pub enum Event {
     PodGc,
     /// A control-plane component comes back or takes over its leader lease.
     ControlPlane(crate::control_plane::ControlPlaneTimer),
+    /// The next pods of `spec.workload` arrive (one pending event at a time).
+    Arrival,
 }
 
 /// A refusal of the Eviction API.
@@ -260,6 +262,8 @@ pub struct Simulation {
     convergence: Vec<(DeploymentId, Convergence)>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
+    /// Where the arrivals of `spec.workload` stand.
+    arrivals: crate::workload::Arrivals,
     /// The stochastic fault processes (`spec.faults`) and the fault log.
     faults: crate::faults::Injector,
     /// Namespaces being deleted, in the order their deletion began, and whether a pod or claim
@@ -405,6 +409,7 @@ impl Simulation {
             pvc_last_event: Vec::new(),
             reconcile_pending: [false; 9],
             traffic: crate::load::Traffic::new(&scenario.load),
+            arrivals: crate::workload::Arrivals::default(),
             faults: crate::faults::Injector::new(&scenario.faults),
             terminating_namespaces: Vec::new(),
             namespace_check: false,
@@ -472,6 +477,12 @@ impl Simulation {
             if at <= until {
                 sim.queue.schedule(at, Event::Fault { process, member }).expect("future");
             }
+        }
+        sim.arrivals = crate::workload::Arrivals::new(&scenario.workloads, &sim.streams);
+        if let Some(at) = sim.arrivals.next_time(&scenario.workloads)
+            && at <= until
+        {
+            sim.queue.schedule(at, Event::Arrival).expect("future");
         }
         sim.queue.schedule_in(SimTime::ZERO, Lane::Observer, Event::Sample).expect("time zero");
         if !sim.traffic.is_empty() {
@@ -885,6 +896,7 @@ impl Simulation {
             Event::Fault { process, member } => self.fault_event(process, member),
             Event::NodeRemoval(node) => self.notice_expired(node),
             Event::PodGc => self.pod_gc_pass(),
+            Event::Arrival => self.arrival(),
             // While the controller manager is away no HPA syncs; it starts them anew when back.
             Event::HpaSync(_) if !self.control_plane.controllers_work() => {}
             Event::HpaSync(id) => {
@@ -2455,6 +2467,25 @@ impl Simulation {
         let text = format!("{action}: {message}");
         self.store.journal.narrate(now, || format!("failed: {text}"));
         self.store.journal.record(now, Record::ActionFailed { action, message });
+    }
+
+    /// Creates the workload objects due now (`spec.workload`), as a client's create calls
+    /// (refused while the API is down), and schedules the next arrival.
+    fn arrival(&mut self) {
+        let scenario = self.scenario.clone();
+        let now = self.queue.now();
+        while let Some(object) = self.arrivals.pop_due(&scenario.workloads, &self.streams, now) {
+            if self.api_down() {
+                self.action_failed(format!("create {}", object.describe()), pod_faults::API_REFUSED.into());
+            } else {
+                self.apply_object(&object, "workload");
+            }
+        }
+        if let Some(at) = self.arrivals.next_time(&scenario.workloads)
+            && at <= self.until
+        {
+            self.queue.schedule(at, Event::Arrival).expect("future");
+        }
     }
 
     fn scripted(&mut self, i: usize) {

@@ -55,6 +55,7 @@ pub mod scenario;
 pub mod scheduler;
 pub mod store;
 pub mod suggest;
+pub mod workload;
 pub mod yaml;
 
 pub use api::quantity::Quantity;

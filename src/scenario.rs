@@ -11,6 +11,7 @@ pub mod check;
 mod load;
 mod node_faults;
 pub mod pod_faults;
+pub mod workload;
 
 pub(crate) use node_faults::next_pool_number;
 
@@ -254,6 +255,8 @@ pub struct Scenario {
     pub load: Vec<crate::load::LoadEntry>,
     /// `spec.faults`: the stochastic fault processes, in file order.
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// `spec.workload`: pods arriving from traces and generators, in file order.
+    pub workloads: Vec<crate::workload::Workload>,
     /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
     pub unmodelled: Unmodelled,
     /// The plugin registry the scheduler configuration was checked against; the simulation
@@ -421,7 +424,7 @@ fn decode_scenario(
         None => default_sample_interval(until),
     };
     let cluster = f.require(ctx, "cluster", spec_node.pos)?;
-    let nodes = decode_cluster(ctx, cluster)?;
+    let nodes = decode_cluster(ctx, cluster, loader)?;
     let scheduler = match f.get("scheduler") {
         Some(n) => decode_scheduler_config_with(ctx, n, "spec.scheduler", plugins)?,
         None => SchedulerConfig::default(),
@@ -499,6 +502,14 @@ fn decode_scenario(
         }
         None => Vec::new(),
     };
+    let workloads = match f.get("workload") {
+        Some(list) => {
+            let (workloads, classes) = workload::decode_workloads(ctx, list, loader, &manifests)?;
+            manifests.extend(classes);
+            workloads
+        }
+        None => Vec::new(),
+    };
     let mut checks = Vec::new();
     if let Some(list) = f.get("checks") {
         for (i, item) in ctx.seq(list, "spec.checks")?.iter().enumerate() {
@@ -536,6 +547,7 @@ fn decode_scenario(
         checks,
         load,
         faults,
+        workloads,
         unmodelled: Unmodelled::new(),
         plugins: Arc::new(plugins.clone()),
     })
@@ -564,7 +576,7 @@ fn decode_start_time(ctx: &Ctx<'_>, node: &YamlNode, until: SimTime) -> DResult<
 }
 
 /// `spec.cluster`: explicit nodes then pools, in that order; names must be unique.
-fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Node>> {
+fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode, loader: &dyn SourceLoader) -> DResult<Vec<Node>> {
     let mut f = ctx.fields(node, "spec.cluster")?;
     let mut nodes: Vec<Node> = Vec::new();
     // Names seen so far: a pool may add a million nodes, so no linear search per node.
@@ -631,13 +643,19 @@ fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode) -> DResult<Vec<Node>> {
             }
         }
     }
+    if let Some(t) = f.get("trace") {
+        // A trace's node list (`docs/traces.md`), after the explicit nodes and pools.
+        for (n, pos) in workload::decode_cluster_trace(ctx, t, loader)? {
+            add(ctx, n, pos, "spec.cluster.trace", &mut nodes)?;
+        }
+    }
     f.finish(ctx, &[])?;
     if nodes.is_empty() {
         return Err(ctx.error_hint(
             node.pos,
             "spec.cluster",
             "the cluster has no nodes",
-            "add spec.cluster.nodes or spec.cluster.nodePools",
+            "add spec.cluster.nodes, spec.cluster.nodePools or spec.cluster.trace",
         ));
     }
     Ok(nodes)

@@ -33,4 +33,5 @@ mod scenarios;
 mod statefulsets;
 mod support;
 mod timeline;
+mod traces;
 mod volumes;

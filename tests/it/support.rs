@@ -38,6 +38,17 @@ pub fn uses_external_policy(scenario: &Scenario) -> bool {
     scenario.scheduler.profiles.iter().any(|p| p.external_args.is_some())
 }
 
+/// Whether a shipped scenario replays a whole trace from `../shared/data/` (absent on CI, and
+/// about a minute in a debug build): the loops over shipped scenarios skip it, with a message;
+/// `traces.rs` loads it whole and replays a slice.
+pub fn is_trace_replay(path: &Path) -> bool {
+    let skip = path.file_name().is_some_and(|n| n == "openb-replay.yaml");
+    if skip {
+        eprintln!("skipped here: {} (see tests/it/traces.rs)", path.display());
+    }
+    skip
+}
+
 /// Parses an inline scenario (manifests inline).
 pub fn parse(text: &str) -> Scenario {
     Scenario::parse(text, "test.yaml", &kubesim::scenario::NoFiles).unwrap_or_else(|e| panic!("{e}"))
