@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::faults::FaultRecord;
 use crate::kernel::{SimDuration, SimTime};
-use crate::store::{Change, DeploymentId, JobId, PodId, PodOwner, RsId, ServiceId, Store, StsId};
+use crate::store::{Change, DeploymentId, JobId, OwnerId, PodId, PodOwner, RsId, ServiceId, Store, StsId};
 
 /// A workload whose ready replicas are tracked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,13 +61,11 @@ impl Workload {
     }
 
     fn pods(self, store: &Store) -> Vec<PodId> {
-        match self {
-            Workload::Deployment(d) => {
-                store.deployment_rs(d).iter().flat_map(|&rs| store.rs_pods(rs).iter().copied()).collect()
-            }
-            Workload::ReplicaSet(rs) => store.rs_pods(rs).to_vec(),
-            Workload::StatefulSet(s) => store.sts_pods(s).to_vec(),
-        }
+        store.owned_pods(match self {
+            Workload::Deployment(d) => OwnerId::Deployment(d),
+            Workload::ReplicaSet(rs) => OwnerId::ReplicaSet(rs),
+            Workload::StatefulSet(s) => OwnerId::StatefulSet(s),
+        })
     }
 }
 

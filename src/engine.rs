@@ -2444,23 +2444,7 @@ impl Simulation {
     /// A running pod of `target` (container running on a live machine, not terminating),
     /// drawn uniformly among them in name order; `None` if it has none.
     fn crash_victim(&self, target: &crate::api::meta::ObjectRef, process: u32, draw: u64) -> Option<PodId> {
-        let (ns, name) = (target.namespace.as_str(), target.name.as_str());
-        let pods: Vec<PodId> = match target.kind {
-            Kind::Deployment => self
-                .store
-                .deployment_id(ns, name)
-                .map(|d| self.store.deployment_rs(d).iter().flat_map(|&rs| self.store.rs_pods(rs).to_vec()).collect())
-                .unwrap_or_default(),
-            Kind::ReplicaSet => {
-                self.store.rs_id(ns, name).map(|rs| self.store.rs_pods(rs).to_vec()).unwrap_or_default()
-            }
-            Kind::StatefulSet => {
-                self.store.sts_id(ns, name).map(|s| self.store.sts_pods(s).to_vec()).unwrap_or_default()
-            }
-            Kind::DaemonSet => self.store.ds_id(ns, name).map(|d| self.store.ds_pods(d).to_vec()).unwrap_or_default(),
-            Kind::Job => self.store.job_id(ns, name).map(|j| self.store.job_pods(j).to_vec()).unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        let pods = self.owner_of(target).map(|o| self.store.owned_pods(o)).unwrap_or_default();
         let mut running: Vec<(&str, PodId)> = pods
             .into_iter()
             .filter(|&p| {
@@ -3131,12 +3115,9 @@ impl Simulation {
         let s = &self.store;
         match r.kind {
             Kind::Pod => s.pod_id(ns, name).is_some_and(|p| !s.pod(p).meta.is_terminating()),
-            Kind::ReplicaSet => s.rs_id(ns, name).is_some(),
-            Kind::Deployment => s.deployment_id(ns, name).is_some(),
-            Kind::StatefulSet => s.sts_id(ns, name).is_some(),
-            Kind::DaemonSet => s.ds_id(ns, name).is_some(),
-            Kind::Job => s.job_id(ns, name).is_some(),
-            Kind::CronJob => s.cronjob_id(ns, name).is_some(),
+            Kind::ReplicaSet | Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::CronJob => {
+                self.owner_of(r).is_some()
+            }
             Kind::Service => s.service_id(ns, name).is_some(),
             Kind::Ingress => s.ingress_id(ns, name).is_some(),
             Kind::HorizontalPodAutoscaler => s.hpa_id(ns, name).is_some(),

@@ -1646,6 +1646,16 @@ impl Store {
         }
     }
 
+    /// The live pods an owner controls, directly or through its owners (a Deployment's
+    /// ReplicaSets' pods), in [`dependents`](Self::dependents) order.
+    pub fn owned_pods(&self, o: OwnerId) -> Vec<PodId> {
+        let (owners, mut pods) = self.dependents(o);
+        for owner in owners {
+            pods.extend(self.owned_pods(owner));
+        }
+        pods
+    }
+
     /// Foreground deletion: the owner gets its `deletionTimestamp` (and the
     /// `foregroundDeletion` finalizer) and stays until its dependents are gone; its controller
     /// stops acting on it.
