@@ -50,6 +50,10 @@ pub struct Sample {
 pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::NodeInfo]) -> Option<(i64, i64)> {
     use crate::api::resources::GpuRequest;
     use crate::scheduler::plugins::fgd::{TargetShape, weighted_fragmentation};
+    // Most clusters have no GPU: answer that before looking at any pod.
+    if !store.node_ids().any(|id| nodes.get(id.index()).is_some_and(|n| n.gpu_device_count() > 0)) {
+        return None;
+    }
     let mut counts: std::collections::BTreeMap<GpuRequest, i64> = std::collections::BTreeMap::new();
     for id in store.live_pods() {
         let pod = store.pod(id);
