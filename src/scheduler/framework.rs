@@ -127,6 +127,9 @@ pub struct PodView {
     /// the device assignment rule ([`assign_gpu_devices`]), so that removal frees the same
     /// devices.
     pub gpu_devices: Vec<u32>,
+    /// What the pod takes on each of its devices (`GpuRequest::per_device`), read once from its
+    /// requests: [`NodeInfo::gpu_free`] runs in every GPU filter and score.
+    pub gpu_milli: i64,
 }
 
 impl PodView {
@@ -141,6 +144,7 @@ impl PodView {
             preempted: pod.status.disruption_target.as_deref() == Some(PREEMPTION_BY_SCHEDULER),
             start_time: pod.status.start_time,
             gpu_devices: Vec::new(),
+            gpu_milli: GpuRequest::of(&pod.spec.requests).per_device().1,
         }
     }
 
@@ -250,10 +254,9 @@ impl NodeInfo {
             if p.gpu_devices.is_empty() {
                 continue;
             }
-            let (_, milli) = p.gpu_request().per_device();
             for &d in &p.gpu_devices {
                 if let Some(f) = free.get_mut(d as usize) {
-                    *f -= milli;
+                    *f -= p.gpu_milli;
                 }
             }
         }
