@@ -45,25 +45,29 @@ pub struct Sample {
 
 /// The cluster's GPU fragmentation from the scheduler's view of its devices: Σ over nodes of
 /// the free milli per device, and Σ of the expected fragmentation `F_n(M)` (Weng et al.,
-/// ATC'23) over the target distribution `M` of the live pods' GPU shapes, weighted by count;
-/// `None` when no node has GPU devices. Integer milli (the weighted mean is rounded down).
+/// ATC'23) over the target distribution `M` of the live pods' shapes (GPU request and cpu
+/// request), weighted by count; `None` when no node has GPU devices. Integer milli (the
+/// weighted mean is rounded down).
 pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::NodeInfo]) -> Option<(i64, i64)> {
     use crate::api::resources::GpuRequest;
-    use crate::scheduler::plugins::fgd::{TargetShape, weighted_fragmentation};
+    use crate::scheduler::plugins::fgd::{Distribution, TargetShape, cpu_free};
     // Most clusters have no GPU: answer that before looking at any pod.
     if !store.node_ids().any(|id| nodes.get(id.index()).is_some_and(|n| n.gpu_device_count() > 0)) {
         return None;
     }
-    let mut counts: std::collections::BTreeMap<GpuRequest, i64> = std::collections::BTreeMap::new();
+    let mut counts: std::collections::BTreeMap<(GpuRequest, i64), i64> = std::collections::BTreeMap::new();
     for id in store.live_pods() {
         let pod = store.pod(id);
         let request = GpuRequest::of(&pod.spec.requests);
         if request.uses_devices() && !pod.status.phase.is_terminal() {
-            *counts.entry(request).or_insert(0) += 1;
+            *counts.entry((request, pod.spec.requests.milli_cpu)).or_insert(0) += 1;
         }
     }
-    let shapes: Vec<TargetShape> =
-        counts.into_iter().map(|(request, weight)| TargetShape { request, weight }).collect();
+    let shapes: Vec<TargetShape> = counts
+        .into_iter()
+        .map(|((request, cpu_milli), weight)| TargetShape { request, cpu_milli, weight })
+        .collect();
+    let distribution = Distribution::new(&shapes);
     let total: i128 = shapes.iter().map(|s| i128::from(s.weight)).sum();
     let (mut free, mut fragmented, mut any) = (0i64, 0i128, false);
     for id in store.node_ids() {
@@ -75,7 +79,7 @@ pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::No
         any = true;
         free += devices.iter().map(|&f| f.max(0)).sum::<i64>();
         if total > 0 {
-            fragmented += weighted_fragmentation(&devices, &shapes);
+            fragmented += distribution.weighted(&devices, cpu_free(info));
         }
     }
     any.then(|| (free, if total > 0 { (fragmented / total) as i64 } else { 0 }))
