@@ -188,6 +188,7 @@ pub fn plugin_registry(scenario: &Path) -> crate::scheduler::custom::PluginRegis
 
 fn load(path: &Path) -> Result<Scenario, String> {
     let text = read_text(path)?;
+    let text = crate::compare::substitute_defaults(&text);
     Scenario::parse_with(&text, &path.display().to_string(), &FsLoader, &plugin_registry(path))
         .map_err(|e| e.to_string())
 }

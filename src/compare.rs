@@ -21,7 +21,7 @@ use crate::scheduler::config::DEFAULT_SCHEDULER_NAME;
 
 /// The metrics of one run, in column order (see `docs/metrics.md`); `None` where a metric has
 /// nothing to measure (no Job, no fault, ...).
-pub const METRICS: [&str; 28] = [
+pub const METRICS: [&str; 32] = [
     "checks_failed",
     "pods_created",
     "pods_scheduled",
@@ -50,6 +50,10 @@ pub const METRICS: [&str; 28] = [
     "makespan_s",
     "time_below_desired_s",
     "mttr_s",
+    "gpu_allocated_mean",
+    "gpu_allocated_final",
+    "gpu_fragmentation_final",
+    "pods_pending_final",
 ];
 
 /// The reasons a pod was deleted that count as evictions: the taint manager, the Eviction API
@@ -136,6 +140,20 @@ fn time_weighted(samples: &[crate::metrics::Sample], value: impl Fn(&crate::metr
     Some(total / span)
 }
 
+/// The share of the GPU capacity that pods on nodes request, in GPU thousandths: whole devices
+/// (`nvidia.com/gpu`, 1000 each) plus shares (`kubesim.io/gpu-milli`), over 1000 per device.
+fn gpu_allocated(s: &crate::metrics::Sample) -> f64 {
+    let scalar = |name: &str| s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |&(_, r, a)| (r, a));
+    let (devices_requested, devices) = scalar(crate::api::resources::gpu::DEVICES);
+    let (milli_requested, _) = scalar(crate::api::resources::gpu::MILLI);
+    let capacity = devices.saturating_mul(crate::api::resources::gpu::MILLI_PER_DEVICE);
+    if capacity <= 0 {
+        return 0.0;
+    }
+    (devices_requested.saturating_mul(crate::api::resources::gpu::MILLI_PER_DEVICE) + milli_requested) as f64
+        / capacity as f64
+}
+
 /// Computes the [`METRICS`] of a finished run.
 pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let store = sim.store();
@@ -173,6 +191,7 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
     let p99_startup = percentile(&startup, 99.0);
     let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_str())).count();
+    let has_gpus = samples.iter().any(|s| s.gpu.is_some());
     vec![
         Some(failed as f64),
         Some(stats.pods_created as f64),
@@ -205,6 +224,10 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
         makespan.map(|t| t.as_secs_f64()),
         Some(below),
         crate::availability::mttr(sim.fault_log()).map(|d| d.as_secs_f64()),
+        has_gpus.then(|| time_weighted(samples, gpu_allocated).unwrap_or(0.0)),
+        samples.last().filter(|_| has_gpus).map(gpu_allocated),
+        samples.last().and_then(|s| s.gpu).map(|(free, frag)| ratio(frag, free)),
+        samples.last().map(|s| f64::from(s.pods_pending)),
     ]
 }
 
@@ -500,6 +523,40 @@ pub fn substitute(text: &str, params: &[(String, String)]) -> Result<String, Str
     Ok(out)
 }
 
+/// A scenario's text as `kubesim run` (and every command but `sweep`/`compare --param`) reads
+/// it: each sweep placeholder with a default, `${name:-default}`, becomes its default, so a
+/// sweep's scenario runs on its own. Everything else is left as written — `${HOME}` in a
+/// container's command is the shell's business, not kubesim's.
+pub fn substitute_defaults(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("${") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let placeholder = after.find(['}', '\n']).filter(|&end| after.as_bytes()[end] == b'}').and_then(|end| {
+            let (name, default) = after[..end].split_once(":-")?;
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            valid.then_some((default, end))
+        });
+        match placeholder {
+            Some((default, end)) => {
+                out.push_str(default);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Parses a `runs.csv` back into rows (for `kubesim merge`): the header must be the one
 /// [`runs_csv`] writes, with `group_columns` group columns first.
 pub fn parse_runs_csv(text: &str) -> Result<(Vec<String>, Vec<RunRow>), String> {
@@ -684,6 +741,9 @@ mod tests {
         assert!(substitute("a: ${x", &[]).unwrap_err().contains("unterminated"));
         assert!(substitute("a: ${1x}", &[]).unwrap_err().contains("invalid placeholder"));
         assert_eq!(substitute("no placeholders $ here", &[]).unwrap(), "no placeholders $ here");
+        // A lone run takes the defaults and leaves the rest as written.
+        let text = "n: ${nodes:-3}\ncmd: echo ${HOME} ${x:-a b}\nbad: ${1x:-2} ${open:-\n";
+        assert_eq!(substitute_defaults(text), "n: 3\ncmd: echo ${HOME} a b\nbad: ${1x:-2} ${open:-\n");
     }
 
     #[test]

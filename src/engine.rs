@@ -426,6 +426,7 @@ impl Simulation {
             window_check_pending: None,
             checks: vec![CheckState::Pending; scenario.checks.len()],
             recorder: Recorder::new(sample_interval_for(&scenario, until)),
+
             events: 0,
             changes: Vec::new(),
             finished: false,
@@ -478,7 +479,18 @@ impl Simulation {
                 sim.queue.schedule(at, Event::Fault { process, member }).expect("future");
             }
         }
-        sim.arrivals = crate::workload::Arrivals::new(&scenario.workloads, &sim.streams);
+        let gpu_capacity_milli: i64 = sim
+            .store
+            .live_nodes()
+            .flat_map(|n| &n.allocatable_resources.scalar)
+            .filter(|(name, _)| &**name == crate::api::resources::gpu::DEVICES)
+            .map(|(_, v)| v.saturating_mul(1000))
+            .sum();
+        sim.arrivals = crate::workload::Arrivals::new(
+            &scenario.workloads,
+            &sim.streams,
+            u64::try_from(gpu_capacity_milli).unwrap_or(0),
+        );
         if let Some(at) = sim.arrivals.next_time(&scenario.workloads)
             && at <= until
         {

@@ -94,6 +94,15 @@ impl Workload {
         }
     }
 
+    /// The PriorityClass of a trace row: the generic format's `priority`, else the class the
+    /// workload maps openb's `qos` to.
+    fn row_priority_class(&self, p: &TracePod) -> Option<String> {
+        match p.priority {
+            Some(v) => Some(priority_class_name(v)),
+            None => self.priority_classes.get(&p.qos).cloned(),
+        }
+    }
+
     /// The object an arrival creates.
     fn object(&self, name: String, shape: Shape<'_>) -> Object {
         let resource = |n: &str| ResourceName::parse(n).expect("a known resource name");
@@ -160,8 +169,9 @@ impl Workload {
 enum Cursor {
     /// The next row, the copy of it due next, and its number of copies.
     Trace { row: usize, copy: u32, copies: u32 },
-    /// The generator, the number of pods made so far and the next arrival time.
-    Generate { arrivals: Box<generate::Arrivals>, k: u64, next: Option<SimTime> },
+    /// The generator, the number of pods made so far, the GPU thousandths they request, and
+    /// the next arrival time.
+    Generate { arrivals: Box<generate::Arrivals>, k: u64, gpu_milli: u64, next: Option<SimTime> },
 }
 
 /// The arrivals of every workload of a scenario, merged in time order (ties: the earlier
@@ -169,12 +179,16 @@ enum Cursor {
 #[derive(Clone, Debug, Default)]
 pub struct Arrivals {
     cursors: Vec<Cursor>,
+    /// GPU thousandths of the nodes present at the start (`gpuRequests` is a share of it).
+    gpu_capacity_milli: u64,
     /// Objects created so far.
     pub created: u64,
 }
 
 impl Arrivals {
-    pub fn new(workloads: &[Workload], streams: &Streams) -> Arrivals {
+    /// The arrivals of `workloads`; `gpu_capacity_milli` is the GPU thousandths of the nodes
+    /// present at the start (1000 per device), which a generator's `gpuRequests` refers to.
+    pub fn new(workloads: &[Workload], streams: &Streams, gpu_capacity_milli: u64) -> Arrivals {
         let mut cursors = Vec::with_capacity(workloads.len());
         for w in workloads {
             let cursor = match &w.source {
@@ -185,13 +199,13 @@ impl Arrivals {
                 }
                 Source::Generate(g) => {
                     let mut arrivals = Box::new(g.arrivals(&w.name, streams));
-                    let next = next_generated(g, &mut arrivals, 0);
-                    Cursor::Generate { arrivals, k: 0, next }
+                    let next = next_generated(g, &mut arrivals, 0, 0, gpu_capacity_milli);
+                    Cursor::Generate { arrivals, k: 0, gpu_milli: 0, next }
                 }
             };
             cursors.push(cursor);
         }
-        Arrivals { cursors, created: 0 }
+        Arrivals { cursors, gpu_capacity_milli, created: 0 }
     }
 
     fn next_of(workload: &Workload, cursor: &Cursor) -> Option<SimTime> {
@@ -215,16 +229,14 @@ impl Arrivals {
             .iter()
             .enumerate()
             .find(|(i, w)| Arrivals::next_of(w, &self.cursors[*i]).is_some_and(|t| t <= now))?;
+        let capacity = self.gpu_capacity_milli;
         let cursor = &mut self.cursors[i];
         let object = match (cursor, &w.source) {
             (Cursor::Trace { row, copy, .. }, Source::Trace { pods, .. }) => {
                 let p = &pods[*row];
                 let base = if p.name.is_empty() { format!("{}-{}", w.name, row) } else { p.name.clone() };
                 let name = if *copy == 0 { base } else { format!("{base}-x{copy}") };
-                let priority_class = match p.priority {
-                    Some(v) => Some(priority_class_name(v)),
-                    None => w.priority_classes.get(&p.qos).cloned(),
-                };
+                let priority_class = w.row_priority_class(p);
                 let shape = Shape {
                     cpu_milli: p.cpu_milli,
                     memory_bytes: p.memory_bytes,
@@ -239,20 +251,25 @@ impl Arrivals {
                 settle(w, &mut self.cursors[i], streams);
                 object
             }
-            (Cursor::Generate { arrivals, k, next }, Source::Generate(g)) => {
+            (Cursor::Generate { arrivals, k, gpu_milli, next }, Source::Generate(g)) => {
                 let drawn = g.draw(&w.name, *k, streams);
+                let row = match (&g.shapes, drawn.row) {
+                    (generate::Shapes::Sample { pods, .. }, Some(r)) => Some(&pods[r]),
+                    _ => None,
+                };
                 let shape = Shape {
                     cpu_milli: drawn.cpu_milli,
                     memory_bytes: drawn.memory_bytes,
-                    gpu: GpuAsk::None,
-                    gpu_spec: "",
+                    gpu: drawn.gpu,
+                    gpu_spec: row.map_or("", |p| p.gpu_spec.as_str()),
                     duration: drawn.duration,
-                    priority_class: None,
-                    owner: w.kind,
+                    priority_class: row.and_then(|p| w.row_priority_class(p)),
+                    owner: row.and_then(|p| p.owner).unwrap_or(w.kind),
                 };
                 let object = w.object(format!("{}-{k}", w.name), shape);
                 *k += 1;
-                *next = next_generated(g, arrivals, *k);
+                *gpu_milli = gpu_milli.saturating_add(drawn.gpu_milli());
+                *next = next_generated(g, arrivals, *k, *gpu_milli, capacity);
                 object
             }
             _ => return None,
@@ -262,9 +279,19 @@ impl Arrivals {
     }
 }
 
-/// The generator's next arrival, within `count` and `until`.
-fn next_generated(g: &GenerateSpec, arrivals: &mut generate::Arrivals, made: u64) -> Option<SimTime> {
+/// The generator's next arrival, within `count`, `gpuRequests` (the `made` pods so far request
+/// `gpu_milli` of the `capacity`) and `until`.
+fn next_generated(
+    g: &GenerateSpec,
+    arrivals: &mut generate::Arrivals,
+    made: u64,
+    gpu_milli: u64,
+    capacity: u64,
+) -> Option<SimTime> {
     if g.count.is_some_and(|c| made >= c) {
+        return None;
+    }
+    if g.gpu_requests_percent.is_some_and(|p| u128::from(gpu_milli) * 100 >= u128::from(p) * u128::from(capacity)) {
         return None;
     }
     let t = arrivals.next()?;

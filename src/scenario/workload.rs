@@ -12,7 +12,7 @@ use crate::decode::{Ctx, DResult, DecodeError};
 use crate::kernel::SimTime;
 use crate::kernel::dist::DurationDist;
 use crate::manifest::{Manifest, Object};
-use crate::workload::generate::{ArrivalProcess, GenerateSpec, SizeDist, parse_rate};
+use crate::workload::generate::{ArrivalProcess, GenerateSpec, RunTime, Shapes, SizeDist, parse_rate};
 use crate::workload::trace::{self, TraceError};
 use crate::workload::{OwnerKind, Source, TraceNode, WORKLOAD_LABEL, Workload, priority_class_name};
 use crate::yaml::{Node as YamlNode, Pos};
@@ -230,22 +230,11 @@ pub(super) fn decode_workloads(
         f.finish(ctx, &[])?;
         let source = match (trace_node, generate_node) {
             (Some(t), None) => {
-                let tpath = format!("{path}.trace");
-                let r = decode_trace_ref(ctx, t, &tpath, loader, &["openb", "csv"], None)?;
-                let parsed = if r.format == "openb" {
-                    trace::parse_openb_pods(&r.text, r.limit)
-                } else {
-                    trace::parse_csv_pods(&r.text, r.limit)
-                };
-                let mut pods = parsed.map_err(|e| trace_error(ctx, &r.display, &tpath, e))?;
-                for p in &pods {
-                    if let Some(v) = p.priority {
-                        priorities.entry(v).or_insert(t.pos);
-                    }
-                }
+                let (display, mut pods) =
+                    trace_pods(ctx, t, &format!("{path}.trace"), loader, &mut priorities)?;
                 pods.sort_by_key(|p| p.arrival);
                 Source::Trace {
-                    file: r.display,
+                    file: display,
                     pods: Arc::from(pods),
                     scale_milli: scale.unwrap_or(1000),
                     time_scale_milli: time_scale.unwrap_or(1000),
@@ -260,7 +249,7 @@ pub(super) fn decode_workloads(
                         "a generator's rate and count say how many pods arrive",
                     ));
                 }
-                Source::Generate(decode_generate(ctx, g, &format!("{path}.generate"))?)
+                Source::Generate(decode_generate(ctx, g, &format!("{path}.generate"), loader, &mut priorities)?)
             }
             _ => {
                 return Err(ctx.error_hint(
@@ -305,6 +294,27 @@ pub(super) fn decode_workloads(
         });
     }
     Ok((workloads, extra))
+}
+
+/// The pods of a trace reference `{format: openb|csv, file, limit}` (in file order) and the
+/// file's display name; the generic format's priorities are noted in `priorities`.
+fn trace_pods(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    loader: &dyn SourceLoader,
+    priorities: &mut BTreeMap<i32, Pos>,
+) -> DResult<(String, Vec<trace::TracePod>)> {
+    let r = decode_trace_ref(ctx, node, path, loader, &["openb", "csv"], None)?;
+    let parsed =
+        if r.format == "openb" { trace::parse_openb_pods(&r.text, r.limit) } else { trace::parse_csv_pods(&r.text, r.limit) };
+    let pods = parsed.map_err(|e| trace_error(ctx, &r.display, path, e))?;
+    for p in &pods {
+        if let Some(v) = p.priority {
+            priorities.entry(v).or_insert(node.pos);
+        }
+    }
+    Ok((r.display, pods))
 }
 
 /// A positive decimal with at most three decimals, in thousandths (`1.5` → 1500).
@@ -369,12 +379,33 @@ fn prototypes(
 
 const PROCESSES: [&str; 3] = ["poisson", "mmpp", "diurnal"];
 
+/// A share in percent: `130%` or `130` (a whole number, 1 to 10,000).
+fn percent(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<u64> {
+    let text = ctx.string(node, path)?;
+    let digits = text.trim().trim_end_matches('%').trim();
+    match digits.parse::<u64>() {
+        Ok(v) if (1..=10_000).contains(&v) => Ok(v),
+        _ => Err(ctx.error_hint(
+            node.pos,
+            path,
+            format!("invalid percentage {text:?}"),
+            "a whole number of percent from 1% to 10000%, e.g. 130%",
+        )),
+    }
+}
+
 fn rate(ctx: &Ctx<'_>, node: &YamlNode, path: &str) -> DResult<f64> {
     let text = ctx.string(node, path)?;
     parse_rate(&text).map_err(|e| ctx.error(node.pos, path, e))
 }
 
-fn decode_generate(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<GenerateSpec> {
+fn decode_generate(
+    ctx: &mut Ctx<'_>,
+    node: &YamlNode,
+    path: &str,
+    loader: &dyn SourceLoader,
+    priorities: &mut BTreeMap<i32, Pos>,
+) -> DResult<GenerateSpec> {
     let mut f = ctx.fields(node, path)?;
     let arrivals_node = f.require(ctx, "arrivals", node.pos)?;
     let start = match f.get("start") {
@@ -389,17 +420,83 @@ fn decode_generate(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Ge
         Some(n) => Some(SimTime::ZERO + ctx.duration(n, &format!("{path}.until"))?),
         None => None,
     };
-    let cpu_node = f.require(ctx, "cpu", node.pos)?;
-    let memory_node = f.require(ctx, "memory", node.pos)?;
-    let duration = match f.get("duration") {
+    let gpu_requests_percent = match f.get("gpuRequests") {
+        Some(n) => Some(percent(ctx, n, &format!("{path}.gpuRequests"))?),
+        None => None,
+    };
+    let sample_node = f.get("sample");
+    let cpu_node = f.get("cpu");
+    let memory_node = f.get("memory");
+    let duration_node = f.get("duration");
+    f.finish(ctx, &[])?;
+    let shapes = match (sample_node, cpu_node, memory_node) {
+        (Some(t), None, None) => {
+            let spath = format!("{path}.sample");
+            let (file, pods) = trace_pods(ctx, t, &spath, loader, priorities)?;
+            if pods.is_empty() {
+                return Err(ctx.error_hint(
+                    t.pos,
+                    &spath,
+                    format!("the trace {file} has no rows to sample"),
+                    "point sample at a trace with at least one pod",
+                ));
+            }
+            Shapes::Sample { file, pods: Arc::from(pods) }
+        }
+        (Some(t), _, _) => {
+            return Err(ctx.error_hint(
+                t.pos,
+                &format!("{path}.sample"),
+                "sample and cpu/memory are exclusive",
+                "sampled pods take cpu, memory and GPUs from the trace row; drop cpu and memory",
+            ));
+        }
+        (None, Some(c), Some(m)) => Shapes::Sizes {
+            cpu_milli: decode_size(ctx, c, &format!("{path}.cpu"), true)?,
+            memory_bytes: decode_size(ctx, m, &format!("{path}.memory"), false)?,
+        },
+        (None, c, _) => {
+            let missing = if c.is_none() { "cpu" } else { "memory" };
+            return Err(ctx.error_hint(
+                node.pos,
+                &format!("{path}.{missing}"),
+                format!("missing field {missing:?}"),
+                "give cpu and memory (sizes), or sample: {format: openb, file: pods.csv}",
+            ));
+        }
+    };
+    let duration = match duration_node {
         Some(n) => {
-            let text = ctx.string(n, &format!("{path}.duration"))?;
-            Some(DurationDist::parse(&text).map_err(|e| ctx.error(n.pos, &format!("{path}.duration"), e))?)
+            let dpath = format!("{path}.duration");
+            let text = ctx.string(n, &dpath)?;
+            if text == "trace" {
+                if !matches!(shapes, Shapes::Sample { .. }) {
+                    return Err(ctx.error_hint(
+                        n.pos,
+                        &dpath,
+                        "duration: trace needs sample",
+                        "give a distribution such as exponential(10m), or sample a trace",
+                    ));
+                }
+                Some(RunTime::Trace)
+            } else {
+                Some(RunTime::Dist(DurationDist::parse(&text).map_err(|e| ctx.error(n.pos, &dpath, e))?))
+            }
         }
         None => None,
     };
-    f.finish(ctx, &[])?;
     let apath = format!("{path}.arrivals");
+    if let Some(every) = arrivals_node.get("every") {
+        let mut af = ctx.fields(arrivals_node, &apath)?;
+        af.get("every");
+        af.finish(ctx, &[])?;
+        let gap = ctx.duration(every, &format!("{apath}.every"))?;
+        if gap.is_zero() {
+            return Err(ctx.error(every.pos, &format!("{apath}.every"), "must be positive"));
+        }
+        let arrivals = ArrivalProcess::Every { gap };
+        return Ok(GenerateSpec { arrivals, start, count, until, gpu_requests_percent, shapes, duration });
+    }
     let mut af = ctx.fields(arrivals_node, &apath)?;
     let mut found = Vec::new();
     for key in PROCESSES {
@@ -412,8 +509,8 @@ fn decode_generate(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Ge
         return Err(ctx.error_hint(
             arrivals_node.pos,
             &apath,
-            "an arrival process is exactly one of poisson, mmpp, diurnal",
-            "e.g. {poisson: {rate: 30/m}}",
+            "an arrival process is exactly one of poisson, mmpp, diurnal, every",
+            "e.g. {poisson: {rate: 30/m}} or {every: 100ms}",
         ));
     };
     let ppath = format!("{apath}.{key}");
@@ -477,9 +574,7 @@ fn decode_generate(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> DResult<Ge
         }
     };
     pf.finish(ctx, &[])?;
-    let cpu_milli = decode_size(ctx, cpu_node, &format!("{path}.cpu"), true)?;
-    let memory_bytes = decode_size(ctx, memory_node, &format!("{path}.memory"), false)?;
-    Ok(GenerateSpec { arrivals, start, count, until, cpu_milli, memory_bytes, duration })
+    Ok(GenerateSpec { arrivals, start, count, until, gpu_requests_percent, shapes, duration })
 }
 
 /// A size: a quantity, `{choice: [q, ...], weights: [w, ...]}` or `{uniform: [low, high], step: q}`;

@@ -1,5 +1,6 @@
-//! Generated workloads: arrival processes (Poisson, two-state MMPP, a diurnal Poisson process)
-//! and the sizes and run times of the pods that arrive, all drawn from named seeded streams.
+//! Generated workloads: arrival processes (Poisson, two-state MMPP, a diurnal Poisson process,
+//! evenly spaced arrivals) and the sizes and run times of the pods that arrive — from size
+//! distributions or sampled from a trace's rows — all drawn from named seeded streams.
 //! See `docs/traces.md` for the formulas.
 //!
 //! Arrival times depend only on the seed and the process: the arrivals of one workload come
@@ -8,11 +9,14 @@
 //! same pods at the same instants (common random numbers). Gaps are drawn in floating point
 //! and rounded to whole microseconds; the simulation's time stays an integer.
 
+use std::sync::Arc;
+
 use rand_distr::{Distribution, Exp};
 
 use crate::kernel::dist::DurationDist;
 use crate::kernel::rng::{SimRng, uniform_below, unit_f64};
 use crate::kernel::{SimDuration, SimTime, Streams};
+use crate::workload::trace::{GpuAsk, TracePod};
 
 /// No arrival is generated after 100 years.
 const HORIZON_MICROS: u64 = 100 * 365 * 86_400 * 1_000_000;
@@ -29,6 +33,8 @@ pub enum ArrivalProcess {
     /// A non-homogeneous Poisson process of rate
     /// `min + (max − min) · (1 + cos(2π (t − peakAt) / 24 h)) / 2`, drawn by thinning.
     Diurnal { min: f64, max: f64, peak_at: SimDuration },
+    /// One arrival every `gap` (the first at `start + gap`): no randomness at all.
+    Every { gap: SimDuration },
 }
 
 impl ArrivalProcess {
@@ -44,6 +50,7 @@ impl ArrivalProcess {
                 let phase = (t.as_micros() + DAY_MICROS - peak_at.as_micros() % DAY_MICROS) % DAY_MICROS;
                 min + (max - min) * (1.0 + crate::load::cos_turns(phase, DAY_MICROS)) / 2.0
             }
+            ArrivalProcess::Every { gap } => 1e6 / gap.as_micros().max(1) as f64,
         }
     }
 }
@@ -115,6 +122,10 @@ impl Iterator for Arrivals {
                     self.state ^= 1;
                     self.switch_at = self.t.saturating_add(sojourn(&mut self.rng, s[self.state]));
                 }
+                ArrivalProcess::Every { gap } => {
+                    self.t = self.t.saturating_add(gap.as_micros().max(1));
+                    return (self.t < HORIZON_MICROS).then(|| SimTime::ZERO + SimDuration::from_micros(self.t));
+                }
                 ArrivalProcess::Diurnal { max, .. } => {
                     // Lewis–Shedler thinning: candidates at the peak rate, each kept with
                     // probability rate(t) / max.
@@ -172,6 +183,25 @@ impl SizeDist {
     }
 }
 
+/// What generated pods ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shapes {
+    /// cpu and memory from their own distributions; no GPU.
+    Sizes { cpu_milli: SizeDist, memory_bytes: SizeDist },
+    /// Each pod a copy of a row drawn uniformly, with replacement, from a trace (its cpu,
+    /// memory, GPUs, GPU models, QoS or priority and owner kind): a bootstrap of the trace's
+    /// job mix, without its arrival times.
+    Sample { file: String, pods: Arc<[TracePod]> },
+}
+
+/// A generated pod's run time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunTime {
+    Dist(DurationDist),
+    /// The sampled row's own run time (`Shapes::Sample` only).
+    Trace,
+}
+
 /// `spec.workload[].generate`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GenerateSpec {
@@ -182,10 +212,13 @@ pub struct GenerateSpec {
     pub count: Option<u64>,
     /// No arrival after this time.
     pub until: Option<SimTime>,
-    pub cpu_milli: SizeDist,
-    pub memory_bytes: SizeDist,
+    /// No arrival once the pods generated so far request this many percent of the GPUs of
+    /// the nodes present at the start (in GPU thousandths: a whole device is 1000, a share its
+    /// `gpu-milli`).
+    pub gpu_requests_percent: Option<u64>,
+    pub shapes: Shapes,
     /// Run time of each pod (`None`: runs until the end).
-    pub duration: Option<DurationDist>,
+    pub duration: Option<RunTime>,
 }
 
 /// What a generated pod asks for.
@@ -194,6 +227,20 @@ pub struct Drawn {
     pub cpu_milli: u64,
     pub memory_bytes: u64,
     pub duration: Option<SimDuration>,
+    /// The sampled trace row (`Shapes::Sample`).
+    pub row: Option<usize>,
+    pub gpu: GpuAsk,
+}
+
+impl Drawn {
+    /// GPU thousandths requested: 1000 per whole device, or the share.
+    pub fn gpu_milli(&self) -> u64 {
+        match self.gpu {
+            GpuAsk::None => 0,
+            GpuAsk::Whole(k) => 1000 * u64::from(k),
+            GpuAsk::Milli(m) => u64::from(m),
+        }
+    }
 }
 
 /// Stream names of a generated workload.
@@ -210,10 +257,26 @@ impl GenerateSpec {
     /// Pod `k`'s sizes and run time.
     pub fn draw(&self, name: &str, k: u64, streams: &Streams) -> Drawn {
         let mut rng = streams.keyed(SIZES_STREAM, name, k);
-        let cpu_milli = self.cpu_milli.sample(&mut rng);
-        let memory_bytes = self.memory_bytes.sample(&mut rng);
-        let duration = self.duration.as_ref().map(|d| d.sample(&mut streams.keyed(DURATIONS_STREAM, name, k)));
-        Drawn { cpu_milli, memory_bytes, duration }
+        let mut drawn = match &self.shapes {
+            Shapes::Sizes { cpu_milli, memory_bytes } => Drawn {
+                cpu_milli: cpu_milli.sample(&mut rng),
+                memory_bytes: memory_bytes.sample(&mut rng),
+                duration: None,
+                row: None,
+                gpu: GpuAsk::None,
+            },
+            Shapes::Sample { pods, .. } => {
+                let row = uniform_below(&mut rng, pods.len() as u64) as usize;
+                let p = &pods[row];
+                Drawn { cpu_milli: p.cpu_milli, memory_bytes: p.memory_bytes, duration: None, row: Some(row), gpu: p.gpu }
+            }
+        };
+        drawn.duration = match (&self.duration, &self.shapes) {
+            (Some(RunTime::Dist(d)), _) => Some(d.sample(&mut streams.keyed(DURATIONS_STREAM, name, k))),
+            (Some(RunTime::Trace), Shapes::Sample { pods, .. }) => drawn.row.and_then(|r| pods[r].duration),
+            _ => None,
+        };
+        drawn
     }
 }
 

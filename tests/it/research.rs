@@ -310,6 +310,7 @@ fn narrate_tells_why_and_step_needs_a_terminal() {
 /// The live GPU pods are that share and a pending pod asking both devices whole: for the share
 /// both devices can serve it (0 fragmented); for the whole pair only one device is whole, so
 /// all 1,500 free milli are fragmented. Weighted equally: 750 of 1,500 free, a rate of 0.5.
+/// (The node's 64 cpu serve both shapes, so cpu plays no part here; see the FGD unit tests.)
 #[test]
 fn gpu_fragmentation_follows_the_fgd_definition() {
     let text = r#"apiVersion: kubesim.io/v1alpha1
@@ -332,9 +333,15 @@ spec:
         |name: &str| last[header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"))];
     assert_eq!((col("gpu_free_milli"), col("gpu_fragmented_milli")), ("1500", "750"));
     let m = run_metrics(&sim);
-    assert_eq!(m[METRICS.iter().position(|x| *x == "gpu_fragmentation_mean").unwrap()], Some(0.5));
+    let metric = |name: &str| m[METRICS.iter().position(|x| *x == name).unwrap()];
+    assert_eq!(metric("gpu_fragmentation_mean"), Some(0.5));
+    assert_eq!(metric("gpu_fragmentation_final"), Some(0.5));
+    // GPU allocation: the share's 500 of 2 × 1000 milli, from its binding at 0 s to the end.
+    assert_eq!(metric("gpu_allocated_final"), Some(0.25));
+    assert_eq!(metric("gpu_allocated_mean"), Some(0.25));
+    assert_eq!(metric("pods_pending_final"), Some(1.0), "the pair of whole GPUs cannot fit");
     // Without GPUs there are no GPU columns and no value.
-    let plain = kubesim::output::timeseries_csv(&{
+    let plain_sim = {
         let mut s = Simulation::new(
             Arc::new(crate::support::load(&crate::support::root().join("scenarios/ml-model-machine-failure.yaml"))),
             None,
@@ -343,6 +350,11 @@ spec:
         );
         s.run().unwrap();
         s
-    });
+    };
+    let plain = kubesim::output::timeseries_csv(&plain_sim);
     assert!(!plain.lines().next().unwrap().contains("gpu_free_milli"));
+    let m = run_metrics(&plain_sim);
+    for name in ["gpu_allocated_mean", "gpu_allocated_final", "gpu_fragmentation_final"] {
+        assert_eq!(m[METRICS.iter().position(|x| *x == name).unwrap()], None, "{name}");
+    }
 }

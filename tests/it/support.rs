@@ -39,10 +39,10 @@ pub fn uses_external_policy(scenario: &Scenario) -> bool {
 }
 
 /// Whether a shipped scenario replays a whole trace from `../shared/data/` (absent on CI, and
-/// about a minute in a debug build): the loops over shipped scenarios skip it, with a message;
-/// `traces.rs` loads it whole and replays a slice.
+/// a minute or more in a debug build): the loops over shipped scenarios skip it, with a
+/// message; `traces.rs` loads it whole and runs a slice.
 pub fn is_trace_replay(path: &Path) -> bool {
-    let skip = path.file_name().is_some_and(|n| n == "openb-replay.yaml");
+    let skip = path.file_name().is_some_and(|n| n == "openb-replay.yaml" || n == "openb-fragmentation.yaml");
     if skip {
         eprintln!("skipped here: {} (see tests/it/traces.rs)", path.display());
     }

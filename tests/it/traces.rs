@@ -266,6 +266,9 @@ fn scale_and_time_scale_grow_a_trace() {
 #[test]
 fn the_real_openb_trace_loads_fast_and_replays_a_slice() {
     let Some((nodes, pods)) = openb_files() else { return };
+    // The FGD paper's experiment reads its sweep parameter's default when run alone.
+    let o = kubesim(&["validate", "scenarios/openb-fragmentation.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let scenario = load(&root().join("scenarios/openb-replay.yaml"));
     assert_eq!(scenario.nodes.len(), 1523);
     let Source::Trace { pods: rows, .. } = &scenario.workloads[0].source else { panic!("a trace") };
@@ -341,4 +344,84 @@ fn import_csv_writes_a_scenario_that_runs() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("bad.csv:2:4: expected 3 columns, found 2"), "{stderr}");
     assert!(!out.join("b.yaml").exists());
+}
+
+/// `generate` with `sample` (pods drawn from a trace's rows), `every` (evenly spaced arrivals)
+/// and `gpuRequests` (stop once the pods so far request that share of the cluster's GPUs): the
+/// FGD paper's "fill the cluster" experiment, on a 2-GPU cluster and a 2-row trace.
+#[test]
+fn sampled_pods_fill_the_cluster_to_a_share_of_its_gpus() {
+    let nodes = "sn,cpu_milli,memory_mib,gpu,model\ng-0,32000,65536,2,T4\nc-0,8000,16384,0,\n";
+    let pods = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time\n\
+                share,1000,1024,1,300,T4,LS,5,65\nwhole,2000,2048,1,1000,,BE,9,9\n";
+    let spec = |fill: &str, extra: &str| {
+        format!(
+            "  until: 1h\n  cluster:\n    trace: {{format: openb, file: n.csv}}\n  workload:\n    - name: fill\n      generate: {{arrivals: {{every: 2s}}, sample: {{format: openb, file: p.csv}}, gpuRequests: {fill}{extra}}}\n"
+        )
+    };
+    let files = || vec![("n.csv", nodes.to_string()), ("p.csv", pods.to_string())];
+    let mut saw = (false, false);
+    for seed in 1..=6 {
+        let scenario = scenario_with(&spec("150%", ", duration: trace"), files()).unwrap();
+        let sim = run(scenario, Some(seed));
+        let store = sim.store();
+        let mut made = Vec::new();
+        for k in 0.. {
+            let Some(id) = store.pod_id("default", &format!("fill-{k}")) else { break };
+            made.push(store.pod(id).clone());
+        }
+        assert_eq!(made.len() as u64, sim.stats().pods_created, "seed {seed}: pods named fill-0, fill-1, ...");
+        let gpu = |p: &kubesim::api::pod::Pod| {
+            let r = &p.spec.containers[0].requests;
+            let q = |n: &str| r.iter().find(|(k, _)| k.to_string() == n).map_or(0, |(_, v)| v.value());
+            q("nvidia.com/gpu") * 1000 + q("kubesim.io/gpu-milli")
+        };
+        // Arrivals stop at the first pod that brings the requests to 150 % of 2,000 milli.
+        let total: i64 = made.iter().map(gpu).sum();
+        let before_last: i64 = made[..made.len() - 1].iter().map(gpu).sum();
+        assert!(before_last < 3000 && total >= 3000, "seed {seed}: {before_last} then {total}");
+        for (k, p) in made.iter().enumerate() {
+            assert_eq!(p.meta.creation_timestamp, SimTime::ZERO + SimDuration::from_secs(2 * (k as u64 + 1)));
+            let duration = p.meta.annotations.get("sim.kubesim.io/duration").map(String::as_str);
+            match gpu(p) {
+                300 => {
+                    saw.0 = true;
+                    assert_eq!(p.meta.annotations.get("kubesim.io/gpu-spec").map(String::as_str), Some("T4"));
+                    assert_eq!(duration, Some("1m"), "the row's run time: 65 s − 5 s");
+                }
+                1000 => {
+                    saw.1 = true;
+                    assert_eq!(duration, Some("0s"));
+                }
+                other => panic!("seed {seed}: a pod with {other} GPU milli is no row of the trace"),
+            }
+        }
+    }
+    assert_eq!(saw, (true, true), "six seeds draw both rows");
+    // The same seed draws the same pods.
+    let names = |seed| {
+        let sim = run(scenario_with(&spec("100%", ""), files()).unwrap(), Some(seed));
+        kubesim::output::pods_csv(&sim)
+    };
+    assert_eq!(names(3), names(3));
+    // Errors name the field.
+    let bad = [
+        (spec("abc", ""), "invalid percentage \"abc\""),
+        (spec("0%", ""), "invalid percentage \"0%\""),
+        (spec("100%", ", cpu: 1"), "sample and cpu/memory are exclusive"),
+        (
+            format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1, memory: 1Gi, duration: trace}}\n"),
+            "duration: trace needs sample",
+        ),
+        (
+            format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 0s}}, cpu: 1, memory: 1Gi}}\n"),
+            "must be positive",
+        ),
+        (format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1}}\n"), "missing field \"memory\""),
+    ];
+    for (text, want) in bad {
+        let e = scenario_with(&text, files()).unwrap_err();
+        assert!(e.contains(want) && e.contains("spec.workload[0].generate"), "{e}\nwant {want}");
+        assert!(e.contains("\n  hint: ") || want == "must be positive", "{e}");
+    }
 }
