@@ -140,15 +140,23 @@ impl Resources {
     }
 
     pub fn scalar(&self, name: &str) -> i64 {
-        match self.scalar.binary_search_by(|(n, _)| (**n).cmp(name)) {
-            Ok(i) => self.scalar[i].1,
-            Err(_) => 0,
-        }
+        self.scalar_index(name).map_or(0, |i| self.scalar[i].1)
     }
 
     /// Whether the scalar resource is present at all (even with quantity 0).
     pub fn has_scalar(&self, name: &str) -> bool {
-        self.scalar.binary_search_by(|(n, _)| (**n).cmp(name)).is_ok()
+        self.scalar_index(name).is_some()
+    }
+
+    /// The position of `name` in `scalar`. Lists are short (a GPU or two): a linear scan that
+    /// compares lengths and first bytes before any string comparison beats a binary search of
+    /// full comparisons, and this is in every filter, score and sample.
+    fn scalar_index(&self, name: &str) -> Option<usize> {
+        if self.scalar.len() <= 8 {
+            let (len, first) = (name.len(), name.as_bytes().first());
+            return self.scalar.iter().position(|(n, _)| n.len() == len && n.as_bytes().first() == first && **n == *name);
+        }
+        self.scalar.binary_search_by(|(n, _)| (**n).cmp(name)).ok()
     }
 
     pub fn add_scalar(&mut self, name: &Arc<str>, v: i64) {
