@@ -51,6 +51,7 @@ pub mod output;
 pub mod pack;
 pub mod packing_view;
 pub mod report;
+pub mod sampler;
 pub mod scenario;
 pub mod scheduler;
 pub mod store;

@@ -172,15 +172,7 @@ impl Sample {
         }
         s.nodes_used = store.node_ids().filter(|n| used[n.index()].2).count() as u32;
         if !pending.is_empty() {
-            // Only the minimal shapes matter: a node fits some pending pod iff it fits a
-            // shape no other shape is below.
-            pending.sort_unstable();
-            pending.dedup();
-            let minimal: Vec<(i64, i64)> = pending
-                .iter()
-                .copied()
-                .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
-                .collect();
+            let minimal = minimal_shapes(pending);
             for n in store.node_ids() {
                 let node = store.node(n);
                 if !node.is_ready() || node.unschedulable {
@@ -196,6 +188,18 @@ impl Sample {
         }
         s
     }
+}
+
+/// The pending (cpu, memory) shapes that no other is below: a node fits some pending pod iff
+/// it fits one of these.
+pub fn minimal_shapes(mut pending: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    pending.sort_unstable();
+    pending.dedup();
+    pending
+        .iter()
+        .copied()
+        .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
+        .collect()
 }
 
 /// The collected samples.

@@ -542,6 +542,11 @@ impl Store {
     }
 
     /// Whether the Node object of `id` was deleted.
+    /// Whether the pod object was removed.
+    pub fn is_pod_removed(&self, id: PodId) -> bool {
+        self.pod_removed[id.index()]
+    }
+
     pub fn is_node_removed(&self, id: NodeId) -> bool {
         self.node_removed[id.index()]
     }
