@@ -2339,6 +2339,7 @@ impl Simulation {
             pod_count: 0,
             pods: Vec::new(),
             affinity_pods: 0,
+            lowest_priority: i32::MAX,
         };
         for &p in self.store.pods_on_node(node) {
             if p != pod && !self.store.pod(p).status.phase.is_terminal() {
@@ -3343,6 +3344,13 @@ impl Simulation {
                     .any(|(v, &p)| v.id != p || v.terminating != store.pod(p).meta.is_terminating())
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
+            }
+            let lowest = info.pods.iter().map(|v| v.spec.priority).min().unwrap_or(i32::MAX);
+            if info.lowest_priority != lowest {
+                return Err(format!(
+                    "scheduler's lowest priority on node {} is {}, its pod list's {lowest}",
+                    info.name, info.lowest_priority
+                ));
             }
             let with_terms = info.pods.iter().filter(|v| v.spec.affinity.has_pod_affinity()).count() as u32;
             if info.affinity_pods != with_terms {

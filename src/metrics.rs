@@ -63,10 +63,8 @@ pub fn gpu_fragmentation(store: &Store, nodes: &[crate::scheduler::framework::No
             *counts.entry((request, pod.spec.requests.milli_cpu)).or_insert(0) += 1;
         }
     }
-    let shapes: Vec<TargetShape> = counts
-        .into_iter()
-        .map(|((request, cpu_milli), weight)| TargetShape { request, cpu_milli, weight })
-        .collect();
+    let shapes: Vec<TargetShape> =
+        counts.into_iter().map(|((request, cpu_milli), weight)| TargetShape { request, cpu_milli, weight }).collect();
     let distribution = Distribution::new(&shapes);
     let total: i128 = shapes.iter().map(|s| i128::from(s.weight)).sum();
     let (mut free, mut fragmented, mut any) = (0i64, 0i128, false);

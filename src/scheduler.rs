@@ -298,12 +298,22 @@ impl Scheduler {
             pod_count: 0,
             pods: Vec::new(),
             affinity_pods: 0,
+            lowest_priority: i32::MAX,
         };
         if id.index() < self.cache.len() {
             let old = &mut self.cache[id.index()];
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
-            let (pods, affinity_pods) = (std::mem::take(&mut old.pods), old.affinity_pods);
-            *old = NodeInfo { requested, non_zero_requested: non_zero, pod_count: count, pods, affinity_pods, ..info };
+            let (pods, affinity_pods, lowest_priority) =
+                (std::mem::take(&mut old.pods), old.affinity_pods, old.lowest_priority);
+            *old = NodeInfo {
+                requested,
+                non_zero_requested: non_zero,
+                pod_count: count,
+                pods,
+                affinity_pods,
+                lowest_priority,
+                ..info
+            };
         } else {
             debug_assert_eq!(id.index(), self.cache.len());
             self.cache.push(info);
@@ -425,6 +435,7 @@ impl Scheduler {
                     pod_count: 0,
                     pods: Vec::new(),
                     affinity_pods: 0,
+                    lowest_priority: i32::MAX,
                 };
                 self.nominated.remove(&id);
                 self.order_stale = true;

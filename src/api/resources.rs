@@ -154,7 +154,10 @@ impl Resources {
     fn scalar_index(&self, name: &str) -> Option<usize> {
         if self.scalar.len() <= 8 {
             let (len, first) = (name.len(), name.as_bytes().first());
-            return self.scalar.iter().position(|(n, _)| n.len() == len && n.as_bytes().first() == first && **n == *name);
+            return self
+                .scalar
+                .iter()
+                .position(|(n, _)| n.len() == len && n.as_bytes().first() == first && **n == *name);
         }
         self.scalar.binary_search_by(|(n, _)| (**n).cmp(name)).ok()
     }

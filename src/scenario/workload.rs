@@ -230,8 +230,7 @@ pub(super) fn decode_workloads(
         f.finish(ctx, &[])?;
         let source = match (trace_node, generate_node) {
             (Some(t), None) => {
-                let (display, mut pods) =
-                    trace_pods(ctx, t, &format!("{path}.trace"), loader, &mut priorities)?;
+                let (display, mut pods) = trace_pods(ctx, t, &format!("{path}.trace"), loader, &mut priorities)?;
                 pods.sort_by_key(|p| p.arrival);
                 Source::Trace {
                     file: display,
@@ -306,8 +305,11 @@ fn trace_pods(
     priorities: &mut BTreeMap<i32, Pos>,
 ) -> DResult<(String, Vec<trace::TracePod>)> {
     let r = decode_trace_ref(ctx, node, path, loader, &["openb", "csv"], None)?;
-    let parsed =
-        if r.format == "openb" { trace::parse_openb_pods(&r.text, r.limit) } else { trace::parse_csv_pods(&r.text, r.limit) };
+    let parsed = if r.format == "openb" {
+        trace::parse_openb_pods(&r.text, r.limit)
+    } else {
+        trace::parse_csv_pods(&r.text, r.limit)
+    };
     let pods = parsed.map_err(|e| trace_error(ctx, &r.display, path, e))?;
     for p in &pods {
         if let Some(v) = p.priority {

@@ -105,6 +105,9 @@ pub struct NodeInfo {
     /// `PodsWithAffinity` / `PodsWithRequiredAntiAffinity` lists hold): InterPodAffinity skips
     /// a node without any when the incoming pod has no terms of its own.
     pub affinity_pods: u32,
+    /// The lowest priority of `pods` (`i32::MAX` without pods): preemption skips a node with
+    /// nothing below the preemptor without looking at its pods.
+    pub lowest_priority: i32,
 }
 
 /// What plugins see of a pod placed on a node (`framework.PodInfo`): enough for topology
@@ -170,7 +173,15 @@ impl NodeInfo {
             view.gpu_devices = assign_gpu_devices(&self.gpu_free(), request);
         }
         self.affinity_pods += u32::from(pod.spec.affinity.has_pod_affinity());
+        self.lowest_priority = self.lowest_priority.min(pod.spec.priority);
         self.pods.push(Arc::new(view));
+    }
+
+    /// Recomputes `lowest_priority` after `priority` left the node.
+    fn priority_left(&mut self, priority: i32) {
+        if priority <= self.lowest_priority {
+            self.lowest_priority = self.pods.iter().map(|p| p.spec.priority).min().unwrap_or(i32::MAX);
+        }
     }
 
     /// Releases a pod removed from the node.
@@ -178,6 +189,7 @@ impl NodeInfo {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
             let view = self.pods.remove(i);
             self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
+            self.priority_left(view.spec.priority);
             self.requested.sub(&pod.spec.requests);
             self.non_zero_requested.sub(&pod.spec.non_zero_requests);
             self.pod_count = self.pod_count.saturating_sub(1);
@@ -207,6 +219,7 @@ impl NodeInfo {
             view
         };
         self.affinity_pods += u32::from(view.spec.affinity.has_pod_affinity());
+        self.lowest_priority = self.lowest_priority.min(view.spec.priority);
         self.pods.push(view);
     }
 
@@ -215,6 +228,7 @@ impl NodeInfo {
         let i = self.pods.iter().position(|p| p.id == id)?;
         let view = self.pods.remove(i);
         self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
+        self.priority_left(view.spec.priority);
         self.requested.sub(&view.spec.requests);
         self.non_zero_requested.sub(&view.spec.non_zero_requests);
         self.pod_count = self.pod_count.saturating_sub(1);
@@ -426,14 +440,19 @@ impl NodeToStatus {
                 *counts.entry(r.as_str()).or_insert(0) += absent;
             }
         }
-        let mut parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
-        parts.sort();
-        let mut message = format!("0/{num_all_nodes} nodes are available:");
-        if !parts.is_empty() {
-            message.push_str(&format!(" {}.", parts.join(", ")));
-        }
-        message
+        fit_error_message(num_all_nodes, &counts)
     }
+}
+
+/// `FitError.Error()` from the number of nodes rejected for each reason.
+pub fn fit_error_message(num_all_nodes: usize, counts: &std::collections::BTreeMap<&str, usize>) -> String {
+    let mut parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
+    parts.sort();
+    let mut message = format!("0/{num_all_nodes} nodes are available:");
+    if !parts.is_empty() {
+        message.push_str(&format!(" {}.", parts.join(", ")));
+    }
+    message
 }
 
 /// What a PostFilter plugin sees besides the pod and the statuses.

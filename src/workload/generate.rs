@@ -268,7 +268,13 @@ impl GenerateSpec {
             Shapes::Sample { pods, .. } => {
                 let row = uniform_below(&mut rng, pods.len() as u64) as usize;
                 let p = &pods[row];
-                Drawn { cpu_milli: p.cpu_milli, memory_bytes: p.memory_bytes, duration: None, row: Some(row), gpu: p.gpu }
+                Drawn {
+                    cpu_milli: p.cpu_milli,
+                    memory_bytes: p.memory_bytes,
+                    duration: None,
+                    row: Some(row),
+                    gpu: p.gpu,
+                }
             }
         };
         drawn.duration = match (&self.duration, &self.shapes) {

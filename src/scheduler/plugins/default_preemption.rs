@@ -123,10 +123,22 @@ impl DefaultPreemption {
             // The offset only matters when some node has a pod to preempt and there is more
             // than one node; drawing only then keeps runs without preemption independent of it.
             let priority = pod.spec.priority;
-            let any_victim =
-                potential.iter().any(|&n| cx.nodes[n.index()].pods.iter().any(|p| p.spec.priority < priority));
-            let offset =
-                if potential.len() > 1 && any_victim { uniform_below(rng, potential.len() as u64) as usize } else { 0 };
+            let any_victim = potential.iter().any(|&n| cx.nodes[n.index()].lowest_priority < priority);
+            if !any_victim {
+                // No node has a pod to preempt: the dry run would find no candidate and mark
+                // every potential node "No victims found"; say so without building it.
+                let mut counts = std::collections::BTreeMap::new();
+                counts.insert(NO_VICTIMS, potential.len());
+                if cx.order.len() > potential.len() {
+                    counts.insert(NOT_HELPFUL, cx.order.len() - potential.len());
+                }
+                let message = crate::scheduler::framework::fit_error_message(cx.order.len(), &counts);
+                return (
+                    Some(PostFilterResult { nominated_node: None, victims: Vec::new() }),
+                    Status::unschedulable(message),
+                );
+            }
+            let offset = if potential.len() > 1 { uniform_below(rng, potential.len() as u64) as usize } else { 0 };
             self.dry_run(cx, pod, handle, &potential, offset, num)
         };
         if candidates.is_empty() {
@@ -172,7 +184,7 @@ impl DefaultPreemption {
             let node = potential[(offset + i) % potential.len()];
             let info = &cx.nodes[node.index()];
             // Most nodes of a failed cycle have nothing to preempt: no need to copy them.
-            if !info.pods.iter().any(|p| p.spec.priority < pod.spec.priority) {
+            if info.lowest_priority >= pod.spec.priority {
                 statuses.statuses.insert(node, Status::unresolvable(NO_VICTIMS));
                 continue;
             }
@@ -476,6 +488,35 @@ mod tests {
             "the FitError over the dry run"
         );
         assert_eq!(r.0, Some(PostFilterResult::default()), "clears the nomination");
+        // Nodes that failed for good are "not helpful"; the others have "no victims" — the
+        // dry run's statuses, counted without running it (nobody has a lower priority).
+        let nodes = [
+            node_with(0, "n0", "2", &[pod("1", 10, &[])]),
+            node_with(1, "n1", "2", &[]),
+            node_with(2, "n2", "2", &[pod("2", 12, &[])]),
+        ];
+        let order: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
+        let mut statuses = NodeToStatus::new(Status::unresolvable("absent"));
+        statuses.statuses.insert(NodeId(0), Status::unschedulable("Insufficient cpu"));
+        statuses.statuses.insert(NodeId(1), Status::unresolvable("node(s) had untolerated taint"));
+        statuses.statuses.insert(NodeId(2), Status::unschedulable("Insufficient cpu"));
+        let cx = PostFilterContext {
+            nodes: &nodes,
+            order: &order,
+            pod_id: PodId(9999),
+            nominated_node: None,
+            pdbs: &[],
+            now: SimTime::ZERO,
+        };
+        let mut rng = crate::kernel::Streams::new(1).stream("t");
+        let r = DefaultPreemption::new(DefaultPreemptionArgs::default()).post_filter(
+            &cx,
+            &pod("1", 10, &[]),
+            &statuses,
+            &mut handle(),
+            &mut rng,
+        );
+        assert_eq!(r.1.message(), format!("preemption: 0/3 nodes are available: 1 {NOT_HELPFUL}, 2 {NO_VICTIMS}."));
     }
 
     #[test]

@@ -167,7 +167,11 @@ impl Distribution {
         self.groups
             .iter()
             .flat_map(|g| {
-                g.cpu.iter().zip(&g.weight).map(|(&cpu_milli, &weight)| TargetShape { request: g.request, cpu_milli, weight })
+                g.cpu.iter().zip(&g.weight).map(|(&cpu_milli, &weight)| TargetShape {
+                    request: g.request,
+                    cpu_milli,
+                    weight,
+                })
             })
             .collect()
     }
@@ -220,7 +224,8 @@ pub fn fragmentation_increase(
         let devices = assign_gpu_devices(free, request);
         take_gpu_devices(&mut after, request, &devices);
     }
-    let delta = distribution.weighted(&after, cpu_free.saturating_sub(cpu_milli)) - distribution.weighted(free, cpu_free);
+    let delta =
+        distribution.weighted(&after, cpu_free.saturating_sub(cpu_milli)) - distribution.weighted(free, cpu_free);
     delta.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
@@ -281,7 +286,8 @@ impl Score for Fgd {
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         let request = GpuRequest::of(&pod.spec.requests);
         let distribution = self.current().filter(|d| !d.is_empty());
-        let (Some(distribution), false) = (distribution, request != self.request || matches!(request, GpuRequest::Invalid(_)))
+        let (Some(distribution), false) =
+            (distribution, request != self.request || matches!(request, GpuRequest::Invalid(_)))
         else {
             return Err(Status::error("FGD scored without PreScore"));
         };

@@ -150,6 +150,7 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         pod_count: 0,
         pods: Vec::new(),
         affinity_pods: 0,
+        lowest_priority: i32::MAX,
     }
 }
 
