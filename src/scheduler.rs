@@ -1148,7 +1148,7 @@ fn run_post_filter(
         now: noms.now,
     };
     let mut result: Option<PostFilterResult> = None;
-    let mut reasons: Vec<String> = Vec::new();
+    let mut reasons: Vec<std::borrow::Cow<'static, str>> = Vec::new();
     let mut decided = false;
     for &i in &profile.post_filter.clone() {
         let mut plugin = std::mem::replace(&mut profile.plugins[i], Box::new(Vacant));

@@ -41,7 +41,8 @@ pub enum Code {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     pub code: Code,
-    pub reasons: Vec<String>,
+    /// Static where the reason is (no allocation per rejected node).
+    pub reasons: Vec<std::borrow::Cow<'static, str>>,
     /// The plugin that produced it (set by the framework).
     pub plugin: &'static str,
 }
@@ -53,14 +54,14 @@ impl Status {
     pub fn skip() -> Status {
         Status { code: Code::Skip, reasons: Vec::new(), plugin: "" }
     }
-    pub fn unschedulable(reason: impl Into<String>) -> Status {
+    pub fn unschedulable(reason: impl Into<std::borrow::Cow<'static, str>>) -> Status {
         Status { code: Code::Unschedulable, reasons: vec![reason.into()], plugin: "" }
     }
-    pub fn unresolvable(reason: impl Into<String>) -> Status {
+    pub fn unresolvable(reason: impl Into<std::borrow::Cow<'static, str>>) -> Status {
         Status { code: Code::UnschedulableAndUnresolvable, reasons: vec![reason.into()], plugin: "" }
     }
     pub fn error(message: impl Into<String>) -> Status {
-        Status { code: Code::Error, reasons: vec![message.into()], plugin: "" }
+        Status { code: Code::Error, reasons: vec![message.into().into()], plugin: "" }
     }
     pub fn is_success(&self) -> bool {
         self.code == Code::Success
@@ -431,13 +432,13 @@ impl NodeToStatus {
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for status in self.statuses.values() {
             for r in &status.reasons {
-                *counts.entry(r.as_str()).or_insert(0) += 1;
+                *counts.entry(r.as_ref()).or_insert(0) += 1;
             }
         }
         let absent = num_all_nodes.saturating_sub(self.statuses.len());
         if absent > 0 {
             for r in &self.absent.reasons {
-                *counts.entry(r.as_str()).or_insert(0) += absent;
+                *counts.entry(r.as_ref()).or_insert(0) += absent;
             }
         }
         fit_error_message(num_all_nodes, &counts)

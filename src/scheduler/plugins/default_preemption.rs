@@ -85,7 +85,7 @@ impl PostFilter for DefaultPreemption {
         let (result, mut status) = self.preempt(cx, pod, statuses, handle, rng);
         // PostFilter prefixes every message with "preemption: ".
         if !status.reasons.is_empty() {
-            status.reasons = vec![format!("preemption: {}", status.message())];
+            status.reasons = vec![format!("preemption: {}", status.message()).into()];
         }
         (result, status)
     }

@@ -40,32 +40,41 @@ impl NodeResourcesFit {
 
 /// `fitsRequest`: the reasons a pod does not fit on a node, in kube-scheduler's order, and
 /// whether some resource exceeds even an empty node's allocatable (v1.34: unresolvable).
-pub fn insufficient_resources(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) -> (Vec<String>, bool) {
+pub fn insufficient_resources(
+    req: &Resources,
+    node: &NodeInfo,
+    ignored: impl Fn(&str) -> bool,
+) -> (Vec<std::borrow::Cow<'static, str>>, bool) {
     let mut reasons = Vec::new();
     let mut unresolvable = false;
     let alloc = &node.allocatable;
     if i64::from(node.pod_count) + 1 > alloc.allowed_pod_number {
-        reasons.push("Too many pods".to_string());
+        reasons.push("Too many pods".into());
     }
     if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty() {
         return (reasons, unresolvable);
     }
-    let mut check = |name: &str, want: i64, allocatable: i64, requested: i64| {
+    let mut check = |name: std::borrow::Cow<'static, str>, want: i64, allocatable: i64, requested: i64| {
         if want > allocatable - requested {
-            reasons.push(format!("Insufficient {name}"));
+            reasons.push(name);
             if want > allocatable {
                 unresolvable = true;
             }
         }
     };
     if req.milli_cpu > 0 {
-        check("cpu", req.milli_cpu, alloc.milli_cpu, node.requested.milli_cpu);
+        check("Insufficient cpu".into(), req.milli_cpu, alloc.milli_cpu, node.requested.milli_cpu);
     }
     if req.memory > 0 {
-        check("memory", req.memory, alloc.memory, node.requested.memory);
+        check("Insufficient memory".into(), req.memory, alloc.memory, node.requested.memory);
     }
     if req.ephemeral_storage > 0 {
-        check("ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, node.requested.ephemeral_storage);
+        check(
+            "Insufficient ephemeral-storage".into(),
+            req.ephemeral_storage,
+            alloc.ephemeral_storage,
+            node.requested.ephemeral_storage,
+        );
     }
     for (name, want) in &req.scalar {
         if *want == 0 {
@@ -76,7 +85,10 @@ pub fn insufficient_resources(req: &Resources, node: &NodeInfo, ignored: impl Fn
         if extended && ignored(name) {
             continue;
         }
-        check(name, *want, alloc.scalar(name), node.requested.scalar(name));
+        let (allocatable, requested) = (alloc.scalar(name), node.requested.scalar(name));
+        if *want > allocatable - requested {
+            check(format!("Insufficient {name}").into(), *want, allocatable, requested);
+        }
     }
     (reasons, unresolvable)
 }

@@ -268,7 +268,7 @@ impl Filter for VolumeBinding {
             return Status::success();
         }
         let mut status = Status::unresolvable(reasons[0]);
-        status.reasons = reasons.into_iter().map(str::to_string).collect();
+        status.reasons = reasons.into_iter().map(std::borrow::Cow::Borrowed).collect();
         status
     }
 }
