@@ -5,6 +5,7 @@
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
 pub mod compare;
+pub mod generate;
 pub mod import;
 pub mod narrate;
 pub mod pack;
@@ -51,6 +52,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write a scenario that replays a trace (openb, or the generic pod CSV).
     Import(import::ImportArgs),
+    /// Write a generated scenario (scale: node pools, Deployments, Jobs, node failures).
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -204,6 +207,7 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Merge(args) => compare::run_merge(args),
         Command::Report(report_args) => report::run(report_args),
         Command::Import(import_args) => import::run(import_args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 
