@@ -1,4 +1,4 @@
-//! `kubesim generate scale`: a small generated day runs end to end with
+//! `kubesim generate scale` and `kubesim bench`: a small generated day runs end to end with
 //! about the pods asked for, deterministically; bad flags are exit code 2; the shipped scale
 //! scenarios are exactly what the generator writes for the flags in their first line.
 
@@ -158,4 +158,54 @@ fn shipped_scale_scenarios_are_what_the_generator_writes() {
         let body = |t: &str| t.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default();
         assert!(body(&again) == body(&text), "{} is stale: regenerate it with `kubesim {command}`", path.display());
     }
+}
+
+#[test]
+fn bench_reports_a_row_and_json() {
+    let dir = temp_dir("scale-bench");
+    let out = dir.join("tiny.yaml");
+    let o = kubesim(&[
+        "generate",
+        "scale",
+        "--nodes",
+        "4",
+        "--pods",
+        "200",
+        "--duration",
+        "10m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let o = kubesim(&["bench", out.to_str().unwrap(), "--repeat", "2"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "header, separator, one row:\n{table}");
+    assert!(lines[0].starts_with("| scenario | nodes | pods created | events | decisions | wall (s)"), "{table}");
+    let cells: Vec<&str> = lines[2].split('|').map(str::trim).collect();
+    assert_eq!(cells[1], "tiny");
+    assert_eq!(cells[2], "4", "{table}");
+    if cfg!(target_os = "linux") {
+        assert!(cells[10].ends_with("MB"), "peak RSS read from /proc: {table}");
+    }
+
+    let o = kubesim(&["bench", out.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap();
+    let run = &v["runs"][0];
+    assert_eq!(run["outcome"], "finished");
+    // The bench's run is the same simulation as `kubesim run`'s.
+    let (digest, pods, _, _) = run_digest(&out);
+    assert_eq!(run["digest"], digest.as_str());
+    assert_eq!(run["pods_created"], pods);
+    assert_eq!(
+        run["decisions"].as_u64().unwrap(),
+        run["pods_scheduled"].as_u64().unwrap() + run["unschedulable_attempts"].as_u64().unwrap()
+    );
+    assert!(run["events"].as_u64().unwrap() > pods);
+
+    let o = kubesim(&["bench", "no/such/file.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/file.yaml"), "{}", stderr(&o));
 }
