@@ -11,7 +11,7 @@
 //! `--json` one JSON object per scenario with every run. Exit codes: 0 every run finished,
 //! 2 a bad flag or file or a run that failed, 5 a run stopped at `--timeout`.
 
-use std::io::Read as _;
+use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -79,8 +79,10 @@ enum Outcome {
         progress: Option<Progress>,
         peak_rss_kib: Option<u64>,
     },
+    /// The child failed (bad input, out of memory, ...): its error, and its last progress line.
     Failed {
         message: String,
+        progress: Option<Progress>,
     },
 }
 
@@ -132,6 +134,7 @@ fn run_one(path: &Path, seed: Option<u64>) -> Result<Measure, String> {
     let mut sim = Simulation::new(scenario.clone(), seed, None, RunOptions::default());
     let until = sim.until().as_micros().max(1);
     let mut next_mark = 1u64;
+    let mut last_print = t0;
     let mut error = None;
     let progress = |sim: &Simulation| {
         let s = sim.stats();
@@ -153,8 +156,11 @@ fn run_one(path: &Path, seed: Option<u64>) -> Result<Measure, String> {
                 break;
             }
         }
-        if sim.now().as_micros() >= until / 100 * next_mark {
+        // At each 1 % of the run's length, and at least once a wall-clock second.
+        let mark = sim.now().as_micros() >= until / 100 * next_mark;
+        if mark || (sim.stats().events.is_multiple_of(1024) && last_print.elapsed() >= Duration::from_secs(1)) {
             progress(&sim);
+            last_print = now();
             next_mark = sim.now().as_micros() * 100 / until + 1;
         }
     }
@@ -190,11 +196,15 @@ fn run_one(path: &Path, seed: Option<u64>) -> Result<Measure, String> {
     })
 }
 
+fn failed(message: String) -> Outcome {
+    Outcome::Failed { message, progress: None }
+}
+
 /// The parent: one child process per run.
 fn spawn_run(path: &Path, seed: Option<u64>, timeout: Option<u64>) -> Outcome {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
-        Err(e) => return Outcome::Failed { message: format!("cannot find the kubesim binary: {e}") },
+        Err(e) => return failed(format!("cannot find the kubesim binary: {e}")),
     };
     let mut cmd = Command::new(exe);
     cmd.arg("bench").arg("--one").arg(path);
@@ -203,17 +213,33 @@ fn spawn_run(path: &Path, seed: Option<u64>, timeout: Option<u64>) -> Outcome {
     }
     let mut child = match cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
         Ok(c) => c,
-        Err(e) => return Outcome::Failed { message: format!("cannot start a run: {e}") },
+        Err(e) => return failed(format!("cannot start a run: {e}")),
     };
-    // Progress lines are at most ~100 per run and the result one line: the pipes' buffers hold
-    // them, so the child never blocks on a write while the parent only polls.
+    // The child's stderr (progress lines, errors) is read as it comes, so the child never
+    // blocks on a full pipe; its stdout is one line.
+    let stderr = child.stderr.take();
+    // A reader thread for the child's stderr: it measures nothing and decides nothing.
+    #[allow(clippy::disallowed_methods)]
+    let reader = std::thread::spawn(move || {
+        let mut last_progress = None;
+        let mut lines = Vec::new();
+        if let Some(e) = stderr {
+            for line in std::io::BufReader::new(e).lines().map_while(Result::ok) {
+                match parse_progress(&line) {
+                    Some(p) => last_progress = Some(p),
+                    None => lines.push(line),
+                }
+            }
+        }
+        (last_progress, lines)
+    });
     let start = now();
     let mut timed_out = None;
     loop {
         match child.try_wait() {
             Ok(Some(_)) => break,
             Ok(None) => {}
-            Err(e) => return Outcome::Failed { message: format!("cannot wait for a run: {e}") },
+            Err(e) => return failed(format!("cannot wait for a run: {e}")),
         }
         if let Some(t) = timeout
             && start.elapsed() >= Duration::from_secs(t)
@@ -227,22 +253,21 @@ fn spawn_run(path: &Path, seed: Option<u64>, timeout: Option<u64>) -> Outcome {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut out = String::new();
-    let mut err = String::new();
     if let Some(mut o) = child.stdout.take() {
         let _ = o.read_to_string(&mut out);
     }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut err);
-    }
+    let (progress, err_lines) = reader.join().unwrap_or_default();
     if let Some((timeout_s, peak_rss_kib)) = timed_out {
-        let progress = err.lines().rev().find_map(parse_progress);
         return Outcome::TimedOut { timeout_s, progress, peak_rss_kib };
     }
     match serde_json::from_str::<Measure>(out.trim()) {
         Ok(m) => Outcome::Finished(m),
         Err(_) => {
-            let message: Vec<&str> = err.lines().filter(|l| !l.starts_with("progress ")).collect();
-            Outcome::Failed { message: message.join("\n") }
+            let mut message: Vec<&str> = err_lines.iter().map(String::as_str).collect();
+            if message.is_empty() {
+                message.push("the run ended without a result (killed? out of memory?)");
+            }
+            Outcome::Failed { message: message.join("\n"), progress }
         }
     }
 }
@@ -318,7 +343,22 @@ fn row(name: &str, runs: &[Outcome]) -> String {
         );
     }
     if finished.len() != runs.len() || finished.is_empty() {
-        return format!("| {name} | failed | | | | | | | | |");
+        let reached = runs.iter().find_map(|o| match o {
+            Outcome::Failed { message, progress } => {
+                let cause = message.lines().next().unwrap_or_default().trim_start_matches("error: ");
+                let at = progress.map(|p| {
+                    format!(
+                        ", after {:.0} s, at {} with ≥ {} pods",
+                        p.wall_s,
+                        SimTime::from_micros((p.sim_time_s * 1e6) as u64),
+                        p.pods_created
+                    )
+                });
+                Some(format!(" ({cause}{})", at.unwrap_or_default()))
+            }
+            _ => None,
+        });
+        return format!("| {name} | failed{} | | | | | | | | |", reached.unwrap_or_default());
     }
     let m = finished[0];
     let wall = median(finished.iter().map(|m| m.wall_s).collect());
@@ -382,7 +422,7 @@ pub fn run(args: BenchArgs) -> i32 {
             eprintln!("bench: {} run {i}/{}", path.display(), args.repeat);
             let outcome = spawn_run(path, args.seed, args.timeout);
             match &outcome {
-                Outcome::Failed { message } => {
+                Outcome::Failed { message, .. } => {
                     eprintln!("error: {}: {message}", path.display());
                     code = 2;
                 }
@@ -436,5 +476,17 @@ mod tests {
         assert_eq!(rate(1500, 1.0), "1.5 k/s");
         assert_eq!(mib(None), "n/a");
         assert_eq!(seconds(0.0312), "0.031");
+    }
+
+    #[test]
+    fn a_stopped_run_is_reported_as_such() {
+        let progress = parse_progress("progress 7200000000 1000000 40000 50000 300.0");
+        let row = row("big", &[Outcome::TimedOut { timeout_s: 300, progress, peak_rss_kib: Some(2_000_000) }]);
+        assert_eq!(
+            row,
+            "| big | – | ≥ 40000 (at 2h) | ≥ 1000000 | ≥ 50000 | > 300 | – | 3.3 k/s | 167 /s | ≥ 2048 MB |"
+        );
+        let row = super::row("oom", &[Outcome::Failed { message: "killed".into(), progress }]);
+        assert!(row.starts_with("| oom | failed (killed, after 300 s, at 2h with ≥ 40000 pods) |"), "{row}");
     }
 }
