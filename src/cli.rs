@@ -4,7 +4,9 @@
 //! Exit codes: 0 success, 1 a scenario check failed, 2 bad input, usage or I/O error,
 //! 3 an internal error (a bug: the message names the seed and event to reproduce it).
 
+pub mod bench;
 pub mod compare;
+pub mod generate;
 pub mod import;
 pub mod narrate;
 pub mod pack;
@@ -51,6 +53,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write a scenario that replays a trace (openb, or the generic pod CSV).
     Import(import::ImportArgs),
+    /// Write a generated scenario (scale: node pools, Deployments, Jobs, node failures).
+    Generate(generate::GenerateArgs),
+    /// Run scenarios end to end, one process each, and report time, rates and peak memory.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,6 +211,8 @@ pub fn main_with(args: Cli) -> i32 {
         Command::Merge(args) => compare::run_merge(args),
         Command::Report(report_args) => report::run(report_args),
         Command::Import(import_args) => import::run(import_args),
+        Command::Generate(args) => generate::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

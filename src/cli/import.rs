@@ -125,7 +125,7 @@ fn quoted(s: &str) -> String {
 }
 
 /// The scenario name: `--name`, or the output file's stem made a DNS subdomain.
-fn scenario_name(explicit: Option<&str>, out: &Path) -> Result<String, String> {
+pub(super) fn scenario_name(explicit: Option<&str>, out: &Path) -> Result<String, String> {
     let name = match explicit {
         Some(n) => n.to_string(),
         None => {
@@ -151,7 +151,7 @@ fn run_length(pods: &[TracePod]) -> SimDuration {
 }
 
 /// Writes `text` to `out` and loads it back as a scenario.
-fn write_and_check(out: &Path, text: &str) -> Result<crate::scenario::Scenario, String> {
+pub(super) fn write_and_check(out: &Path, text: &str) -> Result<crate::scenario::Scenario, String> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }

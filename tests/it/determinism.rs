@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kubesim::engine::{RunOptions, Simulation};
 use kubesim::output::render_all;
 
-use crate::support::{is_trace_replay, load, root, uses_external_policy};
+use crate::support::{is_too_slow_for_debug, load, root, uses_external_policy};
 
 fn outputs(scenario: &Arc<kubesim::Scenario>, seed: u64) -> (String, Vec<(&'static str, String)>) {
     let options =
@@ -23,7 +23,7 @@ fn same_seed_same_digest_and_bytes() {
     files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
     files.sort();
     for path in files {
-        if is_trace_replay(&path) {
+        if is_too_slow_for_debug(&path) {
             continue;
         }
         let scenario = Arc::new(load(&path));

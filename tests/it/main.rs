@@ -29,6 +29,7 @@ mod reconciliation;
 mod report;
 mod research;
 mod rollback;
+mod scale;
 mod scenarios;
 mod statefulsets;
 mod support;

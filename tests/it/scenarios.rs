@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::support::{is_trace_replay, kubesim, load, root, run, temp_dir, uses_external_policy};
+use crate::support::{is_too_slow_for_debug, kubesim, load, root, run, temp_dir, uses_external_policy};
 
 fn shipped() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
@@ -19,7 +19,7 @@ fn every_shipped_scenario_passes_its_checks() {
     let files = shipped();
     assert!(files.len() >= 2, "scenarios/ holds the examples");
     for path in files {
-        if is_trace_replay(&path) {
+        if is_too_slow_for_debug(&path) {
             continue;
         }
         let scenario = load(&path);

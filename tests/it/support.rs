@@ -38,15 +38,20 @@ pub fn uses_external_policy(scenario: &Scenario) -> bool {
     scenario.scheduler.profiles.iter().any(|p| p.external_args.is_some())
 }
 
-/// Whether a shipped scenario replays a whole trace from `../shared/data/` (absent on CI, and
-/// a minute or more in a debug build): the loops over shipped scenarios skip it, with a
-/// message; `traces.rs` loads it whole and runs a slice.
-pub fn is_trace_replay(path: &Path) -> bool {
-    let skip = path.file_name().is_some_and(|n| n == "openb-replay.yaml" || n == "openb-fragmentation.yaml");
-    if skip {
-        eprintln!("skipped here: {} (see tests/it/traces.rs)", path.display());
+/// Whether a shipped scenario is too slow for the debug-build loops over shipped scenarios,
+/// which skip it with a message: a whole-trace replay from `../shared/data/` (absent on CI, and
+/// about a minute in a debug build; `traces.rs` loads it whole and replays a slice), or a
+/// generated scale scenario under `scenarios/scale/` (up to a simulated day of 10,000 nodes
+/// and a million pods; `scale.rs` checks that they are what `kubesim generate` writes and runs
+/// a small generated one end to end).
+pub fn is_too_slow_for_debug(path: &Path) -> bool {
+    let trace = path.file_name().is_some_and(|n| n == "openb-replay.yaml" || n == "openb-fragmentation.yaml");
+    let scale = path.parent().and_then(Path::file_name).is_some_and(|d| d == "scale");
+    if trace || scale {
+        let see = if trace { "tests/it/traces.rs" } else { "tests/it/scale.rs" };
+        eprintln!("skipped here: {} (see {see})", path.display());
     }
-    skip
+    trace || scale
 }
 
 /// Parses an inline scenario (manifests inline).

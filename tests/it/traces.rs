@@ -410,14 +410,19 @@ fn sampled_pods_fill_the_cluster_to_a_share_of_its_gpus() {
         (spec("0%", ""), "invalid percentage \"0%\""),
         (spec("100%", ", cpu: 1"), "sample and cpu/memory are exclusive"),
         (
-            format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1, memory: 1Gi, duration: trace}}\n"),
+            format!(
+                "{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1, memory: 1Gi, duration: trace}}\n"
+            ),
             "duration: trace needs sample",
         ),
         (
             format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 0s}}, cpu: 1, memory: 1Gi}}\n"),
             "must be positive",
         ),
-        (format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1}}\n"), "missing field \"memory\""),
+        (
+            format!("{POOL}  workload:\n    - generate: {{arrivals: {{every: 1s}}, cpu: 1}}\n"),
+            "missing field \"memory\"",
+        ),
     ];
     for (text, want) in bad {
         let e = scenario_with(&text, files()).unwrap_err();
