@@ -18,6 +18,7 @@ pub mod config;
 pub mod custom;
 pub mod framework;
 pub mod hints;
+pub mod match_counts;
 pub mod plugins;
 pub mod queue;
 pub mod registry;
@@ -186,6 +187,8 @@ pub struct Scheduler {
     /// `PodId` index, are counted in it.
     pending: Resources,
     pending_members: Vec<bool>,
+    /// Per-node counts of pods matching the selectors PodTopologySpread asked for recently.
+    match_counts: match_counts::MatchCounts,
     pub stats: SchedulerStats,
 }
 
@@ -238,6 +241,7 @@ impl Scheduler {
             run_seed: 0,
             pending: Resources::default(),
             pending_members: Vec::new(),
+            match_counts: match_counts::MatchCounts::new(),
             stats: SchedulerStats::default(),
         }
     }
@@ -320,6 +324,7 @@ impl Scheduler {
             // Rebuilt before the next cycle: adding n nodes one by one stays O(n).
             self.order_stale = true;
         }
+        self.match_counts.node_labelled(id, &self.cache[id.index()].labels);
     }
 
     /// `nodeTree.list()`: zones in first-seen order, round robin over zones.
@@ -438,6 +443,8 @@ impl Scheduler {
                     lowest_priority: i32::MAX,
                 };
                 self.nominated.remove(&id);
+                self.match_counts.node_cleared(id);
+                self.match_counts.node_labelled(id, &Default::default());
                 self.order_stale = true;
             }
             Change::NodeUpdated(id) if store.is_node_removed(id) => {}
@@ -467,6 +474,9 @@ impl Scheduler {
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].add_pod(id, pod);
                     let info = &self.cache[node.index()];
+                    if let Some(added) = info.pods.last() {
+                        self.match_counts.pod_changed(node, added, 1);
+                    }
                     let view = PodView::of(id, pod);
                     self.queue.move_unschedulable(now, |p, rejectors| {
                         hints::worth_retrying(
@@ -489,7 +499,7 @@ impl Scheduler {
                     self.forget_nomination(id);
                 }
                 Some(node) => {
-                    self.cache[node.index()].update_pod(id, store.pod(id));
+                    self.update_cached_pod(node, id, store.pod(id));
                     let info = &self.cache[node.index()];
                     let view = PodView::of(id, store.pod(id));
                     self.queue.move_unschedulable(now, |p, rejectors| {
@@ -510,9 +520,9 @@ impl Scheduler {
             Change::PodStatus(id) => {
                 // The start time matters to preemption; keep the node's view current.
                 if let Some(node) = store.pod(id).status.node {
-                    let info = &mut self.cache[node.index()];
+                    let info = &self.cache[node.index()];
                     if info.pods.iter().any(|p| p.id == id && p.start_time != store.pod(id).status.start_time) {
-                        info.update_pod(id, store.pod(id));
+                        self.update_cached_pod(node, id, store.pod(id));
                     }
                 }
             }
@@ -531,6 +541,18 @@ impl Scheduler {
         }
     }
 
+    /// Refreshes a pod's view on its node in the cache, and the match counts with it.
+    fn update_cached_pod(&mut self, node: NodeId, id: PodId, pod: &crate::api::pod::Pod) {
+        let info = &mut self.cache[node.index()];
+        if let Some(old) = info.pods.iter().find(|p| p.id == id) {
+            self.match_counts.pod_changed(node, old, -1);
+        }
+        info.update_pod(id, pod);
+        if let Some(new) = info.pods.iter().find(|p| p.id == id) {
+            self.match_counts.pod_changed(node, new, 1);
+        }
+    }
+
     /// Moves the unschedulable pods a claim, volume or class event may help.
     fn on_storage_event(&mut self, store: &Store, now: SimTime, event: ClusterEvent<'_>) {
         self.queue.move_unschedulable(now, |p, rejectors| hints::worth_retrying(rejectors, store.pod(p), &event));
@@ -545,6 +567,10 @@ impl Scheduler {
         if !info.pods.iter().any(|p| p.id == id) {
             return;
         }
+        if let Some(view) = info.pods.iter().find(|p| p.id == id) {
+            self.match_counts.pod_changed(node, view, -1);
+        }
+        let info = &mut self.cache[node.index()];
         info.remove_pod(id, pod);
         let info = &self.cache[node.index()];
         let view = PodView::of(id, pod);
@@ -601,6 +627,7 @@ impl Scheduler {
                 run_seed: self.run_seed,
                 pending: &self.pending,
                 volumes: &volumes,
+                match_counts: Some(&self.match_counts),
             };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(

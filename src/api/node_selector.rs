@@ -482,6 +482,11 @@ impl RequiredNodeAffinity {
         }
     }
 
+    /// No nodeSelector and no required affinity: every node matches.
+    pub fn is_everything(&self) -> bool {
+        self.node_selector.is_empty() && self.affinity.is_none()
+    }
+
     /// RequiredNodeAffinity.Match without the error. Allocation-free.
     pub fn matches(&self, node_name: &str, node_labels: &BTreeMap<String, String>) -> bool {
         self.matches_lazy(node_name, node_labels) == Ok(true)

@@ -350,6 +350,9 @@ pub struct CycleContext<'a> {
     pub volumes: &'a crate::scheduler::plugins::volume_binding::PodVolumes,
     /// Some node lists images (`status.images`): ImageLocality has something to count.
     pub any_node_images: bool,
+    /// Per-node counts of pods matching a selector, following `nodes` (`None`: count by
+    /// scanning, e.g. over a test's nodes).
+    pub match_counts: Option<&'a crate::scheduler::match_counts::MatchCounts>,
 }
 
 static NO_RESOURCES: Resources =
@@ -365,6 +368,7 @@ impl Default for CycleContext<'_> {
             pending: &NO_RESOURCES,
             volumes: &crate::scheduler::plugins::volume_binding::NO_VOLUMES,
             any_node_images: true,
+            match_counts: None,
         }
     }
 }

@@ -110,6 +110,9 @@ struct ScoreState {
     counts: Vec<BTreeMap<String, i64>>,
     /// Per constraint: `ln(size + 2)`.
     weights: Vec<f64>,
+    /// Per constraint, from the scheduler's match counts when it has them: matching pods per
+    /// node index (`None`: count by scanning the node).
+    per_node: Vec<Option<Vec<i64>>>,
 }
 
 pub struct PodTopologySpread {
@@ -215,11 +218,7 @@ pub fn default_selector(owner_selectors: &[LabelSelector]) -> LabelSelector {
 /// `countPodsMatchSelector`: non-terminating pods of `namespace` matching `selector`; an empty
 /// selector counts none (v1.34).
 fn count_matching(node: &NodeInfo, selector: &LabelSelector, namespace: &str) -> i64 {
-    if selector.is_empty() {
-        return 0;
-    }
-    node.pods.iter().filter(|p| !p.terminating && p.namespace == namespace && selector.matches(&p.labels)).count()
-        as i64
+    crate::scheduler::match_counts::scan(node, selector, namespace)
 }
 
 /// `nodeLabelsMatchSpreadConstraints`.
@@ -370,17 +369,48 @@ impl PreScore for PodTopologySpread {
             .collect();
         // Counts over every node of the snapshot, in the domains of the scored nodes.
         let required = required_node_affinity(pod);
-        for node in cx.nodes {
+        // Where every node counts (no key required, no node affinity to honour, taints
+        // ignored), the scheduler's match counts have the per-domain sums already.
+        let mut summed = vec![false; constraints.len()];
+        if let Some(m) = cx.match_counts
+            && !require_all
+        {
+            for ((c, domains), done) in constraints.iter().zip(&mut s.counts).zip(&mut summed) {
+                let every_node = (c.node_affinity_policy == NodeInclusionPolicy::Ignore || required.is_everything())
+                    && c.node_taints_policy == NodeInclusionPolicy::Ignore;
+                if c.topology_key != HOSTNAME && every_node && !c.selector.is_empty() {
+                    m.add_domain_counts(cx.nodes, &pod.meta.namespace, &c.selector, &c.topology_key, domains);
+                    *done = true;
+                }
+            }
+        }
+        let all_summed = constraints.iter().zip(&summed).all(|(c, &d)| d || c.topology_key == HOSTNAME);
+        // Per-node counts for the rest (hostname is scored node by node).
+        s.per_node = constraints
+            .iter()
+            .zip(&summed)
+            .map(|(c, &done)| match cx.match_counts {
+                Some(m) if !done && !c.selector.is_empty() => {
+                    Some(m.counts(cx.nodes, &pod.meta.namespace, &c.selector).to_vec())
+                }
+                _ => None,
+            })
+            .collect();
+        for node in cx.nodes.iter().take(if all_summed { 0 } else { usize::MAX }) {
             if require_all && !has_all_keys(node, &constraints) {
                 continue;
             }
-            for (c, domains) in constraints.iter().zip(&mut s.counts) {
-                if !c.includes(pod, &required, node) {
+            for (((c, domains), per_node), &done) in constraints.iter().zip(&mut s.counts).zip(&s.per_node).zip(&summed)
+            {
+                if done || c.topology_key == HOSTNAME || !c.includes(pod, &required, node) {
                     continue;
                 }
                 let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
                 if let Some(count) = domains.get_mut(value) {
-                    *count += count_matching(node, &c.selector, &pod.meta.namespace);
+                    *count += match per_node {
+                        Some(v) => v.get(node.id.index()).copied().unwrap_or(0),
+                        None => count_matching(node, &c.selector, &pod.meta.namespace),
+                    };
                 }
             }
         }
@@ -397,10 +427,13 @@ impl Score for PodTopologySpread {
             return Ok(0);
         }
         let mut score = 0.0f64;
-        for ((c, domains), weight) in s.constraints.iter().zip(&s.counts).zip(&s.weights) {
+        for (((c, domains), weight), per_node) in s.constraints.iter().zip(&s.counts).zip(&s.weights).zip(&s.per_node) {
             let Some(value) = node.labels.get(&c.topology_key) else { continue };
             let count = if c.topology_key == HOSTNAME {
-                count_matching(node, &c.selector, &pod.meta.namespace)
+                match per_node {
+                    Some(v) => v.get(node.id.index()).copied().unwrap_or(0),
+                    None => count_matching(node, &c.selector, &pod.meta.namespace),
+                }
             } else {
                 domains.get(value).copied().unwrap_or(0)
             };
