@@ -3296,6 +3296,15 @@ impl Simulation {
     /// list; the scheduler's node views agree with the store.
     pub fn check_invariants(&self) -> Result<(), String> {
         let store = &self.store;
+        let active: Vec<PodId> = store.active_pods().collect();
+        let expected: Vec<PodId> = store.live_pods().filter(|&p| !store.pod(p).status.phase.is_terminal()).collect();
+        if active != expected {
+            return Err(format!(
+                "the store's active pods ({}) are not its live non-terminal pods ({})",
+                active.len(),
+                expected.len()
+            ));
+        }
         let mut seen = vec![0u8; store.pod_count()];
         for node in store.node_slots() {
             let mut requested = crate::api::resources::Resources::default();

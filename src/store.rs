@@ -234,6 +234,9 @@ pub struct Store {
     /// The controller of each pod, if any.
     pod_owner: Vec<Option<PodOwner>>,
     pod_removed: Vec<bool>,
+    /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
+    /// of Jobs leaves most live pods Succeeded).
+    active_pods: std::collections::BTreeSet<PodId>,
     pod_names: HashMap<NsName, PodId>,
     replica_sets: Vec<Option<ReplicaSet>>,
     rs_names: HashMap<NsName, RsId>,
@@ -330,6 +333,7 @@ impl Store {
             pods: Vec::new(),
             pod_owner: Vec::new(),
             pod_removed: Vec::new(),
+            active_pods: std::collections::BTreeSet::new(),
             pod_names: HashMap::new(),
             replica_sets: Vec::new(),
             rs_names: HashMap::new(),
@@ -763,6 +767,11 @@ impl Store {
         (0..self.pods.len() as u32).map(PodId).filter(|id| !self.pod_removed[id.index()])
     }
 
+    /// Live pods whose phase is not terminal, in id order (a subsequence of `live_pods`).
+    pub fn active_pods(&self) -> impl Iterator<Item = PodId> + '_ {
+        self.active_pods.iter().copied()
+    }
+
     /// Creates a pod: assigns uid and creation time, applies admission (priority from its
     /// PriorityClass, default NoExecute tolerations), names `generateName` pods. The caller has
     /// checked the name is free. Panics if admission refuses the pod: callers that may create
@@ -814,6 +823,9 @@ impl Store {
         let owner_name =
             pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
         self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
+        if !pod.status.phase.is_terminal() {
+            self.active_pods.insert(id);
+        }
         self.pods.push(pod);
         self.pod_owner.push(owner);
         self.pod_removed.push(false);
@@ -1076,6 +1088,7 @@ impl Store {
         }
         pod.status.phase = phase;
         if phase.is_terminal() {
+            self.active_pods.remove(&id);
             pod.status.finished_at = Some(now);
             if pod.status.ready_since.take().is_some() {
                 pod.status.ready_transition = Some(now);
@@ -1120,6 +1133,7 @@ impl Store {
             return;
         }
         self.pod_removed[id.index()] = true;
+        self.active_pods.remove(&id);
         let pod = &mut self.pods[id.index()];
         if pod.status.finished_at.is_none() {
             pod.status.finished_at = Some(now);

@@ -10,11 +10,11 @@ pub fn reconcile(store: &Store, id: ServiceId) -> Option<EndpointCounts> {
     let service = store.service(id)?;
     service.selector_labels.as_ref()?;
     let mut counts = EndpointCounts::default();
-    for pod_id in store.live_pods() {
+    // Terminal pods never count: only the active ones are visited.
+    for pod_id in store.active_pods() {
         let pod = store.pod(pod_id);
-        if pod.meta.namespace != service.meta.namespace
-            || pod.status.node.is_none()
-            || pod.status.phase.is_terminal()
+        if pod.status.node.is_none()
+            || pod.meta.namespace != service.meta.namespace
             || !service.selector.matches(&pod.meta.labels)
         {
             continue;
