@@ -3305,6 +3305,9 @@ impl Simulation {
                 expected.len()
             ));
         }
+        if !store.active_label_index_is_consistent() {
+            return Err("the store's label index of active pods differs from their labels".into());
+        }
         let mut seen = vec![0u8; store.pod_count()];
         for node in store.node_slots() {
             let mut requested = crate::api::resources::Resources::default();

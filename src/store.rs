@@ -10,7 +10,7 @@
 //! Invariant: a live pod is bound to at most one node, and appears in that node's pod list
 //! exactly once; a removed pod appears in no list.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::api::autoscaling::{HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
@@ -220,6 +220,39 @@ pub struct StoreStats {
 
 type NsName = (String, String);
 
+/// namespace → label key → label value → pods.
+type ActiveByLabel = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<PodId>>>>;
+
+/// Adds (or removes) a pod under each of its labels.
+fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
+    for (k, v) in &meta.labels {
+        if add {
+            index
+                .entry(meta.namespace.clone())
+                .or_default()
+                .entry(k.clone())
+                .or_default()
+                .entry(v.clone())
+                .or_default()
+                .insert(id);
+        } else if let Some(by_key) = index.get_mut(&meta.namespace)
+            && let Some(by_value) = by_key.get_mut(k)
+            && let Some(ids) = by_value.get_mut(v)
+        {
+            ids.remove(&id);
+            if ids.is_empty() {
+                by_value.remove(v);
+                if by_value.is_empty() {
+                    by_key.remove(k);
+                    if by_key.is_empty() {
+                        index.remove(&meta.namespace);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The cluster state.
 pub struct Store {
     nodes: Vec<Node>,
@@ -236,7 +269,10 @@ pub struct Store {
     pod_removed: Vec<bool>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
-    active_pods: std::collections::BTreeSet<PodId>,
+    active_pods: BTreeSet<PodId>,
+    /// The active pods by namespace, label key and label value: the candidates of a
+    /// selector's equality requirement (pod labels never change in the store).
+    active_by_label: ActiveByLabel,
     pod_names: HashMap<NsName, PodId>,
     replica_sets: Vec<Option<ReplicaSet>>,
     rs_names: HashMap<NsName, RsId>,
@@ -333,7 +369,8 @@ impl Store {
             pods: Vec::new(),
             pod_owner: Vec::new(),
             pod_removed: Vec::new(),
-            active_pods: std::collections::BTreeSet::new(),
+            active_pods: BTreeSet::new(),
+            active_by_label: BTreeMap::new(),
             pod_names: HashMap::new(),
             replica_sets: Vec::new(),
             rs_names: HashMap::new(),
@@ -772,6 +809,52 @@ impl Store {
         self.active_pods.iter().copied()
     }
 
+    /// Active pods of `namespace` that may match `selector`, in id order: those carrying the
+    /// value of one of its `=` / `in` requirements (the fewest such), else every active pod.
+    /// Callers still check the namespace and the selector.
+    pub fn active_pods_for<'a>(
+        &'a self,
+        namespace: &str,
+        selector: &crate::api::selector::LabelSelector,
+    ) -> Box<dyn Iterator<Item = PodId> + 'a> {
+        use crate::api::selector::Operator;
+        let by_key = self.active_by_label.get(namespace);
+        let mut best: Option<Vec<&'a BTreeSet<PodId>>> = None;
+        for r in selector.requirements() {
+            if !matches!(r.operator(), Operator::Equals | Operator::In) {
+                continue;
+            }
+            let sets: Vec<&BTreeSet<PodId>> = r
+                .values()
+                .iter()
+                .filter_map(|v| by_key.and_then(|k| k.get(r.key())).and_then(|vals| vals.get(v.as_str())))
+                .collect();
+            let size: usize = sets.iter().map(|s| s.len()).sum();
+            if best.as_ref().is_none_or(|b| b.iter().map(|s| s.len()).sum::<usize>() > size) {
+                best = Some(sets);
+            }
+        }
+        match best {
+            Some(sets) if !selector.is_nothing() => {
+                let mut ids: Vec<PodId> = sets.into_iter().flatten().copied().collect();
+                ids.sort_unstable();
+                ids.dedup();
+                Box::new(ids.into_iter())
+            }
+            _ => Box::new(self.active_pods()),
+        }
+    }
+
+    /// Whether the label index holds exactly the active pods' labels (for the invariant
+    /// checker).
+    pub fn active_label_index_is_consistent(&self) -> bool {
+        let mut expected: ActiveByLabel = BTreeMap::new();
+        for &id in &self.active_pods {
+            index_labels(&mut expected, &self.pods[id.index()].meta, id, true);
+        }
+        expected == self.active_by_label
+    }
+
     /// Creates a pod: assigns uid and creation time, applies admission (priority from its
     /// PriorityClass, default NoExecute tolerations), names `generateName` pods. The caller has
     /// checked the name is free. Panics if admission refuses the pod: callers that may create
@@ -825,6 +908,7 @@ impl Store {
         self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
         if !pod.status.phase.is_terminal() {
             self.active_pods.insert(id);
+            index_labels(&mut self.active_by_label, &pod.meta, id, true);
         }
         self.pods.push(pod);
         self.pod_owner.push(owner);
@@ -1088,7 +1172,9 @@ impl Store {
         }
         pod.status.phase = phase;
         if phase.is_terminal() {
-            self.active_pods.remove(&id);
+            if self.active_pods.remove(&id) {
+                index_labels(&mut self.active_by_label, &pod.meta, id, false);
+            }
             pod.status.finished_at = Some(now);
             if pod.status.ready_since.take().is_some() {
                 pod.status.ready_transition = Some(now);
@@ -1133,8 +1219,10 @@ impl Store {
             return;
         }
         self.pod_removed[id.index()] = true;
-        self.active_pods.remove(&id);
         let pod = &mut self.pods[id.index()];
+        if self.active_pods.remove(&id) {
+            index_labels(&mut self.active_by_label, &pod.meta, id, false);
+        }
         if pod.status.finished_at.is_none() {
             pod.status.finished_at = Some(now);
         }

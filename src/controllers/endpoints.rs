@@ -10,8 +10,9 @@ pub fn reconcile(store: &Store, id: ServiceId) -> Option<EndpointCounts> {
     let service = store.service(id)?;
     service.selector_labels.as_ref()?;
     let mut counts = EndpointCounts::default();
-    // Terminal pods never count: only the active ones are visited.
-    for pod_id in store.active_pods() {
+    // Terminal pods never count: only the active ones are visited, and of those the ones with
+    // the label one of the selector's equality requirements asks for.
+    for pod_id in store.active_pods_for(&service.meta.namespace, &service.selector) {
         let pod = store.pod(pod_id);
         if pod.status.node.is_none()
             || pod.meta.namespace != service.meta.namespace
