@@ -227,14 +227,23 @@ type ActiveByLabel = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet
 fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
     for (k, v) in &meta.labels {
         if add {
-            index
-                .entry(meta.namespace.clone())
-                .or_default()
-                .entry(k.clone())
-                .or_default()
-                .entry(v.clone())
-                .or_default()
-                .insert(id);
+            // Look up before inserting: the names are cloned only the first time they are seen.
+            if !index.contains_key(&meta.namespace) {
+                index.insert(meta.namespace.clone(), BTreeMap::new());
+            }
+            let by_key = index.get_mut(&meta.namespace).expect("just inserted");
+            if !by_key.contains_key(k) {
+                by_key.insert(k.clone(), BTreeMap::new());
+            }
+            let by_value = by_key.get_mut(k).expect("just inserted");
+            match by_value.get_mut(v) {
+                Some(ids) => {
+                    ids.insert(id);
+                }
+                None => {
+                    by_value.insert(v.clone(), BTreeSet::from([id]));
+                }
+            }
         } else if let Some(by_key) = index.get_mut(&meta.namespace)
             && let Some(by_value) = by_key.get_mut(k)
             && let Some(ids) = by_value.get_mut(v)
