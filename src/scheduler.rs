@@ -189,6 +189,10 @@ pub struct Scheduler {
     pending_members: Vec<bool>,
     /// Per-node counts of pods matching the selectors PodTopologySpread asked for recently.
     match_counts: match_counts::MatchCounts,
+    /// The nodes whose view holds a pod with pod (anti-)affinity terms, in id order.
+    affinity_nodes: std::collections::BTreeSet<NodeId>,
+    affinity_list: Vec<NodeId>,
+    affinity_list_stale: bool,
     pub stats: SchedulerStats,
 }
 
@@ -242,6 +246,9 @@ impl Scheduler {
             pending: Resources::default(),
             pending_members: Vec::new(),
             match_counts: match_counts::MatchCounts::new(),
+            affinity_nodes: std::collections::BTreeSet::new(),
+            affinity_list: Vec::new(),
+            affinity_list_stale: false,
             stats: SchedulerStats::default(),
         }
     }
@@ -445,6 +452,7 @@ impl Scheduler {
                 self.nominated.remove(&id);
                 self.match_counts.node_cleared(id);
                 self.match_counts.node_labelled(id, &Default::default());
+                self.sync_affinity(id);
                 self.order_stale = true;
             }
             Change::NodeUpdated(id) if store.is_node_removed(id) => {}
@@ -477,6 +485,8 @@ impl Scheduler {
                     if let Some(added) = info.pods.last() {
                         self.match_counts.pod_changed(node, added, 1);
                     }
+                    self.sync_affinity(node);
+                    let info = &self.cache[node.index()];
                     let view = PodView::of(id, pod);
                     self.queue.move_unschedulable(now, |p, rejectors| {
                         hints::worth_retrying(
@@ -541,6 +551,13 @@ impl Scheduler {
         }
     }
 
+    /// Keeps `affinity_nodes` in step with a node's view after it changed.
+    fn sync_affinity(&mut self, node: NodeId) {
+        let has = self.cache.get(node.index()).is_some_and(|n| n.affinity_pods > 0);
+        let changed = if has { self.affinity_nodes.insert(node) } else { self.affinity_nodes.remove(&node) };
+        self.affinity_list_stale |= changed;
+    }
+
     /// Refreshes a pod's view on its node in the cache, and the match counts with it.
     fn update_cached_pod(&mut self, node: NodeId, id: PodId, pod: &crate::api::pod::Pod) {
         let info = &mut self.cache[node.index()];
@@ -551,6 +568,7 @@ impl Scheduler {
         if let Some(new) = info.pods.iter().find(|p| p.id == id) {
             self.match_counts.pod_changed(node, new, 1);
         }
+        self.sync_affinity(node);
     }
 
     /// Moves the unschedulable pods a claim, volume or class event may help.
@@ -570,8 +588,8 @@ impl Scheduler {
         if let Some(view) = info.pods.iter().find(|p| p.id == id) {
             self.match_counts.pod_changed(node, view, -1);
         }
-        let info = &mut self.cache[node.index()];
-        info.remove_pod(id, pod);
+        self.cache[node.index()].remove_pod(id, pod);
+        self.sync_affinity(node);
         let info = &self.cache[node.index()];
         let view = PodView::of(id, pod);
         self.queue.move_unschedulable(now, |p, rejectors| {
@@ -617,6 +635,17 @@ impl Scheduler {
             }
             let volumes =
                 if pod.spec.claims.is_empty() { PodVolumes::default() } else { PodVolumes::gather(store, pod) };
+            if self.affinity_list_stale {
+                self.affinity_list = self.affinity_nodes.iter().copied().collect();
+                self.affinity_list_stale = false;
+            }
+            debug_assert!(
+                self.cache
+                    .iter()
+                    .enumerate()
+                    .all(|(i, n)| (n.affinity_pods > 0) == self.affinity_nodes.contains(&NodeId(i as u32))),
+                "the scheduler's list of nodes with affinity pods differs from its node views"
+            );
             let any_node_images =
                 *self.any_node_images.get_or_insert_with(|| self.cache.iter().any(|n| !n.images.is_empty()));
             let cx = CycleContext {
@@ -628,6 +657,7 @@ impl Scheduler {
                 pending: &self.pending,
                 volumes: &volumes,
                 match_counts: Some(&self.match_counts),
+                affinity_nodes: Some(&self.affinity_list),
             };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(

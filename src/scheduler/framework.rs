@@ -353,6 +353,9 @@ pub struct CycleContext<'a> {
     /// Per-node counts of pods matching a selector, following `nodes` (`None`: count by
     /// scanning, e.g. over a test's nodes).
     pub match_counts: Option<&'a crate::scheduler::match_counts::MatchCounts>,
+    /// The nodes holding a pod with pod affinity or anti-affinity terms, in id order (`None`:
+    /// look at every node's count).
+    pub affinity_nodes: Option<&'a [NodeId]>,
 }
 
 static NO_RESOURCES: Resources =
@@ -369,6 +372,7 @@ impl Default for CycleContext<'_> {
             volumes: &crate::scheduler::plugins::volume_binding::NO_VOLUMES,
             any_node_images: true,
             match_counts: None,
+            affinity_nodes: None,
         }
     }
 }

@@ -211,9 +211,15 @@ impl PreFilter for InterPodAffinity {
         let mut namespaces = NamespaceLabels::new(cx);
         let has_incoming = !s.required_affinity.is_empty() || !s.required_anti_affinity.is_empty();
         let mut with_affinity = Vec::new();
-        for (node_index, node) in cx.nodes.iter().enumerate() {
-            // Without terms of its own, only existing pods with terms matter (upstream walks
-            // `HavePodsWithAffinityList` / `HavePodsWithRequiredAntiAffinityList`).
+        // Without terms of its own, only existing pods with terms matter (upstream walks
+        // `HavePodsWithAffinityList` / `HavePodsWithRequiredAntiAffinityList`): the scheduler's
+        // list of the nodes that hold some, when it has one.
+        let visit: Box<dyn Iterator<Item = usize> + '_> = match cx.affinity_nodes {
+            Some(list) if !has_incoming => Box::new(list.iter().map(|n| n.index())),
+            _ => Box::new(0..cx.nodes.len()),
+        };
+        for node_index in visit {
+            let node = &cx.nodes[node_index];
             if !has_incoming && node.affinity_pods == 0 {
                 continue;
             }
