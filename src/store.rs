@@ -2852,3 +2852,56 @@ impl NodeConditionType {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::PodPhase;
+    use crate::api::selector::LabelSelector;
+
+    /// The candidates of `active_pods_for` always contain every active pod the selector
+    /// matches (it may return more: callers check), and skip terminal ones.
+    #[test]
+    fn label_candidates_cover_every_matching_active_pod() {
+        let mut store = Store::new(Journal::new(false));
+        let now = SimTime::ZERO;
+        store.create_namespace(now, "other");
+        let specs = [
+            ("default", "web", "a"),
+            ("default", "web", "b"),
+            ("default", "db", "a"),
+            ("other", "web", "a"),
+            ("default", "web", "a"),
+        ];
+        let mut ids = Vec::new();
+        for (i, (ns, app, tier)) in specs.iter().enumerate() {
+            let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+            p.meta.name = format!("p{i}");
+            p.meta.namespace = ns.to_string();
+            p.meta.labels.insert("app".into(), app.to_string());
+            p.meta.labels.insert("tier".into(), tier.to_string());
+            ids.push(store.create_pod(now, p, None));
+        }
+        store.set_pod_phase(now, ids[4], PodPhase::Succeeded);
+        assert!(store.active_label_index_is_consistent());
+        for text in ["app=web", "app=web,tier=a", "app in (web,db),tier=b", "tier", "app!=db", "app=none", ""] {
+            let selector = LabelSelector::parse(text).unwrap();
+            let candidates: Vec<PodId> = store.active_pods_for("default", &selector).collect();
+            let expected: Vec<PodId> = store
+                .active_pods()
+                .filter(|&p| store.pod(p).meta.namespace == "default" && selector.matches(&store.pod(p).meta.labels))
+                .collect();
+            for p in &expected {
+                assert!(candidates.contains(p), "{text:?}: {p:?} missing from {candidates:?}");
+            }
+            assert!(!candidates.contains(&ids[4]), "{text:?}: a terminal pod is no candidate");
+            assert!(candidates.windows(2).all(|w| w[0] < w[1]), "{text:?}: in id order, once each");
+        }
+        // An equality requirement narrows the candidates to the pods with that label value.
+        let narrow: Vec<PodId> = store.active_pods_for("default", &LabelSelector::parse("app=db").unwrap()).collect();
+        assert_eq!(narrow, [ids[2]]);
+        store.remove_pod(now, ids[2]);
+        assert!(store.active_label_index_is_consistent());
+        assert!(store.active_pods_for("default", &LabelSelector::parse("app=db").unwrap()).next().is_none());
+    }
+}
