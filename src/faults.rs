@@ -24,7 +24,7 @@
 use std::sync::Arc;
 
 use crate::api::meta::{Kind, ObjectRef};
-use crate::decode::{Ctx, DResult, DecodeError};
+use crate::decode::{Ctx, DResult};
 use crate::kernel::dist::{DurationDist, parse_empirical};
 use crate::kernel::{SimDuration, SimTime, Streams};
 use crate::scenario::SourceLoader;
@@ -193,22 +193,16 @@ fn decode_dist(
                 "write empirical(FILE.csv), FILE relative to the scenario",
             ));
         };
-        let (display, body) = loader.load(ctx.file, file).map_err(|e| match e.split_once("\n  hint: ") {
-            Some((message, hint)) => ctx.error_hint(node.pos, path, message, hint),
-            None => ctx.error(node.pos, path, e),
-        })?;
+        let (display, body) = crate::scenario::load_referenced(ctx, loader, file, node.pos, path)?;
         let values = parse_empirical(&body).map_err(|(line, message)| {
-            Box::new(DecodeError {
-                file: display.clone(),
-                pos: Some(Pos { line: u32::try_from(line).unwrap_or(u32::MAX), col: 1 }),
-                object: ctx.object.clone(),
-                path: path.to_string(),
+            crate::scenario::error_in_file(
+                ctx,
+                &display,
+                (line, 1),
+                path,
                 message,
-                hint: Some(
-                    "one duration per row (90s, 2h, or seconds such as 5400), optionally under a header duration_s"
-                        .into(),
-                ),
-            })
+                "one duration per row (90s, 2h, or seconds such as 5400), optionally under a header duration_s".into(),
+            )
         })?;
         DurationDist::Empirical { source: Arc::from(display.as_str()), values: values.into() }
     } else {

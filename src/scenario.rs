@@ -37,6 +37,42 @@ pub trait SourceLoader {
     fn load(&self, relative_to: &str, path: &str) -> Result<(String, String), String>;
 }
 
+/// Loads a file the scenario references (`rel`, relative to the scenario file) as (display
+/// name, text); a failure is an error at the referencing field `pos` / `path`, keeping the
+/// hint a loader's message may end with.
+pub(crate) fn load_referenced(
+    ctx: &Ctx<'_>,
+    loader: &dyn SourceLoader,
+    rel: &str,
+    pos: Pos,
+    path: &str,
+) -> DResult<(String, String)> {
+    loader.load(ctx.file, rel).map_err(|e| match e.split_once("\n  hint: ") {
+        Some((message, hint)) => ctx.error_hint(pos, path, message, hint),
+        None => ctx.error(pos, path, e),
+    })
+}
+
+/// An error inside a referenced file (`display`, e.g. a CSV) at its 1-based `line` and `col`,
+/// for the object and field that reference it.
+pub(crate) fn error_in_file(
+    ctx: &Ctx<'_>,
+    display: &str,
+    (line, col): (usize, usize),
+    path: &str,
+    message: String,
+    hint: String,
+) -> Box<DecodeError> {
+    Box::new(DecodeError {
+        file: display.to_string(),
+        pos: Some(Pos { line: u32::try_from(line).unwrap_or(u32::MAX), col: u32::try_from(col).unwrap_or(u32::MAX) }),
+        object: ctx.object.clone(),
+        path: path.to_string(),
+        message,
+        hint: Some(hint),
+    })
+}
+
 /// A loader that refuses every file: for scenarios given as a string with inline manifests.
 pub struct NoFiles;
 
@@ -713,11 +749,7 @@ fn load_manifest_file(
     path: &str,
     loader: &dyn SourceLoader,
 ) -> DResult<Vec<Manifest>> {
-    // A loader's message may end with its own hint.
-    let (display, text) = loader.load(ctx.file, rel).map_err(|e| match e.split_once("\n  hint: ") {
-        Some((message, hint)) => ctx.error_hint(pos, path, message, hint),
-        None => ctx.error(pos, path, e),
-    })?;
+    let (display, text) = load_referenced(ctx, loader, rel, pos, path)?;
     let docs = parse_stream(&text).map_err(|e| {
         let object = e.document.as_ref().and_then(crate::manifest::describe_document);
         DecodeError::yaml(&display, e, object)

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::decode::{Ctx, DResult, DecodeError};
+use crate::decode::{Ctx, DResult};
 use crate::load::{LoadEntry, Shape, Step, parse_csv, parse_rate};
 use crate::manifest::{Manifest, Object};
-use crate::yaml::{Node as YamlNode, Pos};
+use crate::yaml::Node as YamlNode;
 
 use super::{Action, ScriptedEvent, SourceLoader};
 
@@ -183,22 +183,16 @@ fn decode_shape(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, loader: &dyn Sou
         }
         _ => {
             let rel = ctx.string(value, &vpath)?;
-            let (display, text) = loader.load(ctx.file, &rel).map_err(|e| match e.split_once("\n  hint: ") {
-                Some((message, hint)) => ctx.error_hint(value.pos, &vpath, message, hint),
-                None => ctx.error(value.pos, &vpath, e),
-            })?;
+            let (display, text) = crate::scenario::load_referenced(ctx, loader, &rel, value.pos, &vpath)?;
             let steps = parse_csv(&text).map_err(|e| {
-                Box::new(DecodeError {
-                    file: display.clone(),
-                    pos: Some(Pos {
-                        line: u32::try_from(e.line).unwrap_or(u32::MAX),
-                        col: u32::try_from(e.col).unwrap_or(u32::MAX),
-                    }),
-                    object: ctx.object.clone(),
-                    path: vpath.clone(),
-                    message: e.message,
-                    hint: Some("rows are t_s,rps: whole seconds in increasing order, then requests per second".into()),
-                })
+                crate::scenario::error_in_file(
+                    ctx,
+                    &display,
+                    (e.line, e.col),
+                    &vpath,
+                    e.message,
+                    "rows are t_s,rps: whole seconds in increasing order, then requests per second".into(),
+                )
             })?;
             Shape::Csv { file: display, steps }
         }

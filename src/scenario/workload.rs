@@ -63,26 +63,14 @@ fn decode_trace_ref(
     }
     let rel = ctx.string(file_node, &format!("{path}.file"))?;
     let fpath = format!("{path}.file");
-    let (display, text) = loader.load(ctx.file, &rel).map_err(|e| match e.split_once("\n  hint: ") {
-        Some((message, hint)) => ctx.error_hint(file_node.pos, &fpath, message, hint),
-        None => ctx.error(file_node.pos, &fpath, e),
-    })?;
+    let (display, text) = super::load_referenced(ctx, loader, &rel, file_node.pos, &fpath)?;
     Ok(TraceRef { format, display, text, limit, format_pos: format_node.pos })
 }
 
 /// A trace file's error, located in that file.
 fn trace_error(ctx: &Ctx<'_>, display: &str, path: &str, e: TraceError) -> Box<DecodeError> {
-    Box::new(DecodeError {
-        file: display.to_string(),
-        pos: Some(Pos {
-            line: u32::try_from(e.line).unwrap_or(u32::MAX),
-            col: u32::try_from(e.col).unwrap_or(u32::MAX),
-        }),
-        object: ctx.object.clone(),
-        path: path.to_string(),
-        message: e.message,
-        hint: e.hint.or_else(|| Some("see docs/traces.md for the trace formats".into())),
-    })
+    let hint = e.hint.unwrap_or_else(|| "see docs/traces.md for the trace formats".into());
+    super::error_in_file(ctx, display, (e.line, e.col), path, e.message, hint)
 }
 
 /// The Node of a trace's node list: allocatable (= capacity) cpu, memory, `nvidia.com/gpu`
