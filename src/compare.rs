@@ -388,28 +388,28 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
+/// The columns of `compare.csv` after the group columns (what `kubesim report` reads back).
+pub const COMPARE_COLUMNS: [&str; 12] = [
+    "policy",
+    "metric",
+    "n",
+    "mean",
+    "sd",
+    "ci95_low",
+    "ci95_high",
+    "diff_n",
+    "diff_mean",
+    "diff_sd",
+    "diff_ci95_low",
+    "diff_ci95_high",
+];
+
 /// `compare.csv`: per policy and metric, the summary over seeds, and for every policy but the
 /// baseline (the first) the summary of the paired differences (policy − baseline, seed by
 /// seed, over the seeds where both have a value).
 pub fn compare_csv(group_columns: &[String], rows: &[RunRow], policies: &[String]) -> String {
     let mut head: Vec<String> = group_columns.to_vec();
-    head.extend(
-        [
-            "policy",
-            "metric",
-            "n",
-            "mean",
-            "sd",
-            "ci95_low",
-            "ci95_high",
-            "diff_n",
-            "diff_mean",
-            "diff_sd",
-            "diff_ci95_low",
-            "diff_ci95_high",
-        ]
-        .map(String::from),
-    );
+    head.extend(COMPARE_COLUMNS.map(String::from));
     // Groups in order of first appearance (the canonical run order).
     let mut groups: Vec<&Vec<String>> = Vec::new();
     for r in rows {
@@ -494,10 +494,7 @@ pub fn substitute(text: &str, params: &[(String, String)]) -> Result<String, Str
             Some((n, d)) => (n, Some(d)),
             None => (inner, None),
         };
-        let valid = !name.is_empty()
-            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !is_param_name(name) {
             return Err(format!("line {line}: invalid placeholder ${{{inner}}}: a name is letters, digits and _"));
         }
         match params.iter().position(|(n, _)| n == name) {
@@ -523,6 +520,12 @@ pub fn substitute(text: &str, params: &[(String, String)]) -> Result<String, Str
     Ok(out)
 }
 
+/// A sweep parameter's name: a letter or `_`, then letters, digits and `_`.
+fn is_param_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A scenario's text as `kubesim run` (and every command but `sweep`/`compare --param`) reads
 /// it: each sweep placeholder with a default, `${name:-default}`, becomes its default, so a
 /// sweep's scenario runs on its own. Everything else is left as written — `${HOME}` in a
@@ -538,9 +541,7 @@ pub fn substitute_defaults(text: &str) -> std::borrow::Cow<'_, str> {
         let after = &rest[start + 2..];
         let placeholder = after.find(['}', '\n']).filter(|&end| after.as_bytes()[end] == b'}').and_then(|end| {
             let (name, default) = after[..end].split_once(":-")?;
-            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            valid.then_some((default, end))
+            is_param_name(name).then_some((default, end))
         });
         match placeholder {
             Some((default, end)) => {

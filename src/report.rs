@@ -752,21 +752,7 @@ fn packing_section(text: &str, end: f64, at: &[SimTime], faults: &[Fault]) -> Re
 
 fn compare_section(text: &str) -> Result<String, InputError> {
     let t = Table::parse(COMPARE, text)?;
-    let names = [
-        "policy",
-        "metric",
-        "n",
-        "mean",
-        "sd",
-        "ci95_low",
-        "ci95_high",
-        "diff_n",
-        "diff_mean",
-        "diff_sd",
-        "diff_ci95_low",
-        "diff_ci95_high",
-    ];
-    let cols: Vec<usize> = names.iter().map(|n| t.col(n)).collect::<Result<_, _>>()?;
+    let cols: Vec<usize> = crate::compare::COMPARE_COLUMNS.iter().map(|n| t.col(n)).collect::<Result<_, _>>()?;
     // A sweep's compare.csv has `scenario` and one column per parameter before `policy`.
     let groups: Vec<usize> = (0..cols[0]).collect();
     let mut out = String::from(
