@@ -109,11 +109,11 @@ pub fn fragmentation(free: &[i64], cpu_free: i64, shape: &TargetShape) -> i64 {
     if cpu_free < shape.cpu_milli {
         return free.iter().map(|&f| f.max(0)).sum();
     }
-    gpu_fragmentation(free, shape.request)
+    device_fragmentation(free, shape.request)
 }
 
 /// The GPU part of [`fragmentation`]: a task that finds the cpu it needs.
-fn gpu_fragmentation(free: &[i64], request: GpuRequest) -> i64 {
+fn device_fragmentation(free: &[i64], request: GpuRequest) -> i64 {
     let (count, milli) = request.per_device();
     let fitting = free.iter().filter(|&&f| f >= milli).count();
     free.iter().map(|&f| f.max(0)).filter(|&f| fitting < count as usize || f < milli).sum()
@@ -195,7 +195,7 @@ impl Distribution {
             let fit = g.cpu.partition_point(|&c| c <= cpu_free);
             let with_cpu = if fit > 0 { g.cumulative[fit - 1] } else { 0 };
             if with_cpu > 0 {
-                sum += with_cpu * i128::from(gpu_fragmentation(free, g.request));
+                sum += with_cpu * i128::from(device_fragmentation(free, g.request));
             }
             sum += (total - with_cpu) * all;
         }
@@ -285,12 +285,12 @@ impl Score for Fgd {
     /// The weighted fragmentation increase of placing the pod on the node (lower is better).
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         let request = GpuRequest::of(&pod.spec.requests);
-        let distribution = self.current().filter(|d| !d.is_empty());
-        let (Some(distribution), false) =
-            (distribution, request != self.request || matches!(request, GpuRequest::Invalid(_)))
-        else {
+        let Some(distribution) = self.current().filter(|d| !d.is_empty()) else {
             return Err(Status::error("FGD scored without PreScore"));
         };
+        if request != self.request || matches!(request, GpuRequest::Invalid(_)) {
+            return Err(Status::error("FGD scored without PreScore"));
+        }
         Ok(fragmentation_increase(&node.gpu_free(), cpu_free(node), request, pod.spec.requests.milli_cpu, distribution))
     }
 
