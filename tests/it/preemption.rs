@@ -10,7 +10,7 @@ use kubesim::journal::Record;
 use kubesim::kernel::SimTime;
 use kubesim::scenario::Scenario;
 
-use crate::support::{load, parse, root, run};
+use crate::support::{load, parse, passes, root, run};
 
 /// A scenario of one or more nodes (`nodes` is the YAML list), PriorityClasses `p50`, `p100`,
 /// `p150`, `p200`, `p300` and `high` (1000), the given manifests, events and checks.
@@ -46,20 +46,6 @@ fn node(name: &str, cpu: &str) -> String {
 
 fn check(at: &str, expect: &str) -> String {
     format!("    - {{at: {at}, expect: \"{expect}\"}}\n")
-}
-
-/// Runs the scenario and asserts that every check passed.
-fn run_checked(text: &str) -> Simulation {
-    let sim = run(parse(text), None);
-    let failed: Vec<String> = sim
-        .check_results()
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{} at {} (actual: {})", r.text, r.at, r.actual))
-        .collect();
-    assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
-    assert_eq!(sim.check_results().len(), sim.scenario().checks.len());
-    sim
 }
 
 /// The pods deleted by preemption, by `namespace/name`.
@@ -103,7 +89,7 @@ fn the_minimal_set_of_victims_is_evicted_and_the_preemptor_waits_for_them() {
         check("2m", "cluster podsPreempted == 1"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
+    let sim = passes(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
     assert_eq!(victims(&sim), BTreeSet::from(["default/c".to_string()]));
     // The preemptor is bound the instant its victim is gone (20 s of graceful shutdown).
     let removed = first_time(&sim, |r| matches!(r, Record::PodRemoved { pod } if pod == "default/c")).unwrap();
@@ -119,7 +105,7 @@ fn several_victims_when_one_is_not_enough() {
     let manifests = [pod("f", "2", "p300", ""), pod("d", "1", "p100", ""), pod("e", "1", "p50", "")].concat();
     let events = apply_pod("1m", "high", "3", "high", "");
     let checks = [check("1m", "cluster podsPreempted == 2"), check("2m", "pod/default/high node == n1")].concat();
-    let sim = run_checked(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
+    let sim = passes(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
     assert_eq!(victims(&sim), BTreeSet::from(["default/e".to_string(), "default/f".to_string()]));
 }
 
@@ -149,7 +135,7 @@ fn a_pod_disruption_budget_decides_between_two_nodes() {
             ]
             .concat();
             let nodes = [node("n1", "2"), node("n2", "2")].concat();
-            let sim = run_checked(&scenario(seed, "2m", &nodes, &manifests, &events, &checks));
+            let sim = passes(&scenario(seed, "2m", &nodes, &manifests, &events, &checks));
             assert_eq!(victims(&sim), BTreeSet::from([format!("default/{victim}")]), "seed {seed}");
         }
     }
@@ -171,7 +157,7 @@ fn preemption_policy_never_waits_for_room() {
         check("4m", "pod/default/waiter phase == Running"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "4m", &node("n1", "1"), &manifests, &events, &checks));
+    let sim = passes(&scenario(1, "4m", &node("n1", "1"), &manifests, &events, &checks));
     let message = sim
         .journal()
         .records()
@@ -204,7 +190,7 @@ fn a_pod_too_big_for_an_empty_node_does_not_preempt() {
         check("2m", "cluster preemptions == 0"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "2m", &nodes, &manifests, &events, &checks));
+    let sim = passes(&scenario(1, "2m", &nodes, &manifests, &events, &checks));
     assert!(victims(&sim).is_empty());
     let message = sim.store().pod(sim.store().pod_id("default", "huge").unwrap()).status.unschedulable_reason.clone();
     assert_eq!(
@@ -229,7 +215,7 @@ fn a_nominated_pod_holds_the_room_its_victims_leave() {
         check("2m", "pod/default/filler node == n1"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
+    let sim = passes(&scenario(1, "2m", &node("n1", "4"), &manifests, &events, &checks));
     let bound = |name: &str| {
         first_time(&sim, |r| matches!(r, Record::PodBound { pod, .. } if pod == &format!("default/{name}"))).unwrap()
     };
@@ -262,7 +248,7 @@ fn the_global_default_class_and_the_admission_rules() {
         check("1m", "priorityclass/system-cluster-critical value == 2000000000"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "1m", &node("n1", "4"), &manifests, "    []\n", &checks));
+    let sim = passes(&scenario(1, "1m", &node("n1", "4"), &manifests, "    []\n", &checks));
     let store = sim.store();
     let plain = store.pod(store.pod_id("default", "plain").unwrap());
     assert_eq!(plain.spec.priority_class_name, "fallback", "admission writes the default class's name");
@@ -304,7 +290,7 @@ fn a_deployment_naming_an_unknown_class_gets_pods_once_the_class_exists() {
         check("20m", "deployment/default/web readyReplicas == 2"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "20m", &node("n1", "4"), manifests, events, &checks));
+    let sim = passes(&scenario(1, "20m", &node("n1", "4"), manifests, events, &checks));
     let refusals: Vec<SimTime> = sim
         .journal()
         .records()
@@ -358,7 +344,7 @@ fn pdb_status_follows_the_disruption_controller() {
     checks.push_str(&check("3m", "pdb/default/max-one expectedPods == 6"));
     checks.push_str(&check("3m", "pdb/default/max-one disruptionsAllowed == 2"));
     checks.push_str(&check("3m", "pdb/default/five expectedPods == 7"));
-    run_checked(&scenario(1, "3m", &node("n1", "4"), &manifests, events, &checks));
+    passes(&scenario(1, "3m", &node("n1", "4"), &manifests, events, &checks));
 }
 
 #[test]
@@ -505,7 +491,7 @@ fn a_pdb_whose_pods_lost_their_controller_fails_safe() {
         check("2m", "pdb/default/web expectedPods == 0"),
     ]
     .concat();
-    let sim = run_checked(&scenario(1, "2m", &node("n1", "4"), manifests, events, &checks));
+    let sim = passes(&scenario(1, "2m", &node("n1", "4"), manifests, events, &checks));
     let pdb = sim.store().pdb(sim.store().pdb_id("default", "web").unwrap()).unwrap();
     assert_eq!(pdb.status.reason, "InsufficientPods");
 }
