@@ -151,7 +151,8 @@ pub struct Availability {
     pending: Vec<Pending>,
     dirty: BTreeSet<Workload>,
     pods_changed: bool,
-    endpoints_changed: bool,
+    /// Services created, changed or given new endpoint counts in this instant.
+    services_dirty: BTreeSet<ServiceId>,
 }
 
 impl Availability {
@@ -169,10 +170,11 @@ impl Availability {
             }
             Change::PodStatus(p) | Change::PodRemoved(p) | Change::PodBound(p) | Change::PodDeleting(p) => {
                 self.pods_changed = true;
-                self.endpoints_changed = true;
                 self.job_pod(store, p, now, matches!(change, Change::PodRemoved(_)));
             }
-            Change::Service(_) | Change::ServiceRemoved(_) => self.endpoints_changed = true,
+            Change::Service(s) | Change::Endpoints(s) => {
+                self.services_dirty.insert(s);
+            }
             _ => {}
         }
     }
@@ -230,7 +232,9 @@ impl Availability {
                 stats.below.observe(now, false);
                 continue;
             };
-            if let Some(name) = w.describe(store) {
+            if stats.name.is_empty()
+                && let Some(name) = w.describe(store)
+            {
                 stats.name = name;
             }
             stats.desired = desired;
@@ -243,11 +247,13 @@ impl Availability {
             stats.min_ready = Some(stats.min_ready.map_or(ready, |m| m.min(ready)));
             stats.below.observe(now, ready < desired);
         }
-        if std::mem::take(&mut self.endpoints_changed) {
-            for id in store.service_ids() {
-                let s = store.service(id).expect("live id");
+        for id in std::mem::take(&mut self.services_dirty) {
+            // A Service's endpoint counts change only with an `Endpoints` change.
+            if let Some(s) = store.service(id) {
                 let stats = self.services.entry(id).or_default();
-                stats.name = s.meta.key();
+                if stats.name.is_empty() {
+                    stats.name = s.meta.key();
+                }
                 let ready = s.endpoints.ready;
                 if !stats.tracking {
                     if ready == 0 {

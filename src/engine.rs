@@ -1113,7 +1113,7 @@ impl Simulation {
                 }
             }
             Change::Deployment(d) => self.deployment_queue.add(d),
-            Change::DeploymentRemoved(_) | Change::ServiceRemoved(_) => {}
+            Change::DeploymentRemoved(_) | Change::ServiceRemoved(_) | Change::Endpoints(_) => {}
             Change::Service(s) => self.endpoints_queue.add(s),
             Change::Pdb(id) => self.disruption_queue.add(id),
             Change::PdbRemoved(_) => {}

@@ -168,6 +168,8 @@ pub enum Change {
     DeploymentRemoved(DeploymentId),
     Service(ServiceId),
     ServiceRemoved(ServiceId),
+    /// The endpoints controller wrote new ready / not-ready counts for the Service.
+    Endpoints(ServiceId),
     /// A PodDisruptionBudget was created or its spec changed (not its status).
     Pdb(PdbId),
     PdbRemoved(PdbId),
@@ -1556,6 +1558,7 @@ impl Store {
             now,
             Record::ServiceEndpoints { service: s.meta.key(), ready: counts.ready, not_ready: counts.not_ready },
         );
+        self.changes.push(Change::Endpoints(id));
     }
 
     pub fn remove_service(&mut self, now: SimTime, id: ServiceId) {

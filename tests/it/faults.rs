@@ -190,6 +190,37 @@ fn the_main_example_recovers_on_the_reference_timeline() {
     assert_eq!(summary["faults"]["mttr_s"], 370.1);
 }
 
+/// A Service's endpoint-less time is the time between the endpoints controller's writes of
+/// zero and of non-zero ready endpoints, as the journal has them: node-recovery's `api` loses
+/// its 3 ready endpoints when its node goes NotReady and gets them back when it is Ready.
+/// (The endpoints sync is an event of its own: the metric once waited for the next pod change
+/// to notice it, and counted 358 s here.)
+#[test]
+fn endpoint_less_time_follows_the_endpoints_writes() {
+    let sim = run(crate::support::load(&root().join("scenarios/node-recovery.yaml")), None);
+    // Counted from the first time the Service had a ready endpoint, as the metric is.
+    let (mut had_ready, mut zero_since, mut total) = (false, None, 0.0);
+    for (t, r) in sim.journal().records() {
+        let json: serde_json::Value = serde_json::from_str(&r.to_json(*t)).unwrap();
+        if json["event"] != "ServiceEndpoints" || json["service"] != "default/api" {
+            continue;
+        }
+        let (at, ready) = (json["t_s"].as_f64().unwrap(), json["ready"].as_i64().unwrap());
+        match zero_since {
+            None if ready == 0 && had_ready => zero_since = Some(at),
+            Some(since) if ready > 0 => {
+                total += at - since;
+                zero_since = None;
+            }
+            _ => {}
+        }
+        had_ready |= ready > 0;
+    }
+    assert_eq!(total, 82.0, "the node-recovery timeline: zero ready endpoints from 170 s to 252 s");
+    let avail = availability_csv(&sim);
+    assert!(avail.contains("service,default/api,,,,1,82,82,,,"), "{avail}");
+}
+
 /// A Job's pod lost with its machine is a retry, and its run time is lost.
 #[test]
 fn a_job_pod_lost_with_its_node_is_a_retry() {
