@@ -6,44 +6,70 @@
 //! spreading (every Deployment pod spreads over hostname and zone) that scan is
 //! O(pods in the cluster) per decision. Here the first query for a (namespace, selector)
 //! builds its per-node counts once; every later change to a node's pods in the cache adjusts
-//! the counts of every remembered selector; the least recently used of more than
-//! [`CAPACITY`] selectors is forgotten. Debug builds compare every answer with the scan.
+//! the counts of the remembered selectors that can match it; the least recently used of more
+//! than [`CAPACITY`] selectors is forgotten. Debug builds compare every answer with the scan.
+//!
+//! Cost: a selector's counts are sparse (only the nodes holding matching pods), so memory
+//! follows the pods, not selectors × nodes; selectors are found by hash; a pod change visits
+//! only the selectors whose first equality requirement (`key=value`, `key in (...)`) its
+//! labels satisfy, plus the few without one; the per-domain sums share one node → domain map
+//! per topology key.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 
-use crate::api::selector::LabelSelector;
+use crate::api::selector::{LabelSelector, Operator};
 use crate::scheduler::framework::{NodeInfo, PodView};
 use crate::store::NodeId;
 
-/// Selectors remembered at once (a Deployment's pods share one; a cycle asks for one per
-/// constraint).
-pub const CAPACITY: usize = 64;
+/// Selectors remembered at once (a Deployment's pods share one — with its Service, one per
+/// ReplicaSet —; a cycle asks for one per constraint). Memory per selector is its matching
+/// pods' nodes, so the bound is generous: thousands of Deployments stay remembered.
+pub const CAPACITY: usize = 8192;
+
+/// A selector's matching pods per node index: only nodes with at least one are present.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeCounts(HashMap<u32, i64>);
+
+impl NodeCounts {
+    /// The count of the node with this index (0 when it holds no matching pod).
+    pub fn get(&self, node_index: usize) -> i64 {
+        u32::try_from(node_index).ok().and_then(|i| self.0.get(&i)).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, node: u32, delta: i64) {
+        let c = self.0.entry(node).or_insert(0);
+        *c += delta;
+        if *c == 0 {
+            self.0.remove(&node);
+        }
+    }
+}
 
 #[derive(Debug)]
 struct Entry {
     namespace: String,
     selector: LabelSelector,
-    /// By node index; nodes past the end count 0.
-    counts: Vec<i64>,
+    counts: NodeCounts,
     used: u64,
-    /// Sums of `counts` per value of a node label (a topology key), asked for by key.
-    domains: Vec<DomainSums>,
+    /// Per topology key asked for (an index into [`MatchCounts::keys`]): the sums of `counts`
+    /// per domain of that key, by domain index (domains past the end sum 0).
+    domains: Vec<(usize, Vec<i64>)>,
 }
 
-/// `counts` summed per value of the label `key` (a node without it is in the domain `""`,
-/// as PodTopologySpread's scoring reads a missing label).
+/// Which domain of a node label (a topology key) each node is in; a node without the label is
+/// in the domain `""`, as PodTopologySpread's scoring reads a missing label.
 #[derive(Debug)]
-struct DomainSums {
+struct DomainMap {
     key: String,
     /// Per node index, its domain's index in `values` (nodes past the end: not seen yet, so
     /// they hold no pods either).
     node_domain: Vec<u32>,
     values: Vec<String>,
-    by_value: std::collections::BTreeMap<String, u32>,
-    sums: Vec<i64>,
+    by_value: BTreeMap<String, u32>,
 }
 
-impl DomainSums {
+impl DomainMap {
     fn domain_of(&mut self, value: &str) -> u32 {
         if let Some(&d) = self.by_value.get(value) {
             return d;
@@ -51,25 +77,30 @@ impl DomainSums {
         let d = self.values.len() as u32;
         self.values.push(value.to_string());
         self.by_value.insert(value.to_string(), d);
-        self.sums.push(0);
         d
     }
 
-    fn build(key: &str, nodes: &[NodeInfo], counts: &[i64]) -> DomainSums {
-        let mut d = DomainSums {
+    fn build(key: &str, nodes: &[NodeInfo]) -> DomainMap {
+        let mut d = DomainMap {
             key: key.to_string(),
             node_domain: Vec::with_capacity(nodes.len()),
             values: Vec::new(),
-            by_value: std::collections::BTreeMap::new(),
-            sums: Vec::new(),
+            by_value: BTreeMap::new(),
         };
-        for (i, n) in nodes.iter().enumerate() {
+        for n in nodes {
             let domain = d.domain_of(n.labels.get(key).map_or("", String::as_str));
             d.node_domain.push(domain);
-            d.sums[domain as usize] += counts.get(i).copied().unwrap_or(0);
         }
         d
     }
+}
+
+fn add_at(sums: &mut Vec<i64>, domain: u32, delta: i64) {
+    let i = domain as usize;
+    if sums.len() <= i {
+        sums.resize(i + 1, 0);
+    }
+    sums[i] += delta;
 }
 
 /// What `countPodsMatchSelector` counts: a pod not terminating, of the namespace, matching.
@@ -85,9 +116,89 @@ pub fn scan(node: &NodeInfo, selector: &LabelSelector, namespace: &str) -> i64 {
     node.pods.iter().filter(|p| counts_toward(p, namespace, selector)).count() as i64
 }
 
+/// The label (key, values) a pod must carry to match `selector`, if it has such a
+/// requirement: its first `=`, `==` or `in`.
+fn anchor(selector: &LabelSelector) -> Option<(&str, &[String])> {
+    selector
+        .requirements()
+        .iter()
+        .find(|r| matches!(r.operator(), Operator::Equals | Operator::DoubleEquals | Operator::In))
+        .map(|r| (r.key(), r.values()))
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: Vec<Entry>,
+    /// Entry slots by selector (the namespace is compared on the entries).
+    by_selector: HashMap<LabelSelector, Vec<usize>>,
+    /// Entry slots by their anchor's label key and value.
+    anchored: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Entry slots whose selector has no anchor (every pod change is tested against them).
+    unanchored: Vec<usize>,
+    keys: Vec<DomainMap>,
+}
+
+impl Inner {
+    fn find(&self, namespace: &str, selector: &LabelSelector) -> Option<usize> {
+        self.by_selector.get(selector)?.iter().copied().find(|&i| self.entries[i].namespace == namespace)
+    }
+
+    fn link(&mut self, slot: usize) {
+        let e = &self.entries[slot];
+        self.by_selector.entry(e.selector.clone()).or_default().push(slot);
+        match anchor(&e.selector) {
+            Some((key, values)) => {
+                let by_value = self.anchored.entry(key.to_string()).or_default();
+                for v in values {
+                    by_value.entry(v.clone()).or_default().push(slot);
+                }
+            }
+            None => self.unanchored.push(slot),
+        }
+    }
+
+    fn unlink(&mut self, slot: usize) {
+        let e = &self.entries[slot];
+        if let Some(slots) = self.by_selector.get_mut(&e.selector) {
+            slots.retain(|&s| s != slot);
+            if slots.is_empty() {
+                self.by_selector.remove(&e.selector);
+            }
+        }
+        match anchor(&e.selector) {
+            Some((key, values)) => {
+                if let Some(by_value) = self.anchored.get_mut(key) {
+                    for v in values {
+                        if let Some(slots) = by_value.get_mut(v.as_str()) {
+                            slots.retain(|&s| s != slot);
+                            if slots.is_empty() {
+                                by_value.remove(v.as_str());
+                            }
+                        }
+                    }
+                    if by_value.is_empty() {
+                        self.anchored.remove(key);
+                    }
+                }
+            }
+            None => self.unanchored.retain(|&s| s != slot),
+        }
+    }
+
+    fn key_index(&mut self, key: &str, nodes: &[NodeInfo]) -> usize {
+        match self.keys.iter().position(|d| d.key == key) {
+            Some(k) => k,
+            None => {
+                self.keys.push(DomainMap::build(key, nodes));
+                self.keys.len() - 1
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct MatchCounts {
-    entries: RefCell<Vec<Entry>>,
+    inner: RefCell<Inner>,
     clock: Cell<u64>,
 }
 
@@ -96,16 +207,21 @@ impl MatchCounts {
         MatchCounts::default()
     }
 
-    /// Per node index, the pods of `nodes` that count for (namespace, selector); built on the
-    /// first ask. `nodes` must be the cache these counts follow.
-    pub fn counts(&self, nodes: &[NodeInfo], namespace: &str, selector: &LabelSelector) -> Ref<'_, [i64]> {
+    /// The slot of (namespace, selector)'s entry, built on the first ask by scanning `nodes`.
+    fn entry(&self, nodes: &[NodeInfo], namespace: &str, selector: &LabelSelector) -> usize {
         let tick = self.clock.get() + 1;
         self.clock.set(tick);
-        let found = self.entries.borrow().iter().position(|e| e.namespace == namespace && e.selector == *selector);
-        let index = match found {
-            Some(i) => i,
+        let mut inner = self.inner.borrow_mut();
+        let slot = match inner.find(namespace, selector) {
+            Some(slot) => slot,
             None => {
-                let counts: Vec<i64> = nodes.iter().map(|n| scan(n, selector, namespace)).collect();
+                let mut counts = NodeCounts::default();
+                for (i, n) in nodes.iter().enumerate() {
+                    let c = scan(n, selector, namespace);
+                    if c != 0 {
+                        counts.0.insert(i as u32, c);
+                    }
+                }
                 let entry = Entry {
                     namespace: namespace.to_string(),
                     selector: selector.clone(),
@@ -113,21 +229,30 @@ impl MatchCounts {
                     used: 0,
                     domains: Vec::new(),
                 };
-                let mut entries = self.entries.borrow_mut();
-                if entries.len() < CAPACITY {
-                    entries.push(entry);
-                    entries.len() - 1
+                let slot = if inner.entries.len() < CAPACITY {
+                    inner.entries.push(entry);
+                    inner.entries.len() - 1
                 } else {
-                    let oldest = (0..entries.len()).min_by_key(|&i| entries[i].used).expect("full");
-                    entries[oldest] = entry;
+                    let oldest = (0..inner.entries.len()).min_by_key(|&i| inner.entries[i].used).expect("full");
+                    inner.unlink(oldest);
+                    inner.entries[oldest] = entry;
                     oldest
-                }
+                };
+                inner.link(slot);
+                slot
             }
         };
-        self.entries.borrow_mut()[index].used = tick;
-        let counts = Ref::map(self.entries.borrow(), |e| e[index].counts.as_slice());
+        inner.entries[slot].used = tick;
+        slot
+    }
+
+    /// Per node index, the pods of `nodes` that count for (namespace, selector); built on the
+    /// first ask. `nodes` must be the cache these counts follow.
+    pub fn counts(&self, nodes: &[NodeInfo], namespace: &str, selector: &LabelSelector) -> NodeCounts {
+        let slot = self.entry(nodes, namespace, selector);
+        let counts = self.inner.borrow().entries[slot].counts.clone();
         debug_assert!(
-            nodes.iter().enumerate().all(|(i, n)| counts.get(i).copied().unwrap_or(0) == scan(n, selector, namespace)),
+            nodes.iter().enumerate().all(|(i, n)| counts.get(i) == scan(n, selector, namespace)),
             "match counts for {namespace}/{selector} differ from the scan"
         );
         counts
@@ -142,35 +267,43 @@ impl MatchCounts {
         namespace: &str,
         selector: &LabelSelector,
         key: &str,
-        domains: &mut std::collections::BTreeMap<String, i64>,
+        domains: &mut BTreeMap<String, i64>,
     ) {
-        drop(self.counts(nodes, namespace, selector));
-        let mut entries = self.entries.borrow_mut();
-        let e = entries
-            .iter_mut()
-            .find(|e| e.namespace == namespace && e.selector == *selector)
-            .expect("counts() just remembered it");
-        let at = match e.domains.iter().position(|d| d.key == key) {
+        let slot = self.entry(nodes, namespace, selector);
+        let mut inner = self.inner.borrow_mut();
+        let k = inner.key_index(key, nodes);
+        let Inner { entries, keys, .. } = &mut *inner;
+        let map = &keys[k];
+        let e = &mut entries[slot];
+        let at = match e.domains.iter().position(|(dk, _)| *dk == k) {
             Some(i) => i,
             None => {
-                e.domains.push(DomainSums::build(key, nodes, &e.counts));
+                let mut sums = Vec::new();
+                for (&node, &c) in &e.counts.0 {
+                    // Every node the cache holds has a domain (built over them, or given one when
+                    // it was added).
+                    if let Some(&domain) = map.node_domain.get(node as usize) {
+                        add_at(&mut sums, domain, c);
+                    }
+                }
+                e.domains.push((k, sums));
                 e.domains.len() - 1
             }
         };
-        let d = &e.domains[at];
+        let sums = &e.domains[at].1;
         for (value, count) in domains.iter_mut() {
-            if let Some(&i) = d.by_value.get(value) {
-                *count += d.sums[i as usize];
+            if let Some(&i) = map.by_value.get(value) {
+                *count += sums.get(i as usize).copied().unwrap_or(0);
             }
         }
         debug_assert!(
-            d.by_value.iter().all(|(value, &i)| {
+            map.by_value.iter().all(|(value, &i)| {
                 let scanned: i64 = nodes
                     .iter()
                     .filter(|n| n.labels.get(key).map_or("", String::as_str) == value)
                     .map(|n| scan(n, selector, namespace))
                     .sum();
-                d.sums[i as usize] == scanned
+                sums.get(i as usize).copied().unwrap_or(0) == scanned
             }),
             "domain sums for {namespace}/{selector} over {key} differ from the scan"
         );
@@ -178,41 +311,54 @@ impl MatchCounts {
 
     /// A pod view joined (`sign` 1) or left (−1) `node` in the cache.
     pub fn pod_changed(&mut self, node: NodeId, view: &PodView, sign: i64) {
-        for e in self.entries.get_mut() {
+        let Inner { entries, anchored, unanchored, keys, .. } = self.inner.get_mut();
+        let mut apply = |slot: usize| {
+            let e = &mut entries[slot];
             if !e.selector.is_empty() && counts_toward(view, &e.namespace, &e.selector) {
-                if e.counts.len() <= node.index() {
-                    e.counts.resize(node.index() + 1, 0);
-                }
-                e.counts[node.index()] += sign;
-                for d in &mut e.domains {
-                    if let Some(&domain) = d.node_domain.get(node.index()) {
-                        d.sums[domain as usize] += sign;
+                e.counts.add(node.0, sign);
+                for (k, sums) in &mut e.domains {
+                    if let Some(&domain) = keys[*k].node_domain.get(node.index()) {
+                        add_at(sums, domain, sign);
                     }
                 }
             }
+        };
+        for (key, value) in &view.labels {
+            if let Some(slots) = anchored.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
+                slots.iter().for_each(|&s| apply(s));
+            }
         }
+        unanchored.iter().for_each(|&s| apply(s));
     }
 
     /// `node`'s labels are now `labels` (a refresh, or a new node): it moves between domains.
     pub fn node_labelled(&mut self, node: NodeId, labels: &crate::api::meta::Labels) {
-        for e in self.entries.get_mut() {
-            let count = e.counts.get(node.index()).copied().unwrap_or(0);
-            for d in &mut e.domains {
-                let new = d.domain_of(labels.get(&d.key).map_or("", String::as_str));
-                if d.node_domain.len() <= node.index() {
-                    // Nodes between (never seen) hold nothing; they get their domain when
-                    // their turn comes, by this same call.
-                    let filler = d.domain_of("");
-                    d.node_domain.resize(node.index() + 1, filler);
-                    d.node_domain[node.index()] = new;
-                    d.sums[new as usize] += count;
+        let Inner { entries, keys, .. } = self.inner.get_mut();
+        for (k, map) in keys.iter_mut().enumerate() {
+            let new = map.domain_of(labels.get(&map.key).map_or("", String::as_str));
+            let old = if map.node_domain.len() <= node.index() {
+                // Nodes between (never seen) hold nothing; they get their domain when their
+                // turn comes, by this same call.
+                let filler = map.domain_of("");
+                map.node_domain.resize(node.index() + 1, filler);
+                None
+            } else {
+                Some(map.node_domain[node.index()])
+            };
+            map.node_domain[node.index()] = new;
+            if old == Some(new) {
+                continue;
+            }
+            for e in entries.iter_mut() {
+                let count = e.counts.get(node.index());
+                if count == 0 {
                     continue;
                 }
-                let old = d.node_domain[node.index()];
-                if old != new {
-                    d.sums[old as usize] -= count;
-                    d.sums[new as usize] += count;
-                    d.node_domain[node.index()] = new;
+                for (_, sums) in e.domains.iter_mut().filter(|(dk, _)| *dk == k) {
+                    if let Some(old) = old {
+                        add_at(sums, old, -count);
+                    }
+                    add_at(sums, new, count);
                 }
             }
         }
@@ -220,16 +366,21 @@ impl MatchCounts {
 
     /// Every pod of `node` left the cache at once (the node was deleted).
     pub fn node_cleared(&mut self, node: NodeId) {
-        for e in self.entries.get_mut() {
-            if let Some(c) = e.counts.get_mut(node.index()) {
-                for d in &mut e.domains {
-                    if let Some(&domain) = d.node_domain.get(node.index()) {
-                        d.sums[domain as usize] -= *c;
-                    }
+        let Inner { entries, keys, .. } = self.inner.get_mut();
+        for e in entries.iter_mut() {
+            let Some(c) = e.counts.0.remove(&node.0) else { continue };
+            for (k, sums) in &mut e.domains {
+                if let Some(&domain) = keys[*k].node_domain.get(node.index()) {
+                    add_at(sums, domain, -c);
                 }
-                *c = 0;
             }
         }
+    }
+
+    /// Selectors remembered now (for tests).
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        self.inner.borrow().entries.len()
     }
 }
 
@@ -246,6 +397,10 @@ mod tests {
         p
     }
 
+    fn dense(c: &NodeCounts) -> [i64; 2] {
+        [c.get(0), c.get(1)]
+    }
+
     fn nodes() -> Vec<NodeInfo> {
         let mut a = node("a", &[("cpu", "8")]).with_pods(&[labelled("web"), labelled("web"), labelled("db")]);
         let mut b = node("b", &[("cpu", "8")]).with_pods(&[labelled("db")]);
@@ -259,8 +414,8 @@ mod tests {
         let mut nodes = nodes();
         let mut m = MatchCounts::new();
         let web = LabelSelector::parse("app=web").unwrap();
-        assert_eq!(&*m.counts(&nodes, "default", &web), [2, 0]);
-        assert_eq!(&*m.counts(&nodes, "other", &web), [0, 0], "another namespace counts nothing");
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 0]);
+        assert_eq!(dense(&m.counts(&nodes, "other", &web)), [0, 0], "another namespace counts nothing");
         // A web pod joins b, one on a starts terminating: the counts move without a rescan.
         let added = labelled("web");
         nodes[1].add_pod(crate::store::PodId(7), &added);
@@ -271,18 +426,18 @@ mod tests {
         m.pod_changed(NodeId(0), &old, -1);
         m.pod_changed(NodeId(0), &gone, 1);
         nodes[0].pods[0] = std::sync::Arc::new(gone);
-        assert_eq!(&*m.counts(&nodes, "default", &web), [1, 1]);
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 1]);
         m.node_cleared(NodeId(1));
         nodes[1].pods.clear();
-        assert_eq!(&*m.counts(&nodes, "default", &web), [1, 0]);
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 0]);
         // More selectors than the capacity: the oldest is rebuilt when asked again.
         for k in 0..CAPACITY {
             let s = LabelSelector::parse(&format!("app=x{k}")).unwrap();
-            assert_eq!(&*m.counts(&nodes, "default", &s), [0, 0]);
+            assert_eq!(dense(&m.counts(&nodes, "default", &s)), [0, 0]);
         }
-        assert_eq!(m.entries.borrow().len(), CAPACITY);
-        assert!(!m.entries.borrow().iter().any(|e| e.selector == web), "web was the least recently used");
-        assert_eq!(&*m.counts(&nodes, "default", &web), [1, 0], "rebuilt by a scan");
+        assert_eq!(m.remembered(), CAPACITY);
+        assert!(m.inner.borrow().find("default", &web).is_none(), "web was the least recently used");
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 0], "rebuilt by a scan");
         // Per-domain sums: a in zone-1, b without a zone label (domain ""), then b moves to
         // zone-1 and gets a web pod.
         nodes[0].labels.insert("zone".into(), "zone-1".into());
@@ -303,6 +458,15 @@ mod tests {
         nodes[1].pods.clear();
         assert_eq!(sums(&m, &nodes), [(String::new(), 0), ("zone-1".into(), 1), ("zone-9".into(), 0)]);
         // An empty selector counts none (v1.34).
-        assert_eq!(&*m.counts(&nodes, "default", &LabelSelector::everything()), [0, 0]);
+        assert_eq!(dense(&m.counts(&nodes, "default", &LabelSelector::everything())), [0, 0]);
+        // A selector without an equality requirement is tested against every pod change.
+        let not_db = LabelSelector::parse("app,app notin (db)").unwrap();
+        assert_eq!(dense(&m.counts(&nodes, "default", &not_db)), [1, 0]);
+        nodes[1].add_pod(crate::store::PodId(9), &labelled("cache"));
+        m.pod_changed(NodeId(1), nodes[1].pods.last().unwrap(), 1);
+        nodes[1].add_pod(crate::store::PodId(10), &labelled("db"));
+        m.pod_changed(NodeId(1), nodes[1].pods.last().unwrap(), 1);
+        assert_eq!(dense(&m.counts(&nodes, "default", &not_db)), [1, 1]);
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 0], "anchored on app=web: untouched");
     }
 }

@@ -112,7 +112,7 @@ struct ScoreState {
     weights: Vec<f64>,
     /// Per constraint, from the scheduler's match counts when it has them: matching pods per
     /// node index (`None`: count by scanning the node).
-    per_node: Vec<Option<Vec<i64>>>,
+    per_node: Vec<Option<crate::scheduler::match_counts::NodeCounts>>,
 }
 
 pub struct PodTopologySpread {
@@ -391,7 +391,7 @@ impl PreScore for PodTopologySpread {
             .zip(&summed)
             .map(|(c, &done)| match cx.match_counts {
                 Some(m) if !done && !c.selector.is_empty() => {
-                    Some(m.counts(cx.nodes, &pod.meta.namespace, &c.selector).to_vec())
+                    Some(m.counts(cx.nodes, &pod.meta.namespace, &c.selector))
                 }
                 _ => None,
             })
@@ -408,7 +408,7 @@ impl PreScore for PodTopologySpread {
                 let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
                 if let Some(count) = domains.get_mut(value) {
                     *count += match per_node {
-                        Some(v) => v.get(node.id.index()).copied().unwrap_or(0),
+                        Some(v) => v.get(node.id.index()),
                         None => count_matching(node, &c.selector, &pod.meta.namespace),
                     };
                 }
@@ -431,7 +431,7 @@ impl Score for PodTopologySpread {
             let Some(value) = node.labels.get(&c.topology_key) else { continue };
             let count = if c.topology_key == HOSTNAME {
                 match per_node {
-                    Some(v) => v.get(node.id.index()).copied().unwrap_or(0),
+                    Some(v) => v.get(node.id.index()),
                     None => count_matching(node, &c.selector, &pod.meta.namespace),
                 }
             } else {
