@@ -677,6 +677,7 @@ impl Simulation {
         self.observe_convergence();
         self.finish_namespace_deletions();
         self.availability.end_step(self.queue.now(), &self.store, self.faults.log_mut());
+        self.schedule_terminated_gc();
         self.check_plugin_failure()?;
         if self.options.check_invariants
             && let Err(message) = self.check_invariants()
@@ -3307,6 +3308,9 @@ impl Simulation {
         }
         if !store.active_label_index_is_consistent() {
             return Err("the store's label index of active pods differs from their labels".into());
+        }
+        if !store.terminated_index_is_consistent() {
+            return Err("the store's index of terminated pods is not its live terminal pods".into());
         }
         let mut seen = vec![0u8; store.pod_count()];
         for node in store.node_slots() {

@@ -293,6 +293,10 @@ pub struct Scenario {
     pub faults: Vec<crate::faults::FaultSpec>,
     /// `spec.workload`: pods arriving from traces and generators, in file order.
     pub workloads: Vec<crate::workload::Workload>,
+    /// `spec.controllerManager.terminatedPodGCThreshold` (kube-controller-manager's
+    /// `--terminated-pod-gc-threshold`): terminated pods kept before the pod garbage collector
+    /// deletes the oldest; 0 keeps them all.
+    pub terminated_pod_gc_threshold: u32,
     /// Kubernetes fields and kinds accepted but not simulated, listed by `kubesim validate`.
     pub unmodelled: Unmodelled,
     /// The plugin registry the scheduler configuration was checked against; the simulation
@@ -304,6 +308,8 @@ pub struct Scenario {
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(3600);
 /// Default `spec.startTime`: 2026-01-01T00:00:00Z, as Unix seconds.
 pub const DEFAULT_START_TIME_UNIX_SECS: i64 = 1_767_225_600;
+/// Default `--terminated-pod-gc-threshold` of kube-controller-manager.
+pub const DEFAULT_TERMINATED_POD_GC_THRESHOLD: u32 = 12_500;
 /// Default event budget.
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// Default sampling interval of `timeseries.csv`.
@@ -566,6 +572,20 @@ fn decode_scenario(
             checks.push(c);
         }
     }
+    let terminated_pod_gc_threshold = match f.get("controllerManager") {
+        Some(n) => {
+            let mut cm = ctx.fields(n, "spec.controllerManager")?;
+            let threshold = match cm.get("terminatedPodGCThreshold") {
+                Some(t) => {
+                    ctx.int_in(t, "spec.controllerManager.terminatedPodGCThreshold", 0, i64::from(u32::MAX))? as u32
+                }
+                None => DEFAULT_TERMINATED_POD_GC_THRESHOLD,
+            };
+            cm.finish(ctx, &[])?;
+            threshold
+        }
+        None => DEFAULT_TERMINATED_POD_GC_THRESHOLD,
+    };
     f.finish(ctx, &[])?;
     check_references(&nodes, &manifests, &checks)?;
     Ok(Scenario {
@@ -584,6 +604,7 @@ fn decode_scenario(
         load,
         faults,
         workloads,
+        terminated_pod_gc_threshold,
         unmodelled: Unmodelled::new(),
         plugins: Arc::new(plugins.clone()),
     })

@@ -264,6 +264,28 @@ fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, 
     }
 }
 
+/// A terminated pod's place in PodGC's deletion order (`byEvictionAndCreationTimestamp`):
+/// evicted pods (Failed with reason `Evicted`) first, then by `creationTimestamp` — which the
+/// API keeps to the second — then by name; the id only breaks the remaining ties.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TerminatedKey {
+    not_evicted: bool,
+    created_s: u64,
+    name: String,
+    id: PodId,
+}
+
+impl TerminatedKey {
+    fn of(id: PodId, pod: &Pod) -> TerminatedKey {
+        TerminatedKey {
+            not_evicted: !(pod.status.phase == PodPhase::Failed && pod.status.reason == "Evicted"),
+            created_s: pod.meta.creation_timestamp.as_micros() / 1_000_000,
+            name: pod.meta.name.clone(),
+            id,
+        }
+    }
+}
+
 /// The cluster state.
 pub struct Store {
     nodes: Vec<Node>,
@@ -281,6 +303,8 @@ pub struct Store {
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
     active_pods: BTreeSet<PodId>,
+    /// Live pods in a terminal phase, in the order the pod garbage collector deletes them.
+    terminated: BTreeSet<TerminatedKey>,
     /// The active pods by namespace, label key and label value: the candidates of a
     /// selector's equality requirement (pod labels never change in the store).
     active_by_label: ActiveByLabel,
@@ -381,6 +405,7 @@ impl Store {
             pod_owner: Vec::new(),
             pod_removed: Vec::new(),
             active_pods: BTreeSet::new(),
+            terminated: BTreeSet::new(),
             active_by_label: BTreeMap::new(),
             pod_names: HashMap::new(),
             replica_sets: Vec::new(),
@@ -856,6 +881,42 @@ impl Store {
         }
     }
 
+    /// How many live pods are in a terminal phase (Succeeded or Failed).
+    pub fn terminated_count(&self) -> usize {
+        self.terminated.len()
+    }
+
+    /// The `n` live terminated pods the pod garbage collector deletes first
+    /// (`byEvictionAndCreationTimestamp`).
+    pub fn oldest_terminated(&self, n: usize) -> Vec<PodId> {
+        self.terminated.iter().take(n).map(|k| k.id).collect()
+    }
+
+    /// Whether the terminated-pod index holds exactly the live terminal pods, each under its
+    /// current key (for the invariant checker).
+    pub fn terminated_index_is_consistent(&self) -> bool {
+        let expected: BTreeSet<TerminatedKey> = (0..self.pods.len())
+            .filter(|&i| !self.pod_removed[i] && self.pods[i].status.phase.is_terminal())
+            .map(|i| TerminatedKey::of(PodId(i as u32), &self.pods[i]))
+            .collect();
+        expected == self.terminated
+    }
+
+    /// PodGC's `gcTerminated` deletion of a terminated pod: grace period 0, no condition, its
+    /// status left as it is; the object goes at once.
+    pub fn delete_terminated_pod(&mut self, now: SimTime, id: PodId, reason: &'static str) {
+        let pod = &mut self.pods[id.index()];
+        debug_assert!(pod.status.phase.is_terminal(), "gcTerminated deletes only terminated pods");
+        if pod.meta.deletion_timestamp.is_none() {
+            pod.meta.deletion_timestamp = Some(now);
+            pod.meta.deletion_grace_period_seconds = Some(0);
+            let key = pod.meta.key();
+            self.journal.record(now, Record::PodDeleting { pod: key, reason });
+            self.changes.push(Change::PodDeleting(id));
+        }
+        self.remove_pod(now, id);
+    }
+
     /// Whether the label index holds exactly the active pods' labels (for the invariant
     /// checker).
     pub fn active_label_index_is_consistent(&self) -> bool {
@@ -1186,6 +1247,9 @@ impl Store {
             if self.active_pods.remove(&id) {
                 index_labels(&mut self.active_by_label, &pod.meta, id, false);
             }
+            if !self.pod_removed[id.index()] {
+                self.terminated.insert(TerminatedKey::of(id, pod));
+            }
             pod.status.finished_at = Some(now);
             if pod.status.ready_since.take().is_some() {
                 pod.status.ready_transition = Some(now);
@@ -1233,6 +1297,8 @@ impl Store {
         let pod = &mut self.pods[id.index()];
         if self.active_pods.remove(&id) {
             index_labels(&mut self.active_by_label, &pod.meta, id, false);
+        } else if pod.status.phase.is_terminal() {
+            self.terminated.remove(&TerminatedKey::of(id, pod));
         }
         if pod.status.finished_at.is_none() {
             pod.status.finished_at = Some(now);

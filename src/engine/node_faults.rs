@@ -12,6 +12,7 @@
 use super::{Ctx, Event, Simulation};
 use crate::api::meta::ConditionStatus;
 use crate::controllers::pod_gc::{self, PodGc};
+use crate::kernel::{SimDuration, SimTime};
 use crate::scenario::{Action, DrainOptions};
 use crate::store::{NodeConditionType, NodeId, PodId};
 
@@ -34,6 +35,8 @@ pub(super) struct NodeFaults {
     /// [`CONDITIONS`] order, posted whenever it can reach the API server.
     reported: Vec<[ConditionStatus; 4]>,
     pod_gc: PodGc,
+    /// The pass scheduled for `gcTerminated` (more terminated pods than the threshold), if any.
+    gc_terminated_at: Option<SimTime>,
 }
 
 impl NodeFaults {
@@ -314,15 +317,37 @@ impl Simulation {
         self.queue.schedule(at, Event::PodGc).expect("future");
     }
 
-    /// `gcOrphaned`: force-deletes the pods of the deleted nodes whose quarantine is over.
+    /// After each step: `gcTerminated` runs on every 20 s pass of the pod garbage collector,
+    /// but does something only while more pods are terminated than the threshold, so a pass
+    /// is scheduled (at the next pass instant) only then.
+    pub(super) fn schedule_terminated_gc(&mut self) {
+        let threshold = self.scenario.terminated_pod_gc_threshold as usize;
+        if threshold == 0
+            || self.store.terminated_count() <= threshold
+            || self.node_faults.gc_terminated_at.is_some()
+            || !self.control_plane.controllers_work()
+        {
+            return;
+        }
+        let at = self.queue.now().ceil_to_tick(pod_gc::CHECK_PERIOD, SimDuration::ZERO);
+        self.node_faults.gc_terminated_at = Some(at);
+        self.queue.schedule(at, Event::PodGc).expect("now or later");
+    }
+
+    /// One pass of the pod garbage collector: `gcTerminated`, then `gcOrphaned` (force-deletes
+    /// the pods of the deleted nodes whose quarantine is over).
     pub(super) fn pod_gc_pass(&mut self) {
         let now = self.queue.now();
+        if self.node_faults.gc_terminated_at.is_some_and(|at| at <= now) {
+            self.node_faults.gc_terminated_at = None;
+        }
         // The pod garbage collector runs in the controller manager: while it is away (or has
         // not taken its lease back), its passes wait.
         if !self.control_plane.controllers_work() {
             self.queue.schedule(now + pod_gc::CHECK_PERIOD, Event::PodGc).expect("future");
             return;
         }
+        self.gc_terminated(now);
         for node in self.node_faults.pod_gc.due(now) {
             let pods: Vec<PodId> = self.store.pods_on_node(node).to_vec();
             let name = self.store.node(node).meta.name.clone();
@@ -337,6 +362,26 @@ impl Simulation {
                 self.store.mark_pod_deleting(now, pod, pod_gc::REASON, true);
                 self.store.remove_pod(now, pod);
             }
+        }
+    }
+
+    /// `gcTerminated`: while more live pods are terminated (Succeeded or Failed) than the
+    /// threshold, the excess is deleted, evicted pods first, then the oldest by creation.
+    fn gc_terminated(&mut self, now: SimTime) {
+        let threshold = self.scenario.terminated_pod_gc_threshold as usize;
+        let count = self.store.terminated_count();
+        if threshold == 0 || count <= threshold {
+            return;
+        }
+        let victims = self.store.oldest_terminated(count - threshold);
+        self.store.journal.narrate(now, || {
+            format!(
+                "the pod garbage collector deletes {} of {count} terminated pod(s) (threshold {threshold})",
+                victims.len()
+            )
+        });
+        for pod in victims {
+            self.store.delete_terminated_pod(now, pod, pod_gc::REASON);
         }
     }
 }

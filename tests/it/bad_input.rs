@@ -460,6 +460,16 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("app: api"))
             .object(deployment)
             .says(&["spec.template.metadata.labels: duplicate key \"app\"", "hint:"]),
+        case("controller-manager-negative-threshold")
+            .scenario("  seed: 3\n", "  seed: 3\n  controllerManager: {terminatedPodGCThreshold: -5}\n")
+            .at(S, Text("-5"))
+            .object(scenario)
+            .says(&["spec.controllerManager.terminatedPodGCThreshold"]),
+        case("controller-manager-misspelt-field")
+            .scenario("  seed: 3\n", "  seed: 3\n  controllerManager: {terminatedPodGcThreshold: 5}\n")
+            .at(S, Text("terminatedPodGcThreshold"))
+            .object(scenario)
+            .says(&["did you mean \"terminatedPodGCThreshold\""]),
         case("yaml-unterminated-quote")
             .scenario("until: 20m", "until: '20m")
             .at(S, Text("'20m"))

@@ -181,3 +181,68 @@ proptest! {
         }
     }
 }
+
+/// Five bare pods created together, run for `durations` and stay Succeeded; the pod
+/// garbage collector keeps `threshold` of them (`spec.controllerManager`).
+fn terminated(threshold: Option<u32>) -> String {
+    let pods: String = [("p1", "100s"), ("p2", "10s"), ("p3", "30s"), ("p4", "50s"), ("p5", "25s"), ("a0", "5s")]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, d))| {
+            // a0 comes a minute later: newer, so deleted after the others despite its name.
+            let at = if *name == "a0" { "61s" } else { "0s" };
+            format!(
+                "    - {{at: {at}, apply: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, annotations: {{sim.kubesim.io/duration: {d}}}}}, spec: {{restartPolicy: Never, containers: [{{name: c{i}, resources: {{requests: {{cpu: 100m}}}}}}]}}}}}}\n"
+            )
+        })
+        .collect();
+    let cm = threshold.map(|t| format!("  controllerManager: {{terminatedPodGCThreshold: {t}}}\n")).unwrap_or_default();
+    format!(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {{name: terminated-gc}}
+spec:
+  until: 5m
+{cm}  cluster:
+    nodes:
+      - {{name: n1, allocatable: {{cpu: "8", memory: 8Gi}}}}
+  events:
+{pods}"#
+    )
+}
+
+/// Which pods were removed, and when (seconds).
+fn removals(sim: &kubesim::engine::Simulation) -> Vec<(String, f64)> {
+    sim.journal()
+        .records()
+        .iter()
+        .filter(|(_, r)| matches!(r, kubesim::journal::Record::PodRemoved { .. }))
+        .map(|(t, r)| {
+            let json: serde_json::Value = serde_json::from_str(&r.to_json(*t)).unwrap();
+            (json["pod"].as_str().unwrap().trim_start_matches("default/").to_string(), json["t_s"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+/// `gcTerminated`: on each 20 s pass, the terminated pods beyond the threshold go, oldest
+/// first (by creation second, then name). With a threshold of 2: p2, p5, p3 have finished by
+/// 30 s, so the 40 s pass deletes p2; p4 ends at 50 s, so the 60 s pass deletes p3 (older
+/// than p5 by name); a0 (created at 61 s) ends at 66 s and the 80 s pass deletes p4 (p4 and
+/// p5 were created before a0); p1 ends at 100 s, a pass instant, which deletes p1 (it and p5
+/// are the oldest, p1 first by name). p5 and a0 stay.
+#[test]
+fn the_oldest_terminated_pods_beyond_the_threshold_are_deleted() {
+    let sim = run(parse(&terminated(Some(2))), None);
+    let removed = removals(&sim);
+    assert_eq!(
+        removed,
+        [("p2".into(), 40.0), ("p3".into(), 60.0), ("p4".into(), 80.0), ("p1".into(), 100.0)],
+        "{removed:?}"
+    );
+    // pods.csv still lists every pod, Succeeded.
+    let csv = kubesim::output::pods_csv(&sim);
+    assert_eq!(csv.lines().filter(|l| l.contains(",Succeeded,")).count(), 6, "{csv}");
+    // The default threshold (12,500) and 0 (never) keep them all.
+    assert!(removals(&run(parse(&terminated(None)), None)).is_empty());
+    assert!(removals(&run(parse(&terminated(Some(0))), None)).is_empty());
+}
