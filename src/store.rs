@@ -286,6 +286,9 @@ impl TerminatedKey {
     }
 }
 
+/// Entries of the store's shared admission cache (cleared when full).
+const ADMITTED_SHARED: usize = 1024;
+
 /// The cluster state.
 pub struct Store {
     nodes: Vec<Node>,
@@ -342,6 +345,10 @@ pub struct Store {
     job_tracking: Vec<JobTracking>,
     /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
     job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
+    /// Admitted specs by the address of their source spec (kept alive here, so the address
+    /// cannot be reused meanwhile): arrivals of one shape share one source spec across Jobs
+    /// and bare pods, and so share one admitted spec. At most [`ADMITTED_SHARED`] entries.
+    admitted_shared: HashMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
     /// The CronJob that created each Job, if any; kept after either is removed.
     job_cronjob: Vec<Option<CronJobId>>,
     cronjobs: Vec<Option<CronJob>>,
@@ -433,6 +440,7 @@ impl Store {
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
             job_admitted: Vec::new(),
+            admitted_shared: HashMap::new(),
             job_cronjob: Vec::new(),
             cronjobs: Vec::new(),
             cronjob_names: HashMap::new(),
@@ -957,7 +965,7 @@ impl Store {
         pod.spec = match slot {
             Some(Some((source, admitted))) if Arc::ptr_eq(source, &pod.spec) => admitted.clone(),
             Some(_) => {
-                let admitted = self.admit(&pod.spec)?;
+                let admitted = self.admit_shared(&pod.spec)?;
                 let entry = Some((pod.spec.clone(), admitted.clone()));
                 match owner {
                     Some(PodOwner::ReplicaSet(rs)) => self.admitted[rs.index()] = entry,
@@ -967,7 +975,8 @@ impl Store {
                 }
                 admitted
             }
-            None => self.admit(&pod.spec)?,
+            None if matches!(owner, Some(PodOwner::DaemonSet(_))) => self.admit(&pod.spec)?,
+            None => self.admit_shared(&pod.spec)?,
         };
         // LimitRanger, then the quota admission, per pod (usage changes from one to the next).
         pod.spec = self.admit_namespace(&pod.meta.namespace, pod.spec)?;
@@ -995,6 +1004,23 @@ impl Store {
         self.stats.pods_created += 1;
         self.changes.push(Change::PodCreated(id));
         Ok(id)
+    }
+
+    /// [`admit`](Self::admit), computed once per source spec (while PriorityClasses do not
+    /// change).
+    fn admit_shared(&mut self, spec: &Arc<PodSpec>) -> Result<Arc<PodSpec>, String> {
+        let key = Arc::as_ptr(spec) as usize;
+        if let Some((source, admitted)) = self.admitted_shared.get(&key)
+            && Arc::ptr_eq(source, spec)
+        {
+            return Ok(admitted.clone());
+        }
+        let admitted = self.admit(spec)?;
+        if self.admitted_shared.len() >= ADMITTED_SHARED {
+            self.admitted_shared.clear();
+        }
+        self.admitted_shared.insert(key, (spec.clone(), admitted.clone()));
+        Ok(admitted)
     }
 
     /// Pod admission as the API server runs it on creation: the Priority plugin
@@ -1681,6 +1707,7 @@ impl Store {
     fn forget_admitted(&mut self) {
         self.admitted.iter_mut().for_each(|a| *a = None);
         self.job_admitted.iter_mut().for_each(|a| *a = None);
+        self.admitted_shared.clear();
         self.sts_admitted.iter_mut().for_each(|a| *a = None);
     }
 
@@ -2972,5 +2999,41 @@ mod tests {
         store.remove_pod(now, ids[2]);
         assert!(store.active_label_index_is_consistent());
         assert!(store.active_pods_for("default", &LabelSelector::parse("app=db").unwrap()).next().is_none());
+    }
+
+    /// Pods created from one source spec share one admitted spec (with the default
+    /// tolerations added); a PriorityClass change makes admission run again.
+    #[test]
+    fn pods_of_one_source_spec_share_the_admitted_spec() {
+        let mut store = Store::new(Journal::new(false));
+        let now = SimTime::ZERO;
+        let proto = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        let create = |store: &mut Store, name: &str, spec: &Arc<PodSpec>| {
+            let mut p = proto.clone();
+            p.meta.name = name.into();
+            p.spec = spec.clone();
+            store.create_pod(now, p, None)
+        };
+        let source = proto.spec.clone();
+        let (a, b) = (create(&mut store, "a", &source), create(&mut store, "b", &source));
+        assert!(Arc::ptr_eq(&store.pod(a).spec, &store.pod(b).spec));
+        assert_eq!(store.pod(a).spec.tolerations.len(), source.tolerations.len() + 2, "not-ready and unreachable");
+        // Another source with the same content is admitted on its own.
+        let other = Arc::new(PodSpec::clone(&source));
+        let c = create(&mut store, "c", &other);
+        assert!(!Arc::ptr_eq(&store.pod(a).spec, &store.pod(c).spec));
+        assert_eq!(store.pod(a).spec, store.pod(c).spec);
+        // A new default PriorityClass: the next pod of the same source is admitted again.
+        let class = crate::api::scheduling::PriorityClass {
+            meta: ObjectMeta { name: "high".into(), ..ObjectMeta::default() },
+            value: 1000,
+            global_default: true,
+            preemption_policy: crate::api::scheduling::PreemptionPolicy::PreemptLowerPriority,
+            description: String::new(),
+        };
+        store.put_priority_class(now, class);
+        let d = create(&mut store, "d", &source);
+        assert_eq!(store.pod(d).spec.priority, 1000);
+        assert_eq!(store.pod(a).spec.priority, 0);
     }
 }

@@ -11,11 +11,11 @@
 pub mod generate;
 pub mod trace;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::api::batch::Job;
-use crate::api::pod::{Pod, SimBehavior};
+use crate::api::pod::{Pod, PodSpec, SimBehavior};
 use crate::api::quantity::{Format, Quantity};
 use crate::api::resources::{ResourceList, ResourceName, gpu};
 use crate::kernel::dist::DurationDist;
@@ -103,40 +103,21 @@ impl Workload {
         }
     }
 
-    /// The object an arrival creates.
-    fn object(&self, name: String, shape: Shape<'_>) -> Object {
-        let resource = |n: &str| ResourceName::parse(n).expect("a known resource name");
-        let mut requests = ResourceList::new();
-        let mut limits = ResourceList::new();
-        let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        if shape.cpu_milli > 0 {
-            requests.insert(ResourceName::Cpu, Quantity::new_milli(clamp(shape.cpu_milli), Format::DecimalSI));
-        }
-        if shape.memory_bytes > 0 {
-            requests.insert(ResourceName::Memory, Quantity::new(clamp(shape.memory_bytes), Format::BinarySI));
-        }
-        match shape.gpu {
-            GpuAsk::None => {}
-            GpuAsk::Whole(k) => {
-                let q = Quantity::new(i64::from(k), Format::DecimalSI);
-                requests.insert(resource(gpu::DEVICES), q.clone());
-                limits.insert(resource(gpu::DEVICES), q);
-            }
-            GpuAsk::Milli(m) => {
-                let q = Quantity::new(i64::from(m), Format::DecimalSI);
-                requests.insert(resource(gpu::MILLI), q.clone());
-                limits.insert(resource(gpu::MILLI), q);
-            }
-        }
+    /// The object an arrival creates. Arrivals of the same shape share one pod spec (`specs`,
+    /// this workload's): the Job or pod's own fields — name, annotations, run time — are its
+    /// own, and the API server admits the spec once for all of them.
+    fn object(&self, name: String, shape: Shape<'_>, specs: &mut SpecCache) -> Object {
+        let key = (shape.cpu_milli, shape.memory_bytes, shape.gpu, shape.priority_class.clone());
         let mut pod = self.pod.clone();
-        let spec = Arc::make_mut(&mut pod.spec);
-        let container = &mut spec.containers[0];
-        container.requests = requests;
-        container.limits = limits;
-        if let Some(class) = shape.priority_class {
-            spec.priority_class_name = class;
+        match specs.get(&key) {
+            Some(spec) => pod.spec = spec.clone(),
+            None => {
+                pod.spec = Arc::new(self.spec_of(&shape));
+                if specs.len() < SPEC_CACHE_CAPACITY {
+                    specs.insert(key, pod.spec.clone());
+                }
+            }
         }
-        spec.finalize();
         let mut annotations = pod.meta.annotations.clone();
         if !shape.gpu_spec.is_empty() {
             annotations.insert(gpu::SPEC_ANNOTATION.to_string(), shape.gpu_spec.to_string());
@@ -162,7 +143,50 @@ impl Workload {
             }
         }
     }
+
+    /// The pod spec of an arrival of `shape`: the prototype's, with its requests, limits and
+    /// PriorityClass.
+    fn spec_of(&self, shape: &Shape<'_>) -> PodSpec {
+        let resource = |n: &str| ResourceName::parse(n).expect("a known resource name");
+        let mut requests = ResourceList::new();
+        let mut limits = ResourceList::new();
+        let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        if shape.cpu_milli > 0 {
+            requests.insert(ResourceName::Cpu, Quantity::new_milli(clamp(shape.cpu_milli), Format::DecimalSI));
+        }
+        if shape.memory_bytes > 0 {
+            requests.insert(ResourceName::Memory, Quantity::new(clamp(shape.memory_bytes), Format::BinarySI));
+        }
+        match shape.gpu {
+            GpuAsk::None => {}
+            GpuAsk::Whole(k) => {
+                let q = Quantity::new(i64::from(k), Format::DecimalSI);
+                requests.insert(resource(gpu::DEVICES), q.clone());
+                limits.insert(resource(gpu::DEVICES), q);
+            }
+            GpuAsk::Milli(m) => {
+                let q = Quantity::new(i64::from(m), Format::DecimalSI);
+                requests.insert(resource(gpu::MILLI), q.clone());
+                limits.insert(resource(gpu::MILLI), q);
+            }
+        }
+        let mut spec = PodSpec::clone(&self.pod.spec);
+        let container = &mut spec.containers[0];
+        container.requests = requests;
+        container.limits = limits;
+        if let Some(class) = &shape.priority_class {
+            spec.priority_class_name = class.clone();
+        }
+        spec.finalize();
+        spec
+    }
 }
+
+/// One workload's pod specs by shape (cpu, memory, GPUs, PriorityClass).
+type SpecCache = HashMap<(u64, u64, GpuAsk, Option<String>), Arc<PodSpec>>;
+
+/// Distinct shapes remembered per workload (a shape past it gets a spec of its own).
+const SPEC_CACHE_CAPACITY: usize = 4096;
 
 /// Where one workload's arrivals stand.
 #[derive(Clone, Debug)]
@@ -183,6 +207,8 @@ pub struct Arrivals {
     gpu_capacity_milli: u64,
     /// Objects created so far.
     pub created: u64,
+    /// Per workload, its pod specs by shape.
+    specs: Vec<SpecCache>,
 }
 
 impl Arrivals {
@@ -205,7 +231,7 @@ impl Arrivals {
             };
             cursors.push(cursor);
         }
-        Arrivals { cursors, gpu_capacity_milli, created: 0 }
+        Arrivals { cursors, gpu_capacity_milli, created: 0, specs: vec![SpecCache::new(); workloads.len()] }
     }
 
     fn next_of(workload: &Workload, cursor: &Cursor) -> Option<SimTime> {
@@ -246,7 +272,7 @@ impl Arrivals {
                     priority_class,
                     owner: p.owner.unwrap_or(w.kind),
                 };
-                let object = w.object(name, shape);
+                let object = w.object(name, shape, &mut self.specs[i]);
                 *copy += 1;
                 settle(w, &mut self.cursors[i], streams);
                 object
@@ -266,7 +292,7 @@ impl Arrivals {
                     priority_class: row.and_then(|p| w.row_priority_class(p)),
                     owner: row.and_then(|p| p.owner).unwrap_or(w.kind),
                 };
-                let object = w.object(format!("{}-{k}", w.name), shape);
+                let object = w.object(format!("{}-{k}", w.name), shape, &mut self.specs[i]);
                 *k += 1;
                 *gpu_milli = gpu_milli.saturating_add(drawn.gpu_milli());
                 *next = next_generated(g, arrivals, *k, *gpu_milli, capacity);

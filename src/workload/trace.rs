@@ -25,7 +25,7 @@ pub const MAX_ROWS: usize = 10_000_000;
 const MAX_SECONDS: u64 = 100 * 365 * 86_400;
 
 /// The GPUs a pod asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GpuAsk {
     None,
     /// `nvidia.com/gpu: k` whole devices.

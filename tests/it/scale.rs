@@ -209,3 +209,32 @@ fn bench_reports_a_row_and_json() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no/such/file.yaml"), "{}", stderr(&o));
 }
+
+/// Arrivals of one shape share one admitted pod spec (memory per pod stays small at a million
+/// pods); different shapes do not, and each pod's own run time stays its own.
+#[test]
+fn arrivals_of_one_shape_share_one_pod_spec() {
+    let scenario = Arc::new(load(&root().join("scenarios/poisson-arrivals.yaml")));
+    // The first 20 minutes: batch's arrivals only.
+    let mut sim =
+        Simulation::new(scenario, None, Some(kubesim::kernel::SimTime::from_secs(1200)), RunOptions::default());
+    sim.run().expect("runs");
+    let pods = sim.store().all_pods();
+    assert!(pods.len() > 1_000, "{}", pods.len());
+    let mut by_shape: std::collections::BTreeMap<String, Vec<&kubesim::api::pod::Pod>> = Default::default();
+    for p in pods {
+        let requests = format!("{:?}", p.spec.containers[0].requests);
+        by_shape.entry(requests).or_default().push(p);
+    }
+    // batch: 3 cpu × 7 memory values.
+    assert!(by_shape.len() <= 21 && by_shape.len() > 10, "{}", by_shape.len());
+    for (shape, group) in &by_shape {
+        assert!(group.iter().all(|p| Arc::ptr_eq(&p.spec, &group[0].spec)), "{shape}: one spec");
+    }
+    let specs: std::collections::BTreeSet<*const kubesim::api::pod::PodSpec> =
+        by_shape.values().map(|g| Arc::as_ptr(&g[0].spec)).collect();
+    assert_eq!(specs.len(), by_shape.len(), "a spec per shape");
+    let durations: std::collections::BTreeSet<String> =
+        pods.iter().filter_map(|p| p.meta.annotations.get("sim.kubesim.io/duration").cloned()).collect();
+    assert!(durations.len() > 500, "run times stay per pod: {}", durations.len());
+}
