@@ -77,7 +77,7 @@ pub struct EventQueue<E> {
     /// a new event of the same lane is usually the largest, so it is pushed at the back.
     current: VecDeque<Entry<E>>,
     /// `buckets[b]` holds events whose time differs from `base` first at bit `b - 1`.
-    buckets: Vec<Vec<Entry<E>>>,
+    buckets: Box<[Vec<Entry<E>>; BUCKETS]>,
     /// The radix base: every queued event's time is `>= base`.
     base: u64,
     /// Bit `b` set when `buckets[b]` is non-empty.
@@ -108,7 +108,7 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             current: VecDeque::with_capacity(capacity.min(1024)),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             base: 0,
             occupied: 0,
             len: 0,
@@ -170,7 +170,7 @@ impl<E> EventQueue<E> {
 
     fn rebase(&mut self, time: u64) {
         let mut all: Vec<Entry<E>> = self.current.drain(..).collect();
-        for b in &mut self.buckets {
+        for b in self.buckets.iter_mut() {
             all.append(b);
         }
         self.occupied = 0;
@@ -209,9 +209,24 @@ impl<E> EventQueue<E> {
             let b = self.occupied.trailing_zeros() as usize;
             self.occupied &= !(1 << b);
             let mut bucket = std::mem::take(&mut self.buckets[b]);
-            self.base = bucket.iter().map(|e| e.time).min().expect("occupied buckets are non-empty");
+            let base = bucket.iter().map(|e| e.time).min().expect("occupied buckets are non-empty");
+            self.base = base;
+            // `current` is empty here: the events at the new base go there (sorted by order
+            // below), the others to buckets below `b`.
+            debug_assert!(self.current.is_empty());
+            let mut occupied = self.occupied;
             for e in bucket.drain(..) {
-                self.insert(e);
+                let to = bucket_of(e.time, base);
+                if to == 0 {
+                    self.current.push_back(e);
+                } else {
+                    self.buckets[to].push(e);
+                    occupied |= 1 << to;
+                }
+            }
+            self.occupied = occupied;
+            if !self.current.iter().is_sorted_by_key(|e| e.order) {
+                self.current.make_contiguous().sort_unstable_by_key(|e| e.order);
             }
             // Keep the allocation for reuse: the bucket is refilled again and again.
             self.buckets[b] = bucket;
