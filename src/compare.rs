@@ -143,7 +143,7 @@ fn time_weighted(samples: &[crate::metrics::Sample], value: impl Fn(&crate::metr
 /// The share of the GPU capacity that pods on nodes request, in GPU thousandths: whole devices
 /// (`nvidia.com/gpu`, 1000 each) plus shares (`kubesim.io/gpu-milli`), over 1000 per device.
 fn gpu_allocated(s: &crate::metrics::Sample) -> f64 {
-    let scalar = |name: &str| s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |&(_, r, a)| (r, a));
+    let scalar = |name: &str| s.scalars.iter().find(|(n, _, _)| &**n == name).map_or((0, 0), |&(_, r, a)| (r, a));
     let (devices_requested, devices) = scalar(crate::api::resources::gpu::DEVICES);
     let (milli_requested, _) = scalar(crate::api::resources::gpu::MILLI);
     let capacity = devices.saturating_mul(crate::api::resources::gpu::MILLI_PER_DEVICE);

@@ -36,7 +36,7 @@ pub struct Sample {
     pub memory_requested_bytes: i64,
     pub memory_allocatable_bytes: i64,
     /// (name, requested, allocatable) for scalar resources present on some node.
-    pub scalars: Vec<(String, i64, i64)>,
+    pub scalars: Vec<(std::sync::Arc<str>, i64, i64)>,
     /// API writes so far (journal records), for the writes-per-interval column.
     pub api_writes_total: u64,
     /// (offered, served, dropped) mrps of each loaded Service, in `Traffic::services` order.
@@ -114,9 +114,9 @@ impl Sample {
             s.cpu_allocatable_milli += a.milli_cpu;
             s.memory_allocatable_bytes += a.memory;
             for (name, v) in &a.scalar {
-                match s.scalars.iter_mut().find(|(n, _, _)| n.as_str() == &**name) {
+                match s.scalars.iter_mut().find(|(n, _, _)| n == name) {
                     Some(entry) => entry.2 += v,
-                    None => s.scalars.push((name.to_string(), 0, *v)),
+                    None => s.scalars.push((name.clone(), 0, *v)),
                 }
             }
         }
@@ -141,7 +141,7 @@ impl Sample {
                 s.cpu_requested_milli += r.milli_cpu;
                 s.memory_requested_bytes += r.memory;
                 for (name, v) in &r.scalar {
-                    if let Some(entry) = s.scalars.iter_mut().find(|(n, _, _)| n.as_str() == &**name) {
+                    if let Some(entry) = s.scalars.iter_mut().find(|(n, _, _)| n == name) {
                         entry.1 += v;
                     }
                 }

@@ -17,13 +17,21 @@ use crate::kernel::SimTime;
 
 /// Seconds with up to six decimals, trailing zeros trimmed (`630`, `630.1`).
 pub fn secs(t: SimTime) -> String {
+    let mut out = String::new();
+    push_secs(&mut out, t);
+    out
+}
+
+/// [`secs`], appended to `out`.
+pub fn push_secs(out: &mut String, t: SimTime) {
     let micros = t.as_micros();
     let (whole, frac) = (micros / 1_000_000, micros % 1_000_000);
-    if frac == 0 {
-        whole.to_string()
-    } else {
-        let f = format!("{frac:06}");
-        format!("{whole}.{}", f.trim_end_matches('0'))
+    out.push_str(itoa::Buffer::new().format(whole));
+    if frac != 0 {
+        let digits = [100_000, 10_000, 1_000, 100, 10, 1].map(|d| b'0' + (frac / d % 10) as u8);
+        let end = digits.iter().rposition(|&d| d != b'0').expect("frac > 0") + 1;
+        out.push('.');
+        out.push_str(std::str::from_utf8(&digits[..end]).expect("ascii digits"));
     }
 }
 
@@ -330,10 +338,12 @@ pub fn pods_csv(sim: &Simulation) -> String {
 /// `timeseries.csv`: one row per sample.
 pub fn timeseries_csv(sim: &Simulation) -> String {
     let samples = &sim.recorder().samples;
-    let mut scalar_names: Vec<String> =
-        samples.iter().flat_map(|s| s.scalars.iter().map(|(n, _, _)| n.clone())).collect();
-    scalar_names.sort();
-    scalar_names.dedup();
+    let scalar_names: Vec<&str> = samples
+        .iter()
+        .flat_map(|s| s.scalars.iter().map(|(n, _, _)| &**n))
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .collect();
     let mut out = String::from(
         "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes",
     );
@@ -352,37 +362,39 @@ pub fn timeseries_csv(sim: &Simulation) -> String {
         let _ = write!(out, ",{key}_offered_rps,{key}_served_rps,{key}_dropped_rps");
     }
     out.push('\n');
+    // Rows are most of a long run's output: integers go through `itoa`, not `fmt`.
+    out.reserve(samples.len() * (out.len() / 2));
+    let mut buf = itoa::Buffer::new();
+    let mut int = |out: &mut String, v: i64| {
+        out.push(',');
+        out.push_str(buf.format(v));
+    };
     let mut previous_writes = 0u64;
     for s in samples {
-        let _ = write!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            secs(s.time),
-            s.nodes,
-            s.nodes_ready,
-            s.pods_pending,
-            s.pods_running,
-            s.pods_ready,
-            s.pods_terminating,
-            s.pods_succeeded,
-            s.pods_failed,
-            s.cpu_requested_milli,
-            s.cpu_allocatable_milli,
-            s.memory_requested_bytes,
-            s.memory_allocatable_bytes,
-            s.api_writes_total - previous_writes,
-            s.nodes_used,
-            s.cpu_stranded_milli,
-            s.memory_stranded_bytes
-        );
+        push_secs(&mut out, s.time);
+        for v in [s.nodes, s.nodes_ready, s.pods_pending, s.pods_running, s.pods_ready, s.pods_terminating] {
+            int(&mut out, i64::from(v));
+        }
+        int(&mut out, i64::from(s.pods_succeeded));
+        int(&mut out, i64::from(s.pods_failed));
+        for v in [s.cpu_requested_milli, s.cpu_allocatable_milli, s.memory_requested_bytes, s.memory_allocatable_bytes]
+        {
+            int(&mut out, v);
+        }
+        int(&mut out, (s.api_writes_total - previous_writes) as i64);
+        int(&mut out, i64::from(s.nodes_used));
+        int(&mut out, s.cpu_stranded_milli);
+        int(&mut out, s.memory_stranded_bytes);
         previous_writes = s.api_writes_total;
         for name in &scalar_names {
-            let (req, alloc) = s.scalars.iter().find(|(n, _, _)| n == name).map_or((0, 0), |(_, r, a)| (*r, *a));
-            let _ = write!(out, ",{req},{alloc}");
+            let (req, alloc) = s.scalars.iter().find(|(n, _, _)| &**n == *name).map_or((0, 0), |(_, r, a)| (*r, *a));
+            int(&mut out, req);
+            int(&mut out, alloc);
         }
         if gpus {
             let (free, fragmented) = s.gpu.unwrap_or_default();
-            let _ = write!(out, ",{free},{fragmented}");
+            int(&mut out, free);
+            int(&mut out, fragmented);
         }
         for i in 0..services.len() {
             let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();
@@ -543,5 +555,7 @@ mod tests {
         assert_eq!(secs(SimTime::from_micros(630_100_000)), "630.1");
         assert_eq!(secs(SimTime::from_micros(1)), "0.000001");
         assert_eq!(secs(SimTime::ZERO), "0");
+        assert_eq!(secs(SimTime::from_micros(12_340_500)), "12.3405");
+        assert_eq!(secs(SimTime::from_micros(u64::MAX)), "18446744073709.551615");
     }
 }

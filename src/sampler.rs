@@ -389,11 +389,12 @@ impl Sampler {
                 .scalars
                 .iter()
                 .filter(|(_, v)| v.2 > 0)
-                .map(|(name, &(requested, allocatable, _))| (name.to_string(), requested, allocatable))
+                .map(|(name, &(requested, allocatable, _))| (name.clone(), requested, allocatable))
                 .collect(),
             traffic: Vec::new(),
         };
-        s.scalars.sort();
+        // By name, as the map is.
+        debug_assert!(s.scalars.is_sorted());
         if !self.pending.is_empty() {
             let minimal = metrics::minimal_shapes(self.pending.keys().copied().collect());
             for part in &self.nodes {
