@@ -910,6 +910,7 @@ fn schedule_pod(
             });
         }
     }
+    let filters = active_filters(&profile.filter, &profile.plugins, &skipped_filters);
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
@@ -921,7 +922,7 @@ fn schedule_pod(
         let mut handle = CycleHandle {
             plugins: &mut profile.plugins,
             pre_filter: &profile.pre_filter,
-            filter: &profile.filter,
+            filter: &filters,
             skipped: &skipped_filters,
             nominated: &noms.ge,
         };
@@ -947,7 +948,7 @@ fn schedule_pod(
         let mut handle = CycleHandle {
             plugins: &mut profile.plugins,
             pre_filter: &profile.pre_filter,
-            filter: &profile.filter,
+            filter: &filters,
             skipped: &skipped_filters,
             nominated: &noms.ge,
         };
@@ -1091,9 +1092,16 @@ impl Plugin for Vacant {
 
 /// The framework as a cycle runs it: the profile's filters and PreFilter extensions, with the
 /// cycle's Skip set, and the nominated pods.
+/// The Filter plugins of `filter` that run in this cycle: not skipped by PreFilter, with a
+/// Filter extension point. Computed once per cycle, not per node.
+fn active_filters(filter: &[usize], plugins: &[Box<dyn Plugin>], skipped: &[usize]) -> Vec<usize> {
+    filter.iter().copied().filter(|i| !skipped.contains(i) && plugins[*i].as_filter().is_some()).collect()
+}
+
 struct CycleHandle<'a> {
     plugins: &'a mut [Box<dyn Plugin>],
     pre_filter: &'a [usize],
+    /// The profile's Filter plugins that PreFilter did not skip ([`active_filters`]), in order.
     filter: &'a [usize],
     skipped: &'a [usize],
     nominated: &'a BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>>,
@@ -1103,9 +1111,6 @@ impl CycleHandle<'_> {
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
         for &i in self.filter {
-            if self.skipped.contains(&i) {
-                continue;
-            }
             let plugin = &self.plugins[i];
             let Some(f) = plugin.as_filter() else { continue };
             let mut status = f.filter(pod, node);
@@ -1211,10 +1216,11 @@ fn run_post_filter(
         let mut plugin = std::mem::replace(&mut profile.plugins[i], Box::new(Vacant));
         let (r, status) = match plugin.as_post_filter() {
             Some(pf) => {
+                let filters = active_filters(&profile.filter, &profile.plugins, skipped);
                 let mut handle = CycleHandle {
                     plugins: &mut profile.plugins,
                     pre_filter: &profile.pre_filter,
-                    filter: &profile.filter,
+                    filter: &filters,
                     skipped,
                     nominated: &noms.ge,
                 };

@@ -142,6 +142,7 @@ impl PreScore for NodeResourcesFit {
 /// (`calculateResourceAllocatableRequest`). `use_requested` selects `Requested` and the pod's
 /// request without non-zero defaults (BalancedAllocation); otherwise cpu and memory use the
 /// non-zero variants (LeastAllocated, MostAllocated, RequestedToCapacityRatio).
+#[inline]
 pub fn allocatable_and_requested(
     pod: &Pod,
     node: &NodeInfo,
