@@ -720,7 +720,7 @@ fn decode_cluster(ctx: &mut Ctx<'_>, node: &YamlNode, loader: &dyn SourceLoader)
 
 fn make_node(name: &str, zone: Option<&str>, pool: Option<&str>, fields: crate::manifest::NodeFields) -> Node {
     let mut labels: Labels = fields.labels.clone();
-    labels.entry(node::labels::HOSTNAME.to_string()).or_insert_with(|| name.to_string());
+    labels.entry_or_insert_with(node::labels::HOSTNAME.to_string(), || name.to_string());
     if let Some(zone) = zone {
         labels.insert(node::labels::ZONE.to_string(), zone.to_string());
     }

@@ -9,8 +9,157 @@ use std::fmt;
 
 use crate::kernel::SimTime;
 
-/// Labels and annotations: ordered maps, so iteration (and therefore output) is stable.
-pub type Labels = BTreeMap<String, String>;
+/// Labels and annotations: a map from key to value, iterated in key order (so output is
+/// stable), kept as one vector sorted by key. Objects carry a handful of entries; a `BTreeMap`
+/// allocates a half-kilobyte node for even one, and a million pods carry several maps each.
+/// The methods are `BTreeMap`'s, for the ones used.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    pub const fn new() -> Labels {
+        Labels(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut String> {
+        self.find(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`; returns the value it replaces.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut String) -> bool) {
+        self.0.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> LabelsIter<'_> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// The value of `key`, inserting `default()` first if it is absent.
+    pub fn entry_or_insert_with(&mut self, key: String, default: impl FnOnce() -> String) -> &mut String {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
+/// [`Labels::iter`].
+pub type LabelsIter<'a> =
+    std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> (&'a String, &'a String)>;
+
+impl fmt::Debug for Labels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Labels {
+        let mut l = Labels::new();
+        l.extend(iter);
+        l
+    }
+}
+
+impl Extend<(String, String)> for Labels {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Labels {
+    fn from(pairs: [(String, String); N]) -> Labels {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(map: BTreeMap<String, String>) -> Labels {
+        Labels(map.into_iter().collect())
+    }
+}
+
+impl IntoIterator for Labels {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = (&'a String, &'a String);
+    type IntoIter = LabelsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl serde::Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl std::ops::Index<&str> for Labels {
+    type Output = String;
+    fn index(&self, key: &str) -> &String {
+        self.get(key).expect("no such label")
+    }
+}
 
 /// A deterministic unique id, assigned by the store in creation order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -327,6 +476,71 @@ impl ConditionStatus {
 impl fmt::Display for ConditionStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod labels_tests {
+    use super::Labels;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(String, String),
+        Remove(String),
+        Retain(String),
+        Or(String, String),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let key = "[a-d]{0,2}";
+        prop_oneof![
+            (key, "[x-z]{0,2}").prop_map(|(k, v)| Op::Insert(k, v)),
+            key.prop_map(Op::Remove),
+            key.prop_map(Op::Retain),
+            (key, "[x-z]{0,2}").prop_map(|(k, v)| Op::Or(k, v)),
+        ]
+    }
+
+    proptest! {
+        /// Labels behave as the BTreeMap they replace: same answers, same iteration order,
+        /// same ordering and equality between maps.
+        #[test]
+        fn labels_are_a_sorted_map(ops in prop::collection::vec(op(), 0..40), other in prop::collection::vec(op(), 0..10)) {
+            let run = |ops: &[Op]| {
+                let (mut l, mut m) = (Labels::new(), BTreeMap::new());
+                for op in ops {
+                    match op {
+                        Op::Insert(k, v) => prop_assert_eq!(l.insert(k.clone(), v.clone()), m.insert(k.clone(), v.clone())),
+                        Op::Remove(k) => prop_assert_eq!(l.remove(k), m.remove(k)),
+                        Op::Retain(k) => {
+                            l.retain(|key, _| key != k);
+                            m.retain(|key, _| key != k);
+                        }
+                        Op::Or(k, v) => {
+                            let a = l.entry_or_insert_with(k.clone(), || v.clone()).clone();
+                            let b = m.entry(k.clone()).or_insert_with(|| v.clone()).clone();
+                            prop_assert_eq!(a, b);
+                        }
+                    }
+                    prop_assert_eq!(l.iter().collect::<Vec<_>>(), m.iter().collect::<Vec<_>>());
+                    prop_assert_eq!(l.len(), m.len());
+                    for k in ["", "a", "b", "ab", "dd"] {
+                        prop_assert_eq!(l.get(k), m.get(k));
+                        prop_assert_eq!(l.contains_key(k), m.contains_key(k));
+                    }
+                }
+                Ok((l, m))
+            };
+            let (l1, m1) = run(&ops)?;
+            let (l2, m2) = run(&other)?;
+            prop_assert_eq!(l1.cmp(&l2), m1.cmp(&m2));
+            prop_assert_eq!(l1 == l2, m1 == m2);
+            prop_assert_eq!(format!("{l1:?}"), format!("{m1:?}"));
+            prop_assert_eq!(Labels::from(m1.clone()), l1.clone());
+            prop_assert_eq!(m1.clone().into_iter().collect::<Labels>(), l1);
+        }
     }
 }
 

@@ -21,7 +21,7 @@
 //! [`CompiledPreferredTerms`] validate and sort once so that per-node matching is only lookups
 //! and comparisons.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -155,7 +155,7 @@ fn label_requirement_is_valid(r: &NodeSelectorRequirement) -> bool {
 /// and, for required affinity, contributes an error), otherwise whether it matches. The caller
 /// skips empty terms. Validity is decided for the whole term first, as Go parses a term before
 /// matching it.
-fn raw_term_matches(term: &NodeSelectorTerm, node_name: &str, labels: &BTreeMap<String, String>) -> Option<bool> {
+fn raw_term_matches(term: &NodeSelectorTerm, node_name: &str, labels: &crate::api::meta::Labels) -> Option<bool> {
     if !term.match_expressions.iter().all(label_requirement_is_valid)
         || !term.match_fields.iter().all(field_requirement_is_valid)
     {
@@ -185,7 +185,7 @@ impl NodeSelector {
     /// LazyErrorNodeSelector.Match without the error: whether some non-empty, valid term
     /// matches the node. No terms, only empty terms, or only invalid terms match nothing.
     /// Allocation-free; for many nodes prefer [`CompiledNodeSelector`].
-    pub fn matches(&self, node_name: &str, node_labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, node_name: &str, node_labels: &crate::api::meta::Labels) -> bool {
         self.terms.iter().filter(|t| !t.is_empty()).any(|t| raw_term_matches(t, node_name, node_labels) == Some(true))
     }
 
@@ -313,7 +313,7 @@ pub fn validate_preferred_terms(terms: &[PreferredSchedulingTerm]) -> Result<(),
 pub fn preferred_score(
     terms: &[PreferredSchedulingTerm],
     node_name: &str,
-    node_labels: &BTreeMap<String, String>,
+    node_labels: &crate::api::meta::Labels,
 ) -> i64 {
     terms
         .iter()
@@ -327,10 +327,10 @@ pub fn preferred_score(
 /// label with exactly that value (SelectorFromSet, no validation), and, when the pod has a
 /// required node affinity, it must match (lazily: invalid terms do not match). Allocation-free.
 pub fn required_node_affinity_matches(
-    node_selector: &BTreeMap<String, String>,
+    node_selector: &crate::api::meta::Labels,
     required: Option<&NodeSelector>,
     node_name: &str,
-    node_labels: &BTreeMap<String, String>,
+    node_labels: &crate::api::meta::Labels,
 ) -> bool {
     node_selector.iter().all(|(k, v)| node_labels.get(k.as_str()) == Some(v))
         && required.is_none_or(|ns| ns.matches(node_name, node_labels))
@@ -391,7 +391,7 @@ impl CompiledTerm {
     }
 
     /// nodeSelectorTerm.match: `None` for a term that did not parse.
-    fn matches(&self, node_name: &str, labels: &BTreeMap<String, String>) -> Option<bool> {
+    fn matches(&self, node_name: &str, labels: &crate::api::meta::Labels) -> Option<bool> {
         if !self.valid {
             return None;
         }
@@ -439,7 +439,7 @@ impl CompiledNodeSelector {
     }
 
     /// Whether some term matches the node. Allocation-free.
-    pub fn matches(&self, node_name: &str, node_labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, node_name: &str, node_labels: &crate::api::meta::Labels) -> bool {
         self.terms.iter().any(|t| t.matches(node_name, node_labels) == Some(true))
     }
 
@@ -448,7 +448,7 @@ impl CompiledNodeSelector {
     pub fn matches_lazy(
         &self,
         node_name: &str,
-        node_labels: &BTreeMap<String, String>,
+        node_labels: &crate::api::meta::Labels,
     ) -> Result<bool, &SelectorError> {
         if self.matches(node_name, node_labels) {
             return Ok(true);
@@ -475,7 +475,7 @@ pub struct RequiredNodeAffinity {
 
 impl RequiredNodeAffinity {
     /// Parses the pod's nodeSelector map and its required node affinity (lazily).
-    pub fn new(node_selector: &BTreeMap<String, String>, required: Option<&NodeSelector>) -> RequiredNodeAffinity {
+    pub fn new(node_selector: &crate::api::meta::Labels, required: Option<&NodeSelector>) -> RequiredNodeAffinity {
         RequiredNodeAffinity {
             node_selector: node_selector.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             affinity: required.map(CompiledNodeSelector::new),
@@ -488,7 +488,7 @@ impl RequiredNodeAffinity {
     }
 
     /// RequiredNodeAffinity.Match without the error. Allocation-free.
-    pub fn matches(&self, node_name: &str, node_labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, node_name: &str, node_labels: &crate::api::meta::Labels) -> bool {
         self.matches_lazy(node_name, node_labels) == Ok(true)
     }
 
@@ -497,7 +497,7 @@ impl RequiredNodeAffinity {
     pub fn matches_lazy(
         &self,
         node_name: &str,
-        node_labels: &BTreeMap<String, String>,
+        node_labels: &crate::api::meta::Labels,
     ) -> Result<bool, &SelectorError> {
         let selector_ok = self.node_selector.iter().all(|(k, v)| node_labels.get(k.as_str()) == Some(v));
         if !selector_ok {
@@ -554,7 +554,7 @@ impl CompiledPreferredTerms {
 
     /// PreferredSchedulingTerms.Score: the sum of the weights of the terms matching the node.
     /// Allocation-free.
-    pub fn score(&self, node_name: &str, node_labels: &BTreeMap<String, String>) -> i64 {
+    pub fn score(&self, node_name: &str, node_labels: &crate::api::meta::Labels) -> i64 {
         self.terms.iter().filter(|(_, t)| t.matches(node_name, node_labels) == Some(true)).map(|(w, _)| *w).sum()
     }
 
@@ -571,7 +571,7 @@ mod tests {
 
     use NodeSelectorOperator::{DoesNotExist, Exists, Gt, In, Lt, NotIn};
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> crate::api::meta::Labels {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
@@ -592,13 +592,19 @@ mod tests {
     }
 
     /// Every way of matching must agree; returns the common verdict.
-    fn check(selector: &NodeSelector, name: &str, node_labels: &BTreeMap<String, String>) -> bool {
+    fn check(selector: &NodeSelector, name: &str, node_labels: &crate::api::meta::Labels) -> bool {
         let raw = selector.matches(name, node_labels);
         let compiled = CompiledNodeSelector::new(selector);
         assert_eq!(compiled.matches(name, node_labels), raw, "{selector:?} on {name}");
         assert_eq!(compiled.matches_lazy(name, node_labels).unwrap_or(false), raw, "{selector:?}");
-        assert_eq!(required_node_affinity_matches(&BTreeMap::new(), Some(selector), name, node_labels), raw);
-        assert_eq!(RequiredNodeAffinity::new(&BTreeMap::new(), Some(selector)).matches(name, node_labels), raw);
+        assert_eq!(
+            required_node_affinity_matches(&crate::api::meta::Labels::new(), Some(selector), name, node_labels),
+            raw
+        );
+        assert_eq!(
+            RequiredNodeAffinity::new(&crate::api::meta::Labels::new(), Some(selector)).matches(name, node_labels),
+            raw
+        );
         raw
     }
 
@@ -702,7 +708,7 @@ mod tests {
         let foo = labels(&[("foo", "bar")]);
         let name_in = |v: &[&str]| r(NODE_NAME_FIELD, In, v);
         let name_not_in = |v: &[&str]| r(NODE_NAME_FIELD, NotIn, v);
-        let cases: Vec<(NodeSelector, &str, &BTreeMap<String, String>, bool)> = vec![
+        let cases: Vec<(NodeSelector, &str, &crate::api::meta::Labels, bool)> = vec![
             (ns(vec![term(vec![], vec![name_in(&["node_1"])])]), "node_1", &none, true),
             (ns(vec![term(vec![], vec![name_in(&["node_1"])])]), "node_2", &none, false),
             (ns(vec![term(vec![], vec![name_not_in(&["node_1"])])]), "node_1", &none, false),
@@ -793,7 +799,7 @@ mod tests {
     #[test]
     fn pod_node_selector_and_required_affinity() {
         let exists_foo = ns(vec![term(vec![r("foo", Exists, &[])], vec![])]);
-        type Labels = BTreeMap<String, String>;
+        type Labels = crate::api::meta::Labels;
         let cases: Vec<(Labels, Option<NodeSelector>, Labels, bool)> = vec![
             (labels(&[]), None, labels(&[]), true),
             (labels(&[("foo", "bar")]), None, labels(&[]), false),
@@ -1008,7 +1014,7 @@ mod tests {
             a in prop::option::of(prop::sample::select(vec!["", "1", "5", "v"])),
             b in prop::option::of(prop::sample::select(vec!["", "1", "5", "v"])),
         ) {
-            let mut node = BTreeMap::new();
+            let mut node = crate::api::meta::Labels::new();
             if let Some(a) = a { node.insert("a".to_string(), a.to_string()); }
             if let Some(b) = b { node.insert("b".to_string(), b.to_string()); }
             let raw = selector.matches(name, &node);

@@ -13,7 +13,6 @@
 //! `sort.Sort` is not stable for more than twelve requirements), and error messages carry a byte
 //! position and a hint instead of Go's field paths.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -265,7 +264,7 @@ impl Requirement {
 
     /// Whether a label set satisfies this requirement. An absent label satisfies only `notin`,
     /// `!=` and `!`; `gt`/`lt` never match a value that is not a base-10 int64.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &crate::api::meta::Labels) -> bool {
         self.matches_value(labels.get(self.key.as_str()).map(String::as_str))
     }
 
@@ -443,7 +442,7 @@ impl LabelSelector {
 
     /// SelectorFromSet: `key=value` for every entry, without validation (so it matches exactly
     /// the given values even where they are not valid label values); empty is Everything.
-    pub fn from_set(labels: &BTreeMap<String, String>) -> LabelSelector {
+    pub fn from_set(labels: &crate::api::meta::Labels) -> LabelSelector {
         // A BTreeMap iterates in key order, which is the order the selector keeps.
         let requirements = labels
             .iter()
@@ -454,7 +453,7 @@ impl LabelSelector {
 
     /// ValidatedSelectorFromSet: like [`LabelSelector::from_set`] but every key and value is
     /// validated; the first invalid entry (in key order) is reported.
-    pub fn from_set_validated(labels: &BTreeMap<String, String>) -> Result<LabelSelector, SelectorError> {
+    pub fn from_set_validated(labels: &crate::api::meta::Labels) -> Result<LabelSelector, SelectorError> {
         let requirements = labels
             .iter()
             .map(|(k, v)| Requirement::new(k, Operator::Equals, vec![v.clone()]))
@@ -468,7 +467,7 @@ impl LabelSelector {
     /// validated by [`Requirement::new`] (so `Exists` with values is an error). Requirements are
     /// sorted by key, matchLabels before expressions for equal keys.
     pub fn from_match(
-        match_labels: &BTreeMap<String, String>,
+        match_labels: &crate::api::meta::Labels,
         match_expressions: &[MatchExpression],
     ) -> Result<LabelSelector, SelectorError> {
         let mut requirements = Vec::with_capacity(match_labels.len() + match_expressions.len());
@@ -487,7 +486,7 @@ impl LabelSelector {
     }
 
     /// Whether the label set satisfies every requirement (never, for Nothing).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &crate::api::meta::Labels) -> bool {
         !self.nothing && self.requirements.iter().all(|r| r.matches(labels))
     }
 
@@ -963,7 +962,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn set(pairs: &[(&str, &str)]) -> crate::api::meta::Labels {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
@@ -1381,7 +1380,7 @@ mod tests {
     #[test]
     fn selector_matches_table() {
         // TestSelectorMatches.
-        let yes: Vec<(&str, BTreeMap<String, String>)> = vec![
+        let yes: Vec<(&str, crate::api::meta::Labels)> = vec![
             ("", set(&[("x", "y")])),
             ("x=y", set(&[("x", "y")])),
             ("x=y,z=w", set(&[("x", "y"), ("z", "w")])),
@@ -1403,7 +1402,7 @@ mod tests {
         for (s, labels) in yes {
             assert!(parse_ok(s).matches(&labels), "{s:?} should match {labels:?}");
         }
-        let no: Vec<(&str, BTreeMap<String, String>)> = vec![
+        let no: Vec<(&str, crate::api::meta::Labels)> = vec![
             ("x=z", set(&[])),
             ("x=y", set(&[("x", "z")])),
             ("x=y,z=w", set(&[("x", "w"), ("z", "w")])),
@@ -1592,7 +1591,7 @@ mod tests {
         assert!(!s.matches(&set(&[("app", "web"), ("tier", "fe"), ("env", "prod")])));
         assert!(!s.matches(&set(&[("app", "db"), ("tier", "fe")])));
         // Rejections: Exists/DoesNotExist with values, In/NotIn without, bad keys and values.
-        let bad: Vec<(BTreeMap<String, String>, Vec<MatchExpression>, &str)> = vec![
+        let bad: Vec<(crate::api::meta::Labels, Vec<MatchExpression>, &str)> = vec![
             (set(&[]), vec![me("a", MatchOperator::Exists, &["x"])], "values set must be empty"),
             (set(&[]), vec![me("a", MatchOperator::DoesNotExist, &["x"])], "values set must be empty"),
             (set(&[]), vec![me("a", MatchOperator::In, &[])], "can't be empty"),

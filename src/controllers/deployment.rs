@@ -9,7 +9,6 @@
 //! It keeps the Go controller's early returns (one scaling direction per sync); the resulting
 //! changes wake it again at the same instant.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference};
@@ -666,7 +665,7 @@ fn timed_out(deadline: i32, status: &DeploymentStatus, now: SimTime) -> bool {
 
 /// `EqualIgnoreHash`: templates equal apart from the pod-template-hash label.
 pub fn templates_equal_ignoring_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    let strip = |l: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+    let strip = |l: &crate::api::meta::Labels| -> crate::api::meta::Labels {
         l.iter().filter(|(k, _)| k.as_str() != POD_TEMPLATE_HASH_LABEL).map(|(k, v)| (k.clone(), v.clone())).collect()
     };
     strip(&a.labels) == strip(&b.labels)
@@ -697,7 +696,7 @@ mod tests {
     fn hash_is_stable_and_safe() {
         let t = PodTemplateSpec {
             labels: [("app".to_string(), "web".to_string())].into(),
-            annotations: BTreeMap::new(),
+            annotations: crate::api::meta::Labels::new(),
             spec: Arc::default(),
             sim: Arc::default(),
         };

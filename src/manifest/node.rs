@@ -205,6 +205,6 @@ pub(super) fn decode_node(
     fields.capacity = resources.capacity;
     fields.allocatable = resources.allocatable;
     fields.images = resources.images;
-    meta.labels.entry(crate::api::node::labels::HOSTNAME.to_string()).or_insert_with(|| meta.name.clone());
+    meta.labels.entry_or_insert_with(crate::api::node::labels::HOSTNAME.to_string(), || meta.name.clone());
     Ok(build_node(meta, fields))
 }
