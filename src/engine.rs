@@ -1296,14 +1296,14 @@ impl Simulation {
             None => {}
         }
         let p = self.store.pod(pod);
-        for s in self.store.service_ids() {
+        for s in self.store.services_selecting(&p.meta.namespace, &p.meta.labels) {
             let service = self.store.service(s).expect("live id");
             if service.meta.namespace == p.meta.namespace && service.selector.matches(&p.meta.labels) {
                 self.endpoints_queue.add(s);
             }
         }
         // Every matching budget (kube-controller-manager enqueues only the first it lists).
-        for id in self.store.pdb_ids() {
+        for id in self.store.pdbs_selecting(&p.meta.namespace, &p.meta.labels) {
             let pdb = self.store.pdb(id).expect("live id");
             if pdb.meta.namespace == p.meta.namespace && pdb.selects(&p.meta.labels) {
                 self.disruption_queue.add(id);
@@ -3308,6 +3308,9 @@ impl Simulation {
         }
         if !store.active_label_index_is_consistent() {
             return Err("the store's label index of active pods differs from their labels".into());
+        }
+        if !store.selector_indexes_are_consistent() {
+            return Err("the store's selector indexes differ from the objects' selectors".into());
         }
         if !store.terminated_index_is_consistent() {
             return Err("the store's index of terminated pods is not its live terminal pods".into());

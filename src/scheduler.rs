@@ -818,8 +818,9 @@ fn bind_pod_volumes(store: &mut Store, now: SimTime, pod_id: PodId, node: NodeId
 /// select it (`helper.DefaultSelector`'s inputs).
 fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::LabelSelector> {
     let pod = store.pod(pod_id);
+    let (namespace, labels) = (&pod.meta.namespace, &pod.meta.labels);
     let mut out = Vec::new();
-    for s in store.service_ids() {
+    for s in store.services_selecting(namespace, labels) {
         let service = store.service(s).expect("live id");
         if service.meta.namespace == pod.meta.namespace
             && service.selector_labels.is_some()
@@ -828,13 +829,13 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
             out.push(service.selector.clone());
         }
     }
-    for rs in store.replica_set_ids() {
+    for rs in store.replica_sets_selecting(namespace, labels) {
         let r = store.replica_set(rs).expect("live id");
         if r.meta.namespace == pod.meta.namespace && r.selector.matches(&pod.meta.labels) {
             out.push(r.selector.clone());
         }
     }
-    for sts in store.statefulset_ids() {
+    for sts in store.statefulsets_selecting(namespace, labels) {
         let s = store.statefulset(sts).expect("live id");
         if s.meta.namespace == pod.meta.namespace && s.selector.matches(&pod.meta.labels) {
             out.push(s.selector.clone());

@@ -24,6 +24,7 @@ use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodT
 use crate::api::policy::{PdbStatus, PodDisruptionBudget};
 use crate::api::quota::{LimitRange, ResourceQuota};
 use crate::api::scheduling::PriorityClass;
+use crate::api::selector::LabelSelector;
 use crate::api::service::{EndpointCounts, Namespace, Service};
 use crate::api::statefulset::{ControllerRevision, StatefulSet, StatefulSetStatus};
 use crate::api::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
@@ -264,6 +265,92 @@ fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, 
     }
 }
 
+/// Objects with a label selector (Services, ReplicaSets, StatefulSets, budgets) by the label
+/// a pod must carry to be selected ([`LabelSelector::anchor`]), so that finding the ones that
+/// select a pod does not test every selector: the candidates, in id order, include every
+/// object whose selector matches (callers test them). A Nothing selector is not filed (it
+/// selects no pod); one without an anchor is a candidate for every pod of its namespace.
+/// Selectors are assumed not to change while filed: an update removes and re-adds.
+#[derive(Debug, PartialEq)]
+struct SelectorIndex<Id: Ord> {
+    /// namespace → key → value → ids.
+    anchored: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<Id>>>>,
+    unanchored: BTreeMap<String, BTreeSet<Id>>,
+}
+
+impl<Id: Ord + Copy> Default for SelectorIndex<Id> {
+    fn default() -> Self {
+        SelectorIndex { anchored: BTreeMap::new(), unanchored: BTreeMap::new() }
+    }
+}
+
+impl<Id: Ord + Copy> SelectorIndex<Id> {
+    fn add(&mut self, namespace: &str, selector: &LabelSelector, id: Id) {
+        if selector.is_nothing() {
+            return;
+        }
+        match selector.anchor() {
+            Some((key, values)) => {
+                let by_value =
+                    self.anchored.entry(namespace.to_string()).or_default().entry(key.to_string()).or_default();
+                for v in values {
+                    by_value.entry(v.clone()).or_default().insert(id);
+                }
+            }
+            None => {
+                self.unanchored.entry(namespace.to_string()).or_default().insert(id);
+            }
+        }
+    }
+
+    fn remove(&mut self, namespace: &str, selector: &LabelSelector, id: Id) {
+        if selector.is_nothing() {
+            return;
+        }
+        match selector.anchor() {
+            Some((key, values)) => {
+                let Some(by_key) = self.anchored.get_mut(namespace) else { return };
+                let Some(by_value) = by_key.get_mut(key) else { return };
+                for v in values {
+                    if let Some(ids) = by_value.get_mut(v.as_str()) {
+                        ids.remove(&id);
+                        if ids.is_empty() {
+                            by_value.remove(v.as_str());
+                        }
+                    }
+                }
+                if by_value.is_empty() {
+                    by_key.remove(key);
+                }
+                if by_key.is_empty() {
+                    self.anchored.remove(namespace);
+                }
+            }
+            None => {
+                if let Some(ids) = self.unanchored.get_mut(namespace) {
+                    ids.remove(&id);
+                    if ids.is_empty() {
+                        self.unanchored.remove(namespace);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ids whose selector may select a pod of `namespace` with `labels`, in id order.
+    fn candidates(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<Id> {
+        let mut out: BTreeSet<Id> = self.unanchored.get(namespace).cloned().unwrap_or_default();
+        if let Some(by_key) = self.anchored.get(namespace) {
+            for (key, value) in labels {
+                if let Some(ids) = by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
+                    out.extend(ids.iter().copied());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A terminated pod's place in PodGC's deletion order (`byEvictionAndCreationTimestamp`):
 /// evicted pods (Failed with reason `Evicted`) first, then by `creationTimestamp` — which the
 /// API keeps to the second — then by name; the id only breaks the remaining ties.
@@ -314,6 +401,11 @@ pub struct Store {
     pod_names: HashMap<NsName, PodId>,
     replica_sets: Vec<Option<ReplicaSet>>,
     rs_names: HashMap<NsName, RsId>,
+    /// ReplicaSets, Services, StatefulSets and budgets by the label their selector requires.
+    rs_selectors: SelectorIndex<RsId>,
+    service_selectors: SelectorIndex<ServiceId>,
+    sts_selectors: SelectorIndex<StsId>,
+    pdb_selectors: SelectorIndex<PdbId>,
     /// Live pods controlled by each ReplicaSet, in creation order.
     rs_pods: Vec<Vec<PodId>>,
     /// The Deployment controlling each ReplicaSet, if any.
@@ -448,6 +540,10 @@ impl Store {
             cronjob_jobs_created: Vec::new(),
             statefulsets: Vec::new(),
             sts_names: HashMap::new(),
+            rs_selectors: SelectorIndex::default(),
+            service_selectors: SelectorIndex::default(),
+            sts_selectors: SelectorIndex::default(),
+            pdb_selectors: SelectorIndex::default(),
             sts_pods: Vec::new(),
             sts_revisions: Vec::new(),
             sts_admitted: Vec::new(),
@@ -887,6 +983,58 @@ impl Store {
             }
             _ => Box::new(self.active_pods()),
         }
+    }
+
+    /// Services whose selector may select a pod of `namespace` with `labels` (a superset of
+    /// those that do; callers test each), in id order.
+    pub fn services_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<ServiceId> {
+        self.service_selectors.candidates(namespace, labels)
+    }
+
+    /// ReplicaSets whose selector may select such a pod, in id order.
+    pub fn replica_sets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<RsId> {
+        self.rs_selectors.candidates(namespace, labels)
+    }
+
+    /// StatefulSets whose selector may select such a pod, in id order.
+    pub fn statefulsets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<StsId> {
+        self.sts_selectors.candidates(namespace, labels)
+    }
+
+    /// PodDisruptionBudgets whose selector may select such a pod, in id order.
+    pub fn pdbs_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<PdbId> {
+        self.pdb_selectors.candidates(namespace, labels)
+    }
+
+    /// Whether the selector indexes hold exactly the live objects' selectors (for the
+    /// invariant checker).
+    pub fn selector_indexes_are_consistent(&self) -> bool {
+        let mut rs = SelectorIndex::default();
+        for id in self.replica_set_ids() {
+            let r = self.replica_set(id).expect("live id");
+            rs.add(&r.meta.namespace, &r.selector, id);
+        }
+        let mut services = SelectorIndex::default();
+        for id in self.service_ids() {
+            let x = self.service(id).expect("live id");
+            services.add(&x.meta.namespace, &x.selector, id);
+        }
+        let mut sts = SelectorIndex::default();
+        for id in self.statefulset_ids() {
+            let x = self.statefulset(id).expect("live id");
+            sts.add(&x.meta.namespace, &x.selector, id);
+        }
+        let mut pdbs = SelectorIndex::default();
+        for id in self.pdb_ids() {
+            let x = self.pdb(id).expect("live id");
+            if let Some(selector) = &x.selector {
+                pdbs.add(&x.meta.namespace, selector, id);
+            }
+        }
+        rs == self.rs_selectors
+            && services == self.service_selectors
+            && sts == self.sts_selectors
+            && pdbs == self.pdb_selectors
     }
 
     /// How many live pods are in a terminal phase (Succeeded or Failed).
@@ -1387,6 +1535,7 @@ impl Store {
         rs.meta.generation = 1;
         self.rs_names.insert(key_of(&rs.meta), id);
         self.journal.record(now, Record::ReplicaSetCreated { rs: rs.meta.key(), replicas: rs.replicas });
+        self.rs_selectors.add(&rs.meta.namespace, &rs.selector, id);
         self.replica_sets.push(Some(rs));
         self.rs_pods.push(Vec::new());
         self.rs_owner.push(owner);
@@ -1451,6 +1600,7 @@ impl Store {
     pub fn remove_replica_set(&mut self, now: SimTime, id: RsId) {
         let Some(rs) = self.replica_sets[id.index()].take() else { return };
         self.rs_names.remove(&key_of(&rs.meta));
+        self.rs_selectors.remove(&rs.meta.namespace, &rs.selector, id);
         if let Some(d) = self.rs_owner[id.index()] {
             self.deployment_rs[d.index()].retain(|r| *r != id);
         }
@@ -1624,6 +1774,7 @@ impl Store {
         s.meta.creation_timestamp = now;
         self.service_names.insert(key_of(&s.meta), id);
         self.journal.record(now, Record::ServiceCreated { service: s.meta.key() });
+        self.service_selectors.add(&s.meta.namespace, &s.selector, id);
         self.services.push(Some(s));
         self.changes.push(Change::Service(id));
         id
@@ -1631,7 +1782,9 @@ impl Store {
 
     pub fn update_service_spec(&mut self, id: ServiceId, desired: &Service) {
         let Some(s) = self.services[id.index()].as_mut() else { return };
+        self.service_selectors.remove(&s.meta.namespace, &s.selector, id);
         s.selector = desired.selector.clone();
+        self.service_selectors.add(&s.meta.namespace, &s.selector, id);
         s.selector_labels = desired.selector_labels.clone();
         s.ports = desired.ports.clone();
         s.service_type = desired.service_type;
@@ -1656,6 +1809,7 @@ impl Store {
     pub fn remove_service(&mut self, now: SimTime, id: ServiceId) {
         let Some(s) = self.services[id.index()].take() else { return };
         self.service_names.remove(&key_of(&s.meta));
+        self.service_selectors.remove(&s.meta.namespace, &s.selector, id);
         self.journal.record(now, Record::ServiceDeleted { service: s.meta.key() });
         self.changes.push(Change::ServiceRemoved(id));
     }
@@ -1742,6 +1896,9 @@ impl Store {
         pdb.status = PdbStatus::default();
         self.pdb_names.insert(key_of(&pdb.meta), id);
         self.journal.record(now, Record::PdbCreated { pdb: pdb.meta.key() });
+        if let Some(selector) = &pdb.selector {
+            self.pdb_selectors.add(&pdb.meta.namespace, selector, id);
+        }
         self.pdbs.push(Some(pdb));
         self.changes.push(Change::Pdb(id));
         id
@@ -1761,7 +1918,13 @@ impl Store {
         }
         pdb.min_available = desired.min_available;
         pdb.max_unavailable = desired.max_unavailable;
+        if let Some(selector) = &pdb.selector {
+            self.pdb_selectors.remove(&pdb.meta.namespace, selector, id);
+        }
         pdb.selector = desired.selector.clone();
+        if let Some(selector) = &pdb.selector {
+            self.pdb_selectors.add(&pdb.meta.namespace, selector, id);
+        }
         pdb.unhealthy_pod_eviction_policy = desired.unhealthy_pod_eviction_policy;
         pdb.meta.generation += 1;
         self.journal.record(now, Record::PdbUpdated { pdb: pdb.meta.key(), generation: pdb.meta.generation });
@@ -1790,6 +1953,9 @@ impl Store {
     pub fn remove_pdb(&mut self, now: SimTime, id: PdbId) {
         let Some(pdb) = self.pdbs[id.index()].take() else { return };
         self.pdb_names.remove(&key_of(&pdb.meta));
+        if let Some(selector) = &pdb.selector {
+            self.pdb_selectors.remove(&pdb.meta.namespace, selector, id);
+        }
         self.journal.record(now, Record::PdbDeleted { pdb: pdb.meta.key() });
         self.changes.push(Change::PdbRemoved(id));
     }
@@ -2119,6 +2285,7 @@ impl Store {
         sts.status = StatefulSetStatus::default();
         self.sts_names.insert(key_of(&sts.meta), id);
         self.journal.record(now, Record::StatefulSetCreated { sts: sts.meta.key(), replicas: sts.replicas });
+        self.sts_selectors.add(&sts.meta.namespace, &sts.selector, id);
         self.statefulsets.push(Some(sts));
         self.sts_pods.push(Vec::new());
         self.sts_revisions.push(Vec::new());
@@ -2212,6 +2379,7 @@ impl Store {
     pub fn remove_statefulset(&mut self, now: SimTime, id: StsId) {
         let Some(s) = self.statefulsets[id.index()].take() else { return };
         self.sts_names.remove(&key_of(&s.meta));
+        self.sts_selectors.remove(&s.meta.namespace, &s.selector, id);
         self.sts_revisions[id.index()].clear();
         self.journal.record(now, Record::StatefulSetDeleted { sts: s.meta.key() });
         self.changes.push(Change::StatefulSetRemoved(id));
@@ -2999,6 +3167,51 @@ mod tests {
         store.remove_pod(now, ids[2]);
         assert!(store.active_label_index_is_consistent());
         assert!(store.active_pods_for("default", &LabelSelector::parse("app=db").unwrap()).next().is_none());
+    }
+
+    /// The selector index's candidates contain every object whose selector matches, in id
+    /// order, and follow additions and removals.
+    #[test]
+    fn selector_index_candidates_cover_every_match() {
+        let selectors = ["app=web", "app in (web,db)", "tier", "app!=db", "", "app=db,tier=a", "tier=a,app=web"];
+        let parsed: Vec<LabelSelector> = selectors.iter().map(|t| LabelSelector::parse(t).unwrap()).collect();
+        let mut index = SelectorIndex::default();
+        for (i, sel) in parsed.iter().enumerate() {
+            index.add("default", sel, i);
+        }
+        index.add("default", &LabelSelector::nothing(), 99);
+        index.add("other", &parsed[0], 50);
+        let label_sets: [&[(&str, &str)]; 5] = [
+            &[("app", "web")],
+            &[("app", "db"), ("tier", "a")],
+            &[("tier", "b")],
+            &[],
+            &[("app", "api"), ("tier", "a")],
+        ];
+        let check = |index: &SelectorIndex<usize>, live: &[usize]| {
+            for pairs in label_sets {
+                let labels: crate::api::meta::Labels =
+                    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                let candidates = index.candidates("default", &labels);
+                for &i in live {
+                    if parsed[i].matches(&labels) {
+                        assert!(candidates.contains(&i), "{:?} misses {:?}", labels, selectors[i]);
+                    }
+                }
+                assert!(!candidates.contains(&99) && !candidates.contains(&50), "Nothing, other namespace");
+                assert!(candidates.iter().all(|i| live.contains(i)), "{candidates:?} ⊆ {live:?}");
+            }
+        };
+        check(&index, &[0, 1, 2, 3, 4, 5, 6]);
+        for i in [1, 3, 6] {
+            index.remove("default", &parsed[i], i);
+        }
+        check(&index, &[0, 2, 4, 5]);
+        for i in [0, 2, 4, 5] {
+            index.remove("default", &parsed[i], i);
+        }
+        index.remove("other", &parsed[0], 50);
+        assert_eq!(index, SelectorIndex::default(), "emptied maps are pruned");
     }
 
     /// Pods created from one source spec share one admitted spec (with the default

@@ -505,6 +505,16 @@ impl LabelSelector {
         self.nothing
     }
 
+    /// The label a set of labels must carry to match, if the selector requires one: the key
+    /// and the values of its first `=`, `==` or `in` requirement (a label set without that key
+    /// set to one of the values does not match). Indexes of selectors file them under it.
+    pub fn anchor(&self) -> Option<(&str, &[String])> {
+        self.requirements
+            .iter()
+            .find(|r| matches!(r.operator, Operator::Equals | Operator::DoubleEquals | Operator::In))
+            .map(|r| (r.key.as_str(), r.values.as_slice()))
+    }
+
     /// Selector.Add: this selector with one more requirement, re-sorted by key. Nothing stays
     /// Nothing.
     pub fn with_requirement(mut self, requirement: Requirement) -> LabelSelector {

@@ -18,7 +18,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
-use crate::api::selector::{LabelSelector, Operator};
+use crate::api::selector::LabelSelector;
 use crate::scheduler::framework::{NodeInfo, PodView};
 use crate::store::NodeId;
 
@@ -116,16 +116,6 @@ pub fn scan(node: &NodeInfo, selector: &LabelSelector, namespace: &str) -> i64 {
     node.pods.iter().filter(|p| counts_toward(p, namespace, selector)).count() as i64
 }
 
-/// The label (key, values) a pod must carry to match `selector`, if it has such a
-/// requirement: its first `=`, `==` or `in`.
-fn anchor(selector: &LabelSelector) -> Option<(&str, &[String])> {
-    selector
-        .requirements()
-        .iter()
-        .find(|r| matches!(r.operator(), Operator::Equals | Operator::DoubleEquals | Operator::In))
-        .map(|r| (r.key(), r.values()))
-}
-
 #[derive(Debug, Default)]
 struct Inner {
     entries: Vec<Entry>,
@@ -146,7 +136,7 @@ impl Inner {
     fn link(&mut self, slot: usize) {
         let e = &self.entries[slot];
         self.by_selector.entry(e.selector.clone()).or_default().push(slot);
-        match anchor(&e.selector) {
+        match e.selector.anchor() {
             Some((key, values)) => {
                 let by_value = self.anchored.entry(key.to_string()).or_default();
                 for v in values {
@@ -165,7 +155,7 @@ impl Inner {
                 self.by_selector.remove(&e.selector);
             }
         }
-        match anchor(&e.selector) {
+        match e.selector.anchor() {
             Some((key, values)) => {
                 if let Some(by_value) = self.anchored.get_mut(key) {
                     for v in values {
