@@ -260,6 +260,8 @@ pub struct Simulation {
     /// Per controller (`controller_index`), then the scheduler last.
     controller_stats: [ControllerStats; 11],
     convergence: Vec<(DeploymentId, Convergence)>,
+    /// Indexes into `convergence` of the records neither converged nor superseded yet.
+    converging: Vec<usize>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
     /// Where the arrivals of `spec.workload` stand.
@@ -399,6 +401,7 @@ impl Simulation {
             foreground: Vec::new(),
             controller_stats: [ControllerStats::default(); 11],
             convergence: Vec::new(),
+            converging: Vec::new(),
             job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
             cronjob_sync_at: Default::default(),
@@ -721,10 +724,10 @@ impl Simulation {
     /// Marks the Deployment changes that have converged now.
     fn observe_convergence(&mut self) {
         let now = self.queue.now();
-        for (id, c) in &mut self.convergence {
-            if c.converged.is_some() || c.superseded.is_some() {
-                continue;
-            }
+        let records = &mut self.convergence;
+        self.converging.retain(|&i| records[i].1.converged.is_none() && records[i].1.superseded.is_none());
+        for &i in &self.converging {
+            let (id, c) = &mut records[i];
             let Some(d) = self.store.deployment(*id) else { continue };
             let s = &d.status;
             let done = s.observed_generation >= d.meta.generation
@@ -754,6 +757,7 @@ impl Simulation {
                 earlier.superseded = Some(now);
             }
         }
+        self.converging.push(self.convergence.len());
         self.convergence.push((id, c));
     }
 
