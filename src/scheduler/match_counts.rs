@@ -13,14 +13,17 @@
 //! follows the pods, not selectors × nodes; selectors are found by hash; a pod change visits
 //! only the selectors whose first equality requirement (`key=value`, `key in (...)`) its
 //! labels satisfy, plus the few without one; the per-domain sums share one node → domain map
-//! per topology key.
+//! per topology key. A new selector with such a requirement is counted from the cache's
+//! pods carrying that label (kept here by namespace, key and value), not from every pod of
+//! every node: each rollout brings a new ReplicaSet and so a new default spreading selector.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::api::selector::LabelSelector;
 use crate::scheduler::framework::{NodeInfo, PodView};
-use crate::store::NodeId;
+use crate::store::{NodeId, PodId};
 
 /// Selectors remembered at once (a Deployment's pods share one — with its Service, one per
 /// ReplicaSet —; a cycle asks for one per constraint). Memory per selector is its matching
@@ -126,6 +129,10 @@ struct Inner {
     /// Entry slots whose selector has no anchor (every pod change is tested against them).
     unanchored: Vec<usize>,
     keys: Vec<DomainMap>,
+    /// The cache's pods by namespace, label key and label value, with their node: a new
+    /// selector's counts are built from the pods carrying its anchor label, not by visiting
+    /// every pod of every node.
+    pods: HashMap<String, HashMap<String, HashMap<String, BTreeMap<PodId, (u32, Arc<PodView>)>>>>,
 }
 
 impl Inner {
@@ -206,10 +213,25 @@ impl MatchCounts {
             Some(slot) => slot,
             None => {
                 let mut counts = NodeCounts::default();
-                for (i, n) in nodes.iter().enumerate() {
-                    let c = scan(n, selector, namespace);
-                    if c != 0 {
-                        counts.0.insert(i as u32, c);
+                match selector.anchor() {
+                    Some((key, values)) => {
+                        let by_value = inner.pods.get(namespace).and_then(|by_key| by_key.get(key));
+                        for v in values {
+                            let Some(pods) = by_value.and_then(|b| b.get(v.as_str())) else { continue };
+                            for (node, view) in pods.values() {
+                                if counts_toward(view, namespace, selector) {
+                                    counts.add(*node, 1);
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        for (i, n) in nodes.iter().enumerate() {
+                            let c = scan(n, selector, namespace);
+                            if c != 0 {
+                                counts.0.insert(i as u32, c);
+                            }
+                        }
                     }
                 }
                 let entry = Entry {
@@ -300,8 +322,26 @@ impl MatchCounts {
     }
 
     /// A pod view joined (`sign` 1) or left (−1) `node` in the cache.
-    pub fn pod_changed(&mut self, node: NodeId, view: &PodView, sign: i64) {
-        let Inner { entries, anchored, unanchored, keys, .. } = self.inner.get_mut();
+    pub fn pod_changed(&mut self, node: NodeId, view: &Arc<PodView>, sign: i64) {
+        let Inner { entries, anchored, unanchored, keys, pods, .. } = self.inner.get_mut();
+        if sign > 0 {
+            let by_key = pods.entry(view.namespace.clone()).or_default();
+            for (key, value) in &view.labels {
+                let by_value = by_key.entry(key.clone()).or_default();
+                by_value.entry(value.clone()).or_default().insert(view.id, (node.0, view.clone()));
+            }
+        } else if let Some(by_key) = pods.get_mut(view.namespace.as_str()) {
+            for (key, value) in &view.labels {
+                if let Some(by_value) = by_key.get_mut(key.as_str())
+                    && let Some(ids) = by_value.get_mut(value.as_str())
+                {
+                    ids.remove(&view.id);
+                    if ids.is_empty() {
+                        by_value.remove(value.as_str());
+                    }
+                }
+            }
+        }
         let mut apply = |slot: usize| {
             let e = &mut entries[slot];
             if !e.selector.is_empty() && counts_toward(view, &e.namespace, &e.selector) {
@@ -356,7 +396,15 @@ impl MatchCounts {
 
     /// Every pod of `node` left the cache at once (the node was deleted).
     pub fn node_cleared(&mut self, node: NodeId) {
-        let Inner { entries, keys, .. } = self.inner.get_mut();
+        let Inner { entries, keys, pods, .. } = self.inner.get_mut();
+        for by_key in pods.values_mut() {
+            for by_value in by_key.values_mut() {
+                for ids in by_value.values_mut() {
+                    ids.retain(|_, (n, _)| *n != node.0);
+                }
+                by_value.retain(|_, ids| !ids.is_empty());
+            }
+        }
         for e in entries.iter_mut() {
             let Some(c) = e.counts.0.remove(&node.0) else { continue };
             for (k, sums) in &mut e.domains {
@@ -403,6 +451,12 @@ mod tests {
     fn counts_follow_the_pods_and_forget_the_least_recently_used() {
         let mut nodes = nodes();
         let mut m = MatchCounts::new();
+        // The cache reports every pod it holds.
+        for (i, n) in nodes.iter().enumerate() {
+            for p in &n.pods {
+                m.pod_changed(NodeId(i as u32), p, 1);
+            }
+        }
         let web = LabelSelector::parse("app=web").unwrap();
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 0]);
         assert_eq!(dense(&m.counts(&nodes, "other", &web)), [0, 0], "another namespace counts nothing");
@@ -413,9 +467,10 @@ mod tests {
         let old = nodes[0].pods[0].clone();
         let mut gone = (*old).clone();
         gone.terminating = true;
+        let gone = Arc::new(gone);
         m.pod_changed(NodeId(0), &old, -1);
         m.pod_changed(NodeId(0), &gone, 1);
-        nodes[0].pods[0] = std::sync::Arc::new(gone);
+        nodes[0].pods[0] = gone;
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 1]);
         m.node_cleared(NodeId(1));
         nodes[1].pods.clear();
