@@ -1009,28 +1009,33 @@ impl Store {
     /// Whether the selector indexes hold exactly the live objects' selectors (for the
     /// invariant checker).
     pub fn selector_indexes_are_consistent(&self) -> bool {
-        let mut rs = SelectorIndex::default();
-        for id in self.replica_set_ids() {
-            let r = self.replica_set(id).expect("live id");
-            rs.add(&r.meta.namespace, &r.selector, id);
-        }
-        let mut services = SelectorIndex::default();
-        for id in self.service_ids() {
-            let x = self.service(id).expect("live id");
-            services.add(&x.meta.namespace, &x.selector, id);
-        }
-        let mut sts = SelectorIndex::default();
-        for id in self.statefulset_ids() {
-            let x = self.statefulset(id).expect("live id");
-            sts.add(&x.meta.namespace, &x.selector, id);
-        }
-        let mut pdbs = SelectorIndex::default();
-        for id in self.pdb_ids() {
-            let x = self.pdb(id).expect("live id");
-            if let Some(selector) = &x.selector {
-                pdbs.add(&x.meta.namespace, selector, id);
+        fn rebuilt<'a, Id: Ord + Copy>(
+            objects: impl Iterator<Item = (Id, &'a ObjectMeta, Option<&'a LabelSelector>)>,
+        ) -> SelectorIndex<Id> {
+            let mut index = SelectorIndex::default();
+            for (id, meta, selector) in objects {
+                if let Some(selector) = selector {
+                    index.add(&meta.namespace, selector, id);
+                }
             }
+            index
         }
+        let rs = rebuilt(self.replica_set_ids().filter_map(|id| {
+            let r = self.replica_set(id)?;
+            Some((id, &r.meta, Some(&r.selector)))
+        }));
+        let services = rebuilt(self.service_ids().filter_map(|id| {
+            let x = self.service(id)?;
+            Some((id, &x.meta, Some(&x.selector)))
+        }));
+        let sts = rebuilt(self.statefulset_ids().filter_map(|id| {
+            let x = self.statefulset(id)?;
+            Some((id, &x.meta, Some(&x.selector)))
+        }));
+        let pdbs = rebuilt(self.pdb_ids().filter_map(|id| {
+            let x = self.pdb(id)?;
+            Some((id, &x.meta, x.selector.as_ref()))
+        }));
         rs == self.rs_selectors
             && services == self.service_selectors
             && sts == self.sts_selectors
@@ -1552,7 +1557,7 @@ impl Store {
         let Some(rs) = self.replica_sets[id.index()].as_mut() else { return false };
         let mut changed = false;
         for (k, v) in annotations {
-            if rs.meta.annotations.get(*k) != Some(v) {
+            if rs.meta.annotations.get(k) != Some(v) {
                 rs.meta.annotations.insert((*k).to_string(), v.clone());
                 changed = true;
             }

@@ -557,7 +557,7 @@ pub fn node_topology(class: &StorageClass, node_labels: &Labels) -> Vec<(String,
             keys.push(&r.key);
         }
     }
-    keys.iter().filter_map(|k| node_labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect()
+    keys.iter().filter_map(|k| node_labels.get(k).map(|v| (k.to_string(), v.clone()))).collect()
 }
 
 /// The topology of a volume provisioned for an Immediate claim, before any pod: the first

@@ -132,8 +132,11 @@ struct Inner {
     /// The cache's pods by namespace, label key and label value, with their node: a new
     /// selector's counts are built from the pods carrying its anchor label, not by visiting
     /// every pod of every node.
-    pods: HashMap<String, HashMap<String, HashMap<String, BTreeMap<PodId, (u32, Arc<PodView>)>>>>,
+    pods: HashMap<String, HashMap<String, HashMap<String, PodsWithLabel>>>,
 }
+
+/// The cache's pods carrying one label, by id: (node index, view).
+type PodsWithLabel = BTreeMap<PodId, (u32, Arc<PodView>)>;
 
 impl Inner {
     fn find(&self, namespace: &str, selector: &LabelSelector) -> Option<usize> {

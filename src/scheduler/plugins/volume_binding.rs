@@ -348,7 +348,7 @@ impl PreFilter for VolumeZone {
 
 impl Filter for VolumeZone {
     fn filter(&self, _pod: &Pod, node: &NodeInfo) -> Status {
-        if !TOPOLOGY_LABELS.iter().any(|k| node.labels.contains_key(*k)) {
+        if !TOPOLOGY_LABELS.iter().any(|k| node.labels.contains_key(k)) {
             // A node without zone or region labels is not constrained.
             return Status::success();
         }
