@@ -131,7 +131,8 @@ fn run_one(path: &Path, seed: Option<u64>) -> Result<Measure, String> {
     let t0 = now();
     let scenario = Arc::new(super::load(path)?);
     let t1 = now();
-    let mut sim = Simulation::new(scenario.clone(), seed, None, RunOptions::default());
+    // Never dropped, as in `kubesim run`: the child ends after measuring.
+    let mut sim = std::mem::ManuallyDrop::new(Simulation::new(scenario.clone(), seed, None, RunOptions::default()));
     let until = sim.until().as_micros().max(1);
     let mut next_mark = 1u64;
     let mut last_print = t0;

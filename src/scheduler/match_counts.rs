@@ -328,10 +328,24 @@ impl MatchCounts {
     pub fn pod_changed(&mut self, node: NodeId, view: &Arc<PodView>, sign: i64) {
         let Inner { entries, anchored, unanchored, keys, pods, .. } = self.inner.get_mut();
         if sign > 0 {
-            let by_key = pods.entry(view.namespace.clone()).or_default();
+            // Names are cloned only the first time they are seen.
+            if !pods.contains_key(view.namespace.as_str()) {
+                pods.insert(view.namespace.clone(), HashMap::new());
+            }
+            let by_key = pods.get_mut(view.namespace.as_str()).expect("just inserted");
             for (key, value) in &view.labels {
-                let by_value = by_key.entry(key.clone()).or_default();
-                by_value.entry(value.clone()).or_default().insert(view.id, (node.0, view.clone()));
+                if !by_key.contains_key(key.as_str()) {
+                    by_key.insert(key.clone(), HashMap::new());
+                }
+                let by_value = by_key.get_mut(key.as_str()).expect("just inserted");
+                match by_value.get_mut(value.as_str()) {
+                    Some(ids) => {
+                        ids.insert(view.id, (node.0, view.clone()));
+                    }
+                    None => {
+                        by_value.insert(value.clone(), BTreeMap::from([(view.id, (node.0, view.clone()))]));
+                    }
+                }
             }
         } else if let Some(by_key) = pods.get_mut(view.namespace.as_str()) {
             for (key, value) in &view.labels {
