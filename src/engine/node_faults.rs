@@ -37,6 +37,8 @@ pub(super) struct NodeFaults {
     pod_gc: PodGc,
     /// The pass scheduled for `gcTerminated` (more terminated pods than the threshold), if any.
     gc_terminated_at: Option<SimTime>,
+    /// When the pod garbage collector last ran a pass.
+    last_pass: Option<SimTime>,
 }
 
 impl NodeFaults {
@@ -329,7 +331,12 @@ impl Simulation {
         {
             return;
         }
-        let at = self.queue.now().ceil_to_tick(pod_gc::CHECK_PERIOD, SimDuration::ZERO);
+        let mut at = self.queue.now().ceil_to_tick(pod_gc::CHECK_PERIOD, SimDuration::ZERO);
+        // A pass that already ran at this instant listed the pods before this change: the
+        // change is seen by the next one.
+        if self.node_faults.last_pass == Some(at) {
+            at = at + pod_gc::CHECK_PERIOD;
+        }
         self.node_faults.gc_terminated_at = Some(at);
         self.queue.schedule(at, Event::PodGc).expect("now or later");
     }
@@ -347,6 +354,7 @@ impl Simulation {
             self.queue.schedule(now + pod_gc::CHECK_PERIOD, Event::PodGc).expect("future");
             return;
         }
+        self.node_faults.last_pass = Some(now);
         self.gc_terminated(now);
         for node in self.node_faults.pod_gc.due(now) {
             let pods: Vec<PodId> = self.store.pods_on_node(node).to_vec();

@@ -246,3 +246,41 @@ fn the_oldest_terminated_pods_beyond_the_threshold_are_deleted() {
     assert!(removals(&run(parse(&terminated(None)), None)).is_empty());
     assert!(removals(&run(parse(&terminated(Some(0))), None)).is_empty());
 }
+
+/// A pod that finishes at a pass's instant but after the pass (its exit was scheduled later)
+/// waits for the next pass: with a threshold of 1, a and b finish at 5 s and the 20 s pass
+/// deletes a; c, created at 10 s, finishes at 20 s after that pass, so b goes at 40 s.
+#[test]
+fn a_pod_finished_after_a_pass_waits_for_the_next_one() {
+    let pod = |at: &str, name: &str, d: &str| {
+        format!(
+            "    - {{at: {at}, apply: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, annotations: {{sim.kubesim.io/duration: {d}}}}}, spec: {{restartPolicy: Never, containers: [{{name: c, resources: {{requests: {{cpu: 100m}}}}}}]}}}}}}\n"
+        )
+    };
+    let text = format!(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {{name: gc-same-instant}}
+spec:
+  until: 2m
+  controllerManager: {{terminatedPodGCThreshold: 1}}
+  cluster:
+    nodes:
+      - {{name: n1, allocatable: {{cpu: "8", memory: 8Gi}}}}
+  events:
+{}{}{}"#,
+        pod("0s", "a", "5s"),
+        pod("0s", "b", "5s"),
+        pod("10s", "c", "10s")
+    );
+    let sim = run(parse(&text), None);
+    let finished: Vec<f64> = ["a", "b", "c"]
+        .iter()
+        .map(|n| {
+            let p = sim.store().all_pods().iter().find(|p| p.meta.name == *n).unwrap();
+            p.status.finished_at.map(|t| t.as_secs_f64()).unwrap_or(-1.0)
+        })
+        .collect();
+    let removed = removals(&sim);
+    assert_eq!(removed, [("a".into(), 20.0), ("b".into(), 40.0)], "{removed:?}; a, b, c finished at {finished:?}");
+}
