@@ -224,7 +224,9 @@ pub struct StoreStats {
 type NsName = (String, String);
 
 /// namespace → label key → label value → pods.
-type ActiveByLabel = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<PodId>>>>;
+/// (The values are hashed: a label like `batch.kubernetes.io/job-name` has a value per Job,
+/// hundreds of thousands in a day of Jobs, and the values are only ever looked up.)
+type ActiveByLabel = BTreeMap<String, BTreeMap<String, HashMap<String, BTreeSet<PodId>>>>;
 
 /// Adds (or removes) a pod under each of its labels.
 fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
@@ -236,7 +238,7 @@ fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, 
             }
             let by_key = index.get_mut(&meta.namespace).expect("just inserted");
             if !by_key.contains_key(k) {
-                by_key.insert(k.clone(), BTreeMap::new());
+                by_key.insert(k.clone(), HashMap::new());
             }
             let by_value = by_key.get_mut(k).expect("just inserted");
             match by_value.get_mut(v) {
