@@ -590,6 +590,10 @@ impl Scheduler {
         }
         self.cache[node.index()].remove_pod(id, pod);
         self.sync_affinity(node);
+        // The queueing hints need the pod's view only if some pod waits as unschedulable.
+        if self.queue.unschedulable_count() == 0 {
+            return;
+        }
         let info = &self.cache[node.index()];
         let view = PodView::of(id, pod);
         self.queue.move_unschedulable(now, |p, rejectors| {
