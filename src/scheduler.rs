@@ -581,13 +581,8 @@ impl Scheduler {
     fn forget_assigned(&mut self, store: &Store, id: PodId, now: SimTime) {
         let pod = store.pod(id);
         let Some(node) = pod.status.node else { return };
-        let info = &mut self.cache[node.index()];
-        if !info.pods.iter().any(|p| p.id == id) {
-            return;
-        }
-        if let Some(view) = info.pods.iter().find(|p| p.id == id) {
-            self.match_counts.pod_changed(node, view, -1);
-        }
+        let Some(view) = self.cache[node.index()].pods.iter().find(|p| p.id == id) else { return };
+        self.match_counts.pod_changed(node, view, -1);
         self.cache[node.index()].remove_pod(id, pod);
         self.sync_affinity(node);
         // The queueing hints need the pod's view only if some pod waits as unschedulable.

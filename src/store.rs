@@ -223,46 +223,71 @@ pub struct StoreStats {
 
 type NsName = (String, String);
 
-/// namespace → label key → label value → pods.
-/// (The values are hashed: a label like `batch.kubernetes.io/job-name` has a value per Job,
-/// hundreds of thousands in a day of Jobs, and the values are only ever looked up.)
-type ActiveByLabel = BTreeMap<String, BTreeMap<String, HashMap<String, BTreeSet<PodId>>>>;
+/// Ids filed by namespace, label key and label value, emptied levels pruned: the store's
+/// active pods under each of their labels, and selectors under their anchor label. Only
+/// looked up, never iterated (values are hashed: a label like `batch.kubernetes.io/job-name`
+/// has a value per Job, hundreds of thousands in a day of Jobs).
+#[derive(Debug, PartialEq)]
+struct LabelIndex<Id: Ord>(BTreeMap<String, BTreeMap<String, HashMap<String, BTreeSet<Id>>>>);
+
+impl<Id: Ord> Default for LabelIndex<Id> {
+    fn default() -> Self {
+        LabelIndex(BTreeMap::new())
+    }
+}
+
+impl<Id: Ord + Copy> LabelIndex<Id> {
+    fn get(&self, namespace: &str, key: &str, value: &str) -> Option<&BTreeSet<Id>> {
+        self.0.get(namespace)?.get(key)?.get(value)
+    }
+
+    fn insert(&mut self, namespace: &str, key: &str, value: &str, id: Id) {
+        // Look up before inserting: the names are cloned only the first time they are seen.
+        if !self.0.contains_key(namespace) {
+            self.0.insert(namespace.to_string(), BTreeMap::new());
+        }
+        let by_key = self.0.get_mut(namespace).expect("just inserted");
+        if !by_key.contains_key(key) {
+            by_key.insert(key.to_string(), HashMap::new());
+        }
+        let by_value = by_key.get_mut(key).expect("just inserted");
+        match by_value.get_mut(value) {
+            Some(ids) => {
+                ids.insert(id);
+            }
+            None => {
+                by_value.insert(value.to_string(), BTreeSet::from([id]));
+            }
+        }
+    }
+
+    fn remove(&mut self, namespace: &str, key: &str, value: &str, id: Id) {
+        let Some(by_key) = self.0.get_mut(namespace) else { return };
+        let Some(by_value) = by_key.get_mut(key) else { return };
+        let Some(ids) = by_value.get_mut(value) else { return };
+        ids.remove(&id);
+        if ids.is_empty() {
+            by_value.remove(value);
+            if by_value.is_empty() {
+                by_key.remove(key);
+                if by_key.is_empty() {
+                    self.0.remove(namespace);
+                }
+            }
+        }
+    }
+}
+
+/// The active pods by namespace, label key and label value.
+type ActiveByLabel = LabelIndex<PodId>;
 
 /// Adds (or removes) a pod under each of its labels.
 fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
     for (k, v) in &meta.labels {
         if add {
-            // Look up before inserting: the names are cloned only the first time they are seen.
-            if !index.contains_key(&meta.namespace) {
-                index.insert(meta.namespace.clone(), BTreeMap::new());
-            }
-            let by_key = index.get_mut(&meta.namespace).expect("just inserted");
-            if !by_key.contains_key(k) {
-                by_key.insert(k.clone(), HashMap::new());
-            }
-            let by_value = by_key.get_mut(k).expect("just inserted");
-            match by_value.get_mut(v) {
-                Some(ids) => {
-                    ids.insert(id);
-                }
-                None => {
-                    by_value.insert(v.clone(), BTreeSet::from([id]));
-                }
-            }
-        } else if let Some(by_key) = index.get_mut(&meta.namespace)
-            && let Some(by_value) = by_key.get_mut(k)
-            && let Some(ids) = by_value.get_mut(v)
-        {
-            ids.remove(&id);
-            if ids.is_empty() {
-                by_value.remove(v);
-                if by_value.is_empty() {
-                    by_key.remove(k);
-                    if by_key.is_empty() {
-                        index.remove(&meta.namespace);
-                    }
-                }
-            }
+            index.insert(&meta.namespace, k, v, id);
+        } else {
+            index.remove(&meta.namespace, k, v, id);
         }
     }
 }
@@ -275,14 +300,14 @@ fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, 
 /// Selectors are assumed not to change while filed: an update removes and re-adds.
 #[derive(Debug, PartialEq)]
 struct SelectorIndex<Id: Ord> {
-    /// namespace → key → value → ids.
-    anchored: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<Id>>>>,
+    anchored: LabelIndex<Id>,
+    /// namespace → ids.
     unanchored: BTreeMap<String, BTreeSet<Id>>,
 }
 
 impl<Id: Ord + Copy> Default for SelectorIndex<Id> {
     fn default() -> Self {
-        SelectorIndex { anchored: BTreeMap::new(), unanchored: BTreeMap::new() }
+        SelectorIndex { anchored: LabelIndex::default(), unanchored: BTreeMap::new() }
     }
 }
 
@@ -292,13 +317,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
             return;
         }
         match selector.anchor() {
-            Some((key, values)) => {
-                let by_value =
-                    self.anchored.entry(namespace.to_string()).or_default().entry(key.to_string()).or_default();
-                for v in values {
-                    by_value.entry(v.clone()).or_default().insert(id);
-                }
-            }
+            Some((key, values)) => values.iter().for_each(|v| self.anchored.insert(namespace, key, v, id)),
             None => {
                 self.unanchored.entry(namespace.to_string()).or_default().insert(id);
             }
@@ -310,24 +329,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
             return;
         }
         match selector.anchor() {
-            Some((key, values)) => {
-                let Some(by_key) = self.anchored.get_mut(namespace) else { return };
-                let Some(by_value) = by_key.get_mut(key) else { return };
-                for v in values {
-                    if let Some(ids) = by_value.get_mut(v.as_str()) {
-                        ids.remove(&id);
-                        if ids.is_empty() {
-                            by_value.remove(v.as_str());
-                        }
-                    }
-                }
-                if by_value.is_empty() {
-                    by_key.remove(key);
-                }
-                if by_key.is_empty() {
-                    self.anchored.remove(namespace);
-                }
-            }
+            Some((key, values)) => values.iter().for_each(|v| self.anchored.remove(namespace, key, v, id)),
             None => {
                 if let Some(ids) = self.unanchored.get_mut(namespace) {
                     ids.remove(&id);
@@ -342,11 +344,9 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
     /// The ids whose selector may select a pod of `namespace` with `labels`, in id order.
     fn candidates(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<Id> {
         let mut out: BTreeSet<Id> = self.unanchored.get(namespace).cloned().unwrap_or_default();
-        if let Some(by_key) = self.anchored.get(namespace) {
-            for (key, value) in labels {
-                if let Some(ids) = by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
-                    out.extend(ids.iter().copied());
-                }
+        for (key, value) in labels {
+            if let Some(ids) = self.anchored.get(namespace, key, value) {
+                out.extend(ids.iter().copied());
             }
         }
         out
@@ -507,7 +507,7 @@ impl Store {
             pod_removed: Vec::new(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
-            active_by_label: BTreeMap::new(),
+            active_by_label: LabelIndex::default(),
             pod_names: HashMap::new(),
             replica_sets: Vec::new(),
             rs_names: HashMap::new(),
@@ -960,17 +960,13 @@ impl Store {
         selector: &crate::api::selector::LabelSelector,
     ) -> Box<dyn Iterator<Item = PodId> + 'a> {
         use crate::api::selector::Operator;
-        let by_key = self.active_by_label.get(namespace);
         let mut best: Option<Vec<&'a BTreeSet<PodId>>> = None;
         for r in selector.requirements() {
             if !matches!(r.operator(), Operator::Equals | Operator::In) {
                 continue;
             }
-            let sets: Vec<&BTreeSet<PodId>> = r
-                .values()
-                .iter()
-                .filter_map(|v| by_key.and_then(|k| k.get(r.key())).and_then(|vals| vals.get(v.as_str())))
-                .collect();
+            let sets: Vec<&BTreeSet<PodId>> =
+                r.values().iter().filter_map(|v| self.active_by_label.get(namespace, r.key(), v)).collect();
             let size: usize = sets.iter().map(|s| s.len()).sum();
             if best.as_ref().is_none_or(|b| b.iter().map(|s| s.len()).sum::<usize>() > size) {
                 best = Some(sets);
@@ -1083,7 +1079,7 @@ impl Store {
     /// Whether the label index holds exactly the active pods' labels (for the invariant
     /// checker).
     pub fn active_label_index_is_consistent(&self) -> bool {
-        let mut expected: ActiveByLabel = BTreeMap::new();
+        let mut expected = ActiveByLabel::default();
         for &id in &self.active_pods {
             index_labels(&mut expected, &self.pods[id.index()].meta, id, true);
         }
