@@ -19,6 +19,7 @@ pub mod custom;
 pub mod framework;
 pub mod hints;
 pub mod match_counts;
+pub mod memo;
 pub mod plugins;
 pub mod queue;
 pub mod registry;
@@ -51,6 +52,10 @@ pub struct Profile {
     gates_enabled: bool,
     /// VolumeBinding filters: its Reserve / PreBind bind the pod's delayed claims.
     binds_volumes: bool,
+    /// By plugin index: [`Plugin::node_local`].
+    local: Vec<bool>,
+    /// The node-local plugins' per-node results, shared by pods with equal specs.
+    memo: memo::VerdictMemo,
 }
 
 impl Profile {
@@ -94,6 +99,7 @@ impl Profile {
         let post_filter = resolved.post_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let gates_enabled = resolved.pre_enqueue.iter().any(|n| n == "SchedulingGates");
         let binds_volumes = resolved.filter.iter().any(|n| n == plugins::volume_binding::NAME);
+        let local = plugins.iter().map(|p| p.node_local()).collect();
         let profile = Profile {
             resolved,
             plugins,
@@ -104,6 +110,8 @@ impl Profile {
             post_filter,
             gates_enabled,
             binds_volumes,
+            local,
+            memo: memo::VerdictMemo::default(),
         };
         (profile, failure)
     }
@@ -193,6 +201,12 @@ pub struct Scheduler {
     affinity_nodes: std::collections::BTreeSet<NodeId>,
     affinity_list: Vec<NodeId>,
     affinity_list_stale: bool,
+    /// By node: the generation of its view, renewed from `generation_clock` whenever the view
+    /// changes (what the profiles' memos are checked against).
+    generations: Vec<u64>,
+    generation_clock: u64,
+    /// Every memo read is compared with what the plugins answer (debug builds).
+    check_memo: bool,
     pub stats: SchedulerStats,
 }
 
@@ -249,6 +263,9 @@ impl Scheduler {
             affinity_nodes: std::collections::BTreeSet::new(),
             affinity_list: Vec::new(),
             affinity_list_stale: false,
+            generations: Vec::new(),
+            generation_clock: 0,
+            check_memo: cfg!(debug_assertions),
             stats: SchedulerStats::default(),
         }
     }
@@ -275,6 +292,13 @@ impl Scheduler {
         self.run_seed = seed;
     }
 
+    /// Whether every verdict and raw score read from the memo ([`memo`]) is compared with the
+    /// plugins' own answer, failing loudly on a difference. On in debug builds; off to count
+    /// what the plugins are asked.
+    pub fn set_memo_check(&mut self, on: bool) {
+        self.check_memo = on;
+    }
+
     pub fn profiles(&self) -> &[Profile] {
         &self.profiles
     }
@@ -293,7 +317,26 @@ impl Scheduler {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// The view of `node` changed: a new generation, so no memo entry of the old one is read.
+    fn touch(&mut self, node: NodeId) {
+        self.generation_clock += 1;
+        let i = node.index();
+        if i >= self.generations.len() {
+            self.generations.resize(i + 1, 0);
+        }
+        self.generations[i] = self.generation_clock;
+    }
+
+    /// The node set or a node's images changed: ImageLocality's spread of every image may
+    /// differ, so the memos start over.
+    fn clear_memos(&mut self) {
+        for p in &mut self.profiles {
+            p.memo.clear();
+        }
+    }
+
     fn refresh_node(&mut self, store: &Store, id: NodeId) {
+        self.touch(id);
         self.any_node_images = None;
         let node = store.node(id);
         let info = NodeInfo {
@@ -423,6 +466,7 @@ impl Scheduler {
         match change {
             Change::NodeAdded(id) => {
                 self.refresh_node(store, id);
+                self.clear_memos();
                 let node = &self.cache[id.index()];
                 self.queue.move_unschedulable(now, |p, rejectors| {
                     hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::NodeAdd(node))
@@ -430,6 +474,8 @@ impl Scheduler {
             }
             Change::NodeRemoved(id) => {
                 self.any_node_images = None;
+                self.touch(id);
+                self.clear_memos();
                 // The node leaves the snapshot: its slot stays (ids are dense) as an empty view
                 // without labels, capacity or pods, outside the node tree, so no plugin counts
                 // it or what was bound to it. Nominations to it are dropped.
@@ -459,6 +505,9 @@ impl Scheduler {
             Change::NodeUpdated(id) => {
                 let old = self.cache[id.index()].clone();
                 self.refresh_node(store, id);
+                if old.images != self.cache[id.index()].images {
+                    self.clear_memos();
+                }
                 let new = &self.cache[id.index()];
                 self.queue.move_unschedulable(now, |p, rejectors| {
                     hints::worth_retrying(rejectors, store.pod(p), &ClusterEvent::NodeUpdate { old: &old, new })
@@ -481,6 +530,7 @@ impl Scheduler {
                 self.forget_nomination(id);
                 if let Some(node) = pod.status.node {
                     self.cache[node.index()].add_pod(id, pod);
+                    self.touch(node);
                     let info = &self.cache[node.index()];
                     if let Some(added) = info.pods.last() {
                         self.match_counts.pod_changed(node, added, 1);
@@ -560,6 +610,7 @@ impl Scheduler {
 
     /// Refreshes a pod's view on its node in the cache, and the match counts with it.
     fn update_cached_pod(&mut self, node: NodeId, id: PodId, pod: &crate::api::pod::Pod) {
+        self.touch(node);
         let info = &mut self.cache[node.index()];
         if let Some(old) = info.pods.iter().find(|p| p.id == id) {
             self.match_counts.pod_changed(node, old, -1);
@@ -584,6 +635,7 @@ impl Scheduler {
         let Some(view) = self.cache[node.index()].pods.iter().find(|p| p.id == id) else { return };
         self.match_counts.pod_changed(node, view, -1);
         self.cache[node.index()].remove_pod(id, pod);
+        self.touch(node);
         self.sync_affinity(node);
         // The queueing hints need the pod's view only if some pod waits as unschedulable.
         if self.queue.unschedulable_count() == 0 {
@@ -671,6 +723,7 @@ impl Scheduler {
                 &noms,
                 &mut post,
                 &mut rejectors,
+                MemoCx { generations: &self.generations, check: self.check_memo },
             )
         };
         drop(noms);
@@ -843,6 +896,14 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
     out
 }
 
+/// What a cycle needs to read the profile's memo: the node views' generations, and whether
+/// to check every read against the plugins.
+#[derive(Clone, Copy)]
+struct MemoCx<'a> {
+    generations: &'a [u64],
+    check: bool,
+}
+
 /// One scheduling cycle for `pod` (`schedulePod`).
 #[allow(clippy::too_many_arguments)]
 fn schedule_pod(
@@ -857,7 +918,9 @@ fn schedule_pod(
     noms: &Nominations<'_>,
     post: &mut Option<PostFilterOutcome>,
     rejectors: &mut Vec<&'static str>,
+    memo_cx: MemoCx<'_>,
 ) -> Outcome {
+    let generations = memo_cx.generations;
     let cache = cx.nodes;
     let n = order.len();
     if n == 0 {
@@ -911,6 +974,8 @@ fn schedule_pod(
         }
     }
     let filters = active_filters(&profile.filter, &profile.plugins, &skipped_filters);
+    let local_filters: Vec<usize> = filters.iter().copied().filter(|&i| profile.local[i]).collect();
+    let other_filters = other_filters(&filters, &profile.local);
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
@@ -925,6 +990,8 @@ fn schedule_pod(
             filter: &filters,
             skipped: &skipped_filters,
             nominated: &noms.ge,
+            local: &profile.local,
+            other: &other_filters,
         };
         let status = handle.run_filters_with_nominated_pods(pod, &cache[nominated.index()]);
         match status.code {
@@ -942,7 +1009,10 @@ fn schedule_pod(
         }
     }
 
-    // 3. Filter, in rotation order from nextStartNodeIndex.
+    // 3. Filter, in rotation order from nextStartNodeIndex. The node-local filters' verdict
+    //    comes from the memo when this spec met the node's current view before.
+    let mut slot =
+        (generations.len() >= cache.len()).then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
     let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
     {
         let mut handle = CycleHandle {
@@ -951,6 +1021,8 @@ fn schedule_pod(
             filter: &filters,
             skipped: &skipped_filters,
             nominated: &noms.ge,
+            local: &profile.local,
+            other: &other_filters,
         };
         for k in 0..n {
             if feasible.len() >= num_to_find {
@@ -964,7 +1036,26 @@ fn schedule_pod(
                 // Nodes outside the PreFilterResult are not examined at all.
                 continue;
             }
-            let status = handle.run_filters_with_nominated_pods(pod, info);
+            let status = match slot.as_mut() {
+                Some(slot) if !handle.nominated.contains_key(&id) => {
+                    let g = generations[id.index()];
+                    let status = match slot.verdict(id.index(), g) {
+                        memo::Known::Pass => handle.run_other_filters(pod, info, None),
+                        memo::Known::Fail(i, local) => handle.run_other_filters(pod, info, Some((i, local))),
+                        memo::Known::Unknown => {
+                            let fail = handle.run_local_filters(pod, info);
+                            let status = handle.run_other_filters(pod, info, fail.as_ref().map(|(i, s)| (*i, s)));
+                            slot.record(id.index(), g, fail);
+                            status
+                        }
+                    };
+                    if memo_cx.check {
+                        assert_eq!(status, handle.run_filters(pod, info), "memo verdict of {} differs", info.name);
+                    }
+                    status
+                }
+                _ => handle.run_filters_with_nominated_pods(pod, info),
+            };
             if status.is_success() {
                 feasible.push(id);
                 if let Some(t) = trace.as_mut() {
@@ -1016,6 +1107,32 @@ fn schedule_pod(
     let mut totals = vec![0i64; feasible.len()];
     let mut per_plugin: Vec<(&'static str, Vec<i64>)> = Vec::new();
     let mut raw = vec![0i64; feasible.len()];
+    // The node-local scorers' raw scores come from the memo where this spec was scored on the
+    // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
+    let local_scorers: Vec<usize> = profile
+        .score
+        .iter()
+        .map(|&(i, _)| i)
+        .filter(|i| !skipped_scores.contains(i) && profile.local[*i] && profile.plugins[*i].as_score().is_some())
+        .collect();
+    // `rows`: the node-local raw scores, `local_scorers.len()` per feasible node.
+    let width = local_scorers.len();
+    let (mut known, mut fresh) = (vec![false; feasible.len()], vec![false; feasible.len()]);
+    let mut rows = Vec::new();
+    if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
+        slot.set_scorers(&local_scorers);
+        rows.resize(feasible.len() * width, 0);
+        for (k, id) in feasible.iter().enumerate() {
+            let g = generations[id.index()];
+            match slot.scores(id.index(), g) {
+                Some(row) => {
+                    known[k] = true;
+                    rows[k * width..(k + 1) * width].copy_from_slice(row);
+                }
+                None => fresh[k] = slot.is_current(id.index(), g),
+            }
+        }
+    }
     for &(i, weight) in &profile.score {
         if skipped_scores.contains(&i) {
             continue;
@@ -1023,10 +1140,35 @@ fn schedule_pod(
         let plugin = &profile.plugins[i];
         let name = plugin.name();
         let Some(scorer) = plugin.as_score() else { continue };
-        for (slot, info) in raw.iter_mut().zip(&infos) {
-            match scorer.score(pod, info) {
-                Ok(s) => *slot = s,
-                Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
+        match local_scorers.iter().position(|&l| l == i).filter(|_| !rows.is_empty()) {
+            Some(p) => {
+                for (k, (raw, info)) in raw.iter_mut().zip(&infos).enumerate() {
+                    if known[k] {
+                        *raw = rows[k * width + p];
+                        if memo_cx.check {
+                            assert_eq!(
+                                Ok(*raw),
+                                scorer.score(pod, info).map_err(|s| s.message()),
+                                "memo score of {name} on {} differs",
+                                info.name
+                            );
+                        }
+                        continue;
+                    }
+                    match scorer.score(pod, info) {
+                        Ok(s) => *raw = s,
+                        Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
+                    }
+                    rows[k * width + p] = *raw;
+                }
+            }
+            None => {
+                for (raw, info) in raw.iter_mut().zip(&infos) {
+                    match scorer.score(pod, info) {
+                        Ok(s) => *raw = s,
+                        Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
+                    }
+                }
             }
         }
         if let Some(status) = scorer.normalize(pod, &mut raw)
@@ -1044,6 +1186,13 @@ fn schedule_pod(
         }
         if trace.is_some() {
             per_plugin.push((name, raw.clone()));
+        }
+    }
+    if let Some(slot) = slot.as_mut().filter(|_| !rows.is_empty()) {
+        for (k, id) in feasible.iter().enumerate() {
+            if fresh[k] {
+                slot.record_scores(id.index(), &rows[k * width..(k + 1) * width]);
+            }
         }
     }
     if let Some(t) = trace.as_mut() {
@@ -1098,6 +1247,12 @@ fn active_filters(filter: &[usize], plugins: &[Box<dyn Plugin>], skipped: &[usiz
     filter.iter().copied().filter(|i| !skipped.contains(i) && plugins[*i].as_filter().is_some()).collect()
 }
 
+/// The filters of `filter` that are not node-local (`local`, by plugin index), with their
+/// positions in `filter`.
+fn other_filters(filter: &[usize], local: &[bool]) -> Vec<(usize, usize)> {
+    filter.iter().copied().enumerate().filter(|&(_, i)| !local[i]).collect()
+}
+
 struct CycleHandle<'a> {
     plugins: &'a mut [Box<dyn Plugin>],
     pre_filter: &'a [usize],
@@ -1105,6 +1260,10 @@ struct CycleHandle<'a> {
     filter: &'a [usize],
     skipped: &'a [usize],
     nominated: &'a BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>>,
+    /// By plugin index: [`Plugin::node_local`].
+    local: &'a [bool],
+    /// The filters of `filter` that are not node-local, with their positions in `filter`.
+    other: &'a [(usize, usize)],
 }
 
 impl CycleHandle<'_> {
@@ -1120,6 +1279,45 @@ impl CycleHandle<'_> {
             }
         }
         Status::success()
+    }
+
+    /// The node-local filters of `filter` alone: the first that does not succeed, by plugin
+    /// index, with its status (what the memo records).
+    fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
+        for &i in self.filter.iter().filter(|&&i| self.local[i]) {
+            let plugin = &self.plugins[i];
+            let Some(f) = plugin.as_filter() else { continue };
+            let mut status = f.filter(pod, node);
+            if !status.is_success() {
+                status.plugin = plugin.name();
+                return Some((i, status));
+            }
+        }
+        None
+    }
+
+    /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
+    /// `local_fail` is the first of them that does not succeed. The other filters run in
+    /// order up to it, so the first failure in profile order decides, as without the memo.
+    fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<(usize, &Status)>) -> Status {
+        let stop = local_fail
+            .map_or(usize::MAX, |(failed, _)| self.filter.iter().position(|&i| i == failed).unwrap_or(usize::MAX));
+        for &(position, i) in self.other {
+            if position > stop {
+                break;
+            }
+            let plugin = &self.plugins[i];
+            let Some(f) = plugin.as_filter() else { continue };
+            let mut status = f.filter(pod, node);
+            if !status.is_success() {
+                status.plugin = plugin.name();
+                return status;
+            }
+        }
+        match local_fail {
+            Some((_, status)) => status.clone(),
+            None => Status::success(),
+        }
     }
 
     fn extensions(&mut self, pod: &Pod, view: &PodView, node: &NodeInfo, add: bool) -> Status {
@@ -1217,12 +1415,15 @@ fn run_post_filter(
         let (r, status) = match plugin.as_post_filter() {
             Some(pf) => {
                 let filters = active_filters(&profile.filter, &profile.plugins, skipped);
+                let other_filters = other_filters(&filters, &profile.local);
                 let mut handle = CycleHandle {
                     plugins: &mut profile.plugins,
                     pre_filter: &profile.pre_filter,
                     filter: &filters,
                     skipped,
                     nominated: &noms.ge,
+                    local: &profile.local,
+                    other: &other_filters,
                 };
                 pf.post_filter(&pcx, pod, diagnosis, &mut handle, rng)
             }

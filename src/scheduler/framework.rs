@@ -536,6 +536,15 @@ pub trait Plugin {
     fn fatal_error(&self) -> Option<String> {
         None
     }
+    /// Whether the plugin's Filter verdict and raw Score for a node are functions of the pod's
+    /// spec, the plugin's arguments, that node's [`NodeInfo`], and the images and number of
+    /// all nodes in the cache, and nothing else (not the pod's metadata, other pods, the
+    /// queue, volumes or random draws), with PreFilter and PreScore state derived from the
+    /// same. The scheduler then shares the plugin's per-node results between cycles of pods
+    /// with equal specs while the node's view does not change (`scheduler::memo`).
+    fn node_local(&self) -> bool {
+        false
+    }
 }
 
 /// `helper.DefaultNormalizeScore`: scale to 0..=max by the maximum (which starts at 0, so

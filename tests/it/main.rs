@@ -14,6 +14,7 @@ mod gpu;
 mod hpa;
 mod jobs;
 mod load;
+mod memo;
 mod namespaces;
 mod node_faults;
 mod node_order;

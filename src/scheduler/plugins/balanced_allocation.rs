@@ -23,6 +23,9 @@ impl Plugin for BalancedAllocation {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_pre_score(&mut self) -> Option<&mut dyn PreScore> {
         Some(self)
     }

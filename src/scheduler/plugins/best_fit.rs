@@ -42,6 +42,9 @@ impl Plugin for BestFit {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_score(&self) -> Option<&dyn Score> {
         Some(self)
     }

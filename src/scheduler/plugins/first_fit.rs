@@ -21,6 +21,9 @@ impl Plugin for FirstFit {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_score(&self) -> Option<&dyn Score> {
         Some(self)
     }

@@ -51,6 +51,9 @@ impl Plugin for GpuPacking {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_score(&self) -> Option<&dyn Score> {
         Some(self)
     }

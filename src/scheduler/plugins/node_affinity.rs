@@ -23,6 +23,9 @@ impl Plugin for NodeAffinity {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilter> {
         Some(self)
     }

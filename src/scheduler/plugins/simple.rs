@@ -21,6 +21,9 @@ impl Plugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_filter(&self) -> Option<&dyn Filter> {
         Some(self)
     }
@@ -41,6 +44,9 @@ pub struct NodeName;
 impl Plugin for NodeName {
     fn name(&self) -> &'static str {
         "NodeName"
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn as_filter(&self) -> Option<&dyn Filter> {
         Some(self)
@@ -64,6 +70,9 @@ pub struct VolumeNoOp(pub &'static str);
 impl Plugin for VolumeNoOp {
     fn name(&self) -> &'static str {
         self.0
+    }
+    fn node_local(&self) -> bool {
+        true
     }
     fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilter> {
         Some(self)

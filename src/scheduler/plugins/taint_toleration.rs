@@ -20,6 +20,9 @@ impl Plugin for TaintToleration {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn as_filter(&self) -> Option<&dyn Filter> {
         Some(self)
     }

@@ -1,0 +1,312 @@
+//! Verdicts and raw scores of the node-local plugins, shared by the scheduling cycles of pods
+//! with equal specs while a node's view does not change.
+//!
+//! A plugin is *node-local* ([`Plugin::node_local`](super::framework::Plugin::node_local)) when
+//! its Filter verdict and its raw Score for a node are functions of the pod's spec, the
+//! plugin's arguments, that node's view, and the images and number of the nodes in the cache
+//! (ImageLocality). The default profile's node filters and resource scores are: between two
+//! changes of a node's view, every pod of one Deployment gets the same verdict and the same
+//! raw scores there. The scheduler keeps a *generation* per node view, renewed whenever the
+//! view changes (a pod placed, released or updated on it, the node refreshed), and clears the
+//! memo whenever the node set or a node's images change. An entry is read only when it was
+//! written for the same spec at the node's current generation, so a cycle sees exactly what
+//! running the plugins would give; debug builds run them anyway and compare.
+//!
+//! Only the per-node work is shared. Every cycle still runs PreFilter and PreScore, the
+//! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
+//! so attempts, messages, traces and the seeded streams are those of the cycle without memo.
+
+use std::sync::Arc;
+
+use crate::api::pod::PodSpec;
+use crate::scheduler::framework::Status;
+
+/// Specs remembered at once (least recently used first out): as many as keep
+/// `ENTRY_BUDGET` node entries (56 bytes each with four scorers: at most 14 MB), within these
+/// bounds. A workload cycling through a few dozen pod shapes keeps all of them on a cluster of
+/// up to ~4,000 nodes.
+const MIN_SLOTS: usize = 4;
+const MAX_SLOTS: usize = 64;
+const ENTRY_BUDGET: usize = 1 << 18;
+
+fn slots_for(nodes: usize) -> usize {
+    (ENTRY_BUDGET / nodes.max(1)).clamp(MIN_SLOTS, MAX_SLOTS)
+}
+
+/// The spec's hash, to find its slot without comparing whole specs.
+fn spec_hash(spec: &PodSpec) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same spec hashes the same in every run (the hash only picks a slot).
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    spec.hash(&mut h);
+    h.finish()
+}
+
+/// The memo of one profile.
+#[derive(Default)]
+pub struct VerdictMemo {
+    slots: Vec<Slot>,
+    /// Stamps tell a slot's entries from those an earlier spec left in a reused slot; the
+    /// first is 1.
+    next_stamp: u32,
+    clock: u64,
+    /// Overrides [`slots_for`] when set (tests).
+    max_slots: Option<usize>,
+}
+
+struct Slot {
+    spec: Arc<PodSpec>,
+    hash: u64,
+    stamp: u32,
+    last_used: u64,
+    /// The node-local Filter plugins (profile plugin indices, in order) the verdicts are of.
+    filters: Vec<usize>,
+    /// The node-local Score plugins the raw scores are of, in order (`scores` holds
+    /// `scorers.len()` per node).
+    scorers: Vec<usize>,
+    entries: Vec<Entry>,
+    /// Grown, never cleared: a node's row counts only while its entry says `scored`.
+    scores: Vec<i64>,
+    /// Some entry of the current stamp has `scored` set.
+    any_scored: bool,
+}
+
+/// A node's entry: meaningful only while `stamp` is its slot's and `generation` the node's
+/// (a new entry has stamp 0, which no slot has). 24 bytes.
+#[derive(Default)]
+struct Entry {
+    generation: u64,
+    /// The node-local filters' combined verdict: `None` when all pass, else the first of
+    /// them (in profile order) that did not succeed, by plugin index, with its status.
+    fail: Option<Box<(usize, Status)>>,
+    stamp: u32,
+    /// `scores` holds this node's raw scores.
+    scored: bool,
+}
+
+/// What a cycle knows of a node's memo entry.
+pub enum Known<'a> {
+    /// Nothing: run the node-local filters and [`SlotHandle::record`] their verdict.
+    Unknown,
+    /// Every node-local filter passes.
+    Pass,
+    /// The first node-local filter (profile plugin index) that does not succeed, and its status.
+    Fail(usize, &'a Status),
+}
+
+impl VerdictMemo {
+    /// Forgets everything (the node set or some node's images changed).
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    /// The slot of `spec` for a cycle whose active node-local filters are `filters`, created
+    /// (replacing the least recently used) when there is none. `nodes`: the cache's size.
+    pub fn slot(&mut self, spec: &Arc<PodSpec>, filters: &[usize], nodes: usize) -> SlotHandle<'_> {
+        self.clock += 1;
+        let found = self.slots.iter().position(|s| Arc::ptr_eq(&s.spec, spec));
+        let hash = if found.is_some() { 0 } else { spec_hash(spec) };
+        let found = found.or_else(|| self.slots.iter().position(|s| s.hash == hash && *s.spec == **spec));
+        let i = match found {
+            Some(i) => i,
+            None if self.slots.len() < self.max_slots.unwrap_or_else(|| slots_for(nodes)) => {
+                self.slots.push(Slot {
+                    spec: spec.clone(),
+                    hash,
+                    stamp: 0,
+                    last_used: 0,
+                    filters: Vec::new(),
+                    scorers: Vec::new(),
+                    entries: Vec::new(),
+                    scores: Vec::new(),
+                    any_scored: false,
+                });
+                self.renew(self.slots.len() - 1, spec, filters);
+                self.slots.len() - 1
+            }
+            None => {
+                let oldest = (0..self.slots.len()).min_by_key(|&i| self.slots[i].last_used).unwrap_or(0);
+                self.renew(oldest, spec, filters);
+                self.slots[oldest].hash = hash;
+                oldest
+            }
+        };
+        if self.slots[i].filters != filters {
+            // Not seen for one spec with the built-in plugins; kept exact for any plugin set.
+            let hash = self.slots[i].hash;
+            self.renew(i, spec, filters);
+            self.slots[i].hash = hash;
+        }
+        let slot = &mut self.slots[i];
+        slot.last_used = self.clock;
+        if slot.entries.len() < nodes {
+            slot.entries.resize_with(nodes, Entry::default);
+        }
+        SlotHandle { slot }
+    }
+
+    /// Points slot `i` at `spec` with a fresh stamp: its old entries no longer count.
+    fn renew(&mut self, i: usize, spec: &Arc<PodSpec>, filters: &[usize]) {
+        self.next_stamp = self.next_stamp.wrapping_add(1);
+        if self.next_stamp == 0 {
+            // After 2³² renewals a stamp could come back: start over instead (0 is no slot's).
+            self.next_stamp = 1;
+            for s in &mut self.slots {
+                s.entries.clear();
+            }
+        }
+        let slot = &mut self.slots[i];
+        slot.spec = spec.clone();
+        slot.stamp = self.next_stamp;
+        slot.filters = filters.to_vec();
+        slot.scorers.clear();
+        slot.any_scored = false;
+    }
+}
+
+/// One cycle's access to its spec's slot.
+pub struct SlotHandle<'a> {
+    slot: &'a mut Slot,
+}
+
+impl SlotHandle<'_> {
+    fn current(&self, node: usize, generation: u64) -> Option<&Entry> {
+        self.slot.entries.get(node).filter(|e| e.stamp == self.slot.stamp && e.generation == generation)
+    }
+
+    /// The node-local filters' verdict on `node` at `generation`, if known.
+    pub fn verdict(&self, node: usize, generation: u64) -> Known<'_> {
+        match self.current(node, generation).map(|e| e.fail.as_deref()) {
+            None => Known::Unknown,
+            Some(None) => Known::Pass,
+            Some(Some((plugin, status))) => Known::Fail(*plugin, status),
+        }
+    }
+
+    /// Records the node-local filters' verdict on `node` at `generation` (`None`: all pass).
+    pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Status)>) {
+        let stamp = self.slot.stamp;
+        let Some(e) = self.slot.entries.get_mut(node) else { return };
+        *e = Entry { generation, fail: fail.map(Box::new), stamp, scored: false };
+    }
+
+    /// Prepares the raw scores of the node-local `scorers` (in order): forgets the recorded
+    /// ones if they were of other scorers.
+    pub fn set_scorers(&mut self, scorers: &[usize]) {
+        if self.slot.scorers != scorers {
+            self.slot.scorers = scorers.to_vec();
+            if std::mem::take(&mut self.slot.any_scored) {
+                for e in &mut self.slot.entries {
+                    e.scored = false;
+                }
+            }
+        }
+        let want = self.slot.entries.len() * scorers.len();
+        if self.slot.scores.len() < want {
+            self.slot.scores.resize(want, 0);
+        }
+    }
+
+    /// The recorded raw scores of `node` at `generation` (one per scorer of
+    /// [`set_scorers`](Self::set_scorers)), if any.
+    pub fn scores(&self, node: usize, generation: u64) -> Option<&[i64]> {
+        let k = self.slot.scorers.len();
+        self.current(node, generation).filter(|e| e.scored).map(|_| &self.slot.scores[node * k..(node + 1) * k])
+    }
+
+    /// Whether `node`'s entry is at `generation` (its verdict was recorded this cycle or
+    /// before), so that its scores may be recorded.
+    pub fn is_current(&self, node: usize, generation: u64) -> bool {
+        self.current(node, generation).is_some()
+    }
+
+    /// Records the raw scores of `node` (one per scorer of [`set_scorers`](Self::set_scorers)),
+    /// for its current entry (see [`is_current`](Self::is_current)).
+    pub fn record_scores(&mut self, node: usize, scores: &[i64]) {
+        let k = self.slot.scorers.len();
+        debug_assert_eq!(scores.len(), k);
+        self.slot.scores[node * k..(node + 1) * k].copy_from_slice(scores);
+        if let Some(e) = self.slot.entries.get_mut(node) {
+            e.scored = true;
+            self.slot.any_scored = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(image: &str) -> Arc<PodSpec> {
+        let mut spec = PodSpec::default();
+        spec.containers.push(crate::api::pod::Container { image: image.into(), ..Default::default() });
+        Arc::new(spec)
+    }
+
+    #[test]
+    fn an_entry_counts_only_for_its_spec_and_generation() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        let mut slot = memo.slot(&a, &[0, 1], 3);
+        assert!(matches!(slot.verdict(1, 7), Known::Unknown));
+        slot.record(1, 7, Some((1, Status::unschedulable("no"))));
+        slot.record(2, 7, None);
+        assert!(matches!(slot.verdict(1, 7), Known::Fail(1, s) if s.reasons[0] == "no"));
+        assert!(matches!(slot.verdict(2, 7), Known::Pass));
+        // The node's view changed: a new generation.
+        assert!(matches!(slot.verdict(2, 8), Known::Unknown));
+        // An equal spec in another Arc shares the slot; a different one does not.
+        let same = spec("a");
+        assert!(matches!(memo.slot(&same, &[0, 1], 3).verdict(2, 7), Known::Pass));
+        assert!(matches!(memo.slot(&spec("b"), &[0, 1], 3).verdict(2, 7), Known::Unknown));
+        // Other active filters for the same spec: nothing is known.
+        assert!(matches!(memo.slot(&a, &[0], 3).verdict(2, 7), Known::Unknown));
+    }
+
+    #[test]
+    fn scores_are_known_once_marked_and_until_the_generation_moves() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        let mut slot = memo.slot(&a, &[0], 2);
+        slot.record(0, 3, None);
+        slot.set_scorers(&[4, 5]);
+        assert!(slot.is_current(0, 3));
+        assert!(!slot.is_current(1, 3));
+        assert_eq!(slot.scores(0, 3), None, "not recorded yet");
+        slot.record_scores(0, &[40, 50]);
+        assert_eq!(slot.scores(0, 3), Some(&[40, 50][..]));
+        assert_eq!(slot.scores(0, 4), None);
+        // Other scorers: the recorded scores are dropped.
+        slot.set_scorers(&[4]);
+        assert_eq!(slot.scores(0, 3), None);
+    }
+
+    #[test]
+    fn the_least_recently_used_spec_leaves_first() {
+        const SLOTS: usize = 3;
+        let mut memo = VerdictMemo { max_slots: Some(SLOTS), ..VerdictMemo::default() };
+        let specs: Vec<_> = (0..=SLOTS).map(|i| spec(&i.to_string())).collect();
+        for s in &specs[..SLOTS] {
+            memo.slot(s, &[], 1).record(0, 1, None);
+        }
+        // Touch the first again: the second is now the oldest, and the new spec replaces it.
+        assert!(matches!(memo.slot(&specs[0], &[], 1).verdict(0, 1), Known::Pass));
+        memo.slot(&specs[SLOTS], &[], 1);
+        assert!(matches!(memo.slot(&specs[0], &[], 1).verdict(0, 1), Known::Pass));
+        assert!(matches!(memo.slot(&specs[1], &[], 1).verdict(0, 1), Known::Unknown));
+        memo.clear();
+        assert!(matches!(memo.slot(&specs[0], &[], 1).verdict(0, 1), Known::Unknown));
+    }
+
+    #[test]
+    fn an_entry_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+    }
+
+    #[test]
+    fn slots_shrink_with_the_cluster() {
+        assert_eq!(slots_for(100), MAX_SLOTS);
+        assert_eq!(slots_for(10_000), ENTRY_BUDGET / 10_000);
+        assert_eq!(slots_for(1_000_000), MIN_SLOTS);
+    }
+}

@@ -1,0 +1,293 @@
+//! The scheduler's memo of node-local verdicts and raw scores (`scheduler::memo`): a node-local
+//! plugin is asked once per node view for pods with equal specs, again when the view changes,
+//! the spec differs, or the node set changes; a plugin that is not node-local is asked every
+//! time. Debug builds also compare every memo read with the plugins' answers in every other
+//! test; here the comparison is off so that the questions can be counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kubesim::api::meta::ObjectMeta;
+use kubesim::api::pod::{Container, Pod, PodSpec, PodStatus};
+use kubesim::api::resources::ResourceName;
+use kubesim::journal::Journal;
+use kubesim::kernel::{SimTime, Streams};
+use kubesim::manifest::{NodeFields, build_node};
+use kubesim::scenario::{NoFiles, Scenario};
+use kubesim::scheduler::custom::PluginRegistry;
+use kubesim::scheduler::framework::{Filter, NodeInfo, Plugin, Score, Status};
+use kubesim::scheduler::registry::Points;
+use kubesim::scheduler::{Outcome, Scheduler};
+use kubesim::store::{NodeId, Store};
+
+#[derive(Default)]
+struct Counts {
+    local_filter: AtomicUsize,
+    local_score: AtomicUsize,
+    other_filter: AtomicUsize,
+}
+
+impl Counts {
+    fn take(&self) -> [usize; 3] {
+        [&self.local_filter, &self.local_score, &self.other_filter].map(|c| c.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// Rejects nodes labelled `full=yes`; node-local.
+struct LocalFilter(Arc<Counts>);
+/// Scores 10 per pod on the node; node-local.
+struct LocalScore(Arc<Counts>);
+/// Passes every node; not node-local.
+struct OtherFilter(Arc<Counts>);
+
+impl Plugin for LocalFilter {
+    fn name(&self) -> &'static str {
+        "LocalFilter"
+    }
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+    fn node_local(&self) -> bool {
+        true
+    }
+}
+
+impl Filter for LocalFilter {
+    fn filter(&self, _pod: &Pod, node: &NodeInfo) -> Status {
+        self.0.local_filter.fetch_add(1, Ordering::Relaxed);
+        if node.labels.get("full").map(String::as_str) == Some("yes") {
+            Status::unschedulable("node is full")
+        } else {
+            Status::success()
+        }
+    }
+}
+
+impl Plugin for LocalScore {
+    fn name(&self) -> &'static str {
+        "LocalScore"
+    }
+    fn as_score(&self) -> Option<&dyn Score> {
+        Some(self)
+    }
+    fn node_local(&self) -> bool {
+        true
+    }
+}
+
+impl Score for LocalScore {
+    fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
+        self.0.local_score.fetch_add(1, Ordering::Relaxed);
+        Ok((i64::from(node.pod_count) * 10).min(100))
+    }
+}
+
+impl Plugin for OtherFilter {
+    fn name(&self) -> &'static str {
+        "OtherFilter"
+    }
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for OtherFilter {
+    fn filter(&self, _pod: &Pod, _node: &NodeInfo) -> Status {
+        self.0.other_filter.fetch_add(1, Ordering::Relaxed);
+        Status::success()
+    }
+}
+
+struct Cluster {
+    store: Store,
+    scheduler: Scheduler,
+    counts: Arc<Counts>,
+    pods: usize,
+}
+
+const PROFILE: &str = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: memo}
+spec:
+  until: 1m
+  cluster:
+    nodes: [{name: unused, allocatable: {cpu: "1", memory: 1Gi}}]
+  scheduler:
+    profiles:
+      - schedulerName: default-scheduler
+        plugins:
+          multiPoint:
+            enabled: [{name: LocalFilter}, {name: OtherFilter}, {name: LocalScore}]
+"#;
+
+impl Cluster {
+    /// Nodes `n0..n{nodes}`, the first labelled `full=yes`; the default profile plus the
+    /// three counting plugins.
+    fn new(nodes: usize) -> Cluster {
+        let counts = Arc::new(Counts::default());
+        let mut registry = PluginRegistry::new();
+        let c = counts.clone();
+        registry.register("LocalFilter", Points::FILTER, move |_| Ok(Box::new(LocalFilter(c.clone())) as _)).unwrap();
+        let c = counts.clone();
+        registry.register("LocalScore", Points::SCORE, move |_| Ok(Box::new(LocalScore(c.clone())) as _)).unwrap();
+        let c = counts.clone();
+        registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
+        Cluster::with_registry(&registry, counts, nodes)
+    }
+
+    fn with_registry(registry: &PluginRegistry, counts: Arc<Counts>, nodes: usize) -> Cluster {
+        let scenario = Scenario::parse_with(PROFILE, "memo.yaml", &NoFiles, registry).unwrap_or_else(|e| panic!("{e}"));
+        let mut scheduler = Scheduler::with_registry(
+            &scenario.scheduler,
+            registry,
+            Streams::new(1).stream("scheduler.tiebreak"),
+            false,
+        );
+        scheduler.set_memo_check(false);
+        let mut store = Store::new(Journal::new(false));
+        store.create_namespace(SimTime::ZERO, "default");
+        let mut cluster = Cluster { store, scheduler, counts, pods: 0 };
+        for i in 0..nodes {
+            cluster.add_node(&format!("n{i}"), i == 0);
+        }
+        cluster.counts.take();
+        cluster
+    }
+
+    fn deliver(&mut self) {
+        let mut changes = Vec::new();
+        self.store.drain_changes(&mut changes);
+        for c in changes {
+            self.scheduler.on_change(&self.store, c, SimTime::ZERO);
+        }
+    }
+
+    fn add_node(&mut self, name: &str, full: bool) {
+        let mut fields = NodeFields::default();
+        fields.allocatable.insert(ResourceName::Cpu, "8".parse().unwrap());
+        fields.allocatable.insert(ResourceName::Memory, "16Gi".parse().unwrap());
+        fields.allocatable.insert(ResourceName::Pods, "110".parse().unwrap());
+        fields.capacity = fields.allocatable.clone();
+        let mut meta = ObjectMeta { name: name.into(), ..ObjectMeta::default() };
+        if full {
+            meta.labels.insert("full".into(), "yes".into());
+        }
+        self.store.add_node(SimTime::ZERO, build_node(meta, fields));
+        self.deliver();
+    }
+
+    /// Creates a pod of `spec` and schedules it; returns its node.
+    fn schedule(&mut self, spec: &Arc<PodSpec>) -> NodeId {
+        self.pods += 1;
+        let meta = ObjectMeta { name: format!("p{}", self.pods), namespace: "default".into(), ..ObjectMeta::default() };
+        self.store.create_pod(
+            SimTime::ZERO,
+            Pod { meta, spec: spec.clone(), sim: Arc::default(), status: PodStatus::default() },
+            None,
+        );
+        self.deliver();
+        let (_, outcome) = self.scheduler.schedule_one(&mut self.store, SimTime::ZERO).expect("a pod is queued");
+        self.deliver();
+        match outcome {
+            Outcome::Bound(node) => node,
+            other => panic!("not bound: {other:?}"),
+        }
+    }
+}
+
+fn spec(cpu: &str) -> Arc<PodSpec> {
+    let mut c = Container { name: "c".into(), image: "pause".into(), ..Container::default() };
+    c.requests.insert(ResourceName::Cpu, cpu.parse().unwrap());
+    let mut spec = PodSpec { containers: vec![c], scheduler_name: "default-scheduler".into(), ..PodSpec::default() };
+    spec.finalize();
+    Arc::new(spec)
+}
+
+#[test]
+fn node_local_results_are_shared_until_the_node_view_changes() {
+    let mut cluster = Cluster::new(4);
+    let small = spec("100m");
+    // First pod: every node asked; n0 is rejected by LocalFilter, so three are scored, and
+    // OtherFilter (after LocalFilter in the profile) is not asked about n0.
+    let first = cluster.schedule(&small);
+    assert_eq!(cluster.counts.take(), [4, 3, 3]);
+    // Same spec: only the node that got the pod is asked again (its view changed); the
+    // plugin that is not node-local is asked wherever it was before, the memo's rejection of
+    // n0 still coming first.
+    let second = cluster.schedule(&small);
+    assert_eq!(cluster.counts.take(), [1, 1, 3]);
+    // An equal spec in another allocation shares the results.
+    cluster.schedule(&spec("100m"));
+    assert_eq!(cluster.counts.take(), [1, 1, 3]);
+    // Another spec: everything is asked.
+    cluster.schedule(&spec("200m"));
+    assert_eq!(cluster.counts.take(), [4, 3, 3]);
+    // LocalScore prefers fuller nodes: the pods pile up where the first went.
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_node_set_change_forgets_everything() {
+    let mut cluster = Cluster::new(3);
+    let small = spec("100m");
+    cluster.schedule(&small);
+    cluster.counts.take();
+    cluster.add_node("n3", false);
+    cluster.schedule(&small);
+    assert_eq!(cluster.counts.take(), [4, 3, 3], "all four nodes asked after a node was added");
+    cluster.schedule(&small);
+    assert_eq!(cluster.counts.take(), [1, 1, 3]);
+}
+
+#[test]
+fn memo_reads_match_the_plugins() {
+    // With the check on (as in debug builds), a run of many pods over changing views passes:
+    // every verdict and raw score read from the memo equals the plugins' own answer.
+    let mut cluster = Cluster::new(5);
+    cluster.scheduler.set_memo_check(true);
+    let shapes = [spec("100m"), spec("1"), spec("100m"), spec("3")];
+    for i in 0..20 {
+        cluster.schedule(&shapes[i % shapes.len()]);
+    }
+    assert_eq!(cluster.scheduler.stats.bound, 20);
+}
+
+/// A plugin that claims to be node-local but is not (its verdict flips with every call): the
+/// check catches the memo's stale answer.
+#[test]
+#[should_panic(expected = "memo verdict of n0 differs")]
+fn the_check_catches_a_plugin_that_is_not_node_local() {
+    struct Flipping(AtomicUsize);
+    impl Plugin for Flipping {
+        fn name(&self) -> &'static str {
+            "LocalFilter"
+        }
+        fn as_filter(&self) -> Option<&dyn Filter> {
+            Some(self)
+        }
+        fn node_local(&self) -> bool {
+            true
+        }
+    }
+    impl Filter for Flipping {
+        fn filter(&self, _pod: &Pod, _node: &NodeInfo) -> Status {
+            if self.0.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
+                Status::success()
+            } else {
+                Status::unschedulable("flip")
+            }
+        }
+    }
+    let mut registry = PluginRegistry::new();
+    registry.register("LocalFilter", Points::FILTER, |_| Ok(Box::new(Flipping(AtomicUsize::new(0))) as _)).unwrap();
+    let c = Arc::new(Counts::default());
+    registry.register("LocalScore", Points::SCORE, move |_| Ok(Box::new(LocalScore(c.clone())) as _)).unwrap();
+    let c = Arc::new(Counts::default());
+    registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
+    let mut cluster = Cluster::with_registry(&registry, Arc::new(Counts::default()), 3);
+    cluster.scheduler.set_memo_check(true);
+    let small = spec("100m");
+    for _ in 0..3 {
+        cluster.schedule(&small);
+    }
+}
