@@ -1011,8 +1011,10 @@ fn schedule_pod(
 
     // 3. Filter, in rotation order from nextStartNodeIndex. The node-local filters' verdict
     //    comes from the memo when this spec met the node's current view before.
-    let mut slot =
-        (generations.len() >= cache.len()).then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
+    let mut slot = (generations.len() >= cache.len() && profile.memo.in_use())
+        .then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
+    // Verdicts read from the memo, and known there, for its gate.
+    let (mut reads, mut known_verdicts) = (0u64, 0u64);
     let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
     {
         let mut handle = CycleHandle {
@@ -1024,11 +1026,14 @@ fn schedule_pod(
             local: &profile.local,
             other: &other_filters,
         };
-        for k in 0..n {
+        // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
+        let mut at = *next_start_index % n;
+        for _ in 0..n {
             if feasible.len() >= num_to_find {
                 break;
             }
-            let id = order[(*next_start_index + k) % n];
+            let id = order[at];
+            at = if at + 1 == n { 0 } else { at + 1 };
             let info = &cache[id.index()];
             if let Some(allowed) = &allowed
                 && !allowed.contains(&info.name)
@@ -1036,10 +1041,28 @@ fn schedule_pod(
                 // Nodes outside the PreFilterResult are not examined at all.
                 continue;
             }
+            // The common case: the memo says every node-local filter passes and there is no
+            // other filter to run.
+            if other_filters.is_empty()
+                && !memo_cx.check
+                && let Some(slot) = slot.as_ref()
+                && !handle.nominated.contains_key(&id)
+                && matches!(slot.verdict(id.index(), generations[id.index()]), memo::Known::Pass)
+            {
+                (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
+                feasible.push(id);
+                if let Some(t) = trace.as_mut() {
+                    t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+                }
+                continue;
+            }
             let status = match slot.as_mut() {
                 Some(slot) if !handle.nominated.contains_key(&id) => {
                     let g = generations[id.index()];
-                    let status = match slot.verdict(id.index(), g) {
+                    let verdict = slot.verdict(id.index(), g);
+                    reads += 1;
+                    known_verdicts += u64::from(!matches!(verdict, memo::Known::Unknown));
+                    let status = match verdict {
                         memo::Known::Pass => handle.run_other_filters(pod, info, None),
                         memo::Known::Fail(i, local) => handle.run_other_filters(pod, info, Some((i, local))),
                         memo::Known::Unknown => {
@@ -1073,6 +1096,9 @@ fn schedule_pod(
         }
     }
     *next_start_index = (*next_start_index + feasible.len() + diagnosis.statuses.len()) % n;
+    if let Some(slot) = slot.as_mut() {
+        slot.note(reads, known_verdicts);
+    }
 
     if feasible.is_empty() {
         // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then

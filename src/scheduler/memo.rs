@@ -12,6 +12,11 @@
 //! written for the same spec at the node's current generation, so a cycle sees exactly what
 //! running the plugins would give; debug builds run them anyway and compare.
 //!
+//! Recording costs more than it saves when a spec rarely meets a node view twice (hundreds
+//! of Deployments on a full cluster, where consecutive cycles examine disjoint windows of the
+//! node rotation): a gate then uses the memo in one cycle out of eight only, until the
+//! verdicts known there show it pays again.
+//!
 //! Only the per-node work is shared. Every cycle still runs PreFilter and PreScore, the
 //! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
 //! so attempts, messages, traces and the seeded streams are those of the cycle without memo.
@@ -52,6 +57,28 @@ pub struct VerdictMemo {
     clock: u64,
     /// Overrides [`slots_for`] when set (tests).
     max_slots: Option<usize>,
+    gate: Gate,
+}
+
+/// Cycles over which the hit rate is judged.
+const WINDOW: u32 = 64;
+/// While probing, one cycle in `PROBE_EVERY` uses the memo.
+const PROBE_EVERY: u64 = 8;
+
+/// Whether the memo pays: a miss costs more than asking the plugins (the entry is written),
+/// a hit much less. When fewer than a quarter of the verdicts read over `WINDOW` memo cycles
+/// were known (many specs, each met once per lap of the node rotation, as in a day of a
+/// thousand Deployments on a full cluster), only one cycle in `PROBE_EVERY` uses the memo,
+/// until the rate measured in those is good again. Only speed depends on it.
+#[derive(Default)]
+struct Gate {
+    /// Memo cycles, reads and known verdicts in the current window.
+    cycles: u32,
+    reads: u64,
+    known: u64,
+    probing: bool,
+    /// Every cycle asked, for picking the probe cycles.
+    asked: u64,
 }
 
 struct Slot {
@@ -100,6 +127,12 @@ impl VerdictMemo {
         self.slots.clear();
     }
 
+    /// Whether this cycle uses the memo (see [`Gate`]); asked once per cycle.
+    pub fn in_use(&mut self) -> bool {
+        self.gate.asked += 1;
+        !self.gate.probing || self.gate.asked.is_multiple_of(PROBE_EVERY)
+    }
+
     /// The slot of `spec` for a cycle whose active node-local filters are `filters`, created
     /// (replacing the least recently used) when there is none. `nodes`: the cache's size.
     pub fn slot(&mut self, spec: &Arc<PodSpec>, filters: &[usize], nodes: usize) -> SlotHandle<'_> {
@@ -142,7 +175,7 @@ impl VerdictMemo {
         if slot.entries.len() < nodes {
             slot.entries.resize_with(nodes, Entry::default);
         }
-        SlotHandle { slot }
+        SlotHandle { slot, gate: &mut self.gate }
     }
 
     /// Points slot `i` at `spec` with a fresh stamp: its old entries no longer count.
@@ -167,9 +200,22 @@ impl VerdictMemo {
 /// One cycle's access to its spec's slot.
 pub struct SlotHandle<'a> {
     slot: &'a mut Slot,
+    gate: &'a mut Gate,
 }
 
 impl SlotHandle<'_> {
+    /// Reports how many node verdicts this cycle read and how many were known.
+    pub fn note(&mut self, reads: u64, known: u64) {
+        let g = &mut *self.gate;
+        g.cycles += 1;
+        g.reads += reads;
+        g.known += known;
+        if g.cycles == WINDOW {
+            g.probing = g.known * 4 < g.reads;
+            (g.cycles, g.reads, g.known) = (0, 0, 0);
+        }
+    }
+
     fn current(&self, node: usize, generation: u64) -> Option<&Entry> {
         self.slot.entries.get(node).filter(|e| e.stamp == self.slot.stamp && e.generation == generation)
     }
@@ -296,6 +342,24 @@ mod tests {
         assert!(matches!(memo.slot(&specs[1], &[], 1).verdict(0, 1), Known::Unknown));
         memo.clear();
         assert!(matches!(memo.slot(&specs[0], &[], 1).verdict(0, 1), Known::Unknown));
+    }
+
+    #[test]
+    fn a_memo_that_rarely_knows_is_only_probed() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        assert!((0..100).all(|_| memo.in_use()));
+        // A window of cycles that knew 1 verdict in 5: probing.
+        for _ in 0..WINDOW {
+            memo.slot(&a, &[], 1).note(5, 1);
+        }
+        let used = (0..PROBE_EVERY * 10).filter(|_| memo.in_use()).count();
+        assert_eq!(used, 10);
+        // The probes find 1 in 4 known: in use again.
+        for _ in 0..WINDOW {
+            memo.slot(&a, &[], 1).note(4, 1);
+        }
+        assert!((0..100).all(|_| memo.in_use()));
     }
 
     #[test]
