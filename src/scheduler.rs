@@ -1004,7 +1004,7 @@ fn schedule_pod(
             // An error here is logged by kube-scheduler and the full pass goes on.
             Code::Error => {}
             _ => {
-                diagnosis.statuses.insert(nominated, status);
+                diagnosis.insert(nominated, status);
             }
         }
     }
@@ -1092,10 +1092,11 @@ fn schedule_pod(
             if let Some(t) = trace.as_mut() {
                 t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
             }
-            diagnosis.statuses.insert(id, status);
+            diagnosis.insert(id, status);
         }
     }
-    *next_start_index = (*next_start_index + feasible.len() + diagnosis.statuses.len()) % n;
+    diagnosis.finish();
+    *next_start_index = (*next_start_index + feasible.len() + diagnosis.len()) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
@@ -1105,7 +1106,7 @@ fn schedule_pod(
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
         // `UnschedulablePlugins`: the plugins that rejected some node, for the queueing hints.
-        for status in diagnosis.statuses.values().chain(std::iter::once(&diagnosis.absent)) {
+        for status in diagnosis.values().chain(std::iter::once(&diagnosis.absent)) {
             if !status.plugin.is_empty() && !rejectors.contains(&status.plugin) {
                 rejectors.push(status.plugin);
             }

@@ -418,27 +418,77 @@ pub trait PreFilterExtensions {
 
 /// The filter statuses of a failed cycle (`NodeToStatus`): per examined node, and one status
 /// for every node not listed (UnschedulableAndUnresolvable unless PreFilter rejected all).
+///
+/// Filled with [`insert`](Self::insert) in any node order, then [`finish`](Self::finish)ed
+/// once before it is read: a cycle that rejects thousands of nodes pushes them onto a vector
+/// and sorts it once, instead of keeping a search tree as it goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeToStatus {
-    pub statuses: std::collections::BTreeMap<NodeId, Status>,
+    /// By node id once finished, one per node (the last inserted).
+    statuses: Vec<(NodeId, Status)>,
+    sorted: bool,
     pub absent: Status,
 }
 
 impl NodeToStatus {
     /// No node examined; absent nodes get `absent`.
     pub fn new(absent: Status) -> NodeToStatus {
-        NodeToStatus { statuses: std::collections::BTreeMap::new(), absent }
+        NodeToStatus { statuses: Vec::new(), sorted: true, absent }
+    }
+
+    /// Records `node`'s status, replacing an earlier one of the node (after [`finish`](Self::finish)).
+    pub fn insert(&mut self, node: NodeId, status: Status) {
+        self.sorted &= self.statuses.last().is_none_or(|(last, _)| *last < node);
+        self.statuses.push((node, status));
+    }
+
+    /// Sorts the statuses by node, keeping the last one inserted for each node.
+    pub fn finish(&mut self) {
+        if self.sorted {
+            return;
+        }
+        // Stable: equal nodes stay in insertion order, and the last of each run is kept.
+        self.statuses.sort_by_key(|(node, _)| *node);
+        let mut kept: Vec<(NodeId, Status)> = Vec::with_capacity(self.statuses.len());
+        for (node, status) in self.statuses.drain(..) {
+            match kept.last_mut() {
+                Some(last) if last.0 == node => last.1 = status,
+                _ => kept.push((node, status)),
+            }
+        }
+        self.statuses = kept;
+        self.sorted = true;
     }
 
     pub fn get(&self, node: NodeId) -> &Status {
-        self.statuses.get(&node).unwrap_or(&self.absent)
+        debug_assert!(self.sorted, "NodeToStatus read before finish()");
+        match self.statuses.binary_search_by_key(&node, |(n, _)| *n) {
+            Ok(i) => &self.statuses[i].1,
+            Err(_) => &self.absent,
+        }
+    }
+
+    /// The number of nodes with a status of their own.
+    pub fn len(&self) -> usize {
+        debug_assert!(self.sorted, "NodeToStatus read before finish()");
+        self.statuses.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+    }
+
+    /// The statuses of the nodes that have one, by node.
+    pub fn values(&self) -> impl Iterator<Item = &Status> {
+        debug_assert!(self.sorted, "NodeToStatus read before finish()");
+        self.statuses.iter().map(|(_, s)| s)
     }
 
     /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons
     /// counted over every node (absent ones with the absent status) and sorted as strings.
     pub fn fit_error(&self, num_all_nodes: usize) -> String {
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for status in self.statuses.values() {
+        for status in self.values() {
             for r in &status.reasons {
                 *counts.entry(r.as_ref()).or_insert(0) += 1;
             }
@@ -643,6 +693,24 @@ mod tests {
         let mut s = vec![1, 3];
         default_normalize_score(100, false, &mut s);
         assert_eq!(s, [33, 100], "integer division truncates");
+    }
+
+    #[test]
+    fn node_statuses_keep_the_last_status_of_each_node_in_any_insertion_order() {
+        let mut d = NodeToStatus::new(Status::unresolvable("absent"));
+        d.insert(NodeId(5), Status::unschedulable("a"));
+        d.insert(NodeId(2), Status::unschedulable("b"));
+        d.insert(NodeId(5), Status::unresolvable("c"));
+        d.insert(NodeId(9), Status::unschedulable("a"));
+        d.finish();
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.get(NodeId(5)).reasons, ["c"]);
+        assert_eq!(d.get(NodeId(2)).reasons, ["b"]);
+        assert_eq!(d.get(NodeId(7)).reasons, ["absent"]);
+        let reasons: Vec<&str> = d.values().map(|s| s.reasons[0].as_ref()).collect();
+        assert_eq!(reasons, ["b", "c", "a"], "by node id");
+        // 3 examined, 2 absent: counted per reason and sorted as strings.
+        assert_eq!(d.fit_error(5), "0/5 nodes are available: 1 a, 1 b, 1 c, 2 absent.");
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl DefaultPreemption {
             let info = &cx.nodes[node.index()];
             // Most nodes of a failed cycle have nothing to preempt: no need to copy them.
             if info.lowest_priority >= pod.spec.priority {
-                statuses.statuses.insert(node, Status::unresolvable(NO_VICTIMS));
+                statuses.insert(node, Status::unresolvable(NO_VICTIMS));
                 continue;
             }
             match select_victims_on_node(cx, pod, info.clone(), handle) {
@@ -201,17 +201,18 @@ impl DefaultPreemption {
                 Ok(_) => {
                     let message = format!("expected at least one victim pod on node {:?}", cx.nodes[node.index()].name);
                     errors.push(message.clone());
-                    statuses.statuses.insert(node, Status::error(message));
+                    statuses.insert(node, Status::error(message));
                 }
                 Err(status) => {
                     if status.code == Code::Error {
                         errors.push(status.message());
                     }
-                    statuses.statuses.insert(node, status);
+                    statuses.insert(node, status);
                 }
             }
         }
         non_violating.extend(violating);
+        statuses.finish();
         (non_violating, statuses, errors)
     }
 }
@@ -446,7 +447,7 @@ mod tests {
         let order: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
         let mut statuses = NodeToStatus::new(Status::unresolvable("absent"));
         for n in nodes {
-            statuses.statuses.insert(n.id, Status::unschedulable("Insufficient cpu"));
+            statuses.insert(n.id, Status::unschedulable("Insufficient cpu"));
         }
         let cx = PostFilterContext {
             nodes,
@@ -497,9 +498,9 @@ mod tests {
         ];
         let order: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
         let mut statuses = NodeToStatus::new(Status::unresolvable("absent"));
-        statuses.statuses.insert(NodeId(0), Status::unschedulable("Insufficient cpu"));
-        statuses.statuses.insert(NodeId(1), Status::unresolvable("node(s) had untolerated taint"));
-        statuses.statuses.insert(NodeId(2), Status::unschedulable("Insufficient cpu"));
+        statuses.insert(NodeId(0), Status::unschedulable("Insufficient cpu"));
+        statuses.insert(NodeId(1), Status::unresolvable("node(s) had untolerated taint"));
+        statuses.insert(NodeId(2), Status::unschedulable("Insufficient cpu"));
         let cx = PostFilterContext {
             nodes: &nodes,
             order: &order,
