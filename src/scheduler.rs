@@ -25,6 +25,7 @@ pub mod queue;
 pub mod registry;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::api::pod::Pod;
 use crate::api::resources::Resources;
@@ -896,6 +897,21 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
     out
 }
 
+/// Why a node was rejected: a status of this cycle's, or the memo's (shared, not copied).
+enum Rejection {
+    Own(Status),
+    Shared(Arc<Status>),
+}
+
+impl Rejection {
+    fn status(&self) -> &Status {
+        match self {
+            Rejection::Own(s) => s,
+            Rejection::Shared(s) => s,
+        }
+    }
+}
+
 /// What a cycle needs to read the profile's memo: the node views' generations, and whether
 /// to check every read against the plugins.
 #[derive(Clone, Copy)]
@@ -1056,43 +1072,65 @@ fn schedule_pod(
                 }
                 continue;
             }
-            let status = match slot.as_mut() {
+            // `Err`: the node's status, shared with the memo when it comes from there.
+            let verdict: Result<(), Rejection> = match slot.as_mut() {
                 Some(slot) if !handle.nominated.contains_key(&id) => {
                     let g = generations[id.index()];
-                    let verdict = slot.verdict(id.index(), g);
+                    let known = slot.verdict(id.index(), g);
                     reads += 1;
-                    known_verdicts += u64::from(!matches!(verdict, memo::Known::Unknown));
-                    let status = match verdict {
-                        memo::Known::Pass => handle.run_other_filters(pod, info, None),
-                        memo::Known::Fail(i, local) => handle.run_other_filters(pod, info, Some((i, local))),
+                    known_verdicts += u64::from(!matches!(known, memo::Known::Unknown));
+                    let verdict = match known {
+                        memo::Known::Pass => {
+                            handle.run_other_filters(pod, info, None).map_or(Ok(()), |s| Err(Rejection::Own(s)))
+                        }
+                        memo::Known::Fail(i, local) => match handle.run_other_filters(pod, info, Some(i)) {
+                            Some(other) => Err(Rejection::Own(other)),
+                            None => Err(Rejection::Shared(local.clone())),
+                        },
                         memo::Known::Unknown => {
-                            let fail = handle.run_local_filters(pod, info);
-                            let status = handle.run_other_filters(pod, info, fail.as_ref().map(|(i, s)| (*i, s)));
+                            let fail = handle.run_local_filters(pod, info).map(|(i, s)| (i, Arc::new(s)));
+                            let verdict = match (handle.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail)
+                            {
+                                (Some(other), _) => Err(Rejection::Own(other)),
+                                (None, Some((_, local))) => Err(Rejection::Shared(local.clone())),
+                                (None, None) => Ok(()),
+                            };
                             slot.record(id.index(), g, fail);
-                            status
+                            verdict
                         }
                     };
                     if memo_cx.check {
+                        let status = verdict.as_ref().map_or_else(|r| r.status().clone(), |()| Status::success());
                         assert_eq!(status, handle.run_filters(pod, info), "memo verdict of {} differs", info.name);
                     }
-                    status
+                    verdict
                 }
-                _ => handle.run_filters_with_nominated_pods(pod, info),
+                _ => {
+                    let status = handle.run_filters_with_nominated_pods(pod, info);
+                    if status.is_success() { Ok(()) } else { Err(Rejection::Own(status)) }
+                }
             };
-            if status.is_success() {
-                feasible.push(id);
-                if let Some(t) = trace.as_mut() {
-                    t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+            let rejection = match verdict {
+                Ok(()) => {
+                    feasible.push(id);
+                    if let Some(t) = trace.as_mut() {
+                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+                    }
+                    continue;
                 }
-                continue;
-            }
+                Err(rejection) => rejection,
+            };
+            let status = rejection.status();
             if status.code == Code::Error {
                 return Outcome::Error(format!("{}: {}", status.plugin, status.message()));
             }
             if let Some(t) = trace.as_mut() {
                 t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
             }
-            diagnosis.insert(id, status);
+            match rejection {
+                Rejection::Own(status) => diagnosis.insert(id, status),
+                Rejection::Shared(status) => diagnosis.insert_shared(id, status),
+            }
         }
     }
     diagnosis.finish();
@@ -1324,11 +1362,16 @@ impl CycleHandle<'_> {
     }
 
     /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
-    /// `local_fail` is the first of them that does not succeed. The other filters run in
-    /// order up to it, so the first failure in profile order decides, as without the memo.
-    fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<(usize, &Status)>) -> Status {
-        let stop = local_fail
-            .map_or(usize::MAX, |(failed, _)| self.filter.iter().position(|&i| i == failed).unwrap_or(usize::MAX));
+    /// `local_fail` is the first of them that does not succeed (its plugin index). The other
+    /// filters run in order up to it; the first of them that does not succeed is returned,
+    /// and `None` means the node-local verdict decides, so the first failure in profile order
+    /// decides, as without the memo.
+    fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<usize>) -> Option<Status> {
+        if self.other.is_empty() {
+            return None;
+        }
+        let stop =
+            local_fail.map_or(usize::MAX, |failed| self.filter.iter().position(|&i| i == failed).unwrap_or(usize::MAX));
         for &(position, i) in self.other {
             if position > stop {
                 break;
@@ -1338,13 +1381,10 @@ impl CycleHandle<'_> {
             let mut status = f.filter(pod, node);
             if !status.is_success() {
                 status.plugin = plugin.name();
-                return status;
+                return Some(status);
             }
         }
-        match local_fail {
-            Some((_, status)) => status.clone(),
-            None => Status::success(),
-        }
+        None
     }
 
     fn extensions(&mut self, pod: &Pod, view: &PodView, node: &NodeInfo, add: bool) -> Status {

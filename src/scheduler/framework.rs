@@ -416,6 +416,22 @@ pub trait PreFilterExtensions {
     fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status;
 }
 
+/// A node's status in a [`NodeToStatus`]: its own, or one the memo shares between cycles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum NodeStatus {
+    Own(Status),
+    Shared(std::sync::Arc<Status>),
+}
+
+impl NodeStatus {
+    fn get(&self) -> &Status {
+        match self {
+            NodeStatus::Own(s) => s,
+            NodeStatus::Shared(s) => s,
+        }
+    }
+}
+
 /// The filter statuses of a failed cycle (`NodeToStatus`): per examined node, and one status
 /// for every node not listed (UnschedulableAndUnresolvable unless PreFilter rejected all).
 ///
@@ -425,7 +441,7 @@ pub trait PreFilterExtensions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeToStatus {
     /// By node id once finished, one per node (the last inserted).
-    statuses: Vec<(NodeId, Status)>,
+    statuses: Vec<(NodeId, NodeStatus)>,
     sorted: bool,
     pub absent: Status,
 }
@@ -438,6 +454,15 @@ impl NodeToStatus {
 
     /// Records `node`'s status, replacing an earlier one of the node (after [`finish`](Self::finish)).
     pub fn insert(&mut self, node: NodeId, status: Status) {
+        self.push(node, NodeStatus::Own(status));
+    }
+
+    /// [`insert`](Self::insert) of a status shared with the scheduler's memo (no copy).
+    pub fn insert_shared(&mut self, node: NodeId, status: std::sync::Arc<Status>) {
+        self.push(node, NodeStatus::Shared(status));
+    }
+
+    fn push(&mut self, node: NodeId, status: NodeStatus) {
         self.sorted &= self.statuses.last().is_none_or(|(last, _)| *last < node);
         self.statuses.push((node, status));
     }
@@ -449,7 +474,7 @@ impl NodeToStatus {
         }
         // Stable: equal nodes stay in insertion order, and the last of each run is kept.
         self.statuses.sort_by_key(|(node, _)| *node);
-        let mut kept: Vec<(NodeId, Status)> = Vec::with_capacity(self.statuses.len());
+        let mut kept: Vec<(NodeId, NodeStatus)> = Vec::with_capacity(self.statuses.len());
         for (node, status) in self.statuses.drain(..) {
             match kept.last_mut() {
                 Some(last) if last.0 == node => last.1 = status,
@@ -463,7 +488,7 @@ impl NodeToStatus {
     pub fn get(&self, node: NodeId) -> &Status {
         debug_assert!(self.sorted, "NodeToStatus read before finish()");
         match self.statuses.binary_search_by_key(&node, |(n, _)| *n) {
-            Ok(i) => &self.statuses[i].1,
+            Ok(i) => self.statuses[i].1.get(),
             Err(_) => &self.absent,
         }
     }
@@ -481,7 +506,7 @@ impl NodeToStatus {
     /// The statuses of the nodes that have one, by node.
     pub fn values(&self) -> impl Iterator<Item = &Status> {
         debug_assert!(self.sorted, "NodeToStatus read before finish()");
-        self.statuses.iter().map(|(_, s)| s)
+        self.statuses.iter().map(|(_, s)| s.get())
     }
 
     /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons

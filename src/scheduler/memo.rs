@@ -103,10 +103,12 @@ struct Slot {
 #[derive(Default)]
 struct Entry {
     generation: u64,
-    /// The node-local filters' combined verdict: `None` when all pass, else the first of
-    /// them (in profile order) that did not succeed, by plugin index, with its status.
-    fail: Option<Box<(usize, Status)>>,
+    /// The node-local filters' combined verdict: `None` when all pass, else the status of
+    /// the first of them (in profile order) that did not succeed, shared with the cycles'
+    /// diagnoses, and that plugin's index in `fail_plugin`.
+    fail: Option<Arc<Status>>,
     stamp: u32,
+    fail_plugin: u16,
     /// `scores` holds this node's raw scores.
     scored: bool,
 }
@@ -118,7 +120,7 @@ pub enum Known<'a> {
     /// Every node-local filter passes.
     Pass,
     /// The first node-local filter (profile plugin index) that does not succeed, and its status.
-    Fail(usize, &'a Status),
+    Fail(usize, &'a Arc<Status>),
 }
 
 impl VerdictMemo {
@@ -222,18 +224,26 @@ impl SlotHandle<'_> {
 
     /// The node-local filters' verdict on `node` at `generation`, if known.
     pub fn verdict(&self, node: usize, generation: u64) -> Known<'_> {
-        match self.current(node, generation).map(|e| e.fail.as_deref()) {
+        match self.current(node, generation) {
             None => Known::Unknown,
-            Some(None) => Known::Pass,
-            Some(Some((plugin, status))) => Known::Fail(*plugin, status),
+            Some(Entry { fail: None, .. }) => Known::Pass,
+            Some(Entry { fail: Some(status), fail_plugin, .. }) => Known::Fail(usize::from(*fail_plugin), status),
         }
     }
 
-    /// Records the node-local filters' verdict on `node` at `generation` (`None`: all pass).
-    pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Status)>) {
+    /// Records the node-local filters' verdict on `node` at `generation` (`None`: all pass;
+    /// else the failing plugin's index and status). A plugin index beyond `u16` is not recorded.
+    pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Arc<Status>)>) {
         let stamp = self.slot.stamp;
         let Some(e) = self.slot.entries.get_mut(node) else { return };
-        *e = Entry { generation, fail: fail.map(Box::new), stamp, scored: false };
+        let (fail, fail_plugin) = match fail {
+            None => (None, 0),
+            Some((plugin, status)) => match u16::try_from(plugin) {
+                Ok(p) => (Some(status), p),
+                Err(_) => return,
+            },
+        };
+        *e = Entry { generation, fail, stamp, fail_plugin, scored: false };
     }
 
     /// Prepares the raw scores of the node-local `scorers` (in order): forgets the recorded
@@ -295,7 +305,7 @@ mod tests {
         let a = spec("a");
         let mut slot = memo.slot(&a, &[0, 1], 3);
         assert!(matches!(slot.verdict(1, 7), Known::Unknown));
-        slot.record(1, 7, Some((1, Status::unschedulable("no"))));
+        slot.record(1, 7, Some((1, Arc::new(Status::unschedulable("no")))));
         slot.record(2, 7, None);
         assert!(matches!(slot.verdict(1, 7), Known::Fail(1, s) if s.reasons[0] == "no"));
         assert!(matches!(slot.verdict(2, 7), Known::Pass));
