@@ -503,6 +503,12 @@ impl NodeToStatus {
         self.statuses.is_empty()
     }
 
+    /// The nodes that have a status of their own, with it, by node.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Status)> {
+        debug_assert!(self.sorted, "NodeToStatus read before finish()");
+        self.statuses.iter().map(|(n, s)| (*n, s.get()))
+    }
+
     /// The statuses of the nodes that have one, by node.
     pub fn values(&self) -> impl Iterator<Item = &Status> {
         debug_assert!(self.sorted, "NodeToStatus read before finish()");

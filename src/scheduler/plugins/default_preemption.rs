@@ -114,23 +114,52 @@ impl DefaultPreemption {
             return (None, Status::unschedulable(reason));
         }
         // 2) Candidates among the nodes that failed with Unschedulable, in node-tree order.
-        let potential: Vec<NodeId> =
-            cx.order.iter().copied().filter(|&n| statuses.get(n).code == Code::Unschedulable).collect();
-        let (candidates, dry_run_statuses, errors) = if potential.is_empty() {
+        //    Most failed cycles have no pod to preempt anywhere: when only the examined nodes
+        //    can be candidates (the others' status is not Unschedulable), they are counted and
+        //    checked for victims first, and listed in node-tree order only if some has one.
+        let priority = pod.spec.priority;
+        let unlisted = if statuses.absent.code == Code::Unschedulable {
+            None
+        } else {
+            let (mut count, mut any_victim) = (0, false);
+            for (node, _) in statuses.iter().filter(|(_, s)| s.code == Code::Unschedulable) {
+                count += 1;
+                any_victim |= cx.nodes[node.index()].lowest_priority < priority;
+            }
+            Some((count, any_victim))
+        };
+        let potential: Vec<NodeId> = match unlisted {
+            Some((_, false)) => Vec::new(),
+            _ => cx.order.iter().copied().filter(|&n| statuses.get(n).code == Code::Unschedulable).collect(),
+        };
+        debug_assert!(
+            unlisted.is_none_or(|(count, any)| !any
+                || count == potential.len()
+                    && count == cx.order.iter().filter(|&&n| statuses.get(n).code == Code::Unschedulable).count()),
+            "the examined nodes' statuses are of nodes in the node tree"
+        );
+        let count = unlisted.map_or(potential.len(), |(count, _)| count);
+        let (candidates, dry_run_statuses, errors) = if count == 0 {
             (Vec::new(), NodeToStatus::new(Status::unresolvable(NOT_HELPFUL)), Vec::new())
         } else {
-            let num = self.num_candidates(potential.len());
+            let num = self.num_candidates(count);
             // The offset only matters when some node has a pod to preempt and there is more
             // than one node; drawing only then keeps runs without preemption independent of it.
-            let priority = pod.spec.priority;
-            let any_victim = potential.iter().any(|&n| cx.nodes[n.index()].lowest_priority < priority);
+            let any_victim = unlisted.map_or_else(
+                || potential.iter().any(|&n| cx.nodes[n.index()].lowest_priority < priority),
+                |(_, any)| any,
+            );
             if !any_victim {
                 // No node has a pod to preempt: the dry run would find no candidate and mark
                 // every potential node "No victims found"; say so without building it.
+                debug_assert_eq!(
+                    count,
+                    cx.order.iter().filter(|&&n| statuses.get(n).code == Code::Unschedulable).count()
+                );
                 let mut counts = std::collections::BTreeMap::new();
-                counts.insert(NO_VICTIMS, potential.len());
-                if cx.order.len() > potential.len() {
-                    counts.insert(NOT_HELPFUL, cx.order.len() - potential.len());
+                counts.insert(NO_VICTIMS, count);
+                if cx.order.len() > count {
+                    counts.insert(NOT_HELPFUL, cx.order.len() - count);
                 }
                 let message = crate::scheduler::framework::fit_error_message(cx.order.len(), &counts);
                 return (
