@@ -33,8 +33,12 @@ impl Counts {
     }
 }
 
-/// Rejects nodes labelled `full=yes`; node-local.
-struct LocalFilter(Arc<Counts>);
+/// Rejects nodes labelled `full=yes`; node-local. `flipping`: lies about being node-local,
+/// its verdict flipping with every call.
+struct LocalFilter {
+    counts: Arc<Counts>,
+    flipping: bool,
+}
 /// Scores 10 per pod on the node; node-local.
 struct LocalScore(Arc<Counts>);
 /// Passes every node; not node-local.
@@ -54,7 +58,10 @@ impl Plugin for LocalFilter {
 
 impl Filter for LocalFilter {
     fn filter(&self, _pod: &Pod, node: &NodeInfo) -> Status {
-        self.0.local_filter.fetch_add(1, Ordering::Relaxed);
+        let calls = self.counts.local_filter.fetch_add(1, Ordering::Relaxed);
+        if self.flipping {
+            return if calls.is_multiple_of(2) { Status::success() } else { Status::unschedulable("flip") };
+        }
         if node.labels.get("full").map(String::as_str) == Some("yes") {
             Status::unschedulable("node is full")
         } else {
@@ -124,22 +131,27 @@ impl Cluster {
     /// Nodes `n0..n{nodes}`, the first labelled `full=yes`; the default profile plus the
     /// three counting plugins.
     fn new(nodes: usize) -> Cluster {
+        Cluster::build(nodes, false)
+    }
+
+    fn build(nodes: usize, flipping: bool) -> Cluster {
         let counts = Arc::new(Counts::default());
         let mut registry = PluginRegistry::new();
         let c = counts.clone();
-        registry.register("LocalFilter", Points::FILTER, move |_| Ok(Box::new(LocalFilter(c.clone())) as _)).unwrap();
+        registry
+            .register("LocalFilter", Points::FILTER, move |_| {
+                Ok(Box::new(LocalFilter { counts: c.clone(), flipping }) as _)
+            })
+            .unwrap();
         let c = counts.clone();
         registry.register("LocalScore", Points::SCORE, move |_| Ok(Box::new(LocalScore(c.clone())) as _)).unwrap();
         let c = counts.clone();
         registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
-        Cluster::with_registry(&registry, counts, nodes)
-    }
-
-    fn with_registry(registry: &PluginRegistry, counts: Arc<Counts>, nodes: usize) -> Cluster {
-        let scenario = Scenario::parse_with(PROFILE, "memo.yaml", &NoFiles, registry).unwrap_or_else(|e| panic!("{e}"));
+        let scenario =
+            Scenario::parse_with(PROFILE, "memo.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
         let mut scheduler = Scheduler::with_registry(
             &scenario.scheduler,
-            registry,
+            &registry,
             Streams::new(1).stream("scheduler.tiebreak"),
             false,
         );
@@ -257,34 +269,7 @@ fn memo_reads_match_the_plugins() {
 #[test]
 #[should_panic(expected = "memo verdict of n0 differs")]
 fn the_check_catches_a_plugin_that_is_not_node_local() {
-    struct Flipping(AtomicUsize);
-    impl Plugin for Flipping {
-        fn name(&self) -> &'static str {
-            "LocalFilter"
-        }
-        fn as_filter(&self) -> Option<&dyn Filter> {
-            Some(self)
-        }
-        fn node_local(&self) -> bool {
-            true
-        }
-    }
-    impl Filter for Flipping {
-        fn filter(&self, _pod: &Pod, _node: &NodeInfo) -> Status {
-            if self.0.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
-                Status::success()
-            } else {
-                Status::unschedulable("flip")
-            }
-        }
-    }
-    let mut registry = PluginRegistry::new();
-    registry.register("LocalFilter", Points::FILTER, |_| Ok(Box::new(Flipping(AtomicUsize::new(0))) as _)).unwrap();
-    let c = Arc::new(Counts::default());
-    registry.register("LocalScore", Points::SCORE, move |_| Ok(Box::new(LocalScore(c.clone())) as _)).unwrap();
-    let c = Arc::new(Counts::default());
-    registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
-    let mut cluster = Cluster::with_registry(&registry, Arc::new(Counts::default()), 3);
+    let mut cluster = Cluster::build(3, true);
     cluster.scheduler.set_memo_check(true);
     let small = spec("100m");
     for _ in 0..3 {
