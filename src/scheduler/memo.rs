@@ -12,10 +12,10 @@
 //! written for the same spec at the node's current generation, so a cycle sees exactly what
 //! running the plugins would give; debug builds run them anyway and compare.
 //!
-//! Recording costs more than it saves when a spec rarely meets a node view twice (hundreds
-//! of Deployments on a full cluster, where consecutive cycles examine disjoint windows of the
-//! node rotation): a gate then uses the memo in one cycle out of eight only, until the
-//! verdicts known there show it pays again.
+//! Recording costs more than it saves when a spec rarely meets a node view twice (one-pod Jobs
+//! of drawn sizes, each spec new; a shape that comes back only after the node rotation has
+//! moved on to other nodes): a gate then uses the memo in one cycle out of eight only, until
+//! the verdicts known there show it pays again.
 //!
 //! Only the per-node work is shared. Every cycle still runs PreFilter and PreScore, the
 //! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
@@ -67,8 +67,8 @@ const PROBE_EVERY: u64 = 8;
 
 /// Whether the memo pays: a miss costs more than asking the plugins (the entry is written),
 /// a hit much less. When fewer than a quarter of the verdicts read over `WINDOW` memo cycles
-/// were known (many specs, each met once per lap of the node rotation, as in a day of a
-/// thousand Deployments on a full cluster), only one cycle in `PROBE_EVERY` uses the memo,
+/// were known (many specs, each meeting few nodes twice, as in the scale days' one-pod Jobs
+/// of drawn sizes on a full cluster), only one cycle in `PROBE_EVERY` uses the memo,
 /// until the rate measured in those is good again. Only speed depends on it.
 #[derive(Default)]
 struct Gate {
