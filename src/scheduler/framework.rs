@@ -416,12 +416,21 @@ pub trait PreFilterExtensions {
     fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status;
 }
 
-/// A node's status in a [`NodeToStatus`]: its own, or one the memo shares between cycles.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A node's status in a [`NodeToStatus`]: its own, or one the memo shares between cycles
+/// (equal when their statuses are: where it came from is not part of it).
+#[derive(Clone, Debug)]
 enum NodeStatus {
     Own(Status),
     Shared(std::sync::Arc<Status>),
 }
+
+impl PartialEq for NodeStatus {
+    fn eq(&self, other: &NodeStatus) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for NodeStatus {}
 
 impl NodeStatus {
     fn get(&self) -> &Status {
@@ -438,13 +447,22 @@ impl NodeStatus {
 /// Filled with [`insert`](Self::insert) in any node order, then [`finish`](Self::finish)ed
 /// once before it is read: a cycle that rejects thousands of nodes pushes them onto a vector
 /// and sorts it once, instead of keeping a search tree as it goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct NodeToStatus {
     /// By node id once finished, one per node (the last inserted).
     statuses: Vec<(NodeId, NodeStatus)>,
     sorted: bool,
     pub absent: Status,
 }
+
+/// Equal when they give every node the same status (compared once finished).
+impl PartialEq for NodeToStatus {
+    fn eq(&self, other: &NodeToStatus) -> bool {
+        self.absent == other.absent && self.statuses == other.statuses
+    }
+}
+
+impl Eq for NodeToStatus {}
 
 impl NodeToStatus {
     /// No node examined; absent nodes get `absent`.
@@ -742,6 +760,12 @@ mod tests {
         assert_eq!(reasons, ["b", "c", "a"], "by node id");
         // 3 examined, 2 absent: counted per reason and sorted as strings.
         assert_eq!(d.fit_error(5), "0/5 nodes are available: 1 a, 1 b, 1 c, 2 absent.");
+        // A status shared with the memo equals the same status owned.
+        let mut e = NodeToStatus::new(Status::unresolvable("absent"));
+        e.insert(NodeId(2), Status::unschedulable("b"));
+        e.insert_shared(NodeId(5), std::sync::Arc::new(Status::unresolvable("c")));
+        e.insert(NodeId(9), Status::unschedulable("a"));
+        assert_eq!(d, e);
     }
 
     #[test]
