@@ -34,8 +34,8 @@ use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
-    Code, CycleContext, FrameworkHandle, NodeInfo, NodeToStatus, Plugin, PodView, PostFilterContext, PostFilterResult,
-    Status, num_feasible_nodes_to_find, select_host,
+    Code, CycleContext, FrameworkHandle, NodeInfo, NodeStatus, NodeToStatus, Plugin, PodView, PostFilterContext,
+    PostFilterResult, Status, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
 use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
@@ -897,21 +897,6 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
     out
 }
 
-/// Why a node was rejected: a status of this cycle's, or the memo's (shared, not copied).
-enum Rejection {
-    Own(Status),
-    Shared(Arc<Status>),
-}
-
-impl Rejection {
-    fn status(&self) -> &Status {
-        match self {
-            Rejection::Own(s) => s,
-            Rejection::Shared(s) => s,
-        }
-    }
-}
-
 /// What a cycle needs to read the profile's memo: the node views' generations, and whether
 /// to check every read against the plugins.
 #[derive(Clone, Copy)]
@@ -1027,8 +1012,8 @@ fn schedule_pod(
 
     // 3. Filter, in rotation order from nextStartNodeIndex. The node-local filters' verdict
     //    comes from the memo when this spec met the node's current view before.
-    let mut slot = (generations.len() >= cache.len() && profile.memo.in_use())
-        .then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
+    debug_assert_eq!(generations.len(), cache.len(), "every node view has a generation");
+    let mut slot = profile.memo.in_use().then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
     let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
@@ -1057,8 +1042,8 @@ fn schedule_pod(
                 // Nodes outside the PreFilterResult are not examined at all.
                 continue;
             }
-            // The common case: the memo says every node-local filter passes and there is no
-            // other filter to run.
+            // The common case, without building a verdict: the memo says every node-local filter
+            // passes and there is no other filter to run.
             if other_filters.is_empty()
                 && !memo_cx.check
                 && let Some(slot) = slot.as_ref()
@@ -1073,7 +1058,7 @@ fn schedule_pod(
                 continue;
             }
             // `Err`: the node's status, shared with the memo when it comes from there.
-            let verdict: Result<(), Rejection> = match slot.as_mut() {
+            let verdict: Result<(), NodeStatus> = match slot.as_mut() {
                 Some(slot) if !handle.nominated.contains_key(&id) => {
                     let g = generations[id.index()];
                     let known = slot.verdict(id.index(), g);
@@ -1081,18 +1066,18 @@ fn schedule_pod(
                     known_verdicts += u64::from(!matches!(known, memo::Known::Unknown));
                     let verdict = match known {
                         memo::Known::Pass => {
-                            handle.run_other_filters(pod, info, None).map_or(Ok(()), |s| Err(Rejection::Own(s)))
+                            handle.run_other_filters(pod, info, None).map_or(Ok(()), |s| Err(NodeStatus::Own(s)))
                         }
                         memo::Known::Fail(i, local) => match handle.run_other_filters(pod, info, Some(i)) {
-                            Some(other) => Err(Rejection::Own(other)),
-                            None => Err(Rejection::Shared(local.clone())),
+                            Some(other) => Err(NodeStatus::Own(other)),
+                            None => Err(NodeStatus::Shared(local.clone())),
                         },
                         memo::Known::Unknown => {
                             let fail = handle.run_local_filters(pod, info).map(|(i, s)| (i, Arc::new(s)));
                             let verdict = match (handle.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail)
                             {
-                                (Some(other), _) => Err(Rejection::Own(other)),
-                                (None, Some((_, local))) => Err(Rejection::Shared(local.clone())),
+                                (Some(other), _) => Err(NodeStatus::Own(other)),
+                                (None, Some((_, local))) => Err(NodeStatus::Shared(local.clone())),
                                 (None, None) => Ok(()),
                             };
                             slot.record(id.index(), g, fail);
@@ -1100,14 +1085,14 @@ fn schedule_pod(
                         }
                     };
                     if memo_cx.check {
-                        let status = verdict.as_ref().map_or_else(|r| r.status().clone(), |()| Status::success());
+                        let status = verdict.as_ref().map_or_else(|r| r.get().clone(), |()| Status::success());
                         assert_eq!(status, handle.run_filters(pod, info), "memo verdict of {} differs", info.name);
                     }
                     verdict
                 }
                 _ => {
                     let status = handle.run_filters_with_nominated_pods(pod, info);
-                    if status.is_success() { Ok(()) } else { Err(Rejection::Own(status)) }
+                    if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
             };
             let rejection = match verdict {
@@ -1120,17 +1105,14 @@ fn schedule_pod(
                 }
                 Err(rejection) => rejection,
             };
-            let status = rejection.status();
+            let status = rejection.get();
             if status.code == Code::Error {
                 return Outcome::Error(format!("{}: {}", status.plugin, status.message()));
             }
             if let Some(t) = trace.as_mut() {
                 t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
             }
-            match rejection {
-                Rejection::Own(status) => diagnosis.insert(id, status),
-                Rejection::Shared(status) => diagnosis.insert_shared(id, status),
-            }
+            diagnosis.insert_status(id, rejection);
         }
     }
     diagnosis.finish();
@@ -1182,10 +1164,10 @@ fn schedule_pod(
         .collect();
     // `rows`: the node-local raw scores, `local_scorers.len()` per feasible node.
     let width = local_scorers.len();
-    let (mut known, mut fresh) = (vec![false; feasible.len()], vec![false; feasible.len()]);
-    let mut rows = Vec::new();
+    let (mut known, mut fresh, mut rows) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
+        (known, fresh) = (vec![false; feasible.len()], vec![false; feasible.len()]);
         rows.resize(feasible.len() * width, 0);
         for (k, id) in feasible.iter().enumerate() {
             let g = generations[id.index()];
@@ -1205,35 +1187,29 @@ fn schedule_pod(
         let plugin = &profile.plugins[i];
         let name = plugin.name();
         let Some(scorer) = plugin.as_score() else { continue };
-        match local_scorers.iter().position(|&l| l == i).filter(|_| !rows.is_empty()) {
-            Some(p) => {
-                for (k, (raw, info)) in raw.iter_mut().zip(&infos).enumerate() {
-                    if known[k] {
-                        *raw = rows[k * width + p];
-                        if memo_cx.check {
-                            assert_eq!(
-                                Ok(*raw),
-                                scorer.score(pod, info).map_err(|s| s.message()),
-                                "memo score of {name} on {} differs",
-                                info.name
-                            );
-                        }
-                        continue;
-                    }
-                    match scorer.score(pod, info) {
-                        Ok(s) => *raw = s,
-                        Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
-                    }
-                    rows[k * width + p] = *raw;
+        // This scorer's column in `rows`, when the memo keeps its scores.
+        let column = local_scorers.iter().position(|&l| l == i).filter(|_| !rows.is_empty());
+        for (k, (raw, info)) in raw.iter_mut().zip(&infos).enumerate() {
+            if let Some(p) = column
+                && known[k]
+            {
+                *raw = rows[k * width + p];
+                if memo_cx.check {
+                    assert_eq!(
+                        Ok(*raw),
+                        scorer.score(pod, info).map_err(|s| s.message()),
+                        "memo score of {name} on {} differs",
+                        info.name
+                    );
                 }
+                continue;
             }
-            None => {
-                for (raw, info) in raw.iter_mut().zip(&infos) {
-                    match scorer.score(pod, info) {
-                        Ok(s) => *raw = s,
-                        Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
-                    }
-                }
+            match scorer.score(pod, info) {
+                Ok(s) => *raw = s,
+                Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
+            }
+            if let Some(p) = column {
+                rows[k * width + p] = *raw;
             }
         }
         if let Some(status) = scorer.normalize(pod, &mut raw)
@@ -1334,31 +1310,25 @@ struct CycleHandle<'a> {
 impl CycleHandle<'_> {
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        for &i in self.filter {
-            let plugin = &self.plugins[i];
-            let Some(f) = plugin.as_filter() else { continue };
-            let mut status = f.filter(pod, node);
-            if !status.is_success() {
-                status.plugin = plugin.name();
-                return status;
-            }
+        self.filter.iter().find_map(|&i| self.run_filter(i, pod, node)).unwrap_or_else(Status::success)
+    }
+
+    /// Plugin `i`'s Filter on `node`: `None` when it succeeds (or has no Filter), else its
+    /// status, naming the plugin.
+    fn run_filter(&self, i: usize, pod: &Pod, node: &NodeInfo) -> Option<Status> {
+        let plugin = &self.plugins[i];
+        let mut status = plugin.as_filter()?.filter(pod, node);
+        if status.is_success() {
+            return None;
         }
-        Status::success()
+        status.plugin = plugin.name();
+        Some(status)
     }
 
     /// The node-local filters of `filter` alone: the first that does not succeed, by plugin
     /// index, with its status (what the memo records).
     fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
-        for &i in self.filter.iter().filter(|&&i| self.local[i]) {
-            let plugin = &self.plugins[i];
-            let Some(f) = plugin.as_filter() else { continue };
-            let mut status = f.filter(pod, node);
-            if !status.is_success() {
-                status.plugin = plugin.name();
-                return Some((i, status));
-            }
-        }
-        None
+        self.filter.iter().filter(|&&i| self.local[i]).find_map(|&i| Some((i, self.run_filter(i, pod, node)?)))
     }
 
     /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
@@ -1372,19 +1342,10 @@ impl CycleHandle<'_> {
         }
         let stop =
             local_fail.map_or(usize::MAX, |failed| self.filter.iter().position(|&i| i == failed).unwrap_or(usize::MAX));
-        for &(position, i) in self.other {
-            if position > stop {
-                break;
-            }
-            let plugin = &self.plugins[i];
-            let Some(f) = plugin.as_filter() else { continue };
-            let mut status = f.filter(pod, node);
-            if !status.is_success() {
-                status.plugin = plugin.name();
-                return Some(status);
-            }
-        }
-        None
+        self.other
+            .iter()
+            .take_while(|&&(position, _)| position <= stop)
+            .find_map(|&(_, i)| self.run_filter(i, pod, node))
     }
 
     fn extensions(&mut self, pod: &Pod, view: &PodView, node: &NodeInfo, add: bool) -> Status {

@@ -416,10 +416,11 @@ pub trait PreFilterExtensions {
     fn remove_pod(&mut self, pod: &Pod, removed: &PodView, node: &NodeInfo) -> Status;
 }
 
-/// A node's status in a [`NodeToStatus`]: its own, or one the memo shares between cycles
-/// (equal when their statuses are: where it came from is not part of it).
+/// A node's status in a [`NodeToStatus`]: the cycle's own, or one the scheduler's memo shares
+/// between cycles, not copied (equal when their statuses are: where it came from is not part
+/// of it).
 #[derive(Clone, Debug)]
-enum NodeStatus {
+pub enum NodeStatus {
     Own(Status),
     Shared(std::sync::Arc<Status>),
 }
@@ -433,7 +434,7 @@ impl PartialEq for NodeStatus {
 impl Eq for NodeStatus {}
 
 impl NodeStatus {
-    fn get(&self) -> &Status {
+    pub fn get(&self) -> &Status {
         match self {
             NodeStatus::Own(s) => s,
             NodeStatus::Shared(s) => s,
@@ -472,15 +473,11 @@ impl NodeToStatus {
 
     /// Records `node`'s status, replacing an earlier one of the node (after [`finish`](Self::finish)).
     pub fn insert(&mut self, node: NodeId, status: Status) {
-        self.push(node, NodeStatus::Own(status));
+        self.insert_status(node, NodeStatus::Own(status));
     }
 
-    /// [`insert`](Self::insert) of a status shared with the scheduler's memo (no copy).
-    pub fn insert_shared(&mut self, node: NodeId, status: std::sync::Arc<Status>) {
-        self.push(node, NodeStatus::Shared(status));
-    }
-
-    fn push(&mut self, node: NodeId, status: NodeStatus) {
+    /// [`insert`](Self::insert) of an owned or a shared status.
+    pub fn insert_status(&mut self, node: NodeId, status: NodeStatus) {
         self.sorted &= self.statuses.last().is_none_or(|(last, _)| *last < node);
         self.statuses.push((node, status));
     }
@@ -763,7 +760,7 @@ mod tests {
         // A status shared with the memo equals the same status owned.
         let mut e = NodeToStatus::new(Status::unresolvable("absent"));
         e.insert(NodeId(2), Status::unschedulable("b"));
-        e.insert_shared(NodeId(5), std::sync::Arc::new(Status::unresolvable("c")));
+        e.insert_status(NodeId(5), NodeStatus::Shared(std::sync::Arc::new(Status::unresolvable("c"))));
         e.insert(NodeId(9), Status::unschedulable("a"));
         assert_eq!(d, e);
     }
