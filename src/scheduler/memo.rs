@@ -81,6 +81,7 @@ struct Gate {
     asked: u64,
 }
 
+#[derive(Default)]
 struct Slot {
     spec: Arc<PodSpec>,
     hash: u64,
@@ -143,35 +144,25 @@ impl VerdictMemo {
         let hash = if found.is_some() { 0 } else { spec_hash(spec) };
         let found = found.or_else(|| self.slots.iter().position(|s| s.hash == hash && *s.spec == **spec));
         let i = match found {
-            Some(i) => i,
-            None if self.slots.len() < self.max_slots.unwrap_or_else(|| slots_for(nodes)) => {
-                self.slots.push(Slot {
-                    spec: spec.clone(),
-                    hash,
-                    stamp: 0,
-                    last_used: 0,
-                    filters: Vec::new(),
-                    scorers: Vec::new(),
-                    entries: Vec::new(),
-                    scores: Vec::new(),
-                    any_scored: false,
-                });
-                self.renew(self.slots.len() - 1, spec, filters);
-                self.slots.len() - 1
+            Some(i) if self.slots[i].filters == filters => i,
+            // Other active filters for the spec: not seen with the built-in plugins; kept
+            // exact for any plugin set.
+            Some(i) => {
+                let hash = self.slots[i].hash;
+                self.renew(i, spec, hash, filters);
+                i
             }
             None => {
-                let oldest = (0..self.slots.len()).min_by_key(|&i| self.slots[i].last_used).unwrap_or(0);
-                self.renew(oldest, spec, filters);
-                self.slots[oldest].hash = hash;
-                oldest
+                let i = if self.slots.len() < self.max_slots.unwrap_or_else(|| slots_for(nodes)) {
+                    self.slots.push(Slot::default());
+                    self.slots.len() - 1
+                } else {
+                    (0..self.slots.len()).min_by_key(|&i| self.slots[i].last_used).unwrap_or(0)
+                };
+                self.renew(i, spec, hash, filters);
+                i
             }
         };
-        if self.slots[i].filters != filters {
-            // Not seen for one spec with the built-in plugins; kept exact for any plugin set.
-            let hash = self.slots[i].hash;
-            self.renew(i, spec, filters);
-            self.slots[i].hash = hash;
-        }
         let slot = &mut self.slots[i];
         slot.last_used = self.clock;
         if slot.entries.len() < nodes {
@@ -180,8 +171,9 @@ impl VerdictMemo {
         SlotHandle { slot, gate: &mut self.gate }
     }
 
-    /// Points slot `i` at `spec` with a fresh stamp: its old entries no longer count.
-    fn renew(&mut self, i: usize, spec: &Arc<PodSpec>, filters: &[usize]) {
+    /// Points slot `i` at `spec` (of hash `hash`) with a fresh stamp: its old entries no
+    /// longer count.
+    fn renew(&mut self, i: usize, spec: &Arc<PodSpec>, hash: u64, filters: &[usize]) {
         self.next_stamp = self.next_stamp.wrapping_add(1);
         if self.next_stamp == 0 {
             // After 2³² renewals a stamp could come back: start over instead (0 is no slot's).
@@ -192,6 +184,7 @@ impl VerdictMemo {
         }
         let slot = &mut self.slots[i];
         slot.spec = spec.clone();
+        slot.hash = hash;
         slot.stamp = self.next_stamp;
         slot.filters = filters.to_vec();
         slot.scorers.clear();
