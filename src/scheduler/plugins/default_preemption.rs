@@ -116,41 +116,31 @@ impl DefaultPreemption {
         // 2) Candidates among the nodes that failed with Unschedulable, in node-tree order.
         //    Most failed cycles have no pod to preempt anywhere: when only the examined nodes
         //    can be candidates (the others' status is not Unschedulable), they are counted and
-        //    checked for victims first, and listed in node-tree order only if some has one.
+        //    checked for victims from the diagnosis, and listed in node-tree order only if some
+        //    has one.
         let priority = pod.spec.priority;
-        let unlisted = if statuses.absent.code == Code::Unschedulable {
-            None
+        let is_potential = |n: NodeId| statuses.get(n).code == Code::Unschedulable;
+        let has_victim = |n: NodeId| cx.nodes[n.index()].lowest_priority < priority;
+        let listed = || -> Vec<NodeId> { cx.order.iter().copied().filter(|&n| is_potential(n)).collect() };
+        let (count, any_victim, potential) = if statuses.absent.code == Code::Unschedulable {
+            let potential = listed();
+            (potential.len(), potential.iter().any(|&n| has_victim(n)), potential)
         } else {
             let (mut count, mut any_victim) = (0, false);
             for (node, _) in statuses.iter().filter(|(_, s)| s.code == Code::Unschedulable) {
                 count += 1;
-                any_victim |= cx.nodes[node.index()].lowest_priority < priority;
+                any_victim |= has_victim(node);
             }
-            Some((count, any_victim))
+            // The examined nodes are nodes of the tree (debug builds check every failed cycle).
+            debug_assert_eq!(count, cx.order.iter().filter(|&&n| is_potential(n)).count());
+            (count, any_victim, if any_victim { listed() } else { Vec::new() })
         };
-        let potential: Vec<NodeId> = match unlisted {
-            Some((_, false)) => Vec::new(),
-            _ => cx.order.iter().copied().filter(|&n| statuses.get(n).code == Code::Unschedulable).collect(),
-        };
-        // The count from the diagnosis is the count in node-tree order: the examined nodes are
-        // nodes of the tree (debug builds check it in every failed cycle).
-        debug_assert!(
-            unlisted
-                .is_none_or(|(count, _)| count
-                    == cx.order.iter().filter(|&&n| statuses.get(n).code == Code::Unschedulable).count()),
-            "the examined nodes' statuses are of nodes in the node tree"
-        );
-        let count = unlisted.map_or(potential.len(), |(count, _)| count);
         let (candidates, dry_run_statuses, errors) = if count == 0 {
             (Vec::new(), NodeToStatus::new(Status::unresolvable(NOT_HELPFUL)), Vec::new())
         } else {
             let num = self.num_candidates(count);
             // The offset only matters when some node has a pod to preempt and there is more
             // than one node; drawing only then keeps runs without preemption independent of it.
-            let any_victim = unlisted.map_or_else(
-                || potential.iter().any(|&n| cx.nodes[n.index()].lowest_priority < priority),
-                |(_, any)| any,
-            );
             if !any_victim {
                 // No node has a pod to preempt: the dry run would find no candidate and mark
                 // every potential node "No victims found"; say so without building it.
