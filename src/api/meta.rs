@@ -6,39 +6,60 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::kernel::SimTime;
 
 /// Labels and annotations: a map from key to value, iterated in key order (so output is
 /// stable), kept as one vector sorted by key. Objects carry a handful of entries; a `BTreeMap`
 /// allocates a half-kilobyte node for even one, and a million pods carry several maps each.
-/// The methods are `BTreeMap`'s, for the ones used.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Labels(Vec<(String, String)>);
+/// The vector is shared copy-on-write: a pod's labels and annotations are a clone of its
+/// template's, and a clone costs a reference count, not a copy of every string (the first
+/// change makes the copy). Empty maps allocate nothing. The methods are `BTreeMap`'s, for the
+/// ones used.
+#[derive(Clone, Default)]
+pub struct Labels(Option<Arc<Vec<(String, String)>>>);
 
 impl Labels {
     pub const fn new() -> Labels {
-        Labels(Vec::new())
+        Labels(None)
+    }
+
+    fn entries(&self) -> &[(String, String)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries to change, copied first if another map shares them.
+    fn entries_mut(&mut self) -> &mut Vec<(String, String)> {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+
+    /// Drops the shared vector once no entry is left, so that empty maps stay free.
+    fn normalize(&mut self) {
+        if self.0.as_ref().is_some_and(|v| v.is_empty()) {
+            self.0 = None;
+        }
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.entries().binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     pub fn get(&self, key: &str) -> Option<&String> {
-        self.find(key).ok().map(|i| &self.0[i].1)
+        self.find(key).ok().map(|i| &self.entries()[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut String> {
-        self.find(key).ok().map(|i| &mut self.0[i].1)
+        let i = self.find(key).ok()?;
+        Some(&mut self.entries_mut()[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -48,37 +69,44 @@ impl Labels {
     /// Sets `key` to `value`; returns the value it replaces.
     pub fn insert(&mut self, key: String, value: String) -> Option<String> {
         match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, value)),
             Err(i) => {
-                self.0.insert(i, (key, value));
+                self.entries_mut().insert(i, (key, value));
                 None
             }
         }
     }
 
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.find(key).ok().map(|i| self.0.remove(i).1)
+        let i = self.find(key).ok()?;
+        let (_, value) = self.entries_mut().remove(i);
+        self.normalize();
+        Some(value)
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut String) -> bool) {
-        self.0.retain_mut(|(k, v)| keep(k, v));
+        if self.is_empty() {
+            return;
+        }
+        self.entries_mut().retain_mut(|(k, v)| keep(k, v));
+        self.normalize();
     }
 
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.0 = None;
     }
 
     /// The entries in key order.
     pub fn iter(&self) -> LabelsIter<'_> {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.entries().iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(k, _)| k)
+        self.entries().iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(_, v)| v)
+        self.entries().iter().map(|(_, v)| v)
     }
 
     /// The value of `key`, inserting `default()` first if it is absent.
@@ -86,11 +114,38 @@ impl Labels {
         let i = match self.find(&key) {
             Ok(i) => i,
             Err(i) => {
-                self.0.insert(i, (key, default()));
+                self.entries_mut().insert(i, (key, default()));
                 i
             }
         };
-        &mut self.0[i].1
+        &mut self.entries_mut()[i].1
+    }
+}
+
+// Equality, order and hash are the entries', whether shared or not.
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        self.entries() == other.entries()
+    }
+}
+
+impl Eq for Labels {}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Labels) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Labels) -> std::cmp::Ordering {
+        self.entries().cmp(other.entries())
+    }
+}
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.entries().hash(state);
     }
 }
 
@@ -128,7 +183,7 @@ impl<const N: usize> From<[(String, String); N]> for Labels {
 
 impl From<BTreeMap<String, String>> for Labels {
     fn from(map: BTreeMap<String, String>) -> Labels {
-        Labels(map.into_iter().collect())
+        map.into_iter().collect()
     }
 }
 
@@ -136,7 +191,7 @@ impl IntoIterator for Labels {
     type Item = (String, String);
     type IntoIter = std::vec::IntoIter<(String, String)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.0.map(Arc::unwrap_or_clone).unwrap_or_default().into_iter()
     }
 }
 
@@ -505,12 +560,14 @@ mod labels_tests {
 
     proptest! {
         /// Labels behave as the BTreeMap they replace: same answers, same iteration order,
-        /// same ordering and equality between maps.
+        /// same ordering and equality between maps. A clone is a snapshot: changing the map
+        /// after cloning it (which shares its entries) leaves the clone as it was.
         #[test]
         fn labels_are_a_sorted_map(ops in prop::collection::vec(op(), 0..40), other in prop::collection::vec(op(), 0..10)) {
             let run = |ops: &[Op]| {
                 let (mut l, mut m) = (Labels::new(), BTreeMap::new());
                 for op in ops {
+                    let (clone, entries) = (l.clone(), m.clone());
                     match op {
                         Op::Insert(k, v) => prop_assert_eq!(l.insert(k.clone(), v.clone()), m.insert(k.clone(), v.clone())),
                         Op::Remove(k) => prop_assert_eq!(l.remove(k), m.remove(k)),
@@ -526,6 +583,8 @@ mod labels_tests {
                     }
                     prop_assert_eq!(l.iter().collect::<Vec<_>>(), m.iter().collect::<Vec<_>>());
                     prop_assert_eq!(l.len(), m.len());
+                    prop_assert_eq!(clone.iter().collect::<Vec<_>>(), entries.iter().collect::<Vec<_>>());
+                    prop_assert_eq!(l.is_empty(), l.0.is_none(), "an empty map holds no vector");
                     for k in ["", "a", "b", "ab", "dd"] {
                         prop_assert_eq!(l.get(k), m.get(k));
                         prop_assert_eq!(l.contains_key(k), m.contains_key(k));
