@@ -472,10 +472,10 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "Suspended" => cond(C::Suspended),
                 // The reason of the terminal condition (or of FailureTarget while pods stop).
                 "reason" => word(
-                    &[C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
+                    [C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
                         .iter()
                         .find_map(|&k| job.status.condition(k))
-                        .map(|c| c.reason.clone())
+                        .map(|c| c.reason)
                         .unwrap_or_default(),
                 ),
                 _ => return None,

@@ -2222,7 +2222,11 @@ impl Store {
             if c.status == ConditionStatus::True && job.status.condition(c.kind).is_none() {
                 self.journal.record(
                     now,
-                    Record::JobCondition { job: job.meta.key(), condition: c.kind.as_str(), reason: c.reason.clone() },
+                    Record::JobCondition {
+                        job: job.meta.key(),
+                        condition: c.kind.as_str(),
+                        reason: c.reason.to_string(),
+                    },
                 );
             }
         }

@@ -3,6 +3,7 @@
 //!
 //! Field names and defaults follow `batch/v1` (`pkg/apis/batch/v1/defaults.go`, v1.34).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::api::cron::CronSchedule;
@@ -150,8 +151,10 @@ impl JobConditionType {
 pub struct JobCondition {
     pub kind: JobConditionType,
     pub status: ConditionStatus,
-    pub reason: String,
-    pub message: String,
+    /// Every reason the Job controller sets is one of its constants.
+    pub reason: &'static str,
+    /// Mostly constant too (a pod failure policy rule's message is built).
+    pub message: Cow<'static, str>,
     pub last_transition_time: SimTime,
 }
 

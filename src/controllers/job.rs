@@ -15,6 +15,8 @@
 //! The sync is a pure function of the store and the time: it returns the actions the engine
 //! applies at the same instant.
 
+use std::borrow::Cow;
+
 use crate::api::batch::{
     FailurePolicyAction, Job, JobCondition, JobConditionType, JobStatus, PodReplacementPolicy, labels,
 };
@@ -160,12 +162,18 @@ fn matching_rule(job: &Job, pod: &Pod) -> Option<(usize, FailurePolicyAction, St
     None
 }
 
-fn set_condition(status: &mut JobStatus, kind: JobConditionType, reason: &str, message: &str, now: SimTime) {
+fn set_condition(
+    status: &mut JobStatus,
+    kind: JobConditionType,
+    reason: &'static str,
+    message: Cow<'static, str>,
+    now: SimTime,
+) {
     if let Some(c) = status.conditions.iter_mut().find(|c| c.kind == kind) {
         if c.status != ConditionStatus::True || c.reason != reason {
             c.status = ConditionStatus::True;
-            c.reason = reason.to_string();
-            c.message = message.to_string();
+            c.reason = reason;
+            c.message = message;
             c.last_transition_time = now;
         }
         return;
@@ -173,8 +181,8 @@ fn set_condition(status: &mut JobStatus, kind: JobConditionType, reason: &str, m
     status.conditions.push(JobCondition {
         kind,
         status: ConditionStatus::True,
-        reason: reason.to_string(),
-        message: message.to_string(),
+        reason,
+        message,
         last_transition_time: now,
     });
 }
@@ -309,8 +317,8 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
     }
 
     // Is the Job going to fail?
-    let mut failure: Option<(&'static str, String)> =
-        status.condition(JobConditionType::FailureTarget).map(|c| (static_reason(&c.reason), c.message.clone()));
+    let mut failure: Option<(&'static str, Cow<'static, str>)> =
+        status.condition(JobConditionType::FailureTarget).map(|c| (c.reason, c.message.clone()));
     if failure.is_none() {
         let restarts: i32 = active
             .iter()
@@ -320,7 +328,7 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
         let past_on_failure = spec.template.spec.restart_policy == RestartPolicy::OnFailure
             && if spec.backoff_limit == 0 { restarts > 0 } else { restarts >= spec.backoff_limit };
         if let Some(message) = fail_job {
-            failure = Some((reasons::POD_FAILURE_POLICY, message));
+            failure = Some((reasons::POD_FAILURE_POLICY, message.into()));
         } else if status.failed > spec.backoff_limit || past_on_failure {
             failure = Some((reasons::BACKOFF_LIMIT_EXCEEDED, "Job has reached the specified backoff limit".into()));
         } else if let (Some(ads), Some(start)) = (spec.active_deadline_seconds, status.start_time)
@@ -354,16 +362,16 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
     let mut deleted: Vec<PodId> = Vec::new();
     let mut created: Vec<Option<i32>> = Vec::new();
     if let Some((reason, message)) = &failure {
-        set_condition(&mut status, JobConditionType::FailureTarget, reason, message, now);
+        set_condition(&mut status, JobConditionType::FailureTarget, reason, message.clone(), now);
         if !active.is_empty() {
             deleted = std::mem::take(&mut active);
         }
         if terminating == 0 && deleted.is_empty() {
-            set_condition(&mut status, JobConditionType::Failed, reason, message, now);
+            set_condition(&mut status, JobConditionType::Failed, reason, message.clone(), now);
         }
     } else if status.condition(JobConditionType::SuccessCriteriaMet).is_none() {
         if spec.suspend {
-            set_condition(&mut status, JobConditionType::Suspended, reasons::SUSPENDED, "Job suspended", now);
+            set_condition(&mut status, JobConditionType::Suspended, reasons::SUSPENDED, "Job suspended".into(), now);
             status.start_time = None;
             deleted = std::mem::take(&mut active);
         } else {
@@ -371,7 +379,7 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
                 && c.status == ConditionStatus::True
             {
                 c.status = ConditionStatus::False;
-                c.reason = reasons::RESUMED.into();
+                c.reason = reasons::RESUMED;
                 c.message = "Job resumed".into();
                 c.last_transition_time = now;
             }
@@ -405,13 +413,19 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
                 &mut status,
                 JobConditionType::SuccessCriteriaMet,
                 reasons::COMPLETIONS_REACHED,
-                message,
+                message.into(),
                 now,
             );
             deleted.append(&mut active);
             created.clear();
             if terminating == 0 && deleted.is_empty() {
-                set_condition(&mut status, JobConditionType::Complete, reasons::COMPLETIONS_REACHED, message, now);
+                set_condition(
+                    &mut status,
+                    JobConditionType::Complete,
+                    reasons::COMPLETIONS_REACHED,
+                    message.into(),
+                    now,
+                );
                 status.completion_time = Some(now);
             }
         }
@@ -450,22 +464,6 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
         actions.push(JobAction::SetStatus(Box::new(status)));
     }
     actions
-}
-
-/// A condition reason as a static string (reasons are a closed set).
-fn static_reason(reason: &str) -> &'static str {
-    use reasons::*;
-    [
-        BACKOFF_LIMIT_EXCEEDED,
-        DEADLINE_EXCEEDED,
-        POD_FAILURE_POLICY,
-        MAX_FAILED_INDEXES_EXCEEDED,
-        FAILED_INDEXES,
-        COMPLETIONS_REACHED,
-    ]
-    .into_iter()
-    .find(|r| *r == reason)
-    .unwrap_or(BACKOFF_LIMIT_EXCEEDED)
 }
 
 /// `manageJob`: bring the number of active pods to what the Job wants, respecting the

@@ -47,7 +47,7 @@ fn job(sim: &Simulation) -> &kubesim::api::batch::Job {
 }
 
 fn condition_time(sim: &Simulation, kind: kubesim::api::batch::JobConditionType) -> Option<(u64, String)> {
-    job(sim).status.condition(kind).map(|c| (c.last_transition_time.as_micros() / 1_000_000, c.reason.clone()))
+    job(sim).status.condition(kind).map(|c| (c.last_transition_time.as_micros() / 1_000_000, c.reason.to_string()))
 }
 
 /// Reference §5.3: a default Job whose pod always fails. Replacements wait 10, 20, 40, 80,
@@ -199,7 +199,7 @@ fn suspend_and_resume() {
     assert_eq!(created_at(&sim), [30]);
     let status = &job(&sim).status;
     let suspended = status.conditions.iter().find(|c| c.kind == C::Suspended).unwrap();
-    assert_eq!((suspended.status.as_str(), suspended.reason.as_str()), ("False", "JobResumed"));
+    assert_eq!((suspended.status.as_str(), suspended.reason), ("False", "JobResumed"));
     assert_eq!(status.start_time.map(|t| t.as_micros() / 1_000_000), Some(30));
     assert_eq!(condition_time(&sim, C::Complete), Some((41, "CompletionsReached".into())));
 }
