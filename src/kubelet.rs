@@ -26,7 +26,7 @@
 
 pub mod probes;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use probes::{FailWindow, ProbeKind, Ticks};
 
@@ -68,7 +68,7 @@ struct PodRuntime {
 }
 
 /// What a container run is doing about faults: its probe results and its memory.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct RunState {
     /// Its readiness and liveness are computed from probe results (it has a fault to model).
     probed: bool,
@@ -92,6 +92,23 @@ struct RunState {
     /// A probe kill in progress: the exit code it will end with, and why.
     kill: Option<(i32, &'static str)>,
 }
+
+/// The run of a pod that never started (what a fresh [`RunState`] holds).
+const IDLE_RUN: RunState = RunState {
+    probed: false,
+    started: SimTime::ZERO,
+    up: SimTime::ZERO,
+    hang: None,
+    unready: None,
+    exit_at: None,
+    ready: false,
+    ever_ready: false,
+    last_tick: SimTime::ZERO,
+    memory_limit: None,
+    load_bytes: 0,
+    oom_at: None,
+    kill: None,
+};
 
 /// The next thing a container's probes do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +154,10 @@ pub struct Kubelets {
     /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
     /// locally meanwhile, reported when it reconnects.
     deferred: Vec<(NodeId, PodId, u32, KubeletTimer)>,
-    runs: Vec<RunState>,
+    /// The current (or last) run of each pod the kubelet knows, dropped when the pod object
+    /// is gone (a day of a million pods keeps only the live ones' runs); absent reads as
+    /// [`IDLE_RUN`]. Never iterated.
+    runs: HashMap<PodId, RunState>,
     /// Probe failures scripted with `failProbe`, per pod.
     scripted: BTreeMap<PodId, Vec<(ProbeKind, FailWindow)>>,
     /// Running pods that can run out of memory.
@@ -157,7 +177,7 @@ impl Kubelets {
             pods: Vec::new(),
             partitioned: Vec::new(),
             deferred: Vec::new(),
-            runs: Vec::new(),
+            runs: HashMap::new(),
             scripted: BTreeMap::new(),
             oom_watch: BTreeSet::new(),
         }
@@ -239,10 +259,11 @@ impl Kubelets {
     }
 
     fn run(&mut self, pod: PodId) -> &mut RunState {
-        if pod.index() >= self.runs.len() {
-            self.runs.resize(pod.index() + 1, RunState::default());
-        }
-        &mut self.runs[pod.index()]
+        self.runs.entry(pod).or_insert(IDLE_RUN)
+    }
+
+    fn run_of(&self, pod: PodId) -> &RunState {
+        self.runs.get(&pod).unwrap_or(&IDLE_RUN)
     }
 
     /// Invalidates every pending timer of the pod; the faults of its current run are over.
@@ -255,8 +276,7 @@ impl Kubelets {
 
     /// The container run stopped: no more probe results or memory growth.
     fn end_run(&mut self, pod: PodId) {
-        if pod.index() < self.runs.len() {
-            let run = &mut self.runs[pod.index()];
+        if let Some(run) = self.runs.get_mut(&pod) {
             run.probed = false;
             run.memory_limit = None;
             run.oom_at = None;
@@ -374,7 +394,7 @@ impl Kubelets {
         let now = ctx.now;
         let p = ctx.store.pod(pod);
         let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
-        let faults = &p.sim.faults;
+        let faults = p.sim.faults();
         let draw = |d: &crate::kernel::dist::DurationDist, what: &str| {
             d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/{what}"), run))
         };
@@ -392,21 +412,12 @@ impl Kubelets {
         let probed = startup_probe(p).is_some()
             || (has_probe && (hang.is_some() || unready.is_some() || self.scripted.contains_key(&pod)));
         let memory_limit = memory_limit_bytes(p).filter(|_| {
-            let s = &p.sim.serving;
+            let s = p.sim.serving();
             s.memory_base_bytes > 0 || s.memory_per_request_bytes > 0 || faults.memory_leak.is_some()
         });
-        let load_bytes = p.sim.serving.memory_base_bytes;
-        *self.run(pod) = RunState {
-            probed,
-            started: now,
-            up,
-            hang,
-            unready,
-            exit_at,
-            memory_limit,
-            load_bytes,
-            ..RunState::default()
-        };
+        let load_bytes = p.sim.serving().memory_base_bytes;
+        *self.run(pod) =
+            RunState { probed, started: now, up, hang, unready, exit_at, memory_limit, load_bytes, ..IDLE_RUN };
         if memory_limit.is_some() {
             self.oom_watch.insert(pod);
         }
@@ -415,7 +426,7 @@ impl Kubelets {
 
     /// The spans during which the pod's `kind` probe fails in its current run.
     fn fail_windows(&self, pod: PodId, kind: ProbeKind) -> Vec<FailWindow> {
-        let run = &self.runs[pod.index()];
+        let run = self.run_of(pod);
         let mut windows = Vec::new();
         if let Some(hang) = run.hang {
             windows.push(FailWindow { from: hang, until: SimTime::MAX, hang: true });
@@ -437,7 +448,7 @@ impl Kubelets {
 
     /// The next probe result that changes something, and when it is known.
     fn next_probe_due(&self, store: &crate::store::Store, pod: PodId) -> Option<(SimTime, ProbeDue)> {
-        let run = &self.runs[pod.index()];
+        let run = self.run_of(pod);
         if !run.probed || run.kill.is_some() {
             return None;
         }
@@ -576,9 +587,9 @@ impl Kubelets {
     /// if it does, else at the instant its leak makes it.
     fn schedule_oom(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
         let now = ctx.now;
-        let run = &self.runs[pod.index()];
+        let run = self.run_of(pod);
         let Some(limit) = run.memory_limit else { return };
-        let leak = ctx.store.pod(pod).sim.faults.memory_leak.filter(|(bytes, _)| *bytes > 0);
+        let leak = ctx.store.pod(pod).sim.faults().memory_leak.filter(|(bytes, _)| *bytes > 0);
         let leaked = |elapsed: SimDuration| -> i64 {
             leak.map_or(0, |(bytes, period)| {
                 let v = i128::from(bytes) * i128::from(elapsed.as_micros()) / i128::from(period.as_micros());
@@ -618,7 +629,7 @@ impl Kubelets {
     /// The load model's memory usage of watched pods changed (bytes, leak excluded).
     pub fn memory_load_changed(&mut self, ctx: &mut Ctx<'_>, usages: &[(PodId, i64)]) {
         for &(pod, bytes) in usages {
-            if self.runs.get(pod.index()).is_some_and(|r| r.memory_limit.is_some() && r.load_bytes != bytes) {
+            if self.runs.get(&pod).is_some_and(|r| r.memory_limit.is_some() && r.load_bytes != bytes) {
                 self.run(pod).load_bytes = bytes;
                 self.schedule_oom(ctx, pod);
             }
@@ -642,13 +653,13 @@ impl Kubelets {
             && p.status.node.is_some_and(|n| self.is_up(n));
         let (ready, ready_since) = (p.is_ready(), p.status.ready_since);
         self.scripted.entry(pod).or_default().push((kind, FailWindow { from: now, until, hang: false }));
-        if !running || pod.index() >= self.runs.len() || self.runs[pod.index()].kill.is_some() {
+        if !running || self.runs.get(&pod).is_none_or(|r| r.kill.is_some()) {
             return Ok(());
         }
-        if !self.runs[pod.index()].probed {
+        if !self.run_of(pod).probed {
             // The run switches to computed probes: its Ready timer gives way to them.
-            let exit_at = self.runs[pod.index()].exit_at;
-            let up = self.runs[pod.index()].up;
+            let exit_at = self.run_of(pod).exit_at;
+            let up = self.run_of(pod).up;
             let rt = self.runtime(pod);
             rt.epoch = rt.epoch.wrapping_add(1);
             let run = self.run(pod);
@@ -659,8 +670,8 @@ impl Kubelets {
             if let Some(exit) = exit_at {
                 self.timer(ctx, pod, exit.max(now), KubeletTimer::Exit);
             }
-            if self.runs[pod.index()].oom_at.is_some() {
-                self.runs[pod.index()].oom_at = None;
+            if self.run_of(pod).oom_at.is_some() {
+                self.run(pod).oom_at = None;
                 self.schedule_oom(ctx, pod);
             }
         }
@@ -692,10 +703,10 @@ impl Kubelets {
                 }
             }
             KubeletTimer::Oom(generation) => {
-                if generation == self.runtime(pod).oom_gen && self.runs[pod.index()].oom_at == Some(now) {
+                if generation == self.runtime(pod).oom_gen && self.run_of(pod).oom_at == Some(now) {
                     let p = ctx.store.pod(pod);
                     let key = p.meta.key();
-                    let limit = self.runs[pod.index()].memory_limit.unwrap_or(0);
+                    let limit = self.run_of(pod).memory_limit.unwrap_or(0);
                     ctx.store.journal.narrate(now, || {
                         format!("pod {key}: memory usage exceeds its limit ({limit} bytes): OOMKilled")
                     });
@@ -704,7 +715,7 @@ impl Kubelets {
                 }
             }
             KubeletTimer::Killed => {
-                if let Some((code, reason)) = self.runs.get(pod.index()).and_then(|r| r.kill) {
+                if let Some((code, reason)) = self.runs.get(&pod).and_then(|r| r.kill) {
                     self.end_run(pod);
                     self.container_finished(ctx, pod, code, Some(reason));
                 }
@@ -869,6 +880,7 @@ impl Kubelets {
         if pod.index() < self.pods.len() {
             self.bump(pod);
         }
+        self.runs.remove(&pod);
         self.scripted.remove(&pod);
     }
 }

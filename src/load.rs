@@ -440,7 +440,7 @@ impl Traffic {
         if !running(p) {
             return None;
         }
-        let s = &p.sim.serving;
+        let s = p.sim.serving();
         let variable = i128::from(s.cpu_per_request_micro) * i128::from(self.served(pod)) / 1_000_000;
         Some(s.cpu_base_milli.saturating_add(i64::try_from(variable).unwrap_or(i64::MAX)))
     }
@@ -452,7 +452,7 @@ impl Traffic {
         if !running(p) {
             return None;
         }
-        let s = &p.sim.serving;
+        let s = p.sim.serving();
         let variable = i128::from(s.memory_per_request_bytes) * i128::from(self.served(pod)) / 1000;
         Some(s.memory_base_bytes.saturating_add(i64::try_from(variable).unwrap_or(i64::MAX)))
     }
@@ -479,7 +479,7 @@ pub fn capacity(pod: &Pod) -> Option<u64> {
     if !running(pod) {
         return Some(0);
     }
-    let s = &pod.sim.serving;
+    let s = pod.sim.serving();
     if let Some(max) = s.max_rps {
         return Some(max);
     }

@@ -125,7 +125,8 @@ impl Workload {
         if let Some(d) = shape.duration {
             annotations.insert(crate::api::pod::annotations::DURATION.to_string(), d.to_string());
         }
-        let sim = SimBehavior { duration: shape.duration.map(DurationDist::Fixed), ..(*pod.sim).clone() };
+        let mut sim = SimBehavior::clone(&pod.sim);
+        sim.duration = shape.duration.map(DurationDist::Fixed);
         match shape.owner {
             OwnerKind::Pod => {
                 pod.meta.name = name;

@@ -153,19 +153,19 @@ fn sim_annotations(
             q.checked_scaled_value(scale).ok_or_else(|| ctx.error(value_at, &vpath, format!("{v:?} is too large")))
         };
         match key.as_str() {
-            annotations::CPU_PER_REQUEST => sim.serving.cpu_per_request_micro = amount(value, -6)?,
-            annotations::CPU_BASE => sim.serving.cpu_base_milli = amount(value, -3)?,
-            annotations::MEMORY_PER_REQUEST => sim.serving.memory_per_request_bytes = amount(value, 0)?,
-            annotations::MEMORY_BASE => sim.serving.memory_base_bytes = amount(value, 0)?,
+            annotations::CPU_PER_REQUEST => sim.serving_mut().cpu_per_request_micro = amount(value, -6)?,
+            annotations::CPU_BASE => sim.serving_mut().cpu_base_milli = amount(value, -3)?,
+            annotations::MEMORY_PER_REQUEST => sim.serving_mut().memory_per_request_bytes = amount(value, 0)?,
+            annotations::MEMORY_BASE => sim.serving_mut().memory_base_bytes = amount(value, 0)?,
             annotations::MAX_RPS => {
                 let rate =
                     crate::load::parse_rate(value).map_err(|e| ctx.error(value_at, &format!("{path}.{key}"), e))?;
-                sim.serving.max_rps = Some(rate);
+                sim.serving_mut().max_rps = Some(rate);
             }
-            annotations::LIVENESS_FAILS_AFTER => sim.faults.liveness_fails_after = Some(dist(value)?),
-            annotations::READINESS_FAILS_AFTER => sim.faults.readiness_fails_after = Some(dist(value)?),
+            annotations::LIVENESS_FAILS_AFTER => sim.faults_mut().liveness_fails_after = Some(dist(value)?),
+            annotations::READINESS_FAILS_AFTER => sim.faults_mut().readiness_fails_after = Some(dist(value)?),
             annotations::READINESS_FAILS_FOR => {
-                sim.faults.readiness_fails_for = Some(dist(value)?);
+                sim.faults_mut().readiness_fails_for = Some(dist(value)?);
                 if !annotations_map.contains_key(annotations::READINESS_FAILS_AFTER) {
                     return Err(ctx.error_hint(
                         key_at,
@@ -176,7 +176,7 @@ fn sim_annotations(
                 }
             }
             annotations::MEMORY_LEAK => {
-                sim.faults.memory_leak = Some(parse_leak(value).map_err(|e| {
+                sim.faults_mut().memory_leak = Some(parse_leak(value).map_err(|e| {
                     ctx.error_hint(value_at, &format!("{path}.{key}"), e, "a quantity per time, e.g. 10Mi/min or 1Gi/h")
                 })?);
             }
@@ -254,7 +254,7 @@ pub fn parse_leak(text: &str) -> Result<(i64, crate::kernel::SimDuration), Strin
 /// The fault annotations need the probe they make fail.
 fn check_fault_annotations(ctx: &Ctx<'_>, sim: &SimBehavior, spec: &PodSpec, at: Pos, path: &str) -> DResult<()> {
     let liveness = spec.containers.iter().any(|c| c.liveness_probe.is_some());
-    if sim.faults.liveness_fails_after.is_some() && !liveness && spec.readiness_probe().is_none() {
+    if sim.faults().liveness_fails_after.is_some() && !liveness && spec.readiness_probe().is_none() {
         return Err(ctx.error_hint(
             at,
             path,
@@ -262,7 +262,7 @@ fn check_fault_annotations(ctx: &Ctx<'_>, sim: &SimBehavior, spec: &PodSpec, at:
             "without a probe nothing notices that the app hangs; add a livenessProbe",
         ));
     }
-    if sim.faults.readiness_fails_after.is_some() && spec.readiness_probe().is_none() {
+    if sim.faults().readiness_fails_after.is_some() && spec.readiness_probe().is_none() {
         return Err(ctx.error_hint(
             at,
             path,
