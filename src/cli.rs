@@ -306,14 +306,16 @@ fn run(args: RunArgs) -> i32 {
         eprintln!("error: cannot create output directory {}: {e}", out_dir.display());
         return 2;
     }
-    let files = output::render_all(&mut sim, stopped_early.as_deref(), trace_decisions, trace_events);
+    // One file at a time, each streamed to disk: a long run's outputs never sit in memory
+    // beside the run.
     let mut written = Vec::new();
-    for (name, contents) in &files {
-        if let Err(e) = output::write_atomic(&out_dir, name, contents.as_bytes()) {
+    for name in output::file_names(trace_decisions, trace_events) {
+        let render = |w: &mut dyn std::io::Write| output::render_file(&mut sim, name, stopped_early.as_deref(), w);
+        if let Err(e) = output::write_atomic_with(&out_dir, name, render) {
             eprintln!("error: cannot write {}: {e}", out_dir.join(name).display());
             return 2;
         }
-        written.push(*name);
+        written.push(name);
     }
     let checks = sim.check_results();
     let failed = checks.iter().filter(|c| !c.passed).count();
@@ -332,11 +334,18 @@ fn run(args: RunArgs) -> i32 {
         sim.digest()
     );
     if args.verify_determinism {
-        let first = output::RunRecord {
-            digest: sim.digest(),
-            events: output::events_jsonl(&sim),
-            files: files.iter().filter(|(name, _)| *name != "events.jsonl").cloned().collect(),
-        };
+        // The files as written, read back.
+        let mut files = Vec::new();
+        for &name in written.iter().filter(|&&name| name != "events.jsonl") {
+            match std::fs::read_to_string(out_dir.join(name)) {
+                Ok(text) => files.push((name, text)),
+                Err(e) => {
+                    eprintln!("error: cannot read back {}: {e}", out_dir.join(name).display());
+                    return 2;
+                }
+            }
+        }
+        let first = output::RunRecord { digest: sim.digest(), events: output::events_jsonl(&sim), files };
         let second = output::record_run(&scenario, args.seed, args.until, options);
         match output::compare_runs(&first, &second) {
             output::Determinism::Identical { .. } => {

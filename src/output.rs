@@ -7,7 +7,6 @@
 //! a final name; `summary.json` is written last, so its presence means the set is complete.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -292,8 +291,15 @@ fn check_json(c: &CheckResult) -> CheckJson {
 
 /// `pods.csv`: one row per pod ever created, in creation order.
 pub fn pods_csv(sim: &Simulation) -> String {
+    let mut out = Vec::new();
+    write_pods_csv(sim, &mut out).expect("in memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// Writes [`pods_csv`] to `out` row by row: a million-pod run's file is never held whole.
+pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let store = sim.store();
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
     let header = [
         "namespace",
         "name",
@@ -307,7 +313,7 @@ pub fn pods_csv(sim: &Simulation) -> String {
         "restarts",
         "reason",
     ];
-    w.write_record(header).expect("in memory");
+    w.write_record(header)?;
     let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
     for pod in store.all_pods() {
         let owner = pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
@@ -329,10 +335,9 @@ pub fn pods_csv(sim: &Simulation) -> String {
             &phase,
             &pod.status.restart_count.to_string(),
             pod.status.reason.as_str(),
-        ])
-        .expect("in memory");
+        ])?;
     }
-    String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+    w.flush()
 }
 
 /// `timeseries.csv`: one row per sample.
@@ -506,11 +511,23 @@ pub fn jsonl(lines: &[String]) -> String {
 /// Writes `contents` to `dir/name` atomically (temporary file in the same directory, then
 /// rename).
 pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<PathBuf> {
+    write_atomic_with(dir, name, |w| w.write_all(contents))
+}
+
+/// Writes what `render` writes to `dir/name` atomically: into a temporary file in the same
+/// directory, through a buffer, synced, then renamed. An interrupted or failed write leaves
+/// no file under the final name.
+pub fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<PathBuf> {
     let final_path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+        render(&mut w)?;
+        let f = w.into_inner().map_err(std::io::IntoInnerError::into_error)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &final_path)
     })();
@@ -520,29 +537,57 @@ pub fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<
     result.map(|()| final_path)
 }
 
-/// The files of a run, in the order they are written (`summary.json` last).
+/// The names of a run's files, in the order they are written (`summary.json` last).
+pub fn file_names(trace_decisions: bool, trace_events: bool) -> Vec<&'static str> {
+    let mut names = vec!["pods.csv", "timeseries.csv", "faults.csv", "availability.csv", "packing.csv"];
+    if trace_decisions {
+        names.push("decisions.jsonl");
+    }
+    if trace_events {
+        names.push("events.jsonl");
+    }
+    names.push("summary.json");
+    names
+}
+
+/// Writes the run's file `name` (one of [`file_names`]) to `out`. The large ones (`pods.csv`,
+/// `packing.csv`) go out row by row. `decisions.jsonl` takes the recorded decisions: render it
+/// once.
+pub fn render_file(
+    sim: &mut Simulation,
+    name: &str,
+    stopped_early: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let text = match name {
+        "pods.csv" => return write_pods_csv(sim, out),
+        "packing.csv" => return crate::packing_view::Placements::from_sim(sim).write_csv(out),
+        "timeseries.csv" => timeseries_csv(sim),
+        "faults.csv" => faults_csv(sim),
+        "availability.csv" => availability_csv(sim),
+        "decisions.jsonl" => jsonl(&sim.take_decisions()),
+        "events.jsonl" => events_jsonl(sim),
+        "summary.json" => summary_json(sim, stopped_early),
+        other => unreachable!("not a run file: {other}"),
+    };
+    out.write_all(text.as_bytes())
+}
+
+/// The files of a run in memory, in the order they are written (`summary.json` last).
 pub fn render_all(
     sim: &mut Simulation,
     stopped_early: Option<&str>,
     trace_decisions: bool,
     trace_events: bool,
 ) -> Vec<(&'static str, String)> {
-    let mut files = vec![
-        ("pods.csv", pods_csv(sim)),
-        ("timeseries.csv", timeseries_csv(sim)),
-        ("faults.csv", faults_csv(sim)),
-        ("availability.csv", availability_csv(sim)),
-        ("packing.csv", crate::packing_view::Placements::from_sim(sim).to_csv()),
-    ];
-    if trace_decisions {
-        let lines = sim.take_decisions();
-        files.push(("decisions.jsonl", jsonl(&lines)));
-    }
-    if trace_events {
-        files.push(("events.jsonl", events_jsonl(sim)));
-    }
-    files.push(("summary.json", summary_json(sim, stopped_early)));
-    files
+    file_names(trace_decisions, trace_events)
+        .into_iter()
+        .map(|name| {
+            let mut out = Vec::new();
+            render_file(sim, name, stopped_early, &mut out).expect("in memory");
+            (name, String::from_utf8(out).expect("utf-8"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

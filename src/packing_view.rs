@@ -128,8 +128,16 @@ impl Placements {
 
     /// `packing.csv`: node rows, then pod rows.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-        w.write_record(HEADER.split(',')).expect("in memory");
+        let mut out = Vec::new();
+        self.write_csv(&mut out).expect("in memory");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    /// Writes `packing.csv` to `out` as it goes (a long run's file need not fit in memory
+    /// beside the run).
+    pub fn write_csv(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+        w.write_record(HEADER.split(','))?;
         let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
         for n in &self.nodes {
             w.write_record([
@@ -142,8 +150,7 @@ impl Placements {
                 &n.memory_bytes.to_string(),
                 &n.gpu_milli.to_string(),
                 "",
-            ])
-            .expect("in memory");
+            ])?;
         }
         for p in &self.pods {
             w.write_record([
@@ -156,10 +163,9 @@ impl Placements {
                 &p.memory_bytes.to_string(),
                 &p.gpu_milli.to_string(),
                 &p.owner,
-            ])
-            .expect("in memory");
+            ])?;
         }
-        String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+        w.flush()
     }
 
     /// Reads `packing.csv`; the error names the line and what is wrong with it.
