@@ -561,7 +561,7 @@ pub fn render_file(
 ) -> std::io::Result<()> {
     let text = match name {
         "pods.csv" => return write_pods_csv(sim, out),
-        "packing.csv" => return crate::packing_view::Placements::from_sim(sim).write_csv(out),
+        "packing.csv" => return crate::packing_view::Placements::write_csv_of(sim, out),
         "timeseries.csv" => timeseries_csv(sim),
         "faults.csv" => faults_csv(sim),
         "availability.csv" => availability_csv(sim),

@@ -10,6 +10,7 @@
 //!
 //! Everything here is pure: strings in, strings out; times are integer microseconds.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -80,92 +81,101 @@ fn alive(start: SimTime, end: Option<SimTime>, t: SimTime) -> bool {
     start <= t && end.is_none_or(|e| e > t)
 }
 
+/// The node rows of a run, in node-id order.
+fn node_spans(sim: &Simulation) -> impl Iterator<Item = NodeSpan> + '_ {
+    let store = sim.store();
+    store.node_slots().map(move |id| {
+        let n = store.node(id);
+        NodeSpan {
+            name: n.meta.name.clone(),
+            added: n.meta.creation_timestamp,
+            removed: store.node_removed_at(id),
+            cpu_millis: n.allocatable_resources.milli_cpu,
+            memory_bytes: n.allocatable_resources.memory,
+            gpu_milli: (n.allocatable_resources.gpu_devices() as i64).saturating_mul(gpu::MILLI_PER_DEVICE),
+        }
+    })
+}
+
+/// The pod rows of a run: every pod ever bound, in creation order.
+fn pod_spans(sim: &Simulation) -> impl Iterator<Item = PodSpan> + '_ {
+    let store = sim.store();
+    store.all_pods().iter().filter_map(move |pod| {
+        let node = pod.status.node?;
+        Some(PodSpan {
+            name: format!("{}/{}", pod.meta.namespace, pod.meta.name),
+            owner: pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default(),
+            node: store.node(node).meta.name.clone(),
+            bound: pod.status.scheduled_at.unwrap_or(pod.meta.creation_timestamp),
+            released: pod.status.finished_at,
+            cpu_millis: pod.spec.requests.milli_cpu,
+            memory_bytes: pod.spec.requests.memory,
+            gpu_milli: {
+                let (devices, milli) = GpuRequest::of(&pod.spec.requests).per_device();
+                i64::from(devices).saturating_mul(milli)
+            },
+        })
+    })
+}
+
+/// Writes `packing.csv`: the header, node rows, then pod rows.
+fn write_rows<N: Borrow<NodeSpan>, P: Borrow<PodSpan>>(
+    out: &mut dyn std::io::Write,
+    nodes: impl IntoIterator<Item = N>,
+    pods: impl IntoIterator<Item = P>,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+    w.write_record(HEADER.split(','))?;
+    let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
+    for n in nodes {
+        let n = n.borrow();
+        w.write_record([
+            "node",
+            &n.name,
+            &n.name,
+            &secs(n.added),
+            &opt(n.removed),
+            &n.cpu_millis.to_string(),
+            &n.memory_bytes.to_string(),
+            &n.gpu_milli.to_string(),
+            "",
+        ])?;
+    }
+    for p in pods {
+        let p = p.borrow();
+        w.write_record([
+            "pod",
+            &p.name,
+            &p.node,
+            &secs(p.bound),
+            &opt(p.released),
+            &p.cpu_millis.to_string(),
+            &p.memory_bytes.to_string(),
+            &p.gpu_milli.to_string(),
+            &p.owner,
+        ])?;
+    }
+    w.flush()
+}
+
 impl Placements {
     /// The placements of a (finished) simulation: node slots in creation order, bound pods in
     /// creation order.
     pub fn from_sim(sim: &Simulation) -> Placements {
-        let store = sim.store();
-        let nodes = store
-            .node_slots()
-            .map(|id| {
-                let n = store.node(id);
-                NodeSpan {
-                    name: n.meta.name.clone(),
-                    added: n.meta.creation_timestamp,
-                    removed: store.node_removed_at(id),
-                    cpu_millis: n.allocatable_resources.milli_cpu,
-                    memory_bytes: n.allocatable_resources.memory,
-                    gpu_milli: (n.allocatable_resources.gpu_devices() as i64).saturating_mul(gpu::MILLI_PER_DEVICE),
-                }
-            })
-            .collect();
-        let pods = store
-            .all_pods()
-            .iter()
-            .filter_map(|pod| {
-                let node = pod.status.node?;
-                Some(PodSpan {
-                    name: format!("{}/{}", pod.meta.namespace, pod.meta.name),
-                    owner: pod
-                        .meta
-                        .controller_ref()
-                        .map(|o| format!("{}/{}", o.kind.resource(), o.name))
-                        .unwrap_or_default(),
-                    node: store.node(node).meta.name.clone(),
-                    bound: pod.status.scheduled_at.unwrap_or(pod.meta.creation_timestamp),
-                    released: pod.status.finished_at,
-                    cpu_millis: pod.spec.requests.milli_cpu,
-                    memory_bytes: pod.spec.requests.memory,
-                    gpu_milli: {
-                        let (devices, milli) = GpuRequest::of(&pod.spec.requests).per_device();
-                        i64::from(devices).saturating_mul(milli)
-                    },
-                })
-            })
-            .collect();
-        Placements { nodes, pods }
+        Placements { nodes: node_spans(sim).collect(), pods: pod_spans(sim).collect() }
     }
 
     /// `packing.csv`: node rows, then pod rows.
     pub fn to_csv(&self) -> String {
         let mut out = Vec::new();
-        self.write_csv(&mut out).expect("in memory");
+        write_rows(&mut out, &self.nodes, &self.pods).expect("in memory");
         String::from_utf8(out).expect("utf-8")
     }
 
-    /// Writes `packing.csv` to `out` as it goes (a long run's file need not fit in memory
-    /// beside the run).
-    pub fn write_csv(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
-        w.write_record(HEADER.split(','))?;
-        let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
-        for n in &self.nodes {
-            w.write_record([
-                "node",
-                &n.name,
-                &n.name,
-                &secs(n.added),
-                &opt(n.removed),
-                &n.cpu_millis.to_string(),
-                &n.memory_bytes.to_string(),
-                &n.gpu_milli.to_string(),
-                "",
-            ])?;
-        }
-        for p in &self.pods {
-            w.write_record([
-                "pod",
-                &p.name,
-                &p.node,
-                &secs(p.bound),
-                &opt(p.released),
-                &p.cpu_millis.to_string(),
-                &p.memory_bytes.to_string(),
-                &p.gpu_milli.to_string(),
-                &p.owner,
-            ])?;
-        }
-        w.flush()
+    /// Writes the `packing.csv` of `sim` to `out` row by row, each placement made as it is
+    /// written: a million-pod run's placements are never held beside the run.
+    pub fn write_csv_of(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_rows(out, node_spans(sim), pod_spans(sim))
     }
 
     /// Reads `packing.csv`; the error names the line and what is wrong with it.

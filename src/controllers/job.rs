@@ -178,6 +178,8 @@ fn set_condition(
         }
         return;
     }
+    // Exactly: a finished Job keeps its two or three conditions all run long.
+    status.conditions.reserve_exact(1);
     status.conditions.push(JobCondition {
         kind,
         status: ConditionStatus::True,

@@ -76,3 +76,31 @@ fn main_example_digest_is_pinned() {
         "digest changed; if deliberate, rerun with UPDATE_GOLDEN=1 and explain in the commit"
     );
 }
+
+/// `kubesim run` writes its files one at a time, `pods.csv` and `packing.csv` streamed row by
+/// row: what lands on disk is byte for byte what the in-memory renderer makes.
+#[test]
+fn streamed_files_equal_the_in_memory_render() {
+    for name in ["bin-packing.yaml", "training-job-retry.yaml", "node-recovery.yaml"] {
+        let path = root().join("scenarios").join(name);
+        let out = crate::support::temp_dir(&format!("streamed-{name}"));
+        let run = crate::support::kubesim(&["run", "-q", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        let options =
+            RunOptions { trace_decisions: false, trace_events: false, check_invariants: false, full_narrative: false };
+        let mut sim = Simulation::new(Arc::new(load(&path)), None, None, options);
+        let stopped = sim.run().err().map(|e| e.to_string());
+        let files = render_all(&mut sim, stopped.as_deref(), false, false);
+        assert!(files.iter().any(|(n, text)| *n == "packing.csv" && text.lines().count() > 1), "{name}");
+        for (file, text) in files {
+            let written = std::fs::read_to_string(out.join(file)).unwrap();
+            assert_eq!(written, text, "{name}: {file} as written differs from the in-memory render");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{name}: temporary files left: {leftovers:?}");
+    }
+}
