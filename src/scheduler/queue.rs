@@ -42,6 +42,9 @@ pub struct SchedulingQueue {
     backoff: BTreeSet<(SimTime, u64, PodId)>,
     /// Unschedulable pods: since when, and the plugins that rejected them (`UnschedulablePlugins`).
     unschedulable: BTreeMap<PodId, (SimTime, Vec<&'static str>)>,
+    /// The same pods by (since, pod): the leftover flush's deadline and its stale pods without
+    /// a scan of thousands of waiting pods after every step.
+    unschedulable_since: BTreeSet<(SimTime, PodId)>,
     info: HashMap<PodId, (Queued, Place, u64)>,
     seq: u64,
     initial_backoff: SimDuration,
@@ -54,10 +57,24 @@ impl SchedulingQueue {
             active: PriorityQueue::new(),
             backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
+            unschedulable_since: BTreeSet::new(),
             info: HashMap::new(),
             seq: 0,
             initial_backoff,
             max_backoff,
+        }
+    }
+
+    fn insert_unschedulable(&mut self, pod: PodId, since: SimTime, rejectors: Vec<&'static str>) {
+        if let Some((old, _)) = self.unschedulable.insert(pod, (since, rejectors)) {
+            self.unschedulable_since.remove(&(old, pod));
+        }
+        self.unschedulable_since.insert((since, pod));
+    }
+
+    fn remove_unschedulable(&mut self, pod: PodId) {
+        if let Some((since, _)) = self.unschedulable.remove(&pod) {
+            self.unschedulable_since.remove(&(since, pod));
         }
     }
 
@@ -115,9 +132,7 @@ impl SchedulingQueue {
                 Place::Backoff => {
                     self.backoff.retain(|&(_, s, p)| !(p == pod && s == seq));
                 }
-                Place::Unschedulable => {
-                    self.unschedulable.remove(&pod);
-                }
+                Place::Unschedulable => self.remove_unschedulable(pod),
             }
         }
     }
@@ -152,7 +167,7 @@ impl SchedulingQueue {
         let Some(entry) = self.info.get_mut(&pod) else { return };
         entry.0.timestamp = now;
         entry.1 = Place::Unschedulable;
-        self.unschedulable.insert(pod, (now, rejectors));
+        self.insert_unschedulable(pod, now, rejectors);
     }
 
     /// After an attempt that failed with an error: straight to backoffQ (no cluster event is
@@ -189,7 +204,7 @@ impl SchedulingQueue {
     }
 
     fn move_one(&mut self, pod: PodId, now: SimTime) {
-        self.unschedulable.remove(&pod);
+        self.remove_unschedulable(pod);
         let Some(&(q, _, _)) = self.info.get(&pod) else { return };
         let expiry = self.backoff_expiry(&q);
         if expiry > now {
@@ -222,12 +237,14 @@ impl SchedulingQueue {
 
     /// `flushUnschedulablePodsLeftover`: pods unschedulable for longer than five minutes move.
     pub fn flush_unschedulable_leftover(&mut self, now: SimTime) {
-        let stale: Vec<PodId> = self
-            .unschedulable
+        let mut stale: Vec<PodId> = self
+            .unschedulable_since
             .iter()
-            .filter(|&(_, &(since, _))| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
-            .map(|(&p, _)| p)
+            .take_while(|&&(since, _)| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
+            .map(|&(_, p)| p)
             .collect();
+        // In pod id order, as the scan of the map by pod went.
+        stale.sort_unstable();
         for pod in stale {
             self.move_one(pod, now);
         }
@@ -235,11 +252,7 @@ impl SchedulingQueue {
 
     /// The earliest time an unschedulable pod becomes eligible for the leftover flush.
     pub fn next_leftover_deadline(&self) -> Option<SimTime> {
-        self.unschedulable
-            .values()
-            .map(|(since, _)| *since)
-            .min()
-            .map(|since| since.saturating_add(MAX_IN_UNSCHEDULABLE))
+        self.unschedulable_since.first().map(|&(since, _)| since.saturating_add(MAX_IN_UNSCHEDULABLE))
     }
 
     pub fn place(&self, pod: PodId) -> Option<Place> {
@@ -339,5 +352,33 @@ mod tests {
         assert_eq!(q.place(p), Some(Place::Unschedulable), "exactly five minutes is not longer than five");
         q.flush_unschedulable_leftover(SimTime::from_secs(311));
         assert_eq!(q.place(p), Some(Place::Active));
+    }
+
+    #[test]
+    fn leftover_deadline_and_flush_follow_the_earliest_waiting_pods() {
+        let mut q = q();
+        // Pods 5, 3, 9, 1 become unschedulable at 40 s, 10 s, 20 s and 10 s.
+        for (pod, at) in [(5, 40), (3, 10), (9, 20), (1, 10)] {
+            q.add(PodId(pod), 0, SimTime::ZERO);
+            q.pop();
+            q.requeue_unschedulable(PodId(pod), SimTime::from_secs(at));
+        }
+        assert_eq!(q.next_leftover_deadline(), Some(SimTime::from_secs(310)));
+        q.forget(PodId(3));
+        q.forget(PodId(1));
+        assert_eq!(q.next_leftover_deadline(), Some(SimTime::from_secs(320)), "pod 9 is now the earliest");
+        // Pod 9 fails again later: its old time no longer counts.
+        q.move_all_unschedulable(SimTime::from_secs(50));
+        assert_eq!(q.next_leftover_deadline(), None);
+        let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
+        assert_eq!(popped, [9, 5], "backoffs over: activeQ by the time of the failed attempt");
+        q.requeue_unschedulable(PodId(9), SimTime::from_secs(70));
+        q.requeue_unschedulable(PodId(5), SimTime::from_secs(70));
+        assert_eq!(q.next_leftover_deadline(), Some(SimTime::from_secs(370)));
+        q.flush_unschedulable_leftover(SimTime::from_secs(371));
+        assert_eq!(q.next_leftover_deadline(), None);
+        assert_eq!((q.place(PodId(5)), q.place(PodId(9))), (Some(Place::Active), Some(Place::Active)));
+        let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
+        assert_eq!(popped, [5, 9], "the leftover flush moves them in pod id order (equal times)");
     }
 }
