@@ -314,6 +314,12 @@ impl Scheduler {
         self.trace.as_deref().unwrap_or(&[])
     }
 
+    /// Cycles that found no node by reading back the spec's last failed pass (no node view
+    /// changed since), over all profiles.
+    pub fn failed_passes_reused(&self) -> u64 {
+        self.profiles.iter().map(|p| p.memo.failed_passes_reused).sum()
+    }
+
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
@@ -724,7 +730,7 @@ impl Scheduler {
                 &noms,
                 &mut post,
                 &mut rejectors,
-                MemoCx { generations: &self.generations, check: self.check_memo },
+                MemoCx { generations: &self.generations, clock: self.generation_clock, check: self.check_memo },
             )
         };
         drop(noms);
@@ -897,12 +903,23 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
     out
 }
 
-/// What a cycle needs to read the profile's memo: the node views' generations, and whether
-/// to check every read against the plugins.
+/// What a cycle needs to read the profile's memo: the node views' generations, the clock
+/// that hands them out (unchanged while no view changes), and whether to check every read
+/// against the plugins.
 #[derive(Clone, Copy)]
 struct MemoCx<'a> {
     generations: &'a [u64],
+    clock: u64,
     check: bool,
+}
+
+/// Adds the plugins of `more` that `rejectors` lacks, in order.
+fn add_rejectors(rejectors: &mut Vec<&'static str>, more: &[&'static str]) {
+    for &r in more {
+        if !rejectors.contains(&r) {
+            rejectors.push(r);
+        }
+    }
 }
 
 /// One scheduling cycle for `pod` (`schedulePod`).
@@ -1014,6 +1031,35 @@ fn schedule_pod(
     //    comes from the memo when this spec met the node's current view before.
     debug_assert_eq!(generations.len(), cache.len(), "every node view has a generation");
     let mut slot = profile.memo.in_use().then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
+    // A failed pass of this spec is read back whole while no node view changed, when nothing
+    // but the spec and the node views decides it (see `memo::FailedPass`).
+    let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
+    let failed_before = match slot.as_ref() {
+        Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed),
+        _ => None,
+    };
+    if let Some(before) = failed_before.as_ref().filter(|_| !memo_cx.check) {
+        let examined = before.diagnosis.len();
+        *next_start_index = (*next_start_index + examined) % n;
+        if let Some(slot) = slot.as_mut() {
+            slot.note(examined as u64, examined as u64);
+        }
+        profile.memo.failed_passes_reused += 1;
+        add_rejectors(rejectors, &before.rejectors);
+        let fit_error = before.fit_error.clone();
+        return run_post_filter(
+            profile,
+            pod,
+            cx,
+            order,
+            noms,
+            &before.diagnosis,
+            &skipped_filters,
+            rng,
+            fit_error,
+            post,
+        );
+    }
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
     let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
@@ -1126,10 +1172,30 @@ fn schedule_pod(
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
         // `UnschedulablePlugins`: the plugins that rejected some node, for the queueing hints.
+        let mut pass_rejectors: Vec<&'static str> = Vec::new();
         for status in diagnosis.values().chain(std::iter::once(&diagnosis.absent)) {
-            if !status.plugin.is_empty() && !rejectors.contains(&status.plugin) {
-                rejectors.push(status.plugin);
+            if !status.plugin.is_empty() && !pass_rejectors.contains(&status.plugin) {
+                pass_rejectors.push(status.plugin);
             }
+        }
+        add_rejectors(rejectors, &pass_rejectors);
+        if let Some(before) = &failed_before {
+            // Debug builds walked the nodes anyway: the pass read back must be this one.
+            assert!(
+                before.diagnosis == diagnosis && before.fit_error == fit_error && before.rejectors == pass_rejectors,
+                "memo: the failed pass read back differs for {}",
+                pod.meta.key()
+            );
+        }
+        if let Some(slot) = slot.as_mut().filter(|_| whole_pass) {
+            slot.record_failed_pass(memo::FailedPass {
+                clock: memo_cx.clock,
+                nodes: cache.len(),
+                allowed: allowed.clone(),
+                diagnosis: diagnosis.clone(),
+                fit_error: fit_error.clone(),
+                rejectors: pass_rejectors,
+            });
         }
         return run_post_filter(profile, pod, cx, order, noms, &diagnosis, &skipped_filters, rng, fit_error, post);
     }

@@ -20,11 +20,15 @@
 //! Only the per-node work is shared. Every cycle still runs PreFilter and PreScore, the
 //! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
 //! so attempts, messages, traces and the seeded streams are those of the cycle without memo.
+//! One step further, when a spec's pass found no node with node-local filters only, the whole
+//! pass is kept ([`FailedPass`]) and read back while no node view changes; PostFilter still
+//! runs in every cycle.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::api::pod::PodSpec;
-use crate::scheduler::framework::Status;
+use crate::scheduler::framework::{NodeToStatus, Status};
 
 /// Specs remembered at once (least recently used first out): as many as keep
 /// `ENTRY_BUDGET` node entries (56 bytes each with four scorers: at most 14 MB), within these
@@ -58,6 +62,8 @@ pub struct VerdictMemo {
     /// Overrides [`slots_for`] when set (tests).
     max_slots: Option<usize>,
     gate: Gate,
+    /// Cycles that read a [`FailedPass`] back instead of walking the nodes.
+    pub failed_passes_reused: u64,
 }
 
 /// Cycles over which the hit rate is judged.
@@ -97,6 +103,26 @@ struct Slot {
     scores: Vec<i64>,
     /// Some entry of the current stamp has `scored` set.
     any_scored: bool,
+    /// The last filter pass of this spec that found no feasible node, when every active
+    /// filter was node-local (see [`FailedPass`]).
+    failed: Option<Arc<FailedPass>>,
+}
+
+/// A filter pass that found no node for a spec, every active filter node-local and no pod
+/// nominated anywhere: until some node view changes (the scheduler's generation clock moves)
+/// every pass of the spec over the same nodes ends the same way, node for node. A retry storm
+/// (thousands of pending pods of a few shapes, each retried after every completion) reads its
+/// diagnosis instead of walking the nodes again.
+pub struct FailedPass {
+    /// The generation clock when the pass ran.
+    pub clock: u64,
+    /// The cache's size, and PreFilter's node-name restriction, of that pass.
+    pub nodes: usize,
+    pub allowed: Option<BTreeSet<String>>,
+    /// Every examined node's status (sorted), the FitError message and the rejecting plugins.
+    pub diagnosis: NodeToStatus,
+    pub fit_error: String,
+    pub rejectors: Vec<&'static str>,
 }
 
 /// A node's entry: meaningful only while `stamp` is its slot's and `generation` the node's
@@ -189,6 +215,7 @@ impl VerdictMemo {
         slot.filters = filters.to_vec();
         slot.scorers.clear();
         slot.any_scored = false;
+        slot.failed = None;
     }
 }
 
@@ -213,6 +240,16 @@ impl SlotHandle<'_> {
 
     fn current(&self, node: usize, generation: u64) -> Option<&Entry> {
         self.slot.entries.get(node).filter(|e| e.stamp == self.slot.stamp && e.generation == generation)
+    }
+
+    /// The spec's last failed pass, if it ran at generation clock `clock` over `nodes` nodes
+    /// restricted to `allowed`: no node view changed since, so this pass would end the same.
+    pub fn failed_pass(&self, clock: u64, nodes: usize, allowed: &Option<BTreeSet<String>>) -> Option<Arc<FailedPass>> {
+        self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
+    }
+
+    pub fn record_failed_pass(&mut self, pass: FailedPass) {
+        self.slot.failed = Some(Arc::new(pass));
     }
 
     /// The node-local filters' verdict on `node` at `generation`, if known.

@@ -127,6 +127,22 @@ spec:
             enabled: [{name: LocalFilter}, {name: OtherFilter}, {name: LocalScore}]
 "#;
 
+/// The counting plugins but the one that is not node-local.
+const LOCAL_PROFILE: &str = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: memo}
+spec:
+  until: 1m
+  cluster:
+    nodes: [{name: unused, allocatable: {cpu: "1", memory: 1Gi}}]
+  scheduler:
+    profiles:
+      - schedulerName: default-scheduler
+        plugins:
+          multiPoint:
+            enabled: [{name: LocalFilter}, {name: LocalScore}]
+"#;
+
 impl Cluster {
     /// Nodes `n0..n{nodes}`, the first labelled `full=yes`; the default profile plus the
     /// three counting plugins.
@@ -135,6 +151,10 @@ impl Cluster {
     }
 
     fn build(nodes: usize, flipping: bool) -> Cluster {
+        Cluster::with_profile(PROFILE, nodes, flipping)
+    }
+
+    fn with_profile(profile: &str, nodes: usize, flipping: bool) -> Cluster {
         let counts = Arc::new(Counts::default());
         let mut registry = PluginRegistry::new();
         let c = counts.clone();
@@ -148,7 +168,7 @@ impl Cluster {
         let c = counts.clone();
         registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
         let scenario =
-            Scenario::parse_with(PROFILE, "memo.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
+            Scenario::parse_with(profile, "memo.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
         let mut scheduler = Scheduler::with_registry(
             &scenario.scheduler,
             &registry,
@@ -190,6 +210,14 @@ impl Cluster {
 
     /// Creates a pod of `spec` and schedules it; returns its node.
     fn schedule(&mut self, spec: &Arc<PodSpec>) -> NodeId {
+        match self.attempt(spec) {
+            Outcome::Bound(node) => node,
+            other => panic!("not bound: {other:?}"),
+        }
+    }
+
+    /// Creates a pod of `spec` and runs one scheduling cycle for it.
+    fn attempt(&mut self, spec: &Arc<PodSpec>) -> Outcome {
         self.pods += 1;
         let meta = ObjectMeta { name: format!("p{}", self.pods), namespace: "default".into(), ..ObjectMeta::default() };
         self.store.create_pod(
@@ -200,10 +228,7 @@ impl Cluster {
         self.deliver();
         let (_, outcome) = self.scheduler.schedule_one(&mut self.store, SimTime::ZERO).expect("a pod is queued");
         self.deliver();
-        match outcome {
-            Outcome::Bound(node) => node,
-            other => panic!("not bound: {other:?}"),
-        }
+        outcome
     }
 }
 
@@ -275,4 +300,49 @@ fn the_check_catches_a_plugin_that_is_not_node_local() {
     for _ in 0..3 {
         cluster.schedule(&small);
     }
+}
+
+/// A spec that fits nowhere, with node-local filters only: its next cycles read the failed
+/// pass back (same message, no plugin asked) until some node view changes.
+#[test]
+fn a_failed_pass_is_read_back_until_a_node_view_changes() {
+    let mut cluster = Cluster::with_profile(LOCAL_PROFILE, 3, false);
+    let huge = spec("64");
+    let unschedulable = |o: Outcome| match o {
+        Outcome::Unschedulable(m) => m,
+        other => panic!("scheduled: {other:?}"),
+    };
+    let first = unschedulable(cluster.attempt(&huge));
+    assert!(first.starts_with("0/3 nodes are available"), "{first}");
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 0);
+    cluster.counts.take();
+    for reused in 1..=3 {
+        assert_eq!(unschedulable(cluster.attempt(&huge)), first);
+        assert_eq!(cluster.scheduler.failed_passes_reused(), reused);
+    }
+    assert_eq!(cluster.counts.take(), [0, 0, 0], "no plugin asked while the pass is read back");
+    // A pod placed somewhere changes a node's view: the next pass walks the nodes...
+    cluster.schedule(&spec("100m"));
+    assert_eq!(unschedulable(cluster.attempt(&huge)), first);
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 3);
+    // ... and the one after reads it back again. A pass that finds a node is never kept.
+    assert_eq!(unschedulable(cluster.attempt(&huge)), first);
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 4);
+    cluster.add_node("n3", false);
+    cluster.schedule(&spec("100m"));
+    assert_eq!(unschedulable(cluster.attempt(&huge)).split(':').next(), Some("0/4 nodes are available"));
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 4);
+}
+
+/// The check of debug builds walks the nodes anyway and compares with the pass read back.
+#[test]
+fn failed_passes_read_back_match_a_fresh_walk() {
+    let mut cluster = Cluster::with_profile(LOCAL_PROFILE, 4, false);
+    cluster.scheduler.set_memo_check(true);
+    let (huge, small) = (spec("64"), spec("1"));
+    for i in 0..12 {
+        let outcome = cluster.attempt(if i % 3 == 2 { &small } else { &huge });
+        assert_eq!(matches!(outcome, Outcome::Bound(_)), i % 3 == 2, "{outcome:?}");
+    }
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 0, "the check never skips the walk");
 }
