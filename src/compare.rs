@@ -129,14 +129,18 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 /// The time-weighted mean of a sampled quantity: each sample holds until the next.
-fn time_weighted(samples: &[crate::metrics::Sample], value: impl Fn(&crate::metrics::Sample) -> f64) -> Option<f64> {
-    let (first, last) = (samples.first()?, samples.last()?);
-    let span = last.time.saturating_since(first.time).as_secs_f64();
+fn time_weighted(recorder: &crate::metrics::Recorder, value: impl Fn(&crate::metrics::Sample) -> f64) -> Option<f64> {
+    let mut rows = recorder.rows();
+    let (start, first) = rows.next()?;
+    let (mut previous, mut total) = ((start, first), 0.0);
+    for (t, s) in rows {
+        total += value(previous.1) * t.saturating_since(previous.0).as_secs_f64();
+        previous = (t, s);
+    }
+    let span = previous.0.saturating_since(start).as_secs_f64();
     if span <= 0.0 {
         return Some(value(first));
     }
-    let total: f64 =
-        samples.windows(2).map(|w| value(&w[0]) * w[1].time.saturating_since(w[0].time).as_secs_f64()).sum();
     Some(total / span)
 }
 
@@ -171,7 +175,7 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     }
     scheduling.sort_by(f64::total_cmp);
     startup.sort_by(f64::total_cmp);
-    let samples = &sim.recorder().samples;
+    let samples = sim.recorder();
     let ratio = |a: i64, b: i64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
     let mut completions: Vec<f64> = Vec::new();
     let mut makespan: Option<SimTime> = None;
@@ -191,7 +195,7 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
     let p99_startup = percentile(&startup, 99.0);
     let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_str())).count();
-    let has_gpus = samples.iter().any(|s| s.gpu.is_some());
+    let has_gpus = samples.values().any(|s| s.gpu.is_some());
     vec![
         Some(failed as f64),
         Some(stats.pods_created as f64),
@@ -207,11 +211,11 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
         time_weighted(samples, |s| ratio(s.cpu_requested_milli, s.cpu_allocatable_milli)),
         time_weighted(samples, |s| ratio(s.memory_requested_bytes, s.memory_allocatable_bytes)),
         time_weighted(samples, |s| f64::from(s.nodes_used)),
-        samples.iter().map(|s| f64::from(s.nodes_used)).reduce(f64::max),
+        samples.values().map(|s| f64::from(s.nodes_used)).reduce(f64::max),
         time_weighted(samples, |s| ratio(s.cpu_stranded_milli, s.cpu_allocatable_milli)),
         time_weighted(samples, |s| ratio(s.memory_stranded_bytes, s.memory_allocatable_bytes)),
         samples
-            .iter()
+            .values()
             .any(|s| s.gpu.is_some())
             .then(|| time_weighted(samples, |s| s.gpu.map_or(0.0, |(free, frag)| ratio(frag, free))).unwrap_or(0.0)),
         Some(store.stats.pods_preempted as f64),

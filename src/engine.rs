@@ -805,11 +805,8 @@ impl Simulation {
             Event::Sample => {
                 // Every state change writes a journal record: when none was written since the
                 // last sample, the state is the same and so is everything sampled from it.
-                let unchanged = self
-                    .recorder
-                    .samples
-                    .last()
-                    .filter(|last| last.api_writes_total == self.store.journal.record_count());
+                let unchanged =
+                    self.recorder.last().filter(|last| last.api_writes_total == self.store.journal.record_count());
                 let fresh = || {
                     let mut s = Sample::take(now, &self.store);
                     s.gpu = crate::metrics::gpu_fragmentation(&self.store, self.scheduler.cache());

@@ -200,24 +200,75 @@ pub fn minimal_shapes(mut pending: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
         .collect()
 }
 
-/// The collected samples.
+/// The collected samples: one row per sample time. Consecutive samples whose values are
+/// equal (nothing journaled between them) share one stored [`Sample`]: a 149-day trace
+/// sampled every 130 s keeps a few thousand samples for its 99 k rows, and their times.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     pub interval: SimDuration,
-    pub samples: Vec<Sample>,
+    /// The time of every row.
+    times: Vec<SimTime>,
+    /// Runs of rows with equal values: the index of the run's first row, and its sample (whose
+    /// `time` is that row's).
+    runs: Vec<(usize, Sample)>,
 }
 
 impl Recorder {
     pub fn new(interval: SimDuration) -> Recorder {
-        Recorder { interval, samples: Vec::new() }
+        Recorder { interval, times: Vec::new(), runs: Vec::new() }
     }
 
-    pub fn push(&mut self, sample: Sample) {
+    pub fn push(&mut self, mut sample: Sample) {
         // Two samples at one instant (the last interval ending exactly at `until`): keep one.
-        if self.samples.last().is_some_and(|l| l.time == sample.time) {
-            self.samples.pop();
+        if self.times.last() == Some(&sample.time) {
+            self.times.pop();
+            if self.runs.last().is_some_and(|&(start, _)| start == self.times.len()) {
+                self.runs.pop();
+            }
         }
-        self.samples.push(sample);
+        let time = sample.time;
+        if let Some((_, last)) = self.runs.last() {
+            sample.time = last.time;
+            if *last == sample {
+                self.times.push(time);
+                return;
+            }
+            sample.time = time;
+        }
+        self.runs.push((self.times.len(), sample));
+        self.times.push(time);
+    }
+
+    /// Rows recorded.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The values of the latest row (the sample's own `time` is its run's first row's).
+    pub fn last(&self) -> Option<&Sample> {
+        self.runs.last().map(|(_, s)| s)
+    }
+
+    /// The distinct consecutive values, in order: for questions that ignore time.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Sample> + Clone {
+        self.runs.iter().map(|(_, s)| s)
+    }
+
+    /// Every row in time order: its time and its values.
+    pub fn rows(&self) -> impl Iterator<Item = (SimTime, &Sample)> + Clone {
+        self.runs().flat_map(|(times, sample)| times.iter().map(move |&t| (t, sample)))
+    }
+
+    /// The runs of rows with equal values, in time order: their times and their values.
+    pub fn runs(&self) -> impl Iterator<Item = (&[SimTime], &Sample)> + Clone {
+        self.runs.iter().enumerate().map(move |(i, (start, sample))| {
+            let end = self.runs.get(i + 1).map_or(self.times.len(), |&(next, _)| next);
+            (&self.times[*start..end], sample)
+        })
     }
 }
 
@@ -620,4 +671,38 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
         }
     };
     Some(value)
+}
+
+#[cfg(test)]
+mod recorder_tests {
+    use super::*;
+
+    fn sample(secs: u64, pending: u32) -> Sample {
+        let store = Store::new(crate::journal::Journal::new(false));
+        Sample { pods_pending: pending, ..Sample::take(SimTime::from_secs(secs), &store) }
+    }
+
+    /// Rows come back as pushed, times and values, while equal neighbours share a sample.
+    #[test]
+    fn rows_come_back_as_pushed_and_equal_neighbours_share_a_sample() {
+        let mut r = Recorder::new(SimDuration::from_secs(10));
+        let pushed = [(0, 1), (10, 1), (20, 1), (30, 2), (40, 2), (50, 1), (60, 1)];
+        for (t, p) in pushed {
+            r.push(sample(t, p));
+        }
+        let rows: Vec<(u64, u32)> = r.rows().map(|(t, s)| (t.as_micros() / 1_000_000, s.pods_pending)).collect();
+        assert_eq!(rows, pushed);
+        assert_eq!((r.len(), r.values().count()), (7, 3));
+        assert_eq!(r.last().map(|s| s.pods_pending), Some(1));
+        // A second sample at the last instant replaces its row, whether it starts a run...
+        r.push(sample(60, 5));
+        assert_eq!(r.len(), 7);
+        assert_eq!(r.rows().last().map(|(t, s)| (t, s.pods_pending)), Some((SimTime::from_secs(60), 5)));
+        assert_eq!(r.values().count(), 4);
+        // ... or ends one: the run of 5 had that row only and is gone.
+        r.push(sample(60, 1));
+        assert_eq!(r.values().count(), 3);
+        let rows: Vec<(u64, u32)> = r.rows().map(|(t, s)| (t.as_micros() / 1_000_000, s.pods_pending)).collect();
+        assert_eq!(rows, pushed);
+    }
 }

@@ -342,73 +342,105 @@ pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io
 
 /// `timeseries.csv`: one row per sample.
 pub fn timeseries_csv(sim: &Simulation) -> String {
-    let samples = &sim.recorder().samples;
-    let scalar_names: Vec<&str> = samples
-        .iter()
+    let mut out = Vec::new();
+    write_timeseries_csv(sim, &mut out).expect("in memory");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// Writes [`timeseries_csv`] to `out` row by row (a long trace has ~100 k rows).
+pub fn write_timeseries_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let recorder = sim.recorder();
+    let scalar_names: Vec<&str> = recorder
+        .values()
         .flat_map(|s| s.scalars.iter().map(|(n, _, _)| &**n))
         .collect::<std::collections::BTreeSet<&str>>()
         .into_iter()
         .collect();
-    let mut out = String::from(
+    let mut line = String::from(
         "time_s,nodes,nodes_ready,pods_pending,pods_running,pods_ready,pods_terminating,pods_succeeded,pods_failed,cpu_requested_m,cpu_allocatable_m,memory_requested_bytes,memory_allocatable_bytes,api_writes,nodes_used,cpu_stranded_m,memory_stranded_bytes",
     );
     for name in &scalar_names {
-        let _ = write!(out, ",{name}_requested,{name}_allocatable");
+        let _ = write!(line, ",{name}_requested,{name}_allocatable");
     }
     // With GPU devices: the free and the fragmented GPU milli.
-    let gpus = samples.iter().any(|s| s.gpu.is_some());
+    let gpus = recorder.values().any(|s| s.gpu.is_some());
     if gpus {
-        out.push_str(",gpu_free_milli,gpu_fragmented_milli");
+        line.push_str(",gpu_free_milli,gpu_fragmented_milli");
     }
     // One triple of columns per loaded Service (none without spec.load).
     let services = sim.traffic().services();
     for s in services {
         let key = s.key();
-        let _ = write!(out, ",{key}_offered_rps,{key}_served_rps,{key}_dropped_rps");
+        let _ = write!(line, ",{key}_offered_rps,{key}_served_rps,{key}_dropped_rps");
     }
-    out.push('\n');
+    line.push('\n');
+    out.write_all(line.as_bytes())?;
     // Rows are most of a long run's output: integers go through `itoa`, not `fmt`.
-    out.reserve(samples.len() * (out.len() / 2));
     let mut buf = itoa::Buffer::new();
-    let mut int = |out: &mut String, v: i64| {
-        out.push(',');
-        out.push_str(buf.format(v));
+    let mut int = |line: &mut String, v: i64| {
+        line.push(',');
+        line.push_str(buf.format(v));
     };
+    // A run of rows with equal values differs only in the time and in its first row's
+    // api_writes (the writes since the row before; none within the run): its columns after
+    // the time are formatted once or twice, not per row.
     let mut previous_writes = 0u64;
-    for s in samples {
-        push_secs(&mut out, s.time);
-        for v in [s.nodes, s.nodes_ready, s.pods_pending, s.pods_running, s.pods_ready, s.pods_terminating] {
-            int(&mut out, i64::from(v));
+    let mut tail = String::new();
+    for (times, s) in recorder.runs() {
+        for (k, &time) in times.iter().enumerate() {
+            if k <= 1 {
+                tail.clear();
+                let writes = if k == 0 { s.api_writes_total - previous_writes } else { 0 };
+                timeseries_tail(&mut tail, s, writes, &scalar_names, gpus, services.len(), &mut int);
+            }
+            line.clear();
+            push_secs(&mut line, time);
+            line.push_str(&tail);
+            out.write_all(line.as_bytes())?;
         }
-        int(&mut out, i64::from(s.pods_succeeded));
-        int(&mut out, i64::from(s.pods_failed));
-        for v in [s.cpu_requested_milli, s.cpu_allocatable_milli, s.memory_requested_bytes, s.memory_allocatable_bytes]
-        {
-            int(&mut out, v);
-        }
-        int(&mut out, (s.api_writes_total - previous_writes) as i64);
-        int(&mut out, i64::from(s.nodes_used));
-        int(&mut out, s.cpu_stranded_milli);
-        int(&mut out, s.memory_stranded_bytes);
         previous_writes = s.api_writes_total;
-        for name in &scalar_names {
-            let (req, alloc) = s.scalars.iter().find(|(n, _, _)| &**n == *name).map_or((0, 0), |(_, r, a)| (*r, *a));
-            int(&mut out, req);
-            int(&mut out, alloc);
-        }
-        if gpus {
-            let (free, fragmented) = s.gpu.unwrap_or_default();
-            int(&mut out, free);
-            int(&mut out, fragmented);
-        }
-        for i in 0..services.len() {
-            let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();
-            let rate = crate::load::format_rate;
-            let _ = write!(out, ",{},{},{}", rate(offered), rate(served), rate(dropped));
-        }
-        out.push('\n');
     }
-    out
+    Ok(())
+}
+
+/// The columns of a `timeseries.csv` row after its time, and its newline.
+fn timeseries_tail(
+    line: &mut String,
+    s: &crate::metrics::Sample,
+    writes: u64,
+    scalar_names: &[&str],
+    gpus: bool,
+    services: usize,
+    int: &mut impl FnMut(&mut String, i64),
+) {
+    for v in [s.nodes, s.nodes_ready, s.pods_pending, s.pods_running, s.pods_ready, s.pods_terminating] {
+        int(line, i64::from(v));
+    }
+    int(line, i64::from(s.pods_succeeded));
+    int(line, i64::from(s.pods_failed));
+    for v in [s.cpu_requested_milli, s.cpu_allocatable_milli, s.memory_requested_bytes, s.memory_allocatable_bytes] {
+        int(line, v);
+    }
+    int(line, writes as i64);
+    int(line, i64::from(s.nodes_used));
+    int(line, s.cpu_stranded_milli);
+    int(line, s.memory_stranded_bytes);
+    for name in scalar_names {
+        let (req, alloc) = s.scalars.iter().find(|(n, _, _)| &**n == *name).map_or((0, 0), |(_, r, a)| (*r, *a));
+        int(line, req);
+        int(line, alloc);
+    }
+    if gpus {
+        let (free, fragmented) = s.gpu.unwrap_or_default();
+        int(line, free);
+        int(line, fragmented);
+    }
+    for i in 0..services {
+        let (offered, served, dropped) = s.traffic.get(i).copied().unwrap_or_default();
+        let rate = crate::load::format_rate;
+        let _ = write!(line, ",{},{},{}", rate(offered), rate(served), rate(dropped));
+    }
+    line.push('\n');
 }
 
 /// `events.jsonl`: every journal record (needs `trace_events`).
@@ -551,7 +583,7 @@ pub fn file_names(trace_decisions: bool, trace_events: bool) -> Vec<&'static str
 }
 
 /// Writes the run's file `name` (one of [`file_names`]) to `out`. The large ones (`pods.csv`,
-/// `packing.csv`) go out row by row. `decisions.jsonl` takes the recorded decisions: render it
+/// `packing.csv`, `timeseries.csv`) go out row by row. `decisions.jsonl` takes the recorded decisions: render it
 /// once.
 pub fn render_file(
     sim: &mut Simulation,
@@ -562,7 +594,7 @@ pub fn render_file(
     let text = match name {
         "pods.csv" => return write_pods_csv(sim, out),
         "packing.csv" => return crate::packing_view::Placements::write_csv_of(sim, out),
-        "timeseries.csv" => timeseries_csv(sim),
+        "timeseries.csv" => return write_timeseries_csv(sim, out),
         "faults.csv" => faults_csv(sim),
         "availability.csv" => availability_csv(sim),
         "decisions.jsonl" => jsonl(&sim.take_decisions()),
