@@ -26,7 +26,7 @@
 
 pub mod probes;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use probes::{FailWindow, ProbeKind, Ticks};
 
@@ -154,10 +154,10 @@ pub struct Kubelets {
     /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
     /// locally meanwhile, reported when it reconnects.
     deferred: Vec<(NodeId, PodId, u32, KubeletTimer)>,
-    /// The current (or last) run of each pod the kubelet knows, dropped when the pod object
-    /// is gone (a day of a million pods keeps only the live ones' runs); absent reads as
-    /// [`IDLE_RUN`]. Never iterated.
-    runs: HashMap<PodId, RunState>,
+    /// The current (or last) run of each pod, by pod id, dropped when the pod object is gone:
+    /// a day of a million pods keeps the live ones' runs and a null pointer per other pod.
+    /// Absent reads as [`IDLE_RUN`].
+    runs: Vec<Option<Box<RunState>>>,
     /// Probe failures scripted with `failProbe`, per pod.
     scripted: BTreeMap<PodId, Vec<(ProbeKind, FailWindow)>>,
     /// Running pods that can run out of memory.
@@ -177,7 +177,7 @@ impl Kubelets {
             pods: Vec::new(),
             partitioned: Vec::new(),
             deferred: Vec::new(),
-            runs: HashMap::new(),
+            runs: Vec::new(),
             scripted: BTreeMap::new(),
             oom_watch: BTreeSet::new(),
         }
@@ -259,11 +259,19 @@ impl Kubelets {
     }
 
     fn run(&mut self, pod: PodId) -> &mut RunState {
-        self.runs.entry(pod).or_insert(IDLE_RUN)
+        if pod.index() >= self.runs.len() {
+            self.runs.resize_with(pod.index() + 1, || None);
+        }
+        self.runs[pod.index()].get_or_insert_with(|| Box::new(IDLE_RUN))
     }
 
     fn run_of(&self, pod: PodId) -> &RunState {
-        self.runs.get(&pod).unwrap_or(&IDLE_RUN)
+        self.live_run(pod).unwrap_or(&IDLE_RUN)
+    }
+
+    /// The pod's run, if it has one.
+    fn live_run(&self, pod: PodId) -> Option<&RunState> {
+        self.runs.get(pod.index()).and_then(|r| r.as_deref())
     }
 
     /// Invalidates every pending timer of the pod; the faults of its current run are over.
@@ -276,7 +284,7 @@ impl Kubelets {
 
     /// The container run stopped: no more probe results or memory growth.
     fn end_run(&mut self, pod: PodId) {
-        if let Some(run) = self.runs.get_mut(&pod) {
+        if let Some(run) = self.runs.get_mut(pod.index()).and_then(|r| r.as_deref_mut()) {
             run.probed = false;
             run.memory_limit = None;
             run.oom_at = None;
@@ -629,7 +637,7 @@ impl Kubelets {
     /// The load model's memory usage of watched pods changed (bytes, leak excluded).
     pub fn memory_load_changed(&mut self, ctx: &mut Ctx<'_>, usages: &[(PodId, i64)]) {
         for &(pod, bytes) in usages {
-            if self.runs.get(&pod).is_some_and(|r| r.memory_limit.is_some() && r.load_bytes != bytes) {
+            if self.live_run(pod).is_some_and(|r| r.memory_limit.is_some() && r.load_bytes != bytes) {
                 self.run(pod).load_bytes = bytes;
                 self.schedule_oom(ctx, pod);
             }
@@ -653,7 +661,7 @@ impl Kubelets {
             && p.status.node.is_some_and(|n| self.is_up(n));
         let (ready, ready_since) = (p.is_ready(), p.status.ready_since);
         self.scripted.entry(pod).or_default().push((kind, FailWindow { from: now, until, hang: false }));
-        if !running || self.runs.get(&pod).is_none_or(|r| r.kill.is_some()) {
+        if !running || self.live_run(pod).is_none_or(|r| r.kill.is_some()) {
             return Ok(());
         }
         if !self.run_of(pod).probed {
@@ -715,7 +723,7 @@ impl Kubelets {
                 }
             }
             KubeletTimer::Killed => {
-                if let Some((code, reason)) = self.runs.get(&pod).and_then(|r| r.kill) {
+                if let Some((code, reason)) = self.live_run(pod).and_then(|r| r.kill) {
                     self.end_run(pod);
                     self.container_finished(ctx, pod, code, Some(reason));
                 }
@@ -880,7 +888,9 @@ impl Kubelets {
         if pod.index() < self.pods.len() {
             self.bump(pod);
         }
-        self.runs.remove(&pod);
+        if let Some(run) = self.runs.get_mut(pod.index()) {
+            *run = None;
+        }
         self.scripted.remove(&pod);
     }
 }

@@ -11,14 +11,15 @@ use std::sync::Arc;
 use crate::kernel::SimTime;
 
 /// Labels and annotations: a map from key to value, iterated in key order (so output is
-/// stable), kept as one vector sorted by key. Objects carry a handful of entries; a `BTreeMap`
+/// stable), kept as one sorted slice. Objects carry a handful of entries; a `BTreeMap`
 /// allocates a half-kilobyte node for even one, and a million pods carry several maps each.
-/// The vector is shared copy-on-write: a pod's labels and annotations are a clone of its
-/// template's, and a clone costs a reference count, not a copy of every string (the first
-/// change makes the copy). Empty maps allocate nothing. The methods are `BTreeMap`'s, for the
-/// ones used.
+/// The slice is shared copy-on-write: a pod's labels and annotations are a clone of its
+/// template's, and a clone costs a reference count, not a copy of every string. A read is one
+/// indirection (the scheduler reads node labels in its inner loops); a change that adds or
+/// removes a key rebuilds the slice, moving the strings when the map is not shared. Empty
+/// maps allocate nothing. The methods are `BTreeMap`'s, for the ones used.
 #[derive(Clone, Default)]
-pub struct Labels(Option<Arc<Vec<(String, String)>>>);
+pub struct Labels(Option<Arc<[(String, String)]>>);
 
 impl Labels {
     pub const fn new() -> Labels {
@@ -26,19 +27,32 @@ impl Labels {
     }
 
     fn entries(&self) -> &[(String, String)] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
+        self.0.as_deref().unwrap_or(&[])
     }
 
-    /// The entries to change, copied first if another map shares them.
-    fn entries_mut(&mut self) -> &mut Vec<(String, String)> {
-        Arc::make_mut(self.0.get_or_insert_with(Default::default))
-    }
-
-    /// Drops the shared vector once no entry is left, so that empty maps stay free.
-    fn normalize(&mut self) {
-        if self.0.as_ref().is_some_and(|v| v.is_empty()) {
-            self.0 = None;
+    /// The entries, to change values in place: copied first if another map shares them.
+    fn entries_mut(&mut self) -> &mut [(String, String)] {
+        let Some(arc) = self.0.as_mut() else { return &mut [] };
+        if Arc::get_mut(arc).is_none() {
+            *arc = Arc::from(arc.to_vec());
         }
+        Arc::get_mut(arc).expect("unique after the copy")
+    }
+
+    /// Takes the entries out to add or remove some (moved when not shared, else copied).
+    fn take_vec(&mut self) -> Vec<(String, String)> {
+        match self.0.take() {
+            None => Vec::new(),
+            Some(mut arc) => match Arc::get_mut(&mut arc) {
+                Some(entries) => entries.iter_mut().map(|(k, v)| (std::mem::take(k), std::mem::take(v))).collect(),
+                None => arc.to_vec(),
+            },
+        }
+    }
+
+    /// Puts entries back (none: nothing allocated).
+    fn set_vec(&mut self, entries: Vec<(String, String)>) {
+        self.0 = if entries.is_empty() { None } else { Some(Arc::from(entries)) };
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
@@ -71,7 +85,9 @@ impl Labels {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, value)),
             Err(i) => {
-                self.entries_mut().insert(i, (key, value));
+                let mut entries = self.take_vec();
+                entries.insert(i, (key, value));
+                self.set_vec(entries);
                 None
             }
         }
@@ -79,8 +95,9 @@ impl Labels {
 
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let i = self.find(key).ok()?;
-        let (_, value) = self.entries_mut().remove(i);
-        self.normalize();
+        let mut entries = self.take_vec();
+        let (_, value) = entries.remove(i);
+        self.set_vec(entries);
         Some(value)
     }
 
@@ -88,8 +105,9 @@ impl Labels {
         if self.is_empty() {
             return;
         }
-        self.entries_mut().retain_mut(|(k, v)| keep(k, v));
-        self.normalize();
+        let mut entries = self.take_vec();
+        entries.retain_mut(|(k, v)| keep(k, v));
+        self.set_vec(entries);
     }
 
     pub fn clear(&mut self) {
@@ -114,7 +132,9 @@ impl Labels {
         let i = match self.find(&key) {
             Ok(i) => i,
             Err(i) => {
-                self.entries_mut().insert(i, (key, default()));
+                let mut entries = self.take_vec();
+                entries.insert(i, (key, default()));
+                self.set_vec(entries);
                 i
             }
         };
@@ -161,17 +181,22 @@ impl fmt::Debug for Labels {
 
 impl FromIterator<(String, String)> for Labels {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Labels {
+        // Sorted by key, the last value of a key kept: what inserting them in turn gives.
+        let mut entries: Vec<(String, String)> = iter.into_iter().collect();
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, first| later.0 == first.0);
         let mut l = Labels::new();
-        l.extend(iter);
+        l.set_vec(entries);
         l
     }
 }
 
 impl Extend<(String, String)> for Labels {
     fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
+        let mut entries = self.take_vec();
+        entries.extend(iter);
+        *self = entries.into_iter().collect();
     }
 }
 
@@ -190,8 +215,8 @@ impl From<BTreeMap<String, String>> for Labels {
 impl IntoIterator for Labels {
     type Item = (String, String);
     type IntoIter = std::vec::IntoIter<(String, String)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.map(Arc::unwrap_or_clone).unwrap_or_default().into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        self.take_vec().into_iter()
     }
 }
 
@@ -584,7 +609,7 @@ mod labels_tests {
                     prop_assert_eq!(l.iter().collect::<Vec<_>>(), m.iter().collect::<Vec<_>>());
                     prop_assert_eq!(l.len(), m.len());
                     prop_assert_eq!(clone.iter().collect::<Vec<_>>(), entries.iter().collect::<Vec<_>>());
-                    prop_assert_eq!(l.is_empty(), l.0.is_none(), "an empty map holds no vector");
+                    prop_assert_eq!(l.is_empty(), l.0.is_none(), "an empty map holds no slice");
                     for k in ["", "a", "b", "ab", "dd"] {
                         prop_assert_eq!(l.get(k), m.get(k));
                         prop_assert_eq!(l.contains_key(k), m.contains_key(k));
@@ -598,7 +623,19 @@ mod labels_tests {
             prop_assert_eq!(l1 == l2, m1 == m2);
             prop_assert_eq!(format!("{l1:?}"), format!("{m1:?}"));
             prop_assert_eq!(Labels::from(m1.clone()), l1.clone());
-            prop_assert_eq!(m1.clone().into_iter().collect::<Labels>(), l1);
+            prop_assert_eq!(m1.clone().into_iter().collect::<Labels>(), l1.clone());
+            // Collecting and extending with repeated keys: the last value wins, as inserting
+            // them in turn.
+            let pairs: Vec<(String, String)> = l1.iter().chain(l2.iter()).chain(l1.iter())
+                .map(|(k, v)| (k.clone(), format!("{v}!"))).collect();
+            let mut expected = m1.clone();
+            expected.extend(pairs.iter().cloned());
+            prop_assert_eq!(pairs.iter().cloned().collect::<Labels>(), Labels::from(expected.clone()));
+            let mut extended = l1.clone();
+            extended.extend(l2.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let mut m = m1.clone();
+            m.extend(m2.clone());
+            prop_assert_eq!(extended, Labels::from(m));
         }
     }
 }
