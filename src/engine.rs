@@ -2336,6 +2336,7 @@ impl Simulation {
             unschedulable: false,
             images: Vec::new(),
             allocatable: n.allocatable_resources.clone(),
+            gpu_devices: n.allocatable_resources.gpu_devices(),
             requested: Default::default(),
             non_zero_requested: Default::default(),
             pod_count: 0,

@@ -29,7 +29,33 @@ pub const INSUFFICIENT_WHOLE: &str = "Insufficient whole free GPUs";
 pub const MODEL_MISMATCH: &str = "node(s) didn't have a GPU model the pod allows";
 
 #[derive(Debug, Default)]
-pub struct GpuShare;
+pub struct GpuShare {
+    /// What PreFilter worked out for the pod of the cycle, so that Filter does not parse the
+    /// pod's allowed models again on every node.
+    cycle: Option<CycleState>,
+}
+
+/// The pod a PreFilter ran for (its uid and spec's address: Filter recomputes for any other
+/// pod) and the GPU models it allows.
+#[derive(Debug)]
+struct CycleState {
+    uid: crate::api::meta::Uid,
+    spec: usize,
+    models: Option<Vec<String>>,
+}
+
+impl GpuShare {
+    /// The models `pod` allows, from this cycle's PreFilter when it ran for this pod.
+    fn with_models<R>(&self, pod: &Pod, f: impl FnOnce(Option<&[&str]>) -> R) -> R {
+        match &self.cycle {
+            Some(c) if c.uid == pod.meta.uid && c.spec == std::sync::Arc::as_ptr(&pod.spec) as usize => {
+                let models: Option<Vec<&str>> = c.models.as_ref().map(|m| m.iter().map(String::as_str).collect());
+                f(models.as_deref())
+            }
+            _ => f(allowed_models(pod).as_deref()),
+        }
+    }
+}
 
 impl Plugin for GpuShare {
     fn name(&self) -> &'static str {
@@ -47,6 +73,11 @@ impl PreFilter for GpuShare {
     /// Skip for pods without GPUs; an invalid GPU request is UnschedulableAndUnresolvable
     /// everywhere.
     fn pre_filter(&mut self, _cx: &CycleContext<'_>, pod: &Pod) -> (PreFilterResult, Status) {
+        self.cycle = Some(CycleState {
+            uid: pod.meta.uid,
+            spec: std::sync::Arc::as_ptr(&pod.spec) as usize,
+            models: allowed_models(pod).map(|m| m.into_iter().map(str::to_string).collect()),
+        });
         let status = match GpuRequest::of(&pod.spec.requests) {
             GpuRequest::None => Status::skip(),
             GpuRequest::Invalid(reason) => Status::unresolvable(reason),
@@ -65,7 +96,7 @@ impl Filter for GpuShare {
         if !request.uses_devices() {
             return Status::success();
         }
-        if !model_allowed(pod, node) {
+        if !self.with_models(pod, |models| models_allow(models, node)) {
             return Status::unresolvable(MODEL_MISMATCH);
         }
         let (count, milli) = request.per_device();
@@ -75,7 +106,7 @@ impl Filter for GpuShare {
         if (count as usize) > devices {
             return Status::unresolvable(reason);
         }
-        let fitting = node.gpu_free().iter().filter(|&&free| free >= milli).count();
+        let fitting = node.devices_with_free(devices, milli);
         if fitting >= count as usize { Status::success() } else { Status::unschedulable(reason) }
     }
 }
@@ -91,7 +122,12 @@ pub fn allowed_models(pod: &Pod) -> Option<Vec<&str>> {
 /// Whether the node's `nvidia.com/gpu.product` is one the pod allows (any node when the pod
 /// names no model; no node without the label when it does).
 pub fn model_allowed(pod: &Pod, node: &NodeInfo) -> bool {
-    match allowed_models(pod) {
+    models_allow(allowed_models(pod).as_deref(), node)
+}
+
+/// [`model_allowed`] for the models already read from the pod.
+fn models_allow(models: Option<&[&str]>, node: &NodeInfo) -> bool {
+    match models {
         None => true,
         Some(models) => node.labels.get(gpu::PRODUCT_LABEL).is_some_and(|m| models.contains(&m.as_str())),
     }
@@ -176,7 +212,7 @@ mod tests {
 
     #[test]
     fn filter_checks_single_devices() {
-        let plugin = GpuShare;
+        let plugin = GpuShare::default();
         // 2 devices with 500 free each: 1000 milli free in aggregate, no device with 600.
         let n = gpu_node("2").with_pods(&[share("500"), share("500")]);
         assert_eq!(n.gpu_free(), [0, 1000], "the second share is best-fit onto device 0");
@@ -198,7 +234,7 @@ mod tests {
 
     #[test]
     fn pre_filter_skips_pods_without_gpus_and_rejects_bad_requests() {
-        let mut plugin = GpuShare;
+        let mut plugin = GpuShare::default();
         let nodes = [gpu_node("1")];
         let cx = CycleContext::with_nodes(&nodes);
         assert!(plugin.pre_filter(&cx, &pod(&[("cpu", "1")])).1.is_skip());
@@ -212,7 +248,7 @@ mod tests {
 
     #[test]
     fn gpu_models() {
-        let plugin = GpuShare;
+        let plugin = GpuShare::default();
         let mut p = share("100");
         p.meta.annotations.insert(gpu::SPEC_ANNOTATION.into(), "V100M16|V100M32".into());
         let v100 = gpu_node("1").with_labels(&[(gpu::PRODUCT_LABEL, "V100M32")]);
@@ -226,5 +262,14 @@ mod tests {
         assert!(plugin.filter(&share("100"), &g3).is_success());
         p.meta.annotations.insert(gpu::SPEC_ANNOTATION.into(), "".into());
         assert!(plugin.filter(&p, &unlabelled).is_success());
+        // The same answers from the models PreFilter read for the cycle's pod; another pod's
+        // Filter call reads its own.
+        let mut plugin = GpuShare::default();
+        p.meta.annotations.insert(gpu::SPEC_ANNOTATION.into(), "V100M16|V100M32".into());
+        let nodes = [v100.clone(), g3.clone()];
+        assert!(plugin.pre_filter(&CycleContext::with_nodes(&nodes), &p).1.is_success());
+        assert!(plugin.filter(&p, &v100).is_success());
+        assert_eq!(plugin.filter(&p, &g3).code, Code::UnschedulableAndUnresolvable);
+        assert!(plugin.filter(&share("100"), &g3).is_success());
     }
 }

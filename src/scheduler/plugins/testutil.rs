@@ -145,6 +145,7 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         unschedulable: false,
         images: Vec::new(),
         allocatable: Resources::from_list(&resource_list(allocatable)),
+        gpu_devices: Resources::from_list(&resource_list(allocatable)).gpu_devices(),
         requested: Resources::default(),
         non_zero_requested: Resources::default(),
         pod_count: 0,
