@@ -239,6 +239,16 @@ impl Recorder {
         self.times.push(time);
     }
 
+    /// Records a row at `time` with the latest row's values, if there is one (what pushing
+    /// an equal sample does, without building it). Returns whether it did.
+    pub fn repeat_last(&mut self, time: SimTime) -> bool {
+        if self.runs.is_empty() || self.times.last() == Some(&time) {
+            return false;
+        }
+        self.times.push(time);
+        true
+    }
+
     /// Rows recorded.
     pub fn len(&self) -> usize {
         self.times.len()
