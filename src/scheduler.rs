@@ -918,6 +918,21 @@ struct MemoCx<'a> {
     check: bool,
 }
 
+/// Keeps PostFilter's answer (`post`, `outcome`) with the spec's failed pass of generation
+/// clock `clock`, when that pass is still the slot's.
+fn keep_post_filter_answer(
+    profile: &mut Profile,
+    pod: &Pod,
+    local_filters: &[usize],
+    nodes: usize,
+    clock: u64,
+    post: &Option<PostFilterOutcome>,
+    outcome: &Outcome,
+) {
+    let Outcome::Unschedulable(text) = outcome else { return };
+    profile.memo.slot(&pod.spec, local_filters, nodes).keep_post_filter_answer(clock, post.clone(), text.clone());
+}
+
 /// Adds the plugins of `more` that `rejectors` lacks, in order.
 fn add_rejectors(rejectors: &mut Vec<&'static str>, more: &[&'static str]) {
     for &r in more {
@@ -986,6 +1001,7 @@ fn schedule_pod(
                     rng,
                     message,
                     post,
+                    &mut false,
                 );
             }
         }
@@ -1039,6 +1055,7 @@ fn schedule_pod(
     // A failed pass of this spec is read back whole while no node view changed, when nothing
     // but the spec and the node views decides it (see `memo::FailedPass`).
     let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
+    let memo_used = slot.is_some();
     let failed_before = match slot.as_ref() {
         Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed),
         _ => None,
@@ -1051,8 +1068,14 @@ fn schedule_pod(
         }
         profile.memo.failed_passes_reused += 1;
         add_rejectors(rejectors, &before.rejectors);
+        // PostFilter's answer too, when it followed from what has not changed.
+        if let Some((outcome, text)) = &before.post {
+            *post = outcome.clone();
+            return Outcome::Unschedulable(text.clone());
+        }
         let fit_error = before.fit_error.clone();
-        return run_post_filter(
+        let mut pure = false;
+        let outcome = run_post_filter(
             profile,
             pod,
             cx,
@@ -1063,7 +1086,12 @@ fn schedule_pod(
             rng,
             fit_error,
             post,
+            &mut pure,
         );
+        if pure {
+            keep_post_filter_answer(profile, pod, &local_filters, cache.len(), memo_cx.clock, post, &outcome);
+        }
+        return outcome;
     }
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
@@ -1200,9 +1228,35 @@ fn schedule_pod(
                 diagnosis: diagnosis.clone(),
                 fit_error: fit_error.clone(),
                 rejectors: pass_rejectors,
+                post: None,
             });
         }
-        return run_post_filter(profile, pod, cx, order, noms, &diagnosis, &skipped_filters, rng, fit_error, post);
+        let mut pure = false;
+        let outcome = run_post_filter(
+            profile,
+            pod,
+            cx,
+            order,
+            noms,
+            &diagnosis,
+            &skipped_filters,
+            rng,
+            fit_error,
+            post,
+            &mut pure,
+        );
+        if let Some((kept, text)) = failed_before.as_ref().and_then(|before| before.post.as_ref()) {
+            // Debug builds: the answer kept with the pass is PostFilter's own.
+            assert!(
+                pure && kept == post && matches!(&outcome, Outcome::Unschedulable(t) if t == text),
+                "memo: the PostFilter answer kept for {} differs",
+                pod.meta.key()
+            );
+        }
+        if pure && whole_pass && memo_used {
+            keep_post_filter_answer(profile, pod, &local_filters, cache.len(), memo_cx.clock, post, &outcome);
+        }
+        return outcome;
     }
     if feasible.len() == 1 {
         return Outcome::Bound(feasible[0]);
@@ -1494,7 +1548,10 @@ fn run_post_filter(
     rng: &mut SimRng,
     fit_error: String,
     post: &mut Option<PostFilterOutcome>,
+    pure: &mut bool,
 ) -> Outcome {
+    // Every plugin that ran says its answer followed from the spec, statuses and views.
+    *pure = true;
     if profile.post_filter.is_empty() {
         return Outcome::Unschedulable(fit_error);
     }
@@ -1524,7 +1581,9 @@ fn run_post_filter(
                     local: &profile.local,
                     other: &other_filters,
                 };
-                pf.post_filter(&pcx, pod, diagnosis, &mut handle, rng)
+                let answer = pf.post_filter(&pcx, pod, diagnosis, &mut handle, rng);
+                *pure &= pf.last_was_pure();
+                answer
             }
             None => (None, Status::unschedulable("")),
         };

@@ -627,6 +627,15 @@ pub trait PostFilter {
         handle: &mut dyn FrameworkHandle,
         rng: &mut SimRng,
     ) -> (Option<PostFilterResult>, Status);
+
+    /// Whether the last `post_filter` call's answer was a function of the pod's spec, the
+    /// statuses and the node views alone: no random draw, no budget, no nominated node, no
+    /// state of the plugin's own. The scheduler may then give that answer again, without
+    /// asking, while none of them changes (a retry storm's failed cycles). `false` unless the
+    /// plugin knows better.
+    fn last_was_pure(&self) -> bool {
+        false
+    }
 }
 
 /// A scheduling plugin, by name, exposing the extension points it implements.

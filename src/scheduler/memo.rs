@@ -21,13 +21,15 @@
 //! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
 //! so attempts, messages, traces and the seeded streams are those of the cycle without memo.
 //! One step further, when a spec's pass found no node with node-local filters only, the whole
-//! pass is kept ([`FailedPass`]) and read back while no node view changes; PostFilter still
-//! runs in every cycle.
+//! pass is kept ([`FailedPass`]) and read back while no node view changes, and with it
+//! PostFilter's answer when the plugins said it followed from the spec, the statuses and the
+//! views alone (no draw: DefaultPreemption without a dry run).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::api::pod::PodSpec;
+use crate::scheduler::PostFilterOutcome;
 use crate::scheduler::framework::{NodeToStatus, Status};
 
 /// Specs remembered at once (least recently used first out): as many as keep
@@ -113,6 +115,7 @@ struct Slot {
 /// every pass of the spec over the same nodes ends the same way, node for node. A retry storm
 /// (thousands of pending pods of a few shapes, each retried after every completion) reads its
 /// diagnosis instead of walking the nodes again.
+#[derive(Clone)]
 pub struct FailedPass {
     /// The generation clock when the pass ran.
     pub clock: u64,
@@ -123,6 +126,11 @@ pub struct FailedPass {
     pub diagnosis: NodeToStatus,
     pub fit_error: String,
     pub rejectors: Vec<&'static str>,
+    /// PostFilter's answer and the cycle's message, once PostFilter said it followed from the
+    /// spec, the statuses and the node views alone ([`PostFilter::last_was_pure`]).
+    ///
+    /// [`PostFilter::last_was_pure`]: crate::scheduler::framework::PostFilter::last_was_pure
+    pub post: Option<(Option<PostFilterOutcome>, String)>,
 }
 
 /// A node's entry: meaningful only while `stamp` is its slot's and `generation` the node's
@@ -250,6 +258,14 @@ impl SlotHandle<'_> {
 
     pub fn record_failed_pass(&mut self, pass: FailedPass) {
         self.slot.failed = Some(Arc::new(pass));
+    }
+
+    /// Keeps PostFilter's answer with the failed pass of generation clock `clock`, if that is
+    /// still the slot's.
+    pub fn keep_post_filter_answer(&mut self, clock: u64, post: Option<PostFilterOutcome>, text: String) {
+        if let Some(pass) = self.slot.failed.as_mut().filter(|f| f.clock == clock && f.post.is_none()) {
+            Arc::make_mut(pass).post = Some((post, text));
+        }
     }
 
     /// The node-local filters' verdict on `node` at `generation`, if known.

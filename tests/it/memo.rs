@@ -305,6 +305,8 @@ fn a_failed_pass_is_read_back_until_a_node_view_changes() {
     };
     let first = unschedulable(cluster.attempt(&huge));
     assert!(first.starts_with("0/3 nodes are available"), "{first}");
+    // DefaultPreemption's answer is part of it, and is read back with the pass.
+    assert!(first.contains("preemption: 0/3 nodes are available"), "{first}");
     assert_eq!(cluster.scheduler.failed_passes_reused(), 0);
     cluster.counts.take();
     for reused in 1..=3 {

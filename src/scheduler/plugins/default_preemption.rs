@@ -48,11 +48,14 @@ pub const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
 #[derive(Clone, Debug, Default)]
 pub struct DefaultPreemption {
     args: DefaultPreemptionArgs,
+    /// The last call decided without a dry run and without a nominated node (see
+    /// [`PostFilter::last_was_pure`]).
+    pure: bool,
 }
 
 impl DefaultPreemption {
     pub fn new(args: DefaultPreemptionArgs) -> DefaultPreemption {
-        DefaultPreemption { args }
+        DefaultPreemption { args, pure: false }
     }
 
     /// `calculateNumCandidates`: how many candidates the dry run looks for among `n` nodes.
@@ -82,12 +85,19 @@ impl PostFilter for DefaultPreemption {
         handle: &mut dyn FrameworkHandle,
         rng: &mut SimRng,
     ) -> (Option<PostFilterResult>, Status) {
-        let (result, mut status) = self.preempt(cx, pod, statuses, handle, rng);
+        let (result, mut status, dry_run) = self.preempt(cx, pod, statuses, handle, rng);
+        // Without a dry run (no pod to preempt anywhere, or the pod may not preempt) and
+        // without a nominated node, the answer followed from the spec, statuses and views.
+        self.pure = !dry_run && cx.nominated_node.is_none();
         // PostFilter prefixes every message with "preemption: ".
         if !status.reasons.is_empty() {
             status.reasons = vec![format!("preemption: {}", status.message()).into()];
         }
         (result, status)
+    }
+
+    fn last_was_pure(&self) -> bool {
+        self.pure
     }
 }
 
@@ -108,10 +118,10 @@ impl DefaultPreemption {
         statuses: &NodeToStatus,
         handle: &mut dyn FrameworkHandle,
         rng: &mut SimRng,
-    ) -> (Option<PostFilterResult>, Status) {
+    ) -> (Option<PostFilterResult>, Status, bool) {
         // 1) Eligibility.
         if let Err(reason) = eligible_to_preempt_others(cx, pod, statuses) {
-            return (None, Status::unschedulable(reason));
+            return (None, Status::unschedulable(reason), false);
         }
         // 2) Candidates among the nodes that failed with Unschedulable, in node-tree order.
         //    Most failed cycles have no pod to preempt anywhere: when only the examined nodes
@@ -153,21 +163,25 @@ impl DefaultPreemption {
                 return (
                     Some(PostFilterResult { nominated_node: None, victims: Vec::new() }),
                     Status::unschedulable(message),
+                    false,
                 );
             }
             let offset = if potential.len() > 1 { uniform_below(rng, potential.len() as u64) as usize } else { 0 };
             self.dry_run(cx, pod, handle, &potential, offset, num)
         };
+        // The dry run ran unless no node could be a candidate.
+        let dry_run = count > 0;
         if candidates.is_empty() {
             if !errors.is_empty() {
                 let message = if errors.len() == 1 { errors[0].clone() } else { format!("[{}]", errors.join(", ")) };
-                return (None, Status::error(message));
+                return (None, Status::error(message), dry_run);
             }
             // A FitError over every node; the pod's nomination is cleared.
             let message = dry_run_statuses.fit_error(cx.order.len());
             return (
                 Some(PostFilterResult { nominated_node: None, victims: Vec::new() }),
                 Status::unschedulable(message),
+                dry_run,
             );
         }
         // 4) The best candidate.
@@ -179,6 +193,7 @@ impl DefaultPreemption {
                 victims: chosen.victims.iter().map(|v| v.id).collect(),
             }),
             Status::success(),
+            dry_run,
         )
     }
 
