@@ -73,16 +73,17 @@ impl PreFilter for GpuShare {
     /// Skip for pods without GPUs; an invalid GPU request is UnschedulableAndUnresolvable
     /// everywhere.
     fn pre_filter(&mut self, _cx: &CycleContext<'_>, pod: &Pod) -> (PreFilterResult, Status) {
-        self.cycle = Some(CycleState {
-            uid: pod.meta.uid,
-            spec: std::sync::Arc::as_ptr(&pod.spec) as usize,
-            models: allowed_models(pod).map(|m| m.into_iter().map(str::to_string).collect()),
-        });
         let status = match GpuRequest::of(&pod.spec.requests) {
             GpuRequest::None => Status::skip(),
             GpuRequest::Invalid(reason) => Status::unresolvable(reason),
             GpuRequest::Whole(_) | GpuRequest::Share(_) => Status::success(),
         };
+        // The models matter only where Filter checks devices.
+        self.cycle = status.is_success().then(|| CycleState {
+            uid: pod.meta.uid,
+            spec: std::sync::Arc::as_ptr(&pod.spec) as usize,
+            models: allowed_models(pod).map(|m| m.into_iter().map(str::to_string).collect()),
+        });
         (PreFilterResult::default(), status)
     }
 }

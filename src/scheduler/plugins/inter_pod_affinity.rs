@@ -259,7 +259,10 @@ impl PreFilter for InterPodAffinity {
         s.matches_own_affinity = !s.required_affinity.is_empty()
             && s.required_affinity.iter().all(|t| t.matches(ns, labels, &mut namespaces));
         let skip = s.existing_anti_affinity_counts.is_empty() && !has_incoming;
-        s.namespace_labels = cx.namespace_labels.to_vec();
+        // Only AddPod / RemovePod read them, and they do not run for a skipped plugin.
+        if !skip {
+            s.namespace_labels = cx.namespace_labels.to_vec();
+        }
         self.filter = s;
         self.with_affinity = Some(with_affinity);
         if skip {
