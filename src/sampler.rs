@@ -71,7 +71,9 @@ struct NodePart {
 
 #[derive(Clone, Debug, Default)]
 pub struct Sampler {
-    pods: Vec<PodPart>,
+    /// By pod id: the part of each pod whose object exists (a removed pod adds nothing, and a
+    /// day of a million pods keeps a null pointer for each of them).
+    pods: Vec<Option<Box<PodPart>>>,
     nodes: Vec<NodePart>,
     dirty_pods: Vec<PodId>,
     pod_dirty: Vec<bool>,
@@ -238,17 +240,25 @@ impl Sampler {
 
     fn update_pod(&mut self, store: &Store, p: PodId) {
         if self.pods.len() <= p.index() {
-            self.pods.resize_with(p.index() + 1, PodPart::default);
+            self.pods.resize_with(p.index() + 1, || None);
         }
-        let old = std::mem::take(&mut self.pods[p.index()]);
-        let new = if store.is_pod_removed(p) { PodPart::default() } else { self.part_of(store, store.pod(p)) };
-        if old.live {
-            self.add_pod(&old, -1);
+        let old = self.pods[p.index()].take();
+        let new = (!store.is_pod_removed(p)).then(|| self.part_of(store, store.pod(p)));
+        if let Some(old) = old.as_deref().filter(|o| o.live) {
+            self.add_pod(old, -1);
         }
-        if new.live {
-            self.add_pod(&new, 1);
+        if let Some(new) = new.as_ref().filter(|n| n.live) {
+            self.add_pod(new, 1);
         }
-        self.pods[p.index()] = new;
+        // Reuse the old box when there was one.
+        self.pods[p.index()] = match (old, new) {
+            (Some(mut b), Some(n)) => {
+                *b = n;
+                Some(b)
+            }
+            (None, Some(n)) => Some(Box::new(n)),
+            (_, None) => None,
+        };
     }
 
     fn part_of(&mut self, store: &Store, pod: &Pod) -> PodPart {
