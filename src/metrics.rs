@@ -249,15 +249,6 @@ impl Recorder {
         true
     }
 
-    /// Rows recorded.
-    pub fn len(&self) -> usize {
-        self.times.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.times.is_empty()
-    }
-
     /// The values of the latest row (the sample's own `time` is its run's first row's).
     pub fn last(&self) -> Option<&Sample> {
         self.runs.last().map(|(_, s)| s)
@@ -702,11 +693,11 @@ mod recorder_tests {
         }
         let rows: Vec<(u64, u32)> = r.rows().map(|(t, s)| (t.as_micros() / 1_000_000, s.pods_pending)).collect();
         assert_eq!(rows, pushed);
-        assert_eq!((r.len(), r.values().count()), (7, 3));
+        assert_eq!((r.rows().count(), r.values().count()), (7, 3));
         assert_eq!(r.last().map(|s| s.pods_pending), Some(1));
         // A second sample at the last instant replaces its row, whether it starts a run...
         r.push(sample(60, 5));
-        assert_eq!(r.len(), 7);
+        assert_eq!(r.rows().count(), 7);
         assert_eq!(r.rows().last().map(|(t, s)| (t, s.pods_pending)), Some((SimTime::from_secs(60), 5)));
         assert_eq!(r.values().count(), 4);
         // ... or ends one: the run of 5 had that row only and is gone.

@@ -918,19 +918,50 @@ struct MemoCx<'a> {
     check: bool,
 }
 
-/// Keeps PostFilter's answer (`post`, `outcome`) with the spec's failed pass of generation
-/// clock `clock`, when that pass is still the slot's.
-fn keep_post_filter_answer(
-    profile: &mut Profile,
-    pod: &Pod,
-    local_filters: &[usize],
+/// Where a failed pass is kept in the profile's memo: the slot of the pod's spec for the
+/// cycle's node-local filters, the cache's size and the generation clock of the pass.
+struct KeptAt<'a> {
+    filters: &'a [usize],
     nodes: usize,
     clock: u64,
-    post: &Option<PostFilterOutcome>,
-    outcome: &Outcome,
-) {
-    let Outcome::Unschedulable(text) = outcome else { return };
-    profile.memo.slot(&pod.spec, local_filters, nodes).keep_post_filter_answer(clock, post.clone(), text.clone());
+}
+
+/// The end of a cycle whose filter pass, walked or read back, found no node: the rejecting
+/// plugins, then PostFilter's answer — read back with the pass when it is there, else asked
+/// for and, when pure and the pass is kept in the memo (`kept`), kept with it. Returns the
+/// outcome and whether the answer was pure.
+#[allow(clippy::too_many_arguments)]
+fn end_failed_pass(
+    profile: &mut Profile,
+    pod: &Pod,
+    cx: &CycleContext<'_>,
+    order: &[NodeId],
+    noms: &Nominations<'_>,
+    skipped: &[usize],
+    rng: &mut SimRng,
+    post: &mut Option<PostFilterOutcome>,
+    rejectors: &mut Vec<&'static str>,
+    pass: Arc<memo::FailedPass>,
+    kept: Option<KeptAt<'_>>,
+) -> (Outcome, bool) {
+    add_rejectors(rejectors, &pass.rejectors);
+    if let Some((answer, text)) = &pass.post {
+        *post = answer.clone();
+        return (Outcome::Unschedulable(text.clone()), true);
+    }
+    let mut pure = false;
+    let fit_error = pass.fit_error.clone();
+    let outcome =
+        run_post_filter(profile, pod, cx, order, noms, &pass.diagnosis, skipped, rng, fit_error, post, &mut pure);
+    // The memo's is then the only handle: the answer joins the pass without copying it.
+    drop(pass);
+    if pure
+        && let Some(k) = kept
+        && let Outcome::Unschedulable(text) = &outcome
+    {
+        profile.memo.slot(&pod.spec, k.filters, k.nodes).keep_post_filter_answer(k.clock, post.clone(), text.clone());
+    }
+    (outcome, pure)
 }
 
 /// Adds the plugins of `more` that `rejectors` lacks, in order.
@@ -1055,43 +1086,35 @@ fn schedule_pod(
     // A failed pass of this spec is read back whole while no node view changed, when nothing
     // but the spec and the node views decides it (see `memo::FailedPass`).
     let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
-    let memo_used = slot.is_some();
-    let failed_before = match slot.as_ref() {
+    let mut failed_before = match slot.as_ref() {
         Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed),
         _ => None,
     };
-    if let Some(before) = failed_before.as_ref().filter(|_| !memo_cx.check) {
+    // (Debug builds walk the nodes anyway and compare, below.)
+    if !memo_cx.check
+        && let Some(before) = failed_before.take()
+    {
         let examined = before.diagnosis.len();
         *next_start_index = (*next_start_index + examined) % n;
         if let Some(slot) = slot.as_mut() {
             slot.note(examined as u64, examined as u64);
         }
         profile.memo.failed_passes_reused += 1;
-        add_rejectors(rejectors, &before.rejectors);
-        // PostFilter's answer too, when it followed from what has not changed.
-        if let Some((outcome, text)) = &before.post {
-            *post = outcome.clone();
-            return Outcome::Unschedulable(text.clone());
-        }
-        let fit_error = before.fit_error.clone();
-        let mut pure = false;
-        let outcome = run_post_filter(
+        let kept = KeptAt { filters: &local_filters, nodes: cache.len(), clock: memo_cx.clock };
+        return end_failed_pass(
             profile,
             pod,
             cx,
             order,
             noms,
-            &before.diagnosis,
             &skipped_filters,
             rng,
-            fit_error,
             post,
-            &mut pure,
-        );
-        if pure {
-            keep_post_filter_answer(profile, pod, &local_filters, cache.len(), memo_cx.clock, post, &outcome);
-        }
-        return outcome;
+            rejectors,
+            before,
+            Some(kept),
+        )
+        .0;
     }
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
@@ -1211,40 +1234,31 @@ fn schedule_pod(
                 pass_rejectors.push(status.plugin);
             }
         }
-        add_rejectors(rejectors, &pass_rejectors);
+        let pass = Arc::new(memo::FailedPass {
+            clock: memo_cx.clock,
+            nodes: cache.len(),
+            allowed: allowed.clone(),
+            diagnosis,
+            fit_error,
+            rejectors: pass_rejectors,
+            post: None,
+        });
         if let Some(before) = &failed_before {
             // Debug builds walked the nodes anyway: the pass read back must be this one.
             assert!(
-                before.diagnosis == diagnosis && before.fit_error == fit_error && before.rejectors == pass_rejectors,
+                before.diagnosis == pass.diagnosis
+                    && before.fit_error == pass.fit_error
+                    && before.rejectors == pass.rejectors,
                 "memo: the failed pass read back differs for {}",
                 pod.meta.key()
             );
         }
-        if let Some(slot) = slot.as_mut().filter(|_| whole_pass) {
-            slot.record_failed_pass(memo::FailedPass {
-                clock: memo_cx.clock,
-                nodes: cache.len(),
-                allowed: allowed.clone(),
-                diagnosis: diagnosis.clone(),
-                fit_error: fit_error.clone(),
-                rejectors: pass_rejectors,
-                post: None,
-            });
-        }
-        let mut pure = false;
-        let outcome = run_post_filter(
-            profile,
-            pod,
-            cx,
-            order,
-            noms,
-            &diagnosis,
-            &skipped_filters,
-            rng,
-            fit_error,
-            post,
-            &mut pure,
-        );
+        let kept = slot.as_mut().filter(|_| whole_pass).map(|slot| {
+            slot.record_failed_pass(pass.clone());
+            KeptAt { filters: &local_filters, nodes: cache.len(), clock: memo_cx.clock }
+        });
+        let (outcome, pure) =
+            end_failed_pass(profile, pod, cx, order, noms, &skipped_filters, rng, post, rejectors, pass, kept);
         if let Some((kept, text)) = failed_before.as_ref().and_then(|before| before.post.as_ref()) {
             // Debug builds: the answer kept with the pass is PostFilter's own.
             assert!(
@@ -1252,9 +1266,6 @@ fn schedule_pod(
                 "memo: the PostFilter answer kept for {} differs",
                 pod.meta.key()
             );
-        }
-        if pure && whole_pass && memo_used {
-            keep_post_filter_answer(profile, pod, &local_filters, cache.len(), memo_cx.clock, post, &outcome);
         }
         return outcome;
     }

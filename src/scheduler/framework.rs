@@ -263,6 +263,14 @@ impl NodeInfo {
     /// Derived from the pods' recorded devices on every call (O(pods on the node)), so that
     /// every way a pod leaves the node (`remove_pod`, `remove_view`, a refreshed node) frees
     /// exactly the devices it held.
+    pub fn gpu_free(&self) -> Vec<i64> {
+        let mut free = vec![gpu::MILLI_PER_DEVICE; self.gpu_device_count()];
+        if !free.is_empty() {
+            self.subtract_held(&mut free);
+        }
+        free
+    }
+
     /// How many of the node's first `devices` devices have at least `milli` free: what
     /// [`gpu_free`](Self::gpu_free) would say, without building the vector for the usual
     /// handful of devices (GPUShare asks on every node of every cycle).
@@ -273,33 +281,19 @@ impl NodeInfo {
         }
         let mut free = [gpu::MILLI_PER_DEVICE; ON_STACK];
         let free = &mut free[..devices];
-        for p in &self.pods {
-            for &d in &p.gpu_devices {
-                if let Some(f) = free.get_mut(d as usize) {
-                    *f -= p.gpu_milli;
-                }
-            }
-        }
+        self.subtract_held(free);
         free.iter().filter(|&&f| f >= milli).count()
     }
 
-    pub fn gpu_free(&self) -> Vec<i64> {
-        let n = self.gpu_device_count();
-        if n == 0 {
-            return Vec::new();
-        }
-        let mut free = vec![gpu::MILLI_PER_DEVICE; n];
+    /// Subtracts from `free` (by device index) what the node's pods hold on each device.
+    fn subtract_held(&self, free: &mut [i64]) {
         for p in &self.pods {
-            if p.gpu_devices.is_empty() {
-                continue;
-            }
             for &d in &p.gpu_devices {
                 if let Some(f) = free.get_mut(d as usize) {
                     *f -= p.gpu_milli;
                 }
             }
         }
-        free
     }
 }
 

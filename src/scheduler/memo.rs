@@ -256,8 +256,8 @@ impl SlotHandle<'_> {
         self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
     }
 
-    pub fn record_failed_pass(&mut self, pass: FailedPass) {
-        self.slot.failed = Some(Arc::new(pass));
+    pub fn record_failed_pass(&mut self, pass: Arc<FailedPass>) {
+        self.slot.failed = Some(pass);
     }
 
     /// Keeps PostFilter's answer with the failed pass of generation clock `clock`, if that is
