@@ -19,7 +19,8 @@ pub mod replicaset;
 pub mod statefulset;
 pub mod taint_eviction;
 
-use std::collections::{HashSet, VecDeque};
+use crate::hash::HashSet;
+use std::collections::VecDeque;
 use std::hash::Hash;
 
 /// The controllers fed by work queues.
@@ -87,7 +88,7 @@ pub struct WorkQueue<K> {
 
 impl<K: Copy + Eq + Hash> Default for WorkQueue<K> {
     fn default() -> Self {
-        WorkQueue { queue: VecDeque::new(), queued: HashSet::new() }
+        WorkQueue { queue: VecDeque::new(), queued: HashSet::default() }
     }
 }
 

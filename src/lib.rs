@@ -41,6 +41,7 @@ pub mod decode;
 pub mod engine;
 pub mod explain;
 pub mod faults;
+pub mod hash;
 pub mod journal;
 pub mod kernel;
 pub mod kubelet;

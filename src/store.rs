@@ -10,7 +10,8 @@
 //! Invariant: a live pod is bound to at most one node, and appears in that node's pod list
 //! exactly once; a removed pod appears in no list.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::hash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::api::autoscaling::{HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
@@ -248,7 +249,7 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
         }
         let by_key = self.0.get_mut(namespace).expect("just inserted");
         if !by_key.contains_key(key) {
-            by_key.insert(key.to_string(), HashMap::new());
+            by_key.insert(key.to_string(), HashMap::default());
         }
         let by_value = by_key.get_mut(key).expect("just inserted");
         match by_value.get_mut(value) {
@@ -498,7 +499,7 @@ impl Store {
     pub fn new(journal: Journal) -> Store {
         Store {
             nodes: Vec::new(),
-            node_names: HashMap::new(),
+            node_names: HashMap::default(),
             node_removed: Vec::new(),
             node_removed_at: Vec::new(),
             pods_on_node: Vec::new(),
@@ -508,40 +509,40 @@ impl Store {
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: LabelIndex::default(),
-            pod_names: HashMap::new(),
+            pod_names: HashMap::default(),
             replica_sets: Vec::new(),
-            rs_names: HashMap::new(),
+            rs_names: HashMap::default(),
             rs_pods: Vec::new(),
             rs_owner: Vec::new(),
             admitted: Vec::new(),
             deployments: Vec::new(),
-            deployment_names: HashMap::new(),
+            deployment_names: HashMap::default(),
             deployment_rs: Vec::new(),
             services: Vec::new(),
-            service_names: HashMap::new(),
+            service_names: HashMap::default(),
             namespaces: BTreeMap::new(),
             namespaces_version: 0,
             // The API server creates the built-in classes before anything else; they are not
             // journaled, as they are part of every cluster.
             priority_classes: PriorityClass::system_classes().into_iter().map(|c| (c.meta.name.clone(), c)).collect(),
             pdbs: Vec::new(),
-            pdb_names: HashMap::new(),
+            pdb_names: HashMap::default(),
             configs: BTreeMap::new(),
             limit_ranges: BTreeMap::new(),
             quotas: BTreeMap::new(),
             jobs: Vec::new(),
-            job_names: HashMap::new(),
+            job_names: HashMap::default(),
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
             job_admitted: Vec::new(),
-            admitted_shared: HashMap::new(),
+            admitted_shared: HashMap::default(),
             job_cronjob: Vec::new(),
             cronjobs: Vec::new(),
-            cronjob_names: HashMap::new(),
+            cronjob_names: HashMap::default(),
             cronjob_jobs: Vec::new(),
             cronjob_jobs_created: Vec::new(),
             statefulsets: Vec::new(),
-            sts_names: HashMap::new(),
+            sts_names: HashMap::default(),
             rs_selectors: SelectorIndex::default(),
             service_selectors: SelectorIndex::default(),
             sts_selectors: SelectorIndex::default(),
@@ -560,13 +561,13 @@ impl Store {
                 StorageClass::builtin(),
             )]),
             daemonsets: Vec::new(),
-            ds_names: HashMap::new(),
+            ds_names: HashMap::default(),
             ds_pods: Vec::new(),
             ds_backoff: Vec::new(),
             ingresses: Vec::new(),
-            ingress_names: HashMap::new(),
+            ingress_names: HashMap::default(),
             hpas: Vec::new(),
-            hpa_names: HashMap::new(),
+            hpa_names: HashMap::default(),
             next_uid: 1,
             changes: Vec::new(),
             journal,

@@ -11,7 +11,8 @@
 pub mod generate;
 pub mod trace;
 
-use std::collections::{BTreeMap, HashMap};
+use crate::hash::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::batch::Job;
@@ -232,7 +233,7 @@ impl Arrivals {
             };
             cursors.push(cursor);
         }
-        Arrivals { cursors, gpu_capacity_milli, created: 0, specs: vec![SpecCache::new(); workloads.len()] }
+        Arrivals { cursors, gpu_capacity_milli, created: 0, specs: vec![SpecCache::default(); workloads.len()] }
     }
 
     fn next_of(workload: &Workload, cursor: &Cursor) -> Option<SimTime> {

@@ -21,7 +21,8 @@
 //! Cancellation is lazy: a cancelled key is remembered and the event is dropped when it would
 //! come out, because almost every event is popped, not cancelled.
 
-use std::collections::{HashSet, VecDeque};
+use crate::hash::HashSet;
+use std::collections::VecDeque;
 
 use super::time::SimTime;
 
@@ -114,7 +115,7 @@ impl<E> EventQueue<E> {
             len: 0,
             next_seq: 0,
             now: SimTime::ZERO,
-            cancelled: HashSet::new(),
+            cancelled: HashSet::default(),
         }
     }
 

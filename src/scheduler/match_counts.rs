@@ -17,8 +17,9 @@
 //! pods carrying that label (kept here by namespace, key and value), not from every pod of
 //! every node: each rollout brings a new ReplicaSet and so a new default spreading selector.
 
+use crate::hash::HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::selector::LabelSelector;
@@ -330,12 +331,12 @@ impl MatchCounts {
         if sign > 0 {
             // Names are cloned only the first time they are seen.
             if !pods.contains_key(view.namespace.as_str()) {
-                pods.insert(view.namespace.clone(), HashMap::new());
+                pods.insert(view.namespace.clone(), HashMap::default());
             }
             let by_key = pods.get_mut(view.namespace.as_str()).expect("just inserted");
             for (key, value) in &view.labels {
                 if !by_key.contains_key(key.as_str()) {
-                    by_key.insert(key.clone(), HashMap::new());
+                    by_key.insert(key.clone(), HashMap::default());
                 }
                 let by_value = by_key.get_mut(key.as_str()).expect("just inserted");
                 match by_value.get_mut(value.as_str()) {

@@ -3,8 +3,9 @@
 //! exponential backoff (1 s doubling to 10 s by default), and the unschedulable pods that wait
 //! for a cluster event or for the five-minute leftover flush.
 
+use crate::hash::HashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use priority_queue::PriorityQueue;
 
@@ -58,7 +59,7 @@ impl SchedulingQueue {
             backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
             unschedulable_since: BTreeSet::new(),
-            info: HashMap::new(),
+            info: HashMap::default(),
             seq: 0,
             initial_backoff,
             max_backoff,
