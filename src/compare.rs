@@ -194,7 +194,7 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let stats = sim.stats();
     let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
     let p99_startup = percentile(&startup, 99.0);
-    let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_str())).count();
+    let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_ref())).count();
     let has_gpus = samples.values().any(|s| s.gpu.is_some());
     vec![
         Some(failed as f64),

@@ -332,7 +332,7 @@ impl Kubelets {
                 let jitter_us = crate::kernel::rng::uniform_below(&mut rng, SYNC_RETRY.as_micros() / 2);
                 SYNC_RETRY.saturating_add(SimDuration::from_micros(jitter_us))
             };
-            if ctx.store.pod(pod).status.waiting_message != message {
+            if ctx.store.pod(pod).status.waiting_message() != message {
                 let key = ctx.store.pod(pod).meta.key();
                 let text = message.clone();
                 ctx.store.journal.narrate(now, || format!("pod {key} {reason}: {text}"));

@@ -319,7 +319,7 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "podsFailed" => int(sample.pods_failed),
                 "podsTerminating" => int(sample.pods_terminating),
                 "podsUnschedulable" => int(live()
-                    .filter(|p| p.status.node.is_none() && p.status.unschedulable_reason.is_some())
+                    .filter(|p| p.status.node.is_none() && p.status.unschedulable_reason().is_some())
                     .count() as i64),
                 "preemptions" => int(store.stats.preemptions as i64),
                 "podsPreempted" => int(store.stats.pods_preempted as i64),
@@ -428,11 +428,10 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                     word(&p.status.nominated_node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default())
                 }
                 "preempted" => {
-                    yes(p.status.disruption_target.as_deref()
-                        == Some(crate::scheduler::framework::PREEMPTION_BY_SCHEDULER))
+                    yes(p.status.disruption_target() == Some(crate::scheduler::framework::PREEMPTION_BY_SCHEDULER))
                 }
                 "waitingReason" => {
-                    word(if p.status.waiting_reason.is_empty() { "None" } else { p.status.waiting_reason.as_str() })
+                    word(if p.status.waiting_reason().is_empty() { "None" } else { p.status.waiting_reason() })
                 }
                 _ => return None,
             }

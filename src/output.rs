@@ -334,7 +334,7 @@ pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io
             &opt(pod.status.finished_at),
             &phase,
             &pod.status.restart_count.to_string(),
-            pod.status.reason.as_str(),
+            pod.status.reason.as_ref(),
         ])?;
     }
     w.flush()

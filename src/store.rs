@@ -11,6 +11,7 @@
 //! exactly once; a removed pod appears in no list.
 
 use crate::hash::HashMap;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -1310,7 +1311,7 @@ impl Store {
         debug_assert!(pod.status.node.is_none(), "pod bound twice");
         pod.status.node = Some(node);
         pod.status.scheduled_at = Some(now);
-        pod.status.unschedulable_reason = None;
+        pod.status.set_unschedulable_reason(None);
         let key = pod.meta.key();
         self.pods_on_node[node.index()].push(id);
         self.stats.pods_scheduled += 1;
@@ -1321,10 +1322,10 @@ impl Store {
     /// Records a failed scheduling attempt (`PodScheduled=False`, reason Unschedulable).
     pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: String) {
         let pod = &mut self.pods[id.index()];
-        if pod.status.unschedulable_reason.as_deref() == Some(message.as_str()) {
+        if pod.status.unschedulable_reason() == Some(message.as_str()) {
             return;
         }
-        pod.status.unschedulable_reason = Some(message.clone());
+        pod.status.set_unschedulable_reason(Some(message.clone()));
         let key = pod.meta.key();
         self.journal.record(now, Record::PodUnschedulable { pod: key, message });
     }
@@ -1343,8 +1344,7 @@ impl Store {
             pod.status.ready_transition = Some(now);
         }
         pod.status.container = ContainerState::Running { started_at: now };
-        pod.status.waiting_reason.clear();
-        pod.status.waiting_message.clear();
+        pod.status.set_waiting("", String::new());
         let phase_changed = pod.status.phase != PodPhase::Running;
         pod.status.phase = PodPhase::Running;
         let key = pod.meta.key();
@@ -1359,11 +1359,10 @@ impl Store {
     /// The kubelet cannot start the container yet: records why (journaled when it changes).
     pub fn set_pod_waiting(&mut self, now: SimTime, id: PodId, reason: &'static str, message: String) {
         let pod = &mut self.pods[id.index()];
-        if pod.status.waiting_reason == reason && pod.status.waiting_message == message {
+        if pod.status.waiting_reason() == reason && pod.status.waiting_message() == message {
             return;
         }
-        pod.status.waiting_reason = reason.to_string();
-        pod.status.waiting_message = message.clone();
+        pod.status.set_waiting(reason, message.clone());
         let key = pod.meta.key();
         self.journal.record(now, Record::PodWaiting { pod: key, reason, message });
         self.changes.push(Change::PodStatus(id));
@@ -1440,7 +1439,7 @@ impl Store {
 
     /// The kubelet refused to run the pod (admission): phase Failed with `reason`.
     pub fn reject_pod(&mut self, now: SimTime, id: PodId, reason: &str) {
-        self.pods[id.index()].status.reason = reason.to_string();
+        self.pods[id.index()].status.reason = Cow::Owned(reason.to_string());
         self.set_pod_phase(now, id, PodPhase::Failed);
     }
 
@@ -1455,10 +1454,10 @@ impl Store {
         pod.meta.deletion_timestamp = Some(now.saturating_add(crate::kernel::SimDuration::from_secs(grace as u64)));
         pod.meta.deletion_grace_period_seconds = Some(grace);
         if disruption {
-            pod.status.disruption_target = Some(reason.to_string());
+            pod.status.set_disruption_target(Some(reason.to_string()));
         }
         if pod.status.reason.is_empty() {
-            pod.status.reason = reason.to_string();
+            pod.status.reason = Cow::Borrowed(reason);
         }
         let key = pod.meta.key();
         self.journal.record(now, Record::PodDeleting { pod: key, reason });

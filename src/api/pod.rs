@@ -6,6 +6,7 @@
 //! spec, as kube-scheduler computes them per pod (`PodRequests`,
 //! `staging/src/k8s.io/component-helpers/resource/helpers.go`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -686,19 +687,80 @@ pub struct PodStatus {
     /// `lastState.terminated.exitCode` (0 before the first exit).
     pub last_exit_code: i32,
     pub restart_count: i32,
-    /// `status.reason`, e.g. `NodeLost`, `Evicted`.
-    pub reason: String,
-    /// `DisruptionTarget` condition set (by the taint eviction controller, preemption, ...).
-    pub disruption_target: Option<String>,
-    /// The scheduler could not place it at the last attempt (`PodScheduled=False`).
-    pub unschedulable_reason: Option<String>,
+    /// `status.reason`, e.g. `NodeLost`, `Evicted` (almost always a constant: no allocation).
+    pub reason: Cow<'static, str>,
     /// `status.nominatedNodeName`: set by preemption; kept after binding, as in v1.34.
     pub nominated_node: Option<crate::store::NodeId>,
-    /// Why the container has not started on its node (`ContainerCreating` while a volume cannot
-    /// be mounted, `CreateContainerConfigError` while its environment cannot be built), with
-    /// the kubelet's message; empty otherwise.
-    pub waiting_reason: String,
-    pub waiting_message: String,
+    /// What few pods ever have (a disruption, a failed scheduling attempt, a container that
+    /// cannot start): boxed, so that the pods ever created — a million in a scale day, every
+    /// one kept for `pods.csv` — do not each carry it inline. Read it through the accessors.
+    notes: Option<Box<StatusNotes>>,
+}
+
+/// The rarely set parts of a [`PodStatus`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct StatusNotes {
+    disruption_target: Option<String>,
+    unschedulable_reason: Option<String>,
+    waiting_reason: &'static str,
+    waiting_message: String,
+}
+
+impl StatusNotes {
+    fn is_empty(&self) -> bool {
+        *self == StatusNotes::default()
+    }
+}
+
+impl PodStatus {
+    /// The `DisruptionTarget` condition's reason (set by the taint eviction controller,
+    /// preemption, ...), if the condition is set.
+    pub fn disruption_target(&self) -> Option<&str> {
+        self.notes.as_ref()?.disruption_target.as_deref()
+    }
+
+    /// The scheduler could not place the pod at its last attempt (`PodScheduled=False`): the
+    /// condition's message.
+    pub fn unschedulable_reason(&self) -> Option<&str> {
+        self.notes.as_ref()?.unschedulable_reason.as_deref()
+    }
+
+    /// Why the container has not started on its node (`ContainerCreating` while a volume
+    /// cannot be mounted, `CreateContainerConfigError` while its environment cannot be built);
+    /// empty otherwise.
+    pub fn waiting_reason(&self) -> &'static str {
+        self.notes.as_ref().map_or("", |n| n.waiting_reason)
+    }
+
+    /// The kubelet's message with [`waiting_reason`](Self::waiting_reason); empty otherwise.
+    pub fn waiting_message(&self) -> &str {
+        self.notes.as_ref().map_or("", |n| n.waiting_message.as_str())
+    }
+
+    pub fn set_disruption_target(&mut self, reason: Option<String>) {
+        self.change_notes(|n| n.disruption_target = reason);
+    }
+
+    pub fn set_unschedulable_reason(&mut self, message: Option<String>) {
+        self.change_notes(|n| n.unschedulable_reason = message);
+    }
+
+    pub fn set_waiting(&mut self, reason: &'static str, message: String) {
+        self.change_notes(|n| {
+            n.waiting_reason = reason;
+            n.waiting_message = message;
+        });
+    }
+
+    /// Changes the notes, allocating them only when something is set and dropping them when
+    /// nothing is left.
+    fn change_notes(&mut self, change: impl FnOnce(&mut StatusNotes)) {
+        let mut notes = self.notes.take().unwrap_or_default();
+        change(&mut notes);
+        if !notes.is_empty() {
+            self.notes = Some(notes);
+        }
+    }
 }
 
 /// `v1.Pod`.
@@ -736,6 +798,28 @@ impl Pod {
 mod tests {
     use super::*;
     use crate::api::quantity::Quantity;
+
+    #[test]
+    fn status_notes_are_allocated_only_while_something_is_set() {
+        let mut s = PodStatus::default();
+        assert_eq!(
+            (s.disruption_target(), s.unschedulable_reason(), s.waiting_reason(), s.waiting_message()),
+            (None, None, "", "")
+        );
+        s.set_unschedulable_reason(Some("0/3 nodes are available".into()));
+        s.set_waiting("ContainerCreating", "volume not bound".into());
+        assert_eq!(s.unschedulable_reason(), Some("0/3 nodes are available"));
+        assert_eq!((s.waiting_reason(), s.waiting_message()), ("ContainerCreating", "volume not bound"));
+        s.set_unschedulable_reason(None);
+        assert!(s.notes.is_some(), "the waiting reason is still set");
+        s.set_waiting("", String::new());
+        assert!(s.notes.is_none(), "nothing left: the box is dropped");
+        assert_eq!(s, PodStatus::default());
+        s.set_disruption_target(Some("PreemptionByScheduler".into()));
+        assert_eq!(s.disruption_target(), Some("PreemptionByScheduler"));
+        s.set_unschedulable_reason(None);
+        assert_eq!(s.disruption_target(), Some("PreemptionByScheduler"), "clearing one note keeps the others");
+    }
 
     fn rl(items: &[(&str, &str)]) -> ResourceList {
         items.iter().map(|(n, q)| (ResourceName::parse(n).unwrap(), Quantity::parse(q).unwrap())).collect()

@@ -144,7 +144,7 @@ fn matching_rule(job: &Job, pod: &Pod) -> Option<(usize, FailurePolicyAction, St
             }
         }
         for cond in &rule.on_pod_conditions {
-            let present = cond.condition_type == "DisruptionTarget" && pod.status.disruption_target.is_some();
+            let present = cond.condition_type == "DisruptionTarget" && pod.status.disruption_target().is_some();
             let status = if present { ConditionStatus::True } else { ConditionStatus::False };
             if present && status == cond.status {
                 return Some((

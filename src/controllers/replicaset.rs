@@ -184,6 +184,9 @@ mod tests {
     use std::sync::Arc;
 
     fn pod(uid: u64, node: Option<u32>, phase: PodPhase, ready_since: Option<u64>, created: u64) -> Pod {
+        let mut status = PodStatus::default();
+        (status.node, status.phase, status.ready_since) =
+            (node.map(NodeId), phase, ready_since.map(SimTime::from_secs));
         Pod {
             meta: ObjectMeta {
                 uid: crate::api::meta::Uid(uid),
@@ -192,12 +195,7 @@ mod tests {
             },
             spec: Arc::default(),
             sim: Arc::default(),
-            status: PodStatus {
-                node: node.map(NodeId),
-                phase,
-                ready_since: ready_since.map(SimTime::from_secs),
-                ..PodStatus::default()
-            },
+            status,
         }
     }
 

@@ -364,12 +364,9 @@ mod tests {
     use std::sync::Arc;
 
     fn pod(ready_since: Option<u64>, phase: PodPhase) -> Pod {
-        Pod {
-            meta: ObjectMeta::default(),
-            spec: Arc::default(),
-            sim: Arc::default(),
-            status: PodStatus { phase, ready_since: ready_since.map(SimTime::from_secs), ..PodStatus::default() },
-        }
+        let mut status = PodStatus::default();
+        (status.phase, status.ready_since) = (phase, ready_since.map(SimTime::from_secs));
+        Pod { meta: ObjectMeta::default(), spec: Arc::default(), sim: Arc::default(), status }
     }
 
     #[test]

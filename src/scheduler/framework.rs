@@ -148,7 +148,7 @@ impl PodView {
             labels: pod.meta.labels.clone(),
             spec: pod.spec.clone(),
             terminating: pod.meta.is_terminating(),
-            preempted: pod.status.disruption_target.as_deref() == Some(PREEMPTION_BY_SCHEDULER),
+            preempted: pod.status.disruption_target() == Some(PREEMPTION_BY_SCHEDULER),
             start_time: pod.status.start_time,
             gpu_devices: Vec::new(),
             gpu_milli: GpuRequest::of(&pod.spec.requests).per_device().1,

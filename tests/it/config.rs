@@ -33,7 +33,7 @@ fn waiting_at_end(text: &str) -> (String, String, bool) {
     let sim = run(parse(text), None);
     let store = sim.store();
     let p = store.pod(store.pod_id("default", "p").unwrap());
-    (p.status.waiting_reason.clone(), p.status.waiting_message.clone(), p.status.start_time.is_some())
+    (p.status.waiting_reason().to_string(), p.status.waiting_message().to_string(), p.status.start_time.is_some())
 }
 
 const NO_EVENTS: &str = "    - {at: 1s, cordon: n1}\n";
@@ -84,7 +84,7 @@ fn a_missing_volume_source_is_retried_with_exponential_backoff() {
     let store = sim.store();
     let p = store.pod(store.pod_id("default", "p").unwrap());
     assert_eq!(p.status.start_time.map(|t| t.as_micros()), Some(15_500_000));
-    assert!(p.status.waiting_reason.is_empty());
+    assert!(p.status.waiting_reason().is_empty());
 }
 
 #[test]

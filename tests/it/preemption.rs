@@ -192,7 +192,12 @@ fn a_pod_too_big_for_an_empty_node_does_not_preempt() {
     .concat();
     let sim = passes(&scenario(1, "2m", &nodes, &manifests, &events, &checks));
     assert!(victims(&sim).is_empty());
-    let message = sim.store().pod(sim.store().pod_id("default", "huge").unwrap()).status.unschedulable_reason.clone();
+    let message = sim
+        .store()
+        .pod(sim.store().pod_id("default", "huge").unwrap())
+        .status
+        .unschedulable_reason()
+        .map(str::to_string);
     assert_eq!(
         message.as_deref(),
         Some(
@@ -471,7 +476,7 @@ fn default_preemption_args_and_disabling_the_plugin() {
     assert!(victims(&sim).is_empty());
     let store = sim.store();
     let high = store.pod(store.pod_id("default", "high").unwrap());
-    assert_eq!(high.status.unschedulable_reason.as_deref(), Some("0/1 nodes are available: 1 Insufficient cpu."));
+    assert_eq!(high.status.unschedulable_reason(), Some("0/1 nodes are available: 1 Insufficient cpu."));
     assert_eq!(high.spec.priority, 1000);
 }
 

@@ -282,7 +282,7 @@ fn a_pod_waiting_for_a_missing_claim_is_scheduled_when_the_claim_appears() {
     let mut sim = Simulation::new(std::sync::Arc::new(parse(&text)), None, None, Default::default());
     sim.run_until(SimTime::from_secs(30)).unwrap();
     let id = sim.store().pod_id("default", "app").unwrap();
-    let reason = sim.store().pod(id).status.unschedulable_reason.clone().unwrap_or_default();
+    let reason = sim.store().pod(id).status.unschedulable_reason().unwrap_or_default().to_string();
     assert!(reason.starts_with("0/2 nodes are available: persistentvolumeclaim \"late\" not found."), "{reason}");
     sim.run().unwrap();
     assert!(sim.check_results().iter().all(|r| r.passed), "{:?}", sim.check_results());
@@ -307,7 +307,7 @@ fn a_bound_volume_in_another_zone_is_a_node_affinity_conflict() {
 "#;
     let sim = passes(&scenario("1m", false, &manifests, checks));
     let id = sim.store().pod_id("default", "pinned-b").unwrap();
-    let reason = sim.store().pod(id).status.unschedulable_reason.clone().unwrap_or_default();
+    let reason = sim.store().pod(id).status.unschedulable_reason().unwrap_or_default().to_string();
     assert!(
         reason.starts_with("0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node affinity conflict."),
         "{reason}"
@@ -342,7 +342,7 @@ fn wait_for_first_consumer_goes_where_a_free_local_volume_is() {
 "#;
     let sim = passes(&scenario("1m", false, &manifests, rest));
     let id = sim.store().pod_id("default", "two").unwrap();
-    let reason = sim.store().pod(id).status.unschedulable_reason.clone().unwrap_or_default();
+    let reason = sim.store().pod(id).status.unschedulable_reason().unwrap_or_default().to_string();
     assert!(
         reason.starts_with("0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind."),
         "{reason}"
@@ -380,7 +380,7 @@ fn a_pod_with_an_unbound_immediate_claim_waits_for_the_pv_controller() {
     let mut sim = Simulation::new(std::sync::Arc::new(parse(&text)), None, None, Default::default());
     sim.run_until(SimTime::from_secs(10)).unwrap();
     let id = sim.store().pod_id("default", "app").unwrap();
-    let reason = sim.store().pod(id).status.unschedulable_reason.clone().unwrap_or_default();
+    let reason = sim.store().pod(id).status.unschedulable_reason().unwrap_or_default().to_string();
     assert!(
         reason.starts_with("0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims."),
         "{reason}"
