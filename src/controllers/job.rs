@@ -454,6 +454,11 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
     if !created.is_empty() {
         actions.push(JobAction::CreatePods(created));
     }
+    if status.is_finished() {
+        // A finished Job is never synced again (the early return above): what it counted is
+        // dropped, not kept for each of the hundreds of thousands of Jobs of a scale day.
+        tracking = JobTracking::default();
+    }
     if tracking != *store.job_tracking(id) {
         actions.push(JobAction::SetTracking(Box::new(tracking)));
     }

@@ -87,6 +87,20 @@ fn completions_and_parallelism() {
     assert_eq!(condition_time(&sim, C::Complete), Some((33, "CompletionsReached".into())));
     assert_eq!(status.completion_time.map(|t| t.as_micros() / 1_000_000), Some(33));
     assert_eq!(status.start_time.map(|t| t.as_micros()), Some(0));
+    // A finished Job is never synced again: its counted pods are not kept.
+    let store = sim.store();
+    let id = store.job_id("default", "train").expect("job exists");
+    assert_eq!(*store.job_tracking(id), kubesim::store::JobTracking::default());
+}
+
+/// While a Job runs, the pods it counted are tracked (each finished pod counted once).
+#[test]
+fn a_running_job_tracks_the_pods_it_counted() {
+    let sim = run(parse(&job_scenario("completions: 5\nparallelism: 2", "Never", "10s", "0", "15s", "")), None);
+    let store = sim.store();
+    let id = store.job_id("default", "train").expect("job exists");
+    assert_eq!(job(&sim).status.succeeded, 2);
+    assert_eq!(store.job_tracking(id).counted.len(), 2, "the two finished pods");
 }
 
 /// A work queue (parallelism 3, no completions): the first success stops new pods; the Job
