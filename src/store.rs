@@ -227,14 +227,15 @@ type NsName = (String, String);
 
 /// Ids filed by namespace, label key and label value, emptied levels pruned: the store's
 /// active pods under each of their labels, and selectors under their anchor label. Only
-/// looked up, never iterated (values are hashed: a label like `batch.kubernetes.io/job-name`
-/// has a value per Job, hundreds of thousands in a day of Jobs).
+/// looked up, never iterated, so every level is hashed (a label like
+/// `batch.kubernetes.io/job-name` has a value per Job, hundreds of thousands in a day of Jobs;
+/// well-known keys share long prefixes, which made an ordered map's comparisons costly).
 #[derive(Debug, PartialEq)]
-struct LabelIndex<Id: Ord>(BTreeMap<String, BTreeMap<String, HashMap<String, BTreeSet<Id>>>>);
+struct LabelIndex<Id: Ord>(HashMap<String, HashMap<String, HashMap<String, BTreeSet<Id>>>>);
 
 impl<Id: Ord> Default for LabelIndex<Id> {
     fn default() -> Self {
-        LabelIndex(BTreeMap::new())
+        LabelIndex(HashMap::default())
     }
 }
 
@@ -246,7 +247,7 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     fn insert(&mut self, namespace: &str, key: &str, value: &str, id: Id) {
         // Look up before inserting: the names are cloned only the first time they are seen.
         if !self.0.contains_key(namespace) {
-            self.0.insert(namespace.to_string(), BTreeMap::new());
+            self.0.insert(namespace.to_string(), HashMap::default());
         }
         let by_key = self.0.get_mut(namespace).expect("just inserted");
         if !by_key.contains_key(key) {
