@@ -16,8 +16,11 @@
 //! per topology key. A new selector with such a requirement is counted from the cache's
 //! pods carrying that label (kept here by namespace, key and value), not from every pod of
 //! every node: each rollout brings a new ReplicaSet and so a new default spreading selector.
+//! Only the label keys some selector has anchored on are kept so (the first such selector
+//! files the cache's pods under its key): a Job pod's four generated labels, each with a value
+//! of its own, are never anchored on by a spreading selector and cost nothing here.
 
-use crate::hash::HashMap;
+use crate::hash::{HashMap, HashSet};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -134,10 +137,39 @@ struct Inner {
     /// selector's counts are built from the pods carrying its anchor label, not by visiting
     /// every pod of every node.
     pods: HashMap<String, HashMap<String, HashMap<String, PodsWithLabel>>>,
+    /// The label keys `pods` files the cache's pods under: those some selector anchored on.
+    indexed: HashSet<String>,
 }
 
 /// The cache's pods carrying one label, by id: (node index, view).
 type PodsWithLabel = BTreeMap<PodId, (u32, Arc<PodView>)>;
+
+/// Files a view (on the node of index `node`) under its label `key` = `value`; names are
+/// cloned only the first time they are seen.
+fn file(
+    pods: &mut HashMap<String, HashMap<String, HashMap<String, PodsWithLabel>>>,
+    namespace: &str,
+    key: &str,
+    value: &str,
+    (node, view): (u32, &Arc<PodView>),
+) {
+    if !pods.contains_key(namespace) {
+        pods.insert(namespace.to_string(), HashMap::default());
+    }
+    let by_key = pods.get_mut(namespace).expect("just inserted");
+    if !by_key.contains_key(key) {
+        by_key.insert(key.to_string(), HashMap::default());
+    }
+    let by_value = by_key.get_mut(key).expect("just inserted");
+    match by_value.get_mut(value) {
+        Some(ids) => {
+            ids.insert(view.id, (node, view.clone()));
+        }
+        None => {
+            by_value.insert(value.to_string(), BTreeMap::from([(view.id, (node, view.clone()))]));
+        }
+    }
+}
 
 impl Inner {
     fn find(&self, namespace: &str, selector: &LabelSelector) -> Option<usize> {
@@ -186,6 +218,22 @@ impl Inner {
         }
     }
 
+    /// Files the pods of `nodes` (the cache) under `key`, the first time a selector anchors on
+    /// it; from then on every pod change keeps it.
+    fn index_key(&mut self, key: &str, nodes: &[NodeInfo]) {
+        if self.indexed.contains(key) {
+            return;
+        }
+        self.indexed.insert(key.to_string());
+        for (i, node) in nodes.iter().enumerate() {
+            for view in &node.pods {
+                if let Some(value) = view.labels.get(key) {
+                    file(&mut self.pods, &view.namespace, key, value, (i as u32, view));
+                }
+            }
+        }
+    }
+
     fn key_index(&mut self, key: &str, nodes: &[NodeInfo]) -> usize {
         match self.keys.iter().position(|d| d.key == key) {
             Some(k) => k,
@@ -219,6 +267,7 @@ impl MatchCounts {
                 let mut counts = NodeCounts::default();
                 match selector.anchor() {
                     Some((key, values)) => {
+                        inner.index_key(key, nodes);
                         let by_value = inner.pods.get(namespace).and_then(|by_key| by_key.get(key));
                         for v in values {
                             let Some(pods) = by_value.and_then(|b| b.get(v.as_str())) else { continue };
@@ -327,25 +376,11 @@ impl MatchCounts {
 
     /// A pod view joined (`sign` 1) or left (−1) `node` in the cache.
     pub fn pod_changed(&mut self, node: NodeId, view: &Arc<PodView>, sign: i64) {
-        let Inner { entries, anchored, unanchored, keys, pods, .. } = self.inner.get_mut();
+        let Inner { entries, anchored, unanchored, keys, pods, indexed, .. } = self.inner.get_mut();
         if sign > 0 {
-            // Names are cloned only the first time they are seen.
-            if !pods.contains_key(view.namespace.as_str()) {
-                pods.insert(view.namespace.clone(), HashMap::default());
-            }
-            let by_key = pods.get_mut(view.namespace.as_str()).expect("just inserted");
             for (key, value) in &view.labels {
-                if !by_key.contains_key(key.as_str()) {
-                    by_key.insert(key.clone(), HashMap::default());
-                }
-                let by_value = by_key.get_mut(key.as_str()).expect("just inserted");
-                match by_value.get_mut(value.as_str()) {
-                    Some(ids) => {
-                        ids.insert(view.id, (node.0, view.clone()));
-                    }
-                    None => {
-                        by_value.insert(value.clone(), BTreeMap::from([(view.id, (node.0, view.clone()))]));
-                    }
+                if indexed.contains(key.as_str()) {
+                    file(pods, &view.namespace, key, value, (node.0, view));
                 }
             }
         } else if let Some(by_key) = pods.get_mut(view.namespace.as_str()) {
@@ -463,6 +498,38 @@ mod tests {
         a.id = NodeId(0);
         b.id = NodeId(1);
         vec![a, b]
+    }
+
+    #[test]
+    fn a_key_is_filed_from_the_cache_when_a_selector_first_anchors_on_it() {
+        let mut nodes = nodes();
+        let mut m = MatchCounts::new();
+        for (i, n) in nodes.iter().enumerate() {
+            for p in &n.pods {
+                m.pod_changed(NodeId(i as u32), p, 1);
+            }
+        }
+        assert!(m.inner.borrow().pods.is_empty(), "no selector yet: no label filed");
+        // The first selector on `app` files the pods already in the cache.
+        let db = LabelSelector::parse("app=db").unwrap();
+        assert_eq!(dense(&m.counts(&nodes, "default", &db)), [1, 1]);
+        assert!(m.inner.borrow().indexed.contains("app"));
+        // Later pods are filed as they come, under `app` only: a second selector on `app`
+        // is counted from them, and a label no selector anchored on is not kept.
+        let mut later = labelled("web");
+        later.meta.labels.insert("job-name".into(), "j-1".into());
+        nodes[1].add_pod(crate::store::PodId(9), &later);
+        m.pod_changed(NodeId(1), nodes[1].pods.last().unwrap(), 1);
+        let web = LabelSelector::parse("app=web").unwrap();
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 1]);
+        assert!(!m.inner.borrow().pods["default"].contains_key("job-name"));
+        let job = LabelSelector::parse("job-name=j-1").unwrap();
+        assert_eq!(dense(&m.counts(&nodes, "default", &job)), [0, 1], "filed on its first anchor");
+        // Leaving the cache removes a pod from every key it is filed under.
+        let gone = nodes[1].pods.pop().unwrap();
+        m.pod_changed(NodeId(1), &gone, -1);
+        assert_eq!(dense(&m.counts(&nodes, "default", &job)), [0, 0]);
+        assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 0]);
     }
 
     #[test]
