@@ -10,7 +10,7 @@
 //! Invariant: a live pod is bound to at most one node, and appears in that node's pod list
 //! exactly once; a removed pod appears in no list.
 
-use crate::hash::HashMap;
+use crate::hash::{HashMap, HashSet};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -281,17 +281,35 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     }
 }
 
-/// The active pods by namespace, label key and label value.
-type ActiveByLabel = LabelIndex<PodId>;
+/// The active pods by namespace, label key and label value, under the label keys some
+/// Service's selector requires (the endpoints controller's queries): a key is filed from the
+/// active pods when a Service first asks for it, and kept. Other labels — a Job pod's four
+/// generated ones, a value per Job — cost nothing here.
+#[derive(Debug, Default, PartialEq)]
+struct ActiveByLabel {
+    keys: HashSet<String>,
+    index: LabelIndex<PodId>,
+}
 
-/// Adds (or removes) a pod under each of its labels.
-fn index_labels(index: &mut ActiveByLabel, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
-    for (k, v) in &meta.labels {
-        if add {
-            index.insert(&meta.namespace, k, v, id);
-        } else {
-            index.remove(&meta.namespace, k, v, id);
+impl ActiveByLabel {
+    /// Adds (or removes) a pod under each of its labels whose key is filed.
+    fn file(&mut self, meta: &crate::api::meta::ObjectMeta, id: PodId, add: bool) {
+        for (k, v) in &meta.labels {
+            if !self.keys.contains(k.as_str()) {
+                continue;
+            }
+            if add {
+                self.index.insert(&meta.namespace, k, v, id);
+            } else {
+                self.index.remove(&meta.namespace, k, v, id);
+            }
         }
+    }
+
+    /// The active pods of `namespace` with label `key` = `value`; `None` when `key` is not
+    /// filed (the index cannot say).
+    fn get(&self, namespace: &str, key: &str, value: &str) -> Option<Option<&BTreeSet<PodId>>> {
+        self.keys.contains(key).then(|| self.index.get(namespace, key, value))
     }
 }
 
@@ -510,7 +528,7 @@ impl Store {
             pod_removed: Vec::new(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
-            active_by_label: LabelIndex::default(),
+            active_by_label: ActiveByLabel::default(),
             pod_names: HashMap::default(),
             replica_sets: Vec::new(),
             rs_names: HashMap::default(),
@@ -968,8 +986,12 @@ impl Store {
             if !matches!(r.operator(), Operator::Equals | Operator::In) {
                 continue;
             }
+            // A key no Service asked for is not filed: this requirement cannot narrow.
+            if !self.active_by_label.keys.contains(r.key()) {
+                continue;
+            }
             let sets: Vec<&BTreeSet<PodId>> =
-                r.values().iter().filter_map(|v| self.active_by_label.get(namespace, r.key(), v)).collect();
+                r.values().iter().filter_map(|v| self.active_by_label.get(namespace, r.key(), v).flatten()).collect();
             let size: usize = sets.iter().map(|s| s.len()).sum();
             if best.as_ref().is_none_or(|b| b.iter().map(|s| s.len()).sum::<usize>() > size) {
                 best = Some(sets);
@@ -1079,12 +1101,31 @@ impl Store {
         self.remove_pod(now, id);
     }
 
+    /// Files the active pods under the keys of `selector`'s `=` / `in` requirements, those
+    /// not filed yet ([`active_pods_for`](Self::active_pods_for) narrows by them).
+    fn file_active_pods_by(&mut self, selector: &crate::api::selector::LabelSelector) {
+        use crate::api::selector::Operator;
+        for r in selector.requirements() {
+            if !matches!(r.operator(), Operator::Equals | Operator::In) || self.active_by_label.keys.contains(r.key()) {
+                continue;
+            }
+            let key = r.key();
+            self.active_by_label.keys.insert(key.to_string());
+            for &id in &self.active_pods {
+                let meta = &self.pods[id.index()].meta;
+                if let Some(value) = meta.labels.get(key) {
+                    self.active_by_label.index.insert(&meta.namespace, key, value, id);
+                }
+            }
+        }
+    }
+
     /// Whether the label index holds exactly the active pods' labels (for the invariant
     /// checker).
     pub fn active_label_index_is_consistent(&self) -> bool {
-        let mut expected = ActiveByLabel::default();
+        let mut expected = ActiveByLabel { keys: self.active_by_label.keys.clone(), index: LabelIndex::default() };
         for &id in &self.active_pods {
-            index_labels(&mut expected, &self.pods[id.index()].meta, id, true);
+            expected.file(&self.pods[id.index()].meta, id, true);
         }
         expected == self.active_by_label
     }
@@ -1143,7 +1184,7 @@ impl Store {
         self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
         if !pod.status.phase.is_terminal() {
             self.active_pods.insert(id);
-            index_labels(&mut self.active_by_label, &pod.meta, id, true);
+            self.active_by_label.file(&pod.meta, id, true);
         }
         self.pods.push(pod);
         self.pod_owner.push(owner);
@@ -1423,7 +1464,7 @@ impl Store {
         pod.status.phase = phase;
         if phase.is_terminal() {
             if self.active_pods.remove(&id) {
-                index_labels(&mut self.active_by_label, &pod.meta, id, false);
+                self.active_by_label.file(&pod.meta, id, false);
             }
             if !self.pod_removed[id.index()] {
                 self.terminated.insert(TerminatedKey::of(id, pod));
@@ -1474,7 +1515,7 @@ impl Store {
         self.pod_removed[id.index()] = true;
         let pod = &mut self.pods[id.index()];
         if self.active_pods.remove(&id) {
-            index_labels(&mut self.active_by_label, &pod.meta, id, false);
+            self.active_by_label.file(&pod.meta, id, false);
         } else if pod.status.phase.is_terminal() {
             self.terminated.remove(&TerminatedKey::of(id, pod));
         }
@@ -1779,6 +1820,7 @@ impl Store {
         self.service_names.insert(key_of(&s.meta), id);
         self.journal.record(now, Record::ServiceCreated { service: s.meta.key() });
         self.service_selectors.add(&s.meta.namespace, &s.selector, id);
+        self.file_active_pods_by(&s.selector);
         self.services.push(Some(s));
         self.changes.push(Change::Service(id));
         id
@@ -1789,6 +1831,9 @@ impl Store {
         self.service_selectors.remove(&s.meta.namespace, &s.selector, id);
         s.selector = desired.selector.clone();
         self.service_selectors.add(&s.meta.namespace, &s.selector, id);
+        let selector = s.selector.clone();
+        self.file_active_pods_by(&selector);
+        let Some(s) = self.services[id.index()].as_mut() else { return };
         s.selector_labels = desired.selector_labels.clone();
         s.ports = desired.ports.clone();
         s.service_type = desired.service_type;
@@ -3155,7 +3200,21 @@ mod tests {
             ids.push(store.create_pod(now, p, None));
         }
         store.set_pod_phase(now, ids[4], PodPhase::Succeeded);
+        // No Service asked for `app` yet: its requirement cannot narrow the candidates.
+        let all: Vec<PodId> = store.active_pods_for("default", &LabelSelector::parse("app=db").unwrap()).collect();
+        assert_eq!(all, store.active_pods().collect::<Vec<_>>());
+        // A Service's selector files the active pods under its keys (later ones as they come).
+        store.file_active_pods_by(&LabelSelector::parse("app=web,tier=a").unwrap());
         assert!(store.active_label_index_is_consistent());
+        let mut late = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        late.meta.name = "late".into();
+        late.meta.labels.insert("app".into(), "web".into());
+        late.meta.labels.insert("tier".into(), "b".into());
+        let late = store.create_pod(now, late, None);
+        assert!(store.active_label_index_is_consistent());
+        let web_b: Vec<PodId> =
+            store.active_pods_for("default", &LabelSelector::parse("app=web,tier=b").unwrap()).collect();
+        assert!(web_b.contains(&late) && web_b.contains(&ids[1]), "{web_b:?}");
         for text in ["app=web", "app=web,tier=a", "app in (web,db),tier=b", "tier", "app!=db", "app=none", ""] {
             let selector = LabelSelector::parse(text).unwrap();
             let candidates: Vec<PodId> = store.active_pods_for("default", &selector).collect();
