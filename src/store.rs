@@ -150,6 +150,15 @@ pub struct JobTracking {
     pub index_failures: BTreeMap<i32, (u32, SimTime)>,
 }
 
+/// What a Job tracks before it counts a pod and after it finishes: most Jobs of a scale day
+/// hold nothing, by reference to this.
+static NOTHING_TRACKED: JobTracking = JobTracking {
+    counted: std::collections::BTreeSet::new(),
+    failures_after_last_success: 0,
+    last_failure: None,
+    index_failures: BTreeMap::new(),
+};
+
 /// One entry of the watch stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -457,7 +466,8 @@ pub struct Store {
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
     job_pods: Vec<Vec<PodId>>,
-    job_tracking: Vec<JobTracking>,
+    /// `None`: nothing tracked (every Job before its first finished pod, and once finished).
+    job_tracking: Vec<Option<Box<JobTracking>>>,
     /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
     job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
     /// Admitted specs by the address of their source spec (kept alive here, so the address
@@ -2179,7 +2189,7 @@ impl Store {
     }
 
     pub fn job_tracking(&self, id: JobId) -> &JobTracking {
-        &self.job_tracking[id.index()]
+        self.job_tracking[id.index()].as_deref().unwrap_or(&NOTHING_TRACKED)
     }
 
     /// Creates a Job as the API server does: uid, creation time, and unless
@@ -2227,7 +2237,7 @@ impl Store {
         self.journal.record(now, record);
         self.jobs.push(Some(job));
         self.job_pods.push(Vec::new());
-        self.job_tracking.push(JobTracking::default());
+        self.job_tracking.push(None);
         self.job_admitted.push(None);
         self.job_cronjob.push(cronjob);
         self.changes.push(Change::Job(id));
@@ -2283,7 +2293,7 @@ impl Store {
 
     /// The Job controller's bookkeeping (no change event: only the controller reads it).
     pub fn set_job_tracking(&mut self, id: JobId, tracking: JobTracking) {
-        self.job_tracking[id.index()] = tracking;
+        self.job_tracking[id.index()] = (tracking != NOTHING_TRACKED).then(|| Box::new(tracking));
     }
 
     /// Removes the Job object; its pods keep their ids and lose the owner link to a live
