@@ -262,6 +262,9 @@ pub struct Simulation {
     convergence: Vec<(DeploymentId, Convergence)>,
     /// Indexes into `convergence` of the records neither converged nor superseded yet.
     converging: Vec<usize>,
+    /// The store's Deployments version when `converging` was last looked at, if nothing was
+    /// added to it since: with no Deployment changed, no record can have converged.
+    convergence_seen: Option<u64>,
     /// The load on Services (`spec.load`) and what each pod serves.
     traffic: crate::load::Traffic,
     /// Where the arrivals of `spec.workload` stand.
@@ -402,6 +405,7 @@ impl Simulation {
             controller_stats: [ControllerStats::default(); 11],
             convergence: Vec::new(),
             converging: Vec::new(),
+            convergence_seen: None,
             job_sync_at: Default::default(),
             cronjob_queue: WorkQueue::default(),
             cronjob_sync_at: Default::default(),
@@ -723,6 +727,11 @@ impl Simulation {
 
     /// Marks the Deployment changes that have converged now.
     fn observe_convergence(&mut self) {
+        let version = self.store.deployments_version();
+        if self.convergence_seen == Some(version) {
+            return;
+        }
+        self.convergence_seen = Some(version);
         let now = self.queue.now();
         let records = &mut self.convergence;
         self.converging.retain(|&i| records[i].1.converged.is_none() && records[i].1.superseded.is_none());
@@ -759,6 +768,7 @@ impl Simulation {
         }
         self.converging.push(self.convergence.len());
         self.convergence.push((id, c));
+        self.convergence_seen = None;
     }
 
     /// A scheduler plugin failure that stops the run, as a [`RunError::Plugin`].

@@ -445,6 +445,8 @@ pub struct Store {
     /// Per ReplicaSet: (template spec, admitted spec), so its pods share one admitted spec.
     admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
     deployments: Vec<Option<Deployment>>,
+    /// See [`Store::deployments_version`].
+    deployments_version: u64,
     deployment_names: HashMap<NsName, DeploymentId>,
     /// ReplicaSets controlled by each Deployment, in creation order.
     deployment_rs: Vec<Vec<RsId>>,
@@ -546,6 +548,7 @@ impl Store {
             rs_owner: Vec::new(),
             admitted: Vec::new(),
             deployments: Vec::new(),
+            deployments_version: 0,
             deployment_names: HashMap::default(),
             deployment_rs: Vec::new(),
             services: Vec::new(),
@@ -1670,6 +1673,17 @@ impl Store {
         self.deployments[id.index()].as_ref()
     }
 
+    /// Moves whenever any Deployment is created, changed or removed: what has not moved since
+    /// a look at the Deployments needs no second look.
+    pub fn deployments_version(&self) -> u64 {
+        self.deployments_version
+    }
+
+    fn deployment_changed(&mut self, id: DeploymentId) {
+        self.deployments_version += 1;
+        self.changes.push(Change::Deployment(id));
+    }
+
     pub fn deployment_id(&self, namespace: &str, name: &str) -> Option<DeploymentId> {
         self.deployment_names.get(&(namespace.to_string(), name.to_string())).copied()
     }
@@ -1692,7 +1706,7 @@ impl Store {
         self.journal.record(now, Record::DeploymentCreated { deployment: d.meta.key() });
         self.deployments.push(Some(d));
         self.deployment_rs.push(Vec::new());
-        self.changes.push(Change::Deployment(id));
+        self.deployment_changed(id);
         id
     }
 
@@ -1719,7 +1733,7 @@ impl Store {
         d.meta.labels = desired.meta.labels.clone();
         d.meta.generation += 1;
         self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
-        self.changes.push(Change::Deployment(id));
+        self.deployment_changed(id);
     }
 
     /// Replaces the Deployment's pod template (`kubectl rollout undo`); bumps the generation.
@@ -1731,7 +1745,7 @@ impl Store {
         d.template = template;
         d.meta.generation += 1;
         self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
-        self.changes.push(Change::Deployment(id));
+        self.deployment_changed(id);
         true
     }
 
@@ -1744,7 +1758,7 @@ impl Store {
         d.replicas = replicas;
         d.meta.generation += 1;
         self.journal.record(now, Record::DeploymentUpdated { deployment: d.meta.key(), generation: d.meta.generation });
-        self.changes.push(Change::Deployment(id));
+        self.deployment_changed(id);
     }
 
     /// Sets the status; journals condition transitions.
@@ -1799,13 +1813,14 @@ impl Store {
             );
         }
         d.status = status;
-        self.changes.push(Change::Deployment(id));
+        self.deployment_changed(id);
     }
 
     pub fn remove_deployment(&mut self, now: SimTime, id: DeploymentId) {
         let Some(d) = self.deployments[id.index()].take() else { return };
         self.deployment_names.remove(&key_of(&d.meta));
         self.journal.record(now, Record::DeploymentDeleted { deployment: d.meta.key() });
+        self.deployments_version += 1;
         self.changes.push(Change::DeploymentRemoved(id));
     }
 
@@ -2112,6 +2127,9 @@ impl Store {
         meta.deletion_timestamp = Some(now);
         let object = meta.key();
         self.journal.record(now, Record::OwnerDeleting { object, policy: "Foreground" });
+        if let OwnerId::Deployment(_) = o {
+            self.deployments_version += 1;
+        }
         self.changes.push(match o {
             OwnerId::Deployment(id) => Change::Deployment(id),
             OwnerId::ReplicaSet(id) => Change::ReplicaSet(id),
