@@ -1852,13 +1852,14 @@ impl Store {
     }
 
     pub fn update_service_spec(&mut self, id: ServiceId, desired: &Service) {
+        if self.services[id.index()].is_none() {
+            return;
+        }
+        self.file_active_pods_by(&desired.selector);
         let Some(s) = self.services[id.index()].as_mut() else { return };
         self.service_selectors.remove(&s.meta.namespace, &s.selector, id);
         s.selector = desired.selector.clone();
         self.service_selectors.add(&s.meta.namespace, &s.selector, id);
-        let selector = s.selector.clone();
-        self.file_active_pods_by(&selector);
-        let Some(s) = self.services[id.index()].as_mut() else { return };
         s.selector_labels = desired.selector_labels.clone();
         s.ports = desired.ports.clone();
         s.service_type = desired.service_type;

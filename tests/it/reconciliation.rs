@@ -74,3 +74,36 @@ fn writes_add_up() {
     let sum: u64 = csv.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse::<u64>().unwrap()).sum();
     assert_eq!(sum, total);
 }
+
+/// A Service whose selector moves to a label key no Service required before gets the
+/// endpoints of the pods carrying it: the store files the active pods under that key when
+/// the Service asks (its label index only keeps the keys Services select by).
+#[test]
+fn a_service_retargeted_to_a_new_label_key_finds_its_pods() {
+    let deployment = |name: &str, replicas: u32, labels: &str| {
+        format!(
+            "    - inline: {{apiVersion: apps/v1, kind: Deployment, metadata: {{name: {name}}}, spec: {{replicas: {replicas}, \
+             selector: {{matchLabels: {{app: {name}}}}}, template: {{metadata: {{labels: {labels}}}, spec: {{containers: \
+             [{{name: c, resources: {{requests: {{cpu: 100m}}}}}}]}}}}}}}}\n"
+        )
+    };
+    let service = |selector: &str| {
+        format!(
+            "{{apiVersion: v1, kind: Service, metadata: {{name: s}}, spec: {{selector: {selector}, ports: [{{port: 80}}]}}}}"
+        )
+    };
+    let text = format!(
+        "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: retarget}}\nspec:\n  until: UNTIL\n  cluster:\n    nodes:\n      - {{name: n1, allocatable: {{cpu: \"8\", memory: 8Gi}}}}\n  manifests:\n{}{}    - inline: {}\n  events:\n    - {{at: 1m, apply: {}}}\n",
+        deployment("a", 2, "{app: a}"),
+        deployment("b", 3, "{app: b, tier: back}"),
+        service("{app: a}"),
+        service("{tier: back}"),
+    );
+    let ready = |until: &str| {
+        let sim = run(parse(&text.replace("UNTIL", until)), None);
+        let store = sim.store();
+        store.service(store.service_id("default", "s").expect("service")).expect("live").endpoints.ready
+    };
+    assert_eq!(ready("50s"), 2, "app=a: deployment a's pods");
+    assert_eq!(ready("2m"), 3, "tier=back: deployment b's pods, filed when the Service asked");
+}
