@@ -315,10 +315,21 @@ impl ActiveByLabel {
         }
     }
 
-    /// The active pods of `namespace` with label `key` = `value`; `None` when `key` is not
-    /// filed (the index cannot say).
-    fn get(&self, namespace: &str, key: &str, value: &str) -> Option<Option<&BTreeSet<PodId>>> {
-        self.keys.contains(key).then(|| self.index.get(namespace, key, value))
+    /// Whether pods are filed under `key` (only then can the index narrow by it).
+    fn files(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    /// Starts filing under `key`, with the active `pods` (id, metadata) carrying it.
+    fn file_key<'a>(&mut self, key: &str, pods: impl Iterator<Item = (PodId, &'a crate::api::meta::ObjectMeta)>) {
+        if !self.keys.insert(key.to_string()) {
+            return;
+        }
+        for (id, meta) in pods {
+            if let Some(value) = meta.labels.get(key) {
+                self.index.insert(&meta.namespace, key, value, id);
+            }
+        }
     }
 }
 
@@ -1000,11 +1011,11 @@ impl Store {
                 continue;
             }
             // A key no Service asked for is not filed: this requirement cannot narrow.
-            if !self.active_by_label.keys.contains(r.key()) {
+            if !self.active_by_label.files(r.key()) {
                 continue;
             }
             let sets: Vec<&BTreeSet<PodId>> =
-                r.values().iter().filter_map(|v| self.active_by_label.get(namespace, r.key(), v).flatten()).collect();
+                r.values().iter().filter_map(|v| self.active_by_label.index.get(namespace, r.key(), v)).collect();
             let size: usize = sets.iter().map(|s| s.len()).sum();
             if best.as_ref().is_none_or(|b| b.iter().map(|s| s.len()).sum::<usize>() > size) {
                 best = Some(sets);
@@ -1119,16 +1130,10 @@ impl Store {
     fn file_active_pods_by(&mut self, selector: &crate::api::selector::LabelSelector) {
         use crate::api::selector::Operator;
         for r in selector.requirements() {
-            if !matches!(r.operator(), Operator::Equals | Operator::In) || self.active_by_label.keys.contains(r.key()) {
-                continue;
-            }
-            let key = r.key();
-            self.active_by_label.keys.insert(key.to_string());
-            for &id in &self.active_pods {
-                let meta = &self.pods[id.index()].meta;
-                if let Some(value) = meta.labels.get(key) {
-                    self.active_by_label.index.insert(&meta.namespace, key, value, id);
-                }
+            if matches!(r.operator(), Operator::Equals | Operator::In) && !self.active_by_label.files(r.key()) {
+                let pods = &self.pods;
+                let active = self.active_pods.iter().map(|&id| (id, &pods[id.index()].meta));
+                self.active_by_label.file_key(r.key(), active);
             }
         }
     }

@@ -755,10 +755,22 @@ impl PodStatus {
     /// Changes the notes, allocating them only when something is set and dropping them when
     /// nothing is left.
     fn change_notes(&mut self, change: impl FnOnce(&mut StatusNotes)) {
-        let mut notes = self.notes.take().unwrap_or_default();
-        change(&mut notes);
-        if !notes.is_empty() {
-            self.notes = Some(notes);
+        match &mut self.notes {
+            Some(notes) => {
+                change(notes);
+                if notes.is_empty() {
+                    self.notes = None;
+                }
+            }
+            // Clearing what is not there (every binding, every container start) allocates
+            // nothing: the change is tried on the stack first.
+            None => {
+                let mut notes = StatusNotes::default();
+                change(&mut notes);
+                if !notes.is_empty() {
+                    self.notes = Some(Box::new(notes));
+                }
+            }
         }
     }
 }

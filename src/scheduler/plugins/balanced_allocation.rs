@@ -42,20 +42,14 @@ impl PreScore for BalancedAllocation {
     }
 }
 
-/// `balancedResourceScore` on (allocatable, requested-with-pod) pairs: one minus the standard
-/// deviation of the fractions (each capped at 1), times 100, truncated.
-pub fn balanced_resource_score(pairs: &[(i64, i64)]) -> i64 {
-    let fractions: Vec<f64> = pairs.iter().map(|&(alloc, req)| fraction(alloc, req)).collect();
-    score_of_fractions(&fractions)
-}
-
 /// A resource's requested fraction of its allocatable, capped at 1.
 fn fraction(alloc: i64, req: i64) -> f64 {
     (req as f64 / alloc as f64).min(1.0)
 }
 
-/// The score of the capped fractions, computed in upstream's order of float operations so the
-/// result (and its truncation) is bit-identical.
+/// `balancedResourceScore` of the capped fractions: one minus their standard deviation, times
+/// 100, truncated; computed in upstream's order of float operations so the result (and its
+/// truncation) is bit-identical.
 fn score_of_fractions(fractions: &[f64]) -> i64 {
     let std = match *fractions {
         [] | [_] => 0.0,
@@ -334,6 +328,11 @@ mod tests {
                 want: Some(vec![87]),
             },
         ]);
+    }
+
+    /// The score of (allocatable, requested-with-pod) pairs.
+    fn balanced_resource_score(pairs: &[(i64, i64)]) -> i64 {
+        score_of_fractions(&pairs.iter().map(|&(alloc, req)| fraction(alloc, req)).collect::<Vec<_>>())
     }
 
     #[test]
