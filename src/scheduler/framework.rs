@@ -285,10 +285,17 @@ impl NodeInfo {
         if devices > ON_STACK {
             return self.gpu_free().iter().filter(|&&free| free >= milli).count();
         }
-        let mut free = [gpu::MILLI_PER_DEVICE; ON_STACK];
+        let mut free = [0; ON_STACK];
         let free = &mut free[..devices];
-        self.subtract_held(free);
+        self.gpu_free_in(free);
         free.iter().filter(|&&f| f >= milli).count()
+    }
+
+    /// [`gpu_free`](Self::gpu_free) of the node's first `free.len()` devices, written into
+    /// `free`: for callers that keep the vector on the stack.
+    pub fn gpu_free_in(&self, free: &mut [i64]) {
+        free.fill(gpu::MILLI_PER_DEVICE);
+        self.subtract_held(free);
     }
 
     /// Subtracts from `free` (by device index) what the node's pods hold on each device.

@@ -12,8 +12,19 @@
 //!
 //! Everything is integer arithmetic: fragmentations are milli, weights are counts (observed)
 //! or millionths (configured), and the raw score is their exact weighted sum.
+//!
+//! How it is evaluated fast: a node's weighted fragmentation is `T · all − Σ_g W_g(cpu) · c_g`
+//! (see [`Distribution::weighted`]): `all` and the per-GPU-request terms `c_g` depend only on
+//! the multiset of the devices' free milli, the weights `W_g(cpu)` only on the distribution
+//! and the node's free cpu. The device terms are memoized by multiset ([`DeviceMemo`]: a
+//! cluster has few distinct ones), the weights tabulated once per distribution
+//! ([`CpuWeights`]), so a node costs two lookups and two dot products instead of two
+//! evaluations of every group.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::hash::HashMap;
 
 use crate::api::meta::Uid;
 use crate::api::pod::Pod;
@@ -56,7 +67,13 @@ pub struct Fgd {
     seen: BTreeSet<Uid>,
     /// `observed` as a [`Distribution`], rebuilt when a new pod is counted.
     observed_distribution: Option<Distribution>,
-    /// This cycle's pod request and cpu request (set by PreScore).
+    /// The current distribution's weights by free cpu (set by PreScore; `None` when the fast
+    /// evaluation does not apply and scores come from [`fragmentation_increase`]).
+    weights: Option<CpuWeights>,
+    /// Device terms by multiset of free milli, for the GPU requests of `weights`.
+    memo: RefCell<DeviceMemo>,
+    /// This cycle's pod, its request and cpu request (set by PreScore).
+    pod: Option<Uid>,
     request: GpuRequest,
     cpu_milli: i64,
 }
@@ -68,6 +85,9 @@ impl Fgd {
             observed: BTreeMap::new(),
             seen: BTreeSet::new(),
             observed_distribution: None,
+            weights: None,
+            memo: RefCell::new(DeviceMemo::default()),
+            pod: None,
             request: GpuRequest::None,
             cpu_milli: 0,
         }
@@ -79,6 +99,7 @@ impl Fgd {
         if request.uses_devices() && self.seen.insert(pod.meta.uid) {
             *self.observed.entry((request, pod.spec.requests.milli_cpu)).or_insert(0) += 1;
             self.observed_distribution = None;
+            self.weights = None;
         }
     }
 
@@ -183,6 +204,12 @@ impl Distribution {
     /// `Σ_s weight_s · fragmentation(free, cpu_free, s)`: the expected fragmentation times the
     /// total weight (`F_n(M)` of the paper, without the division by `Σ weight`, which no
     /// comparison needs).
+    ///
+    /// Per GPU request `g` with total weight `T_g`, of which `W_g` belongs to shapes that find
+    /// their cpu: `W_g · frag_g + (T_g − W_g) · all`, where `all` is the node's free milli and
+    /// `frag_g` is `all` if the request does not fit the devices, else `all − c_g` with `c_g`
+    /// the free milli of the devices that have the request's per-device milli. Summed:
+    /// `T · all − Σ_g W_g · c_g`, the form [`CpuWeights`] and [`DeviceMemo`] evaluate.
     pub fn weighted(&self, free: &[i64], cpu_free: i64) -> i128 {
         if free.is_empty() {
             return 0;
@@ -227,6 +254,153 @@ pub fn fragmentation_increase(
     let delta =
         distribution.weighted(&after, cpu_free.saturating_sub(cpu_milli)) - distribution.weighted(free, cpu_free);
     delta.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// A distribution's weights by a node's free cpu: `W_g(cpu)` of [`Distribution::weighted`] for
+/// every GPU request `g`, tabulated over the distinct cpu requests of its shapes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuWeights {
+    /// The GPU requests of the groups, in the distribution's order.
+    requests: Vec<GpuRequest>,
+    /// The distinct cpu requests of all shapes, ascending.
+    thresholds: Vec<i64>,
+    /// `thresholds.len() + 1` rows of `requests.len()`: row `i` is, per group, the weight of its
+    /// shapes whose cpu request is among the first `i` thresholds — what a node with
+    /// `thresholds[i - 1] ≤ cpu < thresholds[i]` free has for `W_g`.
+    rows: Vec<u32>,
+    /// `T`: the total weight.
+    total: u32,
+}
+
+impl CpuWeights {
+    /// `None` when the total weight `T` does not fit `u32` (configured weights of thousands of
+    /// shapes), where the plain evaluation takes over. Otherwise every product
+    /// [`weighted`](Self::weighted) forms is of two `u32` (weights, and device terms of at most
+    /// [`ON_STACK`] devices) and every sum at most `T · all`: exact in `u64`, and cheap — a
+    /// `u32` product is one vector instruction per pair of lanes.
+    pub fn new(distribution: &Distribution) -> Option<CpuWeights> {
+        let groups = &distribution.groups;
+        let mut thresholds: Vec<i64> = groups.iter().flat_map(|g| g.cpu.iter().copied()).collect();
+        thresholds.sort_unstable();
+        thresholds.dedup();
+        let total = groups.iter().map(|g| g.cumulative.last().copied().unwrap_or(0)).sum::<i128>();
+        let total = u32::try_from(total).ok()?;
+        let mut rows = vec![0; (thresholds.len() + 1) * groups.len()];
+        for (i, row) in rows.chunks_exact_mut(groups.len()).enumerate().skip(1) {
+            let cpu = thresholds[i - 1];
+            for (w, g) in row.iter_mut().zip(groups) {
+                let fit = g.cpu.partition_point(|&c| c <= cpu);
+                // At most `total`, so it fits.
+                *w = if fit > 0 { g.cumulative[fit - 1] as u32 } else { 0 };
+            }
+        }
+        Some(CpuWeights { requests: groups.iter().map(|g| g.request).collect(), thresholds, rows, total })
+    }
+
+    /// `W_g(cpu_free)` for every group.
+    fn row(&self, cpu_free: i64) -> &[u32] {
+        let width = self.requests.len();
+        let i = self.thresholds.partition_point(|&t| t <= cpu_free);
+        &self.rows[i * width..(i + 1) * width]
+    }
+
+    /// [`Distribution::weighted`] from the device terms of at most [`ON_STACK`] devices (exact:
+    /// see [`new`](Self::new); `Σ_g W_g · c_g ≤ T · all` as `Σ_g W_g ≤ T` and `c_g ≤ all`).
+    fn weighted(&self, terms: &[u32], cpu_free: i64) -> i64 {
+        let (all, c) = terms.split_first().expect("device terms start with the free milli");
+        let taken: u64 = self.row(cpu_free).iter().zip(c).map(|(&w, &c)| u64::from(w) * u64::from(c)).sum();
+        (u64::from(self.total) * u64::from(*all) - taken) as i64
+    }
+}
+
+/// Device terms by multiset of free milli (sorted ascending) for one list of GPU requests:
+/// `[all, c_0, c_1, ...]` of [`Distribution::weighted`]. They depend on the devices and the
+/// requests only, not on weights or cpu, so they stay valid while the distribution's weights
+/// change, which they do with every new pod.
+#[derive(Debug, Default)]
+pub struct DeviceMemo {
+    requests: Vec<GpuRequest>,
+    index: HashMap<Box<[i64]>, u32>,
+    /// `requests.len() + 1` values per entry (each at most the free milli of [`ON_STACK`]
+    /// devices).
+    terms: Vec<u32>,
+}
+
+/// Entries kept before the memo starts over (a pure cache: dropping it changes no result).
+const MEMO_ENTRIES: usize = 1 << 16;
+
+impl DeviceMemo {
+    /// Makes the memo hold terms for `requests` (forgetting everything if they changed).
+    fn prepare(&mut self, requests: &[GpuRequest]) {
+        if self.requests != requests {
+            self.requests.clear();
+            self.requests.extend_from_slice(requests);
+            self.index.clear();
+            self.terms.clear();
+        }
+    }
+
+    /// The terms of `sorted` (free milli per device, ascending) for the prepared requests.
+    fn terms(&mut self, sorted: &[i64]) -> &[u32] {
+        let requests = &self.requests;
+        let width = requests.len() + 1;
+        if self.index.len() >= MEMO_ENTRIES {
+            self.index.clear();
+            self.terms.clear();
+        }
+        let at = match self.index.get(sorted) {
+            Some(&at) => at as usize,
+            None => {
+                let at = self.terms.len() / width;
+                debug_assert!(sorted.len() <= ON_STACK && sorted.iter().all(|&f| f <= gpu::MILLI_PER_DEVICE));
+                let milli_sum = |free: &[i64]| free.iter().map(|&f| f.max(0) as u32).sum::<u32>();
+                self.terms.push(milli_sum(sorted));
+                for r in requests {
+                    let (count, milli) = r.per_device();
+                    // Sorted ascending: the devices with `milli` free are a suffix.
+                    let fitting = &sorted[sorted.partition_point(|&f| f < milli)..];
+                    let fits = fitting.len() >= count as usize;
+                    self.terms.push(if fits { milli_sum(fitting) } else { 0 });
+                }
+                self.index.insert(sorted.into(), at as u32);
+                at
+            }
+        };
+        &self.terms[at * width..(at + 1) * width]
+    }
+}
+
+/// The largest node [`Fgd`] evaluates on the stack; larger ones take the plain evaluation.
+const ON_STACK: usize = 16;
+
+/// The free milli per device after a pod with `request` takes its devices by the assignment
+/// rule ([`assign_gpu_devices`]), as a multiset: `sorted` ascending, re-sorted in place. The
+/// rule's best fit takes the `k` smallest devices with the per-device milli free; when fewer
+/// than `k` have it, the devices with the most free: either way a suffix or a run of the
+/// sorted order, whichever device among equals the rule picks.
+fn take_from_sorted(sorted: &mut [i64], request: GpuRequest) {
+    let (count, milli) = request.per_device();
+    let count = (count as usize).min(sorted.len());
+    let first_fit = sorted.partition_point(|&f| f < milli);
+    let start = if sorted.len() - first_fit >= count { first_fit } else { sorted.len() - count };
+    for f in &mut sorted[start..start + count] {
+        *f -= milli;
+    }
+    insertion_sort(sorted);
+}
+
+/// Sorts a handful of values ascending (no call, no branchy setup: the slices are ≤ 16 long
+/// and mostly sorted already).
+fn insertion_sort(values: &mut [i64]) {
+    for i in 1..values.len() {
+        let v = values[i];
+        let mut j = i;
+        while j > 0 && values[j - 1] > v {
+            values[j] = values[j - 1];
+            j -= 1;
+        }
+        values[j] = v;
+    }
 }
 
 /// The cpu a node has free for FGD: allocatable minus the requests of its pods (millicores).
@@ -277,6 +451,13 @@ impl PreScore for Fgd {
         if self.current().is_none_or(Distribution::is_empty) {
             return Status::skip();
         }
+        if self.weights.is_none() {
+            self.weights = self.current().and_then(CpuWeights::new);
+        }
+        if let Some(weights) = &self.weights {
+            self.memo.get_mut().prepare(&weights.requests);
+        }
+        self.pod = Some(pod.meta.uid);
         Status::success()
     }
 }
@@ -284,14 +465,39 @@ impl PreScore for Fgd {
 impl Score for Fgd {
     /// The weighted fragmentation increase of placing the pod on the node (lower is better).
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        let request = GpuRequest::of(&pod.spec.requests);
         let Some(distribution) = self.current().filter(|d| !d.is_empty()) else {
             return Err(Status::error("FGD scored without PreScore"));
         };
+        // The pod PreScore saw has the cycle's request; another must have the same one.
+        let request = if Some(pod.meta.uid) == self.pod { self.request } else { GpuRequest::of(&pod.spec.requests) };
         if request != self.request || matches!(request, GpuRequest::Invalid(_)) {
             return Err(Status::error("FGD scored without PreScore"));
         }
-        Ok(fragmentation_increase(&node.gpu_free(), cpu_free(node), request, pod.spec.requests.milli_cpu, distribution))
+        let cpu_milli = pod.spec.requests.milli_cpu;
+        let devices = node.gpu_device_count();
+        match &self.weights {
+            // No devices: no fragmentation before or after.
+            Some(_) if devices == 0 => Ok(0),
+            Some(weights) if devices <= ON_STACK => {
+                let mut before = [0; ON_STACK];
+                let before = &mut before[..devices];
+                node.gpu_free_in(before);
+                insertion_sort(before);
+                let mut after = [0; ON_STACK];
+                let after = &mut after[..devices];
+                after.copy_from_slice(before);
+                if request.uses_devices() {
+                    take_from_sorted(after, request);
+                }
+                let cpu = cpu_free(node);
+                let mut memo = self.memo.borrow_mut();
+                let was = weights.weighted(memo.terms(before), cpu);
+                let will = weights.weighted(memo.terms(after), cpu.saturating_sub(cpu_milli));
+                // Both at most `T · all` of the same node: the difference cannot overflow.
+                Ok(will - was)
+            }
+            _ => Ok(fragmentation_increase(&node.gpu_free(), cpu_free(node), request, cpu_milli, distribution)),
+        }
     }
 
     /// Min–max, reversed: `⌊100 · (max − raw) / (max − min)⌋`, so the least increase scores
@@ -424,6 +630,7 @@ fn parse_weight(text: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::scheduler::plugins::testutil::{NodeInfoExt, node, pod};
+    use proptest::prelude::*;
 
     fn shapes(list: &[(GpuRequest, i64)]) -> Vec<TargetShape> {
         list.iter().map(|&(request, weight)| TargetShape { request, cpu_milli: 0, weight }).collect()
@@ -461,6 +668,82 @@ mod tests {
         let mut p = pod(&[("cpu", "1"), ("nvidia.com/gpu", k)]);
         p.meta.uid = Uid(uid);
         p
+    }
+
+    fn request_strategy() -> impl Strategy<Value = GpuRequest> {
+        prop_oneof![(1u32..5).prop_map(GpuRequest::Whole), (1i64..1000).prop_map(GpuRequest::Share)]
+    }
+
+    /// Free milli per device as a node can have it: at most 1000, negative when over-committed,
+    /// often one of a few values so that ties and exact fits are common.
+    fn free_strategy() -> impl Strategy<Value = Vec<i64>> {
+        proptest::collection::vec(prop_oneof![Just(0i64), Just(500), Just(1000), -300i64..=1000], 0..=ON_STACK)
+    }
+
+    proptest! {
+        /// The tabulated, memoized evaluation is the plain one: the same raw score for any
+        /// devices, cpu, pod and distribution.
+        #[test]
+        fn the_fast_evaluation_is_the_plain_one(
+            targets in proptest::collection::vec((request_strategy(), prop_oneof![Just(0i64), Just(1000), 0i64..8000], 1i64..100_000), 1..8),
+            free in free_strategy(),
+            cpu in -1000i64..10_000,
+            request in prop_oneof![Just(GpuRequest::None), request_strategy()],
+            pod_cpu in prop_oneof![Just(0i64), 0i64..4000],
+        ) {
+            let shapes: Vec<TargetShape> =
+                targets.iter().map(|&(request, cpu_milli, weight)| TargetShape { request, cpu_milli, weight }).collect();
+            let distribution = Distribution::new(&shapes);
+            let plain = fragmentation_increase(&free, cpu, request, pod_cpu, &distribution);
+            let weights = CpuWeights::new(&distribution).expect("small weights fit");
+            let mut memo = DeviceMemo::default();
+            memo.prepare(&weights.requests);
+            let mut before = free.clone();
+            before.sort_unstable();
+            let mut after = before.clone();
+            if request.uses_devices() {
+                take_from_sorted(&mut after, request);
+            }
+            let was = weights.weighted(memo.terms(&before), cpu);
+            let will = weights.weighted(memo.terms(&after), cpu - pod_cpu);
+            prop_assert_eq!(will - was, plain);
+            prop_assert_eq!(i128::from(was), distribution.weighted(&free, cpu));
+        }
+
+        /// Taking from the sorted multiset leaves the multiset the assignment rule leaves.
+        #[test]
+        fn taking_from_the_sorted_devices_follows_the_assignment_rule(free in free_strategy(), request in request_strategy()) {
+            let mut expected = free.clone();
+            take_gpu_devices(&mut expected, request, &assign_gpu_devices(&free, request));
+            expected.sort_unstable();
+            let mut got = free.clone();
+            got.sort_unstable();
+            take_from_sorted(&mut got, request);
+            prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn a_distribution_too_heavy_for_the_table_is_evaluated_plainly() {
+        let heavy: Vec<TargetShape> = (1..=5000)
+            .map(|m| TargetShape { request: GpuRequest::Share(m % 999 + 1), cpu_milli: m, weight: WEIGHT_SCALE })
+            .collect();
+        assert_eq!(CpuWeights::new(&Distribution::new(&heavy)), None);
+        // Still scored, by the plain evaluation.
+        let mut plugin = Fgd::new(FgdArgs { shapes: Some(heavy) });
+        let nodes = [gpu_node("a", "2").with_pods(&[share("700", 1)]), gpu_node("b", "2")];
+        let p = share("300", 9);
+        let feasible: Vec<&NodeInfo> = nodes.iter().collect();
+        assert!(plugin.pre_score(&CycleContext::with_nodes(&nodes), &p, &feasible).is_success());
+        for n in &nodes {
+            let expected =
+                fragmentation_increase(&n.gpu_free(), cpu_free(n), p_request(&p), 1000, plugin.current().unwrap());
+            assert_eq!(plugin.score(&p, n), Ok(expected));
+        }
+    }
+
+    fn p_request(p: &Pod) -> GpuRequest {
+        GpuRequest::of(&p.spec.requests)
     }
 
     #[test]
