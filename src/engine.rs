@@ -2374,6 +2374,7 @@ impl Simulation {
             images: Vec::new(),
             allocatable: n.allocatable_resources.clone(),
             gpu_devices: n.allocatable_resources.gpu_devices(),
+            gpu_held: Default::default(),
             requested: Default::default(),
             non_zero_requested: Default::default(),
             pod_count: 0,

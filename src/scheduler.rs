@@ -25,7 +25,7 @@ pub mod queue;
 pub mod registry;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::api::pod::Pod;
 use crate::api::resources::Resources;
@@ -358,6 +358,7 @@ impl Scheduler {
             images: node.images.clone(),
             allocatable: node.allocatable_resources.clone(),
             gpu_devices: node.allocatable_resources.gpu_devices(),
+            gpu_held: Default::default(),
             requested: Default::default(),
             non_zero_requested: Default::default(),
             pod_count: 0,
@@ -370,11 +371,13 @@ impl Scheduler {
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
             let (pods, affinity_pods, lowest_priority) =
                 (std::mem::take(&mut old.pods), old.affinity_pods, old.lowest_priority);
+            let gpu_held = std::mem::take(&mut old.gpu_held);
             *old = NodeInfo {
                 requested,
                 non_zero_requested: non_zero,
                 pod_count: count,
                 pods,
+                gpu_held,
                 affinity_pods,
                 lowest_priority,
                 ..info
@@ -500,6 +503,7 @@ impl Scheduler {
                     images: Vec::new(),
                     allocatable: Default::default(),
                     gpu_devices: 0,
+                    gpu_held: Default::default(),
                     requested: Default::default(),
                     non_zero_requested: Default::default(),
                     pod_count: 0,
@@ -941,7 +945,7 @@ fn end_failed_pass(
     rng: &mut SimRng,
     post: &mut Option<PostFilterOutcome>,
     rejectors: &mut Vec<&'static str>,
-    pass: Arc<memo::FailedPass>,
+    pass: Rc<memo::FailedPass>,
     kept: Option<KeptAt<'_>>,
 ) -> (Outcome, bool) {
     add_rejectors(rejectors, &pass.rejectors);
@@ -1175,7 +1179,7 @@ fn schedule_pod(
                             None => Err(NodeStatus::Shared(local.clone())),
                         },
                         memo::Known::Unknown => {
-                            let fail = handle.run_local_filters(pod, info).map(|(i, s)| (i, Arc::new(s)));
+                            let fail = handle.run_local_filters(pod, info).map(|(i, s)| (i, Rc::new(s)));
                             let verdict = match (handle.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail)
                             {
                                 (Some(other), _) => Err(NodeStatus::Own(other)),
@@ -1234,7 +1238,7 @@ fn schedule_pod(
                 pass_rejectors.push(status.plugin);
             }
         }
-        let pass = Arc::new(memo::FailedPass {
+        let pass = Rc::new(memo::FailedPass {
             clock: memo_cx.clock,
             nodes: cache.len(),
             allowed: allowed.clone(),

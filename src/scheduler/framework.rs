@@ -106,6 +106,10 @@ pub struct NodeInfo {
     /// `allocatable`'s GPU devices, kept beside it: GPUShare and FGD ask on every node of
     /// every cycle, and reading it from the scalar list costs a cache miss per node.
     pub gpu_devices: usize,
+    /// Milli held on each GPU device by `pods`: kept with `pods` by the methods that place and
+    /// release pods, so that [`gpu_free`](Self::gpu_free) reads it instead of walking every
+    /// pod's view.
+    pub gpu_held: GpuHeld,
     pub id: NodeId,
     /// How many of `pods` have pod affinity or anti-affinity terms (what kube-scheduler's
     /// `PodsWithAffinity` / `PodsWithRequiredAntiAffinity` lists hold): InterPodAffinity skips
@@ -118,6 +122,55 @@ pub struct NodeInfo {
     pub name: String,
     /// The pods on the node (assumed ones included), in placement order (`NodeInfo.Pods`).
     pub pods: Vec<Arc<PodView>>,
+}
+
+/// Milli held per GPU device, by device index: the first [`GpuHeld::INLINE`] devices in the
+/// node view itself (a GPU filter on every node of every cycle reads them without a cache
+/// miss for a separate allocation), the others, on nodes with more, beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GpuHeld {
+    inline: [i64; GpuHeld::INLINE],
+    /// Devices `INLINE..`, as far as the highest one any pod holds.
+    rest: Vec<i64>,
+}
+
+impl GpuHeld {
+    pub const INLINE: usize = 8;
+
+    /// Milli held on device `d`.
+    #[inline]
+    pub fn get(&self, d: usize) -> i64 {
+        match d.checked_sub(Self::INLINE) {
+            None => self.inline[d],
+            Some(r) => self.rest.get(r).copied().unwrap_or(0),
+        }
+    }
+
+    /// Adds `milli` (negative: releases) on device `d`.
+    pub fn add(&mut self, d: usize, milli: i64) {
+        match d.checked_sub(Self::INLINE) {
+            None => self.inline[d] += milli,
+            Some(r) => {
+                if r >= self.rest.len() {
+                    self.rest.resize(r + 1, 0);
+                }
+                self.rest[r] += milli;
+            }
+        }
+    }
+
+    /// How many of the first `devices` devices hold at most `most` milli.
+    #[inline]
+    pub fn at_most(&self, devices: usize, most: i64) -> usize {
+        let inline = self.inline[..devices.min(Self::INLINE)].iter().filter(|&&h| h <= most).count();
+        if devices <= Self::INLINE {
+            return inline;
+        }
+        let rest = &self.rest[..self.rest.len().min(devices - Self::INLINE)];
+        // Devices past `rest` hold nothing.
+        let untouched = if most >= 0 { devices - Self::INLINE - rest.len() } else { 0 };
+        inline + rest.iter().filter(|&&h| h <= most).count() + untouched
+    }
 }
 
 /// What plugins see of a pod placed on a node (`framework.PodInfo`): enough for topology
@@ -184,7 +237,15 @@ impl NodeInfo {
         }
         self.affinity_pods += u32::from(pod.spec.affinity.has_pod_affinity());
         self.lowest_priority = self.lowest_priority.min(pod.spec.priority);
+        self.hold_devices(&view, 1);
         self.pods.push(Arc::new(view));
+    }
+
+    /// Adds (`sign` 1) or releases (`sign` -1) the milli `view` holds on its devices.
+    fn hold_devices(&mut self, view: &PodView, sign: i64) {
+        for &d in &view.gpu_devices {
+            self.gpu_held.add(d as usize, sign * view.gpu_milli);
+        }
     }
 
     /// Recomputes `lowest_priority` after `priority` left the node.
@@ -198,6 +259,7 @@ impl NodeInfo {
     pub fn remove_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
             let view = self.pods.remove(i);
+            self.hold_devices(&view, -1);
             self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
             self.priority_left(view.spec.priority);
             self.requested.sub(&pod.spec.requests);
@@ -230,6 +292,7 @@ impl NodeInfo {
         };
         self.affinity_pods += u32::from(view.spec.affinity.has_pod_affinity());
         self.lowest_priority = self.lowest_priority.min(view.spec.priority);
+        self.hold_devices(&view, 1);
         self.pods.push(view);
     }
 
@@ -237,6 +300,7 @@ impl NodeInfo {
     pub fn remove_view(&mut self, id: PodId) -> Option<Arc<PodView>> {
         let i = self.pods.iter().position(|p| p.id == id)?;
         let view = self.pods.remove(i);
+        self.hold_devices(&view, -1);
         self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
         self.priority_left(view.spec.priority);
         self.requested.sub(&view.spec.requests);
@@ -248,10 +312,13 @@ impl NodeInfo {
     /// Refreshes the view of a pod on the node (it started terminating, it started running).
     /// The pod keeps its GPU devices.
     pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
-        if let Some(p) = self.pods.iter_mut().find(|p| p.id == id) {
-            let gpu_devices = p.gpu_devices.clone();
-            let (was, is) = (p.spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
-            *p = Arc::new(PodView { gpu_devices, ..PodView::of(id, pod) });
+        if let Some(i) = self.pods.iter().position(|p| p.id == id) {
+            let old = self.pods[i].clone();
+            let (was, is) = (old.spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
+            let view = PodView { gpu_devices: old.gpu_devices.clone(), ..PodView::of(id, pod) };
+            self.hold_devices(&old, -1);
+            self.hold_devices(&view, 1);
+            self.pods[i] = Arc::new(view);
             self.affinity_pods = self.affinity_pods + u32::from(is) - u32::from(was);
         }
     }
@@ -266,39 +333,40 @@ impl NodeInfo {
     /// ones included) hold on it. Empty for a node without GPUs. Negative only on a device
     /// over-committed by pods bound without the scheduler (`spec.nodeName`).
     ///
-    /// Derived from the pods' recorded devices on every call (O(pods on the node)), so that
-    /// every way a pod leaves the node (`remove_pod`, `remove_view`, a refreshed node) frees
-    /// exactly the devices it held.
+    /// Read from `gpu_held`, which the methods that place and release pods keep (debug builds
+    /// check it against the pods' recorded devices on every call), so that every way a pod
+    /// leaves the node frees exactly the devices it held.
     pub fn gpu_free(&self) -> Vec<i64> {
-        let mut free = vec![gpu::MILLI_PER_DEVICE; self.gpu_device_count()];
-        if !free.is_empty() {
-            self.subtract_held(&mut free);
-        }
+        let mut free = vec![0; self.gpu_device_count()];
+        self.gpu_free_in(&mut free);
         free
     }
 
     /// How many of the node's first `devices` devices have at least `milli` free: what
-    /// [`gpu_free`](Self::gpu_free) would say, without building the vector for the usual
-    /// handful of devices (GPUShare asks on every node of every cycle).
+    /// [`gpu_free`](Self::gpu_free) would say, read from `gpu_held` without building the
+    /// vector (GPUShare asks on every node of every cycle).
     pub fn devices_with_free(&self, devices: usize, milli: i64) -> usize {
-        const ON_STACK: usize = 16;
-        if devices > ON_STACK {
-            return self.gpu_free().iter().filter(|&&free| free >= milli).count();
-        }
-        let mut free = [0; ON_STACK];
-        let free = &mut free[..devices];
-        self.gpu_free_in(free);
-        free.iter().filter(|&&f| f >= milli).count()
+        let count = self.gpu_held.at_most(devices, gpu::MILLI_PER_DEVICE - milli);
+        debug_assert_eq!(count, self.gpu_free().iter().take(devices).filter(|&&f| f >= milli).count());
+        count
     }
 
     /// [`gpu_free`](Self::gpu_free) of the node's first `free.len()` devices, written into
     /// `free`: for callers that keep the vector on the stack.
     pub fn gpu_free_in(&self, free: &mut [i64]) {
-        free.fill(gpu::MILLI_PER_DEVICE);
-        self.subtract_held(free);
+        for (d, f) in free.iter_mut().enumerate() {
+            *f = gpu::MILLI_PER_DEVICE - self.gpu_held.get(d);
+        }
+        #[cfg(debug_assertions)]
+        {
+            let mut derived = vec![gpu::MILLI_PER_DEVICE; free.len()];
+            self.subtract_held(&mut derived);
+            assert_eq!(free, &derived[..], "{}: GPU milli held out of step with the pods", self.name);
+        }
     }
 
     /// Subtracts from `free` (by device index) what the node's pods hold on each device.
+    #[cfg(debug_assertions)]
     fn subtract_held(&self, free: &mut [i64]) {
         for p in &self.pods {
             for &d in &p.gpu_devices {
@@ -453,7 +521,7 @@ pub trait PreFilterExtensions {
 #[derive(Clone, Debug)]
 pub enum NodeStatus {
     Own(Status),
-    Shared(std::sync::Arc<Status>),
+    Shared(std::rc::Rc<Status>),
 }
 
 impl PartialEq for NodeStatus {
@@ -800,7 +868,7 @@ mod tests {
         // A status shared with the memo equals the same status owned.
         let mut e = NodeToStatus::new(Status::unresolvable("absent"));
         e.insert(NodeId(2), Status::unschedulable("b"));
-        e.insert_status(NodeId(5), NodeStatus::Shared(std::sync::Arc::new(Status::unresolvable("c"))));
+        e.insert_status(NodeId(5), NodeStatus::Shared(std::rc::Rc::new(Status::unresolvable("c"))));
         e.insert(NodeId(9), Status::unschedulable("a"));
         assert_eq!(d, e);
     }

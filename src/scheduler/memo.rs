@@ -26,6 +26,7 @@
 //! views alone (no draw: DefaultPreemption without a dry run).
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::api::pod::PodSpec;
@@ -107,7 +108,7 @@ struct Slot {
     any_scored: bool,
     /// The last filter pass of this spec that found no feasible node, when every active
     /// filter was node-local (see [`FailedPass`]).
-    failed: Option<Arc<FailedPass>>,
+    failed: Option<Rc<FailedPass>>,
 }
 
 /// A filter pass that found no node for a spec, every active filter node-local and no pod
@@ -141,7 +142,7 @@ struct Entry {
     /// The node-local filters' combined verdict: `None` when all pass, else the status of
     /// the first of them (in profile order) that did not succeed, shared with the cycles'
     /// diagnoses, and that plugin's index in `fail_plugin`.
-    fail: Option<Arc<Status>>,
+    fail: Option<Rc<Status>>,
     stamp: u32,
     fail_plugin: u16,
     /// `scores` holds this node's raw scores.
@@ -155,7 +156,7 @@ pub enum Known<'a> {
     /// Every node-local filter passes.
     Pass,
     /// The first node-local filter (profile plugin index) that does not succeed, and its status.
-    Fail(usize, &'a Arc<Status>),
+    Fail(usize, &'a Rc<Status>),
 }
 
 impl VerdictMemo {
@@ -252,11 +253,11 @@ impl SlotHandle<'_> {
 
     /// The spec's last failed pass, if it ran at generation clock `clock` over `nodes` nodes
     /// restricted to `allowed`: no node view changed since, so this pass would end the same.
-    pub fn failed_pass(&self, clock: u64, nodes: usize, allowed: &Option<BTreeSet<String>>) -> Option<Arc<FailedPass>> {
+    pub fn failed_pass(&self, clock: u64, nodes: usize, allowed: &Option<BTreeSet<String>>) -> Option<Rc<FailedPass>> {
         self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
     }
 
-    pub fn record_failed_pass(&mut self, pass: Arc<FailedPass>) {
+    pub fn record_failed_pass(&mut self, pass: Rc<FailedPass>) {
         self.slot.failed = Some(pass);
     }
 
@@ -264,7 +265,7 @@ impl SlotHandle<'_> {
     /// still the slot's.
     pub fn keep_post_filter_answer(&mut self, clock: u64, post: Option<PostFilterOutcome>, text: String) {
         if let Some(pass) = self.slot.failed.as_mut().filter(|f| f.clock == clock && f.post.is_none()) {
-            Arc::make_mut(pass).post = Some((post, text));
+            Rc::make_mut(pass).post = Some((post, text));
         }
     }
 
@@ -279,7 +280,7 @@ impl SlotHandle<'_> {
 
     /// Records the node-local filters' verdict on `node` at `generation` (`None`: all pass;
     /// else the failing plugin's index and status). A plugin index beyond `u16` is not recorded.
-    pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Arc<Status>)>) {
+    pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Rc<Status>)>) {
         let stamp = self.slot.stamp;
         let Some(e) = self.slot.entries.get_mut(node) else { return };
         let (fail, fail_plugin) = match fail {
@@ -351,7 +352,7 @@ mod tests {
         let a = spec("a");
         let mut slot = memo.slot(&a, &[0, 1], 3);
         assert!(matches!(slot.verdict(1, 7), Known::Unknown));
-        slot.record(1, 7, Some((1, Arc::new(Status::unschedulable("no")))));
+        slot.record(1, 7, Some((1, Rc::new(Status::unschedulable("no")))));
         slot.record(2, 7, None);
         assert!(matches!(slot.verdict(1, 7), Known::Fail(1, s) if s.reasons[0] == "no"));
         assert!(matches!(slot.verdict(2, 7), Known::Pass));

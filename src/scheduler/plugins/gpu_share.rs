@@ -36,24 +36,19 @@ pub struct GpuShare {
 }
 
 /// The pod a PreFilter ran for (its uid and spec's address: Filter recomputes for any other
-/// pod) and the GPU models it allows.
+/// pod), its GPU request and the GPU models it allows.
 #[derive(Debug)]
 struct CycleState {
     uid: crate::api::meta::Uid,
     spec: usize,
+    request: GpuRequest,
     models: Option<Vec<String>>,
 }
 
 impl GpuShare {
-    /// The models `pod` allows, from this cycle's PreFilter when it ran for this pod.
-    fn with_models<R>(&self, pod: &Pod, f: impl FnOnce(Option<&[&str]>) -> R) -> R {
-        match &self.cycle {
-            Some(c) if c.uid == pod.meta.uid && c.spec == std::sync::Arc::as_ptr(&pod.spec) as usize => {
-                let models: Option<Vec<&str>> = c.models.as_ref().map(|m| m.iter().map(String::as_str).collect());
-                f(models.as_deref())
-            }
-            _ => f(allowed_models(pod).as_deref()),
-        }
+    /// This cycle's PreFilter state, when it ran for `pod`.
+    fn cycle_of(&self, pod: &Pod) -> Option<&CycleState> {
+        self.cycle.as_ref().filter(|c| c.uid == pod.meta.uid && c.spec == std::sync::Arc::as_ptr(&pod.spec) as usize)
     }
 }
 
@@ -73,7 +68,8 @@ impl PreFilter for GpuShare {
     /// Skip for pods without GPUs; an invalid GPU request is UnschedulableAndUnresolvable
     /// everywhere.
     fn pre_filter(&mut self, _cx: &CycleContext<'_>, pod: &Pod) -> (PreFilterResult, Status) {
-        let status = match GpuRequest::of(&pod.spec.requests) {
+        let request = GpuRequest::of(&pod.spec.requests);
+        let status = match request {
             GpuRequest::None => Status::skip(),
             GpuRequest::Invalid(reason) => Status::unresolvable(reason),
             GpuRequest::Whole(_) | GpuRequest::Share(_) => Status::success(),
@@ -82,6 +78,7 @@ impl PreFilter for GpuShare {
         self.cycle = status.is_success().then(|| CycleState {
             uid: pod.meta.uid,
             spec: std::sync::Arc::as_ptr(&pod.spec) as usize,
+            request,
             models: allowed_models(pod).map(|m| m.into_iter().map(str::to_string).collect()),
         });
         (PreFilterResult::default(), status)
@@ -90,14 +87,19 @@ impl PreFilter for GpuShare {
 
 impl Filter for GpuShare {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        let request = GpuRequest::of(&pod.spec.requests);
+        let cycle = self.cycle_of(pod);
+        let request = cycle.map_or_else(|| GpuRequest::of(&pod.spec.requests), |c| c.request);
         if let GpuRequest::Invalid(reason) = request {
             return Status::unresolvable(reason);
         }
         if !request.uses_devices() {
             return Status::success();
         }
-        if !self.with_models(pod, |models| models_allow(models, node)) {
+        let allowed = match cycle {
+            Some(c) => models_allow(c.models.as_deref(), node),
+            None => models_allow(allowed_models(pod).as_deref(), node),
+        };
+        if !allowed {
             return Status::unresolvable(MODEL_MISMATCH);
         }
         let (count, milli) = request.per_device();
@@ -127,10 +129,10 @@ pub fn model_allowed(pod: &Pod, node: &NodeInfo) -> bool {
 }
 
 /// [`model_allowed`] for the models already read from the pod.
-fn models_allow(models: Option<&[&str]>, node: &NodeInfo) -> bool {
+fn models_allow<S: AsRef<str>>(models: Option<&[S]>, node: &NodeInfo) -> bool {
     match models {
         None => true,
-        Some(models) => node.labels.get(gpu::PRODUCT_LABEL).is_some_and(|m| models.contains(&m.as_str())),
+        Some(models) => node.labels.get(gpu::PRODUCT_LABEL).is_some_and(|m| models.iter().any(|a| a.as_ref() == m)),
     }
 }
 

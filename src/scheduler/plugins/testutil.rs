@@ -146,6 +146,7 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         images: Vec::new(),
         allocatable: Resources::from_list(&resource_list(allocatable)),
         gpu_devices: Resources::from_list(&resource_list(allocatable)).gpu_devices(),
+        gpu_held: Default::default(),
         requested: Resources::default(),
         non_zero_requested: Resources::default(),
         pod_count: 0,
