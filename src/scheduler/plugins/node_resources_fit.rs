@@ -38,43 +38,37 @@ impl NodeResourcesFit {
     }
 }
 
-/// `fitsRequest`: the reasons a pod does not fit on a node, in kube-scheduler's order, and
-/// whether some resource exceeds even an empty node's allocatable (v1.34: unresolvable).
-pub fn insufficient_resources(
-    req: &Resources,
+/// A resource a node lacks for a pod ([`shortfalls`]).
+enum Lacking<'a> {
+    Pods,
+    Resource { name: &'a str, want: i64, allocatable: i64 },
+}
+
+/// `fitsRequest`'s checks, in kube-scheduler's order: calls `lacking` for each resource the node
+/// lacks for `req`, until it returns false.
+#[inline]
+fn shortfalls<'a>(
+    req: &'a Resources,
     node: &NodeInfo,
     ignored: impl Fn(&str) -> bool,
-) -> (Vec<std::borrow::Cow<'static, str>>, bool) {
-    let mut reasons = Vec::new();
-    let mut unresolvable = false;
+    mut lacking: impl FnMut(Lacking<'a>) -> bool,
+) {
     let alloc = &node.allocatable;
-    if i64::from(node.pod_count) + 1 > alloc.allowed_pod_number {
-        reasons.push("Too many pods".into());
+    if i64::from(node.pod_count) + 1 > alloc.allowed_pod_number && !lacking(Lacking::Pods) {
+        return;
     }
     if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.is_empty() {
-        return (reasons, unresolvable);
+        return;
     }
-    let mut check = |name: std::borrow::Cow<'static, str>, want: i64, allocatable: i64, requested: i64| {
-        if want > allocatable - requested {
-            reasons.push(name);
-            if want > allocatable {
-                unresolvable = true;
-            }
+    let requested = &node.requested;
+    for (name, want, allocatable, used) in [
+        ("cpu", req.milli_cpu, alloc.milli_cpu, requested.milli_cpu),
+        ("memory", req.memory, alloc.memory, requested.memory),
+        ("ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, requested.ephemeral_storage),
+    ] {
+        if want > 0 && want > allocatable - used && !lacking(Lacking::Resource { name, want, allocatable }) {
+            return;
         }
-    };
-    if req.milli_cpu > 0 {
-        check("Insufficient cpu".into(), req.milli_cpu, alloc.milli_cpu, node.requested.milli_cpu);
-    }
-    if req.memory > 0 {
-        check("Insufficient memory".into(), req.memory, alloc.memory, node.requested.memory);
-    }
-    if req.ephemeral_storage > 0 {
-        check(
-            "Insufficient ephemeral-storage".into(),
-            req.ephemeral_storage,
-            alloc.ephemeral_storage,
-            node.requested.ephemeral_storage,
-        );
     }
     for (name, want) in &req.scalar {
         if *want == 0 {
@@ -85,11 +79,47 @@ pub fn insufficient_resources(
         if extended && ignored(name) {
             continue;
         }
-        let (allocatable, requested) = (alloc.scalar(name), node.requested.scalar(name));
-        if *want > allocatable - requested {
-            check(format!("Insufficient {name}").into(), *want, allocatable, requested);
+        let (allocatable, used) = (alloc.scalar(name), requested.scalar(name));
+        if *want > allocatable - used && !lacking(Lacking::Resource { name, want: *want, allocatable }) {
+            return;
         }
     }
+}
+
+/// Whether `req` fits the node: [`insufficient_resources`] would find nothing.
+pub fn fits(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) -> bool {
+    let mut fits = true;
+    shortfalls(req, node, ignored, |_| {
+        fits = false;
+        false
+    });
+    fits
+}
+
+/// `fitsRequest`: the reasons a pod does not fit on a node, in kube-scheduler's order, and
+/// whether some resource exceeds even an empty node's allocatable (v1.34: unresolvable).
+pub fn insufficient_resources(
+    req: &Resources,
+    node: &NodeInfo,
+    ignored: impl Fn(&str) -> bool,
+) -> (Vec<std::borrow::Cow<'static, str>>, bool) {
+    let mut reasons = Vec::new();
+    let mut unresolvable = false;
+    shortfalls(req, node, ignored, |lacking| {
+        match lacking {
+            Lacking::Pods => reasons.push("Too many pods".into()),
+            Lacking::Resource { name, want, allocatable } => {
+                reasons.push(match name {
+                    "cpu" => "Insufficient cpu".into(),
+                    "memory" => "Insufficient memory".into(),
+                    "ephemeral-storage" => "Insufficient ephemeral-storage".into(),
+                    _ => format!("Insufficient {name}").into(),
+                });
+                unresolvable |= want > allocatable;
+            }
+        }
+        true
+    });
     (reasons, unresolvable)
 }
 
@@ -123,6 +153,10 @@ impl PreFilter for NodeResourcesFit {
 
 impl Filter for NodeResourcesFit {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        // The usual answer without building the list of reasons.
+        if fits(&pod.spec.requests, node, |n| self.ignored(n)) {
+            return Status::success();
+        }
         let (reasons, unresolvable) = insufficient_resources(&pod.spec.requests, node, |n| self.ignored(n));
         if reasons.is_empty() {
             return Status::success();
@@ -1173,6 +1207,10 @@ mod tests {
             let (_, pre) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &c.pod);
             assert!(pre.is_success(), "{}: PreFilter {pre}", c.name);
             let got = plugin.filter(&c.pod, &n);
+            // The quick answer and the list of reasons agree.
+            let quick = fits(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
+            let (reasons, _) = insufficient_resources(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
+            assert_eq!((quick, reasons.is_empty()), (c.want.is_none(), c.want.is_none()), "{}: fits", c.name);
             match c.want {
                 None => assert!(got.is_success(), "{}: want success, got {got}", c.name),
                 Some((code, reasons)) => {
