@@ -2369,6 +2369,8 @@ impl Simulation {
             id: node,
             name: n.meta.name.clone(),
             labels: Default::default(),
+            zone: Default::default(),
+            hostname_labelled: None,
             taints: Vec::new(),
             unschedulable: false,
             images: Vec::new(),

@@ -35,7 +35,7 @@ use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
     Code, CycleContext, FrameworkHandle, NodeInfo, NodeStatus, NodeToStatus, Plugin, PodView, PostFilterContext,
-    PostFilterResult, Status, num_feasible_nodes_to_find, select_host,
+    PostFilterResult, Status, Zone, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
 use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
@@ -178,6 +178,10 @@ pub struct Scheduler {
     order: Vec<NodeId>,
     /// Whether some node lists images, recomputed after a node changed.
     any_node_images: Option<bool>,
+    /// Zone names by [`Zone::Id`] (`zone_ids` finds a name's id), interned as node views are
+    /// built; never shrinks.
+    zones: Vec<String>,
+    zone_ids: crate::hash::HashMap<String, u32>,
     /// Nodes were added since `order` was built.
     order_stale: bool,
     next_start_index: usize,
@@ -248,6 +252,8 @@ impl Scheduler {
             cache: Vec::new(),
             order: Vec::new(),
             any_node_images: None,
+            zones: Vec::new(),
+            zone_ids: Default::default(),
             order_stale: false,
             next_start_index: 0,
             tiebreak,
@@ -353,6 +359,19 @@ impl Scheduler {
             // labels of thousands of views per cycle, and fresh copies sit together in memory
             // (sharing the Node object's made a 10k-node day 19 % slower).
             labels: node.meta.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            hostname_labelled: Some(node.meta.labels.contains_key(crate::api::node::labels::HOSTNAME)),
+            zone: match node.meta.labels.get(crate::api::node::labels::ZONE) {
+                None => Zone::Unlabelled,
+                Some(zone) => Zone::Id(match self.zone_ids.get(zone.as_str()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = u32::try_from(self.zones.len()).expect("fewer than 2^32 zones");
+                        self.zones.push(zone.clone());
+                        self.zone_ids.insert(zone.clone(), id);
+                        id
+                    }
+                }),
+            },
             taints: node.taints.clone(),
             unschedulable: node.unschedulable,
             images: node.images.clone(),
@@ -498,6 +517,8 @@ impl Scheduler {
                     id,
                     name: std::mem::take(&mut info.name),
                     labels: Default::default(),
+                    zone: Zone::Unlabelled,
+                    hostname_labelled: Some(false),
                     taints: Vec::new(),
                     unschedulable: true,
                     images: Vec::new(),
@@ -725,6 +746,7 @@ impl Scheduler {
                 volumes: &volumes,
                 match_counts: Some(&self.match_counts),
                 affinity_nodes: Some(&self.affinity_list),
+                zones: &self.zones,
             };
             let profile = &mut self.profiles[profile_index];
             schedule_pod(

@@ -118,6 +118,12 @@ pub struct NodeInfo {
     /// The lowest priority of `pods` (`i32::MAX` without pods): preemption skips a node with
     /// nothing below the preemptor without looking at its pods.
     pub lowest_priority: i32,
+    /// `labels`' `topology.kubernetes.io/zone`, interned by the scheduler cache: PodTopologySpread
+    /// finds every scored node's zone domain by number instead of by name.
+    pub zone: Zone,
+    /// Whether `labels` has `kubernetes.io/hostname`, as the scheduler cache saw it (`None`:
+    /// a view built outside the cache: read the labels).
+    pub hostname_labelled: Option<bool>,
     pub labels: Labels,
     pub name: String,
     /// The pods on the node (assumed ones included), in placement order (`NodeInfo.Pods`).
@@ -171,6 +177,18 @@ impl GpuHeld {
         let untouched = if most >= 0 { devices - Self::INLINE - rest.len() } else { 0 };
         inline + rest.iter().filter(|&&h| h <= most).count() + untouched
     }
+}
+
+/// A node view's zone (`topology.kubernetes.io/zone`) as the scheduler cache interned it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Zone {
+    /// Not interned (a view built outside the cache, as in tests): read the label.
+    #[default]
+    Unknown,
+    /// The node has no zone label.
+    Unlabelled,
+    /// Index into [`CycleContext::zones`].
+    Id(u32),
 }
 
 /// What plugins see of a pod placed on a node (`framework.PodInfo`): enough for topology
@@ -455,6 +473,8 @@ pub struct CycleContext<'a> {
     /// The nodes holding a pod with pod affinity or anti-affinity terms, in id order (`None`:
     /// look at every node's count).
     pub affinity_nodes: Option<&'a [NodeId]>,
+    /// The zone names the cache interned, by [`Zone::Id`].
+    pub zones: &'a [String],
 }
 
 static NO_RESOURCES: Resources =
@@ -472,6 +492,7 @@ impl Default for CycleContext<'_> {
             any_node_images: true,
             match_counts: None,
             affinity_nodes: None,
+            zones: &[],
         }
     }
 }

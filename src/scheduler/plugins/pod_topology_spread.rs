@@ -32,7 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::meta::Labels;
-use crate::api::node::labels::HOSTNAME;
+use crate::api::node::labels::{HOSTNAME, ZONE};
 use crate::api::node_selector::RequiredNodeAffinity;
 use crate::api::pod::{NodeInclusionPolicy, Pod, TopologySpreadConstraint, UnsatisfiableConstraintAction};
 use crate::api::selector::LabelSelector;
@@ -40,7 +40,7 @@ use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::config::{PodTopologySpreadArgs, SpreadDefaultingType};
 use crate::scheduler::framework::{
     CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PodView, PreFilter, PreFilterExtensions, PreFilterResult,
-    PreScore, Score, Status,
+    PreScore, Score, Status, Zone,
 };
 
 pub const NAME: &str = "PodTopologySpread";
@@ -110,6 +110,9 @@ struct ScoreState {
     counts: Vec<BTreeMap<String, i64>>,
     /// Per constraint: `ln(size + 2)`.
     weights: Vec<f64>,
+    /// Per constraint on the zone key: `counts` by [`Zone::Id`] (0 for a zone no scored node
+    /// is in), so that Score finds a node's count by number.
+    zone_counts: Vec<Option<Vec<i64>>>,
     /// Per constraint, from the scheduler's match counts when it has them: matching pods per
     /// node index (`None`: count by scanning the node).
     per_node: Vec<Option<crate::scheduler::match_counts::NodeCounts>>,
@@ -223,7 +226,36 @@ fn count_matching(node: &NodeInfo, selector: &LabelSelector, namespace: &str) ->
 
 /// `nodeLabelsMatchSpreadConstraints`.
 fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
-    constraints.iter().all(|c| node.labels.contains_key(&c.topology_key))
+    constraints.iter().all(|c| match c.topology_key.as_str() {
+        HOSTNAME => hostname_labelled(node),
+        // Any id is a zone label.
+        ZONE => interned_zone_of(node, usize::MAX).map_or_else(|| node.labels.contains_key(ZONE), |z| z.is_some()),
+        key => node.labels.contains_key(key),
+    })
+}
+
+/// Whether the node has a hostname label (as the cache saw it, when it built the view).
+fn hostname_labelled(node: &NodeInfo) -> bool {
+    debug_assert!(node.hostname_labelled.is_none_or(|l| l == node.labels.contains_key(HOSTNAME)), "{}", node.name);
+    node.hostname_labelled.unwrap_or_else(|| node.labels.contains_key(HOSTNAME))
+}
+
+/// The node's zone as an index into `zones` (`Some(None)`: no zone label), when the cache
+/// interned it and this cycle knows the names; `None`: read the label.
+fn interned_zone(node: &NodeInfo, zones: &[String]) -> Option<Option<usize>> {
+    let zone = interned_zone_of(node, zones.len())?;
+    debug_assert_eq!(zone.map(|z| &zones[z]), node.labels.get(ZONE), "{}: stale interned zone", node.name);
+    Some(zone)
+}
+
+/// [`interned_zone`] where only the number of zone names is at hand (Score: PreScore checked
+/// the names in debug builds).
+fn interned_zone_of(node: &NodeInfo, zones: usize) -> Option<Option<usize>> {
+    match node.zone {
+        Zone::Unknown => None,
+        Zone::Unlabelled => Some(None),
+        Zone::Id(id) => ((id as usize) < zones).then_some(Some(id as usize)),
+    }
 }
 
 fn required_node_affinity(pod: &Pod) -> RequiredNodeAffinity {
@@ -344,6 +376,9 @@ impl PreScore for PodTopologySpread {
         }
         // `initPreScoreState`: domains of the scored nodes; hostname is counted per node later.
         let mut s = ScoreState { counts: vec![BTreeMap::new(); constraints.len()], ..ScoreState::default() };
+        // Zones of the scored nodes, by interned id: registered in the zone constraints' domains
+        // after the loop, by name once per zone instead of once per node.
+        let mut zones_seen = vec![false; cx.zones.len()];
         for node in feasible {
             let ignored = require_all && !has_all_keys(node, &constraints);
             s.ignored_at.push(ignored);
@@ -351,13 +386,27 @@ impl PreScore for PodTopologySpread {
                 s.ignored.insert(node.name.clone());
                 continue;
             }
+            let zone = interned_zone(node, cx.zones);
             for (c, domains) in constraints.iter().zip(&mut s.counts) {
                 if c.topology_key != HOSTNAME {
+                    if c.topology_key == ZONE
+                        && let Some(Some(z)) = zone
+                    {
+                        zones_seen[z] = true;
+                        continue;
+                    }
                     let value = node.labels.get(&c.topology_key).map_or("", String::as_str);
                     // A few domains for hundreds of nodes: allocate the key only when new.
                     if !domains.contains_key(value) {
                         domains.insert(value.to_string(), 0);
                     }
+                }
+            }
+        }
+        for (c, domains) in constraints.iter().zip(&mut s.counts) {
+            if c.topology_key == ZONE {
+                for (z, _) in zones_seen.iter().enumerate().filter(|(_, seen)| **seen) {
+                    domains.entry(cx.zones[z].clone()).or_insert(0);
                 }
             }
         }
@@ -417,6 +466,14 @@ impl PreScore for PodTopologySpread {
                 }
             }
         }
+        s.zone_counts = constraints
+            .iter()
+            .zip(&s.counts)
+            .map(|(c, domains)| {
+                (c.topology_key == ZONE && !cx.zones.is_empty())
+                    .then(|| cx.zones.iter().map(|z| domains.get(z).copied().unwrap_or(0)).collect())
+            })
+            .collect();
         s.constraints = constraints;
         self.score = s;
         Status::success()
@@ -430,16 +487,30 @@ impl Score for PodTopologySpread {
             return Ok(0);
         }
         let mut score = 0.0f64;
-        for (((c, domains), weight), per_node) in s.constraints.iter().zip(&s.counts).zip(&s.weights).zip(&s.per_node) {
-            let Some(value) = node.labels.get(&c.topology_key) else { continue };
-            let count = if c.topology_key == HOSTNAME {
-                match per_node {
-                    Some(v) => v.get(node.id.index()),
-                    None => count_matching(node, &c.selector, &pod.meta.namespace),
-                }
-            } else {
-                domains.get(value).copied().unwrap_or(0)
-            };
+        for ((((c, domains), weight), per_node), zone_counts) in
+            s.constraints.iter().zip(&s.counts).zip(&s.weights).zip(&s.per_node).zip(&s.zone_counts)
+        {
+            let count =
+                match zone_counts.as_ref().and_then(|counts| Some((counts, interned_zone_of(node, counts.len())?))) {
+                    // The zone's count by number where PreScore tabulated it.
+                    Some((counts, zone)) => {
+                        let Some(z) = zone else { continue };
+                        counts[z]
+                    }
+                    None if c.topology_key == HOSTNAME => {
+                        if !hostname_labelled(node) {
+                            continue;
+                        }
+                        match per_node {
+                            Some(v) => v.get(node.id.index()),
+                            None => count_matching(node, &c.selector, &pod.meta.namespace),
+                        }
+                    }
+                    None => {
+                        let Some(value) = node.labels.get(&c.topology_key) else { continue };
+                        domains.get(value).copied().unwrap_or(0)
+                    }
+                };
             // `scoreForCount`: float64 as Go computes it (no fused multiply-add).
             score += count as f64 * weight + f64::from(c.max_skew - 1);
         }
@@ -869,6 +940,58 @@ mod tests {
             .zip(["node-a", "node-b", "node-c", "node-d"])
             .map(|(pods, name)| n(name, &[(HOSTNAME, name)], pods))
             .collect()
+    }
+
+    #[test]
+    fn interned_zones_and_hostnames_score_as_the_labels_do() {
+        // node-c has no zone label, node-d no hostname label; the ids are not in name order.
+        let spec = [
+            ("node-a", Some("zone-1"), true, 3),
+            ("node-b", Some("zone-2"), true, 1),
+            ("node-c", None, true, 2),
+            ("node-d", Some("zone-1"), false, 0),
+            ("node-e", Some("zone-2"), true, 4),
+        ];
+        let zones = vec!["zone-2".to_string(), "zone-1".to_string()];
+        let plain: Vec<NodeInfo> = spec
+            .iter()
+            .map(|&(name, zone, hostname, pods)| {
+                let mut items: Vec<(&str, &str)> = zone.map(|z| (ZONE, z)).into_iter().collect();
+                if hostname {
+                    items.push((HOSTNAME, name));
+                }
+                n(name, &items, reps(foo, pods))
+            })
+            .collect();
+        let interned: Vec<NodeInfo> = plain
+            .iter()
+            .zip(&spec)
+            .map(|(info, &(_, zone, hostname, _))| {
+                let mut info = info.clone();
+                info.zone = match zone {
+                    Some(z) => Zone::Id(zones.iter().position(|name| name == z).unwrap() as u32),
+                    None => Zone::Unlabelled,
+                };
+                info.hostname_labelled = Some(hostname);
+                info
+            })
+            .collect();
+        let own = pod(
+            &[("foo", "")],
+            vec![constraint(1, ZONE, Soft, exists("foo")), constraint(2, HOSTNAME, Soft, exists("foo"))],
+        );
+        let owners = [exists("foo").unwrap()];
+        for (what, p, owner_selectors) in [("own constraints", &own, &[][..]), ("system defaults", &foo(), &owners[..])]
+        {
+            let score = |nodes: &[NodeInfo], zones: &[String]| {
+                let cx = CycleContext { zones, owner_selectors, ..CycleContext::with_nodes(nodes) };
+                let feasible: Vec<&NodeInfo> = nodes.iter().collect();
+                run_scores(&mut PodTopologySpread::default(), &cx, p, &feasible)
+            };
+            let by_label = score(&plain, &[]);
+            assert!(by_label.iter().any(|&s| s != by_label[0]), "{what}: the nodes differ: {by_label:?}");
+            assert_eq!(score(&interned, &zones), by_label, "{what}");
+        }
     }
 
     #[test]

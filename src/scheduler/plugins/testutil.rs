@@ -141,6 +141,8 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         id: NodeId(0),
         name: name.to_string(),
         labels: Default::default(),
+        zone: Default::default(),
+        hostname_labelled: None,
         taints: Vec::new(),
         unschedulable: false,
         images: Vec::new(),
