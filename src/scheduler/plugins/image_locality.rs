@@ -36,6 +36,9 @@ pub struct ImageLocality {
     images: Vec<(String, ImageState)>,
     /// Number of nodes in the snapshot.
     total_nodes: usize,
+    /// Some node of the snapshot holds one of the images (else every node's sum is 0, and
+    /// Score does not look at the node).
+    held: bool,
 }
 
 impl Plugin for ImageLocality {
@@ -74,6 +77,7 @@ impl PreScore for ImageLocality {
                 }
             }
         }
+        self.held = self.images.iter().any(|(_, state)| state.num_nodes > 0);
         Status::success()
     }
 }
@@ -96,7 +100,7 @@ impl ImageLocality {
 
     /// `sumImageScores`: over the init containers and containers whose image the node holds.
     fn sum_image_scores(&self, node: &NodeInfo) -> i64 {
-        if node.images.is_empty() {
+        if !self.held || node.images.is_empty() {
             return 0;
         }
         self.images
