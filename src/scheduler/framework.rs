@@ -136,7 +136,7 @@ pub struct NodeInfo {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GpuHeld {
     inline: [i64; GpuHeld::INLINE],
-    /// Devices `INLINE..`, as far as the highest one any pod holds.
+    /// Devices `INLINE..`, as far as the highest one any pod has held (never shrinks).
     rest: Vec<i64>,
 }
 
@@ -212,7 +212,7 @@ pub struct PodView {
     /// devices.
     pub gpu_devices: Vec<u32>,
     /// What the pod takes on each of its devices (`GpuRequest::per_device`), read once from its
-    /// requests: [`NodeInfo::gpu_free`] runs in every GPU filter and score.
+    /// requests: what the node view's [`GpuHeld`] adds and releases for it.
     pub gpu_milli: i64,
 }
 

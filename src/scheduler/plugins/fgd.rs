@@ -67,9 +67,10 @@ pub struct Fgd {
     seen: BTreeSet<Uid>,
     /// `observed` as a [`Distribution`], rebuilt when a new pod is counted.
     observed_distribution: Option<Distribution>,
-    /// The current distribution's weights by free cpu (set by PreScore; `None` when the fast
-    /// evaluation does not apply and scores come from [`fragmentation_increase`]).
-    weights: Option<CpuWeights>,
+    /// The current distribution's weights by free cpu (set by PreScore; `Some(None)` when the
+    /// fast evaluation does not apply and scores come from [`fragmentation_increase`]; `None`:
+    /// not built for this distribution yet).
+    weights: Option<Option<CpuWeights>>,
     /// Device terms by multiset of free milli, for the GPU requests of `weights`.
     memo: RefCell<DeviceMemo>,
     /// This cycle's pod, its request and cpu request (set by PreScore).
@@ -273,13 +274,17 @@ pub struct CpuWeights {
 }
 
 impl CpuWeights {
-    /// `None` when the total weight `T` does not fit `u32` (configured weights of thousands of
-    /// shapes), where the plain evaluation takes over. Otherwise every product
+    /// `None` for an empty distribution, and when the total weight `T` does not fit `u32`
+    /// (configured weights are millionths: a total above 4,294.967295, e.g. counts such as
+    /// `weight: 5000`), where the plain evaluation takes over. Otherwise every product
     /// [`weighted`](Self::weighted) forms is of two `u32` (weights, and device terms of at most
     /// [`ON_STACK`] devices) and every sum at most `T · all`: exact in `u64`, and cheap — a
     /// `u32` product is one vector instruction per pair of lanes.
     pub fn new(distribution: &Distribution) -> Option<CpuWeights> {
         let groups = &distribution.groups;
+        if groups.is_empty() {
+            return None;
+        }
         let mut thresholds: Vec<i64> = groups.iter().flat_map(|g| g.cpu.iter().copied()).collect();
         thresholds.sort_unstable();
         thresholds.dedup();
@@ -452,9 +457,9 @@ impl PreScore for Fgd {
             return Status::skip();
         }
         if self.weights.is_none() {
-            self.weights = self.current().and_then(CpuWeights::new);
+            self.weights = Some(self.current().and_then(CpuWeights::new));
         }
-        if let Some(weights) = &self.weights {
+        if let Some(Some(weights)) = &self.weights {
             self.memo.get_mut().prepare(&weights.requests);
         }
         self.pod = Some(pod.meta.uid);
@@ -475,7 +480,7 @@ impl Score for Fgd {
         }
         let cpu_milli = pod.spec.requests.milli_cpu;
         let devices = node.gpu_device_count();
-        match &self.weights {
+        match self.weights.as_ref().and_then(Option::as_ref) {
             // No devices: no fragmentation before or after.
             Some(_) if devices == 0 => Ok(0),
             Some(weights) if devices <= ON_STACK => {
@@ -739,6 +744,37 @@ mod tests {
             let expected =
                 fragmentation_increase(&n.gpu_free(), cpu_free(n), p_request(&p), 1000, plugin.current().unwrap());
             assert_eq!(plugin.score(&p, n), Ok(expected));
+        }
+    }
+
+    #[test]
+    fn nodes_without_gpus_and_beyond_the_stack_score_as_the_plain_evaluation() {
+        let mut plugin = Fgd::new(FgdArgs { shapes: Some(half_and_half()) });
+        let mut cpu_only = node("cpu-only", &[("cpu", "32"), ("memory", "64Gi")]);
+        cpu_only.allocatable.derive_gpu_milli();
+        let nodes = [
+            cpu_only,
+            gpu_node("two", "2").with_pods(&[share("700", 1)]),
+            gpu_node("twenty", "20").with_pods(&[whole("17", 2), share("300", 3)]),
+        ];
+        assert_eq!(nodes.iter().map(NodeInfo::gpu_device_count).collect::<Vec<_>>(), [0, 2, 20]);
+        // The share goes to the device with 700 free (400 left): +0.5·400 for the 500 shape,
+        // −0.5·300 for the whole GPU. The two whole GPUs take the last free devices and change
+        // nothing: the whole GPU no longer fits, but 700 was a fragment for it already.
+        for (p, twenty) in [(share("300", 9), 50 * WEIGHT_SCALE), (whole("2", 10), 0)] {
+            let feasible: Vec<&NodeInfo> = nodes.iter().collect();
+            assert!(plugin.pre_score(&CycleContext::with_nodes(&nodes), &p, &feasible).is_success());
+            assert!(matches!(plugin.weights, Some(Some(_))), "the fast evaluation applies");
+            let got: Vec<i64> = nodes.iter().map(|n| plugin.score(&p, n).unwrap()).collect();
+            let plain: Vec<i64> = nodes
+                .iter()
+                .map(|n| {
+                    fragmentation_increase(&n.gpu_free(), cpu_free(n), p_request(&p), 1000, plugin.current().unwrap())
+                })
+                .collect();
+            assert_eq!(got, plain);
+            assert_eq!(got[0], 0, "no GPUs: no fragmentation");
+            assert_eq!(got[2], twenty, "the 20-device node");
         }
     }
 

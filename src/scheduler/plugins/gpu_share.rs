@@ -199,6 +199,31 @@ mod tests {
     }
 
     #[test]
+    fn devices_past_the_inline_eight_are_held_and_freed() {
+        // 12 devices: 10 whole GPUs take devices 0..9, a share of 600 then goes to device 10;
+        // the view keeps devices 8.. beside its inline part.
+        let mut n = gpu_node("12").with_pods(&[whole("10"), share("600")]);
+        let mut free = vec![0; 10];
+        free.extend([400, 1000]);
+        assert_eq!(n.gpu_free(), free);
+        assert_eq!(n.pods[1].gpu_devices, [10]);
+        assert_eq!(n.devices_with_free(12, 1000), 1, "device 11 alone is entirely free");
+        assert_eq!(n.devices_with_free(12, 400), 2);
+        assert_eq!(n.devices_with_free(12, 0), 12, "every device has at least nothing free");
+        assert_eq!(n.devices_with_free(9, 1), 0, "the first nine are taken");
+        let plugin = GpuShare::default();
+        assert!(plugin.filter(&share("400"), &n).is_success());
+        assert_eq!(plugin.filter(&whole("2"), &n).code, Code::Unschedulable);
+        // Releasing the ten frees devices 8 and 9 as well as the inline ones.
+        n.remove_pod(PodId(0), &whole("10"));
+        let mut free = vec![1000; 10];
+        free.extend([400, 1000]);
+        assert_eq!(n.gpu_free(), free);
+        assert_eq!(n.devices_with_free(12, 1000), 11);
+        assert!(plugin.filter(&whole("11"), &n).is_success());
+    }
+
+    #[test]
     fn a_reprieved_view_gets_its_devices_back() {
         // 600 on device 0; then 500 does not fit device 0's 400 and goes to device 1.
         let mut n = gpu_node("2").with_pods(&[share("600"), share("500")]);

@@ -991,6 +991,16 @@ mod tests {
             let by_label = score(&plain, &[]);
             assert!(by_label.iter().any(|&s| s != by_label[0]), "{what}: the nodes differ: {by_label:?}");
             assert_eq!(score(&interned, &zones), by_label, "{what}");
+            // Interned views in a cycle that has no zone names read the labels; so do views
+            // built outside the cache among interned ones.
+            assert_eq!(score(&interned, &[]), by_label, "{what}, no zone names");
+            let mixed: Vec<NodeInfo> = plain
+                .iter()
+                .zip(&interned)
+                .enumerate()
+                .map(|(i, (p, n))| if i % 2 == 0 { p } else { n }.clone())
+                .collect();
+            assert_eq!(score(&mixed, &zones), by_label, "{what}, mixed views");
         }
     }
 
