@@ -329,6 +329,9 @@ pub struct DeviceMemo {
     /// `requests.len() + 1` values per entry (each at most the free milli of [`ON_STACK`]
     /// devices).
     terms: Vec<u32>,
+    /// Per entry: the entries of the multisets a pod of each request seen leaves behind
+    /// ([`take_from_sorted`]), so that a node whose devices did not change costs one lookup.
+    after: Vec<Vec<(GpuRequest, u32)>>,
 }
 
 /// Entries kept before the memo starts over (a pure cache: dropping it changes no result).
@@ -340,38 +343,65 @@ impl DeviceMemo {
         if self.requests != requests {
             self.requests.clear();
             self.requests.extend_from_slice(requests);
-            self.index.clear();
-            self.terms.clear();
+            self.forget();
         }
     }
 
-    /// The terms of `sorted` (free milli per device, ascending) for the prepared requests.
-    fn terms(&mut self, sorted: &[i64]) -> &[u32] {
-        let requests = &self.requests;
-        let width = requests.len() + 1;
-        if self.index.len() >= MEMO_ENTRIES {
-            self.index.clear();
-            self.terms.clear();
+    fn forget(&mut self) {
+        self.index.clear();
+        self.terms.clear();
+        self.after.clear();
+    }
+
+    /// The entries of `sorted` (free milli per device, ascending) and of what a pod asking
+    /// for `request` leaves of it, for [`terms`](Self::terms).
+    fn before_and_after(&mut self, sorted: &[i64], request: GpuRequest) -> (usize, usize) {
+        // Room for both entries, so that neither lookup starts the memo over.
+        if self.index.len() + 2 > MEMO_ENTRIES {
+            self.forget();
         }
-        let at = match self.index.get(sorted) {
-            Some(&at) => at as usize,
-            None => {
-                let at = self.terms.len() / width;
-                debug_assert!(sorted.len() <= ON_STACK && sorted.iter().all(|&f| f <= gpu::MILLI_PER_DEVICE));
-                let milli_sum = |free: &[i64]| free.iter().map(|&f| f.max(0) as u32).sum::<u32>();
-                self.terms.push(milli_sum(sorted));
-                for r in requests {
-                    let (count, milli) = r.per_device();
-                    // Sorted ascending: the devices with `milli` free are a suffix.
-                    let fitting = &sorted[sorted.partition_point(|&f| f < milli)..];
-                    let fits = fitting.len() >= count as usize;
-                    self.terms.push(if fits { milli_sum(fitting) } else { 0 });
-                }
-                self.index.insert(sorted.into(), at as u32);
-                at
-            }
-        };
+        let before = self.entry(sorted);
+        if !request.uses_devices() {
+            return (before, before);
+        }
+        if let Some(&(_, after)) = self.after[before].iter().find(|(r, _)| *r == request) {
+            return (before, after as usize);
+        }
+        let mut left = [0; ON_STACK];
+        let left = &mut left[..sorted.len()];
+        left.copy_from_slice(sorted);
+        take_from_sorted(left, request);
+        let after = self.entry(left);
+        self.after[before].push((request, after as u32));
+        (before, after)
+    }
+
+    /// The terms of entry `at`.
+    fn terms(&self, at: usize) -> &[u32] {
+        let width = self.requests.len() + 1;
         &self.terms[at * width..(at + 1) * width]
+    }
+
+    /// The entry of `sorted` (free milli per device, ascending) for the prepared requests,
+    /// added if new (the caller keeps the memo within [`MEMO_ENTRIES`]).
+    fn entry(&mut self, sorted: &[i64]) -> usize {
+        if let Some(&at) = self.index.get(sorted) {
+            return at as usize;
+        }
+        let at = self.after.len();
+        debug_assert!(sorted.len() <= ON_STACK && sorted.iter().all(|&f| f <= gpu::MILLI_PER_DEVICE));
+        let milli_sum = |free: &[i64]| free.iter().map(|&f| f.max(0) as u32).sum::<u32>();
+        self.terms.push(milli_sum(sorted));
+        for r in &self.requests {
+            let (count, milli) = r.per_device();
+            // Sorted ascending: the devices with `milli` free are a suffix.
+            let fitting = &sorted[sorted.partition_point(|&f| f < milli)..];
+            let fits = fitting.len() >= count as usize;
+            self.terms.push(if fits { milli_sum(fitting) } else { 0 });
+        }
+        self.index.insert(sorted.into(), at as u32);
+        self.after.push(Vec::new());
+        at
     }
 }
 
@@ -488,14 +518,9 @@ impl Score for Fgd {
                 let before = &mut before[..devices];
                 node.gpu_free_in(before);
                 insertion_sort(before);
-                let mut after = [0; ON_STACK];
-                let after = &mut after[..devices];
-                after.copy_from_slice(before);
-                if request.uses_devices() {
-                    take_from_sorted(after, request);
-                }
                 let cpu = cpu_free(node);
                 let mut memo = self.memo.borrow_mut();
+                let (before, after) = memo.before_and_after(before, request);
                 let was = weights.weighted(memo.terms(before), cpu);
                 let will = weights.weighted(memo.terms(after), cpu.saturating_sub(cpu_milli));
                 // Both at most `T · all` of the same node: the difference cannot overflow.
@@ -705,12 +730,10 @@ mod tests {
             memo.prepare(&weights.requests);
             let mut before = free.clone();
             before.sort_unstable();
-            let mut after = before.clone();
-            if request.uses_devices() {
-                take_from_sorted(&mut after, request);
-            }
-            let was = weights.weighted(memo.terms(&before), cpu);
-            let will = weights.weighted(memo.terms(&after), cpu - pod_cpu);
+            let (b, a) = memo.before_and_after(&before, request);
+            prop_assert_eq!(memo.before_and_after(&before, request), (b, a), "found again");
+            let was = weights.weighted(memo.terms(b), cpu);
+            let will = weights.weighted(memo.terms(a), cpu - pod_cpu);
             prop_assert_eq!(will - was, plain);
             prop_assert_eq!(i128::from(was), distribution.weighted(&free, cpu));
         }
@@ -726,6 +749,41 @@ mod tests {
             take_from_sorted(&mut got, request);
             prop_assert_eq!(got, expected);
         }
+    }
+
+    #[test]
+    fn the_device_memo_starts_over_when_full_and_stays_exact() {
+        let requests = [GpuRequest::Whole(1), GpuRequest::Share(300)];
+        let mut memo = DeviceMemo::default();
+        memo.prepare(&requests);
+        let fresh = |sorted: &[i64]| {
+            let mut m = DeviceMemo::default();
+            m.prepare(&requests);
+            let (b, _) = m.before_and_after(sorted, GpuRequest::None);
+            m.terms(b).to_vec()
+        };
+        // Distinct two-device multisets, each with a share taken: two entries per node, more
+        // than the memo holds in all.
+        let (mut checked, mut started_over, mut entries) = (0, false, 0);
+        for i in 0..(2 * MEMO_ENTRIES as i64) {
+            // Ordered pairs a <= b walked row by row: every multiset new.
+            let (a, b) = (i % 1001, 1000 - (i / 1001) % 1001);
+            if a > b {
+                continue;
+            }
+            let sorted = [a, b];
+            let (b, a) = memo.before_and_after(&sorted, GpuRequest::Share(300));
+            assert!(memo.index.len() <= MEMO_ENTRIES);
+            started_over |= memo.index.len() < entries;
+            entries = memo.index.len();
+            if i % 1999 == 0 || memo.index.len() <= 2 {
+                let mut left = sorted;
+                take_from_sorted(&mut left, GpuRequest::Share(300));
+                assert_eq!((memo.terms(b), memo.terms(a)), (&fresh(&sorted)[..], &fresh(&left)[..]), "{sorted:?}");
+                checked += 1;
+            }
+        }
+        assert!(started_over && checked > 30, "checked ({checked}) across a start-over ({started_over})");
     }
 
     #[test]
