@@ -362,15 +362,7 @@ impl Scheduler {
             hostname_labelled: Some(node.meta.labels.contains_key(crate::api::node::labels::HOSTNAME)),
             zone: match node.meta.labels.get(crate::api::node::labels::ZONE) {
                 None => Zone::Unlabelled,
-                Some(zone) => Zone::Id(match self.zone_ids.get(zone.as_str()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = u32::try_from(self.zones.len()).expect("fewer than 2^32 zones");
-                        self.zones.push(zone.clone());
-                        self.zone_ids.insert(zone.clone(), id);
-                        id
-                    }
-                }),
+                Some(zone) => Zone::Id(self.zone_id(zone)),
             },
             taints: node.taints.clone(),
             unschedulable: node.unschedulable,
@@ -408,6 +400,18 @@ impl Scheduler {
             self.order_stale = true;
         }
         self.match_counts.node_labelled(id, &self.cache[id.index()].labels);
+    }
+
+    /// The interned id of zone name `zone` ([`Zone::Id`]), new names numbered in the order
+    /// node views first carry them.
+    fn zone_id(&mut self, zone: &str) -> u32 {
+        if let Some(&id) = self.zone_ids.get(zone) {
+            return id;
+        }
+        let id = u32::try_from(self.zones.len()).expect("fewer than 2^32 zones");
+        self.zones.push(zone.to_string());
+        self.zone_ids.insert(zone.to_string(), id);
+        id
     }
 
     /// `nodeTree.list()`: zones in first-seen order, round robin over zones.

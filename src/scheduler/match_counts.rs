@@ -500,15 +500,21 @@ mod tests {
         vec![a, b]
     }
 
-    #[test]
-    fn a_key_is_filed_from_the_cache_when_a_selector_first_anchors_on_it() {
-        let mut nodes = nodes();
+    /// Match counts that have been told of every pod of `nodes`, as the cache tells them.
+    fn reported(nodes: &[NodeInfo]) -> MatchCounts {
         let mut m = MatchCounts::new();
         for (i, n) in nodes.iter().enumerate() {
             for p in &n.pods {
                 m.pod_changed(NodeId(i as u32), p, 1);
             }
         }
+        m
+    }
+
+    #[test]
+    fn a_key_is_filed_from_the_cache_when_a_selector_first_anchors_on_it() {
+        let mut nodes = nodes();
+        let mut m = reported(&nodes);
         assert!(m.inner.borrow().pods.is_empty(), "no selector yet: no label filed");
         // The first selector on `app` files the pods already in the cache.
         let db = LabelSelector::parse("app=db").unwrap();
@@ -535,13 +541,8 @@ mod tests {
     #[test]
     fn counts_follow_the_pods_and_forget_the_least_recently_used() {
         let mut nodes = nodes();
-        let mut m = MatchCounts::new();
         // The cache reports every pod it holds.
-        for (i, n) in nodes.iter().enumerate() {
-            for p in &n.pods {
-                m.pod_changed(NodeId(i as u32), p, 1);
-            }
-        }
+        let mut m = reported(&nodes);
         let web = LabelSelector::parse("app=web").unwrap();
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 0]);
         assert_eq!(dense(&m.counts(&nodes, "other", &web)), [0, 0], "another namespace counts nothing");

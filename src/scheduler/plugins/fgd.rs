@@ -17,9 +17,9 @@
 //! (see [`Distribution::weighted`]): `all` and the per-GPU-request terms `c_g` depend only on
 //! the multiset of the devices' free milli, the weights `W_g(cpu)` only on the distribution
 //! and the node's free cpu. The device terms are memoized by multiset ([`DeviceMemo`]: a
-//! cluster has few distinct ones), the weights tabulated once per distribution
-//! ([`CpuWeights`]), so a node costs two lookups and two dot products instead of two
-//! evaluations of every group.
+//! cluster has few distinct ones; each entry also remembers which entry a pod of each request
+//! leaves), the weights tabulated once per distribution ([`CpuWeights`]), so a node costs one
+//! lookup and two dot products instead of two evaluations of every group.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -38,10 +38,21 @@ impl NodeResourcesFit {
     }
 }
 
-/// A resource a node lacks for a pod ([`shortfalls`]).
+/// A resource a node lacks for a pod ([`shortfalls`]): `want` more than the node has free,
+/// unresolvable when more than its `allocatable`.
 enum Lacking<'a> {
     Pods,
-    Resource { name: &'a str, want: i64, allocatable: i64 },
+    /// cpu, memory or ephemeral storage, with its reason.
+    Native {
+        reason: &'static str,
+        want: i64,
+        allocatable: i64,
+    },
+    Scalar {
+        name: &'a str,
+        want: i64,
+        allocatable: i64,
+    },
 }
 
 /// `fitsRequest`'s checks, in kube-scheduler's order: calls `lacking` for each resource the node
@@ -61,12 +72,12 @@ fn shortfalls<'a>(
         return;
     }
     let requested = &node.requested;
-    for (name, want, allocatable, used) in [
-        ("cpu", req.milli_cpu, alloc.milli_cpu, requested.milli_cpu),
-        ("memory", req.memory, alloc.memory, requested.memory),
-        ("ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, requested.ephemeral_storage),
+    for (reason, want, allocatable, used) in [
+        ("Insufficient cpu", req.milli_cpu, alloc.milli_cpu, requested.milli_cpu),
+        ("Insufficient memory", req.memory, alloc.memory, requested.memory),
+        ("Insufficient ephemeral-storage", req.ephemeral_storage, alloc.ephemeral_storage, requested.ephemeral_storage),
     ] {
-        if want > 0 && want > allocatable - used && !lacking(Lacking::Resource { name, want, allocatable }) {
+        if want > 0 && want > allocatable - used && !lacking(Lacking::Native { reason, want, allocatable }) {
             return;
         }
     }
@@ -80,7 +91,7 @@ fn shortfalls<'a>(
             continue;
         }
         let (allocatable, used) = (alloc.scalar(name), requested.scalar(name));
-        if *want > allocatable - used && !lacking(Lacking::Resource { name, want: *want, allocatable }) {
+        if *want > allocatable - used && !lacking(Lacking::Scalar { name, want: *want, allocatable }) {
             return;
         }
     }
@@ -108,13 +119,12 @@ pub fn insufficient_resources(
     shortfalls(req, node, ignored, |lacking| {
         match lacking {
             Lacking::Pods => reasons.push("Too many pods".into()),
-            Lacking::Resource { name, want, allocatable } => {
-                reasons.push(match name {
-                    "cpu" => "Insufficient cpu".into(),
-                    "memory" => "Insufficient memory".into(),
-                    "ephemeral-storage" => "Insufficient ephemeral-storage".into(),
-                    _ => format!("Insufficient {name}").into(),
-                });
+            Lacking::Native { reason, want, allocatable } => {
+                reasons.push(reason.into());
+                unresolvable |= want > allocatable;
+            }
+            Lacking::Scalar { name, want, allocatable } => {
+                reasons.push(format!("Insufficient {name}").into());
                 unresolvable |= want > allocatable;
             }
         }
