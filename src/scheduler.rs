@@ -1355,27 +1355,30 @@ fn schedule_pod(
         let Some(scorer) = plugin.as_score() else { continue };
         // This scorer's column in `rows`, when the memo keeps its scores.
         let column = local_scorers.iter().position(|&l| l == i).filter(|_| !rows.is_empty());
-        for (k, (raw, info)) in raw.iter_mut().zip(&infos).enumerate() {
-            if let Some(p) = column
-                && known[k]
-            {
-                *raw = rows[k * width + p];
-                if memo_cx.check {
-                    assert_eq!(
-                        Ok(*raw),
-                        scorer.score(pod, info).map_err(|s| s.message()),
-                        "memo score of {name} on {} differs",
-                        info.name
-                    );
+        if let Some(p) = column {
+            for (k, raw) in raw.iter_mut().enumerate() {
+                if known[k] {
+                    *raw = rows[k * width + p];
+                    if memo_cx.check {
+                        assert_eq!(
+                            Ok(*raw),
+                            scorer.score(pod, infos[k]).map_err(|s| s.message()),
+                            "memo score of {name} on {} differs",
+                            infos[k].name
+                        );
+                    }
                 }
-                continue;
             }
-            match scorer.score(pod, info) {
-                Ok(s) => *raw = s,
-                Err(status) => return Outcome::Error(format!("{name}: {}", status.message())),
-            }
-            if let Some(p) = column {
-                rows[k * width + p] = *raw;
+        }
+        let known_here = column.map(|_| known.as_slice());
+        if let Err(status) = scorer.score_nodes(pod, &infos, known_here, &mut raw) {
+            return Outcome::Error(format!("{name}: {}", status.message()));
+        }
+        if let Some(p) = column {
+            for (k, &s) in raw.iter().enumerate() {
+                if !known[k] {
+                    rows[k * width + p] = s;
+                }
             }
         }
         if let Some(status) = scorer.normalize(pod, &mut raw)

@@ -5,7 +5,7 @@
 use crate::api::pod::Pod;
 use crate::scheduler::config::BalancedAllocationArgs;
 use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status};
-use crate::scheduler::plugins::node_resources_fit::allocatable_and_requested;
+use crate::scheduler::plugins::node_resources_fit::{Column, allocatable_and_requested};
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
 
@@ -66,6 +66,47 @@ fn score_of_fractions(fractions: &[f64]) -> i64 {
 }
 
 impl Score for BalancedAllocation {
+    fn score_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        known: Option<&[bool]>,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        const INLINE: usize = 8;
+        let resources = &self.args.resources;
+        if resources.len() > INLINE {
+            for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+                if !known.is_some_and(|known| known[k]) {
+                    *out = self.score(pod, node)?;
+                }
+            }
+            return Ok(());
+        }
+        // Each resource resolved once for the pod; the fractions stay on the stack, as in
+        // `score`.
+        let mut columns = [Column::Never; INLINE];
+        for (c, r) in columns.iter_mut().zip(resources) {
+            *c = Column::of(pod, &r.name, true);
+        }
+        let columns = &columns[..resources.len()];
+        for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+            if known.is_some_and(|known| known[k]) {
+                continue;
+            }
+            let mut fractions = [0f64; INLINE];
+            let mut n = 0;
+            for column in columns {
+                if let Some((alloc, req)) = column.read(node, true) {
+                    fractions[n] = fraction(alloc, req);
+                    n += 1;
+                }
+            }
+            *out = score_of_fractions(&fractions[..n]);
+        }
+        Ok(())
+    }
+
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         // Scored once per node per cycle: the usual few fractions stay on the stack, written
         // and read as single doubles (a vector of (allocatable, requested) pairs read back
@@ -150,6 +191,7 @@ mod tests {
             assert!(plugin.normalize(&c.pod, &mut []).is_none(), "BalancedAllocation has no NormalizeScore");
             let got: Vec<i64> = c.nodes.iter().map(|n| plugin.score(&c.pod, n).unwrap()).collect();
             assert_eq!(got, want, "{}", c.name);
+            crate::scheduler::plugins::testutil::check_score_nodes(&plugin, &c.pod, &feasible, &want, c.name);
         }
     }
 

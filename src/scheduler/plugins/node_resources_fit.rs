@@ -220,6 +220,58 @@ pub fn allocatable_and_requested(
     if alloc == 0 { None } else { Some((alloc, req)) }
 }
 
+/// One resource of a scoring plugin's list, resolved for one pod: what
+/// [`allocatable_and_requested`] reads of every node for it, without matching on the name or
+/// looking up the pod's request per node.
+#[derive(Clone, Copy)]
+pub enum Column<'a> {
+    /// Skipped on every node (`pods`, or a scalar resource the pod does not request).
+    Never,
+    Cpu(i64),
+    Memory(i64),
+    EphemeralStorage(i64),
+    Scalar(&'a str, i64),
+}
+
+impl<'a> Column<'a> {
+    /// `resource`'s column for `pod`, with the same `use_requested` as
+    /// [`allocatable_and_requested`].
+    pub fn of(pod: &Pod, resource: &'a ResourceName, use_requested: bool) -> Column<'a> {
+        let pod_req = if use_requested { &pod.spec.requests } else { &pod.spec.non_zero_requests };
+        match resource {
+            ResourceName::Cpu => Column::Cpu(pod_req.milli_cpu),
+            ResourceName::Memory => Column::Memory(pod_req.memory),
+            ResourceName::EphemeralStorage => Column::EphemeralStorage(pod.spec.requests.ephemeral_storage),
+            ResourceName::Pods => Column::Never,
+            ResourceName::Scalar(name) => match pod.spec.requests.scalar(name) {
+                0 => Column::Never,
+                want => Column::Scalar(name, want),
+            },
+        }
+    }
+
+    /// [`allocatable_and_requested`] on `node`; `use_requested` as given to [`Column::of`].
+    #[inline]
+    pub fn read(self, node: &NodeInfo, use_requested: bool) -> Option<(i64, i64)> {
+        let node_req = if use_requested { &node.requested } else { &node.non_zero_requested };
+        let (alloc, req) = match self {
+            Column::Never => return None,
+            Column::Cpu(want) => (node.allocatable.milli_cpu, node_req.milli_cpu + want),
+            Column::Memory(want) => (node.allocatable.memory, node_req.memory + want),
+            Column::EphemeralStorage(want) => {
+                (node.allocatable.ephemeral_storage, node.requested.ephemeral_storage + want)
+            }
+            Column::Scalar(name, want) => {
+                if !node.allocatable.has_scalar(name) {
+                    return None;
+                }
+                (node.allocatable.scalar(name), node.requested.scalar(name) + want)
+            }
+        };
+        if alloc == 0 { None } else { Some((alloc, req)) }
+    }
+}
+
 /// `leastRequestedScore`.
 pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
@@ -264,6 +316,59 @@ impl NodeResourcesFit {
 }
 
 impl Score for NodeResourcesFit {
+    fn score_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        known: Option<&[bool]>,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let per_resource: fn(i64, i64) -> i64 = match self.args.strategy {
+            ScoringStrategyType::LeastAllocated => least_requested_score,
+            ScoringStrategyType::MostAllocated => most_requested_score,
+            ScoringStrategyType::RequestedToCapacityRatio => {
+                for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+                    if !known.is_some_and(|known| known[k]) {
+                        *out = self.score(pod, node)?;
+                    }
+                }
+                return Ok(());
+            }
+        };
+        if self.args.resources.is_empty() && nodes.iter().enumerate().any(|(k, _)| !known.is_some_and(|kn| kn[k])) {
+            return Err(Status::error("resources not found"));
+        }
+        // The weighted mean of `weighted`, with each resource resolved once for the pod.
+        const INLINE: usize = 4;
+        let mut columns = [(Column::Never, 0i64); INLINE];
+        if self.args.resources.len() > INLINE {
+            for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+                if !known.is_some_and(|known| known[k]) {
+                    *out = self.weighted(pod, node, per_resource);
+                }
+            }
+            return Ok(());
+        }
+        for (c, r) in columns.iter_mut().zip(&self.args.resources) {
+            *c = (Column::of(pod, &r.name, false), r.weight);
+        }
+        let columns = &columns[..self.args.resources.len()];
+        for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+            if known.is_some_and(|known| known[k]) {
+                continue;
+            }
+            let (mut sum, mut weights) = (0i64, 0i64);
+            for &(column, weight) in columns {
+                if let Some((alloc, req)) = column.read(node, false) {
+                    sum += per_resource(req, alloc) * weight;
+                    weights += weight;
+                }
+            }
+            *out = if weights == 0 { 0 } else { sum / weights };
+        }
+        Ok(())
+    }
+
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         if self.args.resources.is_empty() {
             return Err(Status::error("resources not found"));
@@ -327,7 +432,10 @@ mod tests {
         let status = plugin.pre_score(&CycleContext::default(), pod, &feasible);
         assert!(status.is_success(), "PreScore: {status}");
         assert!(plugin.normalize(pod, &mut []).is_none(), "NodeResourcesFit has no NormalizeScore");
-        nodes.iter().map(|n| plugin.score(pod, n).unwrap_or_else(|s| panic!("Score on {}: {s}", n.name))).collect()
+        let scores: Vec<i64> =
+            nodes.iter().map(|n| plugin.score(pod, n).unwrap_or_else(|s| panic!("Score on {}: {s}", n.name))).collect();
+        crate::scheduler::plugins::testutil::check_score_nodes(&plugin, pod, &feasible, &scores, "");
+        scores
     }
 
     struct ScoreCase {
@@ -854,6 +962,11 @@ mod tests {
                 assert_eq!(err.code, Code::Error, "{strategy:?}");
                 assert_eq!(err.message(), "resources not found");
             }
+            let mut out = [0; 2];
+            let err = plugin.score_nodes(&pod, &feasible, None, &mut out).unwrap_err();
+            assert_eq!((err.code, err.message()), (Code::Error, "resources not found".to_string()), "{strategy:?}");
+            // Nothing left to score: no error.
+            assert!(plugin.score_nodes(&pod, &feasible, Some(&[true, true]), &mut out).is_ok());
         }
     }
 

@@ -15,7 +15,7 @@ use crate::api::pod::{Container, NodeAffinity, Pod, PodSpec, PodStatus, SimBehav
 use crate::api::quantity::Quantity;
 use crate::api::resources::{ResourceList, ResourceName, Resources};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
-use crate::scheduler::framework::NodeInfo;
+use crate::scheduler::framework::{NodeInfo, Score};
 use crate::store::NodeId;
 
 /// A resource list from `(name, quantity)` pairs; panics on a typo, which is what a test wants.
@@ -223,4 +223,17 @@ pub(crate) fn term(
 /// A required node affinity (`requiredDuringSchedulingIgnoredDuringExecution`) with these terms.
 pub(crate) fn required_affinity(terms: Vec<NodeSelectorTerm>) -> NodeAffinity {
     NodeAffinity { required: Some(NodeSelector { terms }), preferred: Vec::new() }
+}
+
+/// `Score::score_nodes` agrees with `want` (the per-node scores) on `nodes`, with no score
+/// known, and with every other node's score known (planted as -1, which must stay).
+pub fn check_score_nodes(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo], want: &[i64], case: &str) {
+    let mut out = vec![i64::MIN; nodes.len()];
+    scorer.score_nodes(pod, nodes, None, &mut out).unwrap_or_else(|s| panic!("{case}: score_nodes: {s}"));
+    assert_eq!(out, want, "{case}: score_nodes");
+    let known: Vec<bool> = (0..nodes.len()).map(|k| k % 2 == 0).collect();
+    let mut out: Vec<i64> = known.iter().map(|&k| if k { -1 } else { i64::MIN }).collect();
+    scorer.score_nodes(pod, nodes, Some(&known), &mut out).unwrap_or_else(|s| panic!("{case}: score_nodes: {s}"));
+    let expect: Vec<i64> = want.iter().zip(&known).map(|(&w, &k)| if k { -1 } else { w }).collect();
+    assert_eq!(out, expect, "{case}: score_nodes with known scores");
 }
