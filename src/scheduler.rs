@@ -34,8 +34,8 @@ use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
-    Code, CycleContext, FrameworkHandle, NodeInfo, NodeStatus, NodeToStatus, Plugin, PodView, PostFilterContext,
-    PostFilterResult, Status, Zone, num_feasible_nodes_to_find, select_host,
+    Code, CycleContext, Filter, FrameworkHandle, NodeInfo, NodeStatus, NodeToStatus, Plugin, PodView,
+    PostFilterContext, PostFilterResult, Status, Zone, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
 use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
@@ -1090,8 +1090,6 @@ fn schedule_pod(
             filter: &filters,
             skipped: &skipped_filters,
             nominated: &noms.ge,
-            local: &profile.local,
-            other: &other_filters,
         };
         let status = handle.run_filters_with_nominated_pods(pod, &cache[nominated.index()]);
         match status.code {
@@ -1150,15 +1148,10 @@ fn schedule_pod(
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
     let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
     {
-        let mut handle = CycleHandle {
-            plugins: &mut profile.plugins,
-            pre_filter: &profile.pre_filter,
-            filter: &filters,
-            skipped: &skipped_filters,
-            nominated: &noms.ge,
-            local: &profile.local,
-            other: &other_filters,
-        };
+        // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
+        // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
+        // back after such a node.
+        let mut resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters);
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
         for _ in 0..n {
@@ -1176,10 +1169,11 @@ fn schedule_pod(
             }
             // The common case, without building a verdict: the memo says every node-local filter
             // passes and there is no other filter to run.
+            let nominated_here = !noms.ge.is_empty() && noms.ge.contains_key(&id);
             if other_filters.is_empty()
                 && !memo_cx.check
                 && let Some(slot) = slot.as_ref()
-                && !handle.nominated.contains_key(&id)
+                && !nominated_here
                 && matches!(slot.verdict(id.index(), generations[id.index()]), memo::Known::Pass)
             {
                 (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
@@ -1191,39 +1185,51 @@ fn schedule_pod(
             }
             // `Err`: the node's status, shared with the memo when it comes from there.
             let verdict: Result<(), NodeStatus> = match slot.as_mut() {
-                Some(slot) if !handle.nominated.contains_key(&id) => {
+                Some(slot) if !nominated_here => {
                     let g = generations[id.index()];
                     let known = slot.verdict(id.index(), g);
                     reads += 1;
                     known_verdicts += u64::from(!matches!(known, memo::Known::Unknown));
                     let verdict = match known {
                         memo::Known::Pass => {
-                            handle.run_other_filters(pod, info, None).map_or(Ok(()), |s| Err(NodeStatus::Own(s)))
+                            resolved.run_other_filters(pod, info, None).map_or(Ok(()), |s| Err(NodeStatus::Own(s)))
                         }
-                        memo::Known::Fail(i, local) => match handle.run_other_filters(pod, info, Some(i)) {
+                        memo::Known::Fail(i, local) => match resolved.run_other_filters(pod, info, Some(i)) {
                             Some(other) => Err(NodeStatus::Own(other)),
                             None => Err(NodeStatus::Shared(local.clone())),
                         },
                         memo::Known::Unknown => {
-                            let fail = handle.run_local_filters(pod, info).map(|(i, s)| (i, Rc::new(s)));
-                            let verdict = match (handle.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail)
-                            {
-                                (Some(other), _) => Err(NodeStatus::Own(other)),
-                                (None, Some((_, local))) => Err(NodeStatus::Shared(local.clone())),
-                                (None, None) => Ok(()),
-                            };
+                            let fail = resolved.run_local_filters(pod, info).map(|(i, s)| (i, Rc::new(s)));
+                            let verdict =
+                                match (resolved.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail) {
+                                    (Some(other), _) => Err(NodeStatus::Own(other)),
+                                    (None, Some((_, local))) => Err(NodeStatus::Shared(local.clone())),
+                                    (None, None) => Ok(()),
+                                };
                             slot.record(id.index(), g, fail);
                             verdict
                         }
                     };
                     if memo_cx.check {
                         let status = verdict.as_ref().map_or_else(|r| r.get().clone(), |()| Status::success());
-                        assert_eq!(status, handle.run_filters(pod, info), "memo verdict of {} differs", info.name);
+                        assert_eq!(status, resolved.run_filters(pod, info), "memo verdict of {} differs", info.name);
                     }
                     verdict
                 }
+                _ if !nominated_here => {
+                    let status = resolved.run_filters(pod, info);
+                    if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
+                }
                 _ => {
+                    let mut handle = CycleHandle {
+                        plugins: &mut profile.plugins,
+                        pre_filter: &profile.pre_filter,
+                        filter: &filters,
+                        skipped: &skipped_filters,
+                        nominated: &noms.ge,
+                    };
                     let status = handle.run_filters_with_nominated_pods(pod, info);
+                    resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters);
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
             };
@@ -1419,6 +1425,82 @@ fn schedule_pod(
     }
 }
 
+/// The first of `filters` (plugin index, Filter, name) that does not succeed on `node`, with
+/// its status naming the plugin (`RunFilterPlugins`).
+#[inline]
+fn first_failure<'f>(
+    filters: impl Iterator<Item = (usize, &'f dyn Filter, &'static str)>,
+    pod: &Pod,
+    node: &NodeInfo,
+) -> Option<(usize, Status)> {
+    for (i, filter, name) in filters {
+        let mut status = filter.filter(pod, node);
+        if !status.is_success() {
+            status.plugin = name;
+            return Some((i, status));
+        }
+    }
+    None
+}
+
+/// A cycle's Filter plugins ([`active_filters`]) resolved to their Filter extension points
+/// once, for the node loop: one virtual call per plugin and node.
+struct ResolvedFilters<'a> {
+    /// In profile order: plugin index, Filter, name, node-local.
+    all: Vec<(usize, &'a dyn Filter, &'static str, bool)>,
+    /// The filters that are not node-local, with their positions in `all` ([`other_filters`]).
+    other: &'a [(usize, usize)],
+}
+
+impl<'a> ResolvedFilters<'a> {
+    fn new(
+        plugins: &'a [Box<dyn Plugin>],
+        filter: &[usize],
+        local: &[bool],
+        other: &'a [(usize, usize)],
+    ) -> ResolvedFilters<'a> {
+        let all = filter
+            .iter()
+            .filter_map(|&i| {
+                let plugin = &plugins[i];
+                Some((i, plugin.as_filter()?, plugin.name(), local[i]))
+            })
+            .collect::<Vec<_>>();
+        debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
+        ResolvedFilters { all, other }
+    }
+
+    /// `RunFilterPlugins`: the first plugin that does not succeed decides.
+    fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        let plugins = self.all.iter().map(|&(i, f, name, _)| (i, f, name));
+        first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
+    }
+
+    /// The node-local filters alone: the first that does not succeed, by plugin index, with
+    /// its status (what the memo records).
+    fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
+        first_failure(self.all.iter().filter(|f| f.3).map(|&(i, f, name, _)| (i, f, name)), pod, node)
+    }
+
+    /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
+    /// `local_fail` is the first of them that does not succeed (its plugin index). The other
+    /// filters run in order up to it; the first of them that does not succeed is returned,
+    /// and `None` means the node-local verdict decides, so the first failure in profile order
+    /// decides, as without the memo.
+    fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<usize>) -> Option<Status> {
+        if self.other.is_empty() {
+            return None;
+        }
+        let stop =
+            local_fail.map_or(usize::MAX, |failed| self.all.iter().position(|f| f.0 == failed).unwrap_or(usize::MAX));
+        let others = self.other.iter().take_while(|&&(position, _)| position <= stop).map(|&(position, _)| {
+            let (i, f, name, _) = self.all[position];
+            (i, f, name)
+        });
+        first_failure(others, pod, node).map(|(_, status)| status)
+    }
+}
+
 /// What one cycle knows about nominated pods, for filtering (`RunFilterPluginsWithNominatedPods`)
 /// and preemption.
 pub struct Nominations<'a> {
@@ -1470,51 +1552,16 @@ struct CycleHandle<'a> {
     filter: &'a [usize],
     skipped: &'a [usize],
     nominated: &'a BTreeMap<NodeId, Vec<std::sync::Arc<PodView>>>,
-    /// By plugin index: [`Plugin::node_local`].
-    local: &'a [bool],
-    /// The filters of `filter` that are not node-local, with their positions in `filter`.
-    other: &'a [(usize, usize)],
 }
 
 impl CycleHandle<'_> {
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        self.filter.iter().find_map(|&i| self.run_filter(i, pod, node)).unwrap_or_else(Status::success)
-    }
-
-    /// Plugin `i`'s Filter on `node`: `None` when it succeeds (or has no Filter), else its
-    /// status, naming the plugin.
-    fn run_filter(&self, i: usize, pod: &Pod, node: &NodeInfo) -> Option<Status> {
-        let plugin = &self.plugins[i];
-        let mut status = plugin.as_filter()?.filter(pod, node);
-        if status.is_success() {
-            return None;
-        }
-        status.plugin = plugin.name();
-        Some(status)
-    }
-
-    /// The node-local filters of `filter` alone: the first that does not succeed, by plugin
-    /// index, with its status (what the memo records).
-    fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
-        self.filter.iter().filter(|&&i| self.local[i]).find_map(|&i| Some((i, self.run_filter(i, pod, node)?)))
-    }
-
-    /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
-    /// `local_fail` is the first of them that does not succeed (its plugin index). The other
-    /// filters run in order up to it; the first of them that does not succeed is returned,
-    /// and `None` means the node-local verdict decides, so the first failure in profile order
-    /// decides, as without the memo.
-    fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<usize>) -> Option<Status> {
-        if self.other.is_empty() {
-            return None;
-        }
-        let stop =
-            local_fail.map_or(usize::MAX, |failed| self.filter.iter().position(|&i| i == failed).unwrap_or(usize::MAX));
-        self.other
-            .iter()
-            .take_while(|&&(position, _)| position <= stop)
-            .find_map(|&(_, i)| self.run_filter(i, pod, node))
+        let plugins = self.filter.iter().filter_map(|&i| {
+            let plugin = &self.plugins[i];
+            Some((i, plugin.as_filter()?, plugin.name()))
+        });
+        first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
     }
 
     fn extensions(&mut self, pod: &Pod, view: &PodView, node: &NodeInfo, add: bool) -> Status {
@@ -1615,15 +1662,12 @@ fn run_post_filter(
         let (r, status) = match plugin.as_post_filter() {
             Some(pf) => {
                 let filters = active_filters(&profile.filter, &profile.plugins, skipped);
-                let other_filters = other_filters(&filters, &profile.local);
                 let mut handle = CycleHandle {
                     plugins: &mut profile.plugins,
                     pre_filter: &profile.pre_filter,
                     filter: &filters,
                     skipped,
                     nominated: &noms.ge,
-                    local: &profile.local,
-                    other: &other_filters,
                 };
                 let answer = pf.post_filter(&pcx, pod, diagnosis, &mut handle, rng);
                 *pure &= pf.last_was_pure();

@@ -315,46 +315,37 @@ impl NodeResourcesFit {
     }
 }
 
-impl Score for NodeResourcesFit {
-    fn score_nodes(
+impl NodeResourcesFit {
+    /// [`weighted`](Self::weighted) on every node not `known`, each resource resolved once for
+    /// the pod (generic in `per_resource`, so that it is inlined in the node loop).
+    fn weighted_nodes(
         &self,
         pod: &Pod,
         nodes: &[&NodeInfo],
         known: Option<&[bool]>,
         out: &mut [i64],
+        per_resource: impl Fn(i64, i64) -> i64 + Copy,
     ) -> Result<(), Status> {
-        let per_resource: fn(i64, i64) -> i64 = match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => least_requested_score,
-            ScoringStrategyType::MostAllocated => most_requested_score,
-            ScoringStrategyType::RequestedToCapacityRatio => {
-                for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-                    if !known.is_some_and(|known| known[k]) {
-                        *out = self.score(pod, node)?;
-                    }
-                }
-                return Ok(());
-            }
-        };
-        if self.args.resources.is_empty() && nodes.iter().enumerate().any(|(k, _)| !known.is_some_and(|kn| kn[k])) {
+        let unknown = |k: usize| !known.is_some_and(|known| known[k]);
+        if self.args.resources.is_empty() && (0..nodes.len()).any(unknown) {
             return Err(Status::error("resources not found"));
         }
-        // The weighted mean of `weighted`, with each resource resolved once for the pod.
         const INLINE: usize = 4;
-        let mut columns = [(Column::Never, 0i64); INLINE];
         if self.args.resources.len() > INLINE {
             for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-                if !known.is_some_and(|known| known[k]) {
+                if unknown(k) {
                     *out = self.weighted(pod, node, per_resource);
                 }
             }
             return Ok(());
         }
+        let mut columns = [(Column::Never, 0i64); INLINE];
         for (c, r) in columns.iter_mut().zip(&self.args.resources) {
             *c = (Column::of(pod, &r.name, false), r.weight);
         }
         let columns = &columns[..self.args.resources.len()];
         for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-            if known.is_some_and(|known| known[k]) {
+            if !unknown(k) {
                 continue;
             }
             let (mut sum, mut weights) = (0i64, 0i64);
@@ -367,6 +358,29 @@ impl Score for NodeResourcesFit {
             *out = if weights == 0 { 0 } else { sum / weights };
         }
         Ok(())
+    }
+}
+
+impl Score for NodeResourcesFit {
+    fn score_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        known: Option<&[bool]>,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        match self.args.strategy {
+            ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, known, out, least_requested_score),
+            ScoringStrategyType::MostAllocated => self.weighted_nodes(pod, nodes, known, out, most_requested_score),
+            ScoringStrategyType::RequestedToCapacityRatio => {
+                for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
+                    if !known.is_some_and(|known| known[k]) {
+                        *out = self.score(pod, node)?;
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
