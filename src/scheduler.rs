@@ -1334,24 +1334,32 @@ fn schedule_pod(
         .map(|&(i, _)| i)
         .filter(|i| !skipped_scores.contains(i) && profile.local[*i] && profile.plugins[*i].as_score().is_some())
         .collect();
-    // `rows`: the node-local raw scores, `local_scorers.len()` per feasible node.
-    let width = local_scorers.len();
-    let (mut known, mut fresh, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    // `columns`: the node-local raw scores, one column of `feasible.len()` per scorer of
+    // `local_scorers` (laid out by scorer: each scorer's pass copies its column whole).
+    // `unknown`: the feasible nodes (positions) whose scores the memo does not know, which the
+    // node-local scorers score (`unknown_infos`), and `fresh` those of them to record.
+    let (width, len) = (local_scorers.len(), feasible.len());
+    let (mut unknown, mut fresh, mut columns) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
-        (known, fresh) = (vec![false; feasible.len()], vec![false; feasible.len()]);
-        rows.resize(feasible.len() * width, 0);
+        columns.resize(len * width, 0);
         for (k, id) in feasible.iter().enumerate() {
             let g = generations[id.index()];
             match slot.scores(id.index(), g) {
                 Some(row) => {
-                    known[k] = true;
-                    rows[k * width..(k + 1) * width].copy_from_slice(row);
+                    for (p, &score) in row.iter().enumerate() {
+                        columns[p * len + k] = score;
+                    }
                 }
-                None => fresh[k] = slot.is_current(id.index(), g),
+                None => {
+                    unknown.push(k);
+                    fresh.push(slot.is_current(id.index(), g));
+                }
             }
         }
     }
+    let unknown_infos: Vec<&NodeInfo> = unknown.iter().map(|&k| infos[k]).collect();
+    let mut unknown_scores = vec![0i64; unknown.len()];
     for &(i, weight) in &profile.score {
         if skipped_scores.contains(&i) {
             continue;
@@ -1359,15 +1367,25 @@ fn schedule_pod(
         let plugin = &profile.plugins[i];
         let name = plugin.name();
         let Some(scorer) = plugin.as_score() else { continue };
-        // This scorer's column in `rows`, when the memo keeps its scores.
-        let column = local_scorers.iter().position(|&l| l == i).filter(|_| !rows.is_empty());
-        if let Some(p) = column {
-            for (k, raw) in raw.iter_mut().enumerate() {
-                if known[k] {
-                    *raw = rows[k * width + p];
-                    if memo_cx.check {
+        // This scorer's column, when the memo keeps its scores.
+        match local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty()) {
+            Some(p) => {
+                let column = &mut columns[p * len..(p + 1) * len];
+                if let Err(status) = scorer.score_nodes(pod, &unknown_infos, &mut unknown_scores) {
+                    return Outcome::Error(format!("{name}: {}", status.message()));
+                }
+                for (&k, &score) in unknown.iter().zip(&unknown_scores) {
+                    column[k] = score;
+                }
+                raw.copy_from_slice(column);
+                if memo_cx.check {
+                    let mut known = vec![true; len];
+                    for &k in &unknown {
+                        known[k] = false;
+                    }
+                    for (k, &score) in raw.iter().enumerate().filter(|&(k, _)| known[k]) {
                         assert_eq!(
-                            Ok(*raw),
+                            Ok(score),
                             scorer.score(pod, infos[k]).map_err(|s| s.message()),
                             "memo score of {name} on {} differs",
                             infos[k].name
@@ -1375,15 +1393,9 @@ fn schedule_pod(
                     }
                 }
             }
-        }
-        let known_here = column.map(|_| known.as_slice());
-        if let Err(status) = scorer.score_nodes(pod, &infos, known_here, &mut raw) {
-            return Outcome::Error(format!("{name}: {}", status.message()));
-        }
-        if let Some(p) = column {
-            for (k, &s) in raw.iter().enumerate() {
-                if !known[k] {
-                    rows[k * width + p] = s;
+            None => {
+                if let Err(status) = scorer.score_nodes(pod, &infos, &mut raw) {
+                    return Outcome::Error(format!("{name}: {}", status.message()));
                 }
             }
         }
@@ -1392,23 +1404,28 @@ fn schedule_pod(
         {
             return Outcome::Error(format!("{name}: {}", status.message()));
         }
+        // The range check first, apart from the sum, so that both loops run without a branch
+        // per node.
+        let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
+        if !raw.iter().all(in_range) {
+            let s = raw.iter().find(|s| !in_range(s)).expect("some score out of range");
+            return Outcome::Error(format!(
+                "plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing"
+            ));
+        }
         for (total, &s) in totals.iter_mut().zip(&raw) {
-            if !(framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(&s) {
-                return Outcome::Error(format!(
-                    "plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing"
-                ));
-            }
             *total += s * weight;
         }
         if trace.is_some() {
             per_plugin.push((name, raw.clone()));
         }
     }
-    if let Some(slot) = slot.as_mut().filter(|_| !rows.is_empty()) {
-        for (k, id) in feasible.iter().enumerate() {
-            if fresh[k] {
-                slot.record_scores(id.index(), &rows[k * width..(k + 1) * width]);
-            }
+    if let Some(slot) = slot.as_mut().filter(|_| !columns.is_empty()) {
+        let mut row = Vec::with_capacity(width);
+        for (&k, _) in unknown.iter().zip(&fresh).filter(|&(_, &fresh)| fresh) {
+            row.clear();
+            row.extend((0..width).map(|p| columns[p * len + k]));
+            slot.record_scores(feasible[k].index(), &row);
         }
     }
     if let Some(t) = trace.as_mut() {
@@ -1448,8 +1465,9 @@ fn first_failure<'f>(
 struct ResolvedFilters<'a> {
     /// In profile order: plugin index, Filter, name, node-local.
     all: Vec<(usize, &'a dyn Filter, &'static str, bool)>,
-    /// The filters that are not node-local, with their positions in `all` ([`other_filters`]).
-    other: &'a [(usize, usize)],
+    /// The filters that are not node-local ([`other_filters`]): position in `all`, Filter,
+    /// name.
+    other: Vec<(usize, &'a dyn Filter, &'static str)>,
 }
 
 impl<'a> ResolvedFilters<'a> {
@@ -1457,7 +1475,7 @@ impl<'a> ResolvedFilters<'a> {
         plugins: &'a [Box<dyn Plugin>],
         filter: &[usize],
         local: &[bool],
-        other: &'a [(usize, usize)],
+        other: &[(usize, usize)],
     ) -> ResolvedFilters<'a> {
         let all = filter
             .iter()
@@ -1467,6 +1485,7 @@ impl<'a> ResolvedFilters<'a> {
             })
             .collect::<Vec<_>>();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
+        let other = other.iter().map(|&(position, _)| (position, all[position].1, all[position].2)).collect();
         ResolvedFilters { all, other }
     }
 
@@ -1487,17 +1506,24 @@ impl<'a> ResolvedFilters<'a> {
     /// filters run in order up to it; the first of them that does not succeed is returned,
     /// and `None` means the node-local verdict decides, so the first failure in profile order
     /// decides, as without the memo.
+    #[inline]
     fn run_other_filters(&self, pod: &Pod, node: &NodeInfo, local_fail: Option<usize>) -> Option<Status> {
         if self.other.is_empty() {
             return None;
         }
         let stop =
             local_fail.map_or(usize::MAX, |failed| self.all.iter().position(|f| f.0 == failed).unwrap_or(usize::MAX));
-        let others = self.other.iter().take_while(|&&(position, _)| position <= stop).map(|&(position, _)| {
-            let (i, f, name, _) = self.all[position];
-            (i, f, name)
-        });
-        first_failure(others, pod, node).map(|(_, status)| status)
+        for &(position, filter, name) in &self.other {
+            if position > stop {
+                break;
+            }
+            let mut status = filter.filter(pod, node);
+            if !status.is_success() {
+                status.plugin = name;
+                return Some(status);
+            }
+        }
+        None
     }
 }
 

@@ -522,21 +522,11 @@ pub trait PreScore {
 pub trait Score {
     /// The node's raw score. Must be in 0..=100 after normalization.
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status>;
-    /// [`score`](Self::score) of every node of `nodes` into `out` (as long), except where
-    /// `known[k]` is set (`out[k]` already holds that node's score): the first error stops.
-    /// One call per cycle instead of one per node, so plugins with per-pod work (which
+    /// [`score`](Self::score) of every node of `nodes` into `out` (as long); the first error
+    /// stops. One call per cycle instead of one per node, so plugins with per-pod work (which
     /// resources to read, the pod's requests) override it to do that work once.
-    fn score_nodes(
-        &self,
-        pod: &Pod,
-        nodes: &[&NodeInfo],
-        known: Option<&[bool]>,
-        out: &mut [i64],
-    ) -> Result<(), Status> {
-        for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-            if known.is_some_and(|known| known[k]) {
-                continue;
-            }
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
             *out = self.score(pod, node)?;
         }
         Ok(())

@@ -66,20 +66,12 @@ fn score_of_fractions(fractions: &[f64]) -> i64 {
 }
 
 impl Score for BalancedAllocation {
-    fn score_nodes(
-        &self,
-        pod: &Pod,
-        nodes: &[&NodeInfo],
-        known: Option<&[bool]>,
-        out: &mut [i64],
-    ) -> Result<(), Status> {
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         const INLINE: usize = 8;
         let resources = &self.args.resources;
         if resources.len() > INLINE {
-            for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-                if !known.is_some_and(|known| known[k]) {
-                    *out = self.score(pod, node)?;
-                }
+            for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                *out = self.score(pod, node)?;
             }
             return Ok(());
         }
@@ -90,10 +82,7 @@ impl Score for BalancedAllocation {
             *c = Column::of(pod, &r.name, true);
         }
         let columns = &columns[..resources.len()];
-        for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-            if known.is_some_and(|known| known[k]) {
-                continue;
-            }
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
             let mut fractions = [0f64; INLINE];
             let mut n = 0;
             for column in columns {

@@ -316,26 +316,22 @@ impl NodeResourcesFit {
 }
 
 impl NodeResourcesFit {
-    /// [`weighted`](Self::weighted) on every node not `known`, each resource resolved once for
-    /// the pod (generic in `per_resource`, so that it is inlined in the node loop).
+    /// [`weighted`](Self::weighted) on every node, each resource resolved once for the pod
+    /// (generic in `per_resource`, so that it is inlined in the node loop).
     fn weighted_nodes(
         &self,
         pod: &Pod,
         nodes: &[&NodeInfo],
-        known: Option<&[bool]>,
         out: &mut [i64],
         per_resource: impl Fn(i64, i64) -> i64 + Copy,
     ) -> Result<(), Status> {
-        let unknown = |k: usize| !known.is_some_and(|known| known[k]);
-        if self.args.resources.is_empty() && (0..nodes.len()).any(unknown) {
+        if self.args.resources.is_empty() && !nodes.is_empty() {
             return Err(Status::error("resources not found"));
         }
         const INLINE: usize = 4;
         if self.args.resources.len() > INLINE {
-            for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-                if unknown(k) {
-                    *out = self.weighted(pod, node, per_resource);
-                }
+            for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                *out = self.weighted(pod, node, per_resource);
             }
             return Ok(());
         }
@@ -344,10 +340,7 @@ impl NodeResourcesFit {
             *c = (Column::of(pod, &r.name, false), r.weight);
         }
         let columns = &columns[..self.args.resources.len()];
-        for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-            if !unknown(k) {
-                continue;
-            }
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
             let (mut sum, mut weights) = (0i64, 0i64);
             for &(column, weight) in columns {
                 if let Some((alloc, req)) = column.read(node, false) {
@@ -362,21 +355,13 @@ impl NodeResourcesFit {
 }
 
 impl Score for NodeResourcesFit {
-    fn score_nodes(
-        &self,
-        pod: &Pod,
-        nodes: &[&NodeInfo],
-        known: Option<&[bool]>,
-        out: &mut [i64],
-    ) -> Result<(), Status> {
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, known, out, least_requested_score),
-            ScoringStrategyType::MostAllocated => self.weighted_nodes(pod, nodes, known, out, most_requested_score),
+            ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, out, least_requested_score),
+            ScoringStrategyType::MostAllocated => self.weighted_nodes(pod, nodes, out, most_requested_score),
             ScoringStrategyType::RequestedToCapacityRatio => {
-                for (k, (node, out)) in nodes.iter().zip(out.iter_mut()).enumerate() {
-                    if !known.is_some_and(|known| known[k]) {
-                        *out = self.score(pod, node)?;
-                    }
+                for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                    *out = self.score(pod, node)?;
                 }
                 Ok(())
             }
@@ -977,10 +962,10 @@ mod tests {
                 assert_eq!(err.message(), "resources not found");
             }
             let mut out = [0; 2];
-            let err = plugin.score_nodes(&pod, &feasible, None, &mut out).unwrap_err();
+            let err = plugin.score_nodes(&pod, &feasible, &mut out).unwrap_err();
             assert_eq!((err.code, err.message()), (Code::Error, "resources not found".to_string()), "{strategy:?}");
-            // Nothing left to score: no error.
-            assert!(plugin.score_nodes(&pod, &feasible, Some(&[true, true]), &mut out).is_ok());
+            // No node to score: no error.
+            assert!(plugin.score_nodes(&pod, &[], &mut []).is_ok());
         }
     }
 
