@@ -1442,20 +1442,25 @@ fn schedule_pod(
     }
 }
 
-/// The first of `filters` (plugin index, Filter, name) that does not succeed on `node`, with
-/// its status naming the plugin (`RunFilterPlugins`).
+/// The first of `filters` (plugin index, Filter, name, [`Filter::passes_cheaply`]) that does
+/// not succeed on `node`, with its status naming the plugin (`RunFilterPlugins`).
 #[inline]
 fn first_failure<'f>(
-    filters: impl Iterator<Item = (usize, &'f dyn Filter, &'static str)>,
+    filters: impl Iterator<Item = (usize, &'f dyn Filter, &'static str, bool)>,
     pod: &Pod,
     node: &NodeInfo,
 ) -> Option<(usize, Status)> {
-    for (i, filter, name) in filters {
+    for (i, filter, name, cheap) in filters {
+        if cheap && filter.passes(pod, node) {
+            debug_assert!(filter.filter(pod, node).is_success(), "{name}: passes, but its Filter fails");
+            continue;
+        }
         let mut status = filter.filter(pod, node);
         if !status.is_success() {
             status.plugin = name;
             return Some((i, status));
         }
+        debug_assert!(!cheap, "{name}: does not pass, but its Filter succeeds");
     }
     None
 }
@@ -1463,11 +1468,11 @@ fn first_failure<'f>(
 /// A cycle's Filter plugins ([`active_filters`]) resolved to their Filter extension points
 /// once, for the node loop: one virtual call per plugin and node.
 struct ResolvedFilters<'a> {
-    /// In profile order: plugin index, Filter, name, node-local.
-    all: Vec<(usize, &'a dyn Filter, &'static str, bool)>,
+    /// In profile order: plugin index, Filter, name, [`Filter::passes_cheaply`], node-local.
+    all: Vec<(usize, &'a dyn Filter, &'static str, bool, bool)>,
     /// The filters that are not node-local ([`other_filters`]): position in `all`, Filter,
-    /// name.
-    other: Vec<(usize, &'a dyn Filter, &'static str)>,
+    /// name, [`Filter::passes_cheaply`].
+    other: Vec<(usize, &'a dyn Filter, &'static str, bool)>,
 }
 
 impl<'a> ResolvedFilters<'a> {
@@ -1481,24 +1486,32 @@ impl<'a> ResolvedFilters<'a> {
             .iter()
             .filter_map(|&i| {
                 let plugin = &plugins[i];
-                Some((i, plugin.as_filter()?, plugin.name(), local[i]))
+                let filter = plugin.as_filter()?;
+                Some((i, filter, plugin.name(), filter.passes_cheaply(), local[i]))
             })
             .collect::<Vec<_>>();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
-        let other = other.iter().map(|&(position, _)| (position, all[position].1, all[position].2)).collect();
+        let other = other
+            .iter()
+            .map(|&(position, _)| {
+                let (_, filter, name, cheap, _) = all[position];
+                (position, filter, name, cheap)
+            })
+            .collect();
         ResolvedFilters { all, other }
     }
 
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        let plugins = self.all.iter().map(|&(i, f, name, _)| (i, f, name));
+        let plugins = self.all.iter().map(|&(i, f, name, cheap, _)| (i, f, name, cheap));
         first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
     }
 
     /// The node-local filters alone: the first that does not succeed, by plugin index, with
     /// its status (what the memo records).
     fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
-        first_failure(self.all.iter().filter(|f| f.3).map(|&(i, f, name, _)| (i, f, name)), pod, node)
+        let local = self.all.iter().filter(|f| f.4).map(|&(i, f, name, cheap, _)| (i, f, name, cheap));
+        first_failure(local, pod, node)
     }
 
     /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
@@ -1513,17 +1526,8 @@ impl<'a> ResolvedFilters<'a> {
         }
         let stop =
             local_fail.map_or(usize::MAX, |failed| self.all.iter().position(|f| f.0 == failed).unwrap_or(usize::MAX));
-        for &(position, filter, name) in &self.other {
-            if position > stop {
-                break;
-            }
-            let mut status = filter.filter(pod, node);
-            if !status.is_success() {
-                status.plugin = name;
-                return Some(status);
-            }
-        }
-        None
+        let others = self.other.iter().take_while(|o| o.0 <= stop);
+        first_failure(others.map(|&(position, f, name, cheap)| (position, f, name, cheap)), pod, node).map(|(_, s)| s)
     }
 }
 
@@ -1585,7 +1589,8 @@ impl CycleHandle<'_> {
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
         let plugins = self.filter.iter().filter_map(|&i| {
             let plugin = &self.plugins[i];
-            Some((i, plugin.as_filter()?, plugin.name()))
+            let filter = plugin.as_filter()?;
+            Some((i, filter, plugin.name(), filter.passes_cheaply()))
         });
         first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
     }

@@ -511,6 +511,17 @@ pub trait PreFilter {
 
 pub trait Filter {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status;
+    /// Whether [`filter`](Self::filter) succeeds on `node`, for plugins that can tell
+    /// without building a status ([`passes_cheaply`](Self::passes_cheaply)): the node loop
+    /// asks this first and runs `filter` only on the nodes it rejects.
+    fn passes(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        self.filter(pod, node).is_success()
+    }
+    /// Whether [`passes`](Self::passes) is this plugin's own cheap answer (asked once per
+    /// cycle).
+    fn passes_cheaply(&self) -> bool {
+        false
+    }
 }
 
 pub trait PreScore {

@@ -175,6 +175,12 @@ impl Filter for NodeResourcesFit {
         status.reasons = reasons;
         status
     }
+    fn passes(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        fits(&pod.spec.requests, node, |n| self.ignored(n))
+    }
+    fn passes_cheaply(&self) -> bool {
+        true
+    }
 }
 
 impl PreScore for NodeResourcesFit {
@@ -1329,6 +1335,7 @@ mod tests {
             let (_, pre) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &c.pod);
             assert!(pre.is_success(), "{}: PreFilter {pre}", c.name);
             let got = plugin.filter(&c.pod, &n);
+            assert_eq!(plugin.passes(&c.pod, &n), got.is_success(), "passes");
             // The quick answer and the list of reasons agree.
             let quick = fits(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
             let (reasons, _) = insufficient_resources(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
@@ -1673,6 +1680,7 @@ mod tests {
             let (_, pre) = plugin.pre_filter(&CycleContext::with_nodes(std::slice::from_ref(&n)), &p);
             assert!(pre.is_success(), "{name}");
             let got = plugin.filter(&p, &n);
+            assert_eq!(plugin.passes(&p, &n), got.is_success(), "passes");
             match want {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some((code, reasons)) => {

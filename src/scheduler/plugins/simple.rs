@@ -31,10 +31,13 @@ impl Plugin for NodeUnschedulable {
 
 impl Filter for NodeUnschedulable {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        if node.unschedulable && !tolerated(&pod.spec.tolerations, &self.taint) {
-            return Status::unresolvable("node(s) were unschedulable");
-        }
-        Status::success()
+        if self.passes(pod, node) { Status::success() } else { Status::unresolvable("node(s) were unschedulable") }
+    }
+    fn passes(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        !node.unschedulable || tolerated(&pod.spec.tolerations, &self.taint)
+    }
+    fn passes_cheaply(&self) -> bool {
+        true
     }
 }
 
@@ -55,11 +58,17 @@ impl Plugin for NodeName {
 
 impl Filter for NodeName {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        if pod.spec.node_name.is_empty() || pod.spec.node_name == node.name {
+        if self.passes(pod, node) {
             Status::success()
         } else {
             Status::unresolvable("node(s) didn't match the requested node name")
         }
+    }
+    fn passes(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        pod.spec.node_name.is_empty() || pod.spec.node_name == node.name
+    }
+    fn passes_cheaply(&self) -> bool {
+        true
     }
 }
 
@@ -148,7 +157,9 @@ mod tests {
             ("another key does not help", tolerating(toleration("other", Exists, "", None)), true, false),
         ];
         for (name, pod, unschedulable, fits) in cases {
-            let got = plugin.filter(&pod, &node("node", &[]).with_unschedulable(unschedulable));
+            let n = node("node", &[]).with_unschedulable(unschedulable);
+            let got = plugin.filter(&pod, &n);
+            assert_eq!(plugin.passes(&pod, &n), got.is_success(), "passes");
             if fits {
                 assert!(got.is_success(), "{name}: {got}");
             } else {
@@ -169,7 +180,9 @@ mod tests {
             ("names compare exactly", "Foo", "foo", false),
         ];
         for (name, pod_node_name, node_name, fits) in cases {
-            let got = NodeName.filter(&PodBuilder::new().node_name(pod_node_name).build(), &node(node_name, &[]));
+            let (pod, n) = (PodBuilder::new().node_name(pod_node_name).build(), node(node_name, &[]));
+            let got = NodeName.filter(&pod, &n);
+            assert_eq!(NodeName.passes(&pod, &n), got.is_success(), "passes");
             if fits {
                 assert!(got.is_success(), "{name}: {got}");
             } else {

@@ -34,20 +34,28 @@ impl Plugin for TaintToleration {
     }
 }
 
+/// The node's first NoSchedule or NoExecute taint the pod does not tolerate.
+fn first_untolerated<'n>(pod: &Pod, node: &'n NodeInfo) -> Option<&'n crate::api::taint::Taint> {
+    node.taints.iter().find(|taint| {
+        matches!(taint.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
+            && !tolerated(&pod.spec.tolerations, taint)
+    })
+}
+
 impl Filter for TaintToleration {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        for taint in &node.taints {
-            if !matches!(taint.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute) {
-                continue;
+        match first_untolerated(pod, node) {
+            Some(taint) => {
+                Status::unresolvable(format!("node(s) had untolerated taint {{{}: {}}}", taint.key, taint.value))
             }
-            if !tolerated(&pod.spec.tolerations, taint) {
-                return Status::unresolvable(format!(
-                    "node(s) had untolerated taint {{{}: {}}}",
-                    taint.key, taint.value
-                ));
-            }
+            None => Status::success(),
         }
-        Status::success()
+    }
+    fn passes(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        first_untolerated(pod, node).is_none()
+    }
+    fn passes_cheaply(&self) -> bool {
+        true
     }
 }
 
@@ -322,7 +330,9 @@ mod tests {
 
     fn check_filter(cases: Vec<FilterRow>) {
         for (name, tolerations, taints, want) in cases {
-            let got = TaintToleration::default().filter(&pod_tolerating(tolerations), &tainted("nodeA", taints));
+            let (pod, node) = (pod_tolerating(tolerations), tainted("nodeA", taints));
+            let got = TaintToleration::default().filter(&pod, &node);
+            assert_eq!(TaintToleration::default().passes(&pod, &node), got.is_success(), "{name}: passes");
             match want {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some(reason) => {
