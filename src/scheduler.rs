@@ -1199,7 +1199,7 @@ fn schedule_pod(
                             None => Err(NodeStatus::Shared(local.clone())),
                         },
                         memo::Known::Unknown => {
-                            let fail = resolved.run_local_filters(pod, info).map(|(i, s)| (i, Rc::new(s)));
+                            let fail = resolved.run_local_filters(pod, info).map(|(i, s)| (i, slot.intern(s)));
                             let verdict =
                                 match (resolved.run_other_filters(pod, info, fail.as_ref().map(|f| f.0)), &fail) {
                                     (Some(other), _) => Err(NodeStatus::Own(other)),

@@ -109,7 +109,14 @@ struct Slot {
     /// The last filter pass of this spec that found no feasible node, when every active
     /// filter was node-local (see [`FailedPass`]).
     failed: Option<Rc<FailedPass>>,
+    /// The last distinct statuses recorded in `entries`, most recent first (up to
+    /// [`INTERNED`]): nodes that fail for the same reason share one status, so that a cycle
+    /// reading thousands of them touches one reference count, not an allocation per node.
+    statuses: Vec<Rc<Status>>,
 }
+
+/// Distinct failure statuses a slot shares at once.
+const INTERNED: usize = 4;
 
 /// A filter pass that found no node for a spec, every active filter node-local and no pod
 /// nominated anywhere: until some node view changes (the scheduler's generation clock moves)
@@ -225,6 +232,7 @@ impl VerdictMemo {
         slot.scorers.clear();
         slot.any_scored = false;
         slot.failed = None;
+        slot.statuses.clear();
     }
 }
 
@@ -275,6 +283,26 @@ impl SlotHandle<'_> {
             None => Known::Unknown,
             Some(Entry { fail: None, .. }) => Known::Pass,
             Some(Entry { fail: Some(status), fail_plugin, .. }) => Known::Fail(usize::from(*fail_plugin), status),
+        }
+    }
+
+    /// `status`, shared with an equal one recorded lately in this slot, if any.
+    pub fn intern(&mut self, status: Status) -> Rc<Status> {
+        let statuses = &mut self.slot.statuses;
+        match statuses.iter().position(|s| **s == status) {
+            Some(0) => statuses[0].clone(),
+            Some(i) => {
+                statuses[..=i].rotate_right(1);
+                statuses[0].clone()
+            }
+            None => {
+                let status = Rc::new(status);
+                if statuses.len() == INTERNED {
+                    statuses.pop();
+                }
+                statuses.insert(0, status.clone());
+                status
+            }
         }
     }
 
@@ -344,6 +372,30 @@ mod tests {
         let mut spec = PodSpec::default();
         spec.containers.push(crate::api::pod::Container { image: image.into(), ..Default::default() });
         Arc::new(spec)
+    }
+
+    #[test]
+    fn equal_statuses_share_one_allocation_while_recent() {
+        let mut memo = VerdictMemo::default();
+        let mut slot = memo.slot(&spec("a"), &[0], 2);
+        let cpu = slot.intern(Status::unschedulable("Insufficient cpu"));
+        assert!(Rc::ptr_eq(&cpu, &slot.intern(Status::unschedulable("Insufficient cpu"))));
+        // Another reason, or the same reason with another code, is another status.
+        let memory = slot.intern(Status::unschedulable("Insufficient memory"));
+        let unresolvable = slot.intern(Status::unresolvable("Insufficient cpu"));
+        assert!(!Rc::ptr_eq(&cpu, &memory) && !Rc::ptr_eq(&cpu, &unresolvable));
+        assert_eq!(*unresolvable, Status::unresolvable("Insufficient cpu"));
+        // Found again further back, and moved to the front.
+        assert!(Rc::ptr_eq(&cpu, &slot.intern(Status::unschedulable("Insufficient cpu"))));
+        // The least recent goes when more than INTERNED are in use: equal, no longer shared.
+        for k in 0..INTERNED {
+            slot.intern(Status::unschedulable(format!("reason {k}")));
+        }
+        let again = slot.intern(Status::unschedulable("Insufficient cpu"));
+        assert!(*again == *cpu && !Rc::ptr_eq(&cpu, &again));
+        // Another spec's slot keeps its own.
+        let mut slot = memo.slot(&spec("b"), &[0], 2);
+        assert!(!Rc::ptr_eq(&again, &slot.intern(Status::unschedulable("Insufficient cpu"))));
     }
 
     #[test]
