@@ -13,6 +13,23 @@ use std::sync::Arc;
 
 use crate::api::quantity::Quantity;
 
+/// The one shared copy of a scalar resource's name: every parsed name and every name the
+/// model writes goes through here, so that resource lists compare names by address first
+/// ([`Resources::scalar`]). A handful of names per run; the set only grows.
+pub fn interned(name: &str) -> Arc<str> {
+    use std::collections::BTreeSet;
+    use std::sync::{LazyLock, Mutex};
+    static NAMES: LazyLock<Mutex<BTreeSet<Arc<str>>>> = LazyLock::new(Mutex::default);
+    // A poisoned lock still holds a valid set (insertion is the only change).
+    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known.clone();
+    }
+    let name: Arc<str> = Arc::from(name);
+    names.insert(name.clone());
+    name
+}
+
 /// A resource name: the four the scheduler treats specially, or a scalar resource
 /// (extended resources such as `nvidia.com/gpu`, `hugepages-2Mi`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -52,7 +69,7 @@ impl ResourceName {
                     "invalid hugepages resource {s:?}: the size after 'hugepages-' must be a quantity such as 2Mi"
                 ));
             }
-            return Ok(ResourceName::Scalar(Arc::from(s)));
+            return Ok(ResourceName::Scalar(interned(s)));
         }
         if let Some((domain, name)) = s.split_once('/') {
             crate::api::validation::is_qualified_name(s).map_err(|e| format!("invalid resource name {s:?}: {e}"))?;
@@ -62,7 +79,7 @@ impl ResourceName {
                     return Err(format!("invalid resource name {s:?}"));
                 }
             }
-            return Ok(ResourceName::Scalar(Arc::from(s)));
+            return Ok(ResourceName::Scalar(interned(s)));
         }
         let hint = crate::suggest::did_you_mean(s, ["cpu", "memory", "ephemeral-storage", "pods"]);
         Err(format!(
@@ -74,11 +91,16 @@ impl ResourceName {
     /// integers and must not be overcommitted (request == limit).
     pub fn is_extended(&self) -> bool {
         match self {
-            ResourceName::Scalar(s) => match s.split_once('/') {
-                Some((domain, _)) => !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io")),
-                None => false,
-            },
+            ResourceName::Scalar(s) => Self::is_extended_name(s),
             _ => false,
+        }
+    }
+
+    /// [`is_extended`](Self::is_extended) of a scalar resource's name.
+    pub fn is_extended_name(s: &str) -> bool {
+        match s.split_once('/') {
+            Some((domain, _)) => !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io")),
+            None => false,
         }
     }
 
@@ -151,13 +173,16 @@ impl Resources {
     /// The position of `name` in `scalar`. Lists are short (a GPU or two): a linear scan that
     /// compares lengths and first bytes before any string comparison beats a binary search of
     /// full comparisons, and this is in every filter, score and sample.
+    ///
+    /// Names are interned ([`interned`]): the usual match is the same string, found without
+    /// comparing bytes; an equal string elsewhere still matches.
     fn scalar_index(&self, name: &str) -> Option<usize> {
         if self.scalar.len() <= 8 {
             let (len, first) = (name.len(), name.as_bytes().first());
-            return self
-                .scalar
-                .iter()
-                .position(|(n, _)| n.len() == len && n.as_bytes().first() == first && **n == *name);
+            return self.scalar.iter().position(|(n, _)| {
+                n.len() == len
+                    && (std::ptr::eq(n.as_ptr(), name.as_ptr()) || (n.as_bytes().first() == first && **n == *name))
+            });
         }
         self.scalar.binary_search_by(|(n, _)| (**n).cmp(name)).ok()
     }
@@ -312,7 +337,7 @@ impl Resources {
     pub fn derive_gpu_milli(&mut self) {
         if self.has_scalar(gpu::DEVICES) || self.has_scalar(gpu::MILLI) {
             let devices = self.scalar(gpu::DEVICES).max(0);
-            self.set_scalar(&Arc::from(gpu::MILLI), devices.saturating_mul(gpu::MILLI_PER_DEVICE));
+            self.set_scalar(&interned(gpu::MILLI), devices.saturating_mul(gpu::MILLI_PER_DEVICE));
         }
     }
 }

@@ -86,7 +86,7 @@ fn shortfalls<'a>(
             continue;
         }
         // Only extended resources can be ignored; hugepages and prefixed native ones cannot.
-        let extended = ResourceName::Scalar(name.clone()).is_extended();
+        let extended = ResourceName::is_extended_name(name);
         if extended && ignored(name) {
             continue;
         }

@@ -43,8 +43,14 @@ fn dimension(resource: &ResourceName, weight: i64, pod: &Pod, node: &NodeInfo) -
             (node.allocatable.ephemeral_storage, node.requested.ephemeral_storage, req.ephemeral_storage)
         }
         ResourceName::Pods => (node.allocatable.allowed_pod_number, i64::from(node.pod_count), 1),
-        ResourceName::Scalar(name) => (node.allocatable.scalar(name), node.requested.scalar(name), req.scalar(name)),
+        ResourceName::Scalar(name) => return scalar_dimension(name, req.scalar(name), weight, node),
     };
+    (allocatable > 0).then(|| Dimension { allocatable, free: allocatable.saturating_sub(used), demand, weight })
+}
+
+/// [`dimension`] of the scalar resource `name`, of which the pod asks `demand`.
+fn scalar_dimension(name: &str, demand: i64, weight: i64, node: &NodeInfo) -> Option<Dimension> {
+    let (allocatable, used) = (node.allocatable.scalar(name), node.requested.scalar(name));
     (allocatable > 0).then(|| Dimension { allocatable, free: allocatable.saturating_sub(used), demand, weight })
 }
 
@@ -74,10 +80,9 @@ pub fn for_each_dimension(
                 }
             }
             for (name, demand) in &pod.spec.requests.scalar {
-                let name = ResourceName::Scalar(name.clone());
                 if *demand > 0
-                    && name.is_extended()
-                    && let Some(d) = dimension(&name, 1, pod, node)
+                    && ResourceName::is_extended_name(name)
+                    && let Some(d) = scalar_dimension(name, *demand, 1, node)
                 {
                     f(d);
                 }

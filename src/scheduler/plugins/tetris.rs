@@ -47,9 +47,8 @@ pub fn demand_weights(args: &PolicyArgs, cx: &CycleContext<'_>, pod: &Pod) -> Op
                 ResourceWeight { name: ResourceName::Memory, weight: 1 },
             ];
             for (name, demand) in &pod.spec.requests.scalar {
-                let name = ResourceName::Scalar(name.clone());
-                if *demand > 0 && name.is_extended() {
-                    list.push(ResourceWeight { name, weight: 1 });
+                if *demand > 0 && ResourceName::is_extended_name(name) {
+                    list.push(ResourceWeight { name: ResourceName::Scalar(name.clone()), weight: 1 });
                 }
             }
             list
