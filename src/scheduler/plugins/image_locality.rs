@@ -123,6 +123,18 @@ impl Score for ImageLocality {
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         Ok(calculate_priority(self.sum_image_scores(node), self.images.len()))
     }
+
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        if !self.held {
+            // No node holds any of the pod's images: every node sums to 0, without reading it.
+            out.fill(calculate_priority(0, self.images.len()));
+            return Ok(());
+        }
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
+            *out = self.score(pod, node)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -180,7 +192,9 @@ mod tests {
         let feasible: Vec<&NodeInfo> = nodes.iter().collect();
         assert!(plugin.pre_score(&CycleContext::with_nodes(nodes), pod, &feasible).is_success());
         assert!(plugin.normalize(pod, &mut []).is_none(), "ImageLocality has no NormalizeScore");
-        nodes.iter().map(|n| plugin.score(pod, n).unwrap()).collect()
+        let scores: Vec<i64> = nodes.iter().map(|n| plugin.score(pod, n).unwrap()).collect();
+        crate::scheduler::plugins::testutil::check_score_nodes(&plugin, pod, &feasible, &scores, "");
+        scores
     }
 
     #[test]
@@ -207,6 +221,8 @@ mod tests {
             ("multiple small images", &["gcr.io/30", "gcr.io/40"], &[], vec![N20_30_40, N4000_30], vec![1, 0]),
             // Init containers count: 100·(300M/2 − 23M)/1977M = 6.
             ("init containers", &["gcr.io/30"], &["gcr.io/300"], vec![N40_300_2000, N20_30_40], vec![6, 0]),
+            // Hand-derived: no node holds the pod's image, so every sum is below 23M: all 0.
+            ("image held nowhere", &["gcr.io/nowhere"], &[], vec![N40_300_2000, N250_10, NONE], vec![0, 0, 0]),
         ];
         for (name, containers, init, node_images, want) in cases {
             let nodes: Vec<NodeInfo> = node_images

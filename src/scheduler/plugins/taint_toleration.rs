@@ -73,14 +73,26 @@ impl PreScore for TaintToleration {
     }
 }
 
+impl TaintToleration {
+    /// The node's PreferNoSchedule taints the pod does not tolerate (its raw score).
+    fn intolerable(&self, node: &NodeInfo) -> i64 {
+        let untolerated = |t: &&crate::api::taint::Taint| {
+            t.effect == TaintEffect::PreferNoSchedule && !tolerated(&self.prefer_tolerations, t)
+        };
+        node.taints.iter().filter(untolerated).count() as i64
+    }
+}
+
 impl Score for TaintToleration {
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        let count = node
-            .taints
-            .iter()
-            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !tolerated(&self.prefer_tolerations, t))
-            .count();
-        Ok(count as i64)
+        Ok(self.intolerable(node))
+    }
+
+    fn score_nodes(&self, _pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
+            *out = self.intolerable(node);
+        }
+        Ok(())
     }
 
     fn normalize(&self, _pod: &Pod, scores: &mut [i64]) -> Option<Status> {
@@ -118,6 +130,7 @@ mod tests {
         let status = plugin.pre_score(&CycleContext::default(), pod, &feasible);
         assert!(status.is_success(), "PreScore: {status}");
         let mut scores: Vec<i64> = nodes.iter().map(|n| plugin.score(pod, n).unwrap()).collect();
+        crate::scheduler::plugins::testutil::check_score_nodes(plugin, pod, &feasible, &scores, "");
         let status = plugin.normalize(pod, &mut scores).expect("TaintToleration normalizes");
         assert!(status.is_success());
         scores
