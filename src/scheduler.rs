@@ -1404,17 +1404,19 @@ fn schedule_pod(
         {
             return Outcome::Error(format!("{name}: {}", status.message()));
         }
-        // The range check first, apart from the sum, so that both loops run without a branch
-        // per node.
+        // The weighted sum and the range check in one pass without a branch per node (a bad
+        // score is looked for only when there is one).
         let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
-        if !raw.iter().all(in_range) {
+        let mut all_in_range = true;
+        for (total, &s) in totals.iter_mut().zip(&raw) {
+            all_in_range &= in_range(&s);
+            *total += s * weight;
+        }
+        if !all_in_range {
             let s = raw.iter().find(|s| !in_range(s)).expect("some score out of range");
             return Outcome::Error(format!(
                 "plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing"
             ));
-        }
-        for (total, &s) in totals.iter_mut().zip(&raw) {
-            *total += s * weight;
         }
         if trace.is_some() {
             per_plugin.push((name, raw.clone()));

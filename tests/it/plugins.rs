@@ -104,6 +104,48 @@ fn a_registered_score_plugin_decides_placement() {
     assert_eq!(node_of(&sim, "p"), "plain");
 }
 
+/// Scores 150 on the nodes labelled disk=ssd: out of kube-scheduler's [0, 100] range.
+struct Overshoot;
+
+impl Plugin for Overshoot {
+    fn name(&self) -> &'static str {
+        "Overshoot"
+    }
+    fn as_score(&self) -> Option<&dyn Score> {
+        Some(self)
+    }
+}
+
+impl Score for Overshoot {
+    fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
+        Ok(if node.labels.get("disk").is_some_and(|v| v == "ssd") { 150 } else { 0 })
+    }
+}
+
+#[test]
+fn a_score_out_of_range_is_a_scheduling_error() {
+    let mut registry = registry();
+    registry.register("Overshoot", Points::SCORE, |_| Ok(Box::new(Overshoot) as Box<dyn Plugin>)).unwrap();
+    let text = label_scenario("{name: Overshoot, weight: 1}", "");
+    let scenario = Scenario::parse_with(&text, "t.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(Arc::new(scenario), None, None, RunOptions::default());
+    // The first cycles (the retries after an error are not what this checks).
+    for _ in 0..20 {
+        if !sim.step().unwrap() {
+            break;
+        }
+    }
+    // As kube-scheduler's RunScorePlugins: the cycle fails, the pod stays pending with the error.
+    let store = sim.store();
+    let pod = store.pod(store.pod_id("default", "p").expect("pod exists"));
+    assert_eq!(pod.status.node, None);
+    let reason = pod.status.unschedulable_reason().expect("the error is on the pod");
+    assert_eq!(
+        reason,
+        "scheduling error: plugin \"Overshoot\" returns an invalid score 150, it should in the range of [0, 100] after normalizing"
+    );
+}
+
 #[test]
 fn unknown_plugin_names_are_located_and_suggest_registered_ones() {
     let text = label_scenario("{name: PreferLabl, weight: 10}", "");
