@@ -1444,15 +1444,34 @@ fn schedule_pod(
     }
 }
 
-/// The first of `filters` (plugin index, Filter, name, [`Filter::passes_cheaply`]) that does
-/// not succeed on `node`, with its status naming the plugin (`RunFilterPlugins`).
+/// A Filter plugin of a cycle, resolved: its profile index, its Filter, its name, and whether
+/// it answers [`Filter::passes`] cheaply.
+#[derive(Clone, Copy)]
+struct FilterRef<'a> {
+    plugin: usize,
+    filter: &'a dyn Filter,
+    name: &'static str,
+    cheap: bool,
+}
+
+impl<'a> FilterRef<'a> {
+    /// Plugin `i` of `plugins`, if it has a Filter extension point.
+    fn of(plugins: &'a [Box<dyn Plugin>], i: usize) -> Option<FilterRef<'a>> {
+        let plugin = &plugins[i];
+        let filter = plugin.as_filter()?;
+        Some(FilterRef { plugin: i, filter, name: plugin.name(), cheap: filter.passes_cheaply() })
+    }
+}
+
+/// The first of `filters` that does not succeed on `node`, with its plugin index and its status
+/// naming the plugin (`RunFilterPlugins`).
 #[inline]
 fn first_failure<'f>(
-    filters: impl Iterator<Item = (usize, &'f dyn Filter, &'static str, bool)>,
+    filters: impl Iterator<Item = FilterRef<'f>>,
     pod: &Pod,
     node: &NodeInfo,
 ) -> Option<(usize, Status)> {
-    for (i, filter, name, cheap) in filters {
+    for FilterRef { plugin, filter, name, cheap } in filters {
         if cheap && filter.passes(pod, node) {
             debug_assert!(filter.filter(pod, node).is_success(), "{name}: passes, but its Filter fails");
             continue;
@@ -1460,7 +1479,7 @@ fn first_failure<'f>(
         let mut status = filter.filter(pod, node);
         if !status.is_success() {
             status.plugin = name;
-            return Some((i, status));
+            return Some((plugin, status));
         }
         debug_assert!(!cheap, "{name}: does not pass, but its Filter succeeds");
     }
@@ -1470,11 +1489,10 @@ fn first_failure<'f>(
 /// A cycle's Filter plugins ([`active_filters`]) resolved to their Filter extension points
 /// once, for the node loop: one virtual call per plugin and node.
 struct ResolvedFilters<'a> {
-    /// In profile order: plugin index, Filter, name, [`Filter::passes_cheaply`], node-local.
-    all: Vec<(usize, &'a dyn Filter, &'static str, bool, bool)>,
-    /// The filters that are not node-local ([`other_filters`]): position in `all`, Filter,
-    /// name, [`Filter::passes_cheaply`].
-    other: Vec<(usize, &'a dyn Filter, &'static str, bool)>,
+    /// In profile order, with whether each is node-local.
+    all: Vec<(FilterRef<'a>, bool)>,
+    /// The positions in `all` of the filters that are not node-local ([`other_filters`]).
+    other: Vec<usize>,
 }
 
 impl<'a> ResolvedFilters<'a> {
@@ -1484,36 +1502,20 @@ impl<'a> ResolvedFilters<'a> {
         local: &[bool],
         other: &[(usize, usize)],
     ) -> ResolvedFilters<'a> {
-        let all = filter
-            .iter()
-            .filter_map(|&i| {
-                let plugin = &plugins[i];
-                let filter = plugin.as_filter()?;
-                Some((i, filter, plugin.name(), filter.passes_cheaply(), local[i]))
-            })
-            .collect::<Vec<_>>();
+        let all: Vec<_> = filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
-        let other = other
-            .iter()
-            .map(|&(position, _)| {
-                let (_, filter, name, cheap, _) = all[position];
-                (position, filter, name, cheap)
-            })
-            .collect();
-        ResolvedFilters { all, other }
+        ResolvedFilters { all, other: other.iter().map(|&(position, _)| position).collect() }
     }
 
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        let plugins = self.all.iter().map(|&(i, f, name, cheap, _)| (i, f, name, cheap));
-        first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
+        first_failure(self.all.iter().map(|&(f, _)| f), pod, node).map_or_else(Status::success, |(_, status)| status)
     }
 
     /// The node-local filters alone: the first that does not succeed, by plugin index, with
     /// its status (what the memo records).
     fn run_local_filters(&self, pod: &Pod, node: &NodeInfo) -> Option<(usize, Status)> {
-        let local = self.all.iter().filter(|f| f.4).map(|&(i, f, name, cheap, _)| (i, f, name, cheap));
-        first_failure(local, pod, node)
+        first_failure(self.all.iter().filter(|&&(_, local)| local).map(|&(f, _)| f), pod, node)
     }
 
     /// [`run_filters`](Self::run_filters) with the node-local filters' verdict known:
@@ -1526,10 +1528,10 @@ impl<'a> ResolvedFilters<'a> {
         if self.other.is_empty() {
             return None;
         }
-        let stop =
-            local_fail.map_or(usize::MAX, |failed| self.all.iter().position(|f| f.0 == failed).unwrap_or(usize::MAX));
-        let others = self.other.iter().take_while(|o| o.0 <= stop);
-        first_failure(others.map(|&(position, f, name, cheap)| (position, f, name, cheap)), pod, node).map(|(_, s)| s)
+        let stop = local_fail
+            .map_or(usize::MAX, |failed| self.all.iter().position(|(f, _)| f.plugin == failed).unwrap_or(usize::MAX));
+        let others = self.other.iter().take_while(|&&position| position <= stop).map(|&position| self.all[position].0);
+        first_failure(others, pod, node).map(|(_, status)| status)
     }
 }
 
@@ -1589,11 +1591,7 @@ struct CycleHandle<'a> {
 impl CycleHandle<'_> {
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        let plugins = self.filter.iter().filter_map(|&i| {
-            let plugin = &self.plugins[i];
-            let filter = plugin.as_filter()?;
-            Some((i, filter, plugin.name(), filter.passes_cheaply()))
-        });
+        let plugins = self.filter.iter().filter_map(|&i| FilterRef::of(self.plugins, i));
         first_failure(plugins, pod, node).map_or_else(Status::success, |(_, status)| status)
     }
 

@@ -202,33 +202,12 @@ pub fn allocatable_and_requested(
     resource: &ResourceName,
     use_requested: bool,
 ) -> Option<(i64, i64)> {
-    let pod_req = if use_requested { &pod.spec.requests } else { &pod.spec.non_zero_requests };
-    let node_req = if use_requested { &node.requested } else { &node.non_zero_requested };
-    let (alloc, req) = match resource {
-        ResourceName::Cpu => (node.allocatable.milli_cpu, node_req.milli_cpu + pod_req.milli_cpu),
-        ResourceName::Memory => (node.allocatable.memory, node_req.memory + pod_req.memory),
-        ResourceName::EphemeralStorage => {
-            (node.allocatable.ephemeral_storage, node.requested.ephemeral_storage + pod.spec.requests.ephemeral_storage)
-        }
-        // `pods` is neither cpu, memory nor ephemeral storage, and not among the node's scalar
-        // resources either, so upstream's lookup finds nothing and the resource is skipped.
-        ResourceName::Pods => (0, 0),
-        ResourceName::Scalar(name) => {
-            let want = pod.spec.requests.scalar(name);
-            // Scalar resources the pod does not request are bypassed.
-            if want == 0 || !node.allocatable.has_scalar(name) {
-                (0, 0)
-            } else {
-                (node.allocatable.scalar(name), node.requested.scalar(name) + want)
-            }
-        }
-    };
-    if alloc == 0 { None } else { Some((alloc, req)) }
+    Column::of(pod, resource, use_requested).read(node, use_requested)
 }
 
 /// One resource of a scoring plugin's list, resolved for one pod: what
-/// [`allocatable_and_requested`] reads of every node for it, without matching on the name or
-/// looking up the pod's request per node.
+/// [`allocatable_and_requested`] reads of every node for it, so that a scorer matching the
+/// name and looking up the pod's request once per cycle reads each node directly.
 #[derive(Clone, Copy)]
 pub enum Column<'a> {
     /// Skipped on every node (`pods`, or a scalar resource the pod does not request).
@@ -248,7 +227,10 @@ impl<'a> Column<'a> {
             ResourceName::Cpu => Column::Cpu(pod_req.milli_cpu),
             ResourceName::Memory => Column::Memory(pod_req.memory),
             ResourceName::EphemeralStorage => Column::EphemeralStorage(pod.spec.requests.ephemeral_storage),
+            // `pods` is neither cpu, memory nor ephemeral storage, and not among the node's
+            // scalar resources either, so upstream's lookup finds nothing and it is skipped.
             ResourceName::Pods => Column::Never,
+            // Scalar resources the pod does not request are bypassed.
             ResourceName::Scalar(name) => match pod.spec.requests.scalar(name) {
                 0 => Column::Never,
                 want => Column::Scalar(name, want),
@@ -309,20 +291,26 @@ pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
 }
 
 impl NodeResourcesFit {
-    fn weighted(&self, pod: &Pod, node: &NodeInfo, per_resource: impl Fn(i64, i64) -> i64) -> i64 {
+    /// The configured resources resolved for `pod`, with their weights (non-zero requests).
+    fn columns<'a>(&'a self, pod: &Pod) -> Vec<(Column<'a>, i64)> {
+        self.args.resources.iter().map(|r| (Column::of(pod, &r.name, false), r.weight)).collect()
+    }
+
+    /// The weighted mean of `per_resource(requested, allocatable)` over the resources the node
+    /// has (`resourceAllocationScorer.score`).
+    #[inline]
+    fn weighted(columns: &[(Column<'_>, i64)], node: &NodeInfo, per_resource: impl Fn(i64, i64) -> i64) -> i64 {
         let (mut sum, mut weights) = (0i64, 0i64);
-        for ResourceWeight { name, weight } in &self.args.resources {
-            if let Some((alloc, req)) = allocatable_and_requested(pod, node, name, false) {
+        for &(column, weight) in columns {
+            if let Some((alloc, req)) = column.read(node, false) {
                 sum += per_resource(req, alloc) * weight;
                 weights += weight;
             }
         }
         if weights == 0 { 0 } else { sum / weights }
     }
-}
 
-impl NodeResourcesFit {
-    /// [`weighted`](Self::weighted) on every node, each resource resolved once for the pod
+    /// [`weighted`](Self::weighted) on every node, the resources resolved once for the pod
     /// (generic in `per_resource`, so that it is inlined in the node loop).
     fn weighted_nodes(
         &self,
@@ -334,27 +322,9 @@ impl NodeResourcesFit {
         if self.args.resources.is_empty() && !nodes.is_empty() {
             return Err(Status::error("resources not found"));
         }
-        const INLINE: usize = 4;
-        if self.args.resources.len() > INLINE {
-            for (node, out) in nodes.iter().zip(out.iter_mut()) {
-                *out = self.weighted(pod, node, per_resource);
-            }
-            return Ok(());
-        }
-        let mut columns = [(Column::Never, 0i64); INLINE];
-        for (c, r) in columns.iter_mut().zip(&self.args.resources) {
-            *c = (Column::of(pod, &r.name, false), r.weight);
-        }
-        let columns = &columns[..self.args.resources.len()];
+        let columns = self.columns(pod);
         for (node, out) in nodes.iter().zip(out.iter_mut()) {
-            let (mut sum, mut weights) = (0i64, 0i64);
-            for &(column, weight) in columns {
-                if let Some((alloc, req)) = column.read(node, false) {
-                    sum += per_resource(req, alloc) * weight;
-                    weights += weight;
-                }
-            }
-            *out = if weights == 0 { 0 } else { sum / weights };
+            *out = Self::weighted(&columns, node, per_resource);
         }
         Ok(())
     }
@@ -379,8 +349,8 @@ impl Score for NodeResourcesFit {
             return Err(Status::error("resources not found"));
         }
         Ok(match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => self.weighted(pod, node, least_requested_score),
-            ScoringStrategyType::MostAllocated => self.weighted(pod, node, most_requested_score),
+            ScoringStrategyType::LeastAllocated => Self::weighted(&self.columns(pod), node, least_requested_score),
+            ScoringStrategyType::MostAllocated => Self::weighted(&self.columns(pod), node, most_requested_score),
             ScoringStrategyType::RequestedToCapacityRatio => {
                 // Resources whose shape score is 0 count neither in the sum nor the weights;
                 // the average rounds half away from zero (math.Round).
