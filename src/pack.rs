@@ -510,9 +510,15 @@ fn place(
     spec: &Arc<PodSpec>,
     may_open: bool,
 ) -> Result<NodeId, String> {
+    let mut opened_for_this_item = !may_open;
+    if may_open && bins.nodes.is_empty() {
+        // The first bin before the first cycle: with no node at all the cycle would fail with
+        // kube-scheduler's "no nodes available" error, which waits out a backoff.
+        bins.open(store, scheduler, buffer);
+        opened_for_this_item = true;
+    }
     let pod_id = store.create_pod(SimTime::ZERO, item_pod(k, spec), None);
     deliver(store, scheduler, buffer);
-    let mut opened_for_this_item = !may_open;
     loop {
         let outcome = scheduler.schedule_one(store, SimTime::ZERO);
         deliver(store, scheduler, buffer);

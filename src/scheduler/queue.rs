@@ -2,6 +2,10 @@
 //! by PrioritySort (priority, then the time the pod entered the queue), backoffQ with
 //! exponential backoff (1 s doubling to 10 s by default), and the unschedulable pods that wait
 //! for a cluster event or for the five-minute leftover flush.
+//!
+//! backoffQ is two sets, as `backoff_queue.go` (v1.33+) keeps two heaps: pods that plugins
+//! rejected, and pods whose attempt failed with no rejecting plugin (an error). Only the first
+//! is popped early when activeQ is empty; an errored pod waits out its backoff.
 
 use crate::hash::HashMap;
 use std::cmp::Reverse;
@@ -32,7 +36,10 @@ struct Queued {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
     Active,
+    /// backoffQ, after a rejection (`podBackoffQ`).
     Backoff,
+    /// backoffQ, after an error (`podErrorBackoffQ`): never popped before its backoff ends.
+    ErrorBackoff,
     Unschedulable,
 }
 
@@ -40,7 +47,10 @@ pub enum Place {
 pub struct SchedulingQueue {
     /// Max-heap on (priority, earlier timestamp, earlier insertion).
     active: PriorityQueue<PodId, (i32, Reverse<SimTime>, Reverse<u64>)>,
+    /// `podBackoffQ`: by (expiry, insertion).
     backoff: BTreeSet<(SimTime, u64, PodId)>,
+    /// `podErrorBackoffQ`: by (expiry, insertion).
+    error_backoff: BTreeSet<(SimTime, u64, PodId)>,
     /// Unschedulable pods: since when, and the plugins that rejected them (`UnschedulablePlugins`).
     unschedulable: BTreeMap<PodId, (SimTime, Vec<&'static str>)>,
     /// The same pods by (since, pod): the leftover flush's deadline and its stale pods without
@@ -57,6 +67,7 @@ impl SchedulingQueue {
         SchedulingQueue {
             active: PriorityQueue::new(),
             backoff: BTreeSet::new(),
+            error_backoff: BTreeSet::new(),
             unschedulable: BTreeMap::new(),
             unschedulable_since: BTreeSet::new(),
             info: HashMap::default(),
@@ -73,10 +84,11 @@ impl SchedulingQueue {
         self.unschedulable_since.insert((since, pod));
     }
 
-    fn remove_unschedulable(&mut self, pod: PodId) {
-        if let Some((since, _)) = self.unschedulable.remove(&pod) {
-            self.unschedulable_since.remove(&(since, pod));
-        }
+    /// Drops `pod` from unschedulablePods; returns the plugins that had rejected it.
+    fn remove_unschedulable(&mut self, pod: PodId) -> Option<Vec<&'static str>> {
+        let (since, rejectors) = self.unschedulable.remove(&pod)?;
+        self.unschedulable_since.remove(&(since, pod));
+        Some(rejectors)
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -99,10 +111,11 @@ impl SchedulingQueue {
         self.info.insert(pod, (q, Place::Active, seq));
     }
 
-    /// Pops the next pod to schedule: from activeQ, or, when activeQ is empty, the pod whose
-    /// backoff ends first (SchedulerPopFromBackoffQ, on by default since v1.33). The pod stays
+    /// Pops the next pod to schedule: from activeQ, or, when activeQ is empty, the rejected pod
+    /// whose backoff ends first (SchedulerPopFromBackoffQ, on by default since v1.33; `popBackoff`
+    /// does not take from the error backoff). The pod stays
     /// known to the queue (as "in flight") until it is bound ([`forget`](Self::forget)) or
-    /// returned ([`requeue_unschedulable`](Self::requeue_unschedulable)).
+    /// returned ([`requeue_rejected`](Self::requeue_rejected)).
     pub fn pop(&mut self) -> Option<PodId> {
         let pod = match self.active.pop() {
             Some((pod, _)) => pod,
@@ -125,15 +138,22 @@ impl SchedulingQueue {
 
     /// The pod was bound or deleted: drop it from every sub-queue.
     pub fn forget(&mut self, pod: PodId) {
-        if let Some((_, place, seq)) = self.info.remove(&pod) {
+        if let Some((q, place, seq)) = self.info.remove(&pod) {
+            // A backing-off pod's entry: its expiry follows from what `move_one` computed it from.
+            let entry = (self.backoff_expiry(&q), seq, pod);
             match place {
                 Place::Active => {
                     self.active.remove(&pod);
                 }
                 Place::Backoff => {
-                    self.backoff.retain(|&(_, s, p)| !(p == pod && s == seq));
+                    self.backoff.remove(&entry);
                 }
-                Place::Unschedulable => self.remove_unschedulable(pod),
+                Place::ErrorBackoff => {
+                    self.error_backoff.remove(&entry);
+                }
+                Place::Unschedulable => {
+                    self.remove_unschedulable(pod);
+                }
             }
         }
     }
@@ -158,24 +178,28 @@ impl SchedulingQueue {
     }
 
     /// After a failed attempt: the pod waits in unschedulablePods for a cluster event that one
-    /// of the plugins that rejected it (`rejectors`) says may help.
-    pub fn requeue_unschedulable(&mut self, pod: PodId, now: SimTime) {
-        self.requeue_rejected(pod, now, Vec::new());
-    }
-
-    /// [`requeue_unschedulable`](Self::requeue_unschedulable) recording the rejecting plugins.
+    /// of the plugins that rejected it (`rejectors`) says may help. With no rejecting plugin
+    /// (no nodes at all) it is an error to kube-scheduler: see
+    /// [`requeue_after_error`](Self::requeue_after_error).
     pub fn requeue_rejected(&mut self, pod: PodId, now: SimTime, rejectors: Vec<&'static str>) {
+        if rejectors.is_empty() {
+            self.requeue_after_error(pod, now);
+            return;
+        }
         let Some(entry) = self.info.get_mut(&pod) else { return };
         entry.0.timestamp = now;
         entry.1 = Place::Unschedulable;
         self.insert_unschedulable(pod, now, rejectors);
     }
 
-    /// After an attempt that failed with an error: straight to backoffQ (no cluster event is
-    /// needed for a retry).
+    /// After an attempt that failed with no rejecting plugin (an error): straight to the error
+    /// backoff (`determineSchedulingHintForInFlightPod` answers queueAfterBackoff), where no
+    /// cluster event moves it and an idle scheduler does not pop it early.
     pub fn requeue_after_error(&mut self, pod: PodId, now: SimTime) {
-        self.requeue_rejected(pod, now, Vec::new());
-        self.move_one(pod, now);
+        let Some(entry) = self.info.get_mut(&pod) else { return };
+        entry.0.timestamp = now;
+        let q = entry.0;
+        self.requeue_after_backoff(pod, q, true, now);
     }
 
     /// A cluster event that may make any pod schedulable: every unschedulable pod moves to
@@ -204,36 +228,58 @@ impl SchedulingQueue {
         pods.len()
     }
 
+    /// An unschedulable pod moves to backoffQ, or to activeQ once its backoff is over.
     fn move_one(&mut self, pod: PodId, now: SimTime) {
-        self.remove_unschedulable(pod);
+        let errored = self.remove_unschedulable(pod).is_none_or(|rejectors| rejectors.is_empty());
         let Some(&(q, _, _)) = self.info.get(&pod) else { return };
+        self.requeue_after_backoff(pod, q, errored, now);
+    }
+
+    /// `requeuePodWithQueueingStrategy` for queueAfterBackoff: backoffQ (`errored` picks the
+    /// error heap, as `backoffQueue.add` does for a pod with no rejecting plugin) while the
+    /// backoff runs, else activeQ.
+    fn requeue_after_backoff(&mut self, pod: PodId, q: Queued, errored: bool, now: SimTime) {
         let expiry = self.backoff_expiry(&q);
         if expiry > now {
             let seq = self.next_seq();
-            self.backoff.insert((expiry, seq, pod));
-            self.info.insert(pod, (q, Place::Backoff, seq));
+            let (set, place) = if errored {
+                (&mut self.error_backoff, Place::ErrorBackoff)
+            } else {
+                (&mut self.backoff, Place::Backoff)
+            };
+            set.insert((expiry, seq, pod));
+            self.info.insert(pod, (q, place, seq));
         } else {
             self.push_active(pod, q);
         }
     }
 
-    /// `flushBackoffQCompleted`: pods whose backoff expired move to activeQ. A pod keeps the
-    /// timestamp of its failed attempt, which orders it among equal priorities.
+    /// `flushBackoffQCompleted`: pods whose backoff expired move to activeQ, the rejected ones
+    /// first, then the errored ones (`popAllBackoffCompleted`). A pod keeps the timestamp of
+    /// its failed attempt, which orders it among equal priorities.
     pub fn flush_backoff(&mut self, now: SimTime) {
-        while let Some(&(expiry, seq, pod)) = self.backoff.first() {
-            if expiry > now {
-                break;
-            }
-            self.backoff.remove(&(expiry, seq, pod));
-            if let Some(&(q, _, _)) = self.info.get(&pod) {
-                self.push_active(pod, q);
+        for errored in [false, true] {
+            loop {
+                let set = if errored { &mut self.error_backoff } else { &mut self.backoff };
+                let Some(&(expiry, _, pod)) = set.first() else { break };
+                if expiry > now {
+                    break;
+                }
+                set.pop_first();
+                if let Some(&(q, _, _)) = self.info.get(&pod) {
+                    self.push_active(pod, q);
+                }
             }
         }
     }
 
-    /// The earliest backoff expiry, if any pod is backing off.
+    /// The earliest backoff expiry, if any pod is backing off (after a rejection or an error).
     pub fn next_backoff_expiry(&self) -> Option<SimTime> {
-        self.backoff.first().map(|&(t, _, _)| t)
+        let first = |set: &BTreeSet<(SimTime, u64, PodId)>| set.first().map(|&(t, _, _)| t);
+        match (first(&self.backoff), first(&self.error_backoff)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// `flushUnschedulablePodsLeftover`: pods unschedulable for longer than five minutes move.
@@ -286,6 +332,11 @@ mod tests {
         SchedulingQueue::new(SimDuration::from_secs(1), SimDuration::from_secs(10))
     }
 
+    /// An attempt that a filter rejected.
+    fn reject(q: &mut SchedulingQueue, pod: PodId, now: SimTime) {
+        q.requeue_rejected(pod, now, vec!["NodeResourcesFit"]);
+    }
+
     #[test]
     fn priority_then_fifo() {
         let mut q = q();
@@ -310,7 +361,7 @@ mod tests {
         let p = PodId(7);
         q.add(p, 0, SimTime::ZERO);
         assert_eq!(q.pop(), Some(p));
-        q.requeue_unschedulable(p, SimTime::from_secs(5));
+        reject(&mut q, p, SimTime::from_secs(5));
         assert_eq!(q.place(p), Some(Place::Unschedulable));
         // A cluster event half a second later: the 1 s backoff has not expired.
         q.move_all_unschedulable(SimTime::from_micros(5_500_000));
@@ -333,7 +384,7 @@ mod tests {
         let mut q = q();
         q.add(PodId(1), 0, SimTime::ZERO);
         q.pop();
-        q.requeue_unschedulable(PodId(1), SimTime::from_secs(3));
+        reject(&mut q, PodId(1), SimTime::from_secs(3));
         q.move_all_unschedulable(SimTime::from_micros(3_500_000));
         assert_eq!(q.place(PodId(1)), Some(Place::Backoff));
         assert!(q.has_poppable(), "activeQ is empty: the backoffQ pod may be popped");
@@ -348,7 +399,7 @@ mod tests {
         let p = PodId(1);
         q.add(p, 0, SimTime::ZERO);
         q.pop();
-        q.requeue_unschedulable(p, SimTime::from_secs(10));
+        reject(&mut q, p, SimTime::from_secs(10));
         q.flush_unschedulable_leftover(SimTime::from_secs(310));
         assert_eq!(q.place(p), Some(Place::Unschedulable), "exactly five minutes is not longer than five");
         q.flush_unschedulable_leftover(SimTime::from_secs(311));
@@ -362,7 +413,7 @@ mod tests {
         for (pod, at) in [(5, 40), (3, 10), (9, 20), (1, 10)] {
             q.add(PodId(pod), 0, SimTime::ZERO);
             q.pop();
-            q.requeue_unschedulable(PodId(pod), SimTime::from_secs(at));
+            reject(&mut q, PodId(pod), SimTime::from_secs(at));
         }
         assert_eq!(q.next_leftover_deadline(), Some(SimTime::from_secs(310)));
         q.forget(PodId(3));
@@ -373,13 +424,77 @@ mod tests {
         assert_eq!(q.next_leftover_deadline(), None);
         let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
         assert_eq!(popped, [9, 5], "backoffs over: activeQ by the time of the failed attempt");
-        q.requeue_unschedulable(PodId(9), SimTime::from_secs(70));
-        q.requeue_unschedulable(PodId(5), SimTime::from_secs(70));
+        reject(&mut q, PodId(9), SimTime::from_secs(70));
+        reject(&mut q, PodId(5), SimTime::from_secs(70));
         assert_eq!(q.next_leftover_deadline(), Some(SimTime::from_secs(370)));
         q.flush_unschedulable_leftover(SimTime::from_secs(371));
         assert_eq!(q.next_leftover_deadline(), None);
         assert_eq!((q.place(PodId(5)), q.place(PodId(9))), (Some(Place::Active), Some(Place::Active)));
         let popped: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
         assert_eq!(popped, [5, 9], "the leftover flush moves them in pod id order (equal times)");
+    }
+
+    #[test]
+    fn an_errored_pod_waits_out_its_backoff_even_when_the_scheduler_is_idle() {
+        let mut q = q();
+        let p = PodId(1);
+        q.add(p, 0, SimTime::ZERO);
+        assert_eq!(q.pop(), Some(p));
+        q.requeue_after_error(p, SimTime::from_secs(2));
+        assert_eq!(q.place(p), Some(Place::ErrorBackoff));
+        assert!(!q.has_poppable(), "popBackoff does not take from the error backoff");
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.next_backoff_expiry(), Some(SimTime::from_secs(3)));
+        // A cluster event moves unschedulable pods only.
+        assert_eq!(q.move_all_unschedulable(SimTime::from_micros(2_500_000)), 0);
+        assert_eq!(q.place(p), Some(Place::ErrorBackoff));
+        q.flush_backoff(SimTime::from_micros(2_999_999));
+        assert_eq!(q.place(p), Some(Place::ErrorBackoff));
+        q.flush_backoff(SimTime::from_secs(3));
+        assert_eq!(q.place(p), Some(Place::Active));
+        assert_eq!(q.pop(), Some(p));
+        // The second error doubles the backoff; a rejected pod behind it may still be popped early.
+        q.requeue_after_error(p, SimTime::from_secs(3));
+        assert_eq!(q.next_backoff_expiry(), Some(SimTime::from_secs(5)));
+        q.add(PodId(2), 0, SimTime::from_secs(3));
+        assert_eq!(q.pop(), Some(PodId(2)));
+        reject(&mut q, PodId(2), SimTime::from_secs(3));
+        q.move_all_unschedulable(SimTime::from_secs(3));
+        assert_eq!(q.place(PodId(2)), Some(Place::Backoff));
+        assert_eq!(q.next_backoff_expiry(), Some(SimTime::from_secs(4)), "the earlier of the two heaps");
+        assert_eq!(q.pop(), Some(PodId(2)));
+        assert_eq!(q.pop(), None);
+        q.forget(PodId(2));
+        q.forget(p);
+        assert!(q.is_empty());
+        assert_eq!(q.next_backoff_expiry(), None, "forget drops the error backoff entry");
+    }
+
+    #[test]
+    fn a_rejection_without_rejecting_plugins_is_an_error() {
+        // `0/0 nodes are available`: kube-scheduler's ErrNoNodesAvailable carries no plugin.
+        let mut q = q();
+        q.add(PodId(1), 0, SimTime::ZERO);
+        q.pop();
+        q.requeue_rejected(PodId(1), SimTime::from_secs(1), Vec::new());
+        assert_eq!(q.place(PodId(1)), Some(Place::ErrorBackoff));
+        assert_eq!(q.unschedulable_count(), 0);
+        assert_eq!(q.next_leftover_deadline(), None);
+    }
+
+    #[test]
+    fn a_flush_moves_rejected_pods_before_errored_ones() {
+        let mut q = q();
+        for pod in [1, 2] {
+            q.add(PodId(pod), 0, SimTime::ZERO);
+            q.pop();
+        }
+        // Pod 1 errors, pod 2 is rejected, both at the same instant with the same priority.
+        q.requeue_after_error(PodId(1), SimTime::from_secs(1));
+        reject(&mut q, PodId(2), SimTime::from_secs(1));
+        q.move_all_unschedulable(SimTime::from_secs(1));
+        q.flush_backoff(SimTime::from_secs(2));
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
+        assert_eq!(order, [2, 1], "equal priority and timestamp: the order they reached activeQ");
     }
 }
