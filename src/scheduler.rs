@@ -34,8 +34,8 @@ use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
-    Code, CycleContext, Filter, FrameworkHandle, NodeInfo, NodeStatus, NodeToStatus, Plugin, PodView,
-    PostFilterContext, PostFilterResult, Status, Zone, num_feasible_nodes_to_find, select_host,
+    Code, CycleContext, Filter, FrameworkHandle, NodeInfo, NodeRow, NodeStatus, NodeToStatus, Plugin, PodView,
+    PostFilterContext, PostFilterResult, RowNeed, Status, Zone, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
 use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
@@ -210,6 +210,11 @@ pub struct Scheduler {
     /// changes (what the profiles' memos are checked against).
     generations: Vec<u64>,
     generation_clock: u64,
+    /// By node: the dense row of its view ([`NodeRow`]), renewed before a cycle for the nodes
+    /// in `stale_rows` (every node touched since the last cycle: a view may change after its
+    /// touch).
+    rows: Vec<NodeRow>,
+    stale_rows: Vec<NodeId>,
     /// Every memo read is compared with what the plugins answer (debug builds).
     check_memo: bool,
     pub stats: SchedulerStats,
@@ -272,6 +277,8 @@ impl Scheduler {
             affinity_list_stale: false,
             generations: Vec::new(),
             generation_clock: 0,
+            rows: Vec::new(),
+            stale_rows: Vec::new(),
             check_memo: cfg!(debug_assertions),
             stats: SchedulerStats::default(),
         }
@@ -338,6 +345,19 @@ impl Scheduler {
             self.generations.resize(i + 1, 0);
         }
         self.generations[i] = self.generation_clock;
+        self.stale_rows.push(node);
+    }
+
+    /// Renews the rows of the nodes touched since the last cycle.
+    fn refresh_rows(&mut self) {
+        if self.rows.len() < self.cache.len() {
+            self.rows.resize(self.cache.len(), NodeRow::default());
+        }
+        for id in self.stale_rows.drain(..) {
+            if let Some(info) = self.cache.get(id.index()) {
+                self.rows[id.index()] = NodeRow::of(info);
+            }
+        }
     }
 
     /// The node set or a node's images changed: ImageLocality's spread of every image may
@@ -700,6 +720,7 @@ impl Scheduler {
             self.rebuild_order(store);
         }
         let pod_id = self.queue.pop()?;
+        self.refresh_rows();
         let pod = store.pod(pod_id);
         if pod.meta.deletion_timestamp.is_some() || pod.status.node.is_some() || store.is_removed(pod_id) {
             self.dequeue(pod_id, pod);
@@ -765,7 +786,12 @@ impl Scheduler {
                 &noms,
                 &mut post,
                 &mut rejectors,
-                MemoCx { generations: &self.generations, clock: self.generation_clock, check: self.check_memo },
+                MemoCx {
+                    generations: &self.generations,
+                    rows: &self.rows,
+                    clock: self.generation_clock,
+                    check: self.check_memo,
+                },
             )
         };
         drop(noms);
@@ -944,6 +970,8 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
 #[derive(Clone, Copy)]
 struct MemoCx<'a> {
     generations: &'a [u64],
+    /// By node: its view's [`NodeRow`], current.
+    rows: &'a [NodeRow],
     clock: u64,
     check: bool,
 }
@@ -1151,7 +1179,8 @@ fn schedule_pod(
         // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
         // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
         // back after such a node.
-        let mut resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters);
+        let mut resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters, pod);
+        let rows = memo_cx.rows;
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
         for _ in 0..n {
@@ -1167,9 +1196,27 @@ fn schedule_pod(
                 // Nodes outside the PreFilterResult are not examined at all.
                 continue;
             }
-            // The common case, without building a verdict: the memo says every node-local filter
-            // passes and there is no other filter to run.
             let nominated_here = !noms.ge.is_empty() && noms.ge.contains_key(&id);
+            // The common case, from the node's dense row alone: every filter passes.
+            if let Some(need) = resolved.need
+                && !nominated_here
+                && need.met_by(&rows[id.index()])
+            {
+                if memo_cx.check {
+                    // Debug builds: the row is the view's, and the filters agree; then the
+                    // memo's path below runs too, to keep it checked.
+                    assert_eq!(rows[id.index()], NodeRow::of(info), "the row of {} is stale", info.name);
+                    assert!(resolved.run_filters(pod, info).is_success(), "{} passes by its row only", info.name);
+                } else {
+                    feasible.push(id);
+                    if let Some(t) = trace.as_mut() {
+                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+                    }
+                    continue;
+                }
+            }
+            // Without building a verdict: the memo says every node-local filter passes and
+            // there is no other filter to run.
             if other_filters.is_empty()
                 && !memo_cx.check
                 && let Some(slot) = slot.as_ref()
@@ -1229,7 +1276,7 @@ fn schedule_pod(
                         nominated: &noms.ge,
                     };
                     let status = handle.run_filters_with_nominated_pods(pod, info);
-                    resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters);
+                    resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters, pod);
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
             };
@@ -1311,6 +1358,7 @@ fn schedule_pod(
 
     // 3. PreScore, Score, NormalizeScore, weighted sum.
     let infos: Vec<&NodeInfo> = feasible.iter().map(|id| &cache[id.index()]).collect();
+    let rows: Vec<&NodeRow> = feasible.iter().map(|id| &memo_cx.rows[id.index()]).collect();
     let mut skipped_scores: Vec<usize> = Vec::new();
     for &i in &profile.pre_score {
         let plugin = &mut profile.plugins[i];
@@ -1359,6 +1407,15 @@ fn schedule_pod(
         }
     }
     let unknown_infos: Vec<&NodeInfo> = unknown.iter().map(|&k| infos[k]).collect();
+    let unknown_rows: Vec<&NodeRow> = unknown.iter().map(|&k| rows[k]).collect();
+    // Debug builds: what a scorer answers from the rows is what it answers from the views.
+    let check_rows = |scorer: &dyn framework::Score, infos: &[&NodeInfo], out: &[i64]| {
+        if memo_cx.check {
+            let mut views = vec![0i64; infos.len()];
+            let answer = scorer.score_nodes(pod, infos, &mut views).map(|()| views).map_err(|s| s.message());
+            assert_eq!(answer, Ok(out.to_vec()), "scores from the rows differ");
+        }
+    };
     let mut unknown_scores = vec![0i64; unknown.len()];
     for &(i, weight) in &profile.score {
         if skipped_scores.contains(&i) {
@@ -1371,9 +1428,10 @@ fn schedule_pod(
         match local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty()) {
             Some(p) => {
                 let column = &mut columns[p * len..(p + 1) * len];
-                if let Err(status) = scorer.score_nodes(pod, &unknown_infos, &mut unknown_scores) {
+                if let Err(status) = scorer.score_rows(pod, &unknown_infos, &unknown_rows, &mut unknown_scores) {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
+                check_rows(scorer, &unknown_infos, &unknown_scores);
                 for (&k, &score) in unknown.iter().zip(&unknown_scores) {
                     column[k] = score;
                 }
@@ -1394,9 +1452,10 @@ fn schedule_pod(
                 }
             }
             None => {
-                if let Err(status) = scorer.score_nodes(pod, &infos, &mut raw) {
+                if let Err(status) = scorer.score_rows(pod, &infos, &rows, &mut raw) {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
+                check_rows(scorer, &infos, &raw);
             }
         }
         if let Some(status) = scorer.normalize(pod, &mut raw)
@@ -1493,6 +1552,8 @@ struct ResolvedFilters<'a> {
     all: Vec<(FilterRef<'a>, bool)>,
     /// The positions in `all` of the filters that are not node-local ([`other_filters`]).
     other: Vec<usize>,
+    /// What a node's row must show to pass them all, when every one of them can tell.
+    need: Option<RowNeed>,
 }
 
 impl<'a> ResolvedFilters<'a> {
@@ -1501,10 +1562,12 @@ impl<'a> ResolvedFilters<'a> {
         filter: &[usize],
         local: &[bool],
         other: &[(usize, usize)],
+        pod: &Pod,
     ) -> ResolvedFilters<'a> {
         let all: Vec<_> = filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
-        ResolvedFilters { all, other: other.iter().map(|&(position, _)| position).collect() }
+        let need = all.iter().try_fold(RowNeed::default(), |need, (f, _)| Some(need.and(f.filter.row_need(pod)?)));
+        ResolvedFilters { all, other: other.iter().map(|&(position, _)| position).collect(), need }
     }
 
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.

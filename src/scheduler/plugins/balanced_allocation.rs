@@ -4,7 +4,7 @@
 
 use crate::api::pod::Pod;
 use crate::scheduler::config::BalancedAllocationArgs;
-use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status};
+use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, Score, Status};
 use crate::scheduler::plugins::node_resources_fit::Column;
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -77,8 +77,14 @@ impl BalancedAllocation {
 /// time cost a store-forwarding stall per resource per node, 13 % of a 10,000-node day).
 #[inline]
 fn score_on(columns: &[Column<'_>], node: &NodeInfo) -> i64 {
+    score_by(columns, |column| column.read(node, true))
+}
+
+/// [`score_on`] with the node's (allocatable, requested) pairs from `read`.
+#[inline]
+fn score_by<'a>(columns: &[Column<'a>], read: impl Fn(Column<'a>) -> Option<(i64, i64)>) -> i64 {
     const INLINE: usize = 8;
-    let pairs = columns.iter().filter_map(|column| column.read(node, true));
+    let pairs = columns.iter().filter_map(|&column| read(column));
     if columns.len() > INLINE {
         return score_of_fractions(&pairs.map(|(alloc, req)| fraction(alloc, req)).collect::<Vec<_>>());
     }
@@ -97,6 +103,17 @@ impl Score for BalancedAllocation {
         let columns = self.columns(pod);
         for (node, out) in nodes.iter().zip(out.iter_mut()) {
             *out = score_on(&columns, node);
+        }
+        Ok(())
+    }
+
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+        let columns = self.columns(pod);
+        if !columns.iter().all(|c| c.in_row()) {
+            return self.score_nodes(pod, nodes, out);
+        }
+        for (row, out) in rows.iter().zip(out.iter_mut()) {
+            *out = score_by(&columns, |column| column.read_row(row, true));
         }
         Ok(())
     }

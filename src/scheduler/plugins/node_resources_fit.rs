@@ -7,7 +7,8 @@ use crate::api::pod::Pod;
 use crate::api::resources::{ResourceName, Resources};
 use crate::scheduler::config::{NodeResourcesFitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreFilter, PreFilterResult, PreScore, Score, Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, PreScore, RowNeed,
+    Score, Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -181,6 +182,12 @@ impl Filter for NodeResourcesFit {
     fn passes_cheaply(&self) -> bool {
         true
     }
+    fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
+        // The row has cpu, memory and pods: a pod asking for nothing else.
+        let req = &pod.spec.requests;
+        (req.ephemeral_storage <= 0 && req.scalar.iter().all(|&(_, want)| want == 0))
+            .then_some(RowNeed { absent_flags: 0, fit: Some((req.milli_cpu, req.memory)) })
+    }
 }
 
 impl PreScore for NodeResourcesFit {
@@ -258,6 +265,29 @@ impl<'a> Column<'a> {
         };
         if alloc == 0 { None } else { Some((alloc, req)) }
     }
+
+    /// Whether [`read_row`](Self::read_row) answers for this column (cpu, memory, or never).
+    pub fn in_row(self) -> bool {
+        matches!(self, Column::Never | Column::Cpu(_) | Column::Memory(_))
+    }
+
+    /// [`read`](Self::read) from the node's [`NodeRow`], for a column [`in_row`](Self::in_row).
+    #[inline]
+    pub fn read_row(self, row: &NodeRow, use_requested: bool) -> Option<(i64, i64)> {
+        let (alloc, req) = match self {
+            Column::Cpu(want) => {
+                (row.allocatable_cpu, if use_requested { row.requested_cpu } else { row.non_zero_cpu } + want)
+            }
+            Column::Memory(want) => {
+                (row.allocatable_memory, if use_requested { row.requested_memory } else { row.non_zero_memory } + want)
+            }
+            _ => {
+                debug_assert!(matches!(self, Column::Never), "read_row of a column not in the row");
+                return None;
+            }
+        };
+        if alloc == 0 { None } else { Some((alloc, req)) }
+    }
 }
 
 /// `leastRequestedScore`.
@@ -300,9 +330,19 @@ impl NodeResourcesFit {
     /// has (`resourceAllocationScorer.score`).
     #[inline]
     fn weighted(columns: &[(Column<'_>, i64)], node: &NodeInfo, per_resource: impl Fn(i64, i64) -> i64) -> i64 {
+        Self::weighted_by(columns, |column| column.read(node, false), per_resource)
+    }
+
+    /// [`weighted`](Self::weighted) with the node's (allocatable, requested) pairs from `read`.
+    #[inline]
+    fn weighted_by(
+        columns: &[(Column<'_>, i64)],
+        read: impl Fn(Column<'_>) -> Option<(i64, i64)>,
+        per_resource: impl Fn(i64, i64) -> i64,
+    ) -> i64 {
         let (mut sum, mut weights) = (0i64, 0i64);
         for &(column, weight) in columns {
-            if let Some((alloc, req)) = column.read(node, false) {
+            if let Some((alloc, req)) = read(column) {
                 sum += per_resource(req, alloc) * weight;
                 weights += weight;
             }
@@ -328,6 +368,28 @@ impl NodeResourcesFit {
         }
         Ok(())
     }
+
+    /// [`weighted_nodes`](Self::weighted_nodes) from the rows, when every column is in them.
+    fn weighted_rows(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        rows: &[&NodeRow],
+        out: &mut [i64],
+        per_resource: impl Fn(i64, i64) -> i64 + Copy,
+    ) -> Result<(), Status> {
+        let columns = self.columns(pod);
+        if !columns.iter().all(|(c, _)| c.in_row()) {
+            return self.weighted_nodes(pod, nodes, out, per_resource);
+        }
+        if self.args.resources.is_empty() && !nodes.is_empty() {
+            return Err(Status::error("resources not found"));
+        }
+        for (row, out) in rows.iter().zip(out.iter_mut()) {
+            *out = Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource);
+        }
+        Ok(())
+    }
 }
 
 impl Score for NodeResourcesFit {
@@ -341,6 +403,14 @@ impl Score for NodeResourcesFit {
                 }
                 Ok(())
             }
+        }
+    }
+
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+        match self.args.strategy {
+            ScoringStrategyType::LeastAllocated => self.weighted_rows(pod, nodes, rows, out, least_requested_score),
+            ScoringStrategyType::MostAllocated => self.weighted_rows(pod, nodes, rows, out, most_requested_score),
+            ScoringStrategyType::RequestedToCapacityRatio => self.score_nodes(pod, nodes, out),
         }
     }
 

@@ -4,7 +4,9 @@
 
 use crate::api::pod::Pod;
 use crate::api::taint::{Taint, TaintEffect, keys, tolerated};
-use crate::scheduler::framework::{CycleContext, Filter, NodeInfo, Plugin, PreFilter, PreFilterResult, Status};
+use crate::scheduler::framework::{
+    CycleContext, Filter, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, RowNeed, Status,
+};
 
 /// NodeUnschedulable (`nodeunschedulable/node_unschedulable.go`).
 pub struct NodeUnschedulable {
@@ -39,6 +41,10 @@ impl Filter for NodeUnschedulable {
     fn passes_cheaply(&self) -> bool {
         true
     }
+    fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
+        let tolerates = tolerated(&pod.spec.tolerations, &self.taint);
+        Some(RowNeed { absent_flags: if tolerates { 0 } else { NodeRow::UNSCHEDULABLE }, fit: None })
+    }
 }
 
 /// NodeName (`nodename/node_name.go`).
@@ -70,6 +76,9 @@ impl Filter for NodeName {
     fn passes_cheaply(&self) -> bool {
         true
     }
+    fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
+        pod.spec.node_name.is_empty().then(RowNeed::default)
+    }
 }
 
 /// VolumeRestrictions, NodeVolumeLimits: kubesim does not model disk conflicts, ReadWriteOncePod
@@ -100,6 +109,9 @@ impl PreFilter for VolumeNoOp {
 impl Filter for VolumeNoOp {
     fn filter(&self, _pod: &Pod, _node: &NodeInfo) -> Status {
         Status::success()
+    }
+    fn row_need(&self, _pod: &Pod) -> Option<RowNeed> {
+        Some(RowNeed::default())
     }
 }
 

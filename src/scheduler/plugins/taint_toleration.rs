@@ -5,7 +5,8 @@
 use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status, default_normalize_score,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, RowNeed, Score, Status,
+    default_normalize_score,
 };
 
 pub const NAME: &str = "TaintToleration";
@@ -57,6 +58,10 @@ impl Filter for TaintToleration {
     fn passes_cheaply(&self) -> bool {
         true
     }
+    fn row_need(&self, _pod: &Pod) -> Option<RowNeed> {
+        // A node without NoSchedule or NoExecute taints passes whatever the pod tolerates.
+        Some(RowNeed { absent_flags: NodeRow::TAINTED, fit: None })
+    }
 }
 
 impl PreScore for TaintToleration {
@@ -91,6 +96,14 @@ impl Score for TaintToleration {
     fn score_nodes(&self, _pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         for (node, out) in nodes.iter().zip(out.iter_mut()) {
             *out = self.intolerable(node);
+        }
+        Ok(())
+    }
+
+    fn score_rows(&self, _pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+        // A node without PreferNoSchedule taints scores 0 without a look at its view.
+        for ((node, row), out) in nodes.iter().zip(rows).zip(out.iter_mut()) {
+            *out = if row.flags & NodeRow::PREFER_TAINTED == 0 { 0 } else { self.intolerable(node) };
         }
         Ok(())
     }

@@ -235,4 +235,10 @@ pub fn check_score_nodes(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo], wan
     let mut out = vec![i64::MIN; some.len()];
     scorer.score_nodes(pod, &some, &mut out).unwrap_or_else(|s| panic!("{case}: score_nodes: {s}"));
     assert_eq!(out, want.iter().copied().step_by(2).collect::<Vec<_>>(), "{case}: score_nodes of every other node");
+    let rows: Vec<crate::scheduler::framework::NodeRow> =
+        nodes.iter().map(|n| crate::scheduler::framework::NodeRow::of(n)).collect();
+    let rows: Vec<&crate::scheduler::framework::NodeRow> = rows.iter().collect();
+    let mut out = vec![i64::MIN; nodes.len()];
+    scorer.score_rows(pod, nodes, &rows, &mut out).unwrap_or_else(|s| panic!("{case}: score_rows: {s}"));
+    assert_eq!(out, want, "{case}: score_rows");
 }
