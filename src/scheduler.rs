@@ -35,7 +35,7 @@ use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
     Code, CycleContext, Filter, FrameworkHandle, NodeInfo, NodeRow, NodeStatus, NodeToStatus, Plugin, PodView,
-    PostFilterContext, PostFilterResult, RowNeed, Status, Zone, num_feasible_nodes_to_find, select_host,
+    PostFilterContext, PostFilterResult, RowNeed, Rows, Status, Zone, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
 use plugins::volume_binding::{ClaimBinding, PodVolumes, find_pod_volumes};
@@ -1197,26 +1197,8 @@ fn schedule_pod(
                 continue;
             }
             let nominated_here = !noms.ge.is_empty() && noms.ge.contains_key(&id);
-            // The common case, from the node's dense row alone: every filter passes.
-            if let Some(need) = resolved.need
-                && !nominated_here
-                && need.met_by(&rows[id.index()])
-            {
-                if memo_cx.check {
-                    // Debug builds: the row is the view's, and the filters agree; then the
-                    // memo's path below runs too, to keep it checked.
-                    assert_eq!(rows[id.index()], NodeRow::of(info), "the row of {} is stale", info.name);
-                    assert!(resolved.run_filters(pod, info).is_success(), "{} passes by its row only", info.name);
-                } else {
-                    feasible.push(id);
-                    if let Some(t) = trace.as_mut() {
-                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
-                    }
-                    continue;
-                }
-            }
-            // Without building a verdict: the memo says every node-local filter passes and
-            // there is no other filter to run.
+            // The common case, without building a verdict: the memo says every node-local
+            // filter passes and there is no other filter to run.
             if other_filters.is_empty()
                 && !memo_cx.check
                 && let Some(slot) = slot.as_ref()
@@ -1229,6 +1211,33 @@ fn schedule_pod(
                     t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
                 }
                 continue;
+            }
+            // Else from the node's dense row alone: every filter passes.
+            if let Some(need) = resolved.need
+                && !nominated_here
+                && need.met_by(&rows[id.index()])
+            {
+                if memo_cx.check {
+                    // Debug builds: the row is the view's, and the filters agree; then the
+                    // memo's path below runs too, to keep it checked.
+                    assert_eq!(rows[id.index()], NodeRow::of(info), "the row of {} is stale", info.name);
+                    assert!(resolved.run_filters(pod, info).is_success(), "{} passes by its row only", info.name);
+                } else {
+                    if let Some(slot) = slot.as_mut() {
+                        // The memo learns the verdict (its scores are kept with it).
+                        let g = generations[id.index()];
+                        reads += 1;
+                        match slot.verdict(id.index(), g) {
+                            memo::Known::Unknown => slot.record(id.index(), g, None),
+                            _ => known_verdicts += 1,
+                        }
+                    }
+                    feasible.push(id);
+                    if let Some(t) = trace.as_mut() {
+                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+                    }
+                    continue;
+                }
             }
             // `Err`: the node's status, shared with the memo when it comes from there.
             let verdict: Result<(), NodeStatus> = match slot.as_mut() {
@@ -1358,7 +1367,6 @@ fn schedule_pod(
 
     // 3. PreScore, Score, NormalizeScore, weighted sum.
     let infos: Vec<&NodeInfo> = feasible.iter().map(|id| &cache[id.index()]).collect();
-    let rows: Vec<&NodeRow> = feasible.iter().map(|id| &memo_cx.rows[id.index()]).collect();
     let mut skipped_scores: Vec<usize> = Vec::new();
     for &i in &profile.pre_score {
         let plugin = &mut profile.plugins[i];
@@ -1407,7 +1415,7 @@ fn schedule_pod(
         }
     }
     let unknown_infos: Vec<&NodeInfo> = unknown.iter().map(|&k| infos[k]).collect();
-    let unknown_rows: Vec<&NodeRow> = unknown.iter().map(|&k| rows[k]).collect();
+    let unknown_ids: Vec<NodeId> = unknown.iter().map(|&k| feasible[k]).collect();
     // Debug builds: what a scorer answers from the rows is what it answers from the views.
     let check_rows = |scorer: &dyn framework::Score, infos: &[&NodeInfo], out: &[i64]| {
         if memo_cx.check {
@@ -1428,7 +1436,9 @@ fn schedule_pod(
         match local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty()) {
             Some(p) => {
                 let column = &mut columns[p * len..(p + 1) * len];
-                if let Err(status) = scorer.score_rows(pod, &unknown_infos, &unknown_rows, &mut unknown_scores) {
+                if let Err(status) =
+                    scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, &unknown_ids), &mut unknown_scores)
+                {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
                 check_rows(scorer, &unknown_infos, &unknown_scores);
@@ -1452,7 +1462,7 @@ fn schedule_pod(
                 }
             }
             None => {
-                if let Err(status) = scorer.score_rows(pod, &infos, &rows, &mut raw) {
+                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, &feasible), &mut raw) {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
                 check_rows(scorer, &infos, &raw);

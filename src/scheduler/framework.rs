@@ -177,6 +177,39 @@ impl NodeRow {
     }
 }
 
+/// The rows of the nodes a scorer scores ([`Score::score_rows`]): `get(k)` is the row of the
+/// `k`-th node, looked up by id in the scheduler's vector (no per-cycle copy).
+#[derive(Clone, Copy)]
+pub struct Rows<'a> {
+    all: &'a [NodeRow],
+    ids: &'a [NodeId],
+}
+
+impl<'a> Rows<'a> {
+    /// The rows of the nodes `ids`, from `all` (by node id).
+    pub fn new(all: &'a [NodeRow], ids: &'a [NodeId]) -> Rows<'a> {
+        Rows { all, ids }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, k: usize) -> &'a NodeRow {
+        &self.all[self.ids[k].index()]
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a NodeRow> + 'a {
+        let all = self.all;
+        self.ids.iter().map(move |id| &all[id.index()])
+    }
+}
+
 /// What a Filter plugin needs of a [`NodeRow`] for a pod to pass it
 /// ([`Filter::row_need`]); the needs of a cycle's filters combine with [`RowNeed::and`].
 /// A node whose row meets the need passes the filters; one whose row does not may still pass
@@ -631,7 +664,7 @@ pub trait Score {
     /// [`score_nodes`](Self::score_nodes) with each node's [`NodeRow`] beside it (`rows[i]` is
     /// `nodes[i]`'s), which the framework calls: plugins that can score from the dense rows
     /// override it and read a view only where the row cannot tell. Same answers.
-    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], _rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], _rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
         self.score_nodes(pod, nodes, out)
     }
     /// `ScoreExtensions.NormalizeScore`, if the plugin has one.

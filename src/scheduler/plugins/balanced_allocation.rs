@@ -4,7 +4,7 @@
 
 use crate::api::pod::Pod;
 use crate::scheduler::config::BalancedAllocationArgs;
-use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, Score, Status};
+use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Rows, Score, Status};
 use crate::scheduler::plugins::node_resources_fit::Column;
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -107,7 +107,7 @@ impl Score for BalancedAllocation {
         Ok(())
     }
 
-    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
         let columns = self.columns(pod);
         if !columns.iter().all(|c| c.in_row()) {
             return self.score_nodes(pod, nodes, out);

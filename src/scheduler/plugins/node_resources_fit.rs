@@ -8,7 +8,7 @@ use crate::api::resources::{ResourceName, Resources};
 use crate::scheduler::config::{NodeResourcesFitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::framework::{
     CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, PreScore, RowNeed,
-    Score, Status,
+    Rows, Score, Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -374,7 +374,7 @@ impl NodeResourcesFit {
         &self,
         pod: &Pod,
         nodes: &[&NodeInfo],
-        rows: &[&NodeRow],
+        rows: Rows<'_>,
         out: &mut [i64],
         per_resource: impl Fn(i64, i64) -> i64 + Copy,
     ) -> Result<(), Status> {
@@ -406,7 +406,7 @@ impl Score for NodeResourcesFit {
         }
     }
 
-    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
         match self.args.strategy {
             ScoringStrategyType::LeastAllocated => self.weighted_rows(pod, nodes, rows, out, least_requested_score),
             ScoringStrategyType::MostAllocated => self.weighted_rows(pod, nodes, rows, out, most_requested_score),

@@ -5,7 +5,7 @@
 use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, RowNeed, Score, Status,
+    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, RowNeed, Rows, Score, Status,
     default_normalize_score,
 };
 
@@ -100,9 +100,9 @@ impl Score for TaintToleration {
         Ok(())
     }
 
-    fn score_rows(&self, _pod: &Pod, nodes: &[&NodeInfo], rows: &[&NodeRow], out: &mut [i64]) -> Result<(), Status> {
+    fn score_rows(&self, _pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
         // A node without PreferNoSchedule taints scores 0 without a look at its view.
-        for ((node, row), out) in nodes.iter().zip(rows).zip(out.iter_mut()) {
+        for ((node, row), out) in nodes.iter().zip(rows.iter()).zip(out.iter_mut()) {
             *out = if row.flags & NodeRow::PREFER_TAINTED == 0 { 0 } else { self.intolerable(node) };
         }
         Ok(())

@@ -237,8 +237,10 @@ pub fn check_score_nodes(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo], wan
     assert_eq!(out, want.iter().copied().step_by(2).collect::<Vec<_>>(), "{case}: score_nodes of every other node");
     let rows: Vec<crate::scheduler::framework::NodeRow> =
         nodes.iter().map(|n| crate::scheduler::framework::NodeRow::of(n)).collect();
-    let rows: Vec<&crate::scheduler::framework::NodeRow> = rows.iter().collect();
+    let ids: Vec<NodeId> = (0..nodes.len()).map(|i| NodeId(i as u32)).collect();
     let mut out = vec![i64::MIN; nodes.len()];
-    scorer.score_rows(pod, nodes, &rows, &mut out).unwrap_or_else(|s| panic!("{case}: score_rows: {s}"));
+    scorer
+        .score_rows(pod, nodes, crate::scheduler::framework::Rows::new(&rows, &ids), &mut out)
+        .unwrap_or_else(|s| panic!("{case}: score_rows: {s}"));
     assert_eq!(out, want, "{case}: score_rows");
 }
