@@ -130,10 +130,12 @@ pub struct NodeInfo {
     pub pods: Vec<Arc<PodView>>,
 }
 
-/// A node view's dense row: what the default filters ask of every examined node, in one
-/// cache line, kept by the scheduler in a vector beside the views (10,000 nodes: 640 KB, which
-/// stays in L2 where the views' megabytes do not). The node loop checks a cycle's
-/// [`RowNeed`] against it and runs the filters themselves only on a node it cannot pass.
+/// A node view's dense row: what the default filters ask of every examined node, kept by the
+/// scheduler in a vector beside the views. The first cache line has what every pod is checked
+/// against (10,000 nodes: 640 KB of such lines, which stay in L2 where the views' megabytes do
+/// not), the second the GPU resources and devices, read only for pods that ask for GPUs. The
+/// node loop checks a cycle's [`RowNeed`] against it and runs the filters themselves only on a
+/// node it cannot pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct NodeRow {
@@ -145,8 +147,24 @@ pub struct NodeRow {
     pub non_zero_cpu: i64,
     pub non_zero_memory: i64,
     pub pod_count: u32,
-    /// [`NodeRow::UNSCHEDULABLE`] and [`NodeRow::TAINTED`].
+    /// [`NodeRow::UNSCHEDULABLE`], [`NodeRow::TAINTED`], [`NodeRow::PREFER_TAINTED`].
     pub flags: u8,
+    /// `nvidia.com/gpu` and `kubesim.io/gpu-milli`: allocatable and requested (NodeResourcesFit).
+    pub gpu: GpuRow,
+}
+
+/// The second line of a [`NodeRow`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub struct GpuRow {
+    pub allocatable_devices: i64,
+    pub requested_devices: i64,
+    pub allocatable_milli: i64,
+    pub requested_milli: i64,
+    /// The most milli free on one device (`i64::MIN` without devices), and how many devices
+    /// are entirely free: what GPUShare's Filter counts ([`NodeInfo::devices_with_free`]).
+    pub max_free: i64,
+    pub whole_free: u64,
 }
 
 impl NodeRow {
@@ -173,6 +191,22 @@ impl NodeRow {
             flags: if node.unschedulable { Self::UNSCHEDULABLE } else { 0 }
                 | if tainted { Self::TAINTED } else { 0 }
                 | if prefer { Self::PREFER_TAINTED } else { 0 },
+            gpu: GpuRow::of(node),
+        }
+    }
+}
+
+impl GpuRow {
+    fn of(node: &NodeInfo) -> GpuRow {
+        let devices = node.gpu_device_count();
+        let max_free = (0..devices).map(|d| gpu::MILLI_PER_DEVICE - node.gpu_held.get(d)).max().unwrap_or(i64::MIN);
+        GpuRow {
+            allocatable_devices: node.allocatable.scalar(gpu::DEVICES),
+            requested_devices: node.requested.scalar(gpu::DEVICES),
+            allocatable_milli: node.allocatable.scalar(gpu::MILLI),
+            requested_milli: node.requested.scalar(gpu::MILLI),
+            max_free,
+            whole_free: node.devices_with_free(devices, gpu::MILLI_PER_DEVICE) as u64,
         }
     }
 }
@@ -218,15 +252,33 @@ impl<'a> Rows<'a> {
 pub struct RowNeed {
     /// Flags the row must not have.
     pub absent_flags: u8,
-    /// NodeResourcesFit's check of a pod requesting cpu and memory only (`fitsRequest`): room
-    /// for one more pod, and the requests (each checked when positive).
-    pub fit: Option<(i64, i64)>,
+    /// NodeResourcesFit's check of a pod whose requests are all in the row (`fitsRequest`).
+    pub fit: Option<Fit>,
+    /// GPUShare's check of a pod asking for `count` devices with `milli` free each (whole
+    /// devices: 1000).
+    pub devices: Option<(u64, i64)>,
+}
+
+/// NodeResourcesFit's part of a [`RowNeed`]: room for one more pod, and each request checked
+/// when positive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fit {
+    pub cpu: i64,
+    pub memory: i64,
+    /// `nvidia.com/gpu` and `kubesim.io/gpu-milli`.
+    pub gpu_devices: i64,
+    pub gpu_milli: i64,
 }
 
 impl RowNeed {
     pub fn and(self, other: RowNeed) -> RowNeed {
         debug_assert!(self.fit.is_none() || other.fit.is_none() || self.fit == other.fit);
-        RowNeed { absent_flags: self.absent_flags | other.absent_flags, fit: self.fit.or(other.fit) }
+        debug_assert!(self.devices.is_none() || other.devices.is_none() || self.devices == other.devices);
+        RowNeed {
+            absent_flags: self.absent_flags | other.absent_flags,
+            fit: self.fit.or(other.fit),
+            devices: self.devices.or(other.devices),
+        }
     }
 
     /// Whether the node of `row` passes every filter whose need this is.
@@ -235,11 +287,24 @@ impl RowNeed {
         if row.flags & self.absent_flags != 0 {
             return false;
         }
-        let Some((cpu, memory)) = self.fit else { return true };
-        // `shortfalls`' arithmetic, term for term.
-        !(i64::from(row.pod_count) + 1 > row.allowed_pods
-            || cpu > 0 && cpu > row.allocatable_cpu - row.requested_cpu
-            || memory > 0 && memory > row.allocatable_memory - row.requested_memory)
+        if let Some(fit) = self.fit {
+            // `shortfalls`' arithmetic, term for term.
+            let g = &row.gpu;
+            if i64::from(row.pod_count) + 1 > row.allowed_pods
+                || fit.cpu > 0 && fit.cpu > row.allocatable_cpu - row.requested_cpu
+                || fit.memory > 0 && fit.memory > row.allocatable_memory - row.requested_memory
+                || fit.gpu_devices > 0 && fit.gpu_devices > g.allocatable_devices - g.requested_devices
+                || fit.gpu_milli > 0 && fit.gpu_milli > g.allocatable_milli - g.requested_milli
+            {
+                return false;
+            }
+        }
+        match self.devices {
+            None | Some((0, _)) => true,
+            Some((count, gpu::MILLI_PER_DEVICE)) => row.gpu.whole_free >= count,
+            Some((1, milli)) => row.gpu.max_free >= milli,
+            Some(_) => false,
+        }
     }
 }
 

@@ -17,7 +17,9 @@
 
 use crate::api::pod::Pod;
 use crate::api::resources::{GpuRequest, gpu};
-use crate::scheduler::framework::{CycleContext, Filter, NodeInfo, Plugin, PreFilter, PreFilterResult, Status};
+use crate::scheduler::framework::{
+    CycleContext, Filter, NodeInfo, Plugin, PreFilter, PreFilterResult, RowNeed, Status,
+};
 
 pub const NAME: &str = "GPUShare";
 
@@ -112,6 +114,15 @@ impl Filter for GpuShare {
         let fitting = node.devices_with_free(devices, milli);
         if fitting >= count as usize { Status::success() } else { Status::unschedulable(reason) }
     }
+    fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
+        // The row has the devices' free milli but not the node's model.
+        let cycle = self.cycle_of(pod)?;
+        if cycle.models.is_some() || !cycle.request.uses_devices() {
+            return None;
+        }
+        let (count, milli) = cycle.request.per_device();
+        Some(RowNeed { absent_flags: 0, fit: None, devices: Some((u64::from(count), milli)) })
+    }
 }
 
 /// The GPU models a pod allows: the `|`-separated `kubesim.io/gpu-spec` annotation (empty
@@ -156,6 +167,38 @@ mod tests {
 
     fn whole(k: &str) -> Pod {
         pod(&[("cpu", "1"), ("nvidia.com/gpu", k)])
+    }
+
+    /// Whether the node's row alone passes the pod, after PreFilter (the row path's question).
+    fn row_passes(plugin: &mut GpuShare, pod: &Pod, node: &NodeInfo) -> Option<bool> {
+        let (_, status) = plugin.pre_filter(&CycleContext::default(), pod);
+        assert!(status.is_success(), "{status}");
+        plugin.row_need(pod).map(|need| need.met_by(&crate::scheduler::framework::NodeRow::of(node)))
+    }
+
+    #[test]
+    fn a_row_passes_a_gpu_pod_only_where_the_filter_does() {
+        // Devices free: [200, 600, 1000, 1000] after shares of 800 and 400 on a 4-device node.
+        let n = gpu_node("4").with_pods(&[share("800"), share("400")]);
+        assert_eq!(n.gpu_free(), [200, 600, 1000, 1000]);
+        let full = gpu_node("2").with_pods(&[whole("2")]);
+        let mut plugin = GpuShare::default();
+        for (pod, node, expect) in [
+            (share("600"), &n, true),
+            (share("999"), &n, true),
+            (whole("2"), &n, true),
+            (whole("3"), &n, false),
+            (share("100"), &full, false),
+            (whole("1"), &full, false),
+        ] {
+            let row = row_passes(&mut plugin, &pod, node);
+            assert_eq!(row, Some(expect), "{:?}", pod.spec.requests);
+            assert_eq!(plugin.filter(&pod, node).is_success(), expect, "the filter agrees");
+        }
+        // A pod that names GPU models: the row has no model, so the filter decides.
+        let mut named = share("100");
+        named.meta.annotations.insert(gpu::SPEC_ANNOTATION.to_string(), "V100".to_string());
+        assert_eq!(row_passes(&mut plugin, &named, &n), None);
     }
 
     #[test]

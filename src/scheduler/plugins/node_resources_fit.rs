@@ -4,11 +4,11 @@
 //! scoring strategies, in kube-scheduler's integer arithmetic.
 
 use crate::api::pod::Pod;
-use crate::api::resources::{ResourceName, Resources};
+use crate::api::resources::{ResourceName, Resources, gpu};
 use crate::scheduler::config::{NodeResourcesFitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::framework::{
-    CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, PreScore, RowNeed,
-    Rows, Score, Status,
+    CycleContext, Filter, Fit, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, PreScore,
+    RowNeed, Rows, Score, Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -183,10 +183,22 @@ impl Filter for NodeResourcesFit {
         true
     }
     fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
-        // The row has cpu, memory and pods: a pod asking for nothing else.
+        // The row has cpu, memory, pods and the two GPU resources: a pod asking for nothing
+        // else (and not for an ignored GPU resource, whose check would be skipped).
         let req = &pod.spec.requests;
-        (req.ephemeral_storage <= 0 && req.scalar.iter().all(|&(_, want)| want == 0))
-            .then_some(RowNeed { absent_flags: 0, fit: Some((req.milli_cpu, req.memory)) })
+        if req.ephemeral_storage > 0 {
+            return None;
+        }
+        let mut fit = Fit { cpu: req.milli_cpu, memory: req.memory, gpu_devices: 0, gpu_milli: 0 };
+        for (name, want) in &req.scalar {
+            match &**name {
+                _ if *want == 0 => {}
+                gpu::DEVICES if !self.ignored(name) => fit.gpu_devices = *want,
+                gpu::MILLI if !self.ignored(name) => fit.gpu_milli = *want,
+                _ => return None,
+            }
+        }
+        Some(RowNeed { absent_flags: 0, fit: Some(fit), devices: None })
     }
 }
 

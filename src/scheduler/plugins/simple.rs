@@ -43,7 +43,7 @@ impl Filter for NodeUnschedulable {
     }
     fn row_need(&self, pod: &Pod) -> Option<RowNeed> {
         let tolerates = tolerated(&pod.spec.tolerations, &self.taint);
-        Some(RowNeed { absent_flags: if tolerates { 0 } else { NodeRow::UNSCHEDULABLE }, fit: None })
+        Some(RowNeed { absent_flags: if tolerates { 0 } else { NodeRow::UNSCHEDULABLE }, fit: None, devices: None })
     }
 }
 

@@ -60,7 +60,7 @@ impl Filter for TaintToleration {
     }
     fn row_need(&self, _pod: &Pod) -> Option<RowNeed> {
         // A node without NoSchedule or NoExecute taints passes whatever the pod tolerates.
-        Some(RowNeed { absent_flags: NodeRow::TAINTED, fit: None })
+        Some(RowNeed { absent_flags: NodeRow::TAINTED, fit: None, devices: None })
     }
 }
 
