@@ -57,6 +57,10 @@ pub struct Profile {
     local: Vec<bool>,
     /// The node-local plugins' per-node results, shared by pods with equal specs.
     memo: memo::VerdictMemo,
+    /// The cycle's memo score columns, kept between cycles: every entry a cycle reads it
+    /// writes first, so the buffer is not cleared (zeroing 16 KB per cycle of 500 nodes was
+    /// a tenth of the instructions of a memo-hit decision).
+    score_columns: Vec<i64>,
 }
 
 impl Profile {
@@ -113,6 +117,7 @@ impl Profile {
             binds_volumes,
             local,
             memo: memo::VerdictMemo::default(),
+            score_columns: Vec::new(),
         };
         (profile, failure)
     }
@@ -815,7 +820,7 @@ impl Scheduler {
                 if let Some(result) = post.as_ref().and_then(|p| p.result.as_ref()) {
                     self.apply_post_filter(store, now, pod_id, result);
                 }
-                store.set_unschedulable_pod(now, pod_id, message.clone());
+                store.set_unschedulable_pod(now, pod_id, message);
                 if let Some(result) = post.as_ref().and_then(|p| p.result.as_ref()) {
                     // `handleSchedulingFailure`: the nominator and `status.nominatedNodeName`.
                     store.set_nominated_node(now, pod_id, result.nominated_node);
@@ -828,7 +833,7 @@ impl Scheduler {
             }
             Outcome::Error(message) => {
                 self.stats.errors += 1;
-                store.set_unschedulable_pod(now, pod_id, format!("scheduling error: {message}"));
+                store.set_unschedulable_pod(now, pod_id, &format!("scheduling error: {message}"));
                 self.queue.requeue_after_error(pod_id, now);
             }
         }
@@ -1395,10 +1400,15 @@ fn schedule_pod(
     // `unknown`: the feasible nodes (positions) whose scores the memo does not know, which the
     // node-local scorers score (`unknown_infos`), and `fresh` those of them to record.
     let (width, len) = (local_scorers.len(), feasible.len());
-    let (mut unknown, mut fresh, mut columns) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut unknown, mut fresh) = (Vec::new(), Vec::new());
+    let mut buffer = std::mem::take(&mut profile.score_columns);
+    let keeps_scores = slot.is_some() && width > 0;
+    if keeps_scores && buffer.len() < len * width {
+        buffer.resize(len * width, 0);
+    }
+    let columns: &mut [i64] = if keeps_scores { &mut buffer[..len * width] } else { &mut [] };
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
-        columns.resize(len * width, 0);
         for (k, id) in feasible.iter().enumerate() {
             let g = generations[id.index()];
             match slot.scores(id.index(), g) {
@@ -1499,6 +1509,7 @@ fn schedule_pod(
             slot.record_scores(feasible[k].index(), &row);
         }
     }
+    profile.score_columns = buffer;
     if let Some(t) = trace.as_mut() {
         for (k, id) in feasible.iter().enumerate() {
             if let Some(v) = t.iter_mut().find(|v| v.node == *id) {

@@ -1380,14 +1380,15 @@ impl Store {
     }
 
     /// Records a failed scheduling attempt (`PodScheduled=False`, reason Unschedulable).
-    pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: String) {
+    pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: &str) {
         let pod = &mut self.pods[id.index()];
-        if pod.status.unschedulable_reason() == Some(message.as_str()) {
+        // A pod retried while nothing changed gets the same message: no copy of it then.
+        if pod.status.unschedulable_reason() == Some(message) {
             return;
         }
-        pod.status.set_unschedulable_reason(Some(message.clone()));
+        pod.status.set_unschedulable_reason(Some(message.to_string()));
         let key = pod.meta.key();
-        self.journal.record(now, Record::PodUnschedulable { pod: key, message });
+        self.journal.record(now, Record::PodUnschedulable { pod: key, message: message.to_string() });
     }
 
     /// The container (re)starts: phase Running, container Running.
