@@ -61,6 +61,8 @@ pub struct Profile {
     /// writes first, so the buffer is not cleared (zeroing 16 KB per cycle of 500 nodes was
     /// a tenth of the instructions of a memo-hit decision).
     score_columns: Vec<i64>,
+    /// The cycle's raw scores of one scorer, kept between cycles likewise.
+    score_raw: Vec<i64>,
 }
 
 impl Profile {
@@ -118,6 +120,7 @@ impl Profile {
             local,
             memo: memo::VerdictMemo::default(),
             score_columns: Vec::new(),
+            score_raw: Vec::new(),
         };
         (profile, failure)
     }
@@ -1386,7 +1389,13 @@ fn schedule_pod(
     }
     let mut totals = vec![0i64; feasible.len()];
     let mut per_plugin: Vec<(&'static str, Vec<i64>)> = Vec::new();
-    let mut raw = vec![0i64; feasible.len()];
+    // Each scorer's raw scores, every entry written by the scorer or the memo before it is
+    // read (a buffer kept between cycles, as `score_columns`).
+    let mut raw_buffer = std::mem::take(&mut profile.score_raw);
+    if raw_buffer.len() < feasible.len() {
+        raw_buffer.resize(feasible.len(), 0);
+    }
+    let raw: &mut [i64] = &mut raw_buffer[..feasible.len()];
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
     let local_scorers: Vec<usize> = profile
@@ -1472,13 +1481,13 @@ fn schedule_pod(
                 }
             }
             None => {
-                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, &feasible), &mut raw) {
+                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, &feasible), raw) {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
-                check_rows(scorer, &infos, &raw);
+                check_rows(scorer, &infos, raw);
             }
         }
-        if let Some(status) = scorer.normalize(pod, &mut raw)
+        if let Some(status) = scorer.normalize(pod, raw)
             && !status.is_success()
         {
             return Outcome::Error(format!("{name}: {}", status.message()));
@@ -1487,7 +1496,7 @@ fn schedule_pod(
         // score is looked for only when there is one).
         let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
         let mut all_in_range = true;
-        for (total, &s) in totals.iter_mut().zip(&raw) {
+        for (total, &s) in totals.iter_mut().zip(raw.iter()) {
             all_in_range &= in_range(&s);
             *total += s * weight;
         }
@@ -1498,7 +1507,7 @@ fn schedule_pod(
             ));
         }
         if trace.is_some() {
-            per_plugin.push((name, raw.clone()));
+            per_plugin.push((name, raw.to_vec()));
         }
     }
     if let Some(slot) = slot.as_mut().filter(|_| !columns.is_empty()) {
@@ -1510,6 +1519,7 @@ fn schedule_pod(
         }
     }
     profile.score_columns = buffer;
+    profile.score_raw = raw_buffer;
     if let Some(t) = trace.as_mut() {
         for (k, id) in feasible.iter().enumerate() {
             if let Some(v) = t.iter_mut().find(|v| v.node == *id) {
