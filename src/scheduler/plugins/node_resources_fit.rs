@@ -1388,6 +1388,11 @@ mod tests {
             assert!(pre.is_success(), "{}: PreFilter {pre}", c.name);
             let got = plugin.filter(&c.pod, &n);
             assert_eq!(plugin.passes(&c.pod, &n), got.is_success(), "passes");
+            let met = crate::scheduler::plugins::testutil::check_row_need(&plugin, &c.pod, &n, c.name);
+            // Without ephemeral storage or other extended resources the row decides alone.
+            if plugin.row_need(&c.pod).is_some() {
+                assert_eq!(met, got.is_success(), "{}: row", c.name);
+            }
             // The quick answer and the list of reasons agree.
             let quick = fits(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
             let (reasons, _) = insufficient_resources(&c.pod.spec.requests, &n, |r| plugin.ignored(r));
@@ -1733,6 +1738,10 @@ mod tests {
             assert!(pre.is_success(), "{name}");
             let got = plugin.filter(&p, &n);
             assert_eq!(plugin.passes(&p, &n), got.is_success(), "passes");
+            let met = crate::scheduler::plugins::testutil::check_row_need(&plugin, &p, &n, name);
+            if plugin.row_need(&p).is_some() {
+                assert_eq!(met, got.is_success(), "{name}: row");
+            }
             match want {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some((code, reasons)) => {

@@ -172,6 +172,9 @@ mod tests {
             let n = node("node", &[]).with_unschedulable(unschedulable);
             let got = plugin.filter(&pod, &n);
             assert_eq!(plugin.passes(&pod, &n), got.is_success(), "passes");
+            // The row knows the flag, not the tolerations: the need says whether they cover it.
+            let met = crate::scheduler::plugins::testutil::check_row_need(&plugin, &pod, &n, name);
+            assert_eq!(met, got.is_success(), "{name}: row");
             if fits {
                 assert!(got.is_success(), "{name}: {got}");
             } else {

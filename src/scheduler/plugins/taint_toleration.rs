@@ -359,6 +359,11 @@ mod tests {
             let (pod, node) = (pod_tolerating(tolerations), tainted("nodeA", taints));
             let got = TaintToleration::default().filter(&pod, &node);
             assert_eq!(TaintToleration::default().passes(&pod, &node), got.is_success(), "{name}: passes");
+            let met =
+                crate::scheduler::plugins::testutil::check_row_need(&TaintToleration::default(), &pod, &node, name);
+            // An untainted node (for NoSchedule and NoExecute) passes by its row.
+            let untainted = node.taints.iter().all(|t| t.effect == TaintEffect::PreferNoSchedule);
+            assert_eq!(met, untainted, "{name}: row");
             match want {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some(reason) => {

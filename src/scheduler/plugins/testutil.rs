@@ -227,6 +227,22 @@ pub(crate) fn required_affinity(terms: Vec<NodeSelectorTerm>) -> NodeAffinity {
 
 /// `Score::score_nodes` agrees with `want` (the per-node scores) on `nodes`, and on every
 /// other one of them alone (the batch does not depend on which nodes are in it).
+/// A filter's row need, when it has one, is met only by nodes that pass it: checked on the
+/// node of every case of the filter tables (`case` names it). Returns whether the row met it.
+pub fn check_row_need(
+    filter: &dyn crate::scheduler::framework::Filter,
+    pod: &Pod,
+    node: &NodeInfo,
+    case: &str,
+) -> bool {
+    let Some(need) = filter.row_need(pod) else { return false };
+    let met = need.met_by(&crate::scheduler::framework::NodeRow::of(node));
+    if met {
+        assert!(filter.filter(pod, node).is_success(), "{case}: the row meets the need, the filter rejects");
+    }
+    met
+}
+
 pub fn check_score_nodes(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo], want: &[i64], case: &str) {
     let mut out = vec![i64::MIN; nodes.len()];
     scorer.score_nodes(pod, nodes, &mut out).unwrap_or_else(|s| panic!("{case}: score_nodes: {s}"));
