@@ -1214,10 +1214,7 @@ fn schedule_pod(
                 && matches!(slot.verdict(id.index(), generations[id.index()]), memo::Known::Pass)
             {
                 (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
-                feasible.push(id);
-                if let Some(t) = trace.as_mut() {
-                    t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
-                }
+                accept(&mut feasible, &mut trace, id);
                 continue;
             }
             // Else from the node's dense row alone: every filter passes.
@@ -1240,10 +1237,7 @@ fn schedule_pod(
                             _ => known_verdicts += 1,
                         }
                     }
-                    feasible.push(id);
-                    if let Some(t) = trace.as_mut() {
-                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
-                    }
+                    accept(&mut feasible, &mut trace, id);
                     continue;
                 }
             }
@@ -1299,10 +1293,7 @@ fn schedule_pod(
             };
             let rejection = match verdict {
                 Ok(()) => {
-                    feasible.push(id);
-                    if let Some(t) = trace.as_mut() {
-                        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
-                    }
+                    accept(&mut feasible, &mut trace, id);
                     continue;
                 }
                 Err(rejection) => rejection,
@@ -1392,10 +1383,7 @@ fn schedule_pod(
     // Each scorer's raw scores, every entry written by the scorer or the memo before it is
     // read (a buffer kept between cycles, as `score_columns`).
     let mut raw_buffer = std::mem::take(&mut profile.score_raw);
-    if raw_buffer.len() < feasible.len() {
-        raw_buffer.resize(feasible.len(), 0);
-    }
-    let raw: &mut [i64] = &mut raw_buffer[..feasible.len()];
+    let raw = reused(&mut raw_buffer, feasible.len());
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
     let local_scorers: Vec<usize> = profile
@@ -1411,11 +1399,7 @@ fn schedule_pod(
     let (width, len) = (local_scorers.len(), feasible.len());
     let (mut unknown, mut fresh) = (Vec::new(), Vec::new());
     let mut buffer = std::mem::take(&mut profile.score_columns);
-    let keeps_scores = slot.is_some() && width > 0;
-    if keeps_scores && buffer.len() < len * width {
-        buffer.resize(len * width, 0);
-    }
-    let columns: &mut [i64] = if keeps_scores { &mut buffer[..len * width] } else { &mut [] };
+    let columns: &mut [i64] = if slot.is_some() && width > 0 { reused(&mut buffer, len * width) } else { &mut [] };
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
         for (k, id) in feasible.iter().enumerate() {
@@ -1532,6 +1516,23 @@ fn schedule_pod(
         Some(k) => Outcome::Bound(feasible[k]),
         None => Outcome::Error("no node selected".into()),
     }
+}
+
+/// A node the filters pass: kept as feasible, and traced without a status.
+fn accept(feasible: &mut Vec<NodeId>, trace: &mut Option<&mut Vec<NodeVerdict>>, id: NodeId) {
+    feasible.push(id);
+    if let Some(t) = trace.as_mut() {
+        t.push(NodeVerdict { node: id, status: None, scores: vec![], total: None });
+    }
+}
+
+/// The first `len` entries of a buffer kept between cycles, grown as needed and not cleared:
+/// the caller writes every entry before it reads it.
+fn reused(buffer: &mut Vec<i64>, len: usize) -> &mut [i64] {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    &mut buffer[..len]
 }
 
 /// A Filter plugin of a cycle, resolved: its profile index, its Filter, its name, and whether

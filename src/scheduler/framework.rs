@@ -211,8 +211,8 @@ impl GpuRow {
     }
 }
 
-/// The rows of the nodes a scorer scores ([`Score::score_rows`]): `get(k)` is the row of the
-/// `k`-th node, looked up by id in the scheduler's vector (no per-cycle copy).
+/// The rows of the nodes a scorer scores ([`Score::score_rows`]), in the nodes' order, looked
+/// up by id in the scheduler's vector (no per-cycle copy).
 #[derive(Clone, Copy)]
 pub struct Rows<'a> {
     all: &'a [NodeRow],
@@ -223,19 +223,6 @@ impl<'a> Rows<'a> {
     /// The rows of the nodes `ids`, from `all` (by node id).
     pub fn new(all: &'a [NodeRow], ids: &'a [NodeId]) -> Rows<'a> {
         Rows { all, ids }
-    }
-
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    #[inline]
-    pub fn get(&self, k: usize) -> &'a NodeRow {
-        &self.all[self.ids[k].index()]
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a NodeRow> + 'a {

@@ -97,24 +97,34 @@ fn score_by<'a>(columns: &[Column<'a>], read: impl Fn(Column<'a>) -> Option<(i64
     score_of_fractions(&fractions[..n])
 }
 
+impl BalancedAllocation {
+    /// Every node's score, each resource resolved once for the pod; read from the nodes' rows
+    /// when given and every resource is in them.
+    fn score_all(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Option<Rows<'_>>, out: &mut [i64]) {
+        let columns = self.columns(pod);
+        match rows.filter(|_| columns.iter().all(|c| c.in_row())) {
+            Some(rows) => {
+                for (row, out) in rows.iter().zip(out.iter_mut()) {
+                    *out = score_by(&columns, |column| column.read_row(row, true));
+                }
+            }
+            None => {
+                for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                    *out = score_on(&columns, node);
+                }
+            }
+        }
+    }
+}
+
 impl Score for BalancedAllocation {
     fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
-        // Each resource resolved once for the pod.
-        let columns = self.columns(pod);
-        for (node, out) in nodes.iter().zip(out.iter_mut()) {
-            *out = score_on(&columns, node);
-        }
+        self.score_all(pod, nodes, None, out);
         Ok(())
     }
 
     fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
-        let columns = self.columns(pod);
-        if !columns.iter().all(|c| c.in_row()) {
-            return self.score_nodes(pod, nodes, out);
-        }
-        for (row, out) in rows.iter().zip(out.iter_mut()) {
-            *out = score_by(&columns, |column| column.read_row(row, true));
-        }
+        self.score_all(pod, nodes, Some(rows), out);
         Ok(())
     }
 

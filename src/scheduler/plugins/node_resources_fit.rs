@@ -363,11 +363,13 @@ impl NodeResourcesFit {
     }
 
     /// [`weighted`](Self::weighted) on every node, the resources resolved once for the pod
-    /// (generic in `per_resource`, so that it is inlined in the node loop).
+    /// (generic in `per_resource`, so that it is inlined in the node loop); read from the
+    /// nodes' rows when given and every resource is in them.
     fn weighted_nodes(
         &self,
         pod: &Pod,
         nodes: &[&NodeInfo],
+        rows: Option<Rows<'_>>,
         out: &mut [i64],
         per_resource: impl Fn(i64, i64) -> i64 + Copy,
     ) -> Result<(), Status> {
@@ -375,30 +377,17 @@ impl NodeResourcesFit {
             return Err(Status::error("resources not found"));
         }
         let columns = self.columns(pod);
-        for (node, out) in nodes.iter().zip(out.iter_mut()) {
-            *out = Self::weighted(&columns, node, per_resource);
-        }
-        Ok(())
-    }
-
-    /// [`weighted_nodes`](Self::weighted_nodes) from the rows, when every column is in them.
-    fn weighted_rows(
-        &self,
-        pod: &Pod,
-        nodes: &[&NodeInfo],
-        rows: Rows<'_>,
-        out: &mut [i64],
-        per_resource: impl Fn(i64, i64) -> i64 + Copy,
-    ) -> Result<(), Status> {
-        let columns = self.columns(pod);
-        if !columns.iter().all(|(c, _)| c.in_row()) {
-            return self.weighted_nodes(pod, nodes, out, per_resource);
-        }
-        if self.args.resources.is_empty() && !nodes.is_empty() {
-            return Err(Status::error("resources not found"));
-        }
-        for (row, out) in rows.iter().zip(out.iter_mut()) {
-            *out = Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource);
+        match rows.filter(|_| columns.iter().all(|(c, _)| c.in_row())) {
+            Some(rows) => {
+                for (row, out) in rows.iter().zip(out.iter_mut()) {
+                    *out = Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource);
+                }
+            }
+            None => {
+                for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                    *out = Self::weighted(&columns, node, per_resource);
+                }
+            }
         }
         Ok(())
     }
@@ -407,8 +396,8 @@ impl NodeResourcesFit {
 impl Score for NodeResourcesFit {
     fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, out, least_requested_score),
-            ScoringStrategyType::MostAllocated => self.weighted_nodes(pod, nodes, out, most_requested_score),
+            ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, None, out, least_requested_score),
+            ScoringStrategyType::MostAllocated => self.weighted_nodes(pod, nodes, None, out, most_requested_score),
             ScoringStrategyType::RequestedToCapacityRatio => {
                 for (node, out) in nodes.iter().zip(out.iter_mut()) {
                     *out = self.score(pod, node)?;
@@ -420,8 +409,12 @@ impl Score for NodeResourcesFit {
 
     fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
         match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => self.weighted_rows(pod, nodes, rows, out, least_requested_score),
-            ScoringStrategyType::MostAllocated => self.weighted_rows(pod, nodes, rows, out, most_requested_score),
+            ScoringStrategyType::LeastAllocated => {
+                self.weighted_nodes(pod, nodes, Some(rows), out, least_requested_score)
+            }
+            ScoringStrategyType::MostAllocated => {
+                self.weighted_nodes(pod, nodes, Some(rows), out, most_requested_score)
+            }
             ScoringStrategyType::RequestedToCapacityRatio => self.score_nodes(pod, nodes, out),
         }
     }
