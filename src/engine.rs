@@ -1029,6 +1029,7 @@ impl Simulation {
             }
         }
         self.changes = changes;
+        self.store.release_removed();
         let now = self.queue.now();
         // The load follows the end state of the changes (a pod's readiness, a Service, an
         // Ingress) at once: kube-proxy programming takes no time.
@@ -1877,8 +1878,13 @@ impl Simulation {
         let now = self.queue.now();
         let Some(owner) = self.store.job_owner_ref(id) else { return };
         let job = self.store.job(id).expect("live");
-        let (template, namespace, job_name, key) =
-            (job.spec.template.clone(), job.meta.namespace.clone(), job.meta.name.clone(), job.meta.key());
+        let (template, labels, namespace, job_name, key) = (
+            job.spec.template.clone(),
+            job.pod_labels(),
+            job.meta.namespace.clone(),
+            job.meta.name.clone(),
+            job.meta.key(),
+        );
         let n = indexes.len();
         self.store.journal.narrate(now, || format!("job {key} creates {n} pod(s)"));
         for index in indexes {
@@ -1890,7 +1896,7 @@ impl Simulation {
             let mut meta = ObjectMeta {
                 name,
                 namespace: namespace.clone(),
-                labels: template.labels.clone(),
+                labels: labels.clone(),
                 annotations: template.annotations.clone(),
                 owner_references: vec![owner.clone()],
                 ..ObjectMeta::default()

@@ -235,6 +235,70 @@ fn ttl_after_finished_deletes_the_job_and_its_pods() {
     }
 }
 
+/// The API server's additions to a Job (`pkg/registry/batch/job/strategy.go`
+/// `generateSelector`): the selector `batch.kubernetes.io/controller-uid=<uid>` and, on the
+/// template and so on every pod, the uid and name under the four job labels (a user may
+/// write one of them with the value the API server would give). kubesim derives them from
+/// the uid when read; a removed pod's labels are released once its removal is dispatched.
+#[test]
+fn a_jobs_pods_carry_the_generated_labels() {
+    use kubesim::api::batch::labels;
+    let template_labels = "            metadata:\n              labels: {app: train, job-name: train}\n";
+    let with_labels = |spec: &str, until: &str, extra: &str| {
+        job_scenario(spec, "Never", "10s", "0", until, extra).replace(
+            "            metadata:\n              annotations:",
+            &format!("{template_labels}              annotations:"),
+        )
+    };
+    let sim = run(parse(&with_labels("", "5s", "")), None);
+    let store = sim.store();
+    let j = job(&sim);
+    let uid = j.meta.uid.to_string();
+    let pods = store.job_pods(store.job_id("default", "train").expect("job exists"));
+    assert_eq!(pods.len(), 1);
+    let pod = store.pod(pods[0]);
+    let mut got: Vec<(&str, &str)> = pod.meta.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    got.sort();
+    let mut want = vec![
+        ("app", "train"),
+        (labels::CONTROLLER_UID, uid.as_str()),
+        (labels::JOB_NAME, "train"),
+        (labels::LEGACY_CONTROLLER_UID, uid.as_str()),
+        (labels::LEGACY_JOB_NAME, "train"),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(j.pod_labels(), pod.meta.labels);
+    assert_eq!(j.selector().to_string(), format!("{}={uid}", labels::CONTROLLER_UID));
+    assert!(j.selector().matches(&pod.meta.labels));
+    // Re-applying the same manifest changes nothing (the generated labels are not the user's).
+    let reapply = r#"  events:
+    - at: 5s
+      apply:
+          apiVersion: batch/v1
+          kind: Job
+          metadata: {name: train}
+          spec:
+            template:
+              metadata:
+                labels: {app: train, job-name: train}
+                annotations: {sim.kubesim.io/duration: 10s, sim.kubesim.io/exit-codes: "0"}
+              spec:
+                restartPolicy: Never
+                containers: [{name: c, resources: {requests: {cpu: "1"}}}]
+"#;
+    let sim = run(parse(&with_labels("", "1m", reapply)), None);
+    assert_eq!(crate::support::failed_actions(&sim), Vec::<String>::new());
+    // Deleted by the TTL controller: the pod is removed and holds no labels any more.
+    let sim = run(parse(&with_labels("ttlSecondsAfterFinished: 0", "1m", "")), None);
+    let store = sim.store();
+    assert_eq!(store.pod_count(), 1);
+    let removed = kubesim::store::PodId(0);
+    assert!(store.is_pod_removed(removed));
+    assert!(store.pod(removed).meta.labels.is_empty());
+    assert_eq!(store.pod(removed).meta.name.len(), "train-".len() + 5, "the row stays for pods.csv");
+}
+
 /// Changing an immutable field of a Job is refused as the API server refuses it.
 #[test]
 fn job_template_is_immutable() {
