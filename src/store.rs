@@ -290,6 +290,78 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     }
 }
 
+/// Ids by (namespace, name) that keep only the ids: each lookup reads the names back from the
+/// objects through `key`, so the index costs a few bytes an object instead of a copy of its
+/// names (the million Jobs of a scale day stay, finished, for the whole run). Only looked
+/// up, never iterated. Every id in it must name a live object whose names do not change.
+struct NameIndex<Id> {
+    table: hashbrown::HashTable<Id>,
+    state: foldhash::fast::RandomState,
+}
+
+impl<Id> Default for NameIndex<Id> {
+    fn default() -> Self {
+        NameIndex { table: hashbrown::HashTable::new(), state: foldhash::fast::RandomState::default() }
+    }
+}
+
+impl<Id: Copy + Eq> NameIndex<Id> {
+    fn hash(state: &foldhash::fast::RandomState, namespace: &str, name: &str) -> u64 {
+        use std::hash::BuildHasher;
+        state.hash_one((namespace, name))
+    }
+
+    fn get<'a>(&self, namespace: &str, name: &str, key: impl Fn(Id) -> (&'a str, &'a str)) -> Option<Id> {
+        let hash = Self::hash(&self.state, namespace, name);
+        self.table.find(hash, |&id| key(id) == (namespace, name)).copied()
+    }
+
+    /// Files `id` under its names (read through `key`), replacing an id filed under them.
+    fn insert<'a>(&mut self, id: Id, key: impl Fn(Id) -> (&'a str, &'a str)) {
+        let (namespace, name) = key(id);
+        let hash = Self::hash(&self.state, namespace, name);
+        let state = &self.state;
+        match self.table.entry(
+            hash,
+            |&other| key(other) == (namespace, name),
+            |&other| {
+                let (ns, n) = key(other);
+                Self::hash(state, ns, n)
+            },
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = id,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(id);
+            }
+        }
+    }
+
+    /// Removes `id` if it is the one filed under its names.
+    fn remove<'a>(&mut self, id: Id, key: impl Fn(Id) -> (&'a str, &'a str)) {
+        let (namespace, name) = key(id);
+        let hash = Self::hash(&self.state, namespace, name);
+        if let Ok(e) = self.table.find_entry(hash, |&other| other == id) {
+            e.remove();
+        }
+    }
+}
+
+/// The (namespace, name) of a pod, for a [`NameIndex`].
+fn pod_key<'a>(pods: &'a [Pod]) -> impl Fn(PodId) -> (&'a str, &'a str) {
+    move |id| {
+        let meta = &pods[id.index()].meta;
+        (meta.namespace.as_str(), meta.name.as_str())
+    }
+}
+
+/// The (namespace, name) of a live Job, for a [`NameIndex`].
+fn job_key<'a>(jobs: &'a [Option<Job>]) -> impl Fn(JobId) -> (&'a str, &'a str) {
+    move |id| {
+        let meta = &jobs[id.index()].as_ref().expect("a filed Job is live").meta;
+        (meta.namespace.as_str(), meta.name.as_str())
+    }
+}
+
 /// The active pods by namespace, label key and label value, under the label keys some
 /// Service's selector requires (the endpoints controller's queries): a key is filed from the
 /// active pods when a Service first asks for it, and kept. Other labels — a Job pod's four
@@ -443,7 +515,7 @@ pub struct Store {
     /// The active pods by namespace, label key and label value: the candidates of a
     /// selector's equality requirement (pod labels never change in the store).
     active_by_label: ActiveByLabel,
-    pod_names: HashMap<NsName, PodId>,
+    pod_names: NameIndex<PodId>,
     replica_sets: Vec<Option<ReplicaSet>>,
     rs_names: HashMap<NsName, RsId>,
     /// ReplicaSets, Services, StatefulSets and budgets by the label their selector requires.
@@ -477,7 +549,7 @@ pub struct Store {
     limit_ranges: BTreeMap<NsName, LimitRange>,
     quotas: BTreeMap<NsName, ResourceQuota>,
     jobs: Vec<Option<Job>>,
-    job_names: HashMap<NsName, JobId>,
+    job_names: NameIndex<JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
     job_pods: Vec<Vec<PodId>>,
@@ -555,7 +627,7 @@ impl Store {
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
-            pod_names: HashMap::default(),
+            pod_names: NameIndex::default(),
             replica_sets: Vec::new(),
             rs_names: HashMap::default(),
             rs_pods: Vec::new(),
@@ -578,7 +650,7 @@ impl Store {
             limit_ranges: BTreeMap::new(),
             quotas: BTreeMap::new(),
             jobs: Vec::new(),
-            job_names: HashMap::default(),
+            job_names: NameIndex::default(),
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
             job_admitted: Vec::new(),
@@ -966,7 +1038,7 @@ impl Store {
     }
 
     pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
-        self.pod_names.get(&(namespace.to_string(), name.to_string())).copied()
+        self.pod_names.get(namespace, name, pod_key(&self.pods))
     }
 
     /// Drops the labels of the pods removed since the last call, once their removals have
@@ -1211,7 +1283,6 @@ impl Store {
         let id = PodId(self.pods.len() as u32);
         pod.meta.uid = self.uid();
         pod.meta.creation_timestamp = now;
-        self.pod_names.insert(key_of(&pod.meta), id);
         let owner_name =
             pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
         self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
@@ -1220,6 +1291,7 @@ impl Store {
             self.active_by_label.file(&pod.meta, id, true);
         }
         self.pods.push(pod);
+        self.pod_names.insert(id, pod_key(&self.pods));
         self.pod_owner.push(owner);
         self.pod_removed.push(false);
         match owner {
@@ -1557,7 +1629,6 @@ impl Store {
             pod.status.finished_at = Some(now);
         }
         pod.status.ready_since = None;
-        let key = key_of(&pod.meta);
         let journal_key = pod.meta.key();
         if let Some(node) = pod.status.node {
             let list = &mut self.pods_on_node[node.index()];
@@ -1576,9 +1647,7 @@ impl Store {
         {
             list.remove(pos);
         }
-        if self.pod_names.get(&key) == Some(&id) {
-            self.pod_names.remove(&key);
-        }
+        self.pod_names.remove(id, pod_key(&self.pods));
         self.stats.pods_removed += 1;
         self.unreleased.push(id);
         self.journal.record(now, Record::PodRemoved { pod: journal_key });
@@ -2217,7 +2286,7 @@ impl Store {
     }
 
     pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
-        self.job_names.get(&(namespace.to_string(), name.to_string())).copied()
+        self.job_names.get(namespace, name, job_key(&self.jobs))
     }
 
     pub fn job_ids(&self) -> impl Iterator<Item = JobId> + '_ {
@@ -2257,9 +2326,9 @@ impl Store {
         job.meta.uid = self.uid();
         job.meta.creation_timestamp = now;
         job.meta.generation = 1;
-        self.job_names.insert(key_of(&job.meta), id);
         self.journal.record(now, record);
         self.jobs.push(Some(job));
+        self.job_names.insert(id, job_key(&self.jobs));
         self.job_pods.push(Vec::new());
         self.job_tracking.push(None);
         self.job_admitted.push(None);
@@ -2323,8 +2392,11 @@ impl Store {
     /// Removes the Job object; its pods keep their ids and lose the owner link to a live
     /// object (the engine's garbage collection deletes them).
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
-        let Some(job) = self.jobs[id.index()].take() else { return };
-        self.job_names.remove(&key_of(&job.meta));
+        if self.jobs[id.index()].is_none() {
+            return;
+        }
+        self.job_names.remove(id, job_key(&self.jobs));
+        let job = self.jobs[id.index()].take().expect("live");
         if let Some(cronjob) = self.job_cronjob[id.index()] {
             self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
         }
@@ -3209,6 +3281,53 @@ mod tests {
     use super::*;
     use crate::api::pod::PodPhase;
     use crate::api::selector::LabelSelector;
+
+    /// The name indexes keep ids only: lookups by (namespace, name) across namespaces,
+    /// after removals, and with a name reused by a later object (pods and Jobs).
+    #[test]
+    fn name_indexes_find_the_live_object_of_each_name() {
+        let mut store = Store::new(Journal::new(false));
+        let now = SimTime::ZERO;
+        store.create_namespace(now, "other");
+        let pod = |ns: &str, name: &str| {
+            let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+            (p.meta.namespace, p.meta.name) = (ns.to_string(), name.to_string());
+            p
+        };
+        // Enough pods that the table grows (its rehash reads every filed name back).
+        let ids: Vec<PodId> = (0..200).map(|i| store.create_pod(now, pod("default", &format!("p{i}")), None)).collect();
+        let other = store.create_pod(now, pod("other", "p7"), None);
+        assert_eq!(store.pod_id("default", "p7"), Some(ids[7]));
+        assert_eq!(store.pod_id("other", "p7"), Some(other));
+        assert_eq!(store.pod_id("default", "p200"), None);
+        assert_eq!(store.pod_id("nowhere", "p7"), None);
+        store.remove_pod(now, ids[7]);
+        assert_eq!(store.pod_id("default", "p7"), None);
+        assert_eq!(store.pod_id("other", "p7"), Some(other));
+        let again = store.create_pod(now, pod("default", "p7"), None);
+        assert_eq!(store.pod_id("default", "p7"), Some(again));
+        assert!((0..200).filter(|&i| i != 7).all(|i| store.pod_id("default", &format!("p{i}")) == Some(ids[i])));
+
+        let job = |ns: &str, name: &str| {
+            let text = format!(
+                "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x}}]\n"
+            );
+            let docs = crate::yaml::parse_stream(&text).unwrap();
+            let mut unmodelled = crate::decode::Unmodelled::new();
+            let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
+            match crate::manifest::decode_object(&mut ctx, &docs[0].root) {
+                Ok(Some(crate::manifest::Object::Job(j))) => j,
+                _ => panic!("a Job"),
+            }
+        };
+        let a = store.create_job(now, job("default", "train"));
+        let b = store.create_job(now, job("other", "train"));
+        assert_eq!((store.job_id("default", "train"), store.job_id("other", "train")), (Some(a), Some(b)));
+        store.remove_job(now, a);
+        assert_eq!((store.job_id("default", "train"), store.job_id("other", "train")), (None, Some(b)));
+        let c = store.create_job(now, job("default", "train"));
+        assert_eq!(store.job_id("default", "train"), Some(c));
+    }
 
     /// The candidates of `active_pods_for` always contain every active pod the selector
     /// matches (it may return more: callers check), and skip terminal ones.
