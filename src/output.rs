@@ -633,6 +633,7 @@ mod tests {
         assert_eq!(secs(SimTime::from_micros(1)), "0.000001");
         assert_eq!(secs(SimTime::ZERO), "0");
         assert_eq!(secs(SimTime::from_micros(12_340_500)), "12.3405");
-        assert_eq!(secs(SimTime::from_micros(u64::MAX)), "18446744073709.551615");
+        assert_eq!(secs(SimTime::MAX), "18446744073709.551614");
+        assert_eq!(SimTime::from_micros(u64::MAX), SimTime::MAX, "saturates");
     }
 }

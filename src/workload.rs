@@ -89,7 +89,7 @@ impl Workload {
         match &self.source {
             Source::Trace { time_scale_milli, .. } => {
                 let micros = u128::from(t.as_micros()) * u128::from(*time_scale_milli) / 1000;
-                SimTime::ZERO + SimDuration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+                SimTime::ZERO.saturating_add(SimDuration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX)))
             }
             Source::Generate(_) => t,
         }
