@@ -204,7 +204,10 @@ fn decode_dist(
                 "one duration per row (90s, 2h, or seconds such as 5400), optionally under a header duration_s".into(),
             )
         })?;
-        DurationDist::Empirical { source: Arc::from(display.as_str()), values: values.into() }
+        DurationDist::Empirical(Arc::new(crate::kernel::dist::Observed {
+            source: Arc::from(display.as_str()),
+            values: values.into(),
+        }))
     } else {
         DurationDist::parse(trimmed).map_err(|e| {
             ctx.error_hint(

@@ -43,12 +43,17 @@ pub enum DurationDist {
         scale: SimDuration,
         shape: f64,
     },
-    /// The observed values (at least one), each drawn with equal probability; `source` names
-    /// the file they came from, for messages.
-    Empirical {
-        source: Arc<str>,
-        values: Arc<[SimDuration]>,
-    },
+    /// The observed values (at least one), each drawn with equal probability.
+    Empirical(Arc<Observed>),
+}
+
+/// The values of an empirical distribution and the file they came from (for messages), behind
+/// one pointer:
+/// the other variants are two words, and pods carry three `Option<DurationDist>`s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    pub source: Arc<str>,
+    pub values: Arc<[SimDuration]>,
 }
 
 impl DurationDist {
@@ -153,8 +158,8 @@ impl DurationDist {
                 }
                 Weibull::new(scale.as_micros() as f64, shape).expect("validated parameters").sample(rng)
             }
-            DurationDist::Empirical { ref values, .. } => {
-                return values[uniform_below(rng, values.len() as u64) as usize];
+            DurationDist::Empirical(ref o) => {
+                return o.values[uniform_below(rng, o.values.len() as u64) as usize];
             }
         };
         // Round to whole milliseconds; clamp negative draws (the normal's tail) to zero and
@@ -176,9 +181,9 @@ impl DurationDist {
             DurationDist::Weibull { scale, shape } => {
                 SimDuration::from_micros((scale.as_micros() as f64 * gamma(1.0 + 1.0 / shape)) as u64)
             }
-            DurationDist::Empirical { ref values, .. } => {
-                let total: u128 = values.iter().map(|v| u128::from(v.as_micros())).sum();
-                SimDuration::from_micros((total / values.len() as u128) as u64)
+            DurationDist::Empirical(ref o) => {
+                let total: u128 = o.values.iter().map(|v| u128::from(v.as_micros())).sum();
+                SimDuration::from_micros((total / o.values.len() as u128) as u64)
             }
         }
     }
@@ -193,7 +198,7 @@ impl fmt::Display for DurationDist {
             DurationDist::Normal { mean, std_dev } => write!(f, "normal({mean}, {std_dev})"),
             DurationDist::LogNormal { median, sigma } => write!(f, "lognormal({median}, {sigma})"),
             DurationDist::Weibull { scale, shape } => write!(f, "weibull({scale}, {shape})"),
-            DurationDist::Empirical { source, .. } => write!(f, "empirical({source})"),
+            DurationDist::Empirical(o) => write!(f, "empirical({})", o.source),
         }
     }
 }
@@ -306,7 +311,7 @@ mod tests {
     fn empirical_values_are_resampled() {
         let values = parse_empirical("duration\n# repairs\n90s\n\n2h\n5400\n").unwrap();
         assert_eq!(values, [SimDuration::from_secs(90), SimDuration::from_secs(7200), SimDuration::from_secs(5400)]);
-        let d = DurationDist::Empirical { source: "r.csv".into(), values: values.clone().into() };
+        let d = DurationDist::Empirical(Arc::new(Observed { source: "r.csv".into(), values: values.clone().into() }));
         assert_eq!(d.mean(), SimDuration::from_secs((90 + 7200 + 5400) / 3));
         let mut rng = Streams::new(1).stream("e");
         let mut seen = std::collections::BTreeSet::new();
