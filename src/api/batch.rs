@@ -98,6 +98,67 @@ pub struct FailurePolicyRule {
     pub on_pod_conditions: Vec<OnPodCondition>,
 }
 
+/// A field most Jobs leave empty, boxed on its first write so that an empty one costs a
+/// pointer (a scale day keeps a million finished Jobs); reads see the empty value. Two
+/// values are equal when their contents are, boxed or not.
+#[derive(Clone, Default)]
+pub struct Rare<T: RareValue>(Option<Box<T>>);
+
+/// A type whose empty value a [`Rare`] field reads as when nothing was written.
+pub trait RareValue: Default + PartialEq + 'static {
+    fn empty() -> &'static Self;
+}
+
+impl RareValue for BTreeSet<i32> {
+    fn empty() -> &'static Self {
+        static EMPTY: BTreeSet<i32> = BTreeSet::new();
+        &EMPTY
+    }
+}
+
+impl RareValue for Vec<FailurePolicyRule> {
+    fn empty() -> &'static Self {
+        static EMPTY: Vec<FailurePolicyRule> = Vec::new();
+        &EMPTY
+    }
+}
+
+impl<T: RareValue> std::ops::Deref for Rare<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(value) => value,
+            None => T::empty(),
+        }
+    }
+}
+
+impl<T: RareValue> std::ops::DerefMut for Rare<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl<T: RareValue> PartialEq for Rare<T> {
+    fn eq(&self, other: &Rare<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: RareValue + Eq> Eq for Rare<T> {}
+
+impl<T: RareValue + std::fmt::Debug> std::fmt::Debug for Rare<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: RareValue> From<T> for Rare<T> {
+    fn from(value: T) -> Rare<T> {
+        Rare((value != *T::empty()).then(|| Box::new(value)))
+    }
+}
+
 /// `batch/v1.JobSpec`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobSpec {
@@ -113,12 +174,12 @@ pub struct JobSpec {
     pub active_deadline_seconds: Option<i64>,
     pub ttl_seconds_after_finished: Option<i32>,
     pub suspend: bool,
-    pub pod_failure_policy: Vec<FailurePolicyRule>,
+    pub pod_failure_policy: Rare<Vec<FailurePolicyRule>>,
     pub pod_replacement_policy: PodReplacementPolicy,
-    /// The user's selector, read only with `manualSelector`: otherwise the API server
+    /// The user's selector, with `manualSelector` (else `None`): otherwise the API server
     /// generates `batch.kubernetes.io/controller-uid: <uid>`, which [`Job::selector`] gives
     /// (not stored: a day of Jobs would keep a million copies of what the uid says).
-    pub selector: LabelSelector,
+    pub selector: Option<Box<LabelSelector>>,
     pub manual_selector: bool,
     /// As the user wrote it: the four labels the API server adds to the template are not
     /// stored but given by [`Job::pod_labels`], for the same reason.
@@ -172,8 +233,8 @@ pub struct JobStatus {
     pub succeeded: i32,
     pub failed: i32,
     /// Indexed Jobs: the indexes that succeeded / failed (with `backoffLimitPerIndex`).
-    pub completed_indexes: BTreeSet<i32>,
-    pub failed_indexes: BTreeSet<i32>,
+    pub completed_indexes: Rare<BTreeSet<i32>>,
+    pub failed_indexes: Rare<BTreeSet<i32>>,
     pub conditions: Vec<JobCondition>,
 }
 
@@ -237,8 +298,8 @@ impl Job {
     /// `spec.selector` as the API server stores it: unless `manualSelector`, generated from
     /// the uid (`batch.kubernetes.io/controller-uid`).
     pub fn selector(&self) -> Cow<'_, LabelSelector> {
-        if self.spec.manual_selector {
-            return Cow::Borrowed(&self.spec.selector);
+        if let (true, Some(selector)) = (self.spec.manual_selector, &self.spec.selector) {
+            return Cow::Borrowed(selector);
         }
         let uid = [(labels::CONTROLLER_UID.to_string(), self.meta.uid.to_string())];
         Cow::Owned(LabelSelector::from_set(&uid.into_iter().collect()))

@@ -9,7 +9,6 @@ use crate::api::batch::{
 use crate::api::cron::{CronError, CronSchedule};
 use crate::api::meta::{ConditionStatus, Labels, ObjectMeta};
 use crate::api::pod::RestartPolicy;
-use crate::api::selector::LabelSelector;
 use crate::decode::{Ctx, DResult};
 use crate::yaml::{Node as YamlNode, Pos};
 
@@ -207,7 +206,7 @@ pub(super) fn decode_job_spec(
                     format!("selector does not match template labels (selector: {selector})"),
                 ));
             }
-            selector
+            Some(Box::new(selector))
         }
         (true, None) => {
             return Err(ctx.error(spec_node.pos, &p("selector"), "Required value: when manualSelector is true"));
@@ -221,7 +220,7 @@ pub(super) fn decode_job_spec(
             ));
         }
         // Generated at creation from the Job's UID.
-        (false, None) => LabelSelector::nothing(),
+        (false, None) => None,
     };
     let pod_failure_policy = match f.get("podFailurePolicy") {
         Some(n) => {
@@ -272,7 +271,7 @@ pub(super) fn decode_job_spec(
         active_deadline_seconds,
         ttl_seconds_after_finished,
         suspend,
-        pod_failure_policy,
+        pod_failure_policy: pod_failure_policy.into(),
         pod_replacement_policy,
         selector,
         manual_selector,
