@@ -290,6 +290,46 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     }
 }
 
+/// A Job's pods in creation order: up to [`PodList::INLINE`] held in place (the Jobs of a scale
+/// day have one pod each, and a `Vec` of one id is an allocation per Job, a million of them).
+#[derive(Clone, Debug)]
+enum PodList {
+    Inline { len: u8, ids: [PodId; PodList::INLINE] },
+    Heap(Vec<PodId>),
+}
+
+impl Default for PodList {
+    fn default() -> PodList {
+        PodList::Inline { len: 0, ids: [PodId(0); PodList::INLINE] }
+    }
+}
+
+impl PodList {
+    const INLINE: usize = 4;
+
+    fn push(&mut self, id: PodId) {
+        match self {
+            PodList::Inline { len, ids } if usize::from(*len) < PodList::INLINE => {
+                ids[usize::from(*len)] = id;
+                *len += 1;
+            }
+            PodList::Inline { ids, .. } => {
+                let mut all = ids.to_vec();
+                all.push(id);
+                *self = PodList::Heap(all);
+            }
+            PodList::Heap(all) => all.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[PodId] {
+        match self {
+            PodList::Inline { len, ids } => &ids[..usize::from(*len)],
+            PodList::Heap(all) => all,
+        }
+    }
+}
+
 /// Ids by (namespace, name) that keep only the ids: each lookup reads the names back from the
 /// objects through `key`, so the index costs a few bytes an object instead of a copy of its
 /// names (the million Jobs of a scale day stay, finished, for the whole run). Only looked
@@ -552,7 +592,7 @@ pub struct Store {
     job_names: NameIndex<JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
-    job_pods: Vec<Vec<PodId>>,
+    job_pods: Vec<PodList>,
     /// `None`: nothing tracked (every Job before its first finished pod, and once finished).
     job_tracking: Vec<Option<Box<JobTracking>>>,
     /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
@@ -2295,7 +2335,7 @@ impl Store {
 
     /// Every pod the Job created, removed ones included, in creation order.
     pub fn job_pods(&self, id: JobId) -> &[PodId] {
-        &self.job_pods[id.index()]
+        self.job_pods[id.index()].as_slice()
     }
 
     pub fn job_tracking(&self, id: JobId) -> &JobTracking {
@@ -2329,7 +2369,7 @@ impl Store {
         self.journal.record(now, record);
         self.jobs.push(Some(job));
         self.job_names.insert(id, job_key(&self.jobs));
-        self.job_pods.push(Vec::new());
+        self.job_pods.push(PodList::default());
         self.job_tracking.push(None);
         self.job_admitted.push(None);
         self.job_cronjob.push(cronjob);
@@ -3281,6 +3321,19 @@ mod tests {
     use super::*;
     use crate::api::pod::PodPhase;
     use crate::api::selector::LabelSelector;
+
+    /// A Job's pod list holds its first pods in place, then moves them to the heap, in order.
+    #[test]
+    fn pod_lists_keep_creation_order() {
+        let mut list = PodList::default();
+        assert!(list.as_slice().is_empty());
+        for i in 0..10u32 {
+            list.push(PodId(i * 3));
+            let want: Vec<PodId> = (0..=i).map(|k| PodId(k * 3)).collect();
+            assert_eq!(list.as_slice(), want.as_slice());
+            assert_eq!(matches!(list, PodList::Inline { .. }), i < PodList::INLINE as u32, "after {} pods", i + 1);
+        }
+    }
 
     /// The name indexes keep ids only: lookups by (namespace, name) across namespaces,
     /// after removals, and with a name reused by a later object (pods and Jobs).
