@@ -161,15 +161,14 @@ fn gpu_allocated(s: &crate::metrics::Sample) -> f64 {
 /// Computes the [`METRICS`] of a finished run.
 pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let store = sim.store();
-    let pods = store.all_pods();
     let mut scheduling: Vec<f64> = Vec::new();
     let mut startup: Vec<f64> = Vec::new();
-    for p in pods {
-        let created = p.meta.creation_timestamp;
-        if let Some(t) = p.status.scheduled_at {
+    for p in store.pod_entries() {
+        let created = p.created();
+        if let Some(t) = p.scheduled_at() {
             scheduling.push(t.saturating_since(created).as_secs_f64());
         }
-        if let Some(t) = p.status.first_ready_at {
+        if let Some(t) = p.first_ready_at() {
             startup.push(t.saturating_since(created).as_secs_f64());
         }
     }
@@ -194,7 +193,7 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let stats = sim.stats();
     let queueing = (!scheduling.is_empty()).then(|| scheduling.iter().sum::<f64>() / scheduling.len() as f64);
     let p99_startup = percentile(&startup, 99.0);
-    let evictions = pods.iter().filter(|p| EVICTION_REASONS.contains(&p.status.reason.as_ref())).count();
+    let evictions = store.pod_entries().filter(|p| EVICTION_REASONS.contains(&p.reason())).count();
     let has_gpus = samples.values().any(|s| s.gpu.is_some());
     vec![
         Some(failed as f64),

@@ -31,11 +31,11 @@ pub fn parse_pod_ref(text: &str) -> Result<(String, String), String> {
 /// deleted and re-created), or an error that suggests the names that exist.
 pub fn find_pod(sim: &Simulation, namespace: &str, name: &str) -> Result<PodId, String> {
     let store = sim.store();
-    if let Some(i) = store.all_pods().iter().rposition(|p| p.meta.namespace == namespace && p.meta.name == name) {
+    if let Some(i) = store.pod_entries().rposition(|p| p.namespace() == namespace && p.name() == name) {
         return Ok(PodId(i as u32));
     }
     let wanted = format!("{namespace}/{name}");
-    let mut keys: Vec<String> = store.all_pods().iter().map(|p| p.meta.key()).collect();
+    let mut keys: Vec<String> = store.pod_entries().map(|p| p.key()).collect();
     keys.dedup();
     let mut message = format!("no pod {wanted} at virtual time {}", sim.now());
     let suggestion = crate::suggest::did_you_mean(&wanted, keys.iter().map(String::as_str));
@@ -79,44 +79,43 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// The text explanation of pod `id` (which must be the watched pod).
 pub fn explain_text(sim: &Simulation, id: PodId) -> String {
     let store = sim.store();
-    let pod = store.pod(id);
+    let pod = store.pod_entry(id);
     let decisions = sim.watched_decisions();
     let mut out = String::new();
-    let phase = if pod.meta.deletion_timestamp.is_some() && pod.status.finished_at.is_none() {
-        "Terminating"
-    } else {
-        pod.status.phase.as_str()
-    };
-    let node = pod.status.node.map(|n| store.node(n).meta.name.clone());
-    let _ = write!(out, "pod {} at {}: {phase}", pod.meta.key(), sim.now());
+    let phase = if pod.terminating() && pod.finished_at().is_none() { "Terminating" } else { pod.phase().as_str() };
+    let node = pod.node().map(|n| store.node(n).meta.name.clone());
+    let _ = write!(out, "pod {} at {}: {phase}", pod.key(), sim.now());
     match &node {
         Some(n) => {
             let _ = writeln!(out, " on node {n}");
         }
         None => out.push_str(", not scheduled\n"),
     }
-    if store.is_removed(id) || pod.status.finished_at.is_some() {
-        let when = pod.status.finished_at.map(|t| format!(" at {t}")).unwrap_or_default();
-        let why = if pod.status.reason.is_empty() { String::new() } else { format!(" ({})", pod.status.reason) };
+    if store.is_removed(id) || pod.finished_at().is_some() {
+        let when = pod.finished_at().map(|t| format!(" at {t}")).unwrap_or_default();
+        let why = if pod.reason().is_empty() { String::new() } else { format!(" ({})", pod.reason()) };
         let what = if store.is_removed(id) { "removed" } else { "finished" };
         let _ = writeln!(out, "  {what}{when}{why}");
     }
-    let profile = sim.scheduler().profiles().iter().find(|p| p.name() == pod.spec.scheduler_name);
+    let profile = sim.scheduler().profiles().iter().find(|p| p.name() == pod.spec().scheduler_name);
     let Some(last) = decisions.last() else {
         // Never attempted by the scheduler.
-        let reason = if !pod.spec.node_name.is_empty() && node.is_some() {
-            format!("spec.nodeName names {}: the pod was bound without the scheduler", pod.spec.node_name)
-        } else if !pod.spec.node_name.is_empty() {
-            format!("spec.nodeName names {:?}, which does not exist: no scheduler looks at the pod", pod.spec.node_name)
+        let reason = if !pod.spec().node_name.is_empty() && node.is_some() {
+            format!("spec.nodeName names {}: the pod was bound without the scheduler", pod.spec().node_name)
+        } else if !pod.spec().node_name.is_empty() {
+            format!(
+                "spec.nodeName names {:?}, which does not exist: no scheduler looks at the pod",
+                pod.spec().node_name
+            )
         } else if profile.is_none() {
             format!(
                 "spec.schedulerName {:?} matches no profile of spec.scheduler: no scheduler picks the pod up",
-                pod.spec.scheduler_name
+                pod.spec().scheduler_name
             )
-        } else if !pod.spec.scheduling_gates.is_empty() {
+        } else if !pod.spec().scheduling_gates.is_empty() {
             format!(
                 "it has schedulingGates ({}): it is not queued until they are removed",
-                pod.spec.scheduling_gates.join(", ")
+                pod.spec().scheduling_gates.join(", ")
             )
         } else {
             "the scheduler has not attempted it yet".to_string()
@@ -124,7 +123,7 @@ pub fn explain_text(sim: &Simulation, id: PodId) -> String {
         let _ = writeln!(out, "  {reason}");
         return out;
     };
-    let profile_name = profile.map_or(pod.spec.scheduler_name.as_str(), |p| p.name());
+    let profile_name = profile.map_or(pod.spec().scheduler_name.as_str(), |p| p.name());
     let attempts = plural(decisions.len(), "scheduling attempt", "scheduling attempts");
     let when = time_of(last);
     let nodes = last["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();

@@ -315,26 +315,22 @@ pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io
     ];
     w.write_record(header)?;
     let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
-    for pod in store.all_pods() {
-        let owner = pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
-        let node = pod.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
-        let phase = if pod.meta.deletion_timestamp.is_some() && pod.status.finished_at.is_none() {
-            "Terminating".to_string()
-        } else {
-            pod.status.phase.as_str().to_string()
-        };
+    for pod in store.pod_entries() {
+        let owner = pod.controller().map(|(kind, name)| format!("{}/{}", kind.resource(), name)).unwrap_or_default();
+        let node = pod.node().map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
+        let phase = if pod.terminating() && pod.finished_at().is_none() { "Terminating" } else { pod.phase().as_str() };
         w.write_record([
-            pod.meta.namespace.as_str(),
-            pod.meta.name.as_str(),
+            pod.namespace(),
+            pod.name(),
             owner.as_str(),
             node.as_str(),
-            &secs(pod.meta.creation_timestamp),
-            &opt(pod.status.scheduled_at),
-            &opt(pod.status.first_ready_at),
-            &opt(pod.status.finished_at),
-            &phase,
-            &pod.status.restart_count.to_string(),
-            pod.status.reason.as_ref(),
+            &secs(pod.created()),
+            &opt(pod.scheduled_at()),
+            &opt(pod.first_ready_at()),
+            &opt(pod.finished_at()),
+            phase,
+            &pod.restart_count().to_string(),
+            pod.reason(),
         ])?;
     }
     w.flush()

@@ -100,18 +100,19 @@ fn node_spans(sim: &Simulation) -> impl Iterator<Item = NodeSpan> + '_ {
 /// The pod rows of a run: every pod ever bound, in creation order.
 fn pod_spans(sim: &Simulation) -> impl Iterator<Item = PodSpan> + '_ {
     let store = sim.store();
-    store.all_pods().iter().filter_map(move |pod| {
-        let node = pod.status.node?;
+    store.pod_entries().filter_map(move |pod| {
+        let node = pod.node()?;
+        let spec = pod.spec();
         Some(PodSpan {
-            name: format!("{}/{}", pod.meta.namespace, pod.meta.name),
-            owner: pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default(),
+            name: format!("{}/{}", pod.namespace(), pod.name()),
+            owner: pod.controller().map(|(kind, name)| format!("{}/{}", kind.resource(), name)).unwrap_or_default(),
             node: store.node(node).meta.name.clone(),
-            bound: pod.status.scheduled_at.unwrap_or(pod.meta.creation_timestamp),
-            released: pod.status.finished_at,
-            cpu_millis: pod.spec.requests.milli_cpu,
-            memory_bytes: pod.spec.requests.memory,
+            bound: pod.scheduled_at().unwrap_or(pod.created()),
+            released: pod.finished_at(),
+            cpu_millis: spec.requests.milli_cpu,
+            memory_bytes: spec.requests.memory,
             gpu_milli: {
-                let (devices, milli) = GpuRequest::of(&pod.spec.requests).per_device();
+                let (devices, milli) = GpuRequest::of(&spec.requests).per_device();
                 i64::from(devices).saturating_mul(milli)
             },
         })

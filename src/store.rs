@@ -290,6 +290,176 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     }
 }
 
+/// What the run's outputs read of a removed pod once nothing else may read it
+/// ([`Store::release_removed`]): the rows of `pods.csv` and `packing.csv`, the metrics,
+/// `explain`. A scale day removes nearly all of its million pods; this is under half of a
+/// [`Pod`] (and the pod's name, namespace and owner are moved in, not copied).
+#[derive(Clone, Debug)]
+pub struct PodRecord {
+    namespace: String,
+    name: String,
+    /// The controller's kind and name.
+    controller: Option<(Kind, String)>,
+    node: Option<NodeId>,
+    created: SimTime,
+    scheduled_at: Option<SimTime>,
+    first_ready_at: Option<SimTime>,
+    finished_at: Option<SimTime>,
+    phase: PodPhase,
+    /// `deletionTimestamp` was set.
+    terminating: bool,
+    restart_count: i32,
+    reason: Cow<'static, str>,
+    spec: Arc<PodSpec>,
+}
+
+impl PodRecord {
+    /// The record of `pod`, its strings moved out (the pod is dropped next).
+    fn take(pod: &mut Pod) -> PodRecord {
+        let (meta, status) = (&mut pod.meta, &mut pod.status);
+        let controller =
+            meta.owner_references.iter_mut().find(|o| o.controller).map(|o| (o.kind, std::mem::take(&mut o.name)));
+        PodRecord {
+            namespace: std::mem::take(&mut meta.namespace),
+            name: std::mem::take(&mut meta.name),
+            controller,
+            node: status.node,
+            created: meta.creation_timestamp,
+            scheduled_at: status.scheduled_at,
+            first_ready_at: status.first_ready_at,
+            finished_at: status.finished_at,
+            phase: status.phase,
+            terminating: meta.deletion_timestamp.is_some(),
+            restart_count: status.restart_count,
+            reason: std::mem::take(&mut status.reason),
+            spec: pod.spec.clone(),
+        }
+    }
+}
+
+/// A pod's place in the store: the whole object, boxed, while anything may read it; its
+/// [`PodRecord`] once it is archived.
+#[derive(Debug)]
+enum PodSlot {
+    Full(Box<Pod>),
+    Archived(PodRecord),
+}
+
+impl PodSlot {
+    fn names(&self) -> (&str, &str) {
+        match self {
+            PodSlot::Full(p) => (&p.meta.namespace, &p.meta.name),
+            PodSlot::Archived(r) => (&r.namespace, &r.name),
+        }
+    }
+}
+
+/// A pod as the run's outputs read it, whether whole or archived.
+#[derive(Clone, Copy, Debug)]
+pub enum PodEntry<'a> {
+    Full(&'a Pod),
+    Archived(&'a PodRecord),
+}
+
+impl<'a> PodEntry<'a> {
+    /// The whole object, unless the pod was archived.
+    pub fn full(self) -> Option<&'a Pod> {
+        match self {
+            PodEntry::Full(p) => Some(p),
+            PodEntry::Archived(_) => None,
+        }
+    }
+    pub fn namespace(self) -> &'a str {
+        match self {
+            PodEntry::Full(p) => &p.meta.namespace,
+            PodEntry::Archived(r) => &r.namespace,
+        }
+    }
+    pub fn name(self) -> &'a str {
+        match self {
+            PodEntry::Full(p) => &p.meta.name,
+            PodEntry::Archived(r) => &r.name,
+        }
+    }
+    /// `namespace/name`, as [`ObjectMeta::key`].
+    pub fn key(self) -> String {
+        match self {
+            PodEntry::Full(p) => p.meta.key(),
+            PodEntry::Archived(r) if r.namespace.is_empty() => r.name.clone(),
+            PodEntry::Archived(r) => format!("{}/{}", r.namespace, r.name),
+        }
+    }
+    /// The controller's kind and name.
+    pub fn controller(self) -> Option<(Kind, &'a str)> {
+        match self {
+            PodEntry::Full(p) => p.meta.controller_ref().map(|o| (o.kind, o.name.as_str())),
+            PodEntry::Archived(r) => r.controller.as_ref().map(|(k, n)| (*k, n.as_str())),
+        }
+    }
+    pub fn node(self) -> Option<NodeId> {
+        match self {
+            PodEntry::Full(p) => p.status.node,
+            PodEntry::Archived(r) => r.node,
+        }
+    }
+    pub fn created(self) -> SimTime {
+        match self {
+            PodEntry::Full(p) => p.meta.creation_timestamp,
+            PodEntry::Archived(r) => r.created,
+        }
+    }
+    pub fn scheduled_at(self) -> Option<SimTime> {
+        match self {
+            PodEntry::Full(p) => p.status.scheduled_at,
+            PodEntry::Archived(r) => r.scheduled_at,
+        }
+    }
+    pub fn first_ready_at(self) -> Option<SimTime> {
+        match self {
+            PodEntry::Full(p) => p.status.first_ready_at,
+            PodEntry::Archived(r) => r.first_ready_at,
+        }
+    }
+    pub fn finished_at(self) -> Option<SimTime> {
+        match self {
+            PodEntry::Full(p) => p.status.finished_at,
+            PodEntry::Archived(r) => r.finished_at,
+        }
+    }
+    pub fn phase(self) -> PodPhase {
+        match self {
+            PodEntry::Full(p) => p.status.phase,
+            PodEntry::Archived(r) => r.phase,
+        }
+    }
+    /// `deletionTimestamp` is set.
+    pub fn terminating(self) -> bool {
+        match self {
+            PodEntry::Full(p) => p.meta.deletion_timestamp.is_some(),
+            PodEntry::Archived(r) => r.terminating,
+        }
+    }
+    pub fn restart_count(self) -> i32 {
+        match self {
+            PodEntry::Full(p) => p.status.restart_count,
+            PodEntry::Archived(r) => r.restart_count,
+        }
+    }
+    /// `status.reason`.
+    pub fn reason(self) -> &'a str {
+        match self {
+            PodEntry::Full(p) => &p.status.reason,
+            PodEntry::Archived(r) => &r.reason,
+        }
+    }
+    pub fn spec(self) -> &'a Arc<PodSpec> {
+        match self {
+            PodEntry::Full(p) => &p.spec,
+            PodEntry::Archived(r) => &r.spec,
+        }
+    }
+}
+
 /// A Job's pods in creation order: up to [`PodList::INLINE`] held in place (the Jobs of a scale
 /// day have one pod each, and a `Vec` of one id is an allocation per Job, a million of them).
 #[derive(Clone, Debug)]
@@ -386,12 +556,28 @@ impl<Id: Copy + Eq> NameIndex<Id> {
     }
 }
 
-/// The (namespace, name) of a pod, for a [`NameIndex`].
-fn pod_key<'a>(pods: &'a [Pod]) -> impl Fn(PodId) -> (&'a str, &'a str) {
-    move |id| {
-        let meta = &pods[id.index()].meta;
-        (meta.namespace.as_str(), meta.name.as_str())
+/// The whole pod `id`; it must not be archived (see [`Store::pod`]).
+#[inline]
+fn full(pods: &[PodSlot], id: PodId) -> &Pod {
+    match &pods[id.index()] {
+        PodSlot::Full(p) => p,
+        PodSlot::Archived(r) => {
+            panic!("pod {}/{} ({id:?}) is archived: read it through Store::pod_entry", r.namespace, r.name)
+        }
     }
+}
+
+#[inline]
+fn full_mut(pods: &mut [PodSlot], id: PodId) -> &mut Pod {
+    match &mut pods[id.index()] {
+        PodSlot::Full(p) => p,
+        PodSlot::Archived(r) => panic!("pod {}/{} ({id:?}) is archived and cannot change", r.namespace, r.name),
+    }
+}
+
+/// The (namespace, name) of a pod, for a [`NameIndex`].
+fn pod_key<'a>(pods: &'a [PodSlot]) -> impl Fn(PodId) -> (&'a str, &'a str) {
+    move |id| pods[id.index()].names()
 }
 
 /// The (namespace, name) of a live Job, for a [`NameIndex`].
@@ -541,12 +727,19 @@ pub struct Store {
     node_removed_at: Vec<Option<SimTime>>,
     /// Live (not removed) pods bound to each node, in binding order.
     pods_on_node: Vec<Vec<PodId>>,
-    pods: Vec<Pod>,
+    /// Every pod ever created, by id: whole, or archived once removed and unread.
+    pods: Vec<PodSlot>,
     /// The controller of each pod, if any.
     pod_owner: Vec<Option<PodOwner>>,
     pod_removed: Vec<bool>,
     /// Removed pods whose labels are still held: see [`Store::release_removed`].
     unreleased: Vec<PodId>,
+    /// Per Job, its pods not removed; and the Jobs to look at for archiving (finished or
+    /// removed, or one of whose pods was removed, since the last [`Store::release_removed`]).
+    job_live_pods: Vec<u32>,
+    jobs_to_check: Vec<JobId>,
+    /// Pods orphaned from a Job, which stay in its list of pods (`job_pods`).
+    job_orphans: BTreeMap<PodId, JobId>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
     active_pods: BTreeSet<PodId>,
@@ -664,6 +857,9 @@ impl Store {
             pod_owner: Vec::new(),
             pod_removed: Vec::new(),
             unreleased: Vec::new(),
+            job_live_pods: Vec::new(),
+            jobs_to_check: Vec::new(),
+            job_orphans: BTreeMap::new(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
@@ -1053,13 +1249,35 @@ impl Store {
 
     // ----- pods -----
 
+    /// The whole pod. Every pod not removed is whole, and a removed one until it is archived
+    /// ([`Store::release_removed`]): a removed pod's id may be read here only while its
+    /// removal is being dispatched, or — a Job's pod — while its Job runs or one of the
+    /// Job's pods is not removed. Panics on an archived pod; [`Store::pod_entry`] reads any.
+    #[inline]
     pub fn pod(&self, id: PodId) -> &Pod {
-        &self.pods[id.index()]
+        full(&self.pods, id)
     }
 
-    /// Every pod ever created, removed ones included (their `finished_at` is set).
-    pub fn all_pods(&self) -> &[Pod] {
-        &self.pods
+    /// What the run's outputs read of any pod ever created, whole or archived.
+    pub fn pod_entry(&self, id: PodId) -> PodEntry<'_> {
+        match &self.pods[id.index()] {
+            PodSlot::Full(p) => PodEntry::Full(p),
+            PodSlot::Archived(r) => PodEntry::Archived(r),
+        }
+    }
+
+    /// Every pod ever created, in creation order, removed ones included (their
+    /// `finished_at` is set).
+    pub fn pod_entries(&self) -> impl DoubleEndedIterator<Item = PodEntry<'_>> + ExactSizeIterator + '_ {
+        self.pods.iter().map(|slot| match slot {
+            PodSlot::Full(p) => PodEntry::Full(p),
+            PodSlot::Archived(r) => PodEntry::Archived(r),
+        })
+    }
+
+    /// Whether the pod was removed and archived ([`Store::release_removed`]).
+    pub fn is_archived(&self, id: PodId) -> bool {
+        matches!(self.pods[id.index()], PodSlot::Archived(_))
     }
 
     pub fn pod_count(&self) -> usize {
@@ -1070,7 +1288,7 @@ impl Store {
     /// real change goes through a journaling method).
     #[cfg(test)]
     pub fn pod_mut_for_tests(&mut self, id: PodId) -> &mut Pod {
-        &mut self.pods[id.index()]
+        full_mut(&mut self.pods, id)
     }
 
     pub fn is_removed(&self, id: PodId) -> bool {
@@ -1081,15 +1299,50 @@ impl Store {
         self.pod_names.get(namespace, name, pod_key(&self.pods))
     }
 
-    /// Drops the labels of the pods removed since the last call, once their removals have
+    /// Archives the removed pods nothing may read whole any more, once their removals have
     /// been dispatched to every watcher (the engine calls this when the watch stream is
-    /// drained): a removed pod's row stays for `pods.csv`, `packing.csv`, the metrics and
-    /// the Job controller, none of which reads its labels, while a Job pod's labels — the
-    /// Job's uid and name under four keys — are its own (about half a kilobyte a pod in a
-    /// day of Jobs). After this, a removed pod reads as having no labels.
+    /// drained): each becomes its [`PodRecord`], what `pods.csv`, `packing.csv`, the metrics
+    /// and `explain` read. A Job's removed pods wait until the Job is finished or removed
+    /// and none of its pods is left (the Job controller reads an uncounted removed pod's
+    /// exit code, conditions and index; the kubelet the indexes of a Job's earlier pods),
+    /// and meanwhile drop their labels (a Job pod's are its own: the Job's uid and name
+    /// under four keys), which nothing reads after the removal.
     pub fn release_removed(&mut self) {
-        for id in self.unreleased.drain(..) {
-            self.pods[id.index()].meta.labels = crate::api::meta::Labels::new();
+        for id in std::mem::take(&mut self.unreleased) {
+            match self.job_member(id) {
+                Some(job) => {
+                    full_mut(&mut self.pods, id).meta.labels = crate::api::meta::Labels::new();
+                    self.jobs_to_check.push(job);
+                }
+                None => self.archive(id),
+            }
+        }
+        let mut jobs = std::mem::take(&mut self.jobs_to_check);
+        jobs.sort_unstable();
+        jobs.dedup();
+        for job in jobs {
+            let done = self.jobs[job.index()].as_ref().is_none_or(|j| j.status.is_finished());
+            if done && self.job_live_pods[job.index()] == 0 {
+                for i in 0..self.job_pods[job.index()].as_slice().len() {
+                    let pod = self.job_pods[job.index()].as_slice()[i];
+                    self.archive(pod);
+                }
+            }
+        }
+    }
+
+    /// The Job whose list of pods holds the pod: its controller, or the one it was orphaned
+    /// from.
+    fn job_member(&self, id: PodId) -> Option<JobId> {
+        self.pod_job(id).or_else(|| self.job_orphans.get(&id).copied())
+    }
+
+    /// Replaces a removed pod by its record (nothing if it is archived already).
+    fn archive(&mut self, id: PodId) {
+        debug_assert!(self.pod_removed[id.index()], "only removed pods are archived");
+        let slot = &mut self.pods[id.index()];
+        if let PodSlot::Full(pod) = slot {
+            *slot = PodSlot::Archived(PodRecord::take(pod));
         }
     }
 
@@ -1231,8 +1484,8 @@ impl Store {
     /// current key (for the invariant checker).
     pub fn terminated_index_is_consistent(&self) -> bool {
         let expected: BTreeSet<TerminatedKey> = (0..self.pods.len())
-            .filter(|&i| !self.pod_removed[i] && self.pods[i].status.phase.is_terminal())
-            .map(|i| TerminatedKey::of(PodId(i as u32), &self.pods[i]))
+            .filter(|&i| !self.pod_removed[i] && full(&self.pods, PodId(i as u32)).status.phase.is_terminal())
+            .map(|i| TerminatedKey::of(PodId(i as u32), full(&self.pods, PodId(i as u32))))
             .collect();
         expected == self.terminated
     }
@@ -1240,7 +1493,7 @@ impl Store {
     /// PodGC's `gcTerminated` deletion of a terminated pod: grace period 0, no condition, its
     /// status left as it is; the object goes at once.
     pub fn delete_terminated_pod(&mut self, now: SimTime, id: PodId, reason: &'static str) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         debug_assert!(pod.status.phase.is_terminal(), "gcTerminated deletes only terminated pods");
         if pod.meta.deletion_timestamp.is_none() {
             pod.meta.deletion_timestamp = Some(now);
@@ -1259,7 +1512,7 @@ impl Store {
         for r in selector.requirements() {
             if matches!(r.operator(), Operator::Equals | Operator::In) && !self.active_by_label.files(r.key()) {
                 let pods = &self.pods;
-                let active = self.active_pods.iter().map(|&id| (id, &pods[id.index()].meta));
+                let active = self.active_pods.iter().map(|&id| (id, &full(pods, id).meta));
                 self.active_by_label.file_key(r.key(), active);
             }
         }
@@ -1270,7 +1523,7 @@ impl Store {
     pub fn active_label_index_is_consistent(&self) -> bool {
         let mut expected = ActiveByLabel { keys: self.active_by_label.keys.clone(), index: LabelIndex::default() };
         for &id in &self.active_pods {
-            expected.file(&self.pods[id.index()].meta, id, true);
+            expected.file(&full(&self.pods, id).meta, id, true);
         }
         expected == self.active_by_label
     }
@@ -1330,13 +1583,16 @@ impl Store {
             self.active_pods.insert(id);
             self.active_by_label.file(&pod.meta, id, true);
         }
-        self.pods.push(pod);
+        self.pods.push(PodSlot::Full(Box::new(pod)));
         self.pod_names.insert(id, pod_key(&self.pods));
         self.pod_owner.push(owner);
         self.pod_removed.push(false);
         match owner {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_pods[rs.index()].push(id),
-            Some(PodOwner::Job(job)) => self.job_pods[job.index()].push(id),
+            Some(PodOwner::Job(job)) => {
+                self.job_pods[job.index()].push(id);
+                self.job_live_pods[job.index()] += 1;
+            }
             Some(PodOwner::StatefulSet(sts)) => self.sts_pods[sts.index()].push(id),
             Some(PodOwner::DaemonSet(ds)) => self.ds_pods[ds.index()].push(id),
             None => {}
@@ -1474,7 +1730,7 @@ impl Store {
 
     /// Sets or clears `status.nominatedNodeName` (preemption). Returns whether it changed.
     pub fn set_nominated_node(&mut self, now: SimTime, id: PodId, node: Option<NodeId>) -> bool {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if pod.status.nominated_node == node {
             return false;
         }
@@ -1494,7 +1750,7 @@ impl Store {
 
     /// Binds a pod to a node (`PodScheduled=True`, `spec.nodeName`).
     pub fn bind_pod(&mut self, now: SimTime, id: PodId, node: NodeId) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         debug_assert!(pod.status.node.is_none(), "pod bound twice");
         pod.status.node = Some(node);
         pod.status.scheduled_at = Some(now);
@@ -1508,7 +1764,7 @@ impl Store {
 
     /// Records a failed scheduling attempt (`PodScheduled=False`, reason Unschedulable).
     pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: &str) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         // A pod retried while nothing changed gets the same message: no copy of it then.
         if pod.status.unschedulable_reason() == Some(message) {
             return;
@@ -1520,7 +1776,7 @@ impl Store {
 
     /// The container (re)starts: phase Running, container Running.
     pub fn start_pod(&mut self, now: SimTime, id: PodId, restart: bool) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if restart {
             pod.status.restart_count += 1;
         }
@@ -1546,7 +1802,7 @@ impl Store {
 
     /// The kubelet cannot start the container yet: records why (journaled when it changes).
     pub fn set_pod_waiting(&mut self, now: SimTime, id: PodId, reason: &'static str, message: String) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if pod.status.waiting_reason() == reason && pod.status.waiting_message() == message {
             return;
         }
@@ -1558,7 +1814,7 @@ impl Store {
 
     /// Sets the pod's Ready condition; returns whether it changed.
     pub fn set_pod_ready(&mut self, now: SimTime, id: PodId, ready: bool, reason: &'static str) -> bool {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if pod.status.ready_since.is_some() == ready {
             return false;
         }
@@ -1575,7 +1831,7 @@ impl Store {
 
     /// The container exited with `exit_code`.
     pub fn container_exited(&mut self, now: SimTime, id: PodId, exit_code: i32) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
         pod.status.last_termination_reason = if exit_code == 0 { "Completed" } else { "Error" };
         pod.status.last_exit_code = exit_code;
@@ -1587,7 +1843,7 @@ impl Store {
     /// The container was killed (`reason`: `OOMKilled` by the kernel, `LivenessProbeFailed` or
     /// `StartupProbeFailed` by the kubelet) and exited with `exit_code`.
     pub fn container_killed(&mut self, now: SimTime, id: PodId, exit_code: i32, reason: &'static str) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
         pod.status.last_termination_reason = if reason == "OOMKilled" { reason } else { "Error" };
         pod.status.last_exit_code = exit_code;
@@ -1598,12 +1854,12 @@ impl Store {
 
     /// The container state is lost (machine crash) without an exit being observed.
     pub fn container_lost(&mut self, id: PodId) {
-        self.pods[id.index()].status.container = ContainerState::Waiting;
+        full_mut(&mut self.pods, id).status.container = ContainerState::Waiting;
     }
 
     /// Sets a terminal (or other) phase.
     pub fn set_pod_phase(&mut self, now: SimTime, id: PodId, phase: PodPhase) {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if pod.status.phase == phase {
             return;
         }
@@ -1627,14 +1883,14 @@ impl Store {
 
     /// The kubelet refused to run the pod (admission): phase Failed with `reason`.
     pub fn reject_pod(&mut self, now: SimTime, id: PodId, reason: &str) {
-        self.pods[id.index()].status.reason = Cow::Owned(reason.to_string());
+        full_mut(&mut self.pods, id).status.reason = Cow::Owned(reason.to_string());
         self.set_pod_phase(now, id, PodPhase::Failed);
     }
 
     /// Starts graceful deletion: sets `deletionTimestamp` (`now + grace`) and the reason.
     /// Returns false if the pod was already being deleted.
     pub fn mark_pod_deleting(&mut self, now: SimTime, id: PodId, reason: &'static str, disruption: bool) -> bool {
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if pod.meta.deletion_timestamp.is_some() {
             return false;
         }
@@ -1659,7 +1915,7 @@ impl Store {
             return;
         }
         self.pod_removed[id.index()] = true;
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         if self.active_pods.remove(&id) {
             self.active_by_label.file(&pod.meta, id, false);
         } else if pod.status.phase.is_terminal() {
@@ -1686,6 +1942,9 @@ impl Store {
             && let Some(pos) = list.iter().position(|p| *p == id)
         {
             list.remove(pos);
+        }
+        if let Some(job) = self.job_member(id) {
+            self.job_live_pods[job.index()] -= 1;
         }
         self.pod_names.remove(id, pod_key(&self.pods));
         self.stats.pods_removed += 1;
@@ -2285,8 +2544,11 @@ impl Store {
         if let Some(list) = list {
             list.retain(|&p| p != id);
         }
+        if let Some(PodOwner::Job(job)) = self.pod_owner[id.index()] {
+            self.job_orphans.insert(id, job);
+        }
         self.pod_owner[id.index()] = None;
-        let pod = &mut self.pods[id.index()];
+        let pod = full_mut(&mut self.pods, id);
         pod.meta.owner_references.clear();
         let object = format!("pod/{}", pod.meta.key());
         self.journal.record(now, Record::OwnerReferenceRemoved { object });
@@ -2370,6 +2632,7 @@ impl Store {
         self.jobs.push(Some(job));
         self.job_names.insert(id, job_key(&self.jobs));
         self.job_pods.push(PodList::default());
+        self.job_live_pods.push(0);
         self.job_tracking.push(None);
         self.job_admitted.push(None);
         self.job_cronjob.push(cronjob);
@@ -2419,6 +2682,9 @@ impl Store {
                 );
             }
         }
+        if status.is_finished() {
+            self.jobs_to_check.push(id);
+        }
         job.status = status;
         self.changes.push(Change::Job(id));
         true
@@ -2437,6 +2703,7 @@ impl Store {
         }
         self.job_names.remove(id, job_key(&self.jobs));
         let job = self.jobs[id.index()].take().expect("live");
+        self.jobs_to_check.push(id);
         if let Some(cronjob) = self.job_cronjob[id.index()] {
             self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
         }
@@ -3321,6 +3588,71 @@ mod tests {
     use super::*;
     use crate::api::pod::PodPhase;
     use crate::api::selector::LabelSelector;
+
+    /// A removed pod is archived once its removal is dispatched, a Job's only once the Job
+    /// is finished (or removed) and none of its pods is left; the record reads as the pod
+    /// did, for every field the outputs read.
+    #[test]
+    fn removed_pods_are_archived_once_nothing_reads_them_whole() {
+        let mut store = Store::new(Journal::new(false));
+        let now = SimTime::ZERO;
+        let later = SimTime::from_secs(30);
+        let mut bare = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        bare.meta.name = "bare".into();
+        let bare = store.create_pod(now, bare, None);
+        store.set_pod_phase(now, bare, PodPhase::Running);
+        let before = format!(
+            "{:?}",
+            (store.pod_entry(bare).key(), store.pod_entry(bare).phase(), store.pod_entry(bare).created())
+        );
+        store.remove_pod(later, bare);
+        assert!(!store.is_archived(bare), "not before its removal is dispatched");
+        let _ = store.pod(bare).meta.labels.len();
+        store.release_removed();
+        assert!(store.is_archived(bare));
+        let row = store.pod_entry(bare);
+        assert_eq!(format!("{:?}", (row.key(), row.phase(), row.created())), before);
+        assert_eq!((row.finished_at(), row.node(), row.terminating()), (Some(later), None, false));
+        assert!(row.full().is_none());
+
+        let text = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: train}\nspec:\n  completions: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
+        let docs = crate::yaml::parse_stream(text).unwrap();
+        let mut unmodelled = crate::decode::Unmodelled::new();
+        let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
+        let Ok(Some(crate::manifest::Object::Job(job))) = crate::manifest::decode_object(&mut ctx, &docs[0].root)
+        else {
+            panic!("a Job")
+        };
+        let job = store.create_job(now, job);
+        let owner = store.job_owner_ref(job).unwrap();
+        let mut pods = Vec::new();
+        for name in ["train-a", "train-b"] {
+            let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+            p.meta.name = name.into();
+            p.meta.owner_references = vec![owner.clone()];
+            pods.push(store.create_pod(now, p, Some(PodOwner::Job(job))));
+        }
+        store.remove_pod(later, pods[0]);
+        store.release_removed();
+        assert!(!store.is_archived(pods[0]), "the Job runs: its controller may read the pod");
+        assert!(store.pod(pods[0]).meta.labels.is_empty(), "its labels are released");
+        let mut status = store.job(job).unwrap().status.clone();
+        status.conditions.push(crate::api::batch::JobCondition {
+            kind: crate::api::batch::JobConditionType::Complete,
+            status: ConditionStatus::True,
+            reason: "CompletionsReached",
+            message: Cow::Borrowed(""),
+            last_transition_time: later,
+        });
+        store.set_job_status(later, job, status);
+        store.release_removed();
+        assert!(!store.is_archived(pods[0]), "a pod of the Job is left");
+        store.remove_pod(later, pods[1]);
+        store.release_removed();
+        assert!(store.is_archived(pods[0]) && store.is_archived(pods[1]));
+        assert_eq!(store.pod_entry(pods[1]).controller(), Some((Kind::Job, "train")));
+        assert_eq!(store.pod_entries().map(|p| p.name()).collect::<Vec<_>>(), ["bare", "train-a", "train-b"]);
+    }
 
     /// A Job's pod list holds its first pods in place, then moves them to the heap, in order.
     #[test]

@@ -219,9 +219,9 @@ fn replace_deletes_the_running_job() {
     assert_eq!(created(&sim), pairs(&[("1h0m0.1s", "2026-03-02T01:00:00Z"), ("2h0m0.1s", "2026-03-02T02:00:00Z")]));
     assert_eq!(job_names(&sim), [job_of("02:00")]);
     let store = sim.store();
-    let first = store.all_pods().iter().find(|p| p.meta.name.starts_with(&format!("{}-", job_of("01:00")))).unwrap();
-    assert_eq!(first.status.reason, "GarbageCollected");
-    assert_eq!(first.status.finished_at, Some(SimTime::from_micros(7_200_100_000)));
+    let first = store.pod_entries().find(|p| p.name().starts_with(&format!("{}-", job_of("01:00")))).unwrap();
+    assert_eq!(first.reason(), "GarbageCollected");
+    assert_eq!(first.finished_at(), Some(SimTime::from_micros(7_200_100_000)));
     assert_eq!(cron(&sim).status.active.len(), 1);
 }
 

@@ -76,12 +76,11 @@ fn status(sim: &Simulation) -> &DaemonSetStatus {
 fn pods(sim: &Simulation) -> Vec<(u64, String)> {
     let store = sim.store();
     store
-        .all_pods()
-        .iter()
-        .filter(|p| p.meta.controller_ref().is_some_and(|o| o.name == "agent"))
+        .pod_entries()
+        .filter(|p| p.controller().is_some_and(|(_, name)| name == "agent"))
         .map(|p| {
-            let node = p.status.node.map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
-            (p.meta.creation_timestamp.as_micros() / 1_000_000, node)
+            let node = p.node().map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
+            (p.created().as_micros() / 1_000_000, node)
         })
         .collect()
 }
@@ -118,7 +117,7 @@ fn one_pod_per_node_and_a_new_node_gets_its_own() {
     assert_checks_pass(&sim);
     assert_eq!(pods(&sim), [(0, "n1".into()), (0, "n2".into()), (0, "n3".into()), (60, "n4".into())]);
     let store = sim.store();
-    let pod = store.all_pods().iter().find(|p| p.meta.name.starts_with("agent-")).unwrap();
+    let pod = store.pod_entries().find(|p| p.name().starts_with("agent-")).unwrap().full().expect("not removed");
     let required = pod.spec.affinity.node_affinity.as_ref().unwrap().required.as_ref().unwrap();
     assert_eq!(required.terms[0].match_fields[0].values, ["n1"]);
     assert!(
@@ -225,8 +224,8 @@ fn failed_pods_are_recreated_with_the_per_node_backoff() {
     let created: Vec<u64> = pods(&sim).iter().map(|p| p.0).collect();
     assert_eq!(created, [0, 0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 1923]);
     let store = sim.store();
-    let last = store.all_pods().iter().rfind(|p| p.meta.name.starts_with("agent-")).unwrap();
-    assert_eq!(last.status.reason, "OutOfcpu");
+    let last = store.pod_entries().rfind(|p| p.name().starts_with("agent-")).unwrap();
+    assert_eq!(last.reason(), "OutOfcpu");
 }
 
 /// maxUnavailable 1 (the default): a new template at 60 s replaces one node's pod at a time,

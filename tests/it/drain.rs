@@ -72,7 +72,7 @@ fn a_pod_with_two_budgets_cannot_be_evicted() {
         None,
     );
     let store = sim.store();
-    let name = store.all_pods()[0].meta.name.clone();
+    let name = store.pod_entry(kubesim::store::PodId(0)).name().to_string();
     let f = failures(&text.replace("PLACEHOLDER", &name));
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0].contains("more than one PodDisruptionBudget"), "{f:?}");
@@ -105,7 +105,7 @@ fn unready_pods_follow_the_unhealthy_pod_eviction_policy() {
         };
         let text = scenario(2, &budget("web", &spec), "", "    - {at: 1s, cordon: n2}\n");
         let sim = run(parse(&text), None);
-        let name = sim.store().all_pods()[0].meta.name.clone();
+        let name = sim.store().pod_entry(kubesim::store::PodId(0)).name().to_string();
         failures(&scenario(2, &budget("web", &spec), "", &format!("    - {{at: 2s, evict: pod/default/{name}}}\n")))
     };
     // minAvailable 0: healthy (0 >= 0) although no pod is Ready: the unready pod goes.

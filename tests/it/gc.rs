@@ -277,8 +277,8 @@ spec:
     let finished: Vec<f64> = ["a", "b", "c"]
         .iter()
         .map(|n| {
-            let p = sim.store().all_pods().iter().find(|p| p.meta.name == *n).unwrap();
-            p.status.finished_at.map(|t| t.as_secs_f64()).unwrap_or(-1.0)
+            let p = sim.store().pod_entries().find(|p| p.name() == *n).unwrap();
+            p.finished_at().map(|t| t.as_secs_f64()).unwrap_or(-1.0)
         })
         .collect();
     let removed = removals(&sim);

@@ -38,7 +38,7 @@ spec:
 fn created_at(sim: &Simulation) -> Vec<u64> {
     let store = sim.store();
     let id = store.job_id("default", "train").expect("job exists");
-    store.job_pods(id).iter().map(|&p| store.pod(p).meta.creation_timestamp.as_micros() / 1_000_000).collect()
+    store.job_pods(id).iter().map(|&p| store.pod_entry(p).created().as_micros() / 1_000_000).collect()
 }
 
 fn job(sim: &Simulation) -> &kubesim::api::batch::Job {
@@ -289,14 +289,15 @@ fn a_jobs_pods_carry_the_generated_labels() {
 "#;
     let sim = run(parse(&with_labels("", "1m", reapply)), None);
     assert_eq!(crate::support::failed_actions(&sim), Vec::<String>::new());
-    // Deleted by the TTL controller: the pod is removed and holds no labels any more.
+    // Deleted by the TTL controller with its pod: the pod is archived, its row kept.
     let sim = run(parse(&with_labels("ttlSecondsAfterFinished: 0", "1m", "")), None);
     let store = sim.store();
     assert_eq!(store.pod_count(), 1);
     let removed = kubesim::store::PodId(0);
-    assert!(store.is_pod_removed(removed));
-    assert!(store.pod(removed).meta.labels.is_empty());
-    assert_eq!(store.pod(removed).meta.name.len(), "train-".len() + 5, "the row stays for pods.csv");
+    assert!(store.is_pod_removed(removed) && store.is_archived(removed));
+    let row = store.pod_entry(removed);
+    assert_eq!(row.name().len(), "train-".len() + 5, "the row stays for pods.csv");
+    assert_eq!((row.controller(), row.phase().as_str()), (Some((kubesim::api::meta::Kind::Job, "train")), "Succeeded"));
 }
 
 /// Changing an immutable field of a Job is refused as the API server refuses it.

@@ -49,13 +49,13 @@ fn limit_range_defaults_fill_in_requests_and_limits() {
     let range = "    - inline: {apiVersion: v1, kind: LimitRange, metadata: {name: defaults, namespace: team}, spec: {limits: [{type: Container, default: {cpu: 500m, memory: 512Mi}, defaultRequest: {cpu: 100m}}]}}\n";
     let sim = run(parse(&scenario(range, 2, "{}", NO_EVENTS)), None);
     let store = sim.store();
-    let pod = store.all_pods().iter().find(|p| p.meta.namespace == "team").unwrap();
-    let c = &pod.spec.containers[0];
+    let spec = store.pod_entries().find(|p| p.namespace() == "team").unwrap().spec();
+    let c = &spec.containers[0];
     assert_eq!(c.requests[&kubesim::api::resources::ResourceName::Cpu].to_string(), "100m");
     assert_eq!(c.limits[&kubesim::api::resources::ResourceName::Cpu].to_string(), "500m");
     // No defaultRequest for memory: it defaults to the default limit.
     assert_eq!(c.requests[&kubesim::api::resources::ResourceName::Memory].to_string(), "512Mi");
-    assert_eq!(pod.spec.requests.milli_cpu, 100, "the scheduler sees the defaulted request");
+    assert_eq!(spec.requests.milli_cpu, 100, "the scheduler sees the defaulted request");
 }
 
 #[test]

@@ -219,10 +219,11 @@ fn arrivals_of_one_shape_share_one_pod_spec() {
     let mut sim =
         Simulation::new(scenario, None, Some(kubesim::kernel::SimTime::from_secs(1200)), RunOptions::default());
     sim.run().expect("runs");
-    let pods = sim.store().all_pods();
+    let pods: Vec<&kubesim::api::pod::Pod> =
+        sim.store().pod_entries().map(|p| p.full().expect("not archived")).collect();
     assert!(pods.len() > 1_000, "{}", pods.len());
     let mut by_shape: std::collections::BTreeMap<String, Vec<&kubesim::api::pod::Pod>> = Default::default();
-    for p in pods {
+    for &p in &pods {
         let requests = format!("{:?}", p.spec.containers[0].requests);
         by_shape.entry(requests).or_default().push(p);
     }

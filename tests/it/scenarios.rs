@@ -186,11 +186,8 @@ spec:
     let too_big = store.pod(store.pod_id("default", "too-big").unwrap());
     assert_eq!(too_big.status.reason, "OutOfcpu");
     // The pinned replicas fit beside `fits` (600m + 3 x 100m <= 1 cpu) and run there.
-    let running = store
-        .all_pods()
-        .iter()
-        .filter(|p| p.meta.name.starts_with("pinned-") && p.status.phase.as_str() == "Running")
-        .count();
+    let running =
+        store.pod_entries().filter(|p| p.name().starts_with("pinned-") && p.phase().as_str() == "Running").count();
     assert_eq!(running, 3);
 }
 

@@ -71,12 +71,7 @@ fn apply_template(at: &str, spec: &str, image: &str) -> String {
 
 /// Creation times (s) of every pod ever named `name`, oldest first.
 fn created(sim: &Simulation, name: &str) -> Vec<u64> {
-    sim.store()
-        .all_pods()
-        .iter()
-        .filter(|p| p.meta.name == name)
-        .map(|p| p.meta.creation_timestamp.as_micros() / 1_000_000)
-        .collect()
+    sim.store().pod_entries().filter(|p| p.name() == name).map(|p| p.created().as_micros() / 1_000_000).collect()
 }
 
 /// Times (ms) of the journal records that `pick` selects, with what it returns.
@@ -422,8 +417,8 @@ spec:
         let nodes: Vec<String> = ["db-0", "db-1", "db-2"]
             .iter()
             .map(|n| {
-                let pod = store.all_pods().iter().find(|p| p.meta.name == *n).unwrap();
-                store.node(pod.status.node.unwrap()).meta.name.clone()
+                let pod = store.pod_entries().find(|p| p.name() == *n).unwrap();
+                store.node(pod.node().unwrap()).meta.name.clone()
             })
             .collect();
         assert_eq!(nodes, ["n1", "n2", "n3"], "seed {seed}");
