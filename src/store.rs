@@ -296,7 +296,8 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
 /// [`Pod`] (and the pod's name, namespace and owner are moved in, not copied).
 #[derive(Clone, Debug)]
 pub struct PodRecord {
-    namespace: String,
+    /// Shared by the records of a namespace.
+    namespace: Arc<str>,
     name: String,
     /// The controller's kind and name.
     controller: Option<(Kind, String)>,
@@ -314,13 +315,14 @@ pub struct PodRecord {
 }
 
 impl PodRecord {
-    /// The record of `pod`, its strings moved out (the pod is dropped next).
-    fn take(pod: &mut Pod) -> PodRecord {
+    /// The record of `pod` in `namespace` (its namespace's shared name), the pod's other
+    /// strings moved out (the pod is dropped next).
+    fn take(pod: &mut Pod, namespace: Arc<str>) -> PodRecord {
         let (meta, status) = (&mut pod.meta, &mut pod.status);
         let controller =
             meta.owner_references.iter_mut().find(|o| o.controller).map(|o| (o.kind, std::mem::take(&mut o.name)));
         PodRecord {
-            namespace: std::mem::take(&mut meta.namespace),
+            namespace,
             name: std::mem::take(&mut meta.name),
             controller,
             node: status.node,
@@ -740,6 +742,8 @@ pub struct Store {
     jobs_to_check: Vec<JobId>,
     /// Pods orphaned from a Job, which stay in its list of pods (`job_pods`).
     job_orphans: BTreeMap<PodId, JobId>,
+    /// The namespace names archived pods share.
+    record_namespaces: HashSet<Arc<str>>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
     active_pods: BTreeSet<PodId>,
@@ -860,6 +864,7 @@ impl Store {
             job_live_pods: Vec::new(),
             jobs_to_check: Vec::new(),
             job_orphans: BTreeMap::new(),
+            record_namespaces: HashSet::default(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
@@ -1342,7 +1347,15 @@ impl Store {
         debug_assert!(self.pod_removed[id.index()], "only removed pods are archived");
         let slot = &mut self.pods[id.index()];
         if let PodSlot::Full(pod) = slot {
-            *slot = PodSlot::Archived(PodRecord::take(pod));
+            let namespace = match self.record_namespaces.get(pod.meta.namespace.as_str()) {
+                Some(name) => name.clone(),
+                None => {
+                    let name: Arc<str> = Arc::from(pod.meta.namespace.as_str());
+                    self.record_namespaces.insert(name.clone());
+                    name
+                }
+            };
+            *slot = PodSlot::Archived(PodRecord::take(pod, namespace));
         }
     }
 
