@@ -67,15 +67,17 @@ impl SimTime {
         self.as_micros() as f64 / MICROS_PER_SECOND as f64
     }
     /// `self + d`, saturating at `SimTime::MAX` (used for "never" deadlines).
+    // The arithmetic works on the held values (count + 1) directly: a sum is at least 1, and
+    // a difference of two of them is the difference of the counts.
     pub fn saturating_add(self, d: SimDuration) -> SimTime {
-        SimTime::from_micros(self.as_micros().saturating_add(d.0))
+        SimTime(self.0.saturating_add(d.0))
     }
     pub fn checked_add(self, d: SimDuration) -> Option<SimTime> {
-        self.as_micros().checked_add(d.0).filter(|&t| t <= SimTime::MAX_MICROS).map(SimTime::from_micros)
+        self.0.checked_add(d.0).map(SimTime)
     }
     /// The duration since `earlier`, or zero if `earlier` is later.
     pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
-        SimDuration(self.as_micros().saturating_sub(earlier.as_micros()))
+        SimDuration(self.0.get().saturating_sub(earlier.0.get()))
     }
     /// The first multiple of `period` (counted from time zero plus `phase`) that is `>= self`.
     pub fn ceil_to_tick(self, period: SimDuration, phase: SimDuration) -> SimTime {
@@ -143,7 +145,7 @@ impl std::ops::Add<SimDuration> for SimTime {
 impl std::ops::Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, earlier: SimTime) -> SimDuration {
-        SimDuration(self.as_micros().checked_sub(earlier.as_micros()).expect("negative virtual duration"))
+        SimDuration(self.0.get().checked_sub(earlier.0.get()).expect("negative virtual duration"))
     }
 }
 
@@ -332,6 +334,25 @@ pub fn parse_duration(input: &str) -> Result<SimDuration, DurationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An optional instant costs no tag; the range ends one microsecond short of `u64::MAX`,
+    /// where adding saturates or fails as before.
+    #[test]
+    fn instants_pack_into_eight_bytes_and_saturate_at_max() {
+        assert_eq!(std::mem::size_of::<Option<SimTime>>(), 8);
+        assert_eq!(SimTime::ZERO.as_micros(), 0);
+        assert_eq!(SimTime::default(), SimTime::ZERO);
+        assert_eq!(SimTime::MAX.as_micros(), u64::MAX - 1);
+        assert_eq!(SimTime::from_micros(u64::MAX), SimTime::MAX);
+        let near = SimTime::from_micros(u64::MAX - 3);
+        assert_eq!(near.checked_add(SimDuration::from_micros(2)), Some(SimTime::MAX));
+        assert_eq!(near.checked_add(SimDuration::from_micros(3)), None);
+        assert_eq!(near.saturating_add(SimDuration::from_micros(10)), SimTime::MAX);
+        assert_eq!(SimTime::from_secs(5) - SimTime::from_secs(2), SimDuration::from_secs(3));
+        assert_eq!(SimTime::from_secs(2).saturating_since(SimTime::from_secs(5)), SimDuration::ZERO);
+        assert!(SimTime::ZERO < SimTime::from_micros(1) && SimTime::from_micros(1) < SimTime::MAX);
+        assert_eq!(format!("{:?}", SimTime::from_micros(7)), "SimTime(7)");
+    }
 
     #[test]
     fn parses_go_durations_and_days() {
