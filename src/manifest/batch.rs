@@ -53,6 +53,34 @@ pub(super) fn decode_job(ctx: &mut Ctx<'_>, meta: ObjectMeta, spec: Option<&Yaml
             ));
         }
     }
+    // The API server fills in the labels of the generated selector that the template lacks,
+    // then requires each to be the Job's (`validateGeneratedSelector`): a user's value is
+    // accepted only if it is the one it would generate (the uid cannot be known beforehand).
+    if !spec.manual_selector {
+        use crate::api::batch::labels;
+        for (key, expected) in [
+            (labels::LEGACY_CONTROLLER_UID, None),
+            (labels::LEGACY_JOB_NAME, Some(meta.name.as_str())),
+            (labels::CONTROLLER_UID, None),
+            (labels::JOB_NAME, Some(meta.name.as_str())),
+        ] {
+            let Some(value) = spec.template.labels.get(key) else { continue };
+            if expected == Some(value.as_str()) {
+                continue;
+            }
+            let must = match expected {
+                Some(name) => format!("must be '{name}'"),
+                None => "must be the Job's uid, which the API server assigns".to_string(),
+            };
+            let labels_node = spec_node.get("template").and_then(|t| t.get("metadata")).and_then(|m| m.get("labels"));
+            return Err(ctx.error_hint(
+                labels_node.and_then(|l| l.get(key)).or(labels_node).map_or(spec_node.pos, |n| n.pos),
+                &format!("spec.template.metadata.labels[{key}]"),
+                format!("Invalid value: {value:?}: {must}"),
+                format!("remove the label: the API server adds {key} itself"),
+            ));
+        }
+    }
     Ok(Job { meta, spec, status: JobStatus::default() })
 }
 

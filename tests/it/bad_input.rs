@@ -708,6 +708,23 @@ fn corpus() -> Vec<Case> {
             .at(APP, Text("{matchLabels: {job: train}}"))
             .object("Job default/train")
             .says(&["`selector` will be auto-generated", "hint: remove spec.selector"]),
+        case("job-template-label-not-generated")
+            .manifest(
+                SERVICE_DOC,
+                &job_doc("restartPolicy: Never", "").replace("  template:\n", "  template:\n    metadata: {labels: {job-name: other}}\n"),
+            )
+            .at(APP, Text("other}}"))
+            .object("Job default/train")
+            .says(&["spec.template.metadata.labels[job-name]", "Invalid value: \"other\": must be 'train'", "hint: remove the label"]),
+        case("job-template-controller-uid")
+            .manifest(
+                SERVICE_DOC,
+                &job_doc("restartPolicy: Never", "")
+                    .replace("  template:\n", "  template:\n    metadata: {labels: {batch.kubernetes.io/controller-uid: abc}}\n"),
+            )
+            .at(APP, Text("abc}}"))
+            .object("Job default/train")
+            .says(&["labels[batch.kubernetes.io/controller-uid]", "must be the Job's uid"]),
         case("job-indexed-without-completions")
             .manifest(SERVICE_DOC, &job_doc("restartPolicy: Never", "completionMode: Indexed\n  parallelism: 2"))
             .at(APP, Text("Indexed"))
