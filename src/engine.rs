@@ -3372,7 +3372,7 @@ impl Simulation {
                 if store.is_removed(p) {
                     return Err(format!(
                         "removed pod {} still listed on node {}",
-                        store.pod(p).meta.key(),
+                        store.pod_entry(p).key(),
                         store.node(node).meta.name
                     ));
                 }

@@ -1313,7 +1313,12 @@ impl Store {
     /// and meanwhile drop their labels (a Job pod's are its own: the Job's uid and name
     /// under four keys), which nothing reads after the removal.
     pub fn release_removed(&mut self) {
-        for id in std::mem::take(&mut self.unreleased) {
+        if self.unreleased.is_empty() && self.jobs_to_check.is_empty() {
+            return;
+        }
+        // The lists are taken and put back, emptied, to keep their capacity.
+        let mut removed = std::mem::take(&mut self.unreleased);
+        for &id in &removed {
             match self.job_member(id) {
                 Some(job) => {
                     full_mut(&mut self.pods, id).meta.labels = crate::api::meta::Labels::new();
@@ -1322,18 +1327,23 @@ impl Store {
                 None => self.archive(id),
             }
         }
+        removed.clear();
+        self.unreleased = removed;
         let mut jobs = std::mem::take(&mut self.jobs_to_check);
         jobs.sort_unstable();
         jobs.dedup();
-        for job in jobs {
+        for &job in &jobs {
             let done = self.jobs[job.index()].as_ref().is_none_or(|j| j.status.is_finished());
             if done && self.job_live_pods[job.index()] == 0 {
                 for i in 0..self.job_pods[job.index()].as_slice().len() {
                     let pod = self.job_pods[job.index()].as_slice()[i];
                     self.archive(pod);
+                    self.job_orphans.remove(&pod);
                 }
             }
         }
+        jobs.clear();
+        self.jobs_to_check = jobs;
     }
 
     /// The Job whose list of pods holds the pod: its controller, or the one it was orphaned
@@ -3638,10 +3648,13 @@ mod tests {
         };
         let job = store.create_job(now, job);
         let owner = store.job_owner_ref(job).unwrap();
+        let job_labels = store.job(job).unwrap().pod_labels();
+        assert_eq!(job_labels.len(), 4, "the generated labels");
         let mut pods = Vec::new();
         for name in ["train-a", "train-b"] {
             let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
             p.meta.name = name.into();
+            p.meta.labels = job_labels.clone();
             p.meta.owner_references = vec![owner.clone()];
             pods.push(store.create_pod(now, p, Some(PodOwner::Job(job))));
         }
