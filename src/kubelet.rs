@@ -353,7 +353,7 @@ impl Kubelets {
         };
         let p = ctx.store.pod(pod);
         let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
-        let startup = match &p.sim.startup {
+        let startup = match &*p.sim.startup {
             Some(d) => d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/startup"), run)),
             None => SimDuration::ZERO,
         };
@@ -569,7 +569,7 @@ impl Kubelets {
         self.bump(pod);
         let p = ctx.store.pod(pod);
         let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.max(0) as u64);
-        let shutdown = match &p.sim.shutdown {
+        let shutdown = match &*p.sim.shutdown {
             Some(d) => {
                 let key = format!("{}/{}#{}/shutdown", p.meta.namespace, p.meta.name, p.meta.uid.0);
                 d.sample(&mut ctx.streams.keyed(DURATIONS, &key, run_index))
@@ -828,7 +828,7 @@ impl Kubelets {
         let p = ctx.store.pod(pod);
         let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.max(0) as u64);
         let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. });
-        let shutdown = match (&p.sim.shutdown, running) {
+        let shutdown = match (&*p.sim.shutdown, running) {
             (Some(d), true) => {
                 let key = format!("{}/{}#{}/shutdown", p.meta.namespace, p.meta.name, p.meta.uid.0);
                 d.sample(&mut ctx.streams.keyed(DURATIONS, &key, 0)).min(grace)

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::api::cron::CronSchedule;
-use crate::api::meta::{ConditionStatus, Labels, ObjectMeta, Uid};
+use crate::api::meta::{ConditionStatus, Labels, ObjectMeta, Rare, RareValue, Uid};
 use crate::api::pod::PodTemplateSpec;
 use crate::api::selector::LabelSelector;
 use crate::kernel::SimTime;
@@ -98,17 +98,6 @@ pub struct FailurePolicyRule {
     pub on_pod_conditions: Vec<OnPodCondition>,
 }
 
-/// A field most Jobs leave empty, boxed on its first write so that an empty one costs a
-/// pointer (a scale day keeps a million finished Jobs); reads see the empty value. Two
-/// values are equal when their contents are, boxed or not.
-#[derive(Clone, Default)]
-pub struct Rare<T: RareValue>(Option<Box<T>>);
-
-/// A type whose empty value a [`Rare`] field reads as when nothing was written.
-pub trait RareValue: Default + PartialEq + 'static {
-    fn empty() -> &'static Self;
-}
-
 impl RareValue for BTreeSet<i32> {
     fn empty() -> &'static Self {
         static EMPTY: BTreeSet<i32> = BTreeSet::new();
@@ -120,42 +109,6 @@ impl RareValue for Vec<FailurePolicyRule> {
     fn empty() -> &'static Self {
         static EMPTY: Vec<FailurePolicyRule> = Vec::new();
         &EMPTY
-    }
-}
-
-impl<T: RareValue> std::ops::Deref for Rare<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        match &self.0 {
-            Some(value) => value,
-            None => T::empty(),
-        }
-    }
-}
-
-impl<T: RareValue> std::ops::DerefMut for Rare<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-impl<T: RareValue> PartialEq for Rare<T> {
-    fn eq(&self, other: &Rare<T>) -> bool {
-        **self == **other
-    }
-}
-
-impl<T: RareValue + Eq> Eq for Rare<T> {}
-
-impl<T: RareValue + std::fmt::Debug> std::fmt::Debug for Rare<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: RareValue> From<T> for Rare<T> {
-    fn from(value: T) -> Rare<T> {
-        Rare((value != *T::empty()).then(|| Box::new(value)))
     }
 }
 

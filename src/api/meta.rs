@@ -660,6 +660,53 @@ mod labels_tests {
     }
 }
 
+/// A field most objects leave empty, boxed on its first write so that an empty one costs a
+/// pointer (a scale day keeps a million finished Jobs and builds a million pods' behaviours);
+/// reads see the empty value. Two values are equal when their contents are, boxed or not.
+#[derive(Clone, Default)]
+pub struct Rare<T: RareValue>(Option<Box<T>>);
+
+/// A type whose empty value a [`Rare`] field reads as when nothing was written.
+pub trait RareValue: Default + PartialEq + 'static {
+    fn empty() -> &'static Self;
+}
+
+impl<T: RareValue> std::ops::Deref for Rare<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(value) => value,
+            None => T::empty(),
+        }
+    }
+}
+
+impl<T: RareValue> std::ops::DerefMut for Rare<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl<T: RareValue> PartialEq for Rare<T> {
+    fn eq(&self, other: &Rare<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: RareValue + Eq> Eq for Rare<T> {}
+
+impl<T: RareValue + std::fmt::Debug> std::fmt::Debug for Rare<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: RareValue> From<T> for Rare<T> {
+    fn from(value: T) -> Rare<T> {
+        Rare((value != *T::empty()).then(|| Box::new(value)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -673,6 +720,26 @@ mod tests {
     }
 
     use super::*;
+
+    /// An unwritten `Rare` reads as the empty value and equals a written empty one; the first
+    /// write boxes it; `From` keeps an empty value unboxed.
+    #[test]
+    fn rare_fields_read_empty_until_written() {
+        let mut codes: Rare<Vec<i32>> = Rare::default();
+        assert!(codes.is_empty() && codes.0.is_none());
+        let written_empty: Rare<Vec<i32>> = {
+            let mut r = Rare::default();
+            let _ = &mut *r;
+            r
+        };
+        assert!(written_empty.0.is_some());
+        assert_eq!(codes, written_empty);
+        codes.push(3);
+        assert_eq!(*codes, [3]);
+        assert_ne!(codes, written_empty);
+        assert!(Rare::from(Vec::<i32>::new()).0.is_none());
+        assert_eq!(format!("{:?}", Rare::from(vec![1, 2])), "[1, 2]");
+    }
 
     #[test]
     fn object_refs() {

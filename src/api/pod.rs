@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::meta::{Labels, ObjectMeta};
+use crate::api::meta::{Labels, ObjectMeta, Rare, RareValue};
 use crate::api::node_selector::{NodeSelector, PreferredSchedulingTerm};
 use crate::api::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, ResourceList, ResourceName, Resources};
 use crate::api::selector::{LabelSelector, Operator, Requirement};
@@ -475,19 +475,33 @@ fn pod_requests(spec: &PodSpec, non_missing: bool) -> Resources {
 
 /// Behaviour only a simulator needs, from `sim.kubesim.io/*` annotations. A generated
 /// workload builds one per arrival (its drawn run time is the arrival's own), so the parts
-/// most pods leave unset, serving and faults, live behind one optional box: a million
-/// arrivals then carry 160 bytes each, not 344.
+/// most pods leave unset, serving and faults, live behind one optional box, and startup,
+/// shutdown and exit codes are [`Rare`]: a million arrivals then carry 64 bytes each, not 344.
 #[derive(Clone, Default)]
 pub struct SimBehavior {
-    pub startup: Option<DurationDist>,
+    pub startup: Rare<Option<DurationDist>>,
     pub duration: Option<DurationDist>,
     pub exit_code: i32,
-    pub shutdown: Option<DurationDist>,
+    pub shutdown: Rare<Option<DurationDist>>,
     /// `exit-codes`: the exit code of each attempt in turn (the last one repeats); empty:
     /// every attempt exits with `exit_code`.
-    pub exit_codes: Vec<i32>,
+    pub exit_codes: Rare<Vec<i32>>,
     /// Serving and faults; `None` reads as their defaults.
     extras: Option<Box<SimExtras>>,
+}
+
+impl RareValue for Option<DurationDist> {
+    fn empty() -> &'static Self {
+        static EMPTY: Option<DurationDist> = None;
+        &EMPTY
+    }
+}
+
+impl RareValue for Vec<i32> {
+    fn empty() -> &'static Self {
+        static EMPTY: Vec<i32> = Vec::new();
+        &EMPTY
+    }
 }
 
 /// The rarely set parts of a [`SimBehavior`].

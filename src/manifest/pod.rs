@@ -180,13 +180,13 @@ fn sim_annotations(
                     ctx.error_hint(value_at, &format!("{path}.{key}"), e, "a quantity per time, e.g. 10Mi/min or 1Gi/h")
                 })?);
             }
-            annotations::STARTUP => sim.startup = Some(dist(value)?),
+            annotations::STARTUP => *sim.startup = Some(dist(value)?),
             annotations::DURATION => sim.duration = Some(dist(value)?),
-            annotations::SHUTDOWN => sim.shutdown = Some(dist(value)?),
+            annotations::SHUTDOWN => *sim.shutdown = Some(dist(value)?),
             annotations::EXIT_CODES => {
                 let codes: Option<Vec<i32>> =
                     value.split(',').map(|c| c.trim().parse::<i32>().ok().filter(|c| (0..=255).contains(c))).collect();
-                sim.exit_codes = codes.ok_or_else(|| {
+                *sim.exit_codes = codes.ok_or_else(|| {
                     ctx.error_hint(
                         value_at,
                         &format!("{path}.{key}"),
