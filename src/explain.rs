@@ -80,9 +80,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn explain_text(sim: &Simulation, id: PodId) -> String {
     let store = sim.store();
     let pod = store.pod_entry(id);
+    let spec = pod.spec();
     let decisions = sim.watched_decisions();
     let mut out = String::new();
-    let phase = if pod.terminating() && pod.finished_at().is_none() { "Terminating" } else { pod.phase().as_str() };
+    let phase = pod.shown_phase();
     let node = pod.node().map(|n| store.node(n).meta.name.clone());
     let _ = write!(out, "pod {} at {}: {phase}", pod.key(), sim.now());
     match &node {
@@ -97,25 +98,22 @@ pub fn explain_text(sim: &Simulation, id: PodId) -> String {
         let what = if store.is_removed(id) { "removed" } else { "finished" };
         let _ = writeln!(out, "  {what}{when}{why}");
     }
-    let profile = sim.scheduler().profiles().iter().find(|p| p.name() == pod.spec().scheduler_name);
+    let profile = sim.scheduler().profiles().iter().find(|p| p.name() == spec.scheduler_name);
     let Some(last) = decisions.last() else {
         // Never attempted by the scheduler.
-        let reason = if !pod.spec().node_name.is_empty() && node.is_some() {
-            format!("spec.nodeName names {}: the pod was bound without the scheduler", pod.spec().node_name)
-        } else if !pod.spec().node_name.is_empty() {
-            format!(
-                "spec.nodeName names {:?}, which does not exist: no scheduler looks at the pod",
-                pod.spec().node_name
-            )
+        let reason = if !spec.node_name.is_empty() && node.is_some() {
+            format!("spec.nodeName names {}: the pod was bound without the scheduler", spec.node_name)
+        } else if !spec.node_name.is_empty() {
+            format!("spec.nodeName names {:?}, which does not exist: no scheduler looks at the pod", spec.node_name)
         } else if profile.is_none() {
             format!(
                 "spec.schedulerName {:?} matches no profile of spec.scheduler: no scheduler picks the pod up",
-                pod.spec().scheduler_name
+                spec.scheduler_name
             )
-        } else if !pod.spec().scheduling_gates.is_empty() {
+        } else if !spec.scheduling_gates.is_empty() {
             format!(
                 "it has schedulingGates ({}): it is not queued until they are removed",
-                pod.spec().scheduling_gates.join(", ")
+                spec.scheduling_gates.join(", ")
             )
         } else {
             "the scheduler has not attempted it yet".to_string()
@@ -123,7 +121,7 @@ pub fn explain_text(sim: &Simulation, id: PodId) -> String {
         let _ = writeln!(out, "  {reason}");
         return out;
     };
-    let profile_name = profile.map_or(pod.spec().scheduler_name.as_str(), |p| p.name());
+    let profile_name = profile.map_or(spec.scheduler_name.as_str(), |p| p.name());
     let attempts = plural(decisions.len(), "scheduling attempt", "scheduling attempts");
     let when = time_of(last);
     let nodes = last["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();

@@ -318,7 +318,6 @@ pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io
     for pod in store.pod_entries() {
         let owner = pod.controller().map(|(kind, name)| format!("{}/{}", kind.resource(), name)).unwrap_or_default();
         let node = pod.node().map(|n| store.node(n).meta.name.clone()).unwrap_or_default();
-        let phase = if pod.terminating() && pod.finished_at().is_none() { "Terminating" } else { pod.phase().as_str() };
         w.write_record([
             pod.namespace(),
             pod.name(),
@@ -328,7 +327,7 @@ pub fn write_pods_csv(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io
             &opt(pod.scheduled_at()),
             &opt(pod.first_ready_at()),
             &opt(pod.finished_at()),
-            phase,
+            pod.shown_phase(),
             &pod.restart_count().to_string(),
             pod.reason(),
         ])?;

@@ -348,10 +348,10 @@ enum PodSlot {
 }
 
 impl PodSlot {
-    fn names(&self) -> (&str, &str) {
+    fn entry(&self) -> PodEntry<'_> {
         match self {
-            PodSlot::Full(p) => (&p.meta.namespace, &p.meta.name),
-            PodSlot::Archived(r) => (&r.namespace, &r.name),
+            PodSlot::Full(p) => PodEntry::Full(p),
+            PodSlot::Archived(r) => PodEntry::Archived(r),
         }
     }
 }
@@ -433,6 +433,11 @@ impl<'a> PodEntry<'a> {
             PodEntry::Full(p) => p.status.phase,
             PodEntry::Archived(r) => r.phase,
         }
+    }
+    /// The phase as `pods.csv` and `explain` show it: `Terminating` while the deletion of a
+    /// pod that has not finished is under way (as kubectl's STATUS column).
+    pub fn shown_phase(self) -> &'static str {
+        if self.terminating() && self.finished_at().is_none() { "Terminating" } else { self.phase().as_str() }
     }
     /// `deletionTimestamp` is set.
     pub fn terminating(self) -> bool {
@@ -579,7 +584,10 @@ fn full_mut(pods: &mut [PodSlot], id: PodId) -> &mut Pod {
 
 /// The (namespace, name) of a pod, for a [`NameIndex`].
 fn pod_key<'a>(pods: &'a [PodSlot]) -> impl Fn(PodId) -> (&'a str, &'a str) {
-    move |id| pods[id.index()].names()
+    move |id| {
+        let entry = pods[id.index()].entry();
+        (entry.namespace(), entry.name())
+    }
 }
 
 /// The (namespace, name) of a live Job, for a [`NameIndex`].
@@ -1265,19 +1273,13 @@ impl Store {
 
     /// What the run's outputs read of any pod ever created, whole or archived.
     pub fn pod_entry(&self, id: PodId) -> PodEntry<'_> {
-        match &self.pods[id.index()] {
-            PodSlot::Full(p) => PodEntry::Full(p),
-            PodSlot::Archived(r) => PodEntry::Archived(r),
-        }
+        self.pods[id.index()].entry()
     }
 
     /// Every pod ever created, in creation order, removed ones included (their
     /// `finished_at` is set).
     pub fn pod_entries(&self) -> impl DoubleEndedIterator<Item = PodEntry<'_>> + ExactSizeIterator + '_ {
-        self.pods.iter().map(|slot| match slot {
-            PodSlot::Full(p) => PodEntry::Full(p),
-            PodSlot::Archived(r) => PodEntry::Archived(r),
-        })
+        self.pods.iter().map(PodSlot::entry)
     }
 
     /// Whether the pod was removed and archived ([`Store::release_removed`]).

@@ -100,6 +100,12 @@ fn job_doc(restart: &str, extra: &str) -> String {
     )
 }
 
+/// A Job document (restartPolicy Never) whose pod template has `labels`.
+fn job_doc_with_template_labels(labels: &str) -> String {
+    job_doc("restartPolicy: Never", "")
+        .replace("  template:\n", &format!("  template:\n    metadata: {{labels: {labels}}}\n"))
+}
+
 /// A CronJob document whose spec starts with `spec` (lines indented by 2) and whose Job
 /// template's spec has `job` (indented by 6).
 fn cronjob_doc(name: &str, spec: &str, job: &str) -> String {
@@ -709,19 +715,12 @@ fn corpus() -> Vec<Case> {
             .object("Job default/train")
             .says(&["`selector` will be auto-generated", "hint: remove spec.selector"]),
         case("job-template-label-not-generated")
-            .manifest(
-                SERVICE_DOC,
-                &job_doc("restartPolicy: Never", "").replace("  template:\n", "  template:\n    metadata: {labels: {job-name: other}}\n"),
-            )
+            .manifest(SERVICE_DOC, &job_doc_with_template_labels("{job-name: other}"))
             .at(APP, Text("other}}"))
             .object("Job default/train")
             .says(&["spec.template.metadata.labels[job-name]", "Invalid value: \"other\": must be 'train'", "hint: remove the label"]),
         case("job-template-controller-uid")
-            .manifest(
-                SERVICE_DOC,
-                &job_doc("restartPolicy: Never", "")
-                    .replace("  template:\n", "  template:\n    metadata: {labels: {batch.kubernetes.io/controller-uid: abc}}\n"),
-            )
+            .manifest(SERVICE_DOC, &job_doc_with_template_labels("{batch.kubernetes.io/controller-uid: abc}"))
             .at(APP, Text("abc}}"))
             .object("Job default/train")
             .says(&["labels[batch.kubernetes.io/controller-uid]", "must be the Job's uid"]),

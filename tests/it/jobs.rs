@@ -272,22 +272,11 @@ fn a_jobs_pods_carry_the_generated_labels() {
     assert_eq!(j.selector().to_string(), format!("{}={uid}", labels::CONTROLLER_UID));
     assert!(j.selector().matches(&pod.meta.labels));
     // Re-applying the same manifest changes nothing (the generated labels are not the user's).
-    let reapply = r#"  events:
-    - at: 5s
-      apply:
-          apiVersion: batch/v1
-          kind: Job
-          metadata: {name: train}
-          spec:
-            template:
-              metadata:
-                labels: {app: train, job-name: train}
-                annotations: {sim.kubesim.io/duration: 10s, sim.kubesim.io/exit-codes: "0"}
-              spec:
-                restartPolicy: Never
-                containers: [{name: c, resources: {requests: {cpu: "1"}}}]
-"#;
-    let sim = run(parse(&with_labels("", "1m", reapply)), None);
+    let reapply = apply_train_at_5s(
+        "labels: {app: train, job-name: train}\n                annotations: {sim.kubesim.io/duration: 10s, sim.kubesim.io/exit-codes: \"0\"}",
+        "1",
+    );
+    let sim = run(parse(&with_labels("", "1m", &reapply)), None);
     assert_eq!(crate::support::failed_actions(&sim), Vec::<String>::new());
     // Deleted by the TTL controller with its pod: the pod is archived, its row kept.
     let sim = run(parse(&with_labels("ttlSecondsAfterFinished: 0", "1m", "")), None);
@@ -300,24 +289,19 @@ fn a_jobs_pods_carry_the_generated_labels() {
     assert_eq!((row.controller(), row.phase().as_str()), (Some((kubesim::api::meta::Kind::Job, "train")), "Succeeded"));
 }
 
+/// An `events` block that applies the Job `train` at 5 s with template `metadata` (lines
+/// indented by 16) and a container requesting `cpu`.
+fn apply_train_at_5s(metadata: &str, cpu: &str) -> String {
+    format!(
+        "  events:\n    - at: 5s\n      apply:\n          apiVersion: batch/v1\n          kind: Job\n          metadata: {{name: train}}\n          spec:\n            template:\n              metadata:\n                {metadata}\n              spec:\n                restartPolicy: Never\n                containers: [{{name: c, resources: {{requests: {{cpu: \"{cpu}\"}}}}}}]\n"
+    )
+}
+
 /// Changing an immutable field of a Job is refused as the API server refuses it.
 #[test]
 fn job_template_is_immutable() {
-    let change = r#"  events:
-    - at: 5s
-      apply:
-          apiVersion: batch/v1
-          kind: Job
-          metadata: {name: train}
-          spec:
-            template:
-              metadata:
-                annotations: {sim.kubesim.io/duration: 20s}
-              spec:
-                restartPolicy: Never
-                containers: [{name: c, resources: {requests: {cpu: "2"}}}]
-"#;
-    let sim = run(parse(&job_scenario("", "Never", "10s", "0", "1m", change)), None);
+    let change = apply_train_at_5s("annotations: {sim.kubesim.io/duration: 20s}", "2");
+    let sim = run(parse(&job_scenario("", "Never", "10s", "0", "1m", &change)), None);
     let failures = crate::support::failed_actions(&sim);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("spec.template: field is immutable"), "{}", failures[0]);
