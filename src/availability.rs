@@ -194,7 +194,7 @@ impl Availability {
             _ => return,
         };
         self.counted.insert(p);
-        let name = store.job(job).map(|j| j.meta.key());
+        let name = store.job_object_key(job);
         let stats = self.jobs.entry(job).or_default();
         if let Some(name) = name {
             stats.name = name;

@@ -234,6 +234,28 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// Where an applied object comes from, as the failures name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ApplySource {
+    /// `spec.manifests`, at the start.
+    Manifest,
+    /// `spec.workload`: an arrival. Its Jobs are archived once finished
+    /// ([`Store::create_workload_job`]).
+    Workload,
+    /// An `apply` event.
+    Apply,
+}
+
+impl std::fmt::Display for ApplySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ApplySource::Manifest => "manifest",
+            ApplySource::Workload => "workload",
+            ApplySource::Apply => "apply",
+        })
+    }
+}
+
 /// A simulation of one scenario with one seed.
 pub struct Simulation {
     scenario: Arc<Scenario>,
@@ -460,7 +482,7 @@ impl Simulation {
         let mut ordered: Vec<&crate::manifest::Manifest> = scenario.manifests.iter().collect();
         ordered.sort_by_key(rank);
         for m in ordered {
-            sim.apply_object(&m.object, "manifest");
+            sim.apply_object(&m.object, ApplySource::Manifest);
             if let Object::Deployment(d) = &m.object
                 && let Some(id) = sim.store.deployment_id(&d.meta.namespace, &d.meta.name)
             {
@@ -2056,7 +2078,7 @@ impl Simulation {
     }
 
     /// `kubectl apply` of one object: create, or update the spec.
-    fn apply_object(&mut self, object: &Object, source: &str) {
+    fn apply_object(&mut self, object: &Object, source: ApplySource) {
         let now = self.queue.now();
         let meta = object.meta();
         if object.kind().is_namespaced() && !self.store.namespace_exists(&meta.namespace) {
@@ -2191,7 +2213,19 @@ impl Simulation {
             },
             Object::Job(job) => match self.store.job_id(&job.meta.namespace, &job.meta.name) {
                 Some(id) => {
-                    let existing = self.store.job(id).expect("live");
+                    let Some(existing) = self.store.job(id) else {
+                        // A workload's finished Job, archived: its spec is not kept.
+                        self.action_failed(
+                            format!("{source} {}", object.describe()),
+                            format!(
+                                "Job.batch {:?} exists, finished, and kubesim archived it (a workload's arrival): \
+                                 it keeps its status, not its spec, so it cannot be applied again; \
+                                 give the manifest another name (docs/scenario.md, `spec.workload`)",
+                                job.meta.name
+                            ),
+                        );
+                        return;
+                    };
                     if let Some(field) = crate::api::batch::immutable_change(existing, job) {
                         self.action_failed(
                             format!("{source} {}", object.describe()),
@@ -2200,6 +2234,9 @@ impl Simulation {
                         return;
                     }
                     self.store.update_job_spec(id, job);
+                }
+                None if source == ApplySource::Workload => {
+                    self.store.create_workload_job(now, job.clone());
                 }
                 None => {
                     self.store.create_job(now, job.clone());
@@ -2316,7 +2353,7 @@ impl Simulation {
         Ok(())
     }
 
-    fn apply_pod(&mut self, pod: &Pod, source: &str) {
+    fn apply_pod(&mut self, pod: &Pod, source: ApplySource) {
         let now = self.queue.now();
         let mut pod = pod.clone();
         if let Some(prefix) = pod.meta.annotations.remove(GENERATE_NAME) {
@@ -2551,7 +2588,7 @@ impl Simulation {
             if self.api_down() {
                 self.action_failed(format!("create {}", object.describe()), pod_faults::API_REFUSED.into());
             } else {
-                self.apply_object(&object, "workload");
+                self.apply_object(&object, ApplySource::Workload);
             }
         }
         if let Some(at) = self.arrivals.next_time(&scenario.workloads)
@@ -2627,7 +2664,7 @@ impl Simulation {
                             .and_then(|id| self.store.deployment(id).map(|d| (id, d.meta.generation))),
                         _ => None,
                     };
-                    self.apply_object(&m.object, "apply");
+                    self.apply_object(&m.object, ApplySource::Apply);
                     // A Deployment created or whose spec changed: time its convergence.
                     if let Object::Deployment(d) = &m.object
                         && let Some(id) = self.store.deployment_id(&d.meta.namespace, &d.meta.name)

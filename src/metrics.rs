@@ -501,23 +501,24 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
         Kind::Job => {
             use crate::api::batch::{JobConditionType as C, compact_ranges};
             let id = store.job_id(&r.namespace, &r.name)?;
-            let job = store.job(id)?;
+            // Archived or not: a workload's finished Job keeps its status.
+            let status = store.job_status(id)?;
             let cond = |k: C| {
-                word(match job.status.conditions.iter().find(|c| c.kind == k) {
+                word(match status.conditions.iter().find(|c| c.kind == k) {
                     Some(c) => c.status.as_str(),
                     None => "False",
                 })
             };
             match field {
                 "exists" => yes(true),
-                "active" => int(job.status.active),
-                "ready" => int(job.status.ready),
-                "terminating" => int(job.status.terminating),
-                "succeeded" => int(job.status.succeeded),
-                "failed" => int(job.status.failed),
+                "active" => int(status.active),
+                "ready" => int(status.ready),
+                "terminating" => int(status.terminating),
+                "succeeded" => int(status.succeeded),
+                "failed" => int(status.failed),
                 "podsCreated" => int(store.job_pods(id).len() as i64),
-                "completedIndexes" => word(&compact_ranges(&job.status.completed_indexes)),
-                "failedIndexes" => word(&compact_ranges(&job.status.failed_indexes)),
+                "completedIndexes" => word(&compact_ranges(&status.completed_indexes)),
+                "failedIndexes" => word(&compact_ranges(&status.failed_indexes)),
                 "Complete" => cond(C::Complete),
                 "Failed" => cond(C::Failed),
                 "Suspended" => cond(C::Suspended),
@@ -525,7 +526,7 @@ pub fn field_value(store: &Store, traffic: &Traffic, now: SimTime, target: &Targ
                 "reason" => word(
                     [C::Complete, C::Failed, C::FailureTarget, C::SuccessCriteriaMet]
                         .iter()
-                        .find_map(|&k| job.status.condition(k))
+                        .find_map(|&k| status.condition(k))
                         .map(|c| c.reason)
                         .unwrap_or_default(),
                 ),

@@ -590,11 +590,83 @@ fn pod_key<'a>(pods: &'a [PodSlot]) -> impl Fn(PodId) -> (&'a str, &'a str) {
     }
 }
 
-/// The (namespace, name) of a live Job, for a [`NameIndex`].
-fn job_key<'a>(jobs: &'a [Option<Job>]) -> impl Fn(JobId) -> (&'a str, &'a str) {
-    move |id| {
-        let meta = &jobs[id.index()].as_ref().expect("a filed Job is live").meta;
-        (meta.namespace.as_str(), meta.name.as_str())
+/// The (namespace, name) of a Job not removed, for a [`NameIndex`].
+fn job_key<'a>(jobs: &'a [JobSlot]) -> impl Fn(JobId) -> (&'a str, &'a str) {
+    move |id| jobs[id.index()].names().expect("a filed Job is not removed")
+}
+
+/// The shared copy of a namespace's name for the records (pods' and Jobs').
+fn record_namespace(names: &mut HashSet<Arc<str>>, namespace: &str) -> Arc<str> {
+    match names.get(namespace) {
+        Some(name) => name.clone(),
+        None => {
+            let name: Arc<str> = Arc::from(namespace);
+            names.insert(name.clone());
+            name
+        }
+    }
+}
+
+/// A Job in the store: whole while anything may read or change it, then (a workload's
+/// arrivals only, see [`Store::release_removed`]) its [`JobRecord`], or nothing once removed.
+#[derive(Clone, Debug)]
+enum JobSlot {
+    Live(Box<Job>),
+    Archived(JobRecord),
+    Removed,
+}
+
+/// What a finished Job that a workload created keeps once nothing may change it
+/// ([`Store::release_removed`]): its names, creation time and final status, what the
+/// checks, `compare` and availability read. A scale day creates a million such Jobs; a
+/// whole one, with its template and per-arrival run time, is over three times this.
+#[derive(Clone, Debug)]
+pub struct JobRecord {
+    /// Shared by the records of a namespace (pods' and Jobs').
+    namespace: Arc<str>,
+    name: Box<str>,
+    created: SimTime,
+    status: JobStatus,
+}
+
+impl JobSlot {
+    fn live(&self) -> Option<&Job> {
+        match self {
+            JobSlot::Live(job) => Some(job),
+            _ => None,
+        }
+    }
+
+    fn live_mut(&mut self) -> Option<&mut Job> {
+        match self {
+            JobSlot::Live(job) => Some(job),
+            _ => None,
+        }
+    }
+
+    /// (namespace, name), unless removed.
+    fn names(&self) -> Option<(&str, &str)> {
+        match self {
+            JobSlot::Live(job) => Some((job.meta.namespace.as_str(), job.meta.name.as_str())),
+            JobSlot::Archived(r) => Some((&r.namespace, &r.name)),
+            JobSlot::Removed => None,
+        }
+    }
+
+    fn status(&self) -> Option<&JobStatus> {
+        match self {
+            JobSlot::Live(job) => Some(&job.status),
+            JobSlot::Archived(r) => Some(&r.status),
+            JobSlot::Removed => None,
+        }
+    }
+
+    fn created(&self) -> Option<SimTime> {
+        match self {
+            JobSlot::Live(job) => Some(job.meta.creation_timestamp),
+            JobSlot::Archived(r) => Some(r.created),
+            JobSlot::Removed => None,
+        }
     }
 }
 
@@ -793,7 +865,10 @@ pub struct Store {
     /// LimitRanges and ResourceQuotas by (namespace, name).
     limit_ranges: BTreeMap<NsName, LimitRange>,
     quotas: BTreeMap<NsName, ResourceQuota>,
-    jobs: Vec<Option<Job>>,
+    jobs: Vec<JobSlot>,
+    /// Per Job, whether it may be archived once finished: a workload's arrivals, which
+    /// nothing names (no manifest, event, CronJob or TTL reaches them).
+    job_archivable: Vec<bool>,
     job_names: NameIndex<JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
@@ -899,6 +974,7 @@ impl Store {
             limit_ranges: BTreeMap::new(),
             quotas: BTreeMap::new(),
             jobs: Vec::new(),
+            job_archivable: Vec::new(),
             job_names: NameIndex::default(),
             job_pods: Vec::new(),
             job_tracking: Vec::new(),
@@ -1029,7 +1105,12 @@ impl Store {
         push(Kind::Deployment, self.deployment_ids().filter_map(|id| in_ns(&self.deployment(id)?.meta)).collect());
         push(Kind::StatefulSet, self.statefulset_ids().filter_map(|id| in_ns(&self.statefulset(id)?.meta)).collect());
         push(Kind::DaemonSet, self.daemonset_ids().filter_map(|id| in_ns(&self.daemonset(id)?.meta)).collect());
-        push(Kind::Job, self.job_ids().filter_map(|id| in_ns(&self.job(id)?.meta)).collect());
+        push(
+            Kind::Job,
+            self.job_ids()
+                .filter_map(|id| self.job_names(id).filter(|&(ns, _)| ns == namespace).map(|(_, name)| name.to_string()))
+                .collect(),
+        );
         push(Kind::ReplicaSet, self.replica_set_ids().filter_map(|id| in_ns(&self.replica_set(id)?.meta)).collect());
         push(Kind::HorizontalPodAutoscaler, self.hpa_ids().filter_map(|id| in_ns(&self.hpa(id)?.meta)).collect());
         push(Kind::Service, self.service_ids().filter_map(|id| in_ns(&self.service(id)?.meta)).collect());
@@ -1335,13 +1416,14 @@ impl Store {
         jobs.sort_unstable();
         jobs.dedup();
         for &job in &jobs {
-            let done = self.jobs[job.index()].as_ref().is_none_or(|j| j.status.is_finished());
+            let done = self.jobs[job.index()].live().is_none_or(|j| j.status.is_finished());
             if done && self.job_live_pods[job.index()] == 0 {
                 for i in 0..self.job_pods[job.index()].as_slice().len() {
                     let pod = self.job_pods[job.index()].as_slice()[i];
                     self.archive(pod);
                     self.job_orphans.remove(&pod);
                 }
+                self.archive_job(job);
             }
         }
         jobs.clear();
@@ -1359,16 +1441,33 @@ impl Store {
         debug_assert!(self.pod_removed[id.index()], "only removed pods are archived");
         let slot = &mut self.pods[id.index()];
         if let PodSlot::Full(pod) = slot {
-            let namespace = match self.record_namespaces.get(pod.meta.namespace.as_str()) {
-                Some(name) => name.clone(),
-                None => {
-                    let name: Arc<str> = Arc::from(pod.meta.namespace.as_str());
-                    self.record_namespaces.insert(name.clone());
-                    name
-                }
-            };
+            let namespace = record_namespace(&mut self.record_namespaces, &pod.meta.namespace);
             *slot = PodSlot::Archived(PodRecord::take(pod, namespace));
         }
+    }
+
+    /// Replaces a finished Job by its record, if it is a workload's (nothing names it) and
+    /// nothing is left to happen to it: no TTL to expire, no deletion under way, no owner.
+    /// The caller has checked that none of its pods is left.
+    fn archive_job(&mut self, id: JobId) {
+        let JobSlot::Live(job) = &self.jobs[id.index()] else { return };
+        let quiet = job.status.is_finished()
+            && job.spec.ttl_seconds_after_finished.is_none()
+            && job.meta.deletion_timestamp.is_none()
+            && job.meta.owner_references.is_empty()
+            && self.job_cronjob[id.index()].is_none();
+        if !(self.job_archivable[id.index()] && quiet) {
+            return;
+        }
+        let namespace = record_namespace(&mut self.record_namespaces, &job.meta.namespace);
+        let JobSlot::Live(job) = std::mem::replace(&mut self.jobs[id.index()], JobSlot::Removed) else {
+            unreachable!()
+        };
+        let Job { meta, status, .. } = *job;
+        let record = JobRecord { namespace, name: meta.name.into_boxed_str(), created: meta.creation_timestamp, status };
+        self.jobs[id.index()] = JobSlot::Archived(record);
+        self.job_tracking[id.index()] = None;
+        self.job_admitted[id.index()] = None;
     }
 
     pub fn pod_owner(&self, id: PodId) -> Option<PodOwner> {
@@ -2531,7 +2630,7 @@ impl Store {
         let meta = match o {
             OwnerId::Deployment(id) => self.deployments[id.index()].as_mut().map(|x| &mut x.meta),
             OwnerId::ReplicaSet(id) => self.replica_sets[id.index()].as_mut().map(|x| &mut x.meta),
-            OwnerId::Job(id) => self.jobs[id.index()].as_mut().map(|x| &mut x.meta),
+            OwnerId::Job(id) => self.jobs[id.index()].live_mut().map(|x| &mut x.meta),
             OwnerId::CronJob(id) => self.cronjobs[id.index()].as_mut().map(|x| &mut x.meta),
             OwnerId::StatefulSet(id) => self.statefulsets[id.index()].as_mut().map(|x| &mut x.meta),
             OwnerId::DaemonSet(id) => self.daemonsets[id.index()].as_mut().map(|x| &mut x.meta),
@@ -2598,7 +2697,7 @@ impl Store {
         if let Some(c) = self.job_cronjob[id.index()].take() {
             self.cronjob_jobs[c.index()].retain(|&j| j != id);
         }
-        if let Some(job) = self.jobs[id.index()].as_mut() {
+        if let Some(job) = self.jobs[id.index()].live_mut() {
             job.meta.owner_references.clear();
             let object = format!("job/{}", job.meta.key());
             self.journal.record(now, Record::OwnerReferenceRemoved { object });
@@ -2608,16 +2707,48 @@ impl Store {
 
     // ----- jobs -----
 
+    /// The whole Job; `None` once removed or archived (a finished workload Job: its
+    /// [`job_status`](Self::job_status), [`job_names`](Self::job_names) and
+    /// [`job_created`](Self::job_created) stay).
     pub fn job(&self, id: JobId) -> Option<&Job> {
-        self.jobs[id.index()].as_ref()
+        self.jobs[id.index()].live()
+    }
+
+    /// The Job's status, archived or not; `None` once removed.
+    pub fn job_status(&self, id: JobId) -> Option<&JobStatus> {
+        self.jobs[id.index()].status()
+    }
+
+    /// The Job's (namespace, name), archived or not; `None` once removed.
+    pub fn job_names(&self, id: JobId) -> Option<(&str, &str)> {
+        self.jobs[id.index()].names()
+    }
+
+    /// The Job's `namespace/name`, archived or not; `None` once removed.
+    pub fn job_object_key(&self, id: JobId) -> Option<String> {
+        self.job_names(id).map(|(namespace, name)| match namespace {
+            "" => name.to_string(),
+            _ => format!("{namespace}/{name}"),
+        })
+    }
+
+    /// The Job's creation time, archived or not; `None` once removed.
+    pub fn job_created(&self, id: JobId) -> Option<SimTime> {
+        self.jobs[id.index()].created()
+    }
+
+    /// Whether the Job was archived ([`Store::release_removed`]).
+    pub fn is_job_archived(&self, id: JobId) -> bool {
+        matches!(self.jobs[id.index()], JobSlot::Archived(_))
     }
 
     pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
         self.job_names.get(namespace, name, job_key(&self.jobs))
     }
 
+    /// The Jobs not removed (archived ones included), by id.
     pub fn job_ids(&self) -> impl Iterator<Item = JobId> + '_ {
-        (0..self.jobs.len() as u32).map(JobId).filter(|id| self.jobs[id.index()].is_some())
+        (0..self.jobs.len() as u32).map(JobId).filter(|id| !matches!(self.jobs[id.index()], JobSlot::Removed))
     }
 
     /// Every pod the Job created, removed ones included, in creation order.
@@ -2637,6 +2768,14 @@ impl Store {
         self.insert_job(now, job, None, record)
     }
 
+    /// Creates a workload's Job (an arrival), as [`create_job`](Self::create_job) does; once
+    /// finished and without pods left, it is archived ([`Store::release_removed`]).
+    pub fn create_workload_job(&mut self, now: SimTime, job: Job) -> JobId {
+        let id = self.create_job(now, job);
+        self.job_archivable[id.index()] = true;
+        id
+    }
+
     /// Creates a Job for CronJob `cronjob` (which the Job's owner reference names), as
     /// [`create_job`](Self::create_job) does, for the schedule time `scheduled` (RFC 3339).
     pub fn create_cronjob_job(&mut self, now: SimTime, cronjob: CronJobId, job: Job, scheduled: String) -> JobId {
@@ -2654,7 +2793,8 @@ impl Store {
         job.meta.creation_timestamp = now;
         job.meta.generation = 1;
         self.journal.record(now, record);
-        self.jobs.push(Some(job));
+        self.jobs.push(JobSlot::Live(Box::new(job)));
+        self.job_archivable.push(false);
         self.job_names.insert(id, job_key(&self.jobs));
         self.job_pods.push(PodList::default());
         self.job_live_pods.push(0);
@@ -2669,7 +2809,7 @@ impl Store {
     /// `activeDeadlineSeconds`, `ttlSecondsAfterFinished`, `backoffLimit`); the caller has
     /// checked that nothing immutable changed.
     pub fn update_job_spec(&mut self, id: JobId, desired: &Job) -> bool {
-        let Some(job) = self.jobs[id.index()].as_mut() else { return false };
+        let Some(job) = self.jobs[id.index()].live_mut() else { return false };
         let spec = &mut job.spec;
         let changed = spec.parallelism != desired.spec.parallelism
             || spec.suspend != desired.spec.suspend
@@ -2691,7 +2831,7 @@ impl Store {
 
     /// Sets the Job's status; journals each condition that became True.
     pub fn set_job_status(&mut self, now: SimTime, id: JobId, status: JobStatus) -> bool {
-        let Some(job) = self.jobs[id.index()].as_mut() else { return false };
+        let Some(job) = self.jobs[id.index()].live_mut() else { return false };
         if job.status == status {
             return false;
         }
@@ -2723,16 +2863,14 @@ impl Store {
     /// Removes the Job object; its pods keep their ids and lose the owner link to a live
     /// object (the engine's garbage collection deletes them).
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
-        if self.jobs[id.index()].is_none() {
-            return;
-        }
+        let Some(key) = self.job_object_key(id) else { return };
         self.job_names.remove(id, job_key(&self.jobs));
-        let job = self.jobs[id.index()].take().expect("live");
+        self.jobs[id.index()] = JobSlot::Removed;
         self.jobs_to_check.push(id);
         if let Some(cronjob) = self.job_cronjob[id.index()] {
             self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
         }
-        self.journal.record(now, Record::JobDeleted { job: job.meta.key() });
+        self.journal.record(now, Record::JobDeleted { job: key });
         self.changes.push(Change::JobRemoved(id));
     }
 
@@ -3680,6 +3818,89 @@ mod tests {
         assert!(store.is_archived(pods[0]) && store.is_archived(pods[1]));
         assert_eq!(store.pod_entry(pods[1]).controller(), Some((Kind::Job, "train")));
         assert_eq!(store.pod_entries().map(|p| p.name()).collect::<Vec<_>>(), ["bare", "train-a", "train-b"]);
+        assert!(!store.is_job_archived(job) && store.job(job).is_some(), "a manifest's Job is kept whole");
+    }
+
+    /// A one-pod Job of `namespace`/`name` made by `create` (a workload's or not), its pod
+    /// removed at 30 s and the Job then Complete (with `ttl`, if any).
+    fn finished_job(
+        store: &mut Store,
+        name: &str,
+        ttl: Option<i32>,
+        create: fn(&mut Store, SimTime, Job) -> JobId,
+    ) -> (JobId, PodId) {
+        let (now, later) = (SimTime::from_secs(1), SimTime::from_secs(30));
+        let text = format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: batch}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x}}]\n"
+        );
+        let docs = crate::yaml::parse_stream(&text).unwrap();
+        let mut unmodelled = crate::decode::Unmodelled::new();
+        let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
+        let Ok(Some(crate::manifest::Object::Job(mut job))) = crate::manifest::decode_object(&mut ctx, &docs[0].root)
+        else {
+            panic!("a Job")
+        };
+        job.spec.ttl_seconds_after_finished = ttl;
+        let job = create(store, now, job);
+        let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        (p.meta.namespace, p.meta.name) = ("batch".into(), format!("{name}-x"));
+        p.meta.owner_references = vec![store.job_owner_ref(job).unwrap()];
+        let pod = store.create_pod(now, p, Some(PodOwner::Job(job)));
+        store.remove_pod(later, pod);
+        let mut status = store.job(job).unwrap().status.clone();
+        status.succeeded = 1;
+        status.completion_time = Some(later);
+        status.conditions.push(crate::api::batch::JobCondition {
+            kind: crate::api::batch::JobConditionType::Complete,
+            status: ConditionStatus::True,
+            reason: "CompletionsReached",
+            message: Cow::Borrowed(""),
+            last_transition_time: later,
+        });
+        store.set_job_status(later, job, status);
+        (job, pod)
+    }
+
+    /// A workload's Job is archived once finished with no pod left: it stays findable by
+    /// name, with its status, names and creation time, and can be removed; one with a TTL
+    /// (which will delete it) is kept whole, as is one the scenario's manifests made.
+    #[test]
+    fn finished_workload_jobs_are_archived_with_their_status() {
+        let mut store = Store::new(Journal::new(true));
+        let (job, pod) = finished_job(&mut store, "arrival-1", None, Store::create_workload_job);
+        let (ttl, _) = finished_job(&mut store, "arrival-2", Some(60), Store::create_workload_job);
+        let (manifest, _) = finished_job(&mut store, "manual", None, Store::create_job);
+        let live = store.job(job).unwrap().clone();
+        store.release_removed();
+        assert!(store.is_job_archived(job) && store.is_archived(pod));
+        assert!(!store.is_job_archived(ttl) && store.job(ttl).is_some(), "its TTL will delete it");
+        assert!(!store.is_job_archived(manifest) && store.job(manifest).is_some());
+        assert!(store.job(job).is_none(), "not whole any more");
+        assert_eq!(store.job_status(job), Some(&live.status));
+        assert_eq!(store.job_names(job), Some(("batch", "arrival-1")));
+        assert_eq!(store.job_object_key(job).as_deref(), Some("batch/arrival-1"));
+        assert_eq!(store.job_created(job), Some(live.meta.creation_timestamp));
+        assert_eq!(store.job_id("batch", "arrival-1"), Some(job));
+        assert_eq!(store.job_ids().collect::<Vec<_>>(), [job, ttl, manifest]);
+        assert_eq!(store.job_pods(job), [pod]);
+        let names = store.namespaced_objects("batch");
+        assert!(names.iter().any(|r| r.kind == Kind::Job && r.name == "arrival-1"), "{names:?}");
+
+        store.remove_job(SimTime::from_secs(40), job);
+        assert_eq!(store.job_id("batch", "arrival-1"), None);
+        assert_eq!((store.job_status(job), store.job_names(job)), (None, None));
+        assert_eq!(store.job_ids().collect::<Vec<_>>(), [ttl, manifest]);
+        store.remove_job(SimTime::from_secs(41), job);
+        let deleted: Vec<&str> = store
+            .journal
+            .records()
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Record::JobDeleted { job } => Some(job.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deleted, ["batch/arrival-1"], "removed once");
     }
 
     /// A Job's pod list holds its first pods in place, then moves them to the heap, in order.
@@ -3881,5 +4102,15 @@ mod tests {
         let d = create(&mut store, "d", &source);
         assert_eq!(store.pod(d).spec.priority, 1000);
         assert_eq!(store.pod(a).spec.priority, 0);
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn probe() {
+        use std::mem::size_of;
+        eprintln!("JobSlot {} JobRecord {} PodSlot {} PodRecord {} JobStatus {} JobCondition {} PodList {} JobTracking {}",
+            size_of::<super::JobSlot>(), size_of::<super::JobRecord>(), size_of::<super::PodSlot>(), size_of::<super::PodRecord>(),
+            size_of::<crate::api::batch::JobStatus>(), size_of::<crate::api::batch::JobCondition>(), size_of::<super::PodList>(), size_of::<super::JobTracking>());
     }
 }

@@ -232,15 +232,15 @@ pub fn reconcile(store: &Store, now: SimTime, clock: WallClock, id: CronJobId) -
     // The Job's name is a lock: a Job of that name may exist already (a schedule finer than a
     // minute, or someone else's Job).
     if let Some(existing) = store.job_id(&cronjob.meta.namespace, &name).filter(|j| !deleted.contains(j)) {
-        let job = store.job(existing).expect("named Jobs are live");
         if store.job_cronjob(existing) != Some(id) {
-            // Someone else's Job: leave it, and wait for an event (Kubernetes does not requeue).
-            actions.push(event(
-                "FailedCreate",
-                format!("cannot create job {}: it exists and is not ours", job.meta.key()),
-            ));
+            // Someone else's Job (perhaps archived): leave it, and wait for an event
+            // (Kubernetes does not requeue).
+            let key = store.job_object_key(existing).expect("named Jobs are not removed");
+            actions.push(event("FailedCreate", format!("cannot create job {key}: it exists and is not ours")));
             return finish(actions, status, None);
         }
+        // A CronJob's Jobs are never archived.
+        let job = store.job(existing).expect("named Jobs are live");
         if status.active.iter().any(|r| r.uid == job.meta.uid) {
             return finish(actions, status, None);
         }

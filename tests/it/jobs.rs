@@ -344,3 +344,57 @@ fn later_pods_see_priority_class_changes() {
     let priorities: Vec<i32> = store.job_pods(id).iter().map(|&p| store.pod(p).spec.priority).collect();
     assert_eq!(priorities, [0, 1000]);
 }
+
+/// A workload's finished Jobs are archived once the pod garbage collector has removed their
+/// pods: checks still read their status, `delete` removes one, and an `apply` naming one is a
+/// failed action saying why (its spec is not kept); a Job from the manifests is kept whole.
+#[test]
+fn archived_workload_jobs_keep_their_status_and_refuse_a_new_spec() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: archived-jobs}
+spec:
+  until: 30m
+  controllerManager: {terminatedPodGCThreshold: 1}
+  cluster:
+    nodes:
+      - {name: n1, allocatable: {cpu: "8", memory: 32Gi, pods: "110"}}
+  manifests:
+    - inline: {apiVersion: batch/v1, kind: Job, metadata: {name: manual}, spec: {template: {metadata: {annotations: {sim.kubesim.io/duration: 30s}}, spec: {restartPolicy: Never, containers: [{name: c, resources: {requests: {cpu: "1"}}}]}}}}
+  workload:
+    - name: batch
+      kind: Job
+      generate:
+        arrivals: {every: 1m}
+        count: 4
+        cpu: {choice: ["1"]}
+        memory: {choice: [1Gi]}
+        duration: 30s
+  events:
+    - {at: 20m, apply: {apiVersion: batch/v1, kind: Job, metadata: {name: batch-0}, spec: {template: {spec: {restartPolicy: Never, containers: [{name: c}]}}}}}
+    - {at: 21m, delete: job/default/batch-1}
+  checks:
+    - {at: 19m, expect: "job/default/batch-0 succeeded == 1"}
+    - {at: 19m, expect: "job/default/batch-0 Complete == True"}
+    - {at: 19m, expect: "job/default/batch-0 reason == CompletionsReached"}
+    - {at: 19m, expect: "job/default/batch-0 podsCreated == 1"}
+    - {at: 22m, expect: "job/default/batch-1 exists == False"}
+    - {at: 22m, expect: "job/default/batch-2 exists == True"}
+"#;
+    let sim = crate::support::passes(text);
+    let store = sim.store();
+    let archived: Vec<&str> = store
+        .job_ids()
+        .filter(|&id| store.is_job_archived(id))
+        .map(|id| store.job_names(id).expect("not removed").1)
+        .collect();
+    // batch-3's pod, the newest terminated one, is the one the pod garbage collector keeps.
+    assert_eq!(archived, ["batch-0", "batch-2"]);
+    let last = store.job_id("default", "batch-3").expect("kept");
+    assert!(store.job(last).is_some_and(|j| j.status.is_finished()), "whole while its pod is left");
+    let manual = store.job_id("default", "manual").expect("kept");
+    assert!(store.job(manual).is_some_and(|j| j.status.is_finished()), "a manifest's Job stays whole");
+    let failed = crate::support::failed_actions(&sim);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("\"batch-0\"") && failed[0].contains("archived"), "{}", failed[0]);
+}
