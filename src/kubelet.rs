@@ -148,7 +148,9 @@ pub const MOUNT_RETRY_MAX: SimDuration = SimDuration::from_secs(122);
 
 pub struct Kubelets {
     machine_up: Vec<bool>,
-    pods: Vec<PodRuntime>,
+    /// The pods the kubelets know of, dropped when the pod object is gone (a map: a day of
+    /// a million pods has a few thousand at a time).
+    pods: crate::hash::HashMap<PodId, PodRuntime>,
     /// Per node: the kubelet cannot reach the API server (`partitionNode`).
     partitioned: Vec<bool>,
     /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
@@ -174,7 +176,7 @@ impl Kubelets {
     pub fn new() -> Kubelets {
         Kubelets {
             machine_up: Vec::new(),
-            pods: Vec::new(),
+            pods: crate::hash::HashMap::default(),
             partitioned: Vec::new(),
             deferred: Vec::new(),
             runs: Vec::new(),
@@ -248,10 +250,7 @@ impl Kubelets {
     }
 
     fn runtime(&mut self, pod: PodId) -> &mut PodRuntime {
-        if pod.index() >= self.pods.len() {
-            self.pods.resize(pod.index() + 1, PodRuntime::default());
-        }
-        &mut self.pods[pod.index()]
+        self.pods.entry(pod).or_default()
     }
 
     fn epoch(&mut self, pod: PodId) -> u32 {
@@ -689,7 +688,8 @@ impl Kubelets {
 
     /// A kubelet timer fired.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, pod: PodId, epoch: u32, timer: KubeletTimer) {
-        if epoch != self.epoch(pod) || ctx.store.is_removed(pod) {
+        // Removed first: a removed pod's runtime is forgotten, not to be made anew.
+        if ctx.store.is_removed(pod) || epoch != self.epoch(pod) {
             return;
         }
         if let Some(node) = ctx.store.pod(pod).status.node
@@ -884,10 +884,10 @@ impl Kubelets {
     }
 
     /// The pod object is gone: drop its timers.
+    /// Its timers find it removed ([`on_timer`](Self::on_timer)); pod ids are never reused.
     pub fn forget(&mut self, pod: PodId) {
-        if pod.index() < self.pods.len() {
-            self.bump(pod);
-        }
+        self.end_run(pod);
+        self.pods.remove(&pod);
         if let Some(run) = self.runs.get_mut(pod.index()) {
             *run = None;
         }

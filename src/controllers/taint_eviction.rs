@@ -17,7 +17,8 @@ struct Scheduled {
 
 #[derive(Default)]
 pub struct TaintEviction {
-    pending: Vec<Option<Scheduled>>,
+    /// The planned evictions, by pod (few at a time: a map, not a slot per pod ever made).
+    pending: std::collections::BTreeMap<PodId, Scheduled>,
 }
 
 /// What the taints on a node mean for one pod.
@@ -49,15 +50,8 @@ pub fn verdict(taints: &[crate::api::taint::Taint], tolerations: &[Toleration]) 
 }
 
 impl TaintEviction {
-    fn slot(&mut self, pod: PodId) -> &mut Option<Scheduled> {
-        if pod.index() >= self.pending.len() {
-            self.pending.resize(pod.index() + 1, None);
-        }
-        &mut self.pending[pod.index()]
-    }
-
     pub fn cancel(&mut self, ctx: &mut Ctx<'_>, pod: PodId) {
-        if let Some(s) = self.slot(pod).take() {
+        if let Some(s) = self.pending.remove(&pod) {
             ctx.queue.cancel(s.key);
         }
     }
@@ -84,36 +78,35 @@ impl TaintEviction {
             Verdict::EvictNow => {
                 self.cancel(ctx, pod);
                 let key = ctx.at(now, Event::TaintEviction { pod });
-                *self.slot(pod) = Some(Scheduled { created: now, key });
+                self.pending.insert(pod, Scheduled { created: now, key });
             }
             Verdict::EvictAfter(d) => {
                 // An eviction already planned keeps its earlier start.
-                if self.slot(pod).is_some() {
+                if self.pending.contains_key(&pod) {
                     return;
                 }
                 let key = ctx.at(now + d, Event::TaintEviction { pod });
-                *self.slot(pod) = Some(Scheduled { created: now, key });
+                self.pending.insert(pod, Scheduled { created: now, key });
             }
         }
     }
 
     /// Forgets every planned eviction (a restarted controller manager plans them anew).
     pub fn cancel_all(&mut self, ctx: &mut Ctx<'_>) {
-        for slot in &mut self.pending {
-            if let Some(s) = slot.take() {
-                ctx.queue.cancel(s.key);
-            }
+        // In pod order, as before.
+        for (_, s) in std::mem::take(&mut self.pending) {
+            ctx.queue.cancel(s.key);
         }
     }
 
     /// The eviction fires: returns true if the pod should be deleted now.
     pub fn fire(&mut self, pod: PodId) -> bool {
-        self.slot(pod).take().is_some()
+        self.pending.remove(&pod).is_some()
     }
 
     /// When the pending eviction of `pod` was first planned.
     pub fn planned_since(&self, pod: PodId) -> Option<SimTime> {
-        self.pending.get(pod.index()).copied().flatten().map(|s| s.created)
+        self.pending.get(&pod).map(|s| s.created)
     }
 }
 
