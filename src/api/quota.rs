@@ -136,10 +136,10 @@ pub fn apply_limit_ranges(spec: &PodSpec, ranges: &[&LimitRange]) -> Result<PodS
         for item in range.limits.iter().filter(|i| i.kind == Some(LimitType::Container)) {
             for c in out.containers.iter_mut().chain(out.init_containers.iter_mut()) {
                 for (r, q) in &item.default {
-                    c.limits.entry(r.clone()).or_insert_with(|| q.clone());
+                    c.limits.get_or_insert_with(r.clone(), || q.clone());
                 }
                 for (r, q) in &item.default_request {
-                    c.requests.entry(r.clone()).or_insert_with(|| q.clone());
+                    c.requests.get_or_insert_with(r.clone(), || q.clone());
                 }
             }
         }

@@ -7,7 +7,6 @@
 //! Kubernetes does. Effective pod requests follow `PodRequests` in
 //! `staging/src/k8s.io/component-helpers/resource/helpers.go`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -128,8 +127,182 @@ impl fmt::Display for ResourceName {
     }
 }
 
-/// `v1.ResourceList`.
-pub type ResourceList = BTreeMap<ResourceName, Quantity>;
+/// `v1.ResourceList`: quantities by resource name, iterated in name order ([`ResourceName`]'s
+/// `Ord`, the order a `BTreeMap` would give), so every output that lists one is unchanged.
+///
+/// A sorted `Vec` rather than a `BTreeMap`: a map with even one entry allocates a whole leaf
+/// node of 11 slots (≈1.3 KB with these keys and values), and every pod and node holds several
+/// lists of two or three entries (a node's capacity and allocatable, twice over in its
+/// manifest). Here a list holds its entries and nothing more: insertion and lookup are binary
+/// searches over a handful of entries, and the construction paths shrink the vector to fit.
+///
+/// Invariant: entries are sorted by name with no two equal names.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct ResourceList(Vec<(ResourceName, Quantity)>);
+
+impl ResourceList {
+    /// An empty list (allocates nothing).
+    pub const fn new() -> ResourceList {
+        ResourceList(Vec::new())
+    }
+
+    fn position(&self, name: &ResourceName) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| n.cmp(name))
+    }
+
+    /// Sets `name` to `quantity` and returns the quantity it replaces, as `BTreeMap::insert`
+    /// (an existing name keeps its key, only the value changes).
+    pub fn insert(&mut self, name: ResourceName, quantity: Quantity) -> Option<Quantity> {
+        match self.position(&name) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, quantity)),
+            Err(i) => {
+                self.0.insert(i, (name, quantity));
+                None
+            }
+        }
+    }
+
+    /// The quantity of `name`, first set to `default()` when the list has none: what
+    /// `BTreeMap`'s `entry(name).or_insert_with(default)` does.
+    pub fn get_or_insert_with(&mut self, name: ResourceName, default: impl FnOnce() -> Quantity) -> &mut Quantity {
+        let i = match self.position(&name) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (name, default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn get(&self, name: &ResourceName) -> Option<&Quantity> {
+        self.position(name).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, name: &ResourceName) -> bool {
+        self.position(name).is_ok()
+    }
+
+    /// Removes `name` and returns its quantity.
+    pub fn remove(&mut self, name: &ResourceName) -> Option<Quantity> {
+        self.position(name).ok().map(|i| self.0.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in name order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.0.iter())
+    }
+
+    /// The names in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &ResourceName> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(n, _)| n)
+    }
+
+    /// The quantities in name order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Quantity> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(_, q)| q)
+    }
+
+    /// Drops spare capacity: a list built entry by entry and then kept (a pod's or a node's)
+    /// holds exactly its entries.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+impl fmt::Debug for ResourceList {
+    /// As a `BTreeMap` prints: `{cpu: 1, memory: 1Gi}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl std::ops::Index<&ResourceName> for ResourceList {
+    type Output = Quantity;
+
+    /// The quantity of `name`; panics when the list has none, as `BTreeMap`'s indexing does.
+    fn index(&self, name: &ResourceName) -> &Quantity {
+        self.get(name).expect("no entry found for key")
+    }
+}
+
+impl FromIterator<(ResourceName, Quantity)> for ResourceList {
+    /// As `BTreeMap::from_iter`: of equal names, the last entry wins.
+    fn from_iter<I: IntoIterator<Item = (ResourceName, Quantity)>>(iter: I) -> ResourceList {
+        let mut entries: Vec<(ResourceName, Quantity)> = iter.into_iter().collect();
+        // Stable: equal names stay in input order, and the last of each run is kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deduped: Vec<(ResourceName, Quantity)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match deduped.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => deduped.push(entry),
+            }
+        }
+        deduped.shrink_to_fit();
+        ResourceList(deduped)
+    }
+}
+
+impl Extend<(ResourceName, Quantity)> for ResourceList {
+    /// As `BTreeMap::extend`: each entry is inserted in turn.
+    fn extend<I: IntoIterator<Item = (ResourceName, Quantity)>>(&mut self, iter: I) {
+        for (name, quantity) in iter {
+            self.insert(name, quantity);
+        }
+    }
+}
+
+/// The entries of a [`ResourceList`] by reference, in name order (`BTreeMap`'s item type).
+#[derive(Clone, Debug)]
+pub struct Iter<'a>(std::slice::Iter<'a, (ResourceName, Quantity)>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a ResourceName, &'a Quantity);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(n, q)| (n, q))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(n, q)| (n, q))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+impl std::iter::FusedIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a ResourceList {
+    type Item = (&'a ResourceName, &'a Quantity);
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl IntoIterator for ResourceList {
+    type Item = (ResourceName, Quantity);
+    type IntoIter = std::vec::IntoIter<(ResourceName, Quantity)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
 
 /// The integer resource vector (`framework.Resource`): cpu in millicores, memory and
 /// ephemeral storage in bytes, the pod count, and scalar resources in whole units.
@@ -354,6 +527,93 @@ mod tests {
 
     fn list(items: &[(&str, &str)]) -> ResourceList {
         items.iter().map(|(n, q)| (ResourceName::parse(n).unwrap(), Quantity::parse(q).unwrap())).collect()
+    }
+
+    fn q(s: &str) -> Quantity {
+        Quantity::parse(s).unwrap()
+    }
+
+    fn name(s: &str) -> ResourceName {
+        ResourceName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resource_list_iterates_in_name_order_whatever_the_insertion_order() {
+        let names = ["pods", "cpu", "nvidia.com/gpu", "memory", "ephemeral-storage", "hugepages-2Mi"];
+        let mut sorted: Vec<&str> = names.to_vec();
+        sorted.sort_unstable();
+        let mut forward = ResourceList::new();
+        let mut backward = ResourceList::new();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(forward.insert(name(n), q(&i.to_string())), None);
+        }
+        for (i, n) in names.iter().enumerate().rev() {
+            assert_eq!(backward.insert(name(n), q(&i.to_string())), None);
+        }
+        assert_eq!(forward, backward);
+        assert_eq!(forward.keys().map(ResourceName::as_str).collect::<Vec<_>>(), sorted);
+        assert_eq!(forward.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), sorted);
+        assert_eq!((&forward).into_iter().len(), names.len());
+        assert_eq!(forward.clone().into_iter().map(|(n, _)| n.as_str().to_string()).collect::<Vec<_>>(), sorted);
+        assert_eq!(forward.len(), names.len());
+        assert_eq!(forward.get(&name("memory")), Some(&q("3")));
+        assert_eq!(forward[&ResourceName::Pods], q("0"));
+        assert_eq!(forward.values().next(), Some(&q("1")), "cpu comes first");
+        assert!(forward.contains_key(&ResourceName::Pods));
+        assert!(!forward.contains_key(&name("example.com/x")));
+        // The same order and text as a BTreeMap.
+        let map: std::collections::BTreeMap<ResourceName, Quantity> = forward.clone().into_iter().collect();
+        assert_eq!(format!("{forward:?}"), format!("{map:?}"));
+        assert_eq!(format!("{forward:#?}"), format!("{map:#?}"));
+        assert_eq!(format!("{:?}", ResourceList::new()), "{}");
+    }
+
+    #[test]
+    fn resource_list_insert_replaces_and_returns_the_old_value() {
+        let mut l = ResourceList::new();
+        assert_eq!(l.insert(ResourceName::Cpu, q("1")), None);
+        assert_eq!(l.insert(ResourceName::Cpu, q("2")), Some(q("1")));
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.get(&ResourceName::Cpu), Some(&q("2")));
+        // get_or_insert_with keeps a present value and fills an absent one.
+        assert_eq!(*l.get_or_insert_with(ResourceName::Cpu, || q("9")), q("2"));
+        *l.get_or_insert_with(ResourceName::Memory, || q("1Gi")) = q("2Gi");
+        assert_eq!(l.get(&ResourceName::Memory), Some(&q("2Gi")));
+        l.extend([(ResourceName::Memory, q("3Gi")), (ResourceName::Pods, q("10"))]);
+        assert_eq!(l, list(&[("cpu", "2"), ("memory", "3Gi"), ("pods", "10")]));
+    }
+
+    #[test]
+    fn resource_list_from_iter_keeps_the_last_of_equal_names() {
+        let l = list(&[("memory", "1Gi"), ("cpu", "1"), ("memory", "2Gi"), ("cpu", "3"), ("pods", "5"), ("cpu", "4")]);
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.get(&ResourceName::Cpu), Some(&q("4")));
+        assert_eq!(l.get(&ResourceName::Memory), Some(&q("2Gi")));
+        assert_eq!(l.keys().map(ResourceName::as_str).collect::<Vec<_>>(), ["cpu", "memory", "pods"]);
+        assert_eq!(l.0.capacity(), 3, "built lists hold no spare slots");
+        assert!(list(&[]).is_empty());
+    }
+
+    #[test]
+    fn resource_list_remove() {
+        let mut l = list(&[("cpu", "1"), ("memory", "1Gi"), ("pods", "5")]);
+        assert_eq!(l.remove(&ResourceName::Memory), Some(q("1Gi")));
+        assert_eq!(l.remove(&ResourceName::Memory), None);
+        assert_eq!(l.remove(&name("example.com/x")), None);
+        assert_eq!(l.keys().map(ResourceName::as_str).collect::<Vec<_>>(), ["cpu", "pods"]);
+        assert_eq!(l.remove(&ResourceName::Cpu), Some(q("1")));
+        assert_eq!(l.remove(&ResourceName::Pods), Some(q("5")));
+        assert!(l.is_empty());
+        assert_eq!(l, ResourceList::default());
+    }
+
+    #[test]
+    fn resource_list_equality() {
+        // Order of construction does not matter; quantities compare by value (1Ki == 1024).
+        assert_eq!(list(&[("cpu", "1"), ("memory", "1Ki")]), list(&[("memory", "1024"), ("cpu", "1000m")]));
+        assert_ne!(list(&[("cpu", "1")]), list(&[("cpu", "2")]));
+        assert_ne!(list(&[("cpu", "1")]), list(&[("cpu", "1"), ("pods", "1")]));
+        assert_ne!(list(&[("cpu", "1")]), list(&[("memory", "1")]));
     }
 
     #[test]

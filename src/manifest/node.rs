@@ -81,11 +81,11 @@ fn decode_node_resources(ctx: &mut Ctx<'_>, f: &mut Fields<'_>, at: Pos) -> DRes
             out.allocatable = a;
         }
     }
-    if let std::collections::btree_map::Entry::Vacant(e) = out.allocatable.entry(ResourceName::Pods) {
+    if !out.allocatable.contains_key(&ResourceName::Pods) {
         // Kubelet default --max-pods.
         let max_pods = Quantity::new(110, Format::DecimalSI);
-        e.insert(max_pods.clone());
-        out.capacity.entry(ResourceName::Pods).or_insert(max_pods);
+        out.allocatable.insert(ResourceName::Pods, max_pods.clone());
+        out.capacity.get_or_insert_with(ResourceName::Pods, || max_pods);
     }
     if let Some(n) = f.get("images") {
         let ipath = f.child("images");
@@ -141,7 +141,10 @@ pub(crate) fn decode_taints(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str) -> D
 }
 
 /// Builds a Node object from its fields.
-pub fn build_node(meta: ObjectMeta, fields: NodeFields) -> Node {
+pub fn build_node(meta: ObjectMeta, mut fields: NodeFields) -> Node {
+    // Kept for the whole run, one per node: no spare capacity (lists built by insertion have some).
+    fields.capacity.shrink_to_fit();
+    fields.allocatable.shrink_to_fit();
     let mut allocatable_resources = Resources::from_list(&fields.allocatable);
     // `kubesim.io/gpu-milli` follows `nvidia.com/gpu` (the GPU model of docs/scenario.md).
     allocatable_resources.derive_gpu_milli();

@@ -431,7 +431,7 @@ fn decode_container(ctx: &mut Ctx<'_>, node: &YamlNode, path: &str, init: bool) 
         r.finish(ctx, &["claims"])?;
         // Defaulting: a resource with a limit but no request is requested at its limit.
         for (name, q) in &c.limits {
-            c.requests.entry(name.clone()).or_insert_with(|| q.clone());
+            c.requests.get_or_insert_with(name.clone(), || q.clone());
         }
         for (name, req) in &c.requests {
             // Point at the request as written (or at its limit when the request was defaulted).
@@ -627,6 +627,7 @@ pub(super) fn decode_resource_list(ctx: &mut Ctx<'_>, node: &YamlNode, path: &st
         }
         list.insert(name, q);
     }
+    list.shrink_to_fit();
     Ok(list)
 }
 

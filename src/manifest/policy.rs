@@ -189,10 +189,10 @@ pub(super) fn decode_limit_range(
         }
         if kind == LimitType::Container {
             for (r, q) in &max {
-                default.entry(r.clone()).or_insert_with(|| q.clone());
+                default.get_or_insert_with(r.clone(), || q.clone());
             }
             for (r, q) in default.iter().chain(&min) {
-                default_request.entry(r.clone()).or_insert_with(|| q.clone());
+                default_request.get_or_insert_with(r.clone(), || q.clone());
             }
         }
         for (r, lo) in &min {
