@@ -179,7 +179,8 @@ pub fn run_metrics(sim: &Simulation) -> Vec<Option<f64>> {
     let mut completions: Vec<f64> = Vec::new();
     let mut makespan: Option<SimTime> = None;
     for id in store.job_ids() {
-        let (status, created) = (store.job_status(id).expect("not removed"), store.job_created(id).expect("not removed"));
+        let (status, created) =
+            (store.job_status(id).expect("not removed"), store.job_created(id).expect("not removed"));
         if let Some(done) = status.completion_time {
             completions.push(done.saturating_since(created).as_secs_f64());
             makespan = Some(makespan.map_or(done, |m| m.max(done)));

@@ -35,6 +35,11 @@ use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
 use crate::journal::{Journal, Record};
 use crate::kernel::{SimDuration, SimTime};
 
+mod archive;
+
+use archive::PodArchive;
+pub use archive::PodRecord;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -290,68 +295,20 @@ impl<Id: Ord + Copy> LabelIndex<Id> {
     }
 }
 
-/// What the run's outputs read of a removed pod once nothing else may read it
-/// ([`Store::release_removed`]): the rows of `pods.csv` and `packing.csv`, the metrics,
-/// `explain`. A scale day removes nearly all of its million pods; this is under half of a
-/// [`Pod`] (and the pod's name, namespace and owner are moved in, not copied).
-#[derive(Clone, Debug)]
-pub struct PodRecord {
-    /// Shared by the records of a namespace.
-    namespace: Arc<str>,
-    name: String,
-    /// The controller's kind and name.
-    controller: Option<(Kind, String)>,
-    node: Option<NodeId>,
-    created: SimTime,
-    scheduled_at: Option<SimTime>,
-    first_ready_at: Option<SimTime>,
-    finished_at: Option<SimTime>,
-    phase: PodPhase,
-    /// `deletionTimestamp` was set.
-    terminating: bool,
-    restart_count: i32,
-    reason: Cow<'static, str>,
-    spec: Arc<PodSpec>,
-}
-
-impl PodRecord {
-    /// The record of `pod` in `namespace` (its namespace's shared name), the pod's other
-    /// strings moved out (the pod is dropped next).
-    fn take(pod: &mut Pod, namespace: Arc<str>) -> PodRecord {
-        let (meta, status) = (&mut pod.meta, &mut pod.status);
-        let controller =
-            meta.owner_references.iter_mut().find(|o| o.controller).map(|o| (o.kind, std::mem::take(&mut o.name)));
-        PodRecord {
-            namespace,
-            name: std::mem::take(&mut meta.name),
-            controller,
-            node: status.node,
-            created: meta.creation_timestamp,
-            scheduled_at: status.scheduled_at,
-            first_ready_at: status.first_ready_at,
-            finished_at: status.finished_at,
-            phase: status.phase,
-            terminating: meta.deletion_timestamp.is_some(),
-            restart_count: status.restart_count,
-            reason: std::mem::take(&mut status.reason),
-            spec: pod.spec.clone(),
-        }
-    }
-}
-
 /// A pod's place in the store: the whole object, boxed, while anything may read it; its
 /// [`PodRecord`] once it is archived.
 #[derive(Debug)]
 enum PodSlot {
     Full(Box<Pod>),
-    Archived(PodRecord),
+    /// Where its record starts in the [`PodArchive`].
+    Archived(usize),
 }
 
 impl PodSlot {
-    fn entry(&self) -> PodEntry<'_> {
+    fn entry<'a>(&'a self, archive: &'a PodArchive) -> PodEntry<'a> {
         match self {
             PodSlot::Full(p) => PodEntry::Full(p),
-            PodSlot::Archived(r) => PodEntry::Archived(r),
+            PodSlot::Archived(at) => PodEntry::Archived(archive.get(*at)),
         }
     }
 }
@@ -360,7 +317,7 @@ impl PodSlot {
 #[derive(Clone, Copy, Debug)]
 pub enum PodEntry<'a> {
     Full(&'a Pod),
-    Archived(&'a PodRecord),
+    Archived(PodRecord<'a>),
 }
 
 impl<'a> PodEntry<'a> {
@@ -374,20 +331,20 @@ impl<'a> PodEntry<'a> {
     pub fn namespace(self) -> &'a str {
         match self {
             PodEntry::Full(p) => &p.meta.namespace,
-            PodEntry::Archived(r) => &r.namespace,
+            PodEntry::Archived(r) => r.namespace,
         }
     }
     pub fn name(self) -> &'a str {
         match self {
             PodEntry::Full(p) => &p.meta.name,
-            PodEntry::Archived(r) => &r.name,
+            PodEntry::Archived(r) => r.name,
         }
     }
     /// `namespace/name`, as [`ObjectMeta::key`].
     pub fn key(self) -> String {
         match self {
             PodEntry::Full(p) => p.meta.key(),
-            PodEntry::Archived(r) if r.namespace.is_empty() => r.name.clone(),
+            PodEntry::Archived(r) if r.namespace.is_empty() => r.name.to_string(),
             PodEntry::Archived(r) => format!("{}/{}", r.namespace, r.name),
         }
     }
@@ -395,7 +352,7 @@ impl<'a> PodEntry<'a> {
     pub fn controller(self) -> Option<(Kind, &'a str)> {
         match self {
             PodEntry::Full(p) => p.meta.controller_ref().map(|o| (o.kind, o.name.as_str())),
-            PodEntry::Archived(r) => r.controller.as_ref().map(|(k, n)| (*k, n.as_str())),
+            PodEntry::Archived(r) => r.controller,
         }
     }
     pub fn node(self) -> Option<NodeId> {
@@ -456,13 +413,13 @@ impl<'a> PodEntry<'a> {
     pub fn reason(self) -> &'a str {
         match self {
             PodEntry::Full(p) => &p.status.reason,
-            PodEntry::Archived(r) => &r.reason,
+            PodEntry::Archived(r) => r.reason,
         }
     }
     pub fn spec(self) -> &'a Arc<PodSpec> {
         match self {
             PodEntry::Full(p) => &p.spec,
-            PodEntry::Archived(r) => &r.spec,
+            PodEntry::Archived(r) => r.spec,
         }
     }
 }
@@ -568,9 +525,7 @@ impl<Id: Copy + Eq> NameIndex<Id> {
 fn full(pods: &[PodSlot], id: PodId) -> &Pod {
     match &pods[id.index()] {
         PodSlot::Full(p) => p,
-        PodSlot::Archived(r) => {
-            panic!("pod {}/{} ({id:?}) is archived: read it through Store::pod_entry", r.namespace, r.name)
-        }
+        PodSlot::Archived(_) => panic!("pod {id:?} is archived: read it through Store::pod_entry"),
     }
 }
 
@@ -578,15 +533,15 @@ fn full(pods: &[PodSlot], id: PodId) -> &Pod {
 fn full_mut(pods: &mut [PodSlot], id: PodId) -> &mut Pod {
     match &mut pods[id.index()] {
         PodSlot::Full(p) => p,
-        PodSlot::Archived(r) => panic!("pod {}/{} ({id:?}) is archived and cannot change", r.namespace, r.name),
+        PodSlot::Archived(_) => panic!("pod {id:?} is archived and cannot change"),
     }
 }
 
-/// The (namespace, name) of a pod, for a [`NameIndex`].
+/// The (namespace, name) of a pod not removed (so not archived), for a [`NameIndex`].
 fn pod_key<'a>(pods: &'a [PodSlot]) -> impl Fn(PodId) -> (&'a str, &'a str) {
     move |id| {
-        let entry = pods[id.index()].entry();
-        (entry.namespace(), entry.name())
+        let meta = &full(pods, id).meta;
+        (meta.namespace.as_str(), meta.name.as_str())
     }
 }
 
@@ -595,7 +550,7 @@ fn job_key<'a>(jobs: &'a [JobSlot]) -> impl Fn(JobId) -> (&'a str, &'a str) {
     move |id| jobs[id.index()].names().expect("a filed Job is not removed")
 }
 
-/// The shared copy of a namespace's name for the records (pods' and Jobs').
+/// The shared copy of a namespace's name for the Jobs' records.
 fn record_namespace(names: &mut HashSet<Arc<str>>, namespace: &str) -> Arc<str> {
     match names.get(namespace) {
         Some(name) => name.clone(),
@@ -622,7 +577,7 @@ enum JobSlot {
 /// whole one, with its template and per-arrival run time, is over three times this.
 #[derive(Clone, Debug)]
 pub struct JobRecord {
-    /// Shared by the records of a namespace (pods' and Jobs').
+    /// Shared by the records of a namespace.
     namespace: Arc<str>,
     name: Box<str>,
     created: SimTime,
@@ -822,7 +777,9 @@ pub struct Store {
     jobs_to_check: Vec<JobId>,
     /// Pods orphaned from a Job, which stay in its list of pods (`job_pods`).
     job_orphans: BTreeMap<PodId, JobId>,
-    /// The namespace names archived pods share.
+    /// The records of the archived pods ([`Store::release_removed`]).
+    pod_archive: PodArchive,
+    /// The namespace names archived Jobs share.
     record_namespaces: HashSet<Arc<str>>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
@@ -947,6 +904,7 @@ impl Store {
             job_live_pods: Vec::new(),
             jobs_to_check: Vec::new(),
             job_orphans: BTreeMap::new(),
+            pod_archive: PodArchive::default(),
             record_namespaces: HashSet::default(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
@@ -1108,7 +1066,9 @@ impl Store {
         push(
             Kind::Job,
             self.job_ids()
-                .filter_map(|id| self.job_names(id).filter(|&(ns, _)| ns == namespace).map(|(_, name)| name.to_string()))
+                .filter_map(|id| {
+                    self.job_names(id).filter(|&(ns, _)| ns == namespace).map(|(_, name)| name.to_string())
+                })
                 .collect(),
         );
         push(Kind::ReplicaSet, self.replica_set_ids().filter_map(|id| in_ns(&self.replica_set(id)?.meta)).collect());
@@ -1354,13 +1314,13 @@ impl Store {
 
     /// What the run's outputs read of any pod ever created, whole or archived.
     pub fn pod_entry(&self, id: PodId) -> PodEntry<'_> {
-        self.pods[id.index()].entry()
+        self.pods[id.index()].entry(&self.pod_archive)
     }
 
     /// Every pod ever created, in creation order, removed ones included (their
     /// `finished_at` is set).
     pub fn pod_entries(&self) -> impl DoubleEndedIterator<Item = PodEntry<'_>> + ExactSizeIterator + '_ {
-        self.pods.iter().map(PodSlot::entry)
+        self.pods.iter().map(|slot| slot.entry(&self.pod_archive))
     }
 
     /// Whether the pod was removed and archived ([`Store::release_removed`]).
@@ -1441,8 +1401,7 @@ impl Store {
         debug_assert!(self.pod_removed[id.index()], "only removed pods are archived");
         let slot = &mut self.pods[id.index()];
         if let PodSlot::Full(pod) = slot {
-            let namespace = record_namespace(&mut self.record_namespaces, &pod.meta.namespace);
-            *slot = PodSlot::Archived(PodRecord::take(pod, namespace));
+            *slot = PodSlot::Archived(self.pod_archive.push(pod));
         }
     }
 
@@ -1464,7 +1423,8 @@ impl Store {
             unreachable!()
         };
         let Job { meta, status, .. } = *job;
-        let record = JobRecord { namespace, name: meta.name.into_boxed_str(), created: meta.creation_timestamp, status };
+        let record =
+            JobRecord { namespace, name: meta.name.into_boxed_str(), created: meta.creation_timestamp, status };
         self.jobs[id.index()] = JobSlot::Archived(record);
         self.job_tracking[id.index()] = None;
         self.job_admitted[id.index()] = None;
@@ -4109,8 +4069,16 @@ mod size_probe {
     #[test]
     fn probe() {
         use std::mem::size_of;
-        eprintln!("JobSlot {} JobRecord {} PodSlot {} PodRecord {} JobStatus {} JobCondition {} PodList {} JobTracking {}",
-            size_of::<super::JobSlot>(), size_of::<super::JobRecord>(), size_of::<super::PodSlot>(), size_of::<super::PodRecord>(),
-            size_of::<crate::api::batch::JobStatus>(), size_of::<crate::api::batch::JobCondition>(), size_of::<super::PodList>(), size_of::<super::JobTracking>());
+        eprintln!(
+            "JobSlot {} JobRecord {} PodSlot {} PodRecord {} JobStatus {} JobCondition {} PodList {} JobTracking {}",
+            size_of::<super::JobSlot>(),
+            size_of::<super::JobRecord>(),
+            size_of::<super::PodSlot>(),
+            size_of::<super::PodRecord>(),
+            size_of::<crate::api::batch::JobStatus>(),
+            size_of::<crate::api::batch::JobCondition>(),
+            size_of::<super::PodList>(),
+            size_of::<super::JobTracking>()
+        );
     }
 }
