@@ -37,8 +37,8 @@ use crate::kernel::{SimDuration, SimTime};
 
 mod archive;
 
-use archive::PodArchive;
 pub use archive::PodRecord;
+use archive::{JobArchive, PodArchive};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -546,42 +546,19 @@ fn pod_key<'a>(pods: &'a [PodSlot]) -> impl Fn(PodId) -> (&'a str, &'a str) {
 }
 
 /// The (namespace, name) of a Job not removed, for a [`NameIndex`].
-fn job_key<'a>(jobs: &'a [JobSlot]) -> impl Fn(JobId) -> (&'a str, &'a str) {
-    move |id| jobs[id.index()].names().expect("a filed Job is not removed")
-}
-
-/// The shared copy of a namespace's name for the Jobs' records.
-fn record_namespace(names: &mut HashSet<Arc<str>>, namespace: &str) -> Arc<str> {
-    match names.get(namespace) {
-        Some(name) => name.clone(),
-        None => {
-            let name: Arc<str> = Arc::from(namespace);
-            names.insert(name.clone());
-            name
-        }
-    }
+fn job_key<'a>(jobs: &'a [JobSlot], archive: &'a JobArchive) -> impl Fn(JobId) -> (&'a str, &'a str) {
+    move |id| jobs[id.index()].names(archive).expect("a filed Job is not removed")
 }
 
 /// A Job in the store: whole while anything may read or change it, then (a workload's
-/// arrivals only, see [`Store::release_removed`]) its [`JobRecord`], or nothing once removed.
+/// arrivals only, see [`Store::release_removed`]) its record in the [`JobArchive`], or
+/// nothing once removed.
 #[derive(Clone, Debug)]
 enum JobSlot {
     Live(Box<Job>),
-    Archived(JobRecord),
+    /// Where its record starts in the [`JobArchive`].
+    Archived(usize),
     Removed,
-}
-
-/// What a finished Job that a workload created keeps once nothing may change it
-/// ([`Store::release_removed`]): its names, creation time and final status, what the
-/// checks, `compare` and availability read. A scale day creates a million such Jobs; a
-/// whole one, with its template and per-arrival run time, is over three times this.
-#[derive(Clone, Debug)]
-pub struct JobRecord {
-    /// Shared by the records of a namespace.
-    namespace: Arc<str>,
-    name: Box<str>,
-    created: SimTime,
-    status: JobStatus,
 }
 
 impl JobSlot {
@@ -600,26 +577,10 @@ impl JobSlot {
     }
 
     /// (namespace, name), unless removed.
-    fn names(&self) -> Option<(&str, &str)> {
+    fn names<'a>(&'a self, archive: &'a JobArchive) -> Option<(&'a str, &'a str)> {
         match self {
             JobSlot::Live(job) => Some((job.meta.namespace.as_str(), job.meta.name.as_str())),
-            JobSlot::Archived(r) => Some((&r.namespace, &r.name)),
-            JobSlot::Removed => None,
-        }
-    }
-
-    fn status(&self) -> Option<&JobStatus> {
-        match self {
-            JobSlot::Live(job) => Some(&job.status),
-            JobSlot::Archived(r) => Some(&r.status),
-            JobSlot::Removed => None,
-        }
-    }
-
-    fn created(&self) -> Option<SimTime> {
-        match self {
-            JobSlot::Live(job) => Some(job.meta.creation_timestamp),
-            JobSlot::Archived(r) => Some(r.created),
+            JobSlot::Archived(at) => Some(archive.names(*at)),
             JobSlot::Removed => None,
         }
     }
@@ -779,8 +740,8 @@ pub struct Store {
     job_orphans: BTreeMap<PodId, JobId>,
     /// The records of the archived pods ([`Store::release_removed`]).
     pod_archive: PodArchive,
-    /// The namespace names archived Jobs share.
-    record_namespaces: HashSet<Arc<str>>,
+    /// The records of the archived Jobs ([`Store::release_removed`]).
+    job_archive: JobArchive,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
     active_pods: BTreeSet<PodId>,
@@ -905,7 +866,7 @@ impl Store {
             jobs_to_check: Vec::new(),
             job_orphans: BTreeMap::new(),
             pod_archive: PodArchive::default(),
-            record_namespaces: HashSet::default(),
+            job_archive: JobArchive::default(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
@@ -1418,14 +1379,7 @@ impl Store {
         if !(self.job_archivable[id.index()] && quiet) {
             return;
         }
-        let namespace = record_namespace(&mut self.record_namespaces, &job.meta.namespace);
-        let JobSlot::Live(job) = std::mem::replace(&mut self.jobs[id.index()], JobSlot::Removed) else {
-            unreachable!()
-        };
-        let Job { meta, status, .. } = *job;
-        let record =
-            JobRecord { namespace, name: meta.name.into_boxed_str(), created: meta.creation_timestamp, status };
-        self.jobs[id.index()] = JobSlot::Archived(record);
+        self.jobs[id.index()] = JobSlot::Archived(self.job_archive.push(job));
         self.job_tracking[id.index()] = None;
         self.job_admitted[id.index()] = None;
     }
@@ -2674,14 +2628,18 @@ impl Store {
         self.jobs[id.index()].live()
     }
 
-    /// The Job's status, archived or not; `None` once removed.
-    pub fn job_status(&self, id: JobId) -> Option<&JobStatus> {
-        self.jobs[id.index()].status()
+    /// The Job's status, archived (decoded) or not; `None` once removed.
+    pub fn job_status(&self, id: JobId) -> Option<Cow<'_, JobStatus>> {
+        match &self.jobs[id.index()] {
+            JobSlot::Live(job) => Some(Cow::Borrowed(&job.status)),
+            JobSlot::Archived(at) => Some(Cow::Owned(self.job_archive.get(*at).status)),
+            JobSlot::Removed => None,
+        }
     }
 
     /// The Job's (namespace, name), archived or not; `None` once removed.
     pub fn job_names(&self, id: JobId) -> Option<(&str, &str)> {
-        self.jobs[id.index()].names()
+        self.jobs[id.index()].names(&self.job_archive)
     }
 
     /// The Job's `namespace/name`, archived or not; `None` once removed.
@@ -2694,7 +2652,11 @@ impl Store {
 
     /// The Job's creation time, archived or not; `None` once removed.
     pub fn job_created(&self, id: JobId) -> Option<SimTime> {
-        self.jobs[id.index()].created()
+        match &self.jobs[id.index()] {
+            JobSlot::Live(job) => Some(job.meta.creation_timestamp),
+            JobSlot::Archived(at) => Some(self.job_archive.get(*at).created),
+            JobSlot::Removed => None,
+        }
     }
 
     /// Whether the Job was archived ([`Store::release_removed`]).
@@ -2703,7 +2665,7 @@ impl Store {
     }
 
     pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
-        self.job_names.get(namespace, name, job_key(&self.jobs))
+        self.job_names.get(namespace, name, job_key(&self.jobs, &self.job_archive))
     }
 
     /// The Jobs not removed (archived ones included), by id.
@@ -2755,7 +2717,7 @@ impl Store {
         self.journal.record(now, record);
         self.jobs.push(JobSlot::Live(Box::new(job)));
         self.job_archivable.push(false);
-        self.job_names.insert(id, job_key(&self.jobs));
+        self.job_names.insert(id, job_key(&self.jobs, &self.job_archive));
         self.job_pods.push(PodList::default());
         self.job_live_pods.push(0);
         self.job_tracking.push(None);
@@ -2824,7 +2786,7 @@ impl Store {
     /// object (the engine's garbage collection deletes them).
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
         let Some(key) = self.job_object_key(id) else { return };
-        self.job_names.remove(id, job_key(&self.jobs));
+        self.job_names.remove(id, job_key(&self.jobs, &self.job_archive));
         self.jobs[id.index()] = JobSlot::Removed;
         self.jobs_to_check.push(id);
         if let Some(cronjob) = self.job_cronjob[id.index()] {
@@ -3836,7 +3798,7 @@ mod tests {
         assert!(!store.is_job_archived(ttl) && store.job(ttl).is_some(), "its TTL will delete it");
         assert!(!store.is_job_archived(manifest) && store.job(manifest).is_some());
         assert!(store.job(job).is_none(), "not whole any more");
-        assert_eq!(store.job_status(job), Some(&live.status));
+        assert_eq!(store.job_status(job).as_deref(), Some(&live.status));
         assert_eq!(store.job_names(job), Some(("batch", "arrival-1")));
         assert_eq!(store.job_object_key(job).as_deref(), Some("batch/arrival-1"));
         assert_eq!(store.job_created(job), Some(live.meta.creation_timestamp));
@@ -4065,20 +4027,12 @@ mod tests {
     }
 }
 #[cfg(test)]
-mod size_probe {
+mod slot_sizes {
+    /// A scale day makes a million pods and Jobs and keeps a slot for each: the slot is a
+    /// pointer or a place in the archive, never the object or its record.
     #[test]
-    fn probe() {
-        use std::mem::size_of;
-        eprintln!(
-            "JobSlot {} JobRecord {} PodSlot {} PodRecord {} JobStatus {} JobCondition {} PodList {} JobTracking {}",
-            size_of::<super::JobSlot>(),
-            size_of::<super::JobRecord>(),
-            size_of::<super::PodSlot>(),
-            size_of::<super::PodRecord>(),
-            size_of::<crate::api::batch::JobStatus>(),
-            size_of::<crate::api::batch::JobCondition>(),
-            size_of::<super::PodList>(),
-            size_of::<super::JobTracking>()
-        );
+    fn the_slot_of_every_pod_and_job_ever_made_is_two_words() {
+        assert_eq!(std::mem::size_of::<super::PodSlot>(), 16);
+        assert_eq!(std::mem::size_of::<super::JobSlot>(), 16);
     }
 }
