@@ -429,7 +429,10 @@ impl<'a> PodEntry<'a> {
 /// more behind one pointer: 16 bytes a Job.
 #[derive(Clone, Debug)]
 enum PodList {
-    Inline { len: u8, ids: [PodId; PodList::INLINE] },
+    Inline {
+        len: u8,
+        ids: [PodId; PodList::INLINE],
+    },
     // Boxed so that the list is two words, not a `Vec`'s three (a list per Job ever made).
     #[allow(clippy::box_collection)]
     Heap(Box<Vec<PodId>>),

@@ -74,7 +74,14 @@ impl PodArchive {
         put_str(out, &meta.name);
         if let Some(c) = controller {
             out.push(Kind::ALL.iter().position(|&k| k == c.kind).expect("every kind is listed") as u8);
-            put_str(out, &c.name);
+            // Usually a prefix of the pod's name (`<job>-<suffix>`): its length + 1, else 0
+            // and the name.
+            if meta.name.starts_with(c.name.as_str()) {
+                put(out, c.name.len() as u64 + 1);
+            } else {
+                put(out, 0u8);
+                put_str(out, &c.name);
+            }
         }
         put(out, status.node.map_or(0, |n| u64::from(n.0) + 1));
         let created = meta.creation_timestamp;
@@ -94,7 +101,13 @@ impl PodArchive {
         let flags = r.byte();
         let namespace = &self.namespaces[r.int() as usize];
         let name = r.str();
-        let controller = (flags & CONTROLLED != 0).then(|| (Kind::ALL[r.byte() as usize], r.str()));
+        let controller = (flags & CONTROLLED != 0).then(|| {
+            let kind = Kind::ALL[r.byte() as usize];
+            match r.int() {
+                0 => (kind, r.str()),
+                prefix => (kind, &name[..prefix as usize - 1]),
+            }
+        });
         let node = r.int().checked_sub(1).map(|n| NodeId(n as u32));
         let created = SimTime::from_micros(r.int() as u64);
         let (scheduled_at, first_ready_at, finished_at) = (r.later(created), r.later(created), r.later(created));
@@ -171,6 +184,8 @@ impl JobArchive {
                 put(&mut self.bytes, zigzag(i128::from(i)));
             }
         }
+        // A condition's time is usually the completion time: the difference from it is 0.
+        let base = status.completion_time.unwrap_or(created);
         put(&mut self.bytes, status.conditions.len() as u64);
         for c in &status.conditions {
             let kind = CONDITION_KINDS.iter().position(|&k| k == c.kind).expect("every type is listed");
@@ -188,7 +203,7 @@ impl JobArchive {
                     put_str(&mut self.bytes, m);
                 }
             }
-            put_later(&mut self.bytes, created, Some(c.last_transition_time));
+            put_later(&mut self.bytes, base, Some(c.last_transition_time));
         }
         start
     }
@@ -222,6 +237,7 @@ impl JobArchive {
                 };
             }
         }
+        let base = status.completion_time.unwrap_or(created);
         for _ in 0..r.int() {
             let code = usize::from(r.byte());
             let reason = self.words[r.int() as usize];
@@ -234,7 +250,7 @@ impl JobArchive {
                 status: CONDITION_STATUSES[code % 4],
                 reason,
                 message,
-                last_transition_time: r.later(created).expect("written as Some"),
+                last_transition_time: r.later(base).expect("written as Some"),
             });
         }
         JobRecord { created, status }
@@ -396,7 +412,7 @@ mod tests {
     fn records_read_back_as_written() {
         let mut archive = PodArchive::default();
         let mut a = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
-        (a.meta.namespace, a.meta.name) = ("team-a".into(), "a-0".into());
+        (a.meta.namespace, a.meta.name) = ("team-a".into(), "train-x7k2q".into());
         a.meta.creation_timestamp = SimTime::from_secs(100);
         a.meta.owner_references = vec![
             OwnerReference {
@@ -415,6 +431,10 @@ mod tests {
         a.status.phase = PodPhase::Failed;
         a.status.restart_count = -3;
         a.status.reason = "Évicted".into();
+        let mut other = a.clone();
+        other.meta.owner_references[1].name = "elsewhere".into();
+        let at_other = archive.push(&other);
+        assert_eq!(archive.get(at_other).controller, Some((Kind::Job, "elsewhere")));
         let mut b = a.clone();
         (b.meta.namespace, b.meta.name) = (String::new(), "b".into());
         b.meta.owner_references.clear();
@@ -427,7 +447,7 @@ mod tests {
         let at_c = archive.push(&c);
 
         let r = archive.get(at_a);
-        assert_eq!((r.namespace, r.name, r.controller), ("team-a", "a-0", Some((Kind::Job, "train"))));
+        assert_eq!((r.namespace, r.name, r.controller), ("team-a", "train-x7k2q", Some((Kind::Job, "train"))));
         assert_eq!(
             (r.node, r.created, r.scheduled_at),
             (Some(NodeId(70_000)), SimTime::from_secs(100), Some(SimTime::from_secs(99)))
