@@ -561,23 +561,34 @@ fn job_key<'a>(jobs: &'a [JobSlot], archive: &'a JobArchive) -> impl Fn(JobId) -
 /// nothing once removed.
 #[derive(Clone, Debug)]
 enum JobSlot {
-    Live(Box<Job>),
+    Live(Box<LiveJob>),
     /// Where its record starts in the [`JobArchive`].
     Archived(usize),
     Removed,
 }
 
+/// A Job neither archived nor removed, with what only its controller and admission keep of
+/// it (so that an archived Job's slot holds none of it).
+#[derive(Clone, Debug)]
+struct LiveJob {
+    job: Job,
+    /// `None`: nothing tracked (every Job before its first finished pod, and once finished).
+    tracking: Option<Box<JobTracking>>,
+    /// (template spec, admitted spec), as `admitted` for ReplicaSets.
+    admitted: Option<(Arc<PodSpec>, Arc<PodSpec>)>,
+}
+
 impl JobSlot {
     fn live(&self) -> Option<&Job> {
         match self {
-            JobSlot::Live(job) => Some(job),
+            JobSlot::Live(live) => Some(&live.job),
             _ => None,
         }
     }
 
     fn live_mut(&mut self) -> Option<&mut Job> {
         match self {
-            JobSlot::Live(job) => Some(job),
+            JobSlot::Live(live) => Some(&mut live.job),
             _ => None,
         }
     }
@@ -585,7 +596,7 @@ impl JobSlot {
     /// (namespace, name), unless removed.
     fn names<'a>(&'a self, archive: &'a JobArchive) -> Option<(&'a str, &'a str)> {
         match self {
-            JobSlot::Live(job) => Some((job.meta.namespace.as_str(), job.meta.name.as_str())),
+            JobSlot::Live(live) => Some((live.job.meta.namespace.as_str(), live.job.meta.name.as_str())),
             JobSlot::Archived(at) => Some(archive.names(*at)),
             JobSlot::Removed => None,
         }
@@ -797,10 +808,6 @@ pub struct Store {
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
     job_pods: Vec<PodList>,
-    /// `None`: nothing tracked (every Job before its first finished pod, and once finished).
-    job_tracking: Vec<Option<Box<JobTracking>>>,
-    /// Per Job: (template spec, admitted spec), as `admitted` for ReplicaSets.
-    job_admitted: Vec<Option<(Arc<PodSpec>, Arc<PodSpec>)>>,
     /// Admitted specs by the address of their source spec (kept alive here, so the address
     /// cannot be reused meanwhile): arrivals of one shape share one source spec across Jobs
     /// and bare pods, and so share one admitted spec. At most [`ADMITTED_SHARED`] entries.
@@ -902,8 +909,6 @@ impl Store {
             job_archivable: Vec::new(),
             job_names: NameIndex::default(),
             job_pods: Vec::new(),
-            job_tracking: Vec::new(),
-            job_admitted: Vec::new(),
             admitted_shared: HashMap::default(),
             job_cronjob: Vec::new(),
             cronjobs: Vec::new(),
@@ -1376,7 +1381,7 @@ impl Store {
     /// nothing is left to happen to it: no TTL to expire, no deletion under way, no owner.
     /// The caller has checked that none of its pods is left.
     fn archive_job(&mut self, id: JobId) {
-        let JobSlot::Live(job) = &self.jobs[id.index()] else { return };
+        let Some(job) = self.jobs[id.index()].live() else { return };
         let quiet = job.status.is_finished()
             && job.spec.ttl_seconds_after_finished.is_none()
             && job.meta.deletion_timestamp.is_none()
@@ -1386,8 +1391,6 @@ impl Store {
             return;
         }
         self.jobs[id.index()] = JobSlot::Archived(self.job_archive.push(job));
-        self.job_tracking[id.index()] = None;
-        self.job_admitted[id.index()] = None;
     }
 
     pub fn pod_owner(&self, id: PodId) -> Option<PodOwner> {
@@ -1594,7 +1597,10 @@ impl Store {
         // admitted spec, computed once per template (and again after PriorityClasses change).
         let slot = match owner {
             Some(PodOwner::ReplicaSet(rs)) => Some(&self.admitted[rs.index()]),
-            Some(PodOwner::Job(job)) => Some(&self.job_admitted[job.index()]),
+            Some(PodOwner::Job(job)) => Some(match &self.jobs[job.index()] {
+                JobSlot::Live(live) => &live.admitted,
+                _ => &None,
+            }),
             Some(PodOwner::StatefulSet(sts)) => Some(&self.sts_admitted[sts.index()]),
             // Each daemon pod has a spec of its own (pinned to its node).
             Some(PodOwner::DaemonSet(_)) | None => None,
@@ -1606,7 +1612,11 @@ impl Store {
                 let entry = Some((pod.spec.clone(), admitted.clone()));
                 match owner {
                     Some(PodOwner::ReplicaSet(rs)) => self.admitted[rs.index()] = entry,
-                    Some(PodOwner::Job(job)) => self.job_admitted[job.index()] = entry,
+                    Some(PodOwner::Job(job)) => {
+                        if let JobSlot::Live(live) = &mut self.jobs[job.index()] {
+                            live.admitted = entry;
+                        }
+                    }
                     Some(PodOwner::StatefulSet(sts)) => self.sts_admitted[sts.index()] = entry,
                     Some(PodOwner::DaemonSet(_)) | None => {}
                 }
@@ -2369,7 +2379,11 @@ impl Store {
     /// the next pod of every ReplicaSet, Job and StatefulSet.
     fn forget_admitted(&mut self) {
         self.admitted.iter_mut().for_each(|a| *a = None);
-        self.job_admitted.iter_mut().for_each(|a| *a = None);
+        for slot in &mut self.jobs {
+            if let JobSlot::Live(live) = slot {
+                live.admitted = None;
+            }
+        }
         self.admitted_shared.clear();
         self.sts_admitted.iter_mut().for_each(|a| *a = None);
     }
@@ -2637,7 +2651,7 @@ impl Store {
     /// The Job's status, archived (decoded) or not; `None` once removed.
     pub fn job_status(&self, id: JobId) -> Option<Cow<'_, JobStatus>> {
         match &self.jobs[id.index()] {
-            JobSlot::Live(job) => Some(Cow::Borrowed(&job.status)),
+            JobSlot::Live(live) => Some(Cow::Borrowed(&live.job.status)),
             JobSlot::Archived(at) => Some(Cow::Owned(self.job_archive.get(*at).status)),
             JobSlot::Removed => None,
         }
@@ -2659,7 +2673,7 @@ impl Store {
     /// The Job's creation time, archived or not; `None` once removed.
     pub fn job_created(&self, id: JobId) -> Option<SimTime> {
         match &self.jobs[id.index()] {
-            JobSlot::Live(job) => Some(job.meta.creation_timestamp),
+            JobSlot::Live(live) => Some(live.job.meta.creation_timestamp),
             JobSlot::Archived(at) => Some(self.job_archive.get(*at).created),
             JobSlot::Removed => None,
         }
@@ -2685,7 +2699,10 @@ impl Store {
     }
 
     pub fn job_tracking(&self, id: JobId) -> &JobTracking {
-        self.job_tracking[id.index()].as_deref().unwrap_or(&NOTHING_TRACKED)
+        match &self.jobs[id.index()] {
+            JobSlot::Live(live) => live.tracking.as_deref().unwrap_or(&NOTHING_TRACKED),
+            _ => &NOTHING_TRACKED,
+        }
     }
 
     /// Creates a Job as the API server does: uid, creation time, generation. Unless
@@ -2721,13 +2738,11 @@ impl Store {
         job.meta.creation_timestamp = now;
         job.meta.generation = 1;
         self.journal.record(now, record);
-        self.jobs.push(JobSlot::Live(Box::new(job)));
+        self.jobs.push(JobSlot::Live(Box::new(LiveJob { job, tracking: None, admitted: None })));
         self.job_archivable.push(false);
         self.job_names.insert(id, job_key(&self.jobs, &self.job_archive));
         self.job_pods.push(PodList::default());
         self.job_live_pods.push(0);
-        self.job_tracking.push(None);
-        self.job_admitted.push(None);
         self.job_cronjob.push(cronjob);
         self.changes.push(Change::Job(id));
         id
@@ -2785,7 +2800,9 @@ impl Store {
 
     /// The Job controller's bookkeeping (no change event: only the controller reads it).
     pub fn set_job_tracking(&mut self, id: JobId, tracking: JobTracking) {
-        self.job_tracking[id.index()] = (tracking != NOTHING_TRACKED).then(|| Box::new(tracking));
+        if let JobSlot::Live(live) = &mut self.jobs[id.index()] {
+            live.tracking = (tracking != NOTHING_TRACKED).then(|| Box::new(tracking));
+        }
     }
 
     /// Removes the Job object; its pods keep their ids and lose the owner link to a live
