@@ -812,8 +812,9 @@ pub struct Store {
     /// cannot be reused meanwhile): arrivals of one shape share one source spec across Jobs
     /// and bare pods, and so share one admitted spec. At most [`ADMITTED_SHARED`] entries.
     admitted_shared: HashMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
-    /// The CronJob that created each Job, if any; kept after either is removed.
-    job_cronjob: Vec<Option<CronJobId>>,
+    /// The CronJob that created a Job, for the Jobs a CronJob made (a map: a scale day's
+    /// million Jobs have none); kept after either is removed.
+    job_cronjob: BTreeMap<JobId, CronJobId>,
     cronjobs: Vec<Option<CronJob>>,
     cronjob_names: HashMap<NsName, CronJobId>,
     /// Live Jobs each CronJob created, in creation order.
@@ -910,7 +911,7 @@ impl Store {
             job_names: NameIndex::default(),
             job_pods: Vec::new(),
             admitted_shared: HashMap::default(),
-            job_cronjob: Vec::new(),
+            job_cronjob: BTreeMap::new(),
             cronjobs: Vec::new(),
             cronjob_names: HashMap::default(),
             cronjob_jobs: Vec::new(),
@@ -1386,7 +1387,7 @@ impl Store {
             && job.spec.ttl_seconds_after_finished.is_none()
             && job.meta.deletion_timestamp.is_none()
             && job.meta.owner_references.is_empty()
-            && self.job_cronjob[id.index()].is_none();
+            && !self.job_cronjob.contains_key(&id);
         if !(self.job_archivable[id.index()] && quiet) {
             return;
         }
@@ -2628,7 +2629,7 @@ impl Store {
 
     /// Orphaning a CronJob's Job.
     pub fn orphan_job(&mut self, now: SimTime, id: JobId) {
-        if let Some(c) = self.job_cronjob[id.index()].take() {
+        if let Some(c) = self.job_cronjob.remove(&id) {
             self.cronjob_jobs[c.index()].retain(|&j| j != id);
         }
         if let Some(job) = self.jobs[id.index()].live_mut() {
@@ -2743,7 +2744,9 @@ impl Store {
         self.job_names.insert(id, job_key(&self.jobs, &self.job_archive));
         self.job_pods.push(PodList::default());
         self.job_live_pods.push(0);
-        self.job_cronjob.push(cronjob);
+        if let Some(cronjob) = cronjob {
+            self.job_cronjob.insert(id, cronjob);
+        }
         self.changes.push(Change::Job(id));
         id
     }
@@ -2812,7 +2815,7 @@ impl Store {
         self.job_names.remove(id, job_key(&self.jobs, &self.job_archive));
         self.jobs[id.index()] = JobSlot::Removed;
         self.jobs_to_check.push(id);
-        if let Some(cronjob) = self.job_cronjob[id.index()] {
+        if let Some(&cronjob) = self.job_cronjob.get(&id) {
             self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
         }
         self.journal.record(now, Record::JobDeleted { job: key });
@@ -3573,7 +3576,7 @@ impl Store {
 
     /// The CronJob that created the Job, if any (also once either is removed).
     pub fn job_cronjob(&self, id: JobId) -> Option<CronJobId> {
-        self.job_cronjob[id.index()]
+        self.job_cronjob.get(&id).copied()
     }
 
     // ----- cron jobs -----
