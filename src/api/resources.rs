@@ -136,27 +136,54 @@ impl fmt::Display for ResourceName {
 /// manifest). Here a list holds its entries and nothing more: insertion and lookup are binary
 /// searches over a handful of entries, and the construction paths shrink the vector to fit.
 ///
-/// Invariant: entries are sorted by name with no two equal names.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct ResourceList(Vec<(ResourceName, Quantity)>);
+/// Shared: a clone is a reference count (the nodes of a pool, and a node's manifest and
+/// object, hold one list), copied on the first change. Empty lists allocate nothing.
+///
+/// Invariant: entries are sorted by name with no two equal names; an empty list is `None`.
+#[derive(Clone, Default)]
+pub struct ResourceList(Option<Arc<Vec<(ResourceName, Quantity)>>>);
+
+impl PartialEq for ResourceList {
+    fn eq(&self, other: &ResourceList) -> bool {
+        self.entries() == other.entries()
+    }
+}
+
+impl Eq for ResourceList {}
+
+impl std::hash::Hash for ResourceList {
+    /// As the entries' slice (and so a `Vec` of them) hashes: pod template hashes depend on it.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.entries().hash(state);
+    }
+}
 
 impl ResourceList {
     /// An empty list (allocates nothing).
     pub const fn new() -> ResourceList {
-        ResourceList(Vec::new())
+        ResourceList(None)
+    }
+
+    fn entries(&self) -> &[(ResourceName, Quantity)] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
+
+    /// The entries to change, copied first if another list shares them.
+    fn entries_mut(&mut self) -> &mut Vec<(ResourceName, Quantity)> {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
     }
 
     fn position(&self, name: &ResourceName) -> Result<usize, usize> {
-        self.0.binary_search_by(|(n, _)| n.cmp(name))
+        self.entries().binary_search_by(|(n, _)| n.cmp(name))
     }
 
     /// Sets `name` to `quantity` and returns the quantity it replaces, as `BTreeMap::insert`
     /// (an existing name keeps its key, only the value changes).
     pub fn insert(&mut self, name: ResourceName, quantity: Quantity) -> Option<Quantity> {
         match self.position(&name) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, quantity)),
+            Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, quantity)),
             Err(i) => {
-                self.0.insert(i, (name, quantity));
+                self.entries_mut().insert(i, (name, quantity));
                 None
             }
         }
@@ -168,15 +195,15 @@ impl ResourceList {
         let i = match self.position(&name) {
             Ok(i) => i,
             Err(i) => {
-                self.0.insert(i, (name, default()));
+                self.entries_mut().insert(i, (name, default()));
                 i
             }
         };
-        &mut self.0[i].1
+        &mut self.entries_mut()[i].1
     }
 
     pub fn get(&self, name: &ResourceName) -> Option<&Quantity> {
-        self.position(name).ok().map(|i| &self.0[i].1)
+        self.position(name).ok().map(|i| &self.entries()[i].1)
     }
 
     pub fn contains_key(&self, name: &ResourceName) -> bool {
@@ -185,36 +212,43 @@ impl ResourceList {
 
     /// Removes `name` and returns its quantity.
     pub fn remove(&mut self, name: &ResourceName) -> Option<Quantity> {
-        self.position(name).ok().map(|i| self.0.remove(i).1)
+        let i = self.position(name).ok()?;
+        let (_, quantity) = self.entries_mut().remove(i);
+        if self.entries().is_empty() {
+            self.0 = None;
+        }
+        Some(quantity)
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     /// The entries in name order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(self.0.iter())
+        Iter(self.entries().iter())
     }
 
     /// The names in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &ResourceName> + ExactSizeIterator + Clone {
-        self.0.iter().map(|(n, _)| n)
+        self.entries().iter().map(|(n, _)| n)
     }
 
     /// The quantities in name order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Quantity> + ExactSizeIterator + Clone {
-        self.0.iter().map(|(_, q)| q)
+        self.entries().iter().map(|(_, q)| q)
     }
 
     /// Drops spare capacity: a list built entry by entry and then kept (a pod's or a node's)
     /// holds exactly its entries.
     pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
+        if let Some(entries) = self.0.as_mut().and_then(Arc::get_mut) {
+            entries.shrink_to_fit();
+        }
     }
 }
 
@@ -248,7 +282,7 @@ impl FromIterator<(ResourceName, Quantity)> for ResourceList {
             }
         }
         deduped.shrink_to_fit();
-        ResourceList(deduped)
+        ResourceList((!deduped.is_empty()).then(|| Arc::new(deduped)))
     }
 }
 
@@ -300,7 +334,10 @@ impl IntoIterator for ResourceList {
     type IntoIter = std::vec::IntoIter<(ResourceName, Quantity)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        match self.0 {
+            None => Vec::new().into_iter(),
+            Some(shared) => Arc::unwrap_or_clone(shared).into_iter(),
+        }
     }
 }
 
@@ -590,8 +627,30 @@ mod tests {
         assert_eq!(l.get(&ResourceName::Cpu), Some(&q("4")));
         assert_eq!(l.get(&ResourceName::Memory), Some(&q("2Gi")));
         assert_eq!(l.keys().map(ResourceName::as_str).collect::<Vec<_>>(), ["cpu", "memory", "pods"]);
-        assert_eq!(l.0.capacity(), 3, "built lists hold no spare slots");
-        assert!(list(&[]).is_empty());
+        assert_eq!(l.0.as_ref().map(|v| v.capacity()), Some(3), "built lists hold no spare slots");
+        assert!(list(&[]).is_empty() && list(&[]).0.is_none(), "an empty list allocates nothing");
+    }
+
+    /// Clones share the entries until one changes, which then has its own copy; emptying a
+    /// list frees it; equality and hashing look at the entries only.
+    #[test]
+    fn resource_lists_are_shared_until_changed() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let a = list(&[("cpu", "1"), ("memory", "1Gi")]);
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "a clone shares");
+        b.insert(ResourceName::Cpu, q("2"));
+        assert_eq!(a.get(&ResourceName::Cpu), Some(&q("1")), "the original is untouched");
+        assert_eq!(b.get(&ResourceName::Cpu), Some(&q("2")));
+        let mut c = list(&[("pods", "5")]);
+        c.remove(&ResourceName::Pods);
+        assert!(c.0.is_none() && c == ResourceList::new());
+        let hash =
+            |l: &ResourceList| BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(l);
+        let entries: Vec<(ResourceName, Quantity)> = a.iter().map(|(n, q)| (n.clone(), q.clone())).collect();
+        let as_vec = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(&entries);
+        assert_eq!(hash(&a), as_vec, "hashed as its entries are");
+        assert_eq!(hash(&a.clone()), hash(&a));
     }
 
     #[test]
