@@ -82,8 +82,6 @@ const DIGIT_VALUES: usize = 1 << DIGIT_BITS;
 /// never used; events at the base itself wait in `current`).
 const BUCKETS: usize = (u64::BITS / DIGIT_BITS) as usize * DIGIT_VALUES;
 const OCCUPANCY_WORDS: usize = BUCKETS / 64;
-/// The most entries an emptied bucket keeps room for.
-const RETAINED_BUCKET: usize = 4096;
 
 /// The event queue and the virtual clock it drives.
 pub struct EventQueue<E> {
@@ -260,12 +258,7 @@ impl<E> EventQueue<E> {
             if self.current.len() > 1 && !self.current.iter().is_sorted_by_key(|e| e.order) {
                 self.current.make_contiguous().sort_unstable_by_key(|e| e.order);
             }
-            // Keep the allocation for reuse: the bucket is refilled again and again. A burst's
-            // worth is given back (a day's far-future timers once filled the high buckets with
-            // hundreds of thousands of entries, held for the rest of the run).
-            if bucket.capacity() > RETAINED_BUCKET {
-                bucket.shrink_to(RETAINED_BUCKET);
-            }
+            // Keep the allocation for reuse: the bucket is refilled again and again.
             self.buckets[b] = bucket;
         }
     }
