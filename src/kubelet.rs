@@ -43,9 +43,11 @@ pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 /// A container that ran longer than this since the last backoff update starts from scratch.
 pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct PodRuntime {
     epoch: u32,
+    /// The current (or last) run of the container (absent reads as [`IDLE_RUN`]).
+    run: Option<Box<RunState>>,
     /// CrashLoopBackOff entry: current period (zero = no entry) and last update.
     backoff: SimDuration,
     backoff_updated: SimTime,
@@ -148,18 +150,14 @@ pub const MOUNT_RETRY_MAX: SimDuration = SimDuration::from_secs(122);
 
 pub struct Kubelets {
     machine_up: Vec<bool>,
-    /// The pods the kubelets know of, dropped when the pod object is gone (a map: a day of
-    /// a million pods has a few thousand at a time).
+    /// The pods the kubelets know of, with their runs, dropped when the pod object is gone
+    /// (a map: a day of a million pods has a few tens of thousands at a time).
     pods: crate::hash::HashMap<PodId, PodRuntime>,
     /// Per node: the kubelet cannot reach the API server (`partitionNode`).
     partitioned: Vec<bool>,
     /// Pod timers that fired on a partitioned node, in firing order: what the kubelet did
     /// locally meanwhile, reported when it reconnects.
     deferred: Vec<(NodeId, PodId, u32, KubeletTimer)>,
-    /// The current (or last) run of each pod, by pod id, dropped when the pod object is gone:
-    /// a day of a million pods keeps the live ones' runs and a null pointer per other pod.
-    /// Absent reads as [`IDLE_RUN`].
-    runs: Vec<Option<Box<RunState>>>,
     /// Probe failures scripted with `failProbe`, per pod.
     scripted: BTreeMap<PodId, Vec<(ProbeKind, FailWindow)>>,
     /// Running pods that can run out of memory.
@@ -179,7 +177,6 @@ impl Kubelets {
             pods: crate::hash::HashMap::default(),
             partitioned: Vec::new(),
             deferred: Vec::new(),
-            runs: Vec::new(),
             scripted: BTreeMap::new(),
             oom_watch: BTreeSet::new(),
         }
@@ -258,10 +255,7 @@ impl Kubelets {
     }
 
     fn run(&mut self, pod: PodId) -> &mut RunState {
-        if pod.index() >= self.runs.len() {
-            self.runs.resize_with(pod.index() + 1, || None);
-        }
-        self.runs[pod.index()].get_or_insert_with(|| Box::new(IDLE_RUN))
+        self.runtime(pod).run.get_or_insert_with(|| Box::new(IDLE_RUN))
     }
 
     fn run_of(&self, pod: PodId) -> &RunState {
@@ -270,7 +264,7 @@ impl Kubelets {
 
     /// The pod's run, if it has one.
     fn live_run(&self, pod: PodId) -> Option<&RunState> {
-        self.runs.get(pod.index()).and_then(|r| r.as_deref())
+        self.pods.get(&pod).and_then(|rt| rt.run.as_deref())
     }
 
     /// Invalidates every pending timer of the pod; the faults of its current run are over.
@@ -283,7 +277,7 @@ impl Kubelets {
 
     /// The container run stopped: no more probe results or memory growth.
     fn end_run(&mut self, pod: PodId) {
-        if let Some(run) = self.runs.get_mut(pod.index()).and_then(|r| r.as_deref_mut()) {
+        if let Some(run) = self.pods.get_mut(&pod).and_then(|rt| rt.run.as_deref_mut()) {
             run.probed = false;
             run.memory_limit = None;
             run.oom_at = None;
@@ -883,14 +877,11 @@ impl Kubelets {
         }
     }
 
-    /// The pod object is gone: drop its timers.
-    /// Its timers find it removed ([`on_timer`](Self::on_timer)); pod ids are never reused.
+    /// The pod object is gone: its runtime and run are dropped, and its timers find it
+    /// removed ([`on_timer`](Self::on_timer)); pod ids are never reused.
     pub fn forget(&mut self, pod: PodId) {
         self.end_run(pod);
         self.pods.remove(&pod);
-        if let Some(run) = self.runs.get_mut(pod.index()) {
-            *run = None;
-        }
         self.scripted.remove(&pod);
     }
 }

@@ -576,6 +576,11 @@ struct LiveJob {
     tracking: Option<Box<JobTracking>>,
     /// (template spec, admitted spec), as `admitted` for ReplicaSets.
     admitted: Option<(Arc<PodSpec>, Arc<PodSpec>)>,
+    /// Its pods not removed (orphans included: see `job_orphans`).
+    live_pods: u32,
+    /// It may be archived once finished: a workload's arrival, which nothing names (no
+    /// manifest, event, CronJob or TTL reaches it).
+    archivable: bool,
 }
 
 impl JobSlot {
@@ -749,9 +754,11 @@ pub struct Store {
     pod_removed: Vec<bool>,
     /// Removed pods whose labels are still held: see [`Store::release_removed`].
     unreleased: Vec<PodId>,
-    /// Per Job, its pods not removed; and the Jobs to look at for archiving (finished or
-    /// removed, or one of whose pods was removed, since the last [`Store::release_removed`]).
-    job_live_pods: Vec<u32>,
+    /// A removed Job's pods not removed, while there are any (a live Job counts its own,
+    /// `LiveJob::live_pods`; an archived one has none); and the Jobs to look at for
+    /// archiving (finished or removed, or one of whose pods was removed, since the last
+    /// [`Store::release_removed`]).
+    removed_job_live_pods: BTreeMap<JobId, u32>,
     jobs_to_check: Vec<JobId>,
     /// Pods orphaned from a Job, which stay in its list of pods (`job_pods`).
     job_orphans: BTreeMap<PodId, JobId>,
@@ -801,9 +808,6 @@ pub struct Store {
     limit_ranges: BTreeMap<NsName, LimitRange>,
     quotas: BTreeMap<NsName, ResourceQuota>,
     jobs: Vec<JobSlot>,
-    /// Per Job, whether it may be archived once finished: a workload's arrivals, which
-    /// nothing names (no manifest, event, CronJob or TTL reaches them).
-    job_archivable: Vec<bool>,
     job_names: NameIndex<JobId>,
     /// Every pod each Job created, in creation order, removed ones included (until counted,
     /// a removed pod still matters to the Job).
@@ -876,7 +880,7 @@ impl Store {
             pod_owner: Vec::new(),
             pod_removed: Vec::new(),
             unreleased: Vec::new(),
-            job_live_pods: Vec::new(),
+            removed_job_live_pods: BTreeMap::new(),
             jobs_to_check: Vec::new(),
             job_orphans: BTreeMap::new(),
             pod_archive: PodArchive::default(),
@@ -907,7 +911,6 @@ impl Store {
             limit_ranges: BTreeMap::new(),
             quotas: BTreeMap::new(),
             jobs: Vec::new(),
-            job_archivable: Vec::new(),
             job_names: NameIndex::default(),
             job_pods: Vec::new(),
             admitted_shared: HashMap::default(),
@@ -1350,7 +1353,7 @@ impl Store {
         jobs.dedup();
         for &job in &jobs {
             let done = self.jobs[job.index()].live().is_none_or(|j| j.status.is_finished());
-            if done && self.job_live_pods[job.index()] == 0 {
+            if done && self.job_live_pod_count(job) == 0 {
                 for i in 0..self.job_pods[job.index()].as_slice().len() {
                     let pod = self.job_pods[job.index()].as_slice()[i];
                     self.archive(pod);
@@ -1361,6 +1364,35 @@ impl Store {
         }
         jobs.clear();
         self.jobs_to_check = jobs;
+    }
+
+    /// The Job's pods not removed, whatever became of the Job.
+    fn job_live_pod_count(&self, job: JobId) -> u32 {
+        match &self.jobs[job.index()] {
+            JobSlot::Live(live) => live.live_pods,
+            JobSlot::Archived(_) => 0,
+            JobSlot::Removed => self.removed_job_live_pods.get(&job).copied().unwrap_or(0),
+        }
+    }
+
+    /// Counts a pod of the Job created (`true`) or removed.
+    fn count_job_pod(&mut self, job: JobId, created: bool) {
+        match &mut self.jobs[job.index()] {
+            JobSlot::Live(live) if created => live.live_pods += 1,
+            JobSlot::Live(live) => live.live_pods -= 1,
+            JobSlot::Archived(_) => unreachable!("an archived Job has no pod left"),
+            JobSlot::Removed => {
+                let count = self.removed_job_live_pods.entry(job).or_insert(0);
+                if created {
+                    *count += 1;
+                } else {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.removed_job_live_pods.remove(&job);
+                    }
+                }
+            }
+        }
     }
 
     /// The Job whose list of pods holds the pod: its controller, or the one it was orphaned
@@ -1388,7 +1420,7 @@ impl Store {
             && job.meta.deletion_timestamp.is_none()
             && job.meta.owner_references.is_empty()
             && !self.job_cronjob.contains_key(&id);
-        if !(self.job_archivable[id.index()] && quiet) {
+        if !(matches!(&self.jobs[id.index()], JobSlot::Live(live) if live.archivable) && quiet) {
             return;
         }
         self.jobs[id.index()] = JobSlot::Archived(self.job_archive.push(job));
@@ -1646,7 +1678,7 @@ impl Store {
             Some(PodOwner::ReplicaSet(rs)) => self.rs_pods[rs.index()].push(id),
             Some(PodOwner::Job(job)) => {
                 self.job_pods[job.index()].push(id);
-                self.job_live_pods[job.index()] += 1;
+                self.count_job_pod(job, true);
             }
             Some(PodOwner::StatefulSet(sts)) => self.sts_pods[sts.index()].push(id),
             Some(PodOwner::DaemonSet(ds)) => self.ds_pods[ds.index()].push(id),
@@ -1999,7 +2031,7 @@ impl Store {
             list.remove(pos);
         }
         if let Some(job) = self.job_member(id) {
-            self.job_live_pods[job.index()] -= 1;
+            self.count_job_pod(job, false);
         }
         self.pod_names.remove(id, pod_key(&self.pods));
         self.stats.pods_removed += 1;
@@ -2718,7 +2750,9 @@ impl Store {
     /// finished and without pods left, it is archived ([`Store::release_removed`]).
     pub fn create_workload_job(&mut self, now: SimTime, job: Job) -> JobId {
         let id = self.create_job(now, job);
-        self.job_archivable[id.index()] = true;
+        if let JobSlot::Live(live) = &mut self.jobs[id.index()] {
+            live.archivable = true;
+        }
         id
     }
 
@@ -2739,11 +2773,15 @@ impl Store {
         job.meta.creation_timestamp = now;
         job.meta.generation = 1;
         self.journal.record(now, record);
-        self.jobs.push(JobSlot::Live(Box::new(LiveJob { job, tracking: None, admitted: None })));
-        self.job_archivable.push(false);
+        self.jobs.push(JobSlot::Live(Box::new(LiveJob {
+            job,
+            tracking: None,
+            admitted: None,
+            live_pods: 0,
+            archivable: false,
+        })));
         self.job_names.insert(id, job_key(&self.jobs, &self.job_archive));
         self.job_pods.push(PodList::default());
-        self.job_live_pods.push(0);
         if let Some(cronjob) = cronjob {
             self.job_cronjob.insert(id, cronjob);
         }
@@ -2813,7 +2851,11 @@ impl Store {
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
         let Some(key) = self.job_object_key(id) else { return };
         self.job_names.remove(id, job_key(&self.jobs, &self.job_archive));
-        self.jobs[id.index()] = JobSlot::Removed;
+        if let JobSlot::Live(live) = std::mem::replace(&mut self.jobs[id.index()], JobSlot::Removed)
+            && live.live_pods > 0
+        {
+            self.removed_job_live_pods.insert(id, live.live_pods);
+        }
         self.jobs_to_check.push(id);
         if let Some(&cronjob) = self.job_cronjob.get(&id) {
             self.cronjob_jobs[cronjob.index()].retain(|&j| j != id);
