@@ -48,17 +48,13 @@ struct PodRuntime {
     epoch: u32,
     /// The current (or last) run of the container (absent reads as [`IDLE_RUN`]).
     run: Option<Box<RunState>>,
-    /// CrashLoopBackOff entry: current period (zero = no entry) and last update.
-    backoff: SimDuration,
-    backoff_updated: SimTime,
     /// When the container last exited (`finishedAt`, the `eventTime` of `Backoff.Next`).
     finished_at: SimTime,
     /// How many times the container was started (draw index for durations).
     runs: u64,
-    /// Failed start attempts because of a missing ConfigMap or Secret, and the current mount
-    /// retry delay.
-    blocked_attempts: u64,
-    mount_retry: SimDuration,
+    /// Its backoff and start retries, once it had any (most pods never restart nor wait
+    /// for a ConfigMap: they keep a null pointer).
+    trouble: Option<Box<Trouble>>,
     /// The container passed its readiness (the kubelet's own view, which it posts again after
     /// the control plane marked the pod not ready).
     ready: bool,
@@ -67,6 +63,32 @@ struct PodRuntime {
     /// Generations of the probe and OOM timers: a timer of an older generation is stale.
     probe_gen: u32,
     oom_gen: u32,
+}
+
+/// A pod's CrashLoopBackOff entry and start retries.
+#[derive(Clone, Copy, Debug, Default)]
+struct Trouble {
+    /// CrashLoopBackOff entry: current period (zero = no entry) and last update.
+    backoff: SimDuration,
+    backoff_updated: SimTime,
+    /// Failed start attempts because of a missing ConfigMap or Secret, and the current mount
+    /// retry delay.
+    blocked_attempts: u64,
+    mount_retry: SimDuration,
+}
+
+/// What none yet reads as.
+const NO_TROUBLE: Trouble = Trouble {
+    backoff: SimDuration::ZERO,
+    backoff_updated: SimTime::ZERO,
+    blocked_attempts: 0,
+    mount_retry: SimDuration::ZERO,
+};
+
+impl PodRuntime {
+    fn trouble(&self) -> &Trouble {
+        self.trouble.as_deref().unwrap_or(&NO_TROUBLE)
+    }
 }
 
 /// What a container run is doing about faults: its probe results and its memory.
@@ -221,7 +243,7 @@ impl Kubelets {
                 if !rt.killing {
                     self.pod_deleting(ctx, pod);
                 }
-            } else if !p.status.phase.is_terminal() && rt.runs == 0 && rt.blocked_attempts == 0 {
+            } else if !p.status.phase.is_terminal() && rt.runs == 0 && rt.trouble().blocked_attempts == 0 {
                 self.pod_bound(ctx, pod);
             }
         }
@@ -308,7 +330,7 @@ impl Kubelets {
     fn start(&mut self, ctx: &mut Ctx<'_>, pod: PodId, restart: bool) {
         let now = ctx.now;
         if let Some((reason, message)) = config_blocker(ctx.store, pod) {
-            let rt = self.runtime(pod);
+            let rt = self.runtime(pod).trouble.get_or_insert_default();
             rt.blocked_attempts += 1;
             let attempt = rt.blocked_attempts;
             let delay = if reason == "ContainerCreating" {
@@ -335,8 +357,10 @@ impl Kubelets {
             return;
         }
         let rt = self.runtime(pod);
-        rt.blocked_attempts = 0;
-        rt.mount_retry = SimDuration::ZERO;
+        if let Some(trouble) = rt.trouble.as_deref_mut() {
+            trouble.blocked_attempts = 0;
+            trouble.mount_retry = SimDuration::ZERO;
+        }
         rt.ready = false;
         ctx.store.start_pod(now, pod, restart);
         let run = {
@@ -727,7 +751,9 @@ impl Kubelets {
                 // `Next(key, finishedAt)`: the entry expired if the container ran more than
                 // 10 min since the last update, counted to its exit (not to this restart).
                 let rt = self.runtime(pod);
-                if rt.backoff.is_zero() || rt.finished_at.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
+                let finished_at = rt.finished_at;
+                let rt = rt.trouble.get_or_insert_default();
+                if rt.backoff.is_zero() || finished_at.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
                     rt.backoff = BACKOFF_INITIAL;
                 } else {
                     rt.backoff = rt.backoff.saturating_mul(2).min(BACKOFF_MAX);
@@ -800,10 +826,11 @@ impl Kubelets {
         // CrashLoopBackOff: with a live, unexpired entry, wait out its period from finishedAt.
         let rt = self.runtime(pod);
         rt.finished_at = now;
-        let delay = if rt.backoff.is_zero() || now.saturating_since(rt.backoff_updated) > BACKOFF_RESET {
+        let trouble = rt.trouble();
+        let delay = if trouble.backoff.is_zero() || now.saturating_since(trouble.backoff_updated) > BACKOFF_RESET {
             SimDuration::ZERO
         } else {
-            rt.backoff
+            trouble.backoff
         };
         self.timer(ctx, pod, now + delay, KubeletTimer::Restart);
     }
