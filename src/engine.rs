@@ -3032,7 +3032,7 @@ impl Simulation {
             }
             self.foreground.retain(|o| !ready.contains(o));
             for o in ready {
-                if self.store.owner_meta(o).is_some() {
+                if self.store.owner_exists(o) {
                     self.remove_owner(o);
                 }
             }

@@ -766,6 +766,9 @@ pub struct Store {
     pod_archive: PodArchive,
     /// The records of the archived Jobs ([`Store::release_removed`]).
     job_archive: JobArchive,
+    /// Archived Jobs deleted in the foreground, until removed (a whole Job would carry a
+    /// `deletionTimestamp`).
+    deleting_archived_jobs: BTreeSet<JobId>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
     active_pods: BTreeSet<PodId>,
@@ -885,6 +888,7 @@ impl Store {
             job_orphans: BTreeMap::new(),
             pod_archive: PodArchive::default(),
             job_archive: JobArchive::default(),
+            deleting_archived_jobs: BTreeSet::new(),
             active_pods: BTreeSet::new(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
@@ -2564,6 +2568,12 @@ impl Store {
         }
     }
 
+    /// Whether the owner exists (not removed): an archived Job does, without an
+    /// [`owner_meta`](Self::owner_meta).
+    pub fn owner_exists(&self, o: OwnerId) -> bool {
+        self.owner_meta(o).is_some() || matches!(o, OwnerId::Job(id) if self.is_job_archived(id))
+    }
+
     /// The live objects an owner controls: owners (a Deployment's ReplicaSets, a CronJob's
     /// Jobs) and pods.
     pub fn dependents(&self, o: OwnerId) -> (Vec<OwnerId>, Vec<PodId>) {
@@ -2594,6 +2604,19 @@ impl Store {
     /// `foregroundDeletion` finalizer) and stays until its dependents are gone; its controller
     /// stops acting on it.
     pub fn mark_owner_deleting(&mut self, now: SimTime, o: OwnerId) -> bool {
+        // An archived Job has no `deletionTimestamp` to set (and no dependents left): it is
+        // marked here, journaled as a whole one is, until `remove_job`.
+        if let OwnerId::Job(id) = o
+            && self.is_job_archived(id)
+        {
+            if !self.deleting_archived_jobs.insert(id) {
+                return false;
+            }
+            let object = self.job_object_key(id).expect("archived Jobs are not removed");
+            self.journal.record(now, Record::OwnerDeleting { object, policy: "Foreground" });
+            self.changes.push(Change::Job(id));
+            return true;
+        }
         let meta = match o {
             OwnerId::Deployment(id) => self.deployments[id.index()].as_mut().map(|x| &mut x.meta),
             OwnerId::ReplicaSet(id) => self.replica_sets[id.index()].as_mut().map(|x| &mut x.meta),
@@ -2851,6 +2874,7 @@ impl Store {
     pub fn remove_job(&mut self, now: SimTime, id: JobId) {
         let Some(key) = self.job_object_key(id) else { return };
         self.job_names.remove(id, job_key(&self.jobs, &self.job_archive));
+        self.deleting_archived_jobs.remove(&id);
         if let JobSlot::Live(live) = std::mem::replace(&mut self.jobs[id.index()], JobSlot::Removed)
             && live.live_pods > 0
         {

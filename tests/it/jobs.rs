@@ -346,8 +346,9 @@ fn later_pods_see_priority_class_changes() {
 }
 
 /// A workload's finished Jobs are archived once the pod garbage collector has removed their
-/// pods: checks still read their status, `delete` removes one, and an `apply` naming one is a
-/// failed action saying why (its spec is not kept); a Job from the manifests is kept whole.
+/// pods: checks still read their status, `delete` removes one (in the background or the
+/// foreground, journaled as a whole Job's), and an `apply` naming one is a failed action saying
+/// why (its spec is not kept); a Job from the manifests is kept whole.
 #[test]
 fn archived_workload_jobs_keep_their_status_and_refuse_a_new_spec() {
     let text = r#"apiVersion: kubesim.io/v1alpha1
@@ -373,13 +374,15 @@ spec:
   events:
     - {at: 20m, apply: {apiVersion: batch/v1, kind: Job, metadata: {name: batch-0}, spec: {template: {spec: {restartPolicy: Never, containers: [{name: c}]}}}}}
     - {at: 21m, delete: job/default/batch-1}
+    - {at: 21m, delete: {target: job/default/batch-2, propagationPolicy: Foreground}}
   checks:
     - {at: 19m, expect: "job/default/batch-0 succeeded == 1"}
     - {at: 19m, expect: "job/default/batch-0 Complete == True"}
     - {at: 19m, expect: "job/default/batch-0 reason == CompletionsReached"}
     - {at: 19m, expect: "job/default/batch-0 podsCreated == 1"}
     - {at: 22m, expect: "job/default/batch-1 exists == False"}
-    - {at: 22m, expect: "job/default/batch-2 exists == True"}
+    - {at: 22m, expect: "job/default/batch-2 exists == False"}
+    - {at: 22m, expect: "job/default/batch-0 exists == True"}
 "#;
     let sim = crate::support::passes(text);
     let store = sim.store();
@@ -388,8 +391,20 @@ spec:
         .filter(|&id| store.is_job_archived(id))
         .map(|id| store.job_names(id).expect("not removed").1)
         .collect();
-    // batch-3's pod, the newest terminated one, is the one the pod garbage collector keeps.
-    assert_eq!(archived, ["batch-0", "batch-2"]);
+    // batch-3's pod, the newest terminated one, is the one the pod garbage collector keeps;
+    // batch-1 and batch-2 were deleted (in the background, in the foreground).
+    assert_eq!(archived, ["batch-0"]);
+    let journaled: Vec<String> = sim
+        .journal()
+        .records()
+        .iter()
+        .filter_map(|(_, r)| match r {
+            kubesim::journal::Record::OwnerDeleting { object, .. } => Some(format!("deleting {object}")),
+            kubesim::journal::Record::JobDeleted { job } => Some(format!("deleted {job}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(journaled, ["deleted default/batch-1", "deleting default/batch-2", "deleted default/batch-2"]);
     let last = store.job_id("default", "batch-3").expect("kept");
     assert!(store.job(last).is_some_and(|j| j.status.is_finished()), "whole while its pod is left");
     let manual = store.job_id("default", "manual").expect("kept");
