@@ -344,8 +344,7 @@ impl<'a> PodEntry<'a> {
     pub fn key(self) -> String {
         match self {
             PodEntry::Full(p) => p.meta.key(),
-            PodEntry::Archived(r) if r.namespace.is_empty() => r.name.to_string(),
-            PodEntry::Archived(r) => format!("{}/{}", r.namespace, r.name),
+            PodEntry::Archived(r) => crate::api::meta::key_of(r.namespace, r.name),
         }
     }
     /// The controller's kind and name.
@@ -2720,10 +2719,7 @@ impl Store {
 
     /// The Job's `namespace/name`, archived or not; `None` once removed.
     pub fn job_object_key(&self, id: JobId) -> Option<String> {
-        self.job_names(id).map(|(namespace, name)| match namespace {
-            "" => name.to_string(),
-            _ => format!("{namespace}/{name}"),
-        })
+        self.job_names(id).map(|(namespace, name)| crate::api::meta::key_of(namespace, name))
     }
 
     /// The Job's creation time, archived or not; `None` once removed.
@@ -3765,6 +3761,7 @@ mod tests {
     use super::*;
     use crate::api::pod::PodPhase;
     use crate::api::selector::LabelSelector;
+    use crate::scheduler::plugins::testutil;
 
     /// A removed pod is archived once its removal is dispatched, a Job's only once the Job
     /// is finished (or removed) and none of its pods is left; the record reads as the pod
@@ -3792,15 +3789,7 @@ mod tests {
         assert_eq!((row.finished_at(), row.node(), row.terminating()), (Some(later), None, false));
         assert!(row.full().is_none());
 
-        let text = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: train}\nspec:\n  completions: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
-        let docs = crate::yaml::parse_stream(text).unwrap();
-        let mut unmodelled = crate::decode::Unmodelled::new();
-        let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
-        let Ok(Some(crate::manifest::Object::Job(job))) = crate::manifest::decode_object(&mut ctx, &docs[0].root)
-        else {
-            panic!("a Job")
-        };
-        let job = store.create_job(now, job);
+        let job = store.create_job(now, testutil::job("default", "train", "completions: 2"));
         let owner = store.job_owner_ref(job).unwrap();
         let job_labels = store.job(job).unwrap().pod_labels();
         assert_eq!(job_labels.len(), 4, "the generated labels");
@@ -3816,15 +3805,7 @@ mod tests {
         store.release_removed();
         assert!(!store.is_archived(pods[0]), "the Job runs: its controller may read the pod");
         assert!(store.pod(pods[0]).meta.labels.is_empty(), "its labels are released");
-        let mut status = store.job(job).unwrap().status.clone();
-        status.conditions.push(crate::api::batch::JobCondition {
-            kind: crate::api::batch::JobConditionType::Complete,
-            status: ConditionStatus::True,
-            reason: "CompletionsReached",
-            message: Cow::Borrowed(""),
-            last_transition_time: later,
-        });
-        store.set_job_status(later, job, status);
+        complete(&mut store, job, later, 0);
         store.release_removed();
         assert!(!store.is_archived(pods[0]), "a pod of the Job is left");
         store.remove_pod(later, pods[1]);
@@ -3844,16 +3825,7 @@ mod tests {
         create: fn(&mut Store, SimTime, Job) -> JobId,
     ) -> (JobId, PodId) {
         let (now, later) = (SimTime::from_secs(1), SimTime::from_secs(30));
-        let text = format!(
-            "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: batch}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x}}]\n"
-        );
-        let docs = crate::yaml::parse_stream(&text).unwrap();
-        let mut unmodelled = crate::decode::Unmodelled::new();
-        let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
-        let Ok(Some(crate::manifest::Object::Job(mut job))) = crate::manifest::decode_object(&mut ctx, &docs[0].root)
-        else {
-            panic!("a Job")
-        };
+        let mut job = testutil::job("batch", name, "");
         job.spec.ttl_seconds_after_finished = ttl;
         let job = create(store, now, job);
         let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
@@ -3861,18 +3833,24 @@ mod tests {
         p.meta.owner_references = vec![store.job_owner_ref(job).unwrap()];
         let pod = store.create_pod(now, p, Some(PodOwner::Job(job)));
         store.remove_pod(later, pod);
+        complete(store, job, later, 1);
+        (job, pod)
+    }
+
+    /// Marks the Job Complete at `at` with `succeeded` pods (and that completion time, if any
+    /// succeeded).
+    fn complete(store: &mut Store, job: JobId, at: SimTime, succeeded: i32) {
         let mut status = store.job(job).unwrap().status.clone();
-        status.succeeded = 1;
-        status.completion_time = Some(later);
+        status.succeeded = succeeded;
+        status.completion_time = (succeeded > 0).then_some(at);
         status.conditions.push(crate::api::batch::JobCondition {
             kind: crate::api::batch::JobConditionType::Complete,
             status: ConditionStatus::True,
             reason: "CompletionsReached",
             message: Cow::Borrowed(""),
-            last_transition_time: later,
+            last_transition_time: at,
         });
-        store.set_job_status(later, job, status);
-        (job, pod)
+        store.set_job_status(at, job, status);
     }
 
     /// A workload's Job is archived once finished with no pod left: it stays findable by
@@ -3956,18 +3934,7 @@ mod tests {
         assert_eq!(store.pod_id("default", "p7"), Some(again));
         assert!((0..200).filter(|&i| i != 7).all(|i| store.pod_id("default", &format!("p{i}")) == Some(ids[i])));
 
-        let job = |ns: &str, name: &str| {
-            let text = format!(
-                "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x}}]\n"
-            );
-            let docs = crate::yaml::parse_stream(&text).unwrap();
-            let mut unmodelled = crate::decode::Unmodelled::new();
-            let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
-            match crate::manifest::decode_object(&mut ctx, &docs[0].root) {
-                Ok(Some(crate::manifest::Object::Job(j))) => j,
-                _ => panic!("a Job"),
-            }
-        };
+        let job = |ns: &str, name: &str| testutil::job(ns, name, "");
         let a = store.create_job(now, job("default", "train"));
         let b = store.create_job(now, job("other", "train"));
         assert_eq!((store.job_id("default", "train"), store.job_id("other", "train")), (Some(a), Some(b)));

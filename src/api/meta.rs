@@ -488,17 +488,23 @@ impl ObjectMeta {
 
     /// `namespace/name`, or `name` for cluster-scoped objects.
     pub fn key(&self) -> String {
-        if self.namespace.is_empty() {
-            return self.name.clone();
-        }
-        // Built directly, not through `format!`: journal records name their object by key,
-        // several per pod event.
-        let mut key = String::with_capacity(self.namespace.len() + 1 + self.name.len());
-        key.push_str(&self.namespace);
-        key.push('/');
-        key.push_str(&self.name);
-        key
+        key_of(&self.namespace, &self.name)
     }
+}
+
+/// `namespace/name`, or `name` when the namespace is empty (a cluster-scoped object): the key
+/// of [`ObjectMeta::key`], for objects known by their names only (archived pods and Jobs).
+pub fn key_of(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        return name.to_string();
+    }
+    // Built directly, not through `format!`: journal records name their object by key,
+    // several per pod event.
+    let mut key = String::with_capacity(namespace.len() + 1 + name.len());
+    key.push_str(namespace);
+    key.push('/');
+    key.push_str(name);
+    key
 }
 
 /// A reference to an object by kind, namespace and name, as written in checks and events:

@@ -359,14 +359,7 @@ mod tests {
     fn job_records_read_back_as_written() {
         use crate::api::batch::{JobCondition, JobConditionType as C};
         use std::borrow::Cow;
-        let text = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: train, namespace: ml}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
-        let docs = crate::yaml::parse_stream(text).unwrap();
-        let mut unmodelled = crate::decode::Unmodelled::new();
-        let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
-        let Ok(Some(crate::manifest::Object::Job(mut job))) = crate::manifest::decode_object(&mut ctx, &docs[0].root)
-        else {
-            panic!("a Job")
-        };
+        let mut job = crate::scheduler::plugins::testutil::job("ml", "train", "");
         job.meta.creation_timestamp = SimTime::from_secs(50);
         let status = &mut job.status;
         (status.start_time, status.completion_time) = (Some(SimTime::from_secs(49)), Some(SimTime::MAX));

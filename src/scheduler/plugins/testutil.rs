@@ -119,6 +119,22 @@ impl PodBuilder {
     }
 }
 
+/// The Job `namespace/name` decoded from a manifest as a scenario's would be, its spec the
+/// given YAML lines (e.g. `completions: 2`) plus a one-container `Never` template.
+pub(crate) fn job(namespace: &str, name: &str, spec: &str) -> crate::api::batch::Job {
+    let spec: String = spec.lines().map(|l| format!("  {l}\n")).collect();
+    let text = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{spec}  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x}}]\n"
+    );
+    let docs = crate::yaml::parse_stream(&text).expect("valid YAML");
+    let mut unmodelled = crate::decode::Unmodelled::new();
+    let mut ctx = crate::decode::Ctx::new("job.yaml", "manifest", &mut unmodelled);
+    match crate::manifest::decode_object(&mut ctx, &docs[0].root) {
+        Ok(Some(crate::manifest::Object::Job(job))) => job,
+        _ => panic!("a Job"),
+    }
+}
+
 /// A pod with one container requesting `requests` (upstream `st.MakePod().Req(...)`).
 pub(crate) fn pod(requests: &[(&str, &str)]) -> Pod {
     PodBuilder::new().container(requests).build()
