@@ -57,12 +57,47 @@ pub struct Profile {
     local: Vec<bool>,
     /// The node-local plugins' per-node results, shared by pods with equal specs.
     memo: memo::VerdictMemo,
-    /// The cycle's memo score columns, kept between cycles: every entry a cycle reads it
-    /// writes first, so the buffer is not cleared (zeroing 16 KB per cycle of 500 nodes was
-    /// a tenth of the instructions of a memo-hit decision).
+    /// What a scheduling cycle fills and the next one reuses.
+    buffers: CycleBuffers,
+}
+
+/// The per-node lists of a scheduling cycle, kept between cycles so that a decision allocates
+/// none of them: each is several KB at thousands of nodes, and a run's many freed small
+/// objects (archived pods) make every such `malloc` search the allocator's bins.
+#[derive(Default)]
+struct CycleBuffers {
+    /// The feasible nodes, in the order found.
+    feasible: Vec<NodeId>,
+    /// Their views; empty between cycles (see [`emptied`]).
+    infos: Vec<&'static NodeInfo>,
+    /// Their weighted score sums.
+    totals: Vec<i64>,
+    /// The positions in `feasible` whose node-local scores the memo does not know, whether
+    /// each is to be recorded, their node ids and views (empty between cycles), and one
+    /// scorer's scores of them.
+    unknown: Vec<usize>,
+    fresh: Vec<bool>,
+    unknown_ids: Vec<NodeId>,
+    unknown_infos: Vec<&'static NodeInfo>,
+    unknown_scores: Vec<i64>,
+    /// The cycle's memo score columns: every entry a cycle reads it writes first, so the
+    /// buffer is not cleared (zeroing 16 KB per cycle of 500 nodes was a tenth of the
+    /// instructions of a memo-hit decision).
     score_columns: Vec<i64>,
-    /// The cycle's raw scores of one scorer, kept between cycles likewise.
+    /// The cycle's raw scores of one scorer, likewise not cleared.
     score_raw: Vec<i64>,
+    /// The rejected nodes' statuses ([`NodeToStatus::in_buffer`]): empty between cycles, and
+    /// kept by the memo when the pass fails.
+    statuses: Vec<(NodeId, framework::NodeStatus)>,
+}
+
+/// `v` emptied, with its allocation, as a vector of references of any lifetime: a cycle's
+/// list of node views outlives the cycle's borrow of them only as capacity. (Collecting an
+/// emptied `vec::IntoIter` through `map` reuses its allocation when the item layouts match,
+/// as they do; `emptied_keeps_the_allocation` checks it.)
+fn emptied<T: ?Sized + 'static>(mut v: Vec<&T>) -> Vec<&'static T> {
+    v.clear();
+    v.into_iter().map(|_| -> &'static T { unreachable!("the vector is empty") }).collect()
 }
 
 impl Profile {
@@ -119,8 +154,7 @@ impl Profile {
             binds_volumes,
             local,
             memo: memo::VerdictMemo::default(),
-            score_columns: Vec::new(),
-            score_raw: Vec::new(),
+            buffers: CycleBuffers::default(),
         };
         (profile, failure)
     }
@@ -782,8 +816,10 @@ impl Scheduler {
                 zones: &self.zones,
             };
             let profile = &mut self.profiles[profile_index];
-            schedule_pod(
+            let mut buffers = std::mem::take(&mut profile.buffers);
+            let outcome = schedule_pod(
                 profile,
+                &mut buffers,
                 pod,
                 &cx,
                 &self.order,
@@ -800,7 +836,9 @@ impl Scheduler {
                     clock: self.generation_clock,
                     check: self.check_memo,
                 },
-            )
+            );
+            profile.buffers = buffers;
+            outcome
         };
         drop(noms);
         if matches!(outcome, Outcome::Error(_))
@@ -1043,6 +1081,7 @@ fn add_rejectors(rejectors: &mut Vec<&'static str>, more: &[&'static str]) {
 #[allow(clippy::too_many_arguments)]
 fn schedule_pod(
     profile: &mut Profile,
+    buffers: &mut CycleBuffers,
     pod: &Pod,
     cx: &CycleContext<'_>,
     order: &[NodeId],
@@ -1115,10 +1154,9 @@ fn schedule_pod(
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
-    let mut diagnosis =
-        NodeToStatus::new(Status { code: Code::UnschedulableAndUnresolvable, reasons: Vec::new(), plugin: "" });
     // 2. The nominated node (set by an earlier preemption) is tried alone first; if it passes,
     //    it is the only feasible node.
+    let mut nominated_rejection: Option<(NodeId, Status)> = None;
     if let Some(nominated) = noms.own.filter(|n| n.index() < cache.len()) {
         let mut handle = CycleHandle {
             plugins: &mut profile.plugins,
@@ -1137,9 +1175,10 @@ fn schedule_pod(
             }
             // An error here is logged by kube-scheduler and the full pass goes on.
             Code::Error => {}
-            _ => {
-                diagnosis.insert(nominated, status);
-            }
+            // Kept in the statuses unless the pass below rejects the node again (its status
+            // then replaces this one): inserted after the pass, so that the pass inserts each
+            // node once and its statuses are counted without sorting them.
+            _ => nominated_rejection = Some((nominated, status)),
         }
     }
 
@@ -1180,9 +1219,26 @@ fn schedule_pod(
         )
         .0;
     }
+    let mut diagnosis = NodeToStatus::in_buffer(
+        std::mem::take(&mut buffers.statuses),
+        Status { code: Code::UnschedulableAndUnresolvable, reasons: framework::Reasons::new(), plugin: "" },
+    );
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
-    let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
+    let CycleBuffers {
+        feasible,
+        infos: infos_buffer,
+        totals,
+        unknown,
+        fresh,
+        unknown_ids,
+        unknown_infos: unknown_infos_buffer,
+        unknown_scores,
+        score_columns,
+        score_raw,
+        ..
+    } = buffers;
+    feasible.clear();
     {
         // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
         // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
@@ -1214,7 +1270,7 @@ fn schedule_pod(
                 && matches!(slot.verdict(id.index(), generations[id.index()]), memo::Known::Pass)
             {
                 (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
-                accept(&mut feasible, &mut trace, id);
+                accept(feasible, &mut trace, id);
                 continue;
             }
             // Else from the node's dense row alone: every filter passes.
@@ -1237,7 +1293,7 @@ fn schedule_pod(
                             _ => known_verdicts += 1,
                         }
                     }
-                    accept(&mut feasible, &mut trace, id);
+                    accept(feasible, &mut trace, id);
                     continue;
                 }
             }
@@ -1293,7 +1349,7 @@ fn schedule_pod(
             };
             let rejection = match verdict {
                 Ok(()) => {
-                    accept(&mut feasible, &mut trace, id);
+                    accept(feasible, &mut trace, id);
                     continue;
                 }
                 Err(rejection) => rejection,
@@ -1305,16 +1361,23 @@ fn schedule_pod(
             if let Some(t) = trace.as_mut() {
                 t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
             }
+            if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
+                nominated_rejection = None;
+            }
             diagnosis.insert_status(id, rejection);
         }
     }
-    diagnosis.finish();
-    *next_start_index = (*next_start_index + feasible.len() + diagnosis.len()) % n;
+    if let Some((node, status)) = nominated_rejection {
+        diagnosis.insert(node, status);
+    }
+    // Each node inserted once: the count needs no sorting (a pass that succeeds never sorts).
+    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted()) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
 
     if feasible.is_empty() {
+        diagnosis.finish();
         // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
@@ -1360,12 +1423,15 @@ fn schedule_pod(
         }
         return outcome;
     }
+    // The pass succeeds: the statuses are not read.
+    buffers.statuses = diagnosis.into_buffer();
     if feasible.len() == 1 {
         return Outcome::Bound(feasible[0]);
     }
 
     // 3. PreScore, Score, NormalizeScore, weighted sum.
-    let infos: Vec<&NodeInfo> = feasible.iter().map(|id| &cache[id.index()]).collect();
+    let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
+    infos.extend(feasible.iter().map(|id| &cache[id.index()]));
     let mut skipped_scores: Vec<usize> = Vec::new();
     for &i in &profile.pre_score {
         let plugin = &mut profile.plugins[i];
@@ -1378,12 +1444,12 @@ fn schedule_pod(
             _ => return Outcome::Error(format!("{name}: {}", status.message())),
         }
     }
-    let mut totals = vec![0i64; feasible.len()];
+    totals.clear();
+    totals.resize(feasible.len(), 0);
     let mut per_plugin: Vec<(&'static str, Vec<i64>)> = Vec::new();
     // Each scorer's raw scores, every entry written by the scorer or the memo before it is
     // read (a buffer kept between cycles, as `score_columns`).
-    let mut raw_buffer = std::mem::take(&mut profile.score_raw);
-    let raw = reused(&mut raw_buffer, feasible.len());
+    let raw = reused(score_raw, feasible.len());
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
     let local_scorers: Vec<usize> = profile
@@ -1397,9 +1463,9 @@ fn schedule_pod(
     // `unknown`: the feasible nodes (positions) whose scores the memo does not know, which the
     // node-local scorers score (`unknown_infos`), and `fresh` those of them to record.
     let (width, len) = (local_scorers.len(), feasible.len());
-    let (mut unknown, mut fresh) = (Vec::new(), Vec::new());
-    let mut buffer = std::mem::take(&mut profile.score_columns);
-    let columns: &mut [i64] = if slot.is_some() && width > 0 { reused(&mut buffer, len * width) } else { &mut [] };
+    unknown.clear();
+    fresh.clear();
+    let columns: &mut [i64] = if slot.is_some() && width > 0 { reused(score_columns, len * width) } else { &mut [] };
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
         for (k, id) in feasible.iter().enumerate() {
@@ -1417,8 +1483,10 @@ fn schedule_pod(
             }
         }
     }
-    let unknown_infos: Vec<&NodeInfo> = unknown.iter().map(|&k| infos[k]).collect();
-    let unknown_ids: Vec<NodeId> = unknown.iter().map(|&k| feasible[k]).collect();
+    let mut unknown_infos: Vec<&NodeInfo> = std::mem::take(unknown_infos_buffer);
+    unknown_infos.extend(unknown.iter().map(|&k| infos[k]));
+    unknown_ids.clear();
+    unknown_ids.extend(unknown.iter().map(|&k| feasible[k]));
     // Debug builds: what a scorer answers from the rows is what it answers from the views.
     let check_rows = |scorer: &dyn framework::Score, infos: &[&NodeInfo], out: &[i64]| {
         if memo_cx.check {
@@ -1427,7 +1495,8 @@ fn schedule_pod(
             assert_eq!(answer, Ok(out.to_vec()), "scores from the rows differ");
         }
     };
-    let mut unknown_scores = vec![0i64; unknown.len()];
+    unknown_scores.clear();
+    unknown_scores.resize(unknown.len(), 0);
     for &(i, weight) in &profile.score {
         if skipped_scores.contains(&i) {
             continue;
@@ -1440,18 +1509,18 @@ fn schedule_pod(
             Some(p) => {
                 let column = &mut columns[p * len..(p + 1) * len];
                 if let Err(status) =
-                    scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, &unknown_ids), &mut unknown_scores)
+                    scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, unknown_ids), unknown_scores)
                 {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
-                check_rows(scorer, &unknown_infos, &unknown_scores);
-                for (&k, &score) in unknown.iter().zip(&unknown_scores) {
+                check_rows(scorer, &unknown_infos, unknown_scores);
+                for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
                     column[k] = score;
                 }
                 raw.copy_from_slice(column);
                 if memo_cx.check {
                     let mut known = vec![true; len];
-                    for &k in &unknown {
+                    for &k in unknown.iter() {
                         known[k] = false;
                     }
                     for (k, &score) in raw.iter().enumerate().filter(|&(k, _)| known[k]) {
@@ -1465,7 +1534,7 @@ fn schedule_pod(
                 }
             }
             None => {
-                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, &feasible), raw) {
+                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, feasible), raw) {
                     return Outcome::Error(format!("{name}: {}", status.message()));
                 }
                 check_rows(scorer, &infos, raw);
@@ -1496,14 +1565,12 @@ fn schedule_pod(
     }
     if let Some(slot) = slot.as_mut().filter(|_| !columns.is_empty()) {
         let mut row = Vec::with_capacity(width);
-        for (&k, _) in unknown.iter().zip(&fresh).filter(|&(_, &fresh)| fresh) {
+        for (&k, _) in unknown.iter().zip(fresh.iter()).filter(|&(_, &fresh)| fresh) {
             row.clear();
             row.extend((0..width).map(|p| columns[p * len + k]));
             slot.record_scores(feasible[k].index(), &row);
         }
     }
-    profile.score_columns = buffer;
-    profile.score_raw = raw_buffer;
     if let Some(t) = trace.as_mut() {
         for (k, id) in feasible.iter().enumerate() {
             if let Some(v) = t.iter_mut().find(|v| v.node == *id) {
@@ -1512,7 +1579,9 @@ fn schedule_pod(
             }
         }
     }
-    match select_host(&totals, rng) {
+    *infos_buffer = emptied(infos);
+    *unknown_infos_buffer = emptied(unknown_infos);
+    match select_host(totals, rng) {
         Some(k) => Outcome::Bound(feasible[k]),
         None => Outcome::Error("no node selected".into()),
     }
@@ -1781,7 +1850,7 @@ fn run_post_filter(
         now: noms.now,
     };
     let mut result: Option<PostFilterResult> = None;
-    let mut reasons: Vec<std::borrow::Cow<'static, str>> = Vec::new();
+    let mut reasons = framework::Reasons::new();
     let mut decided = false;
     for &i in &profile.post_filter.clone() {
         let mut plugin = std::mem::replace(&mut profile.plugins[i], Box::new(Vacant));
@@ -1885,4 +1954,21 @@ fn decision_value(
         "message": message,
         "nodes": nodes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::emptied;
+
+    #[test]
+    fn emptied_keeps_the_allocation() {
+        let words = [String::from("a"), String::from("b")];
+        let mut borrowed: Vec<&String> = Vec::with_capacity(600);
+        borrowed.extend(&words);
+        let at = borrowed.as_ptr() as usize;
+        let kept: Vec<&'static String> = emptied(borrowed);
+        assert!(kept.is_empty());
+        assert_eq!(kept.capacity(), 600, "the capacity stays");
+        assert_eq!(kept.as_ptr() as usize, at, "the same allocation");
+    }
 }

@@ -37,31 +37,35 @@ pub enum Code {
     Skip,
 }
 
+/// A status's reasons: one is kept inline, so a rejection with a single static reason (most
+/// of them) allocates nothing.
+pub type Reasons = smallvec::SmallVec<[std::borrow::Cow<'static, str>; 1]>;
+
 /// A plugin's verdict, with reasons (`fwk.Status`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     pub code: Code,
     /// Static where the reason is (no allocation per rejected node).
-    pub reasons: Vec<std::borrow::Cow<'static, str>>,
+    pub reasons: Reasons,
     /// The plugin that produced it (set by the framework).
     pub plugin: &'static str,
 }
 
 impl Status {
     pub fn success() -> Status {
-        Status { code: Code::Success, reasons: Vec::new(), plugin: "" }
+        Status { code: Code::Success, reasons: Reasons::new(), plugin: "" }
     }
     pub fn skip() -> Status {
-        Status { code: Code::Skip, reasons: Vec::new(), plugin: "" }
+        Status { code: Code::Skip, reasons: Reasons::new(), plugin: "" }
     }
     pub fn unschedulable(reason: impl Into<std::borrow::Cow<'static, str>>) -> Status {
-        Status { code: Code::Unschedulable, reasons: vec![reason.into()], plugin: "" }
+        Status { code: Code::Unschedulable, reasons: smallvec::smallvec![reason.into()], plugin: "" }
     }
     pub fn unresolvable(reason: impl Into<std::borrow::Cow<'static, str>>) -> Status {
-        Status { code: Code::UnschedulableAndUnresolvable, reasons: vec![reason.into()], plugin: "" }
+        Status { code: Code::UnschedulableAndUnresolvable, reasons: smallvec::smallvec![reason.into()], plugin: "" }
     }
     pub fn error(message: impl Into<String>) -> Status {
-        Status { code: Code::Error, reasons: vec![message.into().into()], plugin: "" }
+        Status { code: Code::Error, reasons: smallvec::smallvec![message.into().into()], plugin: "" }
     }
     pub fn is_success(&self) -> bool {
         self.code == Code::Success
@@ -788,6 +792,21 @@ impl NodeToStatus {
         NodeToStatus { statuses: Vec::new(), sorted: true, absent }
     }
 
+    /// [`new`](Self::new), filling `buffer` (empty) instead of a new vector: see
+    /// [`into_buffer`](Self::into_buffer).
+    pub fn in_buffer(buffer: Vec<(NodeId, NodeStatus)>, absent: Status) -> NodeToStatus {
+        debug_assert!(buffer.is_empty(), "a buffer to fill is empty");
+        NodeToStatus { statuses: buffer, sorted: true, absent }
+    }
+
+    /// The vector the statuses were kept in, emptied, for the next cycle: a pass that rejects
+    /// thousands of nodes before it finds enough feasible ones does not grow a new one.
+    pub fn into_buffer(self) -> Vec<(NodeId, NodeStatus)> {
+        let mut statuses = self.statuses;
+        statuses.clear();
+        statuses
+    }
+
     /// Records `node`'s status, replacing an earlier one of the node (after [`finish`](Self::finish)).
     pub fn insert(&mut self, node: NodeId, status: Status) {
         self.insert_status(node, NodeStatus::Own(status));
@@ -833,6 +852,12 @@ impl NodeToStatus {
 
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
+    }
+
+    /// The number of insertions so far, readable before [`finish`](Self::finish): the
+    /// number of nodes with a status of their own when no node was inserted twice.
+    pub fn inserted(&self) -> usize {
+        self.statuses.len()
     }
 
     /// The nodes that have a status of their own, with it, by node.
@@ -1037,6 +1062,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_single_reason_is_kept_inline() {
+        assert!(!Status::unschedulable("Insufficient cpu").reasons.spilled(), "no allocation");
+        assert!(!Status::unresolvable(String::from("built")).reasons.spilled());
+        let mut two = Status::unschedulable("Insufficient cpu");
+        two.reasons.push("Insufficient memory".into());
+        assert_eq!(two.message(), "Insufficient cpu, Insufficient memory");
+    }
+
+    #[test]
     fn feasible_nodes_to_find_matches_reference_examples() {
         assert_eq!(num_feasible_nodes_to_find(0, 50), 50);
         assert_eq!(num_feasible_nodes_to_find(0, 1000), 420);
@@ -1076,9 +1110,9 @@ mod tests {
         d.insert(NodeId(9), Status::unschedulable("a"));
         d.finish();
         assert_eq!(d.len(), 3);
-        assert_eq!(d.get(NodeId(5)).reasons, ["c"]);
-        assert_eq!(d.get(NodeId(2)).reasons, ["b"]);
-        assert_eq!(d.get(NodeId(7)).reasons, ["absent"]);
+        assert_eq!(d.get(NodeId(5)).reasons[..], ["c"]);
+        assert_eq!(d.get(NodeId(2)).reasons[..], ["b"]);
+        assert_eq!(d.get(NodeId(7)).reasons[..], ["absent"]);
         let reasons: Vec<&str> = d.values().map(|s| s.reasons[0].as_ref()).collect();
         assert_eq!(reasons, ["b", "c", "a"], "by node id");
         // 3 examined, 2 absent: counted per reason and sorted as strings.

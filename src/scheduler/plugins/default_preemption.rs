@@ -91,7 +91,7 @@ impl PostFilter for DefaultPreemption {
         self.pure = !dry_run && cx.nominated_node.is_none();
         // PostFilter prefixes every message with "preemption: ".
         if !status.reasons.is_empty() {
-            status.reasons = vec![format!("preemption: {}", status.message()).into()];
+            status.reasons = smallvec::smallvec![format!("preemption: {}", status.message()).into()];
         }
         (result, status)
     }

@@ -166,7 +166,7 @@ mod tests {
                 }
                 Pre::Conflict => {
                     assert_eq!(status.code, Code::UnschedulableAndUnresolvable, "{}", c.name);
-                    assert_eq!(status.reasons, ["pod affinity terms conflict"], "{}", c.name);
+                    assert_eq!(status.reasons[..], ["pod affinity terms conflict"], "{}", c.name);
                 }
             }
             let got = plugin.filter(&c.pod, &n);
@@ -174,7 +174,7 @@ mod tests {
                 assert!(got.is_success(), "{}: {got}", c.name);
             } else {
                 assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{}", c.name);
-                assert_eq!(got.reasons, [ERR_REASON_POD], "{}", c.name);
+                assert_eq!(got.reasons[..], [ERR_REASON_POD], "{}", c.name);
             }
         }
     }

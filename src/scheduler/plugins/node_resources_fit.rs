@@ -8,7 +8,7 @@ use crate::api::resources::{ResourceName, Resources, gpu};
 use crate::scheduler::config::{NodeResourcesFitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::framework::{
     CycleContext, Filter, Fit, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreFilter, PreFilterResult, PreScore,
-    RowNeed, Rows, Score, Status,
+    Reasons, RowNeed, Rows, Score, Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -110,12 +110,8 @@ pub fn fits(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) ->
 
 /// `fitsRequest`: the reasons a pod does not fit on a node, in kube-scheduler's order, and
 /// whether some resource exceeds even an empty node's allocatable (v1.34: unresolvable).
-pub fn insufficient_resources(
-    req: &Resources,
-    node: &NodeInfo,
-    ignored: impl Fn(&str) -> bool,
-) -> (Vec<std::borrow::Cow<'static, str>>, bool) {
-    let mut reasons = Vec::new();
+pub fn insufficient_resources(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) -> (Reasons, bool) {
+    let mut reasons = Reasons::new();
     let mut unresolvable = false;
     shortfalls(req, node, ignored, |lacking| {
         match lacking {
@@ -1394,7 +1390,7 @@ mod tests {
                 None => assert!(got.is_success(), "{}: want success, got {got}", c.name),
                 Some((code, reasons)) => {
                     assert_eq!(got.code, code, "{}: {got}", c.name);
-                    assert_eq!(got.reasons, reasons, "{}", c.name);
+                    assert_eq!(got.reasons[..], *reasons, "{}", c.name);
                 }
             }
         }
@@ -1739,7 +1735,7 @@ mod tests {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some((code, reasons)) => {
                     assert_eq!(got.code, code, "{name}");
-                    assert_eq!(got.reasons, reasons, "{name}");
+                    assert_eq!(got.reasons[..], *reasons, "{name}");
                 }
             }
         }

@@ -179,7 +179,7 @@ mod tests {
                 assert!(got.is_success(), "{name}: {got}");
             } else {
                 assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
-                assert_eq!(got.reasons, [UNSCHEDULABLE_REASON], "{name}");
+                assert_eq!(got.reasons[..], [UNSCHEDULABLE_REASON], "{name}");
             }
         }
     }
@@ -202,7 +202,7 @@ mod tests {
                 assert!(got.is_success(), "{name}: {got}");
             } else {
                 assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
-                assert_eq!(got.reasons, ["node(s) didn't match the requested node name"], "{name}");
+                assert_eq!(got.reasons[..], ["node(s) didn't match the requested node name"], "{name}");
             }
         }
     }

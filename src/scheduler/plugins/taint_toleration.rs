@@ -368,7 +368,7 @@ mod tests {
                 None => assert!(got.is_success(), "{name}: {got}"),
                 Some(reason) => {
                     assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
-                    assert_eq!(got.reasons, [reason], "{name}");
+                    assert_eq!(got.reasons[..], [reason], "{name}");
                 }
             }
         }
