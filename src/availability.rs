@@ -60,12 +60,22 @@ impl Workload {
         })
     }
 
-    fn pods(self, store: &Store) -> Vec<PodId> {
-        store.owned_pods(match self {
+    /// Its live pods, each given to `f`.
+    fn visit_pods(self, store: &Store, f: &mut impl FnMut(PodId)) {
+        let owner = match self {
             Workload::Deployment(d) => OwnerId::Deployment(d),
             Workload::ReplicaSet(rs) => OwnerId::ReplicaSet(rs),
             Workload::StatefulSet(s) => OwnerId::StatefulSet(s),
-        })
+        };
+        store.visit_owned_pods(owner, f);
+    }
+
+    /// The workload of a ReplicaSet: its Deployment's, or its own.
+    fn of_replica_set(store: &Store, rs: RsId) -> Workload {
+        match store.rs_owner(rs) {
+            Some(d) => Workload::Deployment(d),
+            None => Workload::ReplicaSet(rs),
+        }
     }
 }
 
@@ -139,6 +149,9 @@ struct Pending {
     at: SimTime,
     workloads: Vec<Workload>,
     hit: BTreeSet<PodId>,
+    /// Whether its recovery was looked at yet: afterwards only a change to one of its
+    /// workloads can end it.
+    checked: bool,
 }
 
 #[derive(Default)]
@@ -151,6 +164,9 @@ pub struct Availability {
     pending: Vec<Pending>,
     dirty: BTreeSet<Workload>,
     pods_changed: bool,
+    /// The workloads whose pods, object or ReplicaSets changed since the pending faults were
+    /// last looked at: only these can have recovered since (kept while a fault is pending).
+    touched: BTreeSet<Workload>,
     /// Services created, changed or given new endpoint counts in this instant.
     services_dirty: BTreeSet<ServiceId>,
 }
@@ -158,24 +174,40 @@ pub struct Availability {
 impl Availability {
     /// Follows one entry of the watch stream.
     pub fn on_change(&mut self, store: &Store, change: Change, now: SimTime) {
+        let tracking_faults = !self.pending.is_empty();
         match change {
             Change::Deployment(d) | Change::DeploymentRemoved(d) => {
                 self.dirty.insert(Workload::Deployment(d));
+                self.touch(tracking_faults, Workload::Deployment(d));
             }
             Change::StatefulSet(s) | Change::StatefulSetRemoved(s) => {
                 self.dirty.insert(Workload::StatefulSet(s));
+                self.touch(tracking_faults, Workload::StatefulSet(s));
             }
-            Change::ReplicaSet(rs) | Change::ReplicaSetRemoved(rs) if store.rs_owner(rs).is_none() => {
-                self.dirty.insert(Workload::ReplicaSet(rs));
+            Change::ReplicaSet(rs) | Change::ReplicaSetRemoved(rs) => {
+                let w = Workload::of_replica_set(store, rs);
+                if w == Workload::ReplicaSet(rs) {
+                    self.dirty.insert(w);
+                }
+                self.touch(tracking_faults, w);
             }
             Change::PodStatus(p) | Change::PodRemoved(p) | Change::PodBound(p) | Change::PodDeleting(p) => {
                 self.pods_changed = true;
+                if tracking_faults && let Some(w) = Workload::of_pod(store, p) {
+                    self.touched.insert(w);
+                }
                 self.job_pod(store, p, now, matches!(change, Change::PodRemoved(_)));
             }
             Change::Service(s) | Change::Endpoints(s) => {
                 self.services_dirty.insert(s);
             }
             _ => {}
+        }
+    }
+
+    fn touch(&mut self, tracking_faults: bool, w: Workload) {
+        if tracking_faults {
+            self.touched.insert(w);
         }
     }
 
@@ -219,7 +251,7 @@ impl Availability {
         if workloads.is_empty() {
             return false;
         }
-        self.pending.push(Pending { record, at, workloads: workloads.into_iter().collect(), hit });
+        self.pending.push(Pending { record, at, workloads: workloads.into_iter().collect(), hit, checked: false });
         true
     }
 
@@ -265,25 +297,33 @@ impl Availability {
             }
         }
         if std::mem::take(&mut self.pods_changed) && !self.pending.is_empty() {
-            self.pending.retain(|p| {
+            // What the recovery reads (the workloads' desired replicas, their pods and those
+            // pods' readiness) changed only for the touched workloads: a fault looked at
+            // before and hitting none of them has not recovered.
+            let touched = std::mem::take(&mut self.touched);
+            self.pending.retain_mut(|p| {
+                if p.checked && !p.workloads.iter().any(|w| touched.contains(w)) {
+                    return true;
+                }
+                p.checked = true;
                 let recovered = p.workloads.iter().all(|&w| {
                     let Some((desired, _)) = w.counts(store) else { return true };
-                    let healthy = w
-                        .pods(store)
-                        .into_iter()
-                        .filter(|&pod| {
-                            let status = &store.pod(pod).status;
-                            !store.is_removed(pod)
-                                && status.ready_since.is_some_and(|since| !p.hit.contains(&pod) || since > p.at)
-                        })
-                        .count();
-                    healthy as i64 >= i64::from(desired)
+                    let mut healthy = 0i64;
+                    w.visit_pods(store, &mut |pod| {
+                        let status = &store.pod(pod).status;
+                        healthy +=
+                            i64::from(status.ready_since.is_some_and(|since| !p.hit.contains(&pod) || since > p.at));
+                    });
+                    healthy >= i64::from(desired)
                 });
                 if recovered {
                     log[p.record].recovered = Some(now);
                 }
                 !recovered
             });
+        }
+        if self.pending.is_empty() {
+            self.touched.clear();
         }
     }
 

@@ -2592,11 +2592,31 @@ impl Store {
     /// The live pods an owner controls, directly or through its owners (a Deployment's
     /// ReplicaSets' pods), in [`dependents`](Self::dependents) order.
     pub fn owned_pods(&self, o: OwnerId) -> Vec<PodId> {
-        let (owners, mut pods) = self.dependents(o);
-        for owner in owners {
-            pods.extend(self.owned_pods(owner));
-        }
+        let mut pods = Vec::new();
+        self.visit_owned_pods(o, &mut |p| pods.push(p));
         pods
+    }
+
+    /// Calls `f` on each of [`owned_pods`](Self::owned_pods), in its order, without
+    /// collecting them.
+    pub fn visit_owned_pods(&self, o: OwnerId, f: &mut impl FnMut(PodId)) {
+        let mut live = |pods: &[PodId]| pods.iter().copied().filter(|&p| !self.is_removed(p)).for_each(&mut *f);
+        match o {
+            OwnerId::Deployment(id) => {
+                for &rs in self.deployment_rs(id) {
+                    live(self.rs_pods(rs));
+                }
+            }
+            OwnerId::CronJob(id) => {
+                for &job in self.cronjob_jobs(id) {
+                    live(self.job_pods(job));
+                }
+            }
+            OwnerId::ReplicaSet(id) => live(self.rs_pods(id)),
+            OwnerId::Job(id) => live(self.job_pods(id)),
+            OwnerId::StatefulSet(id) => live(self.sts_pods(id)),
+            OwnerId::DaemonSet(id) => live(self.ds_pods(id)),
+        }
     }
 
     /// Foreground deletion: the owner gets its `deletionTimestamp` (and the
