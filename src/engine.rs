@@ -1867,8 +1867,11 @@ impl Simulation {
         use crate::api::batch::JobConditionType as C;
         let now = self.queue.now();
         let Some(job) = self.store.job(id) else { return };
-        let key = job.meta.key();
-        let fresh: Vec<String> = status
+        // The lines borrow the Job, so they are written before they are narrated: only while
+        // the narrative keeps lines (once full, it only counts them).
+        let narrating = self.store.journal.narrating();
+        let key = if narrating { job.meta.key() } else { String::new() };
+        let lines: Vec<String> = status
             .conditions
             .iter()
             .filter(|c| {
@@ -1876,11 +1879,17 @@ impl Simulation {
                     && job.status.condition(c.kind).is_none()
                     && matches!(c.kind, C::Complete | C::Failed | C::Suspended | C::FailureTarget)
             })
-            .map(|c| format!("job {key} {} ({}: {})", c.kind.as_str(), c.reason, c.message))
+            .map(|c| {
+                if narrating {
+                    format!("job {key} {} ({}: {})", c.kind.as_str(), c.reason, c.message)
+                } else {
+                    String::new()
+                }
+            })
             .collect();
         let new_failures = status.failed - job.status.failed;
         let limit = job.spec.backoff_limit;
-        for line in fresh {
+        for line in lines {
             self.store.journal.narrate(now, || line);
         }
         if new_failures > 0 {
@@ -1900,7 +1909,7 @@ impl Simulation {
         let now = self.queue.now();
         let Some(owner) = self.store.job_owner_ref(id) else { return };
         let job = self.store.job(id).expect("live");
-        let (template, labels, namespace, job_name, key) = (
+        let (mut template, mut labels, mut namespace, job_name, key) = (
             job.spec.template.clone(),
             job.pod_labels(),
             job.meta.namespace.clone(),
@@ -1909,18 +1918,26 @@ impl Simulation {
         );
         let n = indexes.len();
         self.store.journal.narrate(now, || format!("job {key} creates {n} pod(s)"));
-        for index in indexes {
+        let mut owner = Some(owner);
+        for (k, index) in indexes.iter().enumerate() {
             let prefix = match index {
                 Some(i) => format!("{job_name}-{i}-"),
                 None => format!("{job_name}-"),
             };
             let name = self.generate_name(&namespace, &prefix);
+            // The last pod takes the copies made for the pods (a one-pod Job copies nothing).
+            let owner = if k + 1 == n { owner.take() } else { owner.clone() };
+            let (namespace, labels, annotations) = if k + 1 == n {
+                (std::mem::take(&mut namespace), std::mem::take(&mut labels), std::mem::take(&mut template.annotations))
+            } else {
+                (namespace.clone(), labels.clone(), template.annotations.clone())
+            };
             let mut meta = ObjectMeta {
                 name,
-                namespace: namespace.clone(),
-                labels: labels.clone(),
-                annotations: template.annotations.clone(),
-                owner_references: vec![owner.clone()],
+                namespace,
+                labels,
+                annotations,
+                owner_references: owner.into_iter().collect(),
                 ..ObjectMeta::default()
             };
             if let Some(i) = index {
@@ -2015,9 +2032,9 @@ impl Simulation {
         for attempt in 0u64.. {
             let draw = self.store.pod_count() as u64 * 16 + attempt;
             let mut rng = self.streams.keyed(names::NAMES, prefix, draw);
-            let suffix: String =
-                (0..5).map(|_| ALPHABET[uniform_below(&mut rng, ALPHABET.len() as u64) as usize] as char).collect();
-            let name = format!("{prefix}{suffix}");
+            let mut name = String::with_capacity(prefix.len() + 5);
+            name.push_str(prefix);
+            name.extend((0..5).map(|_| ALPHABET[uniform_below(&mut rng, ALPHABET.len() as u64) as usize] as char));
             if self.store.pod_id(namespace, &name).is_none() {
                 return name;
             }

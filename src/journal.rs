@@ -1167,11 +1167,16 @@ impl Journal {
 
     /// Adds a line to the printed story of the run.
     pub fn narrate(&mut self, t: SimTime, text: impl FnOnce() -> String) {
-        if self.full_narrative || self.narrative.len() < MAX_NARRATIVE {
+        if self.narrating() {
             self.narrative.push((t, text()));
         } else {
             self.narrative_dropped += 1;
         }
+    }
+
+    /// Whether [`narrate`](Self::narrate) keeps its line now (else it only counts it).
+    pub fn narrating(&self) -> bool {
+        self.full_narrative || self.narrative.len() < MAX_NARRATIVE
     }
 
     /// Keeps every narrative line from now on.

@@ -36,6 +36,16 @@ use crate::kernel::rng::names::DURATIONS;
 use crate::kernel::{SimDuration, SimTime};
 use crate::store::{NodeId, PodId};
 
+/// A pod's name in its random streams, `namespace/name#uid`: written into the stream's hash
+/// (`Streams::keyed_fmt`), not into a string, once per draw.
+struct StreamKey<'a>(&'a crate::api::meta::ObjectMeta);
+
+impl std::fmt::Display for StreamKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}#{}", self.0.namespace, self.0.name, self.0.uid.0)
+    }
+}
+
 /// `containerBackOffPeriod`.
 pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
 /// `MaxContainerBackOff`.
@@ -341,9 +351,9 @@ impl Kubelets {
                 };
                 rt.mount_retry
             } else {
-                let p = ctx.store.pod(pod);
-                let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
-                let mut rng = ctx.streams.keyed(crate::kernel::rng::names::KUBELET_RETRY, &key, attempt);
+                let key = StreamKey(&ctx.store.pod(pod).meta);
+                let mut rng =
+                    ctx.streams.keyed_fmt(crate::kernel::rng::names::KUBELET_RETRY, format_args!("{key}"), attempt);
                 let jitter_us = crate::kernel::rng::uniform_below(&mut rng, SYNC_RETRY.as_micros() / 2);
                 SYNC_RETRY.saturating_add(SimDuration::from_micros(jitter_us))
             };
@@ -369,9 +379,9 @@ impl Kubelets {
             rt.runs
         };
         let p = ctx.store.pod(pod);
-        let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
+        let key = StreamKey(&p.meta);
         let startup = match &*p.sim.startup {
-            Some(d) => d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/startup"), run)),
+            Some(d) => d.sample(&mut ctx.streams.keyed_fmt(DURATIONS, format_args!("{key}/startup"), run)),
             None => SimDuration::ZERO,
         };
         let ready_at = match p.spec.readiness_probe() {
@@ -394,7 +404,7 @@ impl Kubelets {
             .sim
             .duration
             .as_ref()
-            .map(|d| now + d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/run"), run)));
+            .map(|d| now + d.sample(&mut ctx.streams.keyed_fmt(DURATIONS, format_args!("{key}/run"), run)));
         let probed = self.begin_run(ctx, pod, run, now + startup, exit_at);
         match exit_at {
             _ if probed => {
@@ -418,10 +428,10 @@ impl Kubelets {
     fn begin_run(&mut self, ctx: &mut Ctx<'_>, pod: PodId, run: u64, up: SimTime, exit_at: Option<SimTime>) -> bool {
         let now = ctx.now;
         let p = ctx.store.pod(pod);
-        let key = format!("{}/{}#{}", p.meta.namespace, p.meta.name, p.meta.uid.0);
+        let key = StreamKey(&p.meta);
         let faults = p.sim.faults();
         let draw = |d: &crate::kernel::dist::DurationDist, what: &str| {
-            d.sample(&mut ctx.streams.keyed(DURATIONS, &format!("{key}/{what}"), run))
+            d.sample(&mut ctx.streams.keyed_fmt(DURATIONS, format_args!("{key}/{what}"), run))
         };
         let hang = faults.liveness_fails_after.as_ref().map(|d| now + draw(d, "liveness-fails-after"));
         let unready = faults.readiness_fails_after.as_ref().map(|d| {
@@ -588,8 +598,8 @@ impl Kubelets {
         let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.max(0) as u64);
         let shutdown = match &*p.sim.shutdown {
             Some(d) => {
-                let key = format!("{}/{}#{}/shutdown", p.meta.namespace, p.meta.name, p.meta.uid.0);
-                d.sample(&mut ctx.streams.keyed(DURATIONS, &key, run_index))
+                let key = StreamKey(&p.meta);
+                d.sample(&mut ctx.streams.keyed_fmt(DURATIONS, format_args!("{key}/shutdown"), run_index))
             }
             None => SimDuration::ZERO,
         };
@@ -851,8 +861,8 @@ impl Kubelets {
         let running = matches!(p.status.container, crate::api::pod::ContainerState::Running { .. });
         let shutdown = match (&*p.sim.shutdown, running) {
             (Some(d), true) => {
-                let key = format!("{}/{}#{}/shutdown", p.meta.namespace, p.meta.name, p.meta.uid.0);
-                d.sample(&mut ctx.streams.keyed(DURATIONS, &key, 0)).min(grace)
+                let key = StreamKey(&p.meta);
+                d.sample(&mut ctx.streams.keyed_fmt(DURATIONS, format_args!("{key}/shutdown"), 0)).min(grace)
             }
             _ => SimDuration::ZERO,
         };

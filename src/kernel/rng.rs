@@ -61,12 +61,25 @@ impl Streams {
     /// A generator for the draws of one object in stream `name`, independent of the order in
     /// which objects draw.
     pub fn keyed(&self, name: &str, object: &str, draw: u64) -> SimRng {
+        self.keyed_fmt(name, format_args!("{object}"), draw)
+    }
+
+    /// [`keyed`](Self::keyed) with the object's key written by `object`, hashed as it is
+    /// written instead of formatted into a string first: the same generator as `keyed` of
+    /// the formatted key.
+    pub fn keyed_fmt(&self, name: &str, object: std::fmt::Arguments<'_>, draw: u64) -> SimRng {
+        /// FNV-1a over what is written to it.
+        struct Hashing(u64);
+        impl std::fmt::Write for Hashing {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0 = fnv1a64_continue(self.0, s.as_bytes());
+                Ok(())
+            }
+        }
         let mut rng = ChaCha8Rng::from_seed(self.key());
-        let mut h = fnv1a64(name.as_bytes());
-        h = fnv1a64_continue(h, &[0xff]);
-        h = fnv1a64_continue(h, object.as_bytes());
-        h = fnv1a64_continue(h, &draw.to_le_bytes());
-        rng.set_stream(h);
+        let mut h = Hashing(fnv1a64_continue(fnv1a64(name.as_bytes()), &[0xff]));
+        std::fmt::Write::write_fmt(&mut h, object).expect("hashing does not fail");
+        rng.set_stream(fnv1a64_continue(h.0, &draw.to_le_bytes()));
         rng
     }
 
@@ -134,6 +147,17 @@ pub fn unit_f64(rng: &mut SimRng) -> f64 {
 mod tests {
     use super::*;
     use rand_chacha::rand_core::Rng;
+
+    #[test]
+    fn a_key_written_in_pieces_gives_the_stream_of_the_formatted_key() {
+        let s = Streams::new(7);
+        let (ns, name, uid) = ("default", "job-1-x7k2p", 4_294_967_301u64);
+        let mut whole = s.keyed("durations", &format!("{ns}/{name}#{uid}/run"), 3);
+        let mut pieces = s.keyed_fmt("durations", format_args!("{ns}/{name}#{uid}/run"), 3);
+        assert_eq!(whole.next_u64(), pieces.next_u64());
+        let mut other = s.keyed_fmt("durations", format_args!("{ns}/{name}#{uid}/startup"), 3);
+        assert_ne!(s.keyed("durations", &format!("{ns}/{name}#{uid}/run"), 3).next_u64(), other.next_u64());
+    }
 
     #[test]
     fn same_seed_same_stream() {
