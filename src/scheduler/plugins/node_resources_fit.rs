@@ -108,6 +108,16 @@ pub fn fits(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) ->
     fits
 }
 
+/// `Insufficient <name>` for an extended resource: static for the GPU resources (a GPU
+/// cluster rejects thousands of nodes a cycle for them), built for the others.
+fn insufficient(name: &str) -> std::borrow::Cow<'static, str> {
+    match name {
+        gpu::DEVICES => "Insufficient nvidia.com/gpu".into(),
+        gpu::MILLI => "Insufficient kubesim.io/gpu-milli".into(),
+        _ => format!("Insufficient {name}").into(),
+    }
+}
+
 /// `fitsRequest`: the reasons a pod does not fit on a node, in kube-scheduler's order, and
 /// whether some resource exceeds even an empty node's allocatable (v1.34: unresolvable).
 pub fn insufficient_resources(req: &Resources, node: &NodeInfo, ignored: impl Fn(&str) -> bool) -> (Reasons, bool) {
@@ -121,7 +131,7 @@ pub fn insufficient_resources(req: &Resources, node: &NodeInfo, ignored: impl Fn
                 unresolvable |= want > allocatable;
             }
             Lacking::Scalar { name, want, allocatable } => {
-                reasons.push(format!("Insufficient {name}").into());
+                reasons.push(insufficient(name));
                 unresolvable |= want > allocatable;
             }
         }
@@ -506,6 +516,16 @@ mod tests {
 
     fn cores_node(name: &str, cpu: &str, memory: &str) -> NodeInfo {
         node(name, &[("cpu", cpu), ("memory", memory)])
+    }
+
+    #[test]
+    fn the_gpu_reasons_are_static_and_read_as_built_ones() {
+        for name in [gpu::DEVICES, gpu::MILLI] {
+            let reason = insufficient(name);
+            assert!(matches!(reason, std::borrow::Cow::Borrowed(_)), "{name}");
+            assert_eq!(reason, format!("Insufficient {name}"));
+        }
+        assert_eq!(insufficient("example.com/foo"), "Insufficient example.com/foo");
     }
 
     #[test]
