@@ -170,7 +170,7 @@ impl Sample {
         }
         s.nodes_used = store.node_ids().filter(|n| used[n.index()].2).count() as u32;
         if !pending.is_empty() {
-            let minimal = minimal_shapes(pending);
+            let minimal = MinimalShapes::new(pending);
             for n in store.node_ids() {
                 let node = store.node(n);
                 if !node.is_ready() || node.unschedulable {
@@ -178,7 +178,7 @@ impl Sample {
                 }
                 let a = &node.allocatable_resources;
                 let (free_cpu, free_mem) = (a.milli_cpu - used[n.index()].0, a.memory - used[n.index()].1);
-                if !minimal.iter().any(|&(c, m)| c <= free_cpu && m <= free_mem) {
+                if !minimal.fit_in(free_cpu, free_mem) {
                     s.cpu_stranded_milli += free_cpu.max(0);
                     s.memory_stranded_bytes += free_mem.max(0);
                 }
@@ -190,14 +190,38 @@ impl Sample {
 
 /// The pending (cpu, memory) shapes that no other is below: a node fits some pending pod iff
 /// it fits one of these.
-pub fn minimal_shapes(mut pending: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
-    pending.sort_unstable();
-    pending.dedup();
-    pending
-        .iter()
-        .copied()
-        .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
-        .collect()
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinimalShapes {
+    /// By cpu ascending, so by memory strictly descending (each is below the ones before it
+    /// in memory, or it would not be minimal).
+    shapes: Vec<(i64, i64)>,
+}
+
+impl MinimalShapes {
+    pub fn new(mut pending: Vec<(i64, i64)>) -> MinimalShapes {
+        pending.sort_unstable();
+        pending.dedup();
+        // In this order a shape is below another only if it comes first: a shape is minimal
+        // iff its memory is below every earlier one's.
+        let mut least_memory = i64::MAX;
+        pending.retain(|&(_, m)| {
+            let minimal = m < least_memory;
+            least_memory = least_memory.min(m);
+            minimal
+        });
+        MinimalShapes { shapes: pending }
+    }
+
+    /// Whether some pending shape fits in `cpu` and `memory`: of the shapes with at most
+    /// `cpu`, the last needs the least memory.
+    pub fn fit_in(&self, cpu: i64, memory: i64) -> bool {
+        let within = self.shapes.partition_point(|&(c, _)| c <= cpu);
+        within > 0 && self.shapes[within - 1].1 <= memory
+    }
+
+    pub fn shapes(&self) -> &[(i64, i64)] {
+        &self.shapes
+    }
 }
 
 /// The collected samples: one row per sample time. Consecutive samples whose values are
@@ -705,5 +729,33 @@ mod recorder_tests {
         assert_eq!(r.values().count(), 3);
         let rows: Vec<(u64, u32)> = r.rows().map(|(t, s)| (t.as_micros() / 1_000_000, s.pods_pending)).collect();
         assert_eq!(rows, pushed);
+    }
+}
+
+#[cfg(test)]
+mod minimal_shape_tests {
+    use super::MinimalShapes;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against the definitions: a shape is kept iff no other pending shape is below it in
+        /// both resources, and a node fits some pending shape iff it fits a kept one.
+        #[test]
+        fn minimal_shapes_match_their_definition(
+            pending in proptest::collection::vec((0i64..6, 0i64..6), 1..12),
+            free in (-1i64..7, -1i64..7),
+        ) {
+            let minimal = MinimalShapes::new(pending.clone());
+            let mut want: Vec<(i64, i64)> = pending
+                .iter()
+                .copied()
+                .filter(|&(c, m)| !pending.iter().any(|&(c2, m2)| (c2, m2) != (c, m) && c2 <= c && m2 <= m))
+                .collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(minimal.shapes(), &want[..]);
+            let fits = pending.iter().any(|&(c, m)| c <= free.0 && m <= free.1);
+            prop_assert_eq!(minimal.fit_in(free.0, free.1), fits);
+        }
     }
 }

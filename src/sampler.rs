@@ -100,6 +100,8 @@ pub struct Sampler {
     shapes: Vec<TargetShape>,
     shape_index: BTreeMap<(GpuRequest, i64), usize>,
     shape_totals: Vec<i128>,
+    /// How many of `shapes` every GPU node's `F` covers (all of them after a sample).
+    shapes_covered: usize,
     gpu_nodes: u32,
     gpu_free: i64,
     /// Whether everything was counted once (the first sample scans all).
@@ -360,8 +362,11 @@ impl Sampler {
     /// Extends every GPU node's `F` to the shapes registered since (nodes about to be
     /// recomputed included: they subtract what was added here).
     fn extend_shapes(&mut self, cache: &[NodeInfo]) {
-        let known = self.nodes.iter().find_map(|p| p.gpu.as_ref().map(|(_, f)| f.len()));
-        let Some(known) = known.filter(|&k| k < self.shapes.len()) else { return };
+        let known = std::mem::replace(&mut self.shapes_covered, self.shapes.len());
+        debug_assert!(self.nodes.iter().all(|p| p.gpu.as_ref().is_none_or(|(_, f)| f.len() == known)));
+        if known == self.shapes.len() {
+            return;
+        }
         for (k, part) in self.nodes.iter_mut().enumerate() {
             let Some((_, f)) = &mut part.gpu else { continue };
             let info = &cache[k];
@@ -406,13 +411,13 @@ impl Sampler {
         // By name, as the map is.
         debug_assert!(s.scalars.is_sorted());
         if !self.pending.is_empty() {
-            let minimal = metrics::minimal_shapes(self.pending.keys().copied().collect());
+            let minimal = metrics::MinimalShapes::new(self.pending.keys().copied().collect());
             for part in &self.nodes {
                 if !part.live || !part.ready || part.unschedulable {
                     continue;
                 }
                 let (free_cpu, free_mem) = (part.cpu - part.used_cpu, part.memory - part.used_memory);
-                if !minimal.iter().any(|&(c, m)| c <= free_cpu && m <= free_mem) {
+                if !minimal.fit_in(free_cpu, free_mem) {
                     s.cpu_stranded_milli += free_cpu.max(0);
                     s.memory_stranded_bytes += free_mem.max(0);
                 }
