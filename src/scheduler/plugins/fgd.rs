@@ -73,6 +73,9 @@ pub struct Fgd {
     weights: Option<Option<CpuWeights>>,
     /// Device terms by multiset of free milli, for the GPU requests of `weights`.
     memo: RefCell<DeviceMemo>,
+    /// By node id: the node's free milli per device when last scored and its memo entry,
+    /// so that a node whose devices did not change is not sorted and hashed again.
+    last_seen: RefCell<Vec<SeenDevices>>,
     /// This cycle's pod, its request and cpu request (set by PreScore).
     pod: Option<Uid>,
     request: GpuRequest,
@@ -88,6 +91,7 @@ impl Fgd {
             observed_distribution: None,
             weights: None,
             memo: RefCell::new(DeviceMemo::default()),
+            last_seen: RefCell::new(Vec::new()),
             pod: None,
             request: GpuRequest::None,
             cpu_milli: 0,
@@ -324,6 +328,9 @@ impl CpuWeights {
 /// change, which they do with every new pod.
 #[derive(Debug, Default)]
 pub struct DeviceMemo {
+    /// Renewed whenever the entries are forgotten: a [`SeenDevices`] of another epoch names
+    /// no entry.
+    epoch: u64,
     requests: Vec<GpuRequest>,
     index: HashMap<Box<[i64]>, u32>,
     /// `requests.len() + 1` values per entry (each at most the free milli of [`ON_STACK`]
@@ -348,19 +355,37 @@ impl DeviceMemo {
     }
 
     fn forget(&mut self) {
+        self.epoch += 1;
         self.index.clear();
         self.terms.clear();
         self.after.clear();
     }
 
-    /// The entries of `sorted` (free milli per device, ascending) and of what a pod asking
-    /// for `request` leaves of it, for [`terms`](Self::terms).
-    fn before_and_after(&mut self, sorted: &[i64], request: GpuRequest) -> (usize, usize) {
+    /// The entries of `free` (free milli per device, in device order) and of what a pod
+    /// asking for `request` leaves of it, for [`terms`](Self::terms). `seen` is what the node
+    /// had when last asked: unchanged devices take its entry without sorting or hashing.
+    fn before_and_after(&mut self, seen: &mut SeenDevices, free: &[i64], request: GpuRequest) -> (usize, usize) {
         // Room for both entries, so that neither lookup starts the memo over.
         if self.index.len() + 2 > MEMO_ENTRIES {
             self.forget();
         }
-        let before = self.entry(sorted);
+        let before = match seen.entry(self.epoch, free) {
+            Some(entry) => entry,
+            None => {
+                let mut sorted = [0; ON_STACK];
+                let sorted = &mut sorted[..free.len()];
+                sorted.copy_from_slice(free);
+                insertion_sort(sorted);
+                let entry = self.entry(sorted);
+                *seen = SeenDevices::new(self.epoch, free, entry);
+                entry
+            }
+        };
+        debug_assert_eq!(before, {
+            let mut sorted = free.to_vec();
+            sorted.sort_unstable();
+            self.index[&sorted[..]] as usize
+        });
         if !request.uses_devices() {
             return (before, before);
         }
@@ -368,8 +393,9 @@ impl DeviceMemo {
             return (before, after as usize);
         }
         let mut left = [0; ON_STACK];
-        let left = &mut left[..sorted.len()];
-        left.copy_from_slice(sorted);
+        let left = &mut left[..free.len()];
+        left.copy_from_slice(free);
+        insertion_sort(left);
         take_from_sorted(left, request);
         let after = self.entry(left);
         self.after[before].push((request, after as u32));
@@ -407,6 +433,37 @@ impl DeviceMemo {
 
 /// The largest node [`Fgd`] evaluates on the stack; larger ones take the plain evaluation.
 const ON_STACK: usize = 16;
+
+/// A node's free milli per device (in device order) when FGD last looked it up in the
+/// [`DeviceMemo`], with the entry found, valid in that memo epoch.
+#[derive(Clone, Copy, Debug, Default)]
+struct SeenDevices {
+    epoch: u64,
+    len: u8,
+    entry: u32,
+    /// At most a device's milli each (1000), and not below `-ON_STACK · 1000` as a pod holds
+    /// at most a device's milli on a device: an `i32` each.
+    free: [i32; ON_STACK],
+}
+
+impl SeenDevices {
+    fn new(epoch: u64, free: &[i64], entry: usize) -> SeenDevices {
+        let mut seen = SeenDevices { epoch, len: free.len() as u8, entry: entry as u32, free: [0; ON_STACK] };
+        for (s, &f) in seen.free.iter_mut().zip(free) {
+            // Out of range never matches below (`entry` compares the originals).
+            *s = i32::try_from(f).unwrap_or(i32::MIN);
+        }
+        seen
+    }
+
+    /// The entry, if the devices have `free` now and the memo is still in `epoch`.
+    fn entry(&self, epoch: u64, free: &[i64]) -> Option<usize> {
+        let same = self.epoch == epoch
+            && usize::from(self.len) == free.len()
+            && self.free.iter().zip(free).all(|(&s, &f)| s != i32::MIN && i64::from(s) == f);
+        same.then_some(self.entry as usize)
+    }
+}
 
 /// The free milli per device after a pod with `request` takes its devices by the assignment
 /// rule ([`assign_gpu_devices`]), as a multiset: `sorted` ascending, re-sorted in place. The
@@ -514,13 +571,17 @@ impl Score for Fgd {
             // No devices: no fragmentation before or after.
             Some(_) if devices == 0 => Ok(0),
             Some(weights) if devices <= ON_STACK => {
-                let mut before = [0; ON_STACK];
-                let before = &mut before[..devices];
-                node.gpu_free_in(before);
-                insertion_sort(before);
+                let mut free = [0; ON_STACK];
+                let free = &mut free[..devices];
+                node.gpu_free_in(free);
                 let cpu = cpu_free(node);
                 let mut memo = self.memo.borrow_mut();
-                let (before, after) = memo.before_and_after(before, request);
+                let mut last_seen = self.last_seen.borrow_mut();
+                let at = node.id.index();
+                if last_seen.len() <= at {
+                    last_seen.resize(at + 1, SeenDevices::default());
+                }
+                let (before, after) = memo.before_and_after(&mut last_seen[at], free, request);
                 let was = weights.weighted(memo.terms(before), cpu);
                 let will = weights.weighted(memo.terms(after), cpu.saturating_sub(cpu_milli));
                 // Both at most `T · all` of the same node: the difference cannot overflow.
@@ -717,6 +778,7 @@ mod tests {
         fn the_fast_evaluation_is_the_plain_one(
             targets in proptest::collection::vec((request_strategy(), prop_oneof![Just(0i64), Just(1000), 0i64..8000], 1i64..100_000), 1..8),
             free in free_strategy(),
+            other in free_strategy(),
             cpu in -1000i64..10_000,
             request in prop_oneof![Just(GpuRequest::None), request_strategy()],
             pod_cpu in prop_oneof![Just(0i64), 0i64..4000],
@@ -728,10 +790,15 @@ mod tests {
             let weights = CpuWeights::new(&distribution).expect("small weights fit");
             let mut memo = DeviceMemo::default();
             memo.prepare(&weights.requests);
-            let mut before = free.clone();
-            before.sort_unstable();
-            let (b, a) = memo.before_and_after(&before, request);
-            prop_assert_eq!(memo.before_and_after(&before, request), (b, a), "found again");
+            // A node seen with other devices first, then with these, twice (the second time
+            // from what the node kept).
+            let mut seen = SeenDevices::default();
+            memo.before_and_after(&mut seen, &other, request);
+            let (b, a) = memo.before_and_after(&mut seen, &free, request);
+            prop_assert_eq!(memo.before_and_after(&mut seen, &free, request), (b, a), "found again");
+            let mut sorted = free.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(memo.before_and_after(&mut SeenDevices::default(), &sorted, request), (b, a), "any order");
             let was = weights.weighted(memo.terms(b), cpu);
             let will = weights.weighted(memo.terms(a), cpu - pod_cpu);
             prop_assert_eq!(will - was, plain);
@@ -752,6 +819,23 @@ mod tests {
     }
 
     #[test]
+    fn a_node_seen_before_the_memo_started_over_is_looked_up_again() {
+        let mut memo = DeviceMemo::default();
+        memo.prepare(&[GpuRequest::Whole(1)]);
+        let (mut seen, free) = (SeenDevices::default(), [1000, 0]);
+        let (b, _) = memo.before_and_after(&mut seen, &free, GpuRequest::None);
+        assert_eq!(seen.entry(memo.epoch, &free), Some(b));
+        assert_eq!(seen.entry(memo.epoch, &[0, 1000]), None, "other devices");
+        assert_eq!(seen.entry(memo.epoch, &[1000]), None, "fewer devices");
+        memo.forget();
+        assert_eq!(seen.entry(memo.epoch, &free), None, "another epoch");
+        let (b, _) = memo.before_and_after(&mut seen, &free, GpuRequest::None);
+        assert_eq!(memo.terms(b), [1000, 1000], "all free, and the one whole device");
+        memo.prepare(&[GpuRequest::Share(500)]);
+        assert_eq!(seen.entry(memo.epoch, &free), None, "other requests forget");
+    }
+
+    #[test]
     fn the_device_memo_starts_over_when_full_and_stays_exact() {
         let requests = [GpuRequest::Whole(1), GpuRequest::Share(300)];
         let mut memo = DeviceMemo::default();
@@ -759,9 +843,10 @@ mod tests {
         let fresh = |sorted: &[i64]| {
             let mut m = DeviceMemo::default();
             m.prepare(&requests);
-            let (b, _) = m.before_and_after(sorted, GpuRequest::None);
+            let (b, _) = m.before_and_after(&mut SeenDevices::default(), sorted, GpuRequest::None);
             m.terms(b).to_vec()
         };
+        let mut seen = SeenDevices::default();
         // Distinct two-device multisets, each with a share taken: two entries per node, more
         // than the memo holds in all.
         let (mut checked, mut started_over, mut entries) = (0, false, 0);
@@ -772,7 +857,7 @@ mod tests {
                 continue;
             }
             let sorted = [a, b];
-            let (b, a) = memo.before_and_after(&sorted, GpuRequest::Share(300));
+            let (b, a) = memo.before_and_after(&mut seen, &sorted, GpuRequest::Share(300));
             assert!(memo.index.len() <= MEMO_ENTRIES);
             started_over |= memo.index.len() < entries;
             entries = memo.index.len();
