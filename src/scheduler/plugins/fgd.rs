@@ -389,8 +389,12 @@ impl DeviceMemo {
         if !request.uses_devices() {
             return (before, before);
         }
-        if let Some(&(_, after)) = self.after[before].iter().find(|(r, _)| *r == request) {
-            return (before, after as usize);
+        let known = &mut self.after[before];
+        if let Some(i) = known.iter().position(|(r, _)| *r == request) {
+            // To the front: the nodes of a cycle ask for one request, and nodes with equal
+            // devices share the entry, so the next one finds it first.
+            known[..=i].rotate_right(1);
+            return (before, known[0].1 as usize);
         }
         let mut left = [0; ON_STACK];
         let left = &mut left[..free.len()];
@@ -604,12 +608,23 @@ impl Score for Fgd {
 pub fn normalize_least_is_best(scores: &mut [i64]) {
     let (Some(&min), Some(&max)) = (scores.iter().min(), scores.iter().max()) else { return };
     let range = i128::from(max) - i128::from(min);
-    for s in scores.iter_mut() {
-        *s = if range == 0 {
-            MAX_NODE_SCORE
-        } else {
-            (i128::from(MAX_NODE_SCORE) * (i128::from(max) - i128::from(*s)) / range) as i64
-        };
+    if range == 0 {
+        scores.fill(MAX_NODE_SCORE);
+        return;
+    }
+    match i64::try_from(range) {
+        // `100 · (max − s)` fits: the same quotient in 64 bits (both operands non-negative),
+        // without a 128-bit division per node.
+        Ok(range) if range <= i64::MAX / MAX_NODE_SCORE => {
+            for s in scores.iter_mut() {
+                *s = MAX_NODE_SCORE * (max - *s) / range;
+            }
+        }
+        _ => {
+            for s in scores.iter_mut() {
+                *s = (i128::from(MAX_NODE_SCORE) * (i128::from(max) - i128::from(*s)) / range) as i64;
+            }
+        }
     }
 }
 
@@ -815,6 +830,32 @@ mod tests {
             got.sort_unstable();
             take_from_sorted(&mut got, request);
             prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn normalization_in_64_bits_is_the_128_bit_one() {
+        let wide = |scores: &[i64]| -> Vec<i64> {
+            let (min, max) = (*scores.iter().min().unwrap(), *scores.iter().max().unwrap());
+            let range = i128::from(max) - i128::from(min);
+            scores
+                .iter()
+                .map(|&s| if range == 0 { 100 } else { (100 * (i128::from(max) - i128::from(s)) / range) as i64 })
+                .collect()
+        };
+        let edge = i64::MAX / 100;
+        for scores in [
+            vec![0, 7, 3, -5],
+            vec![-edge, 0],
+            vec![0, edge],
+            vec![0, edge + 1],
+            vec![i64::MIN, 0, i64::MAX],
+            vec![i64::MAX, i64::MAX - 1],
+            vec![42, 42],
+        ] {
+            let mut got = scores.clone();
+            normalize_least_is_best(&mut got);
+            assert_eq!(got, wide(&scores), "{scores:?}");
         }
     }
 
