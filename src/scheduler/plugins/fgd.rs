@@ -76,6 +76,10 @@ pub struct Fgd {
     /// By node id: the node's free milli per device when last scored and its memo entry,
     /// so that a node whose devices did not change is not sorted and hashed again.
     last_seen: RefCell<Vec<SeenDevices>>,
+    /// [`CpuWeights::weighted`] by (device entry, free cpu), for the current weights and the
+    /// memo epoch it holds: nodes with equal devices and free cpu (the empty ones, most) share
+    /// their terms.
+    weighted_seen: RefCell<(u64, HashMap<(u32, i64), i64>)>,
     /// This cycle's pod, its request and cpu request (set by PreScore).
     pod: Option<Uid>,
     request: GpuRequest,
@@ -92,6 +96,7 @@ impl Fgd {
             weights: None,
             memo: RefCell::new(DeviceMemo::default()),
             last_seen: RefCell::new(Vec::new()),
+            weighted_seen: RefCell::new((0, HashMap::default())),
             pod: None,
             request: GpuRequest::None,
             cpu_milli: 0,
@@ -549,6 +554,7 @@ impl PreScore for Fgd {
         }
         if self.weights.is_none() {
             self.weights = Some(self.current().and_then(CpuWeights::new));
+            self.weighted_seen.get_mut().1.clear();
         }
         if let Some(Some(weights)) = &self.weights {
             self.memo.get_mut().prepare(&weights.requests);
@@ -586,8 +592,17 @@ impl Score for Fgd {
                     last_seen.resize(at + 1, SeenDevices::default());
                 }
                 let (before, after) = memo.before_and_after(&mut last_seen[at], free, request);
-                let was = weights.weighted(memo.terms(before), cpu);
-                let will = weights.weighted(memo.terms(after), cpu.saturating_sub(cpu_milli));
+                let mut seen = self.weighted_seen.borrow_mut();
+                let (epoch, values) = &mut *seen;
+                if *epoch != memo.epoch || values.len() >= MEMO_ENTRIES {
+                    values.clear();
+                    *epoch = memo.epoch;
+                }
+                let mut weighted = |entry: usize, cpu: i64| {
+                    *values.entry((entry as u32, cpu)).or_insert_with(|| weights.weighted(memo.terms(entry), cpu))
+                };
+                let was = weighted(before, cpu);
+                let will = weighted(after, cpu.saturating_sub(cpu_milli));
                 // Both at most `T · all` of the same node: the difference cannot overflow.
                 Ok(will - was)
             }
@@ -960,6 +975,40 @@ mod tests {
             assert_eq!(got[0], 0, "no GPUs: no fragmentation");
             assert_eq!(got[2], twenty, "the 20-device node");
         }
+    }
+
+    #[test]
+    fn nodes_sharing_devices_and_cpu_share_their_terms_exactly() {
+        // The observed distribution: new weights with every new shape, so the shared terms
+        // must be dropped each time; equal nodes (the two empty ones) reuse them.
+        let mut plugin = Fgd::new(FgdArgs { shapes: None });
+        let nodes = [
+            gpu_node("empty-1", "4"),
+            gpu_node("empty-2", "4"),
+            gpu_node("used", "4").with_pods(&[share("700", 1)]),
+            gpu_node("full", "4").with_pods(&[whole("4", 2)]),
+        ];
+        // The same request again (new weights, the same memo) before new requests (a new memo).
+        let pods =
+            [share("700", 9), share("500", 11), share("700", 14), whole("2", 10), share("300", 12), whole("1", 13)];
+        let mut nonzero = 0;
+        for p in &pods {
+            let feasible: Vec<&NodeInfo> = nodes.iter().collect();
+            assert!(plugin.pre_score(&CycleContext::with_nodes(&nodes), p, &feasible).is_success());
+            let got: Vec<i64> = nodes.iter().map(|n| plugin.score(p, n).unwrap()).collect();
+            let cpu = p.spec.requests.milli_cpu;
+            let plain: Vec<i64> = nodes
+                .iter()
+                .map(|n| {
+                    fragmentation_increase(&n.gpu_free(), cpu_free(n), p_request(p), cpu, plugin.current().unwrap())
+                })
+                .collect();
+            assert_eq!(got, plain, "{:?}", p.meta.name);
+            assert_eq!(got[0], got[1], "equal nodes");
+            nonzero += got.iter().filter(|&&s| s != 0).count();
+        }
+        assert!(nonzero > 4, "something to get wrong: {nonzero} nonzero scores");
+        assert!(!plugin.weighted_seen.borrow().1.is_empty(), "the terms were shared");
     }
 
     fn p_request(p: &Pod) -> GpuRequest {
