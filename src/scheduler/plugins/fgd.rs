@@ -79,7 +79,7 @@ pub struct Fgd {
     /// [`CpuWeights::weighted`] by (device entry, free cpu), for the current weights and the
     /// memo epoch it holds: nodes with equal devices and free cpu (the empty ones, most) share
     /// their terms.
-    weighted_seen: RefCell<(u64, HashMap<(u32, i64), i64>)>,
+    weighted_seen: RefCell<(u64, WeightedByEntry)>,
     /// This cycle's pod, its request and cpu request (set by PreScore).
     pod: Option<Uid>,
     request: GpuRequest,
@@ -439,6 +439,9 @@ impl DeviceMemo {
         at
     }
 }
+
+/// [`CpuWeights::weighted`] by (device entry, free cpu).
+type WeightedByEntry = HashMap<(u32, i64), i64>;
 
 /// The largest node [`Fgd`] evaluates on the stack; larger ones take the plain evaluation.
 const ON_STACK: usize = 16;
