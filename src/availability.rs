@@ -174,27 +174,28 @@ pub struct Availability {
 impl Availability {
     /// Follows one entry of the watch stream.
     pub fn on_change(&mut self, store: &Store, change: Change, now: SimTime) {
-        let tracking_faults = !self.pending.is_empty();
         match change {
             Change::Deployment(d) | Change::DeploymentRemoved(d) => {
                 self.dirty.insert(Workload::Deployment(d));
-                self.touch(tracking_faults, Workload::Deployment(d));
+                self.touch(Workload::Deployment(d));
             }
             Change::StatefulSet(s) | Change::StatefulSetRemoved(s) => {
                 self.dirty.insert(Workload::StatefulSet(s));
-                self.touch(tracking_faults, Workload::StatefulSet(s));
+                self.touch(Workload::StatefulSet(s));
             }
             Change::ReplicaSet(rs) | Change::ReplicaSetRemoved(rs) => {
                 let w = Workload::of_replica_set(store, rs);
                 if w == Workload::ReplicaSet(rs) {
                     self.dirty.insert(w);
                 }
-                self.touch(tracking_faults, w);
+                self.touch(w);
             }
             Change::PodStatus(p) | Change::PodRemoved(p) | Change::PodBound(p) | Change::PodDeleting(p) => {
                 self.pods_changed = true;
-                if tracking_faults && let Some(w) = Workload::of_pod(store, p) {
-                    self.touched.insert(w);
+                if !self.pending.is_empty()
+                    && let Some(w) = Workload::of_pod(store, p)
+                {
+                    self.touch(w);
                 }
                 self.job_pod(store, p, now, matches!(change, Change::PodRemoved(_)));
             }
@@ -205,8 +206,9 @@ impl Availability {
         }
     }
 
-    fn touch(&mut self, tracking_faults: bool, w: Workload) {
-        if tracking_faults {
+    /// Notes that `w` changed, while some fault waits for its workloads to recover.
+    fn touch(&mut self, w: Workload) {
+        if !self.pending.is_empty() {
             self.touched.insert(w);
         }
     }

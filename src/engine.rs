@@ -1925,12 +1925,12 @@ impl Simulation {
                 None => format!("{job_name}-"),
             };
             let name = self.generate_name(&namespace, &prefix);
-            // The last pod takes the copies made for the pods (a one-pod Job copies nothing).
-            let owner = if k + 1 == n { owner.take() } else { owner.clone() };
-            let (namespace, labels, annotations) = if k + 1 == n {
-                (std::mem::take(&mut namespace), std::mem::take(&mut labels), std::mem::take(&mut template.annotations))
+            // The last pod takes what the others copy (a one-pod Job copies nothing).
+            let (owner, namespace, labels, annotations) = if k + 1 == n {
+                let taken = (std::mem::take(&mut namespace), std::mem::take(&mut labels));
+                (owner.take(), taken.0, taken.1, std::mem::take(&mut template.annotations))
             } else {
-                (namespace.clone(), labels.clone(), template.annotations.clone())
+                (owner.clone(), namespace.clone(), labels.clone(), template.annotations.clone())
             };
             let mut meta = ObjectMeta {
                 name,

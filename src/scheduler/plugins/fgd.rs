@@ -453,8 +453,8 @@ struct SeenDevices {
     epoch: u64,
     len: u8,
     entry: u32,
-    /// At most a device's milli each (1000), and not below `-ON_STACK · 1000` as a pod holds
-    /// at most a device's milli on a device: an `i32` each.
+    /// Free milli per device, at most a device's 1000: an `i32` each (a value out of its range
+    /// is kept as `i32::MIN`, which matches nothing).
     free: [i32; ON_STACK],
 }
 
@@ -462,7 +462,6 @@ impl SeenDevices {
     fn new(epoch: u64, free: &[i64], entry: usize) -> SeenDevices {
         let mut seen = SeenDevices { epoch, len: free.len() as u8, entry: entry as u32, free: [0; ON_STACK] };
         for (s, &f) in seen.free.iter_mut().zip(free) {
-            // Out of range never matches below (`entry` compares the originals).
             *s = i32::try_from(f).unwrap_or(i32::MIN);
         }
         seen
