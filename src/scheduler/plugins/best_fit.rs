@@ -5,8 +5,8 @@
 
 use crate::api::pod::Pod;
 use crate::scheduler::config::PolicyArgs;
-use crate::scheduler::framework::{MAX_NODE_SCORE, NodeInfo, Plugin, Score, Status, default_normalize_score};
-use crate::scheduler::plugins::packing::{for_each_dimension, to_raw};
+use crate::scheduler::framework::{MAX_NODE_SCORE, NodeInfo, Plugin, Rows, Score, Status, default_normalize_score};
+use crate::scheduler::plugins::packing::{Dimension, DimensionScore, PodDimensions, to_raw};
 
 pub const NAME: &str = "BestFit";
 
@@ -24,18 +24,34 @@ impl BestFit {
 /// the pod fills the node exactly, 1 for an empty node and a pod that requests nothing. `None`
 /// when the pod does not fit some dimension (the Filter rejects such nodes first).
 pub fn remainder_norm(args: &PolicyArgs, pod: &Pod, node: &NodeInfo) -> Option<f64> {
+    norm_of(PodDimensions::of(args.resources.as_deref(), pod).on(node))
+}
+
+/// [`remainder_norm`] of a (pod, node) pair's dimensions.
+#[inline]
+fn norm_of(dimensions: impl Iterator<Item = Dimension>) -> Option<f64> {
     let (mut sum, mut weights, mut fits) = (0.0f64, 0i64, true);
-    for_each_dimension(args.resources.as_deref(), pod, node, |d| {
+    for d in dimensions {
         let left = d.free.saturating_sub(d.demand);
         fits &= left >= 0;
         let r = left as f64 / d.allocatable as f64;
         sum += d.weight as f64 * r * r;
         weights += d.weight;
-    });
+    }
     if !fits {
         return None;
     }
     Some(if weights == 0 { 0.0 } else { (sum / weights as f64).sqrt() })
+}
+
+/// The raw score: `round((1 − norm) · 10⁹)`, 0 for a node the pod does not fit.
+struct Tightness;
+
+impl DimensionScore for Tightness {
+    #[inline]
+    fn score(dimensions: impl Iterator<Item = Dimension>) -> i64 {
+        norm_of(dimensions).map_or(0, |norm| to_raw(1.0 - norm))
+    }
 }
 
 impl Plugin for BestFit {
@@ -54,6 +70,16 @@ impl Score for BestFit {
     /// `round((1 − norm) · 10⁹)`; 0 for a node the pod does not fit.
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         Ok(remainder_norm(&self.args, pod, node).map_or(0, |norm| to_raw(1.0 - norm)))
+    }
+
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        PodDimensions::of(self.args.resources.as_deref(), pod).score_each::<Tightness>(nodes, None, out);
+        Ok(())
+    }
+
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
+        PodDimensions::of(self.args.resources.as_deref(), pod).score_each::<Tightness>(nodes, Some(rows), out);
+        Ok(())
     }
 
     /// `DefaultNormalizeScore`: `⌊100·raw/max⌋`, so only the maximum scores 100.

@@ -40,7 +40,7 @@ use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::config::{PodTopologySpreadArgs, SpreadDefaultingType};
 use crate::scheduler::framework::{
     CycleContext, Filter, MAX_NODE_SCORE, NodeInfo, Plugin, PodView, PreFilter, PreFilterExtensions, PreFilterResult,
-    PreScore, Score, Status, Zone,
+    PreScore, Score, Status, Zone, round_to_i64,
 };
 
 pub const NAME: &str = "PodTopologySpread";
@@ -515,7 +515,7 @@ impl Score for PodTopologySpread {
             score += count as f64 * weight + f64::from(c.max_skew - 1);
         }
         // Go's math.Round rounds half away from zero, as f64::round does.
-        Ok(score.round() as i64)
+        Ok(round_to_i64(score))
     }
 
     fn normalize(&self, _pod: &Pod, scores: &mut [i64]) -> Option<Status> {

@@ -13,9 +13,9 @@ use crate::api::pod::Pod;
 use crate::api::resources::ResourceName;
 use crate::scheduler::config::{PolicyArgs, ResourceWeight};
 use crate::scheduler::framework::{
-    CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Score, Status, default_normalize_score,
+    CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Rows, Score, Status, default_normalize_score,
 };
-use crate::scheduler::plugins::packing::{for_each_dimension, to_raw};
+use crate::scheduler::plugins::packing::{Dimension, DimensionScore, PodDimensions, to_raw};
 
 pub const NAME: &str = "Tetris";
 
@@ -80,13 +80,36 @@ pub fn demand_weights(args: &PolicyArgs, cx: &CycleContext<'_>, pod: &Pod) -> Op
 /// `Σ_r w_r · (demand_r / alloc_r) · (max(free_r, 0) / alloc_r) / Σ_r w_r`, in IEEE doubles, summed
 /// in resource order; 0 when no resource applies. In [0, 1] for a pod that fits.
 pub fn alignment(args: &PolicyArgs, pod: &Pod, node: &NodeInfo) -> f64 {
+    alignment_of(PodDimensions::of(args.resources.as_deref(), pod).on(node))
+}
+
+/// [`alignment`] of a (pod, node) pair's dimensions.
+#[inline]
+fn alignment_of(dimensions: impl Iterator<Item = Dimension>) -> f64 {
     let (mut dot, mut weights) = (0.0f64, 0i64);
-    for_each_dimension(args.resources.as_deref(), pod, node, |d| {
+    for d in dimensions {
         let alloc = d.allocatable as f64;
         dot += d.weight as f64 * (d.demand as f64 / alloc) * (d.free.max(0) as f64 / alloc);
         weights += d.weight;
-    });
+    }
     if weights == 0 { 0.0 } else { dot / weights as f64 }
+}
+
+/// The raw score: the alignment in fixed point.
+struct Aligned;
+
+impl DimensionScore for Aligned {
+    #[inline]
+    fn score(dimensions: impl Iterator<Item = Dimension>) -> i64 {
+        to_raw(alignment_of(dimensions))
+    }
+}
+
+impl Tetris {
+    /// This cycle's resources and weights.
+    fn args(&self) -> &PolicyArgs {
+        self.cycle.as_ref().unwrap_or(&self.args)
+    }
 }
 
 impl Plugin for Tetris {
@@ -115,7 +138,17 @@ impl PreScore for Tetris {
 impl Score for Tetris {
     /// The alignment in fixed point (`round(alignment · 10⁹)`).
     fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(to_raw(alignment(self.cycle.as_ref().unwrap_or(&self.args), pod, node)))
+        Ok(to_raw(alignment(self.args(), pod, node)))
+    }
+
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        PodDimensions::of(self.args().resources.as_deref(), pod).score_each::<Aligned>(nodes, None, out);
+        Ok(())
+    }
+
+    fn score_rows(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Rows<'_>, out: &mut [i64]) -> Result<(), Status> {
+        PodDimensions::of(self.args().resources.as_deref(), pod).score_each::<Aligned>(nodes, Some(rows), out);
+        Ok(())
     }
 
     /// `DefaultNormalizeScore`: `⌊100·raw/max⌋`, so only the maximum scores 100.
