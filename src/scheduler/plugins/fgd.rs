@@ -76,10 +76,10 @@ pub struct Fgd {
     /// By node id: the node's free milli per device when last scored and its memo entry,
     /// so that a node whose devices did not change is not sorted and hashed again.
     last_seen: RefCell<Vec<SeenDevices>>,
-    /// [`CpuWeights::weighted`] by (device entry, free cpu), for the current weights and the
-    /// memo epoch it holds: nodes with equal devices and free cpu (the empty ones, most) share
-    /// their terms.
-    weighted_seen: RefCell<(u64, WeightedByEntry)>,
+    /// [`CpuWeights::weighted`] by (device entry, weights row), for the current weights and
+    /// memo epoch: nodes with equal devices and free cpu (the empty ones, most) share their
+    /// terms.
+    weighted_seen: RefCell<WeightedCache>,
     /// This cycle's pod, its request and cpu request (set by PreScore).
     pod: Option<Uid>,
     request: GpuRequest,
@@ -96,19 +96,36 @@ impl Fgd {
             weights: None,
             memo: RefCell::new(DeviceMemo::default()),
             last_seen: RefCell::new(Vec::new()),
-            weighted_seen: RefCell::new((0, HashMap::default())),
+            weighted_seen: RefCell::new(WeightedCache::new()),
             pod: None,
             request: GpuRequest::None,
             cpu_milli: 0,
         }
     }
 
-    /// Counts the pod's shape once per pod (by UID), if it asks for GPU devices.
+    /// Counts the pod's shape once per pod (by UID), if it asks for GPU devices. The observed
+    /// distribution and its weights, once built, grow in place (a new GPU request or cpu
+    /// request among the weights' thresholds has them built anew at PreScore).
     fn observe(&mut self, pod: &Pod) {
         let request = GpuRequest::of(&pod.spec.requests);
-        if request.uses_devices() && self.seen.insert(pod.meta.uid) {
-            *self.observed.entry((request, pod.spec.requests.milli_cpu)).or_insert(0) += 1;
-            self.observed_distribution = None;
+        let cpu_milli = pod.spec.requests.milli_cpu;
+        if !request.uses_devices() || !self.seen.insert(pod.meta.uid) {
+            return;
+        }
+        *self.observed.entry((request, cpu_milli)).or_insert(0) += 1;
+        if self.fixed.is_some() {
+            // The target is the configured one: nothing the scores read changed.
+            return;
+        }
+        let Some(distribution) = &mut self.observed_distribution else { return };
+        let (g, new_group) = distribution.add(request, cpu_milli, 1);
+        let grown = match &mut self.weights {
+            Some(Some(weights)) => !new_group && weights.add(g, cpu_milli, 1),
+            _ => false,
+        };
+        if grown {
+            self.weighted_seen.get_mut().invalidate();
+        } else {
             self.weights = None;
         }
     }
@@ -191,6 +208,38 @@ impl Distribution {
             })
             .collect();
         Distribution { groups }
+    }
+
+    /// Adds `weight` to the shape (`request`, `cpu_milli`): the distribution becomes what
+    /// [`new`](Self::new) makes of its shapes and this one. Returns the position of the
+    /// request's group and whether it is a new group (which moves the groups after it).
+    pub fn add(&mut self, request: GpuRequest, cpu_milli: i64, weight: i64) -> (usize, bool) {
+        let (g, new_group) = match self.groups.binary_search_by(|g| g.request.cmp(&request)) {
+            Ok(g) => (g, false),
+            Err(g) => {
+                self.groups.insert(g, Group { request, cpu: Vec::new(), weight: Vec::new(), cumulative: Vec::new() });
+                (g, true)
+            }
+        };
+        let group = &mut self.groups[g];
+        let at = match group.cpu.binary_search(&cpu_milli) {
+            Ok(at) => {
+                group.weight[at] = group.weight[at].saturating_add(weight);
+                at
+            }
+            Err(at) => {
+                group.cpu.insert(at, cpu_milli);
+                group.weight.insert(at, weight);
+                group.cumulative.insert(at, 0);
+                at
+            }
+        };
+        let mut total = if at > 0 { group.cumulative[at - 1] } else { 0 };
+        for (c, &w) in group.cumulative[at..].iter_mut().zip(&group.weight[at..]) {
+            total += i128::from(w);
+            *c = total;
+        }
+        (g, new_group)
     }
 
     /// The shapes, by GPU request then cpu.
@@ -311,19 +360,52 @@ impl CpuWeights {
         Some(CpuWeights { requests: groups.iter().map(|g| g.request).collect(), thresholds, rows, total })
     }
 
-    /// `W_g(cpu_free)` for every group.
-    fn row(&self, cpu_free: i64) -> &[u32] {
-        let width = self.requests.len();
-        let i = self.thresholds.partition_point(|&t| t <= cpu_free);
-        &self.rows[i * width..(i + 1) * width]
+    /// The row of a node with `cpu_free` millicores free: the number of thresholds at or below.
+    #[inline]
+    fn row_index(&self, cpu_free: i64) -> usize {
+        self.thresholds.partition_point(|&t| t <= cpu_free)
+    }
+
+    /// How many rows there are ([`row_index`](Self::row_index) is below it).
+    fn row_count(&self) -> usize {
+        self.thresholds.len() + 1
     }
 
     /// [`Distribution::weighted`] from the device terms of at most [`ON_STACK`] devices (exact:
     /// see [`new`](Self::new); `Σ_g W_g · c_g ≤ T · all` as `Σ_g W_g ≤ T` and `c_g ≤ all`).
+    #[cfg(test)]
     fn weighted(&self, terms: &[u32], cpu_free: i64) -> i64 {
+        self.weighted_at(terms, self.row_index(cpu_free))
+    }
+
+    /// [`weighted`](Self::weighted) for a node in row `row` ([`row_index`](Self::row_index)).
+    fn weighted_at(&self, terms: &[u32], row: usize) -> i64 {
+        let width = self.requests.len();
         let (all, c) = terms.split_first().expect("device terms start with the free milli");
-        let taken: u64 = self.row(cpu_free).iter().zip(c).map(|(&w, &c)| u64::from(w) * u64::from(c)).sum();
+        let weights = &self.rows[row * width..(row + 1) * width];
+        let taken: u64 = weights.iter().zip(c).map(|(&w, &c)| u64::from(w) * u64::from(c)).sum();
         (u64::from(self.total) * u64::from(*all) - taken) as i64
+    }
+
+    /// The weights after [`Distribution::add`] added `weight` to shape (`cpu_milli`, the
+    /// request of group `g`) without a new group: what [`new`](Self::new) makes of the grown
+    /// distribution. `false` (unchanged) when that needs a new row (a cpu request not among
+    /// the thresholds) or the total no longer fits `u32`: then build them anew.
+    fn add(&mut self, g: usize, cpu_milli: i64, weight: i64) -> bool {
+        let (Ok(t), Some(total)) = (
+            self.thresholds.binary_search(&cpu_milli),
+            u32::try_from(weight).ok().and_then(|w| self.total.checked_add(w)),
+        ) else {
+            return false;
+        };
+        let width = self.requests.len();
+        // Rows past the threshold count the shape: those of nodes with at least its cpu free.
+        for row in self.rows.chunks_exact_mut(width).skip(t + 1) {
+            // At most the total, so it fits.
+            row[g] += weight as u32;
+        }
+        self.total = total;
+        true
     }
 }
 
@@ -440,8 +522,95 @@ impl DeviceMemo {
     }
 }
 
-/// [`CpuWeights::weighted`] by (device entry, free cpu).
-type WeightedByEntry = HashMap<(u32, i64), i64>;
+/// [`CpuWeights::weighted`] by (device entry, weights row): a dense table, `width` rows per
+/// entry, whose slots are valid when stamped with the current stamp (renewed whenever the
+/// weights or the memo's entries change, so that nothing is cleared per cycle).
+#[derive(Debug)]
+struct WeightedCache {
+    /// The memo epoch whose entries the slots are numbered by.
+    epoch: u64,
+    stamp: u32,
+    width: usize,
+    slots: Vec<(u32, i64)>,
+    /// [`CpuWeights::row_index`] of the weights' thresholds by free cpu, direct-mapped: nodes
+    /// share a few free cpu values (the empty ones of each size), and the binary search over
+    /// the thresholds was the costliest step of a node.
+    rows: Box<[(i64, u32); ROW_SLOTS]>,
+}
+
+/// Slots of [`WeightedCache::rows`].
+const ROW_SLOTS: usize = 256;
+
+/// Slots of a [`WeightedCache`] at most (16 MiB); (entry, row) pairs beyond are computed.
+const WEIGHTED_SLOTS: usize = 1 << 20;
+
+impl WeightedCache {
+    fn new() -> WeightedCache {
+        WeightedCache { epoch: 0, stamp: 1, width: 0, slots: Vec::new(), rows: Box::new([(i64::MIN, 0); ROW_SLOTS]) }
+    }
+
+    /// Forgets every value.
+    fn invalidate(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.slots.clear();
+            self.stamp = 1;
+        }
+    }
+
+    /// Forgets every value, for new `weights`.
+    fn reshape(&mut self, weights: Option<&CpuWeights>) {
+        self.width = weights.map_or(0, CpuWeights::row_count);
+        self.slots.clear();
+        self.invalidate();
+        // Every slot holds the row of `i64::MIN` free: valid for any key it matches.
+        let empty = (i64::MIN, weights.map_or(0, |w| w.row_index(i64::MIN) as u32));
+        self.rows.fill(empty);
+    }
+
+    /// `weights.row_index(cpu_free)` (`weights` those of the last [`reshape`](Self::reshape)).
+    #[inline]
+    fn row(&mut self, weights: &CpuWeights, cpu_free: i64) -> usize {
+        // Fibonacci hashing: the top bits of the product spread nearby values.
+        let slot = &mut self.rows[((cpu_free as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
+        if slot.0 != cpu_free {
+            *slot = (cpu_free, weights.row_index(cpu_free) as u32);
+        }
+        debug_assert_eq!(slot.1 as usize, weights.row_index(cpu_free));
+        slot.1 as usize
+    }
+
+    /// Forgets every value if the memo's entries are not those of `epoch` any more.
+    fn follow(&mut self, epoch: u64) {
+        if self.epoch != epoch {
+            self.epoch = epoch;
+            self.invalidate();
+        }
+    }
+
+    /// The value of (`entry`, `row`), from `compute` the first time.
+    #[inline]
+    fn get(&mut self, entry: usize, row: usize, compute: impl FnOnce() -> i64) -> i64 {
+        let i = entry * self.width + row;
+        if i >= WEIGHTED_SLOTS {
+            return compute();
+        }
+        if i >= self.slots.len() {
+            self.slots.resize((i + 1).next_power_of_two().min(WEIGHTED_SLOTS), (0, 0));
+        }
+        let slot = &mut self.slots[i];
+        if slot.0 != self.stamp {
+            *slot = (self.stamp, compute());
+        }
+        slot.1
+    }
+
+    /// Whether some value is held (tests).
+    #[cfg(test)]
+    fn holds_some(&self) -> bool {
+        self.slots.iter().any(|&(stamp, _)| stamp == self.stamp)
+    }
+}
 
 /// The largest node [`Fgd`] evaluates on the stack; larger ones take the plain evaluation.
 const ON_STACK: usize = 16;
@@ -555,8 +724,9 @@ impl PreScore for Fgd {
             return Status::skip();
         }
         if self.weights.is_none() {
-            self.weights = Some(self.current().and_then(CpuWeights::new));
-            self.weighted_seen.get_mut().1.clear();
+            let weights = self.current().and_then(CpuWeights::new);
+            self.weighted_seen.get_mut().reshape(weights.as_ref());
+            self.weights = Some(weights);
         }
         if let Some(Some(weights)) = &self.weights {
             self.memo.get_mut().prepare(&weights.requests);
@@ -566,50 +736,76 @@ impl PreScore for Fgd {
     }
 }
 
-impl Score for Fgd {
-    /// The weighted fragmentation increase of placing the pod on the node (lower is better).
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
+impl Fgd {
+    /// This cycle's distribution and GPU request, which `pod` must have (the pod PreScore saw,
+    /// or another of the same request).
+    fn cycle(&self, pod: &Pod) -> Result<(&Distribution, GpuRequest), Status> {
         let Some(distribution) = self.current().filter(|d| !d.is_empty()) else {
             return Err(Status::error("FGD scored without PreScore"));
         };
-        // The pod PreScore saw has the cycle's request; another must have the same one.
         let request = if Some(pod.meta.uid) == self.pod { self.request } else { GpuRequest::of(&pod.spec.requests) };
         if request != self.request || matches!(request, GpuRequest::Invalid(_)) {
             return Err(Status::error("FGD scored without PreScore"));
         }
+        Ok((distribution, request))
+    }
+
+    /// The raw scores of `nodes` into `out`.
+    fn score_all(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        let (distribution, request) = self.cycle(pod)?;
         let cpu_milli = pod.spec.requests.milli_cpu;
-        let devices = node.gpu_device_count();
-        match self.weights.as_ref().and_then(Option::as_ref) {
-            // No devices: no fragmentation before or after.
-            Some(_) if devices == 0 => Ok(0),
-            Some(weights) if devices <= ON_STACK => {
-                let mut free = [0; ON_STACK];
-                let free = &mut free[..devices];
-                node.gpu_free_in(free);
-                let cpu = cpu_free(node);
-                let mut memo = self.memo.borrow_mut();
-                let mut last_seen = self.last_seen.borrow_mut();
-                let at = node.id.index();
-                if last_seen.len() <= at {
-                    last_seen.resize(at + 1, SeenDevices::default());
-                }
-                let (before, after) = memo.before_and_after(&mut last_seen[at], free, request);
-                let mut seen = self.weighted_seen.borrow_mut();
-                let (epoch, values) = &mut *seen;
-                if *epoch != memo.epoch || values.len() >= MEMO_ENTRIES {
-                    values.clear();
-                    *epoch = memo.epoch;
-                }
-                let mut weighted = |entry: usize, cpu: i64| {
-                    *values.entry((entry as u32, cpu)).or_insert_with(|| weights.weighted(memo.terms(entry), cpu))
-                };
-                let was = weighted(before, cpu);
-                let will = weighted(after, cpu.saturating_sub(cpu_milli));
-                // Both at most `T · all` of the same node: the difference cannot overflow.
-                Ok(will - was)
+        let plain = |node: &NodeInfo| {
+            fragmentation_increase(&node.gpu_free(), cpu_free(node), request, cpu_milli, distribution)
+        };
+        let Some(weights) = self.weights.as_ref().and_then(Option::as_ref) else {
+            for (node, out) in nodes.iter().zip(out.iter_mut()) {
+                *out = plain(node);
             }
-            _ => Ok(fragmentation_increase(&node.gpu_free(), cpu_free(node), request, cpu_milli, distribution)),
+            return Ok(());
+        };
+        let mut memo = self.memo.borrow_mut();
+        let mut last_seen = self.last_seen.borrow_mut();
+        let mut seen = self.weighted_seen.borrow_mut();
+        let mut free = [0; ON_STACK];
+        for (node, out) in nodes.iter().zip(out.iter_mut()) {
+            let devices = node.gpu_device_count();
+            *out = match devices {
+                // No devices: no fragmentation before or after.
+                0 => 0,
+                1..=ON_STACK => {
+                    let free = &mut free[..devices];
+                    node.gpu_free_in(free);
+                    let cpu = cpu_free(node);
+                    let at = node.id.index();
+                    if last_seen.len() <= at {
+                        last_seen.resize(at + 1, SeenDevices::default());
+                    }
+                    let (before, after) = memo.before_and_after(&mut last_seen[at], free, request);
+                    seen.follow(memo.epoch);
+                    let left = cpu.saturating_sub(cpu_milli);
+                    let (row, row_left) = (seen.row(weights, cpu), seen.row(weights, left));
+                    let was = seen.get(before, row, || weights.weighted_at(memo.terms(before), row));
+                    let will = seen.get(after, row_left, || weights.weighted_at(memo.terms(after), row_left));
+                    // Both at most `T · all` of the same node: the difference cannot overflow.
+                    will - was
+                }
+                _ => plain(node),
+            };
         }
+        Ok(())
+    }
+}
+
+impl Score for Fgd {
+    /// The weighted fragmentation increase of placing the pod on the node (lower is better).
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
+        let mut out = [0];
+        self.score_all(pod, &[node], &mut out)?;
+        Ok(out[0])
+    }
+
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
+        self.score_all(pod, nodes, out)
     }
 
     /// Min–max, reversed: `⌊100 · (max − raw) / (max − min)⌋`, so the least increase scores
@@ -837,6 +1033,42 @@ mod tests {
             prop_assert_eq!(i128::from(was), distribution.weighted(&free, cpu));
         }
 
+        /// A distribution and its weights grown shape by shape are those built from all the
+        /// shapes, and the row cache answers as the thresholds' binary search.
+        #[test]
+        fn growing_in_place_is_building_anew(
+            first in proptest::collection::vec((request_strategy(), prop_oneof![Just(0i64), Just(1000), 0i64..8000], 1i64..1000), 1..6),
+            more in proptest::collection::vec((request_strategy(), prop_oneof![Just(0i64), Just(1000), 0i64..8000], 1i64..1000), 1..12),
+            cpus in proptest::collection::vec(prop_oneof![Just(i64::MIN), Just(0i64), Just(1000), -1000i64..10_000], 1..40),
+        ) {
+            let shape = |&(request, cpu_milli, weight): &(GpuRequest, i64, i64)| TargetShape { request, cpu_milli, weight };
+            let mut shapes: Vec<TargetShape> = first.iter().map(shape).collect();
+            let mut distribution = Distribution::new(&shapes);
+            let mut weights = CpuWeights::new(&distribution);
+            let mut cache = WeightedCache::new();
+            cache.reshape(weights.as_ref());
+            for s in more.iter().map(shape) {
+                shapes.push(s);
+                let (g, new_group) = distribution.add(s.request, s.cpu_milli, s.weight);
+                prop_assert_eq!(&distribution, &Distribution::new(&shapes));
+                prop_assert_eq!(distribution.groups[g].request, s.request);
+                let grown = match &mut weights {
+                    Some(w) => !new_group && w.add(g, s.cpu_milli, s.weight),
+                    None => false,
+                };
+                if !grown {
+                    weights = CpuWeights::new(&distribution);
+                    cache.reshape(weights.as_ref());
+                }
+                prop_assert_eq!(&weights, &CpuWeights::new(&distribution));
+                if let Some(w) = &weights {
+                    for &cpu in cpus.iter().chain(&cpus) {
+                        prop_assert_eq!(cache.row(w, cpu), w.row_index(cpu), "cpu {}", cpu);
+                    }
+                }
+            }
+        }
+
         /// Taking from the sorted multiset leaves the multiset the assignment rule leaves.
         #[test]
         fn taking_from_the_sorted_devices_follows_the_assignment_rule(free in free_strategy(), request in request_strategy()) {
@@ -1007,10 +1239,30 @@ mod tests {
                 .collect();
             assert_eq!(got, plain, "{:?}", p.meta.name);
             assert_eq!(got[0], got[1], "equal nodes");
+            // Grown in place, the distribution and weights are those of the shapes seen.
+            let built = Distribution::new(&plugin.distribution());
+            assert_eq!(plugin.current(), Some(&built));
+            assert_eq!(plugin.weights, Some(CpuWeights::new(&built)));
             nonzero += got.iter().filter(|&&s| s != 0).count();
         }
         assert!(nonzero > 4, "something to get wrong: {nonzero} nonzero scores");
-        assert!(!plugin.weighted_seen.borrow().1.is_empty(), "the terms were shared");
+        assert!(plugin.weighted_seen.borrow().holds_some(), "the terms were shared");
+    }
+
+    #[test]
+    fn a_known_cpu_request_grows_the_weights_in_place() {
+        let shape = |request, cpu_milli| TargetShape { request, cpu_milli, weight: 1 };
+        let mut d = Distribution::new(&[shape(GpuRequest::Whole(1), 4000), shape(GpuRequest::Share(500), 2000)]);
+        let mut w = CpuWeights::new(&d).unwrap();
+        // Whole(1) with 2000 cpu: a known threshold (of the share's shapes), a known group.
+        let (g, new_group) = d.add(GpuRequest::Whole(1), 2000, 1);
+        assert!(!new_group && w.add(g, 2000, 1));
+        assert_eq!(Some(&w), CpuWeights::new(&d).as_ref());
+        // A new threshold, or a total beyond u32: built anew.
+        let (g, _) = d.add(GpuRequest::Whole(1), 3000, 1);
+        assert!(!w.add(g, 3000, 1), "3000 is no threshold");
+        assert!(!w.add(g, 2000, i64::from(u32::MAX)), "the total would not fit");
+        assert_eq!(d.add(GpuRequest::Whole(2), 2000, 1), (1, true), "between Whole(1) and Share(500)");
     }
 
     fn p_request(p: &Pod) -> GpuRequest {
