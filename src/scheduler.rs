@@ -1466,15 +1466,33 @@ fn schedule_pod(
     unknown.clear();
     fresh.clear();
     let columns: &mut [i64] = if slot.is_some() && width > 0 { reused(score_columns, len * width) } else { &mut [] };
+    // `added[p]`: the weight of local scorer `p` when its raw scores are final (no
+    // NormalizeScore): the memo's scores of such a scorer go straight into the totals, and
+    // the scorer's pass adds those of the unknown nodes only. 0 for the others (and for all
+    // while tracing, which shows every scorer's scores).
+    let added: smallvec::SmallVec<[i64; 8]> = local_scorers
+        .iter()
+        .map(|&i| {
+            let scorer = profile.plugins[i].as_score().expect("local scorers score");
+            debug_assert!(!scorer.raw_is_final() || scorer.normalize(pod, &mut []).is_none(), "final raw scores");
+            let weight = profile.score.iter().find(|&&(j, _)| j == i).map_or(0, |&(_, w)| w);
+            if trace.is_none() && !columns.is_empty() && scorer.raw_is_final() { weight } else { 0 }
+        })
+        .collect();
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
         slot.set_scorers(&local_scorers);
         for (k, id) in feasible.iter().enumerate() {
             let g = generations[id.index()];
             match slot.scores(id.index(), g) {
                 Some(row) => {
-                    for (p, &score) in row.iter().enumerate() {
-                        columns[p * len + k] = score;
+                    let mut total = 0;
+                    for (p, (&score, &weight)) in row.iter().zip(&added).enumerate() {
+                        if weight == 0 || memo_cx.check {
+                            columns[p * len + k] = score;
+                        }
+                        total += score * weight;
                     }
+                    totals[k] = total;
                 }
                 None => {
                     unknown.push(k);
@@ -1497,6 +1515,10 @@ fn schedule_pod(
     };
     unknown_scores.clear();
     unknown_scores.resize(unknown.len(), 0);
+    let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
+    let out_of_range = |name: &str, s: i64| {
+        format!("plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing")
+    };
     for &(i, weight) in &profile.score {
         if skipped_scores.contains(&i) {
             continue;
@@ -1505,40 +1527,49 @@ fn schedule_pod(
         let name = plugin.name();
         let Some(scorer) = plugin.as_score() else { continue };
         // This scorer's column, when the memo keeps its scores.
-        match local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty()) {
-            Some(p) => {
-                let column = &mut columns[p * len..(p + 1) * len];
-                if let Err(status) =
-                    scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, unknown_ids), unknown_scores)
-                {
-                    return Outcome::Error(format!("{name}: {}", status.message()));
+        let local = local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty());
+        if let Some(p) = local {
+            let column = &mut columns[p * len..(p + 1) * len];
+            if let Err(status) =
+                scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, unknown_ids), unknown_scores)
+            {
+                return Outcome::Error(format!("{name}: {}", status.message()));
+            }
+            check_rows(scorer, &unknown_infos, unknown_scores);
+            for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
+                column[k] = score;
+            }
+            if memo_cx.check {
+                let mut known = vec![true; len];
+                for &k in unknown.iter() {
+                    known[k] = false;
                 }
-                check_rows(scorer, &unknown_infos, unknown_scores);
+                for (k, &score) in column.iter().enumerate().filter(|&(k, _)| known[k]) {
+                    assert_eq!(
+                        Ok(score),
+                        scorer.score(pod, infos[k]).map_err(|s| s.message()),
+                        "memo score of {name} on {} differs",
+                        infos[k].name
+                    );
+                }
+            }
+            if added[p] != 0 {
+                // Final raw scores: the known nodes' are in the totals already.
+                if let Some(s) = unknown_scores.iter().find(|s| !in_range(s)) {
+                    return Outcome::Error(out_of_range(name, *s));
+                }
                 for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
-                    column[k] = score;
+                    totals[k] += score * weight;
                 }
-                raw.copy_from_slice(column);
-                if memo_cx.check {
-                    let mut known = vec![true; len];
-                    for &k in unknown.iter() {
-                        known[k] = false;
-                    }
-                    for (k, &score) in raw.iter().enumerate().filter(|&(k, _)| known[k]) {
-                        assert_eq!(
-                            Ok(score),
-                            scorer.score(pod, infos[k]).map_err(|s| s.message()),
-                            "memo score of {name} on {} differs",
-                            infos[k].name
-                        );
-                    }
-                }
+                continue;
             }
-            None => {
-                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, feasible), raw) {
-                    return Outcome::Error(format!("{name}: {}", status.message()));
-                }
-                check_rows(scorer, &infos, raw);
+            raw.copy_from_slice(column);
+        }
+        if local.is_none() {
+            if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, feasible), raw) {
+                return Outcome::Error(format!("{name}: {}", status.message()));
             }
+            check_rows(scorer, &infos, raw);
         }
         if let Some(status) = scorer.normalize(pod, raw)
             && !status.is_success()
@@ -1547,7 +1578,6 @@ fn schedule_pod(
         }
         // The weighted sum and the range check in one pass without a branch per node (a bad
         // score is looked for only when there is one).
-        let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
         let mut all_in_range = true;
         for (total, &s) in totals.iter_mut().zip(raw.iter()) {
             all_in_range &= in_range(&s);
@@ -1555,9 +1585,7 @@ fn schedule_pod(
         }
         if !all_in_range {
             let s = raw.iter().find(|s| !in_range(s)).expect("some score out of range");
-            return Outcome::Error(format!(
-                "plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing"
-            ));
+            return Outcome::Error(out_of_range(name, *s));
         }
         if trace.is_some() {
             per_plugin.push((name, raw.to_vec()));

@@ -727,6 +727,15 @@ pub trait Score {
     fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) -> Option<Status> {
         None
     }
+    /// Whether the raw scores are final: the plugin has no NormalizeScore ([`normalize`]
+    /// returns `None` whatever it is given), so that a node's weighted score depends on that
+    /// node alone. The scheduler then adds a node-local plugin's scores the memo kept straight
+    /// into the nodes' totals. `false` (the safe answer) unless a plugin says so.
+    ///
+    /// [`normalize`]: Self::normalize
+    fn raw_is_final(&self) -> bool {
+        false
+    }
 }
 
 /// `PreFilterExtensions`: keeps a plugin's PreFilter state true when the framework adds a pod

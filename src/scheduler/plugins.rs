@@ -86,3 +86,27 @@ pub fn instantiate_with(
     }
     Ok(instantiate(name, profile))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scorer that says its raw scores are final has no NormalizeScore (the scheduler adds
+    /// its memo's scores to the totals as they are), and the default profile's node-local
+    /// scorers without one say so.
+    #[test]
+    fn final_raw_scores_are_never_normalized() {
+        let profile = crate::scheduler::config::ProfileConfig::default_profile().resolve().expect("default profile");
+        let pod = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        let mut finals = Vec::new();
+        for name in crate::scheduler::registry::names() {
+            let Some(plugin) = instantiate(name, &profile) else { continue };
+            let Some(scorer) = plugin.as_score() else { continue };
+            if scorer.raw_is_final() {
+                assert_eq!(scorer.normalize(&pod, &mut [7, 42, 0]), None, "{name}");
+                finals.push(name);
+            }
+        }
+        assert_eq!(finals, ["NodeResourcesFit", "NodeResourcesBalancedAllocation", "ImageLocality"]);
+    }
+}

@@ -118,6 +118,11 @@ impl BalancedAllocation {
 }
 
 impl Score for BalancedAllocation {
+    /// No NormalizeScore.
+    fn raw_is_final(&self) -> bool {
+        true
+    }
+
     fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         self.score_all(pod, nodes, None, out);
         Ok(())

@@ -120,6 +120,11 @@ fn calculate_priority(sum: i64, num_containers: usize) -> i64 {
 }
 
 impl Score for ImageLocality {
+    /// No NormalizeScore.
+    fn raw_is_final(&self) -> bool {
+        true
+    }
+
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
         Ok(calculate_priority(self.sum_image_scores(node), self.images.len()))
     }

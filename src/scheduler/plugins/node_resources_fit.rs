@@ -400,6 +400,11 @@ impl NodeResourcesFit {
 }
 
 impl Score for NodeResourcesFit {
+    /// No NormalizeScore.
+    fn raw_is_final(&self) -> bool {
+        true
+    }
+
     fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         match self.args.strategy {
             ScoringStrategyType::LeastAllocated => self.weighted_nodes(pod, nodes, None, out, least_requested_score),
