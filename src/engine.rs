@@ -3549,7 +3549,9 @@ spec:
 "#;
 
     fn sim_at(t: SimTime) -> Simulation {
-        let mut sim = Simulation::from_yaml(SCENARIO, RunOptions::default()).expect("valid");
+        // Checked after every step in release builds too (debug builds always check).
+        let options = RunOptions { check_invariants: true, ..RunOptions::default() };
+        let mut sim = Simulation::from_yaml(SCENARIO, options).expect("valid");
         sim.run_until(t).expect("runs");
         sim
     }
