@@ -1592,11 +1592,8 @@ fn schedule_pod(
         }
     }
     if let Some(slot) = slot.as_mut().filter(|_| !columns.is_empty()) {
-        let mut row = Vec::with_capacity(width);
         for (&k, _) in unknown.iter().zip(fresh.iter()).filter(|&(_, &fresh)| fresh) {
-            row.clear();
-            row.extend((0..width).map(|p| columns[p * len + k]));
-            slot.record_scores(feasible[k].index(), &row);
+            slot.record_scores(feasible[k].index(), (0..width).map(|p| columns[p * len + k]));
         }
     }
     if let Some(t) = trace.as_mut() {

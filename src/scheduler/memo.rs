@@ -353,10 +353,13 @@ impl SlotHandle<'_> {
 
     /// Records the raw scores of `node` (one per scorer of [`set_scorers`](Self::set_scorers)),
     /// for its current entry (see [`is_current`](Self::is_current)).
-    pub fn record_scores(&mut self, node: usize, scores: &[i64]) {
+    pub fn record_scores(&mut self, node: usize, scores: impl ExactSizeIterator<Item = i64>) {
         let k = self.slot.scorers.len();
         debug_assert_eq!(scores.len(), k);
-        self.slot.scores[node * k..(node + 1) * k].copy_from_slice(scores);
+        // Element by element: a few scores, not worth a `memcpy` call.
+        for (kept, score) in self.slot.scores[node * k..(node + 1) * k].iter_mut().zip(scores) {
+            *kept = score;
+        }
         if let Some(e) = self.slot.entries.get_mut(node) {
             e.scored = true;
             self.slot.any_scored = true;
@@ -428,7 +431,7 @@ mod tests {
         assert!(slot.is_current(0, 3));
         assert!(!slot.is_current(1, 3));
         assert_eq!(slot.scores(0, 3), None, "not recorded yet");
-        slot.record_scores(0, &[40, 50]);
+        slot.record_scores(0, [40, 50].into_iter());
         assert_eq!(slot.scores(0, 3), Some(&[40, 50][..]));
         assert_eq!(slot.scores(0, 4), None);
         // Other scorers: the recorded scores are dropped.
