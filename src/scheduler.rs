@@ -639,15 +639,19 @@ impl Scheduler {
                         self.match_counts.pod_changed(node, added, 1);
                     }
                     self.sync_affinity(node);
-                    let info = &self.cache[node.index()];
-                    let view = PodView::of(id, pod);
-                    self.queue.move_unschedulable(now, |p, rejectors| {
-                        hints::worth_retrying(
-                            rejectors,
-                            store.pod(p),
-                            &ClusterEvent::AssignedPodAdd { pod: &view, node: info },
-                        )
-                    });
+                    // The queueing hints need the pod's view only if some pod waits as
+                    // unschedulable.
+                    if self.queue.unschedulable_count() > 0 {
+                        let info = &self.cache[node.index()];
+                        let view = PodView::of(id, pod);
+                        self.queue.move_unschedulable(now, |p, rejectors| {
+                            hints::worth_retrying(
+                                rejectors,
+                                store.pod(p),
+                                &ClusterEvent::AssignedPodAdd { pod: &view, node: info },
+                            )
+                        });
+                    }
                 }
             }
             Change::PodRemoved(id) => {
@@ -663,15 +667,17 @@ impl Scheduler {
                 }
                 Some(node) => {
                     self.update_cached_pod(node, id, store.pod(id));
-                    let info = &self.cache[node.index()];
-                    let view = PodView::of(id, store.pod(id));
-                    self.queue.move_unschedulable(now, |p, rejectors| {
-                        hints::worth_retrying(
-                            rejectors,
-                            store.pod(p),
-                            &ClusterEvent::AssignedPodUpdate { pod: &view, node: info },
-                        )
-                    });
+                    if self.queue.unschedulable_count() > 0 {
+                        let info = &self.cache[node.index()];
+                        let view = PodView::of(id, store.pod(id));
+                        self.queue.move_unschedulable(now, |p, rejectors| {
+                            hints::worth_retrying(
+                                rejectors,
+                                store.pod(p),
+                                &ClusterEvent::AssignedPodUpdate { pod: &view, node: info },
+                            )
+                        });
+                    }
                 }
             },
             Change::PodStatus(id) if store.pod(id).status.phase.is_terminal() => {
@@ -1101,7 +1107,7 @@ fn schedule_pod(
         return Outcome::Unschedulable("0/0 nodes are available: no nodes available to schedule pods.".into());
     }
     // 1. PreFilter.
-    let mut skipped_filters: Vec<usize> = Vec::new();
+    let mut skipped_filters: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
     let mut allowed: Option<std::collections::BTreeSet<String>> = None;
     for &i in &profile.pre_filter {
         let plugin = &mut profile.plugins[i];
@@ -1432,7 +1438,7 @@ fn schedule_pod(
     // 3. PreScore, Score, NormalizeScore, weighted sum.
     let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
     infos.extend(feasible.iter().map(|id| &cache[id.index()]));
-    let mut skipped_scores: Vec<usize> = Vec::new();
+    let mut skipped_scores: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
     for &i in &profile.pre_score {
         let plugin = &mut profile.plugins[i];
         let name = plugin.name();
@@ -1452,7 +1458,7 @@ fn schedule_pod(
     let raw = reused(score_raw, feasible.len());
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
-    let local_scorers: Vec<usize> = profile
+    let local_scorers: smallvec::SmallVec<[usize; 8]> = profile
         .score
         .iter()
         .map(|&(i, _)| i)

@@ -401,6 +401,23 @@ impl PodView {
         }
     }
 
+    /// Makes the view [`PodView::of`] `pod` but for its GPU devices, reusing the strings that
+    /// did not change.
+    fn refresh(&mut self, pod: &Pod) {
+        if self.namespace != pod.meta.namespace {
+            self.namespace.clone_from(&pod.meta.namespace);
+        }
+        if self.name != pod.meta.name {
+            self.name.clone_from(&pod.meta.name);
+        }
+        self.labels = pod.meta.labels.clone();
+        self.spec = pod.spec.clone();
+        self.terminating = pod.meta.is_terminating();
+        self.preempted = pod.status.disruption_target() == Some(PREEMPTION_BY_SCHEDULER);
+        self.start_time = pod.status.start_time;
+        self.gpu_milli = GpuRequest::of(&pod.spec.requests).per_device().1;
+    }
+
     /// The pod's GPU request.
     pub fn gpu_request(&self) -> GpuRequest {
         GpuRequest::of(&self.spec.requests)
@@ -500,12 +517,16 @@ impl NodeInfo {
     /// The pod keeps its GPU devices.
     pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
-            let old = self.pods[i].clone();
-            let (was, is) = (old.spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
-            let view = PodView { gpu_devices: old.gpu_devices.clone(), ..PodView::of(id, pod) };
+            let (was, is) = (self.pods[i].spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
+            let old = Arc::clone(&self.pods[i]);
             self.hold_devices(&old, -1);
+            drop(old);
+            // In place (a copy only if the view is shared): the name strings stay.
+            let view = Arc::make_mut(&mut self.pods[i]);
+            view.refresh(pod);
+            debug_assert_eq!(*view, PodView { gpu_devices: view.gpu_devices.clone(), ..PodView::of(id, pod) });
+            let view = Arc::clone(&self.pods[i]);
             self.hold_devices(&view, 1);
-            self.pods[i] = Arc::new(view);
             self.affinity_pods = self.affinity_pods + u32::from(is) - u32::from(was);
         }
     }
