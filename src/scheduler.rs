@@ -1231,6 +1231,8 @@ fn schedule_pod(
     );
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
+    // Nodes rejected once the pass had a feasible node, not kept in `diagnosis`.
+    let mut rejected_uncounted = 0usize;
     let CycleBuffers {
         feasible,
         infos: infos_buffer,
@@ -1370,14 +1372,21 @@ fn schedule_pod(
             if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
                 nominated_rejection = None;
             }
-            diagnosis.insert_status(id, rejection);
+            if feasible.is_empty() {
+                diagnosis.insert_status(id, rejection);
+            } else {
+                // With a feasible node the pass cannot fail: its statuses will not be read
+                // (a trace keeps its own), only counted.
+                rejected_uncounted += 1;
+            }
         }
     }
     if let Some((node, status)) = nominated_rejection {
         diagnosis.insert(node, status);
     }
-    // Each node inserted once: the count needs no sorting (a pass that succeeds never sorts).
-    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted()) % n;
+    // Each node inserted (or counted) once: the count needs no sorting (a pass that succeeds
+    // never sorts).
+    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted() + rejected_uncounted) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
