@@ -25,7 +25,7 @@ use crate::api::resources::GpuRequest;
 use crate::kernel::SimTime;
 use crate::metrics::{self, Sample};
 use crate::scheduler::framework::NodeInfo;
-use crate::scheduler::plugins::fgd::{TargetShape, cpu_free, fragmentation};
+use crate::scheduler::plugins::fgd::{TargetShape, cpu_free, device_fragmentation};
 use crate::store::{Change, NodeId, PodId, Store};
 
 /// What one pod adds to the totals.
@@ -99,6 +99,10 @@ pub struct Sampler {
     /// GPU task shapes seen, their live counts, and `T_s`.
     shapes: Vec<TargetShape>,
     shape_index: BTreeMap<(GpuRequest, i64), usize>,
+    /// The distinct GPU requests of `shapes`, and by shape the position of its request: a
+    /// node's device term is computed once per request, however many cpu sizes it has.
+    requests: Vec<GpuRequest>,
+    shape_request: Vec<usize>,
     shape_totals: Vec<i128>,
     /// How many of `shapes` every GPU node's `F` covers (all of them after a sample).
     shapes_covered: usize,
@@ -273,6 +277,14 @@ impl Sampler {
             *self.shape_index.entry((gpu, r.milli_cpu)).or_insert_with(|| {
                 self.shapes.push(TargetShape { request: gpu, cpu_milli: r.milli_cpu, weight: 0 });
                 self.shape_totals.push(0);
+                let request = match self.requests.iter().position(|&q| q == gpu) {
+                    Some(i) => i,
+                    None => {
+                        self.requests.push(gpu);
+                        self.requests.len() - 1
+                    }
+                };
+                self.shape_request.push(request);
                 self.shapes.len() - 1
             })
         });
@@ -350,7 +362,8 @@ impl Sampler {
         }
         let free: i64 = devices.iter().map(|&f| f.max(0)).sum();
         let cpu = cpu_free(info);
-        let f: Vec<i64> = self.shapes.iter().map(|s| fragmentation(&devices, cpu, s)).collect();
+        let mut f = Vec::with_capacity(self.shapes.len());
+        self.fragmentations(&devices, cpu, 0, |v| f.push(v));
         for (t, v) in self.shape_totals.iter_mut().zip(&f) {
             *t += i128::from(*v);
         }
@@ -372,11 +385,48 @@ impl Sampler {
             let info = &cache[k];
             let devices = info.gpu_free();
             let cpu = cpu_free(info);
-            for (i, s) in self.shapes.iter().enumerate().skip(known) {
-                let v = fragmentation(&devices, cpu, s);
-                f.push(v);
-                self.shape_totals[i] += i128::from(v);
-            }
+            let mut i = known;
+            Self::fragmentations_of(
+                &self.shapes,
+                &self.shape_request,
+                self.requests.len(),
+                &devices,
+                cpu,
+                known,
+                |v| {
+                    f.push(v);
+                    self.shape_totals[i] += i128::from(v);
+                    i += 1;
+                },
+            );
+        }
+    }
+
+    /// `fgd::fragmentation(devices, cpu, s)` of each shape from the `from`-th on, in order.
+    fn fragmentations(&self, devices: &[i64], cpu: i64, from: usize, out: impl FnMut(i64)) {
+        Self::fragmentations_of(&self.shapes, &self.shape_request, self.requests.len(), devices, cpu, from, out);
+    }
+
+    /// [`fragmentations`](Self::fragmentations) over borrowed parts: each GPU request's device
+    /// term (`device_fragmentation`) computed once; a shape whose cpu the node lacks has every
+    /// free milli, as `fragmentation` says.
+    fn fragmentations_of(
+        shapes: &[TargetShape],
+        shape_request: &[usize],
+        requests: usize,
+        devices: &[i64],
+        cpu: i64,
+        from: usize,
+        mut out: impl FnMut(i64),
+    ) {
+        let all: i64 = devices.iter().map(|&f| f.max(0)).sum();
+        let mut by_request: smallvec::SmallVec<[Option<i64>; 32]> = smallvec::smallvec![None; requests];
+        for (s, &r) in shapes.iter().zip(shape_request).skip(from) {
+            out(if cpu < s.cpu_milli {
+                all
+            } else {
+                *by_request[r].get_or_insert_with(|| device_fragmentation(devices, s.request))
+            });
         }
     }
 

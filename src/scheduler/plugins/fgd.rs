@@ -161,7 +161,7 @@ pub fn fragmentation(free: &[i64], cpu_free: i64, shape: &TargetShape) -> i64 {
 }
 
 /// The GPU part of [`fragmentation`]: a task that finds the cpu it needs.
-fn device_fragmentation(free: &[i64], request: GpuRequest) -> i64 {
+pub fn device_fragmentation(free: &[i64], request: GpuRequest) -> i64 {
     let (count, milli) = request.per_device();
     let fitting = free.iter().filter(|&&f| f >= milli).count();
     free.iter().map(|&f| f.max(0)).filter(|&f| fitting < count as usize || f < milli).sum()
