@@ -1232,7 +1232,7 @@ fn schedule_pod(
     // Verdicts read from the memo, and known there, for its gate.
     let (mut reads, mut known_verdicts) = (0u64, 0u64);
     // Nodes rejected once the pass had a feasible node, not kept in `diagnosis`.
-    let mut rejected_uncounted = 0usize;
+    let mut rejected_unkept = 0usize;
     let CycleBuffers {
         feasible,
         infos: infos_buffer,
@@ -1377,7 +1377,7 @@ fn schedule_pod(
             } else {
                 // With a feasible node the pass cannot fail: its statuses will not be read
                 // (a trace keeps its own), only counted.
-                rejected_uncounted += 1;
+                rejected_unkept += 1;
             }
         }
     }
@@ -1386,7 +1386,7 @@ fn schedule_pod(
     }
     // Each node inserted (or counted) once: the count needs no sorting (a pass that succeeds
     // never sorts).
-    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted() + rejected_uncounted) % n;
+    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted() + rejected_unkept) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
