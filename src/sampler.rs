@@ -131,6 +131,29 @@ fn mark<T: Copy>(list: &mut Vec<T>, flags: &mut Vec<bool>, index: usize, id: T) 
     }
 }
 
+/// `fgd::fragmentation(devices, cpu, s)` of each of `shapes`, in order (`shape_request[i]`:
+/// the position of shape i's GPU request among `requests` distinct ones). Each request's
+/// device term (`device_fragmentation`) is computed once; a shape whose cpu the node lacks
+/// has every free milli, as `fragmentation` says.
+fn shape_fragmentations(
+    shapes: &[TargetShape],
+    shape_request: &[usize],
+    requests: usize,
+    devices: &[i64],
+    cpu: i64,
+    mut out: impl FnMut(i64),
+) {
+    let all: i64 = devices.iter().map(|&f| f.max(0)).sum();
+    let mut by_request: smallvec::SmallVec<[Option<i64>; 32]> = smallvec::smallvec![None; requests];
+    for (s, &r) in shapes.iter().zip(shape_request) {
+        out(if cpu < s.cpu_milli {
+            all
+        } else {
+            *by_request[r].get_or_insert_with(|| device_fragmentation(devices, s.request))
+        });
+    }
+}
+
 impl Sampler {
     pub fn new() -> Sampler {
         Sampler::default()
@@ -363,7 +386,7 @@ impl Sampler {
         let free: i64 = devices.iter().map(|&f| f.max(0)).sum();
         let cpu = cpu_free(info);
         let mut f = Vec::with_capacity(self.shapes.len());
-        self.fragmentations(&devices, cpu, 0, |v| f.push(v));
+        shape_fragmentations(&self.shapes, &self.shape_request, self.requests.len(), &devices, cpu, |v| f.push(v));
         for (t, v) in self.shape_totals.iter_mut().zip(&f) {
             *t += i128::from(*v);
         }
@@ -385,47 +408,11 @@ impl Sampler {
             let info = &cache[k];
             let devices = info.gpu_free();
             let cpu = cpu_free(info);
-            let mut i = known;
-            Self::fragmentations_of(
-                &self.shapes,
-                &self.shape_request,
-                self.requests.len(),
-                &devices,
-                cpu,
-                known,
-                |v| {
-                    f.push(v);
-                    self.shape_totals[i] += i128::from(v);
-                    i += 1;
-                },
-            );
-        }
-    }
-
-    /// `fgd::fragmentation(devices, cpu, s)` of each shape from the `from`-th on, in order.
-    fn fragmentations(&self, devices: &[i64], cpu: i64, from: usize, out: impl FnMut(i64)) {
-        Self::fragmentations_of(&self.shapes, &self.shape_request, self.requests.len(), devices, cpu, from, out);
-    }
-
-    /// [`fragmentations`](Self::fragmentations) over borrowed parts: each GPU request's device
-    /// term (`device_fragmentation`) computed once; a shape whose cpu the node lacks has every
-    /// free milli, as `fragmentation` says.
-    fn fragmentations_of(
-        shapes: &[TargetShape],
-        shape_request: &[usize],
-        requests: usize,
-        devices: &[i64],
-        cpu: i64,
-        from: usize,
-        mut out: impl FnMut(i64),
-    ) {
-        let all: i64 = devices.iter().map(|&f| f.max(0)).sum();
-        let mut by_request: smallvec::SmallVec<[Option<i64>; 32]> = smallvec::smallvec![None; requests];
-        for (s, &r) in shapes.iter().zip(shape_request).skip(from) {
-            out(if cpu < s.cpu_milli {
-                all
-            } else {
-                *by_request[r].get_or_insert_with(|| device_fragmentation(devices, s.request))
+            let mut totals = self.shape_totals[known..].iter_mut();
+            let new = (&self.shapes[known..], &self.shape_request[known..]);
+            shape_fragmentations(new.0, new.1, self.requests.len(), &devices, cpu, |v| {
+                f.push(v);
+                *totals.next().expect("a total per shape") += i128::from(v);
             });
         }
     }

@@ -1542,49 +1542,50 @@ fn schedule_pod(
         let name = plugin.name();
         let Some(scorer) = plugin.as_score() else { continue };
         // This scorer's column, when the memo keeps its scores.
-        let local = local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty());
-        if let Some(p) = local {
-            let column = &mut columns[p * len..(p + 1) * len];
-            if let Err(status) =
-                scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, unknown_ids), unknown_scores)
-            {
-                return Outcome::Error(format!("{name}: {}", status.message()));
-            }
-            check_rows(scorer, &unknown_infos, unknown_scores);
-            for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
-                column[k] = score;
-            }
-            if memo_cx.check {
-                let mut known = vec![true; len];
-                for &k in unknown.iter() {
-                    known[k] = false;
+        match local_scorers.iter().position(|&l| l == i).filter(|_| !columns.is_empty()) {
+            Some(p) => {
+                let column = &mut columns[p * len..(p + 1) * len];
+                if let Err(status) =
+                    scorer.score_rows(pod, &unknown_infos, Rows::new(memo_cx.rows, unknown_ids), unknown_scores)
+                {
+                    return Outcome::Error(format!("{name}: {}", status.message()));
                 }
-                for (k, &score) in column.iter().enumerate().filter(|&(k, _)| known[k]) {
-                    assert_eq!(
-                        Ok(score),
-                        scorer.score(pod, infos[k]).map_err(|s| s.message()),
-                        "memo score of {name} on {} differs",
-                        infos[k].name
-                    );
-                }
-            }
-            if added[p] != 0 {
-                // Final raw scores: the known nodes' are in the totals already.
-                if let Some(s) = unknown_scores.iter().find(|s| !in_range(s)) {
-                    return Outcome::Error(out_of_range(name, *s));
-                }
+                check_rows(scorer, &unknown_infos, unknown_scores);
                 for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
-                    totals[k] += score * weight;
+                    column[k] = score;
                 }
-                continue;
+                if memo_cx.check {
+                    let mut known = vec![true; len];
+                    for &k in unknown.iter() {
+                        known[k] = false;
+                    }
+                    for (k, &score) in column.iter().enumerate().filter(|&(k, _)| known[k]) {
+                        assert_eq!(
+                            Ok(score),
+                            scorer.score(pod, infos[k]).map_err(|s| s.message()),
+                            "memo score of {name} on {} differs",
+                            infos[k].name
+                        );
+                    }
+                }
+                if added[p] != 0 {
+                    // Final raw scores: the known nodes' are in the totals already.
+                    if let Some(s) = unknown_scores.iter().find(|s| !in_range(s)) {
+                        return Outcome::Error(out_of_range(name, *s));
+                    }
+                    for (&k, &score) in unknown.iter().zip(unknown_scores.iter()) {
+                        totals[k] += score * weight;
+                    }
+                    continue;
+                }
+                raw.copy_from_slice(column);
             }
-            raw.copy_from_slice(column);
-        }
-        if local.is_none() {
-            if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, feasible), raw) {
-                return Outcome::Error(format!("{name}: {}", status.message()));
+            None => {
+                if let Err(status) = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, feasible), raw) {
+                    return Outcome::Error(format!("{name}: {}", status.message()));
+                }
+                check_rows(scorer, &infos, raw);
             }
-            check_rows(scorer, &infos, raw);
         }
         if let Some(status) = scorer.normalize(pod, raw)
             && !status.is_success()

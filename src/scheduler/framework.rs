@@ -401,6 +401,14 @@ impl PodView {
         }
     }
 
+    /// Adds (`sign` 1) to `held`, or releases (`sign` -1), the milli the pod holds on its
+    /// devices.
+    fn hold_on(&self, held: &mut GpuHeld, sign: i64) {
+        for &d in &self.gpu_devices {
+            held.add(d as usize, sign * self.gpu_milli);
+        }
+    }
+
     /// Makes the view [`PodView::of`] `pod` but for its GPU devices, reusing the strings that
     /// did not change.
     fn refresh(&mut self, pod: &Pod) {
@@ -441,15 +449,8 @@ impl NodeInfo {
         }
         self.affinity_pods += u32::from(pod.spec.affinity.has_pod_affinity());
         self.lowest_priority = self.lowest_priority.min(pod.spec.priority);
-        self.hold_devices(&view, 1);
+        view.hold_on(&mut self.gpu_held, 1);
         self.pods.push(Arc::new(view));
-    }
-
-    /// Adds (`sign` 1) or releases (`sign` -1) the milli `view` holds on its devices.
-    fn hold_devices(&mut self, view: &PodView, sign: i64) {
-        for &d in &view.gpu_devices {
-            self.gpu_held.add(d as usize, sign * view.gpu_milli);
-        }
     }
 
     /// Recomputes `lowest_priority` after `priority` left the node.
@@ -463,7 +464,7 @@ impl NodeInfo {
     pub fn remove_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
             let view = self.pods.remove(i);
-            self.hold_devices(&view, -1);
+            view.hold_on(&mut self.gpu_held, -1);
             self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
             self.priority_left(view.spec.priority);
             self.requested.sub(&pod.spec.requests);
@@ -496,7 +497,7 @@ impl NodeInfo {
         };
         self.affinity_pods += u32::from(view.spec.affinity.has_pod_affinity());
         self.lowest_priority = self.lowest_priority.min(view.spec.priority);
-        self.hold_devices(&view, 1);
+        view.hold_on(&mut self.gpu_held, 1);
         self.pods.push(view);
     }
 
@@ -504,7 +505,7 @@ impl NodeInfo {
     pub fn remove_view(&mut self, id: PodId) -> Option<Arc<PodView>> {
         let i = self.pods.iter().position(|p| p.id == id)?;
         let view = self.pods.remove(i);
-        self.hold_devices(&view, -1);
+        view.hold_on(&mut self.gpu_held, -1);
         self.affinity_pods -= u32::from(view.spec.affinity.has_pod_affinity());
         self.priority_left(view.spec.priority);
         self.requested.sub(&view.spec.requests);
@@ -518,15 +519,12 @@ impl NodeInfo {
     pub fn update_pod(&mut self, id: PodId, pod: &Pod) {
         if let Some(i) = self.pods.iter().position(|p| p.id == id) {
             let (was, is) = (self.pods[i].spec.affinity.has_pod_affinity(), pod.spec.affinity.has_pod_affinity());
-            let old = Arc::clone(&self.pods[i]);
-            self.hold_devices(&old, -1);
-            drop(old);
+            self.pods[i].hold_on(&mut self.gpu_held, -1);
             // In place (a copy only if the view is shared): the name strings stay.
             let view = Arc::make_mut(&mut self.pods[i]);
             view.refresh(pod);
             debug_assert_eq!(*view, PodView { gpu_devices: view.gpu_devices.clone(), ..PodView::of(id, pod) });
-            let view = Arc::clone(&self.pods[i]);
-            self.hold_devices(&view, 1);
+            view.hold_on(&mut self.gpu_held, 1);
             self.affinity_pods = self.affinity_pods + u32::from(is) - u32::from(was);
         }
     }

@@ -32,6 +32,15 @@ pub struct Dimension {
     pub weight: i64,
 }
 
+impl Dimension {
+    /// The dimension of a resource the node has `allocatable` of and `used` of, or `None`
+    /// when it has none of it.
+    #[inline]
+    fn of(allocatable: i64, used: i64, demand: i64, weight: i64) -> Option<Dimension> {
+        (allocatable > 0).then(|| Dimension { allocatable, free: allocatable.saturating_sub(used), demand, weight })
+    }
+}
+
 /// Which of a node's quantities a [`Dimension`] reads: a resource resolved once per pod.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Axis<'a> {
@@ -94,7 +103,7 @@ impl<'a> PodDimensions<'a> {
                 Axis::Pods => (node.allocatable.allowed_pod_number, i64::from(node.pod_count)),
                 Axis::Scalar(name) => (node.allocatable.scalar(name), node.requested.scalar(name)),
             };
-            (allocatable > 0).then(|| Dimension { allocatable, free: allocatable.saturating_sub(used), demand, weight })
+            Dimension::of(allocatable, used, demand, weight)
         })
     }
 
@@ -117,7 +126,7 @@ impl<'a> PodDimensions<'a> {
                     return None;
                 }
             };
-            (allocatable > 0).then(|| Dimension { allocatable, free: allocatable.saturating_sub(used), demand, weight })
+            Dimension::of(allocatable, used, demand, weight)
         })
     }
 
