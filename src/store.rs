@@ -11,6 +11,7 @@
 //! exactly once; a removed pod appears in no list.
 
 use crate::hash::{HashMap, HashSet};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -650,6 +651,9 @@ impl ActiveByLabel {
     }
 }
 
+/// [`SelectorIndex::candidates`]: mostly none or one.
+pub type Candidates<Id> = SmallVec<[Id; 4]>;
+
 /// Objects with a label selector (Services, ReplicaSets, StatefulSets, budgets) by the label
 /// a pod must carry to be selected ([`LabelSelector::anchor`]), so that finding the ones that
 /// select a pod does not test every selector: the candidates, in id order, include every
@@ -699,13 +703,38 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
         }
     }
 
-    /// The ids whose selector may select a pod of `namespace` with `labels`, in id order.
-    fn candidates(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<Id> {
-        let mut out: BTreeSet<Id> = self.unanchored.get(namespace).cloned().unwrap_or_default();
-        for (key, value) in labels {
-            if let Some(ids) = self.anchored.get(namespace, key, value) {
-                out.extend(ids.iter().copied());
+    /// The ids whose selector may select a pod of `namespace` with `labels`, in id order,
+    /// each once.
+    fn candidates(&self, namespace: &str, labels: &crate::api::meta::Labels) -> Candidates<Id> {
+        let mut out = Candidates::new();
+        let mut sources = 0;
+        if let Some(ids) = self.unanchored.get(namespace) {
+            out.extend(ids.iter().copied());
+            sources += 1;
+        }
+        if let Some(by_key) = self.anchored.0.get(namespace) {
+            // Whichever side is shorter is walked: a namespace's few anchor keys (`app`) looked
+            // up among a Job pod's four long generated keys, or the other way round; each key
+            // hashed only when it is an anchor.
+            let mut add = |ids: Option<&BTreeSet<Id>>| {
+                if let Some(ids) = ids {
+                    out.extend(ids.iter().copied());
+                    sources += 1;
+                }
+            };
+            if by_key.len() <= labels.len() {
+                for (key, by_value) in by_key {
+                    add(labels.get(key).and_then(|value| by_value.get(value.as_str())));
+                }
+            } else {
+                for (key, value) in labels {
+                    add(by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())));
+                }
             }
+        }
+        if sources > 1 {
+            out.sort_unstable();
+            out.dedup();
         }
         out
     }
@@ -1497,22 +1526,22 @@ impl Store {
 
     /// Services whose selector may select a pod of `namespace` with `labels` (a superset of
     /// those that do; callers test each), in id order.
-    pub fn services_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<ServiceId> {
+    pub fn services_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> Candidates<ServiceId> {
         self.service_selectors.candidates(namespace, labels)
     }
 
     /// ReplicaSets whose selector may select such a pod, in id order.
-    pub fn replica_sets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<RsId> {
+    pub fn replica_sets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> Candidates<RsId> {
         self.rs_selectors.candidates(namespace, labels)
     }
 
     /// StatefulSets whose selector may select such a pod, in id order.
-    pub fn statefulsets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<StsId> {
+    pub fn statefulsets_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> Candidates<StsId> {
         self.sts_selectors.candidates(namespace, labels)
     }
 
     /// PodDisruptionBudgets whose selector may select such a pod, in id order.
-    pub fn pdbs_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> BTreeSet<PdbId> {
+    pub fn pdbs_selecting(&self, namespace: &str, labels: &crate::api::meta::Labels) -> Candidates<PdbId> {
         self.pdb_selectors.candidates(namespace, labels)
     }
 
