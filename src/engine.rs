@@ -2441,6 +2441,7 @@ impl Simulation {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
+            pod_ids: Vec::new(),
             affinity_pods: 0,
             lowest_priority: i32::MAX,
         };
@@ -3465,6 +3466,9 @@ impl Simulation {
                     .any(|(v, &p)| v.id != p || v.terminating != store.pod(p).meta.is_terminating())
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
+            }
+            if !info.pod_ids.iter().copied().eq(info.pods.iter().map(|v| v.id)) {
+                return Err(format!("scheduler's pod ids of node {} differ from its pod list", info.name));
             }
             let lowest = info.pods.iter().map(|v| v.spec.priority).min().unwrap_or(i32::MAX);
             if info.lowest_priority != lowest {

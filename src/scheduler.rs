@@ -436,6 +436,7 @@ impl Scheduler {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
+            pod_ids: Vec::new(),
             affinity_pods: 0,
             lowest_priority: i32::MAX,
         };
@@ -444,12 +445,13 @@ impl Scheduler {
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
             let (pods, affinity_pods, lowest_priority) =
                 (std::mem::take(&mut old.pods), old.affinity_pods, old.lowest_priority);
-            let gpu_held = std::mem::take(&mut old.gpu_held);
+            let (gpu_held, pod_ids) = (std::mem::take(&mut old.gpu_held), std::mem::take(&mut old.pod_ids));
             *old = NodeInfo {
                 requested,
                 non_zero_requested: non_zero,
                 pod_count: count,
                 pods,
+                pod_ids,
                 gpu_held,
                 affinity_pods,
                 lowest_priority,
@@ -595,6 +597,7 @@ impl Scheduler {
                     non_zero_requested: Default::default(),
                     pod_count: 0,
                     pods: Vec::new(),
+                    pod_ids: Vec::new(),
                     affinity_pods: 0,
                     lowest_priority: i32::MAX,
                 };
@@ -690,7 +693,7 @@ impl Scheduler {
                 // The start time matters to preemption; keep the node's view current.
                 if let Some(node) = store.pod(id).status.node {
                     let info = &self.cache[node.index()];
-                    if info.pods.iter().any(|p| p.id == id && p.start_time != store.pod(id).status.start_time) {
+                    if info.view_of(id).is_some_and(|p| p.start_time != store.pod(id).status.start_time) {
                         self.update_cached_pod(node, id, store.pod(id));
                     }
                 }
@@ -721,12 +724,10 @@ impl Scheduler {
     fn update_cached_pod(&mut self, node: NodeId, id: PodId, pod: &crate::api::pod::Pod) {
         self.touch(node);
         let info = &mut self.cache[node.index()];
-        if let Some(old) = info.pods.iter().find(|p| p.id == id) {
-            self.match_counts.pod_changed(node, old, -1);
-        }
-        info.update_pod(id, pod);
-        if let Some(new) = info.pods.iter().find(|p| p.id == id) {
-            self.match_counts.pod_changed(node, new, 1);
+        if let Some(i) = info.position(id) {
+            self.match_counts.pod_changed(node, &info.pods[i], -1);
+            info.update_pod(id, pod);
+            self.match_counts.pod_changed(node, &info.pods[i], 1);
         }
         self.sync_affinity(node);
     }
@@ -741,7 +742,7 @@ impl Scheduler {
     fn forget_assigned(&mut self, store: &Store, id: PodId, now: SimTime) {
         let pod = store.pod(id);
         let Some(node) = pod.status.node else { return };
-        let Some(view) = self.cache[node.index()].pods.iter().find(|p| p.id == id) else { return };
+        let Some(view) = self.cache[node.index()].view_of(id) else { return };
         self.match_counts.pod_changed(node, view, -1);
         self.cache[node.index()].remove_pod(id, pod);
         self.touch(node);
