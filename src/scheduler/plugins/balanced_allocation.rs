@@ -4,7 +4,9 @@
 
 use crate::api::pod::Pod;
 use crate::scheduler::config::BalancedAllocationArgs;
-use crate::scheduler::framework::{CycleContext, MAX_NODE_SCORE, NodeInfo, Plugin, PreScore, Rows, Score, Status};
+use crate::scheduler::framework::{
+    CycleContext, MAX_NODE_SCORE, NodeInfo, NodeRow, Plugin, PreScore, Rows, Score, Status,
+};
 use crate::scheduler::plugins::node_resources_fit::Column;
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -80,6 +82,20 @@ fn score_on(columns: &[Column<'_>], node: &NodeInfo) -> i64 {
     score_by(columns, |column| column.read(node, true))
 }
 
+/// [`score_by`] of the columns `[Cpu(cpu), Memory(memory)]` on `row`, term for term.
+#[inline]
+fn cpu_memory_score(row: &NodeRow, cpu: i64, memory: i64) -> i64 {
+    let (cpu_alloc, memory_alloc) = (row.allocatable_cpu, row.allocatable_memory);
+    if cpu_alloc == 0 || memory_alloc == 0 {
+        // One fraction or none: a standard deviation of zero.
+        return score_of_fractions(&[]);
+    }
+    score_of_fractions(&[
+        fraction(cpu_alloc, row.requested_cpu + cpu),
+        fraction(memory_alloc, row.requested_memory + memory),
+    ])
+}
+
 /// [`score_on`] with the node's (allocatable, requested) pairs from `read`.
 #[inline]
 fn score_by<'a>(columns: &[Column<'a>], read: impl Fn(Column<'a>) -> Option<(i64, i64)>) -> i64 {
@@ -103,11 +119,19 @@ impl BalancedAllocation {
     fn score_all(&self, pod: &Pod, nodes: &[&NodeInfo], rows: Option<Rows<'_>>, out: &mut [i64]) {
         let columns = self.columns(pod);
         match rows.filter(|_| columns.iter().all(|c| c.in_row())) {
-            Some(rows) => {
-                for (row, out) in rows.iter().zip(out.iter_mut()) {
-                    *out = score_by(&columns, |column| column.read_row(row, true));
+            Some(rows) => match columns[..] {
+                // The default resources: a loop without a column to match per node.
+                [Column::Cpu(cpu), Column::Memory(memory)] => {
+                    for (row, out) in rows.iter().zip(out.iter_mut()) {
+                        *out = cpu_memory_score(row, cpu, memory);
+                    }
                 }
-            }
+                _ => {
+                    for (row, out) in rows.iter().zip(out.iter_mut()) {
+                        *out = score_by(&columns, |column| column.read_row(row, true));
+                    }
+                }
+            },
             None => {
                 for (node, out) in nodes.iter().zip(out.iter_mut()) {
                     *out = score_on(&columns, node);
@@ -393,5 +417,37 @@ mod tests {
         assert_eq!(balanced_resource_score(&[(4, 3)]), 100);
         assert_eq!(balanced_resource_score(&[(4, 4), (4, 0)]), 50);
         assert_eq!(balanced_resource_score(&[(4, 4), (4, 0), (4, 4), (4, 0)]), 50);
+    }
+
+    proptest::proptest! {
+        /// The loop over the default resources (cpu and memory from the nodes' rows) scores as
+        /// the general one does, node by node: zero capacities, over-committed nodes.
+        #[test]
+        fn the_cpu_and_memory_rows_score_as_each_node(
+            nodes in proptest::collection::vec((0i64..3, 0i64..40, 0i64..3, 0i64..40), 1..6),
+            pod_cpu in 0i64..6,
+            pod_memory in 0i64..6,
+        ) {
+            let plugin = BalancedAllocation::new(BalancedAllocationArgs { resources: cpu_memory() });
+            let (cpu, memory) = (format!("{}m", pod_cpu * 700), format!("{}Gi", pod_memory));
+            let p = pod(&[("cpu", cpu.as_str()), ("memory", memory.as_str())]);
+            let infos: Vec<NodeInfo> = nodes
+                .iter()
+                .map(|&(cpu_alloc, cpu_used, memory_alloc, memory_used)| {
+                    let mut n = node("n", &[("cpu", &(cpu_alloc * 1000).to_string()), ("memory", &format!("{memory_alloc}Gi"))]);
+                    n.requested.milli_cpu = cpu_used * 100;
+                    n.requested.memory = memory_used << 28;
+                    n
+                })
+                .collect();
+            let refs: Vec<&NodeInfo> = infos.iter().collect();
+            let rows: Vec<NodeRow> = infos.iter().map(NodeRow::of).collect();
+            let ids: Vec<crate::store::NodeId> = (0..infos.len()).map(|i| crate::store::NodeId(i as u32)).collect();
+            let mut out = vec![i64::MIN; infos.len()];
+            plugin.score_rows(&p, &refs, Rows::new(&rows, &ids), &mut out).unwrap();
+            for (n, got) in infos.iter().zip(out) {
+                proptest::prop_assert_eq!(got, plugin.score(&p, n).unwrap());
+            }
+        }
     }
 }

@@ -384,11 +384,31 @@ impl NodeResourcesFit {
         }
         let columns = self.columns(pod);
         match rows.filter(|_| columns.iter().all(|(c, _)| c.in_row())) {
-            Some(rows) => {
-                for (row, out) in rows.iter().zip(out.iter_mut()) {
-                    *out = Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource);
+            Some(rows) => match columns[..] {
+                // The default resources: a loop without a column to match per node, and the
+                // usual equal weights' sum divided by a constant.
+                [(Column::Cpu(cpu), cpu_weight), (Column::Memory(memory), memory_weight)] => {
+                    for (row, out) in rows.iter().zip(out.iter_mut()) {
+                        let (cpu_alloc, memory_alloc) = (row.allocatable_cpu, row.allocatable_memory);
+                        *out = if cpu_alloc != 0 && memory_alloc != 0 {
+                            let sum = per_resource(row.non_zero_cpu + cpu, cpu_alloc) * cpu_weight
+                                + per_resource(row.non_zero_memory + memory, memory_alloc) * memory_weight;
+                            match cpu_weight + memory_weight {
+                                0 => 0,
+                                2 => sum / 2,
+                                weights => sum / weights,
+                            }
+                        } else {
+                            Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource)
+                        };
+                    }
                 }
-            }
+                _ => {
+                    for (row, out) in rows.iter().zip(out.iter_mut()) {
+                        *out = Self::weighted_by(&columns, |column| column.read_row(row, false), per_resource);
+                    }
+                }
+            },
             None => {
                 for (node, out) in nodes.iter().zip(out.iter_mut()) {
                     *out = Self::weighted(&columns, node, per_resource);
@@ -1847,5 +1867,41 @@ mod tests {
             },
         ];
         check_filter(&FIT_NODE, cases);
+    }
+
+    proptest::proptest! {
+        /// The loop over the default resources (cpu and memory from the nodes' rows) scores as
+        /// the general one does, node by node: weights, zero capacities, over-committed nodes.
+        #[test]
+        fn the_cpu_and_memory_rows_score_as_each_node(
+            nodes in proptest::collection::vec((0i64..3, 0i64..40, 0i64..3, 0i64..40), 1..6),
+            cpu_weight in 1i64..4,
+            memory_weight in 1i64..4,
+            most in proptest::prelude::any::<bool>(),
+            pod_cpu in 0i64..6,
+            pod_memory in 0i64..6,
+        ) {
+            let strategy = if most { ScoringStrategyType::MostAllocated } else { ScoringStrategyType::LeastAllocated };
+            let plugin = fit(strategy, weights(&[("cpu", cpu_weight), ("memory", memory_weight)]), &[]);
+            let (cpu, memory) = (format!("{}m", pod_cpu * 700), format!("{}Gi", pod_memory));
+            let p = pod(&[("cpu", cpu.as_str()), ("memory", memory.as_str())]);
+            let infos: Vec<NodeInfo> = nodes
+                .iter()
+                .map(|&(cpu_alloc, cpu_used, memory_alloc, memory_used)| {
+                    let mut n = node("n", &[("cpu", &(cpu_alloc * 1000).to_string()), ("memory", &format!("{memory_alloc}Gi"))]);
+                    n.non_zero_requested.milli_cpu = cpu_used * 100;
+                    n.non_zero_requested.memory = memory_used << 28;
+                    n
+                })
+                .collect();
+            let refs: Vec<&NodeInfo> = infos.iter().collect();
+            let rows: Vec<NodeRow> = infos.iter().map(NodeRow::of).collect();
+            let ids: Vec<crate::store::NodeId> = (0..infos.len()).map(|i| crate::store::NodeId(i as u32)).collect();
+            let mut out = vec![i64::MIN; infos.len()];
+            plugin.score_rows(&p, &refs, crate::scheduler::framework::Rows::new(&rows, &ids), &mut out).unwrap();
+            for (n, got) in infos.iter().zip(out) {
+                proptest::prop_assert_eq!(got, plugin.score(&p, n).unwrap());
+            }
+        }
     }
 }
