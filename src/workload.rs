@@ -109,36 +109,36 @@ impl Workload {
     /// own, and the API server admits the spec once for all of them.
     fn object(&self, name: String, shape: Shape<'_>, specs: &mut SpecCache) -> Object {
         let key = (shape.cpu_milli, shape.memory_bytes, shape.gpu, shape.priority_class.clone());
-        let mut pod = self.pod.clone();
-        match specs.get(&key) {
-            Some(spec) => pod.spec = spec.clone(),
+        let spec = match specs.get(&key) {
+            Some(spec) => spec.clone(),
             None => {
-                pod.spec = Arc::new(self.spec_of(&shape));
+                let spec = Arc::new(self.spec_of(&shape));
                 if specs.len() < SPEC_CACHE_CAPACITY {
-                    specs.insert(key, pod.spec.clone());
+                    specs.insert(key, spec.clone());
                 }
+                spec
             }
-        }
-        let mut annotations = pod.meta.annotations.clone();
+        };
+        let mut annotations = self.pod.meta.annotations.clone();
         if !shape.gpu_spec.is_empty() {
             annotations.insert(gpu::SPEC_ANNOTATION.to_string(), shape.gpu_spec.to_string());
         }
         if let Some(d) = shape.duration {
             annotations.insert(crate::api::pod::annotations::DURATION.to_string(), d.to_string());
         }
-        let mut sim = SimBehavior::clone(&pod.sim);
+        let mut sim = SimBehavior::clone(&self.pod.sim);
         sim.duration = shape.duration.map(DurationDist::Fixed);
         match shape.owner {
             OwnerKind::Pod => {
+                let mut pod = Pod { spec, sim: Arc::new(sim), ..self.pod.clone() };
                 pod.meta.name = name;
                 pod.meta.annotations = annotations;
-                pod.sim = Arc::new(sim);
                 Object::Pod(pod)
             }
             OwnerKind::Job => {
                 let mut job = self.job.clone();
                 job.meta.name = name;
-                job.spec.template.spec = pod.spec;
+                job.spec.template.spec = spec;
                 job.spec.template.annotations = annotations;
                 job.spec.template.sim = Arc::new(sim);
                 Object::Job(job)
