@@ -2441,7 +2441,7 @@ impl Simulation {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
-            pod_ids: Vec::new(),
+            pod_keys: Vec::new(),
             affinity_pods: 0,
             lowest_priority: i32::MAX,
         };
@@ -3467,7 +3467,7 @@ impl Simulation {
             {
                 return Err(format!("scheduler's pod list of node {} differs from the store's", info.name));
             }
-            if !info.pod_ids.iter().copied().eq(info.pods.iter().map(|v| v.id)) {
+            if !info.pod_keys.iter().copied().eq(info.pods.iter().map(|v| (v.id, v.spec.priority))) {
                 return Err(format!("scheduler's pod ids of node {} differ from its pod list", info.name));
             }
             let lowest = info.pods.iter().map(|v| v.spec.priority).min().unwrap_or(i32::MAX);

@@ -436,7 +436,7 @@ impl Scheduler {
             non_zero_requested: Default::default(),
             pod_count: 0,
             pods: Vec::new(),
-            pod_ids: Vec::new(),
+            pod_keys: Vec::new(),
             affinity_pods: 0,
             lowest_priority: i32::MAX,
         };
@@ -445,13 +445,13 @@ impl Scheduler {
             let (requested, non_zero, count) = (old.requested.clone(), old.non_zero_requested.clone(), old.pod_count);
             let (pods, affinity_pods, lowest_priority) =
                 (std::mem::take(&mut old.pods), old.affinity_pods, old.lowest_priority);
-            let (gpu_held, pod_ids) = (std::mem::take(&mut old.gpu_held), std::mem::take(&mut old.pod_ids));
+            let (gpu_held, pod_keys) = (std::mem::take(&mut old.gpu_held), std::mem::take(&mut old.pod_keys));
             *old = NodeInfo {
                 requested,
                 non_zero_requested: non_zero,
                 pod_count: count,
                 pods,
-                pod_ids,
+                pod_keys,
                 gpu_held,
                 affinity_pods,
                 lowest_priority,
@@ -597,7 +597,7 @@ impl Scheduler {
                     non_zero_requested: Default::default(),
                     pod_count: 0,
                     pods: Vec::new(),
-                    pod_ids: Vec::new(),
+                    pod_keys: Vec::new(),
                     affinity_pods: 0,
                     lowest_priority: i32::MAX,
                 };

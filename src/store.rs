@@ -713,22 +713,11 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
             sources += 1;
         }
         if let Some(by_key) = self.anchored.0.get(namespace) {
-            // Whichever side is shorter is walked: a namespace's few anchor keys (`app`) looked
-            // up among a Job pod's four long generated keys, or the other way round; each key
-            // hashed only when it is an anchor.
-            let mut add = |ids: Option<&BTreeSet<Id>>| {
-                if let Some(ids) = ids {
+            // The namespace looked up once, then each label under it.
+            for (key, value) in labels {
+                if let Some(ids) = by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
                     out.extend(ids.iter().copied());
                     sources += 1;
-                }
-            };
-            if by_key.len() <= labels.len() {
-                for (key, by_value) in by_key {
-                    add(labels.get(key).and_then(|value| by_value.get(value.as_str())));
-                }
-            } else {
-                for (key, value) in labels {
-                    add(by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())));
                 }
             }
         }

@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(dense(&m.counts(&nodes, "default", &job)), [0, 1], "filed on its first anchor");
         // Leaving the cache removes a pod from every key it is filed under.
         let gone = nodes[1].pods.pop().unwrap();
-        nodes[1].pod_ids.pop();
+        nodes[1].pod_keys.pop();
         m.pod_changed(NodeId(1), &gone, -1);
         assert_eq!(dense(&m.counts(&nodes, "default", &job)), [0, 0]);
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [2, 0]);
@@ -561,7 +561,7 @@ mod tests {
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 1]);
         m.node_cleared(NodeId(1));
         nodes[1].pods.clear();
-        nodes[1].pod_ids.clear();
+        nodes[1].pod_keys.clear();
         assert_eq!(dense(&m.counts(&nodes, "default", &web)), [1, 0]);
         // More selectors than the capacity: the oldest is rebuilt when asked again.
         for k in 0..CAPACITY {
@@ -589,7 +589,7 @@ mod tests {
         assert_eq!(sums(&m, &nodes), [(String::new(), 0), ("zone-1".into(), 2), ("zone-9".into(), 0)]);
         m.node_cleared(NodeId(1));
         nodes[1].pods.clear();
-        nodes[1].pod_ids.clear();
+        nodes[1].pod_keys.clear();
         assert_eq!(sums(&m, &nodes), [(String::new(), 0), ("zone-1".into(), 1), ("zone-9".into(), 0)]);
         // An empty selector counts none (v1.34).
         assert_eq!(dense(&m.counts(&nodes, "default", &LabelSelector::everything())), [0, 0]);

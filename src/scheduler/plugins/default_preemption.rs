@@ -462,7 +462,7 @@ mod tests {
             view.start_time = Some(SimTime::ZERO + crate::kernel::SimDuration::from_secs(i as u64));
             *v = Arc::new(view);
         }
-        n.pod_ids = n.pods.iter().map(|v| v.id).collect();
+        n.pod_keys = n.pods.iter().map(|v| (v.id, v.spec.priority)).collect();
         n
     }
 

@@ -169,7 +169,7 @@ pub(crate) fn node(name: &str, allocatable: &[(&str, &str)]) -> NodeInfo {
         non_zero_requested: Resources::default(),
         pod_count: 0,
         pods: Vec::new(),
-        pod_ids: Vec::new(),
+        pod_keys: Vec::new(),
         affinity_pods: 0,
         lowest_priority: i32::MAX,
     }
