@@ -651,6 +651,67 @@ impl ActiveByLabel {
     }
 }
 
+/// A set of pod ids as one bit per id ever made: insert, remove and look-up without a search
+/// (the store's active pods change on every pod's start and end: a `BTreeSet` of 100 k ids
+/// cost cache misses at every level, 2.6 % of the 1M day's cycles), iterated in id order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl PodSet {
+    /// Adds `id`; whether it was absent.
+    pub fn insert(&mut self, id: PodId) -> bool {
+        let (word, bit) = (id.index() / 64, 1u64 << (id.index() % 64));
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        let absent = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        self.len += usize::from(absent);
+        absent
+    }
+
+    /// Removes `id`; whether it was present.
+    pub fn remove(&mut self, id: PodId) -> bool {
+        let (word, bit) = (id.index() / 64, 1u64 << (id.index() % 64));
+        let present = self.words.get(word).is_some_and(|w| w & bit != 0);
+        if present {
+            self.words[word] &= !bit;
+            self.len -= 1;
+        }
+        present
+    }
+
+    pub fn contains(&self, id: PodId) -> bool {
+        self.words.get(id.index() / 64).is_some_and(|w| w & (1u64 << (id.index() % 64)) != 0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The ids, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = PodId> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some(PodId((i * 64) as u32 + bit))
+            })
+        })
+    }
+}
+
 /// [`SelectorIndex::candidates`]: mostly none or one.
 pub type Candidates<Id> = SmallVec<[Id; 4]>;
 
@@ -788,7 +849,7 @@ pub struct Store {
     deleting_archived_jobs: BTreeSet<JobId>,
     /// Live pods not in a terminal phase, by id: what the endpoints controller looks at (a day
     /// of Jobs leaves most live pods Succeeded).
-    active_pods: BTreeSet<PodId>,
+    active_pods: PodSet,
     /// Live pods in a terminal phase, in the order the pod garbage collector deletes them.
     terminated: BTreeSet<TerminatedKey>,
     /// The active pods by namespace, label key and label value: the candidates of a
@@ -906,7 +967,7 @@ impl Store {
             pod_archive: PodArchive::default(),
             job_archive: JobArchive::default(),
             deleting_archived_jobs: BTreeSet::new(),
-            active_pods: BTreeSet::new(),
+            active_pods: PodSet::default(),
             terminated: BTreeSet::new(),
             active_by_label: ActiveByLabel::default(),
             pod_names: NameIndex::default(),
@@ -1474,7 +1535,7 @@ impl Store {
 
     /// Live pods whose phase is not terminal, in id order (a subsequence of `live_pods`).
     pub fn active_pods(&self) -> impl Iterator<Item = PodId> + '_ {
-        self.active_pods.iter().copied()
+        self.active_pods.iter()
     }
 
     /// Active pods of `namespace` that may match `selector`, in id order: those carrying the
@@ -1613,7 +1674,7 @@ impl Store {
         for r in selector.requirements() {
             if matches!(r.operator(), Operator::Equals | Operator::In) && !self.active_by_label.files(r.key()) {
                 let pods = &self.pods;
-                let active = self.active_pods.iter().map(|&id| (id, &full(pods, id).meta));
+                let active = self.active_pods.iter().map(|id| (id, &full(pods, id).meta));
                 self.active_by_label.file_key(r.key(), active);
             }
         }
@@ -1623,7 +1684,7 @@ impl Store {
     /// checker).
     pub fn active_label_index_is_consistent(&self) -> bool {
         let mut expected = ActiveByLabel { keys: self.active_by_label.keys.clone(), index: LabelIndex::default() };
-        for &id in &self.active_pods {
+        for id in self.active_pods.iter() {
             expected.file(&full(&self.pods, id).meta, id, true);
         }
         expected == self.active_by_label
@@ -1976,7 +2037,7 @@ impl Store {
         }
         pod.status.phase = phase;
         if phase.is_terminal() {
-            if self.active_pods.remove(&id) {
+            if self.active_pods.remove(id) {
                 self.active_by_label.file(&pod.meta, id, false);
             }
             if !self.pod_removed[id.index()] {
@@ -2027,7 +2088,7 @@ impl Store {
         }
         self.pod_removed[id.index()] = true;
         let pod = full_mut(&mut self.pods, id);
-        if self.active_pods.remove(&id) {
+        if self.active_pods.remove(id) {
             self.active_by_label.file(&pod.meta, id, false);
         } else if pod.status.phase.is_terminal() {
             self.terminated.remove(&TerminatedKey::of(id, pod));
@@ -3803,6 +3864,27 @@ mod tests {
     use crate::api::pod::PodPhase;
     use crate::api::selector::LabelSelector;
     use crate::scheduler::plugins::testutil;
+
+    proptest::proptest! {
+        /// A `PodSet` answers as a `BTreeSet` of the same ids after any inserts and removals:
+        /// membership, size, each operation's return and the ascending iteration.
+        #[test]
+        fn pod_sets_behave_as_ordered_sets(ops in proptest::collection::vec((proptest::prelude::any::<bool>(), 0u32..300), 0..200)) {
+            let (mut set, mut model) = (PodSet::default(), BTreeSet::new());
+            for (insert, id) in ops {
+                let id = PodId(id);
+                if insert {
+                    proptest::prop_assert_eq!(set.insert(id), model.insert(id));
+                } else {
+                    proptest::prop_assert_eq!(set.remove(id), model.remove(&id));
+                }
+                proptest::prop_assert_eq!(set.contains(id), model.contains(&id));
+                proptest::prop_assert_eq!(set.len(), model.len());
+                proptest::prop_assert_eq!(set.is_empty(), model.is_empty());
+            }
+            proptest::prop_assert_eq!(set.iter().collect::<Vec<_>>(), model.into_iter().collect::<Vec<_>>());
+        }
+    }
 
     /// A removed pod is archived once its removal is dispatched, a Job's only once the Job
     /// is finished (or removed) and none of its pods is left; the record reads as the pod
