@@ -490,7 +490,8 @@ mod tests {
     use super::*;
     use crate::scheduler::framework::Code;
     use crate::scheduler::plugins::testutil::{
-        NodeInfoExt, PodBuilder, cpu_memory, no_container_pod, node, pod, pod_with_containers, weights,
+        NodeInfoExt, PodBuilder, cpu_memory, cpu_memory_case, no_container_pod, node, pod, pod_with_containers,
+        score_rows_of, weights,
     };
 
     /// Upstream `extendedResourceSet`: cpu, memory and `abc.com/xyz`, weight 1 each.
@@ -1883,22 +1884,14 @@ mod tests {
         ) {
             let strategy = if most { ScoringStrategyType::MostAllocated } else { ScoringStrategyType::LeastAllocated };
             let plugin = fit(strategy, weights(&[("cpu", cpu_weight), ("memory", memory_weight)]), &[]);
-            let (cpu, memory) = (format!("{}m", pod_cpu * 700), format!("{}Gi", pod_memory));
-            let p = pod(&[("cpu", cpu.as_str()), ("memory", memory.as_str())]);
-            let infos: Vec<NodeInfo> = nodes
-                .iter()
-                .map(|&(cpu_alloc, cpu_used, memory_alloc, memory_used)| {
-                    let mut n = node("n", &[("cpu", &(cpu_alloc * 1000).to_string()), ("memory", &format!("{memory_alloc}Gi"))]);
-                    n.non_zero_requested.milli_cpu = cpu_used * 100;
-                    n.non_zero_requested.memory = memory_used << 28;
-                    n
-                })
-                .collect();
+            let allocatable: Vec<(i64, i64)> = nodes.iter().map(|&(cpu, _, memory, _)| (cpu, memory)).collect();
+            let (mut infos, p) = cpu_memory_case(&allocatable, pod_cpu, pod_memory);
+            for (n, &(_, cpu_used, _, memory_used)) in infos.iter_mut().zip(&nodes) {
+                n.non_zero_requested.milli_cpu = cpu_used * 100;
+                n.non_zero_requested.memory = memory_used << 28;
+            }
             let refs: Vec<&NodeInfo> = infos.iter().collect();
-            let rows: Vec<NodeRow> = infos.iter().map(NodeRow::of).collect();
-            let ids: Vec<crate::store::NodeId> = (0..infos.len()).map(|i| crate::store::NodeId(i as u32)).collect();
-            let mut out = vec![i64::MIN; infos.len()];
-            plugin.score_rows(&p, &refs, crate::scheduler::framework::Rows::new(&rows, &ids), &mut out).unwrap();
+            let out = score_rows_of(&plugin, &p, &refs).unwrap();
             for (n, got) in infos.iter().zip(out) {
                 proptest::prop_assert_eq!(got, plugin.score(&p, n).unwrap());
             }

@@ -15,7 +15,7 @@ use crate::api::pod::{Container, NodeAffinity, Pod, PodSpec, PodStatus, SimBehav
 use crate::api::quantity::Quantity;
 use crate::api::resources::{ResourceList, ResourceName, Resources};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
-use crate::scheduler::framework::{NodeInfo, Score};
+use crate::scheduler::framework::{NodeInfo, Score, Status};
 use crate::store::NodeId;
 
 /// A resource list from `(name, quantity)` pairs; panics on a typo, which is what a test wants.
@@ -268,12 +268,29 @@ pub fn check_score_nodes(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo], wan
     let mut out = vec![i64::MIN; some.len()];
     scorer.score_nodes(pod, &some, &mut out).unwrap_or_else(|s| panic!("{case}: score_nodes: {s}"));
     assert_eq!(out, want.iter().copied().step_by(2).collect::<Vec<_>>(), "{case}: score_nodes of every other node");
+    let out = score_rows_of(scorer, pod, nodes).unwrap_or_else(|s| panic!("{case}: score_rows: {s}"));
+    assert_eq!(out, want, "{case}: score_rows");
+}
+
+/// `scorer.score_rows` over `nodes`, their rows built as the scheduler keeps them.
+pub fn score_rows_of(scorer: &dyn Score, pod: &Pod, nodes: &[&NodeInfo]) -> Result<Vec<i64>, Status> {
     let rows: Vec<crate::scheduler::framework::NodeRow> =
         nodes.iter().map(|n| crate::scheduler::framework::NodeRow::of(n)).collect();
     let ids: Vec<NodeId> = (0..nodes.len()).map(|i| NodeId(i as u32)).collect();
     let mut out = vec![i64::MIN; nodes.len()];
-    scorer
-        .score_rows(pod, nodes, crate::scheduler::framework::Rows::new(&rows, &ids), &mut out)
-        .unwrap_or_else(|s| panic!("{case}: score_rows: {s}"));
-    assert_eq!(out, want, "{case}: score_rows");
+    scorer.score_rows(pod, nodes, crate::scheduler::framework::Rows::new(&rows, &ids), &mut out)?;
+    Ok(out)
+}
+
+/// A node of `cpu` cores and `memory_gi` GiB allocatable, and a pod asking for `pod_cpu` × 700m
+/// and `pod_memory_gi` GiB: the shapes of the scorers' row-loop proptests.
+pub fn cpu_memory_case(nodes: &[(i64, i64)], pod_cpu: i64, pod_memory_gi: i64) -> (Vec<NodeInfo>, Pod) {
+    let nodes = nodes
+        .iter()
+        .map(|&(cpu, memory_gi)| {
+            node("n", &[("cpu", &(cpu * 1000).to_string()), ("memory", &format!("{memory_gi}Gi"))])
+        })
+        .collect();
+    let (cpu, memory) = (format!("{}m", pod_cpu * 700), format!("{pod_memory_gi}Gi"));
+    (nodes, pod(&[("cpu", cpu.as_str()), ("memory", memory.as_str())]))
 }
