@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use crate::api::resources::{GpuRequest, gpu};
 use crate::engine::Simulation;
 use crate::kernel::SimTime;
-use crate::output::secs;
+use crate::output::{CsvRows, secs};
 
 /// A node slot's life and allocatable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +81,51 @@ fn alive(start: SimTime, end: Option<SimTime>, t: SimTime) -> bool {
     start <= t && end.is_none_or(|e| e > t)
 }
 
+/// A `packing.csv` pod row, borrowed from a [`PodSpan`] or straight from the store: names as
+/// `(first, Some(second))` for `first/second`, or whole.
+struct PodRow<'a> {
+    name: (&'a str, Option<&'a str>),
+    owner: (&'a str, Option<&'a str>),
+    node: &'a str,
+    bound: SimTime,
+    released: Option<SimTime>,
+    cpu_millis: i64,
+    memory_bytes: i64,
+    gpu_milli: i64,
+}
+
+impl<'a> PodRow<'a> {
+    fn of(p: &'a PodSpan) -> PodRow<'a> {
+        PodRow {
+            name: (&p.name, None),
+            owner: (&p.owner, None),
+            node: &p.node,
+            bound: p.bound,
+            released: p.released,
+            cpu_millis: p.cpu_millis,
+            memory_bytes: p.memory_bytes,
+            gpu_milli: p.gpu_milli,
+        }
+    }
+
+    fn span(&self) -> PodSpan {
+        let joined = |(first, second): (&str, Option<&str>)| match second {
+            Some(second) => format!("{first}/{second}"),
+            None => first.to_string(),
+        };
+        PodSpan {
+            name: joined(self.name),
+            owner: joined(self.owner),
+            node: self.node.to_string(),
+            bound: self.bound,
+            released: self.released,
+            cpu_millis: self.cpu_millis,
+            memory_bytes: self.memory_bytes,
+            gpu_milli: self.gpu_milli,
+        }
+    }
+}
+
 /// The node rows of a run, in node-id order.
 fn node_spans(sim: &Simulation) -> impl Iterator<Item = NodeSpan> + '_ {
     let store = sim.store();
@@ -98,15 +143,15 @@ fn node_spans(sim: &Simulation) -> impl Iterator<Item = NodeSpan> + '_ {
 }
 
 /// The pod rows of a run: every pod ever bound, in creation order.
-fn pod_spans(sim: &Simulation) -> impl Iterator<Item = PodSpan> + '_ {
+fn pod_rows(sim: &Simulation) -> impl Iterator<Item = PodRow<'_>> + '_ {
     let store = sim.store();
     store.pod_entries().filter_map(move |pod| {
         let node = pod.node()?;
         let spec = pod.spec();
-        Some(PodSpan {
-            name: format!("{}/{}", pod.namespace(), pod.name()),
-            owner: pod.controller().map(|(kind, name)| format!("{}/{}", kind.resource(), name)).unwrap_or_default(),
-            node: store.node(node).meta.name.clone(),
+        Some(PodRow {
+            name: (pod.namespace(), Some(pod.name())),
+            owner: pod.controller().map_or(("", None), |(kind, name)| (kind.resource(), Some(name))),
+            node: &store.node(node).meta.name,
             bound: pod.scheduled_at().unwrap_or(pod.created()),
             released: pod.finished_at(),
             cpu_millis: spec.requests.milli_cpu,
@@ -120,41 +165,36 @@ fn pod_spans(sim: &Simulation) -> impl Iterator<Item = PodSpan> + '_ {
 }
 
 /// Writes `packing.csv`: the header, node rows, then pod rows.
-fn write_rows<N: Borrow<NodeSpan>, P: Borrow<PodSpan>>(
+fn write_rows<'p, N: Borrow<NodeSpan>>(
     out: &mut dyn std::io::Write,
     nodes: impl IntoIterator<Item = N>,
-    pods: impl IntoIterator<Item = P>,
+    pods: impl IntoIterator<Item = PodRow<'p>>,
 ) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
-    w.write_record(HEADER.split(','))?;
-    let opt = |t: Option<SimTime>| t.map(secs).unwrap_or_default();
+    let mut w = CsvRows::new(out, HEADER.split(','))?;
     for n in nodes {
         let n = n.borrow();
-        w.write_record([
-            "node",
-            &n.name,
-            &n.name,
-            &secs(n.added),
-            &opt(n.removed),
-            &n.cpu_millis.to_string(),
-            &n.memory_bytes.to_string(),
-            &n.gpu_milli.to_string(),
-            "",
-        ])?;
+        w.str("node")?;
+        w.str(&n.name)?;
+        w.str(&n.name)?;
+        w.secs(n.added)?;
+        w.opt_secs(n.removed)?;
+        w.int(n.cpu_millis)?;
+        w.int(n.memory_bytes)?;
+        w.int(n.gpu_milli)?;
+        w.str("")?;
+        w.end()?;
     }
     for p in pods {
-        let p = p.borrow();
-        w.write_record([
-            "pod",
-            &p.name,
-            &p.node,
-            &secs(p.bound),
-            &opt(p.released),
-            &p.cpu_millis.to_string(),
-            &p.memory_bytes.to_string(),
-            &p.gpu_milli.to_string(),
-            &p.owner,
-        ])?;
+        w.str("pod")?;
+        w.joined(p.name.0, p.name.1)?;
+        w.str(p.node)?;
+        w.secs(p.bound)?;
+        w.opt_secs(p.released)?;
+        w.int(p.cpu_millis)?;
+        w.int(p.memory_bytes)?;
+        w.int(p.gpu_milli)?;
+        w.joined(p.owner.0, p.owner.1)?;
+        w.end()?;
     }
     w.flush()
 }
@@ -163,20 +203,20 @@ impl Placements {
     /// The placements of a (finished) simulation: node slots in creation order, bound pods in
     /// creation order.
     pub fn from_sim(sim: &Simulation) -> Placements {
-        Placements { nodes: node_spans(sim).collect(), pods: pod_spans(sim).collect() }
+        Placements { nodes: node_spans(sim).collect(), pods: pod_rows(sim).map(|p| p.span()).collect() }
     }
 
     /// `packing.csv`: node rows, then pod rows.
     pub fn to_csv(&self) -> String {
         let mut out = Vec::new();
-        write_rows(&mut out, &self.nodes, &self.pods).expect("in memory");
+        write_rows(&mut out, &self.nodes, self.pods.iter().map(PodRow::of)).expect("in memory");
         String::from_utf8(out).expect("utf-8")
     }
 
     /// Writes the `packing.csv` of `sim` to `out` row by row, each placement made as it is
     /// written: a million-pod run's placements are never held beside the run.
     pub fn write_csv_of(sim: &Simulation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        write_rows(out, node_spans(sim), pod_spans(sim))
+        write_rows(out, node_spans(sim), pod_rows(sim))
     }
 
     /// Reads `packing.csv`; the error names the line and what is wrong with it.
