@@ -423,15 +423,15 @@ impl Record {
             Record::NamespaceCreated { .. } => 7,
             Record::NamespaceTerminating { .. } => 181,
             Record::NamespaceDeleted { .. } => 182,
-            Record::PodCreated { .. } => 10,
-            Record::PodBound { .. } => 11,
+            Record::PodCreated { .. }
+            | Record::PodBound { .. }
+            | Record::PodStarted { .. }
+            | Record::PodReady { .. }
+            | Record::PodExited { .. }
+            | Record::PodPhase { .. }
+            | Record::PodDeleting { .. }
+            | Record::PodRemoved { .. } => PodEvent::of(self).expect("a pod event").tag(),
             Record::PodUnschedulable { .. } => 12,
-            Record::PodStarted { .. } => 13,
-            Record::PodReady { .. } => 14,
-            Record::PodExited { .. } => 15,
-            Record::PodPhase { .. } => 16,
-            Record::PodDeleting { .. } => 17,
-            Record::PodRemoved { .. } => 18,
             Record::PodNominated { .. } => 19,
             Record::PodWaiting { .. } => 23,
             Record::ReplicaSetCreated { .. } => 20,
@@ -620,7 +620,6 @@ impl Record {
             | Record::NamespaceCreated { namespace: node }
             | Record::NamespaceTerminating { namespace: node }
             | Record::NamespaceDeleted { namespace: node }
-            | Record::PodRemoved { pod: node }
             | Record::ReplicaSetDeleted { rs: node }
             | Record::DeploymentCreated { deployment: node }
             | Record::DeploymentDeleted { deployment: node }
@@ -776,38 +775,20 @@ impl Record {
                 d.write_str(node);
                 d.write_u8(u8::from(*unschedulable));
             }
-            Record::PodCreated { pod, owner } => {
+            Record::PodCreated { pod, .. }
+            | Record::PodBound { pod, .. }
+            | Record::PodStarted { pod, .. }
+            | Record::PodReady { pod, .. }
+            | Record::PodExited { pod, .. }
+            | Record::PodPhase { pod, .. }
+            | Record::PodDeleting { pod, .. }
+            | Record::PodRemoved { pod } => {
                 d.write_str(pod);
-                d.write_str(owner);
-            }
-            Record::PodBound { pod, node } => {
-                d.write_str(pod);
-                d.write_str(node);
+                PodEvent::of(self).expect("a pod event").hash_rest(d);
             }
             Record::PodUnschedulable { pod, message } | Record::ActionFailed { action: pod, message } => {
                 d.write_str(pod);
                 d.write_str(message);
-            }
-            Record::PodStarted { pod, restart_count } => {
-                d.write_str(pod);
-                d.write_i64(i64::from(*restart_count));
-            }
-            Record::PodReady { pod, ready, reason } => {
-                d.write_str(pod);
-                d.write_u8(u8::from(*ready));
-                d.write_str(reason);
-            }
-            Record::PodExited { pod, exit_code } => {
-                d.write_str(pod);
-                d.write_i64(i64::from(*exit_code));
-            }
-            Record::PodPhase { pod, phase } => {
-                d.write_str(pod);
-                d.write_str(phase);
-            }
-            Record::PodDeleting { pod, reason } => {
-                d.write_str(pod);
-                d.write_str(reason);
             }
             Record::ReplicaSetCreated { rs, replicas } => {
                 d.write_str(rs);
@@ -1138,6 +1119,102 @@ impl Record {
 /// At most this many narrative lines are kept; later ones are counted.
 pub const MAX_NARRATIVE: usize = 200;
 
+/// A pod's record ([`Record::PodCreated`] to [`Record::PodRemoved`]) with its strings
+/// borrowed, for [`Journal::pod`]: hashed as the record it stands for, which is built only
+/// when records are kept (several such records per pod, each of which would build the pod's
+/// key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodEvent<'a> {
+    /// The controller as `kind/name` (`(kind, Some(name))`), or whole; `("", None)` for none.
+    Created {
+        owner: (&'a str, Option<&'a str>),
+    },
+    Bound {
+        node: &'a str,
+    },
+    Started {
+        restart_count: i32,
+    },
+    Ready {
+        ready: bool,
+        reason: &'static str,
+    },
+    Exited {
+        exit_code: i32,
+    },
+    Phase {
+        phase: &'static str,
+    },
+    Deleting {
+        reason: &'static str,
+    },
+    Removed,
+}
+
+impl<'a> PodEvent<'a> {
+    /// The event a pod record is, with its pod's key; `None` for other records.
+    fn of(record: &'a Record) -> Option<PodEvent<'a>> {
+        Some(match record {
+            Record::PodCreated { owner, .. } => PodEvent::Created { owner: (owner, None) },
+            Record::PodBound { node, .. } => PodEvent::Bound { node },
+            Record::PodStarted { restart_count, .. } => PodEvent::Started { restart_count: *restart_count },
+            Record::PodReady { ready, reason, .. } => PodEvent::Ready { ready: *ready, reason },
+            Record::PodExited { exit_code, .. } => PodEvent::Exited { exit_code: *exit_code },
+            Record::PodPhase { phase, .. } => PodEvent::Phase { phase },
+            Record::PodDeleting { reason, .. } => PodEvent::Deleting { reason },
+            Record::PodRemoved { .. } => PodEvent::Removed,
+            _ => return None,
+        })
+    }
+
+    /// The record, naming the pod by `pod` (its key).
+    pub fn record(self, pod: String) -> Record {
+        match self {
+            PodEvent::Created { owner: (first, second) } => Record::PodCreated {
+                pod,
+                owner: second.map_or_else(|| first.to_string(), |second| format!("{first}/{second}")),
+            },
+            PodEvent::Bound { node } => Record::PodBound { pod, node: node.to_string() },
+            PodEvent::Started { restart_count } => Record::PodStarted { pod, restart_count },
+            PodEvent::Ready { ready, reason } => Record::PodReady { pod, ready, reason },
+            PodEvent::Exited { exit_code } => Record::PodExited { pod, exit_code },
+            PodEvent::Phase { phase } => Record::PodPhase { pod, phase },
+            PodEvent::Deleting { reason } => Record::PodDeleting { pod, reason },
+            PodEvent::Removed => Record::PodRemoved { pod },
+        }
+    }
+
+    /// The record's tag ([`Record::tag`]).
+    fn tag(self) -> u8 {
+        match self {
+            PodEvent::Created { .. } => 10,
+            PodEvent::Bound { .. } => 11,
+            PodEvent::Started { .. } => 13,
+            PodEvent::Ready { .. } => 14,
+            PodEvent::Exited { .. } => 15,
+            PodEvent::Phase { .. } => 16,
+            PodEvent::Deleting { .. } => 17,
+            PodEvent::Removed => 18,
+        }
+    }
+
+    /// What the record hashes after the pod's key.
+    fn hash_rest(self, d: &mut Digest) {
+        match self {
+            PodEvent::Created { owner: (first, second) } => d.write_joined(first, second),
+            PodEvent::Bound { node } => d.write_str(node),
+            PodEvent::Started { restart_count } => d.write_i64(i64::from(restart_count)),
+            PodEvent::Ready { ready, reason } => {
+                d.write_u8(u8::from(ready));
+                d.write_str(reason);
+            }
+            PodEvent::Exited { exit_code } => d.write_i64(i64::from(exit_code)),
+            PodEvent::Phase { phase: text } | PodEvent::Deleting { reason: text } => d.write_str(text),
+            PodEvent::Removed => {}
+        }
+    }
+}
+
 /// The event log: digest, optional record list, narrative.
 #[derive(Clone, Default)]
 pub struct Journal {
@@ -1163,6 +1240,21 @@ impl Journal {
         if self.keep_records {
             self.records.push((t, record));
         }
+    }
+
+    /// [`record`](Self::record) of `event` of the pod `namespace/name`, without building the
+    /// record's strings unless records are kept.
+    #[inline]
+    pub fn pod(&mut self, t: SimTime, namespace: &str, name: &str, event: PodEvent<'_>) {
+        if self.keep_records {
+            self.record(t, event.record(crate::api::meta::key_of(namespace, name)));
+            return;
+        }
+        self.digest.begin_record(t.as_micros(), event.tag());
+        self.digest.write_joined(if namespace.is_empty() { name } else { namespace }, {
+            (!namespace.is_empty()).then_some(name)
+        });
+        event.hash_rest(&mut self.digest);
     }
 
     /// Adds a line to the printed story of the run.
@@ -1214,5 +1306,69 @@ impl Journal {
             let _ = writeln!(out, "  ... and {} more notable events", self.narrative_dropped);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pod event, with a controller written as a pair and whole.
+    fn events() -> Vec<PodEvent<'static>> {
+        vec![
+            PodEvent::Created { owner: ("replicaset", Some("web-5d4f8c7b9")) },
+            PodEvent::Created { owner: ("job/batch-1", None) },
+            PodEvent::Created { owner: ("", None) },
+            PodEvent::Bound { node: "node-7" },
+            PodEvent::Started { restart_count: 2 },
+            PodEvent::Ready { ready: true, reason: "KubeletReady" },
+            PodEvent::Ready { ready: false, reason: "NodeNotReady" },
+            PodEvent::Exited { exit_code: -1 },
+            PodEvent::Phase { phase: "Succeeded" },
+            PodEvent::Deleting { reason: "DeletionByPodGC" },
+            PodEvent::Removed,
+        ]
+    }
+
+    #[test]
+    fn a_pod_event_hashes_as_the_record_it_stands_for() {
+        for (namespace, name) in [("default", "web-0"), ("", "lonely"), ("kube-system", "")] {
+            let key = crate::api::meta::key_of(namespace, name);
+            for (k, event) in events().into_iter().enumerate() {
+                let t = SimTime::from_secs(k as u64);
+                // Borrowed (records not kept), owned (kept), and the record built by hand.
+                let (mut borrowed, mut kept, mut built) =
+                    (Journal::new(false), Journal::new(true), Journal::new(false));
+                borrowed.pod(t, namespace, name, event);
+                kept.pod(t, namespace, name, event);
+                built.record(t, event.record(key.clone()));
+                assert_eq!(borrowed.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
+                assert_eq!(kept.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
+                assert_eq!(kept.records(), &[(t, event.record(key.clone()))]);
+                assert_eq!(PodEvent::of(&event.record(key.clone())).map(|e| e.tag()), Some(event.tag()));
+            }
+        }
+        // Distinct events hash differently (the encoding tells them apart).
+        let digests: std::collections::BTreeSet<String> = events()
+            .into_iter()
+            .map(|event| {
+                let mut j = Journal::new(false);
+                j.pod(SimTime::ZERO, "default", "web-0", event);
+                j.digest_hex()
+            })
+            .collect();
+        assert_eq!(digests.len(), events().len());
+    }
+
+    #[test]
+    fn a_pair_hashes_as_the_joined_string() {
+        let (mut pair, mut whole) = (Digest::default(), Digest::default());
+        pair.write_joined("default", Some("web"));
+        whole.write_str("default/web");
+        assert_eq!(pair.hex(), whole.hex());
+        let (mut pair, mut whole) = (Digest::default(), Digest::default());
+        pair.write_joined("default", None);
+        whole.write_str("default");
+        assert_eq!(pair.hex(), whole.hex());
     }
 }

@@ -33,7 +33,7 @@ use crate::api::statefulset::{ControllerRevision, StatefulSet, StatefulSetStatus
 use crate::api::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use crate::api::taint::{Taint, add_default_tolerations};
 use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
-use crate::journal::{Journal, Record};
+use crate::journal::{Journal, PodEvent, Record};
 use crate::kernel::{SimDuration, SimTime};
 
 mod archive;
@@ -1649,8 +1649,7 @@ impl Store {
         if pod.meta.deletion_timestamp.is_none() {
             pod.meta.deletion_timestamp = Some(now);
             pod.meta.deletion_grace_period_seconds = Some(0);
-            let key = pod.meta.key();
-            self.journal.record(now, Record::PodDeleting { pod: key, reason });
+            self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
             self.changes.push(Change::PodDeleting(id));
         }
         self.remove_pod(now, id);
@@ -1734,9 +1733,8 @@ impl Store {
         let id = PodId(self.pods.len() as u32);
         pod.meta.uid = self.uid();
         pod.meta.creation_timestamp = now;
-        let owner_name =
-            pod.meta.controller_ref().map(|o| format!("{}/{}", o.kind.resource(), o.name)).unwrap_or_default();
-        self.journal.record(now, Record::PodCreated { pod: pod.meta.key(), owner: owner_name });
+        let controller = pod.meta.controller_ref().map_or(("", None), |o| (o.kind.resource(), Some(o.name.as_str())));
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Created { owner: controller });
         if !pod.status.phase.is_terminal() {
             self.active_pods.insert(id);
             self.active_by_label.file(&pod.meta, id, true);
@@ -1916,10 +1914,10 @@ impl Store {
         pod.status.node = Some(node);
         pod.status.scheduled_at = Some(now);
         pod.status.set_unschedulable_reason(None);
-        let key = pod.meta.key();
         self.pods_on_node[node.index()].push(id);
         self.stats.pods_scheduled += 1;
-        self.journal.record(now, Record::PodBound { pod: key, node: self.nodes[node.index()].meta.name.clone() });
+        let bound = PodEvent::Bound { node: &self.nodes[node.index()].meta.name };
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, bound);
         self.changes.push(Change::PodBound(id));
     }
 
@@ -1952,11 +1950,11 @@ impl Store {
         pod.status.set_waiting("", String::new());
         let phase_changed = pod.status.phase != PodPhase::Running;
         pod.status.phase = PodPhase::Running;
-        let key = pod.meta.key();
         let restart_count = pod.status.restart_count;
-        self.journal.record(now, Record::PodStarted { pod: key.clone(), restart_count });
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Started { restart_count });
         if phase_changed {
-            self.journal.record(now, Record::PodPhase { pod: key, phase: PodPhase::Running.as_str() });
+            let running = PodEvent::Phase { phase: PodPhase::Running.as_str() };
+            self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, running);
         }
         self.changes.push(Change::PodStatus(id));
     }
@@ -1984,8 +1982,7 @@ impl Store {
         if ready && pod.status.first_ready_at.is_none() {
             pod.status.first_ready_at = Some(now);
         }
-        let key = pod.meta.key();
-        self.journal.record(now, Record::PodReady { pod: key, ready, reason });
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Ready { ready, reason });
         self.changes.push(Change::PodStatus(id));
         true
     }
@@ -1996,8 +1993,7 @@ impl Store {
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
         pod.status.last_termination_reason = if exit_code == 0 { "Completed" } else { "Error" };
         pod.status.last_exit_code = exit_code;
-        let key = pod.meta.key();
-        self.journal.record(now, Record::PodExited { pod: key, exit_code });
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Exited { exit_code });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2037,8 +2033,7 @@ impl Store {
                 pod.status.ready_transition = Some(now);
             }
         }
-        let key = pod.meta.key();
-        self.journal.record(now, Record::PodPhase { pod: key, phase: phase.as_str() });
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Phase { phase: phase.as_str() });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2064,8 +2059,7 @@ impl Store {
         if pod.status.reason.is_empty() {
             pod.status.reason = Cow::Borrowed(reason);
         }
-        let key = pod.meta.key();
-        self.journal.record(now, Record::PodDeleting { pod: key, reason });
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
         self.changes.push(Change::PodDeleting(id));
         true
     }
@@ -2086,7 +2080,6 @@ impl Store {
             pod.status.finished_at = Some(now);
         }
         pod.status.ready_since = None;
-        let journal_key = pod.meta.key();
         if let Some(node) = pod.status.node {
             let list = &mut self.pods_on_node[node.index()];
             if let Some(pos) = list.iter().position(|p| *p == id) {
@@ -2110,7 +2103,8 @@ impl Store {
         self.pod_names.remove(id, pod_key(&self.pods));
         self.stats.pods_removed += 1;
         self.unreleased.push(id);
-        self.journal.record(now, Record::PodRemoved { pod: journal_key });
+        let pod = full(&self.pods, id);
+        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Removed);
         self.changes.push(Change::PodRemoved(id));
     }
 

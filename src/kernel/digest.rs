@@ -56,6 +56,21 @@ impl Digest {
         self.hasher.update(s.as_bytes());
     }
 
+    /// [`write_str`](Self::write_str) of `first/second` (of `first` without a second), without
+    /// building the string.
+    #[inline]
+    pub fn write_joined(&mut self, first: &str, second: Option<&str>) {
+        match second {
+            None => self.write_str(first),
+            Some(second) => {
+                self.write_u64((first.len() + 1 + second.len()) as u64);
+                self.hasher.update(first.as_bytes());
+                self.hasher.update(b"/");
+                self.hasher.update(second.as_bytes());
+            }
+        }
+    }
+
     /// Number of records hashed so far.
     pub fn records(&self) -> u64 {
         self.records
