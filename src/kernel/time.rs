@@ -175,24 +175,27 @@ impl fmt::Display for SimDuration {
         let mins = (us % MICROS_PER_HOUR) / MICROS_PER_MINUTE;
         let secs = (us % MICROS_PER_MINUTE) / MICROS_PER_SECOND;
         let frac = us % MICROS_PER_SECOND;
-        let mut out = String::new();
+        // Written piece by piece (no intermediate strings: an arrival's run time is formatted
+        // into its annotation, a million times in a scale day).
         if hours > 0 {
-            out.push_str(&format!("{hours}h"));
+            write!(f, "{hours}h")?;
         }
         if mins > 0 || (hours > 0 && (secs > 0 || frac > 0)) {
-            out.push_str(&format!("{mins}m"));
+            write!(f, "{mins}m")?;
         }
         if secs > 0 || frac > 0 {
             if frac == 0 {
-                out.push_str(&format!("{secs}s"));
+                write!(f, "{secs}s")?;
             } else if hours == 0 && mins == 0 && secs == 0 && frac.is_multiple_of(MICROS_PER_MILLI) {
-                out.push_str(&format!("{}ms", frac / MICROS_PER_MILLI));
+                write!(f, "{}ms", frac / MICROS_PER_MILLI)?;
             } else {
-                let digits = format!("{frac:06}");
-                out.push_str(&format!("{secs}.{}s", digits.trim_end_matches('0')));
+                // Six digits, trailing zeros trimmed.
+                let digits = [100_000, 10_000, 1_000, 100, 10, 1].map(|d| b'0' + (frac / d % 10) as u8);
+                let end = digits.iter().rposition(|&d| d != b'0').expect("frac > 0") + 1;
+                write!(f, "{secs}.{}s", std::str::from_utf8(&digits[..end]).expect("ascii digits"))?;
             }
         }
-        f.write_str(&out)
+        Ok(())
     }
 }
 
@@ -408,6 +411,8 @@ mod tests {
             (MICROS_PER_HOUR + 5 * MICROS_PER_SECOND, "1h0m5s"),
             (250 * MICROS_PER_MILLI, "250ms"),
             (10 * MICROS_PER_MINUTE + 45_100_000, "10m45.1s"),
+            (MICROS_PER_SECOND + 1, "1.000001s"),
+            (2 * MICROS_PER_HOUR + 30_250_000, "2h0m30.25s"),
         ];
         for (micros, text) in cases {
             assert_eq!(SimDuration(micros).to_string(), text);
