@@ -1108,7 +1108,7 @@ fn schedule_pod(
         return Outcome::Unschedulable("0/0 nodes are available: no nodes available to schedule pods.".into());
     }
     // 1. PreFilter.
-    let mut skipped_filters: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    let mut skipped_filters: PluginIndices = PluginIndices::new();
     let mut allowed: Option<std::collections::BTreeSet<String>> = None;
     for &i in &profile.pre_filter {
         let plugin = &mut profile.plugins[i];
@@ -1156,7 +1156,7 @@ fn schedule_pod(
         }
     }
     let filters = active_filters(&profile.filter, &profile.plugins, &skipped_filters);
-    let local_filters: Vec<usize> = filters.iter().copied().filter(|&i| profile.local[i]).collect();
+    let local_filters: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
     let other_filters = other_filters(&filters, &profile.local);
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
@@ -1344,6 +1344,9 @@ fn schedule_pod(
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
                 _ => {
+                    // The plugins are borrowed mutably: the resolved filters go first, and are
+                    // resolved again after.
+                    drop(resolved);
                     let mut handle = CycleHandle {
                         plugins: &mut profile.plugins,
                         pre_filter: &profile.pre_filter,
@@ -1448,7 +1451,7 @@ fn schedule_pod(
     // 3. PreScore, Score, NormalizeScore, weighted sum.
     let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
     infos.extend(feasible.iter().map(|id| &cache[id.index()]));
-    let mut skipped_scores: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    let mut skipped_scores: PluginIndices = PluginIndices::new();
     for &i in &profile.pre_score {
         let plugin = &mut profile.plugins[i];
         let name = plugin.name();
@@ -1468,7 +1471,7 @@ fn schedule_pod(
     let raw = reused(score_raw, feasible.len());
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
-    let local_scorers: smallvec::SmallVec<[usize; 8]> = profile
+    let local_scorers: PluginIndices = profile
         .score
         .iter()
         .map(|&(i, _)| i)
@@ -1688,13 +1691,17 @@ fn first_failure<'f>(
     None
 }
 
+/// Profile plugin indices of one cycle (a profile has a dozen or so plugins per extension
+/// point): on the stack, not allocated per cycle.
+type PluginIndices = smallvec::SmallVec<[usize; 16]>;
+
 /// A cycle's Filter plugins ([`active_filters`]) resolved to their Filter extension points
 /// once, for the node loop: one virtual call per plugin and node.
 struct ResolvedFilters<'a> {
     /// In profile order, with whether each is node-local.
-    all: Vec<(FilterRef<'a>, bool)>,
+    all: smallvec::SmallVec<[(FilterRef<'a>, bool); 16]>,
     /// The positions in `all` of the filters that are not node-local ([`other_filters`]).
-    other: Vec<usize>,
+    other: PluginIndices,
     /// What a node's row must show to pass them all, when every one of them can tell.
     need: Option<RowNeed>,
 }
@@ -1707,9 +1714,12 @@ impl<'a> ResolvedFilters<'a> {
         other: &[(usize, usize)],
         pod: &Pod,
     ) -> ResolvedFilters<'a> {
-        let all: Vec<_> = filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
+        let all: smallvec::SmallVec<_> =
+            filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
-        let need = all.iter().try_fold(RowNeed::default(), |need, (f, _)| Some(need.and(f.filter.row_need(pod)?)));
+        let need = all.iter().try_fold(RowNeed::default(), |need, (f, _): &(FilterRef<'_>, bool)| {
+            Some(need.and(f.filter.row_need(pod)?))
+        });
         ResolvedFilters { all, other: other.iter().map(|&(position, _)| position).collect(), need }
     }
 
@@ -1775,13 +1785,13 @@ impl Plugin for Vacant {
 /// cycle's Skip set, and the nominated pods.
 /// The Filter plugins of `filter` that run in this cycle: not skipped by PreFilter, with a
 /// Filter extension point. Computed once per cycle, not per node.
-fn active_filters(filter: &[usize], plugins: &[Box<dyn Plugin>], skipped: &[usize]) -> Vec<usize> {
+fn active_filters(filter: &[usize], plugins: &[Box<dyn Plugin>], skipped: &[usize]) -> PluginIndices {
     filter.iter().copied().filter(|i| !skipped.contains(i) && plugins[*i].as_filter().is_some()).collect()
 }
 
 /// The filters of `filter` that are not node-local (`local`, by plugin index), with their
 /// positions in `filter`.
-fn other_filters(filter: &[usize], local: &[bool]) -> Vec<(usize, usize)> {
+fn other_filters(filter: &[usize], local: &[bool]) -> smallvec::SmallVec<[(usize, usize); 8]> {
     filter.iter().copied().enumerate().filter(|&(_, i)| !local[i]).collect()
 }
 
