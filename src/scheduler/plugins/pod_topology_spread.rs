@@ -156,7 +156,12 @@ impl PodTopologySpread {
         if !pod.spec.topology_spread_constraints.is_empty() {
             return filter_constraints(&pod.spec.topology_spread_constraints, &pod.meta.labels, action);
         }
-        // `buildDefaultConstraints`.
+        // `buildDefaultConstraints`. Without an owner selector with requirements (a Job's pod:
+        // no Service, ReplicaSet or StatefulSet selects it) the default selector is empty and
+        // there are none: known before building them.
+        if cx.owner_selectors.iter().all(|s| s.is_nothing() || s.requirements().is_empty()) {
+            return Vec::new();
+        }
         let mut constraints = filter_constraints(&self.default_constraints, &pod.meta.labels, action);
         if constraints.is_empty() {
             return constraints;
