@@ -17,6 +17,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use crate::api::batch::{
     FailurePolicyAction, Job, JobCondition, JobConditionType, JobStatus, PodReplacementPolicy, labels,
 };
@@ -51,9 +53,9 @@ pub mod reasons {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobAction {
     /// Create one pod per entry: `Some(i)` for completion index `i` of an Indexed Job.
-    CreatePods(Vec<Option<i32>>),
+    CreatePods(NewPods),
     /// Delete these pods (gracefully), with the reason recorded on them.
-    DeletePods(Vec<PodId>, &'static str),
+    DeletePods(JobPods, &'static str),
     SetStatus(Box<JobStatus>),
     SetTracking(Box<JobTracking>),
     /// Sync again at this time (pod-failure backoff, active deadline, TTL).
@@ -61,6 +63,15 @@ pub enum JobAction {
     /// `ttlSecondsAfterFinished` expired: delete the Job (and, by garbage collection, its pods).
     DeleteJob,
 }
+
+/// What one sync asks for (usually a status and at most a pod or two): on the stack.
+pub type JobActions = SmallVec<[JobAction; 4]>;
+
+/// Pods of one Job a sync handles (active, deleted): on the stack.
+pub type JobPods = SmallVec<[PodId; 8]>;
+
+/// The pods to create: one per entry, `Some(i)` for completion index `i`.
+pub type NewPods = SmallVec<[Option<i32>; 2]>;
 
 /// How a pod of the Job stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,13 +209,13 @@ fn finished_at(status: &JobStatus) -> Option<SimTime> {
 }
 
 /// One sync of Job `id`.
-pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
-    let Some(job) = store.job(id) else { return Vec::new() };
+pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> JobActions {
+    let Some(job) = store.job(id) else { return JobActions::new() };
     // Being deleted in the foreground: the garbage collector removes its pods.
     if job.meta.deletion_timestamp.is_some() {
-        return Vec::new();
+        return JobActions::new();
     }
-    let mut actions = Vec::new();
+    let mut actions = JobActions::new();
     let mut status = job.status.clone();
     if status.is_finished() {
         if let (Some(ttl), Some(done)) = (job.spec.ttl_seconds_after_finished, finished_at(&status)) {
@@ -222,10 +233,12 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
     let mut tracking = store.job_tracking(id).clone();
 
     // Classify the pods; count the newly finished ones once.
-    let mut active: Vec<PodId> = Vec::new();
+    // A sync sees a few pods: kept on the stack (the Job controller syncs several times per
+    // pod of a scale day's one-pod Jobs).
+    let mut active = JobPods::new();
     let mut terminating = 0i32;
-    let mut new_failure_times: Vec<SimTime> = Vec::new();
-    let mut new_success_times: Vec<SimTime> = Vec::new();
+    let mut new_failure_times: SmallVec<[SimTime; 4]> = SmallVec::new();
+    let mut new_success_times: SmallVec<[SimTime; 4]> = SmallVec::new();
     let mut fail_job: Option<String> = None;
     for &p in store.job_pods(id) {
         if tracking.counted.contains(&p) {
@@ -361,8 +374,8 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> Vec<JobAction> {
         }
     }
 
-    let mut deleted: Vec<PodId> = Vec::new();
-    let mut created: Vec<Option<i32>> = Vec::new();
+    let mut deleted = JobPods::new();
+    let mut created = NewPods::new();
     if let Some((reason, message)) = &failure {
         set_condition(&mut status, JobConditionType::FailureTarget, reason, message.clone(), now);
         if !active.is_empty() {
@@ -482,11 +495,11 @@ fn manage(
     job: &Job,
     status: &JobStatus,
     tracking: &JobTracking,
-    active: &mut Vec<PodId>,
+    active: &mut JobPods,
     terminating: i32,
-    deleted: &mut Vec<PodId>,
-    created: &mut Vec<Option<i32>>,
-    actions: &mut Vec<JobAction>,
+    deleted: &mut JobPods,
+    created: &mut NewPods,
+    actions: &mut JobActions,
 ) {
     let spec = &job.spec;
     let parallelism = spec.parallelism.max(0) as i64;
@@ -511,7 +524,7 @@ fn manage(
     let count = active.len() as i64;
     if count > want_active {
         let n = ((count - want_active) as usize).min(MAX_POD_CREATE_DELETE_PER_SYNC);
-        let mut ranked: Vec<PodId> = active.clone();
+        let mut ranked: Vec<PodId> = active.to_vec();
         ranked.sort_by(|&a, &b| compare_for_deletion(store.pod(a), 0, store.pod(b), 0, now).then(b.cmp(&a)));
         let doomed: Vec<PodId> = ranked.into_iter().take(n).collect();
         active.retain(|p| !doomed.contains(p));
