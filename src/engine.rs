@@ -1909,15 +1909,12 @@ impl Simulation {
         let now = self.queue.now();
         let Some(owner) = self.store.job_owner_ref(id) else { return };
         let job = self.store.job(id).expect("live");
-        let (mut template, mut labels, mut namespace, job_name, key) = (
-            job.spec.template.clone(),
-            job.pod_labels(),
-            job.meta.namespace.clone(),
-            job.meta.name.clone(),
-            job.meta.key(),
-        );
+        let (mut template, mut labels, mut namespace, job_name) =
+            (job.spec.template.clone(), job.pod_labels(), job.meta.namespace.clone(), job.meta.name.clone());
         let n = indexes.len();
-        self.store.journal.narrate(now, || format!("job {key} creates {n} pod(s)"));
+        self.store
+            .journal
+            .narrate(now, || format!("job {} creates {n} pod(s)", crate::api::meta::key_of(&namespace, &job_name)));
         let mut owner = Some(owner);
         for (k, index) in indexes.iter().enumerate() {
             let prefix = match index {
@@ -1949,6 +1946,7 @@ impl Simulation {
             match self.store.try_create_pod(now, pod, Some(PodOwner::Job(id))) {
                 Ok(pod) => self.bind_named_pod(pod),
                 Err(reason) => {
+                    let key = self.store.job(id).map(|j| j.meta.key()).unwrap_or_default();
                     self.action_failed(
                         format!("job {key} create pod"),
                         format!("FailedCreate: pods \"{prefix}\" is forbidden: {reason}"),

@@ -451,8 +451,7 @@ impl Record {
             Record::PdbUpdated { .. } => 86,
             Record::PdbStatus { .. } => 87,
             Record::PdbDeleted { .. } => 88,
-            Record::JobCreated { .. } => 60,
-            Record::JobCondition { .. } => 61,
+            Record::JobCreated { .. } | Record::JobCondition { .. } => JobEvent::of(self).expect("a job event").tag(),
             Record::JobDeleted { .. } => 62,
             Record::OwnerDeleting { .. } => 63,
             Record::OwnerReferenceRemoved { .. } => 64,
@@ -630,7 +629,6 @@ impl Record {
             | Record::PriorityClassDeleted { name: node }
             | Record::PdbCreated { pdb: node }
             | Record::PdbDeleted { pdb: node }
-            | Record::JobCreated { job: node }
             | Record::JobDeleted { job: node }
             | Record::OwnerReferenceRemoved { object: node }
             | Record::CronJobCreated { cronjob: node }
@@ -732,10 +730,9 @@ impl Record {
                 d.write_str(object);
                 d.write_str(policy);
             }
-            Record::JobCondition { job, condition, reason } => {
+            Record::JobCreated { job } | Record::JobCondition { job, .. } => {
                 d.write_str(job);
-                d.write_str(condition);
-                d.write_str(reason);
+                JobEvent::of(self).expect("a job event").hash_rest(d);
             }
             Record::PodNominated { pod, node } => {
                 d.write_str(pod);
@@ -1151,8 +1148,19 @@ pub enum PodEvent<'a> {
     Removed,
 }
 
+/// A record of one namespaced object with its strings borrowed, for [`Journal::keyed`]: it
+/// hashes as the [`Record`] it stands for, which is built only when records are kept.
+pub trait KeyedEvent: Copy {
+    /// The record, naming the object by `key` (`namespace/name`).
+    fn record(self, key: String) -> Record;
+    /// The record's tag ([`Record::tag`]).
+    fn tag(self) -> u8;
+    /// What the record hashes after the object's key.
+    fn hash_rest(self, d: &mut Digest);
+}
+
 impl<'a> PodEvent<'a> {
-    /// The event a pod record is, with its pod's key; `None` for other records.
+    /// The event a pod record is; `None` for other records.
     fn of(record: &'a Record) -> Option<PodEvent<'a>> {
         Some(match record {
             Record::PodCreated { owner, .. } => PodEvent::Created { owner: (owner, None) },
@@ -1166,9 +1174,10 @@ impl<'a> PodEvent<'a> {
             _ => return None,
         })
     }
+}
 
-    /// The record, naming the pod by `pod` (its key).
-    pub fn record(self, pod: String) -> Record {
+impl KeyedEvent for PodEvent<'_> {
+    fn record(self, pod: String) -> Record {
         match self {
             PodEvent::Created { owner: (first, second) } => Record::PodCreated {
                 pod,
@@ -1184,7 +1193,6 @@ impl<'a> PodEvent<'a> {
         }
     }
 
-    /// The record's tag ([`Record::tag`]).
     fn tag(self) -> u8 {
         match self {
             PodEvent::Created { .. } => 10,
@@ -1198,7 +1206,6 @@ impl<'a> PodEvent<'a> {
         }
     }
 
-    /// What the record hashes after the pod's key.
     fn hash_rest(self, d: &mut Digest) {
         match self {
             PodEvent::Created { owner: (first, second) } => d.write_joined(first, second),
@@ -1211,6 +1218,53 @@ impl<'a> PodEvent<'a> {
             PodEvent::Exited { exit_code } => d.write_i64(i64::from(exit_code)),
             PodEvent::Phase { phase: text } | PodEvent::Deleting { reason: text } => d.write_str(text),
             PodEvent::Removed => {}
+        }
+    }
+}
+
+/// A Job's record ([`Record::JobCreated`], [`Record::JobCondition`]) with its strings
+/// borrowed, for [`Journal::keyed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobEvent<'a> {
+    Created,
+    Condition { condition: &'static str, reason: &'a str },
+}
+
+impl<'a> JobEvent<'a> {
+    /// The event a Job record is; `None` for other records.
+    fn of(record: &'a Record) -> Option<JobEvent<'a>> {
+        Some(match record {
+            Record::JobCreated { .. } => JobEvent::Created,
+            Record::JobCondition { condition, reason, .. } => JobEvent::Condition { condition, reason },
+            _ => return None,
+        })
+    }
+}
+
+impl KeyedEvent for JobEvent<'_> {
+    fn record(self, job: String) -> Record {
+        match self {
+            JobEvent::Created => Record::JobCreated { job },
+            JobEvent::Condition { condition, reason } => {
+                Record::JobCondition { job, condition, reason: reason.to_string() }
+            }
+        }
+    }
+
+    fn tag(self) -> u8 {
+        match self {
+            JobEvent::Created => 60,
+            JobEvent::Condition { .. } => 61,
+        }
+    }
+
+    fn hash_rest(self, d: &mut Digest) {
+        match self {
+            JobEvent::Created => {}
+            JobEvent::Condition { condition, reason } => {
+                d.write_str(condition);
+                d.write_str(reason);
+            }
         }
     }
 }
@@ -1242,10 +1296,10 @@ impl Journal {
         }
     }
 
-    /// [`record`](Self::record) of `event` of the pod `namespace/name`, without building the
-    /// record's strings unless records are kept.
+    /// [`record`](Self::record) of `event` of the object `namespace/name`, without building
+    /// the record's strings unless records are kept.
     #[inline]
-    pub fn pod(&mut self, t: SimTime, namespace: &str, name: &str, event: PodEvent<'_>) {
+    pub fn keyed(&mut self, t: SimTime, namespace: &str, name: &str, event: impl KeyedEvent) {
         if self.keep_records {
             self.record(t, event.record(crate::api::meta::key_of(namespace, name)));
             return;
@@ -1314,7 +1368,7 @@ mod tests {
     use super::*;
 
     /// Every pod event, with a controller written as a pair and whole.
-    fn events() -> Vec<PodEvent<'static>> {
+    fn pod_events() -> Vec<PodEvent<'static>> {
         vec![
             PodEvent::Created { owner: ("replicaset", Some("web-5d4f8c7b9")) },
             PodEvent::Created { owner: ("job/batch-1", None) },
@@ -1330,34 +1384,48 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn a_pod_event_hashes_as_the_record_it_stands_for() {
+    /// Each event hashes as the record built by hand, kept or not, and the record reads back
+    /// as the event's tag; distinct events hash differently.
+    fn check_events<E: KeyedEvent + std::fmt::Debug>(events: &[E]) {
         for (namespace, name) in [("default", "web-0"), ("", "lonely"), ("kube-system", "")] {
             let key = crate::api::meta::key_of(namespace, name);
-            for (k, event) in events().into_iter().enumerate() {
+            for (k, &event) in events.iter().enumerate() {
                 let t = SimTime::from_secs(k as u64);
                 // Borrowed (records not kept), owned (kept), and the record built by hand.
                 let (mut borrowed, mut kept, mut built) =
                     (Journal::new(false), Journal::new(true), Journal::new(false));
-                borrowed.pod(t, namespace, name, event);
-                kept.pod(t, namespace, name, event);
+                borrowed.keyed(t, namespace, name, event);
+                kept.keyed(t, namespace, name, event);
                 built.record(t, event.record(key.clone()));
                 assert_eq!(borrowed.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
                 assert_eq!(kept.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
                 assert_eq!(kept.records(), &[(t, event.record(key.clone()))]);
-                assert_eq!(PodEvent::of(&event.record(key.clone())).map(|e| e.tag()), Some(event.tag()));
+                assert_eq!(event.record(key.clone()).tag(), event.tag());
             }
         }
-        // Distinct events hash differently (the encoding tells them apart).
-        let digests: std::collections::BTreeSet<String> = events()
-            .into_iter()
-            .map(|event| {
+        let digests: std::collections::BTreeSet<String> = events
+            .iter()
+            .map(|&event| {
                 let mut j = Journal::new(false);
-                j.pod(SimTime::ZERO, "default", "web-0", event);
+                j.keyed(SimTime::ZERO, "default", "web-0", event);
                 j.digest_hex()
             })
             .collect();
-        assert_eq!(digests.len(), events().len());
+        assert_eq!(digests.len(), events.len());
+    }
+
+    #[test]
+    fn a_pod_event_hashes_as_the_record_it_stands_for() {
+        check_events(&pod_events());
+    }
+
+    #[test]
+    fn a_job_event_hashes_as_the_record_it_stands_for() {
+        check_events(&[
+            JobEvent::Created,
+            JobEvent::Condition { condition: "Complete", reason: "CompletionsReached" },
+            JobEvent::Condition { condition: "Failed", reason: "BackoffLimitExceeded" },
+        ]);
     }
 
     #[test]

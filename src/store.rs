@@ -33,7 +33,7 @@ use crate::api::statefulset::{ControllerRevision, StatefulSet, StatefulSetStatus
 use crate::api::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use crate::api::taint::{Taint, add_default_tolerations};
 use crate::api::workload::{Deployment, DeploymentCondition, ReplicaSet};
-use crate::journal::{Journal, PodEvent, Record};
+use crate::journal::{JobEvent, Journal, PodEvent, Record};
 use crate::kernel::{SimDuration, SimTime};
 
 mod archive;
@@ -1649,7 +1649,7 @@ impl Store {
         if pod.meta.deletion_timestamp.is_none() {
             pod.meta.deletion_timestamp = Some(now);
             pod.meta.deletion_grace_period_seconds = Some(0);
-            self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
+            self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
             self.changes.push(Change::PodDeleting(id));
         }
         self.remove_pod(now, id);
@@ -1734,7 +1734,7 @@ impl Store {
         pod.meta.uid = self.uid();
         pod.meta.creation_timestamp = now;
         let controller = pod.meta.controller_ref().map_or(("", None), |o| (o.kind.resource(), Some(o.name.as_str())));
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Created { owner: controller });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Created { owner: controller });
         if !pod.status.phase.is_terminal() {
             self.active_pods.insert(id);
             self.active_by_label.file(&pod.meta, id, true);
@@ -1917,7 +1917,7 @@ impl Store {
         self.pods_on_node[node.index()].push(id);
         self.stats.pods_scheduled += 1;
         let bound = PodEvent::Bound { node: &self.nodes[node.index()].meta.name };
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, bound);
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, bound);
         self.changes.push(Change::PodBound(id));
     }
 
@@ -1951,10 +1951,10 @@ impl Store {
         let phase_changed = pod.status.phase != PodPhase::Running;
         pod.status.phase = PodPhase::Running;
         let restart_count = pod.status.restart_count;
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Started { restart_count });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Started { restart_count });
         if phase_changed {
             let running = PodEvent::Phase { phase: PodPhase::Running.as_str() };
-            self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, running);
+            self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, running);
         }
         self.changes.push(Change::PodStatus(id));
     }
@@ -1982,7 +1982,7 @@ impl Store {
         if ready && pod.status.first_ready_at.is_none() {
             pod.status.first_ready_at = Some(now);
         }
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Ready { ready, reason });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Ready { ready, reason });
         self.changes.push(Change::PodStatus(id));
         true
     }
@@ -1993,7 +1993,7 @@ impl Store {
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
         pod.status.last_termination_reason = if exit_code == 0 { "Completed" } else { "Error" };
         pod.status.last_exit_code = exit_code;
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Exited { exit_code });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Exited { exit_code });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2033,7 +2033,7 @@ impl Store {
                 pod.status.ready_transition = Some(now);
             }
         }
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Phase { phase: phase.as_str() });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Phase { phase: phase.as_str() });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2059,7 +2059,7 @@ impl Store {
         if pod.status.reason.is_empty() {
             pod.status.reason = Cow::Borrowed(reason);
         }
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
         self.changes.push(Change::PodDeleting(id));
         true
     }
@@ -2104,7 +2104,7 @@ impl Store {
         self.stats.pods_removed += 1;
         self.unreleased.push(id);
         let pod = full(&self.pods, id);
-        self.journal.pod(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Removed);
+        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Removed);
         self.changes.push(Change::PodRemoved(id));
     }
 
@@ -2846,8 +2846,8 @@ impl Store {
     /// `manualSelector`, the selector and the template labels the API server generates are
     /// derived from the uid and name when read ([`Job::selector`], [`Job::pod_labels`]).
     pub fn create_job(&mut self, now: SimTime, job: Job) -> JobId {
-        let record = Record::JobCreated { job: job.meta.key() };
-        self.insert_job(now, job, None, record)
+        self.journal.keyed(now, &job.meta.namespace, &job.meta.name, JobEvent::Created);
+        self.insert_job(now, job, None)
     }
 
     /// Creates a workload's Job (an arrival), as [`create_job`](Self::create_job) does; once
@@ -2865,18 +2865,19 @@ impl Store {
     pub fn create_cronjob_job(&mut self, now: SimTime, cronjob: CronJobId, job: Job, scheduled: String) -> JobId {
         let owner = self.cronjobs[cronjob.index()].as_ref().map(|c| c.meta.key()).unwrap_or_default();
         let record = Record::JobCreatedByCronJob { cronjob: owner, job: job.meta.key(), scheduled };
-        let id = self.insert_job(now, job, Some(cronjob), record);
+        self.journal.record(now, record);
+        let id = self.insert_job(now, job, Some(cronjob));
         self.cronjob_jobs[cronjob.index()].push(id);
         self.cronjob_jobs_created[cronjob.index()] += 1;
         id
     }
 
-    fn insert_job(&mut self, now: SimTime, mut job: Job, cronjob: Option<CronJobId>, record: Record) -> JobId {
+    /// Stores a new Job (its creation journaled by the caller).
+    fn insert_job(&mut self, now: SimTime, mut job: Job, cronjob: Option<CronJobId>) -> JobId {
         let id = JobId(self.jobs.len() as u32);
         job.meta.uid = self.uid();
         job.meta.creation_timestamp = now;
         job.meta.generation = 1;
-        self.journal.record(now, record);
         self.jobs.push(JobSlot::Live(Box::new(LiveJob {
             job,
             tracking: None,
@@ -2925,14 +2926,8 @@ impl Store {
         }
         for c in &status.conditions {
             if c.status == ConditionStatus::True && job.status.condition(c.kind).is_none() {
-                self.journal.record(
-                    now,
-                    Record::JobCondition {
-                        job: job.meta.key(),
-                        condition: c.kind.as_str(),
-                        reason: c.reason.to_string(),
-                    },
-                );
+                let condition = JobEvent::Condition { condition: c.kind.as_str(), reason: &c.reason };
+                self.journal.keyed(now, &job.meta.namespace, &job.meta.name, condition);
             }
         }
         if status.is_finished() {
