@@ -216,9 +216,10 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> JobActions {
         return JobActions::new();
     }
     let mut actions = JobActions::new();
-    let mut status = job.status.clone();
-    if status.is_finished() {
-        if let (Some(ttl), Some(done)) = (job.spec.ttl_seconds_after_finished, finished_at(&status)) {
+    if job.status.is_finished() {
+        // Read in place: a finished Job is synced again as its pods go (PodGC), and its status
+        // (two or three conditions with their messages) is not copied for that.
+        if let (Some(ttl), Some(done)) = (job.spec.ttl_seconds_after_finished, finished_at(&job.status)) {
             let expire = done + SimDuration::from_secs(ttl.max(0) as u64);
             if now >= expire {
                 actions.push(JobAction::DeleteJob);
@@ -228,6 +229,7 @@ pub fn reconcile(store: &Store, now: SimTime, id: JobId) -> JobActions {
         }
         return actions;
     }
+    let mut status = job.status.clone();
     let spec = &job.spec;
     let policy = spec.pod_replacement_policy;
     let mut tracking = store.job_tracking(id).clone();
