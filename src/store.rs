@@ -2946,7 +2946,7 @@ impl Store {
         }
         for c in &status.conditions {
             if c.status == ConditionStatus::True && job.status.condition(c.kind).is_none() {
-                let condition = JobEvent::Condition { condition: c.kind.as_str(), reason: &c.reason };
+                let condition = JobEvent::Condition { condition: c.kind.as_str(), reason: c.reason };
                 self.journal.keyed(now, &job.meta.namespace, &job.meta.name, condition);
             }
         }
