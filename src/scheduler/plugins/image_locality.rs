@@ -32,8 +32,11 @@ struct ImageState {
 #[derive(Default)]
 pub struct ImageLocality {
     /// The normalized image of every init container and container of the pod, in order, with
-    /// its state over every node of the snapshot (PreScore state).
+    /// its state over every node of the snapshot (PreScore state); left empty when no node
+    /// lists any image (no name to compare).
     images: Vec<(String, ImageState)>,
+    /// The pod's init containers and containers (`calculatePriority`'s count).
+    containers: usize,
     /// Number of nodes in the snapshot.
     total_nodes: usize,
     /// Some node of the snapshot holds one of the images (else every node's sum is 0, and
@@ -60,13 +63,17 @@ impl PreScore for ImageLocality {
     fn pre_score(&mut self, cx: &CycleContext<'_>, pod: &Pod, _feasible: &[&NodeInfo]) -> Status {
         self.total_nodes = cx.nodes.len();
         self.images.clear();
+        self.containers = pod.spec.init_containers.len() + pod.spec.containers.len();
+        // Only the pod's images matter; the cache's states of the others are never read. A
+        // cluster whose nodes list no image has nothing to count, nor names to normalize.
+        if !cx.any_node_images {
+            self.held = false;
+            return Status::success();
+        }
         for c in pod.spec.init_containers.iter().chain(&pod.spec.containers) {
             self.images.push((normalized_image_name(&c.image), ImageState::default()));
         }
-        // Only the pod's images matter; the cache's states of the others are never read. A
-        // cluster whose nodes list no image has nothing to count.
-        let nodes = if cx.any_node_images { cx.nodes } else { &[] };
-        for node in nodes.iter().filter(|n| !n.images.is_empty()) {
+        for node in cx.nodes.iter().filter(|n| !n.images.is_empty()) {
             for (name, state) in &mut self.images {
                 let mut listed = node.images.iter().filter(|i| i.names.contains(name));
                 if let Some(first) = listed.next() {
@@ -126,13 +133,13 @@ impl Score for ImageLocality {
     }
 
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(calculate_priority(self.sum_image_scores(node), self.images.len()))
+        Ok(calculate_priority(self.sum_image_scores(node), self.containers))
     }
 
     fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut [i64]) -> Result<(), Status> {
         if !self.held {
             // No node holds any of the pod's images: every node sums to 0, without reading it.
-            out.fill(calculate_priority(0, self.images.len()));
+            out.fill(calculate_priority(0, self.containers));
             return Ok(());
         }
         for (node, out) in nodes.iter().zip(out.iter_mut()) {
