@@ -263,17 +263,16 @@ impl Job {
     /// `batch.kubernetes.io/controller-uid`, `batch.kubernetes.io/job-name` and their legacy
     /// spellings (these win over the user's values of those keys).
     pub fn pod_labels(&self) -> Labels {
-        let mut out = self.spec.template.labels.clone();
-        if !self.spec.manual_selector {
-            let uid = self.meta.uid.to_string();
-            out.extend([
-                (labels::CONTROLLER_UID.to_string(), uid.clone()),
-                (labels::JOB_NAME.to_string(), self.meta.name.clone()),
-                (labels::LEGACY_CONTROLLER_UID.to_string(), uid),
-                (labels::LEGACY_JOB_NAME.to_string(), self.meta.name.clone()),
-            ]);
+        if self.spec.manual_selector {
+            return self.spec.template.labels.clone();
         }
-        out
+        let uid = self.meta.uid.to_string();
+        self.spec.template.labels.with_overrides([
+            (labels::CONTROLLER_UID, uid.clone()),
+            (labels::JOB_NAME, self.meta.name.clone()),
+            (labels::LEGACY_CONTROLLER_UID, uid),
+            (labels::LEGACY_JOB_NAME, self.meta.name.clone()),
+        ])
     }
 }
 
