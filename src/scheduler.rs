@@ -1158,6 +1158,9 @@ fn schedule_pod(
     let filters = active_filters(&profile.filter, &profile.plugins, &skipped_filters);
     let local_filters: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
     let other_filters = other_filters(&filters, &profile.local);
+    // Read per node below: as slices (a `SmallVec` tests inline-or-heap at every read).
+    let (filters, local_filters, other_filters, skipped_filters) =
+        (&filters[..], &local_filters[..], &other_filters[..], &skipped_filters[..]);
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
@@ -1168,8 +1171,8 @@ fn schedule_pod(
         let mut handle = CycleHandle {
             plugins: &mut profile.plugins,
             pre_filter: &profile.pre_filter,
-            filter: &filters,
-            skipped: &skipped_filters,
+            filter: filters,
+            skipped: skipped_filters,
             nominated: &noms.ge,
         };
         let status = handle.run_filters_with_nominated_pods(pod, &cache[nominated.index()]);
@@ -1192,7 +1195,7 @@ fn schedule_pod(
     // 3. Filter, in rotation order from nextStartNodeIndex. The node-local filters' verdict
     //    comes from the memo when this spec met the node's current view before.
     debug_assert_eq!(generations.len(), cache.len(), "every node view has a generation");
-    let mut slot = profile.memo.in_use().then(|| profile.memo.slot(&pod.spec, &local_filters, cache.len()));
+    let mut slot = profile.memo.in_use().then(|| profile.memo.slot(&pod.spec, local_filters, cache.len()));
     // A failed pass of this spec is read back whole while no node view changed, when nothing
     // but the spec and the node views decides it (see `memo::FailedPass`).
     let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
@@ -1210,14 +1213,14 @@ fn schedule_pod(
             slot.note(examined as u64, examined as u64);
         }
         profile.memo.failed_passes_reused += 1;
-        let kept = KeptAt { filters: &local_filters, nodes: cache.len(), clock: memo_cx.clock };
+        let kept = KeptAt { filters: local_filters, nodes: cache.len(), clock: memo_cx.clock };
         return end_failed_pass(
             profile,
             pod,
             cx,
             order,
             noms,
-            &skipped_filters,
+            skipped_filters,
             rng,
             post,
             rejectors,
@@ -1252,7 +1255,7 @@ fn schedule_pod(
         // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
         // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
         // back after such a node.
-        let mut resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters, pod);
+        let mut resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
         let rows = memo_cx.rows;
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
@@ -1350,12 +1353,12 @@ fn schedule_pod(
                     let mut handle = CycleHandle {
                         plugins: &mut profile.plugins,
                         pre_filter: &profile.pre_filter,
-                        filter: &filters,
-                        skipped: &skipped_filters,
+                        filter: filters,
+                        skipped: skipped_filters,
                         nominated: &noms.ge,
                     };
                     let status = handle.run_filters_with_nominated_pods(pod, info);
-                    resolved = ResolvedFilters::new(&profile.plugins, &filters, &profile.local, &other_filters, pod);
+                    resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
             };
@@ -1428,10 +1431,10 @@ fn schedule_pod(
         }
         let kept = slot.as_mut().filter(|_| whole_pass).map(|slot| {
             slot.record_failed_pass(pass.clone());
-            KeptAt { filters: &local_filters, nodes: cache.len(), clock: memo_cx.clock }
+            KeptAt { filters: local_filters, nodes: cache.len(), clock: memo_cx.clock }
         });
         let (outcome, pure) =
-            end_failed_pass(profile, pod, cx, order, noms, &skipped_filters, rng, post, rejectors, pass, kept);
+            end_failed_pass(profile, pod, cx, order, noms, skipped_filters, rng, post, rejectors, pass, kept);
         if let Some((kept, text)) = failed_before.as_ref().and_then(|before| before.post.as_ref()) {
             // Debug builds: the answer kept with the pass is PostFilter's own.
             assert!(
@@ -1698,10 +1701,12 @@ type PluginIndices = smallvec::SmallVec<[usize; 16]>;
 /// A cycle's Filter plugins ([`active_filters`]) resolved to their Filter extension points
 /// once, for the node loop: one virtual call per plugin and node.
 struct ResolvedFilters<'a> {
-    /// In profile order, with whether each is node-local.
-    all: smallvec::SmallVec<[(FilterRef<'a>, bool); 16]>,
+    /// In profile order, with whether each is node-local. (Vectors, not `SmallVec`s: the
+    /// node loop reads them per node, and a `SmallVec`'s inline-or-heap test per read cost
+    /// more than the allocation per cycle it saves.)
+    all: Vec<(FilterRef<'a>, bool)>,
     /// The positions in `all` of the filters that are not node-local ([`other_filters`]).
-    other: PluginIndices,
+    other: Vec<usize>,
     /// What a node's row must show to pass them all, when every one of them can tell.
     need: Option<RowNeed>,
 }
@@ -1714,8 +1719,7 @@ impl<'a> ResolvedFilters<'a> {
         other: &[(usize, usize)],
         pod: &Pod,
     ) -> ResolvedFilters<'a> {
-        let all: smallvec::SmallVec<_> =
-            filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
+        let all: Vec<_> = filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
         let need = all.iter().try_fold(RowNeed::default(), |need, (f, _): &(FilterRef<'_>, bool)| {
             Some(need.and(f.filter.row_need(pod)?))
