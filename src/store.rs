@@ -728,10 +728,6 @@ impl<Id: Ord + Copy> Default for SelectorIndex<Id> {
     }
 }
 
-fn length_bit(key: &str) -> u64 {
-    1 << key.len().min(63)
-}
-
 impl<Id: Ord + Copy> SelectorIndex<Id> {
     fn add(&mut self, namespace: &str, selector: &LabelSelector, id: Id) {
         if selector.is_nothing() {
@@ -739,7 +735,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
         }
         match selector.anchor() {
             Some((key, values)) => {
-                self.key_lengths |= length_bit(key);
+                self.key_lengths |= crate::api::meta::key_length_bit(key);
                 values.iter().for_each(|v| self.anchored.insert(namespace, key, v, id));
             }
             None => {
@@ -784,7 +780,9 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
         }
         if let Some(by_key) = self.anchored.0.get(namespace) {
             // The namespace looked up once, then each label under it.
-            for (key, value) in labels.iter().filter(|(key, _)| self.key_lengths & length_bit(key) != 0) {
+            for (key, value) in
+                labels.iter().filter(|(key, _)| self.key_lengths & crate::api::meta::key_length_bit(key) != 0)
+            {
                 if let Some(ids) = by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
                     out.extend(ids.iter().copied());
                     sources += 1;

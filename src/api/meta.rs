@@ -21,6 +21,15 @@ use crate::kernel::SimTime;
 #[derive(Clone, Default)]
 pub struct Labels(Option<Arc<[(String, String)]>>);
 
+/// A label key's bit in a mask of key lengths (bit `min(len, 63)`): an index that keeps the
+/// mask of the keys it files (a superset is fine) skips, without hashing, the keys of a label
+/// set that no filed key can equal (a Job's pod carries four long `batch.kubernetes.io/...`
+/// keys that no selector anchors on).
+#[inline]
+pub fn key_length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
+
 /// Up to this many entries, `Labels::get` scans instead of bisecting.
 const LINEAR_LOOKUP: usize = 16;
 

@@ -25,6 +25,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::api::meta::key_length_bit;
 use crate::api::selector::LabelSelector;
 use crate::scheduler::framework::{NodeInfo, PodView};
 use crate::store::{NodeId, PodId};
@@ -139,6 +140,9 @@ struct Inner {
     pods: HashMap<String, HashMap<String, HashMap<String, PodsWithLabel>>>,
     /// The label keys `pods` files the cache's pods under: those some selector anchored on.
     indexed: HashSet<String>,
+    /// The [`key_length_bit`]s of every key in `anchored` and `indexed` (never cleared): a pod
+    /// change looks up only its labels whose key has such a length.
+    key_lengths: u64,
 }
 
 /// The cache's pods carrying one label, by id: (node index, view).
@@ -181,6 +185,7 @@ impl Inner {
         self.by_selector.entry(e.selector.clone()).or_default().push(slot);
         match e.selector.anchor() {
             Some((key, values)) => {
+                self.key_lengths |= key_length_bit(key);
                 let by_value = self.anchored.entry(key.to_string()).or_default();
                 for v in values {
                     by_value.entry(v.clone()).or_default().push(slot);
@@ -225,6 +230,7 @@ impl Inner {
             return;
         }
         self.indexed.insert(key.to_string());
+        self.key_lengths |= key_length_bit(key);
         for (i, node) in nodes.iter().enumerate() {
             for view in &node.pods {
                 if let Some(value) = view.labels.get(key) {
@@ -376,15 +382,18 @@ impl MatchCounts {
 
     /// A pod view joined (`sign` 1) or left (−1) `node` in the cache.
     pub fn pod_changed(&mut self, node: NodeId, view: &Arc<PodView>, sign: i64) {
-        let Inner { entries, anchored, unanchored, keys, pods, indexed, .. } = self.inner.get_mut();
+        let Inner { entries, anchored, unanchored, keys, pods, indexed, key_lengths, .. } = self.inner.get_mut();
+        let key_lengths = *key_lengths;
+        // The pod's labels that may be filed or anchored on (see `key_lengths`).
+        let labels = || view.labels.iter().filter(move |(key, _)| key_lengths & key_length_bit(key) != 0);
         if sign > 0 {
-            for (key, value) in &view.labels {
+            for (key, value) in labels() {
                 if indexed.contains(key.as_str()) {
                     file(pods, &view.namespace, key, value, (node.0, view));
                 }
             }
         } else if let Some(by_key) = pods.get_mut(view.namespace.as_str()) {
-            for (key, value) in &view.labels {
+            for (key, value) in labels() {
                 if let Some(by_value) = by_key.get_mut(key.as_str())
                     && let Some(ids) = by_value.get_mut(value.as_str())
                 {
@@ -406,7 +415,7 @@ impl MatchCounts {
                 }
             }
         };
-        for (key, value) in &view.labels {
+        for (key, value) in labels() {
             if let Some(slots) = anchored.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
                 slots.iter().for_each(|&s| apply(s));
             }
