@@ -1,5 +1,5 @@
 //! The archive of removed pods ([`Store::release_removed`](super::Store::release_removed)):
-//! each pod's [`PodRecord`] encoded into one growing byte buffer, and decoded when read.
+//! each pod's [`PodRecord`] encoded into append-only chunks of bytes, and decoded when read.
 //!
 //! A scale day archives a million pods; as a struct a record took 152 bytes plus its name's and
 //! its controller's name's allocations (~220 bytes), encoded it takes about 50: variable-length
@@ -37,10 +37,50 @@ pub struct PodRecord<'a> {
     pub(super) spec: &'a Arc<PodSpec>,
 }
 
+/// Append-only encoded records in chunks of [`CHUNK`] bytes: growing never copies what is
+/// written. (One doubling vector copied up to its whole length on growth — ~67 MB for a
+/// million pods — and an allocator that cannot remap a large block holds both copies for a
+/// while.) A record lies within one chunk; its position is the chunk's index times [`SPAN`]
+/// plus its offset there.
+#[derive(Debug, Default)]
+struct Chunks {
+    chunks: Vec<Vec<u8>>,
+}
+
+const CHUNK: usize = 1 << 20;
+/// The room left in a chunk below which a record starts a new one (a longer record grows its
+/// chunk: correct, and rare — records are ~50 bytes).
+const RECORD_ROOM: usize = 4096;
+/// Positions per chunk (a chunk grown past this by a giant record would be unaddressable: a
+/// record is names and a few numbers, far below it).
+const SPAN: usize = 1 << 32;
+
+impl Chunks {
+    /// Starts a record: the position it will have.
+    fn begin(&mut self) -> usize {
+        if self.chunks.last().is_none_or(|c| c.capacity() - c.len() < RECORD_ROOM) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let last = self.chunks.len() - 1;
+        last * SPAN + self.chunks[last].len()
+    }
+
+    /// Where the record [`begin`](Self::begin) started is written.
+    fn out(&mut self) -> &mut Vec<u8> {
+        self.chunks.last_mut().expect("a record was begun")
+    }
+
+    /// A reader at the record that starts at `at`.
+    fn reader(&self, at: usize) -> Reader<'_> {
+        debug_assert!(self.chunks[at / SPAN].len() < SPAN, "chunks stay addressable");
+        Reader { bytes: &self.chunks[at / SPAN], at: at % SPAN }
+    }
+}
+
 /// The encoded records, and the namespaces and specs they share.
 #[derive(Debug, Default)]
 pub(super) struct PodArchive {
-    bytes: Vec<u8>,
+    bytes: Chunks,
     namespaces: Vec<Arc<str>>,
     namespace_ids: HashMap<Arc<str>, u32>,
     /// Kept alive here, so an address in `spec_ids` cannot be reused meanwhile.
@@ -56,7 +96,7 @@ const CONTROLLED: u8 = 1 << 4;
 impl PodArchive {
     /// Appends the record of `pod`; returns where it starts.
     pub(super) fn push(&mut self, pod: &Pod) -> usize {
-        let start = self.bytes.len();
+        let start = self.bytes.begin();
         let (meta, status) = (&pod.meta, &pod.status);
         let namespace = intern(&mut self.namespaces, &mut self.namespace_ids, &meta.namespace);
         let spec = *self.spec_ids.entry(Arc::as_ptr(&pod.spec) as usize).or_insert_with(|| {
@@ -68,7 +108,7 @@ impl PodArchive {
         let flags = phase
             | if meta.deletion_timestamp.is_some() { TERMINATING } else { 0 }
             | if controller.is_some() { CONTROLLED } else { 0 };
-        let out = &mut self.bytes;
+        let out = self.bytes.out();
         out.push(flags);
         put(out, namespace);
         put_str(out, &meta.name);
@@ -97,7 +137,7 @@ impl PodArchive {
 
     /// The record that starts at `at` (as [`push`](Self::push) returned).
     pub(super) fn get(&self, at: usize) -> PodRecord<'_> {
-        let mut r = Reader { bytes: &self.bytes, at };
+        let mut r = self.bytes.reader(at);
         let flags = r.byte();
         let namespace = &self.namespaces[r.int() as usize];
         let name = r.str();
@@ -137,7 +177,7 @@ impl PodArchive {
 /// and availability read. As a struct with its conditions this took ~280 bytes; encoded, ~40.
 #[derive(Debug, Default)]
 pub(super) struct JobArchive {
-    bytes: Vec<u8>,
+    bytes: Chunks,
     namespaces: Vec<Arc<str>>,
     namespace_ids: HashMap<Arc<str>, u32>,
     /// The constant reasons and messages of the conditions (the Job controller's).
@@ -165,45 +205,45 @@ const CONDITION_STATUSES: [ConditionStatus; 3] =
 impl JobArchive {
     /// Appends the record of `job`; returns where it starts.
     pub(super) fn push(&mut self, job: &Job) -> usize {
-        let start = self.bytes.len();
+        let start = self.bytes.begin();
         let namespace = intern(&mut self.namespaces, &mut self.namespace_ids, &job.meta.namespace);
         let created = job.meta.creation_timestamp;
-        put(&mut self.bytes, namespace);
-        put_str(&mut self.bytes, &job.meta.name);
-        put(&mut self.bytes, created.as_micros());
+        put(self.bytes.out(), namespace);
+        put_str(self.bytes.out(), &job.meta.name);
+        put(self.bytes.out(), created.as_micros());
         let status = &job.status;
         for t in [status.start_time, status.completion_time] {
-            put_later(&mut self.bytes, created, t);
+            put_later(self.bytes.out(), created, t);
         }
         for n in [status.active, status.ready, status.terminating, status.succeeded, status.failed] {
-            put(&mut self.bytes, zigzag(i128::from(n)));
+            put(self.bytes.out(), zigzag(i128::from(n)));
         }
         for set in [&status.completed_indexes, &status.failed_indexes] {
-            put(&mut self.bytes, set.len() as u64);
+            put(self.bytes.out(), set.len() as u64);
             for &i in set.iter() {
-                put(&mut self.bytes, zigzag(i128::from(i)));
+                put(self.bytes.out(), zigzag(i128::from(i)));
             }
         }
         // A condition's time is usually the completion time: the difference from it is 0.
         let base = status.completion_time.unwrap_or(created);
-        put(&mut self.bytes, status.conditions.len() as u64);
+        put(self.bytes.out(), status.conditions.len() as u64);
         for c in &status.conditions {
             let kind = CONDITION_KINDS.iter().position(|&k| k == c.kind).expect("every type is listed");
             let state = CONDITION_STATUSES.iter().position(|&k| k == c.status).expect("every status is listed");
-            self.bytes.push((kind * 4 + state) as u8);
+            self.bytes.out().push((kind * 4 + state) as u8);
             let reason = self.word(c.reason);
-            put(&mut self.bytes, reason);
+            put(self.bytes.out(), reason);
             match &c.message {
                 std::borrow::Cow::Borrowed(m) => {
                     let m = self.word(m);
-                    put(&mut self.bytes, u64::from(m) * 2);
+                    put(self.bytes.out(), u64::from(m) * 2);
                 }
                 std::borrow::Cow::Owned(m) => {
-                    put(&mut self.bytes, 1u8);
-                    put_str(&mut self.bytes, m);
+                    put(self.bytes.out(), 1u8);
+                    put_str(self.bytes.out(), m);
                 }
             }
-            put_later(&mut self.bytes, base, Some(c.last_transition_time));
+            put_later(self.bytes.out(), base, Some(c.last_transition_time));
         }
         start
     }
@@ -217,7 +257,7 @@ impl JobArchive {
 
     /// The record that starts at `at` (as [`push`](Self::push) returned).
     pub(super) fn get(&self, at: usize) -> JobRecord {
-        let mut r = Reader { bytes: &self.bytes, at };
+        let mut r = self.bytes.reader(at);
         let (_namespace, _name) = (r.int(), r.str());
         let created = SimTime::from_micros(r.int() as u64);
         let mut status =
@@ -258,7 +298,7 @@ impl JobArchive {
 
     /// The (namespace, name) of the record at `at`, without decoding the rest.
     pub(super) fn names(&self, at: usize) -> (&str, &str) {
-        let mut r = Reader { bytes: &self.bytes, at };
+        let mut r = self.bytes.reader(at);
         let namespace = &self.namespaces[r.int() as usize];
         (namespace, r.str())
     }
@@ -458,5 +498,32 @@ mod tests {
         assert_eq!(archive.specs.len(), 2);
         assert_eq!(archive.namespaces.len(), 2);
         assert!(at_b - at_a < 64, "a record is small even at the edges: {} bytes", at_b - at_a);
+    }
+
+    /// Records fill chunk after chunk without moving: each reads back as written, those
+    /// written before a chunk is full as well as after, and a record longer than the room a
+    /// chunk keeps free (a long reason) grows its chunk and is read back whole.
+    #[test]
+    fn records_read_back_across_chunks() {
+        let mut archive = PodArchive::default();
+        let mut p = crate::scheduler::plugins::testutil::pod(&[("cpu", "1")]);
+        p.meta.namespace = "default".into();
+        let (mut written, mut grown) = (Vec::new(), false);
+        for k in 0..150_000u32 {
+            p.meta.name = format!("pod-{k}");
+            p.status.restart_count = k as i32;
+            // Once, a long record where the chunk has room for the usual ones only.
+            let room = archive.bytes.chunks.last().map_or(0, |c| c.capacity() - c.len());
+            let long = !grown && (RECORD_ROOM..3 * RECORD_ROOM).contains(&room);
+            grown |= long;
+            p.status.reason = if long { "x".repeat(3 * RECORD_ROOM).into() } else { "".into() };
+            written.push((archive.push(&p), p.meta.name.clone(), p.status.reason.to_string()));
+        }
+        assert!(grown && archive.bytes.chunks.len() >= 2, "{} chunk(s)", archive.bytes.chunks.len());
+        assert!(archive.bytes.chunks[0].len() > CHUNK, "the first chunk grew for the long record");
+        for (k, (at, name, reason)) in written.iter().enumerate() {
+            let r = archive.get(*at);
+            assert_eq!((r.name, r.restart_count, r.reason), (name.as_str(), k as i32, reason.as_str()));
+        }
     }
 }
