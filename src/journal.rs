@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::api::meta::ConditionStatus;
+use crate::api::meta::{ConditionStatus, ObjectMeta};
 use crate::kernel::{Digest, SimTime};
 
 /// One state change. Object names are `namespace/name` (or `name` for nodes).
@@ -1153,7 +1153,7 @@ pub enum PodEvent<'a> {
 pub trait KeyedEvent: Copy {
     /// The record, naming the object by `key` (`namespace/name`).
     fn record(self, key: String) -> Record;
-    /// The record's tag ([`Record::tag`]).
+    /// The record's tag ([`Record::tag`]): part of the digest encoding, never renumbered.
     fn tag(self) -> u8;
     /// What the record hashes after the object's key.
     fn hash_rest(self, d: &mut Digest);
@@ -1296,18 +1296,21 @@ impl Journal {
         }
     }
 
-    /// [`record`](Self::record) of `event` of the object `namespace/name`, without building
-    /// the record's strings unless records are kept.
+    /// [`record`](Self::record) of `event` of the object of `meta`, without building the
+    /// record's strings unless records are kept.
     #[inline]
-    pub fn keyed(&mut self, t: SimTime, namespace: &str, name: &str, event: impl KeyedEvent) {
+    pub fn keyed(&mut self, t: SimTime, meta: &ObjectMeta, event: impl KeyedEvent) {
+        let (namespace, name) = (meta.namespace.as_str(), meta.name.as_str());
         if self.keep_records {
             self.record(t, event.record(crate::api::meta::key_of(namespace, name)));
             return;
         }
         self.digest.begin_record(t.as_micros(), event.tag());
-        self.digest.write_joined(if namespace.is_empty() { name } else { namespace }, {
-            (!namespace.is_empty()).then_some(name)
-        });
+        // The key as `key_of` writes it: `namespace/name`, or the name alone.
+        match namespace {
+            "" => self.digest.write_str(name),
+            _ => self.digest.write_joined(namespace, Some(name)),
+        }
         event.hash_rest(&mut self.digest);
     }
 
@@ -1389,13 +1392,14 @@ mod tests {
     fn check_events<E: KeyedEvent + std::fmt::Debug>(events: &[E]) {
         for (namespace, name) in [("default", "web-0"), ("", "lonely"), ("kube-system", "")] {
             let key = crate::api::meta::key_of(namespace, name);
+            let meta = ObjectMeta { namespace: namespace.into(), name: name.into(), ..ObjectMeta::default() };
             for (k, &event) in events.iter().enumerate() {
                 let t = SimTime::from_secs(k as u64);
                 // Borrowed (records not kept), owned (kept), and the record built by hand.
                 let (mut borrowed, mut kept, mut built) =
                     (Journal::new(false), Journal::new(true), Journal::new(false));
-                borrowed.keyed(t, namespace, name, event);
-                kept.keyed(t, namespace, name, event);
+                borrowed.keyed(t, &meta, event);
+                kept.keyed(t, &meta, event);
                 built.record(t, event.record(key.clone()));
                 assert_eq!(borrowed.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
                 assert_eq!(kept.digest_hex(), built.digest_hex(), "{event:?} of {key:?}");
@@ -1407,7 +1411,8 @@ mod tests {
             .iter()
             .map(|&event| {
                 let mut j = Journal::new(false);
-                j.keyed(SimTime::ZERO, "default", "web-0", event);
+                let meta = ObjectMeta { namespace: "default".into(), name: "web-0".into(), ..ObjectMeta::default() };
+                j.keyed(SimTime::ZERO, &meta, event);
                 j.digest_hex()
             })
             .collect();

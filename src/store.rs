@@ -1667,7 +1667,7 @@ impl Store {
         if pod.meta.deletion_timestamp.is_none() {
             pod.meta.deletion_timestamp = Some(now);
             pod.meta.deletion_grace_period_seconds = Some(0);
-            self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
+            self.journal.keyed(now, &pod.meta, PodEvent::Deleting { reason });
             self.changes.push(Change::PodDeleting(id));
         }
         self.remove_pod(now, id);
@@ -1752,7 +1752,7 @@ impl Store {
         pod.meta.uid = self.uid();
         pod.meta.creation_timestamp = now;
         let controller = pod.meta.controller_ref().map_or(("", None), |o| (o.kind.resource(), Some(o.name.as_str())));
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Created { owner: controller });
+        self.journal.keyed(now, &pod.meta, PodEvent::Created { owner: controller });
         if !pod.status.phase.is_terminal() {
             self.active_pods.insert(id);
             self.active_by_label.file(&pod.meta, id, true);
@@ -1935,7 +1935,7 @@ impl Store {
         self.pods_on_node[node.index()].push(id);
         self.stats.pods_scheduled += 1;
         let bound = PodEvent::Bound { node: &self.nodes[node.index()].meta.name };
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, bound);
+        self.journal.keyed(now, &pod.meta, bound);
         self.changes.push(Change::PodBound(id));
     }
 
@@ -1969,10 +1969,10 @@ impl Store {
         let phase_changed = pod.status.phase != PodPhase::Running;
         pod.status.phase = PodPhase::Running;
         let restart_count = pod.status.restart_count;
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Started { restart_count });
+        self.journal.keyed(now, &pod.meta, PodEvent::Started { restart_count });
         if phase_changed {
             let running = PodEvent::Phase { phase: PodPhase::Running.as_str() };
-            self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, running);
+            self.journal.keyed(now, &pod.meta, running);
         }
         self.changes.push(Change::PodStatus(id));
     }
@@ -2000,7 +2000,7 @@ impl Store {
         if ready && pod.status.first_ready_at.is_none() {
             pod.status.first_ready_at = Some(now);
         }
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Ready { ready, reason });
+        self.journal.keyed(now, &pod.meta, PodEvent::Ready { ready, reason });
         self.changes.push(Change::PodStatus(id));
         true
     }
@@ -2011,7 +2011,7 @@ impl Store {
         pod.status.container = ContainerState::Terminated { exit_code, finished_at: now };
         pod.status.last_termination_reason = if exit_code == 0 { "Completed" } else { "Error" };
         pod.status.last_exit_code = exit_code;
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Exited { exit_code });
+        self.journal.keyed(now, &pod.meta, PodEvent::Exited { exit_code });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2051,7 +2051,7 @@ impl Store {
                 pod.status.ready_transition = Some(now);
             }
         }
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Phase { phase: phase.as_str() });
+        self.journal.keyed(now, &pod.meta, PodEvent::Phase { phase: phase.as_str() });
         self.changes.push(Change::PodStatus(id));
     }
 
@@ -2077,7 +2077,7 @@ impl Store {
         if pod.status.reason.is_empty() {
             pod.status.reason = Cow::Borrowed(reason);
         }
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Deleting { reason });
+        self.journal.keyed(now, &pod.meta, PodEvent::Deleting { reason });
         self.changes.push(Change::PodDeleting(id));
         true
     }
@@ -2122,7 +2122,7 @@ impl Store {
         self.stats.pods_removed += 1;
         self.unreleased.push(id);
         let pod = full(&self.pods, id);
-        self.journal.keyed(now, &pod.meta.namespace, &pod.meta.name, PodEvent::Removed);
+        self.journal.keyed(now, &pod.meta, PodEvent::Removed);
         self.changes.push(Change::PodRemoved(id));
     }
 
@@ -2864,7 +2864,7 @@ impl Store {
     /// `manualSelector`, the selector and the template labels the API server generates are
     /// derived from the uid and name when read ([`Job::selector`], [`Job::pod_labels`]).
     pub fn create_job(&mut self, now: SimTime, job: Job) -> JobId {
-        self.journal.keyed(now, &job.meta.namespace, &job.meta.name, JobEvent::Created);
+        self.journal.keyed(now, &job.meta, JobEvent::Created);
         self.insert_job(now, job, None)
     }
 
@@ -2945,7 +2945,7 @@ impl Store {
         for c in &status.conditions {
             if c.status == ConditionStatus::True && job.status.condition(c.kind).is_none() {
                 let condition = JobEvent::Condition { condition: c.kind.as_str(), reason: c.reason };
-                self.journal.keyed(now, &job.meta.namespace, &job.meta.name, condition);
+                self.journal.keyed(now, &job.meta, condition);
             }
         }
         if status.is_finished() {
