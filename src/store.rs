@@ -20,7 +20,7 @@ use crate::api::autoscaling::{HorizontalPodAutoscaler, HorizontalPodAutoscalerSt
 use crate::api::batch::{CronJob, CronJobStatus, Job, JobStatus};
 use crate::api::config::ConfigObject;
 use crate::api::daemonset::{DaemonSet, DaemonSetStatus};
-use crate::api::meta::{ConditionStatus, Kind, ObjectMeta, OwnerReference, Uid};
+use crate::api::meta::{ConditionStatus, KeyLengths, Kind, ObjectMeta, OwnerReference, Uid};
 use crate::api::networking::Ingress;
 use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{ConfigSource, ContainerState, Pod, PodPhase, PodSpec, PodTemplateSpec};
@@ -715,16 +715,18 @@ struct SelectorIndex<Id: Ord> {
     anchored: LabelIndex<Id>,
     /// namespace → ids.
     unanchored: BTreeMap<String, BTreeSet<Id>>,
-    /// Bit `min(len, 63)` is set for the length of every anchor key ever filed (never
-    /// cleared: a superset). A pod's label whose key length has no bit cannot be an anchor,
-    /// so it is not looked up: a Job's pod carries four long `batch.kubernetes.io/...` keys
-    /// that no Service or ReplicaSet selects on, and hashing them was ~2 % of a scale day.
-    key_lengths: u64,
+    /// The lengths of every anchor key ever filed: a pod's label of another length is not
+    /// looked up (hashing a Job pod's long keys in every index was ~2 % of a scale day).
+    key_lengths: KeyLengths,
 }
 
 impl<Id: Ord + Copy> Default for SelectorIndex<Id> {
     fn default() -> Self {
-        SelectorIndex { anchored: LabelIndex::default(), unanchored: BTreeMap::new(), key_lengths: 0 }
+        SelectorIndex {
+            anchored: LabelIndex::default(),
+            unanchored: BTreeMap::new(),
+            key_lengths: KeyLengths::default(),
+        }
     }
 }
 
@@ -735,7 +737,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
         }
         match selector.anchor() {
             Some((key, values)) => {
-                self.key_lengths |= crate::api::meta::key_length_bit(key);
+                self.key_lengths.add(key);
                 values.iter().for_each(|v| self.anchored.insert(namespace, key, v, id));
             }
             None => {
@@ -749,7 +751,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
     fn agrees_with(&self, rebuilt: &SelectorIndex<Id>) -> bool {
         self.anchored == rebuilt.anchored
             && self.unanchored == rebuilt.unanchored
-            && self.key_lengths & rebuilt.key_lengths == rebuilt.key_lengths
+            && self.key_lengths.covers(rebuilt.key_lengths)
     }
 
     fn remove(&mut self, namespace: &str, selector: &LabelSelector, id: Id) {
@@ -780,9 +782,7 @@ impl<Id: Ord + Copy> SelectorIndex<Id> {
         }
         if let Some(by_key) = self.anchored.0.get(namespace) {
             // The namespace looked up once, then each label under it.
-            for (key, value) in
-                labels.iter().filter(|(key, _)| self.key_lengths & crate::api::meta::key_length_bit(key) != 0)
-            {
+            for (key, value) in self.key_lengths.of(labels) {
                 if let Some(ids) = by_key.get(key.as_str()).and_then(|by_value| by_value.get(value.as_str())) {
                     out.extend(ids.iter().copied());
                     sources += 1;

@@ -21,13 +21,33 @@ use crate::kernel::SimTime;
 #[derive(Clone, Default)]
 pub struct Labels(Option<Arc<[(String, String)]>>);
 
-/// A label key's bit in a mask of key lengths (bit `min(len, 63)`): an index that keeps the
-/// mask of the keys it files (a superset is fine) skips, without hashing, the keys of a label
-/// set that no filed key can equal (a Job's pod carries four long `batch.kubernetes.io/...`
-/// keys that no selector anchors on).
-#[inline]
-pub fn key_length_bit(key: &str) -> u64 {
-    1 << key.len().min(63)
+/// The lengths of a set of label keys, one bit per length (`min(len, 63)`): an index that
+/// keeps the lengths of the keys it files (a superset is fine: it never forgets one) skips,
+/// without hashing, the labels of a pod whose key no filed key can equal (a Job's pod carries
+/// four long `batch.kubernetes.io/...` keys that no selector anchors on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyLengths(u64);
+
+impl KeyLengths {
+    fn bit(key: &str) -> u64 {
+        1 << key.len().min(63)
+    }
+
+    /// Notes the length of `key`.
+    pub fn add(&mut self, key: &str) {
+        self.0 |= Self::bit(key);
+    }
+
+    /// Whether every length of `other` is here too.
+    pub fn covers(self, other: KeyLengths) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The labels of `labels` whose key has a noted length (the others cannot be filed).
+    #[inline]
+    pub fn of(self, labels: &Labels) -> impl Iterator<Item = (&String, &String)> {
+        labels.iter().filter(move |(key, _)| self.0 & Self::bit(key) != 0)
+    }
 }
 
 /// Up to this many entries, `Labels::get` scans instead of bisecting.

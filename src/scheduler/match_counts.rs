@@ -25,7 +25,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::api::meta::key_length_bit;
+use crate::api::meta::KeyLengths;
 use crate::api::selector::LabelSelector;
 use crate::scheduler::framework::{NodeInfo, PodView};
 use crate::store::{NodeId, PodId};
@@ -140,9 +140,9 @@ struct Inner {
     pods: HashMap<String, HashMap<String, HashMap<String, PodsWithLabel>>>,
     /// The label keys `pods` files the cache's pods under: those some selector anchored on.
     indexed: HashSet<String>,
-    /// The [`key_length_bit`]s of every key in `anchored` and `indexed` (never cleared): a pod
-    /// change looks up only its labels whose key has such a length.
-    key_lengths: u64,
+    /// The lengths of every key in `anchored` and `indexed` (never forgotten): a pod change
+    /// looks up only its labels whose key has such a length.
+    key_lengths: KeyLengths,
 }
 
 /// The cache's pods carrying one label, by id: (node index, view).
@@ -185,7 +185,7 @@ impl Inner {
         self.by_selector.entry(e.selector.clone()).or_default().push(slot);
         match e.selector.anchor() {
             Some((key, values)) => {
-                self.key_lengths |= key_length_bit(key);
+                self.key_lengths.add(key);
                 let by_value = self.anchored.entry(key.to_string()).or_default();
                 for v in values {
                     by_value.entry(v.clone()).or_default().push(slot);
@@ -230,7 +230,7 @@ impl Inner {
             return;
         }
         self.indexed.insert(key.to_string());
-        self.key_lengths |= key_length_bit(key);
+        self.key_lengths.add(key);
         for (i, node) in nodes.iter().enumerate() {
             for view in &node.pods {
                 if let Some(value) = view.labels.get(key) {
@@ -383,9 +383,8 @@ impl MatchCounts {
     /// A pod view joined (`sign` 1) or left (−1) `node` in the cache.
     pub fn pod_changed(&mut self, node: NodeId, view: &Arc<PodView>, sign: i64) {
         let Inner { entries, anchored, unanchored, keys, pods, indexed, key_lengths, .. } = self.inner.get_mut();
-        let key_lengths = *key_lengths;
-        // The pod's labels that may be filed or anchored on (see `key_lengths`).
-        let labels = || view.labels.iter().filter(move |(key, _)| key_lengths & key_length_bit(key) != 0);
+        // The pod's labels that may be filed or anchored on.
+        let labels = || key_lengths.of(&view.labels);
         if sign > 0 {
             for (key, value) in labels() {
                 if indexed.contains(key.as_str()) {
