@@ -1347,9 +1347,6 @@ fn schedule_pod(
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
                 _ => {
-                    // The plugins are borrowed mutably: the resolved filters go first, and are
-                    // resolved again after.
-                    drop(resolved);
                     let mut handle = CycleHandle {
                         plugins: &mut profile.plugins,
                         pre_filter: &profile.pre_filter,
@@ -1721,9 +1718,7 @@ impl<'a> ResolvedFilters<'a> {
     ) -> ResolvedFilters<'a> {
         let all: Vec<_> = filter.iter().filter_map(|&i| Some((FilterRef::of(plugins, i)?, local[i]))).collect();
         debug_assert_eq!(all.len(), filter.len(), "active filters all have a Filter");
-        let need = all.iter().try_fold(RowNeed::default(), |need, (f, _): &(FilterRef<'_>, bool)| {
-            Some(need.and(f.filter.row_need(pod)?))
-        });
+        let need = all.iter().try_fold(RowNeed::default(), |need, (f, _)| Some(need.and(f.filter.row_need(pod)?)));
         ResolvedFilters { all, other: other.iter().map(|&(position, _)| position).collect(), need }
     }
 
