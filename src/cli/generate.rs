@@ -55,6 +55,11 @@ pub struct ScaleArgs {
     /// metadata.name of the scenario (default: the output file's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// Percent of the cluster's cpu the Jobs' pods request on average (1..1000); the
+    /// Deployments take ~30 % more, so above ~70 the cluster is over capacity at times and
+    /// pods wait, are rejected and retried: a loaded cluster (docs/scale.md).
+    #[arg(long, default_value_t = JOB_SHARE, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub job_cpu_share: u64,
 }
 
 /// `--mtbf`: a positive duration, or no failures.
@@ -127,7 +132,8 @@ const SERVICE_SHARE: u64 = 30;
 /// Percent of the pods the Deployments should create (initial replicas, rollout, scale-up):
 /// `R ≈ P · 10 % / 2.17`.
 const SERVICE_PODS_PERCENT: u64 = 10;
-/// Percent of the cluster's cpu the Jobs' pods request on average (at the daily mean rate).
+/// Percent of the cluster's cpu the Jobs' pods request on average (at the daily mean rate),
+/// unless `--job-cpu-share` says otherwise.
 const JOB_SHARE: u64 = 25;
 /// Job cpu choices (millicores) and weights: mean exactly 1000m.
 const JOB_CPU: [(&str, u64); 5] = [("250m", 4), ("500m", 4), ("\"1\"", 3), ("\"2\"", 2), ("\"4\"", 1)];
@@ -210,9 +216,17 @@ fn plan(args: &ScaleArgs) -> Plan {
     let diurnal = (d.is_multiple_of(DAY_SECS) && job_rate_per_day >= 2)
         .then(|| (job_rate_per_day / 2, job_rate_per_day * 3 / 2 + job_rate_per_day % 2));
     // Little's law: concurrent job cpu = rate · mean run time · mean cpu = 25 % of the cluster.
-    let raw_mean = if jobs == 0 { d / 4 } else { cluster_cpu_milli * JOB_SHARE / 100 * d / (jobs * JOB_CPU_MEAN) };
+    let share = args.job_cpu_share;
+    let raw_mean = if jobs == 0 { d / 4 } else { cluster_cpu_milli * share / 100 * d / (jobs * JOB_CPU_MEAN) };
     let (job_mean_secs, clamped) = if raw_mean < 10 {
-        (10, Some("at 10s: the Jobs alone ask for more than a quarter of the cluster"))
+        (
+            10,
+            Some(if share == JOB_SHARE {
+                "at 10s: the Jobs alone ask for more than a quarter of the cluster"
+            } else {
+                "at 10s: the Jobs alone ask for more than the share asked for"
+            }),
+        )
     } else if raw_mean > d / 4 {
         (d / 4, Some("at a quarter of the run: the cluster is lightly used"))
     } else {
@@ -262,8 +276,14 @@ fn command_line(args: &ScaleArgs) -> String {
         Mtbf::Every(d) => d.to_string(),
     };
     let name = args.name.as_deref().map(|n| format!(" --name {n}")).unwrap_or_default();
+    // Only when not the default, so that files written before the flag existed stay current.
+    let share = if args.job_cpu_share == JOB_SHARE {
+        String::new()
+    } else {
+        format!(" --job-cpu-share {}", args.job_cpu_share)
+    };
     format!(
-        "kubesim generate scale --nodes {} --pods {} --duration {} --seed {} --zones {} --mtbf {mtbf}{name} --out {}",
+        "kubesim generate scale --nodes {} --pods {} --duration {} --seed {} --zones {} --mtbf {mtbf}{name}{share} --out {}",
         args.nodes,
         args.pods,
         args.duration,
@@ -430,7 +450,23 @@ mod tests {
             zones: 3,
             mtbf: Mtbf::Every(parse_duration("30d").unwrap()),
             name: None,
+            job_cpu_share: JOB_SHARE,
         }
+    }
+
+    #[test]
+    fn the_job_cpu_share_sets_the_jobs_run_time() {
+        // Little's law: the same arrivals at four times the share run four times as long.
+        let base = plan(&args(1_000, 100_000, "1d"));
+        let mut loaded = args(1_000, 100_000, "1d");
+        loaded.job_cpu_share = 100;
+        let p = plan(&loaded);
+        assert_eq!(p.jobs, base.jobs);
+        assert!(p.job_mean_secs.abs_diff(4 * base.job_mean_secs) <= 4, "{} vs {}", p.job_mean_secs, base.job_mean_secs);
+        // The flag is on the command line only when not the default.
+        let text = scale_text(&loaded).unwrap();
+        assert!(text.lines().next().unwrap().contains(" --job-cpu-share 100 "), "{}", text.lines().next().unwrap());
+        assert!(!scale_text(&args(1_000, 100_000, "1d")).unwrap().contains("--job-cpu-share"));
     }
 
     #[test]
