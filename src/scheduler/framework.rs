@@ -871,20 +871,26 @@ impl NodeToStatus {
     }
 
     /// Sorts the statuses by node, keeping the last one inserted for each node.
+    ///
+    /// Node ids are dense, so each status is placed by its id (a counting sort: no
+    /// comparisons, each status moved once) — a failed cycle of a loaded cluster finishes the
+    /// statuses of every node, in node-tree order, on every attempt.
     pub fn finish(&mut self) {
         if self.sorted {
             return;
         }
-        // Stable: equal nodes stay in insertion order, and the last of each run is kept.
-        self.statuses.sort_by_key(|(node, _)| *node);
-        let mut kept: Vec<(NodeId, NodeStatus)> = Vec::with_capacity(self.statuses.len());
-        for (node, status) in self.statuses.drain(..) {
-            match kept.last_mut() {
-                Some(last) if last.0 == node => last.1 = status,
-                _ => kept.push((node, status)),
-            }
+        let nodes = self.statuses.iter().map(|(node, _)| node.index() + 1).max().unwrap_or(0);
+        // `at[node]`: where the node's last status is in `statuses`.
+        let mut at = vec![u32::MAX; nodes];
+        for (i, (node, _)) in self.statuses.iter().enumerate() {
+            at[node.index()] = i as u32;
         }
-        self.statuses = kept;
+        let mut taken: Vec<Option<(NodeId, NodeStatus)>> = self.statuses.drain(..).map(Some).collect();
+        self.statuses.extend(
+            at.iter()
+                .filter(|&&i| i != u32::MAX)
+                .map(|&i| taken[i as usize].take().expect("each status is placed once")),
+        );
         self.sorted = true;
     }
 
@@ -928,9 +934,24 @@ impl NodeToStatus {
     /// counted over every node (absent ones with the absent status) and sorted as strings.
     pub fn fit_error(&self, num_all_nodes: usize) -> String {
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        // Neighbouring nodes mostly share their reasons (often one status the memo shares):
+        // counted as runs, each run looked up once.
+        let mut run: Option<(&Reasons, usize)> = None;
         for status in self.values() {
-            for r in &status.reasons {
-                *counts.entry(r.as_ref()).or_insert(0) += 1;
+            match &mut run {
+                Some((reasons, n)) if *reasons == &status.reasons => *n += 1,
+                _ => {
+                    if let Some((reasons, n)) = run.replace((&status.reasons, 1)) {
+                        for r in reasons {
+                            *counts.entry(r.as_ref()).or_insert(0) += n;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((reasons, n)) = run {
+            for r in reasons {
+                *counts.entry(r.as_ref()).or_insert(0) += n;
             }
         }
         let absent = num_all_nodes.saturating_sub(self.statuses.len());
@@ -1229,6 +1250,29 @@ mod tests {
         e.insert_status(NodeId(5), NodeStatus::Shared(std::rc::Rc::new(Status::unresolvable("c"))));
         e.insert(NodeId(9), Status::unschedulable("a"));
         assert_eq!(d, e);
+    }
+
+    #[test]
+    fn fit_error_counts_runs_of_equal_reasons_like_each_node_alone() {
+        // Runs, interleavings and multi-reason statuses, inserted in a scrambled node order.
+        let patterns: [&[&'static str]; 4] = [&["x"], &["x", "y"], &["y"], &["z", "x"]];
+        let mut d = NodeToStatus::new(Status::unresolvable("absent"));
+        let mut reference: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for k in 0..200u32 {
+            let node = (k * 37) % 211;
+            let reasons = patterns[((k / 7) % 4) as usize];
+            let mut status = Status::unschedulable(reasons[0]);
+            status.reasons.extend(reasons[1..].iter().map(|r| std::borrow::Cow::Borrowed(*r)));
+            for r in reasons {
+                *reference.entry(r).or_insert(0) += 1;
+            }
+            d.insert(NodeId(node), status);
+        }
+        d.finish();
+        *reference.entry("absent").or_insert(0) += 300 - 200;
+        assert_eq!(d.fit_error(300), fit_error_message(300, &reference));
+        let ids: Vec<u32> = d.iter().map(|(n, _)| n.0).collect();
+        assert!(ids.is_sorted() && ids.len() == 200, "by node, once each");
     }
 
     #[test]
