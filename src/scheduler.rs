@@ -1388,15 +1388,13 @@ fn schedule_pod(
     if let Some((node, status)) = nominated_rejection {
         diagnosis.insert(node, status);
     }
-    // Each node inserted (or counted) once: the count needs no sorting (a pass that succeeds
-    // never sorts).
+    // Each node inserted (or counted) once: the count needs no deduplication.
     *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted() + rejected_unkept) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
 
     if feasible.is_empty() {
-        diagnosis.finish();
         // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);

@@ -818,21 +818,28 @@ impl NodeStatus {
 /// The filter statuses of a failed cycle (`NodeToStatus`): per examined node, and one status
 /// for every node not listed (UnschedulableAndUnresolvable unless PreFilter rejected all).
 ///
-/// Filled with [`insert`](Self::insert) in any node order, then [`finish`](Self::finish)ed
-/// once before it is read: a cycle that rejects thousands of nodes pushes them onto a vector
-/// and sorts it once, instead of keeping a search tree as it goes.
+/// Filled with [`insert`](Self::insert) in any node order, the last status of a node winning.
+/// The statuses stay where they were pushed, indexed by node id as they come (ids are dense): a
+/// failed cycle of a loaded cluster rejects every node on every attempt, and sorting or moving
+/// ~1,000 statuses each time was most of its cost.
 #[derive(Clone, Debug)]
 pub struct NodeToStatus {
-    /// By node id once finished, one per node (the last inserted).
+    /// In insertion order (a node inserted again: both, the later one counts).
     statuses: Vec<(NodeId, NodeStatus)>,
-    sorted: bool,
+    /// Per node id, where its status is in `statuses` (`NONE` or past the end: absent).
+    at: Vec<u32>,
+    /// Nodes with a status of their own.
+    count: usize,
     pub absent: Status,
 }
 
-/// Equal when they give every node the same status (compared once finished).
+/// No status of its own in [`NodeToStatus::at`].
+const NONE: u32 = u32::MAX;
+
+/// Equal when they give every node the same status.
 impl PartialEq for NodeToStatus {
     fn eq(&self, other: &NodeToStatus) -> bool {
-        self.absent == other.absent && self.statuses == other.statuses
+        self.absent == other.absent && self.count == other.count && self.iter().eq(other.iter())
     }
 }
 
@@ -841,14 +848,14 @@ impl Eq for NodeToStatus {}
 impl NodeToStatus {
     /// No node examined; absent nodes get `absent`.
     pub fn new(absent: Status) -> NodeToStatus {
-        NodeToStatus { statuses: Vec::new(), sorted: true, absent }
+        NodeToStatus { statuses: Vec::new(), at: Vec::new(), count: 0, absent }
     }
 
     /// [`new`](Self::new), filling `buffer` (empty) instead of a new vector: see
     /// [`into_buffer`](Self::into_buffer).
     pub fn in_buffer(buffer: Vec<(NodeId, NodeStatus)>, absent: Status) -> NodeToStatus {
         debug_assert!(buffer.is_empty(), "a buffer to fill is empty");
-        NodeToStatus { statuses: buffer, sorted: true, absent }
+        NodeToStatus { statuses: buffer, ..NodeToStatus::new(absent) }
     }
 
     /// The vector the statuses were kept in, emptied, for the next cycle: a pass that rejects
@@ -859,75 +866,55 @@ impl NodeToStatus {
         statuses
     }
 
-    /// Records `node`'s status, replacing an earlier one of the node (after [`finish`](Self::finish)).
+    /// Records `node`'s status, replacing an earlier one of the node.
     pub fn insert(&mut self, node: NodeId, status: Status) {
         self.insert_status(node, NodeStatus::Own(status));
     }
 
     /// [`insert`](Self::insert) of an owned or a shared status.
     pub fn insert_status(&mut self, node: NodeId, status: NodeStatus) {
-        self.sorted &= self.statuses.last().is_none_or(|(last, _)| *last < node);
+        if self.at.len() <= node.index() {
+            self.at.resize(node.index() + 1, NONE);
+        }
+        let at = &mut self.at[node.index()];
+        self.count += usize::from(*at == NONE);
+        *at = self.statuses.len() as u32;
         self.statuses.push((node, status));
     }
 
-    /// Sorts the statuses by node, keeping the last one inserted for each node.
-    ///
-    /// Node ids are dense, so each status is placed by its id (a counting sort: no
-    /// comparisons, each status moved once) — a failed cycle of a loaded cluster finishes the
-    /// statuses of every node, in node-tree order, on every attempt.
-    pub fn finish(&mut self) {
-        if self.sorted {
-            return;
-        }
-        let nodes = self.statuses.iter().map(|(node, _)| node.index() + 1).max().unwrap_or(0);
-        // `at[node]`: where the node's last status is in `statuses`.
-        let mut at = vec![u32::MAX; nodes];
-        for (i, (node, _)) in self.statuses.iter().enumerate() {
-            at[node.index()] = i as u32;
-        }
-        let mut taken: Vec<Option<(NodeId, NodeStatus)>> = self.statuses.drain(..).map(Some).collect();
-        self.statuses.extend(
-            at.iter()
-                .filter(|&&i| i != u32::MAX)
-                .map(|&i| taken[i as usize].take().expect("each status is placed once")),
-        );
-        self.sorted = true;
-    }
-
     pub fn get(&self, node: NodeId) -> &Status {
-        debug_assert!(self.sorted, "NodeToStatus read before finish()");
-        match self.statuses.binary_search_by_key(&node, |(n, _)| *n) {
-            Ok(i) => self.statuses[i].1.get(),
-            Err(_) => &self.absent,
+        match self.at.get(node.index()) {
+            Some(&i) if i != NONE => self.statuses[i as usize].1.get(),
+            _ => &self.absent,
         }
     }
 
     /// The number of nodes with a status of their own.
     pub fn len(&self) -> usize {
-        debug_assert!(self.sorted, "NodeToStatus read before finish()");
-        self.statuses.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
     }
 
-    /// The number of insertions so far, readable before [`finish`](Self::finish): the
-    /// number of nodes with a status of their own when no node was inserted twice.
+    /// The number of insertions so far: the number of nodes with a status of their own when
+    /// no node was inserted twice.
     pub fn inserted(&self) -> usize {
         self.statuses.len()
     }
 
     /// The nodes that have a status of their own, with it, by node.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Status)> {
-        debug_assert!(self.sorted, "NodeToStatus read before finish()");
-        self.statuses.iter().map(|(n, s)| (*n, s.get()))
+        self.at.iter().filter(|&&i| i != NONE).map(|&i| {
+            let (node, status) = &self.statuses[i as usize];
+            (*node, status.get())
+        })
     }
 
     /// The statuses of the nodes that have one, by node.
     pub fn values(&self) -> impl Iterator<Item = &Status> {
-        debug_assert!(self.sorted, "NodeToStatus read before finish()");
-        self.statuses.iter().map(|(_, s)| s.get())
+        self.iter().map(|(_, s)| s)
     }
 
     /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons
@@ -954,7 +941,7 @@ impl NodeToStatus {
                 *counts.entry(r.as_ref()).or_insert(0) += n;
             }
         }
-        let absent = num_all_nodes.saturating_sub(self.statuses.len());
+        let absent = num_all_nodes.saturating_sub(self.len());
         if absent > 0 {
             for r in &self.absent.reasons {
                 *counts.entry(r.as_ref()).or_insert(0) += absent;
@@ -1235,7 +1222,6 @@ mod tests {
         d.insert(NodeId(2), Status::unschedulable("b"));
         d.insert(NodeId(5), Status::unresolvable("c"));
         d.insert(NodeId(9), Status::unschedulable("a"));
-        d.finish();
         assert_eq!(d.len(), 3);
         assert_eq!(d.get(NodeId(5)).reasons[..], ["c"]);
         assert_eq!(d.get(NodeId(2)).reasons[..], ["b"]);
@@ -1268,7 +1254,6 @@ mod tests {
             }
             d.insert(NodeId(node), status);
         }
-        d.finish();
         *reference.entry("absent").or_insert(0) += 300 - 200;
         assert_eq!(d.fit_error(300), fit_error_message(300, &reference));
         let ids: Vec<u32> = d.iter().map(|(n, _)| n.0).collect();

@@ -244,7 +244,6 @@ impl DefaultPreemption {
             }
         }
         non_violating.extend(violating);
-        statuses.finish();
         (non_violating, statuses, errors)
     }
 }
