@@ -1187,7 +1187,7 @@ fn schedule_pod(
             Code::Error => {}
             // Kept in the statuses unless the pass below rejects the node again (its status
             // then replaces this one): inserted after the pass, so that the pass inserts each
-            // node once and its statuses are counted without sorting them.
+            // node once and its statuses are counted without deduplicating them.
             _ => nominated_rejection = Some((nominated, status)),
         }
     }

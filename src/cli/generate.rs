@@ -215,7 +215,8 @@ fn plan(args: &ScaleArgs) -> Plan {
     // mean rate over a whole day is (min + max) / 2.
     let diurnal = (d.is_multiple_of(DAY_SECS) && job_rate_per_day >= 2)
         .then(|| (job_rate_per_day / 2, job_rate_per_day * 3 / 2 + job_rate_per_day % 2));
-    // Little's law: concurrent job cpu = rate · mean run time · mean cpu = 25 % of the cluster.
+    // Little's law: concurrent job cpu = rate · mean run time · mean cpu = the share of the
+    // cluster (`--job-cpu-share`, 25 % by default).
     let share = args.job_cpu_share;
     let raw_mean = if jobs == 0 { d / 4 } else { cluster_cpu_milli * share / 100 * d / (jobs * JOB_CPU_MEAN) };
     let (job_mean_secs, clamped) = if raw_mean < 10 {

@@ -920,32 +920,30 @@ impl NodeToStatus {
     /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons
     /// counted over every node (absent ones with the absent status) and sorted as strings.
     pub fn fit_error(&self, num_all_nodes: usize) -> String {
-        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        // Neighbouring nodes mostly share their reasons (often one status the memo shares):
-        // counted as runs, each run looked up once.
-        let mut run: Option<(&Reasons, usize)> = None;
-        for status in self.values() {
-            match &mut run {
-                Some((reasons, n)) if *reasons == &status.reasons => *n += 1,
-                _ => {
-                    if let Some((reasons, n)) = run.replace((&status.reasons, 1)) {
-                        for r in reasons {
-                            *counts.entry(r.as_ref()).or_insert(0) += n;
-                        }
-                    }
-                }
-            }
-        }
-        if let Some((reasons, n)) = run {
+        fn add<'a>(counts: &mut std::collections::BTreeMap<&'a str, usize>, reasons: &'a Reasons, n: usize) {
             for r in reasons {
                 *counts.entry(r.as_ref()).or_insert(0) += n;
             }
         }
+        let mut counts = std::collections::BTreeMap::new();
+        // Neighbouring nodes mostly share their reasons (often one status the memo shares):
+        // counted as runs, each run looked up once.
+        let mut values = self.values();
+        if let Some(first) = values.next() {
+            let (mut reasons, mut n) = (&first.reasons, 1);
+            for status in values {
+                if status.reasons == *reasons {
+                    n += 1;
+                } else {
+                    add(&mut counts, reasons, n);
+                    (reasons, n) = (&status.reasons, 1);
+                }
+            }
+            add(&mut counts, reasons, n);
+        }
         let absent = num_all_nodes.saturating_sub(self.len());
         if absent > 0 {
-            for r in &self.absent.reasons {
-                *counts.entry(r.as_ref()).or_insert(0) += absent;
-            }
+            add(&mut counts, &self.absent.reasons, absent);
         }
         fit_error_message(num_all_nodes, &counts)
     }
