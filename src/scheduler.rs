@@ -88,7 +88,7 @@ struct CycleBuffers {
     score_raw: Vec<i64>,
     /// The rejected nodes' statuses ([`NodeToStatus::in_buffer`]): empty between cycles, and
     /// kept by the memo when the pass fails.
-    statuses: Vec<(NodeId, framework::NodeStatus)>,
+    statuses: framework::StatusBuffer,
 }
 
 /// `v` emptied, with its allocation, as a vector of references of any lifetime: a cycle's
