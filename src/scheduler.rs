@@ -1399,12 +1399,7 @@ fn schedule_pod(
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
         // `UnschedulablePlugins`: the plugins that rejected some node, for the queueing hints.
-        let mut pass_rejectors: Vec<&'static str> = Vec::new();
-        for status in diagnosis.values().chain(std::iter::once(&diagnosis.absent)) {
-            if !status.plugin.is_empty() && !pass_rejectors.contains(&status.plugin) {
-                pass_rejectors.push(status.plugin);
-            }
-        }
+        let pass_rejectors = diagnosis.plugins();
         let pass = Rc::new(memo::FailedPass {
             clock: memo_cx.clock,
             nodes: cache.len(),

@@ -821,12 +821,17 @@ impl NodeStatus {
 /// Filled with [`insert`](Self::insert) in any node order, the last status of a node winning.
 /// The statuses stay where they were pushed, indexed by node id as they come (ids are dense): a
 /// failed cycle of a loaded cluster rejects every node on every attempt, and sorting or moving
-/// ~1,000 statuses each time was most of its cost.
+/// ~1,000 statuses each time was most of its cost. A status the memo shares with many nodes is
+/// kept once (`table`), each node naming it by index: a failed pass writes 8 bytes per node,
+/// not a status, and its counts per reason are counts per index.
 #[derive(Clone, Debug)]
 pub struct NodeToStatus {
-    /// In insertion order (a node inserted again: both, the later one counts).
-    statuses: Vec<(NodeId, NodeStatus)>,
-    /// Per node id, where its status is in `statuses` (`NONE` or past the end: absent).
+    /// In insertion order, each node with its status's index in `table` (a node inserted
+    /// again: both, the later one counts).
+    statuses: Vec<(NodeId, u32)>,
+    /// The statuses inserted, a shared one once while it is among the last few kept.
+    table: Vec<NodeStatus>,
+    /// Per node id, where its entry is in `statuses` (`NONE` or past the end: absent).
     at: Vec<u32>,
     /// Nodes with a status of their own.
     count: usize,
@@ -836,12 +841,17 @@ pub struct NodeToStatus {
 /// The allocations of a [`NodeToStatus`], emptied, kept between scheduling cycles.
 #[derive(Debug, Default)]
 pub struct StatusBuffer {
-    statuses: Vec<(NodeId, NodeStatus)>,
+    statuses: Vec<(NodeId, u32)>,
+    table: Vec<NodeStatus>,
     at: Vec<u32>,
 }
 
 /// No status of its own in [`NodeToStatus::at`].
 const NONE: u32 = u32::MAX;
+
+/// How many of the latest statuses of a [`NodeToStatus`]'s table a shared status is looked
+/// for in (the memo shares a handful of distinct failures per spec at once).
+const RECENT: usize = 4;
 
 /// Equal when they give every node the same status.
 impl PartialEq for NodeToStatus {
@@ -855,28 +865,30 @@ impl Eq for NodeToStatus {}
 impl NodeToStatus {
     /// No node examined; absent nodes get `absent`.
     pub fn new(absent: Status) -> NodeToStatus {
-        NodeToStatus { statuses: Vec::new(), at: Vec::new(), count: 0, absent }
+        NodeToStatus { statuses: Vec::new(), table: Vec::new(), at: Vec::new(), count: 0, absent }
     }
 
     /// [`new`](Self::new), filling `buffer` (emptied by [`into_buffer`](Self::into_buffer))
     /// instead of new vectors.
     pub fn in_buffer(buffer: StatusBuffer, absent: Status) -> NodeToStatus {
-        debug_assert!(buffer.statuses.is_empty(), "a buffer to fill is empty");
-        NodeToStatus { statuses: buffer.statuses, at: buffer.at, ..NodeToStatus::new(absent) }
+        debug_assert!(buffer.statuses.is_empty() && buffer.table.is_empty(), "a buffer to fill is empty");
+        let StatusBuffer { statuses, table, at } = buffer;
+        NodeToStatus { statuses, table, at, ..NodeToStatus::new(absent) }
     }
 
     /// The vectors the statuses and their node index were kept in, emptied, for the next
     /// cycle: a pass that rejects thousands of nodes before it finds enough feasible ones
-    /// grows neither again, and the index of a 10,000-node cluster (40 KB, a request large
-    /// enough to make glibc consolidate its free lists) is not allocated per cycle. The index
-    /// is reset where it was set: in time with the statuses, not the nodes.
+    /// grows none of them again, and the index of a 10,000-node cluster (40 KB, a request
+    /// large enough to make glibc consolidate its free lists) is not allocated per cycle. The
+    /// index is reset where it was set: in time with the statuses, not the nodes.
     pub fn into_buffer(self) -> StatusBuffer {
-        let (mut statuses, mut at) = (self.statuses, self.at);
+        let NodeToStatus { mut statuses, mut table, mut at, .. } = self;
         for (node, _) in &statuses {
             at[node.index()] = NONE;
         }
         statuses.clear();
-        StatusBuffer { statuses, at }
+        table.clear();
+        StatusBuffer { statuses, table, at }
     }
 
     /// Records `node`'s status, replacing an earlier one of the node.
@@ -889,15 +901,27 @@ impl NodeToStatus {
         if self.at.len() <= node.index() {
             self.at.resize(node.index() + 1, NONE);
         }
+        let recent = self.table.len().saturating_sub(RECENT);
+        let known = match &status {
+            NodeStatus::Shared(new) => self.table[recent..]
+                .iter()
+                .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, new)))
+                .map(|k| recent + k),
+            NodeStatus::Own(_) => None,
+        };
+        let index = known.unwrap_or_else(|| {
+            self.table.push(status);
+            self.table.len() - 1
+        });
         let at = &mut self.at[node.index()];
         self.count += usize::from(*at == NONE);
         *at = self.statuses.len() as u32;
-        self.statuses.push((node, status));
+        self.statuses.push((node, index as u32));
     }
 
     pub fn get(&self, node: NodeId) -> &Status {
         match self.at.get(node.index()) {
-            Some(&i) if i != NONE => self.statuses[i as usize].1.get(),
+            Some(&i) if i != NONE => self.table[self.statuses[i as usize].1 as usize].get(),
             _ => &self.absent,
         }
     }
@@ -917,17 +941,40 @@ impl NodeToStatus {
         self.statuses.len()
     }
 
+    /// The nodes that have a status of their own, with the index of it in `table`, by node.
+    fn indexed(&self) -> impl Iterator<Item = (NodeId, u32)> {
+        self.at.iter().filter(|&&i| i != NONE).map(|&i| self.statuses[i as usize])
+    }
+
     /// The nodes that have a status of their own, with it, by node.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Status)> {
-        self.at.iter().filter(|&&i| i != NONE).map(|&i| {
-            let (node, status) = &self.statuses[i as usize];
-            (*node, status.get())
-        })
+        self.indexed().map(|(node, k)| (node, self.table[k as usize].get()))
     }
 
     /// The statuses of the nodes that have one, by node.
     pub fn values(&self) -> impl Iterator<Item = &Status> {
         self.iter().map(|(_, s)| s)
+    }
+
+    /// The plugins of the statuses (the nodes' by node, then the absent nodes'), each once, in
+    /// the order they first come (`UnschedulablePlugins`), without the empty name.
+    pub fn plugins(&self) -> Vec<&'static str> {
+        let mut plugins: Vec<&'static str> = Vec::new();
+        let mut add = |plugin: &'static str| {
+            if !plugin.is_empty() && !plugins.contains(&plugin) {
+                plugins.push(plugin);
+            }
+        };
+        // A run of nodes naming one status adds its plugin once.
+        let mut last = NONE;
+        for (_, k) in self.indexed() {
+            if k != last {
+                add(self.table[k as usize].get().plugin);
+                last = k;
+            }
+        }
+        add(self.absent.plugin);
+        plugins
     }
 
     /// `FitError.Error()`: `0/N nodes are available: <count> <reason>, ....`, the reasons
@@ -938,20 +985,28 @@ impl NodeToStatus {
                 *counts.entry(r.as_ref()).or_insert(0) += n;
             }
         }
+        // Nodes per status of the table, then per reason: a status the memo shares is one
+        // entry however many nodes name it.
+        let mut per_status = vec![0usize; self.table.len()];
+        for (_, k) in self.indexed() {
+            per_status[k as usize] += 1;
+        }
         let mut counts = std::collections::BTreeMap::new();
-        // Neighbouring nodes mostly share their reasons (often one status the memo shares):
-        // counted as runs, each run looked up once.
-        let mut values = self.values();
-        if let Some(first) = values.next() {
-            let (mut reasons, mut n) = (&first.reasons, 1);
-            for status in values {
-                if status.reasons == *reasons {
-                    n += 1;
-                } else {
-                    add(&mut counts, reasons, n);
-                    (reasons, n) = (&status.reasons, 1);
+        // Statuses of their own of neighbouring nodes mostly have equal reasons: counted as
+        // runs, each run looked up once.
+        let mut run: Option<(&Reasons, usize)> = None;
+        for (status, &n) in self.table.iter().zip(&per_status).filter(|&(_, &n)| n > 0) {
+            let reasons = &status.get().reasons;
+            run = match run {
+                Some((same, m)) if same == reasons => Some((same, m + n)),
+                Some((other, m)) => {
+                    add(&mut counts, other, m);
+                    Some((reasons, n))
                 }
-            }
+                None => Some((reasons, n)),
+            };
+        }
+        if let Some((reasons, n)) = run {
             add(&mut counts, reasons, n);
         }
         let absent = num_all_nodes.saturating_sub(self.len());
@@ -1297,6 +1352,55 @@ mod tests {
         assert_eq!(d.fit_error(300), fit_error_message(300, &reference));
         let ids: Vec<u32> = d.iter().map(|(n, _)| n.0).collect();
         assert!(ids.is_sorted() && ids.len() == 200, "by node, once each");
+    }
+
+    #[test]
+    fn shared_statuses_are_kept_once_and_counted_like_each_node_alone() {
+        use std::collections::BTreeMap;
+        use std::rc::Rc;
+        // Six shared statuses (more than are looked for among the recent ones), a status of
+        // its own now and then, and nodes inserted again: against a node-by-node reference.
+        let shared: Vec<Rc<Status>> = (0..6)
+            .map(|k| {
+                let mut s = Status::unschedulable(["p", "q", "r"][k % 3]);
+                s.plugin = ["A", "B", "C", "D", "E", "F"][k];
+                Rc::new(s)
+            })
+            .collect();
+        let mut d = NodeToStatus::new(Status::unresolvable("absent"));
+        let mut reference: BTreeMap<u32, Status> = BTreeMap::new();
+        for k in 0..400u32 {
+            let node = (k * 53) % 307;
+            let status = if k % 97 == 0 {
+                NodeStatus::Own(Status::unschedulable("own"))
+            } else {
+                NodeStatus::Shared(shared[((k / 5) % 6) as usize].clone())
+            };
+            reference.insert(node, status.get().clone());
+            d.insert_status(NodeId(node), status);
+        }
+        assert_eq!(d.len(), reference.len());
+        assert!(d.iter().map(|(n, s)| (n.0, s)).eq(reference.iter().map(|(&n, s)| (n, s))), "by node, last wins");
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in reference.values() {
+            *counts.entry(s.reasons[0].as_ref()).or_insert(0) += 1;
+        }
+        *counts.entry("absent").or_insert(0) += 320 - reference.len();
+        assert_eq!(d.fit_error(320), fit_error_message(320, &counts));
+        let mut plugins: Vec<&str> = Vec::new();
+        for s in reference.values().chain([&d.absent]) {
+            if !s.plugin.is_empty() && !plugins.contains(&s.plugin) {
+                plugins.push(s.plugin);
+            }
+        }
+        assert_eq!(d.plugins(), plugins);
+        // A run of one shared status is one entry of the table.
+        let mut e = NodeToStatus::new(Status::unresolvable("absent"));
+        for node in 0..100 {
+            e.insert_status(NodeId(node), NodeStatus::Shared(shared[node as usize % 2].clone()));
+        }
+        assert_eq!(e.table.len(), 2);
+        assert_eq!(e.fit_error(100), "0/100 nodes are available: 50 p, 50 q.");
     }
 
     #[test]
