@@ -1273,17 +1273,35 @@ fn schedule_pod(
                 continue;
             }
             let nominated_here = !noms.ge.is_empty() && noms.ge.contains_key(&id);
-            // The common case, without building a verdict: the memo says every node-local
-            // filter passes and there is no other filter to run.
+            // The common cases, without building a verdict: the memo knows the node-local
+            // filters' verdict and there is no other filter to run.
             if other_filters.is_empty()
                 && !memo_cx.check
                 && let Some(slot) = slot.as_ref()
                 && !nominated_here
-                && matches!(slot.verdict(id.index(), generations[id.index()]), memo::Known::Pass)
             {
-                (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
-                accept(feasible, &mut trace, id);
-                continue;
+                match slot.verdict(id.index(), generations[id.index()]) {
+                    memo::Known::Pass => {
+                        (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
+                        accept(feasible, &mut trace, id);
+                        continue;
+                    }
+                    // A rejection the memo shares, as the general path below records it (a
+                    // loaded cluster's failed passes are made of these).
+                    memo::Known::Fail(_, local) if local.code != Code::Error && trace.is_none() => {
+                        (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
+                        if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
+                            nominated_rejection = None;
+                        }
+                        if feasible.is_empty() {
+                            diagnosis.insert_shared(id, local);
+                        } else {
+                            rejected_unkept += 1;
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             // Else from the node's dense row alone: every filter passes.
             if let Some(need) = resolved.need

@@ -898,21 +898,39 @@ impl NodeToStatus {
 
     /// [`insert`](Self::insert) of an owned or a shared status.
     pub fn insert_status(&mut self, node: NodeId, status: NodeStatus) {
+        match status {
+            NodeStatus::Shared(shared) => self.insert_shared(node, &shared),
+            own => {
+                self.table.push(own);
+                self.index(node, self.table.len() - 1);
+            }
+        }
+    }
+
+    /// [`insert_status`](Self::insert_status) of a status the memo shares, its reference
+    /// counted again only when the table does not have it among its recent entries.
+    #[inline]
+    pub fn insert_shared(&mut self, node: NodeId, status: &std::rc::Rc<Status>) {
+        let recent = self.table.len().saturating_sub(RECENT);
+        let known = self.table[recent..]
+            .iter()
+            .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)));
+        let index = match known {
+            Some(k) => recent + k,
+            None => {
+                self.table.push(NodeStatus::Shared(status.clone()));
+                self.table.len() - 1
+            }
+        };
+        self.index(node, index);
+    }
+
+    /// Gives `node` the status at `index` of the table.
+    #[inline]
+    fn index(&mut self, node: NodeId, index: usize) {
         if self.at.len() <= node.index() {
             self.at.resize(node.index() + 1, NONE);
         }
-        let recent = self.table.len().saturating_sub(RECENT);
-        let known = match &status {
-            NodeStatus::Shared(new) => self.table[recent..]
-                .iter()
-                .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, new)))
-                .map(|k| recent + k),
-            NodeStatus::Own(_) => None,
-        };
-        let index = known.unwrap_or_else(|| {
-            self.table.push(status);
-            self.table.len() - 1
-        });
         let at = &mut self.at[node.index()];
         self.count += usize::from(*at == NONE);
         *at = self.statuses.len() as u32;
