@@ -1437,12 +1437,19 @@ fn schedule_pod(
                 pod.meta.key()
             );
         }
+        let mut replaced = None;
         let kept = slot.as_mut().filter(|_| whole_pass).map(|slot| {
-            slot.record_failed_pass(pass.clone());
+            replaced = slot.record_failed_pass(pass.clone());
             KeptAt { filters: local_filters, nodes: cache.len(), clock: memo_cx.clock }
         });
         let (outcome, pure) =
             end_failed_pass(profile, pod, cx, order, noms, skipped_filters, rng, post, rejectors, pass, kept);
+        // The pass this one replaced, when nothing else holds it, leaves its statuses' vectors
+        // to the next cycle: a loaded cluster's attempts fail one after another, and each grew
+        // three vectors from nothing.
+        if let Some(old) = replaced.and_then(|old| Rc::try_unwrap(old).ok()) {
+            buffers.statuses = old.diagnosis.into_buffer();
+        }
         if let Some((kept, text)) = failed_before.as_ref().and_then(|before| before.post.as_ref()) {
             // Debug builds: the answer kept with the pass is PostFilter's own.
             assert!(

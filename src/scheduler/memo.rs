@@ -130,7 +130,7 @@ pub struct FailedPass {
     /// The cache's size, and PreFilter's node-name restriction, of that pass.
     pub nodes: usize,
     pub allowed: Option<BTreeSet<String>>,
-    /// Every examined node's status (sorted), the FitError message and the rejecting plugins.
+    /// Every examined node's status, the FitError message and the rejecting plugins.
     pub diagnosis: NodeToStatus,
     pub fit_error: String,
     pub rejectors: Vec<&'static str>,
@@ -265,8 +265,9 @@ impl SlotHandle<'_> {
         self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
     }
 
-    pub fn record_failed_pass(&mut self, pass: Rc<FailedPass>) {
-        self.slot.failed = Some(pass);
+    /// Keeps `pass` as the spec's last failed pass; returns the one it replaces.
+    pub fn record_failed_pass(&mut self, pass: Rc<FailedPass>) -> Option<Rc<FailedPass>> {
+        self.slot.failed.replace(pass)
     }
 
     /// Keeps PostFilter's answer with the failed pass of generation clock `clock`, if that is
