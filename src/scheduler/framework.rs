@@ -983,12 +983,11 @@ impl NodeToStatus {
                 plugins.push(plugin);
             }
         };
-        // A run of nodes naming one status adds its plugin once.
-        let mut last = NONE;
+        // Each status of the table adds its plugin once, where a node first names it.
+        let mut seen = vec![false; self.table.len()];
         for (_, k) in self.indexed() {
-            if k != last {
+            if !std::mem::replace(&mut seen[k as usize], true) {
                 add(self.table[k as usize].get().plugin);
-                last = k;
             }
         }
         add(self.absent.plugin);
