@@ -831,6 +831,10 @@ pub struct NodeToStatus {
     statuses: Vec<(NodeId, u32)>,
     /// The statuses inserted, a shared one once while it is among the last few kept.
     table: Vec<NodeStatus>,
+    /// By entry of `table`: how many nodes name it, and the least node id that did.
+    named: Vec<(u32, u32)>,
+    /// Some node was inserted again: an entry's least node id may no longer name it.
+    reinserted: bool,
     /// Per node id, where its entry is in `statuses` (`NONE` or past the end: absent).
     at: Vec<u32>,
     /// Nodes with a status of their own.
@@ -843,6 +847,7 @@ pub struct NodeToStatus {
 pub struct StatusBuffer {
     statuses: Vec<(NodeId, u32)>,
     table: Vec<NodeStatus>,
+    named: Vec<(u32, u32)>,
     at: Vec<u32>,
 }
 
@@ -865,15 +870,23 @@ impl Eq for NodeToStatus {}
 impl NodeToStatus {
     /// No node examined; absent nodes get `absent`.
     pub fn new(absent: Status) -> NodeToStatus {
-        NodeToStatus { statuses: Vec::new(), table: Vec::new(), at: Vec::new(), count: 0, absent }
+        NodeToStatus {
+            statuses: Vec::new(),
+            table: Vec::new(),
+            named: Vec::new(),
+            reinserted: false,
+            at: Vec::new(),
+            count: 0,
+            absent,
+        }
     }
 
     /// [`new`](Self::new), filling `buffer` (emptied by [`into_buffer`](Self::into_buffer))
     /// instead of new vectors.
     pub fn in_buffer(buffer: StatusBuffer, absent: Status) -> NodeToStatus {
         debug_assert!(buffer.statuses.is_empty() && buffer.table.is_empty(), "a buffer to fill is empty");
-        let StatusBuffer { statuses, table, at } = buffer;
-        NodeToStatus { statuses, table, at, ..NodeToStatus::new(absent) }
+        let StatusBuffer { statuses, table, named, at } = buffer;
+        NodeToStatus { statuses, table, named, at, ..NodeToStatus::new(absent) }
     }
 
     /// The vectors the statuses and their node index were kept in, emptied, for the next
@@ -882,13 +895,14 @@ impl NodeToStatus {
     /// large enough to make glibc consolidate its free lists) is not allocated per cycle. The
     /// index is reset where it was set: in time with the statuses, not the nodes.
     pub fn into_buffer(self) -> StatusBuffer {
-        let NodeToStatus { mut statuses, mut table, mut at, .. } = self;
+        let NodeToStatus { mut statuses, mut table, mut named, mut at, .. } = self;
         for (node, _) in &statuses {
             at[node.index()] = NONE;
         }
         statuses.clear();
         table.clear();
-        StatusBuffer { statuses, table, at }
+        named.clear();
+        StatusBuffer { statuses, table, named, at }
     }
 
     /// Records `node`'s status, replacing an earlier one of the node.
@@ -901,7 +915,7 @@ impl NodeToStatus {
         match status {
             NodeStatus::Shared(shared) => self.insert_shared(node, &shared),
             own => {
-                self.table.push(own);
+                self.push(own);
                 self.index(node, self.table.len() - 1);
             }
         }
@@ -918,11 +932,17 @@ impl NodeToStatus {
         let index = match known {
             Some(k) => recent + k,
             None => {
-                self.table.push(NodeStatus::Shared(status.clone()));
+                self.push(NodeStatus::Shared(status.clone()));
                 self.table.len() - 1
             }
         };
         self.index(node, index);
+    }
+
+    /// A new entry of the table, named by no node yet.
+    fn push(&mut self, status: NodeStatus) {
+        self.table.push(status);
+        self.named.push((0, u32::MAX));
     }
 
     /// Gives `node` the status at `index` of the table.
@@ -932,9 +952,16 @@ impl NodeToStatus {
             self.at.resize(node.index() + 1, NONE);
         }
         let at = &mut self.at[node.index()];
-        self.count += usize::from(*at == NONE);
+        if *at == NONE {
+            self.count += 1;
+        } else {
+            self.named[self.statuses[*at as usize].1 as usize].0 -= 1;
+            self.reinserted = true;
+        }
         *at = self.statuses.len() as u32;
         self.statuses.push((node, index as u32));
+        let named = &mut self.named[index];
+        *named = (named.0 + 1, named.1.min(node.0));
     }
 
     pub fn get(&self, node: NodeId) -> &Status {
@@ -983,11 +1010,20 @@ impl NodeToStatus {
                 plugins.push(plugin);
             }
         };
-        // Each status of the table adds its plugin once, where a node first names it.
-        let mut seen = vec![false; self.table.len()];
-        for (_, k) in self.indexed() {
-            if !std::mem::replace(&mut seen[k as usize], true) {
-                add(self.table[k as usize].get().plugin);
+        // Each status of the table adds its plugin once, where a node first names it: in
+        // the order of the least node ids naming them, unless a node was inserted again.
+        if self.reinserted {
+            let mut seen = vec![false; self.table.len()];
+            for (_, k) in self.indexed() {
+                if !std::mem::replace(&mut seen[k as usize], true) {
+                    add(self.table[k as usize].get().plugin);
+                }
+            }
+        } else {
+            let mut named: Vec<usize> = (0..self.table.len()).filter(|&k| self.named[k].0 > 0).collect();
+            named.sort_unstable_by_key(|&k| self.named[k].1);
+            for k in named {
+                add(self.table[k].get().plugin);
             }
         }
         add(self.absent.plugin);
@@ -1002,18 +1038,14 @@ impl NodeToStatus {
                 *counts.entry(r.as_ref()).or_insert(0) += n;
             }
         }
-        // Nodes per status of the table, then per reason: a status the memo shares is one
-        // entry however many nodes name it.
-        let mut per_status = vec![0usize; self.table.len()];
-        for (_, k) in self.indexed() {
-            per_status[k as usize] += 1;
-        }
+        // Nodes per status of the table (counted as they were inserted), then per reason: a
+        // status the memo shares is one entry however many nodes name it.
         let mut counts = std::collections::BTreeMap::new();
         // Statuses of their own of neighbouring nodes mostly have equal reasons: counted as
         // runs, each run looked up once.
         let mut run: Option<(&Reasons, usize)> = None;
-        for (status, &n) in self.table.iter().zip(&per_status).filter(|&(_, &n)| n > 0) {
-            let reasons = &status.get().reasons;
+        for (status, &(n, _)) in self.table.iter().zip(&self.named).filter(|&(_, &(n, _))| n > 0) {
+            let (reasons, n) = (&status.get().reasons, n as usize);
             run = match run {
                 Some((same, m)) if same == reasons => Some((same, m + n)),
                 Some((other, m)) => {
@@ -1036,11 +1068,24 @@ impl NodeToStatus {
 
 /// `FitError.Error()` from the number of nodes rejected for each reason.
 pub fn fit_error_message(num_all_nodes: usize, counts: &std::collections::BTreeMap<&str, usize>) -> String {
-    let mut parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
-    parts.sort();
+    use std::fmt::Write;
+    // The parts "<count> <reason>" written into one string and sorted as strings by their
+    // spans (a failed cycle of a loaded cluster writes this message each time).
+    let mut parts = String::new();
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(counts.len());
+    for (reason, count) in counts {
+        let start = parts.len();
+        write!(parts, "{count} {reason}").expect("writing to a string");
+        spans.push(start..parts.len());
+    }
+    spans.sort_unstable_by(|a, b| parts[a.clone()].cmp(&parts[b.clone()]));
     let mut message = format!("0/{num_all_nodes} nodes are available:");
-    if !parts.is_empty() {
-        message.push_str(&format!(" {}.", parts.join(", ")));
+    for (k, span) in spans.iter().enumerate() {
+        message.push_str(if k == 0 { " " } else { ", " });
+        message.push_str(&parts[span.clone()]);
+    }
+    if !spans.is_empty() {
+        message.push('.');
     }
     message
 }
@@ -1418,6 +1463,23 @@ mod tests {
         }
         assert_eq!(e.table.len(), 2);
         assert_eq!(e.fit_error(100), "0/100 nodes are available: 50 p, 50 q.");
+        // Each node once, in a scrambled order: the plugins come in node order all the same.
+        let mut f = NodeToStatus::new(Status::unresolvable("absent"));
+        let mut by_node: BTreeMap<u32, &Status> = BTreeMap::new();
+        for k in 0..200u32 {
+            let (node, status) = ((k * 37) % 211, &shared[((k / 3) % 6) as usize]);
+            by_node.insert(node, status);
+            f.insert_shared(NodeId(node), status);
+        }
+        assert!(!f.reinserted);
+        let mut plugins: Vec<&str> = Vec::new();
+        for s in by_node.values() {
+            if !plugins.contains(&s.plugin) {
+                plugins.push(s.plugin);
+            }
+        }
+        assert_eq!(f.plugins(), plugins);
+        assert_ne!(plugins, ["A", "B", "C", "D", "E", "F"], "not the order of insertion");
     }
 
     #[test]
