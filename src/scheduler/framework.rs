@@ -1384,7 +1384,8 @@ mod tests {
         assert_eq!(d, e);
         // Refilled from the buffer of a pass over more nodes: none of them still has a status.
         let mut f = NodeToStatus::in_buffer(d.into_buffer(), Status::unresolvable("absent"));
-        assert!(f.is_empty() && f.len() == 0 && f.iter().next().is_none());
+        assert!(f.is_empty() && f.iter().next().is_none());
+        assert_eq!(f.len(), 0, "no node counted");
         assert_eq!(f.get(NodeId(5)).reasons[..], ["absent"]);
         f.insert(NodeId(9), Status::unschedulable("a"));
         assert_eq!(f.len(), 1);
