@@ -252,6 +252,12 @@ pub struct Scheduler {
     /// changes (what the profiles' memos are checked against).
     generations: Vec<u64>,
     generation_clock: u64,
+    /// The node of each of the last [`TOUCHED`] generations, at `generation % TOUCHED`: the
+    /// nodes whose views changed since a recent clock, without a pass over every node.
+    touched: Vec<NodeId>,
+    /// Counts the rebuilds of `order`: a failed pass read back over changed nodes needs the
+    /// same nodes in the same order.
+    order_version: u64,
     /// By node: the dense row of its view ([`NodeRow`]), renewed before a cycle for the nodes
     /// in `stale_rows` (every node touched since the last cycle: a view may change after its
     /// touch).
@@ -319,6 +325,8 @@ impl Scheduler {
             affinity_list_stale: false,
             generations: Vec::new(),
             generation_clock: 0,
+            touched: vec![NodeId(0); TOUCHED],
+            order_version: 0,
             rows: Vec::new(),
             stale_rows: Vec::new(),
             check_memo: cfg!(debug_assertions),
@@ -387,6 +395,7 @@ impl Scheduler {
             self.generations.resize(i + 1, 0);
         }
         self.generations[i] = self.generation_clock;
+        self.touched[(self.generation_clock % TOUCHED as u64) as usize] = node;
         self.stale_rows.push(node);
     }
 
@@ -481,6 +490,7 @@ impl Scheduler {
     /// `nodeTree.list()`: zones in first-seen order, round robin over zones.
     fn rebuild_order(&mut self, store: &Store) {
         self.order_stale = false;
+        self.order_version += 1;
         // Zones in first-seen order; the map only finds a zone's slot, it is not iterated.
         let mut zones: Vec<Vec<NodeId>> = Vec::new();
         let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -841,6 +851,8 @@ impl Scheduler {
                     generations: &self.generations,
                     rows: &self.rows,
                     clock: self.generation_clock,
+                    touched: &self.touched,
+                    order_version: self.order_version,
                     check: self.check_memo,
                 },
             );
@@ -1026,8 +1038,17 @@ struct MemoCx<'a> {
     /// By node: its view's [`NodeRow`], current.
     rows: &'a [NodeRow],
     clock: u64,
+    /// [`Scheduler::touched`] and [`Scheduler::order_version`].
+    touched: &'a [NodeId],
+    order_version: u64,
     check: bool,
 }
+
+/// How many of the latest node view changes the scheduler remembers ([`Scheduler::touched`]).
+const TOUCHED: usize = 1024;
+
+/// A failed pass brought up to date keeps at most this many distinct statuses.
+const MAX_TABLE: usize = 64;
 
 /// Where a failed pass is kept in the profile's memo: the slot of the pod's spec for the
 /// cycle's node-local filters, the cache's size and the generation clock of the pass.
@@ -1073,6 +1094,83 @@ fn end_failed_pass(
         profile.memo.slot(&pod.spec, k.filters, k.nodes).keep_post_filter_answer(k.clock, post.clone(), text.clone());
     }
     (outcome, pure)
+}
+
+/// The spec's last failed pass brought up to the current node views, when only a few views
+/// changed since (all of them among the last [`TOUCHED`]) and none of the changed nodes
+/// passes the node-local filters now: what a walk over every node would find, without it. A
+/// loaded cluster retries its waiting pods whenever resources are freed, and most retries
+/// fail again over the same nodes. `None` when some changed node may fit (or errs): walk.
+/// `num_all_nodes`: the nodes of the tree (the FitError's N).
+#[allow(clippy::too_many_arguments)]
+fn revalidated_pass(
+    slot: &mut memo::SlotHandle<'_>,
+    before: &memo::FailedPass,
+    resolved: &ResolvedFilters<'_>,
+    pod: &Pod,
+    cache: &[NodeInfo],
+    num_all_nodes: usize,
+    allowed: &Option<std::collections::BTreeSet<String>>,
+    memo_cx: MemoCx<'_>,
+) -> Option<Rc<memo::FailedPass>> {
+    let since = memo_cx.clock.checked_sub(before.clock).filter(|&k| k > 0 && k <= TOUCHED as u64)?;
+    let mut changed: Vec<NodeId> =
+        (before.clock + 1..=memo_cx.clock).map(|g| memo_cx.touched[(g % TOUCHED as u64) as usize]).collect();
+    debug_assert_eq!(changed.len() as u64, since);
+    changed.sort_unstable();
+    changed.dedup();
+    let mut now: Vec<(NodeId, Rc<Status>)> = Vec::with_capacity(changed.len());
+    for id in changed {
+        let info = cache.get(id.index())?;
+        if allowed.as_ref().is_some_and(|a| !a.contains(&info.name)) {
+            continue;
+        }
+        // A node the pass did not examine (not in the tree): walk.
+        if !before.diagnosis.has_own(id) {
+            return None;
+        }
+        let g = memo_cx.generations[id.index()];
+        let status = match slot.verdict(id.index(), g) {
+            memo::Known::Pass => return None,
+            memo::Known::Fail(_, status) => status.clone(),
+            memo::Known::Unknown => {
+                let fail = resolved.run_local_filters(pod, info).map(|(i, s)| (i, slot.intern(s)));
+                slot.record(id.index(), g, fail.clone());
+                fail?.1
+            }
+        };
+        if status.code == Code::Error {
+            return None;
+        }
+        now.push((id, status));
+    }
+    let same = now.iter().all(|(id, status)| before.diagnosis.is_shared(*id, status));
+    let mut diagnosis = before.diagnosis.clone();
+    if !same {
+        for (id, status) in &now {
+            diagnosis.replace_shared(*id, status);
+        }
+        // Statuses no node names any more stay in the table: past a few, walk afresh.
+        if diagnosis.table_len() > MAX_TABLE {
+            return None;
+        }
+    }
+    let (fit_error, rejectors) = if same {
+        (before.fit_error.clone(), before.rejectors.clone())
+    } else {
+        (diagnosis.fit_error(num_all_nodes), diagnosis.plugins())
+    };
+    Some(Rc::new(memo::FailedPass {
+        clock: memo_cx.clock,
+        nodes: cache.len(),
+        order: memo_cx.order_version,
+        allowed: allowed.clone(),
+        diagnosis,
+        fit_error,
+        rejectors,
+        // PostFilter's answer followed from the views it saw: asked again.
+        post: None,
+    }))
 }
 
 /// Adds the plugins of `more` that `rejectors` lacks, in order.
@@ -1199,8 +1297,16 @@ fn schedule_pod(
     // A failed pass of this spec is read back whole while no node view changed, when nothing
     // but the spec and the node views decides it (see `memo::FailedPass`).
     let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
-    let mut failed_before = match slot.as_ref() {
-        Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed),
+    let mut failed_before = match slot.as_mut() {
+        Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed).or_else(|| {
+            let before = slot
+                .last_failed_pass(cache.len(), &allowed, memo_cx.order_version)
+                .filter(|b| memo_cx.clock.saturating_sub(b.clock) <= TOUCHED as u64)?;
+            let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+            let pass = revalidated_pass(slot, &before, &resolved, pod, cache, n, &allowed, memo_cx)?;
+            slot.record_failed_pass(pass.clone());
+            Some(pass)
+        }),
         _ => None,
     };
     // (Debug builds walk the nodes anyway and compare, below.)
@@ -1421,6 +1527,7 @@ fn schedule_pod(
         let pass = Rc::new(memo::FailedPass {
             clock: memo_cx.clock,
             nodes: cache.len(),
+            order: memo_cx.order_version,
             allowed: allowed.clone(),
             diagnosis,
             fit_error,
@@ -1461,6 +1568,11 @@ fn schedule_pod(
         return outcome;
     }
     // The pass succeeds: the statuses are not read.
+    assert!(
+        failed_before.is_none(),
+        "memo: a failed pass was read back for {}, but the walk found a node",
+        pod.meta.key()
+    );
     buffers.statuses = diagnosis.into_buffer();
     if feasible.len() == 1 {
         return Outcome::Bound(feasible[0]);

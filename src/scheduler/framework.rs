@@ -939,6 +939,36 @@ impl NodeToStatus {
         self.index(node, index);
     }
 
+    /// Gives `node`, which has a status of its own, the shared `status` instead, in place (the
+    /// node keeps its place among the insertions; nothing is appended but, when the table
+    /// lacks it among its recent entries, the status).
+    pub fn replace_shared(&mut self, node: NodeId, status: &std::rc::Rc<Status>) {
+        let at = self.at[node.index()] as usize;
+        debug_assert_ne!(at as u32, NONE, "the node has a status of its own");
+        let recent = self.table.len().saturating_sub(RECENT);
+        let known = self.table[recent..]
+            .iter()
+            .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)));
+        let index = match known {
+            Some(k) => recent + k,
+            None => {
+                self.push(NodeStatus::Shared(status.clone()));
+                self.table.len() - 1
+            }
+        };
+        let old = std::mem::replace(&mut self.statuses[at].1, index as u32) as usize;
+        self.named[old].0 -= 1;
+        let named = &mut self.named[index];
+        *named = (named.0 + 1, named.1.min(node.0));
+        // The old entry's least node may have been this one.
+        self.reinserted = true;
+    }
+
+    /// How many distinct statuses the table holds (some perhaps named by no node any more).
+    pub fn table_len(&self) -> usize {
+        self.table.len()
+    }
+
     /// A new entry of the table, named by no node yet.
     fn push(&mut self, status: NodeStatus) {
         self.table.push(status);
@@ -968,6 +998,22 @@ impl NodeToStatus {
         match self.at.get(node.index()) {
             Some(&i) if i != NONE => self.table[self.statuses[i as usize].1 as usize].get(),
             _ => &self.absent,
+        }
+    }
+
+    /// Whether `node` has a status of its own.
+    pub fn has_own(&self, node: NodeId) -> bool {
+        self.at.get(node.index()).is_some_and(|&i| i != NONE)
+    }
+
+    /// Whether `node`'s status is `status` itself (the same shared allocation).
+    pub fn is_shared(&self, node: NodeId, status: &std::rc::Rc<Status>) -> bool {
+        match self.at.get(node.index()) {
+            Some(&i) if i != NONE => matches!(
+                &self.table[self.statuses[i as usize].1 as usize],
+                NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)
+            ),
+            _ => false,
         }
     }
 
@@ -1481,6 +1527,24 @@ mod tests {
         }
         assert_eq!(f.plugins(), plugins);
         assert_ne!(plugins, ["A", "B", "C", "D", "E", "F"], "not the order of insertion");
+    }
+
+    #[test]
+    fn a_replaced_status_is_counted_in_place() {
+        use std::rc::Rc;
+        let (cpu, taint) = (Rc::new(Status::unschedulable("cpu")), Rc::new(Status::unschedulable("taint")));
+        let mut d = NodeToStatus::new(Status::unresolvable("absent"));
+        for node in [3, 1, 2] {
+            d.insert_shared(NodeId(node), &cpu);
+        }
+        assert!(d.is_shared(NodeId(1), &cpu) && !d.is_shared(NodeId(1), &taint) && !d.is_shared(NodeId(0), &cpu));
+        d.replace_shared(NodeId(1), &taint);
+        assert_eq!((d.len(), d.inserted()), (3, 3), "in place: nothing appended");
+        assert!(d.is_shared(NodeId(1), &taint) && d.has_own(NodeId(1)) && !d.has_own(NodeId(0)));
+        assert_eq!(d.fit_error(4), "0/4 nodes are available: 1 absent, 1 taint, 2 cpu.");
+        d.replace_shared(NodeId(1), &cpu);
+        assert_eq!(d.fit_error(4), "0/4 nodes are available: 1 absent, 3 cpu.");
+        assert_eq!(d.table_len(), 2, "a recent status is found again");
     }
 
     #[test]

@@ -129,6 +129,8 @@ pub struct FailedPass {
     pub clock: u64,
     /// The cache's size, and PreFilter's node-name restriction, of that pass.
     pub nodes: usize,
+    /// The scheduler's node-tree version of that pass.
+    pub order: u64,
     pub allowed: Option<BTreeSet<String>>,
     /// Every examined node's status, the FitError message and the rejecting plugins.
     pub diagnosis: NodeToStatus,
@@ -263,6 +265,17 @@ impl SlotHandle<'_> {
     /// restricted to `allowed`: no node view changed since, so this pass would end the same.
     pub fn failed_pass(&self, clock: u64, nodes: usize, allowed: &Option<BTreeSet<String>>) -> Option<Rc<FailedPass>> {
         self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
+    }
+
+    /// The spec's last failed pass, whatever its clock, if it was over `nodes` nodes in the
+    /// node tree of version `order`, with the PreFilter restriction `allowed`.
+    pub fn last_failed_pass(
+        &self,
+        nodes: usize,
+        allowed: &Option<BTreeSet<String>>,
+        order: u64,
+    ) -> Option<Rc<FailedPass>> {
+        self.slot.failed.as_ref().filter(|f| f.nodes == nodes && f.order == order && f.allowed == *allowed).cloned()
     }
 
     /// Keeps `pass` as the spec's last failed pass; returns the one it replaces.

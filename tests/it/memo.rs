@@ -294,9 +294,10 @@ fn the_check_catches_a_plugin_that_is_not_node_local() {
 }
 
 /// A spec that fits nowhere, with node-local filters only: its next cycles read the failed
-/// pass back (same message, no plugin asked) until some node view changes.
+/// pass back (same message, no plugin asked) while no node view changes, and when some did,
+/// ask about the changed nodes alone.
 #[test]
-fn a_failed_pass_is_read_back_until_a_node_view_changes() {
+fn a_failed_pass_is_read_back_and_brought_up_to_date() {
     let mut cluster = Cluster::with_profile(&local_profile(), 3, false);
     let huge = spec("64");
     let unschedulable = |o: Outcome| match o {
@@ -314,17 +315,41 @@ fn a_failed_pass_is_read_back_until_a_node_view_changes() {
         assert_eq!(cluster.scheduler.failed_passes_reused(), reused);
     }
     assert_eq!(cluster.counts.take(), [0, 0, 0], "no plugin asked while the pass is read back");
-    // A pod placed somewhere changes a node's view: the next pass walks the nodes...
+    // A pod placed somewhere changes a node's view: the next pass runs the filters on that
+    // node alone (NodeResourcesFit rejects it before LocalFilter is asked), still fails, and
+    // reads the rest back...
     cluster.schedule(&spec("100m"));
-    assert_eq!(unschedulable(cluster.attempt(&huge)), first);
-    assert_eq!(cluster.scheduler.failed_passes_reused(), 3);
-    // ... and the one after reads it back again. A pass that finds a node is never kept.
+    cluster.counts.take();
     assert_eq!(unschedulable(cluster.attempt(&huge)), first);
     assert_eq!(cluster.scheduler.failed_passes_reused(), 4);
+    assert_eq!(cluster.counts.take(), [0, 0, 0], "LocalFilter not asked");
+    // ... and the one after reads it back again. A pass that finds a node is never kept.
+    assert_eq!(unschedulable(cluster.attempt(&huge)), first);
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 5);
+    // A new node: the nodes are walked.
     cluster.add_node("n3", false);
     cluster.schedule(&spec("100m"));
     assert_eq!(unschedulable(cluster.attempt(&huge)).split(':').next(), Some("0/4 nodes are available"));
-    assert_eq!(cluster.scheduler.failed_passes_reused(), 4);
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 5);
+}
+
+/// A node that now fits the spec sends the cycle back to the walk, which binds the pod there.
+#[test]
+fn a_changed_node_that_fits_is_found() {
+    // n0 is full (LocalFilter rejects it); n1 gets a filler that leaves 2 of its 8 cpu.
+    let mut cluster = Cluster::with_profile(&local_profile(), 2, false);
+    assert!(matches!(cluster.attempt(&spec("6")), Outcome::Bound(NodeId(1))));
+    let filler = kubesim::store::PodId(0);
+    let big = spec("4");
+    for _ in 0..2 {
+        assert!(matches!(cluster.attempt(&big), Outcome::Unschedulable(_)));
+    }
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 1);
+    // The filler goes: n1's view changes, it fits, and the next attempt binds there.
+    cluster.store.remove_pod(SimTime::ZERO, filler);
+    cluster.deliver();
+    assert!(matches!(cluster.attempt(&big), Outcome::Bound(NodeId(1))));
+    assert_eq!(cluster.scheduler.failed_passes_reused(), 1, "not read back");
 }
 
 /// The check of debug builds walks the nodes anyway and compares with the pass read back.
