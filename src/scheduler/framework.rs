@@ -925,18 +925,25 @@ impl NodeToStatus {
     /// counted again only when the table does not have it among its recent entries.
     #[inline]
     pub fn insert_shared(&mut self, node: NodeId, status: &std::rc::Rc<Status>) {
+        let index = self.shared_index(status);
+        self.index(node, index);
+    }
+
+    /// The entry of the table for the shared `status`: one of the recent entries if it is
+    /// there, else a new one.
+    #[inline]
+    fn shared_index(&mut self, status: &std::rc::Rc<Status>) -> usize {
         let recent = self.table.len().saturating_sub(RECENT);
         let known = self.table[recent..]
             .iter()
             .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)));
-        let index = match known {
+        match known {
             Some(k) => recent + k,
             None => {
                 self.push(NodeStatus::Shared(status.clone()));
                 self.table.len() - 1
             }
-        };
-        self.index(node, index);
+        }
     }
 
     /// Gives `node`, which has a status of its own, the shared `status` instead, in place (the
@@ -945,17 +952,7 @@ impl NodeToStatus {
     pub fn replace_shared(&mut self, node: NodeId, status: &std::rc::Rc<Status>) {
         let at = self.at[node.index()] as usize;
         debug_assert_ne!(at as u32, NONE, "the node has a status of its own");
-        let recent = self.table.len().saturating_sub(RECENT);
-        let known = self.table[recent..]
-            .iter()
-            .rposition(|s| matches!(s, NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)));
-        let index = match known {
-            Some(k) => recent + k,
-            None => {
-                self.push(NodeStatus::Shared(status.clone()));
-                self.table.len() - 1
-            }
-        };
+        let index = self.shared_index(status);
         let old = std::mem::replace(&mut self.statuses[at].1, index as u32) as usize;
         self.named[old].0 -= 1;
         let named = &mut self.named[index];
