@@ -1113,6 +1113,7 @@ fn revalidated_pass(
     allowed: &Option<std::collections::BTreeSet<String>>,
     memo_cx: MemoCx<'_>,
 ) -> Option<Rc<memo::FailedPass>> {
+    // Every change since is still in the ring.
     let since = memo_cx.clock.checked_sub(before.clock).filter(|&k| k > 0 && k <= TOUCHED as u64)?;
     let mut changed: Vec<NodeId> =
         (before.clock + 1..=memo_cx.clock).map(|g| memo_cx.touched[(g % TOUCHED as u64) as usize]).collect();
@@ -1294,19 +1295,22 @@ fn schedule_pod(
     //    comes from the memo when this spec met the node's current view before.
     debug_assert_eq!(generations.len(), cache.len(), "every node view has a generation");
     let mut slot = profile.memo.in_use().then(|| profile.memo.slot(&pod.spec, local_filters, cache.len()));
-    // A failed pass of this spec is read back whole while no node view changed, when nothing
-    // but the spec and the node views decides it (see `memo::FailedPass`).
+    // A failed pass of this spec is read back whole while no node view changed (or brought up
+    // to date over the few that did), when nothing but the spec and the node views decides it
+    // (see `memo::FailedPass`).
     let whole_pass = other_filters.is_empty() && noms.ge.is_empty() && noms.own.is_none() && trace.is_none();
     let mut failed_before = match slot.as_mut() {
-        Some(slot) if whole_pass => slot.failed_pass(memo_cx.clock, cache.len(), &allowed).or_else(|| {
-            let before = slot
-                .last_failed_pass(cache.len(), &allowed, memo_cx.order_version)
-                .filter(|b| memo_cx.clock.saturating_sub(b.clock) <= TOUCHED as u64)?;
-            let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
-            let pass = revalidated_pass(slot, &before, &resolved, pod, cache, n, &allowed, memo_cx)?;
-            slot.record_failed_pass(pass.clone());
-            Some(pass)
-        }),
+        Some(slot) if whole_pass => {
+            slot.last_failed_pass(cache.len(), &allowed, memo_cx.order_version).and_then(|before| {
+                if before.clock == memo_cx.clock {
+                    return Some(before);
+                }
+                let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+                let pass = revalidated_pass(slot, &before, &resolved, pod, cache, n, &allowed, memo_cx)?;
+                slot.record_failed_pass(pass.clone());
+                Some(pass)
+            })
+        }
         _ => None,
     };
     // (Debug builds walk the nodes anyway and compare, below.)
@@ -1396,13 +1400,8 @@ fn schedule_pod(
                     // loaded cluster's failed passes are made of these).
                     memo::Known::Fail(_, local) if local.code != Code::Error && trace.is_none() => {
                         (reads, known_verdicts) = (reads + 1, known_verdicts + 1);
-                        if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
-                            nominated_rejection = None;
-                        }
-                        if feasible.is_empty() {
+                        if keeps_rejection(id, feasible, &mut nominated_rejection, &mut rejected_unkept) {
                             diagnosis.insert_shared(id, local);
-                        } else {
-                            rejected_unkept += 1;
                         }
                         continue;
                     }
@@ -1497,15 +1496,8 @@ fn schedule_pod(
             if let Some(t) = trace.as_mut() {
                 t.push(NodeVerdict { node: id, status: Some(status.clone()), scores: vec![], total: None });
             }
-            if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
-                nominated_rejection = None;
-            }
-            if feasible.is_empty() {
+            if keeps_rejection(id, feasible, &mut nominated_rejection, &mut rejected_unkept) {
                 diagnosis.insert_status(id, rejection);
-            } else {
-                // With a feasible node the pass cannot fail: its statuses will not be read
-                // (a trace keeps its own), only counted.
-                rejected_unkept += 1;
             }
         }
     }
@@ -1760,6 +1752,23 @@ fn schedule_pod(
         Some(k) => Outcome::Bound(feasible[k]),
         None => Outcome::Error("no node selected".into()),
     }
+}
+
+/// A node the pass rejects: its status replaces the nominated node's earlier one if it is that
+/// node, and is kept (true) while no node is feasible. With a feasible node the pass cannot
+/// fail: its statuses will not be read (a trace keeps its own), only counted.
+#[inline]
+fn keeps_rejection(
+    id: NodeId,
+    feasible: &[NodeId],
+    nominated_rejection: &mut Option<(NodeId, Status)>,
+    rejected_unkept: &mut usize,
+) -> bool {
+    if nominated_rejection.as_ref().is_some_and(|(node, _)| *node == id) {
+        *nominated_rejection = None;
+    }
+    *rejected_unkept += usize::from(!feasible.is_empty());
+    feasible.is_empty()
 }
 
 /// A node the filters pass: kept as feasible, and traced without a status.

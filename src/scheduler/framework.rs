@@ -833,7 +833,8 @@ pub struct NodeToStatus {
     table: Vec<NodeStatus>,
     /// By entry of `table`: how many nodes name it, and the least node id that did.
     named: Vec<(u32, u32)>,
-    /// Some node was inserted again: an entry's least node id may no longer name it.
+    /// Some node's status was replaced (inserted again): an entry's least node id may no
+    /// longer name it.
     reinserted: bool,
     /// Per node id, where its entry is in `statuses` (`NONE` or past the end: absent).
     at: Vec<u32>,
@@ -954,11 +955,7 @@ impl NodeToStatus {
         debug_assert_ne!(at as u32, NONE, "the node has a status of its own");
         let index = self.shared_index(status);
         let old = std::mem::replace(&mut self.statuses[at].1, index as u32) as usize;
-        self.named[old].0 -= 1;
-        let named = &mut self.named[index];
-        *named = (named.0 + 1, named.1.min(node.0));
-        // The old entry's least node may have been this one.
-        self.reinserted = true;
+        self.rename(node, Some(old), index);
     }
 
     /// How many distinct statuses the table holds (some perhaps named by no node any more).
@@ -978,40 +975,47 @@ impl NodeToStatus {
         if self.at.len() <= node.index() {
             self.at.resize(node.index() + 1, NONE);
         }
-        let at = &mut self.at[node.index()];
-        if *at == NONE {
-            self.count += 1;
-        } else {
-            self.named[self.statuses[*at as usize].1 as usize].0 -= 1;
+        let old = self.entry(node);
+        self.count += usize::from(old.is_none());
+        self.at[node.index()] = self.statuses.len() as u32;
+        self.statuses.push((node, index as u32));
+        self.rename(node, old, index);
+    }
+
+    /// `node` names table entry `new` now, and no longer `old` (its earlier status, whose least
+    /// node id may then have been this one).
+    #[inline]
+    fn rename(&mut self, node: NodeId, old: Option<usize>, new: usize) {
+        if let Some(old) = old {
+            self.named[old].0 -= 1;
             self.reinserted = true;
         }
-        *at = self.statuses.len() as u32;
-        self.statuses.push((node, index as u32));
-        let named = &mut self.named[index];
+        let named = &mut self.named[new];
         *named = (named.0 + 1, named.1.min(node.0));
     }
 
-    pub fn get(&self, node: NodeId) -> &Status {
+    /// The table entry of `node`'s status, if it has one of its own.
+    #[inline]
+    fn entry(&self, node: NodeId) -> Option<usize> {
         match self.at.get(node.index()) {
-            Some(&i) if i != NONE => self.table[self.statuses[i as usize].1 as usize].get(),
-            _ => &self.absent,
+            Some(&i) if i != NONE => Some(self.statuses[i as usize].1 as usize),
+            _ => None,
         }
+    }
+
+    pub fn get(&self, node: NodeId) -> &Status {
+        self.entry(node).map_or(&self.absent, |k| self.table[k].get())
     }
 
     /// Whether `node` has a status of its own.
     pub fn has_own(&self, node: NodeId) -> bool {
-        self.at.get(node.index()).is_some_and(|&i| i != NONE)
+        self.entry(node).is_some()
     }
 
     /// Whether `node`'s status is `status` itself (the same shared allocation).
     pub fn is_shared(&self, node: NodeId, status: &std::rc::Rc<Status>) -> bool {
-        match self.at.get(node.index()) {
-            Some(&i) if i != NONE => matches!(
-                &self.table[self.statuses[i as usize].1 as usize],
-                NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)
-            ),
-            _ => false,
-        }
+        self.entry(node)
+            .is_some_and(|k| matches!(&self.table[k], NodeStatus::Shared(s) if std::rc::Rc::ptr_eq(s, status)))
     }
 
     /// The number of nodes with a status of their own.
@@ -1037,11 +1041,6 @@ impl NodeToStatus {
     /// The nodes that have a status of their own, with it, by node.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Status)> {
         self.indexed().map(|(node, k)| (node, self.table[k as usize].get()))
-    }
-
-    /// The statuses of the nodes that have one, by node.
-    pub fn values(&self) -> impl Iterator<Item = &Status> {
-        self.iter().map(|(_, s)| s)
     }
 
     /// The plugins of the statuses (the nodes' by node, then the absent nodes'), each once, in
@@ -1415,7 +1414,7 @@ mod tests {
         assert_eq!(d.get(NodeId(5)).reasons[..], ["c"]);
         assert_eq!(d.get(NodeId(2)).reasons[..], ["b"]);
         assert_eq!(d.get(NodeId(7)).reasons[..], ["absent"]);
-        let reasons: Vec<&str> = d.values().map(|s| s.reasons[0].as_ref()).collect();
+        let reasons: Vec<&str> = d.iter().map(|(_, s)| s.reasons[0].as_ref()).collect();
         assert_eq!(reasons, ["b", "c", "a"], "by node id");
         // 3 examined, 2 absent: counted per reason and sorted as strings.
         assert_eq!(d.fit_error(5), "0/5 nodes are available: 1 a, 1 b, 1 c, 2 absent.");

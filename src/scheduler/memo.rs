@@ -261,14 +261,10 @@ impl SlotHandle<'_> {
         self.slot.entries.get(node).filter(|e| e.stamp == self.slot.stamp && e.generation == generation)
     }
 
-    /// The spec's last failed pass, if it ran at generation clock `clock` over `nodes` nodes
-    /// restricted to `allowed`: no node view changed since, so this pass would end the same.
-    pub fn failed_pass(&self, clock: u64, nodes: usize, allowed: &Option<BTreeSet<String>>) -> Option<Rc<FailedPass>> {
-        self.slot.failed.as_ref().filter(|f| f.clock == clock && f.nodes == nodes && f.allowed == *allowed).cloned()
-    }
-
-    /// The spec's last failed pass, whatever its clock, if it was over `nodes` nodes in the
-    /// node tree of version `order`, with the PreFilter restriction `allowed`.
+    /// The spec's last failed pass, if it was over `nodes` nodes in the node tree of version
+    /// `order`, with the PreFilter restriction `allowed`: read back as it is while its clock is
+    /// the current one (no node view changed since, so this pass would end the same), else
+    /// brought up to date over the changed nodes.
     pub fn last_failed_pass(
         &self,
         nodes: usize,
