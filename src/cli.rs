@@ -192,11 +192,15 @@ pub fn plugin_registry(scenario: &Path) -> crate::scheduler::custom::PluginRegis
     crate::scheduler::custom::PluginRegistry::new().with_policy_launcher(Arc::new(launcher))
 }
 
+/// Loads a scenario; a large one turns on huge pages under the heap (`heap::for_scenario`),
+/// before its run allocates the bulk of its memory.
 fn load(path: &Path) -> Result<Scenario, String> {
     let text = read_text(path)?;
     let text = crate::compare::substitute_defaults(&text);
-    Scenario::parse_with(&text, &path.display().to_string(), &FsLoader, &plugin_registry(path))
-        .map_err(|e| e.to_string())
+    let scenario = Scenario::parse_with(&text, &path.display().to_string(), &FsLoader, &plugin_registry(path))
+        .map_err(|e| e.to_string())?;
+    crate::heap::for_scenario(scenario.nodes.len());
+    Ok(scenario)
 }
 
 /// Runs the CLI; returns the process exit code.

@@ -42,6 +42,7 @@ pub mod engine;
 pub mod explain;
 pub mod faults;
 pub mod hash;
+pub mod heap;
 pub mod journal;
 pub mod kernel;
 pub mod kubelet;

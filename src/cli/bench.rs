@@ -62,6 +62,9 @@ pub struct Measure {
     pub wall_s: f64,
     /// Peak resident set of the process in KiB (`VmHWM`), None where /proc is absent.
     pub peak_rss_kib: Option<u64>,
+    /// Whether the run's heap was on huge pages (`kubesim::heap`, docs/scale.md).
+    #[serde(default)]
+    pub huge_pages: bool,
     pub checks_failed: usize,
     pub digest: String,
     /// Why the run stopped early (an event limit, a broken invariant), if it did.
@@ -195,6 +198,7 @@ fn run_one(path: &Path, seed: Option<u64>) -> Result<Measure, String> {
         outputs_s: secs(t2, t3),
         wall_s: secs(t0, t3),
         peak_rss_kib: peak_rss_of("self"),
+        huge_pages: crate::heap::huge_pages_used(),
         checks_failed: sim.check_results().iter().filter(|c| !c.passed).count(),
         digest: sim.digest(),
         error,

@@ -104,3 +104,45 @@ fn streamed_files_equal_the_in_memory_render() {
         assert!(leftovers.is_empty(), "{name}: temporary files left: {leftovers:?}");
     }
 }
+
+/// Huge pages under the heap (`kubesim::heap`, `KUBESIM_HUGE_PAGES`) change where memory
+/// comes from, never a result: every output file of a run is byte for byte the same with them
+/// forced on and forced off. An unknown value is reported and read as `auto`.
+#[test]
+fn huge_pages_do_not_change_a_run() {
+    let run = |name: &str, setting: &str| {
+        let out = crate::support::temp_dir(&format!("huge-pages-{setting}-{name}"));
+        let path = root().join("scenarios").join(name);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .args(["run", "-q", path.to_str().unwrap(), "--trace", "decisions,events", "--out"])
+            .arg(&out)
+            .env(kubesim::heap::ENV, setting)
+            .current_dir(root())
+            .output()
+            .expect("the binary runs");
+        assert!(output.status.success(), "{name} ({setting}): {}", String::from_utf8_lossy(&output.stderr));
+        let mut files: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        (files, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    for name in ["ml-model-machine-failure.yaml", "mtbf-30-days.yaml"] {
+        let (on, _) = run(name, "always");
+        let (off, _) = run(name, "never");
+        assert!(on.len() >= 5, "{name}: {:?}", on.iter().map(|f| &f.0).collect::<Vec<_>>());
+        for ((file, a), (_, b)) in on.iter().zip(&off) {
+            assert!(a == b, "{name}: {file} differs with huge pages on and off");
+        }
+        assert_eq!(on.len(), off.len());
+    }
+    let (_, stderr) = run("ml-model-machine-failure.yaml", "sometimes");
+    assert!(
+        stderr.contains("warning: KUBESIM_HUGE_PAGES=\"sometimes\" is not one of always, never, auto; using auto"),
+        "{stderr}"
+    );
+}

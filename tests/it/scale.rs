@@ -204,6 +204,17 @@ fn bench_reports_a_row_and_json() {
         run["pods_scheduled"].as_u64().unwrap() + run["unschedulable_attempts"].as_u64().unwrap()
     );
     assert!(run["events"].as_u64().unwrap() > pods);
+    // A 4-node run keeps 4 KiB pages; forced on, the binary's allocator advises its heap.
+    assert_eq!(run["huge_pages"], false);
+    let forced = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args(["bench", out.to_str().unwrap(), "--json"])
+        .env(kubesim::heap::ENV, "always")
+        .current_dir(root())
+        .output()
+        .expect("the binary runs");
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&forced.stdout).trim()).unwrap();
+    assert_eq!(v["runs"][0]["huge_pages"], cfg!(all(target_os = "linux", target_env = "gnu")), "{v}");
+    assert_eq!(v["runs"][0]["digest"], digest.as_str());
 
     let o = kubesim(&["bench", "no/such/file.yaml"]);
     assert_eq!(o.status.code(), Some(2));
