@@ -62,7 +62,7 @@ pub struct Measure {
     pub wall_s: f64,
     /// Peak resident set of the process in KiB (`VmHWM`), None where /proc is absent.
     pub peak_rss_kib: Option<u64>,
-    /// Whether the run's heap was on huge pages (`kubesim::heap`, docs/scale.md).
+    /// Whether huge pages were asked for under the run's heap (`kubesim::heap`, docs/scale.md).
     #[serde(default)]
     pub huge_pages: bool,
     pub checks_failed: usize,
