@@ -31,22 +31,13 @@ pub enum RsAction {
 pub fn reconcile(store: &Store, now: SimTime, id: RsId) -> Vec<RsAction> {
     let Some(rs) = store.replica_set(id) else { return Vec::new() };
     let pods = store.rs_pods(id);
-    let active: Vec<PodId> = pods.iter().copied().filter(|&p| store.pod(p).is_active()).collect();
-    let mut actions = Vec::new();
-    if rs.meta.deletion_timestamp.is_none() {
-        let diff = active.len() as i64 - i64::from(rs.replicas);
-        if diff < 0 {
-            actions.push(RsAction::CreatePods((-diff).min(i64::from(BURST_REPLICAS)) as i32));
-        } else if diff > 0 {
-            let n = diff.min(i64::from(BURST_REPLICAS)) as usize;
-            actions.push(RsAction::DeletePods(pods_to_delete(store, now, id, &active, n)));
-        }
-    }
-    // Status (`calculateStatus`) over the active pods.
+    let is_active = |p: PodId| store.pod(p).is_active();
+    // Status (`calculateStatus`) over the active pods, in one pass that counts them (no list
+    // of them unless some are to be deleted: a sync runs at each change of one of its pods).
     let min_ready = rs.min_ready_seconds;
     let mut status = ReplicaSetStatus { observed_generation: rs.meta.generation, ..ReplicaSetStatus::default() };
     let mut next_available: Option<SimTime> = None;
-    for &p in &active {
+    for &p in pods.iter().filter(|&&p| is_active(p)) {
         let pod = store.pod(p);
         status.replicas += 1;
         if rs.selector.matches(&pod.meta.labels) {
@@ -60,6 +51,17 @@ pub fn reconcile(store: &Store, now: SimTime, id: RsId) -> Vec<RsAction> {
                 let at = since + SimDuration::from_secs(min_ready as u64);
                 next_available = Some(next_available.map_or(at, |t: SimTime| t.min(at)));
             }
+        }
+    }
+    let mut actions = Vec::new();
+    if rs.meta.deletion_timestamp.is_none() {
+        let diff = i64::from(status.replicas) - i64::from(rs.replicas);
+        if diff < 0 {
+            actions.push(RsAction::CreatePods((-diff).min(i64::from(BURST_REPLICAS)) as i32));
+        } else if diff > 0 {
+            let n = diff.min(i64::from(BURST_REPLICAS)) as usize;
+            let active: Vec<PodId> = pods.iter().copied().filter(|&p| is_active(p)).collect();
+            actions.push(RsAction::DeletePods(pods_to_delete(store, now, id, &active, n)));
         }
     }
     status.terminating_replicas = pods
