@@ -1105,7 +1105,7 @@ fn end_failed_pass(
 #[allow(clippy::too_many_arguments)]
 fn revalidated_pass(
     slot: &mut memo::SlotHandle<'_>,
-    before: &memo::FailedPass,
+    before: Rc<memo::FailedPass>,
     resolved: &ResolvedFilters<'_>,
     pod: &Pod,
     cache: &[NodeInfo],
@@ -1146,32 +1146,28 @@ fn revalidated_pass(
         now.push((id, status));
     }
     let same = now.iter().all(|(id, status)| before.diagnosis.is_shared(*id, status));
-    let mut diagnosis = before.diagnosis.clone();
+    // The slot's handle goes, so that the pass is brought up to date in place (its statuses
+    // are a few kilobytes at a thousand nodes; a loaded day does this millions of times). The
+    // caller records it again.
+    drop(slot.take_failed_pass());
+    let mut before = before;
+    let pass = Rc::make_mut(&mut before);
     if !same {
         for (id, status) in &now {
-            diagnosis.replace_shared(*id, status);
+            pass.diagnosis.replace_shared(*id, status);
         }
         // Statuses no node names any more stay in the table: past a few, walk afresh.
-        if diagnosis.table_len() > MAX_TABLE {
+        if pass.diagnosis.table_len() > MAX_TABLE {
             return None;
         }
+        pass.fit_error = pass.diagnosis.fit_error(num_all_nodes);
+        pass.rejectors = pass.diagnosis.plugins();
     }
-    let (fit_error, rejectors) = if same {
-        (before.fit_error.clone(), before.rejectors.clone())
-    } else {
-        (diagnosis.fit_error(num_all_nodes), diagnosis.plugins())
-    };
-    Some(Rc::new(memo::FailedPass {
-        clock: memo_cx.clock,
-        nodes: cache.len(),
-        order: memo_cx.order_version,
-        allowed: allowed.clone(),
-        diagnosis,
-        fit_error,
-        rejectors,
-        // PostFilter's answer followed from the views it saw: asked again.
-        post: None,
-    }))
+    debug_assert!(pass.nodes == cache.len() && pass.order == memo_cx.order_version && pass.allowed == *allowed);
+    pass.clock = memo_cx.clock;
+    // PostFilter's answer followed from the views it saw: asked again.
+    pass.post = None;
+    Some(before)
 }
 
 /// Adds the plugins of `more` that `rejectors` lacks, in order.
@@ -1306,7 +1302,7 @@ fn schedule_pod(
                     return Some(before);
                 }
                 let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
-                let pass = revalidated_pass(slot, &before, &resolved, pod, cache, n, &allowed, memo_cx)?;
+                let pass = revalidated_pass(slot, before, &resolved, pod, cache, n, &allowed, memo_cx)?;
                 slot.record_failed_pass(pass.clone());
                 Some(pass)
             })

@@ -274,6 +274,12 @@ impl SlotHandle<'_> {
         self.slot.failed.as_ref().filter(|f| f.nodes == nodes && f.order == order && f.allowed == *allowed).cloned()
     }
 
+    /// Takes the spec's last failed pass out of the slot (to bring it up to date in place: the
+    /// cycle's handle is then the only one).
+    pub fn take_failed_pass(&mut self) -> Option<Rc<FailedPass>> {
+        self.slot.failed.take()
+    }
+
     /// Keeps `pass` as the spec's last failed pass; returns the one it replaces.
     pub fn record_failed_pass(&mut self, pass: Rc<FailedPass>) -> Option<Rc<FailedPass>> {
         self.slot.failed.replace(pass)
