@@ -2,8 +2,8 @@
 //! heap of a large run.
 //!
 //! A million-pod run chases pointers through a heap of ~450 MB; backing it with 2 MiB pages
-//! instead of 4 KiB ones spares most of its TLB misses (the 1M day: 10–25 % of its time,
-//! `results/BENCHMARKS.md`). On a small run the same pages only round every touched 2 MiB
+//! instead of 4 KiB ones spares most of its TLB misses (the 1M day: 11–25 % faster beside
+//! another run, within the noise alone; `results/BENCHMARKS.md`). On a small run the same pages only round every touched 2 MiB
 //! region up (the openb slice: 13 → 29 MB), so they are asked for only once a run is known to
 //! be large ([`for_scenario`], after the scenario is loaded). From then on the allocator
 //! advises the kernel (`madvise(MADV_HUGEPAGE)`) over the whole `brk` heap and over each later
