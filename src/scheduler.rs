@@ -46,6 +46,7 @@ pub struct Profile {
     pub resolved: ResolvedProfile,
     plugins: Vec<Box<dyn Plugin>>,
     pre_filter: Vec<usize>,
+    /// The Filter plugins (each with a Filter extension point), in order.
     filter: Vec<usize>,
     pre_score: Vec<usize>,
     score: Vec<(usize, i64)>,
@@ -135,12 +136,14 @@ impl Profile {
             }
         };
         let pre_filter = resolved.pre_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
-        let filter = resolved.filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
+        let filter: Vec<usize> = resolved.filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let pre_score = resolved.pre_score.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let score = resolved.score.iter().filter_map(|(n, w)| index_of(n, &mut plugins).map(|i| (i, *w))).collect();
         let post_filter = resolved.post_filter.iter().filter_map(|n| index_of(n, &mut plugins)).collect();
         let gates_enabled = resolved.pre_enqueue.iter().any(|n| n == "SchedulingGates");
         let binds_volumes = resolved.filter.iter().any(|n| n == plugins::volume_binding::NAME);
+        // Only the plugins with a Filter extension point run there: sorted out once, not per cycle.
+        let filter = filter.into_iter().filter(|&i| plugins[i].as_filter().is_some()).collect();
         let local = plugins.iter().map(|p| p.node_local()).collect();
         let profile = Profile {
             resolved,
@@ -1250,7 +1253,7 @@ fn schedule_pod(
             });
         }
     }
-    let filters = active_filters(&profile.filter, &profile.plugins, &skipped_filters);
+    let filters = active_filters(&profile.filter, &skipped_filters);
     let local_filters: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
     let other_filters = other_filters(&filters, &profile.local);
     // Read per node below: as slices (a `SmallVec` tests inline-or-heap at every read).
@@ -1917,10 +1920,16 @@ impl Plugin for Vacant {
 
 /// The framework as a cycle runs it: the profile's filters and PreFilter extensions, with the
 /// cycle's Skip set, and the nominated pods.
-/// The Filter plugins of `filter` that run in this cycle: not skipped by PreFilter, with a
-/// Filter extension point. Computed once per cycle, not per node.
-fn active_filters(filter: &[usize], plugins: &[Box<dyn Plugin>], skipped: &[usize]) -> PluginIndices {
-    filter.iter().copied().filter(|i| !skipped.contains(i) && plugins[*i].as_filter().is_some()).collect()
+/// The Filter plugins of `filter` (the profile's, each with a Filter extension point) that run
+/// in this cycle: not skipped by PreFilter. Computed once per cycle, not per node.
+fn active_filters(filter: &[usize], skipped: &[usize]) -> PluginIndices {
+    if skipped.is_empty() {
+        return PluginIndices::from_slice(filter);
+    }
+    // The skipped plugins as a bit set (a profile has a few dozen plugins at most).
+    let mask = skipped.iter().fold(0u64, |m, &i| if i < 64 { m | 1 << i } else { m });
+    let is_skipped = |i: usize| if i < 64 { mask & 1 << i != 0 } else { skipped.contains(&i) };
+    filter.iter().copied().filter(|&i| !is_skipped(i)).collect()
 }
 
 /// The filters of `filter` that are not node-local (`local`, by plugin index), with their
@@ -2042,7 +2051,7 @@ fn run_post_filter(
         let mut plugin = std::mem::replace(&mut profile.plugins[i], Box::new(Vacant));
         let (r, status) = match plugin.as_post_filter() {
             Some(pf) => {
-                let filters = active_filters(&profile.filter, &profile.plugins, skipped);
+                let filters = active_filters(&profile.filter, skipped);
                 let mut handle = CycleHandle {
                     plugins: &mut profile.plugins,
                     pre_filter: &profile.pre_filter,
