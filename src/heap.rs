@@ -75,8 +75,8 @@ impl Policy {
     }
 }
 
-/// The policy [`for_scenario`] follows: 0 auto, 1 always, 2 never.
-static POLICY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+/// The policy [`for_scenario`] follows, as `Policy as u8` (`Auto` until set).
+static POLICY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(Policy::Auto as u8);
 
 /// Sets the policy [`for_scenario`] follows (the binary, from `KUBESIM_HUGE_PAGES`).
 pub fn set_policy(policy: Policy) {
@@ -87,8 +87,8 @@ pub fn set_policy(policy: Policy) {
 /// [`NODES_FOR_HUGE_PAGES`] nodes. Returns whether they are on.
 pub fn for_scenario(nodes: usize) -> bool {
     let wanted = match POLICY.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
+        p if p == Policy::Always as u8 => true,
+        p if p == Policy::Never as u8 => false,
         _ => nodes >= NODES_FOR_HUGE_PAGES,
     };
     wanted && use_huge_pages()

@@ -1104,7 +1104,9 @@ fn end_failed_pass(
 /// passes the node-local filters now: what a walk over every node would find, without it. A
 /// loaded cluster retries its waiting pods whenever resources are freed, and most retries
 /// fail again over the same nodes. `None` when some changed node may fit (or errs): walk.
-/// `num_all_nodes`: the nodes of the tree (the FitError's N).
+/// `num_all_nodes`: the nodes of the tree (the FitError's N). Once the pass is being brought up
+/// to date, the slot no longer holds it: the caller records what this returns, and a pass given
+/// up for its grown status table is simply gone (the walk records a fresh one if it fails).
 #[allow(clippy::too_many_arguments)]
 fn revalidated_pass(
     slot: &mut memo::SlotHandle<'_>,
@@ -1150,8 +1152,7 @@ fn revalidated_pass(
     }
     let same = now.iter().all(|(id, status)| before.diagnosis.is_shared(*id, status));
     // The slot's handle goes, so that the pass is brought up to date in place (its statuses
-    // are a few kilobytes at a thousand nodes; a loaded day does this millions of times). The
-    // caller records it again.
+    // are a few kilobytes at a thousand nodes; a loaded day does this millions of times).
     drop(slot.take_failed_pass());
     let mut before = before;
     let pass = Rc::make_mut(&mut before);
