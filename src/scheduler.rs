@@ -34,7 +34,7 @@ use crate::store::{Change, NodeId, PodId, Store};
 use config::{ResolvedProfile, SchedulerConfig};
 use custom::PluginRegistry;
 use framework::{
-    Code, CycleContext, Filter, FrameworkHandle, NodeInfo, NodeRow, NodeStatus, NodeToStatus, Plugin, PodView,
+    Code, CycleContext, Filter, FrameworkHandle, GpuRow, NodeInfo, NodeRow, NodeStatus, NodeToStatus, Plugin, PodView,
     PostFilterContext, PostFilterResult, RowNeed, Rows, Status, Zone, num_feasible_nodes_to_find, select_host,
 };
 use hints::ClusterEvent;
@@ -263,8 +263,9 @@ pub struct Scheduler {
     order_version: u64,
     /// By node: the dense row of its view ([`NodeRow`]), renewed before a cycle for the nodes
     /// in `stale_rows` (every node touched since the last cycle: a view may change after its
-    /// touch).
+    /// touch), and its [`GpuRow`] in `gpu_rows`.
     rows: Vec<NodeRow>,
+    gpu_rows: Vec<GpuRow>,
     stale_rows: Vec<NodeId>,
     /// Every memo read is compared with what the plugins answer (debug builds).
     check_memo: bool,
@@ -331,6 +332,7 @@ impl Scheduler {
             touched: vec![NodeId(0); TOUCHED],
             order_version: 0,
             rows: Vec::new(),
+            gpu_rows: Vec::new(),
             stale_rows: Vec::new(),
             check_memo: cfg!(debug_assertions),
             stats: SchedulerStats::default(),
@@ -406,10 +408,12 @@ impl Scheduler {
     fn refresh_rows(&mut self) {
         if self.rows.len() < self.cache.len() {
             self.rows.resize(self.cache.len(), NodeRow::default());
+            self.gpu_rows.resize(self.cache.len(), GpuRow::default());
         }
         for id in self.stale_rows.drain(..) {
             if let Some(info) = self.cache.get(id.index()) {
                 self.rows[id.index()] = NodeRow::of(info);
+                self.gpu_rows[id.index()] = GpuRow::of(info);
             }
         }
     }
@@ -853,6 +857,7 @@ impl Scheduler {
                 MemoCx {
                     generations: &self.generations,
                     rows: &self.rows,
+                    gpu_rows: &self.gpu_rows,
                     clock: self.generation_clock,
                     touched: &self.touched,
                     order_version: self.order_version,
@@ -1038,8 +1043,9 @@ fn owner_selectors(store: &Store, pod_id: PodId) -> Vec<crate::api::selector::La
 #[derive(Clone, Copy)]
 struct MemoCx<'a> {
     generations: &'a [u64],
-    /// By node: its view's [`NodeRow`], current.
+    /// By node: its view's [`NodeRow`] and [`GpuRow`], current.
     rows: &'a [NodeRow],
+    gpu_rows: &'a [GpuRow],
     clock: u64,
     /// [`Scheduler::touched`] and [`Scheduler::order_version`].
     touched: &'a [NodeId],
@@ -1366,7 +1372,7 @@ fn schedule_pod(
         // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
         // back after such a node.
         let mut resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
-        let rows = memo_cx.rows;
+        let (rows, gpu_rows) = (memo_cx.rows, memo_cx.gpu_rows);
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
         for _ in 0..n {
@@ -1411,12 +1417,13 @@ fn schedule_pod(
             // Else from the node's dense row alone: every filter passes.
             if let Some(need) = resolved.need
                 && !nominated_here
-                && need.met_by(&rows[id.index()])
+                && need.met_by(&rows[id.index()], &gpu_rows[id.index()])
             {
                 if memo_cx.check {
                     // Debug builds: the row is the view's, and the filters agree; then the
                     // memo's path below runs too, to keep it checked.
                     assert_eq!(rows[id.index()], NodeRow::of(info), "the row of {} is stale", info.name);
+                    assert_eq!(gpu_rows[id.index()], GpuRow::of(info), "the GPU row of {} is stale", info.name);
                     assert!(resolved.run_filters(pod, info).is_success(), "{} passes by its row only", info.name);
                 } else {
                     if let Some(slot) = slot.as_mut() {

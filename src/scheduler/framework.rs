@@ -140,11 +140,12 @@ pub struct NodeInfo {
 }
 
 /// A node view's dense row: what the default filters ask of every examined node, kept by the
-/// scheduler in a vector beside the views. The first cache line has what every pod is checked
-/// against (10,000 nodes: 640 KB of such lines, which stay in L2 where the views' megabytes do
-/// not), the second the GPU resources and devices, read only for pods that ask for GPUs. The
-/// node loop checks a cycle's [`RowNeed`] against it and runs the filters themselves only on a
-/// node it cannot pass.
+/// scheduler in a vector beside the views. One cache line has what every pod is checked against
+/// (10,000 nodes: 640 KB of such lines, which stay in L2 where the views' megabytes do not, and
+/// which a pass over consecutive nodes reads line after line); the GPU resources and devices,
+/// read only for pods that ask for GPUs, are the node's [`GpuRow`], in a vector of their own.
+/// The node loop checks a cycle's [`RowNeed`] against both and runs the filters themselves only
+/// on a node it cannot pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct NodeRow {
@@ -158,11 +159,11 @@ pub struct NodeRow {
     pub pod_count: u32,
     /// [`NodeRow::UNSCHEDULABLE`], [`NodeRow::TAINTED`], [`NodeRow::PREFER_TAINTED`].
     pub flags: u8,
-    /// `nvidia.com/gpu` and `kubesim.io/gpu-milli`: allocatable and requested (NodeResourcesFit).
-    pub gpu: GpuRow,
 }
 
-/// The second line of a [`NodeRow`].
+/// The GPU part of a node's dense row, beside its [`NodeRow`]: `nvidia.com/gpu` and
+/// `kubesim.io/gpu-milli` allocatable and requested (NodeResourcesFit), and the devices' free
+/// milli (GPUShare).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct GpuRow {
@@ -200,13 +201,12 @@ impl NodeRow {
             flags: if node.unschedulable { Self::UNSCHEDULABLE } else { 0 }
                 | if tainted { Self::TAINTED } else { 0 }
                 | if prefer { Self::PREFER_TAINTED } else { 0 },
-            gpu: GpuRow::of(node),
         }
     }
 }
 
 impl GpuRow {
-    fn of(node: &NodeInfo) -> GpuRow {
+    pub fn of(node: &NodeInfo) -> GpuRow {
         let devices = node.gpu_device_count();
         let max_free = (0..devices).map(|d| gpu::MILLI_PER_DEVICE - node.gpu_held.get(d)).max().unwrap_or(i64::MIN);
         GpuRow {
@@ -277,28 +277,28 @@ impl RowNeed {
         }
     }
 
-    /// Whether the node of `row` passes every filter whose need this is.
+    /// Whether the node of `row` and `gpu` passes every filter whose need this is (`gpu` is
+    /// read only when the pod asks for GPUs).
     #[inline]
-    pub fn met_by(&self, row: &NodeRow) -> bool {
+    pub fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
         if row.flags & self.absent_flags != 0 {
             return false;
         }
         if let Some(fit) = self.fit {
             // `shortfalls`' arithmetic, term for term.
-            let g = &row.gpu;
             if i64::from(row.pod_count) + 1 > row.allowed_pods
                 || fit.cpu > 0 && fit.cpu > row.allocatable_cpu - row.requested_cpu
                 || fit.memory > 0 && fit.memory > row.allocatable_memory - row.requested_memory
-                || fit.gpu_devices > 0 && fit.gpu_devices > g.allocatable_devices - g.requested_devices
-                || fit.gpu_milli > 0 && fit.gpu_milli > g.allocatable_milli - g.requested_milli
+                || fit.gpu_devices > 0 && fit.gpu_devices > gpu.allocatable_devices - gpu.requested_devices
+                || fit.gpu_milli > 0 && fit.gpu_milli > gpu.allocatable_milli - gpu.requested_milli
             {
                 return false;
             }
         }
         match self.devices {
             None | Some((0, _)) => true,
-            Some((count, gpu::MILLI_PER_DEVICE)) => row.gpu.whole_free >= count,
-            Some((1, milli)) => row.gpu.max_free >= milli,
+            Some((count, gpu::MILLI_PER_DEVICE)) => gpu.whole_free >= count,
+            Some((1, milli)) => gpu.max_free >= milli,
             Some(_) => false,
         }
     }

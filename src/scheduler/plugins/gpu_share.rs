@@ -173,7 +173,8 @@ mod tests {
     fn row_passes(plugin: &mut GpuShare, pod: &Pod, node: &NodeInfo) -> Option<bool> {
         let (_, status) = plugin.pre_filter(&CycleContext::default(), pod);
         assert!(status.is_success(), "{status}");
-        plugin.row_need(pod).map(|need| need.met_by(&crate::scheduler::framework::NodeRow::of(node)))
+        use crate::scheduler::framework::{GpuRow, NodeRow};
+        plugin.row_need(pod).map(|need| need.met_by(&NodeRow::of(node), &GpuRow::of(node)))
     }
 
     #[test]

@@ -253,7 +253,8 @@ pub fn check_row_need(
     case: &str,
 ) -> bool {
     let Some(need) = filter.row_need(pod) else { return false };
-    let met = need.met_by(&crate::scheduler::framework::NodeRow::of(node));
+    let met =
+        need.met_by(&crate::scheduler::framework::NodeRow::of(node), &crate::scheduler::framework::GpuRow::of(node));
     if met {
         assert!(filter.filter(pod, node).is_success(), "{case}: the row meets the need, the filter rejects");
     }
