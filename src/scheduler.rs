@@ -1439,6 +1439,27 @@ fn schedule_pod(
                     continue;
                 }
             }
+            // Or surely rejected by its row, when the pass has a feasible node: the rejection is
+            // counted, not read (a full node, without reading its view).
+            if let Some(need) = resolved.need
+                && !nominated_here
+                && slot.is_none()
+                && trace.is_none()
+                && !feasible.is_empty()
+                && need.rejected_by(&rows[id.index()], &gpu_rows[id.index()])
+            {
+                if memo_cx.check {
+                    let status = resolved.run_filters(pod, info);
+                    assert!(
+                        !status.is_success() && status.code != Code::Error,
+                        "{} rejected by its row: {status}",
+                        info.name
+                    );
+                }
+                let kept = keeps_rejection(id, feasible, &mut nominated_rejection, &mut rejected_unkept);
+                debug_assert!(!kept, "a pass with a feasible node keeps no rejection");
+                continue;
+            }
             // `Err`: the node's status, shared with the memo when it comes from there.
             let verdict: Result<(), NodeStatus> = match slot.as_mut() {
                 Some(slot) if !nominated_here => {
@@ -1471,6 +1492,25 @@ fn schedule_pod(
                         assert_eq!(status, resolved.run_filters(pod, info), "memo verdict of {} differs", info.name);
                     }
                     verdict
+                }
+                // With a feasible node the pass cannot fail: a rejection is counted, not read,
+                // and needs no status (a full node's would list its insufficient resources).
+                _ if !nominated_here && !feasible.is_empty() && trace.is_none() => {
+                    let passes = match resolved.passes_all(pod, info) {
+                        Ok(passes) => passes,
+                        Err(status) => return Outcome::Error(format!("{}: {}", status.plugin, status.message())),
+                    };
+                    if memo_cx.check {
+                        let status = resolved.run_filters(pod, info);
+                        assert_eq!(passes, status.is_success(), "passes_all on {}: {status}", info.name);
+                    }
+                    if passes {
+                        accept(feasible, &mut trace, id);
+                    } else {
+                        let kept = keeps_rejection(id, feasible, &mut nominated_rejection, &mut rejected_unkept);
+                        debug_assert!(!kept, "a pass with a feasible node keeps no rejection");
+                    }
+                    continue;
                 }
                 _ if !nominated_here => {
                     let status = resolved.run_filters(pod, info);
@@ -1871,6 +1911,31 @@ impl<'a> ResolvedFilters<'a> {
     /// `RunFilterPlugins`: the first plugin that does not succeed decides.
     fn run_filters(&self, pod: &Pod, node: &NodeInfo) -> Status {
         first_failure(self.all.iter().map(|&(f, _)| f), pod, node).map_or_else(Status::success, |(_, status)| status)
+    }
+
+    /// Whether every filter succeeds on `node` ([`run_filters`](Self::run_filters) succeeds),
+    /// without building a rejection's status: the cheap filters answer [`Filter::passes`], and
+    /// their rejections are never errors; another filter's error is returned (with its plugin).
+    fn passes_all(&self, pod: &Pod, node: &NodeInfo) -> Result<bool, Status> {
+        for &(FilterRef { filter, name, cheap, .. }, _) in &self.all {
+            if cheap {
+                if !filter.passes(pod, node) {
+                    debug_assert!(filter.filter(pod, node).code != Code::Error, "{name}: a cheap rejection errs");
+                    return Ok(false);
+                }
+                continue;
+            }
+            let mut status = filter.filter(pod, node);
+            match status.code {
+                Code::Success => {}
+                Code::Error => {
+                    status.plugin = name;
+                    return Err(status);
+                }
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     /// The node-local filters alone: the first that does not succeed, by plugin index, with

@@ -284,16 +284,8 @@ impl RowNeed {
         if row.flags & self.absent_flags != 0 {
             return false;
         }
-        if let Some(fit) = self.fit {
-            // `shortfalls`' arithmetic, term for term.
-            if i64::from(row.pod_count) + 1 > row.allowed_pods
-                || fit.cpu > 0 && fit.cpu > row.allocatable_cpu - row.requested_cpu
-                || fit.memory > 0 && fit.memory > row.allocatable_memory - row.requested_memory
-                || fit.gpu_devices > 0 && fit.gpu_devices > gpu.allocatable_devices - gpu.requested_devices
-                || fit.gpu_milli > 0 && fit.gpu_milli > gpu.allocatable_milli - gpu.requested_milli
-            {
-                return false;
-            }
+        if self.fit.is_some_and(|fit| !fit.met_by(row, gpu)) {
+            return false;
         }
         match self.devices {
             None | Some((0, _)) => true,
@@ -301,6 +293,28 @@ impl RowNeed {
             Some((1, milli)) => gpu.max_free >= milli,
             Some(_) => false,
         }
+    }
+}
+
+impl RowNeed {
+    /// Whether the node of `row` and `gpu` surely fails a filter whose need this is: it falls
+    /// short of the [`Fit`], which NodeResourcesFit checks exactly so.
+    #[inline]
+    pub fn rejected_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
+        self.fit.is_some_and(|fit| !fit.met_by(row, gpu))
+    }
+}
+
+impl Fit {
+    /// `fitsRequest` on the node of `row` and `gpu` (`shortfalls`' arithmetic, term for term):
+    /// room for one more pod, and every positive request within what is free.
+    #[inline]
+    fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
+        i64::from(row.pod_count) + 1 <= row.allowed_pods
+            && (self.cpu <= 0 || self.cpu <= row.allocatable_cpu - row.requested_cpu)
+            && (self.memory <= 0 || self.memory <= row.allocatable_memory - row.requested_memory)
+            && (self.gpu_devices <= 0 || self.gpu_devices <= gpu.allocatable_devices - gpu.requested_devices)
+            && (self.gpu_milli <= 0 || self.gpu_milli <= gpu.allocatable_milli - gpu.requested_milli)
     }
 }
 
@@ -730,13 +744,16 @@ pub trait Filter {
         self.filter(pod, node).is_success()
     }
     /// Whether [`passes`](Self::passes) is this plugin's own cheap answer (asked once per
-    /// cycle).
+    /// cycle). Such a plugin's Filter never answers [`Code::Error`]: a node loop that only
+    /// needs the verdict takes `passes`' `false` as a plain rejection.
     fn passes_cheaply(&self) -> bool {
         false
     }
     /// What a node's [`NodeRow`] must show for `pod` to pass this filter, if the row can tell
     /// (asked once per cycle; `None`, the default: the filter runs on every node). A node
-    /// whose row meets the need must pass [`filter`](Self::filter).
+    /// whose row meets the need must pass [`filter`](Self::filter); one whose row falls short
+    /// of the need's [`Fit`] must not (it is NodeResourcesFit's own check); and a filter that
+    /// states a need never answers [`Code::Error`].
     fn row_need(&self, _pod: &Pod) -> Option<RowNeed> {
         None
     }
