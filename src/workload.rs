@@ -124,7 +124,7 @@ impl Workload {
             annotations.insert(gpu::SPEC_ANNOTATION.to_string(), shape.gpu_spec.to_string());
         }
         if let Some(d) = shape.duration {
-            annotations.insert(crate::api::pod::annotations::DURATION.to_string(), d.to_string());
+            annotations.insert(crate::api::pod::annotations::DURATION.to_string(), d.text());
         }
         let mut sim = SimBehavior::clone(&self.pod.sim);
         sim.duration = shape.duration.map(DurationDist::Fixed);

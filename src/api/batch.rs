@@ -254,7 +254,7 @@ impl Job {
         if let (true, Some(selector)) = (self.spec.manual_selector, &self.spec.selector) {
             return Cow::Borrowed(selector);
         }
-        let uid = [(labels::CONTROLLER_UID.to_string(), self.meta.uid.to_string())];
+        let uid = [(labels::CONTROLLER_UID.to_string(), self.meta.uid.text())];
         Cow::Owned(LabelSelector::from_set(&uid.into_iter().collect()))
     }
 
@@ -266,7 +266,7 @@ impl Job {
         if self.spec.manual_selector {
             return self.spec.template.labels.clone();
         }
-        let uid = self.meta.uid.to_string();
+        let uid = self.meta.uid.text();
         self.spec.template.labels.with_overrides([
             (labels::CONTROLLER_UID, uid.clone()),
             (labels::JOB_NAME, self.meta.name.clone()),

@@ -310,7 +310,7 @@ impl Fit {
     /// room for one more pod, and every positive request within what is free.
     #[inline]
     fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
-        i64::from(row.pod_count) + 1 <= row.allowed_pods
+        i64::from(row.pod_count) < row.allowed_pods
             && (self.cpu <= 0 || self.cpu <= row.allocatable_cpu - row.requested_cpu)
             && (self.memory <= 0 || self.memory <= row.allocatable_memory - row.requested_memory)
             && (self.gpu_devices <= 0 || self.gpu_devices <= gpu.allocatable_devices - gpu.requested_devices)

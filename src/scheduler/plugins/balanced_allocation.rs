@@ -69,7 +69,7 @@ fn score_of_fractions(fractions: &[f64]) -> i64 {
 
 impl BalancedAllocation {
     /// The configured resources resolved for `pod` (requests without non-zero defaults).
-    fn columns<'a>(&'a self, pod: &Pod) -> Vec<Column<'a>> {
+    fn columns<'a>(&'a self, pod: &Pod) -> smallvec::SmallVec<[Column<'a>; 4]> {
         self.args.resources.iter().map(|r| Column::of(pod, &r.name, true)).collect()
     }
 }

@@ -214,9 +214,16 @@ impl PreFilter for InterPodAffinity {
         // Without terms of its own, only existing pods with terms matter (upstream walks
         // `HavePodsWithAffinityList` / `HavePodsWithRequiredAntiAffinityList`): the scheduler's
         // list of the nodes that hold some, when it has one.
-        let visit: Box<dyn Iterator<Item = usize> + '_> = match cx.affinity_nodes {
-            Some(list) if !has_incoming => Box::new(list.iter().map(|n| n.index())),
-            _ => Box::new(0..cx.nodes.len()),
+        let (mut listed, mut every);
+        let visit: &mut dyn Iterator<Item = usize> = match cx.affinity_nodes {
+            Some(list) if !has_incoming => {
+                listed = list.iter().map(|n| n.index());
+                &mut listed
+            }
+            _ => {
+                every = 0..cx.nodes.len();
+                &mut every
+            }
         };
         for node_index in visit {
             let node = &cx.nodes[node_index];

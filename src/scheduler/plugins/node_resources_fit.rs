@@ -353,7 +353,7 @@ pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
 
 impl NodeResourcesFit {
     /// The configured resources resolved for `pod`, with their weights (non-zero requests).
-    fn columns<'a>(&'a self, pod: &Pod) -> Vec<(Column<'a>, i64)> {
+    fn columns<'a>(&'a self, pod: &Pod) -> smallvec::SmallVec<[(Column<'a>, i64); 4]> {
         self.args.resources.iter().map(|r| (Column::of(pod, &r.name, false), r.weight)).collect()
     }
 
