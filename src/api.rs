@@ -22,6 +22,7 @@ pub mod resources;
 pub mod scheduling;
 pub mod selector;
 pub mod service;
+pub mod shared;
 pub mod statefulset;
 pub mod storage;
 pub mod taint;

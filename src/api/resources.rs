@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::api::quantity::Quantity;
+use crate::api::shared::SharedVec;
 
 /// The one shared copy of a scalar resource's name: every parsed name and every name the
 /// model writes goes through here, so that resource lists compare names by address first
@@ -139,38 +140,26 @@ impl fmt::Display for ResourceName {
 /// Shared: a clone is a reference count (the nodes of a pool, and a node's manifest and
 /// object, hold one list), copied on the first change. Empty lists allocate nothing.
 ///
-/// Invariant: entries are sorted by name with no two equal names; an empty list is `None`.
-#[derive(Clone, Default)]
-pub struct ResourceList(Option<Arc<Vec<(ResourceName, Quantity)>>>);
-
-impl PartialEq for ResourceList {
-    fn eq(&self, other: &ResourceList) -> bool {
-        self.entries() == other.entries()
-    }
-}
-
-impl Eq for ResourceList {}
-
-impl std::hash::Hash for ResourceList {
-    /// As the entries' slice (and so a `Vec` of them) hashes: pod template hashes depend on it.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.entries().hash(state);
-    }
-}
+/// Invariant: entries are sorted by name with no two equal names.
+///
+/// Equal and hashed as the entries' slice (and so a `Vec` of them, [`SharedVec`]'s): pod
+/// template hashes depend on it.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct ResourceList(SharedVec<(ResourceName, Quantity)>);
 
 impl ResourceList {
     /// An empty list (allocates nothing).
     pub const fn new() -> ResourceList {
-        ResourceList(None)
+        ResourceList(SharedVec::new())
     }
 
     fn entries(&self) -> &[(ResourceName, Quantity)] {
-        self.0.as_deref().map_or(&[], |v| v.as_slice())
+        self.0.as_slice()
     }
 
     /// The entries to change, copied first if another list shares them.
     fn entries_mut(&mut self) -> &mut Vec<(ResourceName, Quantity)> {
-        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+        self.0.make_mut()
     }
 
     fn position(&self, name: &ResourceName) -> Result<usize, usize> {
@@ -215,7 +204,7 @@ impl ResourceList {
         let i = self.position(name).ok()?;
         let (_, quantity) = self.entries_mut().remove(i);
         if self.entries().is_empty() {
-            self.0 = None;
+            self.0.clear();
         }
         Some(quantity)
     }
@@ -246,7 +235,7 @@ impl ResourceList {
     /// Drops spare capacity: a list built entry by entry and then kept (a pod's or a node's)
     /// holds exactly its entries.
     pub fn shrink_to_fit(&mut self) {
-        if let Some(entries) = self.0.as_mut().and_then(Arc::get_mut) {
+        if let Some(entries) = self.0.get_mut() {
             entries.shrink_to_fit();
         }
     }
@@ -282,7 +271,7 @@ impl FromIterator<(ResourceName, Quantity)> for ResourceList {
             }
         }
         deduped.shrink_to_fit();
-        ResourceList((!deduped.is_empty()).then(|| Arc::new(deduped)))
+        ResourceList(deduped.into())
     }
 }
 
@@ -334,10 +323,7 @@ impl IntoIterator for ResourceList {
     type IntoIter = std::vec::IntoIter<(ResourceName, Quantity)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        match self.0 {
-            None => Vec::new().into_iter(),
-            Some(shared) => Arc::unwrap_or_clone(shared).into_iter(),
-        }
+        self.0.into_vec().into_iter()
     }
 }
 
@@ -627,8 +613,8 @@ mod tests {
         assert_eq!(l.get(&ResourceName::Cpu), Some(&q("4")));
         assert_eq!(l.get(&ResourceName::Memory), Some(&q("2Gi")));
         assert_eq!(l.keys().map(ResourceName::as_str).collect::<Vec<_>>(), ["cpu", "memory", "pods"]);
-        assert_eq!(l.0.as_ref().map(|v| v.capacity()), Some(3), "built lists hold no spare slots");
-        assert!(list(&[]).is_empty() && list(&[]).0.is_none(), "an empty list allocates nothing");
+        assert_eq!(l.0.capacity(), 3, "built lists hold no spare slots");
+        assert!(list(&[]).is_empty() && !list(&[]).0.is_allocated(), "an empty list allocates nothing");
     }
 
     /// Clones share the entries until one changes, which then has its own copy; emptying a
@@ -638,13 +624,13 @@ mod tests {
         use std::hash::{BuildHasher, BuildHasherDefault};
         let a = list(&[("cpu", "1"), ("memory", "1Gi")]);
         let mut b = a.clone();
-        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "a clone shares");
+        assert!(a.0.shares_with(&b.0), "a clone shares");
         b.insert(ResourceName::Cpu, q("2"));
         assert_eq!(a.get(&ResourceName::Cpu), Some(&q("1")), "the original is untouched");
         assert_eq!(b.get(&ResourceName::Cpu), Some(&q("2")));
         let mut c = list(&[("pods", "5")]);
         c.remove(&ResourceName::Pods);
-        assert!(c.0.is_none() && c == ResourceList::new());
+        assert!(!c.0.is_allocated() && c == ResourceList::new());
         let hash =
             |l: &ResourceList| BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(l);
         let entries: Vec<(ResourceName, Quantity)> = a.iter().map(|(n, q)| (n.clone(), q.clone())).collect();

@@ -15,8 +15,8 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
+use crate::api::shared::SharedVec;
 use crate::api::validation;
 
 /// How a requirement relates a label's value to its values (`selection.Operator`).
@@ -418,62 +418,10 @@ pub struct MatchExpression {
 /// The default value is Everything, like Go's zero `internalSelector`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LabelSelector {
-    requirements: Requirements,
+    /// Shared between clones: the scheduler hands the selectors of a pod's Services and
+    /// ReplicaSets to PodTopologySpread every cycle.
+    requirements: SharedVec<Requirement>,
     nothing: bool,
-}
-
-/// A selector's requirements, shared between its clones: the scheduler hands the selectors
-/// of a pod's Services and ReplicaSets to PodTopologySpread every cycle, and a copy of each
-/// key and value per cycle was a tenth of a day's allocations. Empty allocates nothing; a
-/// change copies them first if a clone shares them.
-#[derive(Clone, Default)]
-struct Requirements(Option<Arc<Vec<Requirement>>>);
-
-/// Equal and hashed as the list (as the `Vec` it was).
-impl PartialEq for Requirements {
-    fn eq(&self, other: &Requirements) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Requirements {}
-
-impl std::hash::Hash for Requirements {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state);
-    }
-}
-
-impl Requirements {
-    fn as_slice(&self) -> &[Requirement] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
-    }
-
-    /// Adds `requirement`, keeping the list sorted by key (stably: after equal keys).
-    fn push_sorted(&mut self, requirement: Requirement) {
-        let list = Arc::make_mut(self.0.get_or_insert_with(Default::default));
-        list.push(requirement);
-        list.sort_by(|a, b| a.key.cmp(&b.key));
-    }
-}
-
-impl std::ops::Deref for Requirements {
-    type Target = [Requirement];
-    fn deref(&self) -> &[Requirement] {
-        self.as_slice()
-    }
-}
-
-impl From<Vec<Requirement>> for Requirements {
-    fn from(list: Vec<Requirement>) -> Requirements {
-        Requirements((!list.is_empty()).then(|| Arc::new(list)))
-    }
-}
-
-impl fmt::Debug for Requirements {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_slice().fmt(f)
-    }
 }
 
 impl LabelSelector {
@@ -492,7 +440,7 @@ impl LabelSelector {
 
     /// labels.Nothing: matches no label set.
     pub fn nothing() -> LabelSelector {
-        LabelSelector { requirements: Requirements::default(), nothing: true }
+        LabelSelector { requirements: SharedVec::new(), nothing: true }
     }
 
     /// SelectorFromSet: `key=value` for every entry, without validation (so it matches exactly
@@ -574,7 +522,9 @@ impl LabelSelector {
     /// Nothing.
     pub fn with_requirement(mut self, requirement: Requirement) -> LabelSelector {
         if !self.nothing {
-            self.requirements.push_sorted(requirement);
+            let list = self.requirements.make_mut();
+            list.push(requirement);
+            list.sort_by(|a, b| a.key.cmp(&b.key));
         }
         self
     }

@@ -284,7 +284,7 @@ impl RowNeed {
         if row.flags & self.absent_flags != 0 {
             return false;
         }
-        if self.fit.is_some_and(|fit| !fit.met_by(row, gpu)) {
+        if self.rejected_by(row, gpu) {
             return false;
         }
         match self.devices {
@@ -294,9 +294,7 @@ impl RowNeed {
             Some(_) => false,
         }
     }
-}
 
-impl RowNeed {
     /// Whether the node of `row` and `gpu` surely fails a filter whose need this is: it falls
     /// short of the [`Fit`], which NodeResourcesFit checks exactly so.
     #[inline]
