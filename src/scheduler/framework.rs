@@ -281,10 +281,11 @@ impl RowNeed {
     /// read only when the pod asks for GPUs).
     #[inline]
     pub fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
-        if row.flags & self.absent_flags != 0 {
-            return false;
-        }
-        if self.rejected_by(row, gpu) {
+        // One branch on the whole answer: where fitting and full nodes alternate, a branch per
+        // term mispredicts.
+        let flags_ok = row.flags & self.absent_flags == 0;
+        let fit_ok = self.fit.is_none_or(|fit| fit.met_by(row, gpu));
+        if !(flags_ok & fit_ok) {
             return false;
         }
         match self.devices {
@@ -308,11 +309,18 @@ impl Fit {
     /// room for one more pod, and every positive request within what is free.
     #[inline]
     fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
-        i64::from(row.pod_count) < row.allowed_pods
-            && (self.cpu <= 0 || self.cpu <= row.allocatable_cpu - row.requested_cpu)
-            && (self.memory <= 0 || self.memory <= row.allocatable_memory - row.requested_memory)
-            && (self.gpu_devices <= 0 || self.gpu_devices <= gpu.allocatable_devices - gpu.requested_devices)
-            && (self.gpu_milli <= 0 || self.gpu_milli <= gpu.allocatable_milli - gpu.requested_milli)
+        // Every term evaluated, combined without branches (`&`, `|`); the differences wrap as
+        // the release build's `-` does, so the answer is the short-circuit one's.
+        let mut ok = (i64::from(row.pod_count) < row.allowed_pods)
+            & ((self.cpu <= 0) | (self.cpu <= row.allocatable_cpu.wrapping_sub(row.requested_cpu)))
+            & ((self.memory <= 0) | (self.memory <= row.allocatable_memory.wrapping_sub(row.requested_memory)));
+        // The same way for every node of a pass: the GPU row is read only for a GPU pod.
+        if self.gpu_devices > 0 || self.gpu_milli > 0 {
+            ok &= ((self.gpu_devices <= 0)
+                | (self.gpu_devices <= gpu.allocatable_devices.wrapping_sub(gpu.requested_devices)))
+                & ((self.gpu_milli <= 0) | (self.gpu_milli <= gpu.allocatable_milli.wrapping_sub(gpu.requested_milli)));
+        }
+        ok
     }
 }
 
