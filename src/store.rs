@@ -1940,13 +1940,21 @@ impl Store {
     }
 
     /// Records a failed scheduling attempt (`PodScheduled=False`, reason Unschedulable).
-    pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: &str) {
+    pub fn set_unschedulable_pod(&mut self, now: SimTime, id: PodId, message: &Arc<str>) {
         let pod = full_mut(&mut self.pods, id);
-        // A pod retried while nothing changed gets the same message: no copy of it then.
-        if pod.status.unschedulable_reason() == Some(message) {
-            return;
+        // A pod retried while nothing changed gets the same message: no copy of it then (and,
+        // read back from the scheduler's memo, the same allocation: no comparison either; an
+        // equal message in another allocation takes the place of the pod's, for the next time).
+        if let Some(m) = pod.status.unschedulable_reason_shared() {
+            if Arc::ptr_eq(m, message) {
+                return;
+            }
+            if m == message {
+                pod.status.set_unschedulable_reason(Some(message.clone()));
+                return;
+            }
         }
-        pod.status.set_unschedulable_reason(Some(message.to_string()));
+        pod.status.set_unschedulable_reason(Some(message.clone()));
         let key = pod.meta.key();
         self.journal.record(now, Record::PodUnschedulable { pod: key, message: message.to_string() });
     }

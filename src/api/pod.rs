@@ -715,7 +715,9 @@ pub struct PodStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct StatusNotes {
     disruption_target: Option<String>,
-    unschedulable_reason: Option<String>,
+    /// Shared with the scheduler's memo: a pod retried over the same failed pass gets the
+    /// message it has, recognised without comparing its bytes.
+    unschedulable_reason: Option<Arc<str>>,
     waiting_reason: &'static str,
     waiting_message: String,
 }
@@ -755,7 +757,12 @@ impl PodStatus {
         self.change_notes(|n| n.disruption_target = reason);
     }
 
-    pub fn set_unschedulable_reason(&mut self, message: Option<String>) {
+    /// The message as the pod has it (shared: see [`StatusNotes`]).
+    pub fn unschedulable_reason_shared(&self) -> Option<&Arc<str>> {
+        self.notes.as_ref()?.unschedulable_reason.as_ref()
+    }
+
+    pub fn set_unschedulable_reason(&mut self, message: Option<Arc<str>>) {
         self.change_notes(|n| n.unschedulable_reason = message);
     }
 

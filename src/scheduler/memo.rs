@@ -113,6 +113,10 @@ struct Slot {
     /// [`INTERNED`]): nodes that fail for the same reason share one status, so that a cycle
     /// reading thousands of them touches one reference count, not an allocation per node.
     statuses: Vec<Rc<Status>>,
+    /// The last message kept with a failed pass: a pass brought up to date after a change
+    /// usually ends with the same words, and then with the same allocation, which the pods
+    /// that carry it recognise without comparing the bytes.
+    last_text: Option<Arc<str>>,
 }
 
 /// Distinct failure statuses a slot shares at once.
@@ -140,7 +144,7 @@ pub struct FailedPass {
     /// spec, the statuses and the node views alone ([`PostFilter::last_was_pure`]).
     ///
     /// [`PostFilter::last_was_pure`]: crate::scheduler::framework::PostFilter::last_was_pure
-    pub post: Option<(Option<PostFilterOutcome>, String)>,
+    pub post: Option<(Option<PostFilterOutcome>, Arc<str>)>,
 }
 
 /// A node's entry: meaningful only while `stamp` is its slot's and `generation` the node's
@@ -235,6 +239,7 @@ impl VerdictMemo {
         slot.any_scored = false;
         slot.failed = None;
         slot.statuses.clear();
+        slot.last_text = None;
     }
 }
 
@@ -287,10 +292,18 @@ impl SlotHandle<'_> {
 
     /// Keeps PostFilter's answer with the failed pass of generation clock `clock`, if that is
     /// still the slot's.
-    pub fn keep_post_filter_answer(&mut self, clock: u64, post: Option<PostFilterOutcome>, text: String) {
+    /// Returns the message to report: `text`, or the slot's last one when the words are the
+    /// same (see `last_text`).
+    pub fn keep_post_filter_answer(&mut self, clock: u64, post: Option<PostFilterOutcome>, text: Arc<str>) -> Arc<str> {
+        let text = match &self.slot.last_text {
+            Some(last) if **last == *text => last.clone(),
+            _ => text,
+        };
+        self.slot.last_text = Some(text.clone());
         if let Some(pass) = self.slot.failed.as_mut().filter(|f| f.clock == clock && f.post.is_none()) {
-            Rc::make_mut(pass).post = Some((post, text));
+            Rc::make_mut(pass).post = Some((post, text.clone()));
         }
+        text
     }
 
     /// The node-local filters' verdict on `node` at `generation`, if known.

@@ -3,13 +3,20 @@
 //! exponential backoff (1 s doubling to 10 s by default), and the unschedulable pods that wait
 //! for a cluster event or for the five-minute leftover flush.
 //!
-//! backoffQ is two sets, as `backoff_queue.go` (v1.33+) keeps two heaps: pods that plugins
+//! backoffQ is two heaps, as `backoff_queue.go` (v1.33+) keeps two: pods that plugins
 //! rejected, and pods whose attempt failed with no rejecting plugin (an error). Only the first
 //! is popped early when activeQ is empty; an errored pod waits out its backoff.
+//!
+//! A loaded cluster retries every waiting pod after each completion (a retry storm: millions
+//! of attempts, each moving a pod between these sub-queues), so the sub-queues are cheap to
+//! change: unschedulablePods is a set of pod ids, the leftover flush's list (by time) drops
+//! an entry lazily (an entry counts while its pod's [`Entry::seq`] is the entry's; the first
+//! entry is always current), and the rejecting plugins of an unschedulable pod are an index
+//! into a table of the distinct lists seen.
 
 use crate::hash::HashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 use priority_queue::PriorityQueue;
 
@@ -43,20 +50,86 @@ pub enum Place {
     Unschedulable,
 }
 
+/// A known pod: its bookkeeping, where it waits, and the sequence number of its entry there
+/// (every entry a pod gets has a new one: entries of earlier places are stale).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    q: Queued,
+    place: Place,
+    seq: u64,
+    /// While unschedulable: the plugins that rejected it (an index into
+    /// [`SchedulingQueue::rejector_lists`]).
+    rejectors: u32,
+}
+
+/// A backoff heap (`podBackoffQ`, `podErrorBackoffQ`): pods by (expiry, sequence number),
+/// least first. An entry whose pod left for another place stays until it reaches the top
+/// (`dead` counts them), so that leaving costs no search; the top is always current.
+#[derive(Default)]
+struct BackoffHeap {
+    heap: BinaryHeap<Reverse<(SimTime, u64, PodId)>>,
+    dead: usize,
+}
+
+impl BackoffHeap {
+    fn push(&mut self, expiry: SimTime, seq: u64, pod: PodId) {
+        self.heap.push(Reverse((expiry, seq, pod)));
+    }
+
+    /// The first entry: (expiry, sequence number, pod).
+    fn peek(&self) -> Option<(SimTime, u64, PodId)> {
+        self.heap.peek().map(|r| r.0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// Takes the first entry off, then the stale ones that surface (`info` tells, for a heap
+    /// of pods at `place`).
+    fn pop(&mut self, info: &HashMap<PodId, Entry>, place: Place) -> Option<PodId> {
+        let Reverse((_, _, pod)) = self.heap.pop()?;
+        self.trim(info, place);
+        Some(pod)
+    }
+
+    /// An entry went stale (its pod left): dropped now if it is the first.
+    fn kill(&mut self, info: &HashMap<PodId, Entry>, place: Place) {
+        self.dead += 1;
+        self.trim(info, place);
+    }
+
+    fn trim(&mut self, info: &HashMap<PodId, Entry>, place: Place) {
+        while self.dead > 0
+            && let Some((_, seq, pod)) = self.peek()
+            && !current(info, pod, seq, place)
+        {
+            self.heap.pop();
+            self.dead -= 1;
+        }
+    }
+}
+
 /// The three sub-queues.
 pub struct SchedulingQueue {
     /// Max-heap on (priority, earlier timestamp, earlier insertion).
     active: PriorityQueue<PodId, (i32, Reverse<SimTime>, Reverse<u64>)>,
     /// `podBackoffQ`: by (expiry, insertion).
-    backoff: BTreeSet<(SimTime, u64, PodId)>,
+    backoff: BackoffHeap,
     /// `podErrorBackoffQ`: by (expiry, insertion).
-    error_backoff: BTreeSet<(SimTime, u64, PodId)>,
-    /// Unschedulable pods: since when, and the plugins that rejected them (`UnschedulablePlugins`).
-    unschedulable: BTreeMap<PodId, (SimTime, Vec<&'static str>)>,
-    /// The same pods by (since, pod): the leftover flush's deadline and its stale pods without
-    /// a scan of thousands of waiting pods after every step.
-    unschedulable_since: BTreeSet<(SimTime, PodId)>,
-    info: HashMap<PodId, (Queued, Place, u64)>,
+    error_backoff: BackoffHeap,
+    /// Unschedulable pods, by id (the order a cluster event moves them in).
+    unschedulable: BTreeSet<PodId>,
+    /// The same pods as (since, sequence number, pod), by `since` (in the order they became
+    /// unschedulable: time does not go back in a run): the leftover flush's deadline and its stale pods
+    /// without a scan of thousands of waiting pods after every step. The front entry is
+    /// current; stale ones further back go when they reach the front, or all at once when
+    /// they outnumber the current ones.
+    unschedulable_since: VecDeque<(SimTime, u64, PodId)>,
+    /// The distinct lists of rejecting plugins (`UnschedulablePlugins`) seen, and their indices.
+    rejector_lists: Vec<Box<[&'static str]>>,
+    rejector_index: HashMap<Box<[&'static str]>, u32>,
+    info: HashMap<PodId, Entry>,
     seq: u64,
     initial_backoff: SimDuration,
     max_backoff: SimDuration,
@@ -66,10 +139,12 @@ impl SchedulingQueue {
     pub fn new(initial_backoff: SimDuration, max_backoff: SimDuration) -> SchedulingQueue {
         SchedulingQueue {
             active: PriorityQueue::new(),
-            backoff: BTreeSet::new(),
-            error_backoff: BTreeSet::new(),
-            unschedulable: BTreeMap::new(),
-            unschedulable_since: BTreeSet::new(),
+            backoff: BackoffHeap::default(),
+            error_backoff: BackoffHeap::default(),
+            unschedulable: BTreeSet::new(),
+            unschedulable_since: VecDeque::new(),
+            rejector_lists: Vec::new(),
+            rejector_index: HashMap::default(),
             info: HashMap::default(),
             seq: 0,
             initial_backoff,
@@ -77,18 +152,59 @@ impl SchedulingQueue {
         }
     }
 
-    fn insert_unschedulable(&mut self, pod: PodId, since: SimTime, rejectors: Vec<&'static str>) {
-        if let Some((old, _)) = self.unschedulable.insert(pod, (since, rejectors)) {
-            self.unschedulable_since.remove(&(old, pod));
+    /// The index of the list `rejectors` in [`rejector_lists`](Self::rejector_lists).
+    fn rejectors_index(&mut self, rejectors: &[&'static str]) -> u32 {
+        if let Some(&i) = self.rejector_index.get(rejectors) {
+            return i;
         }
-        self.unschedulable_since.insert((since, pod));
+        let i = u32::try_from(self.rejector_lists.len()).expect("fewer than 2^32 distinct plugin lists");
+        self.rejector_lists.push(rejectors.into());
+        self.rejector_index.insert(rejectors.into(), i);
+        i
     }
 
-    /// Drops `pod` from unschedulablePods; returns the plugins that had rejected it.
-    fn remove_unschedulable(&mut self, pod: PodId) -> Option<Vec<&'static str>> {
-        let (since, rejectors) = self.unschedulable.remove(&pod)?;
-        self.unschedulable_since.remove(&(since, pod));
-        Some(rejectors)
+    fn insert_unschedulable(&mut self, pod: PodId, since: SimTime, rejectors: &[&'static str]) {
+        let rejectors = self.rejectors_index(rejectors);
+        let seq = self.next_seq();
+        let Some(entry) = self.info.get_mut(&pod) else { return };
+        (entry.place, entry.seq, entry.rejectors) = (Place::Unschedulable, seq, rejectors);
+        self.unschedulable.insert(pod);
+        // At the back, as time goes forward in a run (kept in order for any caller).
+        let at = match self.unschedulable_since.back() {
+            Some(&(last, _, _)) if last > since => self.unschedulable_since.partition_point(|&(t, _, _)| t <= since),
+            _ => self.unschedulable_since.len(),
+        };
+        self.unschedulable_since.insert(at, (since, seq, pod));
+        // Stale entries (pods that moved on) are dropped once they outnumber the current ones.
+        if self.unschedulable_since.len() > 2 * self.unschedulable.len() + 1024 {
+            let info = &self.info;
+            self.unschedulable_since.retain(|&(_, seq, pod)| current(info, pod, seq, Place::Unschedulable));
+        }
+    }
+
+    /// Drops `pod` from unschedulablePods; returns whether it was there.
+    fn remove_unschedulable(&mut self, pod: PodId) -> bool {
+        if !self.unschedulable.remove(&pod) {
+            return false;
+        }
+        // Its entry in the leftover flush's list is stale from now on (the caller gives it a
+        // new place, or forgets it): the front must stay current, and only this entry changed.
+        let Some(entry) = self.info.get_mut(&pod) else { return true };
+        let seq = std::mem::take(&mut entry.seq);
+        if self.unschedulable_since.front().is_some_and(|&(_, s, p)| (s, p) == (seq, pod)) {
+            self.trim_since();
+        }
+        true
+    }
+
+    /// Drops stale entries at the front of the leftover flush's list.
+    fn trim_since(&mut self) {
+        while let Some(&(_, seq, pod)) = self.unschedulable_since.front() {
+            if current(&self.info, pod, seq, Place::Unschedulable) {
+                break;
+            }
+            self.unschedulable_since.pop_front();
+        }
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -108,7 +224,7 @@ impl SchedulingQueue {
     fn push_active(&mut self, pod: PodId, q: Queued) {
         let seq = self.next_seq();
         self.active.push(pod, (q.priority, Reverse(q.timestamp), Reverse(seq)));
-        self.info.insert(pod, (q, Place::Active, seq));
+        self.info.insert(pod, Entry { q, place: Place::Active, seq, rejectors: 0 });
     }
 
     /// Pops the next pod to schedule: from activeQ, or, when activeQ is empty, the rejected pod
@@ -120,13 +236,19 @@ impl SchedulingQueue {
         let pod = match self.active.pop() {
             Some((pod, _)) => pod,
             None => {
-                let (_, _, pod) = self.backoff.pop_first()?;
+                // The top is current: the pod's entry, which leaves the heap with it (its
+                // place changes first, so that it is not taken for a stale one).
+                let (_, _, pod) = self.backoff.peek()?;
+                if let Some(entry) = self.info.get_mut(&pod) {
+                    entry.place = Place::Active;
+                }
+                self.backoff.pop(&self.info, Place::Backoff);
                 pod
             }
         };
         if let Some(entry) = self.info.get_mut(&pod) {
-            entry.0.attempts += 1;
-            entry.1 = Place::Active;
+            entry.q.attempts += 1;
+            entry.place = Place::Active;
         }
         Some(pod)
     }
@@ -138,23 +260,9 @@ impl SchedulingQueue {
 
     /// The pod was bound or deleted: drop it from every sub-queue.
     pub fn forget(&mut self, pod: PodId) {
-        if let Some((q, place, seq)) = self.info.remove(&pod) {
-            // A backing-off pod's entry: its expiry follows from what `move_one` computed it from.
-            let entry = (self.backoff_expiry(&q), seq, pod);
-            match place {
-                Place::Active => {
-                    self.active.remove(&pod);
-                }
-                Place::Backoff => {
-                    self.backoff.remove(&entry);
-                }
-                Place::ErrorBackoff => {
-                    self.error_backoff.remove(&entry);
-                }
-                Place::Unschedulable => {
-                    self.remove_unschedulable(pod);
-                }
-            }
+        if self.info.contains_key(&pod) {
+            self.leave(pod);
+            self.info.remove(&pod);
         }
     }
 
@@ -181,24 +289,54 @@ impl SchedulingQueue {
     /// of the plugins that rejected it (`rejectors`) says may help. With no rejecting plugin
     /// (no nodes at all) it is an error to kube-scheduler: see
     /// [`requeue_after_error`](Self::requeue_after_error).
-    pub fn requeue_rejected(&mut self, pod: PodId, now: SimTime, rejectors: Vec<&'static str>) {
+    pub fn requeue_rejected(&mut self, pod: PodId, now: SimTime, rejectors: &[&'static str]) {
         if rejectors.is_empty() {
             self.requeue_after_error(pod, now);
             return;
         }
-        let Some(entry) = self.info.get_mut(&pod) else { return };
-        entry.0.timestamp = now;
-        entry.1 = Place::Unschedulable;
+        if !self.info.contains_key(&pod) {
+            return;
+        }
+        self.leave(pod);
+        if let Some(entry) = self.info.get_mut(&pod) {
+            entry.q.timestamp = now;
+        }
         self.insert_unschedulable(pod, now, rejectors);
+    }
+
+    /// Takes `pod` out of the sub-queue it waits in, before it gets a new place (after an
+    /// attempt it waits in none: it is in flight).
+    fn leave(&mut self, pod: PodId) {
+        let Some(&Entry { place, .. }) = self.info.get(&pod) else { return };
+        match place {
+            Place::Active => {
+                self.active.remove(&pod);
+            }
+            Place::Backoff | Place::ErrorBackoff => {
+                // Its entry is stale from now on.
+                if let Some(entry) = self.info.get_mut(&pod) {
+                    entry.seq = 0;
+                }
+                let heap = if place == Place::Backoff { &mut self.backoff } else { &mut self.error_backoff };
+                heap.kill(&self.info, place);
+            }
+            Place::Unschedulable => {
+                self.remove_unschedulable(pod);
+            }
+        }
     }
 
     /// After an attempt that failed with no rejecting plugin (an error): straight to the error
     /// backoff (`determineSchedulingHintForInFlightPod` answers queueAfterBackoff), where no
     /// cluster event moves it and an idle scheduler does not pop it early.
     pub fn requeue_after_error(&mut self, pod: PodId, now: SimTime) {
+        if !self.info.contains_key(&pod) {
+            return;
+        }
+        self.leave(pod);
         let Some(entry) = self.info.get_mut(&pod) else { return };
-        entry.0.timestamp = now;
-        let q = entry.0;
+        entry.q.timestamp = now;
+        let q = entry.q;
         self.requeue_after_backoff(pod, q, true, now);
     }
 
@@ -219,8 +357,11 @@ impl SchedulingQueue {
         let pods: Vec<PodId> = self
             .unschedulable
             .iter()
-            .filter(|(p, (_, rejectors))| worth_retrying(**p, rejectors))
-            .map(|(p, _)| *p)
+            .filter(|&p| {
+                let rejectors = self.info.get(p).map_or(0, |e| e.rejectors);
+                worth_retrying(*p, &self.rejector_lists[rejectors as usize])
+            })
+            .copied()
             .collect();
         for &pod in &pods {
             self.move_one(pod, now);
@@ -230,8 +371,9 @@ impl SchedulingQueue {
 
     /// An unschedulable pod moves to backoffQ, or to activeQ once its backoff is over.
     fn move_one(&mut self, pod: PodId, now: SimTime) {
-        let errored = self.remove_unschedulable(pod).is_none_or(|rejectors| rejectors.is_empty());
-        let Some(&(q, _, _)) = self.info.get(&pod) else { return };
+        let errored = !self.remove_unschedulable(pod);
+        let Some(entry) = self.info.get(&pod) else { return };
+        let q = entry.q;
         self.requeue_after_backoff(pod, q, errored, now);
     }
 
@@ -242,13 +384,13 @@ impl SchedulingQueue {
         let expiry = self.backoff_expiry(&q);
         if expiry > now {
             let seq = self.next_seq();
-            let (set, place) = if errored {
+            let (heap, place) = if errored {
                 (&mut self.error_backoff, Place::ErrorBackoff)
             } else {
                 (&mut self.backoff, Place::Backoff)
             };
-            set.insert((expiry, seq, pod));
-            self.info.insert(pod, (q, place, seq));
+            heap.push(expiry, seq, pod);
+            self.info.insert(pod, Entry { q, place, seq, rejectors: 0 });
         } else {
             self.push_active(pod, q);
         }
@@ -258,15 +400,20 @@ impl SchedulingQueue {
     /// first, then the errored ones (`popAllBackoffCompleted`). A pod keeps the timestamp of
     /// its failed attempt, which orders it among equal priorities.
     pub fn flush_backoff(&mut self, now: SimTime) {
-        for errored in [false, true] {
+        for place in [Place::Backoff, Place::ErrorBackoff] {
             loop {
-                let set = if errored { &mut self.error_backoff } else { &mut self.backoff };
-                let Some(&(expiry, _, pod)) = set.first() else { break };
+                let heap = if place == Place::ErrorBackoff { &mut self.error_backoff } else { &mut self.backoff };
+                let Some((expiry, _, pod)) = heap.peek() else { break };
                 if expiry > now {
                     break;
                 }
-                set.pop_first();
-                if let Some(&(q, _, _)) = self.info.get(&pod) {
+                if let Some(entry) = self.info.get_mut(&pod) {
+                    entry.place = Place::Active;
+                }
+                let heap = if place == Place::ErrorBackoff { &mut self.error_backoff } else { &mut self.backoff };
+                heap.pop(&self.info, place);
+                if let Some(entry) = self.info.get(&pod) {
+                    let q = entry.q;
                     self.push_active(pod, q);
                 }
             }
@@ -275,7 +422,7 @@ impl SchedulingQueue {
 
     /// The earliest backoff expiry, if any pod is backing off (after a rejection or an error).
     pub fn next_backoff_expiry(&self) -> Option<SimTime> {
-        let first = |set: &BTreeSet<(SimTime, u64, PodId)>| set.first().map(|&(t, _, _)| t);
+        let first = |heap: &BackoffHeap| heap.peek().map(|(t, _, _)| t);
         match (first(&self.backoff), first(&self.error_backoff)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -287,8 +434,9 @@ impl SchedulingQueue {
         let mut stale: Vec<PodId> = self
             .unschedulable_since
             .iter()
-            .take_while(|&&(since, _)| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
-            .map(|&(_, p)| p)
+            .take_while(|&&(since, _, _)| now.saturating_since(since) > MAX_IN_UNSCHEDULABLE)
+            .filter(|&&(_, seq, pod)| current(&self.info, pod, seq, Place::Unschedulable))
+            .map(|&(_, _, p)| p)
             .collect();
         // In pod id order, as the scan of the map by pod went.
         stale.sort_unstable();
@@ -299,15 +447,15 @@ impl SchedulingQueue {
 
     /// The earliest time an unschedulable pod becomes eligible for the leftover flush.
     pub fn next_leftover_deadline(&self) -> Option<SimTime> {
-        self.unschedulable_since.first().map(|&(since, _)| since.saturating_add(MAX_IN_UNSCHEDULABLE))
+        self.unschedulable_since.front().map(|&(since, _, _)| since.saturating_add(MAX_IN_UNSCHEDULABLE))
     }
 
     pub fn place(&self, pod: PodId) -> Option<Place> {
-        self.info.get(&pod).map(|(_, p, _)| *p)
+        self.info.get(&pod).map(|e| e.place)
     }
 
     pub fn attempts(&self, pod: PodId) -> u32 {
-        self.info.get(&pod).map_or(0, |(q, _, _)| q.attempts)
+        self.info.get(&pod).map_or(0, |e| e.q.attempts)
     }
 
     /// Pods waiting in any sub-queue.
@@ -324,6 +472,11 @@ impl SchedulingQueue {
     }
 }
 
+/// Whether the entry of sequence number `seq` for `pod` in the sub-queue of `place` is current.
+fn current(info: &HashMap<PodId, Entry>, pod: PodId, seq: u64, place: Place) -> bool {
+    info.get(&pod).is_some_and(|e| e.place == place && e.seq == seq)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,7 +487,7 @@ mod tests {
 
     /// An attempt that a filter rejected.
     fn reject(q: &mut SchedulingQueue, pod: PodId, now: SimTime) {
-        q.requeue_rejected(pod, now, vec!["NodeResourcesFit"]);
+        q.requeue_rejected(pod, now, &["NodeResourcesFit"]);
     }
 
     #[test]
@@ -476,7 +629,7 @@ mod tests {
         let mut q = q();
         q.add(PodId(1), 0, SimTime::ZERO);
         q.pop();
-        q.requeue_rejected(PodId(1), SimTime::from_secs(1), Vec::new());
+        q.requeue_rejected(PodId(1), SimTime::from_secs(1), &[]);
         assert_eq!(q.place(PodId(1)), Some(Place::ErrorBackoff));
         assert_eq!(q.unschedulable_count(), 0);
         assert_eq!(q.next_leftover_deadline(), None);
@@ -496,5 +649,267 @@ mod tests {
         q.flush_backoff(SimTime::from_secs(2));
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|p| p.0).collect();
         assert_eq!(order, [2, 1], "equal priority and timestamp: the order they reached activeQ");
+    }
+
+    /// A reference for the queue: every pod's state in one map, each question answered by a
+    /// scan (what the sub-queues must agree with, whatever their layout).
+    mod model {
+        use super::super::*;
+        use std::collections::BTreeMap;
+
+        #[derive(Clone, Debug)]
+        struct Pod {
+            priority: i32,
+            timestamp: SimTime,
+            attempts: u32,
+            place: Place,
+            in_flight: bool,
+            seq: u64,
+            expiry: SimTime,
+            rejectors: Vec<&'static str>,
+        }
+
+        pub struct Model {
+            pods: BTreeMap<PodId, Pod>,
+            seq: u64,
+            backoff: SchedulingQueue,
+        }
+
+        impl Model {
+            pub fn new() -> Model {
+                Model { pods: BTreeMap::new(), seq: 0, backoff: super::q() }
+            }
+
+            fn next_seq(&mut self) -> u64 {
+                self.seq += 1;
+                self.seq
+            }
+
+            fn activate(&mut self, pod: PodId) {
+                let seq = self.next_seq();
+                let p = self.pods.get_mut(&pod).expect("known");
+                (p.place, p.in_flight, p.seq) = (Place::Active, false, seq);
+            }
+
+            fn after_backoff(&mut self, pod: PodId, errored: bool, now: SimTime) {
+                let p = &self.pods[&pod];
+                let expiry = p.timestamp.saturating_add(self.backoff.backoff_duration(p.attempts));
+                if expiry > now {
+                    let seq = self.next_seq();
+                    let p = self.pods.get_mut(&pod).expect("known");
+                    p.place = if errored { Place::ErrorBackoff } else { Place::Backoff };
+                    (p.in_flight, p.seq, p.expiry) = (false, seq, expiry);
+                } else {
+                    self.activate(pod);
+                }
+            }
+
+            pub fn add(&mut self, pod: PodId, priority: i32, now: SimTime) {
+                if self.pods.contains_key(&pod) {
+                    return;
+                }
+                let p = Pod {
+                    priority,
+                    timestamp: now,
+                    attempts: 0,
+                    place: Place::Active,
+                    in_flight: false,
+                    seq: 0,
+                    expiry: SimTime::ZERO,
+                    rejectors: vec![],
+                };
+                self.pods.insert(pod, p);
+                self.activate(pod);
+            }
+
+            pub fn pop(&mut self) -> Option<PodId> {
+                let active = self
+                    .pods
+                    .iter()
+                    .filter(|(_, p)| p.place == Place::Active && !p.in_flight)
+                    .max_by_key(|(_, p)| (p.priority, Reverse(p.timestamp), Reverse(p.seq)))
+                    .map(|(&id, _)| id);
+                let pod = active.or_else(|| {
+                    self.pods
+                        .iter()
+                        .filter(|(_, p)| p.place == Place::Backoff)
+                        .min_by_key(|(_, p)| (p.expiry, p.seq))
+                        .map(|(&id, _)| id)
+                })?;
+                let p = self.pods.get_mut(&pod).expect("known");
+                (p.place, p.in_flight) = (Place::Active, true);
+                p.attempts += 1;
+                Some(pod)
+            }
+
+            pub fn in_flight(&self) -> Vec<PodId> {
+                self.pods.iter().filter(|(_, p)| p.in_flight).map(|(&id, _)| id).collect()
+            }
+
+            pub fn forget(&mut self, pod: PodId) {
+                self.pods.remove(&pod);
+            }
+
+            pub fn requeue_rejected(&mut self, pod: PodId, now: SimTime, rejectors: &[&'static str]) {
+                if rejectors.is_empty() {
+                    return self.requeue_after_error(pod, now);
+                }
+                let Some(p) = self.pods.get_mut(&pod) else { return };
+                p.timestamp = now;
+                (p.place, p.in_flight, p.rejectors) = (Place::Unschedulable, false, rejectors.to_vec());
+            }
+
+            pub fn requeue_after_error(&mut self, pod: PodId, now: SimTime) {
+                let Some(p) = self.pods.get_mut(&pod) else { return };
+                p.timestamp = now;
+                self.after_backoff(pod, true, now);
+            }
+
+            pub fn move_unschedulable(
+                &mut self,
+                now: SimTime,
+                worth: impl Fn(PodId, &[&'static str]) -> bool,
+            ) -> usize {
+                let pods: Vec<PodId> = self
+                    .pods
+                    .iter()
+                    .filter(|(id, p)| p.place == Place::Unschedulable && worth(**id, &p.rejectors))
+                    .map(|(&id, _)| id)
+                    .collect();
+                for &pod in &pods {
+                    self.after_backoff(pod, false, now);
+                }
+                pods.len()
+            }
+
+            pub fn flush_backoff(&mut self, now: SimTime) {
+                for place in [Place::Backoff, Place::ErrorBackoff] {
+                    let mut due: Vec<(SimTime, u64, PodId)> = self
+                        .pods
+                        .iter()
+                        .filter(|(_, p)| p.place == place && p.expiry <= now)
+                        .map(|(&id, p)| (p.expiry, p.seq, id))
+                        .collect();
+                    due.sort_unstable();
+                    for (_, _, pod) in due {
+                        self.activate(pod);
+                    }
+                }
+            }
+
+            pub fn flush_unschedulable_leftover(&mut self, now: SimTime) {
+                let stale: Vec<PodId> = self
+                    .pods
+                    .iter()
+                    .filter(|(_, p)| {
+                        p.place == Place::Unschedulable && now.saturating_since(p.timestamp) > MAX_IN_UNSCHEDULABLE
+                    })
+                    .map(|(&id, _)| id)
+                    .collect();
+                for pod in stale {
+                    self.after_backoff(pod, false, now);
+                }
+            }
+
+            pub fn next_backoff_expiry(&self) -> Option<SimTime> {
+                let backing_off = |p: &&Pod| matches!(p.place, Place::Backoff | Place::ErrorBackoff);
+                self.pods.values().filter(backing_off).map(|p| p.expiry).min()
+            }
+
+            pub fn next_leftover_deadline(&self) -> Option<SimTime> {
+                let waiting = |p: &&Pod| p.place == Place::Unschedulable;
+                self.pods.values().filter(waiting).map(|p| p.timestamp.saturating_add(MAX_IN_UNSCHEDULABLE)).min()
+            }
+
+            pub fn has_poppable(&self) -> bool {
+                self.pods.values().any(|p| (p.place == Place::Active && !p.in_flight) || p.place == Place::Backoff)
+            }
+
+            /// Every pod's (place, attempts), and the counts.
+            pub fn state(&self) -> (Vec<(PodId, Place, u32)>, usize, usize) {
+                let pods = self.pods.iter().map(|(&id, p)| (id, p.place, p.attempts)).collect();
+                let unschedulable = self.pods.values().filter(|p| p.place == Place::Unschedulable).count();
+                (pods, self.pods.len(), unschedulable)
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any sequence of what the scheduler and the cluster do to the queue: the sub-queues
+        /// answer as the reference's scans do (pops, places, attempts, deadlines, counts).
+        #[test]
+        fn the_queue_answers_as_a_scan_of_every_pod_would(
+            ops in proptest::collection::vec((0u8..10, 0u32..10, 0u64..8, 0u8..4), 1..300),
+        ) {
+            let mut queue = q();
+            let mut model = model::Model::new();
+            let mut now = SimTime::ZERO;
+            let lists: [&[&'static str]; 4] =
+                [&["NodeResourcesFit"], &["NodeResourcesFit", "TaintToleration"], &["TaintToleration"], &[]];
+            for (op, pod, step, pick) in ops {
+                now = now.saturating_add(SimDuration::from_millis(step * 500));
+                let id = PodId(pod);
+                match op {
+                    0 | 1 => {
+                        let priority = i32::from(pick % 2) * 10;
+                        queue.add(id, priority, now);
+                        model.add(id, priority, now);
+                    }
+                    2 | 3 => proptest::prop_assert_eq!(queue.pop(), model.pop()),
+                    4 | 5 => {
+                        // Only a pod in flight comes back from an attempt.
+                        let flying = model.in_flight();
+                        if let Some(&p) = flying.get(pod as usize % flying.len().max(1)) {
+                            if op == 4 {
+                                queue.requeue_rejected(p, now, lists[pick as usize]);
+                                model.requeue_rejected(p, now, lists[pick as usize]);
+                            } else {
+                                queue.requeue_after_error(p, now);
+                                model.requeue_after_error(p, now);
+                            }
+                        }
+                    }
+                    6 => {
+                        queue.forget(id);
+                        model.forget(id);
+                    }
+                    7 => {
+                        // A hint that retries some pods: by parity of the id, or by plugin.
+                        let worth = |p: PodId, r: &[&'static str]| match pick {
+                            0 => true,
+                            1 => p.0.is_multiple_of(2),
+                            _ => r.contains(&"TaintToleration"),
+                        };
+                        proptest::prop_assert_eq!(
+                            queue.move_unschedulable(now, worth),
+                            model.move_unschedulable(now, worth)
+                        );
+                    }
+                    8 => {
+                        queue.flush_backoff(now);
+                        model.flush_backoff(now);
+                    }
+                    _ => {
+                        now = now.saturating_add(SimDuration::from_secs(u64::from(pick) * 100));
+                        queue.flush_unschedulable_leftover(now);
+                        model.flush_unschedulable_leftover(now);
+                    }
+                }
+                let (pods, len, unschedulable) = model.state();
+                for (p, place, attempts) in pods {
+                    proptest::prop_assert_eq!(queue.place(p), Some(place), "place of {:?}", p);
+                    proptest::prop_assert_eq!(queue.attempts(p), attempts, "attempts of {:?}", p);
+                }
+                proptest::prop_assert_eq!(queue.len(), len);
+                proptest::prop_assert_eq!(queue.unschedulable_count(), unschedulable);
+                proptest::prop_assert_eq!(queue.has_poppable(), model.has_poppable());
+                proptest::prop_assert_eq!(queue.next_backoff_expiry(), model.next_backoff_expiry());
+                proptest::prop_assert_eq!(queue.next_leftover_deadline(), model.next_leftover_deadline());
+            }
+            // Drained, both give the same pods in the same order.
+            let (a, b): (Vec<PodId>, Vec<PodId>) =
+                (std::iter::from_fn(|| queue.pop()).collect(), std::iter::from_fn(|| model.pop()).collect());
+            proptest::prop_assert_eq!(a, b);
+        }
     }
 }
