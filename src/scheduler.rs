@@ -91,7 +91,25 @@ struct CycleBuffers {
     /// The rejected nodes' statuses ([`NodeToStatus::in_buffer`]): empty between cycles, and
     /// kept by the memo when the pass fails.
     statuses: framework::StatusBuffer,
+    /// The cycles' lists of Filter plugins for the last few sets of plugins PreFilter skipped
+    /// (a spec's cycles skip the same ones: a retry storm built these lists millions of times).
+    filter_sets: Vec<FilterSets>,
+    /// The entry of `filter_sets` a new set replaces once it is full.
+    next_filter_set: usize,
 }
+
+/// The Filter plugins of a cycle whose PreFilter skipped `skipped`: the active ones
+/// ([`active_filters`]), the node-local ones among them, and the others with their positions
+/// ([`other_filters`]).
+struct FilterSets {
+    skipped: PluginIndices,
+    filters: PluginIndices,
+    local: PluginIndices,
+    other: smallvec::SmallVec<[(usize, usize); 8]>,
+}
+
+/// Sets of skipped plugins a profile's buffers keep the Filter lists of.
+const FILTER_SETS: usize = 8;
 
 /// `v` emptied, with its allocation, as a vector of references of any lifetime: a cycle's
 /// list of node views outlives the cycle's borrow of them only as capacity. (Collecting an
@@ -1272,12 +1290,28 @@ fn schedule_pod(
             });
         }
     }
-    let filters = active_filters(&profile.filter, &skipped_filters);
-    let local_filters: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
-    let other_filters = other_filters(&filters, &profile.local);
+    let at = match buffers.filter_sets.iter().position(|f| f.skipped == skipped_filters) {
+        Some(at) => at,
+        None => {
+            let filters = active_filters(&profile.filter, &skipped_filters);
+            let local: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
+            let other = other_filters(&filters, &profile.local);
+            let sets = FilterSets { skipped: skipped_filters, filters, local, other };
+            if buffers.filter_sets.len() < FILTER_SETS {
+                buffers.filter_sets.push(sets);
+                buffers.filter_sets.len() - 1
+            } else {
+                let at = buffers.next_filter_set;
+                buffers.next_filter_set = (at + 1) % FILTER_SETS;
+                buffers.filter_sets[at] = sets;
+                at
+            }
+        }
+    };
+    let sets = &buffers.filter_sets[at];
     // Read per node below: as slices (a `SmallVec` tests inline-or-heap at every read).
     let (filters, local_filters, other_filters, skipped_filters) =
-        (&filters[..], &local_filters[..], &other_filters[..], &skipped_filters[..]);
+        (&sets.filters[..], &sets.local[..], &sets.other[..], &sets.skipped[..]);
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
