@@ -102,6 +102,8 @@ struct CycleBuffers {
 /// ([`active_filters`]), the node-local ones among them, and the others with their positions
 /// ([`other_filters`]).
 struct FilterSets {
+    /// `skipped` as a bit set, when every index is under 64 (compared instead of the list).
+    mask: Option<u64>,
     skipped: PluginIndices,
     filters: PluginIndices,
     local: PluginIndices,
@@ -1290,13 +1292,15 @@ fn schedule_pod(
             });
         }
     }
-    let at = match buffers.filter_sets.iter().position(|f| f.skipped == skipped_filters) {
+    let mask = skipped_filters.iter().try_fold(0u64, |m, &i| (i < 64).then(|| m | 1 << i));
+    let same = |f: &FilterSets| f.mask == mask && (mask.is_some() || f.skipped == skipped_filters);
+    let at = match buffers.filter_sets.iter().position(same) {
         Some(at) => at,
         None => {
             let filters = active_filters(&profile.filter, &skipped_filters);
             let local: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
             let other = other_filters(&filters, &profile.local);
-            let sets = FilterSets { skipped: skipped_filters, filters, local, other };
+            let sets = FilterSets { mask, skipped: skipped_filters, filters, local, other };
             if buffers.filter_sets.len() < FILTER_SETS {
                 buffers.filter_sets.push(sets);
                 buffers.filter_sets.len() - 1
