@@ -45,6 +45,9 @@ fn slots_for(nodes: usize) -> usize {
     (ENTRY_BUDGET / nodes.max(1)).clamp(MIN_SLOTS, MAX_SLOTS)
 }
 
+/// Lines of [`VerdictMemo::recent`].
+const RECENT: usize = 256;
+
 /// The spec's hash, to find its slot without comparing whole specs.
 fn spec_hash(spec: &PodSpec) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -58,6 +61,15 @@ fn spec_hash(spec: &PodSpec) -> u64 {
 #[derive(Default)]
 pub struct VerdictMemo {
     slots: Vec<Slot>,
+    /// The address of each slot's spec, beside them: a cycle finds its slot in one short
+    /// contiguous scan (the slots are large; a scan of their specs read a line per slot).
+    /// Only compared for equality; a slot's `Arc` keeps its address from being reused.
+    spec_addresses: Vec<usize>,
+    /// A direct-mapped cache of `spec_addresses`: by a few bits of a spec's address, where
+    /// it was last found (checked against `spec_addresses` before use, so a stale line only
+    /// costs the scan). A storm cycles through dozens of specs; the scan to find one of 64
+    /// was 5 % of it.
+    recent: Vec<(usize, u32)>,
     /// Stamps tell a slot's entries from those an earlier spec left in a reused slot; the
     /// first is 1.
     next_stamp: u32,
@@ -176,6 +188,8 @@ impl VerdictMemo {
     /// Forgets everything (the node set or some node's images changed).
     pub fn clear(&mut self) {
         self.slots.clear();
+        self.spec_addresses.clear();
+        self.recent.clear();
     }
 
     /// Whether this cycle uses the memo (see [`Gate`]); asked once per cycle.
@@ -188,7 +202,19 @@ impl VerdictMemo {
     /// (replacing the least recently used) when there is none. `nodes`: the cache's size.
     pub fn slot(&mut self, spec: &Arc<PodSpec>, filters: &[usize], nodes: usize) -> SlotHandle<'_> {
         self.clock += 1;
-        let found = self.slots.iter().position(|s| Arc::ptr_eq(&s.spec, spec));
+        let address = Arc::as_ptr(spec) as usize;
+        let line = (address >> 4 ^ address >> 12) % RECENT;
+        if self.recent.is_empty() {
+            self.recent.resize(RECENT, (0, 0));
+        }
+        let found = match self.recent[line] {
+            (a, i) if a == address && self.spec_addresses.get(i as usize) == Some(&address) => Some(i as usize),
+            _ => self.spec_addresses.iter().position(|&a| a == address),
+        };
+        if let Some(i) = found {
+            self.recent[line] = (address, i as u32);
+        }
+        debug_assert_eq!(found, self.slots.iter().position(|s| Arc::ptr_eq(&s.spec, spec)));
         let hash = if found.is_some() { 0 } else { spec_hash(spec) };
         let found = found.or_else(|| self.slots.iter().position(|s| s.hash == hash && *s.spec == **spec));
         let i = match found {
@@ -203,6 +229,7 @@ impl VerdictMemo {
             None => {
                 let i = if self.slots.len() < self.max_slots.unwrap_or_else(|| slots_for(nodes)) {
                     self.slots.push(Slot::default());
+                    self.spec_addresses.push(0);
                     self.slots.len() - 1
                 } else {
                     (0..self.slots.len()).min_by_key(|&i| self.slots[i].last_used).unwrap_or(0)
@@ -230,6 +257,7 @@ impl VerdictMemo {
                 s.entries.clear();
             }
         }
+        self.spec_addresses[i] = Arc::as_ptr(spec) as usize;
         let slot = &mut self.slots[i];
         slot.spec = spec.clone();
         slot.hash = hash;
