@@ -311,16 +311,16 @@ impl Fit {
     fn met_by(&self, row: &NodeRow, gpu: &GpuRow) -> bool {
         // Every term evaluated, combined without branches (`&`, `|`); the differences wrap as
         // the release build's `-` does, so the answer is the short-circuit one's.
-        let mut ok = (i64::from(row.pod_count) < row.allowed_pods)
+        let ok = (i64::from(row.pod_count) < row.allowed_pods)
             & ((self.cpu <= 0) | (self.cpu <= row.allocatable_cpu.wrapping_sub(row.requested_cpu)))
             & ((self.memory <= 0) | (self.memory <= row.allocatable_memory.wrapping_sub(row.requested_memory)));
-        // The same way for every node of a pass: the GPU row is read only for a GPU pod.
-        if self.gpu_devices > 0 || self.gpu_milli > 0 {
-            ok &= ((self.gpu_devices <= 0)
-                | (self.gpu_devices <= gpu.allocatable_devices.wrapping_sub(gpu.requested_devices)))
-                & ((self.gpu_milli <= 0) | (self.gpu_milli <= gpu.allocatable_milli.wrapping_sub(gpu.requested_milli)));
+        // The same for every node of a pass: the GPU row is read only for a GPU pod, and only
+        // when the rest fits (the GPU pods of a trace meet mostly full nodes: no load then).
+        if !(self.gpu_devices > 0 || self.gpu_milli > 0) || !ok {
+            return ok;
         }
-        ok
+        ((self.gpu_devices <= 0) | (self.gpu_devices <= gpu.allocatable_devices.wrapping_sub(gpu.requested_devices)))
+            & ((self.gpu_milli <= 0) | (self.gpu_milli <= gpu.allocatable_milli.wrapping_sub(gpu.requested_milli)))
     }
 }
 
