@@ -387,11 +387,19 @@ impl SchedulingQueue {
         if !self.info.contains_key(&pod) {
             return;
         }
+        debug_assert!(self.in_flight(pod), "only a pod in flight comes back from an attempt");
         self.leave(pod);
         if let Some(entry) = self.info.get_mut(&pod) {
             entry.q.timestamp = now;
         }
         self.insert_unschedulable(pod, now, rejectors);
+    }
+
+    /// Whether `pod` was popped and has not come back: known, placed Active, not in activeQ.
+    /// (The old queue left a pod requeued from elsewhere in two sub-queues at once; this one
+    /// moves it, but the scheduler only ever requeues the pod of its attempt.)
+    fn in_flight(&self, pod: PodId) -> bool {
+        self.info.get(&pod).is_some_and(|e| e.place == Place::Active) && self.active.get(&pod).is_none()
     }
 
     /// Takes `pod` out of the sub-queue it waits in, before it gets a new place (after an
@@ -423,6 +431,7 @@ impl SchedulingQueue {
         if !self.info.contains_key(&pod) {
             return;
         }
+        debug_assert!(self.in_flight(pod), "only a pod in flight comes back from an attempt");
         self.leave(pod);
         let Some(entry) = self.info.get_mut(&pod) else { return };
         entry.q.timestamp = now;
