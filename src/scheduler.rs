@@ -1119,17 +1119,19 @@ fn end_failed_pass(
     }
     let mut pure = false;
     let fit_error = pass.fit_error.clone();
-    let outcome =
+    let mut outcome =
         run_post_filter(profile, pod, cx, order, noms, &pass.diagnosis, skipped, rng, fit_error, post, &mut pure);
     // The memo's is then the only handle: the answer joins the pass without copying it.
     drop(pass);
-    let mut outcome = outcome;
     if pure
         && let Some(k) = kept
         && let Outcome::Unschedulable(text) = &mut outcome
     {
-        let slot = &mut profile.memo.slot(&pod.spec, k.filters, k.nodes);
-        *text = slot.keep_post_filter_answer(k.clock, post.clone(), text.clone());
+        *text = profile.memo.slot(&pod.spec, k.filters, k.nodes).keep_post_filter_answer(
+            k.clock,
+            post.clone(),
+            text.clone(),
+        );
     }
     (outcome, pure)
 }

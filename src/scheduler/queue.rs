@@ -3,16 +3,16 @@
 //! exponential backoff (1 s doubling to 10 s by default), and the unschedulable pods that wait
 //! for a cluster event or for the five-minute leftover flush.
 //!
-//! backoffQ is two heaps, as `backoff_queue.go` (v1.33+) keeps two: pods that plugins
+//! backoffQ is two queues, as `backoff_queue.go` (v1.33+) keeps two heaps: pods that plugins
 //! rejected, and pods whose attempt failed with no rejecting plugin (an error). Only the first
 //! is popped early when activeQ is empty; an errored pod waits out its backoff.
 //!
 //! A loaded cluster retries every waiting pod after each completion (a retry storm: millions
 //! of attempts, each moving a pod between these sub-queues), so the sub-queues are cheap to
-//! change: unschedulablePods is a set of pod ids, the leftover flush's list (by time) drops
-//! an entry lazily (an entry counts while its pod's [`Entry::seq`] is the entry's; the first
-//! entry is always current), and the rejecting plugins of an unschedulable pod are an index
-//! into a table of the distinct lists seen.
+//! change: unschedulablePods is a bitmap of pod ids, the backoff queues and the leftover
+//! flush's list (by time) drop an entry lazily (an entry counts while its pod's
+//! [`Entry::seq`] is the entry's; the first entry is always current), and the rejecting
+//! plugins of an unschedulable pod are an index into a table of the distinct lists seen.
 
 use crate::hash::HashMap;
 use std::cmp::Reverse;
@@ -70,14 +70,14 @@ struct Entry {
 /// An entry whose pod left for another place stays until it reaches the front (`dead`
 /// counts them), so that leaving costs no search; the first entry is always current.
 #[derive(Default)]
-struct BackoffHeap {
+struct BackoffQueue {
     lines: BTreeMap<SimTime, VecDeque<(u64, PodId)>>,
     /// Emptied lines, kept for the next expiries (no allocation per distinct expiry).
     spare: Vec<VecDeque<(u64, PodId)>>,
     dead: usize,
 }
 
-impl BackoffHeap {
+impl BackoffQueue {
     fn push(&mut self, expiry: SimTime, seq: u64, pod: PodId) {
         let line = self.lines.entry(expiry).or_insert_with(|| self.spare.pop().unwrap_or_default());
         debug_assert!(line.back().is_none_or(|&(last, _)| last < seq), "sequence numbers grow");
@@ -107,8 +107,9 @@ impl BackoffHeap {
         Some(pod)
     }
 
-    /// Takes the first entry off, then the stale ones that surface (`info` tells, for a queue
-    /// of pods at `place`).
+    /// Takes the first entry off (current: the first always is), then the stale ones that
+    /// surface (`info` tells, for a queue of pods at `place`; the pod taken has no other
+    /// current entry, its sequence number being this one's).
     fn pop(&mut self, info: &HashMap<PodId, Entry>, place: Place) -> Option<PodId> {
         let pod = self.pop_first()?;
         self.trim(info, place);
@@ -205,9 +206,9 @@ pub struct SchedulingQueue {
     /// Max-heap on (priority, earlier timestamp, earlier insertion).
     active: PriorityQueue<PodId, (i32, Reverse<SimTime>, Reverse<u64>)>,
     /// `podBackoffQ`: by (expiry, insertion).
-    backoff: BackoffHeap,
+    backoff: BackoffQueue,
     /// `podErrorBackoffQ`: by (expiry, insertion).
-    error_backoff: BackoffHeap,
+    error_backoff: BackoffQueue,
     /// Unschedulable pods, by id (the order a cluster event moves them in).
     unschedulable: IdSet,
     /// The same pods as (since, sequence number, pod), by `since` (in the order they became
@@ -229,8 +230,8 @@ impl SchedulingQueue {
     pub fn new(initial_backoff: SimDuration, max_backoff: SimDuration) -> SchedulingQueue {
         SchedulingQueue {
             active: PriorityQueue::new(),
-            backoff: BackoffHeap::default(),
-            error_backoff: BackoffHeap::default(),
+            backoff: BackoffQueue::default(),
+            error_backoff: BackoffQueue::default(),
             unschedulable: IdSet::default(),
             unschedulable_since: VecDeque::new(),
             rejector_lists: Vec::new(),
@@ -325,16 +326,7 @@ impl SchedulingQueue {
     pub fn pop(&mut self) -> Option<PodId> {
         let pod = match self.active.pop() {
             Some((pod, _)) => pod,
-            None => {
-                // The top is current: the pod's entry, which leaves the heap with it (its
-                // place changes first, so that it is not taken for a stale one).
-                let (_, _, pod) = self.backoff.peek()?;
-                if let Some(entry) = self.info.get_mut(&pod) {
-                    entry.place = Place::Active;
-                }
-                self.backoff.pop(&self.info, Place::Backoff);
-                pod
-            }
+            None => self.backoff.pop(&self.info, Place::Backoff)?,
         };
         if let Some(entry) = self.info.get_mut(&pod) {
             entry.q.attempts += 1;
@@ -415,8 +407,8 @@ impl SchedulingQueue {
                 if let Some(entry) = self.info.get_mut(&pod) {
                     entry.seq = 0;
                 }
-                let heap = if place == Place::Backoff { &mut self.backoff } else { &mut self.error_backoff };
-                heap.kill(&self.info, place);
+                let queue = if place == Place::Backoff { &mut self.backoff } else { &mut self.error_backoff };
+                queue.kill(&self.info, place);
             }
             Place::Unschedulable => {
                 self.remove_unschedulable(pod);
@@ -476,18 +468,18 @@ impl SchedulingQueue {
     }
 
     /// `requeuePodWithQueueingStrategy` for queueAfterBackoff: backoffQ (`errored` picks the
-    /// error heap, as `backoffQueue.add` does for a pod with no rejecting plugin) while the
+    /// error queue, as `backoffQueue.add` does for a pod with no rejecting plugin) while the
     /// backoff runs, else activeQ.
     fn requeue_after_backoff(&mut self, pod: PodId, q: Queued, errored: bool, now: SimTime) {
         let expiry = self.backoff_expiry(&q);
         if expiry > now {
             let seq = self.next_seq();
-            let (heap, place) = if errored {
+            let (queue, place) = if errored {
                 (&mut self.error_backoff, Place::ErrorBackoff)
             } else {
                 (&mut self.backoff, Place::Backoff)
             };
-            heap.push(expiry, seq, pod);
+            queue.push(expiry, seq, pod);
             self.info.insert(pod, Entry { q, place, seq, rejectors: 0 });
         } else {
             self.push_active(pod, q);
@@ -500,16 +492,11 @@ impl SchedulingQueue {
     pub fn flush_backoff(&mut self, now: SimTime) {
         for place in [Place::Backoff, Place::ErrorBackoff] {
             loop {
-                let heap = if place == Place::ErrorBackoff { &mut self.error_backoff } else { &mut self.backoff };
-                let Some((expiry, _, pod)) = heap.peek() else { break };
-                if expiry > now {
+                let queue = if place == Place::ErrorBackoff { &mut self.error_backoff } else { &mut self.backoff };
+                if queue.peek().is_none_or(|(expiry, _, _)| expiry > now) {
                     break;
                 }
-                if let Some(entry) = self.info.get_mut(&pod) {
-                    entry.place = Place::Active;
-                }
-                let heap = if place == Place::ErrorBackoff { &mut self.error_backoff } else { &mut self.backoff };
-                heap.pop(&self.info, place);
+                let Some(pod) = queue.pop(&self.info, place) else { break };
                 if let Some(entry) = self.info.get(&pod) {
                     let q = entry.q;
                     self.push_active(pod, q);
@@ -520,7 +507,7 @@ impl SchedulingQueue {
 
     /// The earliest backoff expiry, if any pod is backing off (after a rejection or an error).
     pub fn next_backoff_expiry(&self) -> Option<SimTime> {
-        let first = |heap: &BackoffHeap| heap.peek().map(|(t, _, _)| t);
+        let first = |queue: &BackoffQueue| queue.peek().map(|(t, _, _)| t);
         match (first(&self.backoff), first(&self.error_backoff)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
