@@ -413,6 +413,11 @@ impl Scheduler {
         self.profiles.iter().map(|p| p.memo.failed_passes_reused).sum()
     }
 
+    /// Cycles, over every profile, whose totals were summed from the memo's rows alone.
+    pub fn totals_from_memo(&self) -> u64 {
+        self.profiles.iter().map(|p| p.memo.totals_from_memo()).sum()
+    }
+
     pub fn take_decisions(&mut self) -> Vec<String> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
@@ -1698,6 +1703,48 @@ fn schedule_pod(
         .map(|&(i, _)| i)
         .filter(|i| !skipped_scores.contains(i) && profile.local[*i] && profile.plugins[*i].as_score().is_some())
         .collect();
+    let weight_of = |i: usize| profile.score.iter().find(|&&(j, _)| j == i).map_or(0, |&(_, w)| w);
+    // Per local scorer, its weight when its raw scores are final: what the memo sums per node.
+    let final_weights: smallvec::SmallVec<[Option<i64>; 8]> = local_scorers
+        .iter()
+        .map(|&i| profile.plugins[i].as_score().filter(|s| s.raw_is_final()).map(|_| weight_of(i)))
+        .collect();
+    // The memo's hits summed in one read each, when every active scorer is node-local and
+    // those to normalize scored every feasible node 0 (the default profile's TaintToleration
+    // on untainted nodes): see `MemoTotals`. Debug builds compare its totals with the general
+    // path's, below.
+    let mut memo_totals_checked: Option<Vec<i64>> = None;
+    if trace.is_none()
+        && !local_scorers.is_empty()
+        && let Some(slot) = slot.as_mut()
+        && let Some(constant) =
+            all_zero_constant(&profile.plugins, &profile.score, &skipped_scores, &local_scorers, &final_weights)
+    {
+        slot.set_scorers(&local_scorers, &final_weights);
+        let memo_totals = MemoTotals {
+            feasible,
+            generations,
+            cache,
+            rows: memo_cx.rows,
+            local_scorers: &local_scorers,
+            final_weights: &final_weights,
+            constant,
+        };
+        let buffers = (&mut *unknown, &mut *fresh, &mut *unknown_ids, &mut *score_columns, &mut *unknown_infos_buffer);
+        if memo_totals.fill(&profile.plugins, pod, slot, totals, buffers) {
+            slot.note_totals_from_memo();
+            if !memo_cx.check {
+                *infos_buffer = emptied(infos);
+                return match select_host(totals, rng) {
+                    Some(k) => Outcome::Bound(feasible[k]),
+                    None => Outcome::Error("no node selected".into()),
+                };
+            }
+            memo_totals_checked = Some(totals.to_vec());
+        }
+        // A raw score to normalize was not 0, or a scorer erred: the general path, afresh.
+        totals.fill(0);
+    }
     // `columns`: the node-local raw scores, one column of `feasible.len()` per scorer of
     // `local_scorers` (laid out by scorer: each scorer's pass copies its column whole).
     // `unknown`: the feasible nodes (positions) whose scores the memo does not know, which the
@@ -1715,12 +1762,11 @@ fn schedule_pod(
         .map(|&i| {
             let scorer = profile.plugins[i].as_score().expect("local scorers score");
             debug_assert!(!scorer.raw_is_final() || scorer.normalize(pod, &mut []).is_none(), "final raw scores");
-            let weight = profile.score.iter().find(|&&(j, _)| j == i).map_or(0, |&(_, w)| w);
-            if trace.is_none() && !columns.is_empty() && scorer.raw_is_final() { weight } else { 0 }
+            if trace.is_none() && !columns.is_empty() && scorer.raw_is_final() { weight_of(i) } else { 0 }
         })
         .collect();
     if let Some(slot) = slot.as_mut().filter(|_| width > 0) {
-        slot.set_scorers(&local_scorers);
+        slot.set_scorers(&local_scorers, &final_weights);
         for (k, id) in feasible.iter().enumerate() {
             let g = generations[id.index()];
             match slot.scores(id.index(), g) {
@@ -1847,6 +1893,9 @@ fn schedule_pod(
     }
     *infos_buffer = emptied(infos);
     *unknown_infos_buffer = emptied(unknown_infos);
+    if let Some(from_memo) = memo_totals_checked {
+        assert_eq!(from_memo, *totals, "memo: the totals summed from the memo differ for {}", pod.meta.key());
+    }
     match select_host(totals, rng) {
         Some(k) => Outcome::Bound(feasible[k]),
         None => Outcome::Error("no node selected".into()),
@@ -1885,6 +1934,132 @@ fn reused(buffer: &mut Vec<i64>, len: usize) -> &mut [i64] {
         buffer.resize(len, 0);
     }
     &mut buffer[..len]
+}
+
+/// What the active scorers to normalize add to every node's total when each scored every
+/// feasible node 0 (their [`normalized_when_all_zero`], weighted), if every active scorer is
+/// node-local and each of those to normalize says what that is, within the score range.
+///
+/// [`normalized_when_all_zero`]: framework::Score::normalized_when_all_zero
+fn all_zero_constant(
+    plugins: &[Box<dyn Plugin>],
+    score: &[(usize, i64)],
+    skipped_scores: &[usize],
+    local_scorers: &[usize],
+    final_weights: &[Option<i64>],
+) -> Option<i64> {
+    let mut constant = 0;
+    for &(i, weight) in score {
+        if skipped_scores.contains(&i) {
+            continue;
+        }
+        let Some(scorer) = plugins[i].as_score() else { continue };
+        let p = local_scorers.iter().position(|&l| l == i)?;
+        if final_weights[p].is_none() {
+            let score = scorer.normalized_when_all_zero()?;
+            if !(framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(&score) {
+                return None;
+            }
+            constant += score * weight;
+        }
+    }
+    Some(constant)
+}
+
+/// [`MemoTotals::fill`]'s buffers, kept between cycles: the unknown nodes' positions, whether
+/// each may be recorded, their ids, their score columns, and a list for their views.
+type FillBuffers<'b> =
+    (&'b mut Vec<usize>, &'b mut Vec<bool>, &'b mut Vec<NodeId>, &'b mut Vec<i64>, &'b mut Vec<&'static NodeInfo>);
+
+/// A cycle's totals from the memo alone where it can: every active scorer node-local, the
+/// final ones' weighted sum read per node in one step, and the others (to normalize) known
+/// to have scored every feasible node 0, so that they add one [`all_zero_constant`].
+struct MemoTotals<'a> {
+    feasible: &'a [NodeId],
+    generations: &'a [u64],
+    cache: &'a [NodeInfo],
+    rows: &'a [NodeRow],
+    local_scorers: &'a [usize],
+    final_weights: &'a [Option<i64>],
+    constant: i64,
+}
+
+impl MemoTotals<'_> {
+    /// Fills `totals` (zeroed, as long as the feasible nodes) and records the scores of the
+    /// nodes the memo did not know; false, leaving `totals` to be zeroed again, where the
+    /// general path must decide instead: some node's score to normalize is not 0, or a
+    /// scorer erred or scored out of range (the general path reports it). The buffers:
+    /// `unknown`, `fresh`, `unknown_ids` and the score columns of [`CycleBuffers`].
+    fn fill(
+        &self,
+        plugins: &[Box<dyn Plugin>],
+        pod: &Pod,
+        slot: &mut memo::SlotHandle<'_>,
+        totals: &mut [i64],
+        (unknown, fresh, unknown_ids, columns, infos_buffer): FillBuffers<'_>,
+    ) -> bool {
+        unknown.clear();
+        fresh.clear();
+        for ((k, id), total) in self.feasible.iter().enumerate().zip(totals.iter_mut()) {
+            let g = self.generations[id.index()];
+            match slot.final_sum(id.index(), g) {
+                Some(sum) => *total = sum + self.constant,
+                None if slot.scores(id.index(), g).is_some() => return false,
+                None => {
+                    unknown.push(k);
+                    fresh.push(slot.is_current(id.index(), g));
+                }
+            }
+        }
+        if unknown.is_empty() {
+            return true;
+        }
+        unknown_ids.clear();
+        unknown_ids.extend(unknown.iter().map(|&k| self.feasible[k]));
+        let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
+        infos.extend(unknown_ids.iter().map(|id| &self.cache[id.index()]));
+        let answer = self.fill_unknown(plugins, pod, slot, totals, (unknown, fresh, unknown_ids, columns), &infos);
+        *infos_buffer = emptied(infos);
+        answer
+    }
+
+    /// [`fill`](Self::fill)'s scores of the nodes the memo did not know (`infos`).
+    fn fill_unknown(
+        &self,
+        plugins: &[Box<dyn Plugin>],
+        pod: &Pod,
+        slot: &mut memo::SlotHandle<'_>,
+        totals: &mut [i64],
+        (unknown, fresh, unknown_ids, columns): (&[usize], &[bool], &[NodeId], &mut Vec<i64>),
+        infos: &[&NodeInfo],
+    ) -> bool {
+        let u = unknown.len();
+        let columns = reused(columns, u * self.local_scorers.len());
+        let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
+        for ((&i, weight), column) in self.local_scorers.iter().zip(self.final_weights).zip(columns.chunks_mut(u)) {
+            let Some(scorer) = plugins[i].as_score() else { return false };
+            if scorer.score_rows(pod, infos, Rows::new(self.rows, unknown_ids), column).is_err() {
+                return false;
+            }
+            match weight {
+                Some(_) if !column.iter().all(in_range) => return false,
+                Some(w) => {
+                    for (&k, &score) in unknown.iter().zip(column.iter()) {
+                        totals[k] += score * w;
+                    }
+                }
+                None if column.iter().any(|&s| s != 0) => return false,
+                None => {}
+            }
+        }
+        for (q, (&k, &fresh)) in unknown.iter().zip(fresh.iter()).enumerate() {
+            totals[k] += self.constant;
+            if fresh {
+                slot.record_scores(self.feasible[k].index(), columns.iter().skip(q).step_by(u).copied());
+            }
+        }
+        true
+    }
 }
 
 /// A Filter plugin of a cycle, resolved: its profile index, its Filter, its name, and whether

@@ -120,6 +120,7 @@ fn fnv1a64_continue(mut h: u64, bytes: &[u8]) -> u64 {
 }
 
 /// A uniform integer in `0..n` (n > 0) without modulo bias (Lemire's method with rejection).
+#[inline]
 pub fn uniform_below(rng: &mut SimRng, n: u64) -> u64 {
     use rand_chacha::rand_core::Rng;
     debug_assert!(n > 0);

@@ -802,6 +802,14 @@ pub trait Score {
     fn raw_is_final(&self) -> bool {
         false
     }
+    /// What [`normalize`](Self::normalize) makes of each score when every raw score of the
+    /// cycle is 0, if that is one number whatever the number of nodes (DefaultNormalizeScore:
+    /// 0, or the maximum when reversed): the scheduler then adds it to every total without a
+    /// column of scores, when the memo knows every feasible node's raw score is 0. `None`
+    /// (the safe answer) unless a plugin says so.
+    fn normalized_when_all_zero(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// `PreFilterExtensions`: keeps a plugin's PreFilter state true when the framework adds a pod
@@ -1311,28 +1319,19 @@ pub fn num_feasible_nodes_to_find(percentage: i32, num_all_nodes: usize) -> usiz
 /// `selectHost`: the node with the highest total; ties broken uniformly at random by reservoir
 /// sampling in the feasible order (each of k tied nodes wins with probability 1/k).
 pub fn select_host(totals: &[i64], rng: &mut SimRng) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    let mut count_of_max = 0u64;
-    for (i, &t) in totals.iter().enumerate() {
-        match best {
-            None => {
-                best = Some(i);
-                count_of_max = 1;
+    let (&first, rest) = totals.split_first()?;
+    let (mut best, mut max, mut count_of_max) = (0, first, 1u64);
+    for (i, &t) in rest.iter().enumerate() {
+        if t > max {
+            (best, max, count_of_max) = (i + 1, t, 1);
+        } else if t == max {
+            count_of_max += 1;
+            if uniform_below(rng, count_of_max) == 0 {
+                best = i + 1;
             }
-            Some(b) if t > totals[b] => {
-                best = Some(i);
-                count_of_max = 1;
-            }
-            Some(b) if t == totals[b] => {
-                count_of_max += 1;
-                if uniform_below(rng, count_of_max) == 0 {
-                    best = Some(i);
-                }
-            }
-            Some(_) => {}
         }
     }
-    best
+    Some(best)
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use crate::scheduler::PostFilterOutcome;
 use crate::scheduler::framework::{NodeToStatus, Status};
 
 /// Specs remembered at once (least recently used first out): as many as keep
-/// `ENTRY_BUDGET` node entries (56 bytes each with four scorers: at most 14 MB), within these
+/// `ENTRY_BUDGET` node entries (64 bytes each with four scorers: at most 16 MB), within these
 /// bounds. A workload cycling through a few dozen pod shapes keeps all of them on a cluster of
 /// up to ~4,000 nodes.
 const MIN_SLOTS: usize = 4;
@@ -100,6 +100,8 @@ struct Gate {
     probing: bool,
     /// Every cycle asked, for picking the probe cycles.
     asked: u64,
+    /// Cycles whose totals were summed from the memo's rows (`MemoTotals` in the scheduler).
+    totals_from_memo: u64,
 }
 
 #[derive(Default)]
@@ -113,6 +115,9 @@ struct Slot {
     /// The node-local Score plugins the raw scores are of, in order (`scores` holds
     /// `scorers.len()` per node).
     scorers: Vec<usize>,
+    /// Per scorer of `scorers`, its weight when its raw scores are final (no NormalizeScore):
+    /// what an entry's `final_sum` is of.
+    final_weights: Vec<Option<i64>>,
     entries: Vec<Entry>,
     /// Grown, never cleared: a node's row counts only while its entry says `scored`.
     scores: Vec<i64>,
@@ -160,10 +165,13 @@ pub struct FailedPass {
 }
 
 /// A node's entry: meaningful only while `stamp` is its slot's and `generation` the node's
-/// (a new entry has stamp 0, which no slot has). 24 bytes.
+/// (a new entry has stamp 0, which no slot has). 32 bytes: two to a cache line, what a cycle
+/// reads of a node it knows (the scores apart, read only to normalize them).
 #[derive(Default)]
 struct Entry {
     generation: u64,
+    /// While `scored`: the weighted sum of the final raw scores (see `final_weights`).
+    final_sum: i64,
     /// The node-local filters' combined verdict: `None` when all pass, else the status of
     /// the first of them (in profile order) that did not succeed, shared with the cycles'
     /// diagnoses, and that plugin's index in `fail_plugin`.
@@ -172,6 +180,8 @@ struct Entry {
     fail_plugin: u16,
     /// `scores` holds this node's raw scores.
     scored: bool,
+    /// Every scorer without a final weight scored this node 0.
+    rest_zero: bool,
 }
 
 /// What a cycle knows of a node's memo entry.
@@ -190,6 +200,11 @@ impl VerdictMemo {
         self.slots.clear();
         self.spec_addresses.clear();
         self.recent.clear();
+    }
+
+    /// Cycles whose totals were summed from the memo's rows (`MemoTotals` in the scheduler).
+    pub fn totals_from_memo(&self) -> u64 {
+        self.gate.totals_from_memo
     }
 
     /// Whether this cycle uses the memo (see [`Gate`]); asked once per cycle.
@@ -278,6 +293,11 @@ pub struct SlotHandle<'a> {
 }
 
 impl SlotHandle<'_> {
+    /// Counts a cycle whose totals were summed from the memo's rows.
+    pub fn note_totals_from_memo(&mut self) {
+        self.gate.totals_from_memo += 1;
+    }
+
     /// Reports how many node verdicts this cycle read and how many were known.
     pub fn note(&mut self, reads: u64, known: u64) {
         let g = &mut *self.gate;
@@ -375,14 +395,17 @@ impl SlotHandle<'_> {
                 Err(_) => return,
             },
         };
-        *e = Entry { generation, fail, stamp, fail_plugin, scored: false };
+        *e = Entry { generation, final_sum: 0, fail, stamp, fail_plugin, scored: false, rest_zero: false };
     }
 
-    /// Prepares the raw scores of the node-local `scorers` (in order): forgets the recorded
-    /// ones if they were of other scorers.
-    pub fn set_scorers(&mut self, scorers: &[usize]) {
-        if self.slot.scorers != scorers {
+    /// Prepares the raw scores of the node-local `scorers` (in order), of which those with a
+    /// final weight in `final_weights` (as long) are summed per node: forgets the recorded
+    /// ones if they were of other scorers or weights.
+    pub fn set_scorers(&mut self, scorers: &[usize], final_weights: &[Option<i64>]) {
+        debug_assert_eq!(scorers.len(), final_weights.len());
+        if self.slot.scorers != scorers || self.slot.final_weights != final_weights {
             self.slot.scorers = scorers.to_vec();
+            self.slot.final_weights = final_weights.to_vec();
             if std::mem::take(&mut self.slot.any_scored) {
                 for e in &mut self.slot.entries {
                     e.scored = false;
@@ -402,6 +425,13 @@ impl SlotHandle<'_> {
         self.current(node, generation).filter(|e| e.scored).map(|_| &self.slot.scores[node * k..(node + 1) * k])
     }
 
+    /// What the recorded scores of `node` at `generation` add to its total, if every scorer
+    /// without a final weight scored it 0: the sum of the final ones' weighted scores.
+    #[inline]
+    pub fn final_sum(&self, node: usize, generation: u64) -> Option<i64> {
+        self.current(node, generation).filter(|e| e.scored && e.rest_zero).map(|e| e.final_sum)
+    }
+
     /// Whether `node`'s entry is at `generation` (its verdict was recorded this cycle or
     /// before), so that its scores may be recorded.
     pub fn is_current(&self, node: usize, generation: u64) -> bool {
@@ -413,12 +443,20 @@ impl SlotHandle<'_> {
     pub fn record_scores(&mut self, node: usize, scores: impl ExactSizeIterator<Item = i64>) {
         let k = self.slot.scorers.len();
         debug_assert_eq!(scores.len(), k);
+        let (mut sum, mut rest_zero) = (0i64, true);
         // Element by element: a few scores, not worth a `memcpy` call.
-        for (kept, score) in self.slot.scores[node * k..(node + 1) * k].iter_mut().zip(scores) {
+        let row = &mut self.slot.scores[node * k..(node + 1) * k];
+        for ((kept, score), weight) in row.iter_mut().zip(scores).zip(&self.slot.final_weights) {
             *kept = score;
+            match weight {
+                Some(w) => sum += score * w,
+                None => rest_zero &= score == 0,
+            }
         }
         if let Some(e) = self.slot.entries.get_mut(node) {
+            e.final_sum = sum;
             e.scored = true;
+            e.rest_zero = rest_zero;
             self.slot.any_scored = true;
         }
     }
@@ -484,16 +522,30 @@ mod tests {
         let a = spec("a");
         let mut slot = memo.slot(&a, &[0], 2);
         slot.record(0, 3, None);
-        slot.set_scorers(&[4, 5]);
+        slot.record(1, 3, None);
+        slot.set_scorers(&[4, 5, 6], &[Some(2), None, Some(3)]);
         assert!(slot.is_current(0, 3));
-        assert!(!slot.is_current(1, 3));
+        assert!(!slot.is_current(1, 2));
         assert_eq!(slot.scores(0, 3), None, "not recorded yet");
-        slot.record_scores(0, [40, 50].into_iter());
-        assert_eq!(slot.scores(0, 3), Some(&[40, 50][..]));
+        assert_eq!(slot.final_sum(0, 3), None, "not recorded yet");
+        slot.record_scores(0, [40, 0, 50].into_iter());
+        slot.record_scores(1, [40, 1, 50].into_iter());
+        assert_eq!(slot.scores(0, 3), Some(&[40, 0, 50][..]));
+        assert_eq!(slot.scores(1, 3), Some(&[40, 1, 50][..]));
+        // The final scores weighted, while the other scored 0.
+        assert_eq!(slot.final_sum(0, 3), Some(40 * 2 + 50 * 3));
+        assert_eq!(slot.final_sum(1, 3), None, "a scorer to normalize scored 1");
         assert_eq!(slot.scores(0, 4), None);
-        // Other scorers: the recorded scores are dropped.
-        slot.set_scorers(&[4]);
+        assert_eq!(slot.final_sum(0, 4), None);
+        // Other weights: the recorded scores are dropped.
+        slot.set_scorers(&[4, 5, 6], &[Some(2), None, Some(4)]);
         assert_eq!(slot.scores(0, 3), None);
+        slot.record_scores(0, [40, 0, 50].into_iter());
+        assert_eq!(slot.final_sum(0, 3), Some(40 * 2 + 50 * 4));
+        // Other scorers: the recorded scores are dropped.
+        slot.set_scorers(&[4], &[Some(2)]);
+        assert_eq!(slot.scores(0, 3), None);
+        assert_eq!(slot.final_sum(0, 3), None);
     }
 
     #[test]
@@ -532,8 +584,8 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_24_bytes() {
-        assert_eq!(std::mem::size_of::<Entry>(), 24);
+    fn an_entry_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
     }
 
     #[test]

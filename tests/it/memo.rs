@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use kubesim::api::meta::ObjectMeta;
 use kubesim::api::pod::{Container, Pod, PodSpec, PodStatus};
 use kubesim::api::resources::ResourceName;
+use kubesim::api::taint::{Taint, TaintEffect};
 use kubesim::journal::Journal;
 use kubesim::kernel::{SimTime, Streams};
 use kubesim::manifest::{NodeFields, build_node};
@@ -186,7 +187,11 @@ impl Cluster {
     }
 
     fn add_node(&mut self, name: &str, full: bool) {
-        let mut fields = NodeFields::default();
+        self.add_node_with(name, full, vec![]);
+    }
+
+    fn add_node_with(&mut self, name: &str, full: bool, taints: Vec<Taint>) {
+        let mut fields = NodeFields { taints, ..NodeFields::default() };
         fields.allocatable.insert(ResourceName::Cpu, "8".parse().unwrap());
         fields.allocatable.insert(ResourceName::Memory, "16Gi".parse().unwrap());
         fields.allocatable.insert(ResourceName::Pods, "110".parse().unwrap());
@@ -290,6 +295,48 @@ fn the_check_catches_a_plugin_that_is_not_node_local() {
     let small = spec("100m");
     for _ in 0..3 {
         cluster.schedule(&small);
+    }
+}
+
+/// With every active scorer node-local, a cycle sums its totals from the memo's rows (the
+/// final scores' weighted sum per node, and what TaintToleration's NormalizeScore makes of
+/// all-zero scores) instead of copying score columns; the pods land where the general path
+/// puts them, tie-breaking draws included. A PreferNoSchedule taint on some node makes
+/// TaintToleration's scores differ: the general path then decides every cycle. With the
+/// check on (debug builds' default), both paths run and their totals are compared.
+#[test]
+fn totals_from_the_memo_place_pods_as_the_general_path() {
+    let profile = PROFILE.replace("{name: OtherFilter}, ", "").replace(", {name: LocalScore}", "");
+    assert!(profile.contains("enabled: [{name: LocalFilter}]"));
+    for tainted in [false, true] {
+        let run = |check: bool| {
+            let mut cluster = Cluster::with_profile(&profile, 6, false);
+            if tainted {
+                for name in ["t0", "t1"] {
+                    let taint = Taint {
+                        key: "soft".into(),
+                        value: "yes".into(),
+                        effect: TaintEffect::PreferNoSchedule,
+                        time_added: None,
+                    };
+                    cluster.add_node_with(name, false, vec![taint]);
+                }
+            }
+            cluster.scheduler.set_memo_check(check);
+            let shapes = [spec("100m"), spec("500m"), spec("100m")];
+            let placed: Vec<NodeId> = (0..40).map(|i| cluster.schedule(&shapes[i % shapes.len()])).collect();
+            (placed, cluster.scheduler.totals_from_memo())
+        };
+        let (fast, used) = run(false);
+        let (general, checked) = run(true);
+        assert_eq!(fast, general, "tainted: {tainted}");
+        assert_eq!(used, checked, "the check runs the memo's sums too");
+        if tainted {
+            assert_eq!(used, 0, "TaintToleration scored some node 1");
+        } else {
+            // Every cycle but each spec's first (nothing known yet).
+            assert!(used >= 30, "{used} cycles summed from the memo");
+        }
     }
 }
 

@@ -96,6 +96,10 @@ impl Score for NodeAffinity {
         default_normalize_score(MAX_NODE_SCORE, false, scores);
         Some(Status::success())
     }
+
+    fn normalized_when_all_zero(&self) -> Option<i64> {
+        Some(0)
+    }
 }
 
 #[cfg(test)]

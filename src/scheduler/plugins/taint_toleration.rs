@@ -112,6 +112,10 @@ impl Score for TaintToleration {
         default_normalize_score(MAX_NODE_SCORE, true, scores);
         Some(Status::success())
     }
+
+    fn normalized_when_all_zero(&self) -> Option<i64> {
+        Some(MAX_NODE_SCORE)
+    }
 }
 
 #[cfg(test)]
