@@ -528,11 +528,12 @@ impl Scheduler {
     fn rebuild_order(&mut self, store: &Store) {
         self.order_stale = false;
         self.order_version += 1;
-        // Zones in first-seen order; the map only finds a zone's slot, it is not iterated.
+        // Zones in first-seen order (keyed by region and zone, as `Node::zone_key`, without
+        // formatting a key per node); the map only finds a zone's slot, it is not iterated.
         let mut zones: Vec<Vec<NodeId>> = Vec::new();
-        let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut slot: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for info in self.cache.iter().filter(|i| !store.is_node_removed(i.id)) {
-            let key = store.node(info.id).zone_key();
+            let key = store.node(info.id).region_and_zone();
             let next = zones.len();
             let i = *slot.entry(key).or_insert(next);
             if i == next {
@@ -1432,10 +1433,26 @@ fn schedule_pod(
         let (rows, gpu_rows) = (memo_cx.rows, memo_cx.gpu_rows);
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
-        for _ in 0..n {
+        // Runs of nodes the memo knows pass are taken in a tight loop when nothing else is
+        // asked of them.
+        let runs = other_filters.is_empty() && !memo_cx.check && noms.ge.is_empty() && allowed.is_none();
+        let mut examined = 0;
+        while examined < n {
             if feasible.len() >= num_to_find {
                 break;
             }
+            if runs
+                && trace.is_none()
+                && let Some(slot) = slot.as_ref()
+            {
+                let (taken, next) = slot.take_passing(order, at, n - examined, num_to_find, generations, feasible);
+                (examined, at) = (examined + taken, next);
+                (reads, known_verdicts) = (reads + taken as u64, known_verdicts + taken as u64);
+                if examined == n || feasible.len() >= num_to_find {
+                    break;
+                }
+            }
+            examined += 1;
             let id = order[at];
             at = if at + 1 == n { 0 } else { at + 1 };
             let info = &cache[id.index()];

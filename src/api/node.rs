@@ -88,8 +88,12 @@ impl Node {
     /// kube-scheduler's node-tree zone key: region + ":\0:" + zone (`utilnode.GetZoneKey`),
     /// "" when neither label is present.
     pub fn zone_key(&self) -> String {
-        let region = self.meta.labels.get(labels::REGION).map_or("", String::as_str);
-        let zone = self.zone();
+        let (region, zone) = self.region_and_zone();
         if region.is_empty() && zone.is_empty() { String::new() } else { format!("{region}:\x00:{zone}") }
+    }
+
+    /// What [`zone_key`](Self::zone_key) is made of: the region and zone labels, or "".
+    pub fn region_and_zone(&self) -> (&str, &str) {
+        (self.meta.labels.get(labels::REGION).map_or("", String::as_str), self.zone())
     }
 }

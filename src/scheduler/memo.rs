@@ -32,6 +32,7 @@ use std::sync::Arc;
 use crate::api::pod::PodSpec;
 use crate::scheduler::PostFilterOutcome;
 use crate::scheduler::framework::{NodeToStatus, Status};
+use crate::store::NodeId;
 
 /// Specs remembered at once (least recently used first out): as many as keep
 /// `ENTRY_BUDGET` node entries (64 bytes each with four scorers: at most 16 MB), within these
@@ -354,6 +355,35 @@ impl SlotHandle<'_> {
         text
     }
 
+    /// Takes nodes of `order` from `at` on (wrapping around) into `feasible` while the memo
+    /// knows that every node-local filter passes them at their current generation, at most
+    /// `limit` nodes and until `feasible` holds `want`: the run a cycle of a known spec reads
+    /// in a tight loop. Returns the nodes taken and the position after them.
+    pub fn take_passing(
+        &self,
+        order: &[NodeId],
+        mut at: usize,
+        limit: usize,
+        want: usize,
+        generations: &[u64],
+        feasible: &mut Vec<NodeId>,
+    ) -> (usize, usize) {
+        let (entries, stamp, n) = (&self.slot.entries[..], self.slot.stamp, order.len());
+        let mut taken = 0;
+        while taken < limit && feasible.len() < want {
+            let id = order[at];
+            let i = id.index();
+            match (entries.get(i), generations.get(i)) {
+                (Some(e), Some(&g)) if e.stamp == stamp && e.generation == g && e.fail.is_none() => {}
+                _ => break,
+            }
+            feasible.push(id);
+            taken += 1;
+            at = if at + 1 == n { 0 } else { at + 1 };
+        }
+        (taken, at)
+    }
+
     /// The node-local filters' verdict on `node` at `generation`, if known.
     pub fn verdict(&self, node: usize, generation: u64) -> Known<'_> {
         match self.current(node, generation) {
@@ -546,6 +576,36 @@ mod tests {
         slot.set_scorers(&[4], &[Some(2)]);
         assert_eq!(slot.scores(0, 3), None);
         assert_eq!(slot.final_sum(0, 3), None);
+    }
+
+    #[test]
+    fn a_run_of_passing_nodes_is_taken_until_one_is_not_known_to_pass() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        let mut slot = memo.slot(&a, &[0], 6);
+        let generations = [1, 1, 1, 1, 2, 1];
+        // Nodes 0, 1, 5 pass at their generation; 2 fails; 3 is unknown; 4 passed at an
+        // older generation.
+        for node in [0, 1, 5] {
+            slot.record(node, 1, None);
+        }
+        slot.record(2, 1, Some((0, Rc::new(Status::unschedulable("no")))));
+        slot.record(4, 1, None);
+        let order: Vec<NodeId> = [5, 0, 1, 2, 3, 4].map(NodeId).to_vec();
+        let take = |slot: &SlotHandle<'_>, at, limit, want| {
+            let mut feasible = vec![];
+            let (taken, next) = slot.take_passing(&order, at, limit, want, &generations, &mut feasible);
+            assert_eq!(taken, feasible.len());
+            (feasible.iter().map(|id| id.index()).collect::<Vec<_>>(), next)
+        };
+        assert_eq!(take(&slot, 0, 6, 10), (vec![5, 0, 1], 3), "stops at the failing node");
+        assert_eq!(take(&slot, 3, 6, 10), (vec![], 3), "an unknown node stops it at once");
+        assert_eq!(take(&slot, 0, 2, 10), (vec![5, 0], 2), "at most `limit` nodes");
+        assert_eq!(take(&slot, 0, 6, 1), (vec![5], 1), "until `want` are feasible");
+        // From the last position it wraps around: node 4 is stale, so nothing is taken there.
+        assert_eq!(take(&slot, 5, 6, 10), (vec![], 5));
+        slot.record(4, 2, None);
+        assert_eq!(take(&slot, 5, 6, 10), (vec![4, 5, 0, 1], 3), "wraps around");
     }
 
     #[test]
