@@ -249,6 +249,15 @@ pub struct Scheduler {
     /// built; never shrinks.
     zones: Vec<String>,
     zone_ids: crate::hash::HashMap<String, u32>,
+    /// Each node's node-tree zone key (its region and zone, [`Node::zone_key`]) by number, in
+    /// the order the keys were first seen, and the numbers by key: the node tree is rebuilt
+    /// without reading any node's labels (at 50,000 nodes that read was most of a rebuild).
+    ///
+    /// [`Node::zone_key`]: crate::api::node::Node::zone_key
+    tree_keys: Vec<u32>,
+    /// By region, then zone (looked up without allocating); `tree_key_count` numbers a new key.
+    tree_key_ids: BTreeMap<String, BTreeMap<String, u32>>,
+    tree_key_count: u32,
     /// Nodes were added since `order` was built.
     order_stale: bool,
     next_start_index: usize,
@@ -335,6 +344,9 @@ impl Scheduler {
             any_node_images: None,
             zones: Vec::new(),
             zone_ids: Default::default(),
+            tree_keys: Vec::new(),
+            tree_key_ids: BTreeMap::new(),
+            tree_key_count: 0,
             order_stale: false,
             next_start_index: 0,
             tiebreak,
@@ -460,6 +472,20 @@ impl Scheduler {
         self.touch(id);
         self.any_node_images = None;
         let node = store.node(id);
+        let (region, zone) = node.region_and_zone();
+        let key = match self.tree_key_ids.get(region).and_then(|zones| zones.get(zone)) {
+            Some(&key) => key,
+            None => {
+                let key = self.tree_key_count;
+                self.tree_key_count = key.checked_add(1).expect("fewer than 2^32 zones");
+                self.tree_key_ids.entry(region.to_string()).or_default().insert(zone.to_string(), key);
+                key
+            }
+        };
+        if self.tree_keys.len() <= id.index() {
+            self.tree_keys.resize(id.index() + 1, 0);
+        }
+        self.tree_keys[id.index()] = key;
         let info = NodeInfo {
             id,
             name: node.meta.name.clone(),
@@ -528,15 +554,13 @@ impl Scheduler {
     fn rebuild_order(&mut self, store: &Store) {
         self.order_stale = false;
         self.order_version += 1;
-        // Zones in first-seen order (keyed by region and zone, as `Node::zone_key`, without
-        // formatting a key per node); the map only finds a zone's slot, it is not iterated.
+        // Zones in first-seen order (by their keys' numbers, `tree_keys`).
         let mut zones: Vec<Vec<NodeId>> = Vec::new();
-        let mut slot: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut slot: Vec<Option<usize>> = vec![None; self.tree_key_count as usize];
         for info in self.cache.iter().filter(|i| !store.is_node_removed(i.id)) {
-            let key = store.node(info.id).region_and_zone();
-            let next = zones.len();
-            let i = *slot.entry(key).or_insert(next);
-            if i == next {
+            let key = self.tree_keys[info.id.index()] as usize;
+            let i = *slot[key].get_or_insert(zones.len());
+            if i == zones.len() {
                 zones.push(Vec::new());
             }
             zones[i].push(info.id);
@@ -2471,6 +2495,46 @@ fn decision_value(
 #[cfg(test)]
 mod tests {
     use super::emptied;
+
+    /// `nodeTree.list()`: zones (region and zone together) in first-seen order, one node of
+    /// each in turn; a zone name in another region is another zone; a node without either
+    /// label is in the zone "".
+    #[test]
+    fn the_node_tree_takes_zones_in_turn() {
+        use crate::api::meta::ObjectMeta;
+        use crate::api::node::labels::{REGION, ZONE};
+        use crate::journal::Journal;
+        use crate::kernel::{SimTime, Streams};
+        use crate::manifest::{NodeFields, build_node};
+        use crate::store::{Change, Store};
+
+        let mut store = Store::new(Journal::new(false));
+        let config = super::SchedulerConfig::default();
+        let mut scheduler = super::Scheduler::new(&config, Streams::new(1).stream("scheduler.tiebreak"), false);
+        let nodes = [
+            ("a", Some("r1"), Some("z1")),
+            ("b", Some("r1"), Some("z2")),
+            ("c", Some("r1"), Some("z1")),
+            ("d", None, None),
+            ("e", Some("r2"), Some("z1")),
+            ("f", Some("r1"), Some("z2")),
+            ("g", None, Some("z1")),
+            ("h", None, None),
+        ];
+        for (name, region, zone) in nodes {
+            let mut meta = ObjectMeta { name: name.into(), ..ObjectMeta::default() };
+            for (key, value) in [(REGION, region), (ZONE, zone)] {
+                if let Some(value) = value {
+                    meta.labels.insert(key.into(), value.into());
+                }
+            }
+            let id = store.add_node(SimTime::ZERO, build_node(meta, NodeFields::default()));
+            scheduler.on_change(&store, Change::NodeAdded(id), SimTime::ZERO);
+        }
+        scheduler.rebuild_order(&store);
+        let names: Vec<&str> = scheduler.order.iter().map(|&id| store.node(id).meta.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "d", "e", "g", "c", "f", "h"]);
+    }
 
     #[test]
     fn emptied_keeps_the_allocation() {
