@@ -340,6 +340,36 @@ fn totals_from_the_memo_place_pods_as_the_general_path() {
     }
 }
 
+/// The same over a cluster larger than a pass examines (the pass starts where the last one
+/// stopped) that fills up as it goes, so that runs of known nodes end at nodes the memo knows
+/// fail, at changed nodes and at the end of the node list: pods of several shapes land where
+/// the general path, checked against the plugins, puts them, until none fits.
+#[test]
+fn runs_of_known_nodes_place_pods_as_the_general_path() {
+    let profile = PROFILE.replace("{name: OtherFilter}, ", "").replace(", {name: LocalScore}", "");
+    for (nodes, shapes) in [(150, ["500m", "2", "1"]), (120, ["3", "250m", "3"]), (130, ["1", "1", "7"])] {
+        let run = |check: bool| {
+            let mut cluster = Cluster::with_profile(&profile, nodes, false);
+            cluster.scheduler.set_memo_check(check);
+            let shapes = shapes.map(spec);
+            let mut placed = Vec::new();
+            for i in 0..nodes * 6 {
+                match cluster.attempt(&shapes[i % shapes.len()]) {
+                    Outcome::Bound(node) => placed.push(Some(node)),
+                    Outcome::Unschedulable(_) => placed.push(None),
+                    other => panic!("{other:?}"),
+                }
+            }
+            (placed, cluster.scheduler.totals_from_memo())
+        };
+        let (fast, used) = run(false);
+        let (general, _) = run(true);
+        assert_eq!(fast, general, "{nodes} nodes, {shapes:?}");
+        assert!(fast.iter().any(Option::is_none), "the cluster fills up");
+        assert!(used > 0, "some cycles summed from the memo");
+    }
+}
+
 /// A spec that fits nowhere, with node-local filters only: its next cycles read the failed
 /// pass back (same message, no plugin asked) while no node view changes, and when some did,
 /// ask about the changed nodes alone.
