@@ -20,6 +20,14 @@
 //! Only the per-node work is shared. Every cycle still runs PreFilter and PreScore, the
 //! non-local plugins, NormalizeScore, the weighted sum and `selectHost` with its random draws,
 //! so attempts, messages, traces and the seeded streams are those of the cycle without memo.
+//! Two shortcuts give the same numbers: an entry keeps the weighted sum of its final raw
+//! scores (those of plugins without NormalizeScore) and whether every other raw score was 0,
+//! so that when each plugin to normalize says what it makes of all zeros
+//! ([`Score::normalized_when_all_zero`]) a known node's total is one read plus a constant
+//! (`MemoTotals` in the scheduler; debug builds run the general path too and compare); and a
+//! run of nodes known to pass is read in a loop of its own ([`SlotHandle::take_passing`]).
+//!
+//! [`Score::normalized_when_all_zero`]: crate::scheduler::framework::Score::normalized_when_all_zero
 //! One step further, when a spec's pass found no node with node-local filters only, the whole
 //! pass is kept ([`FailedPass`]) and read back while no node view changes, and with it
 //! PostFilter's answer when the plugins said it followed from the spec, the statuses and the
