@@ -66,9 +66,11 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
     use ClusterEvent::*;
     match plugin {
         "NodeResourcesFit" => match event {
-            NodeAdd(n) => fits(pod, n),
-            // `haveAnyRequestedResourcesIncreased`, then the pod must fit.
-            NodeUpdate { old, new } => requested_resource_increased(pod, old, new) && fits(pod, new),
+            // `isFit`: the pod fits the node as it would with no pod on it.
+            NodeAdd(n) => fits_empty(pod, n),
+            // `haveAnyRequestedResourcesIncreased`, and `isFit` as above: a full node whose
+            // allocatable grew is worth a retry (the cycle finds out whether there is room).
+            NodeUpdate { old, new } => requested_resource_increased(pod, old, new) && fits_empty(pod, new),
             AssignedPodDelete { .. } => true,
             AssignedPodAdd { .. } | AssignedPodUpdate { .. } => false,
             ClaimChange { .. } | VolumeChange | StorageClassAdd | StorageClassUpdate { .. } => false,
@@ -167,10 +169,16 @@ pub fn queue(plugin: &str, pod: &Pod, event: &ClusterEvent<'_>) -> bool {
     }
 }
 
-fn fits(pod: &Pod, node: &NodeInfo) -> bool {
-    let (reasons, _) =
-        crate::scheduler::plugins::node_resources_fit::insufficient_resources(&pod.spec.requests, node, |_| false);
-    reasons.is_empty()
+/// NodeResourcesFit's `isFit`: whether the pod's requests fit in `node`'s allocatable with no
+/// pod on the node (upstream checks a NodeInfo made of the Node object alone, so the pods
+/// already there do not count), no extended resource ignored.
+fn fits_empty(pod: &Pod, node: &NodeInfo) -> bool {
+    let (r, a) = (&pod.spec.requests, &node.allocatable);
+    a.allowed_pod_number >= 1
+        && r.milli_cpu <= a.milli_cpu
+        && r.memory <= a.memory
+        && r.ephemeral_storage <= a.ephemeral_storage
+        && r.scalar.iter().all(|(name, v)| *v <= a.scalar(name))
 }
 
 /// Some resource the pod requests (or the pod count) has more allocatable than before.
@@ -291,6 +299,16 @@ mod tests {
             !queue("NodeResourcesFit", &p, &ClusterEvent::NodeUpdate { old: &big, new: &relabelled }),
             "no resource grew"
         );
+        // `isFit` ignores the pods on the node: a full node whose cpu grew is worth a retry.
+        let filler = pod(&[("cpu", "4")]);
+        let (full, grown) = (
+            node("c", &[("cpu", "4"), ("pods", "10")]).with_pods(std::slice::from_ref(&filler)),
+            node("c", &[("cpu", "5"), ("pods", "10")]).with_pods(std::slice::from_ref(&filler)),
+        );
+        assert!(queue("NodeResourcesFit", &p, &ClusterEvent::NodeUpdate { old: &full, new: &grown }));
+        assert!(queue("NodeResourcesFit", &p, &ClusterEvent::NodeAdd(&grown)));
+        let no_pods = node("d", &[("cpu", "4"), ("pods", "0")]);
+        assert!(!queue("NodeResourcesFit", &p, &ClusterEvent::NodeAdd(&no_pods)), "no pod allowed at all");
         let other = pod(&[("cpu", "1")]);
         assert!(queue("NodeResourcesFit", &p, &ClusterEvent::AssignedPodDelete { pod: &view(&other), node: &big }));
         assert!(!queue("NodeResourcesFit", &p, &ClusterEvent::AssignedPodAdd { pod: &view(&other), node: &big }));
