@@ -1759,7 +1759,7 @@ fn schedule_pod(
         && !local_scorers.is_empty()
         && let Some(slot) = slot.as_mut()
         && let Some(constant) =
-            all_zero_constant(&profile.plugins, &profile.score, &skipped_scores, &local_scorers, &final_weights)
+            all_zero_constant(&profile.plugins, &profile.score, &skipped_scores, &local_scorers, &final_weights, pod)
     {
         slot.set_scorers(&local_scorers, &final_weights);
         let memo_totals = MemoTotals {
@@ -1988,6 +1988,7 @@ fn all_zero_constant(
     skipped_scores: &[usize],
     local_scorers: &[usize],
     final_weights: &[Option<i64>],
+    pod: &Pod,
 ) -> Option<i64> {
     let mut constant = 0;
     for &(i, weight) in score {
@@ -1998,6 +1999,14 @@ fn all_zero_constant(
         let p = local_scorers.iter().position(|&l| l == i)?;
         if final_weights[p].is_none() {
             let score = scorer.normalized_when_all_zero()?;
+            if cfg!(debug_assertions) {
+                // What the plugin says is what its NormalizeScore does.
+                let mut zeros = [0; 3];
+                if scorer.normalize(pod, &mut zeros).is_none_or(|s| s.is_success()) {
+                    let name = plugins[i].name();
+                    assert_eq!(zeros, [score; 3], "{name}: normalized_when_all_zero differs from normalize");
+                }
+            }
             if !(framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(&score) {
                 return None;
             }
