@@ -90,6 +90,34 @@ impl Score for LocalScore {
     }
 }
 
+/// Scores 0 on every node, says NormalizeScore leaves zeros at 0, but NormalizeScore errs:
+/// node-local. The cycle must report the error, whatever path sums the totals.
+struct ErringNormalize;
+
+impl Plugin for ErringNormalize {
+    fn name(&self) -> &'static str {
+        "ErringNormalize"
+    }
+    fn as_score(&self) -> Option<&dyn Score> {
+        Some(self)
+    }
+    fn node_local(&self) -> bool {
+        true
+    }
+}
+
+impl Score for ErringNormalize {
+    fn score(&self, _pod: &Pod, _node: &NodeInfo) -> Result<i64, Status> {
+        Ok(0)
+    }
+    fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) -> Option<Status> {
+        Some(Status::error("cannot normalize"))
+    }
+    fn normalized_when_all_zero(&self) -> Option<i64> {
+        Some(0)
+    }
+}
+
 impl Plugin for OtherFilter {
     fn name(&self) -> &'static str {
         "OtherFilter"
@@ -159,6 +187,7 @@ impl Cluster {
         registry.register("LocalScore", Points::SCORE, move |_| Ok(Box::new(LocalScore(c.clone())) as _)).unwrap();
         let c = counts.clone();
         registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
+        registry.register("ErringNormalize", Points::SCORE, |_| Ok(Box::new(ErringNormalize) as _)).unwrap();
         let scenario =
             Scenario::parse_with(profile, "memo.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
         let mut scheduler = Scheduler::with_registry(
@@ -367,6 +396,27 @@ fn runs_of_known_nodes_place_pods_as_the_general_path() {
         assert_eq!(fast, general, "{nodes} nodes, {shapes:?}");
         assert!(fast.iter().any(Option::is_none), "the cluster fills up");
         assert!(used > 0, "some cycles summed from the memo");
+    }
+}
+
+/// A scorer whose NormalizeScore errs makes every cycle an error, even where the memo knows
+/// its scores are all 0 and the plugin says what NormalizeScore makes of zeros.
+#[test]
+fn a_normalize_error_is_reported_whatever_the_memo_knows() {
+    let profile = PROFILE
+        .replace("{name: OtherFilter}, ", "")
+        .replace("{name: LocalScore}", "{name: ErringNormalize}");
+    for check in [false, true] {
+        let mut cluster = Cluster::with_profile(&profile, 4, false);
+        cluster.scheduler.set_memo_check(check);
+        let small = spec("100m");
+        for _ in 0..3 {
+            match cluster.attempt(&small) {
+                Outcome::Error(message) => assert!(message.contains("cannot normalize"), "{message}"),
+                other => panic!("check {check}: {other:?}"),
+            }
+        }
+        assert_eq!(cluster.scheduler.totals_from_memo(), 0, "check {check}");
     }
 }
 
