@@ -403,9 +403,7 @@ fn runs_of_known_nodes_place_pods_as_the_general_path() {
 /// its scores are all 0 and the plugin says what NormalizeScore makes of zeros.
 #[test]
 fn a_normalize_error_is_reported_whatever_the_memo_knows() {
-    let profile = PROFILE
-        .replace("{name: OtherFilter}, ", "")
-        .replace("{name: LocalScore}", "{name: ErringNormalize}");
+    let profile = PROFILE.replace("{name: OtherFilter}, ", "").replace("{name: LocalScore}", "{name: ErringNormalize}");
     for check in [false, true] {
         let mut cluster = Cluster::with_profile(&profile, 4, false);
         cluster.scheduler.set_memo_check(check);
