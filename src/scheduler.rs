@@ -1842,7 +1842,7 @@ fn schedule_pod(
     };
     unknown_scores.clear();
     unknown_scores.resize(unknown.len(), 0);
-    let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
+    let in_range = |s: &i64| framework::in_score_range(*s);
     let out_of_range = |name: &str, s: i64| {
         format!("plugin {name:?} returns an invalid score {s}, it should in the range of [0, 100] after normalizing")
     };
@@ -2015,7 +2015,7 @@ fn all_zero_constant(
             if zeros != [score; 3] {
                 return None;
             }
-            if !(framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(&score) {
+            if !framework::in_score_range(score) {
                 return None;
             }
             constant += score * weight;
@@ -2093,7 +2093,7 @@ impl MemoTotals<'_> {
     ) -> bool {
         let u = unknown.len();
         let columns = reused(columns, u * self.local_scorers.len());
-        let in_range = |s: &i64| (framework::MIN_NODE_SCORE..=framework::MAX_NODE_SCORE).contains(s);
+        let in_range = |s: &i64| framework::in_score_range(*s);
         for ((&i, weight), column) in self.local_scorers.iter().zip(self.final_weights).zip(columns.chunks_mut(u)) {
             let Some(scorer) = plugins[i].as_score() else { return false };
             if scorer.score_rows(pod, infos, Rows::new(self.rows, unknown_ids), column).is_err() {

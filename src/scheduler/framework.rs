@@ -23,6 +23,13 @@ pub const MAX_NODE_SCORE: i64 = 100;
 /// `MinNodeScore`.
 pub const MIN_NODE_SCORE: i64 = 0;
 
+/// Whether a weighted plugin's score is within `[MIN_NODE_SCORE, MAX_NODE_SCORE]`, as every
+/// score must be after NormalizeScore.
+#[inline]
+pub fn in_score_range(score: i64) -> bool {
+    (MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(&score)
+}
+
 /// The outcome class of a plugin call (`fwk.Code`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Code {
