@@ -6,7 +6,7 @@
 //! is bound at once (no assume/bind latency is modelled). Which nodes are examined follows the
 //! deterministic model of the reference (§4.1): sequential examination in node-tree order from
 //! `nextStartNodeIndex`, stopping after `numFeasibleNodesToFind` feasible nodes; ties between
-//! equal totals are broken by reservoir sampling on the seeded `scheduler.tiebreak` stream.
+//! equal totals are broken uniformly, one draw per decision, on the seeded `scheduler.tiebreak` stream.
 //!
 //! Preemption: the scheduler keeps the nominator (pods nominated to each node). A pod tries
 //! its nominated node first; nominated pods of equal or higher priority count as placed on

@@ -1323,22 +1323,18 @@ pub fn num_feasible_nodes_to_find(percentage: i32, num_all_nodes: usize) -> usiz
     k.max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
-/// `selectHost`: the node with the highest total; ties broken uniformly at random by reservoir
-/// sampling in the feasible order (each of k tied nodes wins with probability 1/k).
+/// `selectHost`: the node with the highest total; ties broken uniformly at random.
+///
+/// kube-scheduler samples a reservoir over the tied nodes (one draw per tie); kubesim draws
+/// once per decision, `r` uniform in `0..k` over the k tied nodes, and takes the `r`-th of them
+/// in the feasible order: the same distribution (each tied node wins with probability 1/k), a
+/// documented deterministic rule the reference allows, and one draw instead of up to
+/// thousands. A unique maximum draws nothing.
 pub fn select_host(totals: &[i64], rng: &mut SimRng) -> Option<usize> {
-    let (&first, rest) = totals.split_first()?;
-    let (mut best, mut max, mut count_of_max) = (0, first, 1u64);
-    for (i, &t) in rest.iter().enumerate() {
-        if t > max {
-            (best, max, count_of_max) = (i + 1, t, 1);
-        } else if t == max {
-            count_of_max += 1;
-            if uniform_below(rng, count_of_max) == 0 {
-                best = i + 1;
-            }
-        }
-    }
-    Some(best)
+    let max = *totals.iter().max()?;
+    let ties = totals.iter().filter(|&&t| t == max).count();
+    let r = if ties > 1 { uniform_below(rng, ties as u64) as usize } else { 0 };
+    totals.iter().enumerate().filter(|&(_, &t)| t == max).nth(r).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -1584,6 +1580,25 @@ mod tests {
         // Indices 0, 1 and 3 (counted in slot 2) each win about a third of the time.
         for w in wins {
             assert!((850..1150).contains(&w), "{wins:?}");
+        }
+    }
+
+    #[test]
+    fn select_host_draws_once_per_decision_and_only_among_ties() {
+        let streams = crate::kernel::Streams::new(11);
+        // A unique maximum draws nothing, wherever lower totals tie.
+        let mut rng = streams.stream("t");
+        let untouched = rng.clone();
+        assert_eq!(select_host(&[3, 3, 3, 9, 3, 3], &mut rng), Some(3));
+        assert_eq!(rng, untouched);
+        // k tied nodes: one draw r in 0..k, and the r-th tied node in order wins.
+        let totals = [4, 8, 1, 8, 8, 0, 8];
+        let tied = [1, 3, 4, 6];
+        for _ in 0..200 {
+            let mut expected = rng.clone();
+            let r = uniform_below(&mut expected, tied.len() as u64) as usize;
+            assert_eq!(select_host(&totals, &mut rng), Some(tied[r]));
+            assert_eq!(rng, expected, "exactly one draw");
         }
     }
 }
