@@ -292,6 +292,8 @@ pub struct Scheduler {
     /// Counts the rebuilds of `order`: a failed pass read back over changed nodes needs the
     /// same nodes in the same order.
     order_version: u64,
+    /// By node index: its position in `order` (`u32::MAX` outside it), for the memos' lanes.
+    positions: Vec<u32>,
     /// By node: the dense row of its view ([`NodeRow`]), renewed before a cycle for the nodes
     /// in `stale_rows` (every node touched since the last cycle: a view may change after its
     /// touch), and its [`GpuRow`] in `gpu_rows`.
@@ -367,6 +369,7 @@ impl Scheduler {
             generation_clock: 0,
             touched: vec![NodeId(0); TOUCHED],
             order_version: 0,
+            positions: Vec::new(),
             rows: Vec::new(),
             gpu_rows: Vec::new(),
             stale_rows: Vec::new(),
@@ -573,6 +576,11 @@ impl Scheduler {
                     self.order.push(id);
                 }
             }
+        }
+        self.positions.clear();
+        self.positions.resize(self.cache.len(), u32::MAX);
+        for (p, id) in self.order.iter().enumerate() {
+            self.positions[id.index()] = p as u32;
         }
     }
 
@@ -917,6 +925,7 @@ impl Scheduler {
                     clock: self.generation_clock,
                     touched: &self.touched,
                     order_version: self.order_version,
+                    positions: &self.positions,
                     check: self.check_memo,
                 },
             );
@@ -1107,6 +1116,8 @@ struct MemoCx<'a> {
     /// [`Scheduler::touched`] and [`Scheduler::order_version`].
     touched: &'a [NodeId],
     order_version: u64,
+    /// [`Scheduler::positions`].
+    positions: &'a [u32],
     check: bool,
 }
 
@@ -1449,7 +1460,46 @@ fn schedule_pod(
         ..
     } = buffers;
     feasible.clear();
-    {
+    let pass_start = *next_start_index % n;
+    // Whether `feasible` lists the pass's feasible nodes (a lane pass may count them only).
+    let mut listed = true;
+    // The pass read from the slot's lane when only the node-local filters run (see
+    // `lane_pass`); debug builds walk the nodes anyway and compare.
+    let lane_scan = match slot.as_mut() {
+        Some(slot)
+            if has_scoring
+                && other_filters.is_empty()
+                && noms.ge.is_empty()
+                && noms.own.is_none()
+                && allowed.is_none()
+                && trace.is_none() =>
+        {
+            // The feasible nodes are listed only for PreScore plugins that read them (and for
+            // debug builds' comparison); else the lane stands for them.
+            listed = memo_cx.check
+                || profile
+                    .pre_score
+                    .iter()
+                    .any(|&i| profile.plugins[i].as_pre_score().is_some_and(|ps| ps.reads_feasible(cx, pod)));
+            let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+            let list = listed.then_some(&mut *feasible);
+            let scan = lane_pass(slot, &resolved, pod, cache, order, pass_start, num_to_find, &memo_cx, list);
+            if scan.is_none() {
+                feasible.clear();
+                listed = true;
+            }
+            scan
+        }
+        _ => None,
+    };
+    let lane_checked = match lane_scan {
+        Some(scan) if memo_cx.check => Some((scan, std::mem::take(feasible))),
+        _ => None,
+    };
+    if let Some(scan) = lane_scan.filter(|_| !memo_cx.check) {
+        rejected_unkept = scan.examined - scan.found;
+        (reads, known_verdicts) = (scan.examined as u64, scan.examined as u64 - scan.fresh);
+    } else {
         // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
         // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
         // back after such a node.
@@ -1649,13 +1699,19 @@ fn schedule_pod(
     if let Some((node, status)) = nominated_rejection {
         diagnosis.insert(node, status);
     }
+    if let Some((scan, lane_feasible)) = lane_checked {
+        // Debug builds: the lane's pass is the walk's, node for node.
+        assert_eq!(lane_feasible, *feasible, "memo: the lane's feasible nodes differ for {}", pod.meta.key());
+        assert_eq!(scan.examined, feasible.len() + diagnosis.inserted() + rejected_unkept, "memo: the lane examined");
+    }
     // Each node inserted (or counted) once: the count needs no deduplication.
-    *next_start_index = (*next_start_index + feasible.len() + diagnosis.inserted() + rejected_unkept) % n;
+    let found = if listed { feasible.len() } else { lane_scan.map_or(0, |scan| scan.found) };
+    *next_start_index = (*next_start_index + found + diagnosis.inserted() + rejected_unkept) % n;
     if let Some(slot) = slot.as_mut() {
         slot.note(reads, known_verdicts);
     }
 
-    if feasible.is_empty() {
+    if found == 0 {
         // FitError: "0/N nodes are available: <count> <reason>, ...", sorted as strings; then
         // PostFilter (preemption).
         let fit_error = diagnosis.fit_error(n);
@@ -1711,7 +1767,13 @@ fn schedule_pod(
         pod.meta.key()
     );
     buffers.statuses = diagnosis.into_buffer();
-    if feasible.len() == 1 {
+    if found == 1
+        && !listed
+        && let (Some(scan), Some(slot)) = (lane_scan, slot.as_ref())
+    {
+        lane_list(slot, order, scan, feasible);
+    }
+    if found == 1 {
         return Outcome::Bound(feasible[0]);
     }
 
@@ -1730,12 +1792,7 @@ fn schedule_pod(
             _ => return Outcome::Error(format!("{name}: {}", status.message())),
         }
     }
-    totals.clear();
-    totals.resize(feasible.len(), 0);
     let mut per_plugin: Vec<(&'static str, Vec<i64>)> = Vec::new();
-    // Each scorer's raw scores, every entry written by the scorer or the memo before it is
-    // read (a buffer kept between cycles, as `score_columns`).
-    let raw = reused(score_raw, feasible.len());
     // The node-local scorers' raw scores come from the memo where this spec was scored on the
     // node's current view before (`known`), and are recorded where the verdict was (`fresh`).
     let local_scorers: PluginIndices = profile
@@ -1754,13 +1811,54 @@ fn schedule_pod(
     // those to normalize scored every feasible node 0 (the default profile's TaintToleration
     // on untainted nodes): see `MemoTotals`. Debug builds compare its totals with the general
     // path's, below.
-    let mut memo_totals_checked: Option<Vec<i64>> = None;
-    if trace.is_none()
-        && !local_scorers.is_empty()
-        && let Some(slot) = slot.as_mut()
-        && let Some(constant) =
+    let constant = match slot.as_ref() {
+        Some(_) if trace.is_none() && !local_scorers.is_empty() => {
             all_zero_constant(&profile.plugins, &profile.score, &skipped_scores, &local_scorers, &final_weights, pod)
-    {
+        }
+        _ => None,
+    };
+    // A lane pass ends on the lane when those totals apply (`lane_select`); debug builds
+    // decide with a copy of the stream and compare with the general path's decision, below.
+    let mut lane_checked_choice: Option<(NodeId, SimRng)> = None;
+    if let (Some(scan), Some(slot), Some(_)) = (lane_scan, slot.as_mut(), constant) {
+        slot.set_scorers(&local_scorers, &final_weights);
+        let mut draws = if memo_cx.check { Some(rng.clone()) } else { None };
+        let lane_buffers = (&mut *unknown, &mut *unknown_ids, &mut *score_columns, &mut *unknown_infos_buffer);
+        let choice = lane_select(
+            slot,
+            scan,
+            &profile.plugins,
+            pod,
+            cache,
+            order,
+            &memo_cx,
+            &local_scorers,
+            &final_weights,
+            lane_buffers,
+            draws.as_mut().unwrap_or(rng),
+        );
+        match (choice, draws) {
+            (Some(node), None) => {
+                slot.note_totals_from_memo();
+                *infos_buffer = emptied(infos);
+                return Outcome::Bound(node);
+            }
+            (Some(node), Some(draws)) => lane_checked_choice = Some((node, draws)),
+            (None, _) => {}
+        }
+    }
+    if !listed && let (Some(scan), Some(slot)) = (lane_scan, slot.as_ref()) {
+        // The general path needs the list after all.
+        lane_list(slot, order, scan, feasible);
+        infos.extend(feasible.iter().map(|id| &cache[id.index()]));
+    }
+    totals.clear();
+    totals.resize(feasible.len(), 0);
+    // Each scorer's raw scores, every entry written by the scorer or the memo before it is
+    // read (a buffer kept between cycles, as `score_columns`).
+    let raw = reused(score_raw, feasible.len());
+    let mut memo_totals_checked: Option<Vec<i64>> = None;
+    if let (Some(slot), Some(constant)) = (slot.as_mut(), constant) {
         slot.set_scorers(&local_scorers, &final_weights);
         let memo_totals = MemoTotals {
             feasible,
@@ -1937,8 +2035,13 @@ fn schedule_pod(
     if let Some(from_memo) = memo_totals_checked {
         assert_eq!(from_memo, *totals, "memo: the totals summed from the memo differ for {}", pod.meta.key());
     }
-    match select_host(totals, rng) {
-        Some(k) => Outcome::Bound(feasible[k]),
+    let choice = select_host(totals, rng).map(|k| feasible[k]);
+    if let Some((node, draws)) = lane_checked_choice {
+        assert_eq!(choice, Some(node), "memo: the lane's choice differs for {}", pod.meta.key());
+        assert!(draws == *rng, "memo: the lane drew otherwise for {}", pod.meta.key());
+    }
+    match choice {
+        Some(node) => Outcome::Bound(node),
         None => Outcome::Error("no node selected".into()),
     }
 }
@@ -2024,6 +2127,220 @@ fn all_zero_constant(
     Some(constant)
 }
 
+/// What [`lane_pass`] found: the nodes it examined, how many of them it asked the node-local
+/// filters about (the memo did not know them) and how many pass.
+#[derive(Clone, Copy)]
+struct LaneScan {
+    /// The pass's first position, and how many it examined.
+    start: usize,
+    examined: usize,
+    fresh: u64,
+    /// How many of them pass.
+    found: usize,
+}
+
+/// A filter pass read from the lane of the spec's slot (`memo::Lane`): from position `start`
+/// of the node tree, the nodes the memo knows pass go into `feasible` and those it knows fail
+/// are counted, until `want` are feasible or every node was examined, in the order and with
+/// the count of the walk in `schedule_pod`; a node the memo does not know is asked of the
+/// node-local filters (its row first) and recorded. Only for a cycle whose filters are all
+/// node-local, without nominated pods, PreFilter node names or a trace. `None` (with
+/// `feasible` partly filled) where the walk must decide: no node passes (its statuses make the
+/// message), a filter erred, or the memo holds what the lane does not handle.
+#[allow(clippy::too_many_arguments)]
+fn lane_pass(
+    slot: &mut memo::SlotHandle<'_>,
+    resolved: &ResolvedFilters<'_>,
+    pod: &Pod,
+    cache: &[NodeInfo],
+    order: &[NodeId],
+    start: usize,
+    want: usize,
+    memo_cx: &MemoCx<'_>,
+    mut feasible: Option<&mut Vec<NodeId>>,
+) -> Option<LaneScan> {
+    let n = order.len();
+    let sync = memo::LaneSync {
+        order,
+        positions: memo_cx.positions,
+        generations: memo_cx.generations,
+        clock: memo_cx.clock,
+        touched: memo_cx.touched,
+        order_version: memo_cx.order_version,
+    };
+    let (mut examined, mut p, mut fresh, mut found) = (0usize, start, 0u64, 0usize);
+    let mut values = slot.sync_lane(&sync);
+    loop {
+        // The run of known nodes, up to the node tree's end at most.
+        let run = &values[p..n.min(p + (n - examined))];
+        let (taken, passing) = lane_run(run, want - found);
+        if let Some(list) = feasible.as_mut() {
+            let positions = (p..p + taken).zip(&run[..taken]);
+            list.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(q, _)| order[q]));
+        }
+        (examined, found) = (examined + taken, found + passing);
+        p += taken;
+        if p == n {
+            p = 0;
+        }
+        if examined == n || found >= want {
+            break;
+        }
+        if taken == run.len() {
+            // The end of the node tree: on from its start.
+            continue;
+        }
+        if values[p] != memo::LANE_UNKNOWN {
+            return None;
+        }
+        // Not known: the node-local filters (or the row alone, when it shows they pass).
+        let id = order[p];
+        let (i, g) = (id.index(), memo_cx.generations[id.index()]);
+        let fail = match resolved.need {
+            Some(need) if need.met_by(&memo_cx.rows[i], &memo_cx.gpu_rows[i]) => None,
+            _ => resolved.run_local_filters(pod, &cache[i]),
+        };
+        if fail.as_ref().is_some_and(|(_, status)| status.code == Code::Error) {
+            return None;
+        }
+        let fail = fail.map(|(plugin, status)| (plugin, slot.intern(status)));
+        if slot.record_in_lane(p, i, g, fail) == memo::LANE_UNKNOWN {
+            // Not recordable (a plugin index beyond the memo's): the walk asks the plugins.
+            return None;
+        }
+        fresh += 1;
+        values = slot.lane().expect("a lane just synced");
+    }
+    if found == 0 {
+        return None;
+    }
+    Some(LaneScan { start, examined, fresh, found })
+}
+
+/// The positions of a lane pass (`scan`) in order: one or two runs of `values` (the pass
+/// wraps around the node tree's end).
+fn lane_range(values: &[i32], scan: LaneScan) -> (&[i32], &[i32]) {
+    let (start, end) = (scan.start, scan.start + scan.examined);
+    if end <= values.len() { (&values[start..end], &[]) } else { (&values[start..], &values[..end - values.len()]) }
+}
+
+/// Lists the feasible nodes of a lane pass (`scan`), in order, into `feasible`.
+fn lane_list(slot: &memo::SlotHandle<'_>, order: &[NodeId], scan: LaneScan, feasible: &mut Vec<NodeId>) {
+    let values = slot.lane_values();
+    let (first, wrapped) = lane_range(values, scan);
+    feasible.clear();
+    let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
+    feasible.extend(positions.filter(|&(_, &v)| v != memo::LANE_FAIL).map(|(p, _)| order[p]));
+    debug_assert_eq!(feasible.len(), scan.found, "the lane's feasible nodes");
+}
+
+/// The end of a lane cycle ([`lane_pass`]) whose totals the memo gives ([`MemoTotals`]'s
+/// conditions, every active scorer node-local): the feasible nodes the memo has not scored are
+/// scored and recorded, then `selectHost` reads the lane: the highest total and the tie-break
+/// of [`select_host`] over the feasible positions in order, without listing the nodes or their
+/// totals. `None` where the general path must decide: a score to normalize that is not 0, a
+/// scorer's error or a score out of range (it reports them).
+#[allow(clippy::too_many_arguments)]
+fn lane_select(
+    slot: &mut memo::SlotHandle<'_>,
+    scan: LaneScan,
+    plugins: &[Box<dyn Plugin>],
+    pod: &Pod,
+    cache: &[NodeInfo],
+    order: &[NodeId],
+    memo_cx: &MemoCx<'_>,
+    local_scorers: &[usize],
+    final_weights: &[Option<i64>],
+    (unscored, ids, columns, infos_buffer): (
+        &mut Vec<usize>,
+        &mut Vec<NodeId>,
+        &mut Vec<i64>,
+        &mut Vec<&'static NodeInfo>,
+    ),
+    rng: &mut SimRng,
+) -> Option<NodeId> {
+    let values = slot.lane()?;
+    // The highest known total (less the constant), and whether some position is not scored
+    // yet or not usable (below `LANE_FAIL`).
+    let (first, wrapped) = lane_range(values, scan);
+    let max_of = |part: &[i32]| part.iter().fold(memo::LANE_OTHER, |m, &v| m.max(v));
+    let min_of = |part: &[i32]| part.iter().fold(i32::MAX, |m, &v| m.min(v));
+    let mut max = max_of(first).max(max_of(wrapped));
+    let min = min_of(first).min(min_of(wrapped));
+    if min < memo::LANE_FAIL {
+        return None;
+    }
+    if min == memo::LANE_UNSCORED || first.iter().chain(wrapped).any(|&v| v == memo::LANE_UNSCORED) {
+        unscored.clear();
+        let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
+        unscored.extend(positions.filter(|&(_, &v)| v == memo::LANE_UNSCORED).map(|(p, _)| p));
+        ids.clear();
+        ids.extend(unscored.iter().map(|&p| order[p]));
+        let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
+        infos.extend(ids.iter().map(|id| &cache[id.index()]));
+        let u = unscored.len();
+        let columns = reused(columns, u * local_scorers.len());
+        let mut scored = true;
+        for ((&i, weight), column) in local_scorers.iter().zip(final_weights).zip(columns.chunks_mut(u)) {
+            let scorer = plugins[i].as_score()?;
+            scored = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, ids), column).is_ok()
+                && match weight {
+                    Some(_) => column.iter().all(|s| framework::in_score_range(*s)),
+                    None => column.iter().all(|&s| s == 0),
+                };
+            if !scored {
+                break;
+            }
+        }
+        *infos_buffer = emptied(infos);
+        if !scored {
+            return None;
+        }
+        for (q, (&p, id)) in unscored.iter().zip(ids.iter()).enumerate() {
+            let scores = columns.iter().skip(q).step_by(u).copied();
+            let v = slot.record_scores_in_lane(p, id.index(), memo_cx.generations[id.index()], scores);
+            if v < 0 {
+                return None;
+            }
+            max = max.max(v);
+        }
+    }
+    let values = slot.lane_values();
+    let (first, wrapped) = lane_range(values, scan);
+    let ties_of = |part: &[i32]| part.iter().filter(|&&v| v == max).count();
+    let ties = ties_of(first) + ties_of(wrapped);
+    let r = framework::tie_index(ties, rng);
+    let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
+    let (p, _) = positions.filter(|&(_, &v)| v == max).nth(r)?;
+    Some(order[p])
+}
+
+/// The first values of `run` a lane pass takes at once: while each is known as a cycle can
+/// use it (a total or [`memo::LANE_UNSCORED`]: passes; [`memo::LANE_FAIL`]) and fewer than
+/// `want` pass. Returns how many it took and how many of them pass.
+fn lane_run(run: &[i32], want: usize) -> (usize, usize) {
+    const CHUNK: usize = 16;
+    let (mut taken, mut found) = (0, 0);
+    // Whole chunks while they are known and leave `found` below `want`, without a branch per
+    // value; the rest one by one.
+    for chunk in run.chunks_exact(CHUNK) {
+        let known = chunk.iter().fold(i32::MAX, |m, &v| m.min(v)) >= memo::LANE_FAIL;
+        let passing = chunk.iter().filter(|&&v| v >= memo::LANE_UNSCORED).count();
+        if !known || found + passing >= want {
+            break;
+        }
+        (taken, found) = (taken + CHUNK, found + passing);
+    }
+    for &v in &run[taken..] {
+        if found == want || v < memo::LANE_FAIL {
+            break;
+        }
+        taken += 1;
+        found += usize::from(v >= memo::LANE_UNSCORED);
+    }
+    (taken, found)
+}
+
 /// [`MemoTotals::fill`]'s buffers, kept between cycles: the unknown nodes' positions, whether
 /// each may be recorded, their ids, their score columns, and a list for their views.
 type FillBuffers<'b> =
@@ -2069,9 +2386,19 @@ impl MemoTotals<'_> {
                 }
             }
         }
-        if unknown.is_empty() {
-            return true;
-        }
+        unknown.is_empty()
+            || self.score_unknown(plugins, pod, slot, totals, (unknown, fresh, unknown_ids, columns, infos_buffer))
+    }
+
+    /// [`fill`](Self::fill)'s scores of the nodes the memo did not know (`unknown`).
+    fn score_unknown(
+        &self,
+        plugins: &[Box<dyn Plugin>],
+        pod: &Pod,
+        slot: &mut memo::SlotHandle<'_>,
+        totals: &mut [i64],
+        (unknown, fresh, unknown_ids, columns, infos_buffer): FillBuffers<'_>,
+    ) -> bool {
         unknown_ids.clear();
         unknown_ids.extend(unknown.iter().map(|&k| self.feasible[k]));
         let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
@@ -2511,7 +2838,35 @@ fn decision_value(
 
 #[cfg(test)]
 mod tests {
-    use super::emptied;
+    use super::{emptied, lane_run, memo};
+
+    proptest::proptest! {
+        /// `lane_run` takes what a walk value by value takes: known values while fewer than
+        /// `want` pass, stopping at the first value it cannot use.
+        #[test]
+        fn a_lane_run_takes_what_the_walk_takes(
+            values in proptest::collection::vec(proptest::prop_oneof![
+                8 => 0i32..300,
+                2 => proptest::strategy::Just(memo::LANE_FAIL),
+                1 => proptest::strategy::Just(memo::LANE_UNSCORED),
+                1 => proptest::strategy::Just(memo::LANE_UNKNOWN),
+                1 => proptest::strategy::Just(memo::LANE_OTHER),
+            ], 0..120),
+            want in 1usize..100,
+        ) {
+            let (mut taken, mut found) = (0, 0);
+            for &v in &values {
+                if found == want || !(v >= 0 || v == memo::LANE_UNSCORED || v == memo::LANE_FAIL) {
+                    break;
+                }
+                taken += 1;
+                if v != memo::LANE_FAIL {
+                    found += 1;
+                }
+            }
+            proptest::prop_assert_eq!(lane_run(&values, want), (taken, found));
+        }
+    }
 
     /// `nodeTree.list()`: zones (region and zone together) in first-seen order, one node of
     /// each in turn; a zone name in another region is another zone; a node without either

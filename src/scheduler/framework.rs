@@ -776,6 +776,12 @@ pub trait PreScore {
     /// Runs once per cycle over the feasible nodes (`cx.nodes` is every node, for plugins
     /// that count across the cluster). `Skip` means `score` is not run.
     fn pre_score(&mut self, cx: &CycleContext<'_>, pod: &Pod, feasible: &[&NodeInfo]) -> Status;
+    /// Whether [`pre_score`](Self::pre_score) reads `feasible` for `pod` (true, the default,
+    /// when unsure). When no plugin of a cycle does, it may be handed an empty list: a cycle
+    /// over thousands of known nodes then does not list their views.
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        true
+    }
 }
 
 pub trait Score {
@@ -1333,8 +1339,13 @@ pub fn num_feasible_nodes_to_find(percentage: i32, num_all_nodes: usize) -> usiz
 pub fn select_host(totals: &[i64], rng: &mut SimRng) -> Option<usize> {
     let max = *totals.iter().max()?;
     let ties = totals.iter().filter(|&&t| t == max).count();
-    let r = if ties > 1 { uniform_below(rng, ties as u64) as usize } else { 0 };
-    totals.iter().enumerate().filter(|&(_, &t)| t == max).nth(r).map(|(i, _)| i)
+    totals.iter().enumerate().filter(|&(_, &t)| t == max).nth(tie_index(ties, rng)).map(|(i, _)| i)
+}
+
+/// Which of `ties` tied nodes [`select_host`] takes: one draw `r` in `0..ties`, none for one.
+#[inline]
+pub fn tie_index(ties: usize, rng: &mut SimRng) -> usize {
+    if ties > 1 { uniform_below(rng, ties as u64) as usize } else { 0 }
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@
 //! ([`Score::normalized_when_all_zero`]) a known node's total is one read plus a constant
 //! (`MemoTotals` in the scheduler; debug builds run the general path too and compare); and a
 //! run of nodes known to pass is read in a loop of its own ([`SlotHandle::take_passing`]).
+//! Each slot also keeps a *lane* ([`SlotHandle::sync_lane`]): what it knows of each node in
+//! node-tree order, one `i32` per position, which a cycle with node-local filters only scans
+//! in order and selects from (`lane_pass` and `lane_select` in the scheduler).
 //!
 //! [`Score::normalized_when_all_zero`]: crate::scheduler::framework::Score::normalized_when_all_zero
 //! One step further, when a spec's pass found no node with node-local filters only, the whole
@@ -39,7 +42,7 @@ use std::sync::Arc;
 
 use crate::api::pod::PodSpec;
 use crate::scheduler::PostFilterOutcome;
-use crate::scheduler::framework::{NodeToStatus, Status};
+use crate::scheduler::framework::{Code, NodeToStatus, Status};
 use crate::store::NodeId;
 
 /// Specs remembered at once (least recently used first out): as many as keep
@@ -143,6 +146,54 @@ struct Slot {
     /// usually ends with the same words, and then with the same allocation, which the pods
     /// that carry it recognise without comparing the bytes.
     last_text: Option<Arc<str>>,
+    lane: Lane,
+}
+
+/// What a slot knows of the node at each position of the node tree, one number per position
+/// ([`SlotHandle::sync_lane`]): a known node's total without the constant (`final_sum`, ≥ 0)
+/// or one of the `LANE_*` codes. A cycle of a spec seen before scans it in node-tree order
+/// instead of reading each node's entry where the node's id puts it. Kept up to date at each
+/// sync over the nodes whose views changed since (the scheduler's touched list) and those
+/// whose entries this slot recorded since; rebuilt whole when the node tree changed, when more
+/// nodes changed than the touched list remembers, or when the entries' scorers changed.
+#[derive(Default)]
+struct Lane {
+    valid: bool,
+    order_version: u64,
+    /// The generation clock of the last sync.
+    clock: u64,
+    /// `i32`: four to a vector register when a cycle looks for the highest.
+    values: Vec<i32>,
+    /// Nodes whose entries were recorded since the last sync (node indices).
+    recorded: Vec<u32>,
+}
+
+/// Lane code: every node-local filter passes; the raw scores are not known. (A value of the
+/// lane passes when it is at least this.)
+pub const LANE_UNSCORED: i32 = -1;
+/// Lane code: a node-local filter rejects the node (not with an error). (A value the lane
+/// knows as a cycle can use it is at least this.)
+pub const LANE_FAIL: i32 = -2;
+/// Lane code: nothing known of the node at its current generation.
+pub const LANE_UNKNOWN: i32 = -3;
+/// Lane code: known, but not as a lane cycle can use it (a filter's error, a score to
+/// normalize that is not 0, a sum beyond `i32`): the cycle takes the general path.
+pub const LANE_OTHER: i32 = -4;
+
+/// Entries recorded between two syncs beyond which the lane is rebuilt whole.
+const LANE_RECORDED: usize = 1024;
+
+/// What [`SlotHandle::sync_lane`] reads: the node tree (node ids by position, and positions by
+/// node index, `u32::MAX` for a node outside it) of version `order_version`, the nodes'
+/// generations, the generation clock and the scheduler's ring of the latest touched nodes
+/// (the node of generation g at `g % touched.len()`).
+pub struct LaneSync<'a> {
+    pub order: &'a [NodeId],
+    pub positions: &'a [u32],
+    pub generations: &'a [u64],
+    pub clock: u64,
+    pub touched: &'a [NodeId],
+    pub order_version: u64,
 }
 
 /// Distinct failure statuses a slot shares at once.
@@ -279,6 +330,7 @@ impl VerdictMemo {
             self.next_stamp = 1;
             for s in &mut self.slots {
                 s.entries.clear();
+                s.lane.valid = false;
             }
         }
         self.spec_addresses[i] = Arc::as_ptr(spec) as usize;
@@ -292,6 +344,7 @@ impl VerdictMemo {
         slot.failed = None;
         slot.statuses.clear();
         slot.last_text = None;
+        slot.lane.valid = false;
     }
 }
 
@@ -424,16 +477,107 @@ impl SlotHandle<'_> {
     /// Records the node-local filters' verdict on `node` at `generation` (`None`: all pass;
     /// else the failing plugin's index and status). A plugin index beyond `u16` is not recorded.
     pub fn record(&mut self, node: usize, generation: u64, fail: Option<(usize, Rc<Status>)>) {
+        if self.write(node, generation, fail) {
+            self.recorded(node);
+        }
+    }
+
+    /// [`record`](Self::record) for a node the lane has at `position` (a lane cycle's): the
+    /// lane's value there is renewed at once and returned.
+    pub fn record_in_lane(
+        &mut self,
+        position: usize,
+        node: usize,
+        generation: u64,
+        fail: Option<(usize, Rc<Status>)>,
+    ) -> i32 {
+        self.write(node, generation, fail);
+        let v = self.lane_value(node, generation);
+        if let Some(slot) = self.slot.lane.values.get_mut(position) {
+            *slot = v;
+        }
+        v
+    }
+
+    /// Writes `node`'s entry; false when it cannot (a plugin index beyond `u16`).
+    fn write(&mut self, node: usize, generation: u64, fail: Option<(usize, Rc<Status>)>) -> bool {
         let stamp = self.slot.stamp;
-        let Some(e) = self.slot.entries.get_mut(node) else { return };
+        let Some(e) = self.slot.entries.get_mut(node) else { return false };
         let (fail, fail_plugin) = match fail {
             None => (None, 0),
             Some((plugin, status)) => match u16::try_from(plugin) {
                 Ok(p) => (Some(status), p),
-                Err(_) => return,
+                Err(_) => return false,
             },
         };
         *e = Entry { generation, final_sum: 0, fail, stamp, fail_plugin, scored: false, rest_zero: false };
+        true
+    }
+
+    /// Notes that `node`'s entry changed, for the lane's next sync.
+    fn recorded(&mut self, node: usize) {
+        let lane = &mut self.slot.lane;
+        if lane.valid {
+            if lane.recorded.len() == LANE_RECORDED {
+                lane.valid = false;
+                lane.recorded.clear();
+            } else {
+                lane.recorded.push(node as u32);
+            }
+        }
+    }
+
+    /// What the lane says of `node` at `generation` (see [`Lane`]).
+    fn lane_value(&self, node: usize, generation: u64) -> i32 {
+        match self.current(node, generation) {
+            None => LANE_UNKNOWN,
+            Some(Entry { fail: Some(status), .. }) if status.code == Code::Error => LANE_OTHER,
+            Some(Entry { fail: Some(_), .. }) => LANE_FAIL,
+            Some(Entry { scored: false, .. }) => LANE_UNSCORED,
+            Some(e) if e.rest_zero => i32::try_from(e.final_sum).ok().filter(|&v| v >= 0).unwrap_or(LANE_OTHER),
+            Some(_) => LANE_OTHER,
+        }
+    }
+
+    /// Brings the lane up to date (see [`Lane`]) and returns it: one value per position of
+    /// `sync.order`.
+    pub fn sync_lane(&mut self, sync: &LaneSync<'_>) -> &[i32] {
+        let n = sync.order.len();
+        let lane = &self.slot.lane;
+        let since = sync.clock.wrapping_sub(lane.clock);
+        let whole = !lane.valid
+            || lane.order_version != sync.order_version
+            || lane.values.len() != n
+            || sync.clock < lane.clock
+            || since > sync.touched.len() as u64;
+        let mut lane = std::mem::take(&mut self.slot.lane);
+        if whole {
+            lane.values.clear();
+            lane.values.extend(sync.order.iter().map(|id| self.lane_value(id.index(), sync.generations[id.index()])));
+        } else {
+            let ring = sync.touched.len() as u64;
+            let touched = (lane.clock + 1..=sync.clock).map(|g| sync.touched[(g % ring) as usize].index());
+            for i in touched.chain(lane.recorded.iter().map(|&i| i as usize)) {
+                if let Some(&p) = sync.positions.get(i).filter(|&&p| (p as usize) < n) {
+                    lane.values[p as usize] = self.lane_value(i, sync.generations[i]);
+                }
+            }
+        }
+        lane.recorded.clear();
+        (lane.valid, lane.order_version, lane.clock) = (true, sync.order_version, sync.clock);
+        self.slot.lane = lane;
+        &self.slot.lane.values
+    }
+
+    /// The lane as last synced and renewed since, even if a scorer change has made its totals
+    /// stale: its verdicts (which positions pass) hold for the cycle that synced it.
+    pub fn lane_values(&self) -> &[i32] {
+        &self.slot.lane.values
+    }
+
+    /// The lane as last synced, if no scorer change has made it stale since.
+    pub fn lane(&self) -> Option<&[i32]> {
+        self.slot.lane.valid.then_some(&self.slot.lane.values[..])
     }
 
     /// Prepares the raw scores of the node-local `scorers` (in order), of which those with a
@@ -449,6 +593,7 @@ impl SlotHandle<'_> {
                     e.scored = false;
                 }
             }
+            self.slot.lane.valid = false;
         }
         let want = self.slot.entries.len() * scorers.len();
         if self.slot.scores.len() < want {
@@ -479,6 +624,29 @@ impl SlotHandle<'_> {
     /// Records the raw scores of `node` (one per scorer of [`set_scorers`](Self::set_scorers)),
     /// for its current entry (see [`is_current`](Self::is_current)).
     pub fn record_scores(&mut self, node: usize, scores: impl ExactSizeIterator<Item = i64>) {
+        if self.write_scores(node, scores) {
+            self.recorded(node);
+        }
+    }
+
+    /// [`record_scores`](Self::record_scores) for a node the lane has at `position` (a lane
+    /// cycle's), at `generation`: the lane's value there is renewed at once and returned.
+    pub fn record_scores_in_lane(
+        &mut self,
+        position: usize,
+        node: usize,
+        generation: u64,
+        scores: impl ExactSizeIterator<Item = i64>,
+    ) -> i32 {
+        self.write_scores(node, scores);
+        let v = self.lane_value(node, generation);
+        if let Some(slot) = self.slot.lane.values.get_mut(position) {
+            *slot = v;
+        }
+        v
+    }
+
+    fn write_scores(&mut self, node: usize, scores: impl ExactSizeIterator<Item = i64>) -> bool {
         let k = self.slot.scorers.len();
         debug_assert_eq!(scores.len(), k);
         let (mut sum, mut rest_zero) = (0i64, true);
@@ -491,12 +659,12 @@ impl SlotHandle<'_> {
                 None => rest_zero &= score == 0,
             }
         }
-        if let Some(e) = self.slot.entries.get_mut(node) {
-            e.final_sum = sum;
-            e.scored = true;
-            e.rest_zero = rest_zero;
-            self.slot.any_scored = true;
-        }
+        let Some(e) = self.slot.entries.get_mut(node) else { return false };
+        e.final_sum = sum;
+        e.scored = true;
+        e.rest_zero = rest_zero;
+        self.slot.any_scored = true;
+        true
     }
 }
 
@@ -614,6 +782,81 @@ mod tests {
         assert_eq!(take(&slot, 5, 6, 10), (vec![], 5));
         slot.record(4, 2, None);
         assert_eq!(take(&slot, 5, 6, 10), (vec![4, 5, 0, 1], 3), "wraps around");
+    }
+
+    #[test]
+    fn the_lane_follows_the_entries_over_changed_nodes() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        let mut slot = memo.slot(&a, &[0], 5);
+        slot.set_scorers(&[7, 8], &[Some(2), None]);
+        let mut generations = vec![1u64, 1, 1, 1, 1];
+        // Node tree: 3, 1, 4, 0, 2 (node 2 outside it at first).
+        let order: Vec<NodeId> = [3, 1, 4, 0].map(NodeId).to_vec();
+        let mut positions = vec![3, 1, u32::MAX, 0, 2];
+        let mut touched = vec![NodeId(0); 4];
+        slot.record(0, 1, None);
+        slot.record_scores(0, [30, 0].into_iter());
+        slot.record(1, 1, Some((0, Rc::new(Status::unschedulable("no")))));
+        slot.record(3, 1, None);
+        slot.record(4, 1, None);
+        slot.record_scores(4, [10, 5].into_iter());
+        fn sync(
+            slot: &mut SlotHandle<'_>,
+            (order, positions, generations, touched): (&[NodeId], &[u32], &[u64], &[NodeId]),
+            clock: u64,
+            order_version: u64,
+        ) -> Vec<i32> {
+            slot.sync_lane(&LaneSync { order, positions, generations, clock, touched, order_version }).to_vec()
+        }
+        let (c, v) = (1, 1);
+        // 3 passes unscored, 1 fails, 4's other score is not 0, 0 sums 2 × 30.
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, 60]
+        );
+        // Node 0 changes (clock 2): only its position is read again.
+        generations[0] = 2;
+        touched[2] = NodeId(0);
+        let (c, v) = (2, 1);
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, LANE_UNKNOWN]
+        );
+        // Recorded between syncs: read at the next one.
+        slot.record(0, 2, None);
+        slot.record_scores(0, [40, 0].into_iter());
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, 80]
+        );
+        // More changes than the ring holds: rebuilt whole (node 3's change is not in the ring).
+        generations[3] = 7;
+        let (c, v) = (7, 1);
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[LANE_UNKNOWN, LANE_FAIL, LANE_OTHER, 80]
+        );
+        // A new node tree: rebuilt by the new positions.
+        let order: Vec<NodeId> = [0, 1, 2, 3, 4].map(NodeId).to_vec();
+        positions = vec![0, 1, 2, 3, 4];
+        let (c, v) = (7, 2);
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[80, LANE_FAIL, LANE_UNKNOWN, LANE_UNKNOWN, LANE_OTHER]
+        );
+        assert!(slot.lane().is_some());
+        // Other scorers: the totals no longer hold.
+        slot.set_scorers(&[7], &[Some(1)]);
+        assert!(slot.lane().is_none());
+        assert_eq!(
+            sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
+            &[LANE_UNSCORED, LANE_FAIL, LANE_UNKNOWN, LANE_UNKNOWN, LANE_UNSCORED]
+        );
+        // A lane cycle's own records renew its position at once.
+        assert_eq!(slot.record_in_lane(2, 2, 1, None), LANE_UNSCORED);
+        assert_eq!(slot.record_scores_in_lane(2, 2, 1, [9].into_iter()), 9);
+        assert_eq!(slot.lane(), Some(&[LANE_UNSCORED, LANE_FAIL, 9, LANE_UNKNOWN, LANE_UNSCORED][..]));
     }
 
     #[test]

@@ -42,6 +42,10 @@ impl PreScore for BalancedAllocation {
         let all_zero = self.args.resources.iter().all(|r| pod.spec.requests.get(&r.name) == 0);
         if all_zero { Status::skip() } else { Status::success() }
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 /// A resource's requested fraction of its allocatable, capped at 1.

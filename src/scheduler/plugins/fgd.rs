@@ -734,6 +734,10 @@ impl PreScore for Fgd {
         self.pod = Some(pod.meta.uid);
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 impl Fgd {

@@ -87,6 +87,10 @@ impl PreScore for ImageLocality {
         self.held = self.images.iter().any(|(_, state)| state.num_nodes > 0);
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 /// `normalizedImageName`: an image without a tag (no ':' after the last '/') means `:latest`.

@@ -458,6 +458,10 @@ impl PreScore for InterPodAffinity {
         self.topology_score = scores;
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 impl Score for InterPodAffinity {

@@ -85,6 +85,10 @@ impl PreScore for NodeAffinity {
             Err(e) => Status::error(e.to_string()),
         }
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 impl Score for NodeAffinity {

@@ -214,6 +214,10 @@ impl PreScore for NodeResourcesFit {
         // resource list is reported by Score, not here, as upstream does.
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 /// The (allocatable, requested-with-pod) pair of one resource, or `None` when it is skipped

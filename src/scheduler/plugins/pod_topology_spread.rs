@@ -483,6 +483,13 @@ impl PreScore for PodTopologySpread {
         self.score = s;
         Status::success()
     }
+
+    /// Only with constraints to score (those `constraints_for` builds: none without the pod's
+    /// own or an owner's selector).
+    fn reads_feasible(&self, cx: &CycleContext<'_>, pod: &Pod) -> bool {
+        !pod.spec.topology_spread_constraints.is_empty()
+            || !cx.owner_selectors.iter().all(|s| s.is_nothing() || s.requirements().is_empty())
+    }
 }
 
 impl Score for PodTopologySpread {

@@ -76,6 +76,10 @@ impl PreScore for TaintToleration {
         );
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 impl TaintToleration {

@@ -133,6 +133,10 @@ impl PreScore for Tetris {
             .map(|resources| PolicyArgs { resources: Some(resources), ..self.args.clone() });
         Status::success()
     }
+
+    fn reads_feasible(&self, _cx: &CycleContext<'_>, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 impl Score for Tetris {
