@@ -2169,7 +2169,7 @@ fn lane_pass(
         order_version: memo_cx.order_version,
     };
     let (mut examined, mut p, mut fresh, mut found) = (0usize, start, 0u64, 0usize);
-    let mut values = slot.sync_lane(&sync);
+    let mut values = slot.sync_lane(&sync, want.min(n))?;
     loop {
         // The run of known nodes, up to the node tree's end at most.
         let run = &values[p..n.min(p + (n - examined))];

@@ -166,6 +166,8 @@ struct Lane {
     values: Vec<i32>,
     /// Nodes whose entries were recorded since the last sync (node indices).
     recorded: Vec<u32>,
+    /// The generation clock when a cycle last asked for the lane (plus one; 0: never).
+    asked: u64,
 }
 
 /// Lane code: every node-local filter passes; the raw scores are not known. (A value of the
@@ -540,16 +542,34 @@ impl SlotHandle<'_> {
     }
 
     /// Brings the lane up to date (see [`Lane`]) and returns it: one value per position of
-    /// `sync.order`.
-    pub fn sync_lane(&mut self, sync: &LaneSync<'_>) -> &[i32] {
+    /// `sync.order`, or `None` when that would cost more than the pass saves. A pass that
+    /// reads about `reads` positions uses the lane when it reads a quarter of them or more;
+    /// else only when the lane is rebuilt whole for a spec met again after at most `reads / 4`
+    /// view changes (pods of one shape placed one after another), or brought up to date over
+    /// at most `reads` changed nodes. A spec met once, or now and then while the cluster
+    /// changes, would pay a read of every node, or of every changed one, for a pass over few.
+    pub fn sync_lane(&mut self, sync: &LaneSync<'_>, reads: usize) -> Option<&[i32]> {
         let n = sync.order.len();
         let lane = &self.slot.lane;
+        let ring = sync.touched.len() as u64;
         let since = sync.clock.wrapping_sub(lane.clock);
         let whole = !lane.valid
             || lane.order_version != sync.order_version
             || lane.values.len() != n
             || sync.clock < lane.clock
-            || since > sync.touched.len() as u64;
+            || since > ring;
+        let wide = reads.saturating_mul(4) >= n;
+        let hot = lane.asked > 0
+            && sync.clock.checked_sub(lane.asked - 1).is_some_and(|gap| gap.saturating_mul(4) <= reads as u64);
+        let stale = since.saturating_add(lane.recorded.len() as u64) > reads as u64;
+        self.slot.lane.asked = sync.clock + 1;
+        if whole && !wide && !hot {
+            self.slot.lane.valid = false;
+            return None;
+        }
+        if !whole && !wide && stale {
+            return None;
+        }
         let mut lane = std::mem::take(&mut self.slot.lane);
         if whole {
             lane.values.clear();
@@ -566,7 +586,7 @@ impl SlotHandle<'_> {
         lane.recorded.clear();
         (lane.valid, lane.order_version, lane.clock) = (true, sync.order_version, sync.clock);
         self.slot.lane = lane;
-        &self.slot.lane.values
+        Some(&self.slot.lane.values)
     }
 
     /// The lane as last synced and renewed since, even if a scorer change has made its totals
@@ -807,7 +827,8 @@ mod tests {
             clock: u64,
             order_version: u64,
         ) -> Vec<i32> {
-            slot.sync_lane(&LaneSync { order, positions, generations, clock, touched, order_version }).to_vec()
+            let sync = LaneSync { order, positions, generations, clock, touched, order_version };
+            slot.sync_lane(&sync, order.len()).map(<[i32]>::to_vec).unwrap_or_default()
         }
         let (c, v) = (1, 1);
         // 3 passes unscored, 1 fails, 4's other score is not 0, 0 sums 2 × 30.
@@ -857,6 +878,39 @@ mod tests {
         assert_eq!(slot.record_in_lane(2, 2, 1, None), LANE_UNSCORED);
         assert_eq!(slot.record_scores_in_lane(2, 2, 1, [9].into_iter()), 9);
         assert_eq!(slot.lane(), Some(&[LANE_UNSCORED, LANE_FAIL, 9, LANE_UNKNOWN, LANE_UNSCORED][..]));
+    }
+
+    #[test]
+    fn a_lane_is_built_whole_only_for_a_spec_met_again_soon_or_a_wide_pass() {
+        let mut memo = VerdictMemo::default();
+        let a = spec("a");
+        let mut slot = memo.slot(&a, &[0], 40);
+        let order: Vec<NodeId> = (0..40).map(NodeId).collect();
+        let positions: Vec<u32> = (0..40).collect();
+        let (generations, touched) = (vec![1u64; 40], [NodeId(0); 16]);
+        let sync = |clock| LaneSync {
+            order: &order,
+            positions: &positions,
+            generations: &generations,
+            clock,
+            touched: &touched,
+            order_version: 1,
+        };
+        // First met, for a pass over 8 of 40 nodes: not built.
+        assert!(slot.sync_lane(&sync(10), 8).is_none());
+        // Met again after more than 8 / 4 changes: still not.
+        assert!(slot.sync_lane(&sync(13), 8).is_none());
+        // Met again after 2: built; brought up to date over up to 8 changes after that.
+        assert_eq!(slot.sync_lane(&sync(15), 8).map(<[i32]>::len), Some(40));
+        assert!(slot.sync_lane(&sync(23), 8).is_some());
+        // Over more, not (the lane is kept for later).
+        assert!(slot.sync_lane(&sync(32), 8).is_none());
+        assert!(slot.lane().is_some());
+        // A pass over a quarter of the nodes or more uses it whatever the history.
+        assert!(slot.sync_lane(&sync(40), 10).is_some());
+        let b = spec("b");
+        let mut slot = memo.slot(&b, &[0], 40);
+        assert!(slot.sync_lane(&sync(100), 10).is_some());
     }
 
     #[test]
