@@ -560,13 +560,15 @@ impl Scheduler {
         // Zones in first-seen order (by their keys' numbers, `tree_keys`).
         let mut zones: Vec<Vec<NodeId>> = Vec::new();
         let mut slot: Vec<Option<usize>> = vec![None; self.tree_key_count as usize];
-        for info in self.cache.iter().filter(|i| !store.is_node_removed(i.id)) {
-            let key = self.tree_keys[info.id.index()] as usize;
+        // By index, not through the views: at 50,000 nodes a walk over the views read cold
+        // memory for each.
+        for id in (0..self.cache.len()).map(|i| NodeId(i as u32)).filter(|&id| !store.is_node_removed(id)) {
+            let key = self.tree_keys[id.index()] as usize;
             let i = *slot[key].get_or_insert(zones.len());
             if i == zones.len() {
                 zones.push(Vec::new());
             }
-            zones[i].push(info.id);
+            zones[i].push(id);
         }
         self.order.clear();
         let longest = zones.iter().map(Vec::len).max().unwrap_or(0);
@@ -2270,10 +2272,12 @@ fn lane_select(
     if min < memo::LANE_FAIL {
         return None;
     }
-    if min == memo::LANE_UNSCORED || first.iter().chain(wrapped).any(|&v| v == memo::LANE_UNSCORED) {
+    // (A lane with a failing node may hide an unscored one above its minimum.)
+    let some_unscored = |part: &[i32]| count_equal(part, memo::LANE_UNSCORED) > 0;
+    if min == memo::LANE_UNSCORED || (min == memo::LANE_FAIL && (some_unscored(first) || some_unscored(wrapped))) {
         unscored.clear();
-        let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
-        unscored.extend(positions.filter(|&(_, &v)| v == memo::LANE_UNSCORED).map(|(p, _)| p));
+        positions_equal(first, memo::LANE_UNSCORED, scan.start, unscored);
+        positions_equal(wrapped, memo::LANE_UNSCORED, 0, unscored);
         ids.clear();
         ids.extend(unscored.iter().map(|&p| order[p]));
         let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
@@ -2307,12 +2311,45 @@ fn lane_select(
     }
     let values = slot.lane_values();
     let (first, wrapped) = lane_range(values, scan);
-    let ties_of = |part: &[i32]| part.iter().filter(|&&v| v == max).count();
-    let ties = ties_of(first) + ties_of(wrapped);
+    let ties_first = count_equal(first, max);
+    let ties = ties_first + count_equal(wrapped, max);
     let r = framework::tie_index(ties, rng);
-    let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
-    let (p, _) = positions.filter(|&(_, &v)| v == max).nth(r)?;
+    let p =
+        if r < ties_first { scan.start + nth_equal(first, max, r)? } else { nth_equal(wrapped, max, r - ties_first)? };
     Some(order[p])
+}
+
+/// How many of `values` equal `x` (a loop the compiler turns into vector compares).
+#[inline]
+fn count_equal(values: &[i32], x: i32) -> usize {
+    values.iter().filter(|&&v| v == x).count()
+}
+
+/// Pushes `offset` plus the position of each value of `values` equal to `x`, in order: chunks
+/// without one are passed over whole.
+fn positions_equal(values: &[i32], x: i32, offset: usize, out: &mut Vec<usize>) {
+    const CHUNK: usize = 64;
+    for (c, chunk) in values.chunks(CHUNK).enumerate() {
+        if count_equal(chunk, x) > 0 {
+            let at = offset + c * CHUNK;
+            out.extend(chunk.iter().enumerate().filter(|&(_, &v)| v == x).map(|(q, _)| at + q));
+        }
+    }
+}
+
+/// The position in `values` of the `r`-th value (from 0) equal to `x`, if there are that many:
+/// whole chunks counted at once, then the last one value by value.
+fn nth_equal(values: &[i32], x: i32, mut r: usize) -> Option<usize> {
+    const CHUNK: usize = 32;
+    let mut at = 0;
+    for chunk in values.chunks_exact(CHUNK) {
+        let equal = count_equal(chunk, x);
+        if equal > r {
+            break;
+        }
+        (at, r) = (at + CHUNK, r - equal);
+    }
+    values[at..].iter().enumerate().filter(|&(_, &v)| v == x).nth(r).map(|(q, _)| at + q)
 }
 
 /// The first values of `run` a lane pass takes at once: while each is known as a cycle can
@@ -2838,9 +2875,26 @@ fn decision_value(
 
 #[cfg(test)]
 mod tests {
-    use super::{emptied, lane_run, memo};
+    use super::{emptied, lane_run, memo, nth_equal, positions_equal};
 
     proptest::proptest! {
+        /// `positions_equal` lists what a filter over the values finds.
+        #[test]
+        fn positions_equal_are_the_filters(values in proptest::collection::vec(0i32..6, 0..300), x in 0i32..6) {
+            let mut out = vec![7];
+            positions_equal(&values, x, 1000, &mut out);
+            let expected: Vec<usize> =
+                std::iter::once(7).chain(values.iter().enumerate().filter(|&(_, &v)| v == x).map(|(q, _)| 1000 + q)).collect();
+            proptest::prop_assert_eq!(out, expected);
+        }
+
+        /// `nth_equal` finds what a filter over the values finds.
+        #[test]
+        fn nth_equal_is_the_filters_nth(values in proptest::collection::vec(0i32..4, 0..200), x in 0i32..4, r in 0usize..120) {
+            let expected = values.iter().enumerate().filter(|&(_, &v)| v == x).nth(r).map(|(q, _)| q);
+            proptest::prop_assert_eq!(nth_equal(&values, x, r), expected);
+        }
+
         /// `lane_run` takes what a walk value by value takes: known values while fewer than
         /// `want` pass, stopping at the first value it cannot use.
         #[test]

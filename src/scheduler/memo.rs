@@ -612,8 +612,9 @@ impl SlotHandle<'_> {
                 for e in &mut self.slot.entries {
                     e.scored = false;
                 }
+                // (Without scores, the lane held no totals: it stands.)
+                self.slot.lane.valid = false;
             }
-            self.slot.lane.valid = false;
         }
         let want = self.slot.entries.len() * scorers.len();
         if self.slot.scores.len() < want {
