@@ -2284,18 +2284,8 @@ fn lane_select(
         infos.extend(ids.iter().map(|id| &cache[id.index()]));
         let u = unscored.len();
         let columns = reused(columns, u * local_scorers.len());
-        let mut scored = true;
-        for ((&i, weight), column) in local_scorers.iter().zip(final_weights).zip(columns.chunks_mut(u)) {
-            let scorer = plugins[i].as_score()?;
-            scored = scorer.score_rows(pod, &infos, Rows::new(memo_cx.rows, ids), column).is_ok()
-                && match weight {
-                    Some(_) => column.iter().all(|s| framework::in_score_range(*s)),
-                    None => column.iter().all(|&s| s == 0),
-                };
-            if !scored {
-                break;
-            }
-        }
+        let rows = Rows::new(memo_cx.rows, ids);
+        let scored = memo_columns(plugins, pod, (local_scorers, final_weights), &infos, rows, columns);
         *infos_buffer = emptied(infos);
         if !scored {
             return None;
@@ -2378,6 +2368,27 @@ fn lane_run(run: &[i32], want: usize) -> (usize, usize) {
     (taken, found)
 }
 
+/// The raw scores of the node-local `scorers` (with their final weights) on `infos`, one
+/// column of `infos.len()` per scorer into `columns`: true when they give the memo's totals —
+/// every scorer answered, each final score in range, each score to normalize 0.
+fn memo_columns(
+    plugins: &[Box<dyn Plugin>],
+    pod: &Pod,
+    (scorers, final_weights): (&[usize], &[Option<i64>]),
+    infos: &[&NodeInfo],
+    rows: Rows<'_>,
+    columns: &mut [i64],
+) -> bool {
+    let u = infos.len();
+    scorers.iter().zip(final_weights).zip(columns.chunks_mut(u.max(1))).all(|((&i, weight), column)| {
+        plugins[i].as_score().is_some_and(|scorer| scorer.score_rows(pod, infos, rows, column).is_ok())
+            && match weight {
+                Some(_) => column.iter().all(|s| framework::in_score_range(*s)),
+                None => column.iter().all(|&s| s == 0),
+            }
+    })
+}
+
 /// [`MemoTotals::fill`]'s buffers, kept between cycles: the unknown nodes' positions, whether
 /// each may be recorded, their ids, their score columns, and a list for their views.
 type FillBuffers<'b> =
@@ -2423,19 +2434,9 @@ impl MemoTotals<'_> {
                 }
             }
         }
-        unknown.is_empty()
-            || self.score_unknown(plugins, pod, slot, totals, (unknown, fresh, unknown_ids, columns, infos_buffer))
-    }
-
-    /// [`fill`](Self::fill)'s scores of the nodes the memo did not know (`unknown`).
-    fn score_unknown(
-        &self,
-        plugins: &[Box<dyn Plugin>],
-        pod: &Pod,
-        slot: &mut memo::SlotHandle<'_>,
-        totals: &mut [i64],
-        (unknown, fresh, unknown_ids, columns, infos_buffer): FillBuffers<'_>,
-    ) -> bool {
+        if unknown.is_empty() {
+            return true;
+        }
         unknown_ids.clear();
         unknown_ids.extend(unknown.iter().map(|&k| self.feasible[k]));
         let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
@@ -2457,21 +2458,15 @@ impl MemoTotals<'_> {
     ) -> bool {
         let u = unknown.len();
         let columns = reused(columns, u * self.local_scorers.len());
-        let in_range = |s: &i64| framework::in_score_range(*s);
-        for ((&i, weight), column) in self.local_scorers.iter().zip(self.final_weights).zip(columns.chunks_mut(u)) {
-            let Some(scorer) = plugins[i].as_score() else { return false };
-            if scorer.score_rows(pod, infos, Rows::new(self.rows, unknown_ids), column).is_err() {
-                return false;
-            }
-            match weight {
-                Some(_) if !column.iter().all(in_range) => return false,
-                Some(w) => {
-                    for (&k, &score) in unknown.iter().zip(column.iter()) {
-                        totals[k] += score * w;
-                    }
+        let scorers = (self.local_scorers, self.final_weights);
+        if !memo_columns(plugins, pod, scorers, infos, Rows::new(self.rows, unknown_ids), columns) {
+            return false;
+        }
+        for (weight, column) in self.final_weights.iter().zip(columns.chunks(u)) {
+            if let Some(w) = weight {
+                for (&k, &score) in unknown.iter().zip(column.iter()) {
+                    totals[k] += score * w;
                 }
-                None if column.iter().any(|&s| s != 0) => return false,
-                None => {}
             }
         }
         for (q, (&k, &fresh)) in unknown.iter().zip(fresh.iter()).enumerate() {
