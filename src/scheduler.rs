@@ -1705,6 +1705,13 @@ fn schedule_pod(
         // Debug builds: the lane's pass is the walk's, node for node.
         assert_eq!(lane_feasible, *feasible, "memo: the lane's feasible nodes differ for {}", pod.meta.key());
         assert_eq!(scan.examined, feasible.len() + diagnosis.inserted() + rejected_unkept, "memo: the lane examined");
+        // And as listed afterwards from the lane alone (release builds, when PreScore does not
+        // read the list and the general path needs it after all).
+        if let Some(slot) = slot.as_ref() {
+            let mut listed_again = Vec::new();
+            lane_list(slot, order, scan, &mut listed_again);
+            assert_eq!(listed_again, *feasible, "memo: the lane's list differs for {}", pod.meta.key());
+        }
     }
     // Each node inserted (or counted) once: the count needs no deduplication.
     let found = if listed { feasible.len() } else { lane_scan.map_or(0, |scan| scan.found) };
@@ -2232,7 +2239,7 @@ fn lane_list(slot: &memo::SlotHandle<'_>, order: &[NodeId], scan: LaneScan, feas
     let (first, wrapped) = lane_range(values, scan);
     feasible.clear();
     let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
-    feasible.extend(positions.filter(|&(_, &v)| v != memo::LANE_FAIL).map(|(p, _)| order[p]));
+    feasible.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(p, _)| order[p]));
     debug_assert_eq!(feasible.len(), scan.found, "the lane's feasible nodes");
 }
 
@@ -2263,21 +2270,20 @@ fn lane_select(
 ) -> Option<NodeId> {
     let values = slot.lane()?;
     // The highest known total (less the constant), and whether some position is not scored
-    // yet or not usable (below `LANE_FAIL`).
+    // yet, or not usable.
     let (first, wrapped) = lane_range(values, scan);
     let max_of = |part: &[i32]| part.iter().fold(memo::LANE_OTHER, |m, &v| m.max(v));
     let min_of = |part: &[i32]| part.iter().fold(i32::MAX, |m, &v| m.min(v));
     let mut max = max_of(first).max(max_of(wrapped));
     let min = min_of(first).min(min_of(wrapped));
-    if min < memo::LANE_FAIL {
+    if min < memo::LANE_FAIL || min == memo::LANE_UNUSABLE {
         return None;
     }
-    // (A lane with a failing node may hide an unscored one above its minimum.)
-    let some_unscored = |part: &[i32]| count_equal(part, memo::LANE_UNSCORED) > 0;
-    if min == memo::LANE_UNSCORED || (min == memo::LANE_FAIL && (some_unscored(first) || some_unscored(wrapped))) {
-        unscored.clear();
-        positions_equal(first, memo::LANE_UNSCORED, scan.start, unscored);
-        positions_equal(wrapped, memo::LANE_UNSCORED, 0, unscored);
+    unscored.clear();
+    if min < 0 && !(lane_codes(first, scan.start, unscored) && lane_codes(wrapped, 0, unscored)) {
+        return None;
+    }
+    if !unscored.is_empty() {
         ids.clear();
         ids.extend(unscored.iter().map(|&p| order[p]));
         let mut infos: Vec<&NodeInfo> = std::mem::take(infos_buffer);
@@ -2315,16 +2321,25 @@ fn count_equal(values: &[i32], x: i32) -> usize {
     values.iter().filter(|&&v| v == x).count()
 }
 
-/// Pushes `offset` plus the position of each value of `values` equal to `x`, in order: chunks
-/// without one are passed over whole.
-fn positions_equal(values: &[i32], x: i32, offset: usize, out: &mut Vec<usize>) {
+/// The codes among a lane pass's values (`offset` is the first one's position): pushes the
+/// position of each [`memo::LANE_UNSCORED`] into `unscored`, in order, and answers false at
+/// the first [`memo::LANE_UNUSABLE`]. Chunks without a code (no negative value) are passed over
+/// whole.
+fn lane_codes(values: &[i32], offset: usize, unscored: &mut Vec<usize>) -> bool {
     const CHUNK: usize = 64;
     for (c, chunk) in values.chunks(CHUNK).enumerate() {
-        if count_equal(chunk, x) > 0 {
-            let at = offset + c * CHUNK;
-            out.extend(chunk.iter().enumerate().filter(|&(_, &v)| v == x).map(|(q, _)| at + q));
+        if chunk.iter().fold(i32::MAX, |m, &v| m.min(v)) >= 0 {
+            continue;
+        }
+        for (q, &v) in chunk.iter().enumerate() {
+            if v == memo::LANE_UNSCORED {
+                unscored.push(offset + c * CHUNK + q);
+            } else if v == memo::LANE_UNUSABLE {
+                return false;
+            }
         }
     }
+    true
 }
 
 /// The position in `values` of the `r`-th value (from 0) equal to `x`, if there are that many:
@@ -2342,9 +2357,9 @@ fn nth_equal(values: &[i32], x: i32, mut r: usize) -> Option<usize> {
     values[at..].iter().enumerate().filter(|&(_, &v)| v == x).nth(r).map(|(q, _)| at + q)
 }
 
-/// The first values of `run` a lane pass takes at once: while each is known as a cycle can
-/// use it (a total or [`memo::LANE_UNSCORED`]: passes; [`memo::LANE_FAIL`]) and fewer than
-/// `want` pass. Returns how many it took and how many of them pass.
+/// The first values of `run` a lane pass takes at once: while each is known as a pass can use
+/// it (a total, [`memo::LANE_UNUSABLE`] or [`memo::LANE_UNSCORED`]: passes;
+/// [`memo::LANE_FAIL`]) and fewer than `want` pass. Returns how many it took and how many of them pass.
 fn lane_run(run: &[i32], want: usize) -> (usize, usize) {
     const CHUNK: usize = 16;
     let (mut taken, mut found) = (0, 0);
@@ -2870,17 +2885,28 @@ fn decision_value(
 
 #[cfg(test)]
 mod tests {
-    use super::{emptied, lane_run, memo, nth_equal, positions_equal};
+    use super::{emptied, lane_codes, lane_run, memo, nth_equal};
 
     proptest::proptest! {
-        /// `positions_equal` lists what a filter over the values finds.
+        /// `lane_codes` lists the unscored positions a walk over the values finds, and says
+        /// whether one is unusable.
         #[test]
-        fn positions_equal_are_the_filters(values in proptest::collection::vec(0i32..6, 0..300), x in 0i32..6) {
+        fn lane_codes_are_the_walks(
+            values in proptest::collection::vec(proptest::prop_oneof![
+                20 => 0i32..300,
+                2 => proptest::strategy::Just(memo::LANE_UNSCORED),
+                2 => proptest::strategy::Just(memo::LANE_FAIL),
+                1 => proptest::strategy::Just(memo::LANE_UNUSABLE),
+            ], 0..300),
+        ) {
             let mut out = vec![7];
-            positions_equal(&values, x, 1000, &mut out);
-            let expected: Vec<usize> =
-                std::iter::once(7).chain(values.iter().enumerate().filter(|&(_, &v)| v == x).map(|(q, _)| 1000 + q)).collect();
-            proptest::prop_assert_eq!(out, expected);
+            let usable = lane_codes(&values, 1000, &mut out);
+            proptest::prop_assert_eq!(usable, !values.contains(&memo::LANE_UNUSABLE));
+            if usable {
+                let unscored = values.iter().enumerate().filter(|&(_, &v)| v == memo::LANE_UNSCORED);
+                let expected: Vec<usize> = std::iter::once(7).chain(unscored.map(|(q, _)| 1000 + q)).collect();
+                proptest::prop_assert_eq!(out, expected);
+            }
         }
 
         /// `nth_equal` finds what a filter over the values finds.
@@ -2898,6 +2924,7 @@ mod tests {
                 8 => 0i32..300,
                 2 => proptest::strategy::Just(memo::LANE_FAIL),
                 1 => proptest::strategy::Just(memo::LANE_UNSCORED),
+                1 => proptest::strategy::Just(memo::LANE_UNUSABLE),
                 1 => proptest::strategy::Just(memo::LANE_UNKNOWN),
                 1 => proptest::strategy::Just(memo::LANE_OTHER),
             ], 0..120),
@@ -2905,7 +2932,8 @@ mod tests {
         ) {
             let (mut taken, mut found) = (0, 0);
             for &v in &values {
-                if found == want || !(v >= 0 || v == memo::LANE_UNSCORED || v == memo::LANE_FAIL) {
+                let passes = v >= 0 || v == memo::LANE_UNSCORED || v == memo::LANE_UNUSABLE;
+                if found == want || !(passes || v == memo::LANE_FAIL) {
                     break;
                 }
                 taken += 1;

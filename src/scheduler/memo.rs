@@ -162,7 +162,7 @@ struct Lane {
     order_version: u64,
     /// The generation clock of the last sync.
     clock: u64,
-    /// `i32`: four to a vector register when a cycle looks for the highest.
+    /// `i32`: four to a 128-bit register when a cycle looks for the highest.
     values: Vec<i32>,
     /// Nodes whose entries were recorded since the last sync (node indices).
     recorded: Vec<u32>,
@@ -170,17 +170,20 @@ struct Lane {
     asked: u64,
 }
 
+/// Lane code: every node-local filter passes, but the total is not the memo's (a score to
+/// normalize that is not 0, a sum beyond `i32`): the pass reads the lane, the totals come
+/// from the general path.
+pub const LANE_UNUSABLE: i32 = -1;
 /// Lane code: every node-local filter passes; the raw scores are not known. (A value of the
 /// lane passes when it is at least this.)
-pub const LANE_UNSCORED: i32 = -1;
+pub const LANE_UNSCORED: i32 = -2;
 /// Lane code: a node-local filter rejects the node (not with an error). (A value the lane
-/// knows as a cycle can use it is at least this.)
-pub const LANE_FAIL: i32 = -2;
+/// knows as a pass can use it is at least this.)
+pub const LANE_FAIL: i32 = -3;
 /// Lane code: nothing known of the node at its current generation.
-pub const LANE_UNKNOWN: i32 = -3;
-/// Lane code: known, but not as a lane cycle can use it (a filter's error, a score to
-/// normalize that is not 0, a sum beyond `i32`): the cycle takes the general path.
-pub const LANE_OTHER: i32 = -4;
+pub const LANE_UNKNOWN: i32 = -4;
+/// Lane code: a node-local filter erred: the cycle takes the general path (which reports it).
+pub const LANE_OTHER: i32 = -5;
 
 /// Entries recorded between two syncs beyond which the lane is rebuilt whole.
 const LANE_RECORDED: usize = 1024;
@@ -536,8 +539,8 @@ impl SlotHandle<'_> {
             Some(Entry { fail: Some(status), .. }) if status.code == Code::Error => LANE_OTHER,
             Some(Entry { fail: Some(_), .. }) => LANE_FAIL,
             Some(Entry { scored: false, .. }) => LANE_UNSCORED,
-            Some(e) if e.rest_zero => i32::try_from(e.final_sum).ok().filter(|&v| v >= 0).unwrap_or(LANE_OTHER),
-            Some(_) => LANE_OTHER,
+            Some(e) if e.rest_zero => i32::try_from(e.final_sum).ok().filter(|&v| v >= 0).unwrap_or(LANE_UNUSABLE),
+            Some(_) => LANE_UNUSABLE,
         }
     }
 
@@ -833,10 +836,10 @@ mod tests {
             slot.sync_lane(&sync, order.len()).map(<[i32]>::to_vec).unwrap_or_default()
         }
         let (c, v) = (1, 1);
-        // 3 passes unscored, 1 fails, 4's other score is not 0, 0 sums 2 × 30.
+        // 3 passes unscored, 1 fails, 4's other score is not 0 (no total), 0 sums 2 × 30.
         assert_eq!(
             sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
-            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, 60]
+            &[LANE_UNSCORED, LANE_FAIL, LANE_UNUSABLE, 60]
         );
         // Node 0 changes (clock 2): only its position is read again.
         generations[0] = 2;
@@ -844,21 +847,21 @@ mod tests {
         let (c, v) = (2, 1);
         assert_eq!(
             sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
-            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, LANE_UNKNOWN]
+            &[LANE_UNSCORED, LANE_FAIL, LANE_UNUSABLE, LANE_UNKNOWN]
         );
         // Recorded between syncs: read at the next one.
         slot.record(0, 2, None);
         slot.record_scores(0, [40, 0].into_iter());
         assert_eq!(
             sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
-            &[LANE_UNSCORED, LANE_FAIL, LANE_OTHER, 80]
+            &[LANE_UNSCORED, LANE_FAIL, LANE_UNUSABLE, 80]
         );
         // More changes than the ring holds: rebuilt whole (node 3's change is not in the ring).
         generations[3] = 7;
         let (c, v) = (7, 1);
         assert_eq!(
             sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
-            &[LANE_UNKNOWN, LANE_FAIL, LANE_OTHER, 80]
+            &[LANE_UNKNOWN, LANE_FAIL, LANE_UNUSABLE, 80]
         );
         // A new node tree: rebuilt by the new positions.
         let order: Vec<NodeId> = [0, 1, 2, 3, 4].map(NodeId).to_vec();
@@ -866,7 +869,7 @@ mod tests {
         let (c, v) = (7, 2);
         assert_eq!(
             sync(&mut slot, (&order, &positions, &generations, &touched), c, v),
-            &[80, LANE_FAIL, LANE_UNKNOWN, LANE_UNKNOWN, LANE_OTHER]
+            &[80, LANE_FAIL, LANE_UNKNOWN, LANE_UNKNOWN, LANE_UNUSABLE]
         );
         assert!(slot.lane().is_some());
         // Other scorers: the totals no longer hold.
