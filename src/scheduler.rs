@@ -1467,23 +1467,27 @@ fn schedule_pod(
     let mut listed = true;
     // The pass read from the slot's lane when only the node-local filters run (see
     // `lane_pass`); debug builds walk the nodes anyway and compare.
+    let lane_ok = slot.is_some()
+        && has_scoring
+        && other_filters.is_empty()
+        && noms.ge.is_empty()
+        && noms.own.is_none()
+        && allowed.is_none()
+        && trace.is_none();
+    // The feasible nodes are listed only for PreScore plugins that read them (and for debug
+    // builds' comparison); else the lane stands for them.
+    if lane_ok && !memo_cx.check {
+        listed = profile
+            .pre_score
+            .iter()
+            .any(|&i| profile.plugins[i].as_pre_score().is_some_and(|ps| ps.reads_feasible(cx, pod)));
+    }
+    // The Filter plugins, resolved once for the cycle (the lane's pass and the walk). A node
+    // with nominated pods needs the plugins mutably (their PreFilter state takes the pods in):
+    // the walk puts `resolved` back after such a node.
+    let mut resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
     let lane_scan = match slot.as_mut() {
-        Some(slot)
-            if has_scoring
-                && other_filters.is_empty()
-                && noms.ge.is_empty()
-                && noms.own.is_none()
-                && allowed.is_none()
-                && trace.is_none() =>
-        {
-            // The feasible nodes are listed only for PreScore plugins that read them (and for
-            // debug builds' comparison); else the lane stands for them.
-            listed = memo_cx.check
-                || profile
-                    .pre_score
-                    .iter()
-                    .any(|&i| profile.plugins[i].as_pre_score().is_some_and(|ps| ps.reads_feasible(cx, pod)));
-            let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+        Some(slot) if lane_ok => {
             let list = listed.then_some(&mut *feasible);
             let scan = lane_pass(slot, &resolved, pod, cache, order, pass_start, num_to_find, &memo_cx, list);
             if scan.is_none() {
@@ -1502,10 +1506,6 @@ fn schedule_pod(
         rejected_unkept = scan.examined - scan.found;
         (reads, known_verdicts) = (scan.examined as u64, scan.examined as u64 - scan.fresh);
     } else {
-        // The Filter plugins, resolved once for the cycle. A node with nominated pods needs
-        // the plugins mutably (their PreFilter state takes the pods in): `resolved` is put
-        // back after such a node.
-        let mut resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
         let (rows, gpu_rows) = (memo_cx.rows, memo_cx.gpu_rows);
         // `order[(nextStartNodeIndex + k) % n]` for k = 0.., without a division per node.
         let mut at = *next_start_index % n;
@@ -1776,13 +1776,10 @@ fn schedule_pod(
         pod.meta.key()
     );
     buffers.statuses = diagnosis.into_buffer();
-    if found == 1
-        && !listed
-        && let (Some(scan), Some(slot)) = (lane_scan, slot.as_ref())
-    {
-        lane_list(slot, order, scan, feasible);
-    }
     if found == 1 {
+        if !listed && let (Some(scan), Some(slot)) = (lane_scan, slot.as_ref()) {
+            lane_list(slot, order, scan, feasible);
+        }
         return Outcome::Bound(feasible[0]);
     }
 
@@ -2886,19 +2883,26 @@ fn decision_value(
 #[cfg(test)]
 mod tests {
     use super::{emptied, lane_codes, lane_run, memo, nth_equal};
+    use proptest::strategy::{Just, Strategy};
+
+    /// Lanes of up to `len` values: mostly totals, every code now and then.
+    fn lanes(len: usize) -> impl Strategy<Value = Vec<i32>> {
+        let value = proptest::prop_oneof![
+            12 => 0i32..300,
+            2 => Just(memo::LANE_FAIL),
+            2 => Just(memo::LANE_UNSCORED),
+            1 => Just(memo::LANE_UNUSABLE),
+            1 => Just(memo::LANE_UNKNOWN),
+            1 => Just(memo::LANE_OTHER),
+        ];
+        proptest::collection::vec(value, 0..len)
+    }
 
     proptest::proptest! {
         /// `lane_codes` lists the unscored positions a walk over the values finds, and says
         /// whether one is unusable.
         #[test]
-        fn lane_codes_are_the_walks(
-            values in proptest::collection::vec(proptest::prop_oneof![
-                20 => 0i32..300,
-                2 => proptest::strategy::Just(memo::LANE_UNSCORED),
-                2 => proptest::strategy::Just(memo::LANE_FAIL),
-                1 => proptest::strategy::Just(memo::LANE_UNUSABLE),
-            ], 0..300),
-        ) {
+        fn lane_codes_are_the_walks(values in lanes(300)) {
             let mut out = vec![7];
             let usable = lane_codes(&values, 1000, &mut out);
             proptest::prop_assert_eq!(usable, !values.contains(&memo::LANE_UNUSABLE));
@@ -2919,17 +2923,7 @@ mod tests {
         /// `lane_run` takes what a walk value by value takes: known values while fewer than
         /// `want` pass, stopping at the first value it cannot use.
         #[test]
-        fn a_lane_run_takes_what_the_walk_takes(
-            values in proptest::collection::vec(proptest::prop_oneof![
-                8 => 0i32..300,
-                2 => proptest::strategy::Just(memo::LANE_FAIL),
-                1 => proptest::strategy::Just(memo::LANE_UNSCORED),
-                1 => proptest::strategy::Just(memo::LANE_UNUSABLE),
-                1 => proptest::strategy::Just(memo::LANE_UNKNOWN),
-                1 => proptest::strategy::Just(memo::LANE_OTHER),
-            ], 0..120),
-            want in 1usize..100,
-        ) {
+        fn a_lane_run_takes_what_the_walk_takes(values in lanes(120), want in 1usize..100) {
             let (mut taken, mut found) = (0, 0);
             for &v in &values {
                 let passes = v >= 0 || v == memo::LANE_UNSCORED || v == memo::LANE_UNUSABLE;

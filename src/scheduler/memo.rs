@@ -497,6 +497,11 @@ impl SlotHandle<'_> {
         fail: Option<(usize, Rc<Status>)>,
     ) -> i32 {
         self.write(node, generation, fail);
+        self.renew_at(position, node, generation)
+    }
+
+    /// Renews the lane's value at `position` from `node`'s entry, and returns it.
+    fn renew_at(&mut self, position: usize, node: usize, generation: u64) -> i32 {
         let v = self.lane_value(node, generation);
         if let Some(slot) = self.slot.lane.values.get_mut(position) {
             *slot = v;
@@ -579,7 +584,6 @@ impl SlotHandle<'_> {
             lane.values.clear();
             lane.values.extend(sync.order.iter().map(|id| self.lane_value(id.index(), sync.generations[id.index()])));
         } else {
-            let ring = sync.touched.len() as u64;
             let touched = (lane.clock + 1..=sync.clock).map(|g| sync.touched[(g % ring) as usize].index());
             for i in touched.chain(lane.recorded.iter().map(|&i| i as usize)) {
                 if let Some(&p) = sync.positions.get(i).filter(|&&p| (p as usize) < n) {
@@ -664,11 +668,7 @@ impl SlotHandle<'_> {
         scores: impl ExactSizeIterator<Item = i64>,
     ) -> i32 {
         self.write_scores(node, scores);
-        let v = self.lane_value(node, generation);
-        if let Some(slot) = self.slot.lane.values.get_mut(position) {
-            *slot = v;
-        }
-        v
+        self.renew_at(position, node, generation)
     }
 
     fn write_scores(&mut self, node: usize, scores: impl ExactSizeIterator<Item = i64>) -> bool {
