@@ -6,14 +6,24 @@
 //! between almost every two samples (a retried pending pod is an API write), so the scan was
 //! most of a long run's cost. Here every pod and node keeps what it contributed to the totals;
 //! a change marks it dirty (the engine forwards every [`Change`]), and a sample first moves the
-//! dirty ones' contributions, then reads the totals. Only the stranded-capacity columns still
-//! visit every node, and only while some pod is pending.
+//! dirty ones' contributions, then reads the totals.
+//!
+//! The stranded capacity is kept per node too: a node's free (cpu, memory) is stranded when
+//! no pending shape fits in it, so it depends on the node and on the pending shapes' minimal
+//! set ([`metrics::MinimalShapes`]). While that set is the one of the last sample, only the
+//! nodes whose free capacity or state changed are judged again; when it changes, every node
+//! is (a replay whose pending set is a few stuck pods keeps it for most samples).
 //!
 //! The GPU fragmentation is kept as `T_s = Σ_n F_n(s)` per task shape `s` ever seen (shapes are
-//! (GPU request, cpu request)): a node's `F_n` vector is recomputed when its view in the
-//! scheduler cache may have changed (the node changed, or a pod bound to it did), and the
-//! cluster's value is `Σ_s w_s · T_s / Σ_s w_s` with the live pods' shape counts `w_s` — the
-//! same integers [`metrics::gpu_fragmentation`] sums, in another order.
+//! (GPU request `r`, cpu request `x`)), and the cluster's value is `Σ_s w_s · T_s / Σ_s w_s`
+//! with the live pods' shape counts `w_s` — the same integers [`metrics::gpu_fragmentation`]
+//! sums, in another order. A node with `c` millicores free adds to a shape of request `r` its
+//! device term `D_n(r)` when `x ≤ c`, else all its free GPU milli `A_n`: so each request keeps
+//! its shapes' cpus in order and a difference array over them, to which a node adds `D_n(r)`
+//! at the first position and `A_n − D_n(r)` at the first cpu above `c`; `T_s` is a prefix sum.
+//! A node's part (`A_n`, `c`, `D_n(r)` per request) is recomputed when its view in the
+//! scheduler cache may have changed (the node changed, or a pod bound to it did): one device
+//! term and one binary search per distinct request, however many cpu sizes each has.
 //!
 //! Test builds compare every incremental sample with [`Sample::take`] (see the engine).
 
@@ -24,7 +34,7 @@ use crate::api::pod::{Pod, PodPhase};
 use crate::api::resources::GpuRequest;
 use crate::kernel::SimTime;
 use crate::metrics::{self, Sample};
-use crate::scheduler::framework::NodeInfo;
+use crate::scheduler::framework::{GpuHeld, NodeInfo};
 use crate::scheduler::plugins::fgd::{TargetShape, cpu_free, device_fragmentation};
 use crate::store::{Change, NodeId, PodId, Store};
 
@@ -65,8 +75,82 @@ struct NodePart {
     used_pods: u32,
     used_cpu: i64,
     used_memory: i64,
-    /// With GPU devices in the scheduler's view: Σ free milli, and `F_n(s)` per shape index.
-    gpu: Option<(i64, Vec<i64>)>,
+    /// With GPU devices in the scheduler's view: what it adds to the fragmentation.
+    gpu: Option<GpuPart>,
+    /// What this node adds to the stranded (cpu, memory) under `Sampler::minimal`.
+    stranded: (i64, i64),
+}
+
+/// What a node with GPU devices adds (as of its last update).
+#[derive(Clone, Debug, Default)]
+struct GpuPart {
+    /// Σ free milli of its devices (`A_n`).
+    free: i64,
+    /// Its free millicores (`c`).
+    cpu: i64,
+    /// `device_fragmentation` for each of `Sampler::requests`, in order (`D_n(r)`).
+    device: Vec<i64>,
+}
+
+/// [`device_fragmentation`] of one node's devices for many requests: their free milli sorted
+/// (most first) with running sums, so that each request costs a short scan.
+struct DeviceTerms<'a> {
+    /// Free milli by device, most first.
+    free: &'a [i64],
+    /// Σ free milli, negatives as 0 (what a request that does not fit finds fragmented).
+    all: i64,
+}
+
+impl<'a> DeviceTerms<'a> {
+    fn new(free: &'a mut [i64]) -> DeviceTerms<'a> {
+        free.sort_unstable_by(|a, b| b.cmp(a));
+        let all = free.iter().map(|&f| f.max(0)).sum();
+        DeviceTerms { free, all }
+    }
+
+    /// `device_fragmentation(free, request)`: with `k` devices of at least the per-device
+    /// milli `m`, all free milli when `k` falls short of the count, else what the devices with
+    /// less than `m` have free (all less what the `k` hold, each of them positive).
+    fn of(&self, request: GpuRequest) -> i64 {
+        let (count, milli) = request.per_device();
+        let term = if milli <= 0 {
+            device_fragmentation(self.free, request)
+        } else {
+            let (mut fitting, mut held) = (0usize, 0i64);
+            for &f in self.free.iter().take_while(|&&f| f >= milli) {
+                fitting += 1;
+                held += f;
+            }
+            if fitting < count as usize { self.all } else { self.all - held }
+        };
+        debug_assert_eq!(term, device_fragmentation(self.free, request));
+        term
+    }
+}
+
+/// The shapes of one GPU request: their cpus ascending, the shape at each, and the difference
+/// array of their totals (`totals[i] = Σ diff[..=i]`).
+#[derive(Clone, Debug, Default)]
+struct RequestShapes {
+    cpus: Vec<i64>,
+    shapes: Vec<usize>,
+    diff: Vec<i128>,
+}
+
+impl RequestShapes {
+    /// Adds (`add`) or removes what a node part adds, `device` being its term for this
+    /// request: the shapes at or below its free cpu get `device`, those above all its free.
+    fn add(&mut self, part: &GpuPart, device: i64, add: bool) {
+        let above = self.cpus.partition_point(|&x| x <= part.cpu);
+        let (first, rest) = (i128::from(device), i128::from(part.free - device));
+        if add {
+            self.diff[0] += first;
+            self.diff[above] += rest;
+        } else {
+            self.diff[0] -= first;
+            self.diff[above] -= rest;
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -96,20 +180,26 @@ pub struct Sampler {
     scalars: BTreeMap<Arc<str>, (i64, i64, u32)>,
     /// Pending (cpu, memory) shapes with their counts.
     pending: BTreeMap<(i64, i64), u32>,
-    /// GPU task shapes seen, their live counts, and `T_s`.
+    /// GPU task shapes seen, with their live counts.
     shapes: Vec<TargetShape>,
     shape_index: BTreeMap<(GpuRequest, i64), usize>,
-    /// The distinct GPU requests of `shapes`, and by shape the position of its request: a
-    /// node's device term is computed once per request, however many cpu sizes it has.
+    /// The distinct GPU requests of `shapes` in first-seen order, and the shapes of each.
     requests: Vec<GpuRequest>,
-    shape_request: Vec<usize>,
-    shape_totals: Vec<i128>,
-    /// How many of `shapes` every GPU node's `F` covers (all of them after a sample).
+    by_request: Vec<RequestShapes>,
+    /// How many of `shapes` the nodes' parts and `by_request` cover (all after a sample).
     shapes_covered: usize,
     gpu_nodes: u32,
     gpu_free: i64,
     /// Whether everything was counted once (the first sample scans all).
     primed: bool,
+    /// The pending shapes' minimal set the nodes' `stranded` parts were judged under (`None`:
+    /// not judged, every part is (0, 0)), with their sums.
+    minimal: Option<metrics::MinimalShapes>,
+    stranded_cpu: i64,
+    stranded_memory: i64,
+    /// Nodes whose free capacity or state changed since their part was judged.
+    strand_dirty: Vec<NodeId>,
+    node_strand_dirty: Vec<bool>,
 }
 
 fn phase_index(p: PodPhase) -> u8 {
@@ -131,27 +221,14 @@ fn mark<T: Copy>(list: &mut Vec<T>, flags: &mut Vec<bool>, index: usize, id: T) 
     }
 }
 
-/// `fgd::fragmentation(devices, cpu, s)` of each of `shapes`, in order (`shape_request[i]`:
-/// the position of shape i's GPU request among `requests` distinct ones). Each request's
-/// device term (`device_fragmentation`) is computed once; a shape whose cpu the node lacks
-/// has every free milli, as `fragmentation` says.
-fn shape_fragmentations(
-    shapes: &[TargetShape],
-    shape_request: &[usize],
-    requests: usize,
-    devices: &[i64],
-    cpu: i64,
-    mut out: impl FnMut(i64),
-) {
-    let all: i64 = devices.iter().map(|&f| f.max(0)).sum();
-    let mut by_request: smallvec::SmallVec<[Option<i64>; 32]> = smallvec::smallvec![None; requests];
-    for (s, &r) in shapes.iter().zip(shape_request) {
-        out(if cpu < s.cpu_milli {
-            all
-        } else {
-            *by_request[r].get_or_insert_with(|| device_fragmentation(devices, s.request))
-        });
+/// What a node adds to the stranded (cpu, memory): its free capacity when it takes pods and
+/// no pending shape fits in it (as [`Sample::take`] counts it).
+fn stranded(part: &NodePart, minimal: &metrics::MinimalShapes) -> (i64, i64) {
+    if !part.live || !part.ready || part.unschedulable {
+        return (0, 0);
     }
+    let (free_cpu, free_memory) = (part.cpu - part.used_cpu, part.memory - part.used_memory);
+    if minimal.fit_in(free_cpu, free_memory) { (0, 0) } else { (free_cpu.max(0), free_memory.max(0)) }
 }
 
 impl Sampler {
@@ -226,7 +303,40 @@ impl Sampler {
         }
         self.gpu_dirty = gpu;
         self.gpu_dirty.clear();
+        self.update_stranded();
         self.read(now, store)
+    }
+
+    /// Brings the nodes' stranded parts up to date with the pending shapes now: the changed
+    /// nodes only while the minimal set is the last sample's, else every node.
+    fn update_stranded(&mut self) {
+        let minimal =
+            (!self.pending.is_empty()).then(|| metrics::MinimalShapes::new(self.pending.keys().copied().collect()));
+        let dirty = std::mem::take(&mut self.strand_dirty);
+        for &n in &dirty {
+            self.node_strand_dirty[n.index()] = false;
+        }
+        if minimal == self.minimal {
+            if let Some(minimal) = &self.minimal {
+                for &n in &dirty {
+                    let part = &mut self.nodes[n.index()];
+                    let (old, new) = (part.stranded, stranded(part, minimal));
+                    part.stranded = new;
+                    self.stranded_cpu += new.0 - old.0;
+                    self.stranded_memory += new.1 - old.1;
+                }
+            }
+        } else {
+            (self.stranded_cpu, self.stranded_memory) = (0, 0);
+            for part in &mut self.nodes {
+                part.stranded = minimal.as_ref().map_or((0, 0), |m| stranded(part, m));
+                self.stranded_cpu += part.stranded.0;
+                self.stranded_memory += part.stranded.1;
+            }
+            self.minimal = minimal;
+        }
+        self.strand_dirty = dirty;
+        self.strand_dirty.clear();
     }
 
     fn update_node(&mut self, store: &Store, n: NodeId) {
@@ -246,8 +356,10 @@ impl Sampler {
             used_pods: old.used_pods,
             used_cpu: old.used_cpu,
             used_memory: old.used_memory,
-            gpu: old.gpu.clone(),
+            gpu: old.gpu,
+            stranded: old.stranded,
         };
+        mark(&mut self.strand_dirty, &mut self.node_strand_dirty, n.index(), n);
         self.nodes_live = self.nodes_live + u32::from(new.live) - u32::from(old.live);
         self.nodes_ready = self.nodes_ready + u32::from(new.ready) - u32::from(old.ready);
         let (was_used, is_used) = (old.live && old.used_pods > 0, new.live && new.used_pods > 0);
@@ -298,16 +410,8 @@ impl Sampler {
         let gpu = GpuRequest::of(r);
         let gpu_shape = (gpu.uses_devices() && !terminal).then(|| {
             *self.shape_index.entry((gpu, r.milli_cpu)).or_insert_with(|| {
+                // Placed among the parts at the next sample (`extend_shapes`).
                 self.shapes.push(TargetShape { request: gpu, cpu_milli: r.milli_cpu, weight: 0 });
-                self.shape_totals.push(0);
-                let request = match self.requests.iter().position(|&q| q == gpu) {
-                    Some(i) => i,
-                    None => {
-                        self.requests.push(gpu);
-                        self.requests.len() - 1
-                    }
-                };
-                self.shape_request.push(request);
                 self.shapes.len() - 1
             })
         });
@@ -353,6 +457,7 @@ impl Sampler {
             node.used_memory += sign * part.memory_request;
             let is_used = node.live && node.used_pods > 0;
             self.nodes_used = self.nodes_used + u32::from(is_used) - u32::from(was_used);
+            mark(&mut self.strand_dirty, &mut self.node_strand_dirty, n.index(), n);
         }
         if let Some(shape) = part.pending {
             let count = self.pending.entry(shape).or_insert(0);
@@ -371,49 +476,88 @@ impl Sampler {
         if self.nodes.len() <= n.index() {
             self.nodes.resize_with(n.index() + 1, NodePart::default);
         }
-        if let Some((free, f)) = self.nodes[n.index()].gpu.take() {
-            self.gpu_nodes -= 1;
-            self.gpu_free -= free;
-            for (t, v) in self.shape_totals.iter_mut().zip(&f) {
-                *t -= i128::from(*v);
+        let old = self.nodes[n.index()].gpu.take();
+        let devices = cache.get(n.index()).filter(|info| self.nodes[n.index()].live && info.gpu_device_count() > 0);
+        let new = devices.map(|info| {
+            let mut devices: smallvec::SmallVec<[i64; GpuHeld::INLINE]> =
+                smallvec::smallvec![0; info.gpu_device_count()];
+            info.gpu_free_in(&mut devices);
+            let terms = DeviceTerms::new(&mut devices);
+            GpuPart {
+                free: terms.all,
+                cpu: cpu_free(info),
+                device: self.requests.iter().map(|&r| terms.of(r)).collect(),
+            }
+        });
+        match (&old, &new) {
+            // Most marks are of a pod's status, which leaves the view as it was; else only the
+            // requests whose term moved are moved, when the free milli and cpu stay.
+            (Some(old), Some(new)) if (old.free, old.cpu) == (new.free, new.cpu) => {
+                for ((shapes, &was), &is) in self.by_request.iter_mut().zip(&old.device).zip(&new.device) {
+                    if was != is {
+                        shapes.add(old, was, false);
+                        shapes.add(new, is, true);
+                    }
+                }
+            }
+            _ => {
+                for (part, sign) in [(&old, false), (&new, true)] {
+                    let Some(part) = part else { continue };
+                    for (shapes, &device) in self.by_request.iter_mut().zip(&part.device) {
+                        shapes.add(part, device, sign);
+                    }
+                }
             }
         }
-        let Some(info) = cache.get(n.index()).filter(|_| self.nodes[n.index()].live) else { return };
-        let devices = info.gpu_free();
-        if devices.is_empty() {
-            return;
+        for (part, sign) in [(&old, -1), (&new, 1)] {
+            if let Some(part) = part {
+                self.gpu_nodes = self.gpu_nodes.wrapping_add_signed(sign);
+                self.gpu_free += i64::from(sign) * part.free;
+            }
         }
-        let free: i64 = devices.iter().map(|&f| f.max(0)).sum();
-        let cpu = cpu_free(info);
-        let mut f = Vec::with_capacity(self.shapes.len());
-        shape_fragmentations(&self.shapes, &self.shape_request, self.requests.len(), &devices, cpu, |v| f.push(v));
-        for (t, v) in self.shape_totals.iter_mut().zip(&f) {
-            *t += i128::from(*v);
-        }
-        self.gpu_nodes += 1;
-        self.gpu_free += free;
-        self.nodes[n.index()].gpu = Some((free, f));
+        self.nodes[n.index()].gpu = new;
     }
 
-    /// Extends every GPU node's `F` to the shapes registered since (nodes about to be
-    /// recomputed included: they subtract what was added here).
+    /// Places the shapes registered since among their request's (a new request's device term
+    /// is added to every GPU node's part, from its view now: nodes about to be recomputed
+    /// subtract what was added here), and renews the difference array of each request that
+    /// got a new cpu from the parts.
     fn extend_shapes(&mut self, cache: &[NodeInfo]) {
         let known = std::mem::replace(&mut self.shapes_covered, self.shapes.len());
-        debug_assert!(self.nodes.iter().all(|p| p.gpu.as_ref().is_none_or(|(_, f)| f.len() == known)));
         if known == self.shapes.len() {
             return;
         }
-        for (k, part) in self.nodes.iter_mut().enumerate() {
-            let Some((_, f)) = &mut part.gpu else { continue };
-            let info = &cache[k];
-            let devices = info.gpu_free();
-            let cpu = cpu_free(info);
-            let mut totals = self.shape_totals[known..].iter_mut();
-            let new = (&self.shapes[known..], &self.shape_request[known..]);
-            shape_fragmentations(new.0, new.1, self.requests.len(), &devices, cpu, |v| {
-                f.push(v);
-                *totals.next().expect("a total per shape") += i128::from(v);
-            });
+        let mut renew = vec![false; self.requests.len()];
+        for s in known..self.shapes.len() {
+            let TargetShape { request, cpu_milli, .. } = self.shapes[s];
+            let r = match self.requests.iter().position(|&q| q == request) {
+                Some(r) => r,
+                None => {
+                    self.requests.push(request);
+                    self.by_request.push(RequestShapes { cpus: Vec::new(), shapes: Vec::new(), diff: vec![0] });
+                    renew.push(true);
+                    for (k, node) in self.nodes.iter_mut().enumerate() {
+                        let Some(part) = &mut node.gpu else { continue };
+                        let mut devices = vec![0; cache[k].gpu_device_count()];
+                        cache[k].gpu_free_in(&mut devices);
+                        part.device.push(DeviceTerms::new(&mut devices).of(request));
+                    }
+                    self.requests.len() - 1
+                }
+            };
+            let shapes = &mut self.by_request[r];
+            let at = shapes.cpus.partition_point(|&x| x < cpu_milli);
+            debug_assert!(shapes.cpus.get(at) != Some(&cpu_milli), "a shape is registered once");
+            shapes.cpus.insert(at, cpu_milli);
+            shapes.shapes.insert(at, s);
+            renew[r] = true;
+        }
+        for (r, shapes) in self.by_request.iter_mut().enumerate().filter(|&(r, _)| renew[r]) {
+            shapes.diff.clear();
+            shapes.diff.resize(shapes.cpus.len() + 1, 0);
+            for part in self.nodes.iter().filter_map(|node| node.gpu.as_ref()) {
+                shapes.add(part, part.device[r], true);
+            }
         }
     }
 
@@ -430,8 +574,8 @@ impl Sampler {
             pods_ready: self.ready,
             pods_terminating: self.terminating,
             nodes_used: self.nodes_used,
-            cpu_stranded_milli: 0,
-            memory_stranded_bytes: 0,
+            cpu_stranded_milli: self.stranded_cpu,
+            memory_stranded_bytes: self.stranded_memory,
             gpu: None,
             cpu_requested_milli: self.cpu_requested,
             cpu_allocatable_milli: self.cpu_allocatable,
@@ -447,25 +591,42 @@ impl Sampler {
         };
         // By name, as the map is.
         debug_assert!(s.scalars.is_sorted());
-        if !self.pending.is_empty() {
-            let minimal = metrics::MinimalShapes::new(self.pending.keys().copied().collect());
-            for part in &self.nodes {
-                if !part.live || !part.ready || part.unschedulable {
-                    continue;
-                }
-                let (free_cpu, free_mem) = (part.cpu - part.used_cpu, part.memory - part.used_memory);
-                if !minimal.fit_in(free_cpu, free_mem) {
-                    s.cpu_stranded_milli += free_cpu.max(0);
-                    s.memory_stranded_bytes += free_mem.max(0);
-                }
-            }
-        }
         if self.gpu_nodes > 0 {
             let total: i128 = self.shapes.iter().map(|s| i128::from(s.weight)).sum();
-            let fragmented: i128 =
-                self.shapes.iter().zip(&self.shape_totals).map(|(s, t)| i128::from(s.weight) * t).sum();
+            let mut fragmented = 0i128;
+            for shapes in &self.by_request {
+                let mut t = 0i128;
+                for (&s, d) in shapes.shapes.iter().zip(&shapes.diff) {
+                    t += d;
+                    fragmented += i128::from(self.shapes[s].weight) * t;
+                }
+            }
             s.gpu = Some((self.gpu_free, if total > 0 { (fragmented / total) as i64 } else { 0 }));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The sorted scan answers what `device_fragmentation` does, for every request and
+        /// free vector (negative free milli included).
+        #[test]
+        fn device_terms_are_device_fragmentation(
+            free in proptest::collection::vec(-300i64..=1000, 0..10),
+            whole in 1u32..10,
+            share in 1i64..=1000,
+        ) {
+            let mut sorted = free.clone();
+            let terms = DeviceTerms::new(&mut sorted);
+            prop_assert_eq!(terms.all, free.iter().map(|&f| f.max(0)).sum::<i64>());
+            for request in [GpuRequest::Whole(whole), GpuRequest::Share(share)] {
+                prop_assert_eq!(terms.of(request), device_fragmentation(&free, request));
+            }
+        }
     }
 }
