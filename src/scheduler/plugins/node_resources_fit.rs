@@ -29,6 +29,11 @@ impl NodeResourcesFit {
     }
 
     fn ignored(&self, name: &str) -> bool {
+        // Most profiles ignore nothing: then no name is searched for a group (a GPU pod's
+        // check runs on every node that lacks room for it).
+        if self.args.ignored_resources.is_empty() && self.args.ignored_resource_groups.is_empty() {
+            return false;
+        }
         if self.args.ignored_resources.iter().any(|r| r == name) {
             return true;
         }
@@ -86,9 +91,9 @@ fn shortfalls<'a>(
         if *want == 0 {
             continue;
         }
-        // Only extended resources can be ignored; hugepages and prefixed native ones cannot.
-        let extended = ResourceName::is_extended_name(name);
-        if extended && ignored(name) {
+        // Only extended resources can be ignored; hugepages and prefixed native ones cannot
+        // (asked second: most profiles ignore nothing).
+        if ignored(name) && ResourceName::is_extended_name(name) {
             continue;
         }
         let (allocatable, used) = (alloc.scalar(name), requested.scalar(name));
