@@ -108,14 +108,17 @@ fn rows(text: &str) -> Result<Vec<Row<'_>>, TraceError> {
                 hint: Some("trace cells are plain numbers and names separated by commas".into()),
             });
         }
+        // Columns count characters; in an ASCII line (every trace seen) a byte offset is one.
+        let ascii = row.is_ascii();
+        let col = |bytes: usize| if ascii { bytes + 1 } else { row[..bytes].chars().count() + 1 };
         let mut cells = Vec::new();
         let mut start = 0;
         for part in row.split(',') {
             let lead = part.len() - part.trim_start().len();
-            cells.push((row[..start + lead].chars().count() + 1, part.trim()));
+            cells.push((col(start + lead), part.trim()));
             start += part.len() + 1;
         }
-        out.push(Row { line, cells, end_col: row.chars().count() + 1 });
+        out.push(Row { line, cells, end_col: col(row.len()) });
         if out.len() > MAX_ROWS + 1 {
             return Err(TraceError {
                 line,
@@ -599,6 +602,12 @@ mod tests {
         assert!(parse_openb_pods("", None).is_err());
         let e = parse_csv_pods("arrival_s,cpu_m,mem_gib\n\"1\",2,3\n", None).unwrap_err();
         assert_eq!((e.line, e.col), (2, 1));
+        // Columns count characters, not bytes, after a non-ASCII cell (a no-break space,
+        // trimmed as whitespace), and with spaces.
+        let e = err("a\u{a0},1x,1,0,0,1,2");
+        assert_eq!((e.line, e.col), (2, 4), "{e:?}");
+        let e = err("a, 1x,1,0,0,1,2");
+        assert_eq!((e.line, e.col), (2, 4), "{e:?}");
     }
 
     #[test]
