@@ -57,6 +57,9 @@ pub struct Profile {
     binds_volumes: bool,
     /// By plugin index: [`Plugin::node_local`].
     local: Vec<bool>,
+    /// The Filter plugins (indices under 64) that are node-local for some pods only
+    /// ([`Plugin::node_local_for`]), asked per cycle.
+    local_for_some: Vec<usize>,
     /// The node-local plugins' per-node results, shared by pods with equal specs.
     memo: memo::VerdictMemo,
     /// What a scheduling cycle fills and the next one reuses.
@@ -105,6 +108,10 @@ struct FilterSets {
     /// `skipped` as a bit set, when every index is under 64 (compared instead of the list).
     mask: Option<u64>,
     skipped: PluginIndices,
+    /// The plugins node-local for this cycle's pod beyond those always so, as a bit set.
+    local_now: u64,
+    /// By plugin index: node-local in these cycles ([`Plugin::node_local`] or `local_now`).
+    local_flags: Vec<bool>,
     filters: PluginIndices,
     local: PluginIndices,
     other: smallvec::SmallVec<[(usize, usize); 8]>,
@@ -164,8 +171,10 @@ impl Profile {
         let gates_enabled = resolved.pre_enqueue.iter().any(|n| n == "SchedulingGates");
         let binds_volumes = resolved.filter.iter().any(|n| n == plugins::volume_binding::NAME);
         // Only the plugins with a Filter extension point run there: sorted out once, not per cycle.
-        let filter = filter.into_iter().filter(|&i| plugins[i].as_filter().is_some()).collect();
-        let local = plugins.iter().map(|p| p.node_local()).collect();
+        let filter: Vec<usize> = filter.into_iter().filter(|&i| plugins[i].as_filter().is_some()).collect();
+        let local: Vec<bool> = plugins.iter().map(|p| p.node_local()).collect();
+        let local_for_some =
+            filter.iter().copied().filter(|&i| i < 64 && !local[i] && plugins[i].node_local_for_some()).collect();
         let profile = Profile {
             resolved,
             plugins,
@@ -177,6 +186,7 @@ impl Profile {
             gates_enabled,
             binds_volumes,
             local,
+            local_for_some,
             memo: memo::VerdictMemo::default(),
             buffers: CycleBuffers::default(),
         };
@@ -1338,14 +1348,24 @@ fn schedule_pod(
         }
     }
     let mask = skipped_filters.iter().try_fold(0u64, |m, &i| (i < 64).then(|| m | 1 << i));
-    let same = |f: &FilterSets| f.mask == mask && (mask.is_some() || f.skipped == skipped_filters);
+    let local_now = profile
+        .local_for_some
+        .iter()
+        .filter(|&&i| profile.plugins[i].node_local_for(pod))
+        .fold(0u64, |m, &i| m | 1 << i);
+    let same =
+        |f: &FilterSets| f.mask == mask && f.local_now == local_now && (mask.is_some() || f.skipped == skipped_filters);
     let at = match buffers.filter_sets.iter().position(same) {
         Some(at) => at,
         None => {
             let filters = active_filters(&profile.filter, &skipped_filters);
-            let local: PluginIndices = filters.iter().copied().filter(|&i| profile.local[i]).collect();
-            let other = other_filters(&filters, &profile.local);
-            let sets = FilterSets { mask, skipped: skipped_filters, filters, local, other };
+            let mut local_flags = profile.local.clone();
+            for (i, flag) in local_flags.iter_mut().enumerate().take(64) {
+                *flag |= local_now & 1 << i != 0;
+            }
+            let local: PluginIndices = filters.iter().copied().filter(|&i| local_flags[i]).collect();
+            let other = other_filters(&filters, &local_flags);
+            let sets = FilterSets { mask, skipped: skipped_filters, local_now, local_flags, filters, local, other };
             if buffers.filter_sets.len() < FILTER_SETS {
                 buffers.filter_sets.push(sets);
                 buffers.filter_sets.len() - 1
@@ -1361,6 +1381,7 @@ fn schedule_pod(
     // Read per node below: as slices (a `SmallVec` tests inline-or-heap at every read).
     let (filters, local_filters, other_filters, skipped_filters) =
         (&sets.filters[..], &sets.local[..], &sets.other[..], &sets.skipped[..]);
+    let local_flags = &sets.local_flags[..];
     let has_scoring = !profile.score.is_empty();
     let num_to_find = if has_scoring { num_feasible_nodes_to_find(percentage, n) } else { 1 };
 
@@ -1406,7 +1427,7 @@ fn schedule_pod(
                 if before.clock == memo_cx.clock {
                     return Some(before);
                 }
-                let resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+                let resolved = ResolvedFilters::new(&profile.plugins, filters, local_flags, other_filters, pod);
                 let pass = revalidated_pass(slot, before, &resolved, pod, cache, n, &allowed, memo_cx)?;
                 slot.record_failed_pass(pass.clone());
                 Some(pass)
@@ -1485,7 +1506,7 @@ fn schedule_pod(
     // The Filter plugins, resolved once for the cycle (the lane's pass and the walk). A node
     // with nominated pods needs the plugins mutably (their PreFilter state takes the pods in):
     // the walk puts `resolved` back after such a node.
-    let mut resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+    let mut resolved = ResolvedFilters::new(&profile.plugins, filters, local_flags, other_filters, pod);
     let lane_scan = match slot.as_mut() {
         Some(slot) if lane_ok => {
             let list = listed.then_some(&mut *feasible);
@@ -1675,7 +1696,7 @@ fn schedule_pod(
                         nominated: &noms.ge,
                     };
                     let status = handle.run_filters_with_nominated_pods(pod, info);
-                    resolved = ResolvedFilters::new(&profile.plugins, filters, &profile.local, other_filters, pod);
+                    resolved = ResolvedFilters::new(&profile.plugins, filters, local_flags, other_filters, pod);
                     if status.is_success() { Ok(()) } else { Err(NodeStatus::Own(status)) }
                 }
             };

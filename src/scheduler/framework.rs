@@ -1266,6 +1266,20 @@ pub trait Plugin {
     fn node_local(&self) -> bool {
         false
     }
+
+    /// Whether a plugin that is not [`node_local`](Self::node_local) in general may be for
+    /// some pods ([`node_local_for`](Self::node_local_for) is then asked once per cycle).
+    fn node_local_for_some(&self) -> bool {
+        false
+    }
+
+    /// Whether the plugin is node-local for the cycles of `pod`: its Filter verdict for this
+    /// pod reads nothing of the pod but its spec (GPUShare when the pod restricts no GPU
+    /// models). The memo then keys the plugin's verdicts by the spec and the set of
+    /// node-local plugins, so that a pod of the same spec for which it is not never reads them.
+    fn node_local_for(&self, _pod: &Pod) -> bool {
+        false
+    }
 }
 
 /// `v.round() as i64` (half away from zero, as Go's `math.Round`; NaN is 0, out of range

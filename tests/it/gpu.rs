@@ -144,6 +144,31 @@ fn gpu_models_from_annotation_or_node_selector() {
 }
 
 #[test]
+fn pods_of_one_spec_share_gpu_verdicts_only_without_a_model_restriction() {
+    // GPUShare is node-local for pods that restrict no GPU model: the plain pods' verdicts
+    // (both nodes pass) are shared among them, never with a pod of the same spec that names
+    // a model, which reads the annotation on every node.
+    let nodes = "      - {name: v100, allocatable: {cpu: \"16\", memory: 64Gi, nvidia.com/gpu: \"2\"}, labels: {nvidia.com/gpu.product: V100M32}}\n      - {name: g3, allocatable: {cpu: \"16\", memory: 64Gi, nvidia.com/gpu: \"2\"}, labels: {nvidia.com/gpu.product: G3}}\n";
+    let annotated = |name: &str| {
+        share(name, 100, "").replace(
+            &format!("metadata: {{name: {name}}}, "),
+            &format!("metadata: {{name: {name}, annotations: {{kubesim.io/gpu-spec: V100M32}}}}, "),
+        )
+    };
+    let pods = [share("a", 100, ""), share("b", 100, ""), annotated("v1"), share("c", 100, ""), annotated("v2")];
+    let text = scenario(nodes, "", &pods);
+    let mut plain_nodes = std::collections::BTreeSet::new();
+    for seed in 1..=8 {
+        let sim = run(parse(&text), Some(seed));
+        assert_eq!([node_of(&sim, "v1"), node_of(&sim, "v2")], ["v100", "v100"], "seed {seed}");
+        plain_nodes.extend(["a", "b", "c"].map(|p| node_of(&sim, p)));
+        assert_no_device_over_committed(&sim);
+    }
+    // The plain pods are not held to a model (both nodes are used over the seeds).
+    assert_eq!(plain_nodes.into_iter().collect::<Vec<_>>(), ["g3", "v100"]);
+}
+
+#[test]
 fn preemption_frees_the_devices_of_its_victims() {
     // One GPU held by a low-priority 500 share; a high-priority whole GPU preempts it.
     let nodes = "      - {name: a, allocatable: {cpu: \"16\", memory: 64Gi, nvidia.com/gpu: \"1\"}}\n";

@@ -26,6 +26,7 @@ struct Counts {
     local_filter: AtomicUsize,
     local_score: AtomicUsize,
     other_filter: AtomicUsize,
+    strict_filter: AtomicUsize,
 }
 
 impl Counts {
@@ -44,6 +45,35 @@ struct LocalFilter {
 struct LocalScore(Arc<Counts>);
 /// Passes every node; not node-local.
 struct OtherFilter(Arc<Counts>);
+/// For pods annotated `strict`, rejects every node but n1; passes every node for the others,
+/// for which it is node-local ([`Plugin::node_local_for`]): it reads the pod's metadata.
+struct StrictFilter(Arc<Counts>);
+
+impl Plugin for StrictFilter {
+    fn name(&self) -> &'static str {
+        "StrictFilter"
+    }
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+    fn node_local_for_some(&self) -> bool {
+        true
+    }
+    fn node_local_for(&self, pod: &Pod) -> bool {
+        !pod.meta.annotations.contains_key("strict")
+    }
+}
+
+impl Filter for StrictFilter {
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        self.0.strict_filter.fetch_add(1, Ordering::Relaxed);
+        if pod.meta.annotations.contains_key("strict") && node.name != "n1" {
+            Status::unschedulable("strict")
+        } else {
+            Status::success()
+        }
+    }
+}
 
 impl Plugin for LocalFilter {
     fn name(&self) -> &'static str {
@@ -188,6 +218,8 @@ impl Cluster {
         let c = counts.clone();
         registry.register("OtherFilter", Points::FILTER, move |_| Ok(Box::new(OtherFilter(c.clone())) as _)).unwrap();
         registry.register("ErringNormalize", Points::SCORE, |_| Ok(Box::new(ErringNormalize) as _)).unwrap();
+        let c = counts.clone();
+        registry.register("StrictFilter", Points::FILTER, move |_| Ok(Box::new(StrictFilter(c.clone())) as _)).unwrap();
         let scenario =
             Scenario::parse_with(profile, "memo.yaml", &NoFiles, &registry).unwrap_or_else(|e| panic!("{e}"));
         let mut scheduler = Scheduler::with_registry(
@@ -243,8 +275,17 @@ impl Cluster {
 
     /// Creates a pod of `spec` and runs one scheduling cycle for it.
     fn attempt(&mut self, spec: &Arc<PodSpec>) -> Outcome {
+        self.attempt_annotated(spec, &[])
+    }
+
+    /// [`attempt`](Self::attempt) for a pod with `annotations` (keys, empty values).
+    fn attempt_annotated(&mut self, spec: &Arc<PodSpec>, annotations: &[&str]) -> Outcome {
         self.pods += 1;
-        let meta = ObjectMeta { name: format!("p{}", self.pods), namespace: "default".into(), ..ObjectMeta::default() };
+        let mut meta =
+            ObjectMeta { name: format!("p{}", self.pods), namespace: "default".into(), ..ObjectMeta::default() };
+        for key in annotations {
+            meta.annotations.insert(key.to_string(), String::new());
+        }
         self.store.create_pod(
             SimTime::ZERO,
             Pod { meta, spec: spec.clone(), sim: Arc::default(), status: PodStatus::default() },
@@ -286,6 +327,34 @@ fn node_local_results_are_shared_until_the_node_view_changes() {
     assert_eq!(cluster.counts.take(), [4, 3, 3]);
     // LocalScore prefers fuller nodes: the pods pile up where the first went.
     assert_eq!(first, second);
+}
+
+#[test]
+fn a_plugin_node_local_for_some_pods_shares_only_their_verdicts() {
+    let profile = PROFILE.replace("{name: OtherFilter}, ", "{name: StrictFilter}, ");
+    // (The check off, as in the other counting tests: it would ask every plugin again.)
+    let mut cluster = Cluster::with_profile(&profile, 4, false);
+    let strict = |c: &Cluster| c.counts.strict_filter.swap(0, Ordering::Relaxed);
+    let small = spec("100m");
+    // Plain pods: node-local, so asked once per node view (n0 is rejected by LocalFilter
+    // before it), then only where the view changed.
+    cluster.schedule(&small);
+    assert_eq!(strict(&cluster), 3);
+    cluster.schedule(&small);
+    assert_eq!(strict(&cluster), 1);
+    // A pod of the same spec that it reads the metadata of: asked on every node, never
+    // answered from the plain pods' verdicts (which pass n2 and n3), and placed on n1.
+    for _ in 0..3 {
+        match cluster.attempt_annotated(&small, &["strict"]) {
+            Outcome::Bound(node) => assert_eq!(cluster.store.node(node).meta.name, "n1"),
+            other => panic!("not bound: {other:?}"),
+        }
+        assert_eq!(strict(&cluster), 3);
+    }
+    // Plain pods again: shared among themselves as before.
+    cluster.schedule(&small);
+    cluster.schedule(&small);
+    assert_eq!(strict(&cluster), 3 + 1);
 }
 
 #[test]

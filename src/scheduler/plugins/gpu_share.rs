@@ -64,6 +64,14 @@ impl Plugin for GpuShare {
     fn as_filter(&self) -> Option<&dyn Filter> {
         Some(self)
     }
+    fn node_local_for_some(&self) -> bool {
+        true
+    }
+    /// The verdict reads the pod's allowed GPU models (an annotation); without them, only its
+    /// requests (the spec) and the node's view.
+    fn node_local_for(&self, pod: &Pod) -> bool {
+        allowed_models(pod).is_none()
+    }
 }
 
 impl PreFilter for GpuShare {
