@@ -1348,10 +1348,11 @@ fn schedule_pod(
         }
     }
     let mask = skipped_filters.iter().try_fold(0u64, |m, &i| (i < 64).then(|| m | 1 << i));
+    // (Not asked of a plugin PreFilter skipped: GPUShare for a pod without GPUs.)
     let local_now = profile
         .local_for_some
         .iter()
-        .filter(|&&i| profile.plugins[i].node_local_for(pod))
+        .filter(|&&i| !skipped_filters.contains(&i) && profile.plugins[i].node_local_for(pod))
         .fold(0u64, |m, &i| m | 1 << i);
     let same =
         |f: &FilterSets| f.mask == mask && f.local_now == local_now && (mask.is_some() || f.skipped == skipped_filters);
