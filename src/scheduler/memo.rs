@@ -299,8 +299,9 @@ impl VerdictMemo {
         let found = found.or_else(|| self.slots.iter().position(|s| s.hash == hash && *s.spec == **spec));
         let i = match found {
             Some(i) if self.slots[i].filters == filters => i,
-            // Other active filters for the spec: not seen with the built-in plugins; kept
-            // exact for any plugin set.
+            // Other node-local filters for the spec: pods of one spec for which GPUShare is
+            // node-local and others for which it is not (some name GPU models); the slot starts
+            // over (speed only: a workload mixing both in one shape would renew it often).
             Some(i) => {
                 let hash = self.slots[i].hash;
                 self.renew(i, spec, hash, filters);
