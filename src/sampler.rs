@@ -34,7 +34,7 @@ use crate::api::pod::{Pod, PodPhase};
 use crate::api::resources::GpuRequest;
 use crate::kernel::SimTime;
 use crate::metrics::{self, Sample};
-use crate::scheduler::framework::{GpuHeld, NodeInfo};
+use crate::scheduler::framework::NodeInfo;
 use crate::scheduler::plugins::fgd::{TargetShape, cpu_free, device_fragmentation};
 use crate::store::{Change, NodeId, PodId, Store};
 
@@ -88,7 +88,8 @@ struct GpuPart {
     free: i64,
     /// Its free millicores (`c`).
     cpu: i64,
-    /// `device_fragmentation` for each of `Sampler::requests`, in order (`D_n(r)`).
+    /// `device_fragmentation` for the request of each of `Sampler::by_request`, in order
+    /// (`D_n(r)`).
     device: Vec<i64>,
 }
 
@@ -130,8 +131,9 @@ impl<'a> DeviceTerms<'a> {
 
 /// The shapes of one GPU request: their cpus ascending, the shape at each, and the difference
 /// array of their totals (`totals[i] = Σ diff[..=i]`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct RequestShapes {
+    request: GpuRequest,
     cpus: Vec<i64>,
     shapes: Vec<usize>,
     diff: Vec<i128>,
@@ -183,8 +185,7 @@ pub struct Sampler {
     /// GPU task shapes seen, with their live counts.
     shapes: Vec<TargetShape>,
     shape_index: BTreeMap<(GpuRequest, i64), usize>,
-    /// The distinct GPU requests of `shapes` in first-seen order, and the shapes of each.
-    requests: Vec<GpuRequest>,
+    /// The distinct GPU requests of `shapes` in first-seen order, with the shapes of each.
     by_request: Vec<RequestShapes>,
     /// How many of `shapes` the nodes' parts and `by_request` cover (all after a sample).
     shapes_covered: usize,
@@ -476,46 +477,30 @@ impl Sampler {
         if self.nodes.len() <= n.index() {
             self.nodes.resize_with(n.index() + 1, NodePart::default);
         }
-        let old = self.nodes[n.index()].gpu.take();
-        let devices = cache.get(n.index()).filter(|info| self.nodes[n.index()].live && info.gpu_device_count() > 0);
-        let new = devices.map(|info| {
-            let mut devices: smallvec::SmallVec<[i64; GpuHeld::INLINE]> =
-                smallvec::smallvec![0; info.gpu_device_count()];
-            info.gpu_free_in(&mut devices);
-            let terms = DeviceTerms::new(&mut devices);
-            GpuPart {
-                free: terms.all,
-                cpu: cpu_free(info),
-                device: self.requests.iter().map(|&r| terms.of(r)).collect(),
+        if let Some(old) = self.nodes[n.index()].gpu.take() {
+            for (shapes, &device) in self.by_request.iter_mut().zip(&old.device) {
+                shapes.add(&old, device, false);
             }
-        });
-        match (&old, &new) {
-            // Most marks are of a pod's status, which leaves the view as it was; else only the
-            // requests whose term moved are moved, when the free milli and cpu stay.
-            (Some(old), Some(new)) if (old.free, old.cpu) == (new.free, new.cpu) => {
-                for ((shapes, &was), &is) in self.by_request.iter_mut().zip(&old.device).zip(&new.device) {
-                    if was != is {
-                        shapes.add(old, was, false);
-                        shapes.add(new, is, true);
-                    }
-                }
-            }
-            _ => {
-                for (part, sign) in [(&old, false), (&new, true)] {
-                    let Some(part) = part else { continue };
-                    for (shapes, &device) in self.by_request.iter_mut().zip(&part.device) {
-                        shapes.add(part, device, sign);
-                    }
-                }
-            }
+            self.gpu_nodes -= 1;
+            self.gpu_free -= old.free;
         }
-        for (part, sign) in [(&old, -1), (&new, 1)] {
-            if let Some(part) = part {
-                self.gpu_nodes = self.gpu_nodes.wrapping_add_signed(sign);
-                self.gpu_free += i64::from(sign) * part.free;
-            }
+        let Some(info) = cache.get(n.index()).filter(|_| self.nodes[n.index()].live) else { return };
+        let mut devices = info.gpu_free();
+        if devices.is_empty() {
+            return;
         }
-        self.nodes[n.index()].gpu = new;
+        let terms = DeviceTerms::new(&mut devices);
+        let new = GpuPart {
+            free: terms.all,
+            cpu: cpu_free(info),
+            device: self.by_request.iter().map(|shapes| terms.of(shapes.request)).collect(),
+        };
+        for (shapes, &device) in self.by_request.iter_mut().zip(&new.device) {
+            shapes.add(&new, device, true);
+        }
+        self.gpu_nodes += 1;
+        self.gpu_free += new.free;
+        self.nodes[n.index()].gpu = Some(new);
     }
 
     /// Places the shapes registered since among their request's (a new request's device term
@@ -527,22 +512,20 @@ impl Sampler {
         if known == self.shapes.len() {
             return;
         }
-        let mut renew = vec![false; self.requests.len()];
+        let mut renew = vec![false; self.by_request.len()];
         for s in known..self.shapes.len() {
             let TargetShape { request, cpu_milli, .. } = self.shapes[s];
-            let r = match self.requests.iter().position(|&q| q == request) {
+            let r = match self.by_request.iter().position(|shapes| shapes.request == request) {
                 Some(r) => r,
                 None => {
-                    self.requests.push(request);
-                    self.by_request.push(RequestShapes { cpus: Vec::new(), shapes: Vec::new(), diff: vec![0] });
+                    let shapes = RequestShapes { request, cpus: Vec::new(), shapes: Vec::new(), diff: vec![0] };
+                    self.by_request.push(shapes);
                     renew.push(true);
                     for (k, node) in self.nodes.iter_mut().enumerate() {
                         let Some(part) = &mut node.gpu else { continue };
-                        let mut devices = vec![0; cache[k].gpu_device_count()];
-                        cache[k].gpu_free_in(&mut devices);
-                        part.device.push(DeviceTerms::new(&mut devices).of(request));
+                        part.device.push(DeviceTerms::new(&mut cache[k].gpu_free()).of(request));
                     }
-                    self.requests.len() - 1
+                    self.by_request.len() - 1
                 }
             };
             let shapes = &mut self.by_request[r];
