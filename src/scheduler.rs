@@ -253,7 +253,9 @@ pub struct Scheduler {
     cache: Vec<NodeInfo>,
     /// Node ids in node-tree order (zones round-robin).
     order: Vec<NodeId>,
-    /// Whether some node lists images, recomputed after a node changed.
+    /// Whether some node lists images: `None` after a node that listed some changed (then
+    /// recomputed at the next cycle); a node listing images sets it at once, and one that lists
+    /// none leaves it (so adding image-less nodes never rescans the views).
     any_node_images: Option<bool>,
     /// Zone names by [`Zone::Id`] (`zone_ids` finds a name's id), interned as node views are
     /// built; never shrinks.
@@ -353,7 +355,8 @@ impl Scheduler {
             ),
             cache: Vec::new(),
             order: Vec::new(),
-            any_node_images: None,
+            // No node, no image.
+            any_node_images: Some(false),
             zones: Vec::new(),
             zone_ids: Default::default(),
             tree_keys: Vec::new(),
@@ -447,8 +450,15 @@ impl Scheduler {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    /// The view of `node` changed: a new generation, so no memo entry of the old one is read.
+    /// The view of `node` changed: a new generation, so no memo entry of the old one is read,
+    /// and its rows renewed before the next cycle.
     fn touch(&mut self, node: NodeId) {
+        self.new_generation(node);
+        self.stale_rows.push(node);
+    }
+
+    /// A new generation of the view of `node`, whose rows the caller renews.
+    fn new_generation(&mut self, node: NodeId) {
         self.generation_clock += 1;
         let i = node.index();
         if i >= self.generations.len() {
@@ -456,7 +466,6 @@ impl Scheduler {
         }
         self.generations[i] = self.generation_clock;
         self.touched[(self.generation_clock % TOUCHED as u64) as usize] = node;
-        self.stale_rows.push(node);
     }
 
     /// Renews the rows of the nodes touched since the last cycle.
@@ -481,10 +490,18 @@ impl Scheduler {
         }
     }
 
+    /// Rebuilds the view of node `id` from the store, and its rows at once (as kube-scheduler's
+    /// cache builds a `NodeInfo` in its node event handlers): adding 50,000 nodes leaves no row
+    /// for the first cycle to build.
     fn refresh_node(&mut self, store: &Store, id: NodeId) {
-        self.touch(id);
-        self.any_node_images = None;
+        self.new_generation(id);
         let node = store.node(id);
+        let had_images = self.cache.get(id.index()).is_some_and(|info| !info.images.is_empty());
+        if !node.images.is_empty() {
+            self.any_node_images = Some(true);
+        } else if had_images {
+            self.any_node_images = None;
+        }
         let (region, zone) = node.region_and_zone();
         let key = match self.tree_key_ids.get(region).and_then(|zones| zones.get(zone)) {
             Some(&key) => key,
@@ -549,6 +566,13 @@ impl Scheduler {
             self.order_stale = true;
         }
         self.match_counts.node_labelled(id, &self.cache[id.index()].labels);
+        let info = &self.cache[id.index()];
+        if self.rows.len() <= id.index() {
+            self.rows.resize(id.index() + 1, NodeRow::default());
+            self.gpu_rows.resize(id.index() + 1, GpuRow::default());
+        }
+        self.rows[id.index()] = NodeRow::of(info);
+        self.gpu_rows[id.index()] = GpuRow::of(info);
     }
 
     /// The interned id of zone name `zone` ([`Zone::Id`]), new names numbered in the order
@@ -666,7 +690,9 @@ impl Scheduler {
                 });
             }
             Change::NodeRemoved(id) => {
-                self.any_node_images = None;
+                if !self.cache[id.index()].images.is_empty() {
+                    self.any_node_images = None;
+                }
                 self.touch(id);
                 self.clear_memos();
                 // The node leaves the snapshot: its slot stays (ids are dense) as an empty view
@@ -903,6 +929,11 @@ impl Scheduler {
             );
             let any_node_images =
                 *self.any_node_images.get_or_insert_with(|| self.cache.iter().any(|n| !n.images.is_empty()));
+            debug_assert_eq!(
+                any_node_images,
+                self.cache.iter().any(|n| !n.images.is_empty()),
+                "the scheduler's note of node images differs from its node views"
+            );
             let cx = CycleContext {
                 any_node_images,
                 nodes: &self.cache,
@@ -2999,6 +3030,66 @@ mod tests {
         scheduler.rebuild_order(&store);
         let names: Vec<&str> = scheduler.order.iter().map(|&id| store.node(id).meta.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "d", "e", "g", "c", "f", "h"]);
+    }
+
+    /// A node's rows are built when its view is (no cycle needed), and the note of whether
+    /// some node lists images follows adds, updates and removals without a rescan.
+    #[test]
+    fn a_node_view_comes_with_its_rows_and_its_images_noted() {
+        use crate::api::meta::ObjectMeta;
+        use crate::api::node::ContainerImage;
+        use crate::api::quantity::Quantity;
+        use crate::api::resources::ResourceName;
+        use crate::journal::Journal;
+        use crate::kernel::{SimTime, Streams};
+        use crate::manifest::{NodeFields, build_node};
+        use crate::scheduler::framework::{GpuRow, NodeRow};
+        use crate::store::{Change, Store};
+
+        let mut store = Store::new(Journal::new(false));
+        let config = super::SchedulerConfig::default();
+        let mut scheduler = super::Scheduler::new(&config, Streams::new(1).stream("scheduler.tiebreak"), false);
+        let rows_current =
+            |scheduler: &super::Scheduler| {
+                scheduler.cache.iter().enumerate().all(|(i, info)| {
+                    scheduler.rows[i] == NodeRow::of(info) && scheduler.gpu_rows[i] == GpuRow::of(info)
+                })
+            };
+        let node = |name: &str, cpu: &str, image: Option<&str>| {
+            let mut fields = NodeFields::default();
+            fields.allocatable.insert(ResourceName::Cpu, cpu.parse::<Quantity>().unwrap());
+            fields.capacity = fields.allocatable.clone();
+            let mut node = build_node(ObjectMeta { name: name.into(), ..ObjectMeta::default() }, fields);
+            node.images =
+                image.map(|i| ContainerImage { names: vec![i.into()], size_bytes: 1 << 20 }).into_iter().collect();
+            node
+        };
+        assert_eq!(scheduler.any_node_images, Some(false), "no node, no image");
+        let mut ids = Vec::new();
+        for (i, cpu) in ["4", "8", "16"].into_iter().enumerate() {
+            let id = store.add_node(SimTime::ZERO, node(&format!("n{i}"), cpu, None));
+            scheduler.on_change(&store, Change::NodeAdded(id), SimTime::ZERO);
+            ids.push(id);
+            assert!(scheduler.stale_rows.is_empty(), "nothing left for the next cycle");
+            assert!(rows_current(&scheduler), "the rows of n{i} are built with its view");
+            assert_eq!(scheduler.any_node_images, Some(false), "image-less nodes leave the note");
+        }
+        assert_eq!(scheduler.rows[ids[2].index()].allocatable_cpu, 16_000);
+        store.update_node_spec(SimTime::ZERO, ids[1], &node("n1", "6", Some("pause")));
+        scheduler.on_change(&store, Change::NodeUpdated(ids[1]), SimTime::ZERO);
+        assert!(rows_current(&scheduler), "an update renews the rows");
+        assert_eq!(scheduler.rows[ids[1].index()].allocatable_cpu, 6_000);
+        assert_eq!(scheduler.any_node_images, Some(true), "a node lists an image");
+        store.update_node_spec(SimTime::ZERO, ids[1], &node("n1", "6", None));
+        scheduler.on_change(&store, Change::NodeUpdated(ids[1]), SimTime::ZERO);
+        assert_eq!(scheduler.any_node_images, None, "the only node listing images may have dropped them");
+        scheduler.any_node_images = Some(false);
+        let id = store.add_node(SimTime::ZERO, node("n3", "4", Some("pause")));
+        scheduler.on_change(&store, Change::NodeAdded(id), SimTime::ZERO);
+        assert_eq!(scheduler.any_node_images, Some(true));
+        assert!(store.remove_node(SimTime::ZERO, id));
+        scheduler.on_change(&store, Change::NodeRemoved(id), SimTime::ZERO);
+        assert_eq!(scheduler.any_node_images, None, "the node listing images left");
     }
 
     #[test]
