@@ -18,6 +18,7 @@ pub mod config;
 pub mod custom;
 pub mod framework;
 pub mod hints;
+pub mod lane;
 pub mod match_counts;
 pub mod memo;
 pub mod plugins;
@@ -2228,13 +2229,13 @@ fn lane_pass(
         order_version: memo_cx.order_version,
     };
     let (mut examined, mut p, mut fresh, mut found) = (0usize, start, 0u64, 0usize);
-    let mut values = slot.sync_lane(&sync, want.min(n))?;
+    let mut lane = slot.sync_lane(&sync, want.min(n))?;
     loop {
         // The run of known nodes, up to the node tree's end at most.
-        let run = &values[p..n.min(p + (n - examined))];
-        let (taken, passing) = lane_run(run, want - found);
+        let end = n.min(p + (n - examined));
+        let (taken, passing) = lane.run(p, end, want - found);
         if let Some(list) = feasible.as_mut() {
-            let positions = (p..p + taken).zip(&run[..taken]);
+            let positions = (p..p + taken).zip(&lane.values[p..p + taken]);
             list.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(q, _)| order[q]));
         }
         (examined, found) = (examined + taken, found + passing);
@@ -2245,11 +2246,11 @@ fn lane_pass(
         if examined == n || found >= want {
             break;
         }
-        if taken == run.len() {
+        if p == end {
             // The end of the node tree: on from its start.
             continue;
         }
-        if values[p] != memo::LANE_UNKNOWN {
+        if lane.values[p] != memo::LANE_UNKNOWN {
             return None;
         }
         // Not known: the node-local filters (or the row alone, when it shows they pass).
@@ -2268,7 +2269,7 @@ fn lane_pass(
             return None;
         }
         fresh += 1;
-        values = slot.lane().expect("a lane just synced");
+        lane = slot.lane().expect("a lane just synced");
     }
     if found == 0 {
         return None;
@@ -2276,20 +2277,21 @@ fn lane_pass(
     Some(LaneScan { start, examined, fresh, found })
 }
 
-/// The positions of a lane pass (`scan`) in order: one or two runs of `values` (the pass
-/// wraps around the node tree's end).
-fn lane_range(values: &[i32], scan: LaneScan) -> (&[i32], &[i32]) {
+/// The positions of a lane pass (`scan`) in order: one or two ranges `[from, end)` of a lane
+/// of `n` positions (the pass wraps around the node tree's end).
+fn lane_ranges(n: usize, scan: LaneScan) -> [(usize, usize); 2] {
     let (start, end) = (scan.start, scan.start + scan.examined);
-    if end <= values.len() { (&values[start..end], &[]) } else { (&values[start..], &values[..end - values.len()]) }
+    if end <= n { [(start, end), (0, 0)] } else { [(start, n), (0, end - n)] }
 }
 
 /// Lists the feasible nodes of a lane pass (`scan`), in order, into `feasible`.
 fn lane_list(slot: &memo::SlotHandle<'_>, order: &[NodeId], scan: LaneScan, feasible: &mut Vec<NodeId>) {
-    let values = slot.lane_values();
-    let (first, wrapped) = lane_range(values, scan);
+    let values = slot.lane_values().values;
     feasible.clear();
-    let positions = (scan.start..).zip(first).chain((0..).zip(wrapped));
-    feasible.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(p, _)| order[p]));
+    for (from, end) in lane_ranges(values.len(), scan) {
+        let positions = (from..end).zip(&values[from..end]);
+        feasible.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(p, _)| order[p]));
+    }
     debug_assert_eq!(feasible.len(), scan.found, "the lane's feasible nodes");
 }
 
@@ -2318,19 +2320,21 @@ fn lane_select(
     ),
     rng: &mut SimRng,
 ) -> Option<NodeId> {
-    let values = slot.lane()?;
+    slot.refresh_lane();
+    let lane = slot.lane()?;
     // The highest known total (less the constant), and whether some position is not scored
     // yet, or not usable.
-    let (first, wrapped) = lane_range(values, scan);
-    let max_of = |part: &[i32]| part.iter().fold(memo::LANE_OTHER, |m, &v| m.max(v));
-    let min_of = |part: &[i32]| part.iter().fold(i32::MAX, |m, &v| m.min(v));
-    let mut max = max_of(first).max(max_of(wrapped));
-    let min = min_of(first).min(min_of(wrapped));
+    let ranges = lane_ranges(lane.values.len(), scan);
+    let (mut min, mut max) = (i32::MAX, memo::LANE_OTHER);
+    for (from, end) in ranges {
+        let (low, high) = lane.extremes(from, end);
+        (min, max) = (min.min(low), max.max(high));
+    }
     if min < memo::LANE_FAIL || min == memo::LANE_UNUSABLE {
         return None;
     }
     unscored.clear();
-    if min < 0 && !(lane_codes(first, scan.start, unscored) && lane_codes(wrapped, 0, unscored)) {
+    if min < 0 && !ranges.iter().all(|&(from, end)| lane.codes(from, end, unscored)) {
         return None;
     }
     if !unscored.is_empty() {
@@ -2355,82 +2359,17 @@ fn lane_select(
             max = max.max(v);
         }
     }
-    let values = slot.lane_values();
-    let (first, wrapped) = lane_range(values, scan);
-    let ties_first = count_equal(first, max);
-    let ties = ties_first + count_equal(wrapped, max);
+    let lane = slot.lane_values();
+    let [(from, end), (wrapped_from, wrapped_end)] = ranges;
+    let ties_first = lane.count_equal(from, end, max);
+    let ties = ties_first + lane.count_equal(wrapped_from, wrapped_end, max);
     let r = framework::tie_index(ties, rng);
-    let p =
-        if r < ties_first { scan.start + nth_equal(first, max, r)? } else { nth_equal(wrapped, max, r - ties_first)? };
+    let p = if r < ties_first {
+        lane.nth_equal(from, end, max, r)?
+    } else {
+        lane.nth_equal(wrapped_from, wrapped_end, max, r - ties_first)?
+    };
     Some(order[p])
-}
-
-/// How many of `values` equal `x` (a loop the compiler turns into vector compares).
-#[inline]
-fn count_equal(values: &[i32], x: i32) -> usize {
-    values.iter().filter(|&&v| v == x).count()
-}
-
-/// The codes among a lane pass's values (`offset` is the first one's position): pushes the
-/// position of each [`memo::LANE_UNSCORED`] into `unscored`, in order, and answers false at
-/// the first [`memo::LANE_UNUSABLE`]. Chunks without a code (no negative value) are passed over
-/// whole.
-fn lane_codes(values: &[i32], offset: usize, unscored: &mut Vec<usize>) -> bool {
-    const CHUNK: usize = 64;
-    for (c, chunk) in values.chunks(CHUNK).enumerate() {
-        if chunk.iter().fold(i32::MAX, |m, &v| m.min(v)) >= 0 {
-            continue;
-        }
-        for (q, &v) in chunk.iter().enumerate() {
-            if v == memo::LANE_UNSCORED {
-                unscored.push(offset + c * CHUNK + q);
-            } else if v == memo::LANE_UNUSABLE {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// The position in `values` of the `r`-th value (from 0) equal to `x`, if there are that many:
-/// whole chunks counted at once, then the last one value by value.
-fn nth_equal(values: &[i32], x: i32, mut r: usize) -> Option<usize> {
-    const CHUNK: usize = 32;
-    let mut at = 0;
-    for chunk in values.chunks_exact(CHUNK) {
-        let equal = count_equal(chunk, x);
-        if equal > r {
-            break;
-        }
-        (at, r) = (at + CHUNK, r - equal);
-    }
-    values[at..].iter().enumerate().filter(|&(_, &v)| v == x).nth(r).map(|(q, _)| at + q)
-}
-
-/// The first values of `run` a lane pass takes at once: while each is known as a pass can use
-/// it (a total, [`memo::LANE_UNUSABLE`] or [`memo::LANE_UNSCORED`]: passes;
-/// [`memo::LANE_FAIL`]) and fewer than `want` pass. Returns how many it took and how many of them pass.
-fn lane_run(run: &[i32], want: usize) -> (usize, usize) {
-    const CHUNK: usize = 16;
-    let (mut taken, mut found) = (0, 0);
-    // Whole chunks while they are known and leave `found` below `want`, without a branch per
-    // value; the rest one by one.
-    for chunk in run.chunks_exact(CHUNK) {
-        let known = chunk.iter().fold(i32::MAX, |m, &v| m.min(v)) >= memo::LANE_FAIL;
-        let passing = chunk.iter().filter(|&&v| v >= memo::LANE_UNSCORED).count();
-        if !known || found + passing >= want {
-            break;
-        }
-        (taken, found) = (taken + CHUNK, found + passing);
-    }
-    for &v in &run[taken..] {
-        if found == want || v < memo::LANE_FAIL {
-            break;
-        }
-        taken += 1;
-        found += usize::from(v >= memo::LANE_UNSCORED);
-    }
-    (taken, found)
 }
 
 /// The raw scores of the node-local `scorers` (with their final weights) on `infos`, one
@@ -2935,62 +2874,7 @@ fn decision_value(
 
 #[cfg(test)]
 mod tests {
-    use super::{emptied, lane_codes, lane_run, memo, nth_equal};
-    use proptest::strategy::{Just, Strategy};
-
-    /// Lanes of up to `len` values: mostly totals, every code now and then.
-    fn lanes(len: usize) -> impl Strategy<Value = Vec<i32>> {
-        let value = proptest::prop_oneof![
-            12 => 0i32..300,
-            2 => Just(memo::LANE_FAIL),
-            2 => Just(memo::LANE_UNSCORED),
-            1 => Just(memo::LANE_UNUSABLE),
-            1 => Just(memo::LANE_UNKNOWN),
-            1 => Just(memo::LANE_OTHER),
-        ];
-        proptest::collection::vec(value, 0..len)
-    }
-
-    proptest::proptest! {
-        /// `lane_codes` lists the unscored positions a walk over the values finds, and says
-        /// whether one is unusable.
-        #[test]
-        fn lane_codes_are_the_walks(values in lanes(300)) {
-            let mut out = vec![7];
-            let usable = lane_codes(&values, 1000, &mut out);
-            proptest::prop_assert_eq!(usable, !values.contains(&memo::LANE_UNUSABLE));
-            if usable {
-                let unscored = values.iter().enumerate().filter(|&(_, &v)| v == memo::LANE_UNSCORED);
-                let expected: Vec<usize> = std::iter::once(7).chain(unscored.map(|(q, _)| 1000 + q)).collect();
-                proptest::prop_assert_eq!(out, expected);
-            }
-        }
-
-        /// `nth_equal` finds what a filter over the values finds.
-        #[test]
-        fn nth_equal_is_the_filters_nth(values in proptest::collection::vec(0i32..4, 0..200), x in 0i32..4, r in 0usize..120) {
-            let expected = values.iter().enumerate().filter(|&(_, &v)| v == x).nth(r).map(|(q, _)| q);
-            proptest::prop_assert_eq!(nth_equal(&values, x, r), expected);
-        }
-
-        /// `lane_run` takes what a walk value by value takes: known values while fewer than
-        /// `want` pass, stopping at the first value it cannot use.
-        #[test]
-        fn a_lane_run_takes_what_the_walk_takes(values in lanes(120), want in 1usize..100) {
-            let (mut taken, mut found) = (0, 0);
-            for &v in &values {
-                let passes = v >= 0 || v == memo::LANE_UNSCORED || v == memo::LANE_UNUSABLE;
-                if found == want || !(passes || v == memo::LANE_FAIL) {
-                    break;
-                }
-                taken += 1;
-                if v != memo::LANE_FAIL {
-                    found += 1;
-                }
-            }
-            proptest::prop_assert_eq!(lane_run(&values, want), (taken, found));
-        }
-    }
+    use super::emptied;
 
     /// `nodeTree.list()`: zones (region and zone together) in first-seen order, one node of
     /// each in turn; a zone name in another region is another zone; a node without either

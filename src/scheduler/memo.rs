@@ -43,6 +43,7 @@ use std::sync::Arc;
 use crate::api::pod::PodSpec;
 use crate::scheduler::PostFilterOutcome;
 use crate::scheduler::framework::{Code, NodeToStatus, Status};
+use crate::scheduler::lane::{Blocks, LaneView};
 use crate::store::NodeId;
 
 /// Specs remembered at once (least recently used first out): as many as keep
@@ -164,6 +165,9 @@ struct Lane {
     clock: u64,
     /// `i32`: four to a 128-bit register when a cycle looks for the highest.
     values: Vec<i32>,
+    /// The summaries of its blocks (see [`lane`](super::lane)): every write of a value marks
+    /// its block.
+    blocks: Blocks,
     /// Nodes whose entries were recorded since the last sync (node indices).
     recorded: Vec<u32>,
     /// The generation clock when a cycle last asked for the lane (plus one; 0: never).
@@ -504,8 +508,10 @@ impl SlotHandle<'_> {
     /// Renews the lane's value at `position` from `node`'s entry, and returns it.
     fn renew_at(&mut self, position: usize, node: usize, generation: u64) -> i32 {
         let v = self.lane_value(node, generation);
-        if let Some(slot) = self.slot.lane.values.get_mut(position) {
+        let lane = &mut self.slot.lane;
+        if let Some(slot) = lane.values.get_mut(position) {
             *slot = v;
+            lane.blocks.mark(position);
         }
         v
     }
@@ -558,7 +564,7 @@ impl SlotHandle<'_> {
     /// at most `reads / 4` changed nodes. A spec met once, or now and then while the cluster
     /// changes, would pay a read of every node, or of every changed one, for a pass over few
     /// (the 5,000-node peer workload: 3.5 % of its time in syncs with `reads` and `reads / 4`).
-    pub fn sync_lane(&mut self, sync: &LaneSync<'_>, reads: usize) -> Option<&[i32]> {
+    pub fn sync_lane(&mut self, sync: &LaneSync<'_>, reads: usize) -> Option<LaneView<'_>> {
         let n = sync.order.len();
         let lane = &self.slot.lane;
         let ring = sync.touched.len() as u64;
@@ -584,29 +590,42 @@ impl SlotHandle<'_> {
         if whole {
             lane.values.clear();
             lane.values.extend(sync.order.iter().map(|id| self.lane_value(id.index(), sync.generations[id.index()])));
+            lane.blocks.rebuild(&lane.values);
         } else {
             let touched = (lane.clock + 1..=sync.clock).map(|g| sync.touched[(g % ring) as usize].index());
             for i in touched.chain(lane.recorded.iter().map(|&i| i as usize)) {
                 if let Some(&p) = sync.positions.get(i).filter(|&&p| (p as usize) < n) {
                     lane.values[p as usize] = self.lane_value(i, sync.generations[i]);
+                    lane.blocks.mark(p as usize);
                 }
             }
+            // Remade here, once per cycle: the pass then reads values only in the blocks it
+            // writes itself.
+            lane.blocks.refresh(&lane.values);
         }
+        debug_assert!(lane.blocks.agree(&lane.values), "the lane's block summaries are its values'");
         lane.recorded.clear();
         (lane.valid, lane.order_version, lane.clock) = (true, sync.order_version, sync.clock);
         self.slot.lane = lane;
-        Some(&self.slot.lane.values)
+        Some(LaneView::new(&self.slot.lane.values, &self.slot.lane.blocks))
     }
 
     /// The lane as last synced and renewed since, even if a scorer change has made its totals
     /// stale: its verdicts (which positions pass) hold for the cycle that synced it.
-    pub fn lane_values(&self) -> &[i32] {
-        &self.slot.lane.values
+    pub fn lane_values(&self) -> LaneView<'_> {
+        LaneView::new(&self.slot.lane.values, &self.slot.lane.blocks)
     }
 
     /// The lane as last synced, if no scorer change has made it stale since.
-    pub fn lane(&self) -> Option<&[i32]> {
-        self.slot.lane.valid.then_some(&self.slot.lane.values[..])
+    pub fn lane(&self) -> Option<LaneView<'_>> {
+        self.slot.lane.valid.then(|| self.lane_values())
+    }
+
+    /// Remakes the summaries of the lane's blocks written since the last (see
+    /// [`lane`](super::lane)).
+    pub fn refresh_lane(&mut self) {
+        let lane = &mut self.slot.lane;
+        lane.blocks.refresh(&lane.values);
     }
 
     /// Prepares the raw scores of the node-local `scorers` (in order), of which those with a
@@ -834,7 +853,7 @@ mod tests {
             order_version: u64,
         ) -> Vec<i32> {
             let sync = LaneSync { order, positions, generations, clock, touched, order_version };
-            slot.sync_lane(&sync, order.len()).map(<[i32]>::to_vec).unwrap_or_default()
+            slot.sync_lane(&sync, order.len()).map(|l| l.values.to_vec()).unwrap_or_default()
         }
         let (c, v) = (1, 1);
         // 3 passes unscored, 1 fails, 4's other score is not 0 (no total), 0 sums 2 × 30.
@@ -883,7 +902,10 @@ mod tests {
         // A lane cycle's own records renew its position at once.
         assert_eq!(slot.record_in_lane(2, 2, 1, None), LANE_UNSCORED);
         assert_eq!(slot.record_scores_in_lane(2, 2, 1, [9].into_iter()), 9);
-        assert_eq!(slot.lane(), Some(&[LANE_UNSCORED, LANE_FAIL, 9, LANE_UNKNOWN, LANE_UNSCORED][..]));
+        assert_eq!(
+            slot.lane().map(|l| l.values),
+            Some(&[LANE_UNSCORED, LANE_FAIL, 9, LANE_UNKNOWN, LANE_UNSCORED][..])
+        );
     }
 
     #[test]
@@ -907,7 +929,7 @@ mod tests {
         // Met again after more than 40 / 16 changes: still not.
         assert!(slot.sync_lane(&sync(13), 40).is_none());
         // Met again after 2: built; brought up to date over up to 40 / 4 changes after that.
-        assert_eq!(slot.sync_lane(&sync(15), 40).map(<[i32]>::len), Some(200));
+        assert_eq!(slot.sync_lane(&sync(15), 40).map(|l| l.values.len()), Some(200));
         assert!(slot.sync_lane(&sync(25), 40).is_some());
         // Over more, not (the lane is kept for later).
         assert!(slot.sync_lane(&sync(36), 40).is_none());
