@@ -2230,7 +2230,7 @@ fn lane_pass(
     };
     let (mut examined, mut p, mut fresh, mut found) = (0usize, start, 0u64, 0usize);
     let mut lane = slot.sync_lane(&sync, want.min(n))?;
-    loop {
+    'pass: loop {
         // The run of known nodes, up to the node tree's end at most.
         let end = n.min(p + (n - examined));
         let (taken, passing) = lane.run(p, end, want - found);
@@ -2253,22 +2253,39 @@ fn lane_pass(
         if lane.values[p] != memo::LANE_UNKNOWN {
             return None;
         }
-        // Not known: the node-local filters (or the row alone, when it shows they pass).
-        let id = order[p];
-        let (i, g) = (id.index(), memo_cx.generations[id.index()]);
-        let fail = match resolved.need {
-            Some(need) if need.met_by(&memo_cx.rows[i], &memo_cx.gpu_rows[i]) => None,
-            _ => resolved.run_local_filters(pod, &cache[i]),
-        };
-        if fail.as_ref().is_some_and(|(_, status)| status.code == Code::Error) {
-            return None;
+        // Not known: the node-local filters (or the row alone, when it shows they pass), node
+        // after node while the lane knows none (a first pass over a spec's nodes).
+        loop {
+            let id = order[p];
+            let (i, g) = (id.index(), memo_cx.generations[id.index()]);
+            let fail = match resolved.need {
+                Some(need) if need.met_by(&memo_cx.rows[i], &memo_cx.gpu_rows[i]) => None,
+                _ => resolved.run_local_filters(pod, &cache[i]),
+            };
+            if fail.as_ref().is_some_and(|(_, status)| status.code == Code::Error) {
+                return None;
+            }
+            let fail = fail.map(|(plugin, status)| (plugin, slot.intern(status)));
+            let v = slot.record_in_lane(p, i, g, fail);
+            if v == memo::LANE_UNKNOWN {
+                // Not recordable (a plugin index beyond the memo's): the walk asks the plugins.
+                return None;
+            }
+            (examined, fresh) = (examined + 1, fresh + 1);
+            if v >= memo::LANE_UNSCORED {
+                found += 1;
+                if let Some(list) = feasible.as_mut() {
+                    list.push(id);
+                }
+            }
+            p = if p + 1 == n { 0 } else { p + 1 };
+            if examined == n || found >= want {
+                break 'pass;
+            }
+            if slot.lane_values().values[p] != memo::LANE_UNKNOWN {
+                break;
+            }
         }
-        let fail = fail.map(|(plugin, status)| (plugin, slot.intern(status)));
-        if slot.record_in_lane(p, i, g, fail) == memo::LANE_UNKNOWN {
-            // Not recordable (a plugin index beyond the memo's): the walk asks the plugins.
-            return None;
-        }
-        fresh += 1;
         lane = slot.lane().expect("a lane just synced");
     }
     if found == 0 {
@@ -2351,7 +2368,7 @@ fn lane_select(
             return None;
         }
         for (q, (&p, id)) in unscored.iter().zip(ids.iter()).enumerate() {
-            let scores = columns.iter().skip(q).step_by(u).copied();
+            let scores = (0..local_scorers.len()).map(|s| columns[s * u + q]);
             let v = slot.record_scores_in_lane(p, id.index(), memo_cx.generations[id.index()], scores);
             if v < 0 {
                 return None;
