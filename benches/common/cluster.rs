@@ -55,9 +55,14 @@ pub fn pod_spec() -> Arc<PodSpec> {
 
 /// Creates and schedules `pods` pods one by one, as the engine does.
 pub fn schedule(store: &mut Store, scheduler: &mut Scheduler, spec: &Arc<PodSpec>, pods: usize) {
+    schedule_from(store, scheduler, spec, 0, pods);
+}
+
+/// [`schedule`] for pods numbered from `first` on (after pods already placed).
+pub fn schedule_from(store: &mut Store, scheduler: &mut Scheduler, spec: &Arc<PodSpec>, first: usize, pods: usize) {
     let now = SimTime::ZERO;
     let mut changes = Vec::new();
-    for i in 0..pods {
+    for i in first..first + pods {
         let meta = ObjectMeta { name: format!("pod-{i}"), namespace: "default".into(), ..ObjectMeta::default() };
         let pod = Pod { meta, spec: spec.clone(), sim: Arc::default(), status: PodStatus::default() };
         store.create_pod(now, pod, None);
