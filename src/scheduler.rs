@@ -2234,6 +2234,7 @@ fn lane_pass(
         // The run of known nodes, up to the node tree's end at most.
         let end = n.min(p + (n - examined));
         let (taken, passing) = lane.run(p, end, want - found);
+        let whole_run = p + taken == end;
         if let Some(list) = feasible.as_mut() {
             let positions = (p..p + taken).zip(&lane.values[p..p + taken]);
             list.extend(positions.filter(|&(_, &v)| v >= memo::LANE_UNSCORED).map(|(q, _)| order[q]));
@@ -2246,7 +2247,7 @@ fn lane_pass(
         if examined == n || found >= want {
             break;
         }
-        if p == end {
+        if whole_run {
             // The end of the node tree: on from its start.
             continue;
         }
@@ -2337,11 +2338,12 @@ fn lane_select(
     ),
     rng: &mut SimRng,
 ) -> Option<NodeId> {
-    slot.refresh_lane();
+    let ranges = lane_ranges(slot.lane_values().values.len(), scan);
+    // Read four times below: the pass's stale summaries are worth remaking.
+    slot.refresh_lane(&ranges);
     let lane = slot.lane()?;
     // The highest known total (less the constant), and whether some position is not scored
     // yet, or not usable.
-    let ranges = lane_ranges(lane.values.len(), scan);
     let (mut min, mut max) = (i32::MAX, memo::LANE_OTHER);
     for (from, end) in ranges {
         let (low, high) = lane.extremes(from, end);

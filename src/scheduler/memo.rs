@@ -43,7 +43,7 @@ use std::sync::Arc;
 use crate::api::pod::PodSpec;
 use crate::scheduler::PostFilterOutcome;
 use crate::scheduler::framework::{Code, NodeToStatus, Status};
-use crate::scheduler::lane::{Blocks, LaneView};
+use crate::scheduler::lane::{Blocks, LaneView, SUMMARIZED};
 use crate::store::NodeId;
 
 /// Specs remembered at once (least recently used first out): as many as keep
@@ -590,7 +590,7 @@ impl SlotHandle<'_> {
         if whole {
             lane.values.clear();
             lane.values.extend(sync.order.iter().map(|id| self.lane_value(id.index(), sync.generations[id.index()])));
-            lane.blocks.rebuild(&lane.values);
+            lane.blocks.rebuild(&lane.values, n >= SUMMARIZED);
         } else {
             let touched = (lane.clock + 1..=sync.clock).map(|g| sync.touched[(g % ring) as usize].index());
             for i in touched.chain(lane.recorded.iter().map(|&i| i as usize)) {
@@ -599,9 +599,6 @@ impl SlotHandle<'_> {
                     lane.blocks.mark(p as usize);
                 }
             }
-            // Remade here, once per cycle: the pass then reads values only in the blocks it
-            // writes itself.
-            lane.blocks.refresh(&lane.values);
         }
         debug_assert!(lane.blocks.agree(&lane.values), "the lane's block summaries are its values'");
         lane.recorded.clear();
@@ -621,11 +618,12 @@ impl SlotHandle<'_> {
         self.slot.lane.valid.then(|| self.lane_values())
     }
 
-    /// Remakes the summaries of the lane's blocks written since the last (see
+    /// Remakes the summaries of the lane's blocks written since theirs were made that lie in
+    /// `ranges` of positions (those a cycle is about to scan several times; see
     /// [`lane`](super::lane)).
-    pub fn refresh_lane(&mut self) {
+    pub fn refresh_lane(&mut self, ranges: &[(usize, usize)]) {
         let lane = &mut self.slot.lane;
-        lane.blocks.refresh(&lane.values);
+        lane.blocks.refresh(&lane.values, ranges);
     }
 
     /// Prepares the raw scores of the node-local `scorers` (in order), of which those with a
