@@ -454,12 +454,6 @@ impl Scheduler {
     /// The view of `node` changed: a new generation, so no memo entry of the old one is read,
     /// and its rows renewed before the next cycle.
     fn touch(&mut self, node: NodeId) {
-        self.new_generation(node);
-        self.stale_rows.push(node);
-    }
-
-    /// A new generation of the view of `node`, whose rows the caller renews.
-    fn new_generation(&mut self, node: NodeId) {
         self.generation_clock += 1;
         let i = node.index();
         if i >= self.generations.len() {
@@ -467,9 +461,11 @@ impl Scheduler {
         }
         self.generations[i] = self.generation_clock;
         self.touched[(self.generation_clock % TOUCHED as u64) as usize] = node;
+        self.stale_rows.push(node);
     }
 
-    /// Renews the rows of the nodes touched since the last cycle.
+    /// Renews the rows of the nodes touched since their rows were last renewed (before each
+    /// cycle, and when a node view is rebuilt).
     fn refresh_rows(&mut self) {
         if self.rows.len() < self.cache.len() {
             self.rows.resize(self.cache.len(), NodeRow::default());
@@ -495,7 +491,7 @@ impl Scheduler {
     /// cache builds a `NodeInfo` in its node event handlers): adding 50,000 nodes leaves no row
     /// for the first cycle to build.
     fn refresh_node(&mut self, store: &Store, id: NodeId) {
-        self.new_generation(id);
+        self.touch(id);
         let node = store.node(id);
         let had_images = self.cache.get(id.index()).is_some_and(|info| !info.images.is_empty());
         if !node.images.is_empty() {
@@ -567,13 +563,7 @@ impl Scheduler {
             self.order_stale = true;
         }
         self.match_counts.node_labelled(id, &self.cache[id.index()].labels);
-        let info = &self.cache[id.index()];
-        if self.rows.len() <= id.index() {
-            self.rows.resize(id.index() + 1, NodeRow::default());
-            self.gpu_rows.resize(id.index() + 1, GpuRow::default());
-        }
-        self.rows[id.index()] = NodeRow::of(info);
-        self.gpu_rows[id.index()] = GpuRow::of(info);
+        self.refresh_rows();
     }
 
     /// The interned id of zone name `zone` ([`Zone::Id`]), new names numbered in the order

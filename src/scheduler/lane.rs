@@ -92,9 +92,7 @@ impl Blocks {
             false
         });
     }
-}
 
-impl Blocks {
     /// Whether every summary not stale is the one `values` make (debug builds check it at
     /// every sync).
     pub fn agree(&self, values: &[i32]) -> bool {
